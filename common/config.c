@@ -1,0 +1,311 @@
+/* config: inih does the parsing; each section has a table-free handler that validates the
+ * value as it is read, so a bad file fails with the exact key and line. Files are written
+ * through a temp file and rename(2), so a crash never leaves half a config. */
+#include "config.h"
+
+#include "err.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parse_ctx {
+    void *out;
+    char *err;
+    int line;
+};
+
+static bool copy_field(char *dst, size_t size, const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= size)
+        return false;
+    memcpy(dst, value, n + 1);
+    return true;
+}
+
+static bool parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(value, &end, 10);
+    if (errno || !*value || *end || v < min || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool parse_key(const char *value, uint8_t out[KEYS_PUB_LEN])
+{
+    return keys_unhex(value, out, KEYS_PUB_LEN) == DS_OK;
+}
+
+/* ---------------------------------------------------------------- cards */
+
+static bool card_field(struct org_card *c, const char *name, const char *value)
+{
+    if (strcmp(name, "id") == 0)
+        return copy_field(c->org, sizeof(c->org), value) && ids_org_valid(value);
+    if (strcmp(name, "kind") == 0)
+        return (c->kind = ids_kind_parse(value)) != ORG_NONE;
+    if (strcmp(name, "name") == 0)
+        return copy_field(c->name, sizeof(c->name), value) &&
+               ids_text_valid(value, IDS_NAME_MAX, false);
+    if (strcmp(name, "curve_key") == 0)
+        return parse_key(value, c->curve_key);
+    if (strcmp(name, "sign_key") == 0)
+        return parse_key(value, c->sign_key);
+    if (strcmp(name, "endpoint") == 0)
+        return copy_field(c->endpoint, sizeof(c->endpoint), value);
+    return false;
+}
+
+static int card_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    if (strcmp(section, "org") != 0 || !card_field(ctx->out, name, value)) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
+        return 0;
+    }
+    return 1;
+}
+
+static int load_ini(const char *path, ini_handler handler, struct parse_ctx *ctx)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "cannot open %.300s: %s", path, strerror(errno));
+        return errno == ENOENT ? DS_ENOTFOUND : DS_EIO;
+    }
+    char inner[CONFIG_ERR_MAX] = "";
+    char *outer = ctx->err;
+    ctx->err = inner;
+    int line = ini_parse_file(f, handler, ctx);
+    ctx->err = outer;
+    fclose(f);
+    if (line != 0) {
+        snprintf(outer, CONFIG_ERR_MAX, "%.200s line %d: %.250s", path, line,
+                 inner[0] ? inner : "syntax error");
+        return DS_EINVAL;
+    }
+    return DS_OK;
+}
+
+int config_card_load(const char *path, struct org_card *card_out, char *err)
+{
+    struct org_card c;
+    memset(&c, 0, sizeof(c));
+    struct parse_ctx ctx = {&c, err, 0};
+    int rc = load_ini(path, card_handler, &ctx);
+    if (rc != DS_OK)
+        return rc;
+    uint8_t zero[KEYS_PUB_LEN] = {0};
+    if (!c.org[0] || c.kind == ORG_NONE || ids_org_kind(c.org) != c.kind || !c.name[0] ||
+        !memcmp(c.curve_key, zero, KEYS_PUB_LEN) || !memcmp(c.sign_key, zero, KEYS_PUB_LEN)) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%.200s: a card needs id, kind (matching the id), name, curve_key, sign_key",
+                 path);
+        return DS_EINVAL;
+    }
+    *card_out = c;
+    return DS_OK;
+}
+
+static int write_atomic(const char *path, const char *text)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "cannot write %s: %s\n", tmp, strerror(errno));
+        return DS_EIO;
+    }
+    bool ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return DS_EIO;
+    }
+    return DS_OK;
+}
+
+static void card_text(const struct org_card *c, char *buf, size_t size)
+{
+    char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
+    keys_hex(c->curve_key, KEYS_PUB_LEN, ck);
+    keys_hex(c->sign_key, KEYS_PUB_LEN, sk);
+    int n = snprintf(buf, size,
+                     "# dualsync identity card: public keys only, safe to send\n"
+                     "[org]\nid = %s\nkind = %s\nname = %s\ncurve_key = %s\nsign_key = %s\n",
+                     c->org, ids_kind_name(c->kind), c->name, ck, sk);
+    if (c->endpoint[0] && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, "endpoint = %s\n", c->endpoint);
+}
+
+int config_card_save(const char *path, const struct org_card *card)
+{
+    char buf[2048];
+    card_text(card, buf, sizeof(buf));
+    return write_atomic(path, buf);
+}
+
+/* ---------------------------------------------------------------- node.conf */
+
+void config_node_defaults(struct node_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->durability = STORE_FSYNC;
+    cfg->report_days = 30;
+    cfg->heartbeat_ms = 1000;
+    cfg->log_level = LOG_INFO;
+}
+
+static bool node_field(struct node_config *c, const char *name, const char *value)
+{
+    if (strcmp(name, "org") == 0)
+        return copy_field(c->org, sizeof(c->org), value) && ids_org_valid(value);
+    if (strcmp(name, "name") == 0)
+        return copy_field(c->name, sizeof(c->name), value) &&
+               ids_text_valid(value, IDS_NAME_MAX, false);
+    if (strcmp(name, "broker") == 0)
+        return copy_field(c->broker, sizeof(c->broker), value);
+    if (strcmp(name, "durability") == 0)
+        return store_parse_durability(value, &c->durability) == DS_OK;
+    if (strcmp(name, "report_days") == 0)
+        return parse_u32(value, 1, 365, &c->report_days);
+    if (strcmp(name, "heartbeat_ms") == 0)
+        return parse_u32(value, 100, 60000, &c->heartbeat_ms);
+    if (strcmp(name, "log_level") == 0)
+        return log_parse_level(value, &c->log_level) == DS_OK;
+    return false;
+}
+
+static int node_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    struct node_config *c = ctx->out;
+    bool ok = strcmp(section, "node") == 0   ? node_field(c, name, value)
+              : strcmp(section, "org") == 0 ? card_field(&c->street, name, value)
+                                            : false;
+    if (!ok) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
+        return 0;
+    }
+    return 1;
+}
+
+int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
+{
+    char path[4096];
+    struct node_config c;
+    config_node_defaults(&c);
+    snprintf(path, sizeof(path), "%s/node.conf", dir);
+    struct parse_ctx ctx = {&c, err, 0};
+    int rc = load_ini(path, node_handler, &ctx);
+    if (rc != DS_OK)
+        return rc;
+    if (!c.org[0] || ids_org_kind(c.org) == ORG_STREET || !c.broker[0] ||
+        c.street.kind != ORG_STREET) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "node.conf: needs [node] org (a unit or community), broker, and the street's "
+                 "[org] card");
+        return DS_EINVAL;
+    }
+    *cfg_out = c;
+    return DS_OK;
+}
+
+int config_node_save(const char *dir, const struct node_config *cfg)
+{
+    char path[4096], card[2048], buf[4096];
+    snprintf(path, sizeof(path), "%s/node.conf", dir);
+    card_text(&cfg->street, card, sizeof(card));
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    snprintf(buf, sizeof(buf),
+             "# dualsync node settings\n[node]\norg = %s\nname = %s\nbroker = %s\n"
+             "durability = %s\nreport_days = %" PRIu32 "\nheartbeat_ms = %" PRIu32
+             "\nlog_level = %s\n\n# the street office's identity card\n%s",
+             cfg->org, cfg->name, cfg->broker, store_durability_name(cfg->durability),
+             cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level],
+             strchr(card, '['));
+    return write_atomic(path, buf);
+}
+
+/* ---------------------------------------------------------------- broker.conf */
+
+void config_broker_defaults(struct broker_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->durability = STORE_FSYNC;
+    cfg->window = 2048;
+    cfg->heartbeat_ms = 1000;
+    cfg->log_level = LOG_INFO;
+    strcpy(cfg->bind, "tcp://127.0.0.1:7700");
+}
+
+static bool broker_field(struct broker_config *c, const char *name, const char *value)
+{
+    if (strcmp(name, "street") == 0)
+        return copy_field(c->street, sizeof(c->street), value) &&
+               ids_org_kind(value) == ORG_STREET;
+    if (strcmp(name, "name") == 0)
+        return copy_field(c->name, sizeof(c->name), value) &&
+               ids_text_valid(value, IDS_NAME_MAX, false);
+    if (strcmp(name, "bind") == 0)
+        return copy_field(c->bind, sizeof(c->bind), value);
+    if (strcmp(name, "durability") == 0)
+        return store_parse_durability(value, &c->durability) == DS_OK;
+    if (strcmp(name, "window") == 0)
+        return parse_u32(value, 1, 1000000, &c->window);
+    if (strcmp(name, "heartbeat_ms") == 0)
+        return parse_u32(value, 100, 60000, &c->heartbeat_ms);
+    if (strcmp(name, "log_level") == 0)
+        return log_parse_level(value, &c->log_level) == DS_OK;
+    return false;
+}
+
+static int broker_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    if (strcmp(section, "broker") != 0 || !broker_field(ctx->out, name, value)) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
+        return 0;
+    }
+    return 1;
+}
+
+int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err)
+{
+    char path[4096];
+    struct broker_config c;
+    config_broker_defaults(&c);
+    snprintf(path, sizeof(path), "%s/broker.conf", dir);
+    struct parse_ctx ctx = {&c, err, 0};
+    int rc = load_ini(path, broker_handler, &ctx);
+    if (rc != DS_OK)
+        return rc;
+    if (!c.street[0] || !c.name[0]) {
+        snprintf(err, CONFIG_ERR_MAX, "broker.conf: needs [broker] street and name");
+        return DS_EINVAL;
+    }
+    *cfg_out = c;
+    return DS_OK;
+}
+
+int config_broker_save(const char *dir, const struct broker_config *cfg)
+{
+    char path[4096], buf[4096];
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    snprintf(path, sizeof(path), "%s/broker.conf", dir);
+    snprintf(buf, sizeof(buf),
+             "# dualsync broker settings (street office)\n[broker]\nstreet = %s\nname = %s\n"
+             "bind = %s\ndurability = %s\nwindow = %" PRIu32 "\nheartbeat_ms = %" PRIu32
+             "\nlog_level = %s\n",
+             cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability),
+             cfg->window, cfg->heartbeat_ms, levels[cfg->log_level]);
+    return write_atomic(path, buf);
+}

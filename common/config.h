@@ -1,0 +1,67 @@
+/* config: the files an operator reads, writes and exchanges, all INI (inih):
+ *   <data dir>/node.conf    a node's settings (org, broker endpoint, street keys, ...)
+ *   <data dir>/broker.conf  the broker's settings (street id, bind endpoint, window, ...)
+ *   *.card                  an org's public identity card, exchanged with the street office:
+ *                           org id, kind, name, CURVE and signing public keys, and for the
+ *                           street also the endpoint nodes connect to.
+ * Every value is validated on load; a bad file is refused with the line and the reason. */
+#ifndef DUALSYNC_CONFIG_H
+#define DUALSYNC_CONFIG_H
+
+#include "ids.h"
+#include "keys.h"
+#include "log.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_ENDPOINT_MAX 256
+#define CONFIG_ERR_MAX 512
+
+struct org_card {
+    char org[IDS_ORG_MAX];
+    enum org_kind kind;
+    char name[IDS_NAME_MAX + 1];
+    uint8_t curve_key[KEYS_PUB_LEN];
+    uint8_t sign_key[KEYS_PUB_LEN];
+    char endpoint[CONFIG_ENDPOINT_MAX]; /* street cards only */
+};
+
+struct node_config {
+    char org[IDS_ORG_MAX];
+    char name[IDS_NAME_MAX + 1];
+    char broker[CONFIG_ENDPOINT_MAX];
+    struct org_card street;
+    enum store_durability durability;
+    uint32_t report_days;
+    uint32_t heartbeat_ms;
+    enum log_level log_level;
+};
+
+struct broker_config {
+    char street[IDS_ORG_MAX];
+    char name[IDS_NAME_MAX + 1];
+    char bind[CONFIG_ENDPOINT_MAX];
+    enum store_durability durability;
+    uint32_t window;       /* unconfirmed events in flight per recipient */
+    uint32_t heartbeat_ms;
+    enum log_level log_level;
+};
+
+/* Defaults for a fresh config. */
+void config_node_defaults(struct node_config *cfg);
+void config_broker_defaults(struct broker_config *cfg);
+
+/* Loads dir/node.conf (or dir/broker.conf). DS_OK, DS_ENOTFOUND (no such file),
+ * DS_EINVAL with a message in err (size CONFIG_ERR_MAX) naming the line and the reason. */
+int config_node_load(const char *dir, struct node_config *cfg_out, char *err);
+int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err);
+/* Writes the config atomically (temp file + rename). DS_OK or DS_EIO (logged). */
+int config_node_save(const char *dir, const struct node_config *cfg);
+int config_broker_save(const char *dir, const struct broker_config *cfg);
+
+int config_card_load(const char *path, struct org_card *card_out, char *err);
+int config_card_save(const char *path, const struct org_card *card);
+
+#endif

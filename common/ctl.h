@@ -1,0 +1,50 @@
+/* ctl: the local control API between an operator CLI and its daemon.
+ * A request carries one or more commands (name + key/value arguments); a reply carries a
+ * code, an error message in Chinese and English, and a JSON result. Several write commands
+ * in one request commit atomically (bulk loads, imports). The socket is
+ * <data dir>/ctl.sock; it never leaves the machine. */
+#ifndef DUALSYNC_CTL_H
+#define DUALSYNC_CTL_H
+
+#include "dualsync.pb-c.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_SOCKET_NAME "ctl.sock"
+#define CTL_TIMEOUT_MS 30000
+
+/* The value of --key, or NULL when absent. */
+const char *ctl_arg(const Dualsync__CtlCommand *cmd, const char *key);
+/* True when the flag --key was given (with any value). */
+bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key);
+
+/* Builds an OK reply carrying result (a JSON value; ownership taken, may be NULL). */
+void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out);
+/* Builds an error reply. */
+void ctl_reply_error(int code, const char *zh, const char *en, uint32_t failed_index,
+                     uint8_t **out, size_t *len_out);
+
+/* A request under construction by a CLI. */
+struct ctl_request;
+struct ctl_request *ctl_request_new(void);
+void ctl_request_destroy(struct ctl_request **reqp);
+/* Starts a new command in the request. */
+void ctl_request_command(struct ctl_request *req, const char *cmd);
+/* Adds an argument to the current command (strings copied). */
+void ctl_request_arg(struct ctl_request *req, const char *key, const char *value);
+size_t ctl_request_count(const struct ctl_request *req);
+
+/* Sends the request to the daemon of data dir and waits for the reply.
+ * DS_OK with *reply_out owned by the caller (wire_msg_free); DS_ENOTRUNNING; DS_ETIMEDOUT;
+ * DS_EPROTO when the reply does not decode. */
+int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms,
+             Dualsync__CtlReply **reply_out);
+
+/* Path of the control socket of data_dir into buf. DS_EINVAL if it does not fit (ipc
+ * paths are limited to ~100 bytes by the kernel). */
+int ctl_socket_path(const char *data_dir, char *buf, size_t size);
+
+#endif

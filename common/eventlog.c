@@ -1,0 +1,645 @@
+/* eventlog: the write path of every process.
+ * Design notes:
+ * - The per-origin high-water mark (hwm) lives in memory and in meta; it is permanent
+ *   (no time window), so a node back after months still deduplicates correctly.
+ * - Duplicate check: seq above hwm cannot be stored yet, so only seqs at or below it cost
+ *   a point lookup (bloom-filtered); the same id with other bytes is a fork.
+ * - Member records are materialised at commit. When every new event of a member sorts
+ *   after the last folded position (the normal case) they are applied to the stored record;
+ *   a late event with an older hlc makes us re-fold that member from its index, which is
+ *   cheap because a member has few events.
+ * - Nothing touches the in-memory hwm until the batch is durable, so a failed commit leaves
+ *   memory and disk in agreement. */
+#include "eventlog.h"
+
+#include "err.h"
+#include "fold.h"
+#include "log.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct eventlog {
+    struct store *store;
+    struct strmap *hwm; /* origin -> uint64_t * */
+    uint64_t hlc_max;
+};
+
+/* One event added in a transaction, with its position in the member's fold order. */
+struct txn_event {
+    struct event ev; /* owns a copy of the raw bytes */
+};
+
+struct member_pending {
+    struct txn_event **events;
+    size_t n, cap;
+};
+
+struct eventlog_txn {
+    struct eventlog *log;
+    struct store_batch *batch;
+    struct strmap *added;   /* "origin/seq" -> struct txn_event * */
+    struct strmap *hwm;     /* origin -> uint64_t * (pending) */
+    struct strmap *members; /* member -> struct member_pending * */
+    struct txn_event **events;
+    size_t n, cap;
+    uint64_t hlc_max;
+};
+
+static void key_event(struct skey *k, const char *origin, uint64_t seq)
+{
+    skey_init(k);
+    skey_str(k, origin);
+    skey_u64(k, seq);
+}
+
+static void key_meta(struct skey *k, const char *name, const char *sub)
+{
+    skey_init(k);
+    skey_str(k, name);
+    if (sub)
+        skey_str(k, sub);
+}
+
+/* by_member key: member, hlc, origin, seq. The suffix after the member is the position. */
+static void key_position(struct skey *k, uint64_t hlc, const char *origin, uint64_t seq)
+{
+    skey_u64(k, hlc);
+    skey_str(k, origin);
+    skey_u64(k, seq);
+}
+
+static bool load_hwm_entry(struct eventlog *log, const uint8_t *key, size_t klen,
+                           const uint8_t *val, size_t vlen)
+{
+    /* key: "hwm\0" origin "\0" */
+    const char *origin = (const char *)key + 4;
+    if (vlen != 8 || klen < 6 || key[klen - 1] != 0)
+        return false;
+    uint64_t *v = xmalloc(sizeof(*v));
+    *v = store_get_u64be(val);
+    free(strmap_put(log->hwm, origin, v));
+    return true;
+}
+
+static int load_meta(struct eventlog *log)
+{
+    struct skey prefix;
+    key_meta(&prefix, "hwm", NULL);
+    struct store_iter *it = store_iter_new(log->store, CF_META, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        const uint8_t *v = store_iter_value(it, &vlen);
+        if (!load_hwm_entry(log, k, klen, v, vlen)) {
+            log_error("eventlog: corrupt hwm entry");
+            rc = DS_EIO;
+            break;
+        }
+    }
+    store_iter_destroy(&it);
+    if (rc == DS_OK)
+        rc = eventlog_meta_u64(log, "hlc", 0, &log->hlc_max);
+    return rc;
+}
+
+int eventlog_open(const char *dir, enum store_durability durability, struct eventlog **log_out)
+{
+    struct eventlog *log = xcalloc(1, sizeof(*log));
+    log->hwm = strmap_new();
+    int rc = store_open(dir, durability, &log->store);
+    if (rc == DS_OK)
+        rc = load_meta(log);
+    if (rc != DS_OK) {
+        eventlog_destroy(&log);
+        return rc;
+    }
+    *log_out = log;
+    return DS_OK;
+}
+
+void eventlog_destroy(struct eventlog **logp)
+{
+    struct eventlog *log = *logp;
+    if (!log)
+        return;
+    store_destroy(&log->store);
+    strmap_destroy(&log->hwm, free);
+    free(log);
+    *logp = NULL;
+}
+
+struct store *eventlog_store(struct eventlog *log)
+{
+    return log->store;
+}
+
+uint64_t eventlog_hwm(const struct eventlog *log, const char *origin)
+{
+    const uint64_t *v = strmap_get(log->hwm, origin);
+    return v ? *v : 0;
+}
+
+uint64_t eventlog_hlc_max(const struct eventlog *log)
+{
+    return log->hlc_max;
+}
+
+int eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq, uint8_t **raw_out,
+                     size_t *len_out)
+{
+    struct skey k;
+    key_event(&k, origin, seq);
+    return store_get(log->store, CF_EVENTS, &k, (void **)raw_out, len_out);
+}
+
+int eventlog_meta_u64(struct eventlog *log, const char *name, uint64_t dflt, uint64_t *out)
+{
+    struct skey k;
+    key_meta(&k, name, NULL);
+    return store_get_u64(log->store, CF_META, &k, dflt, out);
+}
+
+int eventlog_meta_get(struct eventlog *log, const char *name, void **val_out, size_t *len_out)
+{
+    struct skey k;
+    key_meta(&k, name, NULL);
+    return store_get(log->store, CF_META, &k, val_out, len_out);
+}
+
+/* ---------------------------------------------------------------- member records */
+
+/* Stored member value: [1 byte position length][position][record bytes]. */
+static int member_load(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out,
+                       struct skey *pos_out)
+{
+    struct skey k;
+    void *val = NULL;
+    size_t len = 0;
+    skey_init(&k);
+    skey_str(&k, member);
+    int rc = store_get(log->store, CF_MEMBERS, &k, &val, &len);
+    if (rc != DS_OK)
+        return rc;
+    const uint8_t *v = val;
+    size_t plen = len ? v[0] : 0;
+    Dualsync__MemberRecord *rec = NULL;
+    if (len >= 1 + plen && plen <= SKEY_MAX)
+        rec = fold_decode(v + 1 + plen, len - 1 - plen);
+    if (!rec) {
+        log_error("eventlog: corrupt member record member=%s", member);
+        free(val);
+        return DS_EIO;
+    }
+    if (pos_out) {
+        skey_init(pos_out);
+        skey_bytes(pos_out, v + 1, plen);
+    }
+    free(val);
+    *rec_out = rec;
+    return DS_OK;
+}
+
+int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out)
+{
+    return member_load(log, member, rec_out, NULL);
+}
+
+int eventlog_members_each(struct eventlog *log,
+                          bool (*fn)(const Dualsync__MemberRecord *rec, void *arg), void *arg)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    struct store_iter *it = store_iter_new(log->store, CF_MEMBERS, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const uint8_t *v = store_iter_value(it, &len);
+        size_t plen = len ? v[0] : 0;
+        Dualsync__MemberRecord *rec = NULL;
+        if (len >= 1 + plen)
+            rec = fold_decode(v + 1 + plen, len - 1 - plen);
+        if (!rec) {
+            log_error("eventlog: corrupt member record while listing");
+            rc = DS_EIO;
+            break;
+        }
+        bool more = fn(rec, arg);
+        fold_free(&rec);
+        if (!more)
+            break;
+    }
+    store_iter_destroy(&it);
+    return rc;
+}
+
+/* Parses a by_member key's position (after "member\0"). */
+static bool parse_position(const uint8_t *p, size_t n, uint64_t *hlc, char *origin, uint64_t *seq)
+{
+    if (n < 8 + 2 + 8)
+        return false;
+    *hlc = store_get_u64be(p);
+    const uint8_t *o = p + 8;
+    size_t olen = n - 8 - 8;
+    if (o[olen - 1] != 0 || olen > IDS_ORG_MAX)
+        return false;
+    memcpy(origin, o, olen);
+    *seq = store_get_u64be(p + n - 8);
+    return true;
+}
+
+int eventlog_member_events(struct eventlog *log, const char *member,
+                           bool (*fn)(const struct event *ev, void *arg), void *arg)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, member);
+    struct store_iter *it = store_iter_new(log->store, CF_BY_MEMBER, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it) && rc == DS_OK; store_iter_next(it)) {
+        size_t klen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        uint64_t hlc, seq;
+        char origin[IDS_ORG_MAX];
+        uint8_t *raw = NULL;
+        size_t rlen = 0;
+        struct event ev;
+        if (!parse_position(k + prefix.n, klen - prefix.n, &hlc, origin, &seq)) {
+            rc = DS_EIO;
+            break;
+        }
+        rc = eventlog_get_raw(log, origin, seq, &raw, &rlen);
+        if (rc == DS_OK && wire_event_open(raw, rlen, false, &ev) == DS_OK) {
+            bool more = fn(&ev, arg);
+            wire_event_release(&ev);
+            if (!more) {
+                free(raw);
+                break;
+            }
+        } else if (rc == DS_OK) {
+            rc = DS_EIO;
+        }
+        free(raw);
+    }
+    store_iter_destroy(&it);
+    if (rc != DS_OK)
+        log_error("eventlog: unreadable timeline member=%s", member);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+struct eventlog_txn *eventlog_begin(struct eventlog *log)
+{
+    struct eventlog_txn *txn = xcalloc(1, sizeof(*txn));
+    txn->log = log;
+    txn->batch = store_batch_new(log->store);
+    txn->added = strmap_new();
+    txn->hwm = strmap_new();
+    txn->members = strmap_new();
+    return txn;
+}
+
+static void member_pending_free(void *p)
+{
+    struct member_pending *mp = p;
+    free(mp->events);
+    free(mp);
+}
+
+void eventlog_abort(struct eventlog_txn **txnp)
+{
+    struct eventlog_txn *txn = *txnp;
+    if (!txn)
+        return;
+    for (size_t i = 0; i < txn->n; i++) {
+        wire_event_release(&txn->events[i]->ev);
+        free(txn->events[i]);
+    }
+    free(txn->events);
+    strmap_destroy(&txn->added, NULL);
+    strmap_destroy(&txn->hwm, free);
+    strmap_destroy(&txn->members, member_pending_free);
+    store_batch_destroy(&txn->batch);
+    free(txn);
+    *txnp = NULL;
+}
+
+struct store_batch *eventlog_txn_batch(struct eventlog_txn *txn)
+{
+    return txn->batch;
+}
+
+size_t eventlog_txn_count(const struct eventlog_txn *txn)
+{
+    return txn->n;
+}
+
+void eventlog_txn_put_meta_u64(struct eventlog_txn *txn, const char *name, uint64_t v)
+{
+    struct skey k;
+    key_meta(&k, name, NULL);
+    store_batch_put_u64(txn->batch, CF_META, &k, v);
+}
+
+void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const void *v, size_t len)
+{
+    struct skey k;
+    key_meta(&k, name, NULL);
+    store_batch_put(txn->batch, CF_META, &k, v, len);
+}
+
+static uint64_t txn_hwm(const struct eventlog_txn *txn, const char *origin)
+{
+    const uint64_t *v = strmap_get(txn->hwm, origin);
+    return v ? *v : eventlog_hwm(txn->log, origin);
+}
+
+static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* DS_OK when (origin, seq) is not stored, DS_EEXIST / DS_EFORK when it is. */
+static int check_stored(struct eventlog_txn *txn, const struct event *ev)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    const struct txn_event *te = strmap_get(txn->added, id);
+    if (te)
+        return same_bytes(te->ev.raw, te->ev.raw_len, ev->raw, ev->raw_len) ? DS_EEXIST
+                                                                              : DS_EFORK;
+    if (ev->seq > txn_hwm(txn, ev->origin))
+        return DS_OK;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc = eventlog_get_raw(txn->log, ev->origin, ev->seq, &raw, &len);
+    if (rc == DS_ENOTFOUND)
+        return DS_OK;
+    if (rc != DS_OK)
+        return rc;
+    rc = same_bytes(raw, len, ev->raw, ev->raw_len) ? DS_EEXIST : DS_EFORK;
+    free(raw);
+    return rc;
+}
+
+static void txn_track_member(struct eventlog_txn *txn, struct txn_event *te)
+{
+    struct member_pending *mp = strmap_get(txn->members, te->ev.member);
+    if (!mp) {
+        mp = xcalloc(1, sizeof(*mp));
+        strmap_put(txn->members, te->ev.member, mp);
+    }
+    if (mp->n == mp->cap) {
+        mp->cap = mp->cap ? mp->cap * 2 : 4;
+        mp->events = xrealloc(mp->events, mp->cap * sizeof(*mp->events));
+    }
+    mp->events[mp->n++] = te;
+}
+
+int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
+{
+    int rc = check_stored(txn, ev);
+    if (rc != DS_OK)
+        return rc;
+    uint64_t hwm = txn_hwm(txn, ev->origin);
+    if ((flags & EVENTLOG_CONTIGUOUS) && ev->seq != hwm + 1)
+        return DS_ESEQ;
+
+    struct txn_event *te = xcalloc(1, sizeof(*te));
+    rc = wire_event_open(ev->raw, ev->raw_len, true, &te->ev);
+    if (rc != DS_OK) { /* cannot happen for an event that opened once */
+        free(te);
+        return rc;
+    }
+    if (txn->n == txn->cap) {
+        txn->cap = txn->cap ? txn->cap * 2 : 16;
+        txn->events = xrealloc(txn->events, txn->cap * sizeof(*txn->events));
+    }
+    txn->events[txn->n++] = te;
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    strmap_put(txn->added, id, te);
+    if (ev->seq > hwm) {
+        uint64_t *v = xmalloc(sizeof(*v));
+        *v = ev->seq;
+        free(strmap_put(txn->hwm, ev->origin, v));
+    }
+    if (ev->hlc > txn->hlc_max)
+        txn->hlc_max = ev->hlc;
+
+    struct skey k;
+    key_event(&k, ev->origin, ev->seq);
+    store_batch_put(txn->batch, CF_EVENTS, &k, ev->raw, ev->raw_len);
+    if (ev->member[0]) {
+        skey_init(&k);
+        skey_str(&k, ev->member);
+        key_position(&k, ev->hlc, ev->origin, ev->seq);
+        store_batch_put(txn->batch, CF_BY_MEMBER, &k, "", 0);
+        txn_track_member(txn, te);
+    }
+    return DS_OK;
+}
+
+static int position_cmp(uint64_t ha, const char *oa, uint64_t sa, uint64_t hb, const char *ob,
+                        uint64_t sb)
+{
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
+    int c = strcmp(oa, ob);
+    if (c)
+        return c;
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+    const struct event *x = *(const struct event *const *)a;
+    const struct event *y = *(const struct event *const *)b;
+    return position_cmp(x->hlc, x->origin, x->seq, y->hlc, y->origin, y->seq);
+}
+
+static int txn_event_cmp(const void *a, const void *b)
+{
+    const struct txn_event *x = *(const struct txn_event *const *)a;
+    const struct txn_event *y = *(const struct txn_event *const *)b;
+    return position_cmp(x->ev.hlc, x->ev.origin, x->ev.seq, y->ev.hlc, y->ev.origin, y->ev.seq);
+}
+
+/* All events of member, stored and pending, as opened events in fold order. The stored
+ * ones are loaded into owned copies appended to *owned (caller releases). */
+static int collect_member_events(struct eventlog_txn *txn, const char *member,
+                                 const struct member_pending *mp, struct event ***all_out,
+                                 size_t *n_out, struct event **owned_out, size_t *owned_n)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, member);
+    size_t cap = mp->n + 16, n = 0, on = 0, ocap = 16;
+    struct event **all = xmalloc(cap * sizeof(*all));
+    struct event *owned = xmalloc(ocap * sizeof(*owned));
+    int rc = DS_OK;
+    struct store_iter *it = store_iter_new(txn->log->store, CF_BY_MEMBER, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, rlen = 0;
+        const uint8_t *k = store_iter_key(it, &klen);
+        uint64_t hlc, seq;
+        char origin[IDS_ORG_MAX];
+        uint8_t *raw = NULL;
+        if (!parse_position(k + prefix.n, klen - prefix.n, &hlc, origin, &seq) ||
+            eventlog_get_raw(txn->log, origin, seq, &raw, &rlen) != DS_OK) {
+            rc = DS_EIO;
+            break;
+        }
+        if (on == ocap) {
+            ocap *= 2;
+            owned = xrealloc(owned, ocap * sizeof(*owned));
+        }
+        rc = wire_event_open(raw, rlen, true, &owned[on]);
+        free(raw);
+        if (rc != DS_OK) {
+            rc = DS_EIO;
+            break;
+        }
+        on++;
+    }
+    store_iter_destroy(&it);
+    if (rc != DS_OK) {
+        log_error("eventlog: refold failed member=%s", member);
+        for (size_t i = 0; i < on; i++)
+            wire_event_release(&owned[i]);
+        free(owned);
+        free(all);
+        return rc;
+    }
+    /* Pointers into 'owned' are taken only now that it no longer moves. */
+    if (on + mp->n > cap) {
+        cap = on + mp->n;
+        all = xrealloc(all, cap * sizeof(*all));
+    }
+    for (size_t i = 0; i < on; i++)
+        all[n++] = &owned[i];
+    for (size_t i = 0; i < mp->n; i++)
+        all[n++] = &mp->events[i]->ev;
+    qsort(all, n, sizeof(*all), event_cmp);
+    *all_out = all;
+    *n_out = n;
+    *owned_out = owned;
+    *owned_n = on;
+    return DS_OK;
+}
+
+static Dualsync__MemberRecord *refold(struct eventlog_txn *txn, const char *member,
+                                      const struct member_pending *mp, struct skey *last_out)
+{
+    struct event **all = NULL, *owned = NULL;
+    size_t n = 0, on = 0;
+    if (collect_member_events(txn, member, mp, &all, &n, &owned, &on) != DS_OK)
+        return NULL;
+    Dualsync__MemberRecord *rec = fold_new(member);
+    for (size_t i = 0; i < n; i++)
+        fold_apply(rec, all[i]);
+    skey_init(last_out);
+    key_position(last_out, all[n - 1]->hlc, all[n - 1]->origin, all[n - 1]->seq);
+    for (size_t i = 0; i < on; i++)
+        wire_event_release(&owned[i]);
+    free(owned);
+    free(all);
+    return rec;
+}
+
+static bool after_position(const struct skey *last, const struct event *ev)
+{
+    uint64_t hlc, seq;
+    char origin[IDS_ORG_MAX];
+    if (!parse_position(last->b, last->n, &hlc, origin, &seq))
+        return false;
+    return position_cmp(ev->hlc, ev->origin, ev->seq, hlc, origin, seq) > 0;
+}
+
+struct fold_ctx {
+    struct eventlog_txn *txn;
+    int rc;
+};
+
+static bool fold_member(const char *member, void *value, void *arg)
+{
+    struct fold_ctx *ctx = arg;
+    struct member_pending *mp = value;
+    Dualsync__MemberRecord *rec = NULL;
+    struct skey last;
+
+    qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
+    int rc = member_load(ctx->txn->log, member, &rec, &last);
+    if (rc == DS_OK && after_position(&last, &mp->events[0]->ev)) {
+        for (size_t i = 0; i < mp->n; i++)
+            fold_apply(rec, &mp->events[i]->ev);
+        const struct event *tail = &mp->events[mp->n - 1]->ev;
+        skey_init(&last);
+        key_position(&last, tail->hlc, tail->origin, tail->seq);
+    } else if (rc == DS_OK || rc == DS_ENOTFOUND) {
+        fold_free(&rec);
+        rec = refold(ctx->txn, member, mp, &last);
+    }
+    if (!rec) {
+        ctx->rc = DS_EIO;
+        return false;
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    fold_encode(rec, &bytes, &len);
+    uint8_t *val = xmalloc(1 + last.n + len);
+    val[0] = (uint8_t)last.n;
+    memcpy(val + 1, last.b, last.n);
+    memcpy(val + 1 + last.n, bytes, len);
+    struct skey k;
+    skey_init(&k);
+    skey_str(&k, member);
+    store_batch_put(ctx->txn->batch, CF_MEMBERS, &k, val, 1 + last.n + len);
+    free(val);
+    free(bytes);
+    fold_free(&rec);
+    return true;
+}
+
+static bool put_hwm(const char *origin, void *value, void *arg)
+{
+    struct eventlog_txn *txn = arg;
+    struct skey k;
+    key_meta(&k, "hwm", origin);
+    store_batch_put_u64(txn->batch, CF_META, &k, *(uint64_t *)value);
+    return true;
+}
+
+static bool merge_hwm(const char *origin, void *value, void *arg)
+{
+    struct eventlog *log = arg;
+    uint64_t *v = xmalloc(sizeof(*v));
+    *v = *(uint64_t *)value;
+    free(strmap_put(log->hwm, origin, v));
+    return true;
+}
+
+int eventlog_commit(struct eventlog_txn **txnp)
+{
+    struct eventlog_txn *txn = *txnp;
+    struct fold_ctx ctx = {txn, DS_OK};
+    strmap_each(txn->members, fold_member, &ctx);
+    int rc = ctx.rc;
+    if (rc == DS_OK) {
+        strmap_each(txn->hwm, put_hwm, txn);
+        if (txn->hlc_max > txn->log->hlc_max)
+            eventlog_txn_put_meta_u64(txn, "hlc", txn->hlc_max);
+        rc = store_commit(txn->log->store, txn->batch);
+    }
+    if (rc == DS_OK) {
+        strmap_each(txn->hwm, merge_hwm, txn->log);
+        if (txn->hlc_max > txn->log->hlc_max)
+            txn->log->hlc_max = txn->hlc_max;
+    }
+    eventlog_abort(txnp);
+    return rc;
+}

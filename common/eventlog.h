@@ -1,0 +1,88 @@
+/* eventlog: the durable, append-only event log of one process, on store (RocksDB).
+ *   events     (origin, seq)              -> SignedEvent bytes, verbatim
+ *   by_member  (member, hlc, origin, seq) -> index for folds and timelines
+ *   members    member                     -> last folded position + MemberRecord
+ *   meta       "hwm" origin               -> highest seq stored from origin
+ * Writes happen in transactions: a transaction collects events and any other puts the
+ * caller adds to its batch (cursors, inbox entries, routes), refolds the touched members
+ * at commit, and writes everything in one WriteBatch. kill -9 at any instant leaves either
+ * all of it or none of it.
+ * Identity is (origin, seq): adding a stored event again is a no-op (DS_EEXIST); the same
+ * (origin, seq) with other bytes is a fork (DS_EFORK), never taken as a duplicate.
+ * One handle, one thread. */
+#ifndef DUALSYNC_EVENTLOG_H
+#define DUALSYNC_EVENTLOG_H
+
+#include "store.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct eventlog;
+struct eventlog_txn;
+
+/* Opens the log under dir (the RocksDB directory itself). On DS_OK *log_out is owned by
+ * the caller (eventlog_destroy). DS_EIO (logged), DS_EAGAIN (locked by another process). */
+int eventlog_open(const char *dir, enum store_durability durability, struct eventlog **log_out);
+void eventlog_destroy(struct eventlog **logp);
+
+/* The underlying store, for the caller's own column families (inbox, routes, orgs).
+ * Borrowed for the life of the log. */
+struct store *eventlog_store(struct eventlog *log);
+
+/* Highest seq stored from origin (0 when none). For the broker, which takes every origin's
+ * events contiguously, it is also "stored up to". */
+uint64_t eventlog_hwm(const struct eventlog *log, const char *origin);
+
+/* Highest hlc of any stored event (0 when empty): a restarted clock starts past it. */
+uint64_t eventlog_hlc_max(const struct eventlog *log);
+
+/* Reads the verbatim bytes of (origin, seq). DS_OK with *raw_out malloc'd (caller frees),
+ * DS_ENOTFOUND, DS_EIO. */
+int eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq, uint8_t **raw_out,
+                     size_t *len_out);
+
+/* The folded record of member. DS_OK with *rec_out owned by the caller (fold_free),
+ * DS_ENOTFOUND, DS_EIO. */
+int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out);
+
+/* Visits every member record in member order; stop early by returning false. */
+int eventlog_members_each(struct eventlog *log,
+                          bool (*fn)(const Dualsync__MemberRecord *rec, void *arg), void *arg);
+
+/* Visits the events of member in fold order. */
+int eventlog_member_events(struct eventlog *log, const char *member,
+                           bool (*fn)(const struct event *ev, void *arg), void *arg);
+
+/* Meta values (cursors, ids). */
+int eventlog_meta_u64(struct eventlog *log, const char *name, uint64_t dflt, uint64_t *out);
+int eventlog_meta_get(struct eventlog *log, const char *name, void **val_out, size_t *len_out);
+
+enum eventlog_add_flags {
+    EVENTLOG_CONTIGUOUS = 1 << 0, /* require seq == hwm(origin) + 1 (broker, own events) */
+};
+
+/* Starts a transaction. Caller owns it until eventlog_commit or eventlog_abort. */
+struct eventlog_txn *eventlog_begin(struct eventlog *log);
+
+/* Adds an opened, already verified event. DS_OK: stored at commit. DS_EEXIST: the same
+ * bytes are stored (or added earlier in this txn); nothing added. DS_EFORK: other bytes
+ * under the same id; nothing added. DS_ESEQ: contiguity required and broken. DS_EIO. */
+int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags);
+
+/* Events added so far in this transaction. */
+size_t eventlog_txn_count(const struct eventlog_txn *txn);
+
+/* The transaction's batch, for the caller's own puts in the same atomic write. */
+struct store_batch *eventlog_txn_batch(struct eventlog_txn *txn);
+void eventlog_txn_put_meta_u64(struct eventlog_txn *txn, const char *name, uint64_t v);
+void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const void *v,
+                           size_t len);
+
+/* Refolds the touched members, writes everything atomically and frees the transaction
+ * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */
+int eventlog_commit(struct eventlog_txn **txnp);
+void eventlog_abort(struct eventlog_txn **txnp);
+
+#endif

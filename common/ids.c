@@ -1,0 +1,188 @@
+/* ids: validators are strict and allocation-free so they can run on every field of every
+ * frame. The UTF-8 check follows RFC 3629 table 3-7 (the well-formed byte sequences),
+ * which rejects overlong forms and UTF-16 surrogates that a lax decoder would let pass. */
+#include "ids.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *prefix;
+    enum org_kind kind;
+} org_prefixes[] = {
+    {"unit:", ORG_UNIT},
+    {"community:", ORG_COMMUNITY},
+    {"street:", ORG_STREET},
+};
+
+static bool code_valid(const char *code)
+{
+    size_t n = 0;
+    for (const char *p = code; *p; p++, n++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return n >= 1 && n <= 48;
+}
+
+enum org_kind ids_org_kind(const char *org)
+{
+    if (!org)
+        return ORG_NONE;
+    for (size_t i = 0; i < sizeof(org_prefixes) / sizeof(org_prefixes[0]); i++) {
+        size_t len = strlen(org_prefixes[i].prefix);
+        if (strncmp(org, org_prefixes[i].prefix, len) == 0)
+            return code_valid(org + len) ? org_prefixes[i].kind : ORG_NONE;
+    }
+    return ORG_NONE;
+}
+
+bool ids_org_valid(const char *org)
+{
+    return ids_org_kind(org) != ORG_NONE;
+}
+
+const char *ids_kind_name(enum org_kind kind)
+{
+    switch (kind) {
+    case ORG_UNIT:
+        return "unit";
+    case ORG_COMMUNITY:
+        return "community";
+    case ORG_STREET:
+        return "street";
+    default:
+        return "none";
+    }
+}
+
+enum org_kind ids_kind_parse(const char *name)
+{
+    for (int k = ORG_UNIT; k <= ORG_STREET; k++)
+        if (strcmp(name, ids_kind_name((enum org_kind)k)) == 0)
+            return (enum org_kind)k;
+    return ORG_NONE;
+}
+
+bool ids_member_valid(const char *member)
+{
+    size_t n = 0;
+    if (!member)
+        return false;
+    for (const char *p = member; *p; p++, n++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return false;
+    }
+    return n >= 1 && n <= IDS_MEMBER_MAX;
+}
+
+bool ids_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (len - i <= need)
+            return false;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= need; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+bool ids_text_valid(const char *s, size_t max, bool allow_empty)
+{
+    if (!s)
+        return false;
+    size_t len = strlen(s);
+    if (len == 0)
+        return allow_empty;
+    if (len > max || !ids_utf8_valid(s, len))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
+            return false;
+    }
+    return true;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+bool ids_date_valid(const char *date)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!date || strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+        return false;
+    if (!all_digits(date, 4) || !all_digits(date + 5, 2) || !all_digits(date + 8, 2))
+        return false;
+    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int max = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
+    return d <= max;
+}
+
+void ids_event_id(char *buf, size_t size, const char *origin, uint64_t seq)
+{
+    snprintf(buf, size, "%s/%" PRIu64, origin, seq);
+}
+
+bool ids_event_id_parse(const char *id, char *origin_out, uint64_t *seq_out)
+{
+    const char *slash = id ? strrchr(id, '/') : NULL;
+    if (!slash || (size_t)(slash - id) >= IDS_ORG_MAX)
+        return false;
+    char origin[IDS_ORG_MAX];
+    memcpy(origin, id, (size_t)(slash - id));
+    origin[slash - id] = '\0';
+    const char *num = slash + 1;
+    size_t n = strlen(num);
+    if (n == 0 || n > 20 || !all_digits(num, n) || (num[0] == '0'))
+        return false;
+    char *end = NULL;
+    unsigned long long seq = strtoull(num, &end, 10);
+    if (*end || seq == 0 || !ids_org_valid(origin))
+        return false;
+    memcpy(origin_out, origin, strlen(origin) + 1);
+    *seq_out = (uint64_t)seq;
+    return true;
+}

@@ -1,0 +1,324 @@
+/* store: RocksDB behind a narrow interface.
+ * Design: one DB per process with fixed column families, so that each kind of record has
+ * its own key space and compaction; bloom filters on every family because the hot path is
+ * point lookups ("do I have (origin, seq)?"); writes only through WriteBatch so that an
+ * event, its indexes, the member record and the cursors move together or not at all.
+ * The durability mode is fixed per handle and decides the WriteOptions once. */
+#include "store.h"
+
+#include "err.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <rocksdb/c.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cf_names[CF_COUNT] = {
+    "default", "by_member", "members", "inbox", "meta", "routes", "orgs",
+};
+
+struct store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_filterpolicy_t *filter; /* owned by table once set */
+    rocksdb_cache_t *cache;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    rocksdb_column_family_handle_t *cf[CF_COUNT];
+};
+
+struct store_batch {
+    rocksdb_writebatch_t *wb;
+    struct store *s; /* the store whose column family handles the batch uses */
+};
+
+struct store_iter {
+    rocksdb_iterator_t *it;
+    struct skey prefix;
+};
+
+int store_parse_durability(const char *text, enum store_durability *out)
+{
+    static const char *const names[] = {"fsync", "wal", "none"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *out = (enum store_durability)i;
+            return DS_OK;
+        }
+    }
+    return DS_EINVAL;
+}
+
+const char *store_durability_name(enum store_durability d)
+{
+    return d == STORE_FSYNC ? "fsync" : d == STORE_WAL ? "wal" : "none";
+}
+
+void skey_init(struct skey *k)
+{
+    k->n = 0;
+    k->overflow = false;
+}
+
+void skey_bytes(struct skey *k, const void *p, size_t n)
+{
+    if (k->overflow || k->n + n > SKEY_MAX) {
+        k->overflow = true;
+        return;
+    }
+    memcpy(k->b + k->n, p, n);
+    k->n += n;
+}
+
+void skey_str(struct skey *k, const char *s)
+{
+    skey_bytes(k, s, strlen(s) + 1);
+}
+
+void store_put_u64be(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)(v & 0xFF);
+        v >>= 8;
+    }
+}
+
+uint64_t store_get_u64be(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+void skey_u64(struct skey *k, uint64_t v)
+{
+    uint8_t b[8];
+    store_put_u64be(b, v);
+    skey_bytes(k, b, 8);
+}
+
+static void store_configure(struct store *s, enum store_durability durability)
+{
+    s->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->opts, 1);
+    rocksdb_options_set_create_missing_column_families(s->opts, 1);
+    rocksdb_options_set_max_open_files(s->opts, 256);
+    rocksdb_options_set_keep_log_file_num(s->opts, 3);
+    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    s->table = rocksdb_block_based_options_create();
+    s->cache = rocksdb_cache_create_lru(32u << 20);
+    rocksdb_block_based_options_set_block_cache(s->table, s->cache);
+    s->filter = rocksdb_filterpolicy_create_bloom_full(10);
+    rocksdb_block_based_options_set_filter_policy(s->table, s->filter);
+    rocksdb_options_set_block_based_table_factory(s->opts, s->table);
+
+    s->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wopts, durability == STORE_FSYNC);
+    rocksdb_writeoptions_disable_WAL(s->wopts, durability == STORE_NONE);
+    s->ropts = rocksdb_readoptions_create();
+}
+
+int store_open(const char *path, enum store_durability durability, struct store **store_out)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    const rocksdb_options_t *cf_opts[CF_COUNT];
+    char *err = NULL;
+    int rc = DS_EIO;
+
+    store_configure(s, durability);
+    for (int i = 0; i < CF_COUNT; i++)
+        cf_opts[i] = s->opts;
+    s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf,
+                                         &err);
+    if (err) {
+        if (strstr(err, "lock") || strstr(err, "Resource temporarily unavailable")) {
+            rc = DS_EAGAIN;
+            log_debug("store: open path=%s locked: %s", path, err);
+        } else {
+            log_error("store: open path=%s: %s", path, err);
+        }
+        s->db = NULL;
+        goto out;
+    }
+    *store_out = s;
+    s = NULL;
+    rc = DS_OK;
+out:
+    rocksdb_free(err);
+    store_destroy(&s);
+    return rc;
+}
+
+void store_destroy(struct store **storep)
+{
+    struct store *s = *storep;
+    if (!s)
+        return;
+    if (s->db) {
+        for (int i = 0; i < CF_COUNT; i++)
+            if (s->cf[i])
+                rocksdb_column_family_handle_destroy(s->cf[i]);
+        rocksdb_close(s->db);
+    }
+    rocksdb_writeoptions_destroy(s->wopts);
+    rocksdb_readoptions_destroy(s->ropts);
+    rocksdb_options_destroy(s->opts);
+    rocksdb_block_based_options_destroy(s->table);
+    rocksdb_cache_destroy(s->cache);
+    free(s);
+    *storep = NULL;
+}
+
+int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,
+              size_t *len_out)
+{
+    char *err = NULL;
+    size_t len = 0;
+    char *val = rocksdb_get_cf(s->db, s->ropts, s->cf[cf], (const char *)key->b, key->n, &len,
+                               &err);
+    if (err) {
+        log_error("store: get cf=%s: %s", cf_names[cf], err);
+        rocksdb_free(err);
+        return DS_EIO;
+    }
+    if (!val)
+        return DS_ENOTFOUND;
+    /* Copy into our allocator so that callers free with free() and ASan sees one heap. */
+    *val_out = xmemdup(val, len);
+    *len_out = len;
+    rocksdb_free(val);
+    return DS_OK;
+}
+
+int store_get_u64(struct store *s, enum store_cf cf, const struct skey *key, uint64_t dflt,
+                  uint64_t *out)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = store_get(s, cf, key, &val, &len);
+    if (rc == DS_ENOTFOUND) {
+        *out = dflt;
+        return DS_OK;
+    }
+    if (rc != DS_OK)
+        return rc;
+    if (len != 8) {
+        log_error("store: corrupt u64 cf=%s len=%zu", cf_names[cf], len);
+        free(val);
+        return DS_EIO;
+    }
+    *out = store_get_u64be(val);
+    free(val);
+    return DS_OK;
+}
+
+struct store_batch *store_batch_new(struct store *s)
+{
+    struct store_batch *b = xcalloc(1, sizeof(*b));
+    b->s = s;
+    b->wb = rocksdb_writebatch_create();
+    return b;
+}
+
+void store_batch_destroy(struct store_batch **batchp)
+{
+    struct store_batch *b = *batchp;
+    if (!b)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b);
+    *batchp = NULL;
+}
+
+void store_batch_put(struct store_batch *b, enum store_cf cf, const struct skey *key,
+                     const void *val, size_t len)
+{
+    rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], (const char *)key->b, key->n, val, len);
+}
+
+void store_batch_put_u64(struct store_batch *b, enum store_cf cf, const struct skey *key,
+                         uint64_t v)
+{
+    uint8_t buf[8];
+    store_put_u64be(buf, v);
+    store_batch_put(b, cf, key, buf, 8);
+}
+
+void store_batch_delete(struct store_batch *b, enum store_cf cf, const struct skey *key)
+{
+    rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], (const char *)key->b, key->n);
+}
+
+void store_batch_clear(struct store_batch *b)
+{
+    rocksdb_writebatch_clear(b->wb);
+}
+
+size_t store_batch_count(const struct store_batch *b)
+{
+    return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+int store_commit(struct store *s, struct store_batch *b)
+{
+    char *err = NULL;
+    if (b->s != s) {
+        log_error("store: batch committed to a store it was not made for");
+        return DS_EINVAL;
+    }
+    rocksdb_write(s->db, s->wopts, b->wb, &err);
+    if (err) {
+        log_error("store: commit entries=%d: %s", rocksdb_writebatch_count(b->wb), err);
+        rocksdb_free(err);
+        return DS_EIO;
+    }
+    return DS_OK;
+}
+
+struct store_iter *store_iter_new(struct store *s, enum store_cf cf, const struct skey *prefix,
+                                  const struct skey *from)
+{
+    struct store_iter *it = xcalloc(1, sizeof(*it));
+    it->prefix = *prefix;
+    it->it = rocksdb_create_iterator_cf(s->db, s->ropts, s->cf[cf]);
+    const struct skey *start = from ? from : prefix;
+    rocksdb_iter_seek(it->it, (const char *)start->b, start->n);
+    return it;
+}
+
+bool store_iter_valid(struct store_iter *it)
+{
+    if (!rocksdb_iter_valid(it->it))
+        return false;
+    size_t len = 0;
+    const char *k = rocksdb_iter_key(it->it, &len);
+    return len >= it->prefix.n && memcmp(k, it->prefix.b, it->prefix.n) == 0;
+}
+
+void store_iter_next(struct store_iter *it)
+{
+    rocksdb_iter_next(it->it);
+}
+
+const uint8_t *store_iter_key(struct store_iter *it, size_t *len_out)
+{
+    return (const uint8_t *)rocksdb_iter_key(it->it, len_out);
+}
+
+const uint8_t *store_iter_value(struct store_iter *it, size_t *len_out)
+{
+    return (const uint8_t *)rocksdb_iter_value(it->it, len_out);
+}
+
+void store_iter_destroy(struct store_iter **itp)
+{
+    struct store_iter *it = *itp;
+    if (!it)
+        return;
+    rocksdb_iter_destroy(it->it);
+    free(it);
+    *itp = NULL;
+}

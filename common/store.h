@@ -1,0 +1,94 @@
+/* store: the process's one RocksDB database, seen as named column families of sorted
+ * byte keys. The only module that includes <rocksdb/c.h>.
+ * Keys are built with struct skey: strings end in a 0 byte and integers are big-endian,
+ * so RocksDB's byte order is the natural order ("unit:a" < "unit:a-b", seq 2 < seq 10).
+ * All writes go through a batch, committed atomically with the configured durability.
+ * One handle, one thread. */
+#ifndef DUALSYNC_STORE_H
+#define DUALSYNC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_cf {
+    CF_EVENTS = 0, /* origin, seq -> SignedEvent bytes */
+    CF_BY_MEMBER,  /* member, hlc, origin, seq -> empty */
+    CF_MEMBERS,    /* member -> folded MemberRecord state */
+    CF_INBOX,      /* recipient, inbox seq -> origin, seq (broker) */
+    CF_META,       /* name -> value: counters, cursors, ids */
+    CF_ROUTES,     /* member -> unit, community (broker) */
+    CF_ORGS,       /* org id -> DirectoryEntry bytes */
+    CF_COUNT
+};
+
+enum store_durability {
+    STORE_FSYNC = 0, /* fsync the WAL on every commit (default) */
+    STORE_WAL,       /* write the WAL, let the OS flush it: survives a process crash */
+    STORE_NONE,      /* no WAL: for benchmarks only */
+};
+
+/* Parses "fsync", "wal", "none". DS_EINVAL otherwise. */
+int store_parse_durability(const char *text, enum store_durability *out);
+const char *store_durability_name(enum store_durability d);
+
+#define SKEY_MAX 320
+
+/* A key under construction. Appends past SKEY_MAX set 'overflow' instead of writing. */
+struct skey {
+    uint8_t b[SKEY_MAX];
+    size_t n;
+    bool overflow;
+};
+
+void skey_init(struct skey *k);
+void skey_str(struct skey *k, const char *s); /* the string and a 0 byte */
+void skey_u64(struct skey *k, uint64_t v);    /* 8 bytes, big-endian */
+void skey_bytes(struct skey *k, const void *p, size_t n);
+void store_put_u64be(uint8_t out[8], uint64_t v);
+uint64_t store_get_u64be(const uint8_t in[8]);
+
+struct store;
+struct store_batch;
+struct store_iter;
+
+/* Opens (creating if missing) the database at path. On DS_OK *store_out is a handle the
+ * caller owns (store_destroy). DS_EIO when RocksDB refuses (logged), DS_EAGAIN when another
+ * process holds the database lock (a daemon is running on it). */
+int store_open(const char *path, enum store_durability durability, struct store **store_out);
+void store_destroy(struct store **storep);
+
+/* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
+ * DS_ENOTFOUND, DS_EIO (logged). */
+int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,
+              size_t *len_out);
+/* Reads a u64 meta-style value (8 bytes BE); *out = dflt when absent. */
+int store_get_u64(struct store *s, enum store_cf cf, const struct skey *key, uint64_t dflt,
+                  uint64_t *out);
+
+/* A new empty batch for s (the batch uses its column families). */
+struct store_batch *store_batch_new(struct store *s);
+void store_batch_destroy(struct store_batch **batchp);
+void store_batch_put(struct store_batch *b, enum store_cf cf, const struct skey *key,
+                     const void *val, size_t len);
+void store_batch_put_u64(struct store_batch *b, enum store_cf cf, const struct skey *key,
+                         uint64_t v);
+void store_batch_delete(struct store_batch *b, enum store_cf cf, const struct skey *key);
+void store_batch_clear(struct store_batch *b);
+size_t store_batch_count(const struct store_batch *b);
+
+/* Writes the batch atomically (all or nothing). DS_OK, DS_EIO (logged). The batch is left
+ * as it was; clear or destroy it. */
+int store_commit(struct store *s, struct store_batch *b);
+
+/* Iterates the keys of cf that start with prefix, from 'from' (or the prefix when from is
+ * NULL) upwards. The key and value pointers are valid until the next step. */
+struct store_iter *store_iter_new(struct store *s, enum store_cf cf, const struct skey *prefix,
+                                  const struct skey *from);
+bool store_iter_valid(struct store_iter *it);
+void store_iter_next(struct store_iter *it);
+const uint8_t *store_iter_key(struct store_iter *it, size_t *len_out);
+const uint8_t *store_iter_value(struct store_iter *it, size_t *len_out);
+void store_iter_destroy(struct store_iter **itp);
+
+#endif

@@ -1,0 +1,448 @@
+/* transport: the ZeroMQ side of dualsync.
+ * Design notes:
+ * - libzmq's CURVE server accepts any client key unless a ZAP handler answers; ours runs in
+ *   the same loop (a REP socket on inproc://zeromq.zap.01, bound before the server socket)
+ *   and replies with the org id as User-Id, which libzmq then attaches to every message of
+ *   that connection. The broker trusts that, never the org named inside a frame.
+ * - ROUTER_MANDATORY makes a send to a vanished peer an error instead of a silent drop,
+ *   and MAXMSGSIZE makes libzmq cut off a peer that sends an oversize frame before we ever
+ *   allocate for it.
+ * - Sends never block (ZMQ_DONTWAIT): a slow peer must cost only its own queue. Anything
+ *   dropped is re-sent from RocksDB by the protocol, never from socket buffers.
+ * - zloop gives us pollers and timers; messages are read with raw libzmq so that the
+ *   User-Id metadata is available. */
+#include "transport.h"
+
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <czmq.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define READ_BURST 64 /* messages handled per wake-up, so one peer cannot starve timers */
+
+struct timer_ctx {
+    transport_timer_fn fn;
+    void *arg;
+};
+
+#define MAX_TIMERS 8
+
+struct transport {
+    zloop_t *loop;
+    struct timer_ctx timers[MAX_TIMERS];
+    size_t n_timers;
+    bool stopping;
+    /* server */
+    zsock_t *router;
+    zsock_t *zap;
+    zmq_pollitem_t router_item, zap_item;
+    transport_authorize_fn authorize;
+    transport_peer_frame_fn on_peer_frame;
+    void *server_arg;
+    /* client */
+    zsock_t *dealer;
+    zmq_pollitem_t dealer_item;
+    transport_frame_fn on_frame;
+    void *client_arg;
+    /* control */
+    zsock_t *ctl;
+    zmq_pollitem_t ctl_item;
+    transport_ctl_fn on_ctl;
+    void *ctl_arg;
+    struct transport_stats stats;
+};
+
+struct transport *transport_new(void)
+{
+    struct transport *t = xcalloc(1, sizeof(*t));
+    zsys_init();
+    zsys_set_logstream(NULL);
+    t->loop = zloop_new();
+    return t;
+}
+
+void transport_destroy(struct transport **tp)
+{
+    struct transport *t = *tp;
+    if (!t)
+        return;
+    zloop_destroy(&t->loop);
+    zsock_destroy(&t->router);
+    zsock_destroy(&t->zap);
+    zsock_destroy(&t->dealer);
+    zsock_destroy(&t->ctl);
+    free(t);
+    *tp = NULL;
+}
+
+static int on_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct timer_ctx *ctx = arg;
+    ctx->fn(ctx->arg);
+    return 0;
+}
+
+void transport_timer(struct transport *t, size_t ms, transport_timer_fn fn, void *arg)
+{
+    if (t->n_timers == MAX_TIMERS) {
+        log_error("transport: too many timers max=%d", MAX_TIMERS);
+        return;
+    }
+    struct timer_ctx *ctx = &t->timers[t->n_timers++];
+    ctx->fn = fn;
+    ctx->arg = arg;
+    zloop_timer(t->loop, ms, 0, on_timer, ctx);
+}
+
+static int on_stop_check(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct transport *t = arg;
+    return t->stopping ? -1 : 0;
+}
+
+void transport_run(struct transport *t)
+{
+    zloop_timer(t->loop, 50, 0, on_stop_check, t);
+    zloop_start(t->loop);
+}
+
+void transport_stop(struct transport *t)
+{
+    t->stopping = true;
+}
+
+/* ---------------------------------------------------------------- ZAP */
+
+static void zap_reply(void *sock, const char *req_id, size_t id_len, const char *code,
+                      const char *user)
+{
+    zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(sock, req_id, id_len, ZMQ_SNDMORE);
+    zmq_send(sock, code, strlen(code), ZMQ_SNDMORE);
+    zmq_send(sock, strcmp(code, "200") == 0 ? "OK" : "refused", strcmp(code, "200") == 0 ? 2 : 7,
+             ZMQ_SNDMORE);
+    zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, 0);
+}
+
+/* ZAP request: version, request id, domain, address, identity, mechanism, credentials. */
+static int on_zap(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    void *sock = zsock_resolve(t->zap);
+    zmq_msg_t parts[8];
+    int n = 0;
+    int more = 1;
+    while (more && n < 8) {
+        zmq_msg_init(&parts[n]);
+        if (zmq_msg_recv(&parts[n], sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&parts[n]);
+            break;
+        }
+        more = zmq_msg_more(&parts[n]);
+        n++;
+    }
+    char org[IDS_ORG_MAX] = "";
+    bool ok = n >= 7 && zmq_msg_size(&parts[5]) == 5 &&
+              memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
+              zmq_msg_size(&parts[6]) == KEYS_PUB_LEN &&
+              t->authorize(t->server_arg, zmq_msg_data(&parts[6]), org);
+    if (n >= 2) {
+        if (!ok) {
+            t->stats.auth_refused++;
+            log_warn("transport: ZAP refused an unknown key msg=\"key not in directory\"");
+        }
+        zap_reply(sock, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), ok ? "200" : "400",
+                  ok ? org : "");
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&parts[i]);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- server */
+
+static void drain_more(void *sock)
+{
+    int more = 1;
+    size_t sz = sizeof(more);
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, sock, ZMQ_DONTWAIT);
+        zmq_msg_close(&m);
+    }
+}
+
+static bool read_router_message(struct transport *t, void *sock)
+{
+    zmq_msg_t rid, body;
+    struct transport_peer peer;
+    zmq_msg_init(&rid);
+    if (zmq_msg_recv(&rid, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&rid);
+        return false;
+    }
+    zmq_msg_init(&body);
+    bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&body, sock, ZMQ_DONTWAIT) >= 0 &&
+              !zmq_msg_more(&body) && zmq_msg_size(&rid) <= TRANSPORT_PEER_ID_MAX;
+    const char *user = ok ? zmq_msg_gets(&body, "User-Id") : NULL;
+    if (ok && user && strlen(user) < IDS_ORG_MAX) {
+        memset(&peer, 0, sizeof(peer));
+        peer.id_len = zmq_msg_size(&rid);
+        memcpy(peer.id, zmq_msg_data(&rid), peer.id_len);
+        strcpy(peer.org, user);
+        t->on_peer_frame(t->server_arg, &peer, zmq_msg_data(&body), zmq_msg_size(&body));
+    } else {
+        t->stats.bad_frames++;
+        log_warn("transport: dropped malformed message msg=\"multipart or unauthenticated\"");
+        drain_more(sock);
+    }
+    zmq_msg_close(&body);
+    zmq_msg_close(&rid);
+    return true;
+}
+
+static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    void *sock = zsock_resolve(t->router);
+    for (int i = 0; i < READ_BURST && read_router_message(t, sock); i++)
+        ;
+    return 0;
+}
+
+static void set_common_options(zsock_t *s)
+{
+    zsock_set_linger(s, 0);
+    zsock_set_maxmsgsize(s, (int)WIRE_FRAME_MAX);
+    zsock_set_sndhwm(s, 100000);
+    zsock_set_rcvhwm(s, 100000);
+    zsock_set_heartbeat_ivl(s, 2000);
+    zsock_set_heartbeat_timeout(s, 6000);
+    zsock_set_heartbeat_ttl(s, 6000);
+}
+
+int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
+                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame,
+                     void *arg, char *bound_out, size_t bound_size)
+{
+    t->authorize = authorize;
+    t->on_peer_frame = on_frame;
+    t->server_arg = arg;
+    t->zap = zsock_new(ZMQ_REP);
+    if (!t->zap || zsock_bind(t->zap, ZAP_ENDPOINT) != 0) {
+        log_error("transport: cannot bind ZAP handler: %s", zmq_strerror(zmq_errno()));
+        return DS_EIO;
+    }
+    t->router = zsock_new(ZMQ_ROUTER);
+    set_common_options(t->router);
+    zsock_set_router_mandatory(t->router, 1);
+    zsock_set_zap_domain(t->router, "dualsync");
+    zsock_set_curve_server(t->router, 1);
+    zsock_set_curve_secretkey_bin(t->router, keys->curve_sk);
+    zsock_set_curve_publickey_bin(t->router, keys->curve_pk);
+    if (zsock_bind(t->router, "%s", endpoint) < 0) {
+        log_error("transport: bind endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return DS_EIO;
+    }
+    char *last = zsock_last_endpoint(t->router);
+    snprintf(bound_out, bound_size, "%s", last ? last : endpoint);
+    zstr_free(&last);
+    t->zap_item = (zmq_pollitem_t){zsock_resolve(t->zap), 0, ZMQ_POLLIN, 0};
+    t->router_item = (zmq_pollitem_t){zsock_resolve(t->router), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &t->zap_item, on_zap, t);
+    zloop_poller(t->loop, &t->router_item, on_router, t);
+    return DS_OK;
+}
+
+int transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                        const uint8_t *data, size_t len)
+{
+    void *sock = zsock_resolve(t->router);
+    if (zmq_send(sock, peer->id, peer->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(sock, data, len, ZMQ_DONTWAIT) < 0) {
+        t->stats.send_failures++;
+        log_debug("transport: send peer=%s failed: %s", peer->org, zmq_strerror(zmq_errno()));
+        return DS_EAGAIN;
+    }
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- client */
+
+static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    for (int i = 0; i < READ_BURST && t->dealer; i++) {
+        void *sock = zsock_resolve(t->dealer);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        if (zmq_msg_more(&m)) {
+            t->stats.bad_frames++;
+            drain_more(sock);
+        } else {
+            /* The handler may reconnect, destroying this socket; m stays valid. */
+            t->on_frame(t->client_arg, zmq_msg_data(&m), zmq_msg_size(&m));
+        }
+        zmq_msg_close(&m);
+    }
+    return 0;
+}
+
+void transport_disconnect(struct transport *t)
+{
+    if (!t->dealer)
+        return;
+    zloop_poller_end(t->loop, &t->dealer_item);
+    zsock_destroy(&t->dealer);
+}
+
+int transport_connect(struct transport *t, const char *endpoint,
+                      const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
+                      transport_frame_fn on_frame, void *arg)
+{
+    transport_disconnect(t);
+    t->on_frame = on_frame;
+    t->client_arg = arg;
+    t->dealer = zsock_new(ZMQ_DEALER);
+    set_common_options(t->dealer);
+    zsock_set_immediate(t->dealer, 1); /* queue nothing for a connection not yet up */
+    zsock_set_reconnect_ivl(t->dealer, 200);
+    zsock_set_reconnect_ivl_max(t->dealer, 2000);
+    zsock_set_curve_serverkey_bin(t->dealer, server_key);
+    zsock_set_curve_secretkey_bin(t->dealer, keys->curve_sk);
+    zsock_set_curve_publickey_bin(t->dealer, keys->curve_pk);
+    if (zsock_connect(t->dealer, "%s", endpoint) != 0) {
+        log_error("transport: connect endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&t->dealer);
+        return DS_EIO;
+    }
+    t->dealer_item = (zmq_pollitem_t){zsock_resolve(t->dealer), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &t->dealer_item, on_dealer, t);
+    return DS_OK;
+}
+
+int transport_send(struct transport *t, const uint8_t *data, size_t len)
+{
+    if (!t->dealer)
+        return DS_EAGAIN;
+    if (zmq_send(zsock_resolve(t->dealer), data, len, ZMQ_DONTWAIT) < 0) {
+        t->stats.send_failures++;
+        return DS_EAGAIN;
+    }
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- control */
+
+static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    void *sock = zsock_resolve(t->ctl);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return 0;
+    }
+    uint8_t *reply = NULL;
+    size_t rlen = 0;
+    drain_more(sock);
+    t->on_ctl(t->ctl_arg, zmq_msg_data(&m), zmq_msg_size(&m), &reply, &rlen);
+    zmq_msg_close(&m);
+    zmq_send(sock, reply ? (const void *)reply : "", rlen, 0);
+    free(reply);
+    return 0;
+}
+
+int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn fn, void *arg)
+{
+    t->on_ctl = fn;
+    t->ctl_arg = arg;
+    t->ctl = zsock_new(ZMQ_REP);
+    zsock_set_linger(t->ctl, 0);
+    zsock_set_maxmsgsize(t->ctl, (int)WIRE_FRAME_MAX);
+    if (zsock_bind(t->ctl, "ipc://%s", path) != 0) {
+        log_error("transport: bind control path=%s: %s", path, zmq_strerror(zmq_errno()));
+        return DS_EIO;
+    }
+    t->ctl_item = (zmq_pollitem_t){zsock_resolve(t->ctl), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &t->ctl_item, on_ctl, t);
+    return DS_OK;
+}
+
+void transport_stats(const struct transport *t, struct transport_stats *out)
+{
+    *out = t->stats;
+}
+
+int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
+                       uint8_t **reply_out, size_t *reply_len_out)
+{
+    if (access(path, F_OK) != 0)
+        return DS_ENOTRUNNING;
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_REQ);
+    int linger = 0, rc = DS_ETIMEDOUT;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
+    char ep[4200];
+    snprintf(ep, sizeof(ep), "ipc://%s", path);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_connect(sock, ep) == 0 && zmq_send(sock, req, len, 0) >= 0 &&
+        zmq_msg_recv(&m, sock, 0) >= 0) {
+        *reply_len_out = zmq_msg_size(&m);
+        *reply_out = xmemdup(zmq_msg_data(&m), zmq_msg_size(&m));
+        rc = DS_OK;
+    }
+    zmq_msg_close(&m);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+int transport_raw_send(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
+                       const struct keys *keys, const uint8_t *data, size_t len, int parts)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 2000, rc = DS_EIO;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key, KEYS_PUB_LEN);
+    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, keys->curve_pk, KEYS_PUB_LEN);
+    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, keys->curve_sk, KEYS_CURVE_SECRET_LEN);
+    if (zmq_connect(sock, endpoint) == 0) {
+        rc = DS_OK;
+        for (int i = 0; i < parts && rc == DS_OK; i++)
+            if (zmq_send(sock, data, len, i + 1 < parts ? ZMQ_SNDMORE : 0) < 0)
+                rc = DS_EIO;
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* transport: ZeroMQ (libzmq + CZMQ's zloop) behind a small interface; the only module
+ * that includes <zmq.h> or <czmq.h>.
+ * A transport is one event loop with up to three sockets:
+ *   - a CURVE server ROUTER (broker) with an in-loop ZAP handler that admits only the keys
+ *     the caller's authorizer knows, and hands every frame over with the org id that the
+ *     authenticated key fixes (ZeroMQ's User-Id), never what the frame claims;
+ *   - a CURVE client DEALER (node) that can be torn down and re-created, because the
+ *     application, not ZeroMQ, decides when a silent peer is dead;
+ *   - a local control REP socket on ipc://<data dir>/ctl.sock for the CLI.
+ * Frames are single-part messages of at most WIRE_FRAME_MAX bytes; anything else is
+ * dropped and counted. One thread. */
+#ifndef DUALSYNC_TRANSPORT_H
+#define DUALSYNC_TRANSPORT_H
+
+#include "ids.h"
+#include "keys.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRANSPORT_PEER_ID_MAX 32
+
+struct transport;
+
+/* A peer of the server: its routing id and the org its key authenticated as. */
+struct transport_peer {
+    uint8_t id[TRANSPORT_PEER_ID_MAX];
+    size_t id_len;
+    char org[IDS_ORG_MAX];
+};
+
+/* Decides whether a CURVE client key may connect; on true writes its org id. */
+typedef bool (*transport_authorize_fn)(void *arg, const uint8_t key[KEYS_PUB_LEN],
+                                       char org_out[IDS_ORG_MAX]);
+typedef void (*transport_peer_frame_fn)(void *arg, const struct transport_peer *peer,
+                                        const uint8_t *data, size_t len);
+typedef void (*transport_frame_fn)(void *arg, const uint8_t *data, size_t len);
+/* Handles a control request; sets *reply_out (malloc'd, the transport frees it). */
+typedef void (*transport_ctl_fn)(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
+                                 size_t *reply_len_out);
+typedef void (*transport_timer_fn)(void *arg);
+
+struct transport_stats {
+    uint64_t auth_refused;  /* ZAP refusals */
+    uint64_t bad_frames;    /* multipart or oversize messages dropped */
+    uint64_t send_failures; /* sends refused (peer gone, queue full) */
+};
+
+/* A new loop. Caller owns (transport_destroy). Installs SIGINT/SIGTERM handling that ends
+ * transport_run. */
+struct transport *transport_new(void);
+void transport_destroy(struct transport **tp);
+
+/* Runs until transport_stop() or a termination signal. */
+void transport_run(struct transport *t);
+void transport_stop(struct transport *t);
+
+/* A repeating timer every ms milliseconds. */
+void transport_timer(struct transport *t, size_t ms, transport_timer_fn fn, void *arg);
+
+/* Binds the CURVE server. endpoint may use port '*'; the bound endpoint is written to
+ * bound_out. DS_EIO when the bind fails (logged). */
+int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
+                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame,
+                     void *arg, char *bound_out, size_t bound_size);
+/* Sends one frame to a peer. DS_OK, DS_EAGAIN (peer gone or its queue full; counted). */
+int transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                        const uint8_t *data, size_t len);
+
+/* Connects the client socket (replacing any previous one, whose queued frames are
+ * dropped). DS_EIO on failure (logged). */
+int transport_connect(struct transport *t, const char *endpoint,
+                      const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
+                      transport_frame_fn on_frame, void *arg);
+void transport_disconnect(struct transport *t);
+/* Sends one frame to the server. DS_OK, DS_EAGAIN (not connected or queue full). */
+int transport_send(struct transport *t, const uint8_t *data, size_t len);
+
+/* Binds the control socket at ipc://path. DS_EIO on failure (logged). */
+int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn fn, void *arg);
+
+void transport_stats(const struct transport *t, struct transport_stats *out);
+
+/* Client side of the control socket: one request, one reply, within timeout_ms.
+ * DS_OK with *reply_out malloc'd (caller frees); DS_ENOTRUNNING when nothing listens at
+ * path; DS_ETIMEDOUT. */
+int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
+                       uint8_t **reply_out, size_t *reply_len_out);
+
+/* Raw client for tests and tools: connects a DEALER with the given keys and sends one
+ * message of arbitrary bytes (possibly multipart when parts > 1). DS_OK or DS_EIO. */
+int transport_raw_send(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
+                       const struct keys *keys, const uint8_t *data, size_t len, int parts);
+
+#endif

@@ -1,0 +1,81 @@
+/* wire: every protobuf pack and unpack of dualsync happens here (the generated structs
+ * may be read anywhere). It owns three encodings:
+ *   - the signed event: build (encode + sign) and open (decode + syntax checks);
+ *   - frames between node and broker;
+ *   - event bodies and stored records (generic pack, typed unpack).
+ * An opened event keeps pointers to the exact bytes it came from, so the log stores and
+ * forwards what the origin signed, never a re-encoding. */
+#ifndef DUALSYNC_WIRE_H
+#define DUALSYNC_WIRE_H
+
+#include "dualsync.pb-c.h"
+#include "ids.h"
+#include "keys.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_EVENT_MAX (64u * 1024u)        /* bytes of one SignedEvent */
+#define WIRE_FRAME_MAX (8u * 1024u * 1024u) /* bytes of one frame */
+#define WIRE_EVENTS_PER_FRAME 1024u
+#define WIRE_PROTO_VERSION 1u
+
+/* A decoded, syntax-checked event. The strings are copies; the byte pointers borrow from
+ * the decoded messages and stay valid until wire_event_release(). */
+struct event {
+    char origin[IDS_ORG_MAX];
+    char member[IDS_MEMBER_MAX + 1]; /* "" for org-level events */
+    uint64_t seq;
+    uint64_t hlc;
+    uint32_t schema;
+    uint32_t type;
+    const uint8_t *body;
+    size_t body_len;
+    const uint8_t *envelope; /* the signed Event bytes */
+    size_t envelope_len;
+    const uint8_t *sig;
+    const uint8_t *raw; /* the whole SignedEvent, as received or built */
+    size_t raw_len;
+    Dualsync__SignedEvent *signed_msg; /* owned */
+    Dualsync__Event *msg;              /* owned */
+    uint8_t *raw_owned;                /* owned when the event holds its own raw copy */
+};
+
+/* Encodes an Event, signs it with keys, and returns the SignedEvent bytes in *raw_out
+ * (malloc'd, caller frees) and their length in *len_out. */
+void wire_event_build(const struct keys *keys, const char *origin, uint64_t seq, uint64_t hlc,
+                      const char *member, uint32_t type, const uint8_t *body, size_t body_len,
+                      uint8_t **raw_out, size_t *len_out);
+
+/* Decodes raw SignedEvent bytes (borrowed; they must outlive *ev unless copy is true, in
+ * which case the event keeps its own copy) and checks syntax: sizes, origin and member
+ * ids, seq >= 1, signature length. It does not verify the signature or the author side.
+ * DS_OK (release with wire_event_release), DS_EPROTO (does not decode), DS_EINVAL (syntax). */
+int wire_event_open(const uint8_t *raw, size_t len, bool copy, struct event *ev_out);
+void wire_event_release(struct event *ev);
+
+/* Checks the Ed25519 signature against the origin's public key. */
+bool wire_event_verify(const struct event *ev, const uint8_t pub[KEYS_PUB_LEN]);
+
+/* Packs any generated message. *out is malloc'd (caller frees). */
+void wire_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len_out);
+
+/* Frames. Unpack returns NULL for bytes that do not decode or carry no known kind;
+ * free with wire_frame_free (NULL-safe). */
+Dualsync__Frame *wire_frame_unpack(const uint8_t *data, size_t len);
+void wire_frame_free(Dualsync__Frame *frame);
+
+/* Typed unpack of bodies and records; NULL if the bytes do not decode. Free with
+ * wire_msg_free (NULL-safe). */
+Dualsync__DirectoryEntry *wire_unpack_directory_entry(const uint8_t *d, size_t n);
+Dualsync__Introduction *wire_unpack_introduction(const uint8_t *d, size_t n);
+Dualsync__ReportIn *wire_unpack_report_in(const uint8_t *d, size_t n);
+Dualsync__RegistrationCard *wire_unpack_registration_card(const uint8_t *d, size_t n);
+Dualsync__Feedback *wire_unpack_feedback(const uint8_t *d, size_t n);
+Dualsync__HandlingResult *wire_unpack_handling_result(const uint8_t *d, size_t n);
+Dualsync__MemberRecord *wire_unpack_member_record(const uint8_t *d, size_t n);
+Dualsync__CtlRequest *wire_unpack_ctl_request(const uint8_t *d, size_t n);
+Dualsync__CtlReply *wire_unpack_ctl_reply(const uint8_t *d, size_t n);
+void wire_msg_free(void *msg);
+
+#endif
