@@ -110,6 +110,11 @@ size_t ctl_request_count(const struct ctl_request *req)
     return req->msg.n_commands;
 }
 
+void ctl_request_pack(const struct ctl_request *req, uint8_t **out, size_t *len_out)
+{
+    wire_pack(&req->msg.base, out, len_out);
+}
+
 int ctl_socket_path(const char *data_dir, char *buf, size_t size)
 {
     struct sockaddr_un sun;

@@ -36,6 +36,8 @@ void ctl_request_command(struct ctl_request *req, const char *cmd);
 /* Adds an argument to the current command (strings copied). */
 void ctl_request_arg(struct ctl_request *req, const char *key, const char *value);
 size_t ctl_request_count(const struct ctl_request *req);
+/* Encodes the request; *out is malloc'd (caller frees). */
+void ctl_request_pack(const struct ctl_request *req, uint8_t **out, size_t *len_out);
 
 /* Sends the request to the daemon of data dir and waits for the reply.
  * DS_OK with *reply_out owned by the caller (wire_msg_free); DS_ENOTRUNNING; DS_ETIMEDOUT;

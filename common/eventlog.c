@@ -400,14 +400,22 @@ static void txn_track_member(struct eventlog_txn *txn, struct txn_event *te)
     mp->events[mp->n++] = te;
 }
 
-int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
+int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
 {
     int rc = check_stored(txn, ev);
     if (rc != DS_OK)
         return rc;
-    uint64_t hwm = txn_hwm(txn, ev->origin);
-    if ((flags & EVENTLOG_CONTIGUOUS) && ev->seq != hwm + 1)
+    if ((flags & EVENTLOG_CONTIGUOUS) && ev->seq != txn_hwm(txn, ev->origin) + 1)
         return DS_ESEQ;
+    return DS_OK;
+}
+
+int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
+{
+    int rc = eventlog_txn_check(txn, ev, flags);
+    if (rc != DS_OK)
+        return rc;
+    uint64_t hwm = txn_hwm(txn, ev->origin);
 
     struct txn_event *te = xcalloc(1, sizeof(*te));
     rc = wire_event_open(ev->raw, ev->raw_len, true, &te->ev);

@@ -66,6 +66,9 @@ enum eventlog_add_flags {
 /* Starts a transaction. Caller owns it until eventlog_commit or eventlog_abort. */
 struct eventlog_txn *eventlog_begin(struct eventlog *log);
 
+/* What eventlog_txn_add would answer, without adding anything. */
+int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigned flags);
+
 /* Adds an opened, already verified event. DS_OK: stored at commit. DS_EEXIST: the same
  * bytes are stored (or added earlier in this txn); nothing added. DS_EFORK: other bytes
  * under the same id; nothing added. DS_ESEQ: contiguity required and broken. DS_EIO. */

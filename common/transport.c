@@ -20,6 +20,8 @@
 
 #include <czmq.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -50,6 +52,11 @@ struct transport {
     zmq_pollitem_t dealer_item;
     transport_frame_fn on_frame;
     void *client_arg;
+    zsock_t *monitor;
+    zmq_pollitem_t monitor_item;
+    unsigned monitor_seq;
+    transport_event_fn on_event;
+    void *event_arg;
     /* control */
     zsock_t *ctl;
     zmq_pollitem_t ctl_item;
@@ -72,10 +79,10 @@ void transport_destroy(struct transport **tp)
     struct transport *t = *tp;
     if (!t)
         return;
+    transport_disconnect(t);
     zloop_destroy(&t->loop);
     zsock_destroy(&t->router);
     zsock_destroy(&t->zap);
-    zsock_destroy(&t->dealer);
     zsock_destroy(&t->ctl);
     free(t);
     *tp = NULL;
@@ -310,10 +317,78 @@ static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+void transport_on_client_event(struct transport *t, transport_event_fn fn, void *arg)
+{
+    t->on_event = fn;
+    t->event_arg = arg;
+}
+
+/* Monitor messages: frame 1 is 6 bytes (uint16 event, uint32 value), frame 2 the
+ * endpoint. */
+static int on_monitor(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    for (int i = 0; i < READ_BURST && t->monitor; i++) {
+        void *sock = zsock_resolve(t->monitor);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&m) >= 2)
+            memcpy(&event, zmq_msg_data(&m), 2);
+        zmq_msg_close(&m);
+        drain_more(sock);
+        enum transport_event ev = 0;
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            ev = TRANSPORT_HANDSHAKE_OK;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            ev = TRANSPORT_AUTH_REFUSED;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                 event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            ev = TRANSPORT_HANDSHAKE_FAILED;
+        else if (event == ZMQ_EVENT_DISCONNECTED)
+            ev = TRANSPORT_DISCONNECTED;
+        if (ev && t->on_event)
+            t->on_event(t->event_arg, ev);
+    }
+    return 0;
+}
+
+static void monitor_start(struct transport *t)
+{
+    char ep[64];
+    snprintf(ep, sizeof(ep), "inproc://ds-monitor-%u", ++t->monitor_seq);
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                 ZMQ_EVENT_DISCONNECTED;
+    if (zmq_socket_monitor(zsock_resolve(t->dealer), ep, events) != 0) {
+        log_warn("transport: socket monitor unavailable: %s", zmq_strerror(zmq_errno()));
+        return;
+    }
+    t->monitor = zsock_new(ZMQ_PAIR);
+    zsock_set_linger(t->monitor, 0);
+    if (zsock_connect(t->monitor, "%s", ep) != 0) {
+        zsock_destroy(&t->monitor);
+        return;
+    }
+    t->monitor_item = (zmq_pollitem_t){zsock_resolve(t->monitor), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &t->monitor_item, on_monitor, t);
+}
+
 void transport_disconnect(struct transport *t)
 {
     if (!t->dealer)
         return;
+    if (t->monitor) {
+        zloop_poller_end(t->loop, &t->monitor_item);
+        zmq_socket_monitor(zsock_resolve(t->dealer), NULL, 0);
+        zsock_destroy(&t->monitor);
+    }
     zloop_poller_end(t->loop, &t->dealer_item);
     zsock_destroy(&t->dealer);
 }
@@ -333,9 +408,10 @@ int transport_connect(struct transport *t, const char *endpoint,
     zsock_set_curve_serverkey_bin(t->dealer, server_key);
     zsock_set_curve_secretkey_bin(t->dealer, keys->curve_sk);
     zsock_set_curve_publickey_bin(t->dealer, keys->curve_pk);
+    monitor_start(t);
     if (zsock_connect(t->dealer, "%s", endpoint) != 0) {
         log_error("transport: connect endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
-        zsock_destroy(&t->dealer);
+        transport_disconnect(t);
         return DS_EIO;
     }
     t->dealer_item = (zmq_pollitem_t){zsock_resolve(t->dealer), 0, ZMQ_POLLIN, 0};
@@ -399,10 +475,28 @@ void transport_stats(const struct transport *t, struct transport_stats *out)
     *out = t->stats;
 }
 
+/* A socket file left by a killed daemon refuses connections; libzmq would instead retry
+ * silently, so ask the kernel first. */
+static bool ctl_listening(const char *path)
+{
+    struct sockaddr_un sa;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return false;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    bool ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
 int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
                        uint8_t **reply_out, size_t *reply_len_out)
 {
-    if (access(path, F_OK) != 0)
+    if (!ctl_listening(path))
         return DS_ENOTRUNNING;
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, ZMQ_REQ);

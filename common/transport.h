@@ -74,6 +74,17 @@ int transport_connect(struct transport *t, const char *endpoint,
                       const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
                       transport_frame_fn on_frame, void *arg);
 void transport_disconnect(struct transport *t);
+enum transport_event {
+    TRANSPORT_HANDSHAKE_OK = 1,  /* CURVE handshake done: the server accepted our key */
+    TRANSPORT_AUTH_REFUSED,      /* the server's ZAP handler refused our key */
+    TRANSPORT_HANDSHAKE_FAILED,  /* wrong server key or protocol mismatch */
+    TRANSPORT_DISCONNECTED,
+};
+typedef void (*transport_event_fn)(void *arg, enum transport_event ev);
+
+/* Reports connection events of the client socket (from a libzmq socket monitor). */
+void transport_on_client_event(struct transport *t, transport_event_fn fn, void *arg);
+
 /* Sends one frame to the server. DS_OK, DS_EAGAIN (not connected or queue full). */
 int transport_send(struct transport *t, const uint8_t *data, size_t len);
 

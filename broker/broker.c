@@ -1,0 +1,269 @@
+/* broker: lifetime of the street's broker and its control API.
+ * The data directory holds broker.conf, keys/, db/ (RocksDB), street.card (the public card
+ * nodes need), ctl.sock while running, and endpoint (the bound address, for scripts). The
+ * store id is random per database: a broker that lost its disk gets a new one, which tells
+ * every node to reset its inbox cursor and publish its log again. */
+#include "broker.h"
+
+#include "ctl.h"
+#include "err.h"
+#include "fold.h"
+#include "log.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int load_store_id(struct broker *b)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = eventlog_meta_get(b->log, "store_id", &val, &len);
+    if (rc == DS_OK && len == BROKER_STORE_ID_LEN) {
+        memcpy(b->store_id, val, len);
+        free(val);
+        return DS_OK;
+    }
+    free(val);
+    if (rc != DS_ENOTFOUND && rc != DS_OK)
+        return rc;
+    randombytes_buf(b->store_id, BROKER_STORE_ID_LEN);
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    eventlog_txn_put_meta(txn, "store_id", b->store_id, BROKER_STORE_ID_LEN);
+    return eventlog_commit(&txn);
+}
+
+int broker_open(const char *dir, struct broker **b_out)
+{
+    struct broker *b = xcalloc(1, sizeof(*b));
+    char err[CONFIG_ERR_MAX] = "", path[4200];
+    int rc;
+    snprintf(b->dir, sizeof(b->dir), "%s", dir);
+    b->orgs = strmap_new();
+    b->by_key = strmap_new();
+    b->peers = strmap_new();
+    b->heads = strmap_new();
+    rc = config_broker_load(dir, &b->cfg, err);
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法读取配置(先运行 init?)\nerror: cannot read config: %s\n", err);
+        goto fail;
+    }
+    log_set_level(b->cfg.log_level);
+    rc = keys_crypto_init();
+    if (rc == DS_OK)
+        rc = keys_load(dir, &b->keys);
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法读取密钥\nerror: cannot load keys under %s/keys (%s)\n", dir,
+                ds_strerror(rc));
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/db", dir);
+    rc = eventlog_open(path, b->cfg.durability, &b->log);
+    if (rc == DS_EAGAIN)
+        fprintf(stderr, "错误: 数据目录正被另一个进程使用\nerror: %s is in use by a running broker\n",
+                dir);
+    if (rc != DS_OK)
+        goto fail;
+    rc = load_store_id(b);
+    if (rc == DS_OK)
+        rc = directory_load(b);
+    if (rc != DS_OK)
+        goto fail;
+    b->clock.last = eventlog_hlc_max(b->log);
+    *b_out = b;
+    return DS_OK;
+fail:
+    broker_close(&b);
+    return rc;
+}
+
+void broker_close(struct broker **bp)
+{
+    struct broker *b = *bp;
+    if (!b)
+        return;
+    transport_destroy(&b->t);
+    eventlog_destroy(&b->log);
+    strmap_destroy(&b->by_key, NULL);
+    strmap_destroy(&b->orgs, free);
+    strmap_destroy(&b->peers, free);
+    strmap_destroy(&b->heads, free);
+    sodium_memzero(&b->keys, sizeof(b->keys));
+    free(b);
+    *bp = NULL;
+}
+
+static void write_endpoint_file(const struct broker *b)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/endpoint", b->dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", b->bound);
+        fclose(f);
+    }
+}
+
+int broker_run(struct broker *b)
+{
+    char ctl_path[256];
+    int rc = ctl_socket_path(b->dir, ctl_path, sizeof(ctl_path));
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        return rc;
+    }
+    b->t = transport_new();
+    rc = transport_ctl_listen(b->t, ctl_path, broker_on_ctl, b);
+    if (rc == DS_OK)
+        rc = transport_listen(b->t, b->cfg.bind, &b->keys, directory_authorize, protocol_on_frame,
+                              b, b->bound, sizeof(b->bound));
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法监听 %s\nerror: cannot listen on %s\n", b->cfg.bind,
+                b->cfg.bind);
+        return rc;
+    }
+    write_endpoint_file(b);
+    b->started_ms = broker_now_ms();
+    transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
+    log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
+             b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
+    transport_run(b->t);
+    log_info("broker: stopping");
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- control API */
+
+struct status_ctx {
+    struct broker *b;
+    json_t *peers;
+};
+
+static bool peer_status(const char *org, void *value, void *arg)
+{
+    struct status_ctx *c = arg;
+    const struct org_entry *e = value;
+    const struct peer *p = strmap_get(c->b->peers, org);
+    uint64_t head = inbox_head(c->b, org);
+    uint64_t confirmed = p ? p->confirmed : 0;
+    json_array_append_new(
+        c->peers,
+        json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "org", org, "kind", ids_kind_name(e->kind),
+                  "connected", p && p->welcomed, "stored_upto",
+                  (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head", (json_int_t)head,
+                  "delivered", (json_int_t)(p ? p->delivered : 0), "confirmed",
+                  (json_int_t)confirmed, "last_seen_ms_ago",
+                  (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0)));
+    return true;
+}
+
+static json_t *status_json(struct broker *b)
+{
+    char sid[2 * BROKER_STORE_ID_LEN + 1];
+    struct transport_stats ts = {0};
+    const struct broker_counters *k = &b->counters;
+    struct status_ctx c = {b, json_array()};
+    keys_hex(b->store_id, BROKER_STORE_ID_LEN, sid);
+    if (b->t)
+        transport_stats(b->t, &ts);
+    strmap_each(b->orgs, peer_status, &c);
+    json_t *counters = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in", (json_int_t)k->frames_in,
+        "events_stored", (json_int_t)k->events_stored, "duplicates", (json_int_t)k->duplicates,
+        "malformed", (json_int_t)k->malformed, "rejected", (json_int_t)k->rejected, "forks",
+        (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
+        (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames);
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o}", "street", b->cfg.street, "name",
+                     b->cfg.name, "store_id", sid, "endpoint", b->bound, "directory_version",
+                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "uptime_ms",
+                     (json_int_t)(broker_now_ms() - b->started_ms), "peers", c.peers,
+                     "counters", counters);
+}
+
+static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
+{
+    const char *org = ctl_arg(cmd, "org"), *name = ctl_arg(cmd, "name");
+    const char *ck = ctl_arg(cmd, "curve-key"), *sk = ctl_arg(cmd, "sign-key");
+    memset(card, 0, sizeof(*card));
+    if (!org || !name || !ck || !sk || !ids_org_valid(org) || strlen(name) > IDS_NAME_MAX ||
+        keys_unhex(ck, card->curve_key, KEYS_PUB_LEN) != DS_OK ||
+        keys_unhex(sk, card->sign_key, KEYS_PUB_LEN) != DS_OK)
+        return DS_EINVAL;
+    strcpy(card->org, org);
+    strcpy(card->name, name);
+    card->kind = ids_org_kind(org);
+    return DS_OK;
+}
+
+static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                          size_t *len)
+{
+    struct org_card card;
+    int rc = card_from_ctl(cmd, &card);
+    if (rc == DS_OK)
+        rc = directory_add(b, &card);
+    if (rc == DS_EINVAL)
+        ctl_reply_error(rc, "组织名片无效:需要单位或社区的 id、名称和两个公钥",
+                        "invalid card: needs a unit or community id, a name and both public keys",
+                        0, out, len);
+    else if (rc == DS_EEXIST)
+        ctl_reply_error(rc, "该组织或其密钥已在目录中", "org or its key is already in the directory",
+                        0, out, len);
+    else if (rc != DS_OK)
+        ctl_reply_error(rc, "存储失败", "storage failure", 0, out, len);
+    else
+        ctl_reply_ok(json_pack("{s:s,s:I}", "org", card.org, "directory_version",
+                               (json_int_t)eventlog_hwm(b->log, b->cfg.street)),
+                     out, len);
+}
+
+/* The street sees counts, not records: only the digest and the event count leave here. */
+static void digest_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                         size_t *len)
+{
+    const char *member = ctl_arg(cmd, "member");
+    Dualsync__MemberRecord *rec = NULL;
+    if (!member || !ids_member_valid(member)) {
+        ctl_reply_error(DS_EINVAL, "成员编号无效", "invalid member id", 0, out, len);
+        return;
+    }
+    if (eventlog_member(b->log, member, &rec) != DS_OK) {
+        ctl_reply_error(DS_ENOTFOUND, "没有该成员的记录", "no record of this member", 0, out, len);
+        return;
+    }
+    char hex[2 * KEYS_DIGEST_LEN + 1];
+    fold_digest_hex(rec, hex);
+    ctl_reply_ok(json_pack("{s:s,s:s,s:I}", "member", member, "digest", hex, "events",
+                           (json_int_t)rec->events),
+                 out, len);
+    fold_free(&rec);
+}
+
+void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
+                   size_t *reply_len_out)
+{
+    struct broker *b = arg;
+    Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
+    if (!r || r->n_commands != 1) {
+        ctl_reply_error(DS_EPROTO, "无效的控制请求", "invalid control request", 0, reply_out,
+                        reply_len_out);
+        wire_msg_free(r);
+        return;
+    }
+    const Dualsync__CtlCommand *cmd = r->commands[0];
+    if (strcmp(cmd->cmd, "status") == 0)
+        ctl_reply_ok(status_json(b), reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "org list") == 0)
+        ctl_reply_ok(directory_json(b), reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "org add") == 0) {
+        org_add_reply(b, cmd, reply_out, reply_len_out);
+        inbox_pump_all(b);
+    } else if (strcmp(cmd->cmd, "digest") == 0)
+        digest_reply(b, cmd, reply_out, reply_len_out);
+    else
+        ctl_reply_error(DS_EINVAL, "未知命令", "unknown command", 0, reply_out, reply_len_out);
+    wire_msg_free(r);
+}

@@ -1,0 +1,124 @@
+/* broker: the street office's store-and-forward broker.
+ * It owns the street's directory (which org has which keys), the member routing table
+ * (member -> unit, residence community), every event of its street, and one inbox per
+ * org. Nodes publish over a CURVE ROUTER; the broker verifies, stores, routes, acks once
+ * durable, and delivers each inbox with a credit window.
+ * Modules: directory.c (orgs and directory events), routing.c (recipients of an event and
+ * the route table), inbox.c (per-org inbox sequences and delivery), protocol.c (the frame
+ * handlers), broker.c (start, stop, status), main.c (the CLI). */
+#ifndef DUALSYNC_BROKER_H
+#define DUALSYNC_BROKER_H
+
+#include "config.h"
+#include "eventlog.h"
+#include "hlc.h"
+#include <jansson.h>
+#include "keys.h"
+#include "strmap.h"
+#include "transport.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BROKER_STORE_ID_LEN 16
+#define BROKER_DELIVER_BATCH 256u
+#define BROKER_PEER_TIMEOUT_MS 15000u
+#define BROKER_MAX_SKEW_MS (24u * 3600u * 1000u)
+
+struct org_entry {
+    char org[IDS_ORG_MAX];
+    enum org_kind kind;
+    char name[IDS_NAME_MAX + 1];
+    uint8_t curve_key[KEYS_PUB_LEN];
+    uint8_t sign_key[KEYS_PUB_LEN];
+    uint64_t seq; /* directory event that announced it */
+};
+
+/* A connected (or recently connected) node. */
+struct peer {
+    struct transport_peer addr;
+    bool welcomed;
+    uint64_t delivered; /* highest inbox seq sent */
+    uint64_t confirmed; /* highest inbox seq the node confirmed */
+    uint64_t last_seen_ms;
+    uint64_t frames;
+};
+
+struct broker_counters {
+    uint64_t frames_in;
+    uint64_t events_stored;
+    uint64_t duplicates;
+    uint64_t malformed;  /* frames or events that do not decode or fail syntax */
+    uint64_t rejected;   /* events refused: signature, side, route, sequence */
+    uint64_t forks;
+    uint64_t auth_refused;
+    uint64_t org_mismatch; /* frames claiming another org than their key */
+};
+
+struct broker {
+    char dir[4096];
+    struct broker_config cfg;
+    struct keys keys;
+    struct eventlog *log;
+    struct transport *t;
+    struct strmap *orgs;   /* org id -> struct org_entry * */
+    struct strmap *by_key; /* hex CURVE key -> struct org_entry * (borrowed) */
+    struct strmap *peers;  /* org id -> struct peer * */
+    struct strmap *heads;  /* org id -> uint64_t * inbox head (cache of meta) */
+    struct hlc clock;
+    uint8_t store_id[BROKER_STORE_ID_LEN];
+    char bound[CONFIG_ENDPOINT_MAX];
+    struct broker_counters counters;
+    uint64_t started_ms;
+};
+
+/* Opens the broker of data dir: config, keys, log, directory. DS_OK with *b_out owned by
+ * the caller (broker_close). Errors are printed for the operator. */
+int broker_open(const char *dir, struct broker **b_out);
+void broker_close(struct broker **bp);
+
+/* Binds and serves until SIGINT/SIGTERM. */
+int broker_run(struct broker *b);
+
+/* directory.c */
+int directory_load(struct broker *b);
+/* Adds an org to the directory: a signed directory event, inbox entries for everyone,
+ * and the whole directory for the newcomer, in one batch. DS_EEXIST when the org or one of
+ * its keys is already there; DS_EINVAL for a bad card. */
+int directory_add(struct broker *b, const struct org_card *card);
+const struct org_entry *directory_find(const struct broker *b, const char *org);
+json_t *directory_json(const struct broker *b);
+bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
+
+/* routing.c: recipients of a member event, and route updates, inside a transaction.
+ * DS_OK with recipients written to out (at most 2), DS_EROUTE when the origin has no
+ * business with the member. */
+struct route_overlay;
+struct route_overlay *route_overlay_new(void);
+void route_overlay_destroy(struct route_overlay **op);
+int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
+                       const struct event *ev, char out[2][IDS_ORG_MAX], int *n_out);
+
+/* inbox.c */
+uint64_t inbox_head(struct broker *b, const char *org);
+/* Appends (origin, seq) to org's inbox in txn; the head moves when the txn commits
+ * (inbox_commit_heads). */
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq);
+void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
+/* Sends what the window allows to a welcomed peer. */
+void inbox_pump(struct broker *b, struct peer *p);
+void inbox_pump_all(struct broker *b);
+
+/* protocol.c */
+void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,
+                       size_t len);
+void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
+void protocol_tick(void *arg);
+
+/* broker.c */
+void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
+                   size_t *reply_len_out);
+uint64_t broker_now_ms(void);
+
+#endif

@@ -1,0 +1,158 @@
+/* inbox: one ordered sequence of event pointers per recipient org.
+ *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE)
+ *   meta "head/<org>": the last inbox seq of org.
+ * The recipient's cursor is its own (it says it in HELLO and CONFIRM), so the broker
+ * keeps no per-recipient durable state beyond the head. Delivery is at-least-once with a
+ * credit window: at most cfg.window unconfirmed events in flight per recipient, read from
+ * RocksDB each time, never from socket buffers. A vanished peer costs its window only. */
+#include "broker.h"
+
+#include "err.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void head_name(char *buf, size_t size, const char *org)
+{
+    snprintf(buf, size, "head/%s", org);
+}
+
+uint64_t inbox_head(struct broker *b, const char *org)
+{
+    uint64_t *cached = strmap_get(b->heads, org);
+    if (cached)
+        return *cached;
+    char name[IDS_ORG_MAX + 8];
+    uint64_t v = 0;
+    head_name(name, sizeof(name), org);
+    if (eventlog_meta_u64(b->log, name, 0, &v) != DS_OK)
+        return 0;
+    cached = xmalloc(sizeof(*cached));
+    *cached = v;
+    strmap_put(b->heads, org, cached);
+    return v;
+}
+
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq)
+{
+    uint64_t *h = strmap_get(pending_heads, org);
+    if (!h) {
+        h = xmalloc(sizeof(*h));
+        *h = inbox_head(b, org);
+        strmap_put(pending_heads, org, h);
+    }
+    (*h)++;
+    struct skey k, v;
+    skey_init(&k);
+    skey_str(&k, org);
+    skey_u64(&k, *h);
+    skey_init(&v);
+    skey_str(&v, origin);
+    skey_u64(&v, seq);
+    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
+    char name[IDS_ORG_MAX + 8];
+    head_name(name, sizeof(name), org);
+    eventlog_txn_put_meta_u64(txn, name, *h);
+}
+
+static bool commit_head(const char *org, void *value, void *arg)
+{
+    struct broker *b = arg;
+    uint64_t *h = xmalloc(sizeof(*h));
+    *h = *(uint64_t *)value;
+    free(strmap_put(b->heads, org, h));
+    struct peer *p = strmap_get(b->peers, org);
+    if (p)
+        inbox_pump(b, p);
+    return true;
+}
+
+void inbox_commit_heads(struct broker *b, struct strmap *pending_heads)
+{
+    strmap_each(pending_heads, commit_head, b);
+}
+
+/* Reads up to max events of org's inbox from seq 'from' into the Deliver message. */
+static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t max,
+                      Dualsync__Deliver *d)
+{
+    struct skey prefix, start;
+    skey_init(&prefix);
+    skey_str(&prefix, org);
+    start = prefix;
+    skey_u64(&start, from);
+    d->events = xcalloc(max, sizeof(*d->events));
+    d->first = from;
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, &start);
+    int rc = DS_OK;
+    for (; store_iter_valid(it) && d->n_events < max; store_iter_next(it)) {
+        size_t vlen;
+        const uint8_t *v = store_iter_value(it, &vlen);
+        size_t olen = strnlen((const char *)v, vlen);
+        uint8_t *raw = NULL;
+        size_t rlen = 0;
+        if (olen + 1 + 8 != vlen ||
+            eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw,
+                             &rlen) != DS_OK) {
+            log_error("inbox: dangling inbox entry org=%s", org);
+            rc = DS_EIO;
+            break;
+        }
+        d->events[d->n_events].data = raw;
+        d->events[d->n_events].len = rlen;
+        d->n_events++;
+    }
+    store_iter_destroy(&it);
+    return rc;
+}
+
+static void free_deliver(Dualsync__Deliver *d)
+{
+    for (size_t i = 0; i < d->n_events; i++)
+        free(d->events[i].data);
+    free(d->events);
+}
+
+void inbox_pump(struct broker *b, struct peer *p)
+{
+    uint64_t head = inbox_head(b, p->addr.org);
+    while (p->welcomed && p->delivered < head &&
+           p->delivered - p->confirmed < b->cfg.window) {
+        uint64_t room = b->cfg.window - (p->delivered - p->confirmed);
+        uint64_t n = head - p->delivered;
+        if (n > room)
+            n = room;
+        if (n > BROKER_DELIVER_BATCH)
+            n = BROKER_DELIVER_BATCH;
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Deliver d = DUALSYNC__DELIVER__INIT;
+        int rc = read_inbox(b, p->addr.org, p->delivered + 1, (size_t)n, &d);
+        if (rc != DS_OK || d.n_events == 0) {
+            free_deliver(&d);
+            return;
+        }
+        d.inbox_head = head;
+        f.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
+        f.deliver = &d;
+        protocol_send(b, p, &f);
+        if (p->welcomed)
+            p->delivered += d.n_events;
+        free_deliver(&d);
+    }
+}
+
+static bool pump_one(const char *org, void *value, void *arg)
+{
+    (void)org;
+    inbox_pump(arg, value);
+    return true;
+}
+
+void inbox_pump_all(struct broker *b)
+{
+    strmap_each(b->peers, pump_one, b);
+}

@@ -1,0 +1,257 @@
+/* dualsync-broker: the street office's command line. `run` serves; the other commands
+ * talk to the running broker through its control socket, or, when it is not running,
+ * open the data directory and run the very same control handler in-process, so both
+ * paths behave identically. */
+#include "broker.h"
+
+#include "cliargs.h"
+#include "ctl.h"
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct cli_command commands[] = {
+    {"init", "street:,name:,bind:,durability:,window:", "street,name",
+     "初始化街道 broker 的数据目录、密钥和街道名片 (street.card)",
+     "--data DIR init --street street:CODE --name NAME [--bind tcp://127.0.0.1:7700] "
+     "[--durability fsync|wal|none] [--window N]"},
+    {"run", "", NULL, "运行 broker(前台,Ctrl-C 停止)", "--data DIR run"},
+    {"org add", "card:,org:,name:,curve-key:,sign-key:", NULL,
+     "把单位或社区加入目录(用其名片文件,运行中也可)",
+     "--data DIR org add --card FILE | --org ID --name NAME --curve-key HEX --sign-key HEX"},
+    {"org list", "", NULL, "列出目录中的组织", "--data DIR org list [--json]"},
+    {"status", "", NULL, "显示 broker 状态:各节点连接、进度、计数器", "--data DIR status [--json]"},
+    {"digest", "member:", "member", "成员记录摘要(只含摘要和事件数)",
+     "--data DIR digest --member M [--json]"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_init(const struct cli_parsed *p)
+{
+    struct broker_config cfg;
+    struct keys keys;
+    struct org_card card;
+    config_broker_defaults(&cfg);
+    const char *street = cli_get(p, "street"), *name = cli_get(p, "name");
+    const char *bind = cli_get(p, "bind"), *dur = cli_get(p, "durability");
+    if (ids_org_kind(street) != ORG_STREET || !ids_text_valid(name, IDS_NAME_MAX, false)) {
+        cli_error("街道 id 须形如 street:code(小写字母、数字、-),名称须为 UTF-8 文本",
+                  "street id must look like street:code ([a-z0-9-]), name must be UTF-8 text");
+        return 2;
+    }
+    if ((dur && store_parse_durability(dur, &cfg.durability) != DS_OK) ||
+        (bind && strlen(bind) >= sizeof(cfg.bind))) {
+        cli_error("--durability 或 --bind 无效", "invalid --durability or --bind");
+        return 2;
+    }
+    if (cli_get(p, "window"))
+        cfg.window = (uint32_t)strtoul(cli_get(p, "window"), NULL, 10);
+    if (cfg.window < 1 || cfg.window > 1000000) {
+        cli_error("--window 须在 1 到 1000000 之间", "--window must be 1..1000000");
+        return 2;
+    }
+    snprintf(cfg.street, sizeof(cfg.street), "%s", street);
+    snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+    if (bind)
+        snprintf(cfg.bind, sizeof(cfg.bind), "%s", bind);
+    if (mkdir(p->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", p->data_dir,
+                p->data_dir, strerror(errno));
+        return 1;
+    }
+    if (keys_crypto_init() != DS_OK)
+        return 1;
+    keys_generate(&keys);
+    int rc = keys_save(p->data_dir, &keys);
+    if (rc == DS_EEXIST) {
+        cli_error("该数据目录已初始化", "data directory is already initialised");
+        return 1;
+    }
+    if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
+        return 1;
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", cfg.street);
+    snprintf(card.name, sizeof(card.name), "%s", cfg.name);
+    card.kind = ORG_STREET;
+    memcpy(card.curve_key, keys.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, keys.sign_pk, KEYS_PUB_LEN);
+    snprintf(card.endpoint, sizeof(card.endpoint), "%s", cfg.bind);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/street.card", p->data_dir);
+    if (config_card_save(path, &card) != DS_OK)
+        return 1;
+    printf("已初始化街道 %s。把 %s 发给各单位和社区。\n"
+           "initialised street %s. Send %s to every unit and community.\n",
+           cfg.street, path, cfg.street, path);
+    return 0;
+}
+
+static int cmd_run(const struct cli_parsed *p)
+{
+    struct broker *b = NULL;
+    if (broker_open(p->data_dir, &b) != DS_OK)
+        return 1;
+    int rc = broker_run(b);
+    broker_close(&b);
+    return rc == DS_OK ? 0 : 1;
+}
+
+/* Builds the control request for a command line. Returns false on bad input. */
+static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
+{
+    ctl_request_command(req, p->cmd->name);
+    const char *card_path = cli_get(p, "card");
+    if (card_path) {
+        struct org_card card;
+        char err[CONFIG_ERR_MAX], ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
+        if (config_card_load(card_path, &card, err) != DS_OK) {
+            fprintf(stderr, "错误: 名片文件无效\nerror: bad card file: %s\n", err);
+            return false;
+        }
+        keys_hex(card.curve_key, KEYS_PUB_LEN, ck);
+        keys_hex(card.sign_key, KEYS_PUB_LEN, sk);
+        ctl_request_arg(req, "org", card.org);
+        ctl_request_arg(req, "name", card.name);
+        ctl_request_arg(req, "curve-key", ck);
+        ctl_request_arg(req, "sign-key", sk);
+        return true;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        ctl_request_arg(req, p->keys[i], p->values[i]);
+    return true;
+}
+
+/* Runs the request in-process against a broker that is not running. */
+static int call_offline(const char *dir, const struct ctl_request *req, Dualsync__CtlReply **out)
+{
+    struct broker *b = NULL;
+    int rc = broker_open(dir, &b);
+    if (rc != DS_OK)
+        return rc;
+    uint8_t *bytes = NULL, *reply = NULL;
+    size_t len = 0, rlen = 0;
+    ctl_request_pack(req, &bytes, &len);
+    broker_on_ctl(b, bytes, len, &reply, &rlen);
+    *out = wire_unpack_ctl_reply(reply, rlen);
+    free(bytes);
+    free(reply);
+    broker_close(&b);
+    return *out ? DS_OK : DS_EPROTO;
+}
+
+static void print_status(json_t *j)
+{
+    printf("街道 street: %s (%s)\n监听 endpoint: %s\n目录版本 directory version: %lld\n",
+           json_string_value(json_object_get(j, "street")),
+           json_string_value(json_object_get(j, "name")),
+           json_string_value(json_object_get(j, "endpoint")),
+           (long long)json_integer_value(json_object_get(j, "directory_version")));
+    printf("%-28s %-10s %-9s %10s %10s %10s\n", "组织 org", "连接 conn", "kind", "stored",
+           "inbox", "pending");
+    size_t i;
+    json_t *peer;
+    json_array_foreach(json_object_get(j, "peers"), i, peer)
+    {
+        long long head = json_integer_value(json_object_get(peer, "inbox_head"));
+        long long conf = json_integer_value(json_object_get(peer, "confirmed"));
+        printf("%-28s %-10s %-9s %10lld %10lld %10lld\n",
+               json_string_value(json_object_get(peer, "org")),
+               json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
+               json_string_value(json_object_get(peer, "kind")),
+               (long long)json_integer_value(json_object_get(peer, "stored_upto")), head,
+               head - conf);
+    }
+    const char *key;
+    json_t *v;
+    printf("计数器 counters:");
+    json_object_foreach(json_object_get(j, "counters"), key, v)
+        printf(" %s=%lld", key, (long long)json_integer_value(v));
+    printf("\n");
+}
+
+static void print_human(const struct cli_parsed *p, json_t *j)
+{
+    if (strcmp(p->cmd->name, "status") == 0) {
+        print_status(j);
+    } else if (strcmp(p->cmd->name, "org list") == 0) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(j, i, e)
+            printf("%-32s %-10s %s\n", json_string_value(json_object_get(e, "org")),
+                   json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "name")));
+    } else if (strcmp(p->cmd->name, "org add") == 0) {
+        printf("已加入目录 / added to the directory: %s\n",
+               json_string_value(json_object_get(j, "org")));
+    } else if (strcmp(p->cmd->name, "digest") == 0) {
+        printf("%s\n", json_string_value(json_object_get(j, "digest")));
+    }
+}
+
+static int cmd_control(const struct cli_parsed *p)
+{
+    struct ctl_request *req = ctl_request_new();
+    Dualsync__CtlReply *reply = NULL;
+    int rc = 2;
+    if (!build_request(p, req))
+        goto out;
+    rc = ctl_call(p->data_dir, req, CTL_TIMEOUT_MS, &reply);
+    if (rc == DS_ENOTRUNNING)
+        rc = call_offline(p->data_dir, req, &reply);
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法访问 broker\nerror: cannot reach the broker: %s\n",
+                ds_strerror(rc));
+        rc = 1;
+        goto out;
+    }
+    if (reply->code != 0) {
+        cli_error(reply->error_zh, reply->error_en);
+        rc = 1;
+        goto out;
+    }
+    json_t *j = json_loads(reply->json, 0, NULL);
+    if (p->json)
+        printf("%s\n", reply->json);
+    else if (j)
+        print_human(p, j);
+    json_decref(j);
+    rc = 0;
+out:
+    wire_msg_free(reply);
+    ctl_request_destroy(&req);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_parsed p;
+    log_set_component("broker");
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage("dualsync-broker", "dualsync-broker: 街道 broker / the street office's broker",
+                  commands);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!cli_parse(argc, argv, commands, &p))
+        return 2;
+    if (!p.data_dir) {
+        cli_error("需要 --data DIR", "--data DIR is required");
+        return 2;
+    }
+    enum log_level level;
+    if (p.log_level && log_parse_level(p.log_level, &level) == DS_OK)
+        log_set_level(level);
+    else if (strcmp(p.cmd->name, "run") != 0)
+        log_set_level(LOG_WARN);
+    if (strcmp(p.cmd->name, "init") == 0)
+        return cmd_init(&p);
+    if (strcmp(p.cmd->name, "run") == 0)
+        return cmd_run(&p);
+    return cmd_control(&p);
+}

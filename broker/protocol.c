@@ -1,0 +1,301 @@
+/* protocol: the broker's side of the node <-> broker protocol, as a table of frame
+ * handlers (see docs/PROTOCOL.md).
+ * Trust: the org of a frame is the org its CURVE key authenticated as (transport gives
+ * it); an event must be signed by that org's key, authored by the side its type allows,
+ * contiguous in the org's sequence, and addressed (by the broker's routing) to orgs that
+ * have business with the member. The first event that fails stops the frame: the events
+ * before it are stored and acked, the failure is answered with ERROR, counted and logged.
+ * Durability: ACK is sent only after the batch commit returned, and the commit fsyncs
+ * in the default durability mode. */
+#include "broker.h"
+
+#include "err.h"
+#include "hlc.h"
+#include "log.h"
+#include "rules.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t broker_now_ms(void)
+{
+    return hlc_wall_ms();
+}
+
+void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&f->base, &buf, &len);
+    if (transport_send_peer(b->t, &p->addr, buf, len) != DS_OK) {
+        /* Gone or stuck: forget the session; its next HELLO starts it again. */
+        p->welcomed = false;
+        log_info("broker: peer=%s unreachable, session dropped", p->addr.org);
+    }
+    free(buf);
+}
+
+static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode code,
+                       const char *msg, uint64_t seq)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Error e = DUALSYNC__ERROR__INIT;
+    e.code = code;
+    e.message = (char *)msg;
+    e.seq = seq;
+    f.kind_case = DUALSYNC__FRAME__KIND_ERROR;
+    f.error = &e;
+    log_warn("broker: peer=%s error=%d seq=%llu msg=\"%s\"", p->addr.org, (int)code,
+             (unsigned long long)seq, msg);
+    protocol_send(b, p, &f);
+}
+
+static struct peer *peer_for(struct broker *b, const struct transport_peer *addr)
+{
+    struct peer *p = strmap_get(b->peers, addr->org);
+    if (!p) {
+        p = xcalloc(1, sizeof(*p));
+        p->addr = *addr;
+        strmap_put(b->peers, addr->org, p);
+    }
+    if (p->addr.id_len != addr->id_len || memcmp(p->addr.id, addr->id, addr->id_len) != 0) {
+        /* A new connection of the same org: the old session is over. */
+        p->addr = *addr;
+        p->welcomed = false;
+    }
+    p->last_seen_ms = broker_now_ms();
+    p->frames++;
+    return p;
+}
+
+static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
+{
+    if (strcmp(h->org, p->addr.org) != 0) {
+        b->counters.org_mismatch++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_AUTH, "HELLO names another org than your key",
+                   0);
+        return;
+    }
+    if (h->proto != WIRE_PROTO_VERSION) {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unsupported protocol version", 0);
+        return;
+    }
+    uint64_t head = inbox_head(b, p->addr.org);
+    bool same_store = h->broker_store_id.len == BROKER_STORE_ID_LEN &&
+                      memcmp(h->broker_store_id.data, b->store_id, BROKER_STORE_ID_LEN) == 0;
+    uint64_t cursor = same_store ? h->inbox_cursor : 0;
+    if (cursor > head)
+        cursor = head;
+    p->delivered = p->confirmed = cursor;
+    p->welcomed = true;
+
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
+    w.stored_upto = eventlog_hwm(b->log, p->addr.org);
+    w.store_id.data = b->store_id;
+    w.store_id.len = BROKER_STORE_ID_LEN;
+    w.directory_version = eventlog_hwm(b->log, b->cfg.street);
+    w.inbox_head = head;
+    w.street = b->cfg.street;
+    f.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
+    f.welcome = &w;
+    log_info("broker: hello peer=%s own_seq=%llu stored=%llu cursor=%llu head=%llu", p->addr.org,
+             (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
+             (unsigned long long)cursor, (unsigned long long)head);
+    protocol_send(b, p, &f);
+    inbox_pump(b, p);
+}
+
+/* Checks one published event; on failure fills *code and *why. */
+static int check_event(struct broker *b, struct peer *p, const struct event *ev,
+                       Dualsync__ErrorCode *code, const char **why)
+{
+    const struct org_entry *origin = directory_find(b, ev->origin);
+    if (strcmp(ev->origin, p->addr.org) != 0 || !origin) {
+        b->counters.org_mismatch++;
+        *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
+        *why = "event origin is not the org of your key";
+        return DS_EAUTH;
+    }
+    if (!wire_event_verify(ev, origin->sign_key)) {
+        *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
+        *why = "bad signature";
+        return DS_EAUTH;
+    }
+    int rc = rules_check(ev);
+    if (rc == DS_ESIDE) {
+        *code = DUALSYNC__ERROR_CODE__ERROR_SIDE;
+        *why = "your side may not author this event type";
+        return rc;
+    }
+    if (rc != DS_OK || hlc_ms(ev->hlc) > broker_now_ms() + BROKER_MAX_SKEW_MS) {
+        *code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
+        *why = rc != DS_OK ? "event body fails validation" : "event clock too far in the future";
+        return DS_EINVAL;
+    }
+    return DS_OK;
+}
+
+struct publish_result {
+    Dualsync__ErrorCode code;
+    const char *why;
+    uint64_t seq;
+};
+
+/* Stores what it can of one PUBLISH in one transaction. */
+static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
+                          struct strmap *heads, struct publish_result *res)
+{
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    struct route_overlay *ov = route_overlay_new();
+    for (size_t i = 0; i < pub->n_events && !res->code; i++) {
+        struct event ev;
+        char to[2][IDS_ORG_MAX];
+        int n_to = 0;
+        int rc = wire_event_open(pub->events[i].data, pub->events[i].len, false, &ev);
+        if (rc != DS_OK) {
+            b->counters.malformed++;
+            res->code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
+            res->why = "event does not decode or fails syntax";
+            break;
+        }
+        res->seq = ev.seq;
+        rc = check_event(b, p, &ev, &res->code, &res->why);
+        if (rc == DS_OK)
+            rc = eventlog_txn_check(txn, &ev, EVENTLOG_CONTIGUOUS);
+        if (rc == DS_EEXIST) {
+            b->counters.duplicates++;
+        } else if (rc == DS_EFORK || rc == DS_ESEQ) {
+            res->code = rc == DS_EFORK ? DUALSYNC__ERROR_CODE__ERROR_FORK
+                                       : DUALSYNC__ERROR_CODE__ERROR_SEQUENCE;
+            res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
+                                      : "sequence gap: resend from the acked seq";
+            b->counters.forks += rc == DS_EFORK;
+        } else if (rc == DS_OK && routing_recipients(b, ov, txn, &ev, to, &n_to) != DS_OK) {
+            res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
+            res->why = "no business with this member (unknown member, community or unit)";
+        } else if (rc == DS_OK && eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS) == DS_OK) {
+            for (int k = 0; k < n_to; k++)
+                inbox_append(b, txn, heads, to[k], ev.origin, ev.seq);
+            hlc_observe(&b->clock, ev.hlc);
+        }
+        if (res->code && res->code != DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
+            b->counters.rejected++;
+        wire_event_release(&ev);
+    }
+    size_t stored = eventlog_txn_count(txn);
+    route_overlay_destroy(&ov);
+    int rc = eventlog_commit(&txn);
+    if (rc == DS_OK)
+        b->counters.events_stored += stored;
+    return rc;
+}
+
+static void on_publish(struct broker *b, struct peer *p, const Dualsync__Publish *pub)
+{
+    struct publish_result res = {0, NULL, 0};
+    if (pub->n_events > WIRE_EVENTS_PER_FRAME) {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
+        return;
+    }
+    struct strmap *heads = strmap_new();
+    if (publish_events(b, p, pub, heads, &res) != DS_OK) {
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_INTERNAL, "storage failure, retry later", 0);
+        strmap_destroy(&heads, free);
+        return;
+    }
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Ack a = DUALSYNC__ACK__INIT;
+    a.origin = p->addr.org;
+    a.upto = eventlog_hwm(b->log, p->addr.org);
+    f.kind_case = DUALSYNC__FRAME__KIND_ACK;
+    f.ack = &a;
+    protocol_send(b, p, &f);
+    if (res.code)
+        send_error(b, p, res.code, res.why, res.seq);
+    inbox_commit_heads(b, heads);
+    strmap_destroy(&heads, free);
+}
+
+static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm *c)
+{
+    if (c->upto > p->delivered) {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "confirm beyond what was delivered",
+                   c->upto);
+        return;
+    }
+    if (c->upto > p->confirmed)
+        p->confirmed = c->upto;
+    inbox_pump(b, p);
+}
+
+static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Pong pong = DUALSYNC__PONG__INIT;
+    pong.nonce = ping->nonce;
+    pong.inbox_head = inbox_head(b, p->addr.org);
+    f.kind_case = DUALSYNC__FRAME__KIND_PONG;
+    f.pong = &pong;
+    protocol_send(b, p, &f);
+    inbox_pump(b, p);
+}
+
+void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8_t *data,
+                       size_t len)
+{
+    struct broker *b = arg;
+    struct peer *p = peer_for(b, addr);
+    Dualsync__Frame *f = wire_frame_unpack(data, len);
+    b->counters.frames_in++;
+    if (!f) {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "frame does not decode", 0);
+        return;
+    }
+    if (f->kind_case == DUALSYNC__FRAME__KIND_HELLO) {
+        on_hello(b, p, f->hello);
+    } else if (!p->welcomed) {
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, "send HELLO first", 0);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_PUBLISH) {
+        on_publish(b, p, f->publish);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_CONFIRM) {
+        on_confirm(b, p, f->confirm);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_PING) {
+        on_ping(b, p, f->ping);
+    } else {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);
+    }
+    wire_frame_free(f);
+}
+
+static bool stale_peer(const char *org, void *value, void *arg)
+{
+    struct peer *p = value;
+    struct peer **out = arg;
+    (void)org;
+    if (broker_now_ms() - p->last_seen_ms > BROKER_PEER_TIMEOUT_MS) {
+        *out = p;
+        return false;
+    }
+    return true;
+}
+
+void protocol_tick(void *arg)
+{
+    struct broker *b = arg;
+    for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
+        struct peer *gone = NULL;
+        strmap_each(b->peers, stale_peer, &gone);
+        if (!gone)
+            break;
+        log_info("broker: peer=%s silent, session closed", gone->addr.org);
+        free(strmap_remove(b->peers, gone->addr.org));
+    }
+}

@@ -1,0 +1,47 @@
+/* cliargs: command-line parsing shared by `dualsync`, `dualsync-node` and `dualsync-broker`.
+ * A command line is: [global options] command words [--option value | --flag]...
+ * Global options (--data DIR, --json, --log-level L) may appear anywhere. Each command has
+ * a spec naming its options ("member:" takes a value, "json" is a flag) and which are
+ * required, so every tool rejects unknown or missing options the same way, in Chinese and
+ * English. */
+#ifndef DUALSYNC_CLIARGS_H
+#define DUALSYNC_CLIARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLIARGS_MAX_OPTS 24
+
+struct cli_command {
+    const char *name;     /* "intro send" */
+    const char *options;  /* comma separated, "member:,name:,json" (':' = takes a value) */
+    const char *required; /* comma separated names that must be given */
+    const char *usage_zh;
+    const char *usage_en;
+};
+
+struct cli_parsed {
+    const struct cli_command *cmd;
+    const char *data_dir;
+    bool json;
+    const char *log_level;
+    size_t n;
+    const char *keys[CLIARGS_MAX_OPTS];
+    const char *values[CLIARGS_MAX_OPTS]; /* "" for flags */
+    const char *positional;               /* one positional argument, if the spec allows */
+};
+
+/* Parses argv against the table (terminated by a NULL name). On failure prints a
+ * bilingual message to stderr and returns false. */
+bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cli_parsed *out);
+
+/* Value of an option, or NULL. */
+const char *cli_get(const struct cli_parsed *p, const char *key);
+
+/* Prints the usage of every command in table. */
+void cli_usage(const char *prog, const char *summary, const struct cli_command *table);
+
+/* Prints "错误: zh\nerror: en\n" to stderr. */
+void cli_error(const char *zh, const char *en);
+
+#endif

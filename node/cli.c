@@ -1,0 +1,347 @@
+/* dualsync: the operator CLI of a unit or community node. It parses the command line,
+ * sends it to the daemon of --data DIR over the control socket, and prints the reply as
+ * text (zh-CN, English) or, with --json, as the daemon's JSON. All validation that
+ * matters happens in the daemon; the CLI only checks the shape of the command line.
+ * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out. */
+#include "cliargs.h"
+#include "ctl.h"
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH_CHUNK 500
+
+static const struct cli_command commands[] = {
+    {"status", "", NULL, "节点状态:连接、本方序号、已确认、收件游标、积压",
+     "--data DIR status [--json]"},
+    {"intro send", "member:,name:,community:,report-days:,date:", "member,name,community",
+     "(单位)发出住社区党员身份介绍函",
+     "--data DIR intro send --member M --name NAME --community ORG [--report-days N] [--date D]"},
+    {"report", "member:,date:", "member", "(社区)登记党员报到",
+     "--data DIR report --member M [--date YYYY-MM-DD]"},
+    {"card set", "member:,occupation:,willingness:,rest-time:", "member",
+     "(社区)填写社区党员基本情况登记卡",
+     "--data DIR card set --member M --occupation .. --willingness .. --rest-time .."},
+    {"feedback send", "member:,year:,rating:,non-participation,text:", "member,year,rating",
+     "(社区)发出表现情况反馈函;rating: excellent|good|fair|poor",
+     "--data DIR feedback send --member M --year Y --rating R [--non-participation] --text T"},
+    {"handling send", "member:,feedback:,action:,text:", "member,feedback,action",
+     "(单位)反馈查处结果;action: criticism|investigation|no-action",
+     "--data DIR handling send --member M --feedback EVENT_ID --action A --text T"},
+    {"member show", "_", "_", "显示一名成员的双重管理记录", "--data DIR member show M [--json]"},
+    {"members", "", NULL, "列出本组织的成员", "--data DIR members [--json]"},
+    {"digest", "member:", "member", "成员记录摘要 (BLAKE2b),两侧相同即已一致",
+     "--data DIR digest --member M [--json]"},
+    {"orgs", "", NULL, "街道目录中的组织", "--data DIR orgs [--json]"},
+    {"sync-wait", "timeout:", NULL, "等待:本方写入均已确认,且待收事件均已应用",
+     "--data DIR sync-wait [--timeout SECONDS]"},
+    {"batch", "_", "_", "从文件(或 - 即标准输入)批量执行写命令,每行一条,每 500 条一个原子批次",
+     "--data DIR batch FILE"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static int report_call_error(int rc)
+{
+    if (rc == DS_ENOTRUNNING) {
+        cli_error("该数据目录的节点没有运行(先启动 dualsync-node --data DIR run)",
+                  "no node is running on this data directory (start dualsync-node --data DIR run)");
+        return 3;
+    }
+    fprintf(stderr, "错误: 无法与节点通信\nerror: cannot talk to the node: %s\n", ds_strerror(rc));
+    return rc == DS_ETIMEDOUT ? 4 : 1;
+}
+
+/* One request/reply; on success *json_out is the parsed result (caller decrefs). */
+static int call(const char *dir, const struct ctl_request *req, json_t **json_out, char **raw_out)
+{
+    Dualsync__CtlReply *reply = NULL;
+    int rc = ctl_call(dir, req, CTL_TIMEOUT_MS, &reply);
+    if (rc != DS_OK)
+        return report_call_error(rc);
+    if (reply->code != 0) {
+        char where[64] = "";
+        if (ctl_request_count(req) > 1)
+            snprintf(where, sizeof(where), " (#%u)", reply->failed_index + 1);
+        fprintf(stderr, "错误%s: %s\nerror%s: %s\n", where, reply->error_zh, where,
+                reply->error_en);
+        wire_msg_free(reply);
+        return 1;
+    }
+    if (json_out)
+        *json_out = json_loads(reply->json, JSON_DECODE_ANY, NULL);
+    if (raw_out)
+        *raw_out = xstrdup(reply->json);
+    wire_msg_free(reply);
+    return 0;
+}
+
+static void add_command(struct ctl_request *req, const struct cli_parsed *p)
+{
+    ctl_request_command(req, p->cmd->name);
+    for (size_t i = 0; i < p->n; i++)
+        ctl_request_arg(req, p->keys[i], p->values[i]);
+    if (p->positional)
+        ctl_request_arg(req, "member", p->positional);
+}
+
+static const char *js(json_t *j, const char *k)
+{
+    const char *s = json_string_value(json_object_get(j, k));
+    return s ? s : "";
+}
+
+static long long ji(json_t *j, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(j, k));
+}
+
+static void print_status(json_t *j)
+{
+    printf("组织 org:          %s (%s, %s)\n", js(j, "org"), js(j, "name"), js(j, "kind"));
+    printf("状态 state:        %s  broker=%s\n", js(j, "state"), js(j, "broker"));
+    printf("本方序号 own seq:  %lld  已确认 acked: %lld  未确认 unacked: %lld\n", ji(j, "own_seq"),
+           ji(j, "acked"), ji(j, "unacked"));
+    printf("收件 inbox:        游标 cursor %lld / broker head %lld  待收 pending: %lld\n",
+           ji(j, "inbox_cursor"), ji(j, "inbox_head"), ji(j, "pending"));
+    printf("最近进展 last progress: %lld ms ago\n", ji(j, "last_progress_ms_ago"));
+    if (js(j, "last_error")[0])
+        printf("最近错误 last error: %s\n", js(j, "last_error"));
+    json_t *c = json_object_get(j, "counters");
+    printf("计数 counters: applied=%lld duplicates=%lld forks=%lld rejected=%lld "
+           "broker_errors=%lld reconnects=%lld\n",
+           ji(c, "applied"), ji(c, "duplicates"), ji(c, "forks"), ji(c, "rejected"),
+           ji(c, "broker_errors"), ji(c, "reconnects"));
+}
+
+static void print_member(json_t *j)
+{
+    json_t *card = json_object_get(j, "card"), *e;
+    size_t i;
+    printf("成员 member:   %s  %s\n", js(j, "member"), js(j, "name"));
+    printf("单位 unit:     %s\n社区 community: %s\n", js(j, "unit"), js(j, "community"));
+    printf("介绍函 introduction: %s (%s, 报到期限 report within %lld days)\n", js(j, "intro_id"),
+           js(j, "intro_date"), ji(j, "report_days"));
+    printf("报到 reported: %s %s\n", json_is_true(json_object_get(j, "reported")) ? "是 yes" : "否 no",
+           js(j, "report_date"));
+    printf("登记卡 card:   职业 occupation=%s; 服务意愿 willingness=%s; 休息时间 rest time=%s\n",
+           js(card, "occupation"), js(card, "willingness"), js(card, "rest_time"));
+    json_array_foreach(json_object_get(j, "feedback"), i, e)
+        printf("反馈函 feedback %s: %lld 年 %s%s %s\n", js(e, "id"), ji(e, "year"),
+               js(e, "rating"),
+               json_is_true(json_object_get(e, "non_participation")) ? " [长期不参加活动]" : "",
+               js(e, "text"));
+    json_array_foreach(json_object_get(j, "handling"), i, e)
+        printf("查处结果 handling %s -> %s: %s %s\n", js(e, "id"), js(e, "feedback"),
+               js(e, "action"), js(e, "text"));
+    printf("事件 events: %lld  摘要 digest: %s\n", ji(j, "events"), js(j, "digest"));
+}
+
+static void print_human(const char *cmd, json_t *j)
+{
+    json_t *e;
+    size_t i;
+    if (strcmp(cmd, "status") == 0) {
+        print_status(j);
+    } else if (strcmp(cmd, "member show") == 0) {
+        print_member(j);
+    } else if (strcmp(cmd, "members") == 0) {
+        printf("%-20s %-12s %-22s %-26s %-6s %-5s %s\n", "member", "name", "unit", "community",
+               "报到", "登记卡", "反馈");
+        json_array_foreach(j, i, e)
+            printf("%-20s %-12s %-22s %-26s %-6s %-5s %lld\n", js(e, "member"), js(e, "name"),
+                   js(e, "unit"), js(e, "community"),
+                   json_is_true(json_object_get(e, "reported")) ? "yes" : "no",
+                   json_is_true(json_object_get(e, "card")) ? "yes" : "no", ji(e, "feedback"));
+    } else if (strcmp(cmd, "digest") == 0) {
+        printf("%s\n", js(j, "digest"));
+    } else if (strcmp(cmd, "orgs") == 0) {
+        json_array_foreach(j, i, e)
+            printf("%-32s %-10s %s\n", js(e, "org"), js(e, "kind"), js(e, "name"));
+    } else {
+        json_array_foreach(json_object_get(j, "events"), i, e)
+            printf("已提交 accepted: %s\n", json_string_value(e));
+    }
+}
+
+static int run_single(const struct cli_parsed *p)
+{
+    struct ctl_request *req = ctl_request_new();
+    json_t *j = NULL;
+    char *raw = NULL;
+    add_command(req, p);
+    int rc = call(p->data_dir, req, &j, &raw);
+    if (rc == 0) {
+        if (p->json)
+            printf("%s\n", raw);
+        else
+            print_human(p->cmd->name, j);
+    }
+    json_decref(j);
+    free(raw);
+    ctl_request_destroy(&req);
+    return rc;
+}
+
+static bool sync_done(json_t *s, long long nonce)
+{
+    return strcmp(js(s, "state"), "ready") == 0 && ji(s, "unacked") == 0 &&
+           ji(s, "pong_nonce") >= nonce && ji(s, "inbox_cursor") >= ji(s, "pong_head");
+}
+
+static int status_once(const char *dir, const char *cmd, json_t **out)
+{
+    struct ctl_request *req = ctl_request_new();
+    ctl_request_command(req, cmd);
+    int rc = call(dir, req, out, NULL);
+    ctl_request_destroy(&req);
+    return rc;
+}
+
+/* Waits until everything written here is acked and everything the broker holds for us
+ * (as of a PING sent now) is applied. The probe makes the broker's head fresh: a DELIVER
+ * still in flight cannot be mistaken for "nothing pending". */
+static int run_sync_wait(const struct cli_parsed *p)
+{
+    const char *t = cli_get(p, "timeout");
+    double timeout = t ? strtod(t, NULL) : 60.0;
+    struct timespec start, now, pause = {0, 20 * 1000 * 1000};
+    long long nonce = 0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        json_t *s = NULL;
+        int rc = status_once(p->data_dir, nonce ? "status" : "probe", &s);
+        if (rc != 0)
+            return rc;
+        if (!nonce)
+            nonce = ji(s, "nonce");
+        else if (sync_done(s, nonce)) {
+            if (p->json)
+                printf("{\"synced\":true}\n");
+            json_decref(s);
+            return 0;
+        }
+        bool ready = !json_object_get(s, "state") || strcmp(js(s, "state"), "ready") == 0;
+        json_decref(s);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double elapsed = (double)(now.tv_sec - start.tv_sec) +
+                         (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        if (elapsed > timeout) {
+            cli_error("等待同步超时(用 status 查看原因)", "timed out waiting for sync (see status)");
+            return 4;
+        }
+        if (!ready || ((long long)(elapsed * 10) % 10 == 0 && nonce))
+            nonce = 0; /* re-probe now and then: a probe sent while disconnected is lost */
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* Splits a line into words; double or single quotes group, backslash escapes. */
+static int split_line(char *line, char **argv, int max)
+{
+    int n = 0;
+    char *r = line, *w = line;
+    while (*r && n < max) {
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (!*r || *r == '#')
+            break;
+        argv[n++] = w;
+        char quote = 0;
+        for (; *r && (quote || (*r != ' ' && *r != '\t')); r++) {
+            if (!quote && (*r == '"' || *r == '\''))
+                quote = *r;
+            else if (quote && *r == quote)
+                quote = 0;
+            else if (*r == '\\' && r[1])
+                *w++ = *++r;
+            else
+                *w++ = *r;
+        }
+        if (*r)
+            r++;
+        *w++ = '\0';
+    }
+    return n;
+}
+
+static int flush_batch(const char *dir, struct ctl_request **req, long *total)
+{
+    if (ctl_request_count(*req) == 0)
+        return 0;
+    int rc = call(dir, *req, NULL, NULL);
+    if (rc == 0)
+        *total += (long)ctl_request_count(*req);
+    ctl_request_destroy(req);
+    *req = ctl_request_new();
+    return rc;
+}
+
+static int run_batch(const struct cli_parsed *p)
+{
+    FILE *f = strcmp(p->positional, "-") == 0 ? stdin : fopen(p->positional, "r");
+    if (!f) {
+        cli_error("无法打开批量文件", "cannot open the batch file");
+        return 1;
+    }
+    struct ctl_request *req = ctl_request_new();
+    char line[8192];
+    long lineno = 0, total = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        char *argv[64];
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        argv[0] = "dualsync";
+        int argc = 1 + split_line(line, argv + 1, 62);
+        if (argc == 1)
+            continue;
+        struct cli_parsed lp;
+        if (!cli_parse(argc, argv, commands, &lp)) {
+            fprintf(stderr, "第 %ld 行 / line %ld\n", lineno, lineno);
+            rc = 2;
+            break;
+        }
+        add_command(req, &lp);
+        if (ctl_request_count(req) == BATCH_CHUNK)
+            rc = flush_batch(p->data_dir, &req, &total);
+    }
+    if (rc == 0)
+        rc = flush_batch(p->data_dir, &req, &total);
+    if (f != stdin)
+        fclose(f);
+    ctl_request_destroy(&req);
+    if (p->json)
+        printf("{\"accepted\":%ld}\n", total);
+    else
+        printf("已提交 accepted: %ld\n", total);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_parsed p;
+    log_set_component("cli");
+    log_set_level(LOG_WARN);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage("dualsync", "dualsync: 单位/社区节点操作命令 / operator CLI of a node", commands);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!cli_parse(argc, argv, commands, &p))
+        return 2;
+    if (!p.data_dir) {
+        cli_error("需要 --data DIR(节点的数据目录)", "--data DIR (the node's data directory) is required");
+        return 2;
+    }
+    if (strcmp(p.cmd->name, "sync-wait") == 0)
+        return run_sync_wait(&p);
+    if (strcmp(p.cmd->name, "batch") == 0)
+        return run_batch(&p);
+    return run_single(&p);
+}

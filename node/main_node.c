@@ -1,0 +1,134 @@
+/* dualsync-node: `init` makes a unit's or community's data directory (keys, node.conf,
+ * and the org's public card for the street office); `run` is the daemon. */
+#include "node.h"
+
+#include "cliargs.h"
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct cli_command commands[] = {
+    {"init", "org:,name:,street-card:,broker:,durability:,report-days:", "org,name,street-card",
+     "初始化单位或社区节点:生成密钥、node.conf 和本组织名片 (<org>.card,发给街道)",
+     "--data DIR init --org unit:CODE|community:CODE --name NAME --street-card FILE "
+     "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N]"},
+    {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止)", "--data DIR run"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
+{
+    char err[CONFIG_ERR_MAX];
+    const char *org = cli_get(p, "org"), *name = cli_get(p, "name");
+    const char *broker = cli_get(p, "broker"), *dur = cli_get(p, "durability");
+    const char *days = cli_get(p, "report-days");
+    enum org_kind kind = ids_org_kind(org);
+    if (kind != ORG_UNIT && kind != ORG_COMMUNITY) {
+        cli_error("--org 须形如 unit:code 或 community:code(小写字母、数字、-,最多 48 个)",
+                  "--org must look like unit:code or community:code ([a-z0-9-]{1,48})");
+        return DS_EINVAL;
+    }
+    if (!ids_text_valid(name, IDS_NAME_MAX, false)) {
+        cli_error("--name 须为 UTF-8 文本,最多 128 字节", "--name must be UTF-8 text, at most 128 bytes");
+        return DS_EINVAL;
+    }
+    if (config_card_load(cli_get(p, "street-card"), &cfg->street, err) != DS_OK ||
+        cfg->street.kind != ORG_STREET) {
+        fprintf(stderr, "错误: 街道名片无效\nerror: bad street card: %s\n", err);
+        return DS_EINVAL;
+    }
+    if (dur && store_parse_durability(dur, &cfg->durability) != DS_OK) {
+        cli_error("--durability 须为 fsync、wal 或 none", "--durability must be fsync, wal or none");
+        return DS_EINVAL;
+    }
+    if (days) {
+        char *end = NULL;
+        unsigned long v = strtoul(days, &end, 10);
+        if (!*days || *end || v < 1 || v > 365) {
+            cli_error("--report-days 须为 1–365", "--report-days must be 1..365");
+            return DS_EINVAL;
+        }
+        cfg->report_days = (uint32_t)v;
+    }
+    snprintf(cfg->org, sizeof(cfg->org), "%s", org);
+    snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+    snprintf(cfg->broker, sizeof(cfg->broker), "%s", broker ? broker : cfg->street.endpoint);
+    if (!cfg->broker[0]) {
+        cli_error("街道名片没有 endpoint,请用 --broker 指定",
+                  "the street card has no endpoint; give --broker");
+        return DS_EINVAL;
+    }
+    return DS_OK;
+}
+
+static int cmd_init(const struct cli_parsed *p)
+{
+    struct node_config cfg;
+    struct keys keys;
+    struct org_card card;
+    config_node_defaults(&cfg);
+    if (fill_config(p, &cfg) != DS_OK)
+        return 2;
+    if (mkdir(p->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", p->data_dir,
+                p->data_dir, strerror(errno));
+        return 1;
+    }
+    if (keys_crypto_init() != DS_OK)
+        return 1;
+    keys_generate(&keys);
+    int rc = keys_save(p->data_dir, &keys);
+    if (rc == DS_EEXIST) {
+        cli_error("该数据目录已初始化", "data directory is already initialised");
+        return 1;
+    }
+    if (rc != DS_OK || config_node_save(p->data_dir, &cfg) != DS_OK)
+        return 1;
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", cfg.org);
+    snprintf(card.name, sizeof(card.name), "%s", cfg.name);
+    card.kind = ids_org_kind(cfg.org);
+    memcpy(card.curve_key, keys.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, keys.sign_pk, KEYS_PUB_LEN);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/org.card", p->data_dir);
+    if (config_card_save(path, &card) != DS_OK)
+        return 1;
+    printf("已初始化 %s。请把 %s 交给街道办,由其执行 dualsync-broker org add --card。\n"
+           "initialised %s. Give %s to the street office to run dualsync-broker org add --card.\n",
+           cfg.org, path, cfg.org, path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_parsed p;
+    log_set_component("node");
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage("dualsync-node", "dualsync-node: 单位或社区节点 / a unit's or community's node",
+                  commands);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!cli_parse(argc, argv, commands, &p))
+        return 2;
+    if (!p.data_dir) {
+        cli_error("需要 --data DIR", "--data DIR is required");
+        return 2;
+    }
+    if (strcmp(p.cmd->name, "init") == 0)
+        return cmd_init(&p);
+    struct node *n = NULL;
+    if (node_open(p.data_dir, &n) != DS_OK)
+        return 1;
+    enum log_level level;
+    if (p.log_level && log_parse_level(p.log_level, &level) == DS_OK)
+        log_set_level(level);
+    int rc = node_run(n);
+    node_close(&n);
+    return rc == DS_OK ? 0 : 1;
+}

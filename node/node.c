@@ -1,0 +1,286 @@
+/* node: storage side of a unit's or community's node.
+ * Own events: appended locally first, durably, with contiguous seqs (the event log
+ * enforces it), then published by sync.c; nothing the operator saw accepted can be lost.
+ * Delivered events: verified against the signing key of their origin (the street's key
+ * from node.conf for directory entries, the directory for everyone else), checked against
+ * the author-side rules, deduplicated by (origin, seq) with fork detection, and stored
+ * together with the new inbox cursor in one WriteBatch, so a kill -9 in the middle leaves
+ * either the whole delivery applied or none of it. */
+#include "node.h"
+
+#include "ctl.h"
+#include "err.h"
+#include "log.h"
+#include "rules.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t node_now_ms(void)
+{
+    return hlc_wall_ms();
+}
+
+const char *node_state_name(enum node_state s)
+{
+    static const char *const names[] = {"connecting", "ready", "auth-refused", "needs-restore",
+                                        "blocked"};
+    return names[s];
+}
+
+void node_set_error(struct node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->last_error, sizeof(n->last_error), fmt, ap);
+    va_end(ap);
+}
+
+const struct node_org *node_find_org(const struct node *n, const char *org)
+{
+    return strmap_get(n->orgs, org);
+}
+
+static void remember_org(struct node *n, const Dualsync__DirectoryEntry *d)
+{
+    struct node_org *o = xcalloc(1, sizeof(*o));
+    snprintf(o->org, sizeof(o->org), "%s", d->org);
+    snprintf(o->name, sizeof(o->name), "%s", d->name);
+    o->kind = (enum org_kind)d->kind;
+    memcpy(o->sign_key, d->sign_key.data, KEYS_PUB_LEN);
+    free(strmap_put(n->orgs, o->org, o));
+}
+
+static int load_directory(struct node *n)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    struct store_iter *it = store_iter_new(eventlog_store(n->log), CF_ORGS, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const uint8_t *v = store_iter_value(it, &len);
+        Dualsync__DirectoryEntry *d = wire_unpack_directory_entry(v, len);
+        if (!d || d->sign_key.len != KEYS_PUB_LEN) {
+            rc = DS_EIO;
+            wire_msg_free(d);
+            break;
+        }
+        remember_org(n, d);
+        wire_msg_free(d);
+    }
+    store_iter_destroy(&it);
+    return rc;
+}
+
+static int load_state(struct node *n)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = eventlog_meta_u64(n->log, "inbox_cursor", 0, &n->inbox_cursor);
+    if (rc != DS_OK)
+        return rc;
+    rc = eventlog_meta_get(n->log, "broker_store_id", &val, &len);
+    if (rc == DS_OK && len <= NODE_STORE_ID_MAX) {
+        memcpy(n->store_id, val, len);
+        n->store_id_len = len;
+    }
+    free(val);
+    n->own_seq = eventlog_hwm(n->log, n->cfg.org);
+    n->clock.last = eventlog_hlc_max(n->log);
+    return load_directory(n);
+}
+
+int node_open(const char *dir, struct node **node_out)
+{
+    struct node *n = xcalloc(1, sizeof(*n));
+    char err[CONFIG_ERR_MAX] = "", path[4200];
+    snprintf(n->dir, sizeof(n->dir), "%s", dir);
+    n->orgs = strmap_new();
+    int rc = config_node_load(dir, &n->cfg, err);
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法读取节点配置(先运行 dualsync-node init?)\n"
+                        "error: cannot read node config: %s\n", err);
+        goto fail;
+    }
+    n->kind = ids_org_kind(n->cfg.org);
+    log_set_level(n->cfg.log_level);
+    rc = keys_crypto_init();
+    if (rc == DS_OK)
+        rc = keys_load(dir, &n->keys);
+    if (rc != DS_OK) {
+        fprintf(stderr, "错误: 无法读取密钥\nerror: cannot load keys under %s/keys (%s)\n", dir,
+                ds_strerror(rc));
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/db", dir);
+    rc = eventlog_open(path, n->cfg.durability, &n->log);
+    if (rc == DS_EAGAIN)
+        fprintf(stderr, "错误: 该数据目录的节点已在运行\nerror: a node is already running on %s\n",
+                dir);
+    if (rc == DS_OK)
+        rc = load_state(n);
+    if (rc != DS_OK)
+        goto fail;
+    *node_out = n;
+    return DS_OK;
+fail:
+    node_close(&n);
+    return rc;
+}
+
+void node_close(struct node **np)
+{
+    struct node *n = *np;
+    if (!n)
+        return;
+    transport_destroy(&n->t);
+    eventlog_destroy(&n->log);
+    strmap_destroy(&n->orgs, free);
+    sodium_memzero(&n->keys, sizeof(n->keys));
+    free(n);
+    *np = NULL;
+}
+
+int node_run(struct node *n)
+{
+    char ctl_path[256];
+    if (ctl_socket_path(n->dir, ctl_path, sizeof(ctl_path)) != DS_OK) {
+        fprintf(stderr, "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        return DS_EINVAL;
+    }
+    n->t = transport_new();
+    if (transport_ctl_listen(n->t, ctl_path, commands_on_ctl, n) != DS_OK)
+        return DS_EIO;
+    log_info("node: org=%s own_seq=%llu inbox_cursor=%llu broker=%s", n->cfg.org,
+             (unsigned long long)n->own_seq, (unsigned long long)n->inbox_cursor, n->cfg.broker);
+    sync_start(n);
+    transport_timer(n->t, n->cfg.heartbeat_ms, sync_tick, n);
+    transport_run(n->t);
+    log_info("node: stopping");
+    return DS_OK;
+}
+
+void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t type,
+                      const uint8_t *body, size_t body_len, uint8_t **raw_out, size_t *len_out)
+{
+    uint64_t hlc = hlc_tick(&n->clock, node_now_ms());
+    wire_event_build(&n->keys, n->cfg.org, seq, hlc, member, type, body, body_len, raw_out,
+                     len_out);
+}
+
+int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count)
+{
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    int rc = DS_OK;
+    for (size_t i = 0; i < count && rc == DS_OK; i++) {
+        struct event ev;
+        rc = wire_event_open(raws[i], lens[i], false, &ev);
+        if (rc == DS_OK) {
+            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            wire_event_release(&ev);
+        }
+    }
+    if (rc != DS_OK) {
+        log_error("node: own event refused by the log rc=%s", ds_errname(rc));
+        eventlog_abort(&txn);
+        return rc;
+    }
+    rc = eventlog_commit(&txn);
+    if (rc == DS_OK) {
+        n->own_seq = eventlog_hwm(n->log, n->cfg.org);
+        sync_pump(n);
+    }
+    return rc;
+}
+
+/* The signing key for events of origin, or NULL when we cannot know it. */
+static const uint8_t *origin_key(const struct node *n, const char *origin)
+{
+    if (strcmp(origin, n->cfg.street.org) == 0)
+        return n->cfg.street.sign_key;
+    if (strcmp(origin, n->cfg.org) == 0)
+        return n->keys.sign_pk;
+    const struct node_org *o = node_find_org(n, origin);
+    return o ? o->sign_key : NULL;
+}
+
+/* A directory entry becomes visible at once, so that later events of the same delivery
+ * from the new org verify; its row is written in the delivery's batch. */
+static void apply_directory_entry(struct node *n, struct eventlog_txn *txn, const struct event *ev)
+{
+    Dualsync__DirectoryEntry *d = wire_unpack_directory_entry(ev->body, ev->body_len);
+    if (!d)
+        return;
+    struct skey k;
+    skey_init(&k);
+    skey_str(&k, d->org);
+    store_batch_put(eventlog_txn_batch(txn), CF_ORGS, &k, ev->body, ev->body_len);
+    remember_org(n, d);
+    wire_msg_free(d);
+}
+
+static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *raw, size_t len)
+{
+    struct event ev;
+    if (wire_event_open(raw, len, false, &ev) != DS_OK) {
+        n->counters.rejected++;
+        log_warn("node: delivered event does not decode, skipped");
+        return;
+    }
+    const uint8_t *key = origin_key(n, ev.origin);
+    int rc = key && wire_event_verify(&ev, key) ? rules_check(&ev) : DS_EAUTH;
+    if (rc == DS_OK)
+        rc = eventlog_txn_add(txn, &ev, 0);
+    if (rc == DS_OK) {
+        n->counters.applied++;
+        hlc_observe(&n->clock, ev.hlc);
+        if (ev.type == DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY)
+            apply_directory_entry(n, txn, &ev);
+    } else if (rc == DS_EEXIST) {
+        n->counters.duplicates++;
+    } else if (rc == DS_EFORK) {
+        n->counters.forks++;
+        log_error("node: FORK origin=%s seq=%llu msg=\"same id, other bytes; refused\"", ev.origin,
+                  (unsigned long long)ev.seq);
+    } else {
+        n->counters.rejected++;
+        log_warn("node: delivered event rejected origin=%s seq=%llu rc=%s", ev.origin,
+                 (unsigned long long)ev.seq, ds_errname(rc));
+    }
+    wire_event_release(&ev);
+}
+
+uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,
+                             size_t count)
+{
+    if (first == 0 || first > n->inbox_cursor + 1)
+        return n->inbox_cursor; /* a gap: ignore; the next session resends from the cursor */
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    uint64_t cursor = n->inbox_cursor;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t inbox_seq = first + i;
+        if (inbox_seq <= cursor)
+            continue; /* delivered twice: already applied */
+        apply_one(n, txn, events[i].data, events[i].len);
+        cursor = inbox_seq;
+    }
+    if (cursor == n->inbox_cursor) {
+        eventlog_abort(&txn);
+        return cursor;
+    }
+    eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
+    if (eventlog_commit(&txn) != DS_OK) {
+        log_error("node: cannot store a delivery; exiting so a restart resumes from cursor=%llu",
+                  (unsigned long long)n->inbox_cursor);
+        exit(1);
+    }
+    n->inbox_cursor = cursor;
+    n->last_progress_ms = node_now_ms();
+    return cursor;
+}

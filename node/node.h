@@ -1,0 +1,108 @@
+/* node: the daemon of one unit or one community (dualsync-node run), and the state it
+ * shares between its parts:
+ *   node.c      open/close, the local directory, appending own events, applying delivered
+ *               events (one WriteBatch per delivery, cursor included);
+ *   sync.c      the protocol with the broker: HELLO, publish/ack, deliver/confirm,
+ *               heartbeats, reconnects;
+ *   commands.c  the control API the `dualsync` CLI calls: validation of every operator
+ *               input, the letters as events, the reads as JSON;
+ *   main_node.c `dualsync-node init|run`;  cli.c the `dualsync` operator CLI. */
+#ifndef DUALSYNC_NODE_H
+#define DUALSYNC_NODE_H
+
+#include "config.h"
+#include "eventlog.h"
+#include "hlc.h"
+#include "keys.h"
+#include "strmap.h"
+#include "transport.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NODE_PUBLISH_BATCH 256u
+#define NODE_PUBLISH_WINDOW 4096u
+#define NODE_STORE_ID_MAX 16
+
+enum node_state {
+    NODE_CONNECTING = 0, /* HELLO sent, no WELCOME yet */
+    NODE_READY,          /* in session with the broker */
+    NODE_AUTH_REFUSED,   /* the broker's ZAP handler refused our key */
+    NODE_NEEDS_RESTORE,  /* the broker holds more of our events than we do */
+    NODE_BLOCKED,        /* the broker rejected one of our events */
+};
+
+struct node_org {
+    char org[IDS_ORG_MAX];
+    enum org_kind kind;
+    char name[IDS_NAME_MAX + 1];
+    uint8_t sign_key[KEYS_PUB_LEN];
+};
+
+struct node_counters {
+    uint64_t applied;
+    uint64_t duplicates;
+    uint64_t forks;
+    uint64_t rejected;
+    uint64_t broker_errors;
+    uint64_t reconnects;
+};
+
+struct node {
+    char dir[4096];
+    struct node_config cfg;
+    enum org_kind kind;
+    struct keys keys;
+    struct eventlog *log;
+    struct transport *t;
+    struct strmap *orgs; /* org id -> struct node_org * (from the street's directory) */
+    struct hlc clock;
+    /* sync state */
+    enum node_state state;
+    uint64_t own_seq;      /* == eventlog_hwm(self) */
+    uint64_t acked;        /* broker holds our events up to here */
+    uint64_t sent;         /* published up to here in this session */
+    uint64_t inbox_cursor; /* applied and stored up to here (durable) */
+    uint64_t inbox_head;   /* the broker's head for us, as last heard */
+    uint8_t store_id[NODE_STORE_ID_MAX];
+    size_t store_id_len;
+    uint64_t ping_nonce, pong_nonce, pong_head;
+    uint64_t session_start_ms, last_rx_ms, last_progress_ms;
+    char last_error[256];
+    struct node_counters counters;
+};
+
+/* node.c */
+int node_open(const char *dir, struct node **node_out);
+void node_close(struct node **np);
+int node_run(struct node *n);
+const struct node_org *node_find_org(const struct node *n, const char *org);
+/* Appends events built by the caller (raw SignedEvent bytes, seqs own_seq+1..) in one
+ * batch. DS_OK, DS_EIO. */
+int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count);
+/* Signs a new own event with the next seq and a fresh hlc; *raw_out malloc'd. */
+void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t type,
+                      const uint8_t *body, size_t body_len, uint8_t **raw_out, size_t *len_out);
+/* Applies a delivery from the broker; returns the new cursor. Exits the process if the
+ * batch cannot be stored (a restart retries it from the durable cursor). */
+uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,
+                             size_t count);
+void node_set_error(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *node_state_name(enum node_state s);
+uint64_t node_now_ms(void);
+
+/* sync.c */
+void sync_start(struct node *n);
+void sync_tick(void *arg);
+void sync_pump(struct node *n);
+/* Sends a PING; returns its nonce (for sync-wait). */
+uint64_t sync_probe(struct node *n);
+/* Resets the inbox cursor and store id after the broker lost its disk. */
+int sync_persist_store(struct node *n, const uint8_t *id, size_t len, uint64_t cursor);
+
+/* commands.c */
+void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
+                     size_t *reply_len_out);
+
+#endif

@@ -1,0 +1,279 @@
+/* sync: the node's side of the protocol (docs/PROTOCOL.md).
+ * Liveness is ours, not ZeroMQ's: every heartbeat we PING; a broker silent for three
+ * heartbeats, or a HELLO unanswered for as long, gets a fresh socket and a fresh HELLO.
+ * Every resend comes from RocksDB: after WELCOME we publish from the broker's stored_upto,
+ * whatever we had sent before, and the broker resends our inbox from our durable cursor.
+ * A node whose log is behind what the broker holds of it (it lost its disk) refuses to
+ * write: it could only reuse sequence numbers, which would fork its feed. */
+#include "node.h"
+
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void send_frame(struct node *n, const Dualsync__Frame *f)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&f->base, &buf, &len);
+    if (transport_send(n->t, buf, len) != DS_OK)
+        log_debug("sync: send failed (not connected)");
+    free(buf);
+}
+
+static void send_hello(struct node *n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+    h.org = n->cfg.org;
+    h.proto = WIRE_PROTO_VERSION;
+    h.own_seq = n->own_seq;
+    h.inbox_cursor = n->inbox_cursor;
+    h.broker_store_id.data = n->store_id;
+    h.broker_store_id.len = n->store_id_len;
+    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    f.hello = &h;
+    send_frame(n, &f);
+}
+
+static void on_client_event(void *arg, enum transport_event ev)
+{
+    struct node *n = arg;
+    if (ev == TRANSPORT_AUTH_REFUSED) {
+        n->state = NODE_AUTH_REFUSED;
+        node_set_error(n, "broker refused our key: this org is not in the street directory "
+                          "(send the org's card to the street office) / broker 拒绝了本节点密钥");
+        log_warn("sync: broker refused our key msg=\"not in the street directory\"");
+    } else if (ev == TRANSPORT_HANDSHAKE_FAILED) {
+        node_set_error(n, "CURVE handshake failed: wrong street key in node.conf?");
+    } else if (ev == TRANSPORT_HANDSHAKE_OK) {
+        if (n->state == NODE_AUTH_REFUSED)
+            n->state = NODE_CONNECTING;
+        send_hello(n); /* the first HELLO may have been refused by ZMQ_IMMEDIATE */
+    }
+}
+
+static void on_frame(void *arg, const uint8_t *data, size_t len);
+
+static void reconnect(struct node *n)
+{
+    if (transport_connect(n->t, n->cfg.broker, n->cfg.street.curve_key, &n->keys, on_frame, n) !=
+        DS_OK) {
+        node_set_error(n, "cannot connect to %s", n->cfg.broker);
+        return;
+    }
+    if (n->state != NODE_AUTH_REFUSED && n->state != NODE_NEEDS_RESTORE)
+        n->state = NODE_CONNECTING;
+    n->session_start_ms = node_now_ms();
+    n->counters.reconnects++;
+    send_hello(n);
+}
+
+void sync_start(struct node *n)
+{
+    transport_on_client_event(n->t, on_client_event, n);
+    n->counters.reconnects = 0;
+    reconnect(n);
+}
+
+int sync_persist_store(struct node *n, const uint8_t *id, size_t len, uint64_t cursor)
+{
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    eventlog_txn_put_meta(txn, "broker_store_id", id, len);
+    eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
+    int rc = eventlog_commit(&txn);
+    if (rc == DS_OK) {
+        memcpy(n->store_id, id, len);
+        n->store_id_len = len;
+        n->inbox_cursor = cursor;
+    }
+    return rc;
+}
+
+void sync_pump(struct node *n)
+{
+    while (n->state == NODE_READY && n->sent < n->own_seq &&
+           n->sent - n->acked < NODE_PUBLISH_WINDOW) {
+        uint64_t count = n->own_seq - n->sent;
+        if (count > NODE_PUBLISH_BATCH)
+            count = NODE_PUBLISH_BATCH;
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+        p.events = xcalloc(count, sizeof(*p.events));
+        for (uint64_t i = 0; i < count; i++) {
+            if (eventlog_get_raw(n->log, n->cfg.org, n->sent + 1 + i, &p.events[i].data,
+                                 &p.events[i].len) != DS_OK)
+                break;
+            p.n_events++;
+        }
+        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+        f.publish = &p;
+        if (p.n_events)
+            send_frame(n, &f);
+        n->sent += p.n_events;
+        for (size_t i = 0; i < p.n_events; i++)
+            free(p.events[i].data);
+        free(p.events);
+        if (p.n_events < count) {
+            log_error("sync: own event missing from the log seq=%llu",
+                      (unsigned long long)(n->sent + 1));
+            break;
+        }
+    }
+}
+
+static void on_welcome(struct node *n, const Dualsync__Welcome *w)
+{
+    bool new_store = n->store_id_len &&
+                     (w->store_id.len != n->store_id_len ||
+                      memcmp(w->store_id.data, n->store_id, n->store_id_len) != 0);
+    if (w->store_id.len == 0 || w->store_id.len > NODE_STORE_ID_MAX)
+        return;
+    if (new_store || !n->store_id_len) {
+        if (new_store)
+            log_warn("sync: broker has a new store id; resetting inbox cursor and republishing");
+        if (sync_persist_store(n, w->store_id.data, w->store_id.len,
+                               new_store ? 0 : n->inbox_cursor) != DS_OK)
+            return;
+        if (new_store) {
+            send_hello(n); /* restart the session with the reset cursor */
+            return;
+        }
+    }
+    if (w->stored_upto > n->own_seq) {
+        n->state = NODE_NEEDS_RESTORE;
+        node_set_error(n, "the broker holds %llu of our events, we have %llu: this data "
+                          "directory was lost or replaced; restore it before writing",
+                       (unsigned long long)w->stored_upto, (unsigned long long)n->own_seq);
+        log_error("sync: %s", n->last_error);
+        return;
+    }
+    n->state = NODE_READY;
+    n->acked = w->stored_upto;
+    n->sent = n->acked;
+    n->inbox_head = w->inbox_head;
+    n->last_error[0] = '\0';
+    log_info("sync: session up acked=%llu own_seq=%llu cursor=%llu head=%llu",
+             (unsigned long long)n->acked, (unsigned long long)n->own_seq,
+             (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head);
+    sync_pump(n);
+}
+
+static void on_deliver(struct node *n, const Dualsync__Deliver *d)
+{
+    if (d->inbox_head > n->inbox_head)
+        n->inbox_head = d->inbox_head;
+    uint64_t before = n->inbox_cursor;
+    uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
+    if (cursor != before || d->first <= before) {
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+        c.upto = cursor;
+        f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+        f.confirm = &c;
+        send_frame(n, &f);
+    }
+}
+
+static void on_error(struct node *n, const Dualsync__Error *e)
+{
+    n->counters.broker_errors++;
+    node_set_error(n, "broker: %.200s (seq %llu)", e->message, (unsigned long long)e->seq);
+    log_warn("sync: broker error code=%d seq=%llu msg=\"%s\"", (int)e->code,
+             (unsigned long long)e->seq, e->message);
+    switch (e->code) {
+    case DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST:
+        n->state = NODE_CONNECTING;
+        send_hello(n);
+        break;
+    case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
+        n->sent = n->acked; /* resend from what the broker has */
+        sync_pump(n);
+        break;
+    case DUALSYNC__ERROR_CODE__ERROR_AUTH:
+    case DUALSYNC__ERROR_CODE__ERROR_SIDE:
+    case DUALSYNC__ERROR_CODE__ERROR_FORK:
+    case DUALSYNC__ERROR_CODE__ERROR_ROUTE:
+    case DUALSYNC__ERROR_CODE__ERROR_MALFORMED:
+        if (e->seq > 0 && e->seq > n->acked)
+            n->state = NODE_BLOCKED; /* our own event is refused: an operator must look */
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_frame(void *arg, const uint8_t *data, size_t len)
+{
+    struct node *n = arg;
+    Dualsync__Frame *f = wire_frame_unpack(data, len);
+    if (!f) {
+        n->counters.rejected++;
+        log_warn("sync: undecodable frame from broker len=%zu", len);
+        return;
+    }
+    n->last_rx_ms = node_now_ms();
+    switch (f->kind_case) {
+    case DUALSYNC__FRAME__KIND_WELCOME:
+        on_welcome(n, f->welcome);
+        break;
+    case DUALSYNC__FRAME__KIND_ACK:
+        if (f->ack->upto > n->acked && f->ack->upto <= n->own_seq) {
+            n->acked = f->ack->upto;
+            n->last_progress_ms = n->last_rx_ms;
+        }
+        sync_pump(n);
+        break;
+    case DUALSYNC__FRAME__KIND_DELIVER:
+        if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+            on_deliver(n, f->deliver);
+        break;
+    case DUALSYNC__FRAME__KIND_PONG:
+        n->pong_nonce = f->pong->nonce;
+        n->pong_head = f->pong->inbox_head;
+        if (n->pong_head > n->inbox_head)
+            n->inbox_head = n->pong_head;
+        break;
+    case DUALSYNC__FRAME__KIND_ERROR:
+        on_error(n, f->error);
+        break;
+    default:
+        n->counters.rejected++;
+        break;
+    }
+    wire_frame_free(f);
+}
+
+uint64_t sync_probe(struct node *n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Ping p = DUALSYNC__PING__INIT;
+    p.nonce = ++n->ping_nonce;
+    f.kind_case = DUALSYNC__FRAME__KIND_PING;
+    f.ping = &p;
+    send_frame(n, &f);
+    return p.nonce;
+}
+
+void sync_tick(void *arg)
+{
+    struct node *n = arg;
+    uint64_t now = node_now_ms(), limit = 3u * n->cfg.heartbeat_ms;
+    bool silent = now - (n->last_rx_ms > n->session_start_ms ? n->last_rx_ms
+                                                              : n->session_start_ms) > limit;
+    if (silent && n->state != NODE_AUTH_REFUSED) {
+        log_info("sync: broker silent for %llu ms, reconnecting",
+                 (unsigned long long)(now - n->last_rx_ms));
+        reconnect(n);
+        return;
+    }
+    if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+        sync_probe(n);
+    else if (n->state == NODE_CONNECTING)
+        send_hello(n);
+    sync_pump(n);
+}
