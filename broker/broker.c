@@ -51,7 +51,6 @@ int broker_open(const char *dir, struct broker **b_out)
         fprintf(stderr, "错误: 无法读取配置(先运行 init?)\nerror: cannot read config: %s\n", err);
         goto fail;
     }
-    log_set_level(b->cfg.log_level);
     rc = keys_crypto_init();
     if (rc == DS_OK)
         rc = keys_load(dir, &b->keys);

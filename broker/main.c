@@ -96,8 +96,12 @@ static int cmd_init(const struct cli_parsed *p)
 static int cmd_run(const struct cli_parsed *p)
 {
     struct broker *b = NULL;
+    enum log_level level;
     if (broker_open(p->data_dir, &b) != DS_OK)
         return 1;
+    log_set_level(b->cfg.log_level);
+    if (p->log_level && log_parse_level(p->log_level, &level) == DS_OK)
+        log_set_level(level); /* the command line wins over broker.conf */
     int rc = broker_run(b);
     broker_close(&b);
     return rc == DS_OK ? 0 : 1;

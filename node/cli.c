@@ -47,8 +47,13 @@ static const struct cli_command commands[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* sync-wait polls through a daemon that is still starting: it must not complain. */
+static bool quiet_not_running;
+
 static int report_call_error(int rc)
 {
+    if (rc == DS_ENOTRUNNING && quiet_not_running)
+        return 3;
     if (rc == DS_ENOTRUNNING) {
         cli_error("该数据目录的节点没有运行(先启动 dualsync-node --data DIR run)",
                   "no node is running on this data directory (start dualsync-node --data DIR run)");
@@ -216,10 +221,13 @@ static int run_sync_wait(const struct cli_parsed *p)
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         json_t *s = NULL;
+        quiet_not_running = true;
         int rc = status_once(p->data_dir, nonce ? "status" : "probe", &s);
-        if (rc != 0)
+        if (rc != 0 && rc != 3)
             return rc;
-        if (!nonce)
+        if (rc == 3)
+            nonce = 0; /* not up yet: keep polling until the deadline */
+        else if (!nonce)
             nonce = ji(s, "nonce");
         else if (sync_done(s, nonce)) {
             if (p->json)
@@ -233,6 +241,9 @@ static int run_sync_wait(const struct cli_parsed *p)
         double elapsed = (double)(now.tv_sec - start.tv_sec) +
                          (double)(now.tv_nsec - start.tv_nsec) / 1e9;
         if (elapsed > timeout) {
+            quiet_not_running = false;
+            if (rc == 3)
+                return report_call_error(DS_ENOTRUNNING);
             cli_error("等待同步超时(用 status 查看原因)", "timed out waiting for sync (see status)");
             return 4;
         }
