@@ -17,6 +17,12 @@
 static void remember(struct broker *b, struct org_entry *e)
 {
     char hex[KEYS_HEX_PUB_LEN];
+    struct org_entry *old = strmap_get(b->orgs, e->org);
+    if (old) { /* drop the old key's lookup before the entry it points to is freed */
+        char old_hex[KEYS_HEX_PUB_LEN];
+        keys_hex(old->curve_key, KEYS_PUB_LEN, old_hex);
+        strmap_remove(b->by_key, old_hex);
+    }
     keys_hex(e->curve_key, KEYS_PUB_LEN, hex);
     free(strmap_put(b->orgs, e->org, e));
     strmap_put(b->by_key, hex, e);

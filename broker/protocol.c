@@ -156,6 +156,7 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
         char to[2][IDS_ORG_MAX];
         int n_to = 0;
         int rc = wire_event_open(pub->events[i].data, pub->events[i].len, false, &ev);
+        res->seq = 0;
         if (rc != DS_OK) {
             b->counters.malformed++;
             res->code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
@@ -182,7 +183,9 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
                 inbox_append(b, txn, heads, to[k], ev.origin, ev.seq);
             hlc_observe(&b->clock, ev.hlc);
         }
-        if (res->code && res->code != DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
+        if (res->code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
+            b->counters.malformed++;
+        else if (res->code)
             b->counters.rejected++;
         wire_event_release(&ev);
     }
@@ -226,7 +229,7 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
     if (c->upto > p->delivered) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "confirm beyond what was delivered",
-                   c->upto);
+                   0); /* Error.seq names the sender's own events only */
         return;
     }
     if (c->upto > p->confirmed)

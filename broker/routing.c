@@ -56,8 +56,8 @@ static bool route_lookup(struct broker *b, struct route_overlay *ov, const char 
         return false;
     const char *unit = val;
     size_t ulen = strnlen(unit, len);
-    bool ok = ulen < len && ulen < IDS_ORG_MAX && strnlen(unit + ulen + 1, len - ulen - 1) <
-                                                      IDS_ORG_MAX;
+    size_t clen = ulen < len ? strnlen(unit + ulen + 1, len - ulen - 1) : len;
+    bool ok = ulen < len && ulen < IDS_ORG_MAX && clen < len - ulen - 1 && clen < IDS_ORG_MAX;
     if (ok) {
         strcpy(out->unit, unit);
         strcpy(out->community, unit + ulen + 1);

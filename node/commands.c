@@ -65,6 +65,11 @@ static int require_writable(struct node *n, struct outcome *o)
     if (n->state == NODE_NEEDS_RESTORE)
         return fail(o, DS_ERESTORE, "本节点数据不完整,须先恢复才能写入",
                     "this node lost its log and must be restored before writing");
+    /* A node that has never been welcomed cannot know whether the broker already holds
+     * events of its org (a lost disk): writing now could reuse a sequence number. */
+    if (n->store_id_len == 0 && n->state != NODE_READY)
+        return fail(o, DS_EAGAIN, "本节点尚未与街道 broker 建立过会话,请稍后再试(见 status)",
+                    "this node has not yet been in session with the broker; retry later (see status)");
     return DS_OK;
 }
 

@@ -14,7 +14,7 @@
 
 static const struct cli_command commands[] = {
     {"init", "org:,name:,street-card:,broker:,durability:,report-days:", "org,name,street-card",
-     "初始化单位或社区节点:生成密钥、node.conf 和本组织名片 (<org>.card,发给街道)",
+     "初始化单位或社区节点:生成密钥、node.conf 和本组织名片 (DIR/org.card,发给街道)",
      "--data DIR init --org unit:CODE|community:CODE --name NAME --street-card FILE "
      "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N]"},
     {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止)", "--data DIR run"},
@@ -23,7 +23,7 @@ static const struct cli_command commands[] = {
 
 static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
 {
-    char err[CONFIG_ERR_MAX];
+    char err[CONFIG_ERR_MAX] = "not a street card (kind must be street)";
     const char *org = cli_get(p, "org"), *name = cli_get(p, "name");
     const char *broker = cli_get(p, "broker"), *dur = cli_get(p, "durability");
     const char *days = cli_get(p, "report-days");

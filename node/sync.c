@@ -15,14 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void send_frame(struct node *n, const Dualsync__Frame *f)
+static int send_frame(struct node *n, const Dualsync__Frame *f)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&f->base, &buf, &len);
-    if (transport_send(n->t, buf, len) != DS_OK)
+    int rc = transport_send(n->t, buf, len);
+    if (rc != DS_OK)
         log_debug("sync: send failed (not connected)");
     free(buf);
+    return rc;
 }
 
 static void send_hello(struct node *n)
@@ -112,12 +114,14 @@ void sync_pump(struct node *n)
         }
         f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
         f.publish = &p;
-        if (p.n_events)
-            send_frame(n, &f);
-        n->sent += p.n_events;
+        bool ok = p.n_events && send_frame(n, &f) == DS_OK;
+        if (ok)
+            n->sent += p.n_events; /* unsent events go in the next pump, from RocksDB */
         for (size_t i = 0; i < p.n_events; i++)
             free(p.events[i].data);
         free(p.events);
+        if (!ok)
+            break;
         if (p.n_events < count) {
             log_error("sync: own event missing from the log seq=%llu",
                       (unsigned long long)(n->sent + 1));
@@ -263,16 +267,15 @@ void sync_tick(void *arg)
 {
     struct node *n = arg;
     uint64_t now = node_now_ms(), limit = 3u * n->cfg.heartbeat_ms;
-    bool silent = now - (n->last_rx_ms > n->session_start_ms ? n->last_rx_ms
-                                                              : n->session_start_ms) > limit;
-    if (silent && n->state != NODE_AUTH_REFUSED) {
+    uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
+    if (now - since > limit && n->state != NODE_AUTH_REFUSED) {
         log_info("sync: broker silent for %llu ms, reconnecting",
-                 (unsigned long long)(now - n->last_rx_ms));
+                 (unsigned long long)(now - since));
         reconnect(n);
         return;
     }
-    if (n->state == NODE_READY || n->state == NODE_BLOCKED)
-        sync_probe(n);
+    if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
+        sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
     else if (n->state == NODE_CONNECTING)
         send_hello(n);
     sync_pump(n);
