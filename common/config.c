@@ -94,6 +94,16 @@ static int load_ini(const char *path, ini_handler handler, struct parse_ctx *ctx
     return DS_OK;
 }
 
+/* Every card, standalone or inside node.conf, must be whole: a street card with no keys
+ * would leave the node trusting an all-zero signing key. */
+static bool card_complete(const struct org_card *c)
+{
+    uint8_t zero[KEYS_PUB_LEN] = {0};
+    return c->org[0] && c->kind != ORG_NONE && ids_org_kind(c->org) == c->kind && c->name[0] &&
+           memcmp(c->curve_key, zero, KEYS_PUB_LEN) != 0 &&
+           memcmp(c->sign_key, zero, KEYS_PUB_LEN) != 0;
+}
+
 int config_card_load(const char *path, struct org_card *card_out, char *err)
 {
     struct org_card c;
@@ -102,9 +112,7 @@ int config_card_load(const char *path, struct org_card *card_out, char *err)
     int rc = load_ini(path, card_handler, &ctx);
     if (rc != DS_OK)
         return rc;
-    uint8_t zero[KEYS_PUB_LEN] = {0};
-    if (!c.org[0] || c.kind == ORG_NONE || ids_org_kind(c.org) != c.kind || !c.name[0] ||
-        !memcmp(c.curve_key, zero, KEYS_PUB_LEN) || !memcmp(c.sign_key, zero, KEYS_PUB_LEN)) {
+    if (!card_complete(&c)) {
         snprintf(err, CONFIG_ERR_MAX,
                  "%.200s: a card needs id, kind (matching the id), name, curve_key, sign_key",
                  path);
@@ -168,9 +176,9 @@ static bool node_field(struct node_config *c, const char *name, const char *valu
 {
     if (strcmp(name, "org") == 0)
         return copy_field(c->org, sizeof(c->org), value) && ids_org_valid(value);
-    if (strcmp(name, "name") == 0)
+    if (strcmp(name, "name") == 0) /* optional: a config saved without one loads back */
         return copy_field(c->name, sizeof(c->name), value) &&
-               ids_text_valid(value, IDS_NAME_MAX, false);
+               ids_text_valid(value, IDS_NAME_MAX, true);
     if (strcmp(name, "broker") == 0)
         return copy_field(c->broker, sizeof(c->broker), value);
     if (strcmp(name, "durability") == 0)
@@ -209,7 +217,7 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
     if (rc != DS_OK)
         return rc;
     if (!c.org[0] || ids_org_kind(c.org) == ORG_STREET || !c.broker[0] ||
-        c.street.kind != ORG_STREET) {
+        c.street.kind != ORG_STREET || !card_complete(&c.street)) {
         snprintf(err, CONFIG_ERR_MAX,
                  "node.conf: needs [node] org (a unit or community), broker, and the street's "
                  "[org] card");

@@ -3,6 +3,7 @@
  * which rejects overlong forms and UTF-16 surrogates that a lax decoder would let pass. */
 #include "ids.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,8 +180,9 @@ bool ids_event_id_parse(const char *id, char *origin_out, uint64_t *seq_out)
     if (n == 0 || n > 20 || !all_digits(num, n) || (num[0] == '0'))
         return false;
     char *end = NULL;
+    errno = 0;
     unsigned long long seq = strtoull(num, &end, 10);
-    if (*end || seq == 0 || !ids_org_valid(origin))
+    if (errno == ERANGE || *end || seq == 0 || !ids_org_valid(origin))
         return false;
     memcpy(origin_out, origin, strlen(origin) + 1);
     *seq_out = (uint64_t)seq;

@@ -1,0 +1,818 @@
+/* Unit tests of eventlog on a real RocksDB in a temp directory per test.
+ * Identity (duplicate vs fork), contiguity and persistence are tested scenario by scenario.
+ * Member records are checked against the definition: after any sequence of commits, in
+ * any arrival order, the stored record must equal fold_* applied from scratch to the
+ * member's events in (hlc, origin, seq) order. A model test drives that with random
+ * histories, random arrival orders, random transaction sizes and a reopen midway. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "eventlog.h"
+#include "fold.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNIT "unit:tax-bureau"
+#define UNIT2 "unit:school"
+#define COMM "community:hy-03"
+#define COMM2 "community:hy-07"
+#define NAME "\xe5\xbc\xa0\xe4\xb8\x89"
+
+static struct keys k;
+
+static struct eventlog *open_log(const char *dir)
+{
+    struct eventlog *log = NULL;
+    assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
+    assert_non_null(log);
+    return log;
+}
+
+static int add_one(struct eventlog *log, const struct tu_event *e, unsigned flags)
+{
+    struct eventlog_txn *txn = eventlog_begin(log);
+    int rc = eventlog_txn_add(txn, &e->ev, flags);
+    if (rc != DS_OK) {
+        eventlog_abort(&txn);
+        return rc;
+    }
+    return eventlog_commit(&txn);
+}
+
+/* Digest of the member's events folded from scratch in fold order. */
+static void scratch_digest(const struct event *const *events, size_t n, const char *member,
+                           uint8_t out[KEYS_DIGEST_LEN])
+{
+    const struct event **sorted = calloc(n ? n : 1, sizeof(*sorted));
+    size_t m = 0;
+    assert_non_null(sorted);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(events[i]->member, member) == 0)
+            sorted[m++] = events[i];
+    qsort(sorted, m, sizeof(*sorted), tu_event_cmp);
+    Dualsync__MemberRecord *rec = fold_new(member);
+    for (size_t i = 0; i < m; i++)
+        fold_apply(rec, sorted[i]);
+    fold_digest(rec, out);
+    fold_free(&rec);
+    free(sorted);
+}
+
+static void stored_digest(struct eventlog *log, const char *member, uint8_t out[KEYS_DIGEST_LEN])
+{
+    Dualsync__MemberRecord *rec = NULL;
+    assert_rc(eventlog_member(log, member, &rec), DS_OK);
+    fold_digest(rec, out);
+    fold_free(&rec);
+}
+
+/* ---------------------------------------------------------------- identity */
+
+static void test_eventlog_add_commit_get_raw(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a, b;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct eventlog *log = open_log(dir);
+    assert_non_null(eventlog_store(log));
+    assert_true(eventlog_hwm(log, UNIT) == 0);
+    assert_true(eventlog_hlc_max(log) == 0);
+
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    tu_event_intro(&b, &k, UNIT, 2, 6000, "M2", COMM, NAME, 30, "2026-11-28");
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_int_equal(eventlog_txn_count(txn), 0);
+    assert_rc(eventlog_txn_add(txn, &a.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &b.ev, 0), DS_OK);
+    assert_int_equal(eventlog_txn_count(txn), 2);
+    /* Nothing is visible before the commit. */
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &raw, &len), DS_ENOTFOUND);
+    assert_true(eventlog_hwm(log, UNIT) == 0);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_null(txn);
+
+    /* The stored bytes are the signed bytes, verbatim. */
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &raw, &len), DS_OK);
+    assert_int_equal(len, a.len);
+    assert_memory_equal(raw, a.raw, len);
+    free(raw);
+    assert_rc(eventlog_get_raw(log, UNIT, 2, &raw, &len), DS_OK);
+    assert_int_equal(len, b.len);
+    assert_memory_equal(raw, b.raw, len);
+    free(raw);
+    assert_rc(eventlog_get_raw(log, UNIT, 3, &raw, &len), DS_ENOTFOUND);
+    assert_rc(eventlog_get_raw(log, COMM, 1, &raw, &len), DS_ENOTFOUND);
+    assert_true(eventlog_hwm(log, UNIT) == 2);
+    assert_true(eventlog_hwm(log, COMM) == 0);
+    assert_true(eventlog_hlc_max(log) == 6000);
+
+    tu_event_free(&a);
+    tu_event_free(&b);
+    eventlog_destroy(&log);
+    assert_null(log);
+    eventlog_destroy(&log); /* NULL-safe */
+}
+
+static void test_eventlog_duplicate_eexist(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a, again;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    /* A second, independently opened copy of the same bytes. */
+    memset(&again, 0, sizeof(again));
+    again.raw = malloc(a.len);
+    assert_non_null(again.raw);
+    memcpy(again.raw, a.raw, a.len);
+    again.len = a.len;
+    assert_rc(wire_event_open(again.raw, again.len, false, &again.ev), DS_OK);
+
+    /* Within one transaction. */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &a.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &again.ev, 0), DS_EEXIST);
+    assert_int_equal(eventlog_txn_count(txn), 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+
+    /* Across commits. */
+    assert_rc(add_one(log, &again, 0), DS_EEXIST);
+    assert_rc(add_one(log, &a, EVENTLOG_CONTIGUOUS), DS_EEXIST); /* not ESEQ */
+
+    /* Across a restart. */
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    assert_rc(add_one(log, &again, 0), DS_EEXIST);
+
+    /* The duplicate added nothing: one event, counted once in the member record. */
+    Dualsync__MemberRecord *rec = NULL;
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_int_equal(rec->events, 1);
+    fold_free(&rec);
+    tu_event_free(&a);
+    tu_event_free(&again);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_fork_efork(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a, fork1, fork2;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    /* Same (origin, seq), other bytes: another body, another hlc. */
+    tu_event_intro(&fork1, &k, UNIT, 1, 5000, "M1", COMM2, NAME, 30, "2026-11-28");
+    tu_event_intro(&fork2, &k, UNIT, 1, 7000, "M9", COMM, NAME, 30, "2026-11-28");
+
+    /* Within one transaction. */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &a.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &fork1.ev, 0), DS_EFORK);
+    assert_rc(eventlog_txn_add(txn, &fork2.ev, 0), DS_EFORK);
+    assert_int_equal(eventlog_txn_count(txn), 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+
+    /* Across commits, and after a restart. */
+    assert_rc(add_one(log, &fork1, 0), DS_EFORK);
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    assert_rc(add_one(log, &fork2, 0), DS_EFORK);
+
+    /* The first bytes stay; the forks touched nothing. */
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &raw, &len), DS_OK);
+    assert_int_equal(len, a.len);
+    assert_memory_equal(raw, a.raw, len);
+    free(raw);
+    Dualsync__MemberRecord *rec = NULL;
+    assert_rc(eventlog_member(log, "M9", &rec), DS_ENOTFOUND);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_string_equal(rec->community, COMM);
+    fold_free(&rec);
+    tu_event_free(&a);
+    tu_event_free(&fork1);
+    tu_event_free(&fork2);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_contiguous_gap_eseq(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[5];
+    struct eventlog *log = open_log(dir);
+    for (uint64_t s = 1; s <= 4; s++)
+        tu_event_report(&e[s], &k, COMM, s, 1000 * s, "M1", "2026-12-01");
+
+    /* The first event of an origin must be seq 1. */
+    assert_rc(add_one(log, &e[2], EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    /* Within one transaction: 1 then 3 is a gap; 2 then 3 is not. */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &e[1].ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &e[3].ev, EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    assert_rc(eventlog_txn_add(txn, &e[2].ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_true(eventlog_hwm(log, COMM) == 2);
+    /* Across commits: hwm 2, so 4 is a gap and 3 is next. */
+    assert_rc(add_one(log, &e[4], EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    assert_rc(add_one(log, &e[3], EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(add_one(log, &e[4], EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_true(eventlog_hwm(log, COMM) == 4);
+    for (int s = 1; s <= 4; s++)
+        tu_event_free(&e[s]);
+
+    /* A hole left by non-contiguous adds is not "next": contiguity means hwm + 1. */
+    tu_event_report(&e[1], &k, UNIT2, 1, 100, "M1", "2026-12-01");
+    tu_event_report(&e[2], &k, UNIT2, 2, 200, "M1", "2026-12-01");
+    tu_event_report(&e[3], &k, UNIT2, 3, 300, "M1", "2026-12-01");
+    assert_rc(add_one(log, &e[1], 0), DS_OK);
+    assert_rc(add_one(log, &e[3], 0), DS_OK);
+    assert_rc(add_one(log, &e[2], EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    for (int s = 1; s <= 3; s++)
+        tu_event_free(&e[s]);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_without_contiguity_takes_any_order(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[6];
+    struct eventlog *log = open_log(dir);
+    for (uint64_t s = 1; s <= 5; s++)
+        tu_event_report(&e[s], &k, COMM, s, 1000 * s, "M1", "2026-12-01");
+    assert_rc(add_one(log, &e[5], 0), DS_OK);
+    assert_true(eventlog_hwm(log, COMM) == 5);
+    /* Below the hwm but never stored: not a duplicate. */
+    assert_rc(add_one(log, &e[2], 0), DS_OK);
+    assert_true(eventlog_hwm(log, COMM) == 5); /* the hwm never goes down */
+    assert_rc(add_one(log, &e[2], 0), DS_EEXIST);
+    for (int s = 1; s <= 5; s++)
+        tu_event_free(&e[s]);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_txn_check_answers_without_adding(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a, fork, gap;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    tu_event_intro(&fork, &k, UNIT, 1, 5001, "M1", COMM, NAME, 30, "2026-11-28");
+    tu_event_intro(&gap, &k, UNIT, 3, 5002, "M1", COMM, NAME, 30, "2026-11-28");
+
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_check(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_txn_check(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_OK); /* still not added */
+    assert_int_equal(eventlog_txn_count(txn), 0);
+    assert_rc(eventlog_txn_check(txn, &gap.ev, EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    assert_rc(eventlog_txn_check(txn, &gap.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    /* Same answers as add, within the transaction ... */
+    assert_rc(eventlog_txn_check(txn, &a.ev, 0), DS_EEXIST);
+    assert_rc(eventlog_txn_check(txn, &fork.ev, 0), DS_EFORK);
+    assert_int_equal(eventlog_txn_count(txn), 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    /* ... and against what is stored. */
+    txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_check(txn, &a.ev, 0), DS_EEXIST);
+    assert_rc(eventlog_txn_check(txn, &fork.ev, 0), DS_EFORK);
+    assert_rc(eventlog_txn_check(txn, &gap.ev, EVENTLOG_CONTIGUOUS), DS_ESEQ);
+    eventlog_abort(&txn);
+    tu_event_free(&a);
+    tu_event_free(&fork);
+    tu_event_free(&gap);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_hwm_persists_reopen(void **state)
+{
+    const char *dir = *state;
+    struct tu_event u[4], c[6];
+    struct eventlog *log = open_log(dir);
+    for (uint64_t s = 1; s <= 3; s++)
+        tu_event_intro(&u[s], &k, UNIT, s, 100 * s, "M1", COMM, NAME, 30, "2026-11-28");
+    for (uint64_t s = 1; s <= 5; s++)
+        tu_event_report(&c[s], &k, COMM, s, 1000 + s, "M1", "2026-12-01");
+    struct eventlog_txn *txn = eventlog_begin(log);
+    for (int s = 1; s <= 3; s++)
+        assert_rc(eventlog_txn_add(txn, &u[s].ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    txn = eventlog_begin(log);
+    for (int s = 1; s <= 4; s++)
+        assert_rc(eventlog_txn_add(txn, &c[s].ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    assert_true(eventlog_hwm(log, UNIT) == 3);
+    assert_true(eventlog_hwm(log, COMM) == 4);
+    assert_true(eventlog_hwm(log, UNIT2) == 0);
+    assert_true(eventlog_hlc_max(log) == 1004);
+    /* Contiguity continues from the persisted hwm. */
+    assert_rc(add_one(log, &c[5], EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(add_one(log, &u[1], EVENTLOG_CONTIGUOUS), DS_EEXIST);
+
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    assert_true(eventlog_hwm(log, COMM) == 5);
+    assert_true(eventlog_hlc_max(log) == 1005);
+    for (int s = 1; s <= 3; s++)
+        tu_event_free(&u[s]);
+    for (int s = 1; s <= 5; s++)
+        tu_event_free(&c[s]);
+    eventlog_destroy(&log);
+}
+
+/* ---------------------------------------------------------------- member records */
+
+static void test_eventlog_member_record_two_commits(void **state)
+{
+    const char *dir = *state;
+    struct tu_event intro, report;
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_ENOTFOUND);
+
+    tu_event_intro(&intro, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-11-28");
+    assert_rc(add_one(log, &intro, 0), DS_OK);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_string_equal(rec->member, "M1");
+    assert_string_equal(rec->name, NAME);
+    assert_string_equal(rec->community, COMM);
+    assert_false(rec->reported);
+    assert_int_equal(rec->events, 1);
+    fold_free(&rec);
+
+    tu_event_report(&report, &k, COMM, 1, 2000, "M1", "2026-12-01");
+    assert_rc(add_one(log, &report, 0), DS_OK);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_true(rec->reported);
+    assert_string_equal(rec->report_date, "2026-12-01");
+    assert_int_equal(rec->events, 2);
+    assert_true(rec->last_hlc == 2000);
+    fold_free(&rec);
+
+    /* Same after a restart. */
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    const struct event *all[] = {&intro.ev, &report.ev};
+    uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
+    scratch_digest(all, 2, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+    tu_event_free(&intro);
+    tu_event_free(&report);
+    eventlog_destroy(&log);
+}
+
+/* A late event (older hlc than what is folded) must be folded in its place, not on top. */
+static void test_eventlog_late_event_refolds(void **state)
+{
+    const char *dir = *state;
+    struct tu_event intro_a, report_b, intro_b, card_b;
+    uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    /* The unit sends M1 to COMM (hlc 100), then to COMM2 (hlc 200); COMM2 reports at 300.
+     * The move to COMM2 arrives last. */
+    tu_event_intro(&intro_a, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    tu_event_intro(&intro_b, &k, UNIT, 2, 200, "M1", COMM2, NAME, 30, "2026-02-01");
+    tu_event_report(&report_b, &k, COMM2, 1, 300, "M1", "2026-02-03");
+
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &intro_a.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &report_b.ev, 0), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_false(rec->reported); /* COMM2 is not M1's community yet */
+    fold_free(&rec);
+
+    assert_rc(add_one(log, &intro_b, 0), DS_OK);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_string_equal(rec->community, COMM2);
+    assert_true(rec->reported); /* in fold order the report follows the move */
+    assert_string_equal(rec->report_date, "2026-02-03");
+    assert_int_equal(rec->events, 3);
+    fold_free(&rec);
+    const struct event *all[] = {&intro_a.ev, &report_b.ev, &intro_b.ev, NULL};
+    scratch_digest(all, 3, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+
+    /* A later event after the refold takes the incremental path and still agrees. */
+    tu_event_card(&card_b, &k, COMM2, 2, 400, "M1", "teacher", "", "");
+    assert_rc(add_one(log, &card_b, 0), DS_OK);
+    all[3] = &card_b.ev;
+    scratch_digest(all, 4, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+
+    tu_event_free(&intro_a);
+    tu_event_free(&intro_b);
+    tu_event_free(&report_b);
+    tu_event_free(&card_b);
+    eventlog_destroy(&log);
+}
+
+/* Model test: random histories of three members, delivered in random order in random
+ * transactions, with duplicates and a reopen; after every commit each member's stored
+ * record equals the scratch fold of the events delivered so far. */
+#define MODEL_EVENTS 90
+#define MODEL_MEMBERS 3
+
+static void random_event(struct tu_event *out, uint64_t *rng, uint64_t seqs[4], size_t i)
+{
+    static const char *const members[MODEL_MEMBERS] = {"M1", "M2", "M10"};
+    static const char *const units[2] = {UNIT, UNIT2};
+    static const char *const comms[2] = {COMM, COMM2};
+    const char *member = members[tu_rand_below(rng, MODEL_MEMBERS)];
+    /* Few distinct hlcs, so ties across origins are common. */
+    uint64_t hlc = 1000 + tu_rand_below(rng, 40);
+    size_t u = tu_rand_below(rng, 2), c = tu_rand_below(rng, 2);
+    char text[32];
+    snprintf(text, sizeof(text), "e%zu", i);
+    switch (tu_rand_below(rng, 7)) {
+    case 0:
+    case 1:
+        tu_event_intro(out, &k, units[u], ++seqs[u], hlc, member, comms[c], NAME,
+                       (uint32_t)(1 + tu_rand_below(rng, 60)), "2026-03-04");
+        break;
+    case 2:
+        tu_event_report(out, &k, comms[c], ++seqs[2 + c], hlc, member, "2026-03-05");
+        break;
+    case 3:
+        tu_event_card(out, &k, comms[c], ++seqs[2 + c], hlc, member, text, "", "x");
+        break;
+    case 4:
+        tu_event_feedback(out, &k, comms[c], ++seqs[2 + c], hlc, member, 2026,
+                          (Dualsync__Rating)(1 + tu_rand_below(rng, 4)), false, text);
+        break;
+    case 5:
+        tu_event_handling(out, &k, units[u], ++seqs[u], hlc, member, comms[c], 1,
+                          DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, text);
+        break;
+    default:
+        tu_event_make(out, &k, units[u], ++seqs[u], hlc, member, 999, NULL);
+        break;
+    }
+}
+
+static void test_eventlog_random_arrival_matches_scratch(void **state)
+{
+    static const char *const members[MODEL_MEMBERS] = {"M1", "M2", "M10"};
+    const char *dir = *state;
+    struct tu_event ev[MODEL_EVENTS];
+    const struct event *delivered[MODEL_EVENTS];
+    size_t order[MODEL_EVENTS];
+    uint64_t seqs[4] = {0, 0, 0, 0};
+    uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
+
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        uint64_t rng = 0xabcdef0123456789ull * seed;
+        memset(seqs, 0, sizeof(seqs));
+        for (size_t i = 0; i < MODEL_EVENTS; i++) {
+            random_event(&ev[i], &rng, seqs, i);
+            order[i] = i;
+        }
+        for (size_t i = MODEL_EVENTS - 1; i > 0; i--) {
+            size_t j = tu_rand_below(&rng, i + 1);
+            size_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        char path[TU_PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/seed%llu", dir, (unsigned long long)seed);
+        struct eventlog *log = open_log(path);
+        size_t n = 0, commits = 0;
+        while (n < MODEL_EVENTS) {
+            size_t batch = 1 + tu_rand_below(&rng, 6);
+            struct eventlog_txn *txn = eventlog_begin(log);
+            for (size_t b = 0; b < batch && n < MODEL_EVENTS; b++, n++) {
+                assert_rc(eventlog_txn_add(txn, &ev[order[n]].ev, 0), DS_OK);
+                delivered[n] = &ev[order[n]].ev;
+                /* Redelivery of something already delivered is a no-op. */
+                if (tu_rand_below(&rng, 4) == 0) {
+                    size_t dup = tu_rand_below(&rng, n + 1);
+                    assert_rc(eventlog_txn_add(txn, delivered[dup], 0), DS_EEXIST);
+                }
+            }
+            assert_rc(eventlog_commit(&txn), DS_OK);
+            if (++commits == 7) { /* a restart midway */
+                eventlog_destroy(&log);
+                log = open_log(path);
+            }
+            for (size_t m = 0; m < MODEL_MEMBERS; m++) {
+                Dualsync__MemberRecord *rec = NULL;
+                bool any = false;
+                for (size_t i = 0; i < n; i++)
+                    any = any || strcmp(delivered[i]->member, members[m]) == 0;
+                if (!any) {
+                    assert_rc(eventlog_member(log, members[m], &rec), DS_ENOTFOUND);
+                    continue;
+                }
+                scratch_digest(delivered, n, members[m], want);
+                stored_digest(log, members[m], got);
+                if (memcmp(want, got, KEYS_DIGEST_LEN) != 0)
+                    fail_msg("seed %llu commit %zu member %s: stored record differs from "
+                             "the scratch fold",
+                             (unsigned long long)seed, commits, members[m]);
+            }
+        }
+        eventlog_destroy(&log);
+        for (size_t i = 0; i < MODEL_EVENTS; i++)
+            tu_event_free(&ev[i]);
+    }
+}
+
+struct position {
+    uint64_t hlc;
+    char origin[IDS_ORG_MAX];
+    uint64_t seq;
+};
+
+struct timeline {
+    struct position pos[16];
+    size_t n, stop_after;
+};
+
+static bool collect_event(const struct event *ev, void *arg)
+{
+    struct timeline *t = arg;
+    if (t->n < 16) {
+        t->pos[t->n].hlc = ev->hlc;
+        snprintf(t->pos[t->n].origin, IDS_ORG_MAX, "%s", ev->origin);
+        t->pos[t->n].seq = ev->seq;
+    }
+    t->n++;
+    return t->n != t->stop_after;
+}
+
+static void test_eventlog_member_events_in_fold_order(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[6];
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&e[0], &k, UNIT, 1, 500, "M1", COMM, NAME, 30, "2026-01-01");
+    tu_event_report(&e[1], &k, COMM, 2, 300, "M1", "2026-01-02");
+    tu_event_report(&e[2], &k, COMM, 1, 300, "M1", "2026-01-02");  /* same hlc: seq order */
+    tu_event_report(&e[3], &k, COMM2, 1, 300, "M1", "2026-01-02"); /* same hlc: origin */
+    tu_event_card(&e[4], &k, COMM, 3, 0x10000, "M1", "a", "", ""); /* byte order != text */
+    tu_event_report(&e[5], &k, COMM, 4, 400, "M10", "2026-01-02"); /* other member */
+    assert_rc(add_one(log, &e[0], 0), DS_OK);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    for (int i = 1; i < 6; i++)
+        assert_rc(eventlog_txn_add(txn, &e[i].ev, 0), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+
+    struct timeline t = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_member_events(log, "M1", collect_event, &t), DS_OK);
+    assert_int_equal(t.n, 5);
+    static const struct {
+        uint64_t hlc;
+        const char *origin;
+        uint64_t seq;
+    } want[] = {
+        {300, COMM, 1}, {300, COMM, 2}, {300, COMM2, 1}, {500, UNIT, 1}, {0x10000, COMM, 3}};
+    for (size_t i = 0; i < 5; i++) {
+        assert_true(t.pos[i].hlc == want[i].hlc);
+        assert_string_equal(t.pos[i].origin, want[i].origin);
+        assert_true(t.pos[i].seq == want[i].seq);
+    }
+    /* Stop early. */
+    struct timeline first2 = {.n = 0, .stop_after = 2};
+    assert_rc(eventlog_member_events(log, "M1", collect_event, &first2), DS_OK);
+    assert_int_equal(first2.n, 2);
+    /* A member with no events: nothing visited. */
+    struct timeline none = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_member_events(log, "M2", collect_event, &none), DS_OK);
+    assert_int_equal(none.n, 0);
+    for (int i = 0; i < 6; i++)
+        tu_event_free(&e[i]);
+    eventlog_destroy(&log);
+}
+
+struct member_list {
+    char names[8][IDS_MEMBER_MAX + 1];
+    size_t n, stop_after;
+};
+
+static bool collect_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct member_list *l = arg;
+    if (l->n < 8)
+        snprintf(l->names[l->n], sizeof(l->names[0]), "%s", rec->member);
+    l->n++;
+    return l->n != l->stop_after;
+}
+
+static void test_eventlog_members_each(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[3];
+    struct eventlog *log = open_log(dir);
+    struct member_list none = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_members_each(log, collect_member, &none), DS_OK);
+    assert_int_equal(none.n, 0);
+
+    tu_event_intro(&e[0], &k, UNIT, 1, 100, "M2", COMM, NAME, 30, "2026-01-01");
+    tu_event_intro(&e[1], &k, UNIT, 2, 200, "M10", COMM, NAME, 30, "2026-01-01");
+    tu_event_intro(&e[2], &k, UNIT, 3, 300, "M1", COMM, NAME, 30, "2026-01-01");
+    struct eventlog_txn *txn = eventlog_begin(log);
+    for (int i = 0; i < 3; i++)
+        assert_rc(eventlog_txn_add(txn, &e[i].ev, 0), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+
+    struct member_list all = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_members_each(log, collect_member, &all), DS_OK);
+    assert_int_equal(all.n, 3);
+    assert_string_equal(all.names[0], "M1"); /* member order is byte order */
+    assert_string_equal(all.names[1], "M10");
+    assert_string_equal(all.names[2], "M2");
+    struct member_list one = {.n = 0, .stop_after = 1};
+    assert_rc(eventlog_members_each(log, collect_member, &one), DS_OK);
+    assert_int_equal(one.n, 1);
+    for (int i = 0; i < 3; i++)
+        tu_event_free(&e[i]);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_org_level_event_has_no_member_record(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e;
+    Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct eventlog *log = open_log(dir);
+    d.org = (char *)COMM;
+    d.kind = DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY;
+    d.name = (char *)NAME;
+    d.curve_key.data = k.curve_pk;
+    d.curve_key.len = KEYS_PUB_LEN;
+    d.sign_key.data = k.sign_pk;
+    d.sign_key.len = KEYS_PUB_LEN;
+    tu_event_make(&e, &k, "street:s", 1, 100, NULL, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
+                  &d.base);
+    assert_rc(add_one(log, &e, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_get_raw(log, "street:s", 1, &raw, &len), DS_OK);
+    free(raw);
+    struct member_list none = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_members_each(log, collect_member, &none), DS_OK);
+    assert_int_equal(none.n, 0);
+    tu_event_free(&e);
+    eventlog_destroy(&log);
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+static void test_eventlog_abort_writes_nothing(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    uint64_t v = 0;
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    eventlog_txn_put_meta_u64(txn, "cursor", 17);
+    eventlog_abort(&txn);
+    assert_null(txn);
+    eventlog_abort(&txn); /* NULL-safe */
+
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &raw, &len), DS_ENOTFOUND);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_ENOTFOUND);
+    assert_true(eventlog_hwm(log, UNIT) == 0);
+    assert_true(eventlog_hlc_max(log) == 0);
+    assert_rc(eventlog_meta_u64(log, "cursor", 0, &v), DS_OK);
+    assert_true(v == 0);
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &raw, &len), DS_ENOTFOUND);
+    assert_true(eventlog_hwm(log, UNIT) == 0);
+    /* The aborted event can be added for real afterwards. */
+    assert_rc(add_one(log, &a, EVENTLOG_CONTIGUOUS), DS_OK);
+    tu_event_free(&a);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_meta_put_get(void **state)
+{
+    const char *dir = *state;
+    void *val = NULL;
+    size_t len = 0;
+    uint64_t v = 0;
+    struct eventlog *log = open_log(dir);
+    assert_rc(eventlog_meta_u64(log, "inbox_cursor", 42, &v), DS_OK);
+    assert_true(v == 42); /* default when absent */
+    assert_rc(eventlog_meta_get(log, "store_id", &val, &len), DS_ENOTFOUND);
+
+    /* A transaction with no events still commits its meta puts. */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    eventlog_txn_put_meta_u64(txn, "inbox_cursor", 0x0102030405ull);
+    eventlog_txn_put_meta(txn, "store_id", "\x00\x01\x02\xff", 4);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(eventlog_meta_u64(log, "inbox_cursor", 0, &v), DS_OK);
+    assert_true(v == 0x0102030405ull);
+    assert_rc(eventlog_meta_get(log, "store_id", &val, &len), DS_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(val, "\x00\x01\x02\xff", 4);
+    free(val);
+
+    /* Persisted, and overwritten by a later put. */
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    txn = eventlog_begin(log);
+    eventlog_txn_put_meta_u64(txn, "inbox_cursor", 7);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(eventlog_meta_u64(log, "inbox_cursor", 0, &v), DS_OK);
+    assert_true(v == 7);
+    assert_rc(eventlog_meta_get(log, "store_id", &val, &len), DS_OK);
+    free(val);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_txn_batch_commits_with_events(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a;
+    struct skey key;
+    void *val = NULL;
+    size_t len = 0;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    skey_init(&key);
+    skey_str(&key, "M1");
+
+    /* The caller's puts ride in the same atomic write... */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &a.ev, 0), DS_OK);
+    store_batch_put(eventlog_txn_batch(txn), CF_ROUTES, &key, COMM, strlen(COMM));
+    assert_rc(store_get(eventlog_store(log), CF_ROUTES, &key, &val, &len), DS_ENOTFOUND);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(store_get(eventlog_store(log), CF_ROUTES, &key, &val, &len), DS_OK);
+    assert_int_equal(len, strlen(COMM));
+    assert_memory_equal(val, COMM, len);
+    free(val);
+
+    /* ... and are dropped with an aborted transaction. */
+    skey_init(&key);
+    skey_str(&key, "M2");
+    txn = eventlog_begin(log);
+    store_batch_put(eventlog_txn_batch(txn), CF_ROUTES, &key, "x", 1);
+    eventlog_abort(&txn);
+    assert_rc(store_get(eventlog_store(log), CF_ROUTES, &key, &val, &len), DS_ENOTFOUND);
+    tu_event_free(&a);
+    eventlog_destroy(&log);
+}
+
+static void test_eventlog_open_twice_eagain(void **state)
+{
+    const char *dir = *state;
+    struct eventlog *second = NULL;
+    struct eventlog *log = open_log(dir);
+    assert_rc(eventlog_open(dir, STORE_WAL, &second), DS_EAGAIN);
+    assert_null(second);
+    eventlog_destroy(&log);
+}
+
+static int setup_keys(void **state)
+{
+    (void)state;
+    if (keys_crypto_init() != DS_OK)
+        return -1;
+    keys_generate(&k);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        tu_test_tmpdir(test_eventlog_add_commit_get_raw),
+        tu_test_tmpdir(test_eventlog_duplicate_eexist),
+        tu_test_tmpdir(test_eventlog_fork_efork),
+        tu_test_tmpdir(test_eventlog_contiguous_gap_eseq),
+        tu_test_tmpdir(test_eventlog_without_contiguity_takes_any_order),
+        tu_test_tmpdir(test_eventlog_txn_check_answers_without_adding),
+        tu_test_tmpdir(test_eventlog_hwm_persists_reopen),
+        tu_test_tmpdir(test_eventlog_member_record_two_commits),
+        tu_test_tmpdir(test_eventlog_late_event_refolds),
+        tu_test_tmpdir(test_eventlog_random_arrival_matches_scratch),
+        tu_test_tmpdir(test_eventlog_member_events_in_fold_order),
+        tu_test_tmpdir(test_eventlog_members_each),
+        tu_test_tmpdir(test_eventlog_org_level_event_has_no_member_record),
+        tu_test_tmpdir(test_eventlog_abort_writes_nothing),
+        tu_test_tmpdir(test_eventlog_meta_put_get),
+        tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
+        tu_test_tmpdir(test_eventlog_open_twice_eagain),
+    };
+    return cmocka_run_group_tests(tests, setup_keys, NULL);
+}

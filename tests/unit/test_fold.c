@@ -1,0 +1,372 @@
+/* Unit tests of fold: the member record as a pure function of the member's events. Field
+ * tests apply hand-built events one by one; the order test shuffles one event set many
+ * times, sorts it the way the event log does, and requires the same digest each time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "fold.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UNIT "unit:tax-bureau"
+#define UNIT2 "unit:school"
+#define COMM "community:hy-03"
+#define COMM2 "community:hy-07"
+#define NAME "\xe5\xbc\xa0\xe4\xb8\x89" /* 张三 */
+
+static struct keys k;
+
+static void apply_free(Dualsync__MemberRecord *rec, struct tu_event *e)
+{
+    fold_apply(rec, &e->ev);
+    tu_event_free(e);
+}
+
+static void test_fold_new_is_empty(void **state)
+{
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    assert_string_equal(rec->member, "M1");
+    assert_string_equal(rec->name, "");
+    assert_string_equal(rec->unit, "");
+    assert_string_equal(rec->community, "");
+    assert_false(rec->reported);
+    assert_int_equal(rec->n_feedback, 0);
+    assert_int_equal(rec->n_handling, 0);
+    assert_int_equal(rec->events, 0);
+    assert_true(rec->last_hlc == 0);
+    fold_free(&rec);
+    assert_null(rec);
+    fold_free(&rec); /* NULL-safe */
+}
+
+static void test_fold_introduction_fields(void **state)
+{
+    struct tu_event e;
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    tu_event_intro(&e, &k, UNIT, 4, 1000, "M1", COMM, NAME, 30, "2026-11-28");
+    apply_free(rec, &e);
+    assert_string_equal(rec->name, NAME);
+    assert_string_equal(rec->unit, UNIT);
+    assert_string_equal(rec->community, COMM);
+    assert_string_equal(rec->intro_date, "2026-11-28");
+    assert_int_equal(rec->report_days, 30);
+    assert_string_equal(rec->intro_id, UNIT "/4");
+    assert_false(rec->reported);
+    assert_int_equal(rec->events, 1);
+    assert_true(rec->last_hlc == 1000);
+    fold_free(&rec);
+}
+
+static void test_fold_report_card_feedback_handling(void **state)
+{
+    struct tu_event e;
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-11-28");
+    apply_free(rec, &e);
+    tu_event_report(&e, &k, COMM, 1, 2000, "M1", "2026-12-01");
+    apply_free(rec, &e);
+    assert_true(rec->reported);
+    assert_string_equal(rec->report_date, "2026-12-01");
+
+    tu_event_card(&e, &k, COMM, 2, 3000, "M1", "teacher", "tutoring", "weekends");
+    apply_free(rec, &e);
+    assert_string_equal(rec->occupation, "teacher");
+    assert_string_equal(rec->willingness, "tutoring");
+    assert_string_equal(rec->rest_time, "weekends");
+
+    tu_event_feedback(&e, &k, COMM, 3, 4000, "M1", 2026, DUALSYNC__RATING__RATING_POOR, true,
+                      "absent");
+    apply_free(rec, &e);
+    assert_int_equal(rec->n_feedback, 1);
+    assert_string_equal(rec->feedback[0]->event_id, COMM "/3");
+    assert_int_equal(rec->feedback[0]->year, 2026);
+    assert_int_equal(rec->feedback[0]->rating, DUALSYNC__RATING__RATING_POOR);
+    assert_true(rec->feedback[0]->non_participation);
+    assert_string_equal(rec->feedback[0]->text, "absent");
+    assert_true(rec->feedback[0]->hlc == 4000);
+
+    tu_event_handling(&e, &k, UNIT, 2, 5000, "M1", COMM, 3,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM, "talked to");
+    apply_free(rec, &e);
+    assert_int_equal(rec->n_handling, 1);
+    assert_string_equal(rec->handling[0]->event_id, UNIT "/2");
+    assert_string_equal(rec->handling[0]->feedback_id, COMM "/3");
+    assert_int_equal(rec->handling[0]->action, DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM);
+    assert_string_equal(rec->handling[0]->text, "talked to");
+    assert_true(rec->handling[0]->hlc == 5000);
+
+    /* A later card replaces the earlier one; feedback accumulates. */
+    tu_event_card(&e, &k, COMM, 4, 6000, "M1", "retired", "", "");
+    apply_free(rec, &e);
+    assert_string_equal(rec->occupation, "retired");
+    assert_string_equal(rec->willingness, "");
+    tu_event_feedback(&e, &k, COMM, 5, 7000, "M1", 2027, DUALSYNC__RATING__RATING_GOOD, false, "");
+    apply_free(rec, &e);
+    assert_int_equal(rec->n_feedback, 2);
+    assert_string_equal(rec->feedback[1]->event_id, COMM "/5");
+
+    assert_int_equal(rec->events, 7);
+    assert_true(rec->last_hlc == 7000);
+    fold_free(&rec);
+}
+
+static void test_fold_event_from_other_side_changes_nothing(void **state)
+{
+    struct tu_event e;
+    uint8_t before[KEYS_DIGEST_LEN], after[KEYS_DIGEST_LEN];
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-11-28");
+    apply_free(rec, &e);
+
+    /* Report-in, card and feedback from a community that is not the member's. */
+    tu_event_report(&e, &k, COMM2, 1, 2000, "M1", "2026-12-01");
+    apply_free(rec, &e);
+    assert_false(rec->reported);
+    assert_string_equal(rec->report_date, "");
+    tu_event_card(&e, &k, COMM2, 2, 2100, "M1", "teacher", "", "");
+    apply_free(rec, &e);
+    assert_string_equal(rec->occupation, "");
+    tu_event_feedback(&e, &k, COMM2, 3, 2200, "M1", 2026, DUALSYNC__RATING__RATING_GOOD, false, "");
+    apply_free(rec, &e);
+    assert_int_equal(rec->n_feedback, 0);
+    /* A handling result from a unit that is not the member's. */
+    tu_event_handling(&e, &k, UNIT2, 1, 2300, "M1", COMM, 1,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, "");
+    apply_free(rec, &e);
+    assert_int_equal(rec->n_handling, 0);
+    /* Counted, but no field other than the counters moved. */
+    assert_int_equal(rec->events, 5);
+    assert_true(rec->last_hlc == 2300);
+    assert_string_equal(rec->community, COMM);
+    assert_string_equal(rec->unit, UNIT);
+
+    /* An unknown type is counted and changes nothing else. */
+    fold_digest(rec, before);
+    tu_event_make(&e, &k, COMM, 9, 2400, "M1", 999, NULL);
+    apply_free(rec, &e);
+    assert_int_equal(rec->events, 6);
+    rec->events--;
+    rec->last_hlc = 2300;
+    fold_digest(rec, after);
+    assert_memory_equal(before, after, KEYS_DIGEST_LEN);
+    fold_free(&rec);
+}
+
+static void test_fold_new_community_resets_registration(void **state)
+{
+    struct tu_event e;
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-01-05");
+    apply_free(rec, &e);
+    tu_event_report(&e, &k, COMM, 1, 2000, "M1", "2026-01-10");
+    apply_free(rec, &e);
+    tu_event_card(&e, &k, COMM, 2, 3000, "M1", "teacher", "tutoring", "weekends");
+    apply_free(rec, &e);
+    /* Same community again: the registration stands. */
+    tu_event_intro(&e, &k, UNIT, 2, 4000, "M1", COMM, NAME, 15, "2026-02-01");
+    apply_free(rec, &e);
+    assert_true(rec->reported);
+    assert_string_equal(rec->occupation, "teacher");
+    assert_int_equal(rec->report_days, 15);
+    /* The member moved: the new community starts a new registration. */
+    tu_event_intro(&e, &k, UNIT, 3, 5000, "M1", COMM2, NAME, 30, "2026-06-01");
+    apply_free(rec, &e);
+    assert_string_equal(rec->community, COMM2);
+    assert_string_equal(rec->intro_id, UNIT "/3");
+    assert_false(rec->reported);
+    assert_string_equal(rec->report_date, "");
+    assert_string_equal(rec->occupation, "");
+    assert_string_equal(rec->willingness, "");
+    assert_string_equal(rec->rest_time, "");
+    /* ... and only the new community's events count from now on. */
+    tu_event_report(&e, &k, COMM, 3, 6000, "M1", "2026-06-02");
+    apply_free(rec, &e);
+    assert_false(rec->reported);
+    tu_event_report(&e, &k, COMM2, 1, 7000, "M1", "2026-06-03");
+    apply_free(rec, &e);
+    assert_true(rec->reported);
+    assert_string_equal(rec->report_date, "2026-06-03");
+    fold_free(&rec);
+}
+
+/* One member's history with hlc ties across origins, a community move and events that
+ * only count in the right order. */
+#define ORDER_EVENTS 12
+
+static void make_history(struct tu_event *ev)
+{
+    tu_event_intro(&ev[0], &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-01-05");
+    tu_event_report(&ev[1], &k, COMM, 1, 2000, "M1", "2026-01-10");
+    tu_event_card(&ev[2], &k, COMM, 2, 2000, "M1", "teacher", "", ""); /* hlc tie */
+    tu_event_feedback(&ev[3], &k, COMM, 3, 3000, "M1", 2026, DUALSYNC__RATING__RATING_GOOD, false,
+                      "a");
+    tu_event_feedback(&ev[4], &k, COMM, 4, 3000, "M1", 2026, DUALSYNC__RATING__RATING_FAIR, false,
+                      "b"); /* tie on hlc and origin: seq decides */
+    tu_event_handling(&ev[5], &k, UNIT, 2, 3000, "M1", COMM, 4,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM, "c");
+    tu_event_intro(&ev[6], &k, UNIT, 3, 4000, "M1", COMM2, NAME, 20, "2026-03-01");
+    tu_event_report(&ev[7], &k, COMM2, 1, 4000, "M1", "2026-03-02"); /* tie, other origin */
+    tu_event_card(&ev[8], &k, COMM2, 2, 5000, "M1", "retired", "gardening", "mornings");
+    tu_event_report(&ev[9], &k, COMM, 5, 5500, "M1", "2026-03-05"); /* stale side */
+    tu_event_feedback(&ev[10], &k, COMM2, 3, 6000, "M1", 2027, DUALSYNC__RATING__RATING_EXCELLENT,
+                      true, "d");
+    tu_event_make(&ev[11], &k, UNIT, 4, 6000, "M1", 999, NULL);
+}
+
+static void fold_sorted(const struct event **order, size_t n, uint8_t digest[KEYS_DIGEST_LEN])
+{
+    qsort(order, n, sizeof(*order), tu_event_cmp);
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    for (size_t i = 0; i < n; i++)
+        fold_apply(rec, order[i]);
+    fold_digest(rec, digest);
+    fold_free(&rec);
+}
+
+static void test_fold_order_independent_digest(void **state)
+{
+    struct tu_event ev[ORDER_EVENTS];
+    const struct event *order[ORDER_EVENTS];
+    uint8_t first[KEYS_DIGEST_LEN], digest[KEYS_DIGEST_LEN];
+    uint64_t rng = 0x0fd0fd0fd0fdull;
+    (void)state;
+    make_history(ev);
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        order[i] = &ev[i].ev;
+    fold_sorted(order, ORDER_EVENTS, first);
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = ORDER_EVENTS - 1; i > 0; i--) { /* Fisher-Yates */
+            size_t j = tu_rand_below(&rng, i + 1);
+            const struct event *t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        fold_sorted(order, ORDER_EVENTS, digest);
+        if (memcmp(first, digest, KEYS_DIGEST_LEN) != 0)
+            fail_msg("round %d: digest differs for another arrival order", round);
+    }
+    /* And the history folds to what it should. */
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        order[i] = &ev[i].ev;
+    qsort(order, ORDER_EVENTS, sizeof(*order), tu_event_cmp);
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        fold_apply(rec, order[i]);
+    assert_string_equal(rec->community, COMM2);
+    /* COMM2's report ties with the move on hlc and sorts first ("community:" < "unit:"),
+     * so it lands while the member is still COMM's and the move then resets it. */
+    assert_false(rec->reported);
+    assert_string_equal(rec->report_date, "");
+    assert_string_equal(rec->occupation, "retired");
+    assert_int_equal(rec->n_feedback, 3);
+    assert_string_equal(rec->feedback[0]->text, "a");
+    assert_string_equal(rec->feedback[1]->text, "b");
+    assert_string_equal(rec->feedback[2]->text, "d");
+    assert_int_equal(rec->n_handling, 1);
+    assert_int_equal(rec->events, ORDER_EVENTS);
+    assert_true(rec->last_hlc == 6000);
+    fold_free(&rec);
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        tu_event_free(&ev[i]);
+}
+
+static void test_fold_encode_decode_round_trip(void **state)
+{
+    struct tu_event ev[ORDER_EVENTS];
+    const struct event *order[ORDER_EVENTS];
+    uint8_t d1[KEYS_DIGEST_LEN], d2[KEYS_DIGEST_LEN];
+    char hex[2 * KEYS_DIGEST_LEN + 1], want_hex[2 * KEYS_DIGEST_LEN + 1];
+    uint8_t *bytes = NULL, *bytes2 = NULL;
+    size_t len = 0, len2 = 0;
+    (void)state;
+    make_history(ev);
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        order[i] = &ev[i].ev;
+    qsort(order, ORDER_EVENTS, sizeof(*order), tu_event_cmp);
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        fold_apply(rec, order[i]);
+
+    fold_encode(rec, &bytes, &len);
+    Dualsync__MemberRecord *back = fold_decode(bytes, len);
+    assert_non_null(back);
+    fold_digest(rec, d1);
+    fold_digest(back, d2);
+    assert_memory_equal(d1, d2, KEYS_DIGEST_LEN);
+    /* Canonical: re-encoding the decoded record gives the same bytes. */
+    fold_encode(back, &bytes2, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(bytes, bytes2, len);
+    /* The digest is BLAKE2b-256 of the encoding, and its hex is lower-case hex. */
+    keys_digest(bytes, len, d2);
+    assert_memory_equal(d1, d2, KEYS_DIGEST_LEN);
+    fold_digest_hex(rec, hex);
+    keys_hex(d1, KEYS_DIGEST_LEN, want_hex);
+    assert_string_equal(hex, want_hex);
+
+    /* A decoded record keeps folding like the original. */
+    struct tu_event more;
+    tu_event_report(&more, &k, COMM2, 9, 9000, "M1", "2026-09-09");
+    fold_apply(rec, &more.ev);
+    fold_apply(back, &more.ev);
+    tu_event_free(&more);
+    fold_digest(rec, d1);
+    fold_digest(back, d2);
+    assert_memory_equal(d1, d2, KEYS_DIGEST_LEN);
+    assert_string_equal(back->report_date, "2026-09-09");
+
+    /* An empty record round-trips too. */
+    Dualsync__MemberRecord *empty = fold_new("M2");
+    uint8_t *eb = NULL;
+    size_t elen = 0;
+    fold_encode(empty, &eb, &elen);
+    Dualsync__MemberRecord *eback = fold_decode(eb, elen);
+    assert_non_null(eback);
+    assert_string_equal(eback->member, "M2");
+    fold_free(&eback);
+    fold_free(&empty);
+    free(eb);
+
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff};
+    assert_null(fold_decode(garbage, sizeof(garbage)));
+
+    free(bytes);
+    free(bytes2);
+    fold_free(&back);
+    fold_free(&rec);
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        tu_event_free(&ev[i]);
+}
+
+static int setup_keys(void **state)
+{
+    (void)state;
+    if (keys_crypto_init() != DS_OK)
+        return -1;
+    keys_generate(&k);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold_new_is_empty),
+        cmocka_unit_test(test_fold_introduction_fields),
+        cmocka_unit_test(test_fold_report_card_feedback_handling),
+        cmocka_unit_test(test_fold_event_from_other_side_changes_nothing),
+        cmocka_unit_test(test_fold_new_community_resets_registration),
+        cmocka_unit_test(test_fold_order_independent_digest),
+        cmocka_unit_test(test_fold_encode_decode_round_trip),
+    };
+    return cmocka_run_group_tests(tests, setup_keys, NULL);
+}

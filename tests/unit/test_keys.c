@@ -1,0 +1,214 @@
+/* Unit tests of keys: signatures, key files on disk (a temp dir per test) and hex. Key files
+ * are secrets, so their modes are part of the contract and checked here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "keys.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char msg[] = "\xe4\xbb\x8b\xe7\xbb\x8d\xe4\xbf\xa1 introduction letter";
+
+static void test_keys_sign_verify(void **state)
+{
+    struct keys k, other;
+    uint8_t sig[KEYS_SIG_LEN];
+    (void)state;
+    keys_generate(&k);
+    keys_generate(&other);
+    assert_memory_not_equal(k.sign_pk, other.sign_pk, KEYS_PUB_LEN);
+    assert_memory_not_equal(k.curve_pk, other.curve_pk, KEYS_PUB_LEN);
+    keys_sign(&k, msg, sizeof(msg), sig);
+    assert_true(keys_verify(k.sign_pk, msg, sizeof(msg), sig));
+    assert_false(keys_verify(other.sign_pk, msg, sizeof(msg), sig));
+    assert_false(keys_verify(k.sign_pk, msg, sizeof(msg) - 1, sig));
+    /* Empty messages sign and verify too. */
+    keys_sign(&k, "", 0, sig);
+    assert_true(keys_verify(k.sign_pk, "", 0, sig));
+}
+
+static void test_keys_verify_fails_on_flipped_bit(void **state)
+{
+    struct keys k;
+    uint8_t sig[KEYS_SIG_LEN], bad[KEYS_SIG_LEN];
+    char copy[sizeof(msg)];
+    (void)state;
+    keys_generate(&k);
+    keys_sign(&k, msg, sizeof(msg), sig);
+    for (size_t bit = 0; bit < 8 * sizeof(msg); bit++) {
+        memcpy(copy, msg, sizeof(msg));
+        copy[bit / 8] = (char)(copy[bit / 8] ^ (1 << (bit % 8)));
+        if (keys_verify(k.sign_pk, copy, sizeof(copy), sig))
+            fail_msg("verified a message with bit %zu flipped", bit);
+    }
+    for (size_t bit = 0; bit < 8 * KEYS_SIG_LEN; bit++) {
+        memcpy(bad, sig, sizeof(sig));
+        bad[bit / 8] = (uint8_t)(bad[bit / 8] ^ (1u << (bit % 8)));
+        if (keys_verify(k.sign_pk, msg, sizeof(msg), bad))
+            fail_msg("verified a signature with bit %zu flipped", bit);
+    }
+}
+
+static void test_keys_save_load_round_trip(void **state)
+{
+    const char *dir = *state;
+    struct keys k, loaded;
+    keys_generate(&k);
+    assert_rc(keys_save(dir, &k), DS_OK);
+    memset(&loaded, 0, sizeof(loaded));
+    assert_rc(keys_load(dir, &loaded), DS_OK);
+    assert_memory_equal(loaded.sign_sk, k.sign_sk, KEYS_SIGN_SECRET_LEN);
+    assert_memory_equal(loaded.curve_sk, k.curve_sk, KEYS_CURVE_SECRET_LEN);
+    /* The public halves are derived on load, and match the generated ones. */
+    assert_memory_equal(loaded.sign_pk, k.sign_pk, KEYS_PUB_LEN);
+    assert_memory_equal(loaded.curve_pk, k.curve_pk, KEYS_PUB_LEN);
+    /* The loaded keys sign what the original public key verifies. */
+    uint8_t sig[KEYS_SIG_LEN];
+    keys_sign(&loaded, msg, sizeof(msg), sig);
+    assert_true(keys_verify(k.sign_pk, msg, sizeof(msg), sig));
+}
+
+static void test_keys_file_modes(void **state)
+{
+    const char *dir = *state;
+    char path[TU_PATH_MAX + 64];
+    struct keys k;
+    struct stat st;
+    keys_generate(&k);
+    assert_rc(keys_save(dir, &k), DS_OK);
+    snprintf(path, sizeof(path), "%s/keys", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700);
+    static const char *const files[] = {"sign.secret", "curve.secret"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/keys/%s", dir, files[i]);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, 0600);
+        /* No temp file left behind by the atomic write. */
+        snprintf(path, sizeof(path), "%s/keys/%s.tmp", dir, files[i]);
+        assert_int_not_equal(access(path, F_OK), 0);
+    }
+}
+
+static void test_keys_save_twice_eexist(void **state)
+{
+    const char *dir = *state;
+    struct keys first, second, loaded;
+    keys_generate(&first);
+    keys_generate(&second);
+    assert_rc(keys_save(dir, &first), DS_OK);
+    assert_rc(keys_save(dir, &second), DS_EEXIST);
+    /* The identity is never overwritten. */
+    assert_rc(keys_load(dir, &loaded), DS_OK);
+    assert_memory_equal(loaded.sign_sk, first.sign_sk, KEYS_SIGN_SECRET_LEN);
+    assert_memory_equal(loaded.curve_sk, first.curve_sk, KEYS_CURVE_SECRET_LEN);
+}
+
+static void test_keys_load_missing_notfound(void **state)
+{
+    const char *dir = *state;
+    struct keys k;
+    assert_rc(keys_load(dir, &k), DS_ENOTFOUND);
+}
+
+static void test_keys_load_malformed_einval(void **state)
+{
+    const char *dir = *state;
+    char path[TU_PATH_MAX + 64];
+    struct keys k, out;
+    keys_generate(&k);
+    assert_rc(keys_save(dir, &k), DS_OK);
+    snprintf(path, sizeof(path), "%s/keys/sign.secret", dir);
+    tu_write_file(path, "not hex at all\n");
+    memset(&out, 0xAB, sizeof(out));
+    assert_rc(keys_load(dir, &out), DS_EINVAL);
+    /* Too short but valid hex. */
+    tu_write_file(path, "00ff\n");
+    assert_rc(keys_load(dir, &out), DS_EINVAL);
+    /* *keys_out is not written on failure. */
+    for (size_t i = 0; i < KEYS_PUB_LEN; i++)
+        assert_int_equal(out.sign_pk[i], 0xAB);
+}
+
+static void test_keys_hex_round_trip(void **state)
+{
+    uint8_t bin[256], back[256];
+    char hex[2 * sizeof(bin) + 1];
+    (void)state;
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (uint8_t)i;
+    keys_hex(bin, sizeof(bin), hex);
+    assert_int_equal(strlen(hex), 2 * sizeof(bin));
+    assert_memory_equal(hex, "000102", 6);
+    assert_string_equal(hex + 2 * 250, "fafbfcfdfeff"); /* lower case */
+    assert_rc(keys_unhex(hex, back, sizeof(back)), DS_OK);
+    assert_memory_equal(back, bin, sizeof(bin));
+
+    const uint8_t three[] = {0x00, 0xab, 0xff};
+    char small[7];
+    keys_hex(three, 3, small);
+    assert_string_equal(small, "00abff");
+}
+
+static void test_keys_unhex_rejects_bad_hex(void **state)
+{
+    uint8_t out[4];
+    (void)state;
+    assert_rc(keys_unhex("0011223", out, 4), DS_EINVAL);    /* odd length */
+    assert_rc(keys_unhex("001122", out, 4), DS_EINVAL);     /* too short */
+    assert_rc(keys_unhex("0011223344", out, 4), DS_EINVAL); /* too long */
+    assert_rc(keys_unhex("zz112233", out, 4), DS_EINVAL);
+    assert_rc(keys_unhex("0g112233", out, 4), DS_EINVAL);
+    assert_rc(keys_unhex(" 0112233", out, 4), DS_EINVAL);
+    assert_rc(keys_unhex("00:11:22", out, 4), DS_EINVAL);
+    assert_rc(keys_unhex("", out, 4), DS_EINVAL);
+    assert_rc(keys_unhex("deadbeef", out, 4), DS_OK);
+    assert_int_equal(out[0], 0xde);
+    assert_int_equal(out[3], 0xef);
+}
+
+static void test_keys_digest_blake2b_256(void **state)
+{
+    uint8_t d[KEYS_DIGEST_LEN];
+    char hex[2 * KEYS_DIGEST_LEN + 1];
+    (void)state;
+    /* Known answers: BLAKE2b with a 32-byte digest. */
+    keys_digest("", 0, d);
+    keys_hex(d, sizeof(d), hex);
+    assert_string_equal(hex, "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+    keys_digest("abc", 3, d);
+    keys_hex(d, sizeof(d), hex);
+    assert_string_equal(hex, "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+}
+
+static int setup_crypto(void **state)
+{
+    (void)state;
+    return keys_crypto_init() == DS_OK ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys_sign_verify),
+        cmocka_unit_test(test_keys_verify_fails_on_flipped_bit),
+        tu_test_tmpdir(test_keys_save_load_round_trip),
+        tu_test_tmpdir(test_keys_file_modes),
+        tu_test_tmpdir(test_keys_save_twice_eexist),
+        tu_test_tmpdir(test_keys_load_missing_notfound),
+        tu_test_tmpdir(test_keys_load_malformed_einval),
+        cmocka_unit_test(test_keys_hex_round_trip),
+        cmocka_unit_test(test_keys_unhex_rejects_bad_hex),
+        cmocka_unit_test(test_keys_digest_blake2b_256),
+    };
+    return cmocka_run_group_tests(tests, setup_crypto, NULL);
+}

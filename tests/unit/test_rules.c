@@ -1,0 +1,366 @@
+/* Unit tests of rules: for each event type, the one side that may author it, member
+ * presence, and the body checks. Every case builds and opens a real signed event, so the
+ * rules see exactly what a receiver sees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+#include "testutil.h"
+
+#include <string.h>
+
+#define UNIT "unit:tax-bureau"
+#define COMMUNITY "community:hy-03"
+#define STREET "street:huayuan"
+
+static struct keys k;
+
+/* rules_check of an event with the given envelope and body. */
+static int check(const char *origin, const char *member, uint32_t type,
+                 const ProtobufCMessage *body)
+{
+    struct tu_event e;
+    tu_event_make(&e, &k, origin, 1, 1000, member, type, body);
+    int rc = rules_check(&e.ev);
+    tu_event_free(&e);
+    return rc;
+}
+
+static Dualsync__Introduction good_intro(void)
+{
+    Dualsync__Introduction b = DUALSYNC__INTRODUCTION__INIT;
+    b.community = (char *)COMMUNITY;
+    b.name = (char *)"\xe5\xbc\xa0\xe4\xb8\x89";
+    b.report_days = 30;
+    b.date = (char *)"2026-11-28";
+    return b;
+}
+
+static Dualsync__Feedback good_feedback(void)
+{
+    Dualsync__Feedback b = DUALSYNC__FEEDBACK__INIT;
+    b.year = 2026;
+    b.rating = DUALSYNC__RATING__RATING_GOOD;
+    b.text = (char *)"\xe7\xa7\xaf\xe6\x9e\x81"; /* 积极 */
+    return b;
+}
+
+static Dualsync__HandlingResult good_handling(void)
+{
+    Dualsync__HandlingResult b = DUALSYNC__HANDLING_RESULT__INIT;
+    b.feedback_origin = (char *)COMMUNITY;
+    b.feedback_seq = 3;
+    b.action = DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM;
+    b.text = (char *)"summary";
+    return b;
+}
+
+static void test_rules_table(void **state)
+{
+    static const struct {
+        uint32_t type;
+        const char *name;
+        enum org_kind author;
+        bool member;
+    } want[] = {
+        {DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, "directory-entry", ORG_STREET, false},
+        {DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION, "introduction", ORG_UNIT, true},
+        {DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, "report-in", ORG_COMMUNITY, true},
+        {DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CARD, "registration-card", ORG_COMMUNITY, true},
+        {DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK, "feedback", ORG_COMMUNITY, true},
+        {DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT, "handling-result", ORG_UNIT, true},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct rule *r = rules_find(want[i].type);
+        assert_non_null(r);
+        assert_int_equal(r->type, want[i].type);
+        assert_string_equal(r->name, want[i].name);
+        assert_string_equal(rules_type_name(want[i].type), want[i].name);
+        assert_int_equal(r->author, want[i].author);
+        assert_int_equal(r->member_required, want[i].member);
+    }
+    assert_null(rules_find(0));
+    assert_null(rules_find(999));
+    assert_string_equal(rules_type_name(999), "unknown");
+}
+
+static void test_rules_directory_entry_side(void **state)
+{
+    Dualsync__DirectoryEntry b = DUALSYNC__DIRECTORY_ENTRY__INIT;
+    (void)state;
+    b.org = (char *)COMMUNITY;
+    b.kind = DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY;
+    b.name = (char *)"\xe8\x8a\xb1\xe5\x9b\xad\xe7\xa4\xbe\xe5\x8c\xba"; /* 花园社区 */
+    b.curve_key.data = k.curve_pk;
+    b.curve_key.len = KEYS_PUB_LEN;
+    b.sign_key.data = k.sign_pk;
+    b.sign_key.len = KEYS_PUB_LEN;
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY;
+    assert_rc(check(STREET, NULL, t, &b.base), DS_OK);
+    assert_rc(check(UNIT, NULL, t, &b.base), DS_ESIDE);
+    assert_rc(check(COMMUNITY, NULL, t, &b.base), DS_ESIDE);
+    /* Org-level: a member is not allowed. */
+    assert_rc(check(STREET, "M1", t, &b.base), DS_EINVAL);
+    /* Kind must match the id; keys must be 32 bytes. */
+    b.kind = DUALSYNC__ORG_KIND__ORG_KIND_UNIT;
+    assert_rc(check(STREET, NULL, t, &b.base), DS_EINVAL);
+    b.kind = DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY;
+    b.sign_key.len = KEYS_PUB_LEN - 1;
+    assert_rc(check(STREET, NULL, t, &b.base), DS_EINVAL);
+}
+
+static void test_rules_introduction_side(void **state)
+{
+    Dualsync__Introduction b = good_intro();
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION;
+    (void)state;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_OK);
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_ESIDE);
+    assert_rc(check(STREET, "M1", t, &b.base), DS_ESIDE);
+}
+
+static void test_rules_report_in_side(void **state)
+{
+    Dualsync__ReportIn b = DUALSYNC__REPORT_IN__INIT;
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN;
+    (void)state;
+    b.date = (char *)"2026-12-01";
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_ESIDE);
+    assert_rc(check(STREET, "M1", t, &b.base), DS_ESIDE);
+}
+
+static void test_rules_registration_card_side(void **state)
+{
+    Dualsync__RegistrationCard b = DUALSYNC__REGISTRATION_CARD__INIT;
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CARD;
+    (void)state;
+    b.occupation = (char *)"\xe6\x95\x99\xe5\xb8\x88"; /* 教师 */
+    b.willingness = (char *)"volunteer";
+    b.rest_time = (char *)"weekends";
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_ESIDE);
+}
+
+static void test_rules_feedback_side(void **state)
+{
+    Dualsync__Feedback b = good_feedback();
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK;
+    (void)state;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_ESIDE);
+    assert_rc(check(STREET, "M1", t, &b.base), DS_ESIDE);
+}
+
+static void test_rules_handling_result_side(void **state)
+{
+    Dualsync__HandlingResult b = good_handling();
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT;
+    (void)state;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_OK);
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_ESIDE);
+}
+
+static void test_rules_member_required(void **state)
+{
+    Dualsync__Introduction intro = good_intro();
+    Dualsync__Feedback fb = good_feedback();
+    Dualsync__HandlingResult hr = good_handling();
+    Dualsync__ReportIn ri = DUALSYNC__REPORT_IN__INIT;
+    (void)state;
+    ri.date = (char *)"2026-12-01";
+    assert_rc(check(UNIT, NULL, DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION, &intro.base), DS_EINVAL);
+    assert_rc(check(COMMUNITY, NULL, DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, &ri.base), DS_EINVAL);
+    assert_rc(check(COMMUNITY, NULL, DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK, &fb.base), DS_EINVAL);
+    assert_rc(check(UNIT, NULL, DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT, &hr.base), DS_EINVAL);
+}
+
+static void test_rules_introduction_bad_bodies(void **state)
+{
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION;
+    Dualsync__Introduction b;
+    (void)state;
+
+    b = good_intro();
+    b.report_days = 0;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.report_days = 366;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.report_days = 365;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_OK);
+    b.report_days = 1;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_OK);
+
+    b = good_intro();
+    b.date = (char *)"2026-02-30";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.date = (char *)"";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+
+    b = good_intro();
+    b.community = (char *)"unit:other"; /* the residence must be a community */
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.community = (char *)"";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+
+    b = good_intro();
+    b.name = (char *)"";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.name = (char *)"bad\x01name";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+
+    /* A body that does not decode at all. */
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff};
+    struct tu_event e;
+    memset(&e, 0, sizeof(e));
+    wire_event_build(&k, UNIT, 1, 1000, "M1", t, garbage, sizeof(garbage), &e.raw, &e.len);
+    assert_rc(wire_event_open(e.raw, e.len, false, &e.ev), DS_OK);
+    assert_rc(rules_check(&e.ev), DS_EINVAL);
+    tu_event_free(&e);
+}
+
+static void test_rules_report_in_bad_date(void **state)
+{
+    static const char *const bad[] = {"2026-13-01", "2023-02-29", "", "2026-1-01", "yesterday"};
+    Dualsync__ReportIn b = DUALSYNC__REPORT_IN__INIT;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        b.date = (char *)bad[i];
+        assert_rc(check(COMMUNITY, "M1", DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, &b.base),
+                  DS_EINVAL);
+    }
+}
+
+static void test_rules_registration_card_bad_bodies(void **state)
+{
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CARD;
+    Dualsync__RegistrationCard b = DUALSYNC__REGISTRATION_CARD__INIT;
+    char long_field[RULES_CARD_FIELD_MAX + 2];
+    (void)state;
+    /* All fields empty: nothing to register. */
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    /* One field is enough. */
+    b.rest_time = (char *)"evenings";
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    /* Field length limit, in bytes. */
+    memset(long_field, 'x', RULES_CARD_FIELD_MAX);
+    long_field[RULES_CARD_FIELD_MAX] = '\0';
+    b.occupation = long_field;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    long_field[RULES_CARD_FIELD_MAX] = 'x';
+    long_field[RULES_CARD_FIELD_MAX + 1] = '\0';
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    b.occupation = (char *)"tab\tok";
+    b.willingness = (char *)"bell\x07";
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+}
+
+static void test_rules_feedback_bad_bodies(void **state)
+{
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK;
+    Dualsync__Feedback b;
+    (void)state;
+
+    b = good_feedback();
+    b.rating = DUALSYNC__RATING__RATING_UNSPECIFIED;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    b.rating = (Dualsync__Rating)5;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    b.rating = DUALSYNC__RATING__RATING_EXCELLENT;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+    b.rating = DUALSYNC__RATING__RATING_POOR;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK);
+
+    b = good_feedback();
+    b.year = 1900;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    b.year = 0;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+    b.year = 10000;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+
+    b = good_feedback();
+    b.text = (char *)"";
+    b.non_participation = true;
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_OK); /* text is optional */
+    b.text = (char *)"\xed\xa0\x80";                      /* surrogate: not UTF-8 */
+    assert_rc(check(COMMUNITY, "M1", t, &b.base), DS_EINVAL);
+}
+
+static void test_rules_handling_result_bad_bodies(void **state)
+{
+    const uint32_t t = DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT;
+    Dualsync__HandlingResult b;
+    (void)state;
+
+    b = good_handling();
+    b.feedback_origin = (char *)UNIT; /* feedback only comes from a community */
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.feedback_origin = (char *)STREET;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.feedback_origin = (char *)"";
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+
+    b = good_handling();
+    b.feedback_seq = 0;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+
+    b = good_handling();
+    b.action = DUALSYNC__HANDLING_ACTION__HANDLING_ACTION_UNSPECIFIED;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.action = (Dualsync__HandlingAction)4;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_EINVAL);
+    b.action = DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION;
+    assert_rc(check(UNIT, "M1", t, &b.base), DS_OK);
+}
+
+static void test_rules_unknown_type_ok(void **state)
+{
+    static const uint8_t opaque[] = {0xff, 0x00, 0x13};
+    struct tu_event e;
+    (void)state;
+    /* Unknown types pass with no side or member check: any origin, member or not. */
+    assert_rc(check(UNIT, "M1", 999, NULL), DS_OK);
+    assert_rc(check(COMMUNITY, NULL, 999, NULL), DS_OK);
+    assert_rc(check(STREET, "M1", 999, NULL), DS_OK);
+    assert_rc(check(UNIT, "M1", 0, NULL), DS_OK);
+    memset(&e, 0, sizeof(e));
+    wire_event_build(&k, UNIT, 1, 1000, "M1", 999, opaque, sizeof(opaque), &e.raw, &e.len);
+    assert_rc(wire_event_open(e.raw, e.len, false, &e.ev), DS_OK);
+    assert_rc(rules_check(&e.ev), DS_OK);
+    tu_event_free(&e);
+}
+
+static int setup_keys(void **state)
+{
+    (void)state;
+    if (keys_crypto_init() != DS_OK)
+        return -1;
+    keys_generate(&k);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules_table),
+        cmocka_unit_test(test_rules_directory_entry_side),
+        cmocka_unit_test(test_rules_introduction_side),
+        cmocka_unit_test(test_rules_report_in_side),
+        cmocka_unit_test(test_rules_registration_card_side),
+        cmocka_unit_test(test_rules_feedback_side),
+        cmocka_unit_test(test_rules_handling_result_side),
+        cmocka_unit_test(test_rules_member_required),
+        cmocka_unit_test(test_rules_introduction_bad_bodies),
+        cmocka_unit_test(test_rules_report_in_bad_date),
+        cmocka_unit_test(test_rules_registration_card_bad_bodies),
+        cmocka_unit_test(test_rules_feedback_bad_bodies),
+        cmocka_unit_test(test_rules_handling_result_bad_bodies),
+        cmocka_unit_test(test_rules_unknown_type_ok),
+    };
+    return cmocka_run_group_tests(tests, setup_keys, NULL);
+}

@@ -1,0 +1,340 @@
+/* Unit tests of store, on a real RocksDB in a temp directory per test. The key encoding is
+ * what makes RocksDB order the log order, so the ordering tests use seqs whose decimal and
+ * byte orders disagree (2 < 10, 255 < 256). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void event_key(struct skey *k, const char *origin, uint64_t seq)
+{
+    skey_init(k);
+    skey_str(k, origin);
+    skey_u64(k, seq);
+}
+
+static void name_key(struct skey *k, const char *name)
+{
+    skey_init(k);
+    skey_str(k, name);
+}
+
+static void test_store_skey_encoding(void **state)
+{
+    struct skey k;
+    uint8_t b[8];
+    (void)state;
+    event_key(&k, "unit:a", 0x0102030405060708ull);
+    assert_int_equal(k.n, 7 + 8);
+    assert_false(k.overflow);
+    assert_memory_equal(k.b, "unit:a\0\x01\x02\x03\x04\x05\x06\x07\x08", 15);
+    store_put_u64be(b, 258);
+    assert_memory_equal(b, "\0\0\0\0\0\0\x01\x02", 8);
+    assert_true(store_get_u64be(b) == 258);
+    store_put_u64be(b, UINT64_MAX);
+    assert_true(store_get_u64be(b) == UINT64_MAX);
+
+    /* Appends past SKEY_MAX set overflow and write nothing more. */
+    char big[SKEY_MAX];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    skey_init(&k);
+    skey_str(&k, big); /* exactly SKEY_MAX bytes with the 0 */
+    assert_false(k.overflow);
+    assert_int_equal(k.n, SKEY_MAX);
+    skey_u64(&k, 1);
+    assert_true(k.overflow);
+    assert_int_equal(k.n, SKEY_MAX);
+}
+
+static void test_store_put_get(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    void *val = NULL;
+    size_t len = 0;
+    assert_rc(store_open(dir, STORE_FSYNC, &s), DS_OK);
+    struct store_batch *b = store_batch_new(s);
+    event_key(&k, "unit:a", 1);
+    store_batch_put(b, CF_EVENTS, &k, "event one", 9);
+    name_key(&k, "M1");
+    store_batch_put(b, CF_MEMBERS, &k, "", 0); /* empty values are values */
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+    assert_null(b);
+
+    event_key(&k, "unit:a", 1);
+    assert_rc(store_get(s, CF_EVENTS, &k, &val, &len), DS_OK);
+    assert_int_equal(len, 9);
+    assert_memory_equal(val, "event one", 9);
+    free(val);
+    name_key(&k, "M1");
+    val = NULL;
+    assert_rc(store_get(s, CF_MEMBERS, &k, &val, &len), DS_OK);
+    assert_int_equal(len, 0);
+    free(val);
+    /* Column families are separate key spaces. */
+    event_key(&k, "unit:a", 1);
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_ENOTFOUND);
+    store_destroy(&s);
+    assert_null(s);
+    store_destroy(&s); /* NULL-safe */
+}
+
+static void test_store_get_missing_notfound(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    void *val = (void *)0x1;
+    size_t len = 12345;
+    uint64_t v = 0;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    name_key(&k, "nothing");
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_ENOTFOUND);
+    assert_ptr_equal(val, (void *)0x1); /* out-parameters untouched */
+    assert_int_equal(len, 12345);
+    assert_rc(store_get_u64(s, CF_META, &k, 99, &v), DS_OK);
+    assert_true(v == 99);
+    store_destroy(&s);
+}
+
+static void test_store_get_u64(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    uint64_t v = 0;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    struct store_batch *b = store_batch_new(s);
+    name_key(&k, "cursor");
+    store_batch_put_u64(b, CF_META, &k, 0x1122334455667788ull);
+    name_key(&k, "short");
+    store_batch_put(b, CF_META, &k, "abc", 3);
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+    name_key(&k, "cursor");
+    assert_rc(store_get_u64(s, CF_META, &k, 0, &v), DS_OK);
+    assert_true(v == 0x1122334455667788ull);
+    /* A value that is not 8 bytes is corrupt, not a number. */
+    name_key(&k, "short");
+    assert_rc(store_get_u64(s, CF_META, &k, 0, &v), DS_EIO);
+    store_destroy(&s);
+}
+
+static void test_store_iter_prefix_big_endian_order(void **state)
+{
+    const char *dir = *state;
+    static const uint64_t seqs[] = {10, 2, 256, 1, 255, 65536, 3};
+    static const uint64_t sorted[] = {1, 2, 3, 10, 255, 256, 65536};
+    struct store *s = NULL;
+    struct skey k, prefix, from;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    struct store_batch *b = store_batch_new(s);
+    for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+        event_key(&k, "unit:a", seqs[i]);
+        store_batch_put_u64(b, CF_EVENTS, &k, seqs[i]);
+    }
+    /* Neighbours that share the string prefix but not the key prefix. */
+    event_key(&k, "unit:a-b", 1);
+    store_batch_put_u64(b, CF_EVENTS, &k, 1000);
+    event_key(&k, "unit:", 5);
+    store_batch_put_u64(b, CF_EVENTS, &k, 1001);
+    event_key(&k, "unit:b", 1);
+    store_batch_put_u64(b, CF_EVENTS, &k, 1002);
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+
+    name_key(&prefix, "unit:a");
+    struct store_iter *it = store_iter_new(s, CF_EVENTS, &prefix, NULL);
+    size_t n = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        const uint8_t *val = store_iter_value(it, &vlen);
+        assert_true(n < sizeof(sorted) / sizeof(sorted[0]));
+        assert_int_equal(klen, prefix.n + 8);
+        assert_true(store_get_u64be(key + prefix.n) == sorted[n]);
+        assert_int_equal(vlen, 8);
+        assert_true(store_get_u64be(val) == sorted[n]);
+        n++;
+    }
+    assert_int_equal(n, sizeof(sorted) / sizeof(sorted[0]));
+    store_iter_destroy(&it);
+    assert_null(it);
+
+    /* Starting from a position inside the prefix. */
+    event_key(&from, "unit:a", 4);
+    it = store_iter_new(s, CF_EVENTS, &prefix, &from);
+    assert_true(store_iter_valid(it));
+    size_t klen;
+    const uint8_t *key = store_iter_key(it, &klen);
+    assert_true(store_get_u64be(key + prefix.n) == 10);
+    store_iter_destroy(&it);
+
+    /* An empty prefix walks the whole family. */
+    skey_init(&prefix);
+    it = store_iter_new(s, CF_EVENTS, &prefix, NULL);
+    n = 0;
+    for (; store_iter_valid(it); store_iter_next(it))
+        n++;
+    assert_int_equal(n, sizeof(seqs) / sizeof(seqs[0]) + 3);
+    store_iter_destroy(&it);
+
+    /* A prefix with no keys. */
+    name_key(&prefix, "unit:zzz");
+    it = store_iter_new(s, CF_EVENTS, &prefix, NULL);
+    assert_false(store_iter_valid(it));
+    store_iter_destroy(&it);
+    store_destroy(&s);
+}
+
+static void test_store_batch_atomic_count(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    void *val = NULL;
+    size_t len = 0;
+    assert_rc(store_open(dir, STORE_FSYNC, &s), DS_OK);
+
+    struct store_batch *b = store_batch_new(s);
+    assert_int_equal(store_batch_count(b), 0);
+    name_key(&k, "a");
+    store_batch_put(b, CF_META, &k, "1", 1);
+    name_key(&k, "b");
+    store_batch_put(b, CF_ROUTES, &k, "2", 1);
+    name_key(&k, "c");
+    store_batch_put(b, CF_ORGS, &k, "3", 1);
+    assert_int_equal(store_batch_count(b), 3);
+    /* Nothing is visible before the commit. */
+    name_key(&k, "a");
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_ENOTFOUND);
+    assert_rc(store_commit(s, b), DS_OK);
+    /* The batch is left as it was. */
+    assert_int_equal(store_batch_count(b), 3);
+    store_batch_clear(b);
+    assert_int_equal(store_batch_count(b), 0);
+
+    /* All three landed, in their own families. */
+    name_key(&k, "a");
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_OK);
+    free(val);
+    name_key(&k, "b");
+    assert_rc(store_get(s, CF_ROUTES, &k, &val, &len), DS_OK);
+    free(val);
+    name_key(&k, "c");
+    assert_rc(store_get(s, CF_ORGS, &k, &val, &len), DS_OK);
+    free(val);
+
+    /* A delete and a put in one batch. */
+    name_key(&k, "a");
+    store_batch_delete(b, CF_META, &k);
+    name_key(&k, "d");
+    store_batch_put(b, CF_META, &k, "4", 1);
+    assert_int_equal(store_batch_count(b), 2);
+    assert_rc(store_commit(s, b), DS_OK);
+    name_key(&k, "a");
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_ENOTFOUND);
+    name_key(&k, "d");
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_OK);
+    free(val);
+
+    /* A cleared batch commits nothing. */
+    store_batch_clear(b);
+    name_key(&k, "e");
+    store_batch_put(b, CF_META, &k, "5", 1);
+    store_batch_clear(b);
+    assert_rc(store_commit(s, b), DS_OK);
+    assert_rc(store_get(s, CF_META, &k, &val, &len), DS_ENOTFOUND);
+    store_batch_destroy(&b);
+    store_batch_destroy(&b); /* NULL-safe */
+    store_destroy(&s);
+}
+
+static void test_store_reopen_persists(void **state)
+{
+    static const enum store_durability modes[] = {STORE_FSYNC, STORE_WAL, STORE_NONE};
+    const char *dir = *state;
+    for (size_t i = 0; i < 3; i++) {
+        char path[TU_PATH_MAX + 16];
+        struct store *s = NULL;
+        struct skey k;
+        uint64_t v = 0;
+        /* One database per mode; RocksDB creates the directory. */
+        snprintf(path, sizeof(path), "%s/%s", dir, store_durability_name(modes[i]));
+        assert_rc(store_open(path, modes[i], &s), DS_OK);
+        struct store_batch *b = store_batch_new(s);
+        name_key(&k, "hwm");
+        store_batch_put_u64(b, CF_META, &k, 42);
+        assert_rc(store_commit(s, b), DS_OK);
+        store_batch_destroy(&b);
+        store_destroy(&s);
+        /* A clean close keeps the data in every mode. */
+        assert_rc(store_open(path, modes[i], &s), DS_OK);
+        assert_rc(store_get_u64(s, CF_META, &k, 0, &v), DS_OK);
+        assert_true(v == 42);
+        store_destroy(&s);
+    }
+}
+
+static void test_store_durability_parse(void **state)
+{
+    static const char *const bad[] = {"maybe", "", "FSYNC", "fsync ", "sync", "WAL"};
+    enum store_durability d = STORE_NONE;
+    (void)state;
+    assert_rc(store_parse_durability("fsync", &d), DS_OK);
+    assert_int_equal(d, STORE_FSYNC);
+    assert_rc(store_parse_durability("wal", &d), DS_OK);
+    assert_int_equal(d, STORE_WAL);
+    assert_rc(store_parse_durability("none", &d), DS_OK);
+    assert_int_equal(d, STORE_NONE);
+    for (int m = STORE_FSYNC; m <= STORE_NONE; m++) {
+        enum store_durability back;
+        assert_rc(store_parse_durability(store_durability_name((enum store_durability)m), &back),
+                  DS_OK);
+        assert_int_equal(back, m);
+    }
+    d = STORE_WAL;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_rc(store_parse_durability(bad[i], &d), DS_EINVAL);
+    assert_int_equal(d, STORE_WAL); /* untouched on failure */
+}
+
+static void test_store_open_twice_eagain(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL, *again = NULL;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    assert_rc(store_open(dir, STORE_WAL, &again), DS_EAGAIN);
+    assert_null(again);
+    store_destroy(&s);
+    /* Free again once the first handle is closed. */
+    assert_rc(store_open(dir, STORE_WAL, &again), DS_OK);
+    store_destroy(&again);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_skey_encoding),
+        tu_test_tmpdir(test_store_put_get),
+        tu_test_tmpdir(test_store_get_missing_notfound),
+        tu_test_tmpdir(test_store_get_u64),
+        tu_test_tmpdir(test_store_iter_prefix_big_endian_order),
+        tu_test_tmpdir(test_store_batch_atomic_count),
+        tu_test_tmpdir(test_store_reopen_persists),
+        cmocka_unit_test(test_store_durability_parse),
+        tu_test_tmpdir(test_store_open_twice_eagain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
