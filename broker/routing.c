@@ -3,8 +3,9 @@
  * introduction letters: the introducing unit owns the member and names the residence
  * community. Every other member event must come from one of the two and goes to the
  * other. Routes changed earlier in the same transaction are seen through an overlay, so a
- * frame may introduce a member and write about it. A member who moves to a new community
- * stops being routed to the old one. */
+ * frame may introduce a member and write about it. A re-introduction by the same unit to
+ * the same community is harmless; another unit, or another community (a move, which needs
+ * the old registration closed first), is refused. */
 #include "broker.h"
 
 #include "err.h"
@@ -91,8 +92,10 @@ static int route_introduction(struct broker *b, struct route_overlay *ov,
         return DS_EINVAL;
     const struct org_entry *c = directory_find(b, intro->community);
     bool known = c && c->kind == ORG_COMMUNITY;
-    bool other_unit = route_lookup(b, ov, ev->member, &r) && strcmp(r.unit, ev->origin) != 0;
-    if (known && !other_unit) {
+    bool routed = route_lookup(b, ov, ev->member, &r);
+    bool conflict = routed && (strcmp(r.unit, ev->origin) != 0 ||
+                                 strcmp(r.community, intro->community) != 0);
+    if (known && !conflict) {
         snprintf(r.unit, sizeof(r.unit), "%s", ev->origin);
         snprintf(r.community, sizeof(r.community), "%s", intro->community);
         route_put(ov, txn, ev->member, &r);
@@ -100,7 +103,7 @@ static int route_introduction(struct broker *b, struct route_overlay *ov,
         *n_out = 1;
     }
     wire_msg_free(intro);
-    return known && !other_unit ? DS_OK : DS_EROUTE;
+    return known && !conflict ? DS_OK : DS_EROUTE;
 }
 
 int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,

@@ -520,23 +520,64 @@ int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int tim
     return rc;
 }
 
-int transport_raw_send(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
-                       const struct keys *keys, const uint8_t *data, size_t len, int parts)
+struct transport_client {
+    void *ctx;
+    void *sock;
+};
+
+int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
+                          const struct keys *keys, struct transport_client **client_out)
 {
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 2000, rc = DS_EIO;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
-    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key, KEYS_PUB_LEN);
-    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, keys->curve_pk, KEYS_PUB_LEN);
-    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, keys->curve_sk, KEYS_CURVE_SECRET_LEN);
-    if (zmq_connect(sock, endpoint) == 0) {
-        rc = DS_OK;
-        for (int i = 0; i < parts && rc == DS_OK; i++)
-            if (zmq_send(sock, data, len, i + 1 < parts ? ZMQ_SNDMORE : 0) < 0)
-                rc = DS_EIO;
+    struct transport_client *c = xcalloc(1, sizeof(*c));
+    int linger = 0, timeout = 5000;
+    c->ctx = zmq_ctx_new();
+    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
+    zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server_key, KEYS_PUB_LEN);
+    zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, keys->curve_pk, KEYS_PUB_LEN);
+    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, keys->curve_sk, KEYS_CURVE_SECRET_LEN);
+    if (zmq_connect(c->sock, endpoint) != 0) {
+        log_error("transport: client connect endpoint=%s: %s", endpoint,
+                  zmq_strerror(zmq_errno()));
+        transport_client_close(&c);
+        return DS_EIO;
     }
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return rc;
+    *client_out = c;
+    return DS_OK;
+}
+
+int transport_client_send(struct transport_client *c, const uint8_t *data, size_t len, int parts)
+{
+    for (int i = 0; i < parts; i++)
+        if (zmq_send(c->sock, data, len, i + 1 < parts ? ZMQ_SNDMORE : 0) < 0)
+            return DS_EAGAIN;
+    return DS_OK;
+}
+
+int transport_client_recv(struct transport_client *c, int timeout_ms, uint8_t **data_out,
+                          size_t *len_out)
+{
+    zmq_msg_t m;
+    zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, c->sock, 0) < 0) {
+        zmq_msg_close(&m);
+        return DS_ETIMEDOUT;
+    }
+    *len_out = zmq_msg_size(&m);
+    *data_out = xmemdup(zmq_msg_data(&m), zmq_msg_size(&m));
+    zmq_msg_close(&m);
+    return DS_OK;
+}
+
+void transport_client_close(struct transport_client **cp)
+{
+    struct transport_client *c = *cp;
+    if (!c)
+        return;
+    zmq_close(c->sock);
+    zmq_ctx_term(c->ctx);
+    free(c);
+    *cp = NULL;
 }

@@ -99,9 +99,21 @@ void transport_stats(const struct transport *t, struct transport_stats *out);
 int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
                        uint8_t **reply_out, size_t *reply_len_out);
 
-/* Raw client for tests and tools: connects a DEALER with the given keys and sends one
- * message of arbitrary bytes (possibly multipart when parts > 1). DS_OK or DS_EIO. */
-int transport_raw_send(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
-                       const struct keys *keys, const uint8_t *data, size_t len, int parts);
+/* A blocking CURVE client for tools, tests and benchmarks: it sends whatever bytes it is
+ * given (hostile-input tests) and receives with a timeout. Not for the daemons, which
+ * use the loop above. */
+struct transport_client;
+
+/* DS_OK with *client_out owned by the caller (transport_client_close), DS_EIO. */
+int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
+                          const struct keys *keys, struct transport_client **client_out);
+/* Sends data as one message of 'parts' identical parts (parts > 1: a malformed multipart
+ * message). DS_OK, DS_EAGAIN (not connected within 5 s). */
+int transport_client_send(struct transport_client *c, const uint8_t *data, size_t len,
+                          int parts);
+/* Receives one message. DS_OK with *data_out malloc'd (caller frees), DS_ETIMEDOUT. */
+int transport_client_recv(struct transport_client *c, int timeout_ms, uint8_t **data_out,
+                          size_t *len_out);
+void transport_client_close(struct transport_client **cp);
 
 #endif

@@ -167,6 +167,12 @@ static int cmd_intro(struct node *n, const Dualsync__CtlCommand *cmd, struct pen
         if (same)
             return fail(o, DS_EEXIST, "已向该社区发出过此成员的介绍函",
                         "an introduction letter for this member was already sent to this community");
+        /* A move needs the old community's registration closed first (a later workflow);
+         * re-introducing now would leave the old community writing about a member the
+         * broker no longer routes to it. */
+        return fail(o, DS_EEXIST, "该成员已登记在另一社区;迁居须先办理原社区的注销",
+                    "this member is registered with another community; a move needs the old "
+                    "registration closed first");
     }
     Dualsync__Introduction b = DUALSYNC__INTRODUCTION__INIT;
     b.community = (char *)community;
