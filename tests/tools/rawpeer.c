@@ -8,6 +8,8 @@
  *   foreign-origin O  an event claiming origin O, signed with our key
  *   bad-sig           our own next event with a corrupted signature
  *   wrong-side        an event type our side may not author, correctly signed
+ *   intro M,C         (a unit) our next event: a valid introduction of member M to C
+ *   unknown-type M    our next event: type 999 (from a "newer version") about member M
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
@@ -120,6 +122,25 @@ static void build_event(struct peer *p, const char *origin, uint64_t seq, bool w
     free(body);
 }
 
+/* A well-formed next event of ours: an introduction, or a body of an unknown type that an
+ * older broker and node must store and forward without understanding it. */
+static void build_valid(struct peer *p, const char *member, const char *community, bool intro,
+                        uint8_t **raw, size_t *len)
+{
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    Dualsync__Introduction b = DUALSYNC__INTRODUCTION__INIT;
+    b.community = (char *)community;
+    b.name = (char *)"未来版本";
+    b.report_days = 30;
+    b.date = (char *)"2026-01-01";
+    wire_pack(&b.base, &body, &body_len);
+    wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1, hlc_wall_ms() << HLC_COUNTER_BITS,
+                     member, intro ? DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION : 999u, body,
+                     body_len, raw, len);
+    free(body);
+}
+
 static void random_bytes(uint8_t *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -168,6 +189,12 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
                     &len);
         if (strcmp(mode, "bad-sig") == 0)
             raw[len - 1] ^= 0x01; /* the signature is the last field */
+        publish_one(p, raw, len);
+        (*sent)++;
+    } else if ((strcmp(mode, "intro") == 0 || strcmp(mode, "unknown-type") == 0) && arg) {
+        char member[IDS_MEMBER_MAX + 1] = "", community[IDS_ORG_MAX] = "";
+        sscanf(arg, "%64[^,],%63s", member, community);
+        build_valid(p, member, community, strcmp(mode, "intro") == 0, &raw, &len);
         publish_one(p, raw, len);
         (*sent)++;
     } else {
