@@ -80,7 +80,7 @@ static void hello(struct peer *p)
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     send_frame(p, &f);
-    drain(p, 2000);
+    drain(p, 500);
 }
 
 static void publish_one(struct peer *p, const uint8_t *raw, size_t len)
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
         return 1;
     hello(&p);
     run_mode(&p, argv[2], argc > 3 && strncmp(argv[3], "--", 2) != 0 ? argv[3] : NULL, &sent);
-    drain(&p, 1500);
+    drain(&p, 700);
     json_t *out = json_pack("{s:b,s:i,s:i,s:O}", "welcomed", p.welcomed, "sent", sent, "acks",
                             p.acks, "errors", p.errors);
     char *text = json_dumps(out, JSON_COMPACT);

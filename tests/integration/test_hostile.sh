@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A hostile node with valid keys (unit:evil, in the directory) sends what a correct node
+# never would, while unit:u1 and community:c1 keep syncing:
+#   forged origin (publishing under unit:u1's id), a bad signature, a wrong-side event,
+#   garbage, truncated, multipart and oversize frames.
+# Each is refused with the right ERROR and counted by the broker; nothing of it is stored;
+# the broker keeps running and the honest nodes keep syncing. Also: an event type this
+# version does not know (from a "newer" node) is stored and forwarded, and the member
+# digest still agrees on every side.
+. "$(dirname "$0")/lib.sh" "$@"
+RAWPEER=$DS_BINDIR/tests/tools/ds-rawpeer
+[ -x "$RAWPEER" ] || fail "tool not built: $RAWPEER"
+rawpeer() { "$RAWPEER" "$T/$1" "${@:2}"; }
+
+init_street 1 1
+init_node evil unit:evil 恶意单位 add
+init_node future unit:future 新版本单位 add
+start br
+start u1
+start c1
+wait_ready u1 c1
+run_ok cli u1 intro send --member M001 --name 张三 --community community:c1 >/dev/null
+sync_wait u1
+sync_wait c1
+u1_stored=$(broker_peer .stored_upto unit:u1)
+
+log "forged origin: unit:evil publishes an event claiming to be unit:u1"
+out=$(rawpeer evil foreign-origin unit:u1)
+assert_eq 1 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "ERROR_AUTH for a forged origin ($out)"
+assert_eq 1 "$(json_get br .counters.org_mismatch)" "org_mismatch counter"
+assert_eq "$u1_stored" "$(broker_peer .stored_upto unit:u1)" "unit:u1's log untouched"
+
+log "bad signature and wrong side"
+out=$(rawpeer evil bad-sig)
+assert_eq 1 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "ERROR_AUTH for a bad signature ($out)"
+out=$(rawpeer evil wrong-side)
+assert_eq 1 "$(jq '.errors.ERROR_SIDE // 0' <<<"$out")" "ERROR_SIDE for a unit's report-in ($out)"
+assert_eq 3 "$(json_get br .counters.rejected)" "rejected counter (forged, bad sig, wrong side)"
+assert_eq 0 "$(broker_peer .stored_upto unit:evil)" "nothing stored for unit:evil"
+
+log "garbage, truncated, multipart and oversize frames"
+out=$(rawpeer evil garbage 100 --seed 7)
+assert_eq 100 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every garbage frame answered ($out)"
+out=$(rawpeer evil truncated 100 --seed 7)
+assert_eq 100 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every truncated frame answered ($out)"
+rawpeer evil multipart 20 >/dev/null
+rawpeer evil oversize >/dev/null
+wait_for json_ge br .counters.dropped_frames 20 --deadline 10
+assert_ge "$(json_get br .counters.malformed)" 200 "malformed counter"
+alive br || fail "the broker died"
+assert_eq 0 "$(broker_peer .stored_upto unit:evil)" "still nothing stored for unit:evil"
+
+log "the honest nodes keep syncing"
+run_ok cli c1 report --member M001 --date 2026-11-20 >/dev/null
+sync_wait c1
+sync_wait u1
+assert_eq true "$(cli u1 member show M001 --json | jq -r .reported)" "report-in reached the unit"
+assert_eq "$(member_digest u1 M001)" "$(member_digest c1 M001)" "digest unit vs community"
+assert_eq "$(member_digest c1 M001)" "$(broker_digest M001)" "digest community vs broker"
+
+log "an unknown event type from a newer node is stored and forwarded"
+out=$(rawpeer future intro M900,community:c1)
+assert_eq 1 "$(jq .acks <<<"$out")" "introduction from unit:future acked ($out)"
+out=$(rawpeer future unknown-type M900)
+assert_eq '{}' "$(jq -c .errors <<<"$out")" "unknown type accepted ($out)"
+sync_wait c1
+assert_eq 2 "$(cli c1 member show M900 --json | jq .events)" "community holds both events"
+assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest community vs broker (M900)"
+log "ok"
