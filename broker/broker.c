@@ -62,8 +62,7 @@ int broker_open(const char *dir, struct broker **b_out)
     snprintf(path, sizeof(path), "%s/db", dir);
     rc = eventlog_open(path, b->cfg.durability, &b->log);
     if (rc == DS_EAGAIN)
-        fprintf(stderr, "错误: 数据目录正被另一个进程使用\nerror: %s is in use by a running broker\n",
-                dir);
+        log_debug("broker: store locked dir=%s (running broker or offline command)", dir);
     if (rc != DS_OK)
         goto fail;
     rc = load_store_id(b);
@@ -175,10 +174,12 @@ static json_t *status_json(struct broker *b)
         "malformed", (json_int_t)k->malformed, "rejected", (json_int_t)k->rejected, "forks",
         (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
         (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames);
-    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o}", "street", b->cfg.street, "name",
-                     b->cfg.name, "store_id", sid, "endpoint", b->bound, "directory_version",
+    /* Offline (the broker not running), status reads what is persisted: "running" says so. */
+    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o}", "street", b->cfg.street, "name",
+                     b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint", b->bound,
+                     "directory_version",
                      (json_int_t)eventlog_hwm(b->log, b->cfg.street), "uptime_ms",
-                     (json_int_t)(broker_now_ms() - b->started_ms), "peers", c.peers,
+                     (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers", c.peers,
                      "counters", counters);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const struct cli_command commands[] = {
     {"init", "street:,name:,bind:,durability:,window:", "street,name",
@@ -97,12 +98,22 @@ static int cmd_run(const struct cli_parsed *p)
 {
     struct broker *b = NULL;
     enum log_level level;
-    if (broker_open(p->data_dir, &b) != DS_OK)
+    int rc = broker_open(p->data_dir, &b);
+    /* An offline `status` or `org add` holds the store for a moment: wait it out. */
+    for (int tries = 0; rc == DS_EAGAIN && tries < 50; tries++) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        rc = broker_open(p->data_dir, &b);
+    }
+    if (rc == DS_EAGAIN)
+        fprintf(stderr, "错误: 另一个 dualsync-broker 正在使用该数据目录\n"
+                        "error: another dualsync-broker is using %s\n", p->data_dir);
+    if (rc != DS_OK)
         return 1;
     log_set_level(b->cfg.log_level);
     if (p->log_level && log_parse_level(p->log_level, &level) == DS_OK)
         log_set_level(level); /* the command line wins over broker.conf */
-    int rc = broker_run(b);
+    rc = broker_run(b);
     broker_close(&b);
     return rc == DS_OK ? 0 : 1;
 }
@@ -152,6 +163,8 @@ static int call_offline(const char *dir, const struct ctl_request *req, Dualsync
 
 static void print_status(json_t *j)
 {
+    if (!json_is_true(json_object_get(j, "running")))
+        printf("broker 未运行,以下为已持久化的状态 / broker not running; persisted state below\n");
     printf("街道 street: %s (%s)\n监听 endpoint: %s\n目录版本 directory version: %lld\n",
            json_string_value(json_object_get(j, "street")),
            json_string_value(json_object_get(j, "name")),

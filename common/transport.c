@@ -228,7 +228,9 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)item;
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
-    for (int i = 0; i < READ_BURST && read_router_message(t, sock); i++)
+    /* Fewer per wake-up than elsewhere: each frame may be a fsync'd commit, and the control
+     * socket (status) must not wait behind a long burst of them. */
+    for (int i = 0; i < READ_BURST / 8 && read_router_message(t, sock); i++)
         ;
     return 0;
 }

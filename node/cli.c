@@ -120,9 +120,9 @@ static void print_status(json_t *j)
         printf("最近错误 last error: %s\n", js(j, "last_error"));
     json_t *c = json_object_get(j, "counters");
     printf("计数 counters: applied=%lld duplicates=%lld forks=%lld rejected=%lld "
-           "broker_errors=%lld reconnects=%lld\n",
+           "broker_errors=%lld reconnects=%lld sessions=%lld\n",
            ji(c, "applied"), ji(c, "duplicates"), ji(c, "forks"), ji(c, "rejected"),
-           ji(c, "broker_errors"), ji(c, "reconnects"));
+           ji(c, "broker_errors"), ji(c, "reconnects"), ji(c, "sessions"));
 }
 
 static void print_member(json_t *j)

@@ -415,7 +415,7 @@ static int cmd_status(struct node *n, struct outcome *o)
     const struct node_counters *k = &n->counters;
     o->result = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
-        "s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
         n->cfg.broker, "state", node_state_name(n->state), "connected", n->state == NODE_READY,
         "own_seq", (json_int_t)n->own_seq, "acked", (json_int_t)n->acked, "unacked",
@@ -428,7 +428,7 @@ static int cmd_status(struct node *n, struct outcome *o)
         "store_id", sid, "counters", "applied", (json_int_t)k->applied, "duplicates",
         (json_int_t)k->duplicates, "forks", (json_int_t)k->forks, "rejected",
         (json_int_t)k->rejected, "broker_errors", (json_int_t)k->broker_errors, "reconnects",
-        (json_int_t)k->reconnects);
+        (json_int_t)k->reconnects, "sessions", (json_int_t)k->sessions);
     return DS_OK;
 }
 

@@ -46,7 +46,8 @@ struct node_counters {
     uint64_t forks;
     uint64_t rejected;
     uint64_t broker_errors;
-    uint64_t reconnects;
+    uint64_t reconnects; /* fresh sockets: at start, after silence, after a refusal */
+    uint64_t sessions;   /* WELCOMEs received: sessions with the broker */
 };
 
 struct node {

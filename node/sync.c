@@ -157,6 +157,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
         return;
     }
     n->state = NODE_READY;
+    n->counters.sessions++;
     n->acked = w->stored_upto;
     n->sent = n->acked;
     n->inbox_head = w->inbox_head;
@@ -268,7 +269,14 @@ void sync_tick(void *arg)
     struct node *n = arg;
     uint64_t now = node_now_ms(), limit = 3u * n->cfg.heartbeat_ms;
     uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
-    if (now - since > limit && n->state != NODE_AUTH_REFUSED) {
+    if (n->state == NODE_AUTH_REFUSED) {
+        /* libzmq does not retry after a ZAP refusal; we do, so that a node gets in soon
+         * after the street office adds its card, without a restart. */
+        if (now - n->session_start_ms > 5u * limit)
+            reconnect(n);
+        return;
+    }
+    if (now - since > limit) {
         log_info("sync: broker silent for %llu ms, reconnecting",
                  (unsigned long long)(now - since));
         reconnect(n);

@@ -1,0 +1,305 @@
+# lib.sh: helpers for the integration tests, sourced by each tests/integration/test_*.sh.
+#
+# Each test starts the real binaries as processes on 127.0.0.1, in a fresh temporary
+# directory that the EXIT trap removes after killing every process the test started.
+# Nothing waits on a bare sleep: every wait polls a condition every 0.1 s up to a deadline
+# and fails loudly when the deadline passes.
+#
+# Usage (first line of a test):  . "$(dirname "$0")/lib.sh" "$@"
+# The binary dir (the CMake build dir, holding broker/ and node/) is the first argument or
+# $DS_BINDIR. DS_KEEP=1 keeps the temporary directory of a failed test for inspection.
+set -euo pipefail
+
+DS_BINDIR=${1:-${DS_BINDIR:-}}
+if [ -z "$DS_BINDIR" ]; then
+    echo "usage: $0 BINDIR   (or set DS_BINDIR)" >&2
+    exit 2
+fi
+DS_BINDIR=$(cd "$DS_BINDIR" && pwd)
+BROKER_BIN=$DS_BINDIR/broker/dualsync-broker
+NODE_BIN=$DS_BINDIR/node/dualsync-node
+CLI_BIN=$DS_BINDIR/node/dualsync
+for _b in "$BROKER_BIN" "$NODE_BIN" "$CLI_BIN"; do
+    [ -x "$_b" ] || { echo "FAIL: binary not built: $_b" >&2; exit 1; }
+done
+command -v jq >/dev/null || { echo "FAIL: jq is required (apt-get install jq)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "FAIL: python3 is required" >&2; exit 1; }
+
+TEST_NAME=$(basename "$0" .sh)
+# Short path: the control sockets (DIR/ctl.sock) must fit in sun_path.
+T=$(mktemp -d "${TMPDIR:-/tmp}/ds-it.XXXXXX")
+DS_DURABILITY=${DS_DURABILITY:-fsync}
+declare -A PIDS=()       # process name -> pid
+STREET=street:jinyu
+PORT=
+_T0=$(date +%s%N)
+
+# ---------------------------------------------------------------- reporting
+
+log() { printf '[%s %5ss] %s\n' "$TEST_NAME" "$(elapsed)" "$*" >&2; }
+elapsed() { # seconds since the test started, one decimal
+    local ds=$((($(date +%s%N) - _T0) / 100000000))
+    echo "$((ds / 10)).$((ds % 10))"
+}
+
+# Print the tail of every process log: what a failing test needs to be understood.
+dump_logs() {
+    local f
+    for f in "$T"/*.log; do
+        [ -e "$f" ] || continue
+        echo "----- tail of $(basename "$f") -----" >&2
+        tail -n 25 "$f" >&2
+    done
+}
+
+# fail MESSAGE: report and end the test (from a subshell, e.g. out=$(run_ok ...), it ends
+# the subshell and errexit ends the test). The EXIT trap then dumps the process logs.
+fail() {
+    echo "FAIL [$TEST_NAME]: $*" >&2
+    exit 1
+}
+
+cleanup() {
+    local rc=$? name pid st
+    trap - EXIT INT TERM
+    # A process that is gone although the test neither stopped nor killed it crashed.
+    for name in "${!PIDS[@]}"; do
+        pid=${PIDS[$name]}
+        if ! kill -0 "$pid" 2>/dev/null; then
+            st=0
+            wait "$pid" 2>/dev/null || st=$?
+            echo "FAIL [$TEST_NAME]: $name (pid $pid) died unexpectedly, status $st" >&2
+            unset "PIDS[$name]"
+            [ "$rc" -ne 0 ] || rc=1
+        fi
+    done
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL [$TEST_NAME] exit status $rc after $(elapsed)s" \
+            "(DS_KEEP=1 keeps the temp dir)" >&2
+        dump_logs
+    fi
+    for name in "${!PIDS[@]}"; do
+        kill -TERM "${PIDS[$name]}" 2>/dev/null || true
+    done
+    for name in "${!PIDS[@]}"; do
+        pid=${PIDS[$name]}
+        # bounded: give each process up to 5 s to stop, then SIGKILL it
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$rc" -ne 0 ] && [ "${DS_KEEP:-0}" = 1 ]; then
+        echo "kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    if [ "$rc" -eq 0 ]; then log "PASS"; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- assertions
+
+assert_eq() { # EXPECTED ACTUAL MESSAGE
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+assert_ne() { # UNEXPECTED ACTUAL MESSAGE
+    [ "$1" != "$2" ] || fail "$3: got '$2', which it must not be"
+}
+assert_ge() { # ACTUAL MIN MESSAGE
+    [ "$1" -ge "$2" ] || fail "$3: expected >= $2, got $1"
+}
+assert_gt() { # ACTUAL MIN MESSAGE
+    [ "$1" -gt "$2" ] || fail "$3: expected > $2, got $1"
+}
+assert_contains() { # HAYSTACK NEEDLE MESSAGE
+    case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1" ;; esac
+}
+# assert_exit CODE CMD...: run CMD, require exit status CODE; its stdout+stderr go to $OUT.
+assert_exit() {
+    local want=$1 got=0
+    shift
+    OUT=$("$@" 2>&1) || got=$?
+    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; output: $OUT"
+}
+# run_ok CMD...: run CMD, fail the test with its output if it fails; stdout is printed.
+run_ok() {
+    local out rc=0
+    out=$("$@" 2>"$T/.stderr") || rc=$?
+    [ "$rc" -eq 0 ] || fail "'$*' exited $rc: $(cat "$T/.stderr") $out"
+    printf '%s\n' "$out"
+}
+
+# ---------------------------------------------------------------- waiting
+
+# wait_for CMD... --deadline SECONDS: run CMD every 0.1 s until it succeeds; fail the test
+# when SECONDS pass first. The condition runs with errexit off; its output is discarded.
+wait_for() {
+    try_wait_for "$@" || fail "timed out waiting for: $*"
+}
+
+# try_wait_for CMD... --deadline SECONDS: as wait_for, but returns 1 on timeout, so that
+# the caller can say what the timeout means.
+try_wait_for() {
+    local n=$# deadline=30
+    if [ "$n" -ge 2 ] && [ "${*:n-1:1}" = "--deadline" ]; then
+        deadline=${*:n:1}
+        set -- "${@:1:n-2}"
+    fi
+    local end=$(($(date +%s%N) + deadline * 1000000000))
+    while :; do
+        if ( set +e; "$@" ) >/dev/null 2>&1; then return 0; fi
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# ---------------------------------------------------------------- ports and the street
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+broker() { "$BROKER_BIN" --data "$T/br" "$@"; }
+cli() { # NAME ARGS...: the operator CLI on node NAME's data directory
+    local name=$1
+    shift
+    "$CLI_BIN" --data "$T/$name" "$@"
+}
+
+# init_broker: broker data dir $T/br on a fresh port ($PORT), durability $DS_DURABILITY,
+# delivery window $BROKER_WINDOW when set.
+init_broker() {
+    PORT=$(free_port)
+    run_ok "$BROKER_BIN" --data "$T/br" init --street "$STREET" --name 金宇街道 \
+        --bind "tcp://127.0.0.1:$PORT" --durability "$DS_DURABILITY" \
+        ${BROKER_WINDOW:+--window "$BROKER_WINDOW"} >/dev/null
+}
+
+# init_node NAME ORG DISPLAYNAME [add]: node data dir $T/NAME; with "add" the street adds
+# its card to the directory.
+init_node() {
+    local name=$1 org=$2 display=$3
+    run_ok "$NODE_BIN" --data "$T/$name" init --org "$org" --name "$display" \
+        --street-card "$T/br/street.card" --durability "$DS_DURABILITY" >/dev/null
+    [ -f "$T/$name/org.card" ] || fail "init of $org wrote no $T/$name/org.card"
+    if [ "${4:-}" = add ]; then
+        run_ok broker org add --card "$T/$name/org.card" >/dev/null
+    fi
+}
+
+# init_street NUNITS NCOMMUNITIES: broker plus units u1..uN (unit:u1..) and communities
+# c1..cM (community:c1..), every card added to the directory. Nothing is started.
+init_street() {
+    local nu=$1 nc=$2 i
+    init_broker
+    for i in $(seq "$nu"); do init_node "u$i" "unit:u$i" "单位$i" add; done
+    for i in $(seq "$nc"); do init_node "c$i" "community:c$i" "社区$i" add; done
+}
+
+# ---------------------------------------------------------------- processes
+
+# start NAME: start the broker (NAME=br) or node NAME in the background; stderr and stdout
+# go to $T/NAME.log (appended across restarts). Returns once the process answers status.
+start() {
+    local name=$1
+    if [ -n "${PIDS[$name]:-}" ] && kill -0 "${PIDS[$name]}" 2>/dev/null; then
+        fail "start $name: already running as pid ${PIDS[$name]}"
+    fi
+    echo "=== start $(date +%T.%N) ===" >>"$T/$name.log"
+    if [ "$name" = br ]; then
+        # The broker writes DIR/endpoint once its control socket listens. Until then a
+        # `broker status` would open the store offline and could take the RocksDB lock
+        # from under the starting broker, so we watch the file instead of polling status.
+        rm -f "$T/br/endpoint"
+        "$BROKER_BIN" --data "$T/br" run >>"$T/$name.log" 2>&1 &
+    else
+        "$NODE_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
+    fi
+    PIDS[$name]=$!
+    local end=$(($(date +%s%N) + 20 * 1000000000))
+    until _answers "$name"; do
+        alive "$name" || fail "$name (pid ${PIDS[$name]}) exited during start; see $name.log"
+        [ "$(date +%s%N)" -lt "$end" ] || fail "$name did not answer status within 20 s"
+        sleep 0.1
+    done
+}
+
+_answers() { # NAME: its status answers over the control socket (the broker: as running)
+    if [ "$1" = br ]; then
+        [ -s "$T/br/endpoint" ] && [ "$(broker status --json 2>/dev/null | jq -r .endpoint)" != "" ]
+    else
+        cli "$1" status --json >/dev/null 2>&1
+    fi
+}
+
+pid_of() { echo "${PIDS[$1]:?no process $1}"; }
+alive() { [ -n "${PIDS[$1]:-}" ] && kill -0 "${PIDS[$1]}" 2>/dev/null; }
+
+# stop NAME: SIGTERM, then require a clean exit (status 0) within 10 s.
+stop() {
+    local name=$1 pid rc=0
+    pid=$(pid_of "$name")
+    kill -TERM "$pid" 2>/dev/null || fail "stop $name: pid $pid is not running"
+    wait_for _gone "$pid" --deadline 10
+    wait "$pid" || rc=$?
+    unset "PIDS[$name]"
+    [ "$rc" -eq 0 ] || fail "$name exited with status $rc after SIGTERM"
+}
+_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# kill9 NAME: SIGKILL, reaped.
+kill9() {
+    local name=$1 pid
+    pid=$(pid_of "$name")
+    kill -KILL "$pid" 2>/dev/null || fail "kill9 $name: pid $pid is not running"
+    wait "$pid" 2>/dev/null || true
+    unset "PIDS[$name]"
+}
+
+# ---------------------------------------------------------------- status and data
+
+# json_get NAME FILTER: FILTER (jq, raw output) over NAME's `status --json`; NAME=br is
+# the broker. A directory path is accepted too.
+json_get() {
+    local name=${1#"$T"/} out
+    if [ "$name" = br ]; then
+        out=$(broker status --json) || return 1
+    else
+        out=$(cli "$name" status --json) || return 1
+    fi
+    jq -r "$2" <<<"$out"
+}
+
+# json_is NAME FILTER VALUE: predicate for wait_for.
+json_is() { [ "$(json_get "$1" "$2")" = "$3" ]; }
+# json_ge NAME FILTER MIN: predicate for wait_for (numbers).
+json_ge() { local v; v=$(json_get "$1" "$2") && [ "$v" -ge "$3" ]; }
+
+# broker_peer FILTER ORG: FILTER over the broker's peer entry of ORG.
+broker_peer() { json_get br ".peers[] | select(.org == \"$2\") | $1"; }
+
+wait_ready() { # NAME...: each node reaches state "ready" (connected, HELLO answered)
+    local n
+    for n in "$@"; do wait_for json_is "$n" .state ready --deadline 30; done
+}
+
+sync_wait() { # NAME [TIMEOUT]: the node's `sync-wait` must return 0
+    local rc=0
+    cli "$1" sync-wait --timeout "${2:-60}" >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || fail "sync-wait on $1 exited $rc; status: $(cli "$1" status --json 2>&1)"
+}
+
+member_digest() { cli "$1" digest --member "$2" --json | jq -r .digest; }
+broker_digest() { broker digest --member "$1" --json | jq -r .digest; }
+member_count() { cli "$1" members --json | jq length; }
+
+# write_intros FILE FIRST LAST COMMUNITY: batch lines introducing members M00001.. .
+write_intros() {
+    local file=$1 first=$2 last=$3 community=$4
+    awk -v a="$first" -v b="$last" -v c="$community" 'BEGIN {
+        for (i = a; i <= b; i++)
+            printf "intro send --member M%05d --name 党员%05d --community %s\n", i, i, c }' >"$file"
+}
