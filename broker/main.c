@@ -11,11 +11,9 @@
 #include "wire.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static const struct cli_command commands[] = {
@@ -37,8 +35,6 @@ static const struct cli_command commands[] = {
 static int cmd_init(const struct cli_parsed *p)
 {
     struct broker_config cfg;
-    struct keys keys;
-    struct org_card card;
     config_broker_defaults(&cfg);
     const char *street = cli_get(p, "street"), *name = cli_get(p, "name");
     const char *bind = cli_get(p, "bind"), *dur = cli_get(p, "durability");
@@ -62,31 +58,12 @@ static int cmd_init(const struct cli_parsed *p)
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
     if (bind)
         snprintf(cfg.bind, sizeof(cfg.bind), "%s", bind);
-    if (mkdir(p->data_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", p->data_dir,
-                p->data_dir, strerror(errno));
-        return 1;
-    }
-    if (keys_crypto_init() != DS_OK)
-        return 1;
-    keys_generate(&keys);
-    int rc = keys_save(p->data_dir, &keys);
-    if (rc == DS_EEXIST) {
-        cli_error("该数据目录已初始化", "data directory is already initialised");
-        return 1;
-    }
-    if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
-        return 1;
-    memset(&card, 0, sizeof(card));
-    snprintf(card.org, sizeof(card.org), "%s", cfg.street);
-    snprintf(card.name, sizeof(card.name), "%s", cfg.name);
-    card.kind = ORG_STREET;
-    memcpy(card.curve_key, keys.curve_pk, KEYS_PUB_LEN);
-    memcpy(card.sign_key, keys.sign_pk, KEYS_PUB_LEN);
-    snprintf(card.endpoint, sizeof(card.endpoint), "%s", cfg.bind);
     char path[4200];
-    snprintf(path, sizeof(path), "%s/street.card", p->data_dir);
-    if (config_card_save(path, &card) != DS_OK)
+    int rc = config_identity_create(p->data_dir, cfg.street, cfg.name, cfg.bind, "street.card",
+                                    path);
+    if (rc == DS_EEXIST)
+        cli_error("该数据目录已初始化", "data directory is already initialised");
+    if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
         return 1;
     printf("已初始化街道 %s。把 %s 发给各单位和社区。\n"
            "initialised street %s. Send %s to every unit and community.\n",

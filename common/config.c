@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct parse_ctx {
     void *out;
@@ -159,6 +160,34 @@ int config_card_save(const char *path, const struct org_card *card)
     char buf[2048];
     card_text(card, buf, sizeof(buf));
     return write_atomic(path, buf);
+}
+
+int config_identity_create(const char *dir, const char *org, const char *name,
+                           const char *endpoint, const char *card_name, char *card_path_out)
+{
+    struct keys keys;
+    struct org_card card;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", dir, dir,
+                strerror(errno));
+        return DS_EIO;
+    }
+    int rc = keys_crypto_init();
+    if (rc != DS_OK)
+        return rc;
+    keys_generate(&keys);
+    rc = keys_save(dir, &keys);
+    if (rc != DS_OK)
+        return rc;
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", org);
+    snprintf(card.name, sizeof(card.name), "%s", name);
+    snprintf(card.endpoint, sizeof(card.endpoint), "%s", endpoint ? endpoint : "");
+    card.kind = ids_org_kind(org);
+    memcpy(card.curve_key, keys.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, keys.sign_pk, KEYS_PUB_LEN);
+    snprintf(card_path_out, 4200, "%s/%s", dir, card_name);
+    return config_card_save(card_path_out, &card);
 }
 
 /* ---------------------------------------------------------------- node.conf */

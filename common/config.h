@@ -64,6 +64,13 @@ int config_node_save(const char *dir, const struct node_config *cfg);
 int config_broker_save(const char *dir, const struct broker_config *cfg);
 
 int config_card_load(const char *path, struct org_card *card_out, char *err);
+
+/* The identity of a new data directory: creates dir (0700) if missing, fresh keys under
+ * it, and the public card of org (with endpoint, for a street) at dir/card_name, whose
+ * path goes to card_path_out (size >= 4200). DS_EEXIST when dir already holds keys;
+ * DS_EIO (printed for the operator). */
+int config_identity_create(const char *dir, const char *org, const char *name,
+                           const char *endpoint, const char *card_name, char *card_path_out);
 int config_card_save(const char *path, const struct org_card *card);
 
 #endif

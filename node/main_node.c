@@ -6,11 +6,9 @@
 #include "err.h"
 #include "log.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const struct cli_command commands[] = {
     {"init", "org:,name:,street-card:,broker:,durability:,report-days:", "org,name,street-card",
@@ -69,35 +67,14 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
 static int cmd_init(const struct cli_parsed *p)
 {
     struct node_config cfg;
-    struct keys keys;
-    struct org_card card;
     config_node_defaults(&cfg);
     if (fill_config(p, &cfg) != DS_OK)
         return 2;
-    if (mkdir(p->data_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", p->data_dir,
-                p->data_dir, strerror(errno));
-        return 1;
-    }
-    if (keys_crypto_init() != DS_OK)
-        return 1;
-    keys_generate(&keys);
-    int rc = keys_save(p->data_dir, &keys);
-    if (rc == DS_EEXIST) {
-        cli_error("该数据目录已初始化", "data directory is already initialised");
-        return 1;
-    }
-    if (rc != DS_OK || config_node_save(p->data_dir, &cfg) != DS_OK)
-        return 1;
-    memset(&card, 0, sizeof(card));
-    snprintf(card.org, sizeof(card.org), "%s", cfg.org);
-    snprintf(card.name, sizeof(card.name), "%s", cfg.name);
-    card.kind = ids_org_kind(cfg.org);
-    memcpy(card.curve_key, keys.curve_pk, KEYS_PUB_LEN);
-    memcpy(card.sign_key, keys.sign_pk, KEYS_PUB_LEN);
     char path[4200];
-    snprintf(path, sizeof(path), "%s/org.card", p->data_dir);
-    if (config_card_save(path, &card) != DS_OK)
+    int rc = config_identity_create(p->data_dir, cfg.org, cfg.name, NULL, "org.card", path);
+    if (rc == DS_EEXIST)
+        cli_error("该数据目录已初始化", "data directory is already initialised");
+    if (rc != DS_OK || config_node_save(p->data_dir, &cfg) != DS_OK)
         return 1;
     printf("已初始化 %s。请把 %s 交给街道办,由其执行 dualsync-broker org add --card。\n"
            "initialised %s. Give %s to the street office to run dualsync-broker org add --card.\n",
