@@ -227,17 +227,10 @@ int main(int argc, char **argv)
 {
     struct cli_parsed p;
     log_set_component("broker");
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("dualsync-broker", "dualsync-broker: 街道 broker / the street office's broker",
-                  commands);
-        return argc < 2 ? 2 : 0;
-    }
-    if (!cli_parse(argc, argv, commands, &p))
-        return 2;
-    if (!p.data_dir) {
-        cli_error("需要 --data DIR", "--data DIR is required");
-        return 2;
-    }
+    int done = cli_start(argc, argv, "dualsync-broker",
+                         "dualsync-broker: 街道 broker / the street office's broker", commands, &p);
+    if (done >= 0)
+        return done;
     enum log_level level;
     if (p.log_level && log_parse_level(p.log_level, &level) == DS_OK)
         log_set_level(level);

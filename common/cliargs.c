@@ -141,6 +141,22 @@ const char *cli_get(const struct cli_parsed *p, const char *key)
     return NULL;
 }
 
+int cli_start(int argc, char **argv, const char *prog, const char *summary,
+              const struct cli_command *table, struct cli_parsed *out)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage(prog, summary, table);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!cli_parse(argc, argv, table, out))
+        return 2;
+    if (!out->data_dir) {
+        cli_error("需要 --data DIR(数据目录)", "--data DIR (the data directory) is required");
+        return 2;
+    }
+    return -1;
+}
+
 void cli_usage(const char *prog, const char *summary, const struct cli_command *table)
 {
     printf("%s\n\n用法 / usage:\n", summary);

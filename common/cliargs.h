@@ -41,6 +41,12 @@ const char *cli_get(const struct cli_parsed *p, const char *key);
 /* Prints the usage of every command in table. */
 void cli_usage(const char *prog, const char *summary, const struct cli_command *table);
 
+/* The start every tool shares: --help / no arguments print the usage, then the command
+ * line is parsed and --data is required. Returns -1 when the tool should go on with *out,
+ * or the exit code to return now (0 after --help, 2 for a usage error). */
+int cli_start(int argc, char **argv, const char *prog, const char *summary,
+              const struct cli_command *table, struct cli_parsed *out);
+
 /* Prints "错误: zh\nerror: en\n" to stderr. */
 void cli_error(const char *zh, const char *en);
 

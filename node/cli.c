@@ -340,16 +340,10 @@ int main(int argc, char **argv)
     struct cli_parsed p;
     log_set_component("cli");
     log_set_level(LOG_WARN);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("dualsync", "dualsync: 单位/社区节点操作命令 / operator CLI of a node", commands);
-        return argc < 2 ? 2 : 0;
-    }
-    if (!cli_parse(argc, argv, commands, &p))
-        return 2;
-    if (!p.data_dir) {
-        cli_error("需要 --data DIR(节点的数据目录)", "--data DIR (the node's data directory) is required");
-        return 2;
-    }
+    int done = cli_start(argc, argv, "dualsync",
+                         "dualsync: 单位/社区节点操作命令 / operator CLI of a node", commands, &p);
+    if (done >= 0)
+        return done;
     if (strcmp(p.cmd->name, "sync-wait") == 0)
         return run_sync_wait(&p);
     if (strcmp(p.cmd->name, "batch") == 0)

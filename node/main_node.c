@@ -86,17 +86,10 @@ int main(int argc, char **argv)
 {
     struct cli_parsed p;
     log_set_component("node");
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("dualsync-node", "dualsync-node: 单位或社区节点 / a unit's or community's node",
-                  commands);
-        return argc < 2 ? 2 : 0;
-    }
-    if (!cli_parse(argc, argv, commands, &p))
-        return 2;
-    if (!p.data_dir) {
-        cli_error("需要 --data DIR", "--data DIR is required");
-        return 2;
-    }
+    int done = cli_start(argc, argv, "dualsync-node",
+                         "dualsync-node: 单位或社区节点 / a unit's or community's node", commands, &p);
+    if (done >= 0)
+        return done;
     if (strcmp(p.cmd->name, "init") == 0)
         return cmd_init(&p);
     struct node *n = NULL;
