@@ -110,7 +110,8 @@ int broker_run(struct broker *b)
     char ctl_path[256];
     int rc = ctl_socket_path(b->dir, ctl_path, sizeof(ctl_path));
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        fprintf(stderr,
+                "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
         return rc;
     }
     b->t = transport_new();
@@ -148,13 +149,12 @@ static bool peer_status(const char *org, void *value, void *arg)
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = p ? p->confirmed : 0;
     json_array_append_new(
-        c->peers,
-        json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "org", org, "kind", ids_kind_name(e->kind),
-                  "connected", p && p->welcomed, "stored_upto",
-                  (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head", (json_int_t)head,
-                  "delivered", (json_int_t)(p ? p->delivered : 0), "confirmed",
-                  (json_int_t)confirmed, "last_seen_ms_ago",
-                  (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0)));
+        c->peers, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "org", org, "kind",
+                            ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
+                            (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head",
+                            (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
+                            "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
+                            (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0)));
     return true;
 }
 
@@ -177,10 +177,9 @@ static json_t *status_json(struct broker *b)
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
     return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o}", "street", b->cfg.street, "name",
                      b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint", b->bound,
-                     "directory_version",
-                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "uptime_ms",
-                     (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers", c.peers,
-                     "counters", counters);
+                     "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
+                     "uptime_ms", (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers",
+                     c.peers, "counters", counters);
 }
 
 static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
@@ -210,8 +209,8 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
                         "invalid card: needs a unit or community id, a name and both public keys",
                         0, out, len);
     else if (rc == DS_EEXIST)
-        ctl_reply_error(rc, "该组织或其密钥已在目录中", "org or its key is already in the directory",
-                        0, out, len);
+        ctl_reply_error(rc, "该组织或其密钥已在目录中",
+                        "org or its key is already in the directory", 0, out, len);
     else if (rc != DS_OK)
         ctl_reply_error(rc, "存储失败", "storage failure", 0, out, len);
     else

@@ -48,8 +48,8 @@ struct broker_counters {
     uint64_t frames_in;
     uint64_t events_stored;
     uint64_t duplicates;
-    uint64_t malformed;  /* frames or events that do not decode or fail syntax */
-    uint64_t rejected;   /* events refused: signature, side, route, sequence */
+    uint64_t malformed; /* frames or events that do not decode or fail syntax */
+    uint64_t rejected;  /* events refused: signature, side, route, sequence */
     uint64_t forks;
     uint64_t auth_refused;
     uint64_t org_mismatch; /* frames claiming another org than their key */

@@ -167,8 +167,8 @@ int directory_add(struct broker *b, const struct org_card *card)
         remember(b, entry_from(d, seq));
         wire_msg_free(d);
         inbox_commit_heads(b, heads);
-        log_info("directory: added org=%s kind=%s seq=%llu", card->org,
-                 ids_kind_name(card->kind), (unsigned long long)seq);
+        log_info("directory: added org=%s kind=%s seq=%llu", card->org, ids_kind_name(card->kind),
+                 (unsigned long long)seq);
     }
     strmap_destroy(&heads, free);
     free(body);
@@ -184,8 +184,8 @@ static bool entry_json(const char *org, void *value, void *arg)
     keys_hex(e->curve_key, KEYS_PUB_LEN, ck);
     keys_hex(e->sign_key, KEYS_PUB_LEN, sk);
     json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "org", e->org, "kind",
-                                         ids_kind_name(e->kind), "name", e->name, "curve_key",
-                                         ck, "sign_key", sk, "seq", (json_int_t)e->seq));
+                                         ids_kind_name(e->kind), "name", e->name, "curve_key", ck,
+                                         "sign_key", sk, "seq", (json_int_t)e->seq));
     return true;
 }
 

@@ -96,8 +96,8 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
         uint8_t *raw = NULL;
         size_t rlen = 0;
         if (olen + 1 + 8 != vlen ||
-            eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw,
-                             &rlen) != DS_OK) {
+            eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw, &rlen) !=
+                DS_OK) {
             log_error("inbox: dangling inbox entry org=%s", org);
             rc = DS_EIO;
             break;
@@ -120,8 +120,7 @@ static void free_deliver(Dualsync__Deliver *d)
 void inbox_pump(struct broker *b, struct peer *p)
 {
     uint64_t head = inbox_head(b, p->addr.org);
-    while (p->welcomed && p->delivered < head &&
-           p->delivered - p->confirmed < b->cfg.window) {
+    while (p->welcomed && p->delivered < head && p->delivered - p->confirmed < b->cfg.window) {
         uint64_t room = b->cfg.window - (p->delivered - p->confirmed);
         uint64_t n = head - p->delivered;
         if (n > room)

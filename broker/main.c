@@ -59,8 +59,8 @@ static int cmd_init(const struct cli_parsed *p)
     if (bind)
         snprintf(cfg.bind, sizeof(cfg.bind), "%s", bind);
     char path[4200];
-    int rc = config_identity_create(p->data_dir, cfg.street, cfg.name, cfg.bind, "street.card",
-                                    path);
+    int rc =
+        config_identity_create(p->data_dir, cfg.street, cfg.name, cfg.bind, "street.card", path);
     if (rc == DS_EEXIST)
         cli_error("该数据目录已初始化", "data directory is already initialised");
     if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
@@ -83,8 +83,10 @@ static int cmd_run(const struct cli_parsed *p)
         rc = broker_open(p->data_dir, &b);
     }
     if (rc == DS_EAGAIN)
-        fprintf(stderr, "错误: 另一个 dualsync-broker 正在使用该数据目录\n"
-                        "error: another dualsync-broker is using %s\n", p->data_dir);
+        fprintf(stderr,
+                "错误: 另一个 dualsync-broker 正在使用该数据目录\n"
+                "error: another dualsync-broker is using %s\n",
+                p->data_dir);
     if (rc != DS_OK)
         return 1;
     log_set_level(b->cfg.log_level);
@@ -147,8 +149,8 @@ static void print_status(json_t *j)
            json_string_value(json_object_get(j, "name")),
            json_string_value(json_object_get(j, "endpoint")),
            (long long)json_integer_value(json_object_get(j, "directory_version")));
-    printf("%-28s %-10s %-9s %10s %10s %10s\n", "组织 org", "连接 conn", "kind", "stored",
-           "inbox", "pending");
+    printf("%-28s %-10s %-9s %10s %10s %10s\n", "组织 org", "连接 conn", "kind", "stored", "inbox",
+           "pending");
     size_t i;
     json_t *peer;
     json_array_foreach(json_object_get(j, "peers"), i, peer)

@@ -37,8 +37,8 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     free(buf);
 }
 
-static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode code,
-                       const char *msg, uint64_t seq)
+static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode code, const char *msg,
+                       uint64_t seq)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Error e = DUALSYNC__ERROR__INIT;

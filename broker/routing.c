@@ -82,9 +82,8 @@ static void route_put(struct route_overlay *ov, struct eventlog_txn *txn, const 
     store_batch_put(eventlog_txn_batch(txn), CF_ROUTES, &k, val, ul + cl);
 }
 
-static int route_introduction(struct broker *b, struct route_overlay *ov,
-                              struct eventlog_txn *txn, const struct event *ev,
-                              char out[2][IDS_ORG_MAX], int *n_out)
+static int route_introduction(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
+                              const struct event *ev, char out[2][IDS_ORG_MAX], int *n_out)
 {
     struct route r;
     Dualsync__Introduction *intro = wire_unpack_introduction(ev->body, ev->body_len);
@@ -93,8 +92,8 @@ static int route_introduction(struct broker *b, struct route_overlay *ov,
     const struct org_entry *c = directory_find(b, intro->community);
     bool known = c && c->kind == ORG_COMMUNITY;
     bool routed = route_lookup(b, ov, ev->member, &r);
-    bool conflict = routed && (strcmp(r.unit, ev->origin) != 0 ||
-                                 strcmp(r.community, intro->community) != 0);
+    bool conflict =
+        routed && (strcmp(r.unit, ev->origin) != 0 || strcmp(r.community, intro->community) != 0);
     if (known && !conflict) {
         snprintf(r.unit, sizeof(r.unit), "%s", ev->origin);
         snprintf(r.community, sizeof(r.community), "%s", intro->community);

@@ -162,8 +162,8 @@ int config_card_save(const char *path, const struct org_card *card)
     return write_atomic(path, buf);
 }
 
-int config_identity_create(const char *dir, const char *org, const char *name,
-                           const char *endpoint, const char *card_name, char *card_path_out)
+int config_identity_create(const char *dir, const char *org, const char *name, const char *endpoint,
+                           const char *card_name, char *card_path_out)
 {
     struct keys keys;
     struct org_card card;
@@ -225,7 +225,7 @@ static int node_handler(void *user, const char *section, const char *name, const
 {
     struct parse_ctx *ctx = user;
     struct node_config *c = ctx->out;
-    bool ok = strcmp(section, "node") == 0   ? node_field(c, name, value)
+    bool ok = strcmp(section, "node") == 0  ? node_field(c, name, value)
               : strcmp(section, "org") == 0 ? card_field(&c->street, name, value)
                                             : false;
     if (!ok) {
@@ -267,8 +267,7 @@ int config_node_save(const char *dir, const struct node_config *cfg)
              "durability = %s\nreport_days = %" PRIu32 "\nheartbeat_ms = %" PRIu32
              "\nlog_level = %s\n\n# the street office's identity card\n%s",
              cfg->org, cfg->name, cfg->broker, store_durability_name(cfg->durability),
-             cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level],
-             strchr(card, '['));
+             cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level], strchr(card, '['));
     return write_atomic(path, buf);
 }
 
@@ -287,8 +286,7 @@ void config_broker_defaults(struct broker_config *cfg)
 static bool broker_field(struct broker_config *c, const char *name, const char *value)
 {
     if (strcmp(name, "street") == 0)
-        return copy_field(c->street, sizeof(c->street), value) &&
-               ids_org_kind(value) == ORG_STREET;
+        return copy_field(c->street, sizeof(c->street), value) && ids_org_kind(value) == ORG_STREET;
     if (strcmp(name, "name") == 0)
         return copy_field(c->name, sizeof(c->name), value) &&
                ids_text_valid(value, IDS_NAME_MAX, false);
@@ -342,7 +340,7 @@ int config_broker_save(const char *dir, const struct broker_config *cfg)
              "# dualsync broker settings (street office)\n[broker]\nstreet = %s\nname = %s\n"
              "bind = %s\ndurability = %s\nwindow = %" PRIu32 "\nheartbeat_ms = %" PRIu32
              "\nlog_level = %s\n",
-             cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability),
-             cfg->window, cfg->heartbeat_ms, levels[cfg->log_level]);
+             cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
+             cfg->heartbeat_ms, levels[cfg->log_level]);
     return write_atomic(path, buf);
 }

@@ -46,7 +46,7 @@ struct broker_config {
     char name[IDS_NAME_MAX + 1];
     char bind[CONFIG_ENDPOINT_MAX];
     enum store_durability durability;
-    uint32_t window;       /* unconfirmed events in flight per recipient */
+    uint32_t window; /* unconfirmed events in flight per recipient */
     uint32_t heartbeat_ms;
     enum log_level log_level;
 };
@@ -69,8 +69,8 @@ int config_card_load(const char *path, struct org_card *card_out, char *err);
  * it, and the public card of org (with endpoint, for a street) at dir/card_name, whose
  * path goes to card_path_out (size >= 4200). DS_EEXIST when dir already holds keys;
  * DS_EIO (printed for the operator). */
-int config_identity_create(const char *dir, const char *org, const char *name,
-                           const char *endpoint, const char *card_name, char *card_path_out);
+int config_identity_create(const char *dir, const char *org, const char *name, const char *endpoint,
+                           const char *card_name, char *card_path_out);
 int config_card_save(const char *path, const struct org_card *card);
 
 #endif

@@ -37,8 +37,8 @@ void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out)
     json_decref(result);
 }
 
-void ctl_reply_error(int code, const char *zh, const char *en, uint32_t failed_index,
-                     uint8_t **out, size_t *len_out)
+void ctl_reply_error(int code, const char *zh, const char *en, uint32_t failed_index, uint8_t **out,
+                     size_t *len_out)
 {
     Dualsync__CtlReply r = DUALSYNC__CTL_REPLY__INIT;
     r.code = code;

@@ -370,8 +370,7 @@ static int check_stored(struct eventlog_txn *txn, const struct event *ev)
     ids_event_id(id, sizeof(id), ev->origin, ev->seq);
     const struct txn_event *te = strmap_get(txn->added, id);
     if (te)
-        return same_bytes(te->ev.raw, te->ev.raw_len, ev->raw, ev->raw_len) ? DS_EEXIST
-                                                                              : DS_EFORK;
+        return same_bytes(te->ev.raw, te->ev.raw_len, ev->raw, ev->raw_len) ? DS_EEXIST : DS_EFORK;
     if (ev->seq > txn_hwm(txn, ev->origin))
         return DS_OK;
     uint8_t *raw = NULL;

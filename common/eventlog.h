@@ -80,8 +80,7 @@ size_t eventlog_txn_count(const struct eventlog_txn *txn);
 /* The transaction's batch, for the caller's own puts in the same atomic write. */
 struct store_batch *eventlog_txn_batch(struct eventlog_txn *txn);
 void eventlog_txn_put_meta_u64(struct eventlog_txn *txn, const char *name, uint64_t v);
-void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const void *v,
-                           size_t len);
+void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const void *v, size_t len);
 
 /* Refolds the touched members, writes everything atomically and frees the transaction
  * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */

@@ -12,10 +12,10 @@
 
 enum org_kind { ORG_NONE = 0, ORG_UNIT = 1, ORG_COMMUNITY = 2, ORG_STREET = 3 };
 
-#define IDS_ORG_MAX 64      /* "community:" + 48 + NUL, rounded */
+#define IDS_ORG_MAX 64 /* "community:" + 48 + NUL, rounded */
 #define IDS_MEMBER_MAX 64
-#define IDS_NAME_MAX 128    /* bytes of UTF-8 in a display or member name */
-#define IDS_TEXT_MAX 4096   /* bytes of UTF-8 in a free-text field */
+#define IDS_NAME_MAX 128  /* bytes of UTF-8 in a display or member name */
+#define IDS_TEXT_MAX 4096 /* bytes of UTF-8 in a free-text field */
 #define IDS_EVENT_ID_MAX 96
 
 /* Kind of a syntactically valid org id, ORG_NONE if the id is malformed. */

@@ -109,8 +109,7 @@ int keys_load(const char *dir, struct keys *keys_out)
     return DS_OK;
 }
 
-void keys_sign(const struct keys *keys, const void *msg, size_t len,
-               uint8_t sig_out[KEYS_SIG_LEN])
+void keys_sign(const struct keys *keys, const void *msg, size_t len, uint8_t sig_out[KEYS_SIG_LEN])
 {
     crypto_sign_detached(sig_out, NULL, msg, len, keys->sign_sk);
 }

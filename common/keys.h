@@ -38,8 +38,7 @@ int keys_save(const char *dir, const struct keys *keys);
  * absent, DS_EINVAL when malformed, DS_EIO on read errors (logged). */
 int keys_load(const char *dir, struct keys *keys_out);
 
-void keys_sign(const struct keys *keys, const void *msg, size_t len,
-               uint8_t sig_out[KEYS_SIG_LEN]);
+void keys_sign(const struct keys *keys, const void *msg, size_t len, uint8_t sig_out[KEYS_SIG_LEN]);
 bool keys_verify(const uint8_t pub[KEYS_PUB_LEN], const void *msg, size_t len,
                  const uint8_t sig[KEYS_SIG_LEN]);
 

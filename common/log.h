@@ -16,8 +16,7 @@ void log_set_level(enum log_level level);
 /* Parses "error", "warn", "info" or "debug". DS_EINVAL on anything else. */
 int log_parse_level(const char *text, enum log_level *level_out);
 
-void log_write(enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_at(level, ...)                                                                         \
     do {                                                                                           \

@@ -50,8 +50,9 @@ static int check_introduction(const struct event *ev)
     int rc = DS_EINVAL;
     if (!b)
         return DS_EINVAL;
-    if (ids_org_kind(b->community) == ORG_COMMUNITY && ids_text_valid(b->name, IDS_NAME_MAX, false) &&
-        b->report_days >= 1 && b->report_days <= 365 && ids_date_valid(b->date))
+    if (ids_org_kind(b->community) == ORG_COMMUNITY &&
+        ids_text_valid(b->name, IDS_NAME_MAX, false) && b->report_days >= 1 &&
+        b->report_days <= 365 && ids_date_valid(b->date))
         rc = DS_OK;
     wire_msg_free(b);
     return rc;

@@ -16,9 +16,9 @@
 
 struct rule {
     uint32_t type;
-    const char *name;      /* "introduction", "report-in", ... */
-    enum org_kind author;  /* the only side that may write it */
-    bool member_required;  /* a member event (routed) or an org-level event */
+    const char *name;     /* "introduction", "report-in", ... */
+    enum org_kind author; /* the only side that may write it */
+    bool member_required; /* a member event (routed) or an org-level event */
 };
 
 /* The rule of a known type, NULL for a type this version does not know. */

@@ -131,8 +131,7 @@ int store_open(const char *path, enum store_durability durability, struct store 
     store_configure(s, durability);
     for (int i = 0; i < CF_COUNT; i++)
         cf_opts[i] = s->opts;
-    s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf,
-                                         &err);
+    s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf, &err);
     if (err) {
         if (strstr(err, "lock") || strstr(err, "Resource temporarily unavailable")) {
             rc = DS_EAGAIN;
@@ -177,8 +176,8 @@ int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **
 {
     char *err = NULL;
     size_t len = 0;
-    char *val = rocksdb_get_cf(s->db, s->ropts, s->cf[cf], (const char *)key->b, key->n, &len,
-                               &err);
+    char *val =
+        rocksdb_get_cf(s->db, s->ropts, s->cf[cf], (const char *)key->b, key->n, &len, &err);
     if (err) {
         log_error("store: get cf=%s: %s", cf_names[cf], err);
         rocksdb_free(err);

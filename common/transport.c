@@ -247,8 +247,8 @@ static void set_common_options(zsock_t *s)
 }
 
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
-                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame,
-                     void *arg, char *bound_out, size_t bound_size)
+                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame, void *arg,
+                     char *bound_out, size_t bound_size)
 {
     t->authorize = authorize;
     t->on_peer_frame = on_frame;
@@ -279,8 +279,8 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     return DS_OK;
 }
 
-int transport_send_peer(struct transport *t, const struct transport_peer *peer,
-                        const uint8_t *data, size_t len)
+int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
+                        size_t len)
 {
     void *sock = zsock_resolve(t->router);
     if (zmq_send(sock, peer->id, peer->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
@@ -540,8 +540,7 @@ int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PU
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, keys->curve_pk, KEYS_PUB_LEN);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, keys->curve_sk, KEYS_CURVE_SECRET_LEN);
     if (zmq_connect(c->sock, endpoint) != 0) {
-        log_error("transport: client connect endpoint=%s: %s", endpoint,
-                  zmq_strerror(zmq_errno()));
+        log_error("transport: client connect endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
         transport_client_close(&c);
         return DS_EIO;
     }

@@ -62,11 +62,11 @@ void transport_timer(struct transport *t, size_t ms, transport_timer_fn fn, void
 /* Binds the CURVE server. endpoint may use port '*'; the bound endpoint is written to
  * bound_out. DS_EIO when the bind fails (logged). */
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
-                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame,
-                     void *arg, char *bound_out, size_t bound_size);
+                     transport_authorize_fn authorize, transport_peer_frame_fn on_frame, void *arg,
+                     char *bound_out, size_t bound_size);
 /* Sends one frame to a peer. DS_OK, DS_EAGAIN (peer gone or its queue full; counted). */
-int transport_send_peer(struct transport *t, const struct transport_peer *peer,
-                        const uint8_t *data, size_t len);
+int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
+                        size_t len);
 
 /* Connects the client socket (replacing any previous one, whose queued frames are
  * dropped). DS_EIO on failure (logged). */
@@ -75,9 +75,9 @@ int transport_connect(struct transport *t, const char *endpoint,
                       transport_frame_fn on_frame, void *arg);
 void transport_disconnect(struct transport *t);
 enum transport_event {
-    TRANSPORT_HANDSHAKE_OK = 1,  /* CURVE handshake done: the server accepted our key */
-    TRANSPORT_AUTH_REFUSED,      /* the server's ZAP handler refused our key */
-    TRANSPORT_HANDSHAKE_FAILED,  /* wrong server key or protocol mismatch */
+    TRANSPORT_HANDSHAKE_OK = 1, /* CURVE handshake done: the server accepted our key */
+    TRANSPORT_AUTH_REFUSED,     /* the server's ZAP handler refused our key */
+    TRANSPORT_HANDSHAKE_FAILED, /* wrong server key or protocol mismatch */
     TRANSPORT_DISCONNECTED,
 };
 typedef void (*transport_event_fn)(void *arg, enum transport_event ev);
@@ -109,8 +109,7 @@ int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PU
                           const struct keys *keys, struct transport_client **client_out);
 /* Sends data as one message of 'parts' identical parts (parts > 1: a malformed multipart
  * message). DS_OK, DS_EAGAIN (not connected within 5 s). */
-int transport_client_send(struct transport_client *c, const uint8_t *data, size_t len,
-                          int parts);
+int transport_client_send(struct transport_client *c, const uint8_t *data, size_t len, int parts);
 /* Receives one message. DS_OK with *data_out malloc'd (caller frees), DS_ETIMEDOUT. */
 int transport_client_recv(struct transport_client *c, int timeout_ms, uint8_t **data_out,
                           size_t *len_out);

@@ -81,8 +81,7 @@ int wire_event_open(const uint8_t *raw, size_t len, bool copy, struct event *ev_
     ev.signed_msg = dualsync__signed_event__unpack(NULL, len, raw);
     if (!ev.signed_msg)
         return DS_EPROTO;
-    ev.msg = dualsync__event__unpack(NULL, ev.signed_msg->event.len,
-                                     ev.signed_msg->event.data);
+    ev.msg = dualsync__event__unpack(NULL, ev.signed_msg->event.len, ev.signed_msg->event.data);
     if (!ev.msg) {
         rc = DS_EPROTO;
         goto fail;

@@ -13,6 +13,7 @@ PACKAGES=(
     libinih-dev                              # node.conf, broker.conf, identity cards
     libcmocka-dev                            # unit tests
     jq python3                               # integration tests and the demo street
+    clang-format                             # the style check the test command runs
 )
 
 missing=()

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-dev}
+bash deploy/check-format.sh
 bash deploy/build.sh "$preset"
 ctest --preset "$preset" -j 2

@@ -133,13 +133,12 @@ static void print_member(json_t *j)
     printf("单位 unit:     %s\n社区 community: %s\n", js(j, "unit"), js(j, "community"));
     printf("介绍函 introduction: %s (%s, 报到期限 report within %lld days)\n", js(j, "intro_id"),
            js(j, "intro_date"), ji(j, "report_days"));
-    printf("报到 reported: %s %s\n", json_is_true(json_object_get(j, "reported")) ? "是 yes" : "否 no",
-           js(j, "report_date"));
+    printf("报到 reported: %s %s\n",
+           json_is_true(json_object_get(j, "reported")) ? "是 yes" : "否 no", js(j, "report_date"));
     printf("登记卡 card:   职业 occupation=%s; 服务意愿 willingness=%s; 休息时间 rest time=%s\n",
            js(card, "occupation"), js(card, "willingness"), js(card, "rest_time"));
     json_array_foreach(json_object_get(j, "feedback"), i, e)
-        printf("反馈函 feedback %s: %lld 年 %s%s %s\n", js(e, "id"), ji(e, "year"),
-               js(e, "rating"),
+        printf("反馈函 feedback %s: %lld 年 %s%s %s\n", js(e, "id"), ji(e, "year"), js(e, "rating"),
                json_is_true(json_object_get(e, "non_participation")) ? " [长期不参加活动]" : "",
                js(e, "text"));
     json_array_foreach(json_object_get(j, "handling"), i, e)
@@ -238,13 +237,14 @@ static int run_sync_wait(const struct cli_parsed *p)
         bool ready = !json_object_get(s, "state") || strcmp(js(s, "state"), "ready") == 0;
         json_decref(s);
         clock_gettime(CLOCK_MONOTONIC, &now);
-        double elapsed = (double)(now.tv_sec - start.tv_sec) +
-                         (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        double elapsed =
+            (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
         if (elapsed > timeout) {
             quiet_not_running = false;
             if (rc == 3)
                 return report_call_error(DS_ENOTRUNNING);
-            cli_error("等待同步超时(用 status 查看原因)", "timed out waiting for sync (see status)");
+            cli_error("等待同步超时(用 status 查看原因)",
+                      "timed out waiting for sync (see status)");
             return 4;
         }
         if (!ready || ((long long)(elapsed * 10) % 10 == 0 && nonce))

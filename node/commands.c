@@ -57,7 +57,8 @@ static int require_side(struct node *n, enum org_kind kind, struct outcome *o)
         return DS_OK;
     return kind == ORG_UNIT
                ? fail(o, DS_ESIDE, "只有单位可以发出此函件", "only a unit may send this letter")
-               : fail(o, DS_ESIDE, "只有社区可以发出此函件", "only a community may send this letter");
+               : fail(o, DS_ESIDE, "只有社区可以发出此函件",
+                      "only a community may send this letter");
 }
 
 static int require_writable(struct node *n, struct outcome *o)
@@ -68,8 +69,9 @@ static int require_writable(struct node *n, struct outcome *o)
     /* A node that has never been welcomed cannot know whether the broker already holds
      * events of its org (a lost disk): writing now could reuse a sequence number. */
     if (n->store_id_len == 0 && n->state != NODE_READY)
-        return fail(o, DS_EAGAIN, "本节点尚未与街道 broker 建立过会话,请稍后再试(见 status)",
-                    "this node has not yet been in session with the broker; retry later (see status)");
+        return fail(
+            o, DS_EAGAIN, "本节点尚未与街道 broker 建立过会话,请稍后再试(见 status)",
+            "this node has not yet been in session with the broker; retry later (see status)");
     return DS_OK;
 }
 
@@ -91,7 +93,9 @@ static int text_arg(const Dualsync__CtlCommand *cmd, const char *key, size_t max
     if (!ids_text_valid(v, max, allow_empty)) {
         char zh[128], en[160];
         snprintf(zh, sizeof(zh), "--%s 无效:须为 UTF-8 文本,不含控制字符,最多 %zu 字节", key, max);
-        snprintf(en, sizeof(en), "invalid --%s: UTF-8 text without control characters, at most %zu bytes", key, max);
+        snprintf(en, sizeof(en),
+                 "invalid --%s: UTF-8 text without control characters, at most %zu bytes", key,
+                 max);
         return fail(o, DS_EINVAL, zh, en);
     }
     *out = v;
@@ -163,10 +167,12 @@ static int cmd_intro(struct node *n, const Dualsync__CtlCommand *cmd, struct pen
         bool same = strcmp(rec->community, community) == 0;
         fold_free(&rec);
         if (other_unit)
-            return fail(o, DS_EROUTE, "该成员由其他单位管理", "this member is managed by another unit");
+            return fail(o, DS_EROUTE, "该成员由其他单位管理",
+                        "this member is managed by another unit");
         if (same)
-            return fail(o, DS_EEXIST, "已向该社区发出过此成员的介绍函",
-                        "an introduction letter for this member was already sent to this community");
+            return fail(
+                o, DS_EEXIST, "已向该社区发出过此成员的介绍函",
+                "an introduction letter for this member was already sent to this community");
         /* A move needs the old community's registration closed first (a later workflow);
          * re-introducing now would leave the old community writing about a member the
          * broker no longer routes to it. */
@@ -310,7 +316,8 @@ static int cmd_handling(struct node *n, const Dualsync__CtlCommand *cmd, struct 
     bool found = has_feedback(rec, fid);
     fold_free(&rec);
     if (!found)
-        return fail(o, DS_ENOTFOUND, "该成员没有此反馈函", "no such feedback letter for this member");
+        return fail(o, DS_ENOTFOUND, "该成员没有此反馈函",
+                    "no such feedback letter for this member");
     Dualsync__HandlingResult b = DUALSYNC__HANDLING_RESULT__INIT;
     b.feedback_origin = origin;
     b.feedback_seq = seq;
@@ -368,8 +375,8 @@ static int cmd_digest(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
     if (member_arg(cmd, &member, o) || own_member(n, member, &rec, o))
         return o->code;
     fold_digest_hex(rec, hex);
-    o->result = json_pack("{s:s,s:s,s:i}", "member", member, "digest", hex, "events",
-                          (int)rec->events);
+    o->result =
+        json_pack("{s:s,s:s,s:i}", "member", member, "digest", hex, "events", (int)rec->events);
     fold_free(&rec);
     return DS_OK;
 }
@@ -423,12 +430,13 @@ static int cmd_status(struct node *n, struct outcome *o)
         "inbox_head", (json_int_t)n->inbox_head, "pending",
         (json_int_t)(n->inbox_head > n->inbox_cursor ? n->inbox_head - n->inbox_cursor : 0),
         "pong_nonce", (json_int_t)n->pong_nonce, "pong_head", (json_int_t)n->pong_head,
-        "last_progress_ms_ago", (json_int_t)(n->last_progress_ms ? (int64_t)(now - n->last_progress_ms) : -1),
-        "orgs_known", (json_int_t)strmap_count(n->orgs), "last_error", n->last_error,
-        "store_id", sid, "counters", "applied", (json_int_t)k->applied, "duplicates",
-        (json_int_t)k->duplicates, "forks", (json_int_t)k->forks, "rejected",
-        (json_int_t)k->rejected, "broker_errors", (json_int_t)k->broker_errors, "reconnects",
-        (json_int_t)k->reconnects, "sessions", (json_int_t)k->sessions);
+        "last_progress_ms_ago",
+        (json_int_t)(n->last_progress_ms ? (int64_t)(now - n->last_progress_ms) : -1), "orgs_known",
+        (json_int_t)strmap_count(n->orgs), "last_error", n->last_error, "store_id", sid, "counters",
+        "applied", (json_int_t)k->applied, "duplicates", (json_int_t)k->duplicates, "forks",
+        (json_int_t)k->forks, "rejected", (json_int_t)k->rejected, "broker_errors",
+        (json_int_t)k->broker_errors, "reconnects", (json_int_t)k->reconnects, "sessions",
+        (json_int_t)k->sessions);
     return DS_OK;
 }
 
@@ -450,9 +458,8 @@ static const struct {
     const char *name;
     write_fn fn;
 } write_commands[] = {
-    {"intro send", cmd_intro},       {"report", cmd_report},
-    {"card set", cmd_card},          {"feedback send", cmd_feedback},
-    {"handling send", cmd_handling},
+    {"intro send", cmd_intro},       {"report", cmd_report},          {"card set", cmd_card},
+    {"feedback send", cmd_feedback}, {"handling send", cmd_handling},
 };
 
 static write_fn find_write(const char *name)
@@ -491,7 +498,8 @@ static void run_writes(struct node *n, const Dualsync__CtlRequest *r, struct out
         }
         if (node_append(n, raws, lens, count) != DS_OK) {
             json_decref(ids);
-            fail(o, DS_EIO, "写入本地日志失败,未作任何更改", "cannot write the local log; nothing changed");
+            fail(o, DS_EIO, "写入本地日志失败,未作任何更改",
+                 "cannot write the local log; nothing changed");
         } else {
             o->result = json_pack("{s:o,s:I}", "events", ids, "own_seq", (json_int_t)n->own_seq);
         }

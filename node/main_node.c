@@ -32,7 +32,8 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
         return DS_EINVAL;
     }
     if (!ids_text_valid(name, IDS_NAME_MAX, false)) {
-        cli_error("--name 须为 UTF-8 文本,最多 128 字节", "--name must be UTF-8 text, at most 128 bytes");
+        cli_error("--name 须为 UTF-8 文本,最多 128 字节",
+                  "--name must be UTF-8 text, at most 128 bytes");
         return DS_EINVAL;
     }
     if (config_card_load(cli_get(p, "street-card"), &cfg->street, err) != DS_OK ||
@@ -41,7 +42,8 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
         return DS_EINVAL;
     }
     if (dur && store_parse_durability(dur, &cfg->durability) != DS_OK) {
-        cli_error("--durability 须为 fsync、wal 或 none", "--durability must be fsync, wal or none");
+        cli_error("--durability 须为 fsync、wal 或 none",
+                  "--durability must be fsync, wal or none");
         return DS_EINVAL;
     }
     if (days) {
@@ -86,8 +88,9 @@ int main(int argc, char **argv)
 {
     struct cli_parsed p;
     log_set_component("node");
-    int done = cli_start(argc, argv, "dualsync-node",
-                         "dualsync-node: 单位或社区节点 / a unit's or community's node", commands, &p);
+    int done =
+        cli_start(argc, argv, "dualsync-node",
+                  "dualsync-node: 单位或社区节点 / a unit's or community's node", commands, &p);
     if (done >= 0)
         return done;
     if (strcmp(p.cmd->name, "init") == 0)

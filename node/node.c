@@ -104,8 +104,10 @@ int node_open(const char *dir, struct node **node_out)
     n->orgs = strmap_new();
     int rc = config_node_load(dir, &n->cfg, err);
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 无法读取节点配置(先运行 dualsync-node init?)\n"
-                        "error: cannot read node config: %s\n", err);
+        fprintf(stderr,
+                "错误: 无法读取节点配置(先运行 dualsync-node init?)\n"
+                "error: cannot read node config: %s\n",
+                err);
         goto fail;
     }
     n->kind = ids_org_kind(n->cfg.org);
@@ -151,7 +153,8 @@ int node_run(struct node *n)
 {
     char ctl_path[256];
     if (ctl_socket_path(n->dir, ctl_path, sizeof(ctl_path)) != DS_OK) {
-        fprintf(stderr, "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        fprintf(stderr,
+                "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
         return DS_EINVAL;
     }
     n->t = transport_new();

@@ -132,9 +132,9 @@ void sync_pump(struct node *n)
 
 static void on_welcome(struct node *n, const Dualsync__Welcome *w)
 {
-    bool new_store = n->store_id_len &&
-                     (w->store_id.len != n->store_id_len ||
-                      memcmp(w->store_id.data, n->store_id, n->store_id_len) != 0);
+    bool new_store =
+        n->store_id_len && (w->store_id.len != n->store_id_len ||
+                            memcmp(w->store_id.data, n->store_id, n->store_id_len) != 0);
     if (w->store_id.len == 0 || w->store_id.len > NODE_STORE_ID_MAX)
         return;
     if (new_store || !n->store_id_len) {
@@ -150,8 +150,9 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     }
     if (w->stored_upto > n->own_seq) {
         n->state = NODE_NEEDS_RESTORE;
-        node_set_error(n, "the broker holds %llu of our events, we have %llu: this data "
-                          "directory was lost or replaced; restore it before writing",
+        node_set_error(n,
+                       "the broker holds %llu of our events, we have %llu: this data "
+                       "directory was lost or replaced; restore it before writing",
                        (unsigned long long)w->stored_upto, (unsigned long long)n->own_seq);
         log_error("sync: %s", n->last_error);
         return;

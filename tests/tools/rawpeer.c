@@ -60,9 +60,8 @@ static void drain(struct peer *p, int timeout_ms)
         } else if (f->kind_case == DUALSYNC__FRAME__KIND_ACK) {
             p->acks++;
         } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
-            const ProtobufCEnumValue *v =
-                protobuf_c_enum_descriptor_get_value(&dualsync__error_code__descriptor,
-                                                     (int)f->error->code);
+            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+                &dualsync__error_code__descriptor, (int)f->error->code);
             const char *name = v ? v->name : "unknown";
             json_t *n = json_object_get(p->errors, name);
             json_object_set_new(p->errors, name, json_integer(n ? json_integer_value(n) + 1 : 1));
@@ -117,8 +116,8 @@ static void build_event(struct peer *p, const char *origin, uint64_t seq, bool w
         wire_pack(&b.base, &body, &body_len);
         type = DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN;
     }
-    wire_event_build(&p->keys, origin, seq, hlc_wall_ms() << HLC_COUNTER_BITS, "M-hostile", type, body,
-                     body_len, raw, len);
+    wire_event_build(&p->keys, origin, seq, hlc_wall_ms() << HLC_COUNTER_BITS, "M-hostile", type,
+                     body, body_len, raw, len);
     free(body);
 }
 
@@ -185,8 +184,7 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         publish_one(p, raw, len);
         (*sent)++;
     } else if (strcmp(mode, "bad-sig") == 0 || strcmp(mode, "wrong-side") == 0) {
-        build_event(p, p->cfg.org, p->stored_upto + 1, strcmp(mode, "wrong-side") == 0, &raw,
-                    &len);
+        build_event(p, p->cfg.org, p->stored_upto + 1, strcmp(mode, "wrong-side") == 0, &raw, &len);
         if (strcmp(mode, "bad-sig") == 0)
             raw[len - 1] ^= 0x01; /* the signature is the last field */
         publish_one(p, raw, len);

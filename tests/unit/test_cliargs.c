@@ -43,8 +43,8 @@ static void test_cliargs_globals_anywhere(void **state)
 {
     (void)state;
     struct cli_parsed p;
-    const char *argv[] = {"x", "intro", "--data", "d1", "send", "--member", "M1", "--json",
-                          "--name", "张三"};
+    const char *argv[] = {"x",        "intro", "--data", "d1",     "send",
+                          "--member", "M1",    "--json", "--name", "张三"};
     assert_true(parse(&p, 10, argv));
     assert_string_equal(p.cmd->name, "intro send");
     assert_string_equal(p.data_dir, "d1");
@@ -56,7 +56,7 @@ static void test_cliargs_flags_take_no_value(void **state)
 {
     (void)state;
     struct cli_parsed p;
-    const char *argv[] = {"x", "feedback", "send", "--member", "M1", "--non-participation",
+    const char *argv[] = {"x",      "feedback", "send", "--member", "M1", "--non-participation",
                           "--text", "t"};
     assert_true(parse(&p, 8, argv));
     assert_string_equal(cli_get(&p, "non-participation"), "");

@@ -206,10 +206,10 @@ static void test_config_node_round_trip(void **state)
     assert_string_equal(back.org, "unit:tax-bureau");
 }
 
-/* Regression (fixed; common/config.c, config_node_save vs config_node_load): the name is optional on
- * load (not in the list of required keys), and config_node_defaults leaves it empty, but
- * save writes "name = " and load then refuses that line ([node] name must be non-empty
- * text). A node.conf saved from a config without a name cannot be loaded back. */
+/* Regression (fixed; common/config.c, config_node_save vs config_node_load): the name is optional
+ * on load (not in the list of required keys), and config_node_defaults leaves it empty, but save
+ * writes "name = " and load then refuses that line ([node] name must be non-empty text). A
+ * node.conf saved from a config without a name cannot be loaded back. */
 static void test_config_node_round_trip_without_name(void **state)
 {
     const char *dir = *state;
@@ -281,10 +281,10 @@ static void test_config_node_requires_org_broker_street(void **state)
     assert_rc(config_node_load(dir, &back, err), DS_EINVAL);
 }
 
-/* Regression (fixed; common/config.c, config_node_load): the street's [org] card inside node.conf is not
- * validated the way config_card_load validates a card: only kind == street is checked, so
- * a card whose id is not a street id, or that lacks the signing key, is accepted. The node
- * would then verify directory events against an all-zero key. Expected: DS_EINVAL. */
+/* Regression (fixed; common/config.c, config_node_load): the street's [org] card inside node.conf
+ * is not validated the way config_card_load validates a card: only kind == street is checked, so a
+ * card whose id is not a street id, or that lacks the signing key, is accepted. The node would then
+ * verify directory events against an all-zero key. Expected: DS_EINVAL. */
 static void test_config_node_street_card_validated(void **state)
 {
     const char *dir = *state;
@@ -330,8 +330,8 @@ static void test_config_broker_round_trip(void **state)
     assert_int_equal(back.log_level, cfg.log_level);
 }
 
-/* Regression (fixed; common/config.c, load_ini): endpoints may be up to CONFIG_ENDPOINT_MAX - 1 (255)
- * bytes, and save writes them, but inih as packaged reads lines of at most 199 bytes
+/* Regression (fixed; common/config.c, load_ini): endpoints may be up to CONFIG_ENDPOINT_MAX - 1
+ * (255) bytes, and save writes them, but inih as packaged reads lines of at most 199 bytes
  * (INI_MAX_LINE 200, no realloc): a longer "bind = ..." line is split and its tail is
  * parsed as a line of its own, so load fails with "line N: syntax error", or, when the
  * tail holds a ':' such as the port, with "bad value for [broker] hhhh..." naming a key

@@ -316,8 +316,8 @@ static void test_ids_event_id_parse_rejects(void **state)
     assert_false(ids_event_id_parse(toolong, origin, &seq));
 }
 
-/* Regression (fixed; common/ids.c, ids_event_id_parse): the sequence is parsed with strtoull without
- * checking errno, so a 20-digit number above UINT64_MAX saturates to UINT64_MAX instead of
+/* Regression (fixed; common/ids.c, ids_event_id_parse): the sequence is parsed with strtoull
+ * without checking errno, so a 20-digit number above UINT64_MAX saturates to UINT64_MAX instead of
  * being rejected: "unit:a/18446744073709551616" parses as seq 18446744073709551615, a
  * different event. Expected: rejected (or at least not mapped onto another id). */
 static void test_ids_event_id_parse_rejects_seq_overflow(void **state)
@@ -331,7 +331,8 @@ static void test_ids_event_id_parse_rejects_seq_overflow(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (ids_event_id_parse(bad[i], origin, &seq))
-            fail_msg("regression: accepted out-of-range event id \"%s\" as seq %" PRIu64, bad[i], seq);
+            fail_msg("regression: accepted out-of-range event id \"%s\" as seq %" PRIu64, bad[i],
+                     seq);
     }
 }
 

@@ -40,8 +40,7 @@ static bool authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
     return true;
 }
 
-static void on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,
-                     size_t len)
+static void on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data, size_t len)
 {
     struct server_ctx *c = arg;
     c->frames++;
@@ -139,8 +138,7 @@ static void test_transport_ctl_call_times_out(void **state)
      * a short timeout must time out rather than hang. */
     uint8_t *reply = NULL;
     size_t rlen = 0;
-    assert_rc(transport_ctl_call(path, (const uint8_t *)"x", 1, 200, &reply, &rlen),
-              DS_ETIMEDOUT);
+    assert_rc(transport_ctl_call(path, (const uint8_t *)"x", 1, 200, &reply, &rlen), DS_ETIMEDOUT);
     transport_destroy(&t);
 }
 
