@@ -89,7 +89,9 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
     d->first = from;
     struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, &start);
     int rc = DS_OK;
-    for (; store_iter_valid(it) && d->n_events < max; store_iter_next(it)) {
+    size_t bytes = 0;
+    for (; store_iter_valid(it) && d->n_events < max && bytes < WIRE_FRAME_BUDGET;
+         store_iter_next(it)) {
         size_t vlen;
         const uint8_t *v = store_iter_value(it, &vlen);
         size_t olen = strnlen((const char *)v, vlen);
@@ -102,6 +104,7 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
             rc = DS_EIO;
             break;
         }
+        bytes += rlen;
         d->events[d->n_events].data = raw;
         d->events[d->n_events].len = rlen;
         d->n_events++;

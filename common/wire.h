@@ -18,6 +18,9 @@
 #define WIRE_EVENT_MAX (64u * 1024u)        /* bytes of one SignedEvent */
 #define WIRE_FRAME_MAX (8u * 1024u * 1024u) /* bytes of one frame */
 #define WIRE_EVENTS_PER_FRAME 1024u
+/* Senders stop adding events to a frame past this many bytes, so that a frame of large
+ * events (unknown types may be up to WIRE_EVENT_MAX) stays well under WIRE_FRAME_MAX. */
+#define WIRE_FRAME_BUDGET (WIRE_FRAME_MAX / 2)
 #define WIRE_PROTO_VERSION 1u
 
 /* A decoded, syntax-checked event. The strings are copies; the byte pointers borrow from

@@ -64,6 +64,7 @@ struct node {
     uint64_t own_seq;      /* == eventlog_hwm(self) */
     uint64_t acked;        /* broker holds our events up to here */
     uint64_t sent;         /* published up to here in this session */
+    uint64_t rewind_mark;  /* 'sent' when we last rewound to 'acked': older errors are stale */
     uint64_t inbox_cursor; /* applied and stored up to here (durable) */
     uint64_t inbox_head;   /* the broker's head for us, as last heard */
     uint8_t store_id[NODE_STORE_ID_MAX];

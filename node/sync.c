@@ -106,12 +106,16 @@ void sync_pump(struct node *n)
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
         Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
         p.events = xcalloc(count, sizeof(*p.events));
-        for (uint64_t i = 0; i < count; i++) {
+        size_t bytes = 0;
+        for (uint64_t i = 0; i < count && bytes < WIRE_FRAME_BUDGET; i++) {
             if (eventlog_get_raw(n->log, n->cfg.org, n->sent + 1 + i, &p.events[i].data,
                                  &p.events[i].len) != DS_OK)
                 break;
+            bytes += p.events[i].len;
             p.n_events++;
         }
+        if (bytes >= WIRE_FRAME_BUDGET)
+            count = p.n_events; /* a full frame, not a missing event */
         f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
         f.publish = &p;
         bool ok = p.n_events && send_frame(n, &f) == DS_OK;
@@ -160,6 +164,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     n->state = NODE_READY;
     n->counters.sessions++;
     n->acked = w->stored_upto;
+    n->rewind_mark = n->sent; /* errors about frames of an earlier session are stale */
     n->sent = n->acked;
     n->inbox_head = w->inbox_head;
     n->last_error[0] = '\0';
@@ -197,8 +202,13 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         send_hello(n);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
-        n->sent = n->acked; /* resend from what the broker has */
-        sync_pump(n);
+        /* Every frame in flight behind a lost one fails the same way; only the first
+         * error after a rewind is news, the rest name frames sent before it. */
+        if (e->seq > n->rewind_mark) {
+            n->rewind_mark = n->sent;
+            n->sent = n->acked; /* resend from what the broker has */
+            sync_pump(n);
+        }
         break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:

@@ -66,4 +66,14 @@ assert_eq '{}' "$(jq -c .errors <<<"$out")" "unknown type accepted ($out)"
 sync_wait c1
 assert_eq 2 "$(cli c1 member show M900 --json | jq .events)" "community holds both events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest community vs broker (M900)"
+
+log "200 large (60 KiB) events of an unknown type, while the community is away:"
+log "its catch-up must come in frames under the frame limit"
+stop c1
+out=$(rawpeer future bulk-unknown M900)
+assert_eq '{}' "$(jq -c .errors <<<"$out")" "bulk accepted ($out)"
+start c1
+sync_wait c1 60
+assert_eq 202 "$(cli c1 member show M900 --json | jq .events)" "community holds all 202 events"
+assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest after the bulk (M900)"
 log "ok"

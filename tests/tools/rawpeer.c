@@ -10,6 +10,8 @@
  *   wrong-side        an event type our side may not author, correctly signed
  *   intro M,C         (a unit) our next event: a valid introduction of member M to C
  *   unknown-type M    our next event: type 999 (from a "newer version") about member M
+ *   bulk-unknown M    our next 200 events: type 999 about member M, each ~60 KiB, in
+ *                     frames of 60: what the broker must deliver without one giant frame
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
@@ -140,6 +142,37 @@ static void build_valid(struct peer *p, const char *member, const char *communit
     free(body);
 }
 
+static void random_bytes(uint8_t *buf, size_t n);
+
+static void bulk_unknown(struct peer *p, const char *member, int *sent)
+{
+    enum { TOTAL = 200, PER_FRAME = 60, BODY = 60 * 1024 };
+    uint8_t *body = xmalloc(BODY);
+    ProtobufCBinaryData evs[PER_FRAME];
+    for (int done = 0; done < TOTAL;) {
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+        int n = TOTAL - done < PER_FRAME ? TOTAL - done : PER_FRAME;
+        for (int i = 0; i < n; i++) {
+            random_bytes(body, BODY);
+            wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)(done + i),
+                             hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, BODY,
+                             &evs[i].data, &evs[i].len);
+        }
+        pub.n_events = (size_t)n;
+        pub.events = evs;
+        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+        f.publish = &pub;
+        send_frame(p, &f);
+        for (int i = 0; i < n; i++)
+            free(evs[i].data);
+        done += n;
+        *sent += n;
+        drain(p, 300);
+    }
+    free(body);
+}
+
 static void random_bytes(uint8_t *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -195,6 +228,8 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         build_valid(p, member, community, strcmp(mode, "intro") == 0, &raw, &len);
         publish_one(p, raw, len);
         (*sent)++;
+    } else if (strcmp(mode, "bulk-unknown") == 0 && arg) {
+        bulk_unknown(p, arg, sent);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
