@@ -237,6 +237,39 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
     inbox_pump(b, p);
 }
 
+/* Restore: a node's own events, back to it, in order, within the frame budget. */
+static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *req)
+{
+    uint64_t hwm = eventlog_hwm(b->log, p->addr.org);
+    if (req->from == 0 || req->from > hwm || req->upto < req->from) {
+        b->counters.malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "fetch outside the stored range",
+                   0);
+        return;
+    }
+    uint64_t upto = req->upto < hwm ? req->upto : hwm;
+    if (upto - req->from >= BROKER_DELIVER_BATCH)
+        upto = req->from + BROKER_DELIVER_BATCH - 1;
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Fetched out = DUALSYNC__FETCHED__INIT;
+    out.first = req->from;
+    out.events = xcalloc((size_t)(upto - req->from + 1), sizeof(*out.events));
+    size_t bytes = 0;
+    for (uint64_t s = req->from; s <= upto && bytes < WIRE_FRAME_BUDGET; s++) {
+        ProtobufCBinaryData *e = &out.events[out.n_events];
+        if (eventlog_get_raw(b->log, p->addr.org, s, &e->data, &e->len) != DS_OK)
+            break;
+        bytes += e->len;
+        out.n_events++;
+    }
+    f.kind_case = DUALSYNC__FRAME__KIND_FETCHED;
+    f.fetched = &out;
+    protocol_send(b, p, &f);
+    for (size_t i = 0; i < out.n_events; i++)
+        free(out.events[i].data);
+    free(out.events);
+}
+
 static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -271,6 +304,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
         on_confirm(b, p, f->confirm);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_PING) {
         on_ping(b, p, f->ping);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_FETCH) {
+        on_fetch(b, p, f->fetch);
     } else {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);

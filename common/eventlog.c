@@ -18,6 +18,7 @@
 #include "strmap.h"
 #include "xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ struct eventlog_txn {
     struct txn_event **events;
     size_t n, cap;
     uint64_t hlc_max;
+    char forget[IDS_ORG_MAX]; /* an org-level origin whose events this txn drops, or "" */
 };
 
 static void key_event(struct skey *k, const char *origin, uint64_t seq)
@@ -630,6 +632,43 @@ static bool merge_hwm(const char *origin, void *value, void *arg)
     return true;
 }
 
+int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin)
+{
+    struct skey prefix, k;
+    int rc = DS_OK;
+    skey_init(&prefix);
+    skey_str(&prefix, origin);
+    struct store_iter *it = store_iter_new(txn->log->store, CF_EVENTS, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        struct event ev;
+        const uint8_t *val = store_iter_value(it, &vlen);
+        /* Only org-level events may go: a member's record is folded from its events. */
+        bool member_event = true;
+        if (wire_event_open(val, vlen, false, &ev) == DS_OK) {
+            member_event = ev.member[0] != '\0';
+            wire_event_release(&ev);
+        }
+        if (member_event) {
+            rc = DS_EINVAL;
+            break;
+        }
+        skey_init(&k);
+        skey_bytes(&k, key, klen);
+        store_batch_delete(txn->batch, CF_EVENTS, &k);
+    }
+    store_iter_destroy(&it);
+    if (rc != DS_OK) {
+        log_error("eventlog: refusing to forget origin=%s: it has member events", origin);
+        return rc;
+    }
+    key_meta(&k, "hwm", origin);
+    store_batch_delete(txn->batch, CF_META, &k);
+    snprintf(txn->forget, sizeof(txn->forget), "%s", origin);
+    return DS_OK;
+}
+
 int eventlog_commit(struct eventlog_txn **txnp)
 {
     struct eventlog_txn *txn = *txnp;
@@ -643,6 +682,8 @@ int eventlog_commit(struct eventlog_txn **txnp)
         rc = store_commit(txn->log->store, txn->batch);
     }
     if (rc == DS_OK) {
+        if (txn->forget[0])
+            free(strmap_remove(txn->log->hwm, txn->forget));
         strmap_each(txn->hwm, merge_hwm, txn->log);
         if (txn->hlc_max > txn->log->hlc_max)
             txn->log->hlc_max = txn->hlc_max;

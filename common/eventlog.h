@@ -82,6 +82,12 @@ struct store_batch *eventlog_txn_batch(struct eventlog_txn *txn);
 void eventlog_txn_put_meta_u64(struct eventlog_txn *txn, const char *name, uint64_t v);
 void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const void *v, size_t len);
 
+/* Drops every stored event of origin and its high-water mark, in this transaction. Only
+ * for org-level origins (the street's directory log, which a broker that lost its disk
+ * writes anew); DS_EINVAL, nothing dropped, if origin has any member event. Do not add
+ * events of origin in the same transaction. */
+int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin);
+
 /* Refolds the touched members, writes everything atomically and frees the transaction
  * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */
 int eventlog_commit(struct eventlog_txn **txnp);

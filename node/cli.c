@@ -42,6 +42,9 @@ static const struct cli_command commands[] = {
     {"orgs", "", NULL, "街道目录中的组织", "--data DIR orgs [--json]"},
     {"sync-wait", "timeout:", NULL, "等待:本方写入均已确认,且待收事件均已应用",
      "--data DIR sync-wait [--timeout SECONDS]"},
+    {"restore", "", NULL,
+     "节点数据丢失后(状态 needs-restore):从街道 broker 取回本组织的事件,再接收收件箱",
+     "--data DIR restore   (then: sync-wait)"},
     {"batch", "_", "_", "从文件(或 - 即标准输入)批量执行写命令,每行一条,每 500 条一个原子批次",
      "--data DIR batch FILE"},
     {NULL, NULL, NULL, NULL, NULL},
@@ -165,6 +168,10 @@ static void print_human(const char *cmd, json_t *j)
                    json_is_true(json_object_get(e, "card")) ? "yes" : "no", ji(e, "feedback"));
     } else if (strcmp(cmd, "digest") == 0) {
         printf("%s\n", js(j, "digest"));
+    } else if (strcmp(cmd, "restore") == 0) {
+        printf("正在从 broker 恢复本方事件 %lld..%lld;用 sync-wait 等待完成\n"
+               "restoring own events %lld..%lld from the broker; wait with sync-wait\n",
+               ji(j, "own_seq") + 1, ji(j, "target"), ji(j, "own_seq") + 1, ji(j, "target"));
     } else if (strcmp(cmd, "orgs") == 0) {
         json_array_foreach(j, i, e)
             printf("%-32s %-10s %s\n", js(e, "org"), js(e, "kind"), js(e, "name"));

@@ -422,7 +422,7 @@ static int cmd_status(struct node *n, struct outcome *o)
     const struct node_counters *k = &n->counters;
     o->result = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
-        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
+        "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
         n->cfg.broker, "state", node_state_name(n->state), "connected", n->state == NODE_READY,
         "own_seq", (json_int_t)n->own_seq, "acked", (json_int_t)n->acked, "unacked",
@@ -432,7 +432,8 @@ static int cmd_status(struct node *n, struct outcome *o)
         "pong_nonce", (json_int_t)n->pong_nonce, "pong_head", (json_int_t)n->pong_head,
         "last_progress_ms_ago",
         (json_int_t)(n->last_progress_ms ? (int64_t)(now - n->last_progress_ms) : -1), "orgs_known",
-        (json_int_t)strmap_count(n->orgs), "last_error", n->last_error, "store_id", sid, "counters",
+        (json_int_t)strmap_count(n->orgs), "last_error", n->last_error, "store_id", sid,
+        "restoring", n->restoring, "restore_target", (json_int_t)n->restore_target, "counters",
         "applied", (json_int_t)k->applied, "duplicates", (json_int_t)k->duplicates, "forks",
         (json_int_t)k->forks, "rejected", (json_int_t)k->rejected, "broker_errors",
         (json_int_t)k->broker_errors, "reconnects", (json_int_t)k->reconnects, "sessions",
@@ -529,6 +530,13 @@ static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct out
     else if (strcmp(c, "orgs") == 0) {
         o->result = json_array();
         strmap_each(n->orgs, org_json, o->result);
+    } else if (strcmp(c, "restore") == 0) {
+        if (sync_restore_start(n) != DS_OK)
+            fail(o, DS_EINVAL, "无需恢复:只有状态为 needs-restore 的节点才能恢复",
+                 "nothing to restore: only a node in state needs-restore can be restored");
+        else
+            o->result = json_pack("{s:I,s:I}", "own_seq", (json_int_t)n->own_seq, "target",
+                                  (json_int_t)n->restore_target);
     } else if (strcmp(c, "probe") == 0)
         o->result = json_pack("{s:I}", "nonce", (json_int_t)sync_probe(n));
     else

@@ -70,6 +70,9 @@ struct node {
     uint8_t store_id[NODE_STORE_ID_MAX];
     size_t store_id_len;
     uint64_t ping_nonce, pong_nonce, pong_head;
+    uint64_t restore_target; /* needs-restore: the broker holds our events up to here */
+    bool restoring;          /* fetching our own events back from the broker */
+    uint64_t retry_at_ms;    /* a routing refusal: publish again at this time */
     uint64_t session_start_ms, last_rx_ms, last_progress_ms;
     char last_error[256];
     struct node_counters counters;
@@ -100,8 +103,13 @@ void sync_tick(void *arg);
 void sync_pump(struct node *n);
 /* Sends a PING; returns its nonce (for sync-wait). */
 uint64_t sync_probe(struct node *n);
-/* Resets the inbox cursor and store id after the broker lost its disk. */
-int sync_persist_store(struct node *n, const uint8_t *id, size_t len, uint64_t cursor);
+/* Records the broker's store id; for a new store (the broker lost its disk) also resets
+ * the inbox cursor and forgets the old store's directory log, which the new broker
+ * writes anew under the same sequence numbers. */
+int sync_persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store);
+/* Starts fetching our own events back from the broker (state needs-restore).
+ * DS_OK, DS_EINVAL when there is nothing to restore. */
+int sync_restore_start(struct node *n);
 
 /* commands.c */
 void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

@@ -60,6 +60,7 @@ static void on_client_event(void *arg, enum transport_event ev)
 }
 
 static void on_frame(void *arg, const uint8_t *data, size_t len);
+static void send_fetch(struct node *n);
 
 static void reconnect(struct node *n)
 {
@@ -82,12 +83,18 @@ void sync_start(struct node *n)
     reconnect(n);
 }
 
-int sync_persist_store(struct node *n, const uint8_t *id, size_t len, uint64_t cursor)
+int sync_persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store)
 {
     struct eventlog_txn *txn = eventlog_begin(n->log);
+    uint64_t cursor = new_store ? 0 : n->inbox_cursor;
+    int rc = new_store ? eventlog_txn_forget_origin(txn, n->cfg.street.org) : DS_OK;
+    if (rc != DS_OK) {
+        eventlog_abort(&txn);
+        return rc;
+    }
     eventlog_txn_put_meta(txn, "broker_store_id", id, len);
     eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
-    int rc = eventlog_commit(&txn);
+    rc = eventlog_commit(&txn);
     if (rc == DS_OK) {
         memcpy(n->store_id, id, len);
         n->store_id_len = len;
@@ -98,7 +105,7 @@ int sync_persist_store(struct node *n, const uint8_t *id, size_t len, uint64_t c
 
 void sync_pump(struct node *n)
 {
-    while (n->state == NODE_READY && n->sent < n->own_seq &&
+    while (n->state == NODE_READY && n->retry_at_ms == 0 && n->sent < n->own_seq &&
            n->sent - n->acked < NODE_PUBLISH_WINDOW) {
         uint64_t count = n->own_seq - n->sent;
         if (count > NODE_PUBLISH_BATCH)
@@ -144,8 +151,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     if (new_store || !n->store_id_len) {
         if (new_store)
             log_warn("sync: broker has a new store id; resetting inbox cursor and republishing");
-        if (sync_persist_store(n, w->store_id.data, w->store_id.len,
-                               new_store ? 0 : n->inbox_cursor) != DS_OK)
+        if (sync_persist_store(n, w->store_id.data, w->store_id.len, new_store) != DS_OK)
             return;
         if (new_store) {
             send_hello(n); /* restart the session with the reset cursor */
@@ -154,6 +160,11 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     }
     if (w->stored_upto > n->own_seq) {
         n->state = NODE_NEEDS_RESTORE;
+        n->restore_target = w->stored_upto;
+        if (n->restoring) {
+            send_fetch(n);
+            return;
+        }
         node_set_error(n,
                        "the broker holds %llu of our events, we have %llu: this data "
                        "directory was lost or replaced; restore it before writing",
@@ -190,6 +201,76 @@ static void on_deliver(struct node *n, const Dualsync__Deliver *d)
     }
 }
 
+/* ---------------------------------------------------------------- restore */
+
+static void send_fetch(struct node *n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Fetch req = DUALSYNC__FETCH__INIT;
+    req.from = n->own_seq + 1;
+    req.upto = n->restore_target;
+    f.kind_case = DUALSYNC__FRAME__KIND_FETCH;
+    f.fetch = &req;
+    send_frame(n, &f);
+}
+
+int sync_restore_start(struct node *n)
+{
+    if (n->state != NODE_NEEDS_RESTORE || n->restore_target <= n->own_seq)
+        return DS_EINVAL;
+    n->restoring = true;
+    log_info("sync: restoring own events %llu..%llu from the broker",
+             (unsigned long long)(n->own_seq + 1), (unsigned long long)n->restore_target);
+    send_fetch(n);
+    return DS_OK;
+}
+
+/* Our own events, back from the broker: each must be signed by our key and continue our
+ * sequence, exactly as if we had just written it. */
+static void on_fetched(struct node *n, const Dualsync__Fetched *f)
+{
+    if (!n->restoring || f->first != n->own_seq + 1)
+        return;
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    int rc = DS_OK;
+    for (size_t i = 0; i < f->n_events && rc == DS_OK; i++) {
+        struct event ev;
+        rc = wire_event_open(f->events[i].data, f->events[i].len, false, &ev);
+        if (rc != DS_OK)
+            break;
+        if (strcmp(ev.origin, n->cfg.org) != 0 || !wire_event_verify(&ev, n->keys.sign_pk))
+            rc = DS_EAUTH;
+        if (rc == DS_OK)
+            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+        if (rc == DS_OK)
+            hlc_observe(&n->clock, ev.hlc);
+        wire_event_release(&ev);
+    }
+    if (rc != DS_OK || f->n_events == 0) {
+        eventlog_abort(&txn);
+        n->restoring = false;
+        node_set_error(n, "restore stopped: the broker sent an event that is not ours (%s)",
+                       ds_errname(rc));
+        log_error("sync: %s", n->last_error);
+        return;
+    }
+    if (eventlog_commit(&txn) != DS_OK) {
+        log_error("sync: cannot store restored events; exiting");
+        exit(1);
+    }
+    n->own_seq = eventlog_hwm(n->log, n->cfg.org);
+    n->last_progress_ms = node_now_ms();
+    if (n->own_seq < n->restore_target) {
+        send_fetch(n);
+        return;
+    }
+    log_info("sync: restore complete own_seq=%llu", (unsigned long long)n->own_seq);
+    n->restoring = false;
+    n->state = NODE_CONNECTING;
+    n->last_error[0] = '\0';
+    send_hello(n); /* a fresh WELCOME finds us whole and starts the session */
+}
+
 static void on_error(struct node *n, const Dualsync__Error *e)
 {
     n->counters.broker_errors++;
@@ -204,16 +285,21 @@ static void on_error(struct node *n, const Dualsync__Error *e)
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
         /* Every frame in flight behind a lost one fails the same way; only the first
          * error after a rewind is news, the rest name frames sent before it. */
-        if (e->seq > n->rewind_mark) {
+        if (e->seq > n->rewind_mark && n->retry_at_ms == 0) {
             n->rewind_mark = n->sent;
             n->sent = n->acked; /* resend from what the broker has */
             sync_pump(n);
         }
         break;
+    case DUALSYNC__ERROR_CODE__ERROR_ROUTE:
+        /* Not final: a route appears when the member's unit publishes its introduction,
+         * which after a broker lost its disk may come after our events. Try again later. */
+        if (e->seq > n->acked)
+            n->retry_at_ms = node_now_ms() + 5u * n->cfg.heartbeat_ms;
+        break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:
     case DUALSYNC__ERROR_CODE__ERROR_FORK:
-    case DUALSYNC__ERROR_CODE__ERROR_ROUTE:
     case DUALSYNC__ERROR_CODE__ERROR_MALFORMED:
         if (e->seq > 0 && e->seq > n->acked)
             n->state = NODE_BLOCKED; /* our own event is refused: an operator must look */
@@ -257,6 +343,9 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     case DUALSYNC__FRAME__KIND_ERROR:
         on_error(n, f->error);
         break;
+    case DUALSYNC__FRAME__KIND_FETCHED:
+        on_fetched(n, f->fetched);
+        break;
     default:
         n->counters.rejected++;
         break;
@@ -292,6 +381,11 @@ void sync_tick(void *arg)
                  (unsigned long long)(now - since));
         reconnect(n);
         return;
+    }
+    if (n->retry_at_ms && now >= n->retry_at_ms) {
+        n->retry_at_ms = 0;
+        n->rewind_mark = n->sent;
+        n->sent = n->acked;
     }
     if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
