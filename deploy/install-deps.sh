@@ -14,6 +14,8 @@ PACKAGES=(
     libcmocka-dev                            # unit tests
     jq python3                               # integration tests and the demo street
     clang-format                             # the style check the test command runs
+    clang libclang-rt-14-dev                 # libFuzzer targets (clang's fuzzer runtime)
+    valgrind                                 # memcheck over the unit tests
 )
 
 missing=()

@@ -1,9 +1,45 @@
 #!/usr/bin/env bash
-# Builds dualsync and runs every test (unit, integration) with ctest.
-# Usage: deploy/run-tests.sh [dev|asan]   (asan: ASan + UBSan build of the whole suite)
+# Builds dualsync and runs every test. Installs missing Debian packages first.
+# Usage: deploy/run-tests.sh [all|dev|asan|valgrind|fuzz]      (default: all)
+#   dev       style check, RelWithDebInfo build, ctest: unit + integration tests
+#   asan      the same suite built with ASan + UBSan (leaks and UB fail it)
+#   valgrind  the unit tests under valgrind memcheck (dev build)
+#   fuzz      each libFuzzer target for FUZZ_SECONDS (default 15) from its seed corpus
+#   all       dev, valgrind, asan, fuzz — what CI runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset=${1:-dev}
-bash deploy/check-format.sh
-bash deploy/build.sh "$preset"
-ctest --preset "$preset" -j 2
+what=${1:-all}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+run_dev() {
+    bash deploy/check-format.sh
+    bash deploy/build.sh dev
+    ctest --preset dev -j 2
+}
+run_asan() {
+    bash deploy/build.sh asan
+    ctest --preset asan -j 2
+}
+run_valgrind() {
+    [ -x build/dev/tests/unit/test_ids ] || bash deploy/build.sh dev
+    bash deploy/run-valgrind.sh build/dev
+}
+run_fuzz() {
+    bash deploy/install-deps.sh
+    cmake --preset fuzz -DDS_FUZZ_SECONDS="${FUZZ_SECONDS:-15}" >/dev/null
+    cmake --build --preset fuzz -j "$(nproc)" --target fuzz_frame fuzz_event fuzz_config fuzz_ids
+    ctest --preset fuzz
+}
+
+case "$what" in
+dev) run_dev ;;
+asan) run_asan ;;
+valgrind) run_valgrind ;;
+fuzz) run_fuzz ;;
+all) run_dev && run_valgrind && run_asan && run_fuzz ;;
+*)
+    echo "usage: $0 [all|dev|asan|valgrind|fuzz]" >&2
+    exit 2
+    ;;
+esac
