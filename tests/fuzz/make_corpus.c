@@ -146,8 +146,8 @@ int main(int argc, char **argv)
     put("fuzz_config", "node", node_text, sizeof(node_text) - 1);
     put("fuzz_config", "broker", broker_text, sizeof(broker_text) - 1);
 
-    static const char *const ids[] = {"unit:tax", "community:hexie-3", "DY-0001", "2024-02-29",
-                                      "community:hexie/12", "和谐社区\n第二行"};
+    static const char *const ids[] = {"unit:tax",   "community:hexie-3",  "DY-0001",
+                                      "2024-02-29", "community:hexie/12", "和谐社区\n第二行"};
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         char name[16];
         snprintf(name, sizeof(name), "id%zu", i);
