@@ -175,11 +175,14 @@ static json_t *status_json(struct broker *b)
         (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
         (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
-    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o}", "street", b->cfg.street, "name",
-                     b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint", b->bound,
-                     "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
-                     "uptime_ms", (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers",
-                     c.peers, "counters", counters);
+    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
+                     b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid,
+                     "endpoint", b->bound, "directory_version",
+                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "uptime_ms",
+                     (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers", c.peers,
+                     "counters", counters, "chaos", "dropped", (json_int_t)ts.chaos_dropped,
+                     "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
+                     (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
 }
 
 static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)

@@ -13,7 +13,9 @@
  *   User-Id metadata is available. */
 #include "transport.h"
 
+#include "chaos.h"
 #include "err.h"
+#include "hlc.h"
 #include "log.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -40,6 +42,7 @@ struct transport {
     struct timer_ctx timers[MAX_TIMERS];
     size_t n_timers;
     bool stopping;
+    struct chaos *chaos; /* NULL unless DS_CHAOS is set */
     /* server */
     zsock_t *router;
     zsock_t *zap;
@@ -65,12 +68,34 @@ struct transport {
     struct transport_stats stats;
 };
 
+static void raw_send_peer(void *arg, const void *peer, const uint8_t *data, size_t len);
+static void raw_send_dealer(void *arg, const void *peer, const uint8_t *data, size_t len);
+
+static int on_chaos_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct transport *t = arg;
+    /* Held frames keep their kind of destination: a peer id for the router, none for the
+     * dealer. */
+    chaos_flush(t->chaos, hlc_wall_ms(), t->router ? raw_send_peer : raw_send_dealer, t);
+    return 0;
+}
+
 struct transport *transport_new(void)
 {
     struct transport *t = xcalloc(1, sizeof(*t));
+    bool bad = false;
     zsys_init();
     zsys_set_logstream(NULL);
     t->loop = zloop_new();
+    t->chaos = chaos_new(getenv("DS_CHAOS"), &bad);
+    if (bad) {
+        log_error("transport: DS_CHAOS does not parse (want drop=,dup=,reorder=,delay=,seed=)");
+        exit(2);
+    }
+    if (t->chaos)
+        zloop_timer(t->loop, 10, 0, on_chaos_flush, t);
     return t;
 }
 
@@ -84,6 +109,7 @@ void transport_destroy(struct transport **tp)
     zsock_destroy(&t->router);
     zsock_destroy(&t->zap);
     zsock_destroy(&t->ctl);
+    chaos_destroy(&t->chaos);
     free(t);
     *tp = NULL;
 }
@@ -279,8 +305,8 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     return DS_OK;
 }
 
-int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
-                        size_t len)
+static int send_peer_now(struct transport *t, const struct transport_peer *peer,
+                         const uint8_t *data, size_t len)
 {
     void *sock = zsock_resolve(t->router);
     if (zmq_send(sock, peer->id, peer->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
@@ -289,6 +315,20 @@ int transport_send_peer(struct transport *t, const struct transport_peer *peer, 
         log_debug("transport: send peer=%s failed: %s", peer->org, zmq_strerror(zmq_errno()));
         return DS_EAGAIN;
     }
+    return DS_OK;
+}
+
+static void raw_send_peer(void *arg, const void *peer, const uint8_t *data, size_t len)
+{
+    send_peer_now(arg, peer, data, len);
+}
+
+int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
+                        size_t len)
+{
+    if (!t->chaos)
+        return send_peer_now(t, peer, data, len);
+    chaos_submit(t->chaos, peer, sizeof(*peer), data, len, hlc_wall_ms(), raw_send_peer, t);
     return DS_OK;
 }
 
@@ -421,7 +461,7 @@ int transport_connect(struct transport *t, const char *endpoint,
     return DS_OK;
 }
 
-int transport_send(struct transport *t, const uint8_t *data, size_t len)
+static int send_dealer_now(struct transport *t, const uint8_t *data, size_t len)
 {
     if (!t->dealer)
         return DS_EAGAIN;
@@ -429,6 +469,20 @@ int transport_send(struct transport *t, const uint8_t *data, size_t len)
         t->stats.send_failures++;
         return DS_EAGAIN;
     }
+    return DS_OK;
+}
+
+static void raw_send_dealer(void *arg, const void *peer, const uint8_t *data, size_t len)
+{
+    (void)peer;
+    send_dealer_now(arg, data, len);
+}
+
+int transport_send(struct transport *t, const uint8_t *data, size_t len)
+{
+    if (!t->chaos || !t->dealer)
+        return send_dealer_now(t, data, len);
+    chaos_submit(t->chaos, NULL, 0, data, len, hlc_wall_ms(), raw_send_dealer, t);
     return DS_OK;
 }
 
@@ -474,7 +528,13 @@ int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn
 
 void transport_stats(const struct transport *t, struct transport_stats *out)
 {
+    struct chaos_stats cs;
     *out = t->stats;
+    chaos_stats(t->chaos, &cs);
+    out->chaos_dropped = cs.dropped;
+    out->chaos_duplicated = cs.duplicated;
+    out->chaos_reordered = cs.reordered;
+    out->chaos_delayed = cs.delayed;
 }
 
 /* A socket file left by a killed daemon refuses connections; libzmq would instead retry

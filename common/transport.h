@@ -45,10 +45,13 @@ struct transport_stats {
     uint64_t auth_refused;  /* ZAP refusals */
     uint64_t bad_frames;    /* multipart or oversize messages dropped */
     uint64_t send_failures; /* sends refused (peer gone, queue full) */
+    /* fault injection (DS_CHAOS, tests only; see chaos.h) */
+    uint64_t chaos_dropped, chaos_duplicated, chaos_reordered, chaos_delayed;
 };
 
 /* A new loop. Caller owns (transport_destroy). Installs SIGINT/SIGTERM handling that ends
- * transport_run. */
+ * transport_run. With DS_CHAOS set in the environment, outgoing frames go through fault
+ * injection (chaos.h); a malformed DS_CHAOS ends the process with status 2. */
 struct transport *transport_new(void);
 void transport_destroy(struct transport **tp);
 

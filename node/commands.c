@@ -420,9 +420,12 @@ static int cmd_status(struct node *n, struct outcome *o)
     keys_hex(n->store_id, n->store_id_len, sid);
     uint64_t now = node_now_ms();
     const struct node_counters *k = &n->counters;
+    struct transport_stats ts = {0};
+    if (n->t)
+        transport_stats(n->t, &ts);
     o->result = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
-        "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
+        "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
         n->cfg.broker, "state", node_state_name(n->state), "connected", n->state == NODE_READY,
         "own_seq", (json_int_t)n->own_seq, "acked", (json_int_t)n->acked, "unacked",
@@ -437,7 +440,9 @@ static int cmd_status(struct node *n, struct outcome *o)
         "applied", (json_int_t)k->applied, "duplicates", (json_int_t)k->duplicates, "forks",
         (json_int_t)k->forks, "rejected", (json_int_t)k->rejected, "broker_errors",
         (json_int_t)k->broker_errors, "reconnects", (json_int_t)k->reconnects, "sessions",
-        (json_int_t)k->sessions);
+        (json_int_t)k->sessions, "chaos", "dropped", (json_int_t)ts.chaos_dropped, "duplicated",
+        (json_int_t)ts.chaos_duplicated, "reordered", (json_int_t)ts.chaos_reordered, "delayed",
+        (json_int_t)ts.chaos_delayed);
     return DS_OK;
 }
 

@@ -284,6 +284,6 @@ uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBina
         exit(1);
     }
     n->inbox_cursor = cursor;
-    n->last_progress_ms = node_now_ms();
+    n->last_progress_ms = n->inbox_progress_ms = node_now_ms();
     return cursor;
 }

@@ -74,6 +74,8 @@ struct node {
     bool restoring;          /* fetching our own events back from the broker */
     uint64_t retry_at_ms;    /* a routing refusal: publish again at this time */
     uint64_t session_start_ms, last_rx_ms, last_progress_ms;
+    uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
+    uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
     char last_error[256];
     struct node_counters counters;
 };

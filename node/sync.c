@@ -61,6 +61,7 @@ static void on_client_event(void *arg, enum transport_event ev)
 
 static void on_frame(void *arg, const uint8_t *data, size_t len);
 static void send_fetch(struct node *n);
+static void send_confirm(struct node *n);
 
 static void reconnect(struct node *n)
 {
@@ -177,6 +178,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     n->acked = w->stored_upto;
     n->rewind_mark = n->sent; /* errors about frames of an earlier session are stale */
     n->sent = n->acked;
+    n->outbox_progress_ms = n->inbox_progress_ms = node_now_ms();
     n->inbox_head = w->inbox_head;
     n->last_error[0] = '\0';
     log_info("sync: session up acked=%llu own_seq=%llu cursor=%llu head=%llu",
@@ -190,15 +192,16 @@ static void on_deliver(struct node *n, const Dualsync__Deliver *d)
     if (d->inbox_head > n->inbox_head)
         n->inbox_head = d->inbox_head;
     uint64_t before = n->inbox_cursor;
-    uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
-    if (cursor != before || d->first <= before) {
-        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-        Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
-        c.upto = cursor;
-        f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
-        f.confirm = &c;
-        send_frame(n, &f);
+    if (d->first > before + 1) {
+        /* An earlier DELIVER was lost: say HELLO again, the broker resends from our cursor. */
+        log_info("sync: inbox gap cursor=%llu first=%llu, resyncing", (unsigned long long)before,
+                 (unsigned long long)d->first);
+        send_hello(n);
+        return;
     }
+    uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
+    (void)cursor;
+    send_confirm(n); /* also for a redelivery: the broker's window must open again */
 }
 
 /* ---------------------------------------------------------------- restore */
@@ -326,7 +329,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     case DUALSYNC__FRAME__KIND_ACK:
         if (f->ack->upto > n->acked && f->ack->upto <= n->own_seq) {
             n->acked = f->ack->upto;
-            n->last_progress_ms = n->last_rx_ms;
+            n->last_progress_ms = n->outbox_progress_ms = n->last_rx_ms;
         }
         sync_pump(n);
         break;
@@ -364,6 +367,42 @@ uint64_t sync_probe(struct node *n)
     return p.nonce;
 }
 
+static void send_confirm(struct node *n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.upto = n->inbox_cursor;
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    send_frame(n, &f);
+}
+
+/* ZeroMQ may lose a frame without closing the connection (a full queue, a reset
+ * reconnected under us): nothing then says so, so we look for stalls. Published events
+ * with no ACK progress for 3 heartbeats are sent again; an inbox that the broker says
+ * holds more than we applied, with no progress for as long, is asked for again (HELLO
+ * makes the broker resend from our cursor); and the cursor is confirmed every beat, so a
+ * lost CONFIRM cannot leave the broker's window shut. */
+static void repair_losses(struct node *n, uint64_t now, uint64_t limit)
+{
+    if (n->acked < n->sent && n->retry_at_ms == 0 && now - n->outbox_progress_ms > limit) {
+        log_info("sync: no ack for %llu ms, publishing again from %llu",
+                 (unsigned long long)(now - n->outbox_progress_ms),
+                 (unsigned long long)(n->acked + 1));
+        n->rewind_mark = n->sent;
+        n->sent = n->acked;
+        n->outbox_progress_ms = now;
+    }
+    if (n->inbox_head > n->inbox_cursor && now - n->inbox_progress_ms > limit) {
+        log_info("sync: inbox stalled at %llu of %llu, resyncing",
+                 (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head);
+        n->inbox_progress_ms = now;
+        send_hello(n);
+    }
+    if (n->inbox_cursor > 0)
+        send_confirm(n);
+}
+
 void sync_tick(void *arg)
 {
     struct node *n = arg;
@@ -387,6 +426,8 @@ void sync_tick(void *arg)
         n->rewind_mark = n->sent;
         n->sent = n->acked;
     }
+    if (n->state == NODE_READY)
+        repair_losses(n, now, limit);
     if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
     else if (n->state == NODE_CONNECTING)
