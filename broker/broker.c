@@ -244,6 +244,27 @@ static void digest_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
     fold_free(&rec);
 }
 
+static bool digest_one(const Dualsync__MemberRecord *rec, void *arg)
+{
+    char hex[2 * KEYS_DIGEST_LEN + 1];
+    fold_digest_hex(rec, hex);
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:I}", "member", rec->member, "digest", hex,
+                                         "events", (json_int_t)rec->events));
+    return true;
+}
+
+/* Every member's digest (no record fields): what a convergence check compares. */
+static void digests_reply(struct broker *b, uint8_t **out, size_t *len)
+{
+    json_t *arr = json_array();
+    if (eventlog_members_each(b->log, digest_one, arr) != DS_OK) {
+        json_decref(arr);
+        ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
+        return;
+    }
+    ctl_reply_ok(arr, out, len);
+}
+
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
                    size_t *reply_len_out)
 {
@@ -263,7 +284,9 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
     else if (strcmp(cmd->cmd, "org add") == 0) {
         org_add_reply(b, cmd, reply_out, reply_len_out);
         inbox_pump_all(b);
-    } else if (strcmp(cmd->cmd, "digest") == 0)
+    } else if (strcmp(cmd->cmd, "digests") == 0)
+        digests_reply(b, reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "digest") == 0)
         digest_reply(b, cmd, reply_out, reply_len_out);
     else
         ctl_reply_error(DS_EINVAL, "未知命令", "unknown command", 0, reply_out, reply_len_out);

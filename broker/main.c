@@ -29,6 +29,8 @@ static const struct cli_command commands[] = {
     {"status", "", NULL, "显示 broker 状态:各节点连接、进度、计数器", "--data DIR status [--json]"},
     {"digest", "member:", "member", "成员记录摘要(只含摘要和事件数)",
      "--data DIR digest --member M [--json]"},
+    {"digests", "", NULL, "全部成员的记录摘要(只含摘要和事件数),用于核对一致性",
+     "--data DIR digests [--json]"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -188,6 +190,13 @@ static void print_human(const struct cli_parsed *p, json_t *j)
                json_string_value(json_object_get(j, "org")));
     } else if (strcmp(p->cmd->name, "digest") == 0) {
         printf("%s\n", json_string_value(json_object_get(j, "digest")));
+    } else if (strcmp(p->cmd->name, "digests") == 0) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(j, i, e)
+            printf("%-24s %s %lld\n", json_string_value(json_object_get(e, "member")),
+                   json_string_value(json_object_get(e, "digest")),
+                   (long long)json_integer_value(json_object_get(e, "events")));
     }
 }
 
