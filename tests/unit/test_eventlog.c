@@ -642,6 +642,55 @@ static void test_eventlog_members_each(void **state)
     eventlog_destroy(&log);
 }
 
+/* After a broker lost its disk, a node forgets the street's directory log (org-level
+ * events only) and takes the new one under the same seqs without a fork; an origin with
+ * member events is never forgotten. */
+static void test_eventlog_forget_origin_only_org_level(void **state)
+{
+    const char *dir = *state;
+    struct tu_event d1, d2, intro;
+    Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
+    struct eventlog *log = open_log(dir);
+    d.org = (char *)COMM;
+    d.kind = DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY;
+    d.name = (char *)NAME;
+    d.curve_key.data = k.curve_pk;
+    d.curve_key.len = KEYS_PUB_LEN;
+    d.sign_key.data = k.sign_pk;
+    d.sign_key.len = KEYS_PUB_LEN;
+    tu_event_make(&d1, &k, "street:s", 1, 100, NULL, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
+                  &d.base);
+    tu_event_make(&d2, &k, "street:s", 1, 999, NULL, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
+                  &d.base); /* same id, other bytes: the rebuilt broker's entry */
+    tu_event_intro(&intro, &k, UNIT, 1, 200, "M1", COMM, NAME, 30, "2026-01-08");
+    assert_rc(add_one(log, &d1, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(add_one(log, &intro, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(add_one(log, &d2, EVENTLOG_CONTIGUOUS), DS_EFORK);
+
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_forget_origin(txn, UNIT), DS_EINVAL);
+    eventlog_abort(&txn);
+    txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_forget_origin(txn, "street:s"), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_int_equal(eventlog_hwm(log, "street:s"), 0);
+    assert_int_equal(eventlog_hwm(log, UNIT), 1);
+    assert_rc(add_one(log, &d2, EVENTLOG_CONTIGUOUS), DS_OK);
+    eventlog_destroy(&log);
+    log = open_log(dir); /* the forgetting is durable, the new entry too */
+    assert_int_equal(eventlog_hwm(log, "street:s"), 1);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_rc(eventlog_get_raw(log, "street:s", 1, &raw, &len), DS_OK);
+    assert_int_equal(len, d2.len);
+    assert_memory_equal(raw, d2.raw, len);
+    free(raw);
+    tu_event_free(&d1);
+    tu_event_free(&d2);
+    tu_event_free(&intro);
+    eventlog_destroy(&log);
+}
+
 static void test_eventlog_org_level_event_has_no_member_record(void **state)
 {
     const char *dir = *state;
@@ -809,6 +858,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_member_events_in_fold_order),
         tu_test_tmpdir(test_eventlog_members_each),
         tu_test_tmpdir(test_eventlog_org_level_event_has_no_member_record),
+        tu_test_tmpdir(test_eventlog_forget_origin_only_org_level),
         tu_test_tmpdir(test_eventlog_abort_writes_nothing),
         tu_test_tmpdir(test_eventlog_meta_put_get),
         tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
