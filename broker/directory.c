@@ -59,6 +59,8 @@ int directory_load(struct broker *b)
         remember(b, entry_from(d, store_get_u64be(v)));
         wire_msg_free(d);
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     return rc;
 }

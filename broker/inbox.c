@@ -109,6 +109,8 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
         d->events[d->n_events].len = rlen;
         d->n_events++;
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     return rc;
 }

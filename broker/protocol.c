@@ -52,7 +52,10 @@ static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode cod
     protocol_send(b, p, &f);
 }
 
-static struct peer *peer_for(struct broker *b, const struct transport_peer *addr)
+/* The session of addr's org. Only a HELLO may move a session to a new connection: a
+ * frame still queued on an old connection must not end the new session. NULL when a
+ * non-HELLO frame comes from a connection that is not the session's. */
+static struct peer *peer_for(struct broker *b, const struct transport_peer *addr, bool hello)
 {
     struct peer *p = strmap_get(b->peers, addr->org);
     if (!p) {
@@ -61,8 +64,9 @@ static struct peer *peer_for(struct broker *b, const struct transport_peer *addr
         strmap_put(b->peers, addr->org, p);
     }
     if (p->addr.id_len != addr->id_len || memcmp(p->addr.id, addr->id, addr->id_len) != 0) {
-        /* A new connection of the same org: the old session is over. */
-        p->addr = *addr;
+        if (!hello)
+            return NULL;
+        p->addr = *addr; /* a new connection of the same org: the old session is over */
         p->welcomed = false;
     }
     p->last_seen_ms = broker_now_ms();
@@ -178,10 +182,20 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
         } else if (rc == DS_OK && routing_recipients(b, ov, txn, &ev, to, &n_to) != DS_OK) {
             res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
             res->why = "no business with this member (unknown member, community or unit)";
-        } else if (rc == DS_OK && eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS) == DS_OK) {
-            for (int k = 0; k < n_to; k++)
+        } else if (rc == DS_OK) {
+            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            for (int k = 0; rc == DS_OK && k < n_to; k++)
                 inbox_append(b, txn, heads, to[k], ev.origin, ev.seq);
-            hlc_observe(&b->clock, ev.hlc);
+            if (rc == DS_OK)
+                hlc_observe(&b->clock, ev.hlc);
+        }
+        if (rc == DS_EIO) {
+            /* A storage error: store none of this frame (a route may already be in the
+             * batch without its event). The sender resends after ERROR_INTERNAL. */
+            wire_event_release(&ev);
+            route_overlay_destroy(&ov);
+            eventlog_abort(&txn);
+            return DS_EIO;
         }
         if (res->code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
             b->counters.malformed++;
@@ -286,15 +300,19 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
                        size_t len)
 {
     struct broker *b = arg;
-    struct peer *p = peer_for(b, addr);
     Dualsync__Frame *f = wire_frame_unpack(data, len);
+    bool hello = f && f->kind_case == DUALSYNC__FRAME__KIND_HELLO;
+    struct peer *p = peer_for(b, addr, hello);
+    struct peer stranger = {.addr = *addr};
     b->counters.frames_in++;
-    if (!f) {
+    if (!p) {
+        /* A frame from a connection that is not its org's session: answer that connection
+         * only, leave the session alone. */
+        send_error(b, &stranger, DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, "send HELLO first", 0);
+    } else if (!f) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "frame does not decode", 0);
-        return;
-    }
-    if (f->kind_case == DUALSYNC__FRAME__KIND_HELLO) {
+    } else if (hello) {
         on_hello(b, p, f->hello);
     } else if (!p->welcomed) {
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, "send HELLO first", 0);

@@ -102,6 +102,8 @@ static int load_meta(struct eventlog *log)
             break;
         }
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     if (rc == DS_OK)
         rc = eventlog_meta_u64(log, "hlc", 0, &log->hlc_max);
@@ -234,6 +236,8 @@ int eventlog_members_each(struct eventlog *log,
         if (!more)
             break;
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     return rc;
 }
@@ -286,6 +290,8 @@ int eventlog_member_events(struct eventlog *log, const char *member,
         }
         free(raw);
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     if (rc != DS_OK)
         log_error("eventlog: unreadable timeline member=%s", member);
@@ -515,6 +521,8 @@ static int collect_member_events(struct eventlog_txn *txn, const char *member,
         }
         on++;
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     if (rc != DS_OK) {
         log_error("eventlog: refold failed member=%s", member);
@@ -658,6 +666,8 @@ int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin)
         skey_bytes(&k, key, klen);
         store_batch_delete(txn->batch, CF_EVENTS, &k);
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     if (rc != DS_OK) {
         log_error("eventlog: refusing to forget origin=%s: it has member events", origin);

@@ -312,6 +312,17 @@ const uint8_t *store_iter_value(struct store_iter *it, size_t *len_out)
     return (const uint8_t *)rocksdb_iter_value(it->it, len_out);
 }
 
+int store_iter_status(struct store_iter *it)
+{
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    if (!err)
+        return DS_OK;
+    log_error("store: iterator: %s", err);
+    rocksdb_free(err);
+    return DS_EIO;
+}
+
 void store_iter_destroy(struct store_iter **itp)
 {
     struct store_iter *it = *itp;

@@ -89,6 +89,9 @@ bool store_iter_valid(struct store_iter *it);
 void store_iter_next(struct store_iter *it);
 const uint8_t *store_iter_key(struct store_iter *it, size_t *len_out);
 const uint8_t *store_iter_value(struct store_iter *it, size_t *len_out);
+/* After a loop over the iterator: DS_OK when it ended because the keys ran out, DS_EIO
+ * (logged) when RocksDB hit an error, which also makes store_iter_valid() false. */
+int store_iter_status(struct store_iter *it);
 void store_iter_destroy(struct store_iter **itp);
 
 #endif

@@ -63,7 +63,7 @@ static int require_side(struct node *n, enum org_kind kind, struct outcome *o)
 
 static int require_writable(struct node *n, struct outcome *o)
 {
-    if (n->state == NODE_NEEDS_RESTORE)
+    if (n->state == NODE_NEEDS_RESTORE || n->own_seq < n->restore_target)
         return fail(o, DS_ERESTORE, "本节点数据不完整,须先恢复才能写入",
                     "this node lost its log and must be restored before writing");
     /* A node that has never been welcomed cannot know whether the broker already holds
@@ -476,6 +476,18 @@ static write_fn find_write(const char *name)
     return NULL;
 }
 
+/* Validation reads committed state only, so two introductions of one member in one
+ * request would both pass; the broker would refuse the second and stall the outbox. */
+static bool introduced_earlier(const struct pending_event *pe, size_t i)
+{
+    if (pe[i].type != DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION)
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (pe[j].type == pe[i].type && strcmp(pe[j].member, pe[i].member) == 0)
+            return true;
+    return false;
+}
+
 static void run_writes(struct node *n, const Dualsync__CtlRequest *r, struct outcome *o,
                        uint32_t *failed)
 {
@@ -492,6 +504,11 @@ static void run_writes(struct node *n, const Dualsync__CtlRequest *r, struct out
         }
         if (require_writable(n, o) || fn(n, r->commands[i], &pe[i], o))
             break;
+        if (introduced_earlier(pe, i)) {
+            fail(o, DS_EEXIST, "同一批次中对同一成员发出了两份介绍函",
+                 "the same member is introduced twice in one batch");
+            break;
+        }
     }
     if (o->code == DS_OK) {
         json_t *ids = json_array();

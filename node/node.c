@@ -74,6 +74,8 @@ static int load_directory(struct node *n)
         remember_org(n, d);
         wire_msg_free(d);
     }
+    if (rc == DS_OK)
+        rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
     return rc;
 }
@@ -93,7 +95,10 @@ static int load_state(struct node *n)
     free(val);
     n->own_seq = eventlog_hwm(n->log, n->cfg.org);
     n->clock.last = eventlog_hlc_max(n->log);
-    return load_directory(n);
+    rc = eventlog_meta_u64(n->log, "restore_target", 0, &n->restore_target);
+    if (rc == DS_OK && n->restore_target > n->own_seq)
+        n->state = NODE_NEEDS_RESTORE; /* learnt before a restart: still true */
+    return rc == DS_OK ? load_directory(n) : rc;
 }
 
 int node_open(const char *dir, struct node **node_out)
@@ -247,6 +252,11 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
             apply_directory_entry(n, txn, &ev);
     } else if (rc == DS_EEXIST) {
         n->counters.duplicates++;
+    } else if (rc == DS_EIO) {
+        /* Skipping would move the cursor past an event we never stored: stop, and let the
+         * restart resume from the durable cursor. */
+        log_error("node: storage error while applying a delivery; exiting to retry");
+        exit(1);
     } else if (rc == DS_EFORK) {
         n->counters.forks++;
         log_error("node: FORK origin=%s seq=%llu msg=\"same id, other bytes; refused\"", ev.origin,

@@ -160,6 +160,12 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
         }
     }
     if (w->stored_upto > n->own_seq) {
+        /* Durable, so that neither a restart nor a lost session lets the node write (and
+         * reuse a seq) before it has its own events back. */
+        struct eventlog_txn *txn = eventlog_begin(n->log);
+        eventlog_txn_put_meta_u64(txn, "restore_target", w->stored_upto);
+        if (eventlog_commit(&txn) != DS_OK)
+            return;
         n->state = NODE_NEEDS_RESTORE;
         n->restore_target = w->stored_upto;
         if (n->restoring) {
@@ -222,6 +228,7 @@ int sync_restore_start(struct node *n)
     if (n->state != NODE_NEEDS_RESTORE || n->restore_target <= n->own_seq)
         return DS_EINVAL;
     n->restoring = true;
+    n->outbox_progress_ms = node_now_ms();
     log_info("sync: restoring own events %llu..%llu from the broker",
              (unsigned long long)(n->own_seq + 1), (unsigned long long)n->restore_target);
     send_fetch(n);
@@ -262,7 +269,7 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
         exit(1);
     }
     n->own_seq = eventlog_hwm(n->log, n->cfg.org);
-    n->last_progress_ms = node_now_ms();
+    n->last_progress_ms = n->outbox_progress_ms = node_now_ms();
     if (n->own_seq < n->restore_target) {
         send_fetch(n);
         return;
@@ -282,7 +289,8 @@ static void on_error(struct node *n, const Dualsync__Error *e)
              (unsigned long long)e->seq, e->message);
     switch (e->code) {
     case DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST:
-        n->state = NODE_CONNECTING;
+        if (n->state != NODE_NEEDS_RESTORE)
+            n->state = NODE_CONNECTING;
         send_hello(n);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
@@ -330,6 +338,8 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         if (f->ack->upto > n->acked && f->ack->upto <= n->own_seq) {
             n->acked = f->ack->upto;
             n->last_progress_ms = n->outbox_progress_ms = n->last_rx_ms;
+            if (n->sent < n->acked)
+                n->sent = n->acked; /* an ACK for a frame of before a rewind */
         }
         sync_pump(n);
         break;
@@ -385,7 +395,8 @@ static void send_confirm(struct node *n)
  * lost CONFIRM cannot leave the broker's window shut. */
 static void repair_losses(struct node *n, uint64_t now, uint64_t limit)
 {
-    if (n->acked < n->sent && n->retry_at_ms == 0 && now - n->outbox_progress_ms > limit) {
+    if (n->state == NODE_READY && n->acked < n->sent && n->retry_at_ms == 0 &&
+        now - n->outbox_progress_ms > limit) {
         log_info("sync: no ack for %llu ms, publishing again from %llu",
                  (unsigned long long)(now - n->outbox_progress_ms),
                  (unsigned long long)(n->acked + 1));
@@ -426,8 +437,12 @@ void sync_tick(void *arg)
         n->rewind_mark = n->sent;
         n->sent = n->acked;
     }
-    if (n->state == NODE_READY)
+    if (n->state == NODE_READY || n->state == NODE_BLOCKED)
         repair_losses(n, now, limit);
+    if (n->restoring && now - n->outbox_progress_ms > limit) {
+        n->outbox_progress_ms = now; /* a FETCH or FETCHED was lost: ask again */
+        send_fetch(n);
+    }
     if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
     else if (n->state == NODE_CONNECTING)

@@ -63,7 +63,16 @@ assert_eq "$R" "$(json_get c1 .restore_target)" "restore target = what the broke
 rc=0
 cli c1 report --member M00200 --date 2026-03-02 >/dev/null 2>&1 || rc=$?
 assert_eq 1 "$rc" "a node that lost its log refuses to write"
+log "   ... and still refuses after a restart while the broker is away"
+stop br
+stop c1
+start c1
+assert_eq needs-restore "$(json_get c1 .state)" "needs-restore survives a restart"
+rc=0
+cli c1 report --member M00200 --date 2026-03-02 >/dev/null 2>&1 || rc=$?
+assert_eq 1 "$rc" "no write before the restore, even with the broker away"
 assert_eq 0 "$(json_get c1 .own_seq)" "nothing written"
+start br
 run_ok cli c1 restore >/dev/null
 sync_wait c1 60
 assert_eq "$R" "$(json_get c1 .own_seq)" "own events restored"

@@ -90,6 +90,14 @@ assert_eq 0 "$(json_get br '.counters.rejected + .counters.malformed + .counters
 assert_eq 2 "$(broker_peer .stored_upto unit:u1)" "broker stored_upto of unit:u1"
 assert_eq 3 "$(broker_peer .stored_upto community:c1)" "broker stored_upto of community:c1"
 
+log "a batch introducing one member twice is refused whole (the broker would refuse the second)"
+before=$(json_get u1 .own_seq)
+printf 'intro send --member M777 --name 甲 --community community:c1\nintro send --member M777 --name 甲 --community community:c2\n' >"$T/dup.txt"
+rc=0
+cli u1 batch "$T/dup.txt" >/dev/null 2>&1 || rc=$?
+assert_eq 1 "$rc" "duplicate introduction in one batch refused"
+assert_eq "$before" "$(json_get u1 .own_seq)" "nothing of the batch written"
+
 stop c2
 stop c1
 stop u2
