@@ -127,9 +127,11 @@ int broker_run(struct broker *b)
     write_endpoint_file(b);
     b->started_ms = broker_now_ms();
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
+    transport_on_burst_end(b->t, protocol_flush, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
              b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
     transport_run(b->t);
+    protocol_flush(b); /* nothing is pending after a burst, but never leave a batch behind */
     log_info("broker: stopping");
     return DS_OK;
 }

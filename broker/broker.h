@@ -55,6 +55,8 @@ struct broker_counters {
     uint64_t org_mismatch; /* frames claiming another org than their key */
 };
 
+struct publish_batch;
+
 struct broker {
     char dir[4096];
     struct broker_config cfg;
@@ -69,6 +71,7 @@ struct broker {
     uint8_t store_id[BROKER_STORE_ID_LEN];
     char bound[CONFIG_ENDPOINT_MAX];
     struct broker_counters counters;
+    struct publish_batch *batch; /* PUBLISH frames of this wake-up, committed together */
     uint64_t started_ms;
 };
 
@@ -115,6 +118,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8
                        size_t len);
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
 void protocol_tick(void *arg);
+/* Commits the PUBLISH frames gathered since the last flush and answers them. */
+void protocol_flush(void *arg);
 
 /* broker.c */
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

@@ -149,12 +149,38 @@ struct publish_result {
     uint64_t seq;
 };
 
-/* Stores what it can of one PUBLISH in one transaction. */
-static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
-                          struct strmap *heads, struct publish_result *res)
+/* Group commit: the PUBLISH frames read in one wake-up share one transaction and so one
+ * fsync; each is answered (ACK and any ERROR) only once that commit has returned. */
+struct pending_publish {
+    struct transport_peer addr;
+    struct publish_result res;
+};
+
+struct publish_batch {
+    struct eventlog_txn *txn;
+    struct route_overlay *ov;
+    struct strmap *heads;
+    struct pending_publish *acks;
+    size_t n, cap;
+    size_t stored;
+    bool failed; /* a storage error: nothing of the batch is committed */
+};
+
+static struct publish_batch *batch_for(struct broker *b)
 {
-    struct eventlog_txn *txn = eventlog_begin(b->log);
-    struct route_overlay *ov = route_overlay_new();
+    if (!b->batch) {
+        b->batch = xcalloc(1, sizeof(*b->batch));
+        b->batch->txn = eventlog_begin(b->log);
+        b->batch->ov = route_overlay_new();
+        b->batch->heads = strmap_new();
+    }
+    return b->batch;
+}
+
+/* Adds what it can of one PUBLISH to the batch; DS_EIO on a storage error. */
+static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
+                          struct publish_batch *pb, struct publish_result *res)
+{
     for (size_t i = 0; i < pub->n_events && !res->code; i++) {
         struct event ev;
         char to[2][IDS_ORG_MAX];
@@ -170,7 +196,7 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
         res->seq = ev.seq;
         rc = check_event(b, p, &ev, &res->code, &res->why);
         if (rc == DS_OK)
-            rc = eventlog_txn_check(txn, &ev, EVENTLOG_CONTIGUOUS);
+            rc = eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
             b->counters.duplicates++;
         } else if (rc == DS_EFORK || rc == DS_ESEQ) {
@@ -179,63 +205,92 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
             res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
                                       : "sequence gap: resend from the acked seq";
             b->counters.forks += rc == DS_EFORK;
-        } else if (rc == DS_OK && routing_recipients(b, ov, txn, &ev, to, &n_to) != DS_OK) {
+        } else if (rc == DS_OK && routing_recipients(b, pb->ov, pb->txn, &ev, to, &n_to) != DS_OK) {
             res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
             res->why = "no business with this member (unknown member, community or unit)";
         } else if (rc == DS_OK) {
-            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            rc = eventlog_txn_add(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
             for (int k = 0; rc == DS_OK && k < n_to; k++)
-                inbox_append(b, txn, heads, to[k], ev.origin, ev.seq);
-            if (rc == DS_OK)
+                inbox_append(b, pb->txn, pb->heads, to[k], ev.origin, ev.seq);
+            if (rc == DS_OK) {
+                pb->stored++;
                 hlc_observe(&b->clock, ev.hlc);
+            }
         }
-        if (rc == DS_EIO) {
-            /* A storage error: store none of this frame (a route may already be in the
-             * batch without its event). The sender resends after ERROR_INTERNAL. */
-            wire_event_release(&ev);
-            route_overlay_destroy(&ov);
-            eventlog_abort(&txn);
-            return DS_EIO;
-        }
+        wire_event_release(&ev);
+        if (rc == DS_EIO)
+            return DS_EIO; /* a route may be in the batch without its event: drop it all */
         if (res->code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
             b->counters.malformed++;
         else if (res->code)
             b->counters.rejected++;
-        wire_event_release(&ev);
     }
-    size_t stored = eventlog_txn_count(txn);
-    route_overlay_destroy(&ov);
-    int rc = eventlog_commit(&txn);
-    if (rc == DS_OK)
-        b->counters.events_stored += stored;
-    return rc;
+    return DS_OK;
 }
 
 static void on_publish(struct broker *b, struct peer *p, const Dualsync__Publish *pub)
 {
-    struct publish_result res = {0, NULL, 0};
     if (pub->n_events > WIRE_EVENTS_PER_FRAME) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
         return;
     }
-    struct strmap *heads = strmap_new();
-    if (publish_events(b, p, pub, heads, &res) != DS_OK) {
+    struct publish_batch *pb = batch_for(b);
+    struct pending_publish pp = {.addr = p->addr};
+    if (!pb->failed && publish_events(b, p, pub, pb, &pp.res) != DS_OK)
+        pb->failed = true;
+    if (pb->n == pb->cap) {
+        pb->cap = pb->cap ? 2 * pb->cap : 16;
+        pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));
+    }
+    pb->acks[pb->n++] = pp;
+}
+
+/* Answers one PUBLISH of a committed (or failed) batch, on the connection it came from. */
+static void answer_publish(struct broker *b, const struct pending_publish *pp, int rc)
+{
+    struct peer *p = strmap_get(b->peers, pp->addr.org);
+    struct peer gone = {.addr = pp->addr};
+    if (!p || p->addr.id_len != pp->addr.id_len ||
+        memcmp(p->addr.id, pp->addr.id, pp->addr.id_len) != 0)
+        p = &gone; /* the session moved on: answer the old connection anyway */
+    if (rc != DS_OK) {
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_INTERNAL, "storage failure, retry later", 0);
-        strmap_destroy(&heads, free);
         return;
     }
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Ack a = DUALSYNC__ACK__INIT;
-    a.origin = p->addr.org;
-    a.upto = eventlog_hwm(b->log, p->addr.org);
+    a.origin = (char *)pp->addr.org;
+    a.upto = eventlog_hwm(b->log, pp->addr.org);
     f.kind_case = DUALSYNC__FRAME__KIND_ACK;
     f.ack = &a;
     protocol_send(b, p, &f);
-    if (res.code)
-        send_error(b, p, res.code, res.why, res.seq);
-    inbox_commit_heads(b, heads);
-    strmap_destroy(&heads, free);
+    if (pp->res.code)
+        send_error(b, p, pp->res.code, pp->res.why, pp->res.seq);
+}
+
+void protocol_flush(void *arg)
+{
+    struct broker *b = arg;
+    struct publish_batch *pb = b->batch;
+    if (!pb)
+        return;
+    b->batch = NULL;
+    route_overlay_destroy(&pb->ov);
+    int rc = DS_EIO;
+    if (pb->failed)
+        eventlog_abort(&pb->txn);
+    else
+        rc = eventlog_commit(&pb->txn);
+    if (rc == DS_OK)
+        b->counters.events_stored += pb->stored;
+    for (size_t i = 0; i < pb->n; i++)
+        answer_publish(b, &pb->acks[i], rc);
+    if (rc == DS_OK)
+        inbox_commit_heads(b, pb->heads);
+    strmap_destroy(&pb->heads, free);
+    free(pb->acks);
+    free(pb);
 }
 
 static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm *c)
@@ -305,6 +360,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     struct peer *p = peer_for(b, addr, hello);
     struct peer stranger = {.addr = *addr};
     b->counters.frames_in++;
+    if (!f || f->kind_case != DUALSYNC__FRAME__KIND_PUBLISH)
+        protocol_flush(b); /* everything else sees only committed state */
     if (!p) {
         /* A frame from a connection that is not its org's session: answer that connection
          * only, leave the session alone. */

@@ -50,6 +50,8 @@ struct transport {
     transport_authorize_fn authorize;
     transport_peer_frame_fn on_peer_frame;
     void *server_arg;
+    transport_timer_fn on_burst_end;
+    void *burst_arg;
     /* client */
     zsock_t *dealer;
     zmq_pollitem_t dealer_item;
@@ -254,10 +256,11 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)item;
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
-    /* Fewer per wake-up than elsewhere: each frame may be a fsync'd commit, and the control
-     * socket (status) must not wait behind a long burst of them. */
-    for (int i = 0; i < READ_BURST / 8 && read_router_message(t, sock); i++)
-        ;
+    int handled = 0;
+    while (handled < READ_BURST && read_router_message(t, sock))
+        handled++;
+    if (handled && t->on_burst_end)
+        t->on_burst_end(t->burst_arg);
     return 0;
 }
 
@@ -270,6 +273,12 @@ static void set_common_options(zsock_t *s)
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
     zsock_set_heartbeat_ttl(s, 6000);
+}
+
+void transport_on_burst_end(struct transport *t, transport_timer_fn fn, void *arg)
+{
+    t->on_burst_end = fn;
+    t->burst_arg = arg;
 }
 
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
