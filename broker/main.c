@@ -50,9 +50,11 @@ static int cmd_init(const struct cli_parsed *p)
         cli_error("--durability 或 --bind 无效", "invalid --durability or --bind");
         return 2;
     }
-    if (cli_get(p, "window"))
-        cfg.window = (uint32_t)strtoul(cli_get(p, "window"), NULL, 10);
-    if (cfg.window < 1 || cfg.window > 1000000) {
+    const char *window = cli_get(p, "window");
+    char *end = NULL;
+    if (window)
+        cfg.window = (uint32_t)strtoul(window, &end, 10);
+    if ((window && (!*window || *end)) || cfg.window < 1 || cfg.window > 1000000) {
         cli_error("--window 须在 1 到 1000000 之间", "--window must be 1..1000000");
         return 2;
     }

@@ -67,6 +67,9 @@ static int report_call_error(int rc)
 }
 
 /* One request/reply; on success *json_out is the parsed result (caller decrefs). */
+/* Line numbers of the commands of a batch request, for error messages (NULL otherwise). */
+static const long *batch_lines;
+
 static int call(const char *dir, const struct ctl_request *req, json_t **json_out, char **raw_out)
 {
     Dualsync__CtlReply *reply = NULL;
@@ -75,8 +78,8 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
         return report_call_error(rc);
     if (reply->code != 0) {
         char where[64] = "";
-        if (ctl_request_count(req) > 1)
-            snprintf(where, sizeof(where), " (#%u)", reply->failed_index + 1);
+        if (batch_lines && reply->failed_index < ctl_request_count(req))
+            snprintf(where, sizeof(where), " (line %ld)", batch_lines[reply->failed_index]);
         fprintf(stderr, "错误%s: %s\nerror%s: %s\n", where, reply->error_zh, where,
                 reply->error_en);
         wire_msg_free(reply);
@@ -310,11 +313,18 @@ static int run_batch(const struct cli_parsed *p)
     }
     struct ctl_request *req = ctl_request_new();
     char line[8192];
-    long lineno = 0, total = 0;
+    long lineno = 0, total = 0, lines[BATCH_CHUNK];
     int rc = 0;
+    batch_lines = lines;
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         char *argv[64];
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "错误: 第 %ld 行太长\nerror: line %ld is too long (max %zu bytes)\n",
+                    lineno, lineno, sizeof(line) - 2);
+            rc = 2;
+            break;
+        }
         line[strcspn(line, "\r\n")] = '\0';
         argv[0] = "dualsync";
         int argc = 1 + split_line(line, argv + 1, 62);
@@ -326,6 +336,7 @@ static int run_batch(const struct cli_parsed *p)
             rc = 2;
             break;
         }
+        lines[ctl_request_count(req)] = lineno;
         add_command(req, &lp);
         if (ctl_request_count(req) == BATCH_CHUNK)
             rc = flush_batch(p->data_dir, &req, &total);
