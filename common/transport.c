@@ -70,6 +70,7 @@ struct transport {
     struct transport_stats stats;
 };
 
+static void transport_disconnect(struct transport *t);
 static void raw_send_peer(void *arg, const void *peer, const uint8_t *data, size_t len);
 static void raw_send_dealer(void *arg, const void *peer, const uint8_t *data, size_t len);
 
@@ -431,7 +432,7 @@ static void monitor_start(struct transport *t)
     zloop_poller(t->loop, &t->monitor_item, on_monitor, t);
 }
 
-void transport_disconnect(struct transport *t)
+static void transport_disconnect(struct transport *t)
 {
     if (!t->dealer)
         return;

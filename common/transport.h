@@ -80,7 +80,6 @@ int transport_send_peer(struct transport *t, const struct transport_peer *peer, 
 int transport_connect(struct transport *t, const char *endpoint,
                       const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
                       transport_frame_fn on_frame, void *arg);
-void transport_disconnect(struct transport *t);
 enum transport_event {
     TRANSPORT_HANDSHAKE_OK = 1, /* CURVE handshake done: the server accepted our key */
     TRANSPORT_AUTH_REFUSED,     /* the server's ZAP handler refused our key */

@@ -105,10 +105,6 @@ void sync_tick(void *arg);
 void sync_pump(struct node *n);
 /* Sends a PING; returns its nonce (for sync-wait). */
 uint64_t sync_probe(struct node *n);
-/* Records the broker's store id; for a new store (the broker lost its disk) also resets
- * the inbox cursor and forgets the old store's directory log, which the new broker
- * writes anew under the same sequence numbers. */
-int sync_persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store);
 /* Starts fetching our own events back from the broker (state needs-restore).
  * DS_OK, DS_EINVAL when there is nothing to restore. */
 int sync_restore_start(struct node *n);

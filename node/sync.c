@@ -84,7 +84,10 @@ void sync_start(struct node *n)
     reconnect(n);
 }
 
-int sync_persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store)
+/* Records the broker's store id; for a new store (the broker lost its disk) also resets
+ * the inbox cursor and forgets the old store's directory log, which the new broker
+ * writes anew under the same sequence numbers. */
+static int persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store)
 {
     struct eventlog_txn *txn = eventlog_begin(n->log);
     uint64_t cursor = new_store ? 0 : n->inbox_cursor;
@@ -152,7 +155,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     if (new_store || !n->store_id_len) {
         if (new_store)
             log_warn("sync: broker has a new store id; resetting inbox cursor and republishing");
-        if (sync_persist_store(n, w->store_id.data, w->store_id.len, new_store) != DS_OK)
+        if (persist_store(n, w->store_id.data, w->store_id.len, new_store) != DS_OK)
             return;
         if (new_store) {
             send_hello(n); /* restart the session with the reset cursor */
