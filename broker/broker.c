@@ -68,6 +68,8 @@ int broker_open(const char *dir, struct broker **b_out)
     rc = load_store_id(b);
     if (rc == DS_OK)
         rc = directory_load(b);
+    if (rc == DS_OK)
+        rc = routing_upgrade(b);
     if (rc != DS_OK)
         goto fail;
     b->clock.last = eventlog_hlc_max(b->log);
@@ -170,12 +172,13 @@ static json_t *status_json(struct broker *b)
     if (b->t)
         transport_stats(b->t, &ts);
     strmap_each(b->orgs, peer_status, &c);
-    json_t *counters = json_pack(
-        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in", (json_int_t)k->frames_in,
-        "events_stored", (json_int_t)k->events_stored, "duplicates", (json_int_t)k->duplicates,
-        "malformed", (json_int_t)k->malformed, "rejected", (json_int_t)k->rejected, "forks",
-        (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
-        (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames);
+    json_t *counters =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in",
+                  (json_int_t)k->frames_in, "events_stored", (json_int_t)k->events_stored,
+                  "duplicates", (json_int_t)k->duplicates, "malformed", (json_int_t)k->malformed,
+                  "rejected", (json_int_t)k->rejected, "unrouted", (json_int_t)k->unrouted, "forks",
+                  (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
+                  (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
     return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
                      b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid,
@@ -290,7 +293,14 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
         digests_reply(b, reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "digest") == 0)
         digest_reply(b, cmd, reply_out, reply_len_out);
-    else
+    else if (strcmp(cmd->cmd, "report") == 0)
+        report_street_reply(b, cmd, reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "meetings") == 0)
+        report_meetings_reply(b, reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "meeting add") == 0) {
+        report_meeting_add_reply(b, cmd, reply_out, reply_len_out);
+        inbox_pump_all(b); /* the attendees that are connected get it now */
+    } else
         ctl_reply_error(DS_EINVAL, "未知命令", "unknown command", 0, reply_out, reply_len_out);
     wire_msg_free(r);
 }

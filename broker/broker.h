@@ -14,6 +14,7 @@
 #include "hlc.h"
 #include <jansson.h>
 #include "keys.h"
+#include "rules.h"
 #include "strmap.h"
 #include "transport.h"
 
@@ -50,6 +51,7 @@ struct broker_counters {
     uint64_t duplicates;
     uint64_t malformed; /* frames or events that do not decode or fail syntax */
     uint64_t rejected;  /* events refused: signature, side, route, sequence */
+    uint64_t unrouted;  /* events stored but delivered to nobody (ERROR_REFUSED) */
     uint64_t forks;
     uint64_t auth_refused;
     uint64_t org_mismatch; /* frames claiming another org than their key */
@@ -92,15 +94,29 @@ int directory_add(struct broker *b, const struct org_card *card);
 const struct org_entry *directory_find(const struct broker *b, const char *org);
 json_t *directory_json(const struct broker *b);
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
+/* Authors an org-level street event (a joint meeting) addressed to to[0..n_to): signed with
+ * the street's keys, checked against its rule, stored, and appended to each addressee's inbox
+ * in one transaction. DS_OK with *seq_out; DS_EINVAL or DS_ESIDE (breaks its rule), DS_EIO. */
+int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_t body_len,
+                     char *const *to, size_t n_to, uint64_t *seq_out);
 
-/* routing.c: recipients of a member event, and route updates, inside a transaction.
- * DS_OK with recipients written to out (at most 2), DS_EROUTE when the origin has no
- * business with the member. */
+/* routing.c: the recipients of an event, and route updates, inside a transaction.
+ * DS_OK with out filled (out->refused set when the event is stored but delivered to
+ * nobody, with the reason); DS_EROUTE when the broker cannot route it yet (unknown member
+ * or community: the author retries). */
+#define ROUTING_RECIPIENTS_MAX (RULES_TO_MAX + 2)
+struct recipients {
+    size_t n;
+    char org[ROUTING_RECIPIENTS_MAX][IDS_ORG_MAX];
+    const char *refused;
+};
 struct route_overlay;
 struct route_overlay *route_overlay_new(void);
 void route_overlay_destroy(struct route_overlay **op);
 int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
-                       const struct event *ev, char out[2][IDS_ORG_MAX], int *n_out);
+                       const struct event *ev, struct recipients *out);
+/* Builds indexes an older broker did not keep; once, at open. */
+int routing_upgrade(struct broker *b);
 
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);
@@ -120,6 +136,18 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
 void protocol_tick(void *arg);
 /* Commits the PUBLISH frames gathered since the last flush and answers them. */
 void protocol_flush(void *arg);
+
+/* report.c: the street's supervision report (counts per unit and per community, never a
+ * member id or name) and its joint meeting records. The *_reply functions answer control
+ * commands ("report", "meeting add", "meetings"); the *_print functions are the CLI's text
+ * (and CSV) for their JSON. */
+void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                         size_t *len);
+void report_meeting_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                              size_t *len);
+void report_meetings_reply(struct broker *b, uint8_t **out, size_t *len);
+void report_street_print(json_t *j, bool csv);
+void report_meetings_print(json_t *j);
 
 /* broker.c */
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

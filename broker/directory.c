@@ -3,7 +3,8 @@
  * receive it like any other event and can check it against the street's signing key.
  * orgs cf: org id -> [8 byte seq][DirectoryEntry]. In memory: by org and by CURVE key
  * (the ZAP handler's lookup, once per connection). A newcomer's inbox gets the whole
- * directory so far; everyone else's gets the new entry. */
+ * directory so far; everyone else's gets the new entry. The street's other events (joint
+ * meetings) share its sequence but go only to the orgs they are addressed to. */
 #include "broker.h"
 
 #include "err.h"
@@ -128,6 +129,31 @@ static void entry_body(const struct org_card *card, uint8_t **body, size_t *len)
     wire_pack(&d.base, body, len);
 }
 
+struct backfill {
+    struct broker *b;
+    struct eventlog_txn *txn;
+    struct strmap *heads;
+    const char *newcomer;
+};
+
+static bool backfill_one(const struct event *ev, void *arg)
+{
+    struct backfill *f = arg;
+    if (strcmp(ev->origin, f->b->cfg.street) == 0)
+        inbox_append(f->b, f->txn, f->heads, f->newcomer, ev->origin, ev->seq);
+    return true;
+}
+
+/* A newcomer's inbox gets the directory so far: the street's directory entries only. The
+ * street also writes events addressed to some orgs (joint meetings), which are theirs. */
+static int backfill_directory(struct broker *b, struct eventlog_txn *txn, struct strmap *heads,
+                              const char *newcomer)
+{
+    struct backfill f = {b, txn, heads, newcomer};
+    return eventlog_type_events(b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, backfill_one,
+                                &f);
+}
+
 int directory_add(struct broker *b, const struct org_card *card)
 {
     int rc = card_check(b, card);
@@ -159,9 +185,11 @@ int directory_add(struct broker *b, const struct org_card *card)
         free(val);
         struct fanout f = {b, txn, heads, card->org, seq};
         strmap_each(b->orgs, fanout_one, &f);
-        for (uint64_t s = 1; s <= seq; s++)
-            inbox_append(b, txn, heads, card->org, b->cfg.street, s);
-        rc = eventlog_commit(&txn);
+        rc = backfill_directory(b, txn, heads, card->org);
+        if (rc == DS_OK)
+            inbox_append(b, txn, heads, card->org, b->cfg.street, seq);
+        if (rc == DS_OK)
+            rc = eventlog_commit(&txn);
     }
     eventlog_abort(&txn);
     if (rc == DS_OK) {
@@ -174,6 +202,43 @@ int directory_add(struct broker *b, const struct org_card *card)
     }
     strmap_destroy(&heads, free);
     free(body);
+    free(raw);
+    return rc;
+}
+
+int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_t body_len,
+                     char *const *to, size_t n_to, uint64_t *seq_out)
+{
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    uint64_t seq = eventlog_hwm(b->log, b->cfg.street) + 1;
+    wire_event_build_to(&b->keys, b->cfg.street, seq, hlc_tick(&b->clock, hlc_wall_ms()), "", type,
+                        body, body_len, to, n_to, &raw, &raw_len);
+
+    struct event ev;
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    struct strmap *heads = strmap_new();
+    int rc = wire_event_open(raw, raw_len, false, &ev);
+    if (rc == DS_OK) {
+        /* what every receiver will check, checked before the event is handed out */
+        rc = rules_check(&ev);
+        if (rc == DS_OK)
+            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+        wire_event_release(&ev);
+    }
+    if (rc == DS_OK) {
+        for (size_t i = 0; i < n_to; i++)
+            inbox_append(b, txn, heads, to[i], b->cfg.street, seq);
+        rc = eventlog_commit(&txn);
+    }
+    eventlog_abort(&txn);
+    if (rc == DS_OK) {
+        inbox_commit_heads(b, heads);
+        *seq_out = seq;
+        log_info("directory: street event type=%s seq=%llu to=%zu", rules_type_name(type),
+                 (unsigned long long)seq, n_to);
+    }
+    strmap_destroy(&heads, free);
     free(raw);
     return rc;
 }

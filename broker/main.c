@@ -31,6 +31,13 @@ static const struct cli_command commands[] = {
      "--data DIR digest --member M [--json]"},
     {"digests", "", NULL, "全部成员的记录摘要(只含摘要和事件数),用于核对一致性",
      "--data DIR digests [--json]"},
+    {"report", "year:,as-of:,csv", "year",
+     "双重管理督查报告:各单位、社区的报到率、反馈覆盖率和逾期事项(只含统计数字)",
+     "--data DIR report --year Y [--as-of YYYY-MM-DD] [--json|--csv]"},
+    {"meeting add", "date:,title:,attendees:,decisions:", "date,title,attendees,decisions",
+     "记录联席会议并送达各参会单位、社区",
+     "--data DIR meeting add --date D --title T --attendees ORG,ORG --decisions TEXT"},
+    {"meetings", "", NULL, "列出联席会议记录", "--data DIR meetings [--json]"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -192,6 +199,10 @@ static void print_human(const struct cli_parsed *p, json_t *j)
                json_string_value(json_object_get(j, "org")));
     } else if (strcmp(p->cmd->name, "digest") == 0) {
         printf("%s\n", json_string_value(json_object_get(j, "digest")));
+    } else if (strcmp(p->cmd->name, "report") == 0) {
+        report_street_print(j, cli_get(p, "csv") != NULL);
+    } else if (strcmp(p->cmd->name, "meeting add") == 0 || strcmp(p->cmd->name, "meetings") == 0) {
+        report_meetings_print(j);
     } else if (strcmp(p->cmd->name, "digests") == 0) {
         size_t i;
         json_t *e;

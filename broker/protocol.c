@@ -147,6 +147,8 @@ struct publish_result {
     Dualsync__ErrorCode code;
     const char *why;
     uint64_t seq;
+    const char *refused; /* the first event of the frame stored but delivered to nobody */
+    uint64_t refused_seq;
 };
 
 /* Group commit: the PUBLISH frames read in one wake-up share one transaction and so one
@@ -160,6 +162,7 @@ struct publish_batch {
     struct eventlog_txn *txn;
     struct route_overlay *ov;
     struct strmap *heads;
+    struct recipients to; /* scratch: too big for the stack of every event */
     struct pending_publish *acks;
     size_t n, cap;
     size_t stored;
@@ -177,14 +180,29 @@ static struct publish_batch *batch_for(struct broker *b)
     return b->batch;
 }
 
+/* An event stored but delivered to nobody: counted, logged, and its author told after
+ * the ACK (the first one per frame), so the operator sees why the other side has not. */
+static void note_refused(struct broker *b, const struct event *ev, const struct recipients *to,
+                         struct publish_result *res)
+{
+    if (!to->refused)
+        return;
+    b->counters.unrouted++;
+    log_warn("broker: stored, not delivered: %s/%llu member=%s: %s", ev->origin,
+             (unsigned long long)ev->seq, ev->member, to->refused);
+    if (!res->refused) {
+        res->refused = to->refused;
+        res->refused_seq = ev->seq;
+    }
+}
+
 /* Adds what it can of one PUBLISH to the batch; DS_EIO on a storage error. */
 static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
                           struct publish_batch *pb, struct publish_result *res)
 {
     for (size_t i = 0; i < pub->n_events && !res->code; i++) {
         struct event ev;
-        char to[2][IDS_ORG_MAX];
-        int n_to = 0;
+        struct recipients *to = &pb->to;
         int rc = wire_event_open(pub->events[i].data, pub->events[i].len, false, &ev);
         res->seq = 0;
         if (rc != DS_OK) {
@@ -205,16 +223,17 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
             res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
                                       : "sequence gap: resend from the acked seq";
             b->counters.forks += rc == DS_EFORK;
-        } else if (rc == DS_OK && routing_recipients(b, pb->ov, pb->txn, &ev, to, &n_to) != DS_OK) {
+        } else if (rc == DS_OK && routing_recipients(b, pb->ov, pb->txn, &ev, to) != DS_OK) {
             res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
-            res->why = "no business with this member (unknown member, community or unit)";
+            res->why = "cannot route yet: unknown member or community (retry later)";
         } else if (rc == DS_OK) {
             rc = eventlog_txn_add(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
-            for (int k = 0; rc == DS_OK && k < n_to; k++)
-                inbox_append(b, pb->txn, pb->heads, to[k], ev.origin, ev.seq);
+            for (size_t k = 0; rc == DS_OK && k < to->n; k++)
+                inbox_append(b, pb->txn, pb->heads, to->org[k], ev.origin, ev.seq);
             if (rc == DS_OK) {
                 pb->stored++;
                 hlc_observe(&b->clock, ev.hlc);
+                note_refused(b, &ev, to, res);
             }
         }
         wire_event_release(&ev);
@@ -265,6 +284,8 @@ static void answer_publish(struct broker *b, const struct pending_publish *pp, i
     f.kind_case = DUALSYNC__FRAME__KIND_ACK;
     f.ack = &a;
     protocol_send(b, p, &f);
+    if (pp->res.refused)
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, pp->res.refused, pp->res.refused_seq);
     if (pp->res.code)
         send_error(b, p, pp->res.code, pp->res.why, pp->res.seq);
 }

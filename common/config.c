@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "err.h"
+#include "fields.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -190,6 +191,133 @@ int config_identity_create(const char *dir, const char *org, const char *name, c
     return config_card_save(card_path_out, &card);
 }
 
+/* ---------------------------------------------------------------- [policy] */
+
+void config_policy_defaults(struct policy *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->feedback_per_year = 1;
+    p->handling_days = 30;
+    p->notice_working_days = 5;
+    p->opinion_days = 15;
+    p->min_activities = 4;
+    p->min_hours = 8;
+    p->idle_months = 6;
+    p->report_rate_min = 95;
+    strcpy(p->activity_kinds, "activity-day,household-linking,volunteer-service,residents-talk");
+    strcpy(p->team_kinds, "patrol,sanitation,culture");
+    strcpy(p->service_categories,
+           "治安巡逻,环境卫生,文化宣传,助老助残,政策宣讲,矛盾调解,关爱青少年");
+    strcpy(p->lead_items, "带头学习提高,带头争创佳绩,带头服务群众,带头遵纪守法,带头弘扬正气");
+}
+
+bool config_list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = list; n && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, item, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+/* Appends the items of one line; the first line of a key replaces the default list. */
+static bool list_field(struct policy *p, unsigned bit, char *list, const char *value, bool codes)
+{
+    if (!(p->lists_seen & bit))
+        list[0] = '\0';
+    p->lists_seen |= bit;
+    for (const char *v = value; *v;) {
+        size_t len = strcspn(v, ",");
+        char item[FIELDS_ITEM_MAX + 1];
+        while (len && (*v == ' ' || *v == '\t'))
+            v++, len--;
+        while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+            len--;
+        if (len == 0 || len > FIELDS_ITEM_MAX)
+            return false;
+        memcpy(item, v, len);
+        item[len] = '\0';
+        if (codes ? !ids_code_valid(item) : !ids_text_valid(item, FIELDS_ITEM_MAX, false))
+            return false;
+        size_t used = strlen(list);
+        if (used + len + 2 > POLICY_LIST_MAX)
+            return false;
+        snprintf(list + used, POLICY_LIST_MAX - used, "%s%s", used ? "," : "", item);
+        v += strcspn(v, ",");
+        v += *v == ',';
+    }
+    return true;
+}
+
+static bool policy_field(struct policy *p, const char *name, const char *value)
+{
+    if (strcmp(name, "feedback_per_year") == 0)
+        return parse_u32(value, 1, 4, &p->feedback_per_year) &&
+               p->feedback_per_year != 3; /* 1, 2 or 4 */
+    if (strcmp(name, "handling_days") == 0)
+        return parse_u32(value, 1, 365, &p->handling_days);
+    if (strcmp(name, "notice_working_days") == 0)
+        return parse_u32(value, 1, 60, &p->notice_working_days);
+    if (strcmp(name, "opinion_days") == 0)
+        return parse_u32(value, 1, 365, &p->opinion_days);
+    if (strcmp(name, "min_activities") == 0)
+        return parse_u32(value, 0, 365, &p->min_activities);
+    if (strcmp(name, "min_hours") == 0)
+        return parse_u32(value, 0, 8760, &p->min_hours);
+    if (strcmp(name, "idle_months") == 0)
+        return parse_u32(value, 1, 60, &p->idle_months);
+    if (strcmp(name, "report_rate_min") == 0)
+        return parse_u32(value, 0, 100, &p->report_rate_min);
+    if (strcmp(name, "activity_kinds") == 0)
+        return list_field(p, 1u, p->activity_kinds, value, true);
+    if (strcmp(name, "team_kinds") == 0)
+        return list_field(p, 2u, p->team_kinds, value, true);
+    if (strcmp(name, "service_categories") == 0)
+        return list_field(p, 4u, p->service_categories, value, false);
+    if (strcmp(name, "lead_items") == 0)
+        return list_field(p, 8u, p->lead_items, value, false);
+    return false;
+}
+
+/* One list as "key = a,b,c" lines short enough for inih to read back. */
+static void list_text(char *buf, size_t size, const char *key, const char *list)
+{
+    size_t used = strlen(buf);
+    const char *p = list;
+    while (*p && used + 1 < size) {
+        size_t take = 0, next;
+        while (p[take] && take < 120) {
+            next = strcspn(p + take, ",");
+            if (take && take + next > 120)
+                break;
+            take += next + (p[take + next] == ',');
+        }
+        int n = snprintf(buf + used, size - used, "%s = %.*s\n", key,
+                         (int)(take && p[take - 1] == ',' ? take - 1 : take), p);
+        used += n > 0 ? (size_t)n : 0;
+        p += take;
+    }
+}
+
+static void policy_text(const struct policy *p, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "\n# thresholds and lists of the practice (see README: settings)\n[policy]\n"
+             "feedback_per_year = %" PRIu32 "\nhandling_days = %" PRIu32
+             "\nnotice_working_days = %" PRIu32 "\nopinion_days = %" PRIu32
+             "\nmin_activities = %" PRIu32 "\nmin_hours = %" PRIu32 "\nidle_months = %" PRIu32
+             "\nreport_rate_min = %" PRIu32 "\n",
+             p->feedback_per_year, p->handling_days, p->notice_working_days, p->opinion_days,
+             p->min_activities, p->min_hours, p->idle_months, p->report_rate_min);
+    list_text(buf, size, "activity_kinds", p->activity_kinds);
+    list_text(buf, size, "team_kinds", p->team_kinds);
+    list_text(buf, size, "service_categories", p->service_categories);
+    list_text(buf, size, "lead_items", p->lead_items);
+}
+
 /* ---------------------------------------------------------------- node.conf */
 
 void config_node_defaults(struct node_config *cfg)
@@ -199,6 +327,7 @@ void config_node_defaults(struct node_config *cfg)
     cfg->report_days = 30;
     cfg->heartbeat_ms = 1000;
     cfg->log_level = LOG_INFO;
+    config_policy_defaults(&cfg->policy);
 }
 
 static bool node_field(struct node_config *c, const char *name, const char *value)
@@ -225,9 +354,10 @@ static int node_handler(void *user, const char *section, const char *name, const
 {
     struct parse_ctx *ctx = user;
     struct node_config *c = ctx->out;
-    bool ok = strcmp(section, "node") == 0  ? node_field(c, name, value)
-              : strcmp(section, "org") == 0 ? card_field(&c->street, name, value)
-                                            : false;
+    bool ok = strcmp(section, "node") == 0     ? node_field(c, name, value)
+              : strcmp(section, "org") == 0    ? card_field(&c->street, name, value)
+              : strcmp(section, "policy") == 0 ? policy_field(&c->policy, name, value)
+                                               : false;
     if (!ok) {
         snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
         return 0;
@@ -258,7 +388,7 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
 
 int config_node_save(const char *dir, const struct node_config *cfg)
 {
-    char path[4096], card[2048], buf[4096];
+    char path[4096], card[2048], buf[4096], policy[6144], all[10240];
     snprintf(path, sizeof(path), "%s/node.conf", dir);
     card_text(&cfg->street, card, sizeof(card));
     static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -268,7 +398,9 @@ int config_node_save(const char *dir, const struct node_config *cfg)
              "\nlog_level = %s\n\n# the street office's identity card\n%s",
              cfg->org, cfg->name, cfg->broker, store_durability_name(cfg->durability),
              cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level], strchr(card, '['));
-    return write_atomic(path, buf);
+    policy_text(&cfg->policy, policy, sizeof(policy));
+    snprintf(all, sizeof(all), "%s%s", buf, policy);
+    return write_atomic(path, all);
 }
 
 /* ---------------------------------------------------------------- broker.conf */
@@ -280,6 +412,7 @@ void config_broker_defaults(struct broker_config *cfg)
     cfg->window = 2048;
     cfg->heartbeat_ms = 1000;
     cfg->log_level = LOG_INFO;
+    config_policy_defaults(&cfg->policy);
     strcpy(cfg->bind, "tcp://127.0.0.1:7700");
 }
 
@@ -306,7 +439,11 @@ static bool broker_field(struct broker_config *c, const char *name, const char *
 static int broker_handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
-    if (strcmp(section, "broker") != 0 || !broker_field(ctx->out, name, value)) {
+    struct broker_config *c = ctx->out;
+    bool ok = strcmp(section, "broker") == 0   ? broker_field(c, name, value)
+              : strcmp(section, "policy") == 0 ? policy_field(&c->policy, name, value)
+                                               : false;
+    if (!ok) {
         snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
         return 0;
     }
@@ -333,7 +470,7 @@ int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err
 
 int config_broker_save(const char *dir, const struct broker_config *cfg)
 {
-    char path[4096], buf[4096];
+    char path[4096], buf[4096], policy[6144], all[10240];
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     snprintf(path, sizeof(path), "%s/broker.conf", dir);
     snprintf(buf, sizeof(buf),
@@ -342,5 +479,7 @@ int config_broker_save(const char *dir, const struct broker_config *cfg)
              "\nlog_level = %s\n",
              cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
              cfg->heartbeat_ms, levels[cfg->log_level]);
-    return write_atomic(path, buf);
+    policy_text(&cfg->policy, policy, sizeof(policy));
+    snprintf(all, sizeof(all), "%s%s", buf, policy);
+    return write_atomic(path, all);
 }

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,31 @@ struct org_card {
     char endpoint[CONFIG_ENDPOINT_MAX]; /* street cards only */
 };
 
+#define POLICY_LIST_MAX 1024
+
+/* The thresholds and lists of the practice, [policy] in node.conf and broker.conf. Every
+ * one has a default (config_policy_defaults); the README lists them. Lists are comma
+ * separated and may continue on further lines with the same key. */
+struct policy {
+    uint32_t feedback_per_year;   /* 1 yearly (default), 2, or 4 quarterly */
+    uint32_t handling_days;       /* a handling result is due this long after the feedback */
+    uint32_t notice_working_days; /* a public notice runs at least this many working days */
+    uint32_t opinion_days;        /* reply time when an opinion request names no due date */
+    uint32_t min_activities;      /* activities per member per year */
+    uint32_t min_hours;           /* volunteer service hours per member per year */
+    uint32_t idle_months;         /* no activity this long: long non-participation */
+    uint32_t report_rate_min;     /* % below which the street report flags an org */
+    char activity_kinds[POLICY_LIST_MAX];
+    char team_kinds[POLICY_LIST_MAX];
+    char service_categories[POLICY_LIST_MAX];
+    char lead_items[POLICY_LIST_MAX]; /* the "take the lead" checklist */
+    unsigned lists_seen;              /* parse state: lists given in the file replace defaults */
+};
+
+void config_policy_defaults(struct policy *p);
+/* Whether item is one of a comma separated list. */
+bool config_list_has(const char *list, const char *item);
+
 struct node_config {
     char org[IDS_ORG_MAX];
     char name[IDS_NAME_MAX + 1];
@@ -39,6 +65,7 @@ struct node_config {
     uint32_t report_days;
     uint32_t heartbeat_ms;
     enum log_level log_level;
+    struct policy policy;
 };
 
 struct broker_config {
@@ -49,6 +76,7 @@ struct broker_config {
     uint32_t window; /* unconfirmed events in flight per recipient */
     uint32_t heartbeat_ms;
     enum log_level log_level;
+    struct policy policy;
 };
 
 /* Defaults for a fresh config. */

@@ -110,6 +110,80 @@ static int load_meta(struct eventlog *log)
     return rc;
 }
 
+static bool collect_member_id(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct strmap *ids = arg;
+    strmap_put(ids, rec->member, NULL);
+    return true;
+}
+
+static bool track_for_refold(const char *member, void *value, void *arg)
+{
+    (void)value;
+    struct eventlog_txn *txn = arg;
+    strmap_put(txn->members, member, xcalloc(1, sizeof(struct member_pending)));
+    return true;
+}
+
+/* Stores from before the by_type index have org-level events (directory entries) that
+ * are not in it: index them once. */
+static int migrate_type_index(struct eventlog *log)
+{
+    uint64_t done = 0;
+    int rc = eventlog_meta_u64(log, "type_index", 0, &done);
+    if (rc != DS_OK || done)
+        return rc;
+    struct skey prefix, k;
+    skey_init(&prefix);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    struct store_iter *it = store_iter_new(log->store, CF_EVENTS, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vlen;
+        const uint8_t *val = store_iter_value(it, &vlen);
+        struct event ev;
+        if (wire_event_open(val, vlen, false, &ev) != DS_OK)
+            continue;
+        if (!ev.member[0]) {
+            skey_init(&k);
+            skey_u64(&k, ev.type);
+            key_position(&k, ev.hlc, ev.origin, ev.seq);
+            store_batch_put(txn->batch, CF_BY_TYPE, &k, "", 0);
+        }
+        wire_event_release(&ev);
+    }
+    rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    eventlog_txn_put_meta_u64(txn, "type_index", 1);
+    if (rc == DS_OK)
+        rc = eventlog_commit(&txn);
+    eventlog_abort(&txn);
+    return rc;
+}
+
+/* Records folded by an older fold_apply are refolded from the log once, when a new
+ * version first opens the store; the log itself never changes. */
+static int migrate_fold(struct eventlog *log)
+{
+    uint64_t version = 0;
+    int rc = eventlog_meta_u64(log, "fold_version", 0, &version);
+    if (rc != DS_OK || version == FOLD_VERSION)
+        return rc;
+    struct strmap *ids = strmap_new();
+    rc = eventlog_members_each(log, collect_member_id, ids);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    if (rc == DS_OK) {
+        strmap_each(ids, track_for_refold, txn);
+        eventlog_txn_put_meta_u64(txn, "fold_version", FOLD_VERSION);
+        rc = eventlog_commit(&txn);
+    }
+    eventlog_abort(&txn);
+    if (strmap_count(ids))
+        log_info("eventlog: refolded %zu member records for fold version %u", strmap_count(ids),
+                 FOLD_VERSION);
+    strmap_destroy(&ids, NULL);
+    return rc;
+}
+
 int eventlog_open(const char *dir, enum store_durability durability, struct eventlog **log_out)
 {
     struct eventlog *log = xcalloc(1, sizeof(*log));
@@ -117,6 +191,10 @@ int eventlog_open(const char *dir, enum store_durability durability, struct even
     int rc = store_open(dir, durability, &log->store);
     if (rc == DS_OK)
         rc = load_meta(log);
+    if (rc == DS_OK)
+        rc = migrate_type_index(log);
+    if (rc == DS_OK)
+        rc = migrate_fold(log);
     if (rc != DS_OK) {
         eventlog_destroy(&log);
         return rc;
@@ -257,13 +335,11 @@ static bool parse_position(const uint8_t *p, size_t n, uint64_t *hlc, char *orig
     return true;
 }
 
-int eventlog_member_events(struct eventlog *log, const char *member,
-                           bool (*fn)(const struct event *ev, void *arg), void *arg)
+/* Visits the events whose index keys (in cf) start with prefix, in position order. */
+static int events_under(struct eventlog *log, enum store_cf cf, const struct skey *prefix,
+                        bool (*fn)(const struct event *ev, void *arg), void *arg)
 {
-    struct skey prefix;
-    skey_init(&prefix);
-    skey_str(&prefix, member);
-    struct store_iter *it = store_iter_new(log->store, CF_BY_MEMBER, &prefix, NULL);
+    struct store_iter *it = store_iter_new(log->store, cf, prefix, NULL);
     int rc = DS_OK;
     for (; store_iter_valid(it) && rc == DS_OK; store_iter_next(it)) {
         size_t klen;
@@ -273,7 +349,7 @@ int eventlog_member_events(struct eventlog *log, const char *member,
         uint8_t *raw = NULL;
         size_t rlen = 0;
         struct event ev;
-        if (!parse_position(k + prefix.n, klen - prefix.n, &hlc, origin, &seq)) {
+        if (!parse_position(k + prefix->n, klen - prefix->n, &hlc, origin, &seq)) {
             rc = DS_EIO;
             break;
         }
@@ -293,6 +369,28 @@ int eventlog_member_events(struct eventlog *log, const char *member,
     if (rc == DS_OK)
         rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
+    return rc;
+}
+
+int eventlog_type_events(struct eventlog *log, uint32_t type,
+                         bool (*fn)(const struct event *ev, void *arg), void *arg)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_u64(&prefix, type);
+    int rc = events_under(log, CF_BY_TYPE, &prefix, fn, arg);
+    if (rc != DS_OK)
+        log_error("eventlog: unreadable org events type=%u", type);
+    return rc;
+}
+
+int eventlog_member_events(struct eventlog *log, const char *member,
+                           bool (*fn)(const struct event *ev, void *arg), void *arg)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, member);
+    int rc = events_under(log, CF_BY_MEMBER, &prefix, fn, arg);
     if (rc != DS_OK)
         log_error("eventlog: unreadable timeline member=%s", member);
     return rc;
@@ -455,6 +553,11 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
         key_position(&k, ev->hlc, ev->origin, ev->seq);
         store_batch_put(txn->batch, CF_BY_MEMBER, &k, "", 0);
         txn_track_member(txn, te);
+    } else {
+        skey_init(&k);
+        skey_u64(&k, ev->type);
+        key_position(&k, ev->hlc, ev->origin, ev->seq);
+        store_batch_put(txn->batch, CF_BY_TYPE, &k, "", 0);
     }
     return DS_OK;
 }
@@ -558,7 +661,7 @@ static Dualsync__MemberRecord *refold(struct eventlog_txn *txn, const char *memb
         return NULL;
     Dualsync__MemberRecord *rec = fold_new(member);
     for (size_t i = 0; i < n; i++)
-        fold_apply(rec, all[i]);
+        fold_apply(&rec, all[i]);
     skey_init(last_out);
     key_position(last_out, all[n - 1]->hlc, all[n - 1]->origin, all[n - 1]->seq);
     for (size_t i = 0; i < on; i++)
@@ -591,15 +694,15 @@ static bool fold_member(const char *member, void *value, void *arg)
 
     qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
     int rc = member_load(ctx->txn->log, member, &rec, &last);
-    if (rc == DS_OK && after_position(&last, &mp->events[0]->ev)) {
+    if (rc == DS_OK && mp->n && after_position(&last, &mp->events[0]->ev)) {
         for (size_t i = 0; i < mp->n; i++)
-            fold_apply(rec, &mp->events[i]->ev);
+            fold_apply(&rec, &mp->events[i]->ev);
         const struct event *tail = &mp->events[mp->n - 1]->ev;
         skey_init(&last);
         key_position(&last, tail->hlc, tail->origin, tail->seq);
     } else if (rc == DS_OK || rc == DS_ENOTFOUND) {
         fold_free(&rec);
-        rec = refold(ctx->txn, member, mp, &last);
+        rec = refold(ctx->txn, member, mp, &last); /* also: mp->n == 0, a forced refold */
     }
     if (!rec) {
         ctx->rc = DS_EIO;
@@ -656,6 +759,12 @@ int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin)
         bool member_event = true;
         if (wire_event_open(val, vlen, false, &ev) == DS_OK) {
             member_event = ev.member[0] != '\0';
+            if (!member_event) { /* its by_type entry goes with it */
+                skey_init(&k);
+                skey_u64(&k, ev.type);
+                key_position(&k, ev.hlc, ev.origin, ev.seq);
+                store_batch_delete(txn->batch, CF_BY_TYPE, &k);
+            }
             wire_event_release(&ev);
         }
         if (member_event) {

@@ -2,7 +2,10 @@
  *   events     (origin, seq)              -> SignedEvent bytes, verbatim
  *   by_member  (member, hlc, origin, seq) -> index for folds and timelines
  *   members    member                     -> last folded position + MemberRecord
+ *   by_type    (type, hlc, origin, seq)   -> index of org-level events, for lists and tasks
  *   meta       "hwm" origin               -> highest seq stored from origin
+ *              "fold_version"             -> FOLD_VERSION the member records were folded with
+ *              "type_index"               -> 1 once older org-level events were indexed
  * Writes happen in transactions: a transaction collects events and any other puts the
  * caller adds to its batch (cursors, inbox entries, routes), refolds the touched members
  * at commit, and writes everything in one WriteBatch. kill -9 at any instant leaves either
@@ -54,6 +57,10 @@ int eventlog_members_each(struct eventlog *log,
 /* Visits the events of member in fold order. */
 int eventlog_member_events(struct eventlog *log, const char *member,
                            bool (*fn)(const struct event *ev, void *arg), void *arg);
+
+/* Visits the org-level events (no member) of one type in (hlc, origin, seq) order. */
+int eventlog_type_events(struct eventlog *log, uint32_t type,
+                         bool (*fn)(const struct event *ev, void *arg), void *arg);
 
 /* Meta values (cursors, ids). */
 int eventlog_meta_u64(struct eventlog *log, const char *name, uint64_t dflt, uint64_t *out);

@@ -9,11 +9,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define T(x) DUALSYNC__EVENT_TYPE__EVENT_##x
+
+/* Appends item to a protobuf-c repeated field (array pointer and count). */
+#define APPEND(arr, n, item)                                                                       \
+    do {                                                                                           \
+        (arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr)));                                       \
+        (arr)[(n)++] = (item);                                                                     \
+    } while (0)
+
 static void set_str(char **field, const char *value)
 {
     if (*field && *field != protobuf_c_empty_string)
         free(*field);
     *field = xstrdup(value);
+}
+
+static void set_id(char **field, const struct event *ev)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    set_str(field, id);
+}
+
+static void set_list(char ***arr, size_t *n, char **from, size_t count)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*arr)[i]);
+    free(*arr);
+    *arr = NULL;
+    *n = 0;
+    for (size_t i = 0; i < count; i++)
+        APPEND(*arr, *n, xstrdup(from[i]));
 }
 
 Dualsync__MemberRecord *fold_new(const char *member)
@@ -31,44 +58,88 @@ void fold_free(Dualsync__MemberRecord **recp)
     *recp = NULL;
 }
 
-static void apply_introduction(Dualsync__MemberRecord *rec, const struct event *ev)
+/* Every body is unpacked the same way; NULL bodies (which rules_check already refused)
+ * change nothing. */
+#define BODY(type, lower)                                                                          \
+    ((Dualsync__##type *)wire_unpack_body(&dualsync__##lower##__descriptor, ev->body, ev->body_len))
+
+/* ---------------------------------------------------------------- registration */
+
+static void reset(Dualsync__MemberRecord **recp)
 {
-    Dualsync__Introduction *b = wire_unpack_introduction(ev->body, ev->body_len);
-    char id[IDS_EVENT_ID_MAX];
-    if (!b)
-        return;
-    /* A new residence community starts a new registration: what the old community
-     * recorded does not carry over. */
-    if (strcmp(rec->community, b->community) != 0) {
-        rec->reported = false;
-        set_str(&rec->report_date, "");
-        set_str(&rec->occupation, "");
-        set_str(&rec->willingness, "");
-        set_str(&rec->rest_time, "");
-    }
-    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    Dualsync__MemberRecord *fresh = fold_new((*recp)->member);
+    fold_free(recp);
+    *recp = fresh;
+}
+
+static void start_registration(Dualsync__MemberRecord *rec, const struct event *ev,
+                               const Dualsync__Introduction *b)
+{
     set_str(&rec->name, b->name);
     set_str(&rec->unit, ev->origin);
     set_str(&rec->community, b->community);
     set_str(&rec->intro_date, b->date);
-    set_str(&rec->intro_id, id);
+    set_str(&rec->intro_contact, b->contact);
+    set_id(&rec->intro_id, ev);
     rec->report_days = b->report_days;
+}
+
+/* Returns whether the introduction belongs to this record (and so counts). */
+static bool apply_introduction(Dualsync__MemberRecord **recp, const struct event *ev)
+{
+    Dualsync__Introduction *b = BODY(Introduction, introduction);
+    Dualsync__MemberRecord *rec = *recp;
+    /* As the broker routes: a closed registration restarts only by its own unit, unless
+     * the unit released the member. */
+    bool own_unit = strcmp(rec->unit, ev->origin) == 0;
+    bool fresh = !rec->unit[0] || rec->closed == DUALSYNC__CLOSE_REASON__CLOSE_RELEASED ||
+                 (rec->closed && own_unit);
+    bool same =
+        !fresh && !rec->closed && own_unit && strcmp(rec->community, b ? b->community : "") == 0;
+    if (!b || (!fresh && !same)) {
+        wire_msg_free(b); /* conflicting: the broker refused to route it */
+        return false;
+    }
+    if (fresh && rec->unit[0])
+        reset(recp);
+    start_registration(*recp, ev, b);
     wire_msg_free(b);
+    return true;
 }
 
-static bool from_community(const Dualsync__MemberRecord *rec, const struct event *ev)
+static void close_registration(Dualsync__MemberRecord *rec, Dualsync__CloseReason reason,
+                               const char *date, const char *text)
 {
-    return strcmp(rec->community, ev->origin) == 0;
+    rec->closed = reason;
+    set_str(&rec->closed_date, date);
+    set_str(&rec->closed_text, text);
 }
 
-static bool from_unit(const Dualsync__MemberRecord *rec, const struct event *ev)
+static void apply_close(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    return strcmp(rec->unit, ev->origin) == 0;
+    if (ev->type == T(REGISTRATION_CLOSE)) {
+        Dualsync__RegistrationClose *b = BODY(RegistrationClose, registration_close);
+        if (b)
+            close_registration(rec, b->reason, b->date, b->text);
+        wire_msg_free(b);
+    } else if (ev->type == T(MOVE_OUT)) {
+        Dualsync__MoveOut *b = BODY(MoveOut, move_out);
+        if (b)
+            close_registration(rec, DUALSYNC__CLOSE_REASON__CLOSE_MOVED, b->date, "");
+        wire_msg_free(b);
+    } else {
+        Dualsync__UnitRelease *b = BODY(UnitRelease, unit_release);
+        if (b)
+            close_registration(rec, DUALSYNC__CLOSE_REASON__CLOSE_RELEASED, b->date, b->text);
+        wire_msg_free(b);
+    }
 }
+
+/* ---------------------------------------------------------------- community letters */
 
 static void apply_report_in(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    Dualsync__ReportIn *b = wire_unpack_report_in(ev->body, ev->body_len);
+    Dualsync__ReportIn *b = BODY(ReportIn, report_in);
     if (!b)
         return;
     rec->reported = true;
@@ -76,85 +147,303 @@ static void apply_report_in(Dualsync__MemberRecord *rec, const struct event *ev)
     wire_msg_free(b);
 }
 
+/* A card event carries the whole card: it replaces the previous one. */
 static void apply_card(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    Dualsync__RegistrationCard *b = wire_unpack_registration_card(ev->body, ev->body_len);
+    Dualsync__RegistrationCard *b = BODY(RegistrationCard, registration_card);
     if (!b)
         return;
     set_str(&rec->occupation, b->occupation);
     set_str(&rec->willingness, b->willingness);
     set_str(&rec->rest_time, b->rest_time);
+    set_str(&rec->skills, b->skills);
+    set_str(&rec->contact, b->contact);
+    set_list(&rec->categories, &rec->n_categories, b->categories, b->n_categories);
     wire_msg_free(b);
 }
 
 static void apply_feedback(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    Dualsync__Feedback *b = wire_unpack_feedback(ev->body, ev->body_len);
-    char id[IDS_EVENT_ID_MAX];
+    Dualsync__Feedback *b = BODY(Feedback, feedback);
     if (!b)
         return;
     Dualsync__FeedbackEntry *e = xmalloc(sizeof(*e));
     dualsync__feedback_entry__init(e);
-    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
-    set_str(&e->event_id, id);
+    set_id(&e->event_id, ev);
     set_str(&e->text, b->text);
+    set_str(&e->date, b->date);
+    set_str(&e->period, b->period);
     e->year = b->year;
     e->rating = b->rating;
     e->non_participation = b->non_participation;
+    e->poor_conduct = b->poor_conduct;
+    e->activities = b->activities;
+    e->minutes = b->minutes;
     e->hlc = ev->hlc;
-    rec->feedback = xrealloc(rec->feedback, (rec->n_feedback + 1) * sizeof(*rec->feedback));
-    rec->feedback[rec->n_feedback++] = e;
+    set_list(&e->lead, &e->n_lead, b->lead, b->n_lead);
+    APPEND(rec->feedback, rec->n_feedback, e);
     wire_msg_free(b);
 }
 
+static void apply_group(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__GroupAssign *b = BODY(GroupAssign, group_assign);
+    if (b)
+        set_str(&rec->group, b->group);
+    wire_msg_free(b);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Teams are a sorted set, so the record does not depend on join order. */
+static void apply_team(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__TeamMembership *b = BODY(TeamMembership, team_membership);
+    if (!b)
+        return;
+    size_t i = 0;
+    while (i < rec->n_teams && strcmp(rec->teams[i], b->team) != 0)
+        i++;
+    if (b->leave && i < rec->n_teams) {
+        free(rec->teams[i]);
+        rec->teams[i] = rec->teams[--rec->n_teams];
+    } else if (!b->leave && i == rec->n_teams) {
+        APPEND(rec->teams, rec->n_teams, xstrdup(b->team));
+    }
+    if (rec->n_teams > 1)
+        qsort(rec->teams, rec->n_teams, sizeof(*rec->teams), str_cmp);
+    wire_msg_free(b);
+}
+
+static void apply_attendance(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__Attendance *b = BODY(Attendance, attendance);
+    if (!b)
+        return;
+    Dualsync__AttendanceEntry *e = xmalloc(sizeof(*e));
+    dualsync__attendance_entry__init(e);
+    set_id(&e->event_id, ev);
+    set_str(&e->activity, b->activity);
+    set_str(&e->kind, b->kind);
+    set_str(&e->date, b->date);
+    e->minutes = b->minutes;
+    APPEND(rec->attendance, rec->n_attendance, e);
+    wire_msg_free(b);
+}
+
+static void apply_opinion_reply(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__OpinionReply *b = BODY(OpinionReply, opinion_reply);
+    for (size_t i = 0; b && i < rec->n_opinions; i++) {
+        Dualsync__OpinionEntry *e = rec->opinions[i];
+        if (strcmp(e->event_id, b->request) == 0) {
+            set_id(&e->reply_id, ev);
+            e->verdict = b->verdict;
+            set_str(&e->reply_text, b->text);
+            set_str(&e->reply_date, b->date);
+        }
+    }
+    wire_msg_free(b);
+}
+
+static void apply_notice_response(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__NoticeResponse *b = BODY(NoticeResponse, notice_response);
+    for (size_t i = 0; b && i < rec->n_notices; i++) {
+        Dualsync__NoticeEntry *e = rec->notices[i];
+        if (strcmp(e->event_id, b->notice) != 0)
+            continue;
+        if (b->status == DUALSYNC__NOTICE_STATUS__NOTICE_POSTED) {
+            set_str(&e->posted_date, b->date);
+        } else {
+            e->outcome = b->status;
+            set_str(&e->outcome_text, b->text);
+            set_str(&e->outcome_date, b->date);
+        }
+    }
+    wire_msg_free(b);
+}
+
+static void apply_difficulty_resolved(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__DifficultyResolved *b = BODY(DifficultyResolved, difficulty_resolved);
+    for (size_t i = 0; b && i < rec->n_difficulties; i++) {
+        Dualsync__DifficultyEntry *e = rec->difficulties[i];
+        if (strcmp(e->event_id, b->difficulty) == 0) {
+            set_id(&e->resolved_id, ev);
+            set_str(&e->resolved_date, b->date);
+            set_str(&e->resolution, b->text);
+        }
+    }
+    wire_msg_free(b);
+}
+
+/* ---------------------------------------------------------------- unit letters */
+
 static void apply_handling(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    Dualsync__HandlingResult *b = wire_unpack_handling_result(ev->body, ev->body_len);
-    char id[IDS_EVENT_ID_MAX], fid[IDS_EVENT_ID_MAX];
+    Dualsync__HandlingResult *b = BODY(HandlingResult, handling_result);
+    char fid[IDS_EVENT_ID_MAX];
     if (!b)
         return;
     Dualsync__HandlingEntry *e = xmalloc(sizeof(*e));
     dualsync__handling_entry__init(e);
-    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
     ids_event_id(fid, sizeof(fid), b->feedback_origin, b->feedback_seq);
-    set_str(&e->event_id, id);
+    set_id(&e->event_id, ev);
     set_str(&e->feedback_id, fid);
     set_str(&e->text, b->text);
+    set_str(&e->date, b->date);
     e->action = b->action;
     e->hlc = ev->hlc;
-    rec->handling = xrealloc(rec->handling, (rec->n_handling + 1) * sizeof(*rec->handling));
-    rec->handling[rec->n_handling++] = e;
+    APPEND(rec->handling, rec->n_handling, e);
     wire_msg_free(b);
 }
 
-void fold_apply(Dualsync__MemberRecord *rec, const struct event *ev)
+static void apply_opinion_request(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    rec->events++;
-    if (ev->hlc > rec->last_hlc)
-        rec->last_hlc = ev->hlc;
+    Dualsync__OpinionRequest *b = BODY(OpinionRequest, opinion_request);
+    if (!b)
+        return;
+    Dualsync__OpinionEntry *e = xmalloc(sizeof(*e));
+    dualsync__opinion_entry__init(e);
+    set_id(&e->event_id, ev);
+    e->kind = b->kind;
+    set_str(&e->subject, b->subject);
+    set_str(&e->due, b->due);
+    set_str(&e->date, b->date);
+    APPEND(rec->opinions, rec->n_opinions, e);
+    wire_msg_free(b);
+}
+
+static void apply_notice(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__PublicNotice *b = BODY(PublicNotice, public_notice);
+    if (!b)
+        return;
+    Dualsync__NoticeEntry *e = xmalloc(sizeof(*e));
+    dualsync__notice_entry__init(e);
+    set_id(&e->event_id, ev);
+    set_str(&e->title, b->title);
+    set_str(&e->matter, b->matter);
+    set_str(&e->start, b->start);
+    set_str(&e->end, b->end);
+    APPEND(rec->notices, rec->n_notices, e);
+    wire_msg_free(b);
+}
+
+static void apply_visit(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__UnitVisit *b = BODY(UnitVisit, unit_visit);
+    if (!b)
+        return;
+    Dualsync__VisitEntry *e = xmalloc(sizeof(*e));
+    dualsync__visit_entry__init(e);
+    set_id(&e->event_id, ev);
+    set_str(&e->date, b->date);
+    set_str(&e->text, b->text);
+    APPEND(rec->visits, rec->n_visits, e);
+    wire_msg_free(b);
+}
+
+static void apply_difficulty(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__Difficulty *b = BODY(Difficulty, difficulty);
+    if (!b)
+        return;
+    Dualsync__DifficultyEntry *e = xmalloc(sizeof(*e));
+    dualsync__difficulty_entry__init(e);
+    set_id(&e->event_id, ev);
+    set_str(&e->text, b->text);
+    set_str(&e->date, b->date);
+    APPEND(rec->difficulties, rec->n_difficulties, e);
+    wire_msg_free(b);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void apply_body(Dualsync__MemberRecord *rec, const struct event *ev)
+{
     switch (ev->type) {
-    case DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION:
-        apply_introduction(rec, ev);
+    case T(REPORT_IN):
+        apply_report_in(rec, ev);
         break;
-    case DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN:
-        if (from_community(rec, ev))
-            apply_report_in(rec, ev);
+    case T(REGISTRATION_CARD):
+        apply_card(rec, ev);
         break;
-    case DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CARD:
-        if (from_community(rec, ev))
-            apply_card(rec, ev);
+    case T(FEEDBACK):
+        apply_feedback(rec, ev);
         break;
-    case DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK:
-        if (from_community(rec, ev))
-            apply_feedback(rec, ev);
+    case T(HANDLING_RESULT):
+        apply_handling(rec, ev);
         break;
-    case DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT:
-        if (from_unit(rec, ev))
-            apply_handling(rec, ev);
+    case T(REGISTRATION_CLOSE):
+    case T(MOVE_OUT):
+    case T(UNIT_RELEASE):
+        apply_close(rec, ev);
+        break;
+    case T(GROUP_ASSIGN):
+        apply_group(rec, ev);
+        break;
+    case T(TEAM_MEMBERSHIP):
+        apply_team(rec, ev);
+        break;
+    case T(ATTENDANCE):
+        apply_attendance(rec, ev);
+        break;
+    case T(OPINION_REQUEST):
+        apply_opinion_request(rec, ev);
+        break;
+    case T(OPINION_REPLY):
+        apply_opinion_reply(rec, ev);
+        break;
+    case T(PUBLIC_NOTICE):
+        apply_notice(rec, ev);
+        break;
+    case T(NOTICE_RESPONSE):
+        apply_notice_response(rec, ev);
+        break;
+    case T(UNIT_VISIT):
+        apply_visit(rec, ev);
+        break;
+    case T(DIFFICULTY):
+        apply_difficulty(rec, ev);
+        break;
+    case T(DIFFICULTY_RESOLVED):
+        apply_difficulty_resolved(rec, ev);
         break;
     default:
-        break; /* unknown or org-level: counted, no field changes */
+        break; /* unknown types: counted, no field changes */
     }
+}
+
+/* Whether ev is written by one of the record's two sides, as its type demands. */
+static bool from_current_side(const Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    enum org_kind kind = ids_org_kind(ev->origin);
+    if (rec->closed || !rec->unit[0])
+        return false;
+    return (kind == ORG_UNIT && strcmp(rec->unit, ev->origin) == 0) ||
+           (kind == ORG_COMMUNITY && strcmp(rec->community, ev->origin) == 0);
+}
+
+void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev)
+{
+    bool counts;
+    if (ev->type == T(INTRODUCTION)) {
+        counts = apply_introduction(recp, ev);
+    } else {
+        counts = from_current_side(*recp, ev);
+        if (counts)
+            apply_body(*recp, ev);
+    }
+    if (!counts)
+        return;
+    (*recp)->events++;
+    if (ev->hlc > (*recp)->last_hlc)
+        (*recp)->last_hlc = ev->hlc;
 }
 
 void fold_encode(const Dualsync__MemberRecord *rec, uint8_t **out, size_t *len_out)

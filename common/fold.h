@@ -3,10 +3,14 @@
  * record byte for byte, whatever order they arrived in. The canonical encoding is the
  * protobuf-c packing of Dualsync__MemberRecord (fields in number order, repeated fields in
  * fold order, no maps), and the digest is BLAKE2b-256 of it.
- * Field ownership follows single-writer: the unit's events write name, unit, introduction;
- * the community's events write report-in, card and feedback; handling results come from
- * the unit. An event from an org that is not the member's current side is counted but
- * does not change fields (it can only come from a stale route). */
+ * The record is the shared record of one registration: the introducing unit and the
+ * residence community. Only their events count (single writer: the unit writes the
+ * introduction, visits, opinions, notices, difficulties and handling; the community the
+ * report-in, card, groups, teams, attendance, feedback and replies). A registration
+ * closes by the unit's move-out or release or the community's return/revoke; after that
+ * nothing changes it, and the next introduction starts a fresh record, because the new
+ * side holds none of the old events. Events from anyone else (a stale or refused route)
+ * are ignored, not even counted, so every holder of the registration folds the same. */
 #ifndef DUALSYNC_FOLD_H
 #define DUALSYNC_FOLD_H
 
@@ -15,12 +19,17 @@
 
 #include <stdint.h>
 
+/* Bumped whenever fold_apply changes what a record holds: stored records are then refolded
+ * from the log when the process opens (eventlog_open). */
+#define FOLD_VERSION 2u
+
 /* A fresh record for member. Caller owns; free with fold_free. */
 Dualsync__MemberRecord *fold_new(const char *member);
 void fold_free(Dualsync__MemberRecord **recp);
 
-/* Applies one event (already validated by rules_check) to the record. */
-void fold_apply(Dualsync__MemberRecord *rec, const struct event *ev);
+/* Applies one event (already validated by rules_check) to the record. An introduction
+ * after a closed registration replaces *recp by a fresh record. */
+void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev);
 
 /* Canonical bytes of the record; *out is malloc'd (caller frees). */
 void fold_encode(const Dualsync__MemberRecord *rec, uint8_t **out, size_t *len_out);

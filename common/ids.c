@@ -18,7 +18,7 @@ static const struct {
     {"street:", ORG_STREET},
 };
 
-static bool code_valid(const char *code)
+bool ids_code_valid(const char *code)
 {
     size_t n = 0;
     for (const char *p = code; *p; p++, n++) {
@@ -36,7 +36,7 @@ enum org_kind ids_org_kind(const char *org)
     for (size_t i = 0; i < sizeof(org_prefixes) / sizeof(org_prefixes[0]); i++) {
         size_t len = strlen(org_prefixes[i].prefix);
         if (strncmp(org, org_prefixes[i].prefix, len) == 0)
-            return code_valid(org + len) ? org_prefixes[i].kind : ORG_NONE;
+            return ids_code_valid(org + len) ? org_prefixes[i].kind : ORG_NONE;
     }
     return ORG_NONE;
 }

@@ -28,6 +28,9 @@ enum org_kind ids_kind_parse(const char *name);
 
 bool ids_member_valid(const char *member);
 
+/* A code: [a-z0-9-]{1,48}, as after "unit:"; also names groups, teams and kinds. */
+bool ids_code_valid(const char *code);
+
 /* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) of exactly len bytes. */
 bool ids_utf8_valid(const char *s, size_t len);
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char *const cf_names[CF_COUNT] = {
-    "default", "by_member", "members", "inbox", "meta", "routes", "orgs",
+    "default", "by_member", "members", "inbox", "meta", "routes", "orgs", "by_type", "by_community",
 };
 
 struct store {

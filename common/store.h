@@ -12,13 +12,15 @@
 #include <stdint.h>
 
 enum store_cf {
-    CF_EVENTS = 0, /* origin, seq -> SignedEvent bytes */
-    CF_BY_MEMBER,  /* member, hlc, origin, seq -> empty */
-    CF_MEMBERS,    /* member -> folded MemberRecord state */
-    CF_INBOX,      /* recipient, inbox seq -> origin, seq (broker) */
-    CF_META,       /* name -> value: counters, cursors, ids */
-    CF_ROUTES,     /* member -> unit, community (broker) */
-    CF_ORGS,       /* org id -> DirectoryEntry bytes */
+    CF_EVENTS = 0,   /* origin, seq -> SignedEvent bytes */
+    CF_BY_MEMBER,    /* member, hlc, origin, seq -> empty */
+    CF_MEMBERS,      /* member -> folded MemberRecord state */
+    CF_INBOX,        /* recipient, inbox seq -> origin, seq (broker) */
+    CF_META,         /* name -> value: counters, cursors, ids */
+    CF_ROUTES,       /* member -> unit, community (broker) */
+    CF_ORGS,         /* org id -> DirectoryEntry bytes */
+    CF_BY_TYPE,      /* type, hlc, origin, seq -> empty: org-level events, for lists and tasks */
+    CF_BY_COMMUNITY, /* community, unit, member -> empty: open registrations (broker) */
     CF_COUNT
 };
 

@@ -23,6 +23,14 @@ void wire_event_build(const struct keys *keys, const char *origin, uint64_t seq,
                       const char *member, uint32_t type, const uint8_t *body, size_t body_len,
                       uint8_t **raw_out, size_t *len_out)
 {
+    wire_event_build_to(keys, origin, seq, hlc, member, type, body, body_len, NULL, 0, raw_out,
+                        len_out);
+}
+
+void wire_event_build_to(const struct keys *keys, const char *origin, uint64_t seq, uint64_t hlc,
+                         const char *member, uint32_t type, const uint8_t *body, size_t body_len,
+                         char *const *to, size_t n_to, uint8_t **raw_out, size_t *len_out)
+{
     Dualsync__Event ev = DUALSYNC__EVENT__INIT;
     Dualsync__SignedEvent se = DUALSYNC__SIGNED_EVENT__INIT;
     uint8_t sig[KEYS_SIG_LEN];
@@ -37,6 +45,8 @@ void wire_event_build(const struct keys *keys, const char *origin, uint64_t seq,
     ev.type = type;
     ev.body.data = (uint8_t *)body;
     ev.body.len = body_len;
+    ev.to = (char **)to;
+    ev.n_to = n_to;
     wire_pack(&ev.base, &env, &env_len);
     keys_sign(keys, env, env_len, sig);
     se.event.data = env;
@@ -150,6 +160,12 @@ WIRE_UNPACKER(wire_unpack_handling_result, Dualsync__HandlingResult, handling_re
 WIRE_UNPACKER(wire_unpack_member_record, Dualsync__MemberRecord, member_record)
 WIRE_UNPACKER(wire_unpack_ctl_request, Dualsync__CtlRequest, ctl_request)
 WIRE_UNPACKER(wire_unpack_ctl_reply, Dualsync__CtlReply, ctl_reply)
+
+ProtobufCMessage *wire_unpack_body(const ProtobufCMessageDescriptor *desc, const uint8_t *d,
+                                   size_t n)
+{
+    return protobuf_c_message_unpack(desc, NULL, n, d);
+}
 
 void wire_msg_free(void *msg)
 {

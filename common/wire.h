@@ -50,6 +50,11 @@ void wire_event_build(const struct keys *keys, const char *origin, uint64_t seq,
                       const char *member, uint32_t type, const uint8_t *body, size_t body_len,
                       uint8_t **raw_out, size_t *len_out);
 
+/* The same, for an org-level event addressed to the orgs in to[0..n_to). */
+void wire_event_build_to(const struct keys *keys, const char *origin, uint64_t seq, uint64_t hlc,
+                         const char *member, uint32_t type, const uint8_t *body, size_t body_len,
+                         char *const *to, size_t n_to, uint8_t **raw_out, size_t *len_out);
+
 /* Decodes raw SignedEvent bytes (borrowed; they must outlive *ev unless copy is true, in
  * which case the event keeps its own copy) and checks syntax: sizes, origin and member
  * ids, seq >= 1, signature length. It does not verify the signature or the author side.
@@ -79,6 +84,9 @@ Dualsync__HandlingResult *wire_unpack_handling_result(const uint8_t *d, size_t n
 Dualsync__MemberRecord *wire_unpack_member_record(const uint8_t *d, size_t n);
 Dualsync__CtlRequest *wire_unpack_ctl_request(const uint8_t *d, size_t n);
 Dualsync__CtlReply *wire_unpack_ctl_reply(const uint8_t *d, size_t n);
+/* Any body by its descriptor (the rule table names each type's descriptor). */
+ProtobufCMessage *wire_unpack_body(const ProtobufCMessageDescriptor *desc, const uint8_t *d,
+                                   size_t n);
 void wire_msg_free(void *msg);
 
 #endif

@@ -11,6 +11,7 @@ PACKAGES=(
     libsodium-dev                            # Ed25519 signatures, BLAKE2b digests
     libjansson-dev                           # --json output and the control API
     libinih-dev                              # node.conf, broker.conf, identity cards
+    libcsv-dev                               # member rosters (import members); no .pc file
     libcmocka-dev                            # unit tests
     jq python3                               # integration tests and the demo street
     clang-format                             # the style check the test command runs

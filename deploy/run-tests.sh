@@ -28,7 +28,8 @@ run_valgrind() {
 run_fuzz() {
     bash deploy/install-deps.sh
     cmake --preset fuzz -DDS_FUZZ_SECONDS="${FUZZ_SECONDS:-15}" >/dev/null
-    cmake --build --preset fuzz -j "$(nproc)" --target fuzz_frame fuzz_event fuzz_config fuzz_ids
+    cmake --build --preset fuzz -j "$(nproc)" --target fuzz_frame fuzz_event fuzz_config fuzz_ids \
+        fuzz_csv
     ctest --preset fuzz
 }
 

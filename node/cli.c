@@ -4,7 +4,9 @@
  * matters happens in the daemon; the CLI only checks the shape of the command line.
  * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out. */
 #include "cliargs.h"
+#include "cli_reports.h"
 #include "ctl.h"
+#include "import.h"
 #include "err.h"
 #include "log.h"
 #include "wire.h"
@@ -19,27 +21,104 @@
 #define BATCH_CHUNK 500
 
 static const struct cli_command commands[] = {
+    /* ---- reads (all take --json) */
     {"status", "", NULL, "节点状态:连接、本方序号、已确认、收件游标、积压",
      "--data DIR status [--json]"},
-    {"intro send", "member:,name:,community:,report-days:,date:", "member,name,community",
-     "(单位)发出住社区党员身份介绍函",
-     "--data DIR intro send --member M --name NAME --community ORG [--report-days N] [--date D]"},
-    {"report", "member:,date:", "member", "(社区)登记党员报到",
-     "--data DIR report --member M [--date YYYY-MM-DD]"},
-    {"card set", "member:,occupation:,willingness:,rest-time:", "member",
-     "(社区)填写社区党员基本情况登记卡",
-     "--data DIR card set --member M --occupation .. --willingness .. --rest-time .."},
-    {"feedback send", "member:,year:,rating:,non-participation,text:", "member,year,rating",
-     "(社区)发出表现情况反馈函;rating: excellent|good|fair|poor",
-     "--data DIR feedback send --member M --year Y --rating R [--non-participation] --text T"},
-    {"handling send", "member:,feedback:,action:,text:", "member,feedback,action",
-     "(单位)反馈查处结果;action: criticism|investigation|no-action",
-     "--data DIR handling send --member M --feedback EVENT_ID --action A --text T"},
     {"member show", "_", "_", "显示一名成员的双重管理记录", "--data DIR member show M [--json]"},
-    {"members", "", NULL, "列出本组织的成员", "--data DIR members [--json]"},
+    {"member history", "_", "_", "该成员在本节点的全部函件(含已注销的登记)",
+     "--data DIR member history M [--json]"},
+    {"members", "all", NULL, "列出本组织的成员(--all 含已注销的登记)",
+     "--data DIR members [--all] [--json]"},
     {"digest", "member:", "member", "成员记录摘要 (BLAKE2b),两侧相同即已一致",
      "--data DIR digest --member M [--json]"},
     {"orgs", "", NULL, "街道目录中的组织", "--data DIR orgs [--json]"},
+    {"tasks", "as-of:", NULL, "待办与逾期事项(按记录计算)",
+     "--data DIR tasks [--as-of YYYY-MM-DD]"},
+    {"report", "member:,date:,year:,csv", NULL,
+     "年度报告(--year);(社区)登记党员报到(--member,回执送单位)",
+     "--data DIR report --year Y [--json|--csv]  |  --data DIR report --member M [--date D]"},
+    {"list", "_,as-of:", "_",
+     "组织级函件:activities teams groups liaison needs claims offers meetings notices opinions",
+     "--data DIR list KIND [--as-of YYYY-MM-DD]"},
+    /* ---- unit letters */
+    {"intro send", "member:,name:,community:,contact:,report-days:,date:,skip-existing",
+     "member,name,community", "(单位)发出住社区党员身份介绍函",
+     "--data DIR intro send --member M --name NAME --community ORG [--contact C] "
+     "[--report-days N] [--date D] [--skip-existing]"},
+    {"import members", "_", "_", "(单位)从 CSV 名册批量发出介绍函(表头:member,name,community,…)",
+     "--data DIR import members FILE.csv [--json]"},
+    {"member move", "member:,community:,contact:,report-days:,date:", "member,community",
+     "(单位)成员迁居:注销原社区登记,并向新社区发出介绍函",
+     "--data DIR member move --member M --community NEW [--date D]"},
+    {"member release", "member:,text:,date:", "member", "(单位)成员组织关系转出本单位,登记注销",
+     "--data DIR member release --member M [--text T] [--date D]"},
+    {"handling send", "member:,feedback:,action:,text:,date:", "member,feedback,action",
+     "(单位)反馈查处结果;action: criticism|investigation|no-action(只写结论摘要)",
+     "--data DIR handling send --member M --feedback EVENT_ID --action A [--text T]"},
+    {"opinion request", "member:,community:,kind:,subject:,due:,date:", "kind,subject",
+     "(单位)征求意见;kind: excellent-member advanced-individual democratic-appraisal "
+     "cadre-promotion new-member(--member)| advanced-org civilised-unit(--community)",
+     "--data DIR opinion request (--member M | --community C) --kind K --subject S [--due D]"},
+    {"notice post", "member:,title:,matter:,start:,working-days:", "member,title,matter",
+     "(单位)公示,在单位和居住社区同时张贴,至少 N 个工作日",
+     "--data DIR notice post --member M --title T --matter X [--start D] [--working-days N]"},
+    {"visit record", "member:,text:,date:", "member,text", "(单位)走访社区,了解党员参加活动情况",
+     "--data DIR visit record --member M --text T [--date D]"},
+    {"difficulty raise", "member:,text:,date:", "member,text", "(单位)反映党员的实际困难",
+     "--data DIR difficulty raise --member M --text T [--date D]"},
+    {"claim send", "need:,claimant:,text:,date:", "need", "(单位)认领社区需求或微心愿",
+     "--data DIR claim send --need EVENT_ID [--claimant M] [--text T]"},
+    {"offer send", "community:,title:,text:,date:", "community,title", "(单位)向社区提供资源",
+     "--data DIR offer send --community C --title T [--text X]"},
+    /* ---- community letters */
+    {"card set", "member:,occupation:,willingness:,rest-time:,skills:,categories:,contact:",
+     "member", "(社区)社区党员基本情况登记卡(未给的项保持原值)",
+     "--data DIR card set --member M [--occupation ..] [--willingness ..] [--rest-time ..] "
+     "[--skills ..] [--categories a,b] [--contact ..]"},
+    {"registration close", "member:,reason:,text:,date:", "member,reason",
+     "(社区)退回或撤销登记;reason: returned|revoked",
+     "--data DIR registration close --member M --reason R [--text T]"},
+    {"group add", "group:,title:,leader:", "group,title", "(社区)楼栋联络组",
+     "--data DIR group add --group G --title T [--leader M]"},
+    {"group assign", "member:,group:,date:", "member,group", "(社区)把党员编入楼栋联络组",
+     "--data DIR group assign --member M --group G"},
+    {"team add", "team:,title:,kind:", "team,title,kind",
+     "(社区)志愿服务队;kind 见 [policy] team_kinds",
+     "--data DIR team add --team T --title X --kind patrol"},
+    {"team join", "member:,team:,leave,date:", "member,team", "(社区)加入(--leave 退出)志愿服务队",
+     "--data DIR team join --member M --team T [--leave]"},
+    {"activity add", "kind:,title:,date:,minutes:", "kind,title",
+     "(社区)活动;kind 见 [policy] activity_kinds",
+     "--data DIR activity add --kind K --title T "
+     "[--date D] [--minutes N]"},
+    {"attendance record", "member:,activity:,minutes:", "member,activity",
+     "(社区)登记党员参加活动及服务时长",
+     "--data DIR attendance record --member M --activity ID "
+     "[--minutes N]"},
+    {"liaison add", "name:,side:,org:,role:,leave", "name,side,role", "(社区)社区联络处成员",
+     "--data DIR liaison add --name N --side unit|community --role R [--org ORG] [--leave]"},
+    {"feedback send",
+     "member:,year:,period:,rating:,non-participation,poor-conduct,lead:,text:,date:",
+     "member,rating", "(社区)表现情况反馈函,附本期参加活动情况;rating: excellent|good|fair|poor",
+     "--data DIR feedback send --member M --rating R [--period 2026|2026-Q3] "
+     "[--non-participation] [--poor-conduct] [--lead a,b] [--text T]"},
+    {"opinion reply", "member:,request:,verdict:,text:,date:", "request,verdict",
+     "(社区)答复征求意见;verdict: agree|disagree|no-opinion",
+     "--data DIR opinion reply --request ID --verdict V [--member M] [--text T]"},
+    {"notice respond", "member:,notice:,status:,text:,date:", "member,notice,status",
+     "(社区)公示:确认张贴(posted),反馈有无异议(objections|no-objections)",
+     "--data DIR notice respond --member M --notice ID --status S [--text T]"},
+    {"difficulty resolve", "member:,difficulty:,text:,date:", "member,difficulty",
+     "(社区)标记困难已解决", "--data DIR difficulty resolve --member M --difficulty ID [--text T]"},
+    {"need publish", "kind:,title:,text:,date:", "kind,title",
+     "(社区)发布社区需求或微心愿(送达在本社区有登记党员的单位);kind: community|wish",
+     "--data DIR need publish --kind K --title T [--text X]"},
+    {"claim decide", "claim:,decision:,text:,date:", "claim,decision",
+     "(社区)同意或拒绝认领;decision: approve|decline",
+     "--data DIR claim decide --claim ID --decision D [--text T]"},
+    {"need fulfil", "need:,claim:,text:,date:", "need,claim", "(社区)登记需求已完成",
+     "--data DIR need fulfil --need ID --claim ID [--text T]"},
+    /* ---- operations */
     {"sync-wait", "timeout:", NULL, "等待:本方写入均已确认,且待收事件均已应用",
      "--data DIR sync-wait [--timeout SECONDS]"},
     {"restore", "", NULL,
@@ -93,13 +172,22 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
     return 0;
 }
 
+/* The daemon's name for a command line: "report --year" is the annual report, "report
+ * --member" the report-in letter (both keep the name operators know). */
+static const char *daemon_command(const struct cli_parsed *p)
+{
+    if (strcmp(p->cmd->name, "report") == 0 && cli_get(p, "year"))
+        return "annual report";
+    return p->cmd->name;
+}
+
 static void add_command(struct ctl_request *req, const struct cli_parsed *p)
 {
-    ctl_request_command(req, p->cmd->name);
+    ctl_request_command(req, daemon_command(p));
     for (size_t i = 0; i < p->n; i++)
         ctl_request_arg(req, p->keys[i], p->values[i]);
     if (p->positional)
-        ctl_request_arg(req, "member", p->positional);
+        ctl_request_arg(req, strcmp(p->cmd->name, "list") == 0 ? "kind" : "member", p->positional);
 }
 
 static const char *js(json_t *j, const char *k)
@@ -131,25 +219,72 @@ static void print_status(json_t *j)
            ji(c, "broker_errors"), ji(c, "reconnects"), ji(c, "sessions"));
 }
 
-static void print_member(json_t *j)
+static const char *yes_no(json_t *j, const char *k)
 {
-    json_t *card = json_object_get(j, "card"), *e;
+    return json_is_true(json_object_get(j, k)) ? "是 yes" : "否 no";
+}
+
+static void print_list(const char *label, json_t *arr)
+{
+    json_t *e;
     size_t i;
+    printf("%s", label);
+    json_array_foreach(arr, i, e) printf("%s%s", i ? "," : "", json_string_value(e));
+    printf("\n");
+}
+
+static void print_registration(json_t *j)
+{
     printf("成员 member:   %s  %s\n", js(j, "member"), js(j, "name"));
     printf("单位 unit:     %s\n社区 community: %s\n", js(j, "unit"), js(j, "community"));
     printf("介绍函 introduction: %s (%s, 报到期限 report within %lld days)\n", js(j, "intro_id"),
            js(j, "intro_date"), ji(j, "report_days"));
-    printf("报到 reported: %s %s\n",
-           json_is_true(json_object_get(j, "reported")) ? "是 yes" : "否 no", js(j, "report_date"));
+    if (js(j, "closed")[0])
+        printf("登记已注销 registration closed: %s %s %s\n", js(j, "closed"), js(j, "closed_date"),
+               js(j, "closed_text"));
+    printf("报到 reported: %s %s\n", yes_no(j, "reported"), js(j, "report_date"));
     printf("登记卡 card:   职业 occupation=%s; 服务意愿 willingness=%s; 休息时间 rest time=%s\n",
-           js(card, "occupation"), js(card, "willingness"), js(card, "rest_time"));
+           js(j, "occupation"), js(j, "willingness"), js(j, "rest_time"));
+    printf("              特长 skills=%s; 联系方式 contact=%s\n", js(j, "skills"),
+           js(j, "contact"));
+    print_list("              服务类别 categories=", json_object_get(j, "categories"));
+    printf("楼栋联络组 group: %s\n", js(j, "group"));
+    print_list("志愿服务队 teams: ", json_object_get(j, "teams"));
+}
+
+static void print_letters(json_t *j)
+{
+    json_t *e;
+    size_t i;
+    json_array_foreach(json_object_get(j, "attendance"), i, e)
+        printf("参加活动 attendance %s: %s %s %lld 分钟 min\n", js(e, "activity"), js(e, "date"),
+               js(e, "kind"), ji(e, "minutes"));
     json_array_foreach(json_object_get(j, "feedback"), i, e)
-        printf("反馈函 feedback %s: %lld 年 %s%s %s\n", js(e, "id"), ji(e, "year"), js(e, "rating"),
+        printf("反馈函 feedback %s: %s %s 活动 %lld 次 %lld 分钟%s%s %s\n", js(e, "event_id"),
+               js(e, "period"), js(e, "rating"), ji(e, "activities"), ji(e, "minutes"),
                json_is_true(json_object_get(e, "non_participation")) ? " [长期不参加活动]" : "",
-               js(e, "text"));
+               json_is_true(json_object_get(e, "poor_conduct")) ? " [表现差]" : "", js(e, "text"));
     json_array_foreach(json_object_get(j, "handling"), i, e)
-        printf("查处结果 handling %s -> %s: %s %s\n", js(e, "id"), js(e, "feedback"),
+        printf("查处结果 handling %s -> %s: %s %s\n", js(e, "event_id"), js(e, "feedback_id"),
                js(e, "action"), js(e, "text"));
+    json_array_foreach(json_object_get(j, "opinions"), i, e)
+        printf("征求意见 opinion %s: %s %s 截止 due %s -> %s %s\n", js(e, "event_id"),
+               js(e, "kind"), js(e, "subject"), js(e, "due"),
+               js(e, "verdict")[0] ? js(e, "verdict") : "待复 awaiting", js(e, "reply_text"));
+    json_array_foreach(json_object_get(j, "notices"), i, e) printf(
+        "公示 notice %s: %s %s..%s 张贴 posted=%s 结果 outcome=%s\n", js(e, "event_id"),
+        js(e, "title"), js(e, "start"), js(e, "end"), js(e, "posted_date"), js(e, "outcome"));
+    json_array_foreach(json_object_get(j, "visits"), i, e)
+        printf("走访 visit %s: %s %s\n", js(e, "event_id"), js(e, "date"), js(e, "text"));
+    json_array_foreach(json_object_get(j, "difficulties"), i, e)
+        printf("困难 difficulty %s: %s %s -> %s\n", js(e, "event_id"), js(e, "date"), js(e, "text"),
+               js(e, "resolved_date")[0] ? js(e, "resolution") : "未解决 open");
+}
+
+static void print_member(json_t *j)
+{
+    print_registration(j);
+    print_letters(j);
     printf("事件 events: %lld  摘要 digest: %s\n", ji(j, "events"), js(j, "digest"));
 }
 
@@ -169,6 +304,13 @@ static void print_human(const char *cmd, json_t *j)
                    js(e, "unit"), js(e, "community"),
                    json_is_true(json_object_get(e, "reported")) ? "yes" : "no",
                    json_is_true(json_object_get(e, "card")) ? "yes" : "no", ji(e, "feedback"));
+    } else if (strcmp(cmd, "member history") == 0) {
+        json_array_foreach(j, i, e)
+        {
+            char *body = json_dumps(json_object_get(e, "body"), JSON_COMPACT);
+            printf("%-28s %-20s %s\n", js(e, "id"), js(e, "type"), body ? body : "");
+            free(body);
+        }
     } else if (strcmp(cmd, "digest") == 0) {
         printf("%s\n", js(j, "digest"));
     } else if (strcmp(cmd, "restore") == 0) {
@@ -194,8 +336,8 @@ static int run_single(const struct cli_parsed *p)
     if (rc == 0) {
         if (p->json)
             printf("%s\n", raw);
-        else
-            print_human(p->cmd->name, j);
+        else if (!cli_reports_print(daemon_command(p), j, cli_get(p, "csv") != NULL))
+            print_human(daemon_command(p), j);
     }
     json_decref(j);
     free(raw);
@@ -366,5 +508,12 @@ int main(int argc, char **argv)
         return run_sync_wait(&p);
     if (strcmp(p.cmd->name, "batch") == 0)
         return run_batch(&p);
+    if (strcmp(p.cmd->name, "report") == 0 && !cli_get(&p, "year") && !cli_get(&p, "member")) {
+        cli_error("report 需要 --year(年度报告)或 --member(登记报到)",
+                  "report needs --year (annual report) or --member (report-in)");
+        return 2;
+    }
+    if (strcmp(p.cmd->name, "import members") == 0)
+        return import_members(p.data_dir, p.positional, p.json);
     return run_single(&p);
 }

@@ -4,10 +4,11 @@
  * referenced members and feedback letters exist. A refused command changes nothing and
  * says why in Chinese and English. Write commands in one request are all-or-nothing: they
  * are validated first, then appended in one batch. */
-#include "node.h"
+#include "commands.h"
 
 #include "ctl.h"
 #include "err.h"
+#include "fields.h"
 #include "fold.h"
 #include "log.h"
 #include "rules.h"
@@ -19,23 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-/* The outcome of one handler: either an error (code, zh, en) or a JSON result. */
-struct outcome {
-    int code;
-    char zh[256];
-    char en[256];
-    json_t *result;
-};
-
-/* A write command produces an event to append. */
-struct pending_event {
-    char member[IDS_MEMBER_MAX + 1];
-    uint32_t type;
-    uint8_t *body;
-    size_t body_len;
-};
-
-static int fail(struct outcome *o, int code, const char *zh, const char *en)
+int fail(struct outcome *o, int code, const char *zh, const char *en)
 {
     o->code = code;
     snprintf(o->zh, sizeof(o->zh), "%s", zh);
@@ -43,22 +28,12 @@ static int fail(struct outcome *o, int code, const char *zh, const char *en)
     return code;
 }
 
-static void today(char out[11])
+void commands_today(char out[11])
 {
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-static int require_side(struct node *n, enum org_kind kind, struct outcome *o)
-{
-    if (n->kind == kind)
-        return DS_OK;
-    return kind == ORG_UNIT
-               ? fail(o, DS_ESIDE, "只有单位可以发出此函件", "only a unit may send this letter")
-               : fail(o, DS_ESIDE, "只有社区可以发出此函件",
-                      "only a community may send this letter");
 }
 
 static int require_writable(struct node *n, struct outcome *o)
@@ -84,40 +59,10 @@ static int member_arg(const Dualsync__CtlCommand *cmd, const char **member, stru
     return DS_OK;
 }
 
-static int text_arg(const Dualsync__CtlCommand *cmd, const char *key, size_t max, bool allow_empty,
-                    const char **out, struct outcome *o)
-{
-    const char *v = ctl_arg(cmd, key);
-    if (!v)
-        v = "";
-    if (!ids_text_valid(v, max, allow_empty)) {
-        char zh[128], en[160];
-        snprintf(zh, sizeof(zh), "--%s 无效:须为 UTF-8 文本,不含控制字符,最多 %zu 字节", key, max);
-        snprintf(en, sizeof(en),
-                 "invalid --%s: UTF-8 text without control characters, at most %zu bytes", key,
-                 max);
-        return fail(o, DS_EINVAL, zh, en);
-    }
-    *out = v;
-    return DS_OK;
-}
-
-static int date_arg(const Dualsync__CtlCommand *cmd, char out[11], struct outcome *o)
-{
-    const char *d = ctl_arg(cmd, "date");
-    if (!d) {
-        today(out);
-        return DS_OK;
-    }
-    if (!ids_date_valid(d))
-        return fail(o, DS_EINVAL, "日期无效:格式为 YYYY-MM-DD", "invalid date: use YYYY-MM-DD");
-    memcpy(out, d, 11);
-    return DS_OK;
-}
-
-/* Loads the member's record and checks this node has business with it. */
-static int own_member(struct node *n, const char *member, Dualsync__MemberRecord **rec,
-                      struct outcome *o)
+/* Loads the member's record and checks this node is (or, for reads, was) one of its two
+ * sides. */
+static int load_member(struct node *n, const char *member, bool open_only,
+                       Dualsync__MemberRecord **rec, struct outcome *o)
 {
     if (eventlog_member(n->log, member, rec) != DS_OK)
         return fail(o, DS_ENOTFOUND, "未知成员:本节点没有该成员的介绍函",
@@ -127,204 +72,18 @@ static int own_member(struct node *n, const char *member, Dualsync__MemberRecord
         fold_free(rec);
         return fail(o, DS_EROUTE, "该成员不属于本组织", "this member does not belong to this org");
     }
-    return DS_OK;
-}
-
-static void set_pending(struct pending_event *pe, const char *member, uint32_t type,
-                        const ProtobufCMessage *body)
-{
-    snprintf(pe->member, sizeof(pe->member), "%s", member);
-    pe->type = type;
-    wire_pack(body, &pe->body, &pe->body_len);
-}
-
-/* ---------------------------------------------------------------- write commands */
-
-static int cmd_intro(struct node *n, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
-                     struct outcome *o)
-{
-    const char *member = NULL, *name = "", *community = ctl_arg(cmd, "community");
-    const char *days_arg = ctl_arg(cmd, "report-days");
-    char date[11];
-    uint32_t days = n->cfg.report_days;
-    if (require_side(n, ORG_UNIT, o) || member_arg(cmd, &member, o) ||
-        text_arg(cmd, "name", IDS_NAME_MAX, false, &name, o) || date_arg(cmd, date, o))
-        return o->code;
-    const struct node_org *c = community ? node_find_org(n, community) : NULL;
-    if (!c || c->kind != ORG_COMMUNITY)
-        return fail(o, DS_ENOTFOUND, "--community 不是街道目录中的社区",
-                    "--community is not a community in the street directory");
-    if (days_arg) {
-        char *end = NULL;
-        unsigned long v = strtoul(days_arg, &end, 10);
-        if (!*days_arg || *end || v < 1 || v > 365)
-            return fail(o, DS_EINVAL, "--report-days 须为 1–365", "--report-days must be 1..365");
-        days = (uint32_t)v;
+    if (open_only && (*rec)->closed) {
+        fold_free(rec);
+        return fail(o, DS_EINVAL, "该成员在本组织的登记已注销,不能再发函",
+                    "this member's registration here is closed; no more letters about it");
     }
-    Dualsync__MemberRecord *rec = NULL;
-    if (eventlog_member(n->log, member, &rec) == DS_OK) {
-        bool other_unit = rec->unit[0] && strcmp(rec->unit, n->cfg.org) != 0;
-        bool same = strcmp(rec->community, community) == 0;
-        fold_free(&rec);
-        if (other_unit)
-            return fail(o, DS_EROUTE, "该成员由其他单位管理",
-                        "this member is managed by another unit");
-        if (same)
-            return fail(
-                o, DS_EEXIST, "已向该社区发出过此成员的介绍函",
-                "an introduction letter for this member was already sent to this community");
-        /* A move needs the old community's registration closed first (a later workflow);
-         * re-introducing now would leave the old community writing about a member the
-         * broker no longer routes to it. */
-        return fail(o, DS_EEXIST, "该成员已登记在另一社区;迁居须先办理原社区的注销",
-                    "this member is registered with another community; a move needs the old "
-                    "registration closed first");
-    }
-    Dualsync__Introduction b = DUALSYNC__INTRODUCTION__INIT;
-    b.community = (char *)community;
-    b.name = (char *)name;
-    b.report_days = days;
-    b.date = date;
-    set_pending(pe, member, DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION, &b.base);
     return DS_OK;
 }
 
-static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
-                      struct outcome *o)
-{
-    const char *member;
-    char date[11];
-    Dualsync__MemberRecord *rec = NULL;
-    if (require_side(n, ORG_COMMUNITY, o) || member_arg(cmd, &member, o) ||
-        date_arg(cmd, date, o) || own_member(n, member, &rec, o))
-        return o->code;
-    fold_free(&rec);
-    Dualsync__ReportIn b = DUALSYNC__REPORT_IN__INIT;
-    b.date = date;
-    set_pending(pe, member, DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, &b.base);
-    return DS_OK;
-}
-
-static int cmd_card(struct node *n, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
-                    struct outcome *o)
-{
-    const char *member = NULL, *occ = "", *will = "", *rest = "";
-    Dualsync__MemberRecord *rec = NULL;
-    if (require_side(n, ORG_COMMUNITY, o) || member_arg(cmd, &member, o) ||
-        text_arg(cmd, "occupation", RULES_CARD_FIELD_MAX, true, &occ, o) ||
-        text_arg(cmd, "willingness", RULES_CARD_FIELD_MAX, true, &will, o) ||
-        text_arg(cmd, "rest-time", RULES_CARD_FIELD_MAX, true, &rest, o) ||
-        own_member(n, member, &rec, o))
-        return o->code;
-    fold_free(&rec);
-    if (!occ[0] && !will[0] && !rest[0])
-        return fail(o, DS_EINVAL, "登记卡至少需要一项内容",
-                    "a registration card needs at least one field");
-    Dualsync__RegistrationCard b = DUALSYNC__REGISTRATION_CARD__INIT;
-    b.occupation = (char *)occ;
-    b.willingness = (char *)will;
-    b.rest_time = (char *)rest;
-    set_pending(pe, member, DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CARD, &b.base);
-    return DS_OK;
-}
-
-static int parse_rating(const char *s)
-{
-    static const char *const names[] = {"excellent", "good", "fair", "poor"};
-    for (int i = 0; s && i < 4; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i + 1;
-    return 0;
-}
-
-static const char *rating_name(int r)
-{
-    static const char *const names[] = {"unspecified", "excellent", "good", "fair", "poor"};
-    return r >= 0 && r <= 4 ? names[r] : "unknown";
-}
-
-static int cmd_feedback(struct node *n, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
+int commands_own_member(struct node *n, const char *member, Dualsync__MemberRecord **rec,
                         struct outcome *o)
 {
-    const char *member = NULL, *text = "", *year_arg = ctl_arg(cmd, "year");
-    Dualsync__MemberRecord *rec = NULL;
-    int rating = parse_rating(ctl_arg(cmd, "rating"));
-    char *end = NULL;
-    unsigned long year = year_arg ? strtoul(year_arg, &end, 10) : 0;
-    if (require_side(n, ORG_COMMUNITY, o) || member_arg(cmd, &member, o) ||
-        text_arg(cmd, "text", IDS_TEXT_MAX, true, &text, o))
-        return o->code;
-    if (!year_arg || !*year_arg || *end || year < 1949 || year > 9999)
-        return fail(o, DS_EINVAL, "--year 无效", "invalid --year");
-    if (!rating)
-        return fail(o, DS_EINVAL, "--rating 须为 excellent、good、fair 或 poor(优秀/良好/一般/差)",
-                    "--rating must be excellent, good, fair or poor");
-    if (own_member(n, member, &rec, o))
-        return o->code;
-    fold_free(&rec);
-    Dualsync__Feedback b = DUALSYNC__FEEDBACK__INIT;
-    b.year = (uint32_t)year;
-    b.rating = (Dualsync__Rating)rating;
-    b.non_participation = ctl_flag(cmd, "non-participation");
-    b.text = (char *)text;
-    set_pending(pe, member, DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK, &b.base);
-    return DS_OK;
-}
-
-static int parse_action(const char *s)
-{
-    static const char *const names[] = {"criticism", "investigation", "no-action"};
-    for (int i = 0; s && i < 3; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i + 1;
-    return 0;
-}
-
-static const char *action_name(int a)
-{
-    static const char *const names[] = {"unspecified", "criticism", "investigation", "no-action"};
-    return a >= 0 && a <= 3 ? names[a] : "unknown";
-}
-
-static bool has_feedback(const Dualsync__MemberRecord *rec, const char *id)
-{
-    for (size_t i = 0; i < rec->n_feedback; i++)
-        if (strcmp(rec->feedback[i]->event_id, id) == 0)
-            return true;
-    return false;
-}
-
-static int cmd_handling(struct node *n, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
-                        struct outcome *o)
-{
-    const char *member = NULL, *text = "", *fid = ctl_arg(cmd, "feedback");
-    char origin[IDS_ORG_MAX];
-    uint64_t seq = 0;
-    int action = parse_action(ctl_arg(cmd, "action"));
-    Dualsync__MemberRecord *rec = NULL;
-    if (require_side(n, ORG_UNIT, o) || member_arg(cmd, &member, o) ||
-        text_arg(cmd, "text", IDS_TEXT_MAX, true, &text, o))
-        return o->code;
-    if (!action)
-        return fail(o, DS_EINVAL, "--action 须为 criticism、investigation 或 no-action",
-                    "--action must be criticism, investigation or no-action");
-    if (!fid || !ids_event_id_parse(fid, origin, &seq))
-        return fail(o, DS_EINVAL, "--feedback 须为反馈函编号,如 community:xx/12",
-                    "--feedback must be a feedback event id like community:xx/12");
-    if (own_member(n, member, &rec, o))
-        return o->code;
-    bool found = has_feedback(rec, fid);
-    fold_free(&rec);
-    if (!found)
-        return fail(o, DS_ENOTFOUND, "该成员没有此反馈函",
-                    "no such feedback letter for this member");
-    Dualsync__HandlingResult b = DUALSYNC__HANDLING_RESULT__INIT;
-    b.feedback_origin = origin;
-    b.feedback_seq = seq;
-    b.action = (Dualsync__HandlingAction)action;
-    b.text = (char *)text;
-    set_pending(pe, member, DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT, &b.base);
-    return DS_OK;
+    return load_member(n, member, true, rec, o);
 }
 
 /* ---------------------------------------------------------------- read commands */
@@ -333,37 +92,52 @@ static json_t *record_json(const Dualsync__MemberRecord *rec)
 {
     char hex[2 * KEYS_DIGEST_LEN + 1];
     fold_digest_hex(rec, hex);
-    json_t *fb = json_array(), *hd = json_array();
-    for (size_t i = 0; i < rec->n_feedback; i++) {
-        const Dualsync__FeedbackEntry *f = rec->feedback[i];
-        json_array_append_new(fb, json_pack("{s:s,s:i,s:s,s:b,s:s}", "id", f->event_id, "year",
-                                            (int)f->year, "rating", rating_name(f->rating),
-                                            "non_participation", f->non_participation, "text",
-                                            f->text));
-    }
-    for (size_t i = 0; i < rec->n_handling; i++) {
-        const Dualsync__HandlingEntry *h = rec->handling[i];
-        json_array_append_new(hd, json_pack("{s:s,s:s,s:s,s:s}", "id", h->event_id, "feedback",
-                                            h->feedback_id, "action", action_name(h->action),
-                                            "text", h->text));
-    }
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:s,s:{s:s,s:s,s:s},s:o,s:o,s:i,s:s}",
-                     "member", rec->member, "name", rec->name, "unit", rec->unit, "community",
-                     rec->community, "intro_date", rec->intro_date, "report_days",
-                     (int)rec->report_days, "intro_id", rec->intro_id, "reported", rec->reported,
-                     "report_date", rec->report_date, "card", "occupation", rec->occupation,
-                     "willingness", rec->willingness, "rest_time", rec->rest_time, "feedback", fb,
-                     "handling", hd, "events", (int)rec->events, "digest", hex);
+    json_t *j = fields_json(&rec->base);
+    json_object_set_new(j, "digest", json_string(hex));
+    json_object_set_new(j, "open", json_boolean(rec->unit[0] && !rec->closed));
+    return j;
 }
 
 static int cmd_member_show(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
     const char *member;
     Dualsync__MemberRecord *rec = NULL;
-    if (member_arg(cmd, &member, o) || own_member(n, member, &rec, o))
+    if (member_arg(cmd, &member, o) || load_member(n, member, false, &rec, o))
         return o->code;
     o->result = record_json(rec);
     fold_free(&rec);
+    return DS_OK;
+}
+
+static bool history_entry(const struct event *ev, void *arg)
+{
+    const struct rule *r = rules_find(ev->type);
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    ProtobufCMessage *body = r ? wire_unpack_body(r->body, ev->body, ev->body_len) : NULL;
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:I,s:o}", "id", id, "type",
+                                         rules_type_name(ev->type), "origin", ev->origin, "hlc",
+                                         (json_int_t)ev->hlc, "body",
+                                         body ? fields_json(body) : json_null()));
+    fields_free(body);
+    return true;
+}
+
+/* Every letter about the member this node holds, past registrations included, in fold
+ * order: the record shows the current registration, the history shows how it came. */
+static int cmd_member_history(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    const char *member;
+    Dualsync__MemberRecord *rec = NULL;
+    if (member_arg(cmd, &member, o) || load_member(n, member, false, &rec, o))
+        return o->code;
+    fold_free(&rec);
+    json_t *arr = json_array();
+    if (eventlog_member_events(n->log, member, history_entry, arr) != DS_OK) {
+        json_decref(arr);
+        return fail(o, DS_EIO, "读取失败", "read failure");
+    }
+    o->result = arr;
     return DS_OK;
 }
 
@@ -372,7 +146,7 @@ static int cmd_digest(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
     const char *member;
     Dualsync__MemberRecord *rec = NULL;
     char hex[2 * KEYS_DIGEST_LEN + 1];
-    if (member_arg(cmd, &member, o) || own_member(n, member, &rec, o))
+    if (member_arg(cmd, &member, o) || load_member(n, member, false, &rec, o))
         return o->code;
     fold_digest_hex(rec, hex);
     o->result =
@@ -384,28 +158,32 @@ static int cmd_digest(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
 struct list_ctx {
     struct node *n;
     json_t *arr;
+    bool all;
 };
 
 static bool list_member(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct list_ctx *c = arg;
     const char *mine = c->n->kind == ORG_UNIT ? rec->unit : rec->community;
-    if (strcmp(mine, c->n->cfg.org) != 0)
-        return true; /* a member who moved away is no longer shown */
-    char hex[2 * KEYS_DIGEST_LEN + 1];
+    if (strcmp(mine, c->n->cfg.org) != 0 || (rec->closed && !c->all))
+        return true; /* a member who moved away is shown only with --all */
+    char hex[2 * KEYS_DIGEST_LEN + 1], closed[64];
     fold_digest_hex(rec, hex);
-    json_array_append_new(c->arr,
-                          json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:s}", "member", rec->member,
-                                    "name", rec->name, "unit", rec->unit, "community",
-                                    rec->community, "reported", rec->reported, "card",
-                                    rec->occupation[0] || rec->willingness[0] || rec->rest_time[0],
-                                    "feedback", (int)rec->n_feedback, "digest", hex));
+    fields_enum_name(&dualsync__close_reason__descriptor, rec->closed, closed);
+    json_array_append_new(
+        c->arr, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:i,s:s}", "member", rec->member,
+                          "name", rec->name, "unit", rec->unit, "community", rec->community,
+                          "reported", rec->reported, "card",
+                          rec->occupation[0] || rec->willingness[0] || rec->rest_time[0] ||
+                              rec->skills[0] || rec->contact[0] || rec->n_categories,
+                          "closed", closed, "group", rec->group, "feedback", (int)rec->n_feedback,
+                          "digest", hex));
     return true;
 }
 
-static int cmd_members(struct node *n, struct outcome *o)
+static int cmd_members(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
-    struct list_ctx c = {n, json_array()};
+    struct list_ctx c = {n, json_array(), ctl_flag(cmd, "all")};
     if (eventlog_members_each(n->log, list_member, &c) != DS_OK) {
         json_decref(c.arr);
         return fail(o, DS_EIO, "读取失败", "read failure");
@@ -425,7 +203,7 @@ static int cmd_status(struct node *n, struct outcome *o)
         transport_stats(n->t, &ts);
     o->result = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
-        "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}",
+        "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
         n->cfg.broker, "state", node_state_name(n->state), "connected",
         n->state == NODE_READY || n->state == NODE_BLOCKED, "own_seq", (json_int_t)n->own_seq,
@@ -440,10 +218,10 @@ static int cmd_status(struct node *n, struct outcome *o)
         "restoring", n->restoring, "restore_target", (json_int_t)n->restore_target, "counters",
         "applied", (json_int_t)k->applied, "duplicates", (json_int_t)k->duplicates, "forks",
         (json_int_t)k->forks, "rejected", (json_int_t)k->rejected, "broker_errors",
-        (json_int_t)k->broker_errors, "reconnects", (json_int_t)k->reconnects, "sessions",
-        (json_int_t)k->sessions, "chaos", "dropped", (json_int_t)ts.chaos_dropped, "duplicated",
-        (json_int_t)ts.chaos_duplicated, "reordered", (json_int_t)ts.chaos_reordered, "delayed",
-        (json_int_t)ts.chaos_delayed);
+        (json_int_t)k->broker_errors, "refused", (json_int_t)k->refused, "reconnects",
+        (json_int_t)k->reconnects, "sessions", (json_int_t)k->sessions, "chaos", "dropped",
+        (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
+        (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
     return DS_OK;
 }
 
@@ -458,27 +236,8 @@ static bool org_json(const char *key, void *value, void *arg)
 
 /* ---------------------------------------------------------------- dispatch */
 
-typedef int (*write_fn)(struct node *, const Dualsync__CtlCommand *, struct pending_event *,
-                        struct outcome *);
-
-static const struct {
-    const char *name;
-    write_fn fn;
-} write_commands[] = {
-    {"intro send", cmd_intro},       {"report", cmd_report},          {"card set", cmd_card},
-    {"feedback send", cmd_feedback}, {"handling send", cmd_handling},
-};
-
-static write_fn find_write(const char *name)
-{
-    for (size_t i = 0; i < sizeof(write_commands) / sizeof(write_commands[0]); i++)
-        if (strcmp(write_commands[i].name, name) == 0)
-            return write_commands[i].fn;
-    return NULL;
-}
-
 /* Validation reads committed state only, so two introductions of one member in one
- * request would both pass; the broker would refuse the second and stall the outbox. */
+ * request would both pass; the broker would refuse the second. */
 static bool introduced_earlier(const struct pending_event *pe, size_t i)
 {
     if (pe[i].type != DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION)
@@ -489,54 +248,73 @@ static bool introduced_earlier(const struct pending_event *pe, size_t i)
     return false;
 }
 
+/* Validates every command of the request; the events to write end up packed at the
+ * front of pe (a command may write none, one or two). Returns how many, or sets o. */
+static size_t validate_writes(struct node *n, const Dualsync__CtlRequest *r,
+                              struct pending_event *pe, size_t *skipped, struct outcome *o,
+                              uint32_t *failed)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < r->n_commands; i++) {
+        write_fn fn = letters_find(r->commands[i]->cmd);
+        struct write_ctx w = {n, pe, used};
+        *failed = (uint32_t)i;
+        if (!fn)
+            return fail(o, DS_EINVAL, "批量请求中只能有写命令",
+                        "only write commands may be batched"),
+                   0;
+        if (require_writable(n, o) || fn(&w, r->commands[i], &pe[used], o))
+            return 0;
+        size_t made = pe[used].type ? 1 + (pe[used + 1].type != 0) : 0;
+        *skipped += made == 0;
+        for (size_t k = used; k < used + made; k++)
+            if (introduced_earlier(pe, k))
+                return fail(o, DS_EEXIST, "同一批次中对同一成员发出了两份介绍函",
+                            "the same member is introduced twice in one batch"),
+                       0;
+        used += made;
+    }
+    return used;
+}
+
+static void append_writes(struct node *n, struct pending_event *pe, size_t count, size_t skipped,
+                          struct outcome *o)
+{
+    uint8_t **raws = xcalloc(count + 1, sizeof(*raws));
+    size_t *lens = xcalloc(count + 1, sizeof(*lens));
+    json_t *ids = json_array();
+    for (size_t i = 0; i < count; i++) {
+        char id[IDS_EVENT_ID_MAX];
+        node_build_event(n, n->own_seq + 1 + i, pe[i].member, pe[i].type, pe[i].body,
+                         pe[i].body_len, pe[i].to, pe[i].n_to, &raws[i], &lens[i]);
+        ids_event_id(id, sizeof(id), n->cfg.org, n->own_seq + 1 + i);
+        json_array_append_new(ids, json_string(id));
+    }
+    if (count && node_append(n, raws, lens, count) != DS_OK) {
+        json_decref(ids);
+        fail(o, DS_EIO, "写入本地日志失败,未作任何更改",
+             "cannot write the local log; nothing changed");
+    } else {
+        o->result = json_pack("{s:o,s:I,s:I}", "events", ids, "own_seq", (json_int_t)n->own_seq,
+                              "skipped", (json_int_t)skipped);
+    }
+    for (size_t i = 0; i < count; i++)
+        free(raws[i]);
+    free(raws);
+    free(lens);
+}
+
 static void run_writes(struct node *n, const Dualsync__CtlRequest *r, struct outcome *o,
                        uint32_t *failed)
 {
-    size_t count = r->n_commands;
-    struct pending_event *pe = xcalloc(count, sizeof(*pe));
-    uint8_t **raws = xcalloc(count, sizeof(*raws));
-    size_t *lens = xcalloc(count, sizeof(*lens));
-    size_t i;
-    for (i = 0; i < count; i++) {
-        write_fn fn = find_write(r->commands[i]->cmd);
-        if (!fn) {
-            fail(o, DS_EINVAL, "批量请求中只能有写命令", "only write commands may be batched");
-            break;
-        }
-        if (require_writable(n, o) || fn(n, r->commands[i], &pe[i], o))
-            break;
-        if (introduced_earlier(pe, i)) {
-            fail(o, DS_EEXIST, "同一批次中对同一成员发出了两份介绍函",
-                 "the same member is introduced twice in one batch");
-            break;
-        }
-    }
-    if (o->code == DS_OK) {
-        json_t *ids = json_array();
-        for (i = 0; i < count; i++) {
-            char id[IDS_EVENT_ID_MAX];
-            node_build_event(n, n->own_seq + 1 + i, pe[i].member, pe[i].type, pe[i].body,
-                             pe[i].body_len, &raws[i], &lens[i]);
-            ids_event_id(id, sizeof(id), n->cfg.org, n->own_seq + 1 + i);
-            json_array_append_new(ids, json_string(id));
-        }
-        if (node_append(n, raws, lens, count) != DS_OK) {
-            json_decref(ids);
-            fail(o, DS_EIO, "写入本地日志失败,未作任何更改",
-                 "cannot write the local log; nothing changed");
-        } else {
-            o->result = json_pack("{s:o,s:I}", "events", ids, "own_seq", (json_int_t)n->own_seq);
-        }
-    } else {
-        *failed = (uint32_t)i;
-    }
-    for (i = 0; i < count; i++) {
-        free(pe[i].body);
-        free(raws[i]);
-    }
+    size_t slots = 2 * r->n_commands + 1, skipped = 0;
+    struct pending_event *pe = xcalloc(slots, sizeof(*pe));
+    size_t count = validate_writes(n, r, pe, &skipped, o, failed);
+    if (o->code == DS_OK)
+        append_writes(n, pe, count, skipped, o);
+    for (size_t i = 0; i < slots; i++)
+        letters_pending_free(&pe[i]);
     free(pe);
-    free(raws);
-    free(lens);
 }
 
 static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
@@ -546,8 +324,10 @@ static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct out
         cmd_status(n, o);
     else if (strcmp(c, "member show") == 0)
         cmd_member_show(n, cmd, o);
+    else if (strcmp(c, "member history") == 0)
+        cmd_member_history(n, cmd, o);
     else if (strcmp(c, "members") == 0)
-        cmd_members(n, o);
+        cmd_members(n, cmd, o);
     else if (strcmp(c, "digest") == 0)
         cmd_digest(n, cmd, o);
     else if (strcmp(c, "orgs") == 0) {
@@ -562,7 +342,7 @@ static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct out
                                   (json_int_t)n->restore_target);
     } else if (strcmp(c, "probe") == 0)
         o->result = json_pack("{s:I}", "nonce", (json_int_t)sync_probe(n));
-    else
+    else if (!reports_run(n, cmd, o))
         fail(o, DS_EINVAL, "未知命令", "unknown command");
 }
 
@@ -575,7 +355,7 @@ void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_
     Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
     if (!r || r->n_commands == 0 || r->n_commands > WIRE_EVENTS_PER_FRAME)
         fail(&o, DS_EPROTO, "无效的控制请求", "invalid control request");
-    else if (r->n_commands > 1 || find_write(r->commands[0]->cmd))
+    else if (r->n_commands > 1 || letters_find(r->commands[0]->cmd))
         run_writes(n, r, &o, &failed);
     else
         run_read(n, r->commands[0], &o);

@@ -175,11 +175,12 @@ int node_run(struct node *n)
 }
 
 void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t type,
-                      const uint8_t *body, size_t body_len, uint8_t **raw_out, size_t *len_out)
+                      const uint8_t *body, size_t body_len, char *const *to, size_t n_to,
+                      uint8_t **raw_out, size_t *len_out)
 {
     uint64_t hlc = hlc_tick(&n->clock, node_now_ms());
-    wire_event_build(&n->keys, n->cfg.org, seq, hlc, member, type, body, body_len, raw_out,
-                     len_out);
+    wire_event_build_to(&n->keys, n->cfg.org, seq, hlc, member, type, body, body_len, to, n_to,
+                        raw_out, len_out);
 }
 
 int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count)

@@ -4,8 +4,8 @@
  *               events (one WriteBatch per delivery, cursor included);
  *   sync.c      the protocol with the broker: HELLO, publish/ack, deliver/confirm,
  *               heartbeats, reconnects;
- *   commands.c  the control API the `dualsync` CLI calls: validation of every operator
- *               input, the letters as events, the reads as JSON;
+ *   commands.c  the control API the `dualsync` CLI calls (with letters.c, the write
+ *               commands, and reports.c, tasks and reports; see commands.h);
  *   main_node.c `dualsync-node init|run`;  cli.c the `dualsync` operator CLI. */
 #ifndef DUALSYNC_NODE_H
 #define DUALSYNC_NODE_H
@@ -46,6 +46,7 @@ struct node_counters {
     uint64_t forks;
     uint64_t rejected;
     uint64_t broker_errors;
+    uint64_t refused;    /* own events the broker stored but delivered to nobody */
     uint64_t reconnects; /* fresh sockets: at start, after silence, after a refusal */
     uint64_t sessions;   /* WELCOMEs received: sessions with the broker */
 };
@@ -88,9 +89,11 @@ const struct node_org *node_find_org(const struct node *n, const char *org);
 /* Appends events built by the caller (raw SignedEvent bytes, seqs own_seq+1..) in one
  * batch. DS_OK, DS_EIO. */
 int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count);
-/* Signs a new own event with the next seq and a fresh hlc; *raw_out malloc'd. */
+/* Signs a new own event with the next seq and a fresh hlc, addressed to to[0..n_to) when
+ * it is an org-level letter; *raw_out malloc'd. */
 void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t type,
-                      const uint8_t *body, size_t body_len, uint8_t **raw_out, size_t *len_out);
+                      const uint8_t *body, size_t body_len, char *const *to, size_t n_to,
+                      uint8_t **raw_out, size_t *len_out);
 /* Applies a delivery from the broker; returns the new cursor. Exits the process if the
  * batch cannot be stored (a restart retries it from the durable cursor). */
 uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,

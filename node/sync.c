@@ -311,6 +311,11 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         if (e->seq > n->acked)
             n->retry_at_ms = node_now_ms() + 5u * n->cfg.heartbeat_ms;
         break;
+    case DUALSYNC__ERROR_CODE__ERROR_REFUSED:
+        /* Final and not blocking: the event is stored and acked, the other side will not
+         * see it (e.g. the member is registered by another unit). last_error tells. */
+        n->counters.refused++;
+        break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:
     case DUALSYNC__ERROR_CODE__ERROR_FORK:

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         Dualsync__MemberRecord *rec = fold_new(ev.member);
         rec->unit = strdup(ev.origin); /* fresh records hold the static empty string */
         rec->community = strdup(ev.origin);
-        fold_apply(rec, &ev);
+        fold_apply(&rec, &ev);
         uint8_t *bytes = NULL;
         size_t len = 0;
         fold_encode(rec, &bytes, &len);

@@ -21,8 +21,8 @@ static void exercise_event(const uint8_t *raw, size_t len)
     if (rules_check(&ev) == 0 && ev.member[0]) {
         Dualsync__MemberRecord *rec = fold_new(ev.member);
         uint8_t digest[KEYS_DIGEST_LEN];
-        fold_apply(rec, &ev);
-        fold_apply(rec, &ev);
+        fold_apply(&rec, &ev);
+        fold_apply(&rec, &ev);
         fold_digest(rec, digest);
         fold_free(&rec);
     }

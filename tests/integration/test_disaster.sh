@@ -38,7 +38,7 @@ run_ok broker org add --card "$T/c1/org.card" >/dev/null
 start br
 assert_ne "$old_store" "$(json_get br .store_id)" "a new store id"
 wait_for json_ge c1 .counters.broker_errors 1 --deadline 30
-assert_contains "$(json_get c1 .last_error)" "no business" "community told its events have no route yet"
+assert_contains "$(json_get c1 .last_error)" "cannot route yet" "community told its events have no route yet"
 assert_eq 0 "$(broker_peer .stored_upto community:c1)" "nothing of the community stored yet"
 start u1
 wait_for json_is br "[.peers[] | select(.org == \"unit:u1\")][0].stored_upto" "$N" --deadline 60

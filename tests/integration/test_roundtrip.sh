@@ -41,11 +41,11 @@ sync_wait u1
 m=$(run_ok cli u1 member show M001 --json)
 assert_eq true "$(jq -r .reported <<<"$m")" "report-in seen by the unit"
 assert_eq 2026-11-20 "$(jq -r .report_date <<<"$m")" "report date seen by the unit"
-assert_eq 会计 "$(jq -r .card.occupation <<<"$m")" "card occupation seen by the unit"
-assert_eq 治安巡逻 "$(jq -r .card.willingness <<<"$m")" "card willingness seen by the unit"
-assert_eq 周末 "$(jq -r .card.rest_time <<<"$m")" "card rest time seen by the unit"
+assert_eq 会计 "$(jq -r .occupation <<<"$m")" "card occupation seen by the unit"
+assert_eq 治安巡逻 "$(jq -r .willingness <<<"$m")" "card willingness seen by the unit"
+assert_eq 周末 "$(jq -r .rest_time <<<"$m")" "card rest time seen by the unit"
 assert_eq 1 "$(jq '.feedback | length' <<<"$m")" "feedback letters seen by the unit"
-assert_eq "$fb" "$(jq -r '.feedback[0].id' <<<"$m")" "feedback id seen by the unit"
+assert_eq "$fb" "$(jq -r '.feedback[0].event_id' <<<"$m")" "feedback id seen by the unit"
 assert_eq poor "$(jq -r '.feedback[0].rating' <<<"$m")" "feedback rating seen by the unit"
 assert_eq true "$(jq -r '.feedback[0].non_participation' <<<"$m")" "non-participation flag"
 assert_eq 长期不参加活动 "$(jq -r '.feedback[0].text' <<<"$m")" "feedback text"
@@ -57,7 +57,7 @@ sync_wait u1
 sync_wait c1
 m=$(run_ok cli c1 member show M001 --json)
 assert_eq 1 "$(jq '.handling | length' <<<"$m")" "handling results seen by the community"
-assert_eq "$fb" "$(jq -r '.handling[0].feedback' <<<"$m")" "handling refers to the feedback"
+assert_eq "$fb" "$(jq -r '.handling[0].feedback_id' <<<"$m")" "handling refers to the feedback"
 assert_eq criticism "$(jq -r '.handling[0].action' <<<"$m")" "handling action"
 assert_eq 已批评教育 "$(jq -r '.handling[0].text' <<<"$m")" "handling text"
 assert_eq 5 "$(jq -r .events <<<"$m")" "events in the community's record"

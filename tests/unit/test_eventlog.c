@@ -58,7 +58,7 @@ static void scratch_digest(const struct event *const *events, size_t n, const ch
     qsort(sorted, m, sizeof(*sorted), tu_event_cmp);
     Dualsync__MemberRecord *rec = fold_new(member);
     for (size_t i = 0; i < m; i++)
-        fold_apply(rec, sorted[i]);
+        fold_apply(&rec, sorted[i]);
     fold_digest(rec, out);
     fold_free(&rec);
     free(sorted);
@@ -375,14 +375,15 @@ static void test_eventlog_member_record_two_commits(void **state)
 static void test_eventlog_late_event_refolds(void **state)
 {
     const char *dir = *state;
-    struct tu_event intro_a, report_b, intro_b, card_b;
+    struct tu_event intro_a, report_b, move, intro_b, card_b;
     uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
     Dualsync__MemberRecord *rec = NULL;
     struct eventlog *log = open_log(dir);
-    /* The unit sends M1 to COMM (hlc 100), then to COMM2 (hlc 200); COMM2 reports at 300.
-     * The move to COMM2 arrives last. */
+    /* The unit sends M1 to COMM (hlc 100), moves it out (150) and to COMM2 (hlc 200);
+     * COMM2 reports at 300. The move arrives last. */
     tu_event_intro(&intro_a, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
-    tu_event_intro(&intro_b, &k, UNIT, 2, 200, "M1", COMM2, NAME, 30, "2026-02-01");
+    tu_event_move_out(&move, &k, UNIT, 2, 150, "M1", "2026-02-01");
+    tu_event_intro(&intro_b, &k, UNIT, 3, 200, "M1", COMM2, NAME, 30, "2026-02-01");
     tu_event_report(&report_b, &k, COMM2, 1, 300, "M1", "2026-02-03");
 
     struct eventlog_txn *txn = eventlog_begin(log);
@@ -393,27 +394,31 @@ static void test_eventlog_late_event_refolds(void **state)
     assert_false(rec->reported); /* COMM2 is not M1's community yet */
     fold_free(&rec);
 
-    assert_rc(add_one(log, &intro_b, 0), DS_OK);
+    txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &move.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &intro_b.ev, 0), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
     assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
     assert_string_equal(rec->community, COMM2);
     assert_true(rec->reported); /* in fold order the report follows the move */
     assert_string_equal(rec->report_date, "2026-02-03");
-    assert_int_equal(rec->events, 3);
+    assert_int_equal(rec->events, 2); /* the new registration: introduction and report */
     fold_free(&rec);
-    const struct event *all[] = {&intro_a.ev, &report_b.ev, &intro_b.ev, NULL};
-    scratch_digest(all, 3, "M1", want);
+    const struct event *all[] = {&intro_a.ev, &report_b.ev, &move.ev, &intro_b.ev, NULL};
+    scratch_digest(all, 4, "M1", want);
     stored_digest(log, "M1", got);
     assert_memory_equal(want, got, KEYS_DIGEST_LEN);
 
     /* A later event after the refold takes the incremental path and still agrees. */
     tu_event_card(&card_b, &k, COMM2, 2, 400, "M1", "teacher", "", "");
     assert_rc(add_one(log, &card_b, 0), DS_OK);
-    all[3] = &card_b.ev;
-    scratch_digest(all, 4, "M1", want);
+    all[4] = &card_b.ev;
+    scratch_digest(all, 5, "M1", want);
     stored_digest(log, "M1", got);
     assert_memory_equal(want, got, KEYS_DIGEST_LEN);
 
     tu_event_free(&intro_a);
+    tu_event_free(&move);
     tu_event_free(&intro_b);
     tu_event_free(&report_b);
     tu_event_free(&card_b);
@@ -437,7 +442,7 @@ static void random_event(struct tu_event *out, uint64_t *rng, uint64_t seqs[4], 
     size_t u = tu_rand_below(rng, 2), c = tu_rand_below(rng, 2);
     char text[32];
     snprintf(text, sizeof(text), "e%zu", i);
-    switch (tu_rand_below(rng, 7)) {
+    switch (tu_rand_below(rng, 9)) {
     case 0:
     case 1:
         tu_event_intro(out, &k, units[u], ++seqs[u], hlc, member, comms[c], NAME,
@@ -456,6 +461,12 @@ static void random_event(struct tu_event *out, uint64_t *rng, uint64_t seqs[4], 
     case 5:
         tu_event_handling(out, &k, units[u], ++seqs[u], hlc, member, comms[c], 1,
                           DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, text);
+        break;
+    case 6:
+        tu_event_move_out(out, &k, units[u], ++seqs[u], hlc, member, "2026-04-01");
+        break;
+    case 7:
+        tu_event_close(out, &k, comms[c], ++seqs[2 + c], hlc, member, "2026-04-02");
         break;
     default:
         tu_event_make(out, &k, units[u], ++seqs[u], hlc, member, 999, NULL);
@@ -842,6 +853,80 @@ static int setup_keys(void **state)
     return 0;
 }
 
+static bool count_event(const struct event *ev, void *arg)
+{
+    (void)ev;
+    (*(int *)arg)++;
+    return true;
+}
+
+/* A store written by an older version: records folded by an older fold, org-level events
+ * not in by_type. Opening it refolds every record from the log and indexes the events. */
+static void test_eventlog_upgrades_older_store(void **state)
+{
+    const char *dir = *state;
+    struct tu_event intro, report, meeting;
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&intro, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    tu_event_report(&report, &k, COMM, 1, 200, "M1", "2026-01-05");
+    tu_event_make(&meeting, &k, "street:s", 1, 300, "", 40, NULL);
+    assert_rc(add_one(log, &intro, 0), DS_OK);
+    assert_rc(add_one(log, &report, 0), DS_OK);
+    assert_rc(add_one(log, &meeting, 0), DS_OK);
+
+    /* Make it look old: a stale record, no fold version, no type index. */
+    struct store *st = eventlog_store(log);
+    struct store_batch *b = store_batch_new(st);
+    struct skey key;
+    Dualsync__MemberRecord *stale = fold_new("M1");
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    fold_encode(stale, &bytes, &len);
+    uint8_t *val = malloc(len + 1);
+    val[0] = 0; /* no fold position */
+    memcpy(val + 1, bytes, len);
+    skey_init(&key);
+    skey_str(&key, "M1");
+    store_batch_put(b, CF_MEMBERS, &key, val, len + 1);
+    skey_init(&key);
+    skey_str(&key, "fold_version");
+    store_batch_delete(b, CF_META, &key);
+    skey_init(&key);
+    skey_str(&key, "type_index");
+    store_batch_delete(b, CF_META, &key);
+    skey_init(&key);
+    skey_u64(&key, 40);
+    skey_u64(&key, 300);
+    skey_str(&key, "street:s");
+    skey_u64(&key, 1);
+    store_batch_delete(b, CF_BY_TYPE, &key);
+    assert_rc(store_commit(st, b), DS_OK);
+    store_batch_destroy(&b);
+    free(val);
+    free(bytes);
+    fold_free(&stale);
+    int n = 0;
+    assert_rc(eventlog_type_events(log, 40, count_event, &n), DS_OK);
+    assert_int_equal(n, 0);
+    eventlog_destroy(&log);
+
+    log = open_log(dir);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_true(rec->reported); /* refolded from the log */
+    assert_int_equal(rec->events, 2);
+    fold_free(&rec);
+    assert_rc(eventlog_type_events(log, 40, count_event, &n), DS_OK);
+    assert_int_equal(n, 1);
+    uint64_t version = 0;
+    assert_rc(eventlog_meta_u64(log, "fold_version", 0, &version), DS_OK);
+    assert_true(version == FOLD_VERSION);
+    eventlog_destroy(&log);
+    tu_event_free(&intro);
+    tu_event_free(&report);
+    tu_event_free(&meeting);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -863,6 +948,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_meta_put_get),
         tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
         tu_test_tmpdir(test_eventlog_open_twice_eagain),
+        tu_test_tmpdir(test_eventlog_upgrades_older_store),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

@@ -21,9 +21,9 @@
 
 static struct keys k;
 
-static void apply_free(Dualsync__MemberRecord *rec, struct tu_event *e)
+static void apply_free(Dualsync__MemberRecord **recp, struct tu_event *e)
 {
-    fold_apply(rec, &e->ev);
+    fold_apply(recp, &e->ev);
     tu_event_free(e);
 }
 
@@ -51,7 +51,7 @@ static void test_fold_introduction_fields(void **state)
     (void)state;
     Dualsync__MemberRecord *rec = fold_new("M1");
     tu_event_intro(&e, &k, UNIT, 4, 1000, "M1", COMM, NAME, 30, "2026-11-28");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_string_equal(rec->name, NAME);
     assert_string_equal(rec->unit, UNIT);
     assert_string_equal(rec->community, COMM);
@@ -70,21 +70,21 @@ static void test_fold_report_card_feedback_handling(void **state)
     (void)state;
     Dualsync__MemberRecord *rec = fold_new("M1");
     tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-11-28");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     tu_event_report(&e, &k, COMM, 1, 2000, "M1", "2026-12-01");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_true(rec->reported);
     assert_string_equal(rec->report_date, "2026-12-01");
 
     tu_event_card(&e, &k, COMM, 2, 3000, "M1", "teacher", "tutoring", "weekends");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_string_equal(rec->occupation, "teacher");
     assert_string_equal(rec->willingness, "tutoring");
     assert_string_equal(rec->rest_time, "weekends");
 
     tu_event_feedback(&e, &k, COMM, 3, 4000, "M1", 2026, DUALSYNC__RATING__RATING_POOR, true,
                       "absent");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_int_equal(rec->n_feedback, 1);
     assert_string_equal(rec->feedback[0]->event_id, COMM "/3");
     assert_int_equal(rec->feedback[0]->year, 2026);
@@ -95,7 +95,7 @@ static void test_fold_report_card_feedback_handling(void **state)
 
     tu_event_handling(&e, &k, UNIT, 2, 5000, "M1", COMM, 3,
                       DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM, "talked to");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_int_equal(rec->n_handling, 1);
     assert_string_equal(rec->handling[0]->event_id, UNIT "/2");
     assert_string_equal(rec->handling[0]->feedback_id, COMM "/3");
@@ -105,11 +105,11 @@ static void test_fold_report_card_feedback_handling(void **state)
 
     /* A later card replaces the earlier one; feedback accumulates. */
     tu_event_card(&e, &k, COMM, 4, 6000, "M1", "retired", "", "");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_string_equal(rec->occupation, "retired");
     assert_string_equal(rec->willingness, "");
     tu_event_feedback(&e, &k, COMM, 5, 7000, "M1", 2027, DUALSYNC__RATING__RATING_GOOD, false, "");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_int_equal(rec->n_feedback, 2);
     assert_string_equal(rec->feedback[1]->event_id, COMM "/5");
 
@@ -125,37 +125,38 @@ static void test_fold_event_from_other_side_changes_nothing(void **state)
     (void)state;
     Dualsync__MemberRecord *rec = fold_new("M1");
     tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-11-28");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
 
     /* Report-in, card and feedback from a community that is not the member's. */
     tu_event_report(&e, &k, COMM2, 1, 2000, "M1", "2026-12-01");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_false(rec->reported);
     assert_string_equal(rec->report_date, "");
     tu_event_card(&e, &k, COMM2, 2, 2100, "M1", "teacher", "", "");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_string_equal(rec->occupation, "");
     tu_event_feedback(&e, &k, COMM2, 3, 2200, "M1", 2026, DUALSYNC__RATING__RATING_GOOD, false, "");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_int_equal(rec->n_feedback, 0);
     /* A handling result from a unit that is not the member's. */
     tu_event_handling(&e, &k, UNIT2, 1, 2300, "M1", COMM, 1,
                       DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, "");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_int_equal(rec->n_handling, 0);
-    /* Counted, but no field other than the counters moved. */
-    assert_int_equal(rec->events, 5);
-    assert_true(rec->last_hlc == 2300);
+    /* Not even counted: every holder of the registration must fold the same, and only
+     * the broker and the foreign org hold these. */
+    assert_int_equal(rec->events, 1);
+    assert_true(rec->last_hlc == 1000);
     assert_string_equal(rec->community, COMM);
     assert_string_equal(rec->unit, UNIT);
 
-    /* An unknown type is counted and changes nothing else. */
+    /* An unknown type from the member's side is counted and changes nothing else. */
     fold_digest(rec, before);
     tu_event_make(&e, &k, COMM, 9, 2400, "M1", 999, NULL);
-    apply_free(rec, &e);
-    assert_int_equal(rec->events, 6);
+    apply_free(&rec, &e);
+    assert_int_equal(rec->events, 2);
     rec->events--;
-    rec->last_hlc = 2300;
+    rec->last_hlc = 1000;
     fold_digest(rec, after);
     assert_memory_equal(before, after, KEYS_DIGEST_LEN);
     fold_free(&rec);
@@ -167,41 +168,84 @@ static void test_fold_new_community_resets_registration(void **state)
     (void)state;
     Dualsync__MemberRecord *rec = fold_new("M1");
     tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-01-05");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     tu_event_report(&e, &k, COMM, 1, 2000, "M1", "2026-01-10");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     tu_event_card(&e, &k, COMM, 2, 3000, "M1", "teacher", "tutoring", "weekends");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     /* Same community again: the registration stands. */
     tu_event_intro(&e, &k, UNIT, 2, 4000, "M1", COMM, NAME, 15, "2026-02-01");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_true(rec->reported);
     assert_string_equal(rec->occupation, "teacher");
     assert_int_equal(rec->report_days, 15);
-    /* The member moved: the new community starts a new registration. */
-    tu_event_intro(&e, &k, UNIT, 3, 5000, "M1", COMM2, NAME, 30, "2026-06-01");
-    apply_free(rec, &e);
+    /* An introduction to another community while the registration is open is a
+     * conflict the broker refuses: it changes nothing. */
+    tu_event_intro(&e, &k, UNIT, 3, 4500, "M1", COMM2, NAME, 30, "2026-05-01");
+    apply_free(&rec, &e);
+    assert_string_equal(rec->community, COMM);
+    assert_int_equal(rec->events, 4);
+    /* The member moved: the move-out closes the registration, and the next introduction
+     * starts a new record. */
+    tu_event_move_out(&e, &k, UNIT, 4, 4800, "M1", "2026-06-01");
+    apply_free(&rec, &e);
+    assert_int_equal(rec->closed, DUALSYNC__CLOSE_REASON__CLOSE_MOVED);
+    assert_string_equal(rec->closed_date, "2026-06-01");
+    tu_event_report(&e, &k, COMM, 3, 4900, "M1", "2026-06-01"); /* closed: ignored */
+    apply_free(&rec, &e);
+    assert_int_equal(rec->events, 5);
+    tu_event_intro(&e, &k, UNIT, 5, 5000, "M1", COMM2, NAME, 30, "2026-06-01");
+    apply_free(&rec, &e);
     assert_string_equal(rec->community, COMM2);
-    assert_string_equal(rec->intro_id, UNIT "/3");
+    assert_string_equal(rec->intro_id, UNIT "/5");
+    assert_int_equal(rec->closed, 0);
     assert_false(rec->reported);
     assert_string_equal(rec->report_date, "");
     assert_string_equal(rec->occupation, "");
     assert_string_equal(rec->willingness, "");
     assert_string_equal(rec->rest_time, "");
+    assert_int_equal(rec->events, 1);
     /* ... and only the new community's events count from now on. */
-    tu_event_report(&e, &k, COMM, 3, 6000, "M1", "2026-06-02");
-    apply_free(rec, &e);
+    tu_event_report(&e, &k, COMM, 6, 6000, "M1", "2026-06-02");
+    apply_free(&rec, &e);
     assert_false(rec->reported);
     tu_event_report(&e, &k, COMM2, 1, 7000, "M1", "2026-06-03");
-    apply_free(rec, &e);
+    apply_free(&rec, &e);
     assert_true(rec->reported);
     assert_string_equal(rec->report_date, "2026-06-03");
+    assert_int_equal(rec->events, 2);
+    fold_free(&rec);
+}
+
+static void test_fold_community_return_then_reintroduction(void **state)
+{
+    struct tu_event e;
+    (void)state;
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    tu_event_intro(&e, &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-01-05");
+    apply_free(&rec, &e);
+    tu_event_close(&e, &k, COMM, 1, 2000, "M1", "2026-01-20");
+    apply_free(&rec, &e);
+    assert_int_equal(rec->closed, DUALSYNC__CLOSE_REASON__CLOSE_RETURNED);
+    tu_event_card(&e, &k, COMM, 2, 2500, "M1", "teacher", "", ""); /* after the close */
+    apply_free(&rec, &e);
+    assert_string_equal(rec->occupation, "");
+    /* Another unit may not take the member over: only a release frees it. */
+    tu_event_intro(&e, &k, UNIT2, 1, 3000, "M1", COMM2, NAME, 30, "2026-02-01");
+    apply_free(&rec, &e);
+    assert_string_equal(rec->unit, UNIT);
+    /* The same unit introduces the member again, to the same community. */
+    tu_event_intro(&e, &k, UNIT, 2, 4000, "M1", COMM, NAME, 30, "2026-03-01");
+    apply_free(&rec, &e);
+    assert_int_equal(rec->closed, 0);
+    assert_string_equal(rec->intro_id, UNIT "/2");
+    assert_int_equal(rec->events, 1);
     fold_free(&rec);
 }
 
 /* One member's history with hlc ties across origins, a community move and events that
  * only count in the right order. */
-#define ORDER_EVENTS 12
+#define ORDER_EVENTS 13
 
 static void make_history(struct tu_event *ev)
 {
@@ -214,13 +258,14 @@ static void make_history(struct tu_event *ev)
                       "b"); /* tie on hlc and origin: seq decides */
     tu_event_handling(&ev[5], &k, UNIT, 2, 3000, "M1", COMM, 4,
                       DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM, "c");
-    tu_event_intro(&ev[6], &k, UNIT, 3, 4000, "M1", COMM2, NAME, 20, "2026-03-01");
-    tu_event_report(&ev[7], &k, COMM2, 1, 4000, "M1", "2026-03-02"); /* tie, other origin */
-    tu_event_card(&ev[8], &k, COMM2, 2, 5000, "M1", "retired", "gardening", "mornings");
-    tu_event_report(&ev[9], &k, COMM, 5, 5500, "M1", "2026-03-05"); /* stale side */
-    tu_event_feedback(&ev[10], &k, COMM2, 3, 6000, "M1", 2027, DUALSYNC__RATING__RATING_EXCELLENT,
+    tu_event_move_out(&ev[6], &k, UNIT, 3, 3500, "M1", "2026-03-01");
+    tu_event_intro(&ev[7], &k, UNIT, 4, 4000, "M1", COMM2, NAME, 20, "2026-03-01");
+    tu_event_report(&ev[8], &k, COMM2, 1, 4000, "M1", "2026-03-02"); /* tie, other origin */
+    tu_event_card(&ev[9], &k, COMM2, 2, 5000, "M1", "retired", "gardening", "mornings");
+    tu_event_report(&ev[10], &k, COMM, 5, 5500, "M1", "2026-03-05"); /* stale side */
+    tu_event_feedback(&ev[11], &k, COMM2, 3, 6000, "M1", 2027, DUALSYNC__RATING__RATING_EXCELLENT,
                       true, "d");
-    tu_event_make(&ev[11], &k, UNIT, 4, 6000, "M1", 999, NULL);
+    tu_event_make(&ev[12], &k, UNIT, 5, 6000, "M1", 999, NULL);
 }
 
 static void fold_sorted(const struct event **order, size_t n, uint8_t digest[KEYS_DIGEST_LEN])
@@ -228,7 +273,7 @@ static void fold_sorted(const struct event **order, size_t n, uint8_t digest[KEY
     qsort(order, n, sizeof(*order), tu_event_cmp);
     Dualsync__MemberRecord *rec = fold_new("M1");
     for (size_t i = 0; i < n; i++)
-        fold_apply(rec, order[i]);
+        fold_apply(&rec, order[i]);
     fold_digest(rec, digest);
     fold_free(&rec);
 }
@@ -261,19 +306,18 @@ static void test_fold_order_independent_digest(void **state)
     qsort(order, ORDER_EVENTS, sizeof(*order), tu_event_cmp);
     Dualsync__MemberRecord *rec = fold_new("M1");
     for (size_t i = 0; i < ORDER_EVENTS; i++)
-        fold_apply(rec, order[i]);
+        fold_apply(&rec, order[i]);
     assert_string_equal(rec->community, COMM2);
-    /* COMM2's report ties with the move on hlc and sorts first ("community:" < "unit:"),
-     * so it lands while the member is still COMM's and the move then resets it. */
+    /* COMM2's report ties with the introduction on hlc and sorts first ("community:" <
+     * "unit:"), so it lands while the registration is closed and does not count. The new
+     * record holds only the new registration: intro, card, feedback d, unknown type. */
     assert_false(rec->reported);
     assert_string_equal(rec->report_date, "");
     assert_string_equal(rec->occupation, "retired");
-    assert_int_equal(rec->n_feedback, 3);
-    assert_string_equal(rec->feedback[0]->text, "a");
-    assert_string_equal(rec->feedback[1]->text, "b");
-    assert_string_equal(rec->feedback[2]->text, "d");
-    assert_int_equal(rec->n_handling, 1);
-    assert_int_equal(rec->events, ORDER_EVENTS);
+    assert_int_equal(rec->n_feedback, 1);
+    assert_string_equal(rec->feedback[0]->text, "d");
+    assert_int_equal(rec->n_handling, 0);
+    assert_int_equal(rec->events, 4);
     assert_true(rec->last_hlc == 6000);
     fold_free(&rec);
     for (size_t i = 0; i < ORDER_EVENTS; i++)
@@ -295,7 +339,7 @@ static void test_fold_encode_decode_round_trip(void **state)
     qsort(order, ORDER_EVENTS, sizeof(*order), tu_event_cmp);
     Dualsync__MemberRecord *rec = fold_new("M1");
     for (size_t i = 0; i < ORDER_EVENTS; i++)
-        fold_apply(rec, order[i]);
+        fold_apply(&rec, order[i]);
 
     fold_encode(rec, &bytes, &len);
     Dualsync__MemberRecord *back = fold_decode(bytes, len);
@@ -317,8 +361,8 @@ static void test_fold_encode_decode_round_trip(void **state)
     /* A decoded record keeps folding like the original. */
     struct tu_event more;
     tu_event_report(&more, &k, COMM2, 9, 9000, "M1", "2026-09-09");
-    fold_apply(rec, &more.ev);
-    fold_apply(back, &more.ev);
+    fold_apply(&rec, &more.ev);
+    fold_apply(&back, &more.ev);
     tu_event_free(&more);
     fold_digest(rec, d1);
     fold_digest(back, d2);
@@ -365,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_fold_report_card_feedback_handling),
         cmocka_unit_test(test_fold_event_from_other_side_changes_nothing),
         cmocka_unit_test(test_fold_new_community_resets_registration),
+        cmocka_unit_test(test_fold_community_return_then_reintroduction),
         cmocka_unit_test(test_fold_order_independent_digest),
         cmocka_unit_test(test_fold_encode_decode_round_trip),
     };

@@ -10,6 +10,7 @@
 #include "rules.h"
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define UNIT "unit:tax-bureau"
@@ -81,7 +82,7 @@ static void test_rules_table(void **state)
         assert_string_equal(r->name, want[i].name);
         assert_string_equal(rules_type_name(want[i].type), want[i].name);
         assert_int_equal(r->author, want[i].author);
-        assert_int_equal(r->member_required, want[i].member);
+        assert_int_equal(r->scope == SCOPE_MEMBER, want[i].member);
     }
     assert_null(rules_find(0));
     assert_null(rules_find(999));
@@ -344,6 +345,100 @@ static int setup_keys(void **state)
     return 0;
 }
 
+/* An addressed org-level letter: rules_check with `to`. */
+static int check_to(const char *origin, const char *member, uint32_t type,
+                    const ProtobufCMessage *body, char *const *to, size_t n_to)
+{
+    struct tu_event e;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    memset(&e, 0, sizeof(e));
+    wire_pack(body, &buf, &len);
+    wire_event_build_to(&k, origin, 1, 1000, member, type, buf, len, to, n_to, &e.raw, &e.len);
+    free(buf);
+    assert_int_equal(wire_event_open(e.raw, e.len, false, &e.ev), DS_OK);
+    int rc = rules_check(&e.ev);
+    tu_event_free(&e);
+    return rc;
+}
+
+/* Every known type refuses the two sides that may not write it. */
+static void test_rules_every_type_has_one_side(void **state)
+{
+    static const char *const sides[] = {UNIT, COMMUNITY, STREET};
+    static const enum org_kind kinds[] = {ORG_UNIT, ORG_COMMUNITY, ORG_STREET};
+    Dualsync__UnitVisit empty = DUALSYNC__UNIT_VISIT__INIT;
+    size_t known = 0;
+    (void)state;
+    for (uint32_t type = 1; type < 64; type++) {
+        const struct rule *r = rules_find(type);
+        if (!r)
+            continue;
+        known++;
+        assert_non_null(r->body);
+        for (size_t s = 0; s < 3; s++)
+            if (kinds[s] != r->author)
+                assert_int_equal(
+                    check(sides[s], r->scope == SCOPE_ORG ? "" : "M1", type, &empty.base),
+                    DS_ESIDE);
+    }
+    assert_int_equal(known, 29);
+}
+
+static void test_rules_addressees(void **state)
+{
+    Dualsync__ResourceOffer offer = DUALSYNC__RESOURCE_OFFER__INIT;
+    Dualsync__UnitVisit visit = DUALSYNC__UNIT_VISIT__INIT;
+    char *community[] = {(char *)COMMUNITY}, *unit[] = {(char *)UNIT};
+    char *street[] = {(char *)STREET}, *bad[] = {(char *)"community:"};
+    const uint32_t offer_t = DUALSYNC__EVENT_TYPE__EVENT_RESOURCE_OFFER;
+    (void)state;
+    offer.title = (char *)"meeting room";
+    offer.date = (char *)"2026-05-01";
+    assert_int_equal(check_to(UNIT, "", offer_t, &offer.base, community, 1), DS_OK);
+    assert_int_equal(check_to(UNIT, "", offer_t, &offer.base, NULL, 0), DS_EINVAL);
+    assert_int_equal(check_to(UNIT, "", offer_t, &offer.base, unit, 1), DS_EINVAL);
+    assert_int_equal(check_to(UNIT, "", offer_t, &offer.base, street, 1), DS_EINVAL);
+    assert_int_equal(check_to(UNIT, "", offer_t, &offer.base, bad, 1), DS_EINVAL);
+    /* A member letter is routed by the broker alone: it names no addressee. */
+    visit.date = (char *)"2026-05-01";
+    visit.text = (char *)"visit";
+    assert_int_equal(
+        check_to(UNIT, "M1", DUALSYNC__EVENT_TYPE__EVENT_UNIT_VISIT, &visit.base, NULL, 0), DS_OK);
+    assert_int_equal(
+        check_to(UNIT, "M1", DUALSYNC__EVENT_TYPE__EVENT_UNIT_VISIT, &visit.base, community, 1),
+        DS_EINVAL);
+    /* Org-level letters have no member, member letters must have one. */
+    assert_int_equal(check_to(UNIT, "M1", offer_t, &offer.base, community, 1), DS_EINVAL);
+    assert_int_equal(check(UNIT, "", DUALSYNC__EVENT_TYPE__EVENT_UNIT_VISIT, &visit.base),
+                     DS_EINVAL);
+}
+
+static void test_rules_close_and_notice_bodies(void **state)
+{
+    Dualsync__RegistrationClose c = DUALSYNC__REGISTRATION_CLOSE__INIT;
+    Dualsync__PublicNotice n = DUALSYNC__PUBLIC_NOTICE__INIT;
+    const uint32_t close_t = DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CLOSE;
+    const uint32_t notice_t = DUALSYNC__EVENT_TYPE__EVENT_PUBLIC_NOTICE;
+    (void)state;
+    c.date = (char *)"2026-03-01";
+    c.reason = DUALSYNC__CLOSE_REASON__CLOSE_RETURNED;
+    assert_int_equal(check(COMMUNITY, "M1", close_t, &c.base), DS_OK);
+    c.reason = DUALSYNC__CLOSE_REASON__CLOSE_MOVED; /* the unit's move-out says that */
+    assert_int_equal(check(COMMUNITY, "M1", close_t, &c.base), DS_EINVAL);
+    n.title = (char *)"t";
+    n.matter = (char *)"m";
+    n.start = (char *)"2026-06-22";
+    n.end = (char *)"2026-06-26";
+    n.working_days = 5;
+    assert_int_equal(check(UNIT, "M1", notice_t, &n.base), DS_OK);
+    n.end = (char *)"2026-06-21";
+    assert_int_equal(check(UNIT, "M1", notice_t, &n.base), DS_EINVAL);
+    n.end = (char *)"2026-06-26";
+    n.working_days = 0;
+    assert_int_equal(check(UNIT, "M1", notice_t, &n.base), DS_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +456,9 @@ int main(void)
         cmocka_unit_test(test_rules_feedback_bad_bodies),
         cmocka_unit_test(test_rules_handling_result_bad_bodies),
         cmocka_unit_test(test_rules_unknown_type_ok),
+        cmocka_unit_test(test_rules_every_type_has_one_side),
+        cmocka_unit_test(test_rules_addressees),
+        cmocka_unit_test(test_rules_close_and_notice_bodies),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

@@ -177,6 +177,24 @@ void tu_event_handling(struct tu_event *out, const struct keys *k, const char *u
                   &b.base);
 }
 
+void tu_event_move_out(struct tu_event *out, const struct keys *k, const char *unit, uint64_t seq,
+                       uint64_t hlc, const char *member, const char *date)
+{
+    Dualsync__MoveOut b = DUALSYNC__MOVE_OUT__INIT;
+    b.date = (char *)date;
+    tu_event_make(out, k, unit, seq, hlc, member, DUALSYNC__EVENT_TYPE__EVENT_MOVE_OUT, &b.base);
+}
+
+void tu_event_close(struct tu_event *out, const struct keys *k, const char *community, uint64_t seq,
+                    uint64_t hlc, const char *member, const char *date)
+{
+    Dualsync__RegistrationClose b = DUALSYNC__REGISTRATION_CLOSE__INIT;
+    b.reason = DUALSYNC__CLOSE_REASON__CLOSE_RETURNED;
+    b.date = (char *)date;
+    tu_event_make(out, k, community, seq, hlc, member,
+                  DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CLOSE, &b.base);
+}
+
 int tu_event_cmp(const void *a, const void *b)
 {
     const struct event *x = *(const struct event *const *)a;

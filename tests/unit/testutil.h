@@ -67,6 +67,11 @@ void tu_event_handling(struct tu_event *out, const struct keys *k, const char *u
                        Dualsync__HandlingAction action, const char *text);
 
 /* Comparator for an array of const struct event * in fold order (hlc, origin, seq). */
+/* The unit's move-out and the community's return of a registration: both close it. */
+void tu_event_move_out(struct tu_event *out, const struct keys *k, const char *unit, uint64_t seq,
+                       uint64_t hlc, const char *member, const char *date);
+void tu_event_close(struct tu_event *out, const struct keys *k, const char *community, uint64_t seq,
+                    uint64_t hlc, const char *member, const char *date);
 int tu_event_cmp(const void *a, const void *b);
 
 #endif

@@ -1,0 +1,547 @@
+/* report: the joint meeting's supervision (DESIGN section 7) and its records.
+ *   report    per unit and per community: open registrations, reported, report rate (flagged
+ *             below policy.report_rate_min), feedback coverage of a year, overdue items by
+ *             kind, and totals. The broker folds every member of its street, so it asks
+ *             common/duties.c the same questions the nodes ask, as the street (which sees
+ *             every kind), and counts the answers.
+ *   meeting add / meetings   the street's own joint meeting records, signed with its keys
+ *             and delivered to the attendee orgs only (directory_author).
+ * The street sees counts, not names (DESIGN section 9): nothing in the report carries a
+ * member id, a member's name or a description written about a member; only org ids, org
+ * names and numbers leave this file. */
+#include "broker.h"
+
+#include "ctl.h"
+#include "duties.h"
+#include "err.h"
+#include "fields.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define T(x) DUALSYNC__EVENT_TYPE__EVENT_##x
+
+/* The kinds that can be overdue: the report's columns, in this order. */
+static const enum duty_kind overdue_kinds[] = {
+    DUTY_REPORT_IN,   DUTY_FEEDBACK,          DUTY_HANDLING,   DUTY_OPINION_REPLY,
+    DUTY_NOTICE_POST, DUTY_NOTICE_OBJECTIONS, DUTY_DIFFICULTY, DUTY_CLAIM_DECISION,
+};
+#define N_OVERDUE (sizeof(overdue_kinds) / sizeof(overdue_kinds[0]))
+
+struct org_row {
+    char org[IDS_ORG_MAX];
+    enum org_kind kind;
+    uint64_t registrations, reported, feedback_members;
+    uint64_t overdue[DUTY_KIND_COUNT];
+};
+
+struct street_ctx {
+    struct broker *b;
+    uint32_t year;
+    const char *as_of;
+    struct strmap *rows; /* org id -> struct org_row * */
+    struct org_row totals;
+    const Dualsync__MemberRecord *rec; /* the record being counted */
+};
+
+static void today(char out[DUTIES_DATE_LEN])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(out, DUTIES_DATE_LEN, "%Y-%m-%d", &tm);
+}
+
+static struct org_row *row_of(struct street_ctx *c, const char *org)
+{
+    struct org_row *r = strmap_get(c->rows, org);
+    if (!r) {
+        r = xcalloc(1, sizeof(*r));
+        snprintf(r->org, sizeof(r->org), "%s", org);
+        r->kind = ids_org_kind(org);
+        strmap_put(c->rows, org, r);
+    }
+    return r;
+}
+
+static bool directory_row(const char *org, void *value, void *arg)
+{
+    const struct org_entry *e = value;
+    if (e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY)
+        row_of(arg, org);
+    return true;
+}
+
+static void count_duty(const struct duty *d, void *arg)
+{
+    struct street_ctx *c = arg;
+    if (!d->overdue)
+        return;
+    c->totals.overdue[d->kind]++;
+    if (d->kind == DUTY_REPORT_IN && c->rec) {
+        /* the member reports to the community; the unit answers for its member too */
+        row_of(c, c->rec->unit)->overdue[d->kind]++;
+        row_of(c, c->rec->community)->overdue[d->kind]++;
+    } else if (d->org && d->org[0]) {
+        row_of(c, d->org)->overdue[d->kind]++;
+    }
+}
+
+static bool count_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct street_ctx *c = arg;
+    if (!duties_open(rec))
+        return true;
+    struct org_row *rows[3] = {row_of(c, rec->unit), row_of(c, rec->community), &c->totals};
+    bool covered = rec->reported && duties_feedback_count(rec, c->year) > 0;
+    for (size_t i = 0; i < 3; i++) {
+        rows[i]->registrations++;
+        rows[i]->reported += rec->reported;
+        rows[i]->feedback_members += covered;
+    }
+    c->rec = rec;
+    duties_member(rec, ORG_STREET, &c->b->cfg.policy, c->as_of, count_duty, c);
+    c->rec = NULL;
+    return true;
+}
+
+static bool feed_org(const struct event *ev, void *arg)
+{
+    duties_org_add(arg, ev);
+    return true;
+}
+
+static int count_org_events(struct street_ctx *c)
+{
+    static const uint32_t types[] = {T(SERVICE_NEED),      T(SERVICE_CLAIM),   T(CLAIM_DECISION),
+                                     T(SERVICE_FULFILLED), T(OPINION_REQUEST), T(OPINION_REPLY)};
+    struct duties_org *d = duties_org_new();
+    int rc = DS_OK;
+    for (size_t i = 0; rc == DS_OK && i < sizeof(types) / sizeof(types[0]); i++)
+        rc = eventlog_type_events(c->b->log, types[i], feed_org, d);
+    if (rc == DS_OK)
+        rc = duties_org_each(d, ORG_STREET, NULL, &c->b->cfg.policy, c->as_of, count_duty, c);
+    duties_org_destroy(&d);
+    return rc;
+}
+
+/* One decimal place of 100 * num / den, or null when den is 0. */
+static json_t *rate_json(uint64_t num, uint64_t den)
+{
+    if (den == 0)
+        return json_null();
+    return json_real((double)((num * 1000u + den / 2u) / den) / 10.0);
+}
+
+static bool below_min(const struct org_row *r, uint32_t min)
+{
+    return r->registrations > 0 && r->reported * 100u < (uint64_t)min * r->registrations;
+}
+
+static json_t *row_json(const struct broker *b, const struct org_row *r, bool with_org)
+{
+    json_t *overdue = json_object();
+    uint64_t total = 0;
+    for (size_t i = 0; i < N_OVERDUE; i++) {
+        uint64_t n = r->overdue[overdue_kinds[i]];
+        json_object_set_new(overdue, duties_kind_name(overdue_kinds[i]),
+                            json_integer((json_int_t)n));
+        total += n;
+    }
+    json_t *j = json_pack("{s:I,s:I,s:o,s:b,s:I,s:o,s:o,s:I}", "registrations",
+                          (json_int_t)r->registrations, "reported", (json_int_t)r->reported,
+                          "report_rate", rate_json(r->reported, r->registrations), "below_min",
+                          below_min(r, b->cfg.policy.report_rate_min), "feedback_members",
+                          (json_int_t)r->feedback_members, "feedback_coverage",
+                          rate_json(r->feedback_members, r->reported), "overdue", overdue,
+                          "overdue_total", (json_int_t)total);
+    if (with_org) {
+        const struct org_entry *e = directory_find(b, r->org);
+        json_object_set_new(j, "org", json_string(r->org));
+        json_object_set_new(j, "name", json_string(e ? e->name : ""));
+    }
+    return j;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct org_row *const *)a)->org, (*(struct org_row *const *)b)->org);
+}
+
+struct gather {
+    struct org_row **rows;
+    size_t n;
+};
+
+static bool gather_row(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct gather *g = arg;
+    g->rows[g->n++] = value;
+    return true;
+}
+
+static json_t *street_json(struct street_ctx *c)
+{
+    struct broker *b = c->b;
+    struct gather g = {xcalloc(strmap_count(c->rows) + 1, sizeof(struct org_row *)), 0};
+    strmap_each(c->rows, gather_row, &g);
+    qsort(g.rows, g.n, sizeof(*g.rows), row_cmp);
+    json_t *units = json_array(), *communities = json_array();
+    uint64_t flagged = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        if (g.rows[i]->kind != ORG_UNIT && g.rows[i]->kind != ORG_COMMUNITY)
+            continue;
+        flagged += below_min(g.rows[i], b->cfg.policy.report_rate_min);
+        json_array_append_new(g.rows[i]->kind == ORG_UNIT ? units : communities,
+                              row_json(b, g.rows[i], true));
+    }
+    free(g.rows);
+    json_t *totals = row_json(b, &c->totals, false);
+    json_object_set_new(totals, "orgs_below_min", json_integer((json_int_t)flagged));
+    json_object_set_new(totals, "units", json_integer((json_int_t)json_array_size(units)));
+    json_object_set_new(totals, "communities",
+                        json_integer((json_int_t)json_array_size(communities)));
+    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:o,s:o,s:o}", "street", b->cfg.street, "name",
+                     b->cfg.name, "year", (json_int_t)c->year, "as_of", c->as_of, "report_rate_min",
+                     (json_int_t)b->cfg.policy.report_rate_min, "units", units, "communities",
+                     communities, "totals", totals);
+}
+
+static bool year_valid(const char *y, uint32_t *year)
+{
+    bool ok = y && strlen(y) == 4;
+    for (size_t i = 0; ok && i < 4; i++)
+        ok = y[i] >= '0' && y[i] <= '9';
+    if (ok)
+        *year = (uint32_t)strtoul(y, NULL, 10);
+    return ok && *year >= 1949;
+}
+
+void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                         size_t *len)
+{
+    char as_of[DUTIES_DATE_LEN];
+    const char *given = ctl_arg(cmd, "as-of");
+    struct street_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.b = b;
+    if (!year_valid(ctl_arg(cmd, "year"), &c.year)) {
+        ctl_reply_error(DS_EINVAL, "--year 无效:须为四位年份(1949–9999)",
+                        "invalid --year: a four-digit year (1949-9999)", 0, out, len);
+        return;
+    }
+    if (given && !ids_date_valid(given)) {
+        ctl_reply_error(DS_EINVAL, "--as-of 日期无效:格式为 YYYY-MM-DD,须为真实日期",
+                        "invalid --as-of: use YYYY-MM-DD, a real calendar day", 0, out, len);
+        return;
+    }
+    if (given)
+        snprintf(as_of, sizeof(as_of), "%s", given);
+    else
+        today(as_of);
+    c.as_of = as_of;
+    c.rows = strmap_new();
+    strmap_each(b->orgs, directory_row, &c);
+    int rc = eventlog_members_each(b->log, count_member, &c);
+    if (rc == DS_OK)
+        rc = count_org_events(&c);
+    if (rc != DS_OK)
+        ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
+    else
+        ctl_reply_ok(street_json(&c), out, len);
+    strmap_destroy(&c.rows, free);
+}
+
+/* ---------------------------------------------------------------- joint meetings */
+
+static void meeting_error(const char *zh, const char *en, uint8_t **out, size_t *len)
+{
+    ctl_reply_error(DS_EINVAL, zh, en, 0, out, len);
+}
+
+/* Splits the comma separated attendees into to[] (malloc'd strings). Every one must be a
+ * unit or community of the directory, named once. False with an error reply otherwise. */
+static bool attendees_arg(const struct broker *b, const char *list, char **to, size_t *n_to,
+                          uint8_t **out, size_t *len)
+{
+    char zh[256], en[256];
+    *n_to = 0;
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char org[IDS_ORG_MAX];
+        if (n == 0 || n >= sizeof(org) || *n_to == RULES_TO_MAX) {
+            meeting_error("--attendees 无效:须为逗号分隔的组织 id,最多 256 个",
+                          "invalid --attendees: comma separated org ids, at most 256", out, len);
+            return false;
+        }
+        memcpy(org, p, n);
+        org[n] = '\0';
+        const struct org_entry *e = directory_find(b, org);
+        if (!e || (e->kind != ORG_UNIT && e->kind != ORG_COMMUNITY)) {
+            snprintf(zh, sizeof(zh), "参会组织 %.64s 不是目录中的单位或社区(见 org list)", org);
+            snprintf(en, sizeof(en),
+                     "attendee %.64s is not a unit or community of the directory (see org list)",
+                     org);
+            meeting_error(zh, en, out, len);
+            return false;
+        }
+        for (size_t i = 0; i < *n_to; i++)
+            if (strcmp(to[i], org) == 0) {
+                snprintf(zh, sizeof(zh), "参会组织 %.64s 重复", org);
+                snprintf(en, sizeof(en), "attendee %.64s is named twice", org);
+                meeting_error(zh, en, out, len);
+                return false;
+            }
+        to[(*n_to)++] = xstrdup(org);
+        p += n;
+        p += *p == ',';
+        if (!*p && p[-1] == ',') {
+            meeting_error("--attendees 无效:末尾多了逗号", "invalid --attendees: trailing comma",
+                          out, len);
+            return false;
+        }
+    }
+    if (*n_to == 0) {
+        meeting_error("须用 --attendees 指明参会的单位或社区",
+                      "--attendees must name the units and communities that attended", out, len);
+        return false;
+    }
+    return true;
+}
+
+static bool meeting_fields(const Dualsync__CtlCommand *cmd, const char **date, const char **title,
+                           const char **decisions, uint8_t **out, size_t *len)
+{
+    *date = ctl_arg(cmd, "date");
+    *title = ctl_arg(cmd, "title");
+    *decisions = ctl_arg(cmd, "decisions");
+    if (!*decisions)
+        *decisions = "";
+    if (!*date || !ids_date_valid(*date)) {
+        meeting_error("--date 无效:格式为 YYYY-MM-DD,须为真实日期",
+                      "invalid --date: use YYYY-MM-DD, a real calendar day", out, len);
+        return false;
+    }
+    if (!*title || !ids_text_valid(*title, IDS_NAME_MAX, false)) {
+        meeting_error("--title 无效:须为 1–128 字节的 UTF-8 文本,不含控制字符",
+                      "invalid --title: 1-128 bytes of UTF-8 text without control characters", out,
+                      len);
+        return false;
+    }
+    if (!ids_text_valid(*decisions, IDS_TEXT_MAX, true)) {
+        meeting_error("--decisions 无效:须为 UTF-8 文本,最多 4096 字节",
+                      "invalid --decisions: UTF-8 text of at most 4096 bytes", out, len);
+        return false;
+    }
+    return true;
+}
+
+void report_meeting_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                              size_t *len)
+{
+    const char *date, *title, *decisions;
+    char **to = xcalloc(RULES_TO_MAX, sizeof(*to));
+    size_t n_to = 0;
+    if (!meeting_fields(cmd, &date, &title, &decisions, out, len) ||
+        !attendees_arg(b, ctl_arg(cmd, "attendees"), to, &n_to, out, len))
+        goto done;
+    Dualsync__JointMeeting m = DUALSYNC__JOINT_MEETING__INIT;
+    m.date = (char *)date;
+    m.title = (char *)title;
+    m.decisions = (char *)decisions;
+    m.attendees = to;
+    m.n_attendees = n_to;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    uint64_t seq = 0;
+    wire_pack(&m.base, &body, &body_len);
+    int rc = directory_author(b, T(JOINT_MEETING), body, body_len, to, n_to, &seq);
+    free(body);
+    if (rc == DS_EIO) {
+        ctl_reply_error(rc, "存储失败,未作任何更改", "storage failure; nothing changed", 0, out,
+                        len);
+    } else if (rc != DS_OK) {
+        ctl_reply_error(rc, "联席会议记录无效", "the joint meeting record is invalid", 0, out, len);
+    } else {
+        char id[IDS_EVENT_ID_MAX];
+        ids_event_id(id, sizeof(id), b->cfg.street, seq);
+        json_t *att = json_array();
+        for (size_t i = 0; i < n_to; i++)
+            json_array_append_new(att, json_string(to[i]));
+        ctl_reply_ok(json_pack("{s:s,s:I,s:s,s:s,s:o}", "id", id, "seq", (json_int_t)seq, "date",
+                               date, "title", title, "attendees", att),
+                     out, len);
+    }
+done:
+    for (size_t i = 0; i < n_to; i++)
+        free(to[i]);
+    free(to);
+}
+
+static bool meeting_json(const struct event *ev, void *arg)
+{
+    Dualsync__JointMeeting *m = (Dualsync__JointMeeting *)wire_unpack_body(
+        &dualsync__joint_meeting__descriptor, ev->body, ev->body_len);
+    if (m) {
+        char id[IDS_EVENT_ID_MAX];
+        ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+        json_t *j = fields_json(&m->base);
+        json_object_set_new(j, "id", json_string(id));
+        json_array_append_new(arg, j);
+    }
+    wire_msg_free(m);
+    return true;
+}
+
+void report_meetings_reply(struct broker *b, uint8_t **out, size_t *len)
+{
+    json_t *arr = json_array();
+    if (eventlog_type_events(b->log, T(JOINT_MEETING), meeting_json, arr) != DS_OK) {
+        json_decref(arr);
+        ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
+        return;
+    }
+    ctl_reply_ok(arr, out, len);
+}
+
+/* ---------------------------------------------------------------- CLI output */
+
+static const char *js(json_t *j, const char *k)
+{
+    const char *s = json_string_value(json_object_get(j, k));
+    return s ? s : "";
+}
+
+static long long ji(json_t *j, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(j, k));
+}
+
+static void rate_text(json_t *v, char *buf, size_t size)
+{
+    if (json_is_number(v))
+        snprintf(buf, size, "%.1f", json_number_value(v));
+    else
+        buf[0] = '\0';
+}
+
+/* RFC 4180: quote when needed, double the quotes. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void csv_row(const char *side, const char *org, const char *name, json_t *r)
+{
+    char rate[32], cover[32];
+    rate_text(json_object_get(r, "report_rate"), rate, sizeof(rate));
+    rate_text(json_object_get(r, "feedback_coverage"), cover, sizeof(cover));
+    csv_field(side);
+    putchar(',');
+    csv_field(org);
+    putchar(',');
+    csv_field(name);
+    printf(",%lld,%lld,%s,%s,%lld,%s,%lld", ji(r, "registrations"), ji(r, "reported"), rate,
+           json_is_true(json_object_get(r, "below_min")) ? "yes" : "no", ji(r, "feedback_members"),
+           cover, ji(r, "overdue_total"));
+    for (size_t i = 0; i < N_OVERDUE; i++)
+        printf(",%lld", ji(json_object_get(r, "overdue"), duties_kind_name(overdue_kinds[i])));
+    fputs("\r\n", stdout);
+}
+
+static void print_csv(json_t *j)
+{
+    size_t i;
+    json_t *r;
+    printf("side,org,name,registrations,reported,report_rate,below_min,feedback_members,"
+           "feedback_coverage,overdue_total");
+    for (size_t k = 0; k < N_OVERDUE; k++)
+        printf(",overdue_%s", duties_kind_name(overdue_kinds[k]));
+    fputs("\r\n", stdout);
+    json_array_foreach(json_object_get(j, "units"), i, r)
+        csv_row("unit", js(r, "org"), js(r, "name"), r);
+    json_array_foreach(json_object_get(j, "communities"), i, r)
+        csv_row("community", js(r, "org"), js(r, "name"), r);
+    csv_row("total", js(j, "street"), js(j, "name"), json_object_get(j, "totals"));
+}
+
+static void text_row(const char *org, const char *name, json_t *r)
+{
+    char rate[32], cover[32];
+    rate_text(json_object_get(r, "report_rate"), rate, sizeof(rate));
+    rate_text(json_object_get(r, "feedback_coverage"), cover, sizeof(cover));
+    printf("%-28s %6lld %6lld %7s%s %6lld %7s %6lld  %s\n", org, ji(r, "registrations"),
+           ji(r, "reported"), rate[0] ? rate : "-",
+           json_is_true(json_object_get(r, "below_min")) ? "!" : " ", ji(r, "feedback_members"),
+           cover[0] ? cover : "-", ji(r, "overdue_total"), name);
+}
+
+static void text_side(const char *zh, const char *en, json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    printf("\n%s %s\n%-28s %6s %6s %8s %6s %7s %6s  %s\n", zh, en, "org", "登记", "报到", "报到率%",
+           "反馈", "覆盖%", "逾期", "名称 name");
+    json_array_foreach(rows, i, r) text_row(js(r, "org"), js(r, "name"), r);
+}
+
+void report_street_print(json_t *j, bool csv)
+{
+    if (csv) {
+        print_csv(j);
+        return;
+    }
+    json_t *t = json_object_get(j, "totals");
+    printf("%lld 年双重管理督查报告 dual-management report %lld — %s (%s),截至 as of %s\n",
+           ji(j, "year"), ji(j, "year"), js(j, "street"), js(j, "name"), js(j, "as_of"));
+    printf("只含统计数字,不含党员信息 / counts only, no member data. "
+           "! = 报到率低于 report rate below %lld%%\n",
+           ji(j, "report_rate_min"));
+    text_side("单位", "units", json_object_get(j, "units"));
+    text_side("社区", "communities", json_object_get(j, "communities"));
+    printf("\n合计 totals\n");
+    text_row(js(j, "street"), js(j, "name"), t);
+    printf("报到率低于下限的组织 orgs below the minimum: %lld\n逾期事项 overdue by kind:",
+           ji(t, "orgs_below_min"));
+    for (size_t i = 0; i < N_OVERDUE; i++)
+        printf(" %s=%lld", duties_kind_name(overdue_kinds[i]),
+               ji(json_object_get(t, "overdue"), duties_kind_name(overdue_kinds[i])));
+    printf("\n");
+}
+
+void report_meetings_print(json_t *j)
+{
+    size_t i, k;
+    json_t *m, *a;
+    if (json_is_object(j)) { /* the reply of meeting add */
+        printf("已记录联席会议 joint meeting recorded: %s (%s %s)\n", js(j, "id"), js(j, "date"),
+               js(j, "title"));
+        return;
+    }
+    json_array_foreach(j, i, m)
+    {
+        printf("%s  %s  %s\n  参会 attendees:", js(m, "id"), js(m, "date"), js(m, "title"));
+        json_array_foreach(json_object_get(m, "attendees"), k, a)
+            printf(" %s", json_string_value(a));
+        printf("\n");
+        if (js(m, "decisions")[0])
+            printf("  决定事项 decisions: %s\n", js(m, "decisions"));
+    }
+    if (json_array_size(j) == 0)
+        printf("尚无联席会议记录 / no joint meetings recorded\n");
+}

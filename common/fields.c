@@ -1,0 +1,503 @@
+/* fields: generic access to generated messages by descriptor. The conventions table is
+ * the single place where a field name gets its meaning; adding a letter type with the
+ * usual field names needs no new validation code. */
+#include "fields.h"
+
+#include "err.h"
+#include "ids.h"
+#include "keys.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum convention {
+    C_SHORT = 0,
+    C_DATE,
+    C_COMMUNITY,
+    C_ORG,
+    C_EVENT_ID,
+    C_MEMBER,
+    C_CODE,
+    C_SIDE,
+    C_ITEM,
+    C_NAME,
+    C_TEXT,
+    C_PERIOD,
+};
+
+static const struct {
+    const char *name;
+    enum convention c;
+} string_conventions[] = {
+    {"date", C_DATE},
+    {"due", C_DATE},
+    {"start", C_DATE},
+    {"end", C_DATE},
+    {"community", C_COMMUNITY},
+    {"feedback_origin", C_COMMUNITY},
+    {"org", C_ORG},
+    {"attendees", C_ORG},
+    {"request", C_EVENT_ID},
+    {"notice", C_EVENT_ID},
+    {"difficulty", C_EVENT_ID},
+    {"activity", C_EVENT_ID},
+    {"need", C_EVENT_ID},
+    {"claim", C_EVENT_ID},
+    {"leader", C_MEMBER},
+    {"claimant", C_MEMBER},
+    {"group", C_CODE},
+    {"team", C_CODE},
+    {"kind", C_CODE},
+    {"side", C_SIDE},
+    {"categories", C_ITEM},
+    {"lead", C_ITEM},
+    {"name", C_NAME},
+    {"title", C_NAME},
+    {"subject", C_NAME},
+    {"text", C_TEXT},
+    {"decisions", C_TEXT},
+    {"matter", C_TEXT},
+    {"period", C_PERIOD},
+};
+
+static const struct {
+    const char *name;
+    uint64_t min, max;
+} number_ranges[] = {
+    {"year", 1949, 9999},      {"report_days", 1, 365}, {"minutes", 1, 366u * 24u * 60u},
+    {"activities", 0, 100000}, {"working_days", 1, 60}, {"feedback_seq", 1, UINT64_MAX},
+};
+
+static enum convention convention_of(const char *field)
+{
+    size_t n = strlen(field);
+    for (size_t i = 0; i < sizeof(string_conventions) / sizeof(string_conventions[0]); i++)
+        if (strcmp(string_conventions[i].name, field) == 0)
+            return string_conventions[i].c;
+    if (n > 5 && strcmp(field + n - 5, "_date") == 0)
+        return C_DATE;
+    return C_SHORT;
+}
+
+static bool period_valid(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < 4; i++)
+        if (i >= n || !isdigit((unsigned char)s[i]))
+            return false;
+    if (n == 4)
+        return s[0] != '0';
+    return n == 7 && s[4] == '-' && s[5] == 'Q' && s[6] >= '1' && s[6] <= '4' && s[0] != '0';
+}
+
+static bool string_valid(enum convention c, const char *s)
+{
+    char origin[IDS_ORG_MAX];
+    uint64_t seq;
+    if (!s[0])
+        return true; /* "not given"; required fields are checked apart */
+    switch (c) {
+    case C_DATE:
+        return ids_date_valid(s);
+    case C_COMMUNITY:
+        return ids_org_kind(s) == ORG_COMMUNITY;
+    case C_ORG:
+        return ids_org_valid(s);
+    case C_EVENT_ID:
+        return ids_event_id_parse(s, origin, &seq);
+    case C_MEMBER:
+        return ids_member_valid(s);
+    case C_CODE:
+        return ids_code_valid(s);
+    case C_SIDE:
+        return strcmp(s, "unit") == 0 || strcmp(s, "community") == 0;
+    case C_ITEM:
+        return ids_text_valid(s, FIELDS_ITEM_MAX, false) && !strchr(s, ',');
+    case C_NAME:
+        return ids_text_valid(s, IDS_NAME_MAX, false);
+    case C_TEXT:
+        return ids_text_valid(s, IDS_TEXT_MAX, false);
+    case C_PERIOD:
+        return period_valid(s);
+    case C_SHORT:
+    default:
+        return ids_text_valid(s, FIELDS_SHORT_MAX, false);
+    }
+}
+
+static const char *convention_rule(enum convention c)
+{
+    static const char *const rules[] = {
+        "UTF-8 text of at most 256 bytes",
+        "a date YYYY-MM-DD",
+        "a community id (community:<code>)",
+        "an org id (unit:/community:/street:<code>)",
+        "an event id (org/seq)",
+        "a member id (1-64 letters, digits or -)",
+        "a code ([a-z0-9-], 1-48)",
+        "unit or community",
+        "a list item of at most 64 bytes without commas",
+        "a name of at most 128 bytes",
+        "text of at most 4096 bytes",
+        "a period YYYY or YYYY-Qn",
+    };
+    return rules[c];
+}
+
+static bool number_valid(const char *field, uint64_t v)
+{
+    if (v == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(number_ranges) / sizeof(number_ranges[0]); i++)
+        if (strcmp(number_ranges[i].name, field) == 0)
+            return v >= number_ranges[i].min && v <= number_ranges[i].max;
+    return true;
+}
+
+#define MEMBER_AT(msg, off, type) (*(type *)((char *)(msg) + (off)))
+
+static size_t repeated_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    return f->label == PROTOBUF_C_LABEL_REPEATED ? MEMBER_AT(m, f->quantifier_offset, size_t) : 1;
+}
+
+/* Pointer to element i of field f (the field itself when it is not repeated). */
+static void *element(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i,
+                     size_t elem_size)
+{
+    if (f->label != PROTOBUF_C_LABEL_REPEATED)
+        return (char *)m + f->offset;
+    return MEMBER_AT(m, f->offset, char *) + i * elem_size;
+}
+
+static uint64_t scalar_value(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_UINT32:
+        return *(uint32_t *)element(m, f, i, sizeof(uint32_t));
+    case PROTOBUF_C_TYPE_UINT64:
+        return *(uint64_t *)element(m, f, i, sizeof(uint64_t));
+    case PROTOBUF_C_TYPE_BOOL:
+        return *(protobuf_c_boolean *)element(m, f, i, sizeof(protobuf_c_boolean));
+    case PROTOBUF_C_TYPE_ENUM:
+    case PROTOBUF_C_TYPE_INT32:
+        return (uint64_t)(int64_t) * (int32_t *)element(m, f, i, sizeof(int32_t));
+    default:
+        return 0;
+    }
+}
+
+static bool field_given(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return repeated_count(m, f) > 0;
+    if (f->type == PROTOBUF_C_TYPE_STRING)
+        return MEMBER_AT(m, f->offset, const char *)[0] != '\0';
+    if (f->type == PROTOBUF_C_TYPE_BYTES)
+        return MEMBER_AT(m, f->offset, ProtobufCBinaryData).len > 0;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return MEMBER_AT(m, f->offset, void *) != NULL;
+    return scalar_value(m, f, 0) != 0;
+}
+
+static bool one_valid(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i,
+                      char *why)
+{
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        const char *s = *(char **)element(m, f, i, sizeof(char *));
+        enum convention c = convention_of(f->name);
+        if (!s || !string_valid(c, s) || (f->label == PROTOBUF_C_LABEL_REPEATED && !s[0])) {
+            snprintf(why, FIELDS_WHY_MAX, "%s must be %s", f->name, convention_rule(c));
+            return false;
+        }
+    } else if (f->type == PROTOBUF_C_TYPE_ENUM) {
+        int v = (int)(int32_t)scalar_value(m, f, i);
+        if (v != 0 && !protobuf_c_enum_descriptor_get_value(f->descriptor, v)) {
+            snprintf(why, FIELDS_WHY_MAX, "%s has an unknown value %d", f->name, v);
+            return false;
+        }
+    } else if (f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64) {
+        if (!number_valid(f->name, scalar_value(m, f, i))) {
+            snprintf(why, FIELDS_WHY_MAX, "%s is out of range", f->name);
+            return false;
+        }
+    } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const ProtobufCMessage *sub = *(ProtobufCMessage **)element(m, f, i, sizeof(void *));
+        if (sub && !fields_valid(sub, NULL, why))
+            return false;
+    }
+    return true;
+}
+
+static bool required_given(const ProtobufCMessage *m, const char *required, char *why)
+{
+    char name[64];
+    const char *p = required;
+    while (p && *p) {
+        size_t n = strcspn(p, ",");
+        snprintf(name, sizeof(name), "%.*s", (int)n, p);
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+        if (!f || !field_given(m, f)) {
+            snprintf(why, FIELDS_WHY_MAX, "%s is required", name);
+            return false;
+        }
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        size_t count = repeated_count(msg, f);
+        if (count > FIELDS_LIST_MAX) {
+            snprintf(why, FIELDS_WHY_MAX, "%s has more than %d items", f->name, FIELDS_LIST_MAX);
+            return false;
+        }
+        for (size_t k = 0; k < count; k++)
+            if (!one_valid(msg, f, k, why))
+                return false;
+    }
+    return required_given(msg, required, why);
+}
+
+bool fields_body_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *body, size_t len,
+                       const char *required, char *why)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, body);
+    if (!m) {
+        snprintf(why, FIELDS_WHY_MAX, "the %s body does not decode", desc->short_name);
+        return false;
+    }
+    bool ok = fields_valid(m, required, why);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return ok;
+}
+
+ProtobufCMessage *fields_new(const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *m = xcalloc(1, desc->sizeof_message);
+    protobuf_c_message_init(desc, m);
+    return m;
+}
+
+void fields_free(ProtobufCMessage *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+const char *fields_enum_name(const ProtobufCEnumDescriptor *e, int value, char *buf)
+{
+    const ProtobufCEnumValue *v = value ? protobuf_c_enum_descriptor_get_value(e, value) : NULL;
+    buf[0] = '\0';
+    if (!v)
+        return buf;
+    const char *s = strchr(v->name, '_');
+    size_t n = 0;
+    for (s = s ? s + 1 : v->name; *s && n < 63; s++)
+        buf[n++] = *s == '_' ? '-' : (char)tolower((unsigned char)*s);
+    buf[n] = '\0';
+    return buf;
+}
+
+static bool parse_enum(const ProtobufCEnumDescriptor *e, const char *text, int *out)
+{
+    char buf[64];
+    for (unsigned i = 0; i < e->n_values; i++) {
+        int v = e->values[i].value;
+        if (v != 0 && strcmp(fields_enum_name(e, v, buf), text) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_bool(const char *t, protobuf_c_boolean *out)
+{
+    if (!t[0] || !strcmp(t, "yes") || !strcmp(t, "true") || !strcmp(t, "1"))
+        *out = 1;
+    else if (!strcmp(t, "no") || !strcmp(t, "false") || !strcmp(t, "0"))
+        *out = 0;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_u64(const char *t, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(t, &end, 10);
+    if (errno || !isdigit((unsigned char)t[0]) || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void set_string(char **slot, const char *text)
+{
+    if (*slot && *slot != protobuf_c_empty_string)
+        free(*slot);
+    *slot = xstrdup(text);
+}
+
+/* A repeated string from "a,b,c": the old list is replaced. */
+static void set_list(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *text)
+{
+    size_t *n = &MEMBER_AT(m, f->quantifier_offset, size_t);
+    char ***arr = &MEMBER_AT(m, f->offset, char **);
+    for (size_t i = 0; i < *n; i++)
+        free((*arr)[i]);
+    free(*arr);
+    *arr = NULL;
+    *n = 0;
+    for (const char *p = text; *p && *n < FIELDS_LIST_MAX + 1;) {
+        size_t len = strcspn(p, ",");
+        *arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+        (*arr)[*n] = xmalloc(len + 1);
+        memcpy((*arr)[*n], p, len);
+        (*arr)[(*n)++][len] = '\0';
+        p += len + (p[len] == ',');
+    }
+}
+
+int fields_set(ProtobufCMessage *m, const char *option, const char *text, char *why)
+{
+    char name[64];
+    size_t n = strlen(option);
+    if (n >= sizeof(name))
+        return DS_ENOTFOUND;
+    for (size_t i = 0; i <= n; i++)
+        name[i] = option[i] == '-' ? '_' : option[i];
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f || f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_BYTES)
+        return DS_ENOTFOUND;
+    bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+    if (repeated && f->type != PROTOBUF_C_TYPE_STRING)
+        return DS_ENOTFOUND;
+    uint64_t v = 0;
+    int e = 0;
+    bool ok = true;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        if (repeated)
+            set_list(m, f, text);
+        else
+            set_string(&MEMBER_AT(m, f->offset, char *), text);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        ok = parse_bool(text, &MEMBER_AT(m, f->offset, protobuf_c_boolean));
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+        if ((ok = parse_u64(text, UINT32_MAX, &v)))
+            MEMBER_AT(m, f->offset, uint32_t) = (uint32_t)v;
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+        if ((ok = parse_u64(text, UINT64_MAX, &v)))
+            MEMBER_AT(m, f->offset, uint64_t) = v;
+        break;
+    case PROTOBUF_C_TYPE_ENUM:
+        if ((ok = parse_enum(f->descriptor, text, &e)))
+            MEMBER_AT(m, f->offset, int) = e;
+        break;
+    default:
+        return DS_ENOTFOUND;
+    }
+    if (!ok)
+        snprintf(why, FIELDS_WHY_MAX, "--%s: \"%.60s\" is not a valid value", option, text);
+    return ok ? DS_OK : DS_EINVAL;
+}
+
+const char *fields_get_str(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return "";
+    const char *s = MEMBER_AT(m, f->offset, const char *);
+    return s ? s : "";
+}
+
+static json_t *one_json(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
+{
+    char buf[64];
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        json_t *s = json_string(*(char **)element(m, f, i, sizeof(char *)));
+        return s ? s : json_string(""); /* stored text is valid UTF-8; be safe anyway */
+    }
+    case PROTOBUF_C_TYPE_BOOL:
+        return json_boolean(scalar_value(m, f, i));
+    case PROTOBUF_C_TYPE_ENUM:
+        return json_string(fields_enum_name(f->descriptor, (int)scalar_value(m, f, i), buf));
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_INT32:
+        return json_integer((json_int_t)scalar_value(m, f, i));
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *b = element(m, f, i, sizeof(ProtobufCBinaryData));
+        char *hex = xmalloc(2 * b->len + 1);
+        keys_hex(b->data, b->len, hex);
+        json_t *s = json_string(hex);
+        free(hex);
+        return s;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        const ProtobufCMessage *sub = *(ProtobufCMessage **)element(m, f, i, sizeof(void *));
+        return sub ? fields_json(sub) : json_null();
+    }
+    default:
+        return json_null();
+    }
+}
+
+json_t *fields_json(const ProtobufCMessage *m)
+{
+    json_t *obj = json_object();
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+            json_object_set_new(obj, f->name, one_json(m, f, 0));
+            continue;
+        }
+        json_t *arr = json_array();
+        for (size_t k = 0; k < repeated_count(m, f); k++)
+            json_array_append_new(arr, one_json(m, f, k));
+        json_object_set_new(obj, f->name, arr);
+    }
+    return obj;
+}
+
+char *fields_options(const ProtobufCMessageDescriptor *desc)
+{
+    size_t cap = 64, n = 0;
+    char *out = xmalloc(cap);
+    out[0] = '\0';
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        size_t need = strlen(f->name) + 3;
+        if (n + need >= cap) {
+            cap = 2 * (n + need);
+            out = xrealloc(out, cap);
+        }
+        if (n)
+            out[n++] = ',';
+        for (const char *p = f->name; *p; p++)
+            out[n++] = *p == '_' ? '-' : *p;
+        if (f->type != PROTOBUF_C_TYPE_BOOL)
+            out[n++] = ':';
+        out[n] = '\0';
+    }
+    return out;
+}

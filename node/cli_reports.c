@@ -1,0 +1,345 @@
+/* cli_reports: text and CSV for tasks, the annual report and lists. Every table is a list
+ * of columns (JSON key, Chinese and English header), so the text and the CSV of one result
+ * show the same fields in the same order; the CSV header uses the JSON keys, which are
+ * stable, so scripts can rely on them. Values are printed as the daemon sent them (strings
+ * as is, numbers in decimal, booleans yes/no, arrays joined by ","), never reinterpreted. */
+#include "cli_reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct column {
+    const char *key;
+    const char *zh;
+    const char *en;
+};
+
+static const char *js(json_t *j, const char *k)
+{
+    const char *s = json_string_value(json_object_get(j, k));
+    return s ? s : "";
+}
+
+static long long ji(json_t *j, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(j, k));
+}
+
+/* A value as text into buf: "" for null or missing. */
+static const char *value_text(json_t *v, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, size, "%.1f", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, size, "%s", json_is_true(v) ? "yes" : "no");
+    else if (json_is_array(v)) {
+        size_t i, used = 0;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            char one[64];
+            const char *t = value_text(e, one, sizeof(one));
+            int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "", t);
+            if (n < 0 || (size_t)n >= size - used)
+                break;
+            used += (size_t)n;
+        }
+    }
+    return buf;
+}
+
+/* RFC 4180: quote when needed, double the quotes. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void csv_table(json_t *rows, const struct column *cols)
+{
+    size_t i;
+    json_t *row;
+    for (size_t c = 0; cols[c].key; c++) {
+        if (c)
+            putchar(',');
+        csv_field(cols[c].key);
+    }
+    fputs("\r\n", stdout);
+    json_array_foreach(rows, i, row)
+    {
+        for (size_t c = 0; cols[c].key; c++) {
+            char buf[4200];
+            if (c)
+                putchar(',');
+            csv_field(value_text(json_object_get(row, cols[c].key), buf, sizeof(buf)));
+        }
+        fputs("\r\n", stdout);
+    }
+}
+
+/* A text table: a header line "zh/en" per column, then one line per row, fields separated
+ * by two spaces (Chinese text defeats fixed widths; alignment is best effort). */
+static void text_table(json_t *rows, const struct column *cols)
+{
+    size_t i;
+    json_t *row;
+    for (size_t c = 0; cols[c].key; c++)
+        printf("%s%s/%s", c ? "  " : "", cols[c].zh, cols[c].en);
+    putchar('\n');
+    json_array_foreach(rows, i, row)
+    {
+        for (size_t c = 0; cols[c].key; c++) {
+            char buf[4200];
+            const char *t = value_text(json_object_get(row, cols[c].key), buf, sizeof(buf));
+            printf("%s%s", c ? "  " : "", t[0] ? t : "-");
+        }
+        putchar('\n');
+    }
+}
+
+static void rate_line(const char *zh, const char *en, json_t *rate)
+{
+    if (json_is_number(rate))
+        printf("%s %s: %.1f%%\n", zh, en, json_number_value(rate));
+    else
+        printf("%s %s: -\n", zh, en);
+}
+
+/* ---------------------------------------------------------------- tasks */
+
+static const struct column task_columns[] = {
+    {"due", "期限", "due"},       {"overdue", "逾期", "overdue"},
+    {"kind", "事项", "kind"},     {"member", "成员", "member"},
+    {"name", "姓名", "name"},     {"ref", "依据", "ref"},
+    {"actor", "办理方", "actor"}, {"org", "组织", "org"},
+    {"zh", "说明", "zh"},         {"en", "说明(英文)", "en"},
+    {NULL, NULL, NULL},
+};
+
+static void print_tasks(json_t *j)
+{
+    size_t i;
+    json_t *t;
+    printf("待办事项 tasks: %s,截至 as of %s — 共 %lld 项,逾期 %lld 项 / %lld items, %lld "
+           "overdue\n",
+           js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "overdue"), ji(j, "count"),
+           ji(j, "overdue"));
+    json_array_foreach(json_object_get(j, "tasks"), i, t)
+    {
+        bool late = json_is_true(json_object_get(t, "overdue"));
+        const char *due = js(t, "due");
+        printf("%s %-10s %-22s %s %s%s%s\n", late ? "[逾期 OVERDUE]" : "[待办 due]    ",
+               due[0] ? due : "-", js(t, "kind"), js(t, "member")[0] ? js(t, "member") : "-",
+               js(t, "name"), js(t, "ref")[0] ? "  " : "", js(t, "ref"));
+        printf("    %s\n    %s\n", js(t, "zh"), js(t, "en"));
+    }
+    if (json_array_size(json_object_get(j, "tasks")) == 0)
+        printf("没有待办事项 / nothing is due\n");
+}
+
+/* ---------------------------------------------------------------- annual report */
+
+static const struct column community_members[] = {
+    {"member", "成员", "member"},
+    {"name", "姓名", "name"},
+    {"unit", "单位", "unit"},
+    {"reported", "报到", "reported"},
+    {"report_date", "报到日期", "report date"},
+    {"card_complete", "登记卡完整", "card complete"},
+    {"group", "楼寓小组", "group"},
+    {"feedback", "反馈函", "feedback"},
+    {"activities", "活动", "activities"},
+    {"minutes", "服务分钟", "minutes"},
+    {"hours", "服务小时", "hours"},
+    {"meets_minimum", "达标", "meets minimum"},
+    {NULL, NULL, NULL},
+};
+
+static const struct column unit_members[] = {
+    {"member", "成员", "member"},
+    {"name", "姓名", "name"},
+    {"community", "社区", "community"},
+    {"reported", "报到", "reported"},
+    {"report_date", "报到日期", "report date"},
+    {"feedback", "反馈函", "feedback"},
+    {"flagged", "需处理", "flagged"},
+    {"handled", "已处理", "handled"},
+    {"activities", "活动", "activities"},
+    {"minutes", "服务分钟", "minutes"},
+    {"hours", "服务小时", "hours"},
+    {"meets_minimum", "达标", "meets minimum"},
+    {NULL, NULL, NULL},
+};
+
+static void print_report(json_t *j, bool csv)
+{
+    bool unit = strcmp(js(j, "kind"), "unit") == 0;
+    const struct column *cols = unit ? unit_members : community_members;
+    if (csv) {
+        csv_table(json_object_get(j, "members"), cols);
+        return;
+    }
+    printf("%lld 年度报告 annual report %lld — %s (%s)\n", ji(j, "year"), ji(j, "year"),
+           js(j, "org"), js(j, "name"));
+    if (unit)
+        printf("介绍党员 members introduced: %lld\n", ji(j, "introduced"));
+    else
+        printf("登记党员 registered: %lld\n登记卡完整 cards complete: %lld\n", ji(j, "registered"),
+               ji(j, "cards_complete"));
+    printf("已报到 reported: %lld\n", ji(j, "reported"));
+    rate_line("报到率", "report rate", json_object_get(j, "report_rate"));
+    printf("%s %s: %lld,覆盖 %lld 名党员 / covering %lld members\n",
+           unit ? "收到反馈函" : "发出反馈函", unit ? "feedback received" : "feedback sent",
+           ji(j, "feedback_letters"), ji(j, "feedback_members"), ji(j, "feedback_members"));
+    rate_line("反馈覆盖率", "feedback coverage", json_object_get(j, "feedback_coverage"));
+    if (unit) {
+        printf("评价差 poor: %lld  长期不参加活动 non-participation: %lld  需处理 flagged: %lld  "
+               "已反馈查处结果 handling done: %lld\n",
+               ji(j, "poor"), ji(j, "non_participation"), ji(j, "flagged"), ji(j, "handling_done"));
+        printf("征求意见 opinions requested: %lld  已回复 replied: %lld\n",
+               ji(j, "opinions_requested"), ji(j, "opinions_replied"));
+    } else {
+        printf("需处理的反馈 flagged letters: %lld\n活动达标 participation met: %lld\n",
+               ji(j, "flagged"), ji(j, "participation_met"));
+        printf("收到征求意见 opinions received: %lld  已回复 replied: %lld\n",
+               ji(j, "opinions_received"), ji(j, "opinions_replied"));
+    }
+    printf("\n");
+    text_table(json_object_get(j, "members"), cols);
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static const struct column cols_activities[] = {
+    {"id", "编号", "id"},
+    {"date", "日期", "date"},
+    {"kind", "类型", "kind"},
+    {"title", "名称", "title"},
+    {"minutes", "分钟", "minutes"},
+    {"attendance", "参加人次", "attendance"},
+    {NULL, NULL, NULL},
+};
+static const struct column cols_teams[] = {
+    {"team", "代码", "team"},         {"title", "名称", "title"}, {"kind", "类型", "kind"},
+    {"members", "成员数", "members"}, {"id", "编号", "id"},       {NULL, NULL, NULL},
+};
+static const struct column cols_groups[] = {
+    {"group", "代码", "group"},       {"title", "名称", "title"}, {"leader", "组长", "leader"},
+    {"members", "成员数", "members"}, {"id", "编号", "id"},       {NULL, NULL, NULL},
+};
+static const struct column cols_liaison[] = {
+    {"name", "姓名", "name"}, {"side", "方", "side"}, {"org", "组织", "org"},
+    {"role", "职务", "role"}, {"id", "编号", "id"},   {NULL, NULL, NULL},
+};
+static const struct column cols_needs[] = {
+    {"id", "编号", "id"},       {"date", "日期", "date"},     {"kind", "类型", "kind"},
+    {"title", "名称", "title"}, {"status", "状态", "status"}, {"origin_name", "社区", "community"},
+    {"text", "内容", "text"},   {NULL, NULL, NULL},
+};
+static const struct column cols_claims[] = {
+    {"id", "编号", "id"},         {"date", "日期", "date"},
+    {"need", "需求", "need"},     {"claimant", "认领人", "claimant"},
+    {"status", "状态", "status"}, {"origin_name", "单位", "unit"},
+    {"text", "内容", "text"},     {NULL, NULL, NULL},
+};
+static const struct column cols_offers[] = {
+    {"id", "编号", "id"},       {"date", "日期", "date"},
+    {"title", "名称", "title"}, {"origin_name", "单位", "unit"},
+    {"to", "社区", "to"},       {"text", "内容", "text"},
+    {NULL, NULL, NULL},
+};
+static const struct column cols_meetings[] = {
+    {"id", "编号", "id"},
+    {"date", "日期", "date"},
+    {"title", "议题", "title"},
+    {"attendees", "参会组织", "attendees"},
+    {"decisions", "决定事项", "decisions"},
+    {NULL, NULL, NULL},
+};
+static const struct column cols_notices[] = {
+    {"title", "标题", "title"}, {"matter", "公示事项", "matter"}, {"name", "姓名", "name"},
+    {"start", "开始", "start"}, {"end", "结束", "end"},           {"id", "编号", "id"},
+    {NULL, NULL, NULL},
+};
+static const struct column cols_opinions[] = {
+    {"id", "编号", "id"},
+    {"scope", "范围", "scope"},
+    {"member", "成员", "member"},
+    {"name", "姓名", "name"},
+    {"unit", "单位", "unit"},
+    {"community", "社区", "community"},
+    {"kind", "类型", "kind"},
+    {"subject", "事由", "subject"},
+    {"due", "回复期限", "due"},
+    {"status", "状态", "status"},
+    {"verdict", "意见", "verdict"},
+    {"reply_date", "回复日期", "reply date"},
+    {"reply_text", "回复内容", "reply text"},
+    {NULL, NULL, NULL},
+};
+
+static const struct {
+    const char *kind;
+    const char *zh;
+    const struct column *cols;
+} list_tables[] = {
+    {"activities", "活动", cols_activities}, {"teams", "志愿服务队", cols_teams},
+    {"groups", "楼寓联络小组", cols_groups}, {"liaison", "联络站成员", cols_liaison},
+    {"needs", "服务需求", cols_needs},       {"claims", "认领", cols_claims},
+    {"offers", "资源", cols_offers},         {"meetings", "联席会议", cols_meetings},
+    {"notices", "公示", cols_notices},       {"opinions", "征求意见", cols_opinions},
+};
+
+static void print_list(json_t *j, bool csv)
+{
+    const char *kind = js(j, "kind");
+    for (size_t i = 0; i < sizeof(list_tables) / sizeof(list_tables[0]); i++) {
+        if (strcmp(list_tables[i].kind, kind) != 0)
+            continue;
+        if (csv) {
+            csv_table(json_object_get(j, "items"), list_tables[i].cols);
+            return;
+        }
+        printf("%s %s: %s,截至 as of %s — %lld 项 / %lld items\n", list_tables[i].zh, kind,
+               js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "count"));
+        if (ji(j, "count") > 0)
+            text_table(json_object_get(j, "items"), list_tables[i].cols);
+        return;
+    }
+    /* a kind this CLI does not know (a newer daemon): show the JSON */
+    char *s = json_dumps(j, JSON_INDENT(2));
+    printf("%s\n", s ? s : "");
+    free(s);
+}
+
+bool cli_reports_print(const char *cmd, json_t *result, bool csv)
+{
+    if (strcmp(cmd, "tasks") == 0) {
+        if (csv)
+            csv_table(json_object_get(result, "tasks"), task_columns);
+        else
+            print_tasks(result);
+    } else if (strcmp(cmd, "annual report") == 0 || strcmp(cmd, "report") == 0) {
+        print_report(result, csv);
+    } else if (strcmp(cmd, "list") == 0) {
+        print_list(result, csv);
+    } else {
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,65 @@
+/* commands: the node's control API, shared by its three parts:
+ *   commands.c  dispatch, status and the member reads;
+ *   letters.c   the write commands: one per letter, each validating every operator input
+ *               (ids, dates, UTF-8, sizes, enum values, the side allowed to write it, the
+ *               references it names) and producing the event to append;
+ *   reports.c   tasks, reports and lists computed from the records.
+ * A refused command changes nothing and says why in Chinese and English. */
+#ifndef DUALSYNC_NODE_COMMANDS_H
+#define DUALSYNC_NODE_COMMANDS_H
+
+#include "node.h"
+#include "rules.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* The outcome of one handler: either an error (code, zh, en) or a JSON result. */
+struct outcome {
+    int code;
+    char zh[256];
+    char en[256];
+    json_t *result;
+};
+
+/* Sets o's error and returns code. */
+int fail(struct outcome *o, int code, const char *zh, const char *en);
+
+/* An event a write command wants appended. */
+struct pending_event {
+    char member[IDS_MEMBER_MAX + 1];
+    uint32_t type; /* 0: nothing to write (e.g. an introduction already sent, skip-existing) */
+    uint8_t *body;
+    size_t body_len;
+    char *to[RULES_TO_MAX]; /* org-level addressees, malloc'd */
+    size_t n_to;
+};
+
+/* What a write command sees: the node, and the events the same request wrote before it
+ * (validation reads committed state; a batch must also see its own earlier letters). */
+struct write_ctx {
+    struct node *n;
+    const struct pending_event *earlier;
+    size_t n_earlier;
+};
+
+typedef int (*write_fn)(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
+                        struct pending_event *pe, struct outcome *o);
+
+/* letters.c: the write command named cmd, or NULL. */
+write_fn letters_find(const char *cmd);
+void letters_pending_free(struct pending_event *pe);
+
+/* Today's date in the node's local time, YYYY-MM-DD. */
+void commands_today(char out[11]);
+
+/* The member's record, if this node holds an open registration of it (DS_OK; caller
+ * frees with fold_free); otherwise an error in o. */
+int commands_own_member(struct node *n, const char *member, Dualsync__MemberRecord **rec,
+                        struct outcome *o);
+
+/* reports.c: handles the read commands "tasks", "report" and "list"; false when cmd is
+ * none of them. */
+bool reports_run(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o);
+
+#endif

@@ -1,0 +1,711 @@
+/* reports: the node's read commands computed from what it holds, for its own org only:
+ *   tasks          what is due and overdue (common/duties.c decides; this file only
+ *                  gathers the records and org-level events and sorts the result);
+ *   annual report  the year's figures of a unit or a community, with a row per member;
+ *   list KIND      org-level letters (activities, teams, groups, liaison, needs, claims,
+ *                  offers, meetings) with derived status, public notices visible on a day
+ *                  (whitelisted fields only), and opinion requests with their replies.
+ * Only open registrations with this org count (unit: rec->unit, community:
+ * rec->community): a member who moved away or was released is no longer shown. Every
+ * argument is checked here and refused with a bilingual message. Reads never write. */
+#include "commands.h"
+
+#include "ctl.h"
+#include "duties.h"
+#include "err.h"
+#include "fields.h"
+#include "fold.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T(x) DUALSYNC__EVENT_TYPE__EVENT_##x
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+static int as_of_arg(const Dualsync__CtlCommand *cmd, char out[DUTIES_DATE_LEN], struct outcome *o)
+{
+    const char *d = ctl_arg(cmd, "as-of");
+    if (!d) {
+        commands_today(out);
+        return DS_OK;
+    }
+    if (!ids_date_valid(d))
+        return fail(o, DS_EINVAL, "--as-of 日期无效:格式为 YYYY-MM-DD,须为真实日期",
+                    "invalid --as-of: use YYYY-MM-DD, a real calendar day");
+    snprintf(out, DUTIES_DATE_LEN, "%s", d);
+    return DS_OK;
+}
+
+static int year_arg(const Dualsync__CtlCommand *cmd, uint32_t *year, struct outcome *o)
+{
+    const char *y = ctl_arg(cmd, "year");
+    bool ok = y && strlen(y) == 4;
+    for (size_t i = 0; ok && i < 4; i++)
+        ok = y[i] >= '0' && y[i] <= '9';
+    if (ok)
+        *year = (uint32_t)strtoul(y, NULL, 10);
+    if (!ok || *year < 1949)
+        return fail(o, DS_EINVAL, "--year 无效:须为四位年份(1949–9999)",
+                    "invalid --year: a four-digit year (1949-9999)");
+    return DS_OK;
+}
+
+/* An open registration with this node's org. */
+static bool mine(const struct node *n, const Dualsync__MemberRecord *rec)
+{
+    const char *side = n->kind == ORG_UNIT ? rec->unit : rec->community;
+    return duties_open(rec) && strcmp(side, n->cfg.org) == 0;
+}
+
+static const char *org_name(const struct node *n, const char *org)
+{
+    if (strcmp(org, n->cfg.org) == 0)
+        return n->cfg.name;
+    if (strcmp(org, n->cfg.street.org) == 0)
+        return n->cfg.street.name;
+    const struct node_org *e = node_find_org(n, org);
+    return e ? e->name : "";
+}
+
+/* One decimal place of 100 * num / den, or null when den is 0. */
+static json_t *rate_json(uint64_t num, uint64_t den)
+{
+    if (den == 0)
+        return json_null();
+    return json_real((double)((num * 1000u + den / 2u) / den) / 10.0);
+}
+
+static bool date_in_year(const char *date, uint32_t year)
+{
+    char y[8];
+    snprintf(y, sizeof(y), "%04u", year);
+    return ids_date_valid(date) && strncmp(date, y, 4) == 0;
+}
+
+/* ---------------------------------------------------------------- org-level events */
+
+static bool feed_one(const struct event *ev, void *arg)
+{
+    duties_org_add(arg, ev);
+    return true;
+}
+
+/* A collector fed with every org-level event that duties and statuses depend on. */
+static int org_collect(struct node *n, struct duties_org **out)
+{
+    static const uint32_t types[] = {T(SERVICE_NEED),      T(SERVICE_CLAIM),   T(CLAIM_DECISION),
+                                     T(SERVICE_FULFILLED), T(OPINION_REQUEST), T(OPINION_REPLY)};
+    struct duties_org *d = duties_org_new();
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (eventlog_type_events(n->log, types[i], feed_one, d) != DS_OK) {
+            duties_org_destroy(&d);
+            return DS_EIO;
+        }
+    *out = d;
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- tasks */
+
+struct tasks_ctx {
+    struct node *n;
+    const char *as_of;
+    json_t *tasks;
+};
+
+static void task_json(const struct duty *d, void *arg)
+{
+    struct tasks_ctx *c = arg;
+    json_array_append_new(c->tasks,
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind",
+                                    duties_kind_name(d->kind), "member", d->member, "name",
+                                    str_or_empty(d->name), "ref", d->ref, "due", d->due, "overdue",
+                                    d->overdue, "actor",
+                                    d->actor == ORG_NONE ? "member" : ids_kind_name(d->actor),
+                                    "org", d->org, "zh", d->zh, "en", d->en));
+}
+
+static bool tasks_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct tasks_ctx *c = arg;
+    if (mine(c->n, rec))
+        duties_member(rec, c->n->kind, &c->n->cfg.policy, c->as_of, task_json, c);
+    return true;
+}
+
+static const char *task_str(json_t *t, const char *key)
+{
+    return str_or_empty(json_string_value(json_object_get(t, key)));
+}
+
+/* By due date (informational items, without one, last), then kind, member, ref. */
+static int task_cmp(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    const char *dx = task_str(x, "due"), *dy = task_str(y, "due");
+    if (!dx[0] != !dy[0])
+        return dx[0] ? -1 : 1;
+    static const char *const keys[] = {"due", "kind", "member", "ref"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int r = strcmp(task_str(x, keys[i]), task_str(y, keys[i]));
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static json_t *sorted(json_t *arr, int (*cmp)(const void *, const void *))
+{
+    size_t n = json_array_size(arr);
+    json_t **items = xmalloc((n ? n : 1) * sizeof(*items));
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(arr, i));
+    qsort(items, n, sizeof(*items), cmp);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, items[i]);
+    free(items);
+    json_decref(arr);
+    return out;
+}
+
+static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    char as_of[DUTIES_DATE_LEN];
+    struct duties_org *d = NULL;
+    if (as_of_arg(cmd, as_of, o))
+        return o->code;
+    struct tasks_ctx c = {n, as_of, json_array()};
+    if (eventlog_members_each(n->log, tasks_member, &c) != DS_OK || org_collect(n, &d) != DS_OK) {
+        json_decref(c.tasks);
+        return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
+    }
+    duties_org_each(d, n->kind, n->cfg.org, &n->cfg.policy, as_of, task_json, &c);
+    duties_org_destroy(&d);
+    json_t *tasks = sorted(c.tasks, task_cmp);
+    size_t i, overdue = 0;
+    json_t *t;
+    json_array_foreach(tasks, i, t) overdue += json_is_true(json_object_get(t, "overdue"));
+    o->result = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "as_of", as_of, "org", n->cfg.org, "kind",
+                          ids_kind_name(n->kind), "count", (json_int_t)json_array_size(tasks),
+                          "overdue", (json_int_t)overdue, "tasks", tasks);
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- annual report */
+
+struct report_ctx {
+    struct node *n;
+    uint32_t year;
+    char start[DUTIES_DATE_LEN], end[DUTIES_DATE_LEN];
+    uint64_t registered, reported, cards, feedback_members, feedback_letters;
+    uint64_t flagged, poor, non_participation, handled, participation_met;
+    uint64_t opinions, opinions_replied;
+    json_t *members;
+};
+
+static bool report_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct report_ctx *c = arg;
+    const struct policy *p = &c->n->cfg.policy;
+    if (!mine(c->n, rec))
+        return true;
+    struct duties_figures fig;
+    uint32_t letters = duties_feedback_count(rec, c->year), flagged = 0, handled = 0;
+    uint32_t opinions = 0, replied = 0;
+    duties_participation(rec, c->start, c->end, &fig);
+    for (size_t i = 0; i < rec->n_feedback; i++) {
+        const Dualsync__FeedbackEntry *f = rec->feedback[i];
+        if (f->year != c->year)
+            continue;
+        c->poor += f->rating == DUALSYNC__RATING__RATING_POOR;
+        c->non_participation += f->non_participation;
+        if (duties_feedback_flagged(f)) {
+            flagged++;
+            handled += duties_handled(rec, f->event_id);
+        }
+    }
+    for (size_t i = 0; i < rec->n_opinions; i++)
+        if (date_in_year(rec->opinions[i]->date, c->year)) {
+            opinions++;
+            replied += rec->opinions[i]->reply_id[0] != '\0';
+        }
+    bool met = fig.activities >= p->min_activities &&
+               (uint64_t)fig.minutes >= (uint64_t)p->min_hours * 60u;
+    c->registered++;
+    c->reported += rec->reported;
+    c->cards += duties_card_complete(rec);
+    c->feedback_members += rec->reported && letters > 0;
+    c->feedback_letters += letters;
+    c->flagged += flagged;
+    c->handled += handled;
+    c->participation_met += rec->reported && met;
+    c->opinions += opinions;
+    c->opinions_replied += replied;
+    json_t *m = json_pack("{s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:f,s:b}", "member", rec->member, "name",
+                          rec->name, "reported", rec->reported, "report_date", rec->report_date,
+                          "feedback", (json_int_t)letters, "activities", (json_int_t)fig.activities,
+                          "minutes", (json_int_t)fig.minutes, "hours", (double)fig.minutes / 60.0,
+                          "meets_minimum", met);
+    if (c->n->kind == ORG_UNIT) {
+        json_object_set_new(m, "community", json_string(rec->community));
+        json_object_set_new(m, "community_name", json_string(org_name(c->n, rec->community)));
+        json_object_set_new(m, "flagged", json_integer(flagged));
+        json_object_set_new(m, "handled", json_integer(handled));
+    } else {
+        json_object_set_new(m, "unit", json_string(rec->unit));
+        json_object_set_new(m, "unit_name", json_string(org_name(c->n, rec->unit)));
+        json_object_set_new(m, "card_complete", json_boolean(duties_card_complete(rec)));
+        json_object_set_new(m, "group", json_string(rec->group));
+    }
+    json_array_append_new(c->members, m);
+    return true;
+}
+
+/* Org-level opinion requests of the year: (request, community) pairs the node sees, and how
+ * many of them have a reply from that community. */
+struct org_opinions {
+    struct node *n;
+    uint32_t year;
+    json_t *replies; /* "request\ncommunity" -> reply event as JSON */
+    uint64_t requested, replied;
+};
+
+static void reply_key(char *buf, size_t size, const char *request, const char *community)
+{
+    snprintf(buf, size, "%s\n%s", request, community);
+}
+
+static bool collect_reply(const struct event *ev, void *arg)
+{
+    struct org_opinions *c = arg;
+    Dualsync__OpinionReply *b = (Dualsync__OpinionReply *)wire_unpack_body(
+        &dualsync__opinion_reply__descriptor, ev->body, ev->body_len);
+    if (b && !ev->member[0]) {
+        char key[IDS_EVENT_ID_MAX + IDS_ORG_MAX + 2], id[IDS_EVENT_ID_MAX];
+        ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+        reply_key(key, sizeof(key), b->request, ev->origin);
+        json_t *j = fields_json(&b->base);
+        json_object_set_new(j, "id", json_string(id));
+        json_object_set_new(c->replies, key, j);
+    }
+    wire_msg_free(b);
+    return true;
+}
+
+static int org_replies(struct node *n, json_t **out)
+{
+    struct org_opinions c = {n, 0, json_object(), 0, 0};
+    if (eventlog_type_events(n->log, T(OPINION_REPLY), collect_reply, &c) != DS_OK) {
+        json_decref(c.replies);
+        return DS_EIO;
+    }
+    *out = c.replies;
+    return DS_OK;
+}
+
+/* The addressees of an org-level request this node may see: a unit sees every community
+ * it asked, a community only itself. */
+static bool sees_addressee(const struct node *n, const struct event *ev, const char *to)
+{
+    return n->kind == ORG_UNIT ? strcmp(ev->origin, n->cfg.org) == 0 : strcmp(to, n->cfg.org) == 0;
+}
+
+static bool count_request(const struct event *ev, void *arg)
+{
+    struct org_opinions *c = arg;
+    Dualsync__OpinionRequest *b = (Dualsync__OpinionRequest *)wire_unpack_body(
+        &dualsync__opinion_request__descriptor, ev->body, ev->body_len);
+    if (b && !ev->member[0] && date_in_year(b->date, c->year)) {
+        char id[IDS_EVENT_ID_MAX], key[IDS_EVENT_ID_MAX + IDS_ORG_MAX + 2];
+        ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+        for (size_t i = 0; i < ev->msg->n_to; i++) {
+            if (!sees_addressee(c->n, ev, ev->msg->to[i]))
+                continue;
+            reply_key(key, sizeof(key), id, ev->msg->to[i]);
+            c->requested++;
+            c->replied += json_object_get(c->replies, key) != NULL;
+        }
+    }
+    wire_msg_free(b);
+    return true;
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp(task_str(*(json_t *const *)a, "member"), task_str(*(json_t *const *)b, "member"));
+}
+
+static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    struct report_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.n = n;
+    if (year_arg(cmd, &c.year, o))
+        return o->code;
+    snprintf(c.start, sizeof(c.start), "%04u-01-01", c.year);
+    snprintf(c.end, sizeof(c.end), "%04u-12-31", c.year);
+    c.members = json_array();
+    struct org_opinions oo = {n, c.year, NULL, 0, 0};
+    if (eventlog_members_each(n->log, report_member, &c) != DS_OK ||
+        org_replies(n, &oo.replies) != DS_OK ||
+        eventlog_type_events(n->log, T(OPINION_REQUEST), count_request, &oo) != DS_OK) {
+        json_decref(c.members);
+        json_decref(oo.replies);
+        return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
+    }
+    json_decref(oo.replies);
+    json_t *r = json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:o,s:I}", "org", n->cfg.org, "name", n->cfg.name, "kind",
+        ids_kind_name(n->kind), "year", (json_int_t)c.year, "reported", (json_int_t)c.reported,
+        "report_rate", rate_json(c.reported, c.registered), "feedback_members",
+        (json_int_t)c.feedback_members, "feedback_letters", (json_int_t)c.feedback_letters,
+        "feedback_coverage", rate_json(c.feedback_members, c.reported), "flagged",
+        (json_int_t)c.flagged);
+    uint64_t opinions = c.opinions + oo.requested, replied = c.opinions_replied + oo.replied;
+    if (n->kind == ORG_UNIT) {
+        json_object_set_new(r, "introduced", json_integer((json_int_t)c.registered));
+        json_object_set_new(r, "feedback_received", json_integer((json_int_t)c.feedback_letters));
+        json_object_set_new(r, "poor", json_integer((json_int_t)c.poor));
+        json_object_set_new(r, "non_participation", json_integer((json_int_t)c.non_participation));
+        json_object_set_new(r, "handling_done", json_integer((json_int_t)c.handled));
+        json_object_set_new(r, "opinions_requested", json_integer((json_int_t)opinions));
+    } else {
+        json_object_set_new(r, "registered", json_integer((json_int_t)c.registered));
+        json_object_set_new(r, "cards_complete", json_integer((json_int_t)c.cards));
+        json_object_set_new(r, "participation_met", json_integer((json_int_t)c.participation_met));
+        json_object_set_new(r, "opinions_received", json_integer((json_int_t)opinions));
+    }
+    json_object_set_new(r, "opinions_replied", json_integer((json_int_t)replied));
+    json_object_set_new(r, "members", sorted(c.members, member_cmp));
+    o->result = r;
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- list */
+
+enum list_shape {
+    LIST_ALL,     /* every event, in log order */
+    LIST_LATEST,  /* the latest definition per code (groups, teams) */
+    LIST_ROSTER,  /* liaison office: joins minus leaves */
+    LIST_NOTICES, /* from the records */
+    LIST_OPINIONS /* from the records and org-level requests */
+};
+
+static const struct list_kind {
+    const char *name;
+    uint32_t type;
+    enum list_shape shape;
+} list_kinds[] = {
+    {"activities", T(ACTIVITY), LIST_ALL},
+    {"teams", T(VOLUNTEER_TEAM), LIST_LATEST},
+    {"groups", T(BUILDING_GROUP), LIST_LATEST},
+    {"liaison", T(LIAISON_MEMBER), LIST_ROSTER},
+    {"needs", T(SERVICE_NEED), LIST_ALL},
+    {"claims", T(SERVICE_CLAIM), LIST_ALL},
+    {"offers", T(RESOURCE_OFFER), LIST_ALL},
+    {"meetings", T(JOINT_MEETING), LIST_ALL},
+    {"notices", 0, LIST_NOTICES},
+    {"opinions", 0, LIST_OPINIONS},
+};
+
+struct list_ctx {
+    struct node *n;
+    const struct list_kind *kind;
+    const char *as_of;
+    struct duties_org *org; /* statuses of needs and claims */
+    json_t *counts;         /* activity id / team / group -> members (community) */
+    json_t *items;          /* LIST_ALL: array; LIST_LATEST, LIST_ROSTER: key -> item */
+    json_t *replies;        /* LIST_OPINIONS: org-level replies */
+};
+
+static void count_key(json_t *counts, const char *key)
+{
+    json_t *v = json_object_get(counts, key);
+    json_object_set_new(counts, key, json_integer(v ? json_integer_value(v) + 1 : 1));
+}
+
+/* How many of this community's registered members each activity, team and group has. */
+static bool count_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct list_ctx *c = arg;
+    if (!mine(c->n, rec))
+        return true;
+    for (size_t i = 0; i < rec->n_attendance; i++)
+        count_key(c->counts, rec->attendance[i]->activity);
+    for (size_t i = 0; i < rec->n_teams; i++)
+        count_key(c->counts, rec->teams[i]);
+    if (rec->group[0])
+        count_key(c->counts, rec->group);
+    return true;
+}
+
+static json_t *event_item(struct list_ctx *c, const struct event *ev, ProtobufCMessage *body)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    json_t *j = fields_json(body);
+    json_object_set_new(j, "id", json_string(id));
+    json_object_set_new(j, "origin", json_string(ev->origin));
+    json_object_set_new(j, "origin_name", json_string(org_name(c->n, ev->origin)));
+    if (ev->msg->n_to) {
+        json_t *to = json_array();
+        for (size_t i = 0; i < ev->msg->n_to; i++)
+            json_array_append_new(to, json_string(ev->msg->to[i]));
+        json_object_set_new(j, "to", to);
+    }
+    const char *status = c->org ? duties_org_status(c->org, id) : "";
+    if (status[0])
+        json_object_set_new(j, "status", json_string(status));
+    const char *key = ev->type == T(ACTIVITY)         ? id
+                      : ev->type == T(VOLUNTEER_TEAM) ? fields_get_str(body, "team")
+                      : ev->type == T(BUILDING_GROUP) ? fields_get_str(body, "group")
+                                                      : NULL;
+    if (key && c->counts) {
+        json_t *v = json_object_get(c->counts, key);
+        json_object_set_new(j, ev->type == T(ACTIVITY) ? "attendance" : "members",
+                            json_integer(v ? json_integer_value(v) : 0));
+    }
+    return j;
+}
+
+static bool list_event(const struct event *ev, void *arg)
+{
+    struct list_ctx *c = arg;
+    const struct rule *r = rules_find(ev->type);
+    ProtobufCMessage *body = r ? wire_unpack_body(r->body, ev->body, ev->body_len) : NULL;
+    if (!body || ev->member[0]) {
+        wire_msg_free(body);
+        return true;
+    }
+    json_t *item = event_item(c, ev, body);
+    if (c->kind->shape == LIST_ALL) {
+        json_array_append_new(c->items, item);
+    } else if (c->kind->shape == LIST_LATEST) {
+        json_object_set_new(
+            c->items, fields_get_str(body, ev->type == T(VOLUNTEER_TEAM) ? "team" : "group"), item);
+    } else {
+        const Dualsync__LiaisonMember *l = (const Dualsync__LiaisonMember *)body;
+        char key[3 * FIELDS_SHORT_MAX];
+        snprintf(key, sizeof(key), "%s\n%s\n%s", l->name, l->side, l->org);
+        if (l->leave) {
+            json_object_del(c->items, key);
+            json_decref(item);
+        } else {
+            json_object_set_new(c->items, key, item);
+        }
+    }
+    wire_msg_free(body);
+    return true;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The values of a keyed collection, in key order. Takes obj. */
+static json_t *values_by_key(json_t *obj)
+{
+    size_t n = json_object_size(obj), i = 0;
+    const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    json_t *arr = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append(arr, json_object_get(obj, keys[i]));
+    free(keys);
+    json_decref(obj);
+    return arr;
+}
+
+/* Public notices: only the whitelisted fields, and only while they run. */
+static bool list_notices(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct list_ctx *c = arg;
+    if (!mine(c->n, rec))
+        return true;
+    for (size_t i = 0; i < rec->n_notices; i++) {
+        const Dualsync__NoticeEntry *e = rec->notices[i];
+        if (strcmp(e->start, c->as_of) > 0 || strcmp(c->as_of, e->end) > 0)
+            continue;
+        json_array_append_new(c->items, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", e->event_id,
+                                                  "title", e->title, "matter", e->matter, "start",
+                                                  e->start, "end", e->end, "name", rec->name));
+    }
+    return true;
+}
+
+static const char *opinion_status(const char *reply_id, const char *due, const char *as_of)
+{
+    if (reply_id && reply_id[0])
+        return "replied";
+    return due[0] && strcmp(as_of, due) > 0 ? "overdue" : "awaiting";
+}
+
+/* The reply due date: the request's due, else its date + opinion_days. */
+static void opinion_due(const struct node *n, const char *due, const char *date,
+                        char out[DUTIES_DATE_LEN])
+{
+    if (ids_date_valid(due))
+        snprintf(out, DUTIES_DATE_LEN, "%s", due);
+    else if (duties_date_add(date, (int32_t)n->cfg.policy.opinion_days, out) != DS_OK)
+        out[0] = '\0';
+}
+
+static json_t *opinion_item(const char *scope, const char *id, const char *member, const char *name,
+                            const char *unit, const char *community, int kind, const char *subject,
+                            const char *date, const char *due, const char *status)
+{
+    char k[64];
+    fields_enum_name(&dualsync__opinion_kind__descriptor, kind, k);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "scope", scope, "id", id,
+                     "member", member, "name", name, "unit", unit, "community", community, "kind",
+                     k, "subject", subject, "date", date, "due", due, "status", status);
+}
+
+static void set_reply(json_t *item, const char *id, const char *verdict, const char *text,
+                      const char *date)
+{
+    json_object_set_new(item, "reply_id", json_string(id));
+    json_object_set_new(item, "verdict", json_string(verdict));
+    json_object_set_new(item, "reply_text", json_string(text));
+    json_object_set_new(item, "reply_date", json_string(date));
+}
+
+static bool list_member_opinions(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct list_ctx *c = arg;
+    if (!mine(c->n, rec))
+        return true;
+    for (size_t i = 0; i < rec->n_opinions; i++) {
+        const Dualsync__OpinionEntry *e = rec->opinions[i];
+        char due[DUTIES_DATE_LEN], verdict[64];
+        opinion_due(c->n, e->due, e->date, due);
+        json_t *item = opinion_item("member", e->event_id, rec->member, rec->name, rec->unit,
+                                    rec->community, (int)e->kind, e->subject, e->date, due,
+                                    opinion_status(e->reply_id, due, c->as_of));
+        fields_enum_name(&dualsync__opinion_verdict__descriptor, (int)e->verdict, verdict);
+        set_reply(item, e->reply_id, verdict, e->reply_text, e->reply_date);
+        json_array_append_new(c->items, item);
+    }
+    return true;
+}
+
+static bool list_org_opinion(const struct event *ev, void *arg)
+{
+    struct list_ctx *c = arg;
+    Dualsync__OpinionRequest *b = (Dualsync__OpinionRequest *)wire_unpack_body(
+        &dualsync__opinion_request__descriptor, ev->body, ev->body_len);
+    char id[IDS_EVENT_ID_MAX], due[DUTIES_DATE_LEN], key[IDS_EVENT_ID_MAX + IDS_ORG_MAX + 2];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    for (size_t i = 0; b && !ev->member[0] && i < ev->msg->n_to; i++) {
+        const char *to = ev->msg->to[i];
+        if (!sees_addressee(c->n, ev, to))
+            continue;
+        reply_key(key, sizeof(key), id, to);
+        json_t *reply = json_object_get(c->replies, key);
+        const char *reply_id = task_str(reply, "id");
+        opinion_due(c->n, b->due, b->date, due);
+        json_t *item = opinion_item("org", id, "", "", ev->origin, to, (int)b->kind, b->subject,
+                                    b->date, due, opinion_status(reply_id, due, c->as_of));
+        set_reply(item, reply_id, task_str(reply, "verdict"), task_str(reply, "text"),
+                  task_str(reply, "date"));
+        json_array_append_new(c->items, item);
+    }
+    wire_msg_free(b);
+    return true;
+}
+
+static int list_valid_kinds(struct outcome *o)
+{
+    return fail(o, DS_EINVAL,
+                "未知的列表种类:须为 activities teams groups liaison needs claims offers meetings "
+                "notices opinions 之一",
+                "unknown list kind: one of activities teams groups liaison needs claims offers "
+                "meetings notices opinions");
+}
+
+static int list_run(struct list_ctx *c)
+{
+    struct node *n = c->n;
+    switch (c->kind->shape) {
+    case LIST_NOTICES:
+        return eventlog_members_each(n->log, list_notices, c);
+    case LIST_OPINIONS: {
+        int rc = org_replies(n, &c->replies);
+        if (rc == DS_OK)
+            rc = eventlog_members_each(n->log, list_member_opinions, c);
+        if (rc == DS_OK)
+            rc = eventlog_type_events(n->log, T(OPINION_REQUEST), list_org_opinion, c);
+        return rc;
+    }
+    default:
+        break;
+    }
+    int rc = DS_OK;
+    if (c->kind->type == T(SERVICE_NEED) || c->kind->type == T(SERVICE_CLAIM))
+        rc = org_collect(n, &c->org);
+    if (rc == DS_OK && n->kind == ORG_COMMUNITY &&
+        (c->kind->type == T(ACTIVITY) || c->kind->shape == LIST_LATEST)) {
+        c->counts = json_object();
+        rc = eventlog_members_each(n->log, count_member, c);
+    }
+    if (rc == DS_OK)
+        rc = eventlog_type_events(n->log, c->kind->type, list_event, c);
+    return rc;
+}
+
+static int cmd_list(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    char as_of[DUTIES_DATE_LEN];
+    const char *name = ctl_arg(cmd, "kind");
+    const struct list_kind *kind = NULL;
+    for (size_t i = 0; name && i < sizeof(list_kinds) / sizeof(list_kinds[0]); i++)
+        if (strcmp(list_kinds[i].name, name) == 0)
+            kind = &list_kinds[i];
+    if (!kind)
+        return list_valid_kinds(o);
+    if (as_of_arg(cmd, as_of, o))
+        return o->code;
+    struct list_ctx c = {n, kind, as_of, NULL, NULL, NULL, NULL};
+    bool keyed = kind->shape == LIST_LATEST || kind->shape == LIST_ROSTER;
+    c.items = keyed ? json_object() : json_array();
+    int rc = list_run(&c);
+    duties_org_destroy(&c.org);
+    json_decref(c.counts);
+    json_decref(c.replies);
+    if (rc != DS_OK) {
+        json_decref(c.items);
+        return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
+    }
+    json_t *items = keyed ? values_by_key(c.items) : c.items;
+    o->result = json_pack("{s:s,s:s,s:s,s:I,s:o}", "kind", kind->name, "org", n->cfg.org, "as_of",
+                          as_of, "count", (json_int_t)json_array_size(items), "items", items);
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+bool reports_run(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    if (strcmp(cmd->cmd, "tasks") == 0)
+        cmd_tasks(n, cmd, o);
+    else if (strcmp(cmd->cmd, "annual report") == 0)
+        cmd_report(n, cmd, o);
+    else if (strcmp(cmd->cmd, "list") == 0)
+        cmd_list(n, cmd, o);
+    else
+        return false;
+    return true;
+}

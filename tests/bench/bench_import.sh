@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Roster import benchmark: rows/s of `dualsync import members` on a unit for a generated
+# roster (default 10,000 rows), through the real CLI and daemons: the import itself (rows
+# appended to the unit's log, chunks of 500), the end to end time until the community has
+# applied every introduction, and a second run of the same file (every row already
+# present: nothing written). Prints a table; asserts nothing.
+# Usage: tests/bench/bench_import.sh [BUILD_DIR] [ROWS] [DURABILITY]
+set -euo pipefail
+BIN=${1:-build/dev} N=${2:-10000} DUR=${3:-fsync}
+BROKER=$BIN/broker/dualsync-broker NODE=$BIN/node/dualsync-node CLI=$BIN/node/dualsync
+T=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$BROKER --data $T/b init --street street:bench --name 测试街道 --bind tcp://127.0.0.1:$PORT --durability $DUR >/dev/null
+$NODE --data $T/u init --org unit:u --name 单位 --street-card $T/b/street.card --durability $DUR >/dev/null
+$NODE --data $T/c init --org community:c --name 社区 --street-card $T/b/street.card --durability $DUR >/dev/null
+$BROKER --data $T/b org add --card $T/u/org.card >/dev/null
+$BROKER --data $T/b org add --card $T/c/org.card >/dev/null
+$BROKER --data $T/b run 2>$T/b.log & pids+=($!)
+$NODE --data $T/u run 2>$T/u.log & pids+=($!)
+$NODE --data $T/c run 2>$T/c.log & pids+=($!)
+$CLI --data $T/u sync-wait --timeout 30; $CLI --data $T/c sync-wait --timeout 30
+# A roster as a unit exports it: Chinese header, every column filled.
+{
+    printf '党员编号,姓名,居住社区,联系方式,报到期限,日期\r\n'
+    awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++)
+        printf "DY-%06d,党员%d,community:c,1380000%04d,30,2026-03-01\r\n", i, i, i % 10000 }'
+} >$T/roster.csv
+now() { date +%s.%N; }
+t0=$(now)
+$CLI --data $T/u import members $T/roster.csv --json >$T/first.json
+t1=$(now)
+$CLI --data $T/u sync-wait --timeout 600
+$CLI --data $T/c sync-wait --timeout 600
+t2=$(now)
+$CLI --data $T/u import members $T/roster.csv --json >$T/again.json
+t3=$(now)
+applied=$($CLI --data $T/c members --json | jq length)
+python3 - "$N" "$t0" "$t1" "$t2" "$t3" "$DUR" "$applied" "$T/first.json" "$T/again.json" <<'PY'
+import json, sys
+n, t0, t1, t2, t3, dur, applied, first, again = sys.argv[1:]
+n, t0, t1, t2, t3 = int(n), float(t0), float(t1), float(t2), float(t3)
+f, a = json.load(open(first)), json.load(open(again))
+print("| rows | durability | import s | rows/s imported | end-to-end s | rows/s at the community | re-run s | rows/s re-run (all skipped) |")
+print("|---|---|---|---|---|---|---|---|")
+print(f"| {n} | {dur} | {t1-t0:.2f} | {n/(t1-t0):,.0f} | {t2-t0:.2f} | {n/(t2-t0):,.0f} | {t3-t2:.2f} | {n/(t3-t2):,.0f} |")
+print(f"first run: imported {f['imported']}, skipped {f['skipped']}, bad {len(f['bad'])}; "
+      f"re-run: imported {a['imported']}, skipped {a['skipped']}; community members {applied}")
+PY
