@@ -202,6 +202,11 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
         route_put(ov, txn, ev->member, routed ? &r : NULL, &fresh);
         recipients_add(out, fresh.community);
     } else {
+        /* Remembered, so that the author's later letters about the member are refused
+         * too, instead of waiting for a route that will not come. */
+        struct route known = r;
+        remember_side(&known, ev->origin);
+        route_put(ov, txn, ev->member, &r, &known);
         out->refused = "the member is registered by another unit or with another community";
     }
     wire_msg_free(intro);

@@ -116,9 +116,9 @@ static bool string_valid(enum convention c, const char *s)
     case C_SIDE:
         return strcmp(s, "unit") == 0 || strcmp(s, "community") == 0;
     case C_ITEM:
-        return ids_text_valid(s, FIELDS_ITEM_MAX, false) && !strchr(s, ',');
+        return ids_text_valid(s, FIELDS_ITEM_MAX, false) && !strpbrk(s, ",\n\t");
     case C_NAME:
-        return ids_text_valid(s, IDS_NAME_MAX, false);
+        return ids_text_valid(s, IDS_NAME_MAX, false) && !strpbrk(s, "\n\t");
     case C_TEXT:
         return ids_text_valid(s, IDS_TEXT_MAX, false);
     case C_PERIOD:

@@ -8,7 +8,7 @@
  *   group, team, kind (as a string)    a code [a-z0-9-]{1,48}
  *   side                               "unit" or "community"
  *   categories, lead                   short list items (<= 64 bytes each)
- *   name, title, subject               a name (<= 128 bytes)
+ *   name, title, subject               a name (<= 128 bytes, one line)
  *   text, decisions, matter            free text (<= 4096 bytes)
  *   period                             "YYYY" or "YYYY-Qn"
  *   any other string                   short text (<= 256 bytes)

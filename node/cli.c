@@ -239,6 +239,8 @@ static void print_registration(json_t *j)
     printf("单位 unit:     %s\n社区 community: %s\n", js(j, "unit"), js(j, "community"));
     printf("介绍函 introduction: %s (%s, 报到期限 report within %lld days)\n", js(j, "intro_id"),
            js(j, "intro_date"), ji(j, "report_days"));
+    if (js(j, "refused")[0])
+        printf("介绍函被街道拒绝 introduction refused by the broker: %s\n", js(j, "refused"));
     if (js(j, "closed")[0])
         printf("登记已注销 registration closed: %s %s %s\n", js(j, "closed"), js(j, "closed_date"),
                js(j, "closed_text"));

@@ -77,6 +77,14 @@ static int load_member(struct node *n, const char *member, bool open_only,
         return fail(o, DS_EINVAL, "该成员在本组织的登记已注销,不能再发函",
                     "this member's registration here is closed; no more letters about it");
     }
+    char *refused = open_only ? node_intro_refused(n, *rec) : NULL;
+    if (refused) {
+        free(refused);
+        fold_free(rec);
+        return fail(o, DS_EROUTE, "街道 broker 拒绝了本单位对该成员的介绍函(该成员由其他单位登记)",
+                    "the broker refused this unit's introduction of the member (registered by "
+                    "another unit)");
+    }
     return DS_OK;
 }
 
@@ -88,13 +96,18 @@ int commands_own_member(struct node *n, const char *member, Dualsync__MemberReco
 
 /* ---------------------------------------------------------------- read commands */
 
-static json_t *record_json(const Dualsync__MemberRecord *rec)
+/* The record as JSON: its fields, the digest, whether the registration is open, and the
+ * broker's refusal of our introduction if there was one. */
+static json_t *record_json(const struct node *n, const Dualsync__MemberRecord *rec)
 {
     char hex[2 * KEYS_DIGEST_LEN + 1];
+    char *refused = node_intro_refused(n, rec);
     fold_digest_hex(rec, hex);
     json_t *j = fields_json(&rec->base);
     json_object_set_new(j, "digest", json_string(hex));
-    json_object_set_new(j, "open", json_boolean(rec->unit[0] && !rec->closed));
+    json_object_set_new(j, "open", json_boolean(rec->unit[0] && !rec->closed && !refused));
+    json_object_set_new(j, "refused", json_string(refused ? refused : ""));
+    free(refused);
     return j;
 }
 
@@ -104,7 +117,7 @@ static int cmd_member_show(struct node *n, const Dualsync__CtlCommand *cmd, stru
     Dualsync__MemberRecord *rec = NULL;
     if (member_arg(cmd, &member, o) || load_member(n, member, false, &rec, o))
         return o->code;
-    o->result = record_json(rec);
+    o->result = record_json(n, rec);
     fold_free(&rec);
     return DS_OK;
 }
@@ -165,8 +178,10 @@ static bool list_member(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct list_ctx *c = arg;
     const char *mine = c->n->kind == ORG_UNIT ? rec->unit : rec->community;
-    if (strcmp(mine, c->n->cfg.org) != 0 || (rec->closed && !c->all))
-        return true; /* a member who moved away is shown only with --all */
+    char *refused = node_intro_refused(c->n, rec);
+    free(refused);
+    if (strcmp(mine, c->n->cfg.org) != 0 || ((rec->closed || refused) && !c->all))
+        return true; /* moved away, or never ours: shown only with --all */
     char hex[2 * KEYS_DIGEST_LEN + 1], closed[64];
     fold_digest_hex(rec, hex);
     fields_enum_name(&dualsync__close_reason__descriptor, rec->closed, closed);

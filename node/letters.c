@@ -204,6 +204,55 @@ struct letter {
     struct pending_event *pe;
 };
 
+/* The body of a letter of type written earlier in the same request (about member, when
+ * member is not NULL) whose field equals value; NULL when there is none. Caller frees
+ * with fields_free. Validation reads committed state, so every "already done" check also
+ * asks this. */
+static ProtobufCMessage *earlier_letter(const struct letter *l, uint32_t type, const char *member,
+                                        const char *field, const char *value)
+{
+    for (size_t i = 0; i < l->w->n_earlier; i++) {
+        const struct pending_event *e = &l->w->earlier[i];
+        if (e->type != type || (member && strcmp(e->member, member) != 0))
+            continue;
+        ProtobufCMessage *b = wire_unpack_body(rules_find(type)->body, e->body, e->body_len);
+        if (b && (!field || strcmp(fields_get_str(b, field), value) == 0))
+            return b;
+        fields_free(b);
+    }
+    return NULL;
+}
+
+static bool done_earlier(const struct letter *l, uint32_t type, const char *member,
+                         const char *field, const char *value)
+{
+    ProtobufCMessage *b = earlier_letter(l, type, member, field, value);
+    fields_free(b);
+    return b != NULL;
+}
+
+struct decision_search {
+    const char *field, *id;
+    bool found;
+};
+
+static bool match_reference(const struct event *ev, void *arg)
+{
+    struct decision_search *s = arg;
+    ProtobufCMessage *b = wire_unpack_body(rules_find(ev->type)->body, ev->body, ev->body_len);
+    s->found |= b && strcmp(fields_get_str(b, s->field), s->id) == 0;
+    fields_free(b);
+    return !s->found;
+}
+
+/* Whether one of the node's org-level letters of type names id in field. */
+static bool referenced_by(struct node *n, uint32_t type, const char *field, const char *id)
+{
+    struct decision_search s = {field, id, false};
+    eventlog_type_events(n->log, type, match_reference, &s);
+    return s.found;
+}
+
 static int check_handling(struct letter *l, struct outcome *o)
 {
     const char *fid = ctl_arg(l->cmd, "feedback");
@@ -254,6 +303,9 @@ static int check_opinion_request(struct letter *l, struct outcome *o)
     if (!r->due[0] &&
         duties_date_add(r->date, (int32_t)l->w->n->cfg.policy.opinion_days, due) == DS_OK)
         set_field(l->body, "due", due);
+    if (ids_date_valid(r->due) && ids_date_valid(r->date) && strcmp(r->due, r->date) < 0)
+        return fail(o, DS_EINVAL, "--due 不能早于发函日期",
+                    "--due cannot be before the letter's date");
     return DS_OK;
 }
 
@@ -263,6 +315,9 @@ static int check_notice(struct letter *l, struct outcome *o)
     const struct policy *p = &l->w->n->cfg.policy;
     char end[11], zh[128], en[128];
     default_today(l->body, "start");
+    const char *days = ctl_arg(l->cmd, "working-days");
+    if (days && !b->working_days)
+        return fail(o, DS_EINVAL, "--working-days 须为正整数", "--working-days must be positive");
     if (!b->working_days)
         b->working_days = p->notice_working_days;
     if (b->working_days < p->notice_working_days) {
@@ -370,6 +425,13 @@ static int check_code_exists(struct letter *l, uint32_t type, const char *field,
     return DS_OK;
 }
 
+static int check_report_in(struct letter *l, struct outcome *o)
+{
+    if (l->rec->reported || done_earlier(l, T(REPORT_IN), l->rec->member, NULL, NULL))
+        return fail(o, DS_EEXIST, "该党员已报到", "this member has already reported in");
+    return DS_OK;
+}
+
 static int check_group_assign(struct letter *l, struct outcome *o)
 {
     return check_code_exists(l, T(BUILDING_GROUP), "group", "没有此楼栋联络组(先 group add)",
@@ -378,8 +440,28 @@ static int check_group_assign(struct letter *l, struct outcome *o)
 
 static int check_team_join(struct letter *l, struct outcome *o)
 {
-    return check_code_exists(l, T(VOLUNTEER_TEAM), "team", "没有此志愿服务队(先 team add)",
-                             "no such volunteer team (team add first)", o);
+    const Dualsync__TeamMembership *b = (const Dualsync__TeamMembership *)l->body;
+    bool member_of = false;
+    if (check_code_exists(l, T(VOLUNTEER_TEAM), "team", "没有此志愿服务队(先 team add)",
+                          "no such volunteer team (team add first)", o))
+        return o->code;
+    for (size_t i = 0; i < l->rec->n_teams; i++)
+        member_of |= strcmp(l->rec->teams[i], b->team) == 0;
+    for (size_t i = 0; i < l->w->n_earlier; i++) { /* joins and leaves earlier in the request */
+        const struct pending_event *e = &l->w->earlier[i];
+        if (e->type != T(TEAM_MEMBERSHIP) || strcmp(e->member, l->rec->member) != 0)
+            continue;
+        Dualsync__TeamMembership *t = (Dualsync__TeamMembership *)wire_unpack_body(
+            &dualsync__team_membership__descriptor, e->body, e->body_len);
+        if (t && strcmp(t->team, b->team) == 0)
+            member_of = !t->leave;
+        wire_msg_free(t);
+    }
+    if (member_of && !b->leave)
+        return fail(o, DS_EEXIST, "该党员已在此服务队", "the member is in this team already");
+    if (!member_of && b->leave)
+        return fail(o, DS_EINVAL, "该党员不在此服务队", "the member is not in this team");
+    return DS_OK;
 }
 
 static int check_team(struct letter *l, struct outcome *o)
@@ -466,6 +548,31 @@ static void count_earlier_attendance(struct letter *l, const char *member,
     }
 }
 
+/* Whether a feedback letter already covers any day of period (the same rule `tasks` uses,
+ * so a yearly letter also covers its quarters), in the record or earlier in the request. */
+static bool period_covered(const struct letter *l, const struct duties_period *period)
+{
+    uint32_t per_year = l->w->n->cfg.policy.feedback_per_year;
+    struct duties_period other;
+    for (size_t i = 0; i < l->rec->n_feedback; i++)
+        if (duties_feedback_period(l->rec->feedback[i], per_year, &other) == DS_OK &&
+            duties_period_overlaps(period, &other))
+            return true;
+    for (size_t i = 0; i < l->w->n_earlier; i++) {
+        const struct pending_event *e = &l->w->earlier[i];
+        if (e->type != T(FEEDBACK) || strcmp(e->member, l->rec->member) != 0)
+            continue;
+        Dualsync__Feedback *f = (Dualsync__Feedback *)wire_unpack_body(
+            &dualsync__feedback__descriptor, e->body, e->body_len);
+        bool overlaps = f && duties_period_parse(f->period, per_year, &other) == DS_OK &&
+                        duties_period_overlaps(period, &other);
+        wire_msg_free(f);
+        if (overlaps)
+            return true;
+    }
+    return false;
+}
+
 static int check_feedback(struct letter *l, struct outcome *o)
 {
     Dualsync__Feedback *f = (Dualsync__Feedback *)l->body;
@@ -480,10 +587,9 @@ static int check_feedback(struct letter *l, struct outcome *o)
                     "--rating must be excellent, good, fair or poor");
     set_field(l->body, "period", period.label);
     f->year = (uint32_t)atoi(period.label);
-    for (size_t i = 0; i < l->rec->n_feedback; i++)
-        if (strcmp(l->rec->feedback[i]->period, period.label) == 0)
-            return fail(o, DS_EEXIST, "该成员本期的反馈函已发出",
-                        "a feedback letter for this member and period was already sent");
+    if (period_covered(l, &period))
+        return fail(o, DS_EEXIST, "该成员本期的反馈函已发出(期间重叠)",
+                    "a feedback letter covering this period was already sent for this member");
     /* The figures come from the records, not from the operator. */
     duties_participation(l->rec, period.start, period.end, &figures);
     f->activities = figures.activities;
@@ -495,37 +601,64 @@ static int check_feedback(struct letter *l, struct outcome *o)
 static int check_opinion_reply(struct letter *l, struct outcome *o)
 {
     const char *req = fields_get_str(l->body, "request");
+    if (done_earlier(l, T(OPINION_REPLY), NULL, "request", req))
+        return fail(o, DS_EEXIST, "该征求意见函已答复", "this opinion request is already answered");
     if (!l->rec) {
         ProtobufCMessage *r = NULL;
         char origin[IDS_ORG_MAX];
         if (find_org_letter(l->w->n, req, T(OPINION_REQUEST), false, &r, origin, o))
             return o->code;
         fields_free(r);
+        if (referenced_by(l->w->n, T(OPINION_REPLY), "request", req))
+            return fail(o, DS_EEXIST, "该征求意见函已答复",
+                        "this opinion request is already answered");
         add_to(l->pe, origin);
         return DS_OK;
     }
     for (size_t i = 0; i < l->rec->n_opinions; i++)
         if (strcmp(l->rec->opinions[i]->event_id, req) == 0)
-            return l->rec->opinions[i]->reply_id[0] ? fail(o, DS_EEXIST, "该征求意见函已答复",
-                                                           "this opinion request is answered")
-                                                    : DS_OK;
+            return l->rec->opinions[i]->reply_id[0]
+                       ? fail(o, DS_EEXIST, "该征求意见函已答复",
+                              "this opinion request is already answered")
+                       : DS_OK;
     return fail(o, DS_ENOTFOUND, "该成员没有此征求意见函",
                 "no such opinion request for this member");
+}
+
+/* What the same request already said about a notice counts as said. */
+static void notice_said_earlier(const struct letter *l, const char *notice, bool *posted,
+                                bool *reported)
+{
+    for (size_t k = 0; k < l->w->n_earlier; k++) {
+        const struct pending_event *pe = &l->w->earlier[k];
+        if (pe->type != T(NOTICE_RESPONSE) || strcmp(pe->member, l->rec->member) != 0)
+            continue;
+        Dualsync__NoticeResponse *er = (Dualsync__NoticeResponse *)wire_unpack_body(
+            &dualsync__notice_response__descriptor, pe->body, pe->body_len);
+        if (er && strcmp(er->notice, notice) == 0) {
+            *posted |= er->status == DUALSYNC__NOTICE_STATUS__NOTICE_POSTED;
+            *reported |= er->status != DUALSYNC__NOTICE_STATUS__NOTICE_POSTED;
+        }
+        wire_msg_free(er);
+    }
 }
 
 static int check_notice_response(struct letter *l, struct outcome *o)
 {
     Dualsync__NoticeResponse *r = (Dualsync__NoticeResponse *)l->body;
+    const bool posting = r->status == DUALSYNC__NOTICE_STATUS__NOTICE_POSTED;
     for (size_t i = 0; i < l->rec->n_notices; i++) {
         const Dualsync__NoticeEntry *e = l->rec->notices[i];
         if (strcmp(e->event_id, r->notice) != 0)
             continue;
-        if (r->status == DUALSYNC__NOTICE_STATUS__NOTICE_POSTED && e->posted_date[0])
+        bool posted = e->posted_date[0], reported = e->outcome != 0;
+        notice_said_earlier(l, r->notice, &posted, &reported);
+        if (posting && posted)
             return fail(o, DS_EEXIST, "已确认张贴", "posting is already confirmed");
-        if (r->status != DUALSYNC__NOTICE_STATUS__NOTICE_POSTED && !e->posted_date[0])
+        if (!posting && !posted)
             return fail(o, DS_EINVAL, "须先确认张贴,再反馈有无异议",
                         "confirm the posting before reporting objections");
-        if (r->status != DUALSYNC__NOTICE_STATUS__NOTICE_POSTED && e->outcome)
+        if (!posting && reported)
             return fail(o, DS_EEXIST, "已反馈公示结果", "the notice's outcome is already reported");
         return DS_OK;
     }
@@ -535,6 +668,8 @@ static int check_notice_response(struct letter *l, struct outcome *o)
 static int check_difficulty_resolved(struct letter *l, struct outcome *o)
 {
     const char *id = fields_get_str(l->body, "difficulty");
+    if (done_earlier(l, T(DIFFICULTY_RESOLVED), l->rec->member, "difficulty", id))
+        return fail(o, DS_EEXIST, "该困难已标记解决", "this difficulty is already resolved");
     for (size_t i = 0; i < l->rec->n_difficulties; i++)
         if (strcmp(l->rec->difficulties[i]->event_id, id) == 0)
             return l->rec->difficulties[i]->resolved_id[0]
@@ -542,27 +677,6 @@ static int check_difficulty_resolved(struct letter *l, struct outcome *o)
                               "this difficulty is already resolved")
                        : DS_OK;
     return fail(o, DS_ENOTFOUND, "该成员没有此困难记录", "no such difficulty for this member");
-}
-
-struct decision_search {
-    const char *field, *id;
-    bool found;
-};
-
-static bool match_reference(const struct event *ev, void *arg)
-{
-    struct decision_search *s = arg;
-    ProtobufCMessage *b = wire_unpack_body(rules_find(ev->type)->body, ev->body, ev->body_len);
-    s->found |= b && strcmp(fields_get_str(b, s->field), s->id) == 0;
-    fields_free(b);
-    return !s->found;
-}
-
-static bool referenced_by(struct node *n, uint32_t type, const char *field, const char *id)
-{
-    struct decision_search s = {field, id, false};
-    eventlog_type_events(n->log, type, match_reference, &s);
-    return s.found;
 }
 
 static int check_claim_decision(struct letter *l, struct outcome *o)
@@ -576,11 +690,41 @@ static int check_claim_decision(struct letter *l, struct outcome *o)
     if (find_org_letter(l->w->n, id, T(SERVICE_CLAIM), false, &claim, origin, o))
         return o->code;
     fields_free(claim);
-    if (referenced_by(l->w->n, T(CLAIM_DECISION), "claim", id))
+    if (referenced_by(l->w->n, T(CLAIM_DECISION), "claim", id) ||
+        done_earlier(l, T(CLAIM_DECISION), NULL, "claim", id))
         return fail(o, DS_EEXIST, "该认领已有决定", "this claim is already decided");
     ((Dualsync__ClaimDecision *)l->body)->approved = strcmp(decision, "approve") == 0;
     add_to(l->pe, origin);
     return DS_OK;
+}
+
+struct approval_search {
+    const char *claim;
+    bool approved;
+};
+
+static bool match_approval(const struct event *ev, void *arg)
+{
+    struct approval_search *a = arg;
+    Dualsync__ClaimDecision *d = (Dualsync__ClaimDecision *)wire_unpack_body(
+        &dualsync__claim_decision__descriptor, ev->body, ev->body_len);
+    if (d && strcmp(d->claim, a->claim) == 0)
+        a->approved = d->approved;
+    wire_msg_free(d);
+    return true;
+}
+
+/* Whether the community approved the claim, before or earlier in this request. */
+static bool claim_approved(const struct letter *l, const char *claim)
+{
+    struct approval_search a = {claim, false};
+    ProtobufCMessage *b = earlier_letter(l, T(CLAIM_DECISION), NULL, "claim", claim);
+    if (b)
+        a.approved = ((Dualsync__ClaimDecision *)b)->approved;
+    else
+        eventlog_type_events(l->w->n->log, T(CLAIM_DECISION), match_approval, &a);
+    fields_free(b);
+    return a.approved;
 }
 
 static int check_fulfilled(struct letter *l, struct outcome *o)
@@ -599,6 +743,12 @@ static int check_fulfilled(struct letter *l, struct outcome *o)
     fields_free(claim);
     if (!same)
         return fail(o, DS_EINVAL, "该认领不是针对此需求的", "that claim is not for this need");
+    if (referenced_by(l->w->n, T(SERVICE_FULFILLED), "need", need_id) ||
+        done_earlier(l, T(SERVICE_FULFILLED), NULL, "need", need_id))
+        return fail(o, DS_EEXIST, "该需求已登记完成", "this need is already fulfilled");
+    if (!claim_approved(l, fields_get_str(l->body, "claim")))
+        return fail(o, DS_EINVAL, "该认领尚未获同意(先 claim decide --decision approve)",
+                    "that claim is not approved (claim decide --decision approve first)");
     add_to(l->pe, origin);
     return DS_OK;
 }
@@ -621,7 +771,7 @@ static const struct letter_kind {
     {"difficulty raise", T(DIFFICULTY), "text,date", NULL},
     {"claim send", T(SERVICE_CLAIM), "need,claimant,text,date", check_claim},
     {"offer send", T(RESOURCE_OFFER), "title,text,date", check_offer},
-    {"report", T(REPORT_IN), "date", NULL},
+    {"report", T(REPORT_IN), "date", check_report_in},
     {"card set", T(REGISTRATION_CARD), "occupation,willingness,rest-time,skills,categories,contact",
      check_card},
     {"registration close", T(REGISTRATION_CLOSE), "reason,text,date", NULL},

@@ -21,6 +21,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+void node_note_refused(struct node *n, uint64_t seq, const char *why)
+{
+    char name[IDS_EVENT_ID_MAX + 16];
+    snprintf(name, sizeof(name), "refused/%s/%llu", n->cfg.org, (unsigned long long)seq);
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    eventlog_txn_put_meta(txn, name, why, strlen(why) + 1);
+    if (eventlog_commit(&txn) != DS_OK)
+        log_warn("node: cannot record the refusal of seq %llu", (unsigned long long)seq);
+}
+
+char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec)
+{
+    char name[IDS_EVENT_ID_MAX + 16];
+    void *val = NULL;
+    size_t len = 0;
+    if (strcmp(rec->unit, n->cfg.org) != 0 || !rec->intro_id[0])
+        return NULL;
+    snprintf(name, sizeof(name), "refused/%s", rec->intro_id);
+    if (eventlog_meta_get(n->log, name, &val, &len) != DS_OK)
+        return NULL;
+    if (len == 0 || ((char *)val)[len - 1] != '\0') {
+        free(val);
+        return xstrdup("refused");
+    }
+    return val;
+}
+
 uint64_t node_now_ms(void)
 {
     return hlc_wall_ms();

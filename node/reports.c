@@ -62,7 +62,11 @@ static int year_arg(const Dualsync__CtlCommand *cmd, uint32_t *year, struct outc
 static bool mine(const struct node *n, const Dualsync__MemberRecord *rec)
 {
     const char *side = n->kind == ORG_UNIT ? rec->unit : rec->community;
-    return duties_open(rec) && strcmp(side, n->cfg.org) == 0;
+    if (!duties_open(rec) || strcmp(side, n->cfg.org) != 0)
+        return false;
+    char *refused = node_intro_refused(n, rec); /* the broker gave the member to nobody here */
+    free(refused);
+    return refused == NULL;
 }
 
 static const char *org_name(const struct node *n, const char *org)

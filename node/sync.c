@@ -313,8 +313,11 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         break;
     case DUALSYNC__ERROR_CODE__ERROR_REFUSED:
         /* Final and not blocking: the event is stored and acked, the other side will not
-         * see it (e.g. the member is registered by another unit). last_error tells. */
+         * see it (e.g. the member is registered by another unit). Remembered, so that the
+         * operator sees it on the member and writes nothing more about it. */
         n->counters.refused++;
+        if (e->seq >= 1 && e->seq <= n->own_seq)
+            node_note_refused(n, e->seq, e->message);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:

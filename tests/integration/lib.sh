@@ -303,3 +303,94 @@ write_intros() {
         for (i = a; i <= b; i++)
             printf "intro send --member M%05d --name 党员%05d --community %s\n", i, i, c }' >"$file"
 }
+
+# ---------------------------------------------------------------- workflow tests
+# (test_full_year, test_privacy, test_letters_refuse)
+
+# Soft checks: record a failure and go on, so that one run lists every broken workflow
+# step; soft_done (at the end of the test) fails the test when any was recorded. Call
+# them from the test's own shell, never from a $(...) subshell (the record would be lost).
+DS_SOFT_FAILS=()
+soft_fail() {
+    echo "FAIL(check) [$TEST_NAME]: $*" >&2
+    DS_SOFT_FAILS+=("$*")
+}
+check_eq() { # EXPECTED ACTUAL MESSAGE
+    [ "$1" = "$2" ] || soft_fail "$3: expected '$1', got '$2'"
+}
+check_contains() { # HAYSTACK NEEDLE MESSAGE
+    case "$1" in *"$2"*) ;; *) soft_fail "$3: '$2' not found in: $1" ;; esac
+}
+check_not_contains() { # HAYSTACK NEEDLE MESSAGE
+    case "$1" in *"$2"*) soft_fail "$3: '$2' must not appear" ;; *) ;; esac
+}
+soft_done() {
+    local n=${#DS_SOFT_FAILS[@]} i
+    [ "$n" -eq 0 ] && return 0
+    echo "----- $n failed checks -----" >&2
+    for i in "${!DS_SOFT_FAILS[@]}"; do echo "  $((i + 1)). ${DS_SOFT_FAILS[$i]}" >&2; done
+    fail "$n checks failed (listed above)"
+}
+
+# try CMD...: run CMD without failing the test; exit status in RC, stdout in OUT,
+# stderr in ERR.
+try() {
+    RC=0
+    OUT=$("$@" 2>"$T/.try_err") || RC=$?
+    ERR=$(cat "$T/.try_err")
+}
+
+# sync_all NAME...: every node's writes acked and everything the broker holds for every
+# node applied. Two passes: a letter acked during the first pass is delivered by the second.
+sync_all() {
+    local n
+    for n in "$@"; do sync_wait "$n"; done
+    for n in "$@"; do sync_wait "$n"; done
+}
+
+own_seq() { json_get "$1" .own_seq; }
+
+# last_event_id JSON: the last event id of a write command's --json output.
+last_event_id() { jq -r '.events[-1]' <<<"$1"; }
+
+# write1 NAME ARGS...: run one write command with --json on node NAME; prints its (last)
+# event id; fails the test when it is refused.
+write1() {
+    local name=$1 out
+    shift
+    out=$(run_ok cli "$name" "$@" --json) || exit 1
+    last_event_id "$out"
+}
+
+# tasks_json NAME AS_OF: the node's `tasks --as-of AS_OF --json`, or "" (with the error in
+# ERR and a soft failure) when the command fails.
+tasks_json() {
+    try cli "$1" tasks --as-of "$2" --json
+    if [ "$RC" -ne 0 ]; then
+        soft_fail "tasks on $1 --as-of $2 exited $RC: $ERR"
+        TASKS=""
+        return 1
+    fi
+    TASKS=$OUT
+}
+# task_members KIND: members (sorted, comma separated) of the tasks of KIND in $TASKS.
+task_members() {
+    [ -n "$TASKS" ] || { echo "?"; return; }
+    jq -r --arg k "$1" '[.tasks[] | select(.kind == $k) | .member] | sort | join(",")' <<<"$TASKS"
+}
+# task_field KIND REF FIELD: FIELD of the task of KIND about REF in $TASKS ("" if none).
+task_field() {
+    [ -n "$TASKS" ] || { echo "?"; return; }
+    jq -r --arg k "$1" --arg r "$2" --arg f "$3" \
+        '[.tasks[] | select(.kind == $k and .ref == $r) | .[$f]] | if length == 0 then "" else (.[0] | tostring) end' \
+        <<<"$TASKS"
+}
+# task_count KIND REF: how many tasks of KIND about REF are in $TASKS.
+task_count() {
+    [ -n "$TASKS" ] || { echo "?"; return; }
+    jq -r --arg k "$1" --arg r "$2" '[.tasks[] | select(.kind == $k and .ref == $r)] | length' \
+        <<<"$TASKS"
+}
+
+# json_has_string JSON STRING: some string anywhere in JSON equals STRING.
+json_has_string() { jq -e --arg s "$2" '[.. | strings | select(. == $s)] | length > 0' <<<"$1" >/dev/null; }
