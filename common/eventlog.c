@@ -692,7 +692,8 @@ static bool fold_member(const char *member, void *value, void *arg)
     Dualsync__MemberRecord *rec = NULL;
     struct skey last;
 
-    qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
+    if (mp->n) /* none: a forced refold (migrate_fold) */
+        qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
     int rc = member_load(ctx->txn->log, member, &rec, &last);
     if (rc == DS_OK && mp->n && after_position(&last, &mp->events[0]->ev)) {
         for (size_t i = 0; i < mp->n; i++)
