@@ -118,6 +118,10 @@ int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventl
 /* Builds indexes an older broker did not keep; once, at open. */
 int routing_upgrade(struct broker *b);
 
+/* verify.c: the signature verdict of each event of a PUBLISH (signed by its origin's
+ * directory key), computed on every core. Caller frees. */
+bool *verify_publish(const struct broker *b, const Dualsync__Publish *pub);
+
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);
 /* Appends (origin, seq) to org's inbox in txn; the head moves when the txn commits

@@ -113,8 +113,9 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     inbox_pump(b, p);
 }
 
-/* Checks one published event; on failure fills *code and *why. */
-static int check_event(struct broker *b, struct peer *p, const struct event *ev,
+/* Checks one published event (its signature was checked by verify_publish: signed_ok);
+ * on failure fills *code and *why. */
+static int check_event(struct broker *b, struct peer *p, const struct event *ev, bool signed_ok,
                        Dualsync__ErrorCode *code, const char **why)
 {
     const struct org_entry *origin = directory_find(b, ev->origin);
@@ -124,7 +125,7 @@ static int check_event(struct broker *b, struct peer *p, const struct event *ev,
         *why = "event origin is not the org of your key";
         return DS_EAUTH;
     }
-    if (!wire_event_verify(ev, origin->sign_key)) {
+    if (!signed_ok) {
         *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
         *why = "bad signature";
         return DS_EAUTH;
@@ -198,7 +199,8 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
 
 /* Adds what it can of one PUBLISH to the batch; DS_EIO on a storage error. */
 static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
-                          struct publish_batch *pb, struct publish_result *res)
+                          const bool *signed_ok, struct publish_batch *pb,
+                          struct publish_result *res)
 {
     for (size_t i = 0; i < pub->n_events && !res->code; i++) {
         struct event ev;
@@ -212,7 +214,7 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
             break;
         }
         res->seq = ev.seq;
-        rc = check_event(b, p, &ev, &res->code, &res->why);
+        rc = check_event(b, p, &ev, signed_ok[i], &res->code, &res->why);
         if (rc == DS_OK)
             rc = eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
@@ -256,8 +258,10 @@ static void on_publish(struct broker *b, struct peer *p, const Dualsync__Publish
     }
     struct publish_batch *pb = batch_for(b);
     struct pending_publish pp = {.addr = p->addr};
-    if (!pb->failed && publish_events(b, p, pub, pb, &pp.res) != DS_OK)
+    bool *signed_ok = pb->failed ? NULL : verify_publish(b, pub);
+    if (!pb->failed && publish_events(b, p, pub, signed_ok, pb, &pp.res) != DS_OK)
         pb->failed = true;
+    free(signed_ok);
     if (pb->n == pb->cap) {
         pb->cap = pb->cap ? 2 * pb->cap : 16;
         pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));

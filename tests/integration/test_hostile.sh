@@ -67,6 +67,15 @@ sync_wait c1
 assert_eq 2 "$(cli c1 member show M900 --json | jq .events)" "community holds both events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest community vs broker (M900)"
 
+log "a frame of 40 events with a bad signature at the 25th (verified on several threads)"
+future_stored=$(broker_peer .stored_upto unit:future)
+out=$(rawpeer future sig-batch M900)
+assert_eq 1 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "ERROR_AUTH for the 25th event ($out)"
+assert_eq $((future_stored + 24)) "$(broker_peer .stored_upto unit:future)" \
+    "exactly the 24 events before the bad one are stored"
+sync_wait c1
+assert_eq 26 "$(cli c1 member show M900 --json | jq .events)" "community holds the 24 as well"
+
 log "200 large (60 KiB) events of an unknown type, while the community is away:"
 log "its catch-up must come in frames under the frame limit"
 stop c1
@@ -74,6 +83,6 @@ out=$(rawpeer future bulk-unknown M900)
 assert_eq '{}' "$(jq -c .errors <<<"$out")" "bulk accepted ($out)"
 start c1
 sync_wait c1 60
-assert_eq 202 "$(cli c1 member show M900 --json | jq .events)" "community holds all 202 events"
+assert_eq 226 "$(cli c1 member show M900 --json | jq .events)" "community holds all 226 events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest after the bulk (M900)"
 log "ok"

@@ -12,6 +12,9 @@
  *   unknown-type M    our next event: type 999 (from a "newer version") about member M
  *   bulk-unknown M    our next 200 events: type 999 about member M, each ~60 KiB, in
  *                     frames of 60: what the broker must deliver without one giant frame
+ *   sig-batch M       one frame of our next 40 events (type 999 about M) whose 25th has a
+ *                     corrupted signature: the broker verifies a frame on several threads
+ *                     and must still store exactly the 24 before it
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
@@ -173,6 +176,29 @@ static void bulk_unknown(struct peer *p, const char *member, int *sent)
     free(body);
 }
 
+static void sig_batch(struct peer *p, const char *member, int *sent)
+{
+    enum { N = 40, BAD = 25 };
+    ProtobufCBinaryData evs[N];
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    for (int i = 0; i < N; i++) {
+        uint8_t body[8] = {(uint8_t)i};
+        wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)i,
+                         hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
+                         &evs[i].data, &evs[i].len);
+    }
+    evs[BAD - 1].data[evs[BAD - 1].len - 1] ^= 0x01; /* the signature is the last field */
+    pub.n_events = N;
+    pub.events = evs;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &pub;
+    send_frame(p, &f);
+    for (int i = 0; i < N; i++)
+        free(evs[i].data);
+    *sent += N;
+}
+
 static void random_bytes(uint8_t *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -230,6 +256,8 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         (*sent)++;
     } else if (strcmp(mode, "bulk-unknown") == 0 && arg) {
         bulk_unknown(p, arg, sent);
+    } else if (strcmp(mode, "sig-batch") == 0 && arg) {
+        sig_batch(p, arg, sent);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
