@@ -2,7 +2,9 @@
  * real encodings, so that the fuzzers start from valid frames, events and files and
  * mutate from there. Run: ds-make-corpus tests/fuzz/corpus  (deterministic except for
  * the signatures' keys, which are fixed by a seed below). */
+#include "fields.h"
 #include "keys.h"
+#include "rules.h"
 #include "wire.h"
 
 #include <sodium.h>
@@ -36,6 +38,65 @@ static void event(const struct keys *k, const char *origin, uint64_t seq, const 
     wire_event_build(k, origin, seq, ((uint64_t)1764300000000 << 16) + seq, member, type, b, bl,
                      raw, len);
     free(b);
+}
+
+/* One valid letter of every other type, built from option=value pairs, so the fuzzers
+ * start inside each body's validator and fold branch. */
+static const struct {
+    uint32_t type;
+    const char *origin, *member, *name, *fields;
+} letters[] = {
+    {15, "community:hexie", "DY-0001", "close", "reason=returned;date=2026-03-01;text=不在此居住"},
+    {16, "unit:tax", "DY-0001", "move-out", "date=2026-07-01"},
+    {17, "unit:tax", "DY-0001", "release", "date=2026-08-01;text=调出"},
+    {18, "community:hexie", "DY-0001", "group", "group=b3;date=2026-02-03"},
+    {19, "community:hexie", "DY-0001", "team", "team=patrol-1;date=2026-02-03"},
+    {20, "community:hexie", "DY-0001", "attendance",
+     "activity=community:hexie/9;kind=activity-day;date=2026-03-05;minutes=120"},
+    {21, "unit:tax", "DY-0001", "opinion",
+     "kind=excellent-member;subject=评优;due=2026-06-15;"
+     "date=2026-06-01"},
+    {22, "community:hexie", "DY-0001", "reply",
+     "request=unit:tax/6;verdict=agree;text=同意;date=2026-06-10"},
+    {23, "unit:tax", "DY-0001", "notice",
+     "title=公示;matter=拟推荐;start=2026-06-22;"
+     "end=2026-06-26;working-days=5"},
+    {24, "community:hexie", "DY-0001", "notice-response",
+     "notice=unit:tax/7;status=posted;date=2026-06-22"},
+    {25, "unit:tax", "DY-0001", "visit", "date=2026-09-20;text=走访"},
+    {26, "unit:tax", "DY-0001", "difficulty", "text=老人需照顾;date=2026-04-01"},
+    {27, "community:hexie", "DY-0001", "resolved",
+     "difficulty=unit:tax/8;text=已安排;date=2026-04-05"},
+    {42, "community:hexie", "", "building-group", "group=b3;title=3号楼;leader=DY-0001"},
+    {44, "community:hexie", "", "activity",
+     "kind=activity-day;title=主题党日;date=2026-03-05;minutes=120"},
+    {45, "community:hexie", "", "need", "kind=wish;title=书包;text=10个;date=2026-04-01"},
+    {47, "community:hexie", "", "decision", "claim=unit:tax/9;approved=yes;date=2026-04-04"},
+};
+
+static void letter_seeds(const struct keys *k)
+{
+    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++) {
+        const struct rule *r = rules_find(letters[i].type);
+        ProtobufCMessage *body = fields_new(r->body);
+        char spec[512], why[FIELDS_WHY_MAX];
+        snprintf(spec, sizeof(spec), "%s", letters[i].fields);
+        for (char *save = NULL, *kv = strtok_r(spec, ";", &save); kv;
+             kv = strtok_r(NULL, ";", &save)) {
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            if (fields_set(body, kv, eq + 1, why) != 0) {
+                fprintf(stderr, "seed %s: %s\n", letters[i].name, why);
+                exit(1);
+            }
+        }
+        uint8_t *raw = NULL;
+        size_t len = 0;
+        event(k, letters[i].origin, 10 + i, letters[i].member, letters[i].type, body, &raw, &len);
+        put("fuzz_event", letters[i].name, raw, len);
+        free(raw);
+        fields_free(body);
+    }
 }
 
 int main(int argc, char **argv)
@@ -84,6 +145,7 @@ int main(int argc, char **argv)
     static const char *const names[] = {"intro", "report", "card", "feedback", "handling"};
     for (int i = 0; i < 5; i++)
         put("fuzz_event", names[i], ev[i], evl[i]);
+    letter_seeds(&k);
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     uint8_t *buf = NULL;
