@@ -12,10 +12,12 @@
 
 static const struct cli_command commands[] = {
     {"init", "org:,name:,street-card:,broker:,durability:,report-days:", "org,name,street-card",
-     "初始化单位或社区节点:生成密钥、node.conf 和本组织名片 (DIR/org.card,发给街道)",
+     "初始化节点:密钥、node.conf 和本组织名片 DIR/org.card(发给街道) / create keys, node.conf and "
+     "DIR/org.card (send it to the street)",
      "--data DIR init --org unit:CODE|community:CODE --name NAME --street-card FILE "
      "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N]"},
-    {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止)", "--data DIR run"},
+    {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止) / run the node daemon in the foreground",
+     "--data DIR run"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
