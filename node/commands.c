@@ -274,19 +274,21 @@ static size_t validate_writes(struct node *n, const Dualsync__CtlRequest *r,
         write_fn fn = letters_find(r->commands[i]->cmd);
         struct write_ctx w = {n, pe, used};
         *failed = (uint32_t)i;
-        if (!fn)
-            return fail(o, DS_EINVAL, "批量请求中只能有写命令",
-                        "only write commands may be batched"),
-                   0;
+        if (!fn) {
+            fail(o, DS_EINVAL, "批量请求中只能有写命令", "only write commands may be batched");
+            return 0;
+        }
         if (require_writable(n, o) || fn(&w, r->commands[i], &pe[used], o))
             return 0;
+        /* A command writes nothing (skip-existing), one letter, or two (a move). */
         size_t made = pe[used].type ? 1 + (pe[used + 1].type != 0) : 0;
         *skipped += made == 0;
         for (size_t k = used; k < used + made; k++)
-            if (introduced_earlier(pe, k))
-                return fail(o, DS_EEXIST, "同一批次中对同一成员发出了两份介绍函",
-                            "the same member is introduced twice in one batch"),
-                       0;
+            if (introduced_earlier(pe, k)) {
+                fail(o, DS_EEXIST, "同一批次中对同一成员发出了两份介绍函",
+                     "the same member is introduced twice in one batch");
+                return 0;
+            }
         used += made;
     }
     return used;
