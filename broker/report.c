@@ -9,6 +9,7 @@
  * The street sees counts, not names (DESIGN section 9): nothing in the report carries a
  * member id, a member's name or a description written about a member; only org ids, org
  * names and numbers leave this file. */
+#include "cliargs.h"
 #include "broker.h"
 
 #include "ctl.h"
@@ -430,32 +431,16 @@ static void rate_text(json_t *v, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-/* RFC 4180: quote when needed, double the quotes. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void csv_row(const char *side, const char *org, const char *name, json_t *r)
 {
     char rate[32], cover[32];
     rate_text(json_object_get(r, "report_rate"), rate, sizeof(rate));
     rate_text(json_object_get(r, "feedback_coverage"), cover, sizeof(cover));
-    csv_field(side);
+    cli_csv_field(stdout, side);
     putchar(',');
-    csv_field(org);
+    cli_csv_field(stdout, org);
     putchar(',');
-    csv_field(name);
+    cli_csv_field(stdout, name);
     printf(",%lld,%lld,%s,%s,%lld,%s,%lld", ji(r, "registrations"), ji(r, "reported"), rate,
            json_is_true(json_object_get(r, "below_min")) ? "yes" : "no", ji(r, "feedback_members"),
            cover, ji(r, "overdue_total"));

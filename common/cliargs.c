@@ -164,3 +164,18 @@ void cli_usage(const char *prog, const char *summary, const struct cli_command *
         printf("  %s %s\n      %s\n", prog, c->usage_en, c->usage_zh);
     printf("全局选项 / global options: --data DIR  --json  --log-level error|warn|info|debug\n");
 }
+
+void cli_csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}

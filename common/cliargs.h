@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLIARGS_MAX_OPTS 24
 
@@ -46,6 +47,10 @@ void cli_usage(const char *prog, const char *summary, const struct cli_command *
  * or the exit code to return now (0 after --help, 2 for a usage error). */
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out);
+
+/* Writes one CSV field to out (RFC 4180: quoted when it holds a comma, quote or line
+ * break, quotes doubled): the reports' --csv output. */
+void cli_csv_field(FILE *out, const char *s);
 
 /* Prints "错误: zh\nerror: en\n" to stderr. */
 void cli_error(const char *zh, const char *en);

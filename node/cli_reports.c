@@ -3,6 +3,7 @@
  * show the same fields in the same order; the CSV header uses the JSON keys, which are
  * stable, so scripts can rely on them. Values are printed as the daemon sent them (strings
  * as is, numbers in decimal, booleans yes/no, arrays joined by ","), never reinterpreted. */
+#include "cliargs.h"
 #include "cli_reports.h"
 
 #include <stdio.h>
@@ -54,22 +55,6 @@ static const char *value_text(json_t *v, char *buf, size_t size)
     return buf;
 }
 
-/* RFC 4180: quote when needed, double the quotes. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void csv_table(json_t *rows, const struct column *cols)
 {
     size_t i;
@@ -77,7 +62,7 @@ static void csv_table(json_t *rows, const struct column *cols)
     for (size_t c = 0; cols[c].key; c++) {
         if (c)
             putchar(',');
-        csv_field(cols[c].key);
+        cli_csv_field(stdout, cols[c].key);
     }
     fputs("\r\n", stdout);
     json_array_foreach(rows, i, row)
@@ -86,7 +71,7 @@ static void csv_table(json_t *rows, const struct column *cols)
             char buf[4200];
             if (c)
                 putchar(',');
-            csv_field(value_text(json_object_get(row, cols[c].key), buf, sizeof(buf)));
+            cli_csv_field(stdout, value_text(json_object_get(row, cols[c].key), buf, sizeof(buf)));
         }
         fputs("\r\n", stdout);
     }

@@ -10,6 +10,7 @@
 
 #include "cliargs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct cli_command table[] = {
@@ -97,6 +98,24 @@ static void test_cliargs_positional(void **state)
     assert_false(parse(&p, 4, argv3)); /* "org add" takes no positional */
 }
 
+static void test_cli_csv_field_quotes_only_when_needed(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    (void)state;
+    FILE *f = open_memstream(&buf, &len);
+    cli_csv_field(f, "和谐社区");
+    fputc('|', f);
+    cli_csv_field(f, "a,b");
+    fputc('|', f);
+    cli_csv_field(f, "say \"hi\"");
+    fputc('|', f);
+    cli_csv_field(f, "two\nlines");
+    fclose(f);
+    assert_string_equal(buf, "和谐社区|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -106,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_cliargs_refuses_missing_required),
         cmocka_unit_test(test_cliargs_refuses_unknown_option_and_command),
         cmocka_unit_test(test_cliargs_positional),
+        cmocka_unit_test(test_cli_csv_field_quotes_only_when_needed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
