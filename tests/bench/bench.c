@@ -231,20 +231,43 @@ static long proc_status_kib(pid_t pid, const char *field)
     return v;
 }
 
-/* CPU seconds of each thread of pid, summed by thread name ("dualsync-broke",
- * "ZMQbg/IO/0", "rocksdb:low", ...), into a JSON object. */
+/* utime + stime in seconds from a /proc stat line (after the ")" of the name). */
+static double stat_cpu_s(const char *after_name)
+{
+    unsigned long ut = 0, st = 0;
+    const char *p = after_name;
+    for (int field = 3; field < 14 && p; field++) /* state(3) ... utime(14) stime(15) */
+        p = strchr(p, ' '), p = p ? p + 1 : NULL;
+    if (!p || sscanf(p, "%lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of each live thread of pid, summed by thread name ("dualsync-broker",
+ * "ZMQbg/IO/0", "rocksdb:low", ...), into a JSON object, plus "(process)": the whole
+ * process, threads that have exited included (the broker's signature workers live for
+ * one frame). */
 static json_t *thread_cpu(pid_t pid)
 {
-    char dir_path[64];
+    char dir_path[64], buf[1024];
     json_t *out = json_object();
-    long tick = sysconf(_SC_CLK_TCK);
+    snprintf(dir_path, sizeof(dir_path), "/proc/%d/stat", (int)pid);
+    FILE *pf = fopen(dir_path, "r");
+    if (pf) {
+        size_t n = fread(buf, 1, sizeof(buf) - 1, pf);
+        fclose(pf);
+        buf[n] = '\0';
+        char *close_p = strrchr(buf, ')');
+        if (close_p)
+            json_object_set_new(out, "(process)", json_real(stat_cpu_s(close_p + 2)));
+    }
     snprintf(dir_path, sizeof(dir_path), "/proc/%d/task", (int)pid);
     DIR *d = opendir(dir_path);
     if (!d)
         return out;
     struct dirent *e;
     while ((e = readdir(d))) {
-        char path[400], buf[1024];
+        char path[400];
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/%.255s/stat", dir_path, e->d_name);
@@ -259,14 +282,9 @@ static json_t *thread_cpu(pid_t pid)
             continue;
         char name[64];
         snprintf(name, sizeof(name), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
-        /* fields after ")": state(3) ... utime(14) stime(15) */
-        unsigned long ut = 0, st = 0;
-        char *p = close_p + 2;
-        for (int field = 3; field < 14 && p; field++)
-            p = strchr(p, ' '), p = p ? p + 1 : NULL;
-        if (!p || sscanf(p, "%lu %lu", &ut, &st) != 2)
+        double s = stat_cpu_s(close_p + 2);
+        if (s < 0)
             continue;
-        double s = (double)(ut + st) / (double)tick;
         json_t *old = json_object_get(out, name);
         json_object_set_new(out, name, json_real(s + (old ? json_real_value(old) : 0)));
     }
@@ -274,20 +292,29 @@ static json_t *thread_cpu(pid_t pid)
     return out;
 }
 
-/* "main 12.3 s, ZMQbg/IO/0 4.1 s, ..." : CPU seconds spent between two thread_cpu calls. */
+/* "dualsync-broker 12.3 s, ZMQbg/IO/0 4.1 s, ..., exited threads 3.0 s": CPU seconds spent
+ * between two thread_cpu calls. */
 static void print_thread_cpu(const char *who, json_t *before, json_t *after, double wall)
 {
     const char *name;
     json_t *v;
+    double live = 0, all = 0;
     printf("%s CPU by thread over %.1f s wall:", who, wall);
     json_object_foreach(after, name, v)
     {
         json_t *b = json_object_get(before, name);
         double s = json_real_value(v) - (b ? json_real_value(b) : 0);
+        if (strcmp(name, "(process)") == 0) {
+            all = s;
+            continue;
+        }
+        live += s;
         if (s >= 0.05)
             printf(" %s %.1f s (%.0f%%);", name, s, 100.0 * s / wall);
     }
-    printf("\n");
+    if (all - live >= 0.05)
+        printf(" exited threads %.1f s (%.0f%%);", all - live, 100.0 * (all - live) / wall);
+    printf(" in all %.1f s (%.0f%%)\n", all, 100.0 * all / wall);
 }
 
 /* The machine is shared: say how busy it was. */
