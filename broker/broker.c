@@ -85,6 +85,7 @@ void broker_close(struct broker **bp)
     struct broker *b = *bp;
     if (!b)
         return;
+    verify_pool_destroy(&b->verify);
     transport_destroy(&b->t);
     eventlog_destroy(&b->log);
     strmap_destroy(&b->by_key, NULL);
@@ -116,6 +117,11 @@ int broker_run(struct broker *b)
                 "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
         return rc;
     }
+    b->verify = verify_pool_new();
+    if (!b->verify) {
+        fprintf(stderr, "错误: 无法启动签名校验线程\nerror: cannot start the signature checkers\n");
+        return DS_EIO;
+    }
     b->t = transport_new();
     rc = transport_ctl_listen(b->t, ctl_path, broker_on_ctl, b);
     if (rc == DS_OK)
@@ -129,11 +135,11 @@ int broker_run(struct broker *b)
     write_endpoint_file(b);
     b->started_ms = broker_now_ms();
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
-    transport_on_burst_end(b->t, protocol_flush, b);
+    transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
              b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
     transport_run(b->t);
-    protocol_flush(b); /* nothing is pending after a burst, but never leave a batch behind */
+    protocol_flush(b); /* frames still being checked were not acked: their nodes resend */
     log_info("broker: stopping");
     return DS_OK;
 }

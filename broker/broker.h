@@ -25,6 +25,11 @@
 #define BROKER_DELIVER_BATCH 256u
 #define BROKER_PEER_TIMEOUT_MS 15000u
 #define BROKER_MAX_SKEW_MS (24u * 3600u * 1000u)
+/* Events waiting for their signatures before the broker stops reading frames (about a
+ * second of verification on two cores); reading resumes below half of it. */
+#define BROKER_VERIFY_QUEUE_MAX 16384u
+/* Checked events stored per wake-up, so PINGs and HELLOs between them are not starved. */
+#define BROKER_STORE_BUDGET 4096u
 
 struct org_entry {
     char org[IDS_ORG_MAX];
@@ -73,7 +78,9 @@ struct broker {
     uint8_t store_id[BROKER_STORE_ID_LEN];
     char bound[CONFIG_ENDPOINT_MAX];
     struct broker_counters counters;
-    struct publish_batch *batch; /* PUBLISH frames of this wake-up, committed together */
+    struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
+    struct verify_pool *verify;
+    bool reads_paused; /* too many events wait for their signatures: let TCP push back */
     uint64_t started_ms;
 };
 
@@ -118,9 +125,43 @@ int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventl
 /* Builds indexes an older broker did not keep; once, at open. */
 int routing_upgrade(struct broker *b);
 
-/* verify.c: the signature verdict of each event of a PUBLISH (signed by its origin's
- * directory key), computed on every core. Caller frees. */
-bool *verify_publish(const struct broker *b, const Dualsync__Publish *pub);
+/* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
+ * thread stores the frames already checked; jobs come back in the order they went in. */
+enum verify_verdict {
+    VERIFY_BAD,
+    VERIFY_OK,
+    /* At or below the org's stored seq when queued: a resent copy (same bytes, no need to
+     * verify again) or a fork. protocol.c verifies it on the loop thread unless the store
+     * holds exactly these bytes. */
+    VERIFY_SKIPPED,
+};
+struct verify_job {
+    struct verify_job *next;
+    struct transport_peer addr; /* the connection it came from: its org signs it */
+    Dualsync__Frame *frame;     /* a PUBLISH, owned */
+    uint8_t sign_key[KEYS_PUB_LEN];
+    bool key_known;
+    uint64_t stored_upto;
+    enum verify_verdict *verdict; /* one per event of the frame */
+    bool done;
+};
+struct verify_pool;
+/* Starts one worker per core; NULL (logged) if no thread or pipe can be made. */
+struct verify_pool *verify_pool_new(void);
+void verify_pool_destroy(struct verify_pool **vpp);
+/* Readable when a job is done (poll it from the loop, then verify_drain_wakeups). */
+int verify_pool_fd(const struct verify_pool *vp);
+void verify_drain_wakeups(struct verify_pool *vp);
+/* Makes verify_pool_fd readable, so the loop comes back for jobs it left done. */
+void verify_wake(struct verify_pool *vp);
+/* sign_key NULL when the org has none (every event is then VERIFY_BAD). Takes frame. */
+struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
+                                  const uint8_t *sign_key, uint64_t stored_upto);
+void verify_job_free(struct verify_job *job);
+void verify_submit(struct verify_pool *vp, struct verify_job *job);
+/* The oldest job if it is done, else NULL (a later job may be done: order is kept). */
+struct verify_job *verify_take(struct verify_pool *vp);
+size_t verify_pending_events(struct verify_pool *vp);
 
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);
@@ -138,6 +179,9 @@ void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8
                        size_t len);
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
 void protocol_tick(void *arg);
+/* Stores the PUBLISH frames the verify workers have checked, in arrival order and up to
+ * BROKER_STORE_BUDGET events, in one commit, and answers them. */
+void protocol_on_verified(void *arg);
 /* Commits the PUBLISH frames gathered since the last flush and answers them. */
 void protocol_flush(void *arg);
 

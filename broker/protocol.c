@@ -113,13 +113,13 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     inbox_pump(b, p);
 }
 
-/* Checks one published event (its signature was checked by verify_publish: signed_ok);
- * on failure fills *code and *why. */
-static int check_event(struct broker *b, struct peer *p, const struct event *ev, bool signed_ok,
+/* Checks one published event of org's connection (its signature was checked by a verify
+ * worker: signed_ok); on failure fills *code and *why. */
+static int check_event(struct broker *b, const char *org, const struct event *ev, bool signed_ok,
                        Dualsync__ErrorCode *code, const char **why)
 {
     const struct org_entry *origin = directory_find(b, ev->origin);
-    if (strcmp(ev->origin, p->addr.org) != 0 || !origin) {
+    if (strcmp(ev->origin, org) != 0 || !origin) {
         b->counters.org_mismatch++;
         *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
         *why = "event origin is not the org of your key";
@@ -197,11 +197,24 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
     }
 }
 
-/* Adds what it can of one PUBLISH to the batch; DS_EIO on a storage error. */
-static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publish *pub,
-                          const bool *signed_ok, struct publish_batch *pb,
+/* A worker skipped the event as a likely resend (VERIFY_SKIPPED): when the store holds
+ * exactly these bytes it was verified when stored (DS_EEXIST); anything else is
+ * verified here, on the loop thread. */
+static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struct event *ev,
+                         bool *signed_ok)
+{
+    if (eventlog_txn_check(txn, ev, EVENTLOG_CONTIGUOUS) == DS_EEXIST)
+        return DS_EEXIST;
+    const struct org_entry *origin = directory_find(b, ev->origin);
+    *signed_ok = origin && wire_event_verify(ev, origin->sign_key);
+    return DS_OK;
+}
+
+/* Adds what it can of one checked PUBLISH to the batch; DS_EIO on a storage error. */
+static int publish_events(struct broker *b, const struct verify_job *job, struct publish_batch *pb,
                           struct publish_result *res)
 {
+    const Dualsync__Publish *pub = job->frame->publish;
     for (size_t i = 0; i < pub->n_events && !res->code; i++) {
         struct event ev;
         struct recipients *to = &pb->to;
@@ -214,7 +227,10 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
             break;
         }
         res->seq = ev.seq;
-        rc = check_event(b, p, &ev, signed_ok[i], &res->code, &res->why);
+        bool signed_ok = job->verdict[i] == VERIFY_OK;
+        rc = job->verdict[i] == VERIFY_SKIPPED ? check_skipped(b, pb->txn, &ev, &signed_ok) : DS_OK;
+        if (rc == DS_OK)
+            rc = check_event(b, job->addr.org, &ev, signed_ok, &res->code, &res->why);
         if (rc == DS_OK)
             rc = eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
@@ -249,19 +265,32 @@ static int publish_events(struct broker *b, struct peer *p, const Dualsync__Publ
     return DS_OK;
 }
 
-static void on_publish(struct broker *b, struct peer *p, const Dualsync__Publish *pub)
+/* Queues a PUBLISH for its signatures (taking the frame); it is stored when a worker
+ * has checked it and every frame before it (protocol_on_verified). */
+static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
 {
-    if (pub->n_events > WIRE_EVENTS_PER_FRAME) {
+    if (f->publish->n_events > WIRE_EVENTS_PER_FRAME) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
+        wire_frame_free(f);
         return;
     }
+    const struct org_entry *org = directory_find(b, p->addr.org);
+    verify_submit(b->verify, verify_job_new(&p->addr, f, org ? org->sign_key : NULL,
+                                            eventlog_hwm(b->log, p->addr.org)));
+    if (!b->reads_paused && verify_pending_events(b->verify) > BROKER_VERIFY_QUEUE_MAX) {
+        b->reads_paused = true;
+        transport_pause_reads(b->t, true);
+    }
+}
+
+/* Adds one checked PUBLISH to this wake-up's batch; answered after the commit. */
+static void store_publish(struct broker *b, const struct verify_job *job)
+{
     struct publish_batch *pb = batch_for(b);
-    struct pending_publish pp = {.addr = p->addr};
-    bool *signed_ok = pb->failed ? NULL : verify_publish(b, pub);
-    if (!pb->failed && publish_events(b, p, pub, signed_ok, pb, &pp.res) != DS_OK)
+    struct pending_publish pp = {.addr = job->addr};
+    if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
-    free(signed_ok);
     if (pb->n == pb->cap) {
         pb->cap = pb->cap ? 2 * pb->cap : 16;
         pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));
@@ -292,6 +321,26 @@ static void answer_publish(struct broker *b, const struct pending_publish *pp, i
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, pp->res.refused, pp->res.refused_seq);
     if (pp->res.code)
         send_error(b, p, pp->res.code, pp->res.why, pp->res.seq);
+}
+
+void protocol_on_verified(void *arg)
+{
+    struct broker *b = arg;
+    size_t events = 0;
+    struct verify_job *job;
+    verify_drain_wakeups(b->verify);
+    while (events < BROKER_STORE_BUDGET && (job = verify_take(b->verify)) != NULL) {
+        events += job->frame->publish->n_events;
+        store_publish(b, job);
+        verify_job_free(job);
+    }
+    protocol_flush(b);
+    if (events >= BROKER_STORE_BUDGET)
+        verify_wake(b->verify); /* more may be done: come back after the other sockets */
+    if (b->reads_paused && verify_pending_events(b->verify) < BROKER_VERIFY_QUEUE_MAX / 2) {
+        b->reads_paused = false;
+        transport_pause_reads(b->t, false);
+    }
 }
 
 void protocol_flush(void *arg)
@@ -385,8 +434,6 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     struct peer *p = peer_for(b, addr, hello);
     struct peer stranger = {.addr = *addr};
     b->counters.frames_in++;
-    if (!f || f->kind_case != DUALSYNC__FRAME__KIND_PUBLISH)
-        protocol_flush(b); /* everything else sees only committed state */
     if (!p) {
         /* A frame from a connection that is not its org's session: answer that connection
          * only, leave the session alone. */
@@ -399,7 +446,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else if (!p->welcomed) {
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, "send HELLO first", 0);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_PUBLISH) {
-        on_publish(b, p, f->publish);
+        on_publish(b, p, f);
+        f = NULL; /* the verify job owns it now */
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_CONFIRM) {
         on_confirm(b, p, f->confirm);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_PING) {

@@ -1,76 +1,226 @@
-/* verify: the signatures of one PUBLISH frame, checked on every core.
- * Ed25519 verification is most of the broker's CPU (docs/BENCHMARKS.md), and each check
- * is independent and pure, so a frame's events are split across worker threads while
- * the loop thread takes its share; nothing else runs meanwhile, so the directory they
- * read does not change under them. Small frames are checked inline: a thread costs more
- * than a few signatures. The verdict is only "signed by the origin's key"; everything
- * else (side, body, sequence, route) is still checked in order by protocol.c. */
+/* verify: the signatures of PUBLISH frames, checked by worker threads while the loop
+ * thread stores what is already checked.
+ * Ed25519 verification is most of the broker's CPU (docs/BENCHMARKS.md). Verifying a frame
+ * on the loop thread, or fanning one frame out and joining, leaves every other core idle
+ * while the loop stores, routes and waits for fsync. Here frames queue in arrival order;
+ * workers take them one at a time, and the loop takes the checked ones back in the same
+ * order, so contiguity per org and the answer order are what they were. A job carries
+ * everything its worker reads (the frame and a copy of the origin's key), so workers
+ * share nothing with the loop but this queue. The verdict is only "signed by the key of
+ * the connection's org"; side, body, sequence and route are still checked in order by
+ * protocol.c on the loop thread. */
 #include "broker.h"
 
 #include "err.h"
+#include "log.h"
 #include "xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define VERIFY_THREADS_MAX 8
-#define VERIFY_INLINE_BELOW 16 /* events; fewer are verified on the loop thread alone */
 
-struct verify_job {
-    const struct broker *b;
-    const Dualsync__Publish *pub;
-    bool *ok;
-    size_t first, stride;
+struct verify_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    struct verify_job *head, *tail; /* in arrival order; taken from head when done */
+    struct verify_job *next;        /* first job no worker has claimed */
+    size_t pending_events;          /* events of jobs submitted and not yet taken */
+    bool stopping;
+    int wake[2]; /* pipe: a worker writes when a job is done; the loop polls wake[0] */
+    pthread_t threads[VERIFY_THREADS_MAX];
+    size_t n_threads;
 };
 
-static bool verify_one(const struct broker *b, const ProtobufCBinaryData *raw)
+static size_t event_count(const struct verify_job *job)
+{
+    return job->frame->publish->n_events;
+}
+
+struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
+                                  const uint8_t *sign_key, uint64_t stored_upto)
+{
+    struct verify_job *job = xcalloc(1, sizeof(*job));
+    size_t n = frame->publish->n_events;
+    job->addr = *addr;
+    job->frame = frame;
+    job->key_known = sign_key != NULL;
+    if (sign_key)
+        memcpy(job->sign_key, sign_key, KEYS_PUB_LEN);
+    job->stored_upto = stored_upto;
+    job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
+    return job;
+}
+
+void verify_job_free(struct verify_job *job)
+{
+    if (!job)
+        return;
+    wire_frame_free(job->frame);
+    free(job->verdict);
+    free(job);
+}
+
+static enum verify_verdict verify_one(const struct verify_job *job, const ProtobufCBinaryData *raw)
 {
     struct event ev;
     if (wire_event_open(raw->data, raw->len, false, &ev) != DS_OK)
-        return false;
-    const struct org_entry *origin = directory_find(b, ev.origin);
-    bool ok = origin && wire_event_verify(&ev, origin->sign_key);
+        return VERIFY_BAD; /* protocol.c reports it as malformed */
+    enum verify_verdict v = VERIFY_BAD;
+    if (strcmp(ev.origin, job->addr.org) != 0 || !job->key_known)
+        v = VERIFY_BAD;
+    else if (ev.seq <= job->stored_upto)
+        v = VERIFY_SKIPPED; /* a resent copy, most likely: see enum verify_verdict */
+    else if (wire_event_verify(&ev, job->sign_key))
+        v = VERIFY_OK;
     wire_event_release(&ev);
-    return ok;
+    return v;
 }
 
-static void *verify_stride(void *arg)
+static void wake_loop(struct verify_pool *vp)
 {
-    const struct verify_job *j = arg;
-    for (size_t i = j->first; i < j->pub->n_events; i += j->stride)
-        j->ok[i] = verify_one(j->b, &j->pub->events[i]);
+    /* A full pipe already holds a wake-up; nothing else can fail here. */
+    ssize_t n = write(vp->wake[1], "x", 1);
+    (void)n;
+}
+
+static void *worker(void *arg)
+{
+    struct verify_pool *vp = arg;
+    prctl(PR_SET_NAME, "ds-verify", 0, 0, 0); /* so top and perf tell it from the loop */
+    pthread_mutex_lock(&vp->mu);
+    for (;;) {
+        while (!vp->stopping && !vp->next)
+            pthread_cond_wait(&vp->work, &vp->mu);
+        if (vp->stopping)
+            break;
+        struct verify_job *job = vp->next;
+        vp->next = job->next;
+        pthread_mutex_unlock(&vp->mu);
+        const Dualsync__Publish *pub = job->frame->publish;
+        for (size_t i = 0; i < pub->n_events; i++)
+            job->verdict[i] = verify_one(job, &pub->events[i]);
+        pthread_mutex_lock(&vp->mu);
+        job->done = true;
+        wake_loop(vp);
+    }
+    pthread_mutex_unlock(&vp->mu);
     return NULL;
 }
 
-static size_t worker_count(size_t events)
+static size_t thread_count(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t n = cpus > 1 ? (size_t)cpus : 1;
-    if (n > VERIFY_THREADS_MAX)
-        n = VERIFY_THREADS_MAX;
-    return events < VERIFY_INLINE_BELOW ? 1 : n;
+    return n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : n;
 }
 
-bool *verify_publish(const struct broker *b, const Dualsync__Publish *pub)
+struct verify_pool *verify_pool_new(void)
 {
-    bool *ok = xcalloc(pub->n_events ? pub->n_events : 1, sizeof(*ok));
-    size_t n = worker_count(pub->n_events);
-    struct verify_job jobs[VERIFY_THREADS_MAX];
-    pthread_t threads[VERIFY_THREADS_MAX];
-    for (size_t t = 0; t < n; t++)
-        jobs[t] = (struct verify_job){b, pub, ok, t, n};
-    /* Workers take strides 1..n-1; if one cannot start, the loop thread does its share. */
-    bool spawned[VERIFY_THREADS_MAX] = {false};
-    for (size_t t = 1; t < n; t++)
-        spawned[t] = pthread_create(&threads[t], NULL, verify_stride, &jobs[t]) == 0;
-    verify_stride(&jobs[0]);
-    for (size_t t = 1; t < n; t++) {
-        if (spawned[t])
-            pthread_join(threads[t], NULL);
-        else
-            verify_stride(&jobs[t]);
+    struct verify_pool *vp = xcalloc(1, sizeof(*vp));
+    pthread_mutex_init(&vp->mu, NULL);
+    pthread_cond_init(&vp->work, NULL);
+    if (pipe(vp->wake) != 0 || fcntl(vp->wake[0], F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(vp->wake[1], F_SETFL, O_NONBLOCK) != 0) {
+        log_error("verify: pipe: %s", strerror(errno));
+        free(vp);
+        return NULL;
     }
-    return ok;
+    size_t want = thread_count();
+    for (size_t t = 0; t < want; t++)
+        if (pthread_create(&vp->threads[vp->n_threads], NULL, worker, vp) == 0)
+            vp->n_threads++;
+    if (vp->n_threads == 0) {
+        log_error("verify: cannot start a worker thread");
+        verify_pool_destroy(&vp);
+        return NULL;
+    }
+    return vp;
+}
+
+void verify_pool_destroy(struct verify_pool **vpp)
+{
+    struct verify_pool *vp = *vpp;
+    if (!vp)
+        return;
+    pthread_mutex_lock(&vp->mu);
+    vp->stopping = true;
+    pthread_cond_broadcast(&vp->work);
+    pthread_mutex_unlock(&vp->mu);
+    for (size_t t = 0; t < vp->n_threads; t++)
+        pthread_join(vp->threads[t], NULL);
+    /* Jobs still queued were never acked: their nodes publish them again. */
+    while (vp->head) {
+        struct verify_job *job = vp->head;
+        vp->head = job->next;
+        verify_job_free(job);
+    }
+    close(vp->wake[0]);
+    close(vp->wake[1]);
+    pthread_cond_destroy(&vp->work);
+    pthread_mutex_destroy(&vp->mu);
+    free(vp);
+    *vpp = NULL;
+}
+
+int verify_pool_fd(const struct verify_pool *vp)
+{
+    return vp->wake[0];
+}
+
+void verify_submit(struct verify_pool *vp, struct verify_job *job)
+{
+    pthread_mutex_lock(&vp->mu);
+    if (vp->tail)
+        vp->tail->next = job;
+    else
+        vp->head = job;
+    vp->tail = job;
+    if (!vp->next)
+        vp->next = job;
+    vp->pending_events += event_count(job);
+    pthread_cond_signal(&vp->work);
+    pthread_mutex_unlock(&vp->mu);
+}
+
+struct verify_job *verify_take(struct verify_pool *vp)
+{
+    pthread_mutex_lock(&vp->mu);
+    struct verify_job *job = vp->head;
+    if (job && job->done) {
+        vp->head = job->next;
+        if (!vp->head)
+            vp->tail = NULL;
+        job->next = NULL;
+        vp->pending_events -= event_count(job);
+    } else {
+        job = NULL;
+    }
+    pthread_mutex_unlock(&vp->mu);
+    return job;
+}
+
+size_t verify_pending_events(struct verify_pool *vp)
+{
+    pthread_mutex_lock(&vp->mu);
+    size_t n = vp->pending_events;
+    pthread_mutex_unlock(&vp->mu);
+    return n;
+}
+
+void verify_drain_wakeups(struct verify_pool *vp)
+{
+    char buf[256];
+    while (read(vp->wake[0], buf, sizeof(buf)) > 0)
+        ;
+}
+
+void verify_wake(struct verify_pool *vp)
+{
+    wake_loop(vp);
 }

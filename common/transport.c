@@ -50,8 +50,11 @@ struct transport {
     transport_authorize_fn authorize;
     transport_peer_frame_fn on_peer_frame;
     void *server_arg;
-    transport_timer_fn on_burst_end;
-    void *burst_arg;
+    bool reads_paused;
+    /* an extra descriptor to watch (the broker's verify workers) */
+    zmq_pollitem_t fd_item;
+    transport_timer_fn on_fd;
+    void *fd_arg;
     /* client */
     zsock_t *dealer;
     zmq_pollitem_t dealer_item;
@@ -258,10 +261,8 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
     int handled = 0;
-    while (handled < READ_BURST && read_router_message(t, sock))
+    while (handled < READ_BURST && !t->reads_paused && read_router_message(t, sock))
         handled++;
-    if (handled && t->on_burst_end)
-        t->on_burst_end(t->burst_arg);
     return 0;
 }
 
@@ -274,12 +275,6 @@ static void set_common_options(zsock_t *s)
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
     zsock_set_heartbeat_ttl(s, 6000);
-}
-
-void transport_on_burst_end(struct transport *t, transport_timer_fn fn, void *arg)
-{
-    t->on_burst_end = fn;
-    t->burst_arg = arg;
 }
 
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
@@ -313,6 +308,34 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     zloop_poller(t->loop, &t->zap_item, on_zap, t);
     zloop_poller(t->loop, &t->router_item, on_router, t);
     return DS_OK;
+}
+
+void transport_pause_reads(struct transport *t, bool paused)
+{
+    if (!t->router || paused == t->reads_paused)
+        return;
+    t->reads_paused = paused;
+    if (paused)
+        zloop_poller_end(t->loop, &t->router_item);
+    else
+        zloop_poller(t->loop, &t->router_item, on_router, t);
+}
+
+static int on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    t->on_fd(t->fd_arg);
+    return 0;
+}
+
+void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg)
+{
+    t->fd_item = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
+    t->on_fd = fn;
+    t->fd_arg = arg;
+    zloop_poller(t->loop, &t->fd_item, on_fd, t);
 }
 
 static int send_peer_now(struct transport *t, const struct transport_peer *peer,

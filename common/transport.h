@@ -67,9 +67,12 @@ void transport_timer(struct transport *t, size_t ms, transport_timer_fn fn, void
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
                      transport_authorize_fn authorize, transport_peer_frame_fn on_frame, void *arg,
                      char *bound_out, size_t bound_size);
-/* Calls fn once after each run of server frames handled in one wake-up (at most 64), so
- * the caller can commit them together (group commit). */
-void transport_on_burst_end(struct transport *t, transport_timer_fn fn, void *arg);
+/* Stops (paused) or resumes reading server frames: while paused, frames wait in ZeroMQ
+ * and then in TCP, so a peer that sends faster than the server can check is slowed down
+ * instead of growing the server's memory. */
+void transport_pause_reads(struct transport *t, bool paused);
+/* Calls fn from the loop whenever fd is readable (fn must drain it). One fd per transport. */
+void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg);
 
 /* Sends one frame to a peer. DS_OK, DS_EAGAIN (peer gone or its queue full; counted). */
 int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
