@@ -61,6 +61,8 @@ int broker_open(const char *dir, struct broker **b_out)
     }
     snprintf(path, sizeof(path), "%s/db", dir);
     rc = eventlog_open(path, b->cfg.durability, &b->log);
+    if (rc == DS_OK)
+        eventlog_defer_folds(b->log); /* records are read only for digests and reports */
     if (rc == DS_EAGAIN)
         log_debug("broker: store locked dir=%s (running broker or offline command)", dir);
     if (rc != DS_OK)

@@ -28,6 +28,8 @@
 /* Events waiting for their signatures before the broker stops reading frames (about a
  * second of verification on two cores); reading resumes below half of it. */
 #define BROKER_VERIFY_QUEUE_MAX 16384u
+/* Member records refolded per heartbeat while no frame arrives (about 0.1–0.3 s). */
+#define BROKER_SETTLE_PER_TICK 4096u
 /* Checked events stored per wake-up, so PINGs and HELLOs between them are not starved. */
 #define BROKER_STORE_BUDGET 4096u
 
@@ -80,7 +82,8 @@ struct broker {
     struct broker_counters counters;
     struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
     struct verify_pool *verify;
-    bool reads_paused; /* too many events wait for their signatures: let TCP push back */
+    bool reads_paused;       /* too many events wait for their signatures: let TCP push back */
+    uint64_t frames_at_tick; /* counters.frames_in at the last tick: idle when unchanged */
     uint64_t started_ms;
 };
 

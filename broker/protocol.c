@@ -473,9 +473,22 @@ static bool stale_peer(const char *org, void *value, void *arg)
     return true;
 }
 
+/* Member records are folded when read (eventlog_defer_folds); a broker that took no frame
+ * since the last tick folds a share of the waiting ones, so that a digest or a report
+ * later finds little to do. */
+static void settle_when_idle(struct broker *b)
+{
+    bool idle = b->counters.frames_in == b->frames_at_tick && !b->batch &&
+                verify_pending_events(b->verify) == 0;
+    b->frames_at_tick = b->counters.frames_in;
+    if (idle && eventlog_dirty_count(b->log))
+        eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
+}
+
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
+    settle_when_idle(b);
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
         struct peer *gone = NULL;
         strmap_each(b->peers, stale_peer, &gone);

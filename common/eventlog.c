@@ -9,7 +9,12 @@
  *   a late event with an older hlc makes us re-fold that member from its index, which is
  *   cheap because a member has few events.
  * - Nothing touches the in-memory hwm until the batch is durable, so a failed commit leaves
- *   memory and disk in agreement. */
+ *   memory and disk in agreement.
+ * - Deferred folds (the broker, which reads records only for digests and reports): a
+ *   commit marks a touched member "dirty" (a small meta key in the same batch) instead of
+ *   rewriting its whole record per batch; the record is refolded from the log when read,
+ *   or by eventlog_settle when the process is idle. The mark survives a crash with the
+ *   events it stands for. */
 #include "eventlog.h"
 
 #include "err.h"
@@ -26,7 +31,13 @@ struct eventlog {
     struct store *store;
     struct strmap *hwm; /* origin -> uint64_t * */
     uint64_t hlc_max;
+    bool defer_folds;
+    struct strmap *dirty; /* member -> DIRTY: events stored, record not refolded yet */
 };
+
+static char dirty_mark;
+#define DIRTY ((void *)&dirty_mark)
+#define SETTLE_CHUNK 1024 /* members refolded per transaction by eventlog_settle */
 
 /* One event added in a transaction, with its position in the member's fold order. */
 struct txn_event {
@@ -110,6 +121,30 @@ static int load_meta(struct eventlog *log)
     return rc;
 }
 
+/* The dirty marks of deferred folds: meta "dirty" member -> "". Loaded whatever the
+ * mode, so that any reader of a broker's store refolds what the broker left. */
+static int load_dirty(struct eventlog *log)
+{
+    struct skey prefix;
+    key_meta(&prefix, "dirty", NULL);
+    struct store_iter *it = store_iter_new(log->store, CF_META, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        if (klen <= prefix.n + 1 || k[klen - 1] != 0) {
+            log_error("eventlog: corrupt dirty mark");
+            rc = DS_EIO;
+            break;
+        }
+        strmap_put(log->dirty, (const char *)k + prefix.n, DIRTY);
+    }
+    if (rc == DS_OK)
+        rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    return rc;
+}
+
 static bool collect_member_id(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct strmap *ids = arg;
@@ -188,9 +223,12 @@ int eventlog_open(const char *dir, enum store_durability durability, struct even
 {
     struct eventlog *log = xcalloc(1, sizeof(*log));
     log->hwm = strmap_new();
+    log->dirty = strmap_new();
     int rc = store_open(dir, durability, &log->store);
     if (rc == DS_OK)
         rc = load_meta(log);
+    if (rc == DS_OK)
+        rc = load_dirty(log);
     if (rc == DS_OK)
         rc = migrate_type_index(log);
     if (rc == DS_OK)
@@ -210,6 +248,7 @@ void eventlog_destroy(struct eventlog **logp)
         return;
     store_destroy(&log->store);
     strmap_destroy(&log->hwm, free);
+    strmap_destroy(&log->dirty, NULL);
     free(log);
     *logp = NULL;
 }
@@ -285,14 +324,25 @@ static int member_load(struct eventlog *log, const char *member, Dualsync__Membe
     return DS_OK;
 }
 
+static int settle_members(struct eventlog *log, char **members, size_t n);
+
 int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out)
 {
+    if (strmap_get(log->dirty, member)) {
+        char *one = (char *)member;
+        int rc = settle_members(log, &one, 1);
+        if (rc != DS_OK)
+            return rc;
+    }
     return member_load(log, member, rec_out, NULL);
 }
 
 int eventlog_members_each(struct eventlog *log,
                           bool (*fn)(const Dualsync__MemberRecord *rec, void *arg), void *arg)
 {
+    int settled = eventlog_settle(log, SIZE_MAX, NULL);
+    if (settled != DS_OK)
+        return settled;
     struct skey prefix;
     skey_init(&prefix);
     struct store_iter *it = store_iter_new(log->store, CF_MEMBERS, &prefix, NULL);
@@ -659,6 +709,12 @@ static Dualsync__MemberRecord *refold(struct eventlog_txn *txn, const char *memb
     size_t n = 0, on = 0;
     if (collect_member_events(txn, member, mp, &all, &n, &owned, &on) != DS_OK)
         return NULL;
+    if (n == 0) { /* a dirty mark or forced refold of a member with no event: corrupt */
+        log_error("eventlog: no events to refold member=%s", member);
+        free(owned);
+        free(all);
+        return NULL;
+    }
     Dualsync__MemberRecord *rec = fold_new(member);
     for (size_t i = 0; i < n; i++)
         fold_apply(&rec, all[i]);
@@ -789,11 +845,41 @@ int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin)
     return DS_OK;
 }
 
+/* Deferred mode: marks a member with new events dirty instead of folding it; a forced
+ * refold (no events: settling, migrate_fold) still folds, and clears the mark. */
+static bool defer_member(const char *member, void *value, void *arg)
+{
+    struct fold_ctx *ctx = arg;
+    const struct member_pending *mp = value;
+    struct skey k;
+    key_meta(&k, "dirty", member);
+    if (mp->n == 0) {
+        store_batch_delete(ctx->txn->batch, CF_META, &k);
+        return fold_member(member, value, arg);
+    }
+    if (!strmap_get(ctx->txn->log->dirty, member))
+        store_batch_put(ctx->txn->batch, CF_META, &k, "", 0);
+    return true;
+}
+
+/* After a durable commit: the dirty set follows what the batch wrote. */
+static bool note_dirty(const char *member, void *value, void *arg)
+{
+    const struct member_pending *mp = value;
+    struct eventlog *log = arg;
+    if (mp->n)
+        strmap_put(log->dirty, member, DIRTY);
+    else
+        strmap_remove(log->dirty, member);
+    return true;
+}
+
 int eventlog_commit(struct eventlog_txn **txnp)
 {
     struct eventlog_txn *txn = *txnp;
     struct fold_ctx ctx = {txn, DS_OK};
-    strmap_each(txn->members, fold_member, &ctx);
+    bool defer = txn->log->defer_folds || strmap_count(txn->log->dirty);
+    strmap_each(txn->members, defer ? defer_member : fold_member, &ctx);
     int rc = ctx.rc;
     if (rc == DS_OK) {
         strmap_each(txn->hwm, put_hwm, txn);
@@ -807,7 +893,63 @@ int eventlog_commit(struct eventlog_txn **txnp)
         strmap_each(txn->hwm, merge_hwm, txn->log);
         if (txn->hlc_max > txn->log->hlc_max)
             txn->log->hlc_max = txn->hlc_max;
+        if (defer)
+            strmap_each(txn->members, note_dirty, txn->log);
     }
     eventlog_abort(txnp);
+    return rc;
+}
+
+void eventlog_defer_folds(struct eventlog *log)
+{
+    log->defer_folds = true;
+}
+
+size_t eventlog_dirty_count(const struct eventlog *log)
+{
+    return strmap_count(log->dirty);
+}
+
+/* Refolds members from the log in one transaction, clearing their dirty marks. */
+static int settle_members(struct eventlog *log, char **members, size_t n)
+{
+    struct eventlog_txn *txn = eventlog_begin(log);
+    for (size_t i = 0; i < n; i++)
+        strmap_put(txn->members, members[i], xcalloc(1, sizeof(struct member_pending)));
+    int rc = eventlog_commit(&txn);
+    if (rc != DS_OK)
+        log_error("eventlog: cannot refold %zu deferred member records", n);
+    return rc;
+}
+
+struct settle_pick {
+    char *names[SETTLE_CHUNK];
+    size_t n, want;
+};
+
+static bool pick_dirty(const char *member, void *value, void *arg)
+{
+    (void)value;
+    struct settle_pick *pick = arg;
+    pick->names[pick->n++] = xstrdup(member);
+    return pick->n < pick->want;
+}
+
+int eventlog_settle(struct eventlog *log, size_t max, size_t *settled_out)
+{
+    size_t done = 0;
+    int rc = DS_OK;
+    while (rc == DS_OK && done < max && strmap_count(log->dirty)) {
+        struct settle_pick pick = {.n = 0,
+                                   .want = max - done < SETTLE_CHUNK ? max - done : SETTLE_CHUNK};
+        strmap_each(log->dirty, pick_dirty, &pick); /* names copied: the commit edits the map */
+        rc = settle_members(log, pick.names, pick.n);
+        if (rc == DS_OK)
+            done += pick.n;
+        for (size_t i = 0; i < pick.n; i++)
+            free(pick.names[i]);
+    }
+    if (settled_out)
+        *settled_out = done;
     return rc;
 }

@@ -6,6 +6,7 @@
  *   meta       "hwm" origin               -> highest seq stored from origin
  *              "fold_version"             -> FOLD_VERSION the member records were folded with
  *              "type_index"               -> 1 once older org-level events were indexed
+ *              "dirty" member             -> "" while member's record waits for a refold
  * Writes happen in transactions: a transaction collects events and any other puts the
  * caller adds to its batch (cursors, inbox entries, routes), refolds the touched members
  * at commit, and writes everything in one WriteBatch. kill -9 at any instant leaves either
@@ -94,6 +95,17 @@ void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const voi
  * writes anew); DS_EINVAL, nothing dropped, if origin has any member event. Do not add
  * events of origin in the same transaction. */
 int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin);
+
+/* Deferred folds (for the broker): from now on a commit marks touched members dirty
+ * (meta "dirty" member, in the same batch) instead of refolding their records, and a
+ * record is refolded from the log when it is read (eventlog_member, eventlog_members_each)
+ * or settled. Any process opening the store honours marks left by another. */
+void eventlog_defer_folds(struct eventlog *log);
+/* Refolds up to max dirty members (in transactions of at most 1,024), clearing their
+ * marks; *settled_out (may be NULL) says how many. DS_OK or DS_EIO. */
+int eventlog_settle(struct eventlog *log, size_t max, size_t *settled_out);
+/* Members whose records wait for a refold. */
+size_t eventlog_dirty_count(const struct eventlog *log);
 
 /* Refolds the touched members, writes everything atomically and frees the transaction
  * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */
