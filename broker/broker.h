@@ -168,10 +168,17 @@ size_t verify_pending_events(struct verify_pool *vp);
 
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);
-/* Appends (origin, seq) to org's inbox in txn; the head moves when the txn commits
- * (inbox_commit_heads). */
+/* Appends (origin, seq) to org's inbox in txn and counts org's new head in pending_heads
+ * (org -> uint64_t *, malloc'd; the caller frees the map's values). The head is not yet in
+ * txn: call inbox_stage_heads before committing txn. In memory the head moves once the txn
+ * has committed (inbox_commit_heads). */
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
+/* Puts the head of every org in pending_heads into txn, once each. Call it after the last
+ * inbox_append and right before eventlog_commit, so the heads are in the same atomic batch
+ * as their entries; a txn committed without it leaves the durable heads behind, and after
+ * a restart new entries would overwrite delivered ones. */
+void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
 void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* Sends what the window allows to a welcomed peer. */
 void inbox_pump(struct broker *b, struct peer *p);

@@ -186,10 +186,11 @@ int directory_add(struct broker *b, const struct org_card *card)
         struct fanout f = {b, txn, heads, card->org, seq};
         strmap_each(b->orgs, fanout_one, &f);
         rc = backfill_directory(b, txn, heads, card->org);
-        if (rc == DS_OK)
+        if (rc == DS_OK) {
             inbox_append(b, txn, heads, card->org, b->cfg.street, seq);
-        if (rc == DS_OK)
+            inbox_stage_heads(b, txn, heads);
             rc = eventlog_commit(&txn);
+        }
     }
     eventlog_abort(&txn);
     if (rc == DS_OK) {
@@ -229,6 +230,7 @@ int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_
     if (rc == DS_OK) {
         for (size_t i = 0; i < n_to; i++)
             inbox_append(b, txn, heads, to[i], b->cfg.street, seq);
+        inbox_stage_heads(b, txn, heads);
         rc = eventlog_commit(&txn);
     }
     eventlog_abort(&txn);

@@ -1,6 +1,10 @@
 /* inbox: one ordered sequence of event pointers per recipient org.
  *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE)
  *   meta "head/<org>": the last inbox seq of org.
+ * A transaction counts each org's head in pending_heads as entries are appended and puts
+ * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
+ * write per org per commit instead of one per entry (the directory fan-out appends the
+ * whole directory to a newcomer's inbox).
  * The recipient's cursor is its own (it says it in HELLO and CONFIRM), so the broker
  * keeps no per-recipient durable state beyond the head. Delivery is at-least-once with a
  * credit window: at most cfg.window unconfirmed events in flight per recipient, read from
@@ -54,9 +58,20 @@ void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pen
     skey_str(&v, origin);
     skey_u64(&v, seq);
     store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
+}
+
+static bool stage_head(const char *org, void *value, void *arg)
+{
     char name[IDS_ORG_MAX + 8];
     head_name(name, sizeof(name), org);
-    eventlog_txn_put_meta_u64(txn, name, *h);
+    eventlog_txn_put_meta_u64(arg, name, *(const uint64_t *)value);
+    return true;
+}
+
+void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads)
+{
+    (void)b;
+    strmap_each(pending_heads, stage_head, txn);
 }
 
 static bool commit_head(const char *org, void *value, void *arg)

@@ -352,6 +352,7 @@ void protocol_flush(void *arg)
     b->batch = NULL;
     route_overlay_destroy(&pb->ov);
     int rc = DS_EIO;
+    inbox_stage_heads(b, pb->txn, pb->heads); /* harmless when failed: the txn is aborted */
     if (pb->failed)
         eventlog_abort(&pb->txn);
     else

@@ -7,7 +7,8 @@
  * - Member records are materialised at commit. When every new event of a member sorts
  *   after the last folded position (the normal case) they are applied to the stored record;
  *   a late event with an older hlc makes us re-fold that member from its index, which is
- *   cheap because a member has few events.
+ *   cheap because a member has few events. A member with no record has no stored event
+ *   (see fold_member), so its pending events are folded from scratch without the index.
  * - Nothing touches the in-memory hwm until the batch is durable, so a failed commit leaves
  *   memory and disk in agreement.
  * - Deferred folds (the broker, which reads records only for digests and reports): a
@@ -741,6 +742,17 @@ struct fold_ctx {
     int rc;
 };
 
+/* Applies the pending events (sorted) to *rec; last becomes the position of the last. */
+static void fold_pending(Dualsync__MemberRecord **rec, const struct member_pending *mp,
+                         struct skey *last)
+{
+    for (size_t i = 0; i < mp->n; i++)
+        fold_apply(rec, &mp->events[i]->ev);
+    const struct event *tail = &mp->events[mp->n - 1]->ev;
+    skey_init(last);
+    key_position(last, tail->hlc, tail->origin, tail->seq);
+}
+
 static bool fold_member(const char *member, void *value, void *arg)
 {
     struct fold_ctx *ctx = arg;
@@ -752,11 +764,16 @@ static bool fold_member(const char *member, void *value, void *arg)
         qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
     int rc = member_load(ctx->txn->log, member, &rec, &last);
     if (rc == DS_OK && mp->n && after_position(&last, &mp->events[0]->ev)) {
-        for (size_t i = 0; i < mp->n; i++)
-            fold_apply(&rec, &mp->events[i]->ev);
-        const struct event *tail = &mp->events[mp->n - 1]->ev;
-        skey_init(&last);
-        key_position(&last, tail->hlc, tail->origin, tail->seq);
+        fold_pending(&rec, mp, &last);
+    } else if (rc == DS_ENOTFOUND && mp->n) {
+        /* A new member. Its by_member range is empty, so refold would fold exactly these
+         * events in this order: every commit that puts a member's by_member keys puts its
+         * record in the same batch (or fails whole), and no code deletes a record. The
+         * one exception, a deferred fold's dirty member, never gets here: while any
+         * member is dirty, commits go through defer_member, which folds only forced
+         * refolds (mp->n == 0). */
+        rec = fold_new(member);
+        fold_pending(&rec, mp, &last);
     } else if (rc == DS_OK || rc == DS_ENOTFOUND) {
         fold_free(&rec);
         rec = refold(ctx->txn, member, mp, &last); /* also: mp->n == 0, a forced refold */

@@ -3,7 +3,10 @@
  * its own key space and compaction; bloom filters on every family because the hot path is
  * point lookups ("do I have (origin, seq)?"); writes only through WriteBatch so that an
  * event, its indexes, the member record and the cursors move together or not at all.
- * The durability mode is fixed per handle and decides the WriteOptions once. */
+ * The durability mode is fixed per handle and decides the WriteOptions once.
+ * Memory is capped: the memtables of all families share one budget and the WAL one
+ * ceiling (see cf_write_buffer), because RocksDB's defaults size each of the nine families
+ * as if it were the only one. */
 #include "store.h"
 
 #include "err.h"
@@ -18,9 +21,36 @@ static const char *const cf_names[CF_COUNT] = {
     "default", "by_member", "members", "inbox", "meta", "routes", "orgs", "by_type", "by_community",
 };
 
+/* Memtable size per family. RocksDB's default is 64 MiB for each of up to two memtables
+ * per family, so nine families could hold 1.1 GiB before anything flushed (the broker
+ * reached 1.1-1.7 GiB in the city-year bench). STORE_MEMTABLE_BUDGET caps the sum; these
+ * cap one family, so that a family written rarely flushes small files and one written
+ * heavily does not take the whole budget. */
+static const size_t cf_write_buffer[CF_COUNT] = {
+    /* Letters are written once and never overwritten: a bigger memtable saves nothing on
+     * disk, it only delays the flush. */
+    [CF_EVENTS] = 16u << 20,
+    /* Index keys (~50 bytes, empty values), one per member letter. */
+    [CF_BY_MEMBER] = 8u << 20,
+    /* The whole record (0.7-1 KB) is rewritten per letter: overwrites of one key inside a
+     * memtable never reach an SST file, so this family gets the largest share. */
+    [CF_MEMBERS] = 32u << 20,
+    /* One ~30-byte entry per recipient per letter. */
+    [CF_INBOX] = 8u << 20,
+    /* hwm, hlc and inbox heads: few distinct keys rewritten on every commit. */
+    [CF_META] = 4u << 20,
+    /* One row per registration, one per org, one per org-level letter, one per open
+     * registration: small, and written far less often than a letter. */
+    [CF_ROUTES] = 4u << 20,
+    [CF_ORGS] = 4u << 20,
+    [CF_BY_TYPE] = 4u << 20,
+    [CF_BY_COMMUNITY] = 4u << 20,
+};
+
 struct store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
+    rocksdb_options_t *cf_opts[CF_COUNT]; /* copies of opts with the family's memtable size */
     rocksdb_block_based_table_options_t *table;
     rocksdb_filterpolicy_t *filter; /* owned by table once set */
     rocksdb_cache_t *cache;
@@ -108,12 +138,27 @@ static void store_configure(struct store *s, enum store_durability durability)
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_set_keep_log_file_num(s->opts, 3);
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    /* One budget for the memtables of every family: past it RocksDB flushes the family with
+     * the oldest memtable. */
+    rocksdb_options_set_db_write_buffer_size(s->opts, STORE_MEMTABLE_BUDGET);
+    /* A WAL file is deleted only once every family with data in it has flushed; a family
+     * written rarely (orgs, routes) would keep hundreds of MiB of WAL alive (381 of 439 MB
+     * of the data directory at a tenth of the city). Past this total RocksDB flushes the
+     * families that hold the oldest WAL file. The default, 4 x the sum of all memtables,
+     * would be 0.7 GiB here. */
+    rocksdb_options_set_max_total_wal_size(s->opts, STORE_WAL_BUDGET);
+    /* RocksDB's default, stated: one memtable taking writes while the previous flushes. */
+    rocksdb_options_set_max_write_buffer_number(s->opts, 2);
     s->table = rocksdb_block_based_options_create();
     s->cache = rocksdb_cache_create_lru(32u << 20);
     rocksdb_block_based_options_set_block_cache(s->table, s->cache);
     s->filter = rocksdb_filterpolicy_create_bloom_full(10);
     rocksdb_block_based_options_set_filter_policy(s->table, s->filter);
     rocksdb_options_set_block_based_table_factory(s->opts, s->table);
+    for (int i = 0; i < CF_COUNT; i++) {
+        s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
+        rocksdb_options_set_write_buffer_size(s->cf_opts[i], cf_write_buffer[i]);
+    }
 
     s->wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wopts, durability == STORE_FSYNC);
@@ -130,7 +175,7 @@ int store_open(const char *path, enum store_durability durability, struct store 
 
     store_configure(s, durability);
     for (int i = 0; i < CF_COUNT; i++)
-        cf_opts[i] = s->opts;
+        cf_opts[i] = s->cf_opts[i];
     s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf, &err);
     if (err) {
         if (strstr(err, "lock") || strstr(err, "Resource temporarily unavailable")) {
@@ -164,6 +209,9 @@ void store_destroy(struct store **storep)
     }
     rocksdb_writeoptions_destroy(s->wopts);
     rocksdb_readoptions_destroy(s->ropts);
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf_opts[i])
+            rocksdb_options_destroy(s->cf_opts[i]);
     rocksdb_options_destroy(s->opts);
     rocksdb_block_based_options_destroy(s->table);
     rocksdb_cache_destroy(s->cache);

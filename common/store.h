@@ -34,6 +34,13 @@ enum store_durability {
 int store_parse_durability(const char *text, enum store_durability *out);
 const char *store_durability_name(enum store_durability d);
 
+/* Memory caps of one store (store.c says why each number). The memtables of all column
+ * families together: past this RocksDB flushes the oldest. */
+#define STORE_MEMTABLE_BUDGET ((size_t)64 << 20)
+/* The WAL files together: past this RocksDB flushes the families that keep the oldest
+ * WAL file alive, so that it can be deleted. */
+#define STORE_WAL_BUDGET ((uint64_t)128 << 20)
+
 #define SKEY_MAX 320
 
 /* A key under construction. Appends past SKEY_MAX set 'overflow' instead of writing. */

@@ -432,6 +432,56 @@ static void test_eventlog_late_event_refolds(void **state)
     eventlog_destroy(&log);
 }
 
+/* A member with no record yet, whose first events arrive in one transaction out of fold
+ * order: folded from scratch in (hlc, origin, seq) order, and its fold position is the
+ * last of them, so a later late event refolds and a later on-time one applies on top. */
+static void test_eventlog_new_member_out_of_order_txn(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[7];
+    uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&e[0], &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    tu_event_move_out(&e[1], &k, UNIT, 2, 150, "M1", "2026-02-01");
+    tu_event_intro(&e[2], &k, UNIT, 3, 200, "M1", COMM2, NAME, 30, "2026-02-01");
+    tu_event_card(&e[3], &k, COMM2, 1, 250, "M1", "teacher", "", "");
+    tu_event_report(&e[4], &k, COMM2, 2, 300, "M1", "2026-02-03");
+    /* Later: one that sorts before the last folded position, one after it. */
+    tu_event_card(&e[5], &k, COMM2, 3, 240, "M1", "late", "", "");
+    tu_event_card(&e[6], &k, COMM2, 4, 400, "M1", "doctor", "", "");
+
+    static const size_t arrival[] = {4, 2, 0, 3, 1};
+    struct eventlog_txn *txn = eventlog_begin(log);
+    for (size_t i = 0; i < 5; i++)
+        assert_rc(eventlog_txn_add(txn, &e[arrival[i]].ev, 0), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    const struct event *all[7];
+    for (size_t i = 0; i < 7; i++)
+        all[i] = &e[i].ev;
+    scratch_digest(all, 5, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_string_equal(rec->community, COMM2);
+    assert_true(rec->reported);
+    assert_true(rec->last_hlc == 300);
+    fold_free(&rec);
+
+    /* hlc 240 < 300: folded in its place (the card of hlc 250 stays the last word). */
+    assert_rc(add_one(log, &e[5], 0), DS_OK);
+    scratch_digest(all, 6, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+    assert_rc(add_one(log, &e[6], 0), DS_OK);
+    scratch_digest(all, 7, "M1", want);
+    stored_digest(log, "M1", got);
+    assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+    for (size_t i = 0; i < 7; i++)
+        tu_event_free(&e[i]);
+    eventlog_destroy(&log);
+}
+
 /* Model test: random histories of three members, delivered in random order in random
  * transactions, with duplicates and a reopen; after every commit each member's stored
  * record equals the scratch fold of the events delivered so far. */
@@ -1013,6 +1063,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_hwm_persists_reopen),
         tu_test_tmpdir(test_eventlog_member_record_two_commits),
         tu_test_tmpdir(test_eventlog_late_event_refolds),
+        tu_test_tmpdir(test_eventlog_new_member_out_of_order_txn),
         tu_test_tmpdir(test_eventlog_random_arrival_matches_scratch),
         tu_test_tmpdir(test_eventlog_deferred_folds_match_scratch),
         tu_test_tmpdir(test_eventlog_deferred_marks_survive_and_settle),

@@ -10,6 +10,7 @@
 #include "store.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,82 @@ static void test_store_open_twice_eagain(void **state)
     store_destroy(&again);
 }
 
+/* The newest OPTIONS-<n> file RocksDB wrote in dir, read whole (caller frees). */
+static char *read_options_file(const char *dir)
+{
+    char best[256] = "";
+    unsigned long best_n = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        unsigned long n = 0;
+        if (sscanf(e->d_name, "OPTIONS-%lu", &n) == 1 && strchr(e->d_name, '.') == NULL &&
+            n >= best_n) {
+            best_n = n;
+            snprintf(best, sizeof(best), "%s", e->d_name);
+        }
+    }
+    closedir(d);
+    assert_true(best[0] != '\0');
+    char path[TU_PATH_MAX + 300];
+    snprintf(path, sizeof(path), "%s/%s", dir, best);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 20);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    assert_true(n > 0 && n < (1 << 20) - 1);
+    return text;
+}
+
+/* The value of "name=" in the lines after 'from' up to the next section, or -1. */
+static long long option_value(const char *from, const char *name)
+{
+    const char *end = strstr(from + 1, "\n[");
+    char pat[128];
+    snprintf(pat, sizeof(pat), "\n  %s=", name);
+    const char *p = strstr(from, pat);
+    if (!p || (end && p > end))
+        return -1;
+    return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/* RocksDB's defaults let each family hold 2 x 64 MiB of memtables and keep WAL files
+ * until every family flushed: the store caps both. Read back from the OPTIONS file
+ * RocksDB writes for the options it actually runs with. */
+static void test_store_memory_caps_applied(void **state)
+{
+    static const char *const families[] = {"default", "by_member", "members", "inbox",       "meta",
+                                           "routes",  "orgs",      "by_type", "by_community"};
+    const char *dir = *state;
+    struct store *s = NULL;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    char *text = read_options_file(dir);
+    const char *db = strstr(text, "[DBOptions]");
+    assert_non_null(db);
+    assert_true(option_value(db, "db_write_buffer_size") == (long long)STORE_MEMTABLE_BUDGET);
+    assert_true(option_value(db, "max_total_wal_size") == (long long)STORE_WAL_BUDGET);
+    long long sum = 0;
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        char section[64];
+        snprintf(section, sizeof(section), "[CFOptions \"%s\"]", families[i]);
+        const char *cf = strstr(text, section);
+        if (!cf)
+            fail_msg("no options for family %s", families[i]);
+        long long wb = option_value(cf, "write_buffer_size");
+        /* Each family under half the budget: no single family can take all of it. */
+        if (wb <= 0 || wb > (long long)STORE_MEMTABLE_BUDGET / 2)
+            fail_msg("family %s write_buffer_size=%lld", families[i], wb);
+        assert_true(option_value(cf, "max_write_buffer_number") == 2);
+        sum += wb;
+    }
+    /* The small families got small memtables: the sum is far below 9 x 64 MiB. */
+    assert_true(sum <= 2 * (long long)STORE_MEMTABLE_BUDGET);
+    free(text);
+    store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +412,7 @@ int main(void)
         tu_test_tmpdir(test_store_reopen_persists),
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
+        tu_test_tmpdir(test_store_memory_caps_applied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,154 @@
+/* Unit tests of the broker's inbox bookkeeping (broker/inbox.c), on a real RocksDB in a
+ * temp directory per test. The broker is a bare struct broker with the fields inbox.c
+ * reads (log, heads, peers, cfg.window); no transport, so protocol_send is a stub that
+ * fails the test if anything is delivered (no peer is connected here). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ORG_A "community:hy-03"
+#define ORG_B "unit:tax-bureau"
+
+void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
+{
+    (void)b;
+    (void)p;
+    (void)f;
+    fail_msg("protocol_send: no peer is connected in these tests");
+}
+
+static void broker_open_bare(struct broker *b, const char *dir)
+{
+    memset(b, 0, sizeof(*b));
+    assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
+    b->heads = strmap_new();
+    b->peers = strmap_new();
+    b->cfg.window = 64;
+}
+
+static void broker_close_bare(struct broker *b)
+{
+    strmap_destroy(&b->heads, free);
+    strmap_destroy(&b->peers, NULL);
+    eventlog_destroy(&b->log);
+}
+
+static uint64_t stored_head(struct broker *b, const char *org)
+{
+    char name[IDS_ORG_MAX + 8];
+    uint64_t v = 0;
+    snprintf(name, sizeof(name), "head/%s", org);
+    assert_rc(eventlog_meta_u64(b->log, name, 0, &v), DS_OK);
+    return v;
+}
+
+/* The inbox seqs of org's stored entries, in order, with their (origin, seq) checked. */
+static size_t stored_entries(struct broker *b, const char *org, const char *origin,
+                             uint64_t first_seq)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, org);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, NULL);
+    size_t n = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        const uint8_t *v = store_iter_value(it, &vlen);
+        assert_int_equal(klen, prefix.n + 8);
+        assert_true(store_get_u64be(k + prefix.n) == n + 1);
+        assert_int_equal(vlen, strlen(origin) + 1 + 8);
+        assert_string_equal((const char *)v, origin);
+        assert_true(store_get_u64be(v + vlen - 8) == first_seq + n);
+        n++;
+    }
+    assert_rc(store_iter_status(it), DS_OK);
+    store_iter_destroy(&it);
+    return n;
+}
+
+/* N entries to one org in one transaction write its head once, not N times, and that one
+ * write is in the same batch as the entries. */
+static void test_inbox_head_written_once_per_txn(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    broker_open_bare(&b, dir);
+
+    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct strmap *pending = strmap_new();
+    for (uint64_t i = 0; i < 5; i++)
+        inbox_append(&b, txn, pending, ORG_A, "street:s", 10 + i);
+    for (uint64_t i = 0; i < 2; i++)
+        inbox_append(&b, txn, pending, ORG_B, "street:s", 20 + i);
+    struct store_batch *batch = eventlog_txn_batch(txn);
+    assert_int_equal(store_batch_count(batch), 7); /* the entries only */
+    inbox_stage_heads(&b, txn, pending);
+    assert_int_equal(store_batch_count(batch), 7 + 2); /* one head per org */
+    assert_true(stored_head(&b, ORG_A) == 0);          /* nothing before the commit */
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+
+    assert_true(stored_head(&b, ORG_A) == 5);
+    assert_true(stored_head(&b, ORG_B) == 2);
+    assert_true(inbox_head(&b, ORG_A) == 5);
+    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 10), 5);
+    assert_int_equal(stored_entries(&b, ORG_B, "street:s", 20), 2);
+
+    /* The next transaction continues from the head, again with one head write. */
+    txn = eventlog_begin(b.log);
+    pending = strmap_new();
+    for (uint64_t i = 0; i < 3; i++)
+        inbox_append(&b, txn, pending, ORG_A, "street:s", 15 + i);
+    inbox_stage_heads(&b, txn, pending);
+    assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 3 + 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+    assert_true(inbox_head(&b, ORG_A) == 8);
+    broker_close_bare(&b);
+
+    /* After a restart (no cached heads) the head comes from the store. */
+    broker_open_bare(&b, dir);
+    assert_true(inbox_head(&b, ORG_A) == 8);
+    assert_true(inbox_head(&b, ORG_B) == 2);
+    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 10), 8);
+    broker_close_bare(&b);
+}
+
+/* An aborted transaction moves no head, durable or cached. */
+static void test_inbox_abort_moves_no_head(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    broker_open_bare(&b, dir);
+    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct strmap *pending = strmap_new();
+    inbox_append(&b, txn, pending, ORG_A, "street:s", 1);
+    inbox_stage_heads(&b, txn, pending);
+    eventlog_abort(&txn);
+    strmap_destroy(&pending, free);
+    assert_true(inbox_head(&b, ORG_A) == 0);
+    assert_true(stored_head(&b, ORG_A) == 0);
+    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 1), 0);
+    broker_close_bare(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        tu_test_tmpdir(test_inbox_head_written_once_per_txn),
+        tu_test_tmpdir(test_inbox_abort_moves_no_head),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
