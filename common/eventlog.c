@@ -183,7 +183,7 @@ static int migrate_type_index(struct eventlog *log)
             skey_init(&k);
             skey_u64(&k, ev.type);
             key_position(&k, ev.hlc, ev.origin, ev.seq);
-            store_batch_put(txn->batch, CF_BY_TYPE, &k, "", 0);
+            store_batch_put(txn->batch, CF_BY_TYPE, &k, val, vlen);
         }
         wire_event_release(&ev);
     }
@@ -387,35 +387,52 @@ static bool parse_position(const uint8_t *p, size_t n, uint64_t *hlc, char *orig
 }
 
 /* Visits the events whose index keys (in cf) start with prefix, in position order. */
+/* The event of an index entry (by_member, by_type): the entry's value holds its bytes;
+ * entries written before indexes carried them have none, and cost a point read (*buf,
+ * which the caller frees). *raw is valid until the iterator moves. */
+static int index_event(struct eventlog *log, struct store_iter *it, size_t prefix_n,
+                       const uint8_t **raw, size_t *len, uint8_t **buf)
+{
+    size_t klen, vlen;
+    const uint8_t *k = store_iter_key(it, &klen);
+    const uint8_t *v = store_iter_value(it, &vlen);
+    uint64_t hlc, seq;
+    char origin[IDS_ORG_MAX];
+    *buf = NULL;
+    if (vlen > 0) {
+        *raw = v;
+        *len = vlen;
+        return DS_OK;
+    }
+    if (!parse_position(k + prefix_n, klen - prefix_n, &hlc, origin, &seq))
+        return DS_EIO;
+    int rc = eventlog_get_raw(log, origin, seq, buf, len);
+    *raw = *buf;
+    return rc == DS_ENOTFOUND ? DS_EIO : rc;
+}
+
 static int events_under(struct eventlog *log, enum store_cf cf, const struct skey *prefix,
                         bool (*fn)(const struct event *ev, void *arg), void *arg)
 {
     struct store_iter *it = store_iter_new(log->store, cf, prefix, NULL);
     int rc = DS_OK;
     for (; store_iter_valid(it) && rc == DS_OK; store_iter_next(it)) {
-        size_t klen;
-        const uint8_t *k = store_iter_key(it, &klen);
-        uint64_t hlc, seq;
-        char origin[IDS_ORG_MAX];
-        uint8_t *raw = NULL;
+        const uint8_t *raw = NULL;
+        uint8_t *buf = NULL;
         size_t rlen = 0;
         struct event ev;
-        if (!parse_position(k + prefix->n, klen - prefix->n, &hlc, origin, &seq)) {
-            rc = DS_EIO;
-            break;
-        }
-        rc = eventlog_get_raw(log, origin, seq, &raw, &rlen);
+        rc = index_event(log, it, prefix->n, &raw, &rlen, &buf);
         if (rc == DS_OK && wire_event_open(raw, rlen, false, &ev) == DS_OK) {
             bool more = fn(&ev, arg);
             wire_event_release(&ev);
             if (!more) {
-                free(raw);
+                free(buf);
                 break;
             }
         } else if (rc == DS_OK) {
             rc = DS_EIO;
         }
-        free(raw);
+        free(buf);
     }
     if (rc == DS_OK)
         rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
@@ -602,13 +619,13 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
         skey_init(&k);
         skey_str(&k, ev->member);
         key_position(&k, ev->hlc, ev->origin, ev->seq);
-        store_batch_put(txn->batch, CF_BY_MEMBER, &k, "", 0);
+        store_batch_put(txn->batch, CF_BY_MEMBER, &k, ev->raw, ev->raw_len);
         txn_track_member(txn, te);
     } else {
         skey_init(&k);
         skey_u64(&k, ev->type);
         key_position(&k, ev->hlc, ev->origin, ev->seq);
-        store_batch_put(txn->batch, CF_BY_TYPE, &k, "", 0);
+        store_batch_put(txn->batch, CF_BY_TYPE, &k, ev->raw, ev->raw_len);
     }
     return DS_OK;
 }
@@ -653,13 +670,10 @@ static int collect_member_events(struct eventlog_txn *txn, const char *member,
     int rc = DS_OK;
     struct store_iter *it = store_iter_new(txn->log->store, CF_BY_MEMBER, &prefix, NULL);
     for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen, rlen = 0;
-        const uint8_t *k = store_iter_key(it, &klen);
-        uint64_t hlc, seq;
-        char origin[IDS_ORG_MAX];
-        uint8_t *raw = NULL;
-        if (!parse_position(k + prefix.n, klen - prefix.n, &hlc, origin, &seq) ||
-            eventlog_get_raw(txn->log, origin, seq, &raw, &rlen) != DS_OK) {
+        size_t rlen = 0;
+        const uint8_t *raw = NULL;
+        uint8_t *buf = NULL;
+        if (index_event(txn->log, it, prefix.n, &raw, &rlen, &buf) != DS_OK) {
             rc = DS_EIO;
             break;
         }
@@ -668,7 +682,7 @@ static int collect_member_events(struct eventlog_txn *txn, const char *member,
             owned = xrealloc(owned, ocap * sizeof(*owned));
         }
         rc = wire_event_open(raw, rlen, true, &owned[on]);
-        free(raw);
+        free(buf);
         if (rc != DS_OK) {
             rc = DS_EIO;
             break;

@@ -1,8 +1,9 @@
 /* eventlog: the durable, append-only event log of one process, on store (RocksDB).
  *   events     (origin, seq)              -> SignedEvent bytes, verbatim
- *   by_member  (member, hlc, origin, seq) -> index for folds and timelines
+ *   by_member  (member, hlc, origin, seq) -> the event's bytes again (older stores: ""),
+ *                                            so a fold or a timeline is one range scan
  *   members    member                     -> last folded position + MemberRecord
- *   by_type    (type, hlc, origin, seq)   -> index of org-level events, for lists and tasks
+ *   by_type    (type, hlc, origin, seq)   -> the same for org-level events (lists, tasks)
  *   meta       "hwm" origin               -> highest seq stored from origin
  *              "fold_version"             -> FOLD_VERSION the member records were folded with
  *              "type_index"               -> 1 once older org-level events were indexed

@@ -999,10 +999,20 @@ static void test_eventlog_upgrades_older_store(void **state)
     assert_rc(add_one(log, &report, 0), DS_OK);
     assert_rc(add_one(log, &meeting, 0), DS_OK);
 
-    /* Make it look old: a stale record, no fold version, no type index. */
+    /* Make it look old: a stale record, no fold version, no type index, and index entries
+     * that do not carry the event's bytes. */
     struct store *st = eventlog_store(log);
     struct store_batch *b = store_batch_new(st);
     struct skey key;
+    const struct tu_event *member_events[2] = {&intro, &report};
+    for (int i = 0; i < 2; i++) {
+        skey_init(&key);
+        skey_str(&key, "M1");
+        skey_u64(&key, member_events[i]->ev.hlc);
+        skey_str(&key, member_events[i]->ev.origin);
+        skey_u64(&key, member_events[i]->ev.seq);
+        store_batch_put(b, CF_BY_MEMBER, &key, "", 0);
+    }
     Dualsync__MemberRecord *stale = fold_new("M1");
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -1040,6 +1050,10 @@ static void test_eventlog_upgrades_older_store(void **state)
     assert_true(rec->reported); /* refolded from the log */
     assert_int_equal(rec->events, 2);
     fold_free(&rec);
+    struct timeline t = {.n = 0, .stop_after = 0};
+    assert_rc(eventlog_member_events(log, "M1", collect_event, &t), DS_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.pos[1].hlc, 200);
     assert_rc(eventlog_type_events(log, 40, count_event, &n), DS_OK);
     assert_int_equal(n, 1);
     uint64_t version = 0;
