@@ -135,7 +135,7 @@ int broker_run(struct broker *b)
         return rc;
     }
     write_endpoint_file(b);
-    b->started_ms = broker_now_ms();
+    b->started_ms = b->last_tick_ms = broker_now_ms();
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,

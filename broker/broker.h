@@ -84,6 +84,7 @@ struct broker {
     struct verify_pool *verify;
     bool reads_paused;       /* too many events wait for their signatures: let TCP push back */
     uint64_t frames_at_tick; /* counters.frames_in at the last tick: idle when unchanged */
+    uint64_t last_tick_ms;
     uint64_t started_ms;
 };
 

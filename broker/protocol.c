@@ -486,9 +486,27 @@ static void settle_when_idle(struct broker *b)
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
 }
 
+static bool forgive_peer(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct peer *p = value;
+    p->last_seen_ms = *(const uint64_t *)arg;
+    return true;
+}
+
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
+    uint64_t now = broker_now_ms();
+    uint64_t gap = now - b->last_tick_ms; /* broker_run starts it */
+    if (gap > BROKER_PEER_TIMEOUT_MS / 2 && gap > 2u * b->cfg.heartbeat_ms) {
+        /* The loop itself was busy (a long report or digest run, a slow disk): the peers'
+         * frames wait unread, so their silence is ours. Start their clocks again. */
+        log_warn("broker: loop stalled for %llu ms; peers' silence not counted",
+                 (unsigned long long)gap);
+        strmap_each(b->peers, forgive_peer, &now);
+    }
+    b->last_tick_ms = now;
     settle_when_idle(b);
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
         struct peer *gone = NULL;
