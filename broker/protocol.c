@@ -29,8 +29,9 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&f->base, &buf, &len);
-    if (transport_send_peer(b->t, &p->addr, buf, len) != DS_OK) {
-        /* Gone or stuck: forget the session; its next HELLO starts it again. */
+    if (transport_send_peer(b->t, &p->addr, buf, len) != DS_OK && p->welcomed) {
+        /* Gone or stuck: forget the session; its next HELLO starts it again. (An answer
+         * to an old connection of the org has no session to drop.) */
         p->welcomed = false;
         log_info("broker: peer=%s unreachable, session dropped", p->addr.org);
     }
