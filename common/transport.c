@@ -113,6 +113,11 @@ void transport_destroy(struct transport **tp)
     transport_disconnect(t);
     zloop_destroy(&t->loop);
     zsock_destroy(&t->router);
+    /* The ZAP endpoint is one per process (CZMQ's global context) and closing a socket
+     * releases its endpoints asynchronously; unbinding is immediate, so another
+     * transport of this process (a test's next case) can bind it at once. */
+    if (t->zap)
+        zsock_unbind(t->zap, ZAP_ENDPOINT);
     zsock_destroy(&t->zap);
     zsock_destroy(&t->ctl);
     chaos_destroy(&t->chaos);
@@ -266,15 +271,56 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static void set_common_options(zsock_t *s)
+/* Both ends: no lingering on close (the protocol resends from RocksDB), libzmq cuts off a
+ * peer sending more than a frame, and a deep send queue: a send that does not fit is
+ * dropped, not blocked on. */
+static void set_frame_options(zsock_t *s)
 {
     zsock_set_linger(s, 0);
     zsock_set_maxmsgsize(s, (int)WIRE_FRAME_MAX);
     zsock_set_sndhwm(s, 100000);
+}
+
+/* The broker's ROUTER, one connection per node (2,500 for a city).
+ * - No ZMTP heartbeats. libzmq 4.3.4 cancels a timer by a linear scan of all the I/O
+ *   thread's timers, and a heartbeating connection arms and cancels one every interval:
+ *   O(connections²), a quarter of a core at 2,500 (BENCHMARKS.md). The nodes PING at the
+ *   protocol level every heartbeat and the broker forgets a session silent for 15 s; the
+ *   engine still answers the nodes' ZMTP PINGs (that needs no timer).
+ * - TCP keepalive instead, so that the connection of a node that vanished without a FIN
+ *   (power cut, NAT state lost) is reaped by the kernel rather than held for ever: a live
+ *   node sends every heartbeat, so probing starts only after TCP_KEEPALIVE_IDLE s of real
+ *   silence, and the kernel gives up after CNT unanswered probes INTVL s apart (60 s).
+ *   Kernel timers, no cost to the I/O thread.
+ * - A small receive queue per peer (TRANSPORT_SERVER_RCVHWM, see transport.h). A full
+ *   inbound pipe makes libzmq stop reading that connection (stream_engine_base.cpp,
+ *   in_event_internal: the engine keeps the message, sets _input_stopped and resumes when
+ *   the pipe drains), so the excess waits in TCP buffers and in the node's send queue:
+ *   back-pressure on that node alone, nothing dropped. zmq_socket(3)'s "Drop" for ROUTER
+ *   is about sending. */
+static void set_server_options(zsock_t *s)
+{
+    set_frame_options(s);
+    zsock_set_rcvhwm(s, TRANSPORT_SERVER_RCVHWM);
+    zsock_set_heartbeat_ivl(s, 0);
+    zsock_set_tcp_keepalive(s, 1);
+    zsock_set_tcp_keepalive_idle(s, TRANSPORT_KEEPALIVE_IDLE_S);
+    zsock_set_tcp_keepalive_intvl(s, TRANSPORT_KEEPALIVE_INTVL_S);
+    zsock_set_tcp_keepalive_cnt(s, TRANSPORT_KEEPALIVE_CNT);
+}
+
+/* The node's DEALER, one connection: ZMTP heartbeats (a PING every 2 s, the connection
+ * given up after 6 s without any traffic) let libzmq itself notice a dead broker and
+ * reconnect, sooner than TCP would. The TTL stays 0: a PING carrying a TTL makes the
+ * receiving engine arm a timer and cancel it at the next message, which is the broker's
+ * O(n) timer cancel again, once per node per PING. The broker has its own 15 s rule. */
+static void set_client_options(zsock_t *s)
+{
+    set_frame_options(s);
     zsock_set_rcvhwm(s, 100000);
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
-    zsock_set_heartbeat_ttl(s, 6000);
+    zsock_set_heartbeat_ttl(s, 0);
 }
 
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
@@ -290,7 +336,7 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
         return DS_EIO;
     }
     t->router = zsock_new(ZMQ_ROUTER);
-    set_common_options(t->router);
+    set_server_options(t->router);
     zsock_set_router_mandatory(t->router, 1);
     zsock_set_zap_domain(t->router, "dualsync");
     zsock_set_curve_server(t->router, 1);
@@ -476,7 +522,7 @@ int transport_connect(struct transport *t, const char *endpoint,
     t->on_frame = on_frame;
     t->client_arg = arg;
     t->dealer = zsock_new(ZMQ_DEALER);
-    set_common_options(t->dealer);
+    set_client_options(t->dealer);
     zsock_set_immediate(t->dealer, 1); /* queue nothing for a connection not yet up */
     zsock_set_reconnect_ivl(t->dealer, 200);
     zsock_set_reconnect_ivl_max(t->dealer, 2000);
@@ -556,6 +602,23 @@ int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn
     }
     t->ctl_item = (zmq_pollitem_t){zsock_resolve(t->ctl), 0, ZMQ_POLLIN, 0};
     zloop_poller(t->loop, &t->ctl_item, on_ctl, t);
+    return DS_OK;
+}
+
+int transport_sockopts(const struct transport *t, bool server, struct transport_sockopts *out)
+{
+    zsock_t *s = server ? t->router : t->dealer;
+    if (!s)
+        return DS_ENOTFOUND;
+    out->sndhwm = zsock_sndhwm(s);
+    out->rcvhwm = zsock_rcvhwm(s);
+    out->heartbeat_ivl = zsock_heartbeat_ivl(s);
+    out->heartbeat_timeout = zsock_heartbeat_timeout(s);
+    out->heartbeat_ttl = zsock_heartbeat_ttl(s);
+    out->tcp_keepalive = zsock_tcp_keepalive(s);
+    out->tcp_keepalive_idle = zsock_tcp_keepalive_idle(s);
+    out->tcp_keepalive_intvl = zsock_tcp_keepalive_intvl(s);
+    out->tcp_keepalive_cnt = zsock_tcp_keepalive_cnt(s);
     return DS_OK;
 }
 

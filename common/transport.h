@@ -21,6 +21,22 @@
 
 #define TRANSPORT_PEER_ID_MAX 32
 
+/* Frames the broker's ROUTER queues per connection before libzmq stops reading that
+ * connection (TCP back-pressure; nothing is dropped). A node has at most 4,096 own events
+ * unacked in frames of up to 256 (NODE_PUBLISH_WINDOW / NODE_PUBLISH_BATCH: 16 full
+ * frames), plus a PING per heartbeat and a CONFIRM per delivery; 64 holds all of that for
+ * a node publishing full frames, with room for seconds of broker backlog (a full frame is
+ * 40-60 ms of broker work), while a node that sends many small frames or ignores its
+ * window waits behind its own queue instead of filling the broker's memory (it was
+ * 100,000 frames per peer). The bound is
+ * in frames, not bytes: 64 frames of at most WIRE_FRAME_MAX each. */
+#define TRANSPORT_SERVER_RCVHWM 64
+/* TCP keepalive of the broker's connections: reap a vanished node's half-open
+ * connection after 30 s idle + 3 probes 10 s apart. */
+#define TRANSPORT_KEEPALIVE_IDLE_S 30
+#define TRANSPORT_KEEPALIVE_INTVL_S 10
+#define TRANSPORT_KEEPALIVE_CNT 3
+
 struct transport;
 
 /* A peer of the server: its routing id and the org its key authenticated as. */
@@ -101,6 +117,16 @@ int transport_send(struct transport *t, const uint8_t *data, size_t len);
 int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn fn, void *arg);
 
 void transport_stats(const struct transport *t, struct transport_stats *out);
+
+/* The ZeroMQ options of the server (ROUTER) or client (DEALER) socket, as libzmq holds
+ * them; for tests. Times in ms (heartbeats) or s (keepalive); 0 or -1 = off / OS default. */
+struct transport_sockopts {
+    int sndhwm, rcvhwm;
+    int heartbeat_ivl, heartbeat_timeout, heartbeat_ttl;
+    int tcp_keepalive, tcp_keepalive_idle, tcp_keepalive_intvl, tcp_keepalive_cnt;
+};
+/* DS_OK, DS_ENOTFOUND when that socket does not exist (not listening / not connected). */
+int transport_sockopts(const struct transport *t, bool server, struct transport_sockopts *out);
 
 /* Client side of the control socket: one request, one reply, within timeout_ms.
  * DS_OK with *reply_out malloc'd (caller frees); DS_ENOTRUNNING when nothing listens at

@@ -77,6 +77,13 @@ struct node {
     uint64_t session_start_ms, last_rx_ms, last_progress_ms;
     uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
     uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
+    /* Retries that go unanswered back off (sync.c, common/backoff.h); each count is reset
+     * by the progress that answers it. */
+    unsigned hello_tries;     /* HELLOs sent since the last WELCOME */
+    uint64_t hello_due_ms;    /* a HELLO is out: no other before this time (0: none out) */
+    unsigned reconnect_tries; /* new sockets since the last frame received */
+    unsigned republish_tries; /* republishes since the last ACK progress */
+    unsigned resync_tries;    /* inbox resync HELLOs since the last cursor progress */
     char last_error[256];
     struct node_counters counters;
 };

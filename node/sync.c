@@ -3,10 +3,16 @@
  * heartbeats, or a HELLO unanswered for as long, gets a fresh socket and a fresh HELLO.
  * Every resend comes from RocksDB: after WELCOME we publish from the broker's stored_upto,
  * whatever we had sent before, and the broker resends our inbox from our durable cursor.
+ * Retries back off: a broker that does not answer is more often busy than gone, and every
+ * HELLO it finds in its queue costs it a WELCOME and a window of inbox reads, every
+ * republish a signature check per event. So consecutive unanswered HELLOs, new sockets,
+ * republishes and inbox resyncs wait 1, 2, 4, 8, 8… heartbeats (jittered by org, so that
+ * nodes started together spread out), and the answer that shows progress resets each.
  * A node whose log is behind what the broker holds of it (it lost its disk) refuses to
  * write: it could only reuse sequence numbers, which would fork its feed. */
 #include "node.h"
 
+#include "backoff.h"
 #include "err.h"
 #include "log.h"
 #include "wire.h"
@@ -14,6 +20,44 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The longest backoff step, in heartbeats. With the stall rules' own 3 heartbeats a
+ * retry comes at most 11 heartbeats after the last: the chaos and integration tests'
+ * deadlines (30 s and more at 1 s heartbeats) still hold after a broker restart. */
+#define SYNC_BACKOFF_CAP_BEATS 8u
+
+/* The retry rules, each with its own jitter sequence. */
+enum sync_retry {
+    SYNC_RETRY_HELLO = 1,
+    SYNC_RETRY_RECONNECT,
+    SYNC_RETRY_REPUBLISH,
+    SYNC_RETRY_RESYNC,
+};
+
+/* The wait before retry number attempt + 1 of a rule: 1, 2, 4, 8, 8… heartbeats, each
+ * drawn in [half, whole]. The draw depends on (org, rule, attempt) only, so sync_tick can
+ * ask every beat and get the same answer. */
+static uint64_t retry_delay(const struct node *n, enum sync_retry rule, unsigned attempt)
+{
+    uint64_t beat = n->cfg.heartbeat_ms;
+    return backoff_delay_ms(attempt, beat, SYNC_BACKOFF_CAP_BEATS * beat,
+                            backoff_seed(n->cfg.org, (uint32_t)rule));
+}
+
+/* The stall rules (silence, no ACK progress, inbox stalled) wait 3 heartbeats before their
+ * first retry, and 3 heartbeats plus retry_delay(tries - 1) once they have retried 'tries'
+ * times without progress. */
+static uint64_t stall_limit(const struct node *n, enum sync_retry rule, unsigned tries)
+{
+    uint64_t limit = 3u * n->cfg.heartbeat_ms;
+    return tries ? limit + retry_delay(n, rule, tries - 1) : limit;
+}
+
+/* Whether another HELLO may go now: none is out, or the last one's wait is over. */
+static bool hello_due(const struct node *n, uint64_t now)
+{
+    return n->hello_due_ms == 0 || now >= n->hello_due_ms;
+}
 
 static int send_frame(struct node *n, const Dualsync__Frame *f)
 {
@@ -39,7 +83,12 @@ static void send_hello(struct node *n)
     h.broker_store_id.len = n->store_id_len;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
-    send_frame(n, &f);
+    if (send_frame(n, &f) == DS_OK) {
+        n->hello_due_ms = node_now_ms() + retry_delay(n, SYNC_RETRY_HELLO, n->hello_tries);
+        n->hello_tries++;
+    } else {
+        n->hello_due_ms = 0; /* not connected (yet): nothing is out, the broker saw nothing */
+    }
 }
 
 static void on_client_event(void *arg, enum transport_event ev)
@@ -55,7 +104,9 @@ static void on_client_event(void *arg, enum transport_event ev)
     } else if (ev == TRANSPORT_HANDSHAKE_OK) {
         if (n->state == NODE_AUTH_REFUSED)
             n->state = NODE_CONNECTING;
-        send_hello(n); /* the first HELLO may have been refused by ZMQ_IMMEDIATE */
+        /* A new connection needs its HELLO whatever the backoff: the first may have been
+         * refused by ZMQ_IMMEDIATE, or went on a connection that is gone. */
+        send_hello(n);
     }
 }
 
@@ -152,6 +203,8 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
                             memcmp(w->store_id.data, n->store_id, n->store_id_len) != 0);
     if (w->store_id.len == 0 || w->store_id.len > NODE_STORE_ID_MAX)
         return;
+    n->hello_tries = 0; /* answered */
+    n->hello_due_ms = 0;
     if (new_store || !n->store_id_len) {
         if (new_store)
             log_warn("sync: broker has a new store id; resetting inbox cursor and republishing");
@@ -184,6 +237,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     }
     n->state = NODE_READY;
     n->counters.sessions++;
+    n->republish_tries = 0; /* a new session publishes from stored_upto anyway */
     n->acked = w->stored_upto;
     n->rewind_mark = n->sent; /* errors about frames of an earlier session are stale */
     n->sent = n->acked;
@@ -202,14 +256,19 @@ static void on_deliver(struct node *n, const Dualsync__Deliver *d)
         n->inbox_head = d->inbox_head;
     uint64_t before = n->inbox_cursor;
     if (d->first > before + 1) {
-        /* An earlier DELIVER was lost: say HELLO again, the broker resends from our cursor. */
-        log_info("sync: inbox gap cursor=%llu first=%llu, resyncing", (unsigned long long)before,
-                 (unsigned long long)d->first);
-        send_hello(n);
+        /* An earlier DELIVER was lost: say HELLO again, the broker resends from our cursor.
+         * The DELIVERs already on their way behind the lost one all have the gap: one
+         * HELLO answers for them (another only if its wait is over). */
+        if (hello_due(n, node_now_ms())) {
+            log_info("sync: inbox gap cursor=%llu first=%llu, resyncing",
+                     (unsigned long long)before, (unsigned long long)d->first);
+            send_hello(n);
+        }
         return;
     }
     uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
-    (void)cursor;
+    if (cursor > before)
+        n->resync_tries = 0;
     send_confirm(n); /* also for a redelivery: the broker's window must open again */
 }
 
@@ -292,9 +351,13 @@ static void on_error(struct node *n, const Dualsync__Error *e)
              (unsigned long long)e->seq, e->message);
     switch (e->code) {
     case DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST:
+        /* Every frame we sent after the broker dropped the session comes back as one of
+         * these; a HELLO for each would each cost the broker a WELCOME and a window of
+         * deliveries. One HELLO is enough; the tick retries it on its backoff. */
         if (n->state != NODE_NEEDS_RESTORE)
             n->state = NODE_CONNECTING;
-        send_hello(n);
+        if (hello_due(n, node_now_ms()))
+            send_hello(n);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
         /* Every frame in flight behind a lost one fails the same way; only the first
@@ -341,6 +404,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         return;
     }
     n->last_rx_ms = node_now_ms();
+    n->reconnect_tries = 0; /* the broker is there: a silence after this is a new one */
     switch (f->kind_case) {
     case DUALSYNC__FRAME__KIND_WELCOME:
         on_welcome(n, f->welcome);
@@ -348,6 +412,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     case DUALSYNC__FRAME__KIND_ACK:
         if (f->ack->upto > n->acked && f->ack->upto <= n->own_seq) {
             n->acked = f->ack->upto;
+            n->republish_tries = 0;
             n->last_progress_ms = n->outbox_progress_ms = n->last_rx_ms;
             if (n->sent < n->acked)
                 n->sent = n->acked; /* an ACK for a frame of before a rewind */
@@ -403,22 +468,26 @@ static void send_confirm(struct node *n)
  * with no ACK progress for 3 heartbeats are sent again; an inbox that the broker says
  * holds more than we applied, with no progress for as long, is asked for again (HELLO
  * makes the broker resend from our cursor); and the cursor is confirmed every beat, so a
- * lost CONFIRM cannot leave the broker's window shut. */
-static void repair_losses(struct node *n, uint64_t now, uint64_t limit)
+ * lost CONFIRM cannot leave the broker's window shut. A stall that outlasts its repair is
+ * more likely a busy broker than another loss, so each repeat waits longer (backoff). */
+static void repair_losses(struct node *n, uint64_t now)
 {
     if (n->state == NODE_READY && n->acked < n->sent && n->retry_at_ms == 0 &&
-        now - n->outbox_progress_ms > limit) {
+        now - n->outbox_progress_ms > stall_limit(n, SYNC_RETRY_REPUBLISH, n->republish_tries)) {
         log_info("sync: no ack for %llu ms, publishing again from %llu",
                  (unsigned long long)(now - n->outbox_progress_ms),
                  (unsigned long long)(n->acked + 1));
         n->rewind_mark = n->sent;
         n->sent = n->acked;
         n->outbox_progress_ms = now;
+        n->republish_tries++;
     }
-    if (n->inbox_head > n->inbox_cursor && now - n->inbox_progress_ms > limit) {
+    if (n->inbox_head > n->inbox_cursor &&
+        now - n->inbox_progress_ms > stall_limit(n, SYNC_RETRY_RESYNC, n->resync_tries)) {
         log_info("sync: inbox stalled at %llu of %llu, resyncing",
                  (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head);
         n->inbox_progress_ms = now;
+        n->resync_tries++;
         send_hello(n);
     }
     if (n->inbox_cursor > 0)
@@ -437,9 +506,13 @@ void sync_tick(void *arg)
             reconnect(n);
         return;
     }
-    if (now - since > limit) {
+    /* The first silence of 3 heartbeats gets a new socket at once; if the new one hears
+     * nothing either, each further new socket waits longer: each costs the broker a
+     * handshake, a ZAP request and a HELLO. */
+    if (now - since > stall_limit(n, SYNC_RETRY_RECONNECT, n->reconnect_tries)) {
         log_info("sync: broker silent for %llu ms, reconnecting",
                  (unsigned long long)(now - since));
+        n->reconnect_tries++;
         reconnect(n);
         return;
     }
@@ -449,14 +522,14 @@ void sync_tick(void *arg)
         n->sent = n->acked;
     }
     if (n->state == NODE_READY || n->state == NODE_BLOCKED)
-        repair_losses(n, now, limit);
+        repair_losses(n, now);
     if (n->restoring && now - n->outbox_progress_ms > limit) {
         n->outbox_progress_ms = now; /* a FETCH or FETCHED was lost: ask again */
         send_fetch(n);
     }
     if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
-    else if (n->state == NODE_CONNECTING)
-        send_hello(n);
+    else if (n->state == NODE_CONNECTING && hello_due(n, now))
+        send_hello(n); /* unanswered: 1, 2, 4, 8, 8… heartbeats after the last */
     sync_pump(n);
 }

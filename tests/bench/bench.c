@@ -45,9 +45,12 @@
  *   --perf DIR       perf record -g on the broker during each measured phase (and during
  *                    a --register ctl registration); DS_BENCH_PERF_DWARF=1 for DWARF
  *                    call graphs. DS_BENCH_BROKER_LOG=info sets the broker's log level.
- *   --node-timers    virtual nodes are as impatient as node/sync.c (HELLO every second
- *                    until welcomed, publish again after 3 s without ACK progress)
+ *   --node-timers    virtual nodes keep node/sync.c's timers and their backoff (HELLO
+ *                    again after 1, 2, 4, 8, 8… s until welcomed, one HELLO for any
+ *                    number of "send HELLO first"; publish again after 3 s without ACK
+ *                    progress, then 3 s + 1, 2, 4, 8… s)
  * City-year defaults: 20,000 members, 200 units, 50 communities (a tenth of a city). */
+#include "backoff.h"
 #include "config.h"
 #include "ctl.h"
 #include "err.h"
@@ -100,8 +103,15 @@ static volatile sig_atomic_t stop_flag;
 static bool keep_work;              /* --keep: leave the work dir (broker logs, data) for a look */
 static double phase_deadline = 600; /* --deadline: seconds per measured phase */
 /* --node-timers: virtual nodes also keep the real node's patience (node/sync.c, heartbeat
- * 1 s): HELLO again every second until welcomed, publish again from the last ACK after 3 s
- * without ACK progress. Without it they wait as long as it takes. */
+ * 1 s, with its backoff from common/backoff.h and the same jitter seeds): HELLO again
+ * after 1, 2, 4, 8, 8… s until welcomed; publish again from the last ACK after 3 s without
+ * ACK progress, each further time 1, 2, 4, 8… s later. Not imitated: the node's new socket
+ * after 3 s of silence and its inbox resync (HELLO after 3 s without cursor progress).
+ * Without --node-timers they wait as long as it takes. */
+#define NODE_BEAT_MS 1000u
+#define NODE_BACKOFF_CAP_MS (8u * NODE_BEAT_MS) /* node/sync.c SYNC_BACKOFF_CAP_BEATS */
+#define NODE_RETRY_HELLO 1u                     /* node/sync.c enum sync_retry */
+#define NODE_RETRY_REPUBLISH 3u
 static bool node_timers;
 static uint64_t hellos_sent, republished, send_failures;
 static uint64_t hlc_base;
@@ -484,8 +494,9 @@ struct vnode {
     uint64_t cursor, confirmed_sent;
     uint64_t dir_events, member_events; /* deliveries received */
     uint64_t sent, acked;               /* own events (city-year) */
-    double last_send, last_recv, hello_at, ack_progress_at;
+    double last_send, last_recv, hello_due, ack_progress_at;
     uint64_t ack_mark;
+    unsigned hello_tries, republish_tries; /* --node-timers: the node's backoff counts */
     uint64_t errors;
     /* throughput phases: prebuilt frames */
     uint8_t **frames;
@@ -578,6 +589,14 @@ static bool vnode_send_frame(struct vnode *v, const Dualsync__Frame *f)
     return ok;
 }
 
+/* node/sync.c retry_delay(): the wait before retry attempt + 1 of a rule, in seconds. */
+static double node_retry_s(const struct vnode *v, unsigned rule, unsigned attempt)
+{
+    uint64_t ms =
+        backoff_delay_ms(attempt, NODE_BEAT_MS, NODE_BACKOFF_CAP_MS, backoff_seed(v->org, rule));
+    return (double)ms / 1000.0;
+}
+
 static void vnode_hello(struct vnode *v)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -591,9 +610,14 @@ static void vnode_hello(struct vnode *v)
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     v->welcomed = false;
-    v->hello_at = now_s();
     hellos_sent++;
-    vnode_send_frame(v, &f);
+    bool sent = vnode_send_frame(v, &f);
+    if (!node_timers)
+        v->hello_due = now_s() + 30.0;
+    else if (sent)
+        v->hello_due = now_s() + node_retry_s(v, NODE_RETRY_HELLO, v->hello_tries++);
+    else /* as the node: nothing is out, so no backoff; try again at the next beat */
+        v->hello_due = now_s() + NODE_BEAT_MS / 1000.0;
 }
 
 static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
@@ -603,6 +627,8 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
         return;
     if (r->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
         v->welcomed = true;
+        v->hello_tries = v->republish_tries = 0;
+        v->hello_due = 0;
         v->head_at_welcome = r->welcome->inbox_head;
         v->store_id_len = r->welcome->store_id.len < sizeof(v->store_id) ? r->welcome->store_id.len
                                                                          : sizeof(v->store_id);
@@ -634,9 +660,14 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
         if (errors_printed++ < 10)
             fprintf(stderr, "bench: broker error for %s: code %d seq %llu: %s\n", v->org,
                     (int)r->error->code, (unsigned long long)r->error->seq, r->error->message);
-        if (r->error->code == DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST)
-            vnode_hello(v); /* the broker dropped the session */
-        else if (r->error->code != DUALSYNC__ERROR_CODE__ERROR_REFUSED && v->stream)
+        if (r->error->code == DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST) {
+            /* the broker dropped the session; a node with --node-timers sends one HELLO
+             * for any number of these, then retries on its backoff (vnode_upkeep) */
+            if (!node_timers || now_s() >= v->hello_due)
+                vnode_hello(v);
+            else
+                v->welcomed = false;
+        } else if (r->error->code != DUALSYNC__ERROR_CODE__ERROR_REFUSED && v->stream)
             v->sent = v->acked; /* send again from what is durable */
     } else if (r->kind_case == DUALSYNC__FRAME__KIND_DELIVER) {
         double t = now_s();
@@ -680,17 +711,22 @@ static void vnode_drain(struct vnode *v)
 static void vnode_upkeep(struct vnode *v, double now)
 {
     /* a HELLO can be lost (sent while the connection was being re-established): ask again,
-     * after a second like a node (--node-timers) or after 30 s */
-    if (!v->welcomed && now - v->hello_at >= (node_timers ? 1.0 : 30.0))
+     * on the node's backoff (--node-timers) or after 30 s */
+    if (!v->welcomed && now >= v->hello_due)
         vnode_hello(v);
     if (node_timers && v->welcomed && v->stream && v->acked < v->sent) {
+        double patience = 3.0;
+        if (v->republish_tries)
+            patience += node_retry_s(v, NODE_RETRY_REPUBLISH, v->republish_tries - 1);
         if (v->acked != v->ack_mark) {
             v->ack_mark = v->acked;
             v->ack_progress_at = now;
-        } else if (now - v->ack_progress_at > 3.0) {
+            v->republish_tries = 0;
+        } else if (now - v->ack_progress_at > patience) {
             republished += v->sent - v->acked;
             v->sent = v->acked;
             v->ack_progress_at = now;
+            v->republish_tries++;
         }
     }
     if (v->welcomed && v->cursor > v->confirmed_sent) {
@@ -2095,7 +2131,7 @@ static void city_year(size_t members, size_t units, size_t communities, double d
            (unsigned long long)hellos_sent, (unsigned long long)send_failures,
            node_timers ? "" : "\n");
     if (node_timers)
-        printf(", %llu letters published again after 3 s without ACK progress\n",
+        printf(", %llu letters published again after 3 s (and backoff) without ACK progress\n",
                (unsigned long long)republished);
     long hwm = proc_status_kib(broker_pid, "VmHWM"), rss = proc_status_kib(broker_pid, "VmRSS");
     json_t *cpu1 = thread_cpu(broker_pid);

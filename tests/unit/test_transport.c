@@ -95,6 +95,149 @@ static void test_transport_known_key_delivers_with_its_org(void **state)
     transport_destroy(&c.t);
 }
 
+static bool authorize_all(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX])
+{
+    (void)arg;
+    (void)key;
+    strcpy(org_out, "unit:any");
+    return true;
+}
+
+static void on_client_frame(void *arg, const uint8_t *data, size_t len)
+{
+    (void)arg;
+    (void)data;
+    (void)len;
+}
+
+/* The broker's ROUTER runs without ZMTP heartbeats (libzmq's O(n) timer cancel per
+ * connection per interval) and with TCP keepalive and a small receive queue instead; the
+ * node's DEALER keeps heartbeats, without a TTL (which would arm that timer at the
+ * broker). Read back from libzmq, not from our constants alone. */
+static void test_transport_broker_router_and_node_dealer_options(void **state)
+{
+    (void)state;
+    struct keys server, client;
+    struct transport_sockopts o;
+    char bound[256];
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(&server);
+    keys_generate(&client);
+    struct transport *t = transport_new();
+    assert_rc(transport_sockopts(t, true, &o), DS_ENOTFOUND);
+    assert_rc(transport_sockopts(t, false, &o), DS_ENOTFOUND);
+    assert_rc(transport_listen(t, "tcp://127.0.0.1:*", &server, authorize_all, on_frame, NULL,
+                               bound, sizeof(bound)),
+              DS_OK);
+    assert_rc(transport_sockopts(t, true, &o), DS_OK);
+    assert_int_equal(o.rcvhwm, TRANSPORT_SERVER_RCVHWM);
+    assert_true(o.rcvhwm >= 16 && o.rcvhwm <= 256); /* >= a node's 4096 / 256 full frames */
+    assert_int_equal(o.sndhwm, 100000);
+    assert_int_equal(o.heartbeat_ivl, 0);
+    assert_int_equal(o.tcp_keepalive, 1);
+    assert_int_equal(o.tcp_keepalive_idle, TRANSPORT_KEEPALIVE_IDLE_S);
+    assert_int_equal(o.tcp_keepalive_intvl, TRANSPORT_KEEPALIVE_INTVL_S);
+    assert_int_equal(o.tcp_keepalive_cnt, TRANSPORT_KEEPALIVE_CNT);
+    /* a vanished node's connection is reaped after about a minute, not held for hours */
+    assert_true(
+        TRANSPORT_KEEPALIVE_IDLE_S + TRANSPORT_KEEPALIVE_INTVL_S * TRANSPORT_KEEPALIVE_CNT <= 120);
+
+    /* Not to our own ROUTER: a handshake would tie up the ZAP endpoint the next test binds. */
+    assert_rc(
+        transport_connect(t, "tcp://127.0.0.1:9", server.curve_pk, &client, on_client_frame, NULL),
+        DS_OK);
+    assert_rc(transport_sockopts(t, false, &o), DS_OK);
+    assert_int_equal(o.heartbeat_ivl, 2000);
+    assert_int_equal(o.heartbeat_timeout, 6000);
+    assert_int_equal(o.heartbeat_ttl, 0);
+    assert_int_equal(o.rcvhwm, 100000);
+    transport_destroy(&t);
+}
+
+/* Back-pressure test: the server's handler, on the first frame, makes the client send
+ * numbered 16 KiB frames while the server's loop is busy (inside the handler, so nothing
+ * reads the ROUTER), until the client's send is refused (its own queue of 1,000 frames is
+ * full and stays full for its 5 s send timeout). In those seconds the client's I/O thread
+ * pushes what TCP takes, the server's I/O thread reads it until the server's queue holds
+ * TRANSPORT_SERVER_RCVHWM frames, and the rest waits in kernel buffers. Once the loop
+ * reads again every frame the client's socket accepted must arrive, in order: a full
+ * inbound queue stops libzmq reading the connection; it does not drop. */
+#define FLOOD_FRAME 16384
+#define FLOOD_MAX 20000
+
+struct flood_ctx {
+    struct transport *t;
+    struct transport_client *client;
+    uint32_t sent, received, out_of_order;
+    bool started;
+    uint64_t deadline_ms;
+};
+
+static void on_flood_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,
+                           size_t len)
+{
+    struct flood_ctx *c = arg;
+    static uint8_t frame[FLOOD_FRAME];
+    uint32_t seq;
+    (void)peer;
+    if (!c->started) {
+        c->started = true;
+        while (c->sent < FLOOD_MAX) {
+            seq = c->sent + 1;
+            memcpy(frame, &seq, sizeof(seq));
+            if (transport_client_send(c->client, frame, sizeof(frame), 1) != DS_OK)
+                break; /* refused after the client's 5 s send timeout: all queues full */
+            c->sent = seq;
+        }
+        return;
+    }
+    if (len != FLOOD_FRAME) {
+        c->out_of_order++;
+        return;
+    }
+    memcpy(&seq, data, sizeof(seq));
+    if (seq != c->received + 1)
+        c->out_of_order++;
+    c->received++;
+}
+
+static void check_flood(void *arg)
+{
+    struct flood_ctx *c = arg;
+    if ((c->started && c->received >= c->sent) || hlc_wall_ms() > c->deadline_ms)
+        transport_stop(c->t);
+}
+
+static void test_transport_full_server_queue_pushes_back_without_loss(void **state)
+{
+    (void)state;
+    struct flood_ctx c;
+    struct keys server, client;
+    char bound[256];
+    memset(&c, 0, sizeof(c));
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(&server);
+    keys_generate(&client);
+    c.t = transport_new();
+    assert_rc(transport_listen(c.t, "tcp://127.0.0.1:*", &server, authorize_all, on_flood_frame, &c,
+                               bound, sizeof(bound)),
+              DS_OK);
+    assert_rc(transport_client_open(bound, server.curve_pk, &client, &c.client), DS_OK);
+    assert_rc(transport_client_send(c.client, (const uint8_t *)"go", 2, 1), DS_OK);
+    c.deadline_ms = hlc_wall_ms() + 60000;
+    transport_timer(c.t, 20, check_flood, &c);
+    transport_run(c.t);
+
+    assert_true(c.started);
+    /* refused (not the loop's cap), and many times what the server queues */
+    assert_true(c.sent < FLOOD_MAX);
+    assert_true(c.sent > 8 * TRANSPORT_SERVER_RCVHWM);
+    assert_int_equal(c.received, c.sent);
+    assert_int_equal(c.out_of_order, 0);
+    transport_client_close(&c.client);
+    transport_destroy(&c.t);
+}
+
 static void on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
                    size_t *reply_len_out)
 {
@@ -146,6 +289,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transport_known_key_delivers_with_its_org),
+        cmocka_unit_test(test_transport_broker_router_and_node_dealer_options),
+        cmocka_unit_test(test_transport_full_server_queue_pushes_back_without_loss),
         tu_test_tmpdir(test_transport_ctl_not_running_is_reported),
         tu_test_tmpdir(test_transport_ctl_call_times_out),
     };
