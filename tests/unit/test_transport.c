@@ -285,12 +285,86 @@ static void test_transport_ctl_call_times_out(void **state)
     transport_destroy(&t);
 }
 
+/* transport_pause_reads: frames sent while the server is paused stay queued (not lost,
+ * not handled) until it resumes; transport_watch_fd calls back when its fd is readable. */
+struct pause_ctx {
+    struct server_ctx server;
+    struct transport_client *client;
+    int phase;
+    uint64_t paused_at_ms;
+    int frames_while_paused;
+    int fd_calls;
+    int pipe_fd[2];
+};
+
+static void on_pause_fd(void *arg)
+{
+    struct pause_ctx *c = arg;
+    char buf[16];
+    if (read(c->pipe_fd[0], buf, sizeof(buf)) > 0) /* one byte was written: one read */
+        c->fd_calls++;
+}
+
+static void pause_step(void *arg)
+{
+    struct pause_ctx *c = arg;
+    uint64_t now = hlc_wall_ms();
+    if (c->phase == 0 && c->server.frames == 1) {
+        transport_pause_reads(c->server.t, true);
+        assert_rc(transport_client_send(c->client, (const uint8_t *)"b", 1, 1), DS_OK);
+        assert_rc(transport_client_send(c->client, (const uint8_t *)"c", 1, 1), DS_OK);
+        assert_int_equal(write(c->pipe_fd[1], "x", 1), 1);
+        c->paused_at_ms = now;
+        c->phase = 1;
+    } else if (c->phase == 1 && now - c->paused_at_ms > 300) {
+        c->frames_while_paused = c->server.frames;
+        transport_pause_reads(c->server.t, false);
+        c->phase = 2;
+    }
+    if ((c->phase == 2 && c->server.frames == 3) || now > c->server.deadline_ms)
+        transport_stop(c->server.t);
+}
+
+static void test_transport_pause_reads_and_watch_fd(void **state)
+{
+    (void)state;
+    struct pause_ctx c;
+    struct keys server;
+    char bound[256];
+    memset(&c, 0, sizeof(c));
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(&server);
+    keys_generate(&c.server.known);
+    assert_int_equal(pipe(c.pipe_fd), 0);
+    c.server.t = transport_new();
+    assert_rc(transport_listen(c.server.t, "tcp://127.0.0.1:*", &server, authorize, on_frame,
+                               &c.server, bound, sizeof(bound)),
+              DS_OK);
+    transport_watch_fd(c.server.t, c.pipe_fd[0], on_pause_fd, &c);
+    assert_rc(transport_client_open(bound, server.curve_pk, &c.server.known, &c.client), DS_OK);
+    assert_rc(transport_client_send(c.client, (const uint8_t *)"a", 1, 1), DS_OK);
+    c.server.deadline_ms = hlc_wall_ms() + 10000;
+    transport_timer(c.server.t, 20, pause_step, &c);
+    transport_run(c.server.t);
+
+    assert_int_equal(c.phase, 2);
+    assert_int_equal(c.frames_while_paused, 1);
+    assert_int_equal(c.server.frames, 3);
+    assert_string_equal(c.server.last_data, "c");
+    assert_int_equal(c.fd_calls, 1);
+    transport_client_close(&c.client);
+    transport_destroy(&c.server.t);
+    close(c.pipe_fd[0]);
+    close(c.pipe_fd[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transport_known_key_delivers_with_its_org),
         cmocka_unit_test(test_transport_broker_router_and_node_dealer_options),
         cmocka_unit_test(test_transport_full_server_queue_pushes_back_without_loss),
+        cmocka_unit_test(test_transport_pause_reads_and_watch_fd),
         tu_test_tmpdir(test_transport_ctl_not_running_is_reported),
         tu_test_tmpdir(test_transport_ctl_call_times_out),
     };
