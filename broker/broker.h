@@ -175,6 +175,10 @@ uint64_t inbox_head(struct broker *b, const char *org);
  * has committed (inbox_commit_heads). */
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
+/* The same for a letter: the entry also carries the event's bytes (delivered without a
+ * point read). */
+void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                        const char *org, const struct event *ev);
 /* Puts the head of every org in pending_heads into txn, once each. Call it after the last
  * inbox_append and right before eventlog_commit, so the heads are in the same atomic batch
  * as their entries; a txn committed without it leaves the durable heads behind, and after

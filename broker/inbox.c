@@ -1,5 +1,8 @@
 /* inbox: one ordered sequence of event pointers per recipient org.
- *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE)
+ *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE) [event bytes]
+ *   A letter's entry carries the event's bytes, so delivering an inbox is one range scan
+ *   instead of a random read per event (the city-year's deliveries were bound by those);
+ *   directory entries, copied into every org's inbox, stay pointers.
  *   meta "head/<org>": the last inbox seq of org.
  * A transaction counts each org's head in pending_heads as entries are appended and puts
  * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
@@ -40,8 +43,9 @@ uint64_t inbox_head(struct broker *b, const char *org)
     return v;
 }
 
-void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                  const char *org, const char *origin, uint64_t seq)
+static void append_entry(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                         const char *org, const char *origin, uint64_t seq, const uint8_t *raw,
+                         size_t raw_len)
 {
     uint64_t *h = strmap_get(pending_heads, org);
     if (!h) {
@@ -57,7 +61,27 @@ void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pen
     skey_init(&v);
     skey_str(&v, origin);
     skey_u64(&v, seq);
-    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
+    if (!raw_len) {
+        store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
+        return;
+    }
+    uint8_t *val = xmalloc(v.n + raw_len);
+    memcpy(val, v.b, v.n);
+    memcpy(val + v.n, raw, raw_len);
+    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, val, v.n + raw_len);
+    free(val);
+}
+
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq)
+{
+    append_entry(b, txn, pending_heads, org, origin, seq, NULL, 0);
+}
+
+void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                        const char *org, const struct event *ev)
+{
+    append_entry(b, txn, pending_heads, org, ev->origin, ev->seq, ev->raw, ev->raw_len);
 }
 
 static bool stage_head(const char *org, void *value, void *arg)
@@ -112,9 +136,12 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
         size_t olen = strnlen((const char *)v, vlen);
         uint8_t *raw = NULL;
         size_t rlen = 0;
-        if (olen + 1 + 8 != vlen ||
-            eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw, &rlen) !=
-                DS_OK) {
+        if (olen + 1 + 8 < vlen) { /* the entry carries the event: no point read */
+            rlen = vlen - (olen + 1 + 8);
+            raw = xmemdup(v + olen + 1 + 8, rlen);
+        } else if (olen + 1 + 8 != vlen ||
+                   eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw,
+                                    &rlen) != DS_OK) {
             log_error("inbox: dangling inbox entry org=%s", org);
             rc = DS_EIO;
             break;

@@ -248,7 +248,7 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         } else if (rc == DS_OK) {
             rc = eventlog_txn_add(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
             for (size_t k = 0; rc == DS_OK && k < to->n; k++)
-                inbox_append(b, pb->txn, pb->heads, to->org[k], ev.origin, ev.seq);
+                inbox_append_event(b, pb->txn, pb->heads, to->org[k], &ev);
             if (rc == DS_OK) {
                 pb->stored++;
                 hlc_observe(&b->clock, ev.hlc);
