@@ -61,7 +61,8 @@ struct broker_counters {
     uint64_t unrouted;  /* events stored but delivered to nobody (ERROR_REFUSED) */
     uint64_t forks;
     uint64_t auth_refused;
-    uint64_t org_mismatch; /* frames claiming another org than their key */
+    uint64_t org_mismatch;     /* frames claiming another org than their key */
+    uint64_t sessions_dropped; /* a send to a welcomed peer failed: it must say HELLO again */
 };
 
 struct publish_batch;

@@ -33,7 +33,10 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
         /* Gone or stuck: forget the session; its next HELLO starts it again. (An answer
          * to an old connection of the org has no session to drop.) */
         p->welcomed = false;
-        log_info("broker: peer=%s unreachable, session dropped", p->addr.org);
+        b->counters.sessions_dropped++;
+        log_warn("broker: peer=%s unreachable (its send queue is full or it is gone), session "
+                 "dropped",
+                 p->addr.org);
     }
     free(buf);
 }
