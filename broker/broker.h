@@ -62,7 +62,7 @@ struct broker_counters {
     uint64_t forks;
     uint64_t auth_refused;
     uint64_t org_mismatch;     /* frames claiming another org than their key */
-    uint64_t sessions_dropped; /* a send to a welcomed peer failed: it must say HELLO again */
+    uint64_t sessions_dropped; /* a send failed or the peer fell silent: it must HELLO again */
 };
 
 struct publish_batch;

@@ -327,6 +327,15 @@ static void answer_publish(struct broker *b, const struct pending_publish *pp, i
         send_error(b, p, pp->res.code, pp->res.why, pp->res.seq);
 }
 
+/* Restarts a peer's silence clock: for silences the broker caused (a stall, paused reads). */
+static bool forgive_peer(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct peer *p = value;
+    p->last_seen_ms = *(const uint64_t *)arg;
+    return true;
+}
+
 void protocol_on_verified(void *arg)
 {
     struct broker *b = arg;
@@ -342,8 +351,10 @@ void protocol_on_verified(void *arg)
     if (events >= BROKER_STORE_BUDGET)
         verify_wake(b->verify); /* more may be done: come back after the other sockets */
     if (b->reads_paused && verify_pending_events(b->verify) < BROKER_VERIFY_QUEUE_MAX / 2) {
+        uint64_t now = broker_now_ms();
         b->reads_paused = false;
         transport_pause_reads(b->t, false);
+        strmap_each(b->peers, forgive_peer, &now); /* we were not listening */
     }
 }
 
@@ -490,14 +501,6 @@ static void settle_when_idle(struct broker *b)
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
 }
 
-static bool forgive_peer(const char *org, void *value, void *arg)
-{
-    (void)org;
-    struct peer *p = value;
-    p->last_seen_ms = *(const uint64_t *)arg;
-    return true;
-}
-
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
@@ -512,12 +515,20 @@ void protocol_tick(void *arg)
     }
     b->last_tick_ms = now;
     settle_when_idle(b);
+    if (transport_server_backlog(b->t)) {
+        /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's
+         * silence means anything now; judge it again once the backlog is read. */
+        strmap_each(b->peers, forgive_peer, &now);
+        return;
+    }
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
         struct peer *gone = NULL;
         strmap_each(b->peers, stale_peer, &gone);
         if (!gone)
             break;
-        log_info("broker: peer=%s silent, session closed", gone->addr.org);
+        b->counters.sessions_dropped++;
+        log_warn("broker: peer=%s silent for %u ms, session closed", gone->addr.org,
+                 BROKER_PEER_TIMEOUT_MS);
         free(strmap_remove(b->peers, gone->addr.org));
     }
 }

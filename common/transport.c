@@ -29,6 +29,13 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define READ_BURST 64 /* messages handled per wake-up, so one peer cannot starve timers */
+/* The server reads more per wake-up: between two reads the loop may store a few thousand
+ * checked events (100–300 ms), and a street of 2,500 nodes sends several hundred PINGs
+ * and CONFIRMs a second; reading 64 at a time let them wait until their sessions looked
+ * silent (BENCHMARKS.md, city-year). Most frames are cheap to take: a PUBLISH is queued
+ * for the verify workers. */
+#define SERVER_READ_BURST 1024
+#define SERVER_READ_MS 50
 
 struct timer_ctx {
     transport_timer_fn fn;
@@ -51,6 +58,7 @@ struct transport {
     transport_peer_frame_fn on_peer_frame;
     void *server_arg;
     bool reads_paused;
+    bool backlog; /* the last read burst ended with frames still waiting */
     /* an extra descriptor to watch (the broker's verify workers) */
     zmq_pollitem_t fd_item;
     transport_timer_fn on_fd;
@@ -266,8 +274,18 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
     int handled = 0;
-    while (handled < READ_BURST && !t->reads_paused && read_router_message(t, sock))
-        handled++;
+    uint64_t start = hlc_wall_ms();
+    t->backlog = true;
+    while (handled < SERVER_READ_BURST && !t->reads_paused) {
+        if (!read_router_message(t, sock)) {
+            t->backlog = false; /* read everything there was */
+            break;
+        }
+        /* Some frames are costly (a HELLO sends a window of the inbox): end the burst
+         * after SERVER_READ_MS, so that 2,500 HELLOs at once do not hold the loop. */
+        if (++handled % 16 == 0 && hlc_wall_ms() - start > SERVER_READ_MS)
+            break;
+    }
     return 0;
 }
 
@@ -354,6 +372,11 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     zloop_poller(t->loop, &t->zap_item, on_zap, t);
     zloop_poller(t->loop, &t->router_item, on_router, t);
     return DS_OK;
+}
+
+bool transport_server_backlog(const struct transport *t)
+{
+    return t->reads_paused || t->backlog;
 }
 
 void transport_pause_reads(struct transport *t, bool paused)
