@@ -1,7 +1,8 @@
 /* Unit tests of the broker's inbox bookkeeping (broker/inbox.c), on a real RocksDB in a
  * temp directory per test. The broker is a bare struct broker with the fields inbox.c
- * reads (log, heads, peers, cfg.window); no transport, so protocol_send is a stub that
- * fails the test if anything is delivered (no peer is connected here). */
+ * reads (log, heads, peers, cfg.window) and no transport: this file defines protocol_send
+ * itself, recording what the one test with a connected peer is sent and failing any other
+ * test that sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
