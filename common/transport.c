@@ -96,12 +96,38 @@ static int on_chaos_flush(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* libzmq decodes small messages inside a shared 8 KiB read buffer (18 KiB with its
+ * bookkeeping), and libsodium's CURVE decrypts them in place, so every received message
+ * keeps the whole buffer of the read it came in alive until the application closes it.
+ * A 10-byte PING queued behind a busy loop then holds 18 KiB: with 2,500 connections,
+ * 42,000 such buffers (765 MiB) were alive at once while the broker caught up
+ * (BENCHMARKS.md, heaptrack). Without zero copy each message owns its own bytes (none
+ * at all up to 33 bytes), at the cost of one memcpy. The option is a DRAFT context
+ * option in zmq.h; stable libzmq 4.3 honours it, so it is named here by its number. */
+#ifndef ZMQ_ZERO_COPY_RECV
+#define ZMQ_ZERO_COPY_RECV 10
+#endif
+
+static void context_init(void)
+{
+    void *ctx = zsys_init();
+    zsys_set_logstream(NULL);
+    if (zmq_ctx_get(ctx, ZMQ_ZERO_COPY_RECV) != 0 && zmq_ctx_set(ctx, ZMQ_ZERO_COPY_RECV, 0) != 0)
+        log_warn("transport: libzmq refused ZERO_COPY_RECV=0 (%s): a queued message holds "
+                 "a whole read buffer",
+                 zmq_strerror(zmq_errno()));
+}
+
+bool transport_zero_copy_recv(void)
+{
+    return zmq_ctx_get(zsys_init(), ZMQ_ZERO_COPY_RECV) != 0;
+}
+
 struct transport *transport_new(void)
 {
     struct transport *t = xcalloc(1, sizeof(*t));
     bool bad = false;
-    zsys_init();
-    zsys_set_logstream(NULL);
+    context_init();
     t->loop = zloop_new();
     t->chaos = chaos_new(getenv("DS_CHAOS"), &bad);
     if (bad) {

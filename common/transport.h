@@ -90,6 +90,9 @@ void transport_pause_reads(struct transport *t, bool paused);
 /* True while server frames wait unread (reads paused, or the last burst ended at its limit):
  * a peer's silence then says nothing about the peer. */
 bool transport_server_backlog(const struct transport *t);
+/* True when received messages may share libzmq's read buffers (zero copy). The transport
+ * turns it off for its context, so that a queued message holds only its own bytes. */
+bool transport_zero_copy_recv(void);
 /* Calls fn from the loop whenever fd is readable (fn must drain it). One fd per transport. */
 void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg);
 
