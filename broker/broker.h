@@ -63,6 +63,7 @@ struct broker_counters {
     uint64_t auth_refused;
     uint64_t org_mismatch;     /* frames claiming another org than their key */
     uint64_t sessions_dropped; /* a send failed or the peer fell silent: it must HELLO again */
+    uint64_t read_pauses;      /* reading stopped: more than BROKER_VERIFY_QUEUE_MAX events waited */
 };
 
 struct publish_batch;
@@ -83,7 +84,6 @@ struct broker {
     struct broker_counters counters;
     struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
     struct verify_pool *verify;
-    bool reads_paused;       /* too many events wait for their signatures: let TCP push back */
     uint64_t frames_at_tick; /* counters.frames_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;
     uint64_t started_ms;

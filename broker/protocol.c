@@ -203,11 +203,12 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
 
 /* A worker skipped the event as a likely resend (VERIFY_SKIPPED): when the store holds
  * exactly these bytes it was verified when stored (DS_EEXIST); anything else is
- * verified here, on the loop thread. */
+ * verified here, on the loop thread. *seq_rc keeps the store's answer for the caller. */
 static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struct event *ev,
-                         bool *signed_ok)
+                         bool *signed_ok, int *seq_rc)
 {
-    if (eventlog_txn_check(txn, ev, EVENTLOG_CONTIGUOUS) == DS_EEXIST)
+    *seq_rc = eventlog_txn_check(txn, ev, EVENTLOG_CONTIGUOUS);
+    if (*seq_rc == DS_EEXIST)
         return DS_EEXIST;
     const struct org_entry *origin = directory_find(b, ev->origin);
     *signed_ok = origin && wire_event_verify(ev, origin->sign_key);
@@ -231,12 +232,13 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             break;
         }
         res->seq = ev.seq;
-        bool signed_ok = job->verdict[i] == VERIFY_OK;
-        rc = job->verdict[i] == VERIFY_SKIPPED ? check_skipped(b, pb->txn, &ev, &signed_ok) : DS_OK;
+        bool signed_ok = job->verdict[i] == VERIFY_OK, skipped = job->verdict[i] == VERIFY_SKIPPED;
+        int seq_rc = DS_OK;
+        rc = skipped ? check_skipped(b, pb->txn, &ev, &signed_ok, &seq_rc) : DS_OK;
         if (rc == DS_OK)
             rc = check_event(b, job->addr.org, &ev, signed_ok, &res->code, &res->why);
-        if (rc == DS_OK)
-            rc = eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
+        if (rc == DS_OK) /* nothing was added to the batch since check_skipped asked */
+            rc = skipped ? seq_rc : eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
             b->counters.duplicates++;
         } else if (rc == DS_EFORK || rc == DS_ESEQ) {
@@ -282,8 +284,9 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     const struct org_entry *org = directory_find(b, p->addr.org);
     verify_submit(b->verify, verify_job_new(&p->addr, f, org ? org->sign_key : NULL,
                                             eventlog_hwm(b->log, p->addr.org)));
-    if (!b->reads_paused && verify_pending_events(b->verify) > BROKER_VERIFY_QUEUE_MAX) {
-        b->reads_paused = true;
+    if (!transport_reads_paused(b->t) &&
+        verify_pending_events(b->verify) > BROKER_VERIFY_QUEUE_MAX) {
+        b->counters.read_pauses++;
         transport_pause_reads(b->t, true);
     }
 }
@@ -350,9 +353,9 @@ void protocol_on_verified(void *arg)
     protocol_flush(b);
     if (events >= BROKER_STORE_BUDGET)
         verify_wake(b->verify); /* more may be done: come back after the other sockets */
-    if (b->reads_paused && verify_pending_events(b->verify) < BROKER_VERIFY_QUEUE_MAX / 2) {
+    if (transport_reads_paused(b->t) &&
+        verify_pending_events(b->verify) < BROKER_VERIFY_QUEUE_MAX / 2) {
         uint64_t now = broker_now_ms();
-        b->reads_paused = false;
         transport_pause_reads(b->t, false);
         strmap_each(b->peers, forgive_peer, &now); /* we were not listening */
     }

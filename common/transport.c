@@ -400,6 +400,11 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     return DS_OK;
 }
 
+bool transport_reads_paused(const struct transport *t)
+{
+    return t->reads_paused;
+}
+
 bool transport_server_backlog(const struct transport *t)
 {
     return t->reads_paused || t->backlog;

@@ -87,6 +87,7 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
  * and then in TCP, so a peer that sends faster than the server can check is slowed down
  * instead of growing the server's memory. */
 void transport_pause_reads(struct transport *t, bool paused);
+bool transport_reads_paused(const struct transport *t);
 /* True while server frames wait unread (reads paused, or the last burst ended at its limit):
  * a peer's silence then says nothing about the peer. */
 bool transport_server_backlog(const struct transport *t);

@@ -15,6 +15,10 @@
  *   sig-batch M       one frame of our next 40 events (type 999 about M) whose 25th has a
  *                     corrupted signature: the broker verifies a frame on several threads
  *                     and must still store exactly the 24 before it
+ *   flood M           our next 24,576 events (type 999 about M, small bodies) in full
+ *                     frames, sent back to back: more than the broker lets wait for its
+ *                     signature checks, so it must stop reading for a while and still
+ *                     store every one
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
@@ -199,6 +203,39 @@ static void sig_batch(struct peer *p, const char *member, int *sent)
     *sent += N;
 }
 
+static void flood(struct peer *p, const char *member, int *sent)
+{
+    enum { FRAMES = 24, PER_FRAME = WIRE_EVENTS_PER_FRAME };
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    ProtobufCBinaryData *evs = xcalloc(PER_FRAME, sizeof(*evs));
+    uint8_t **frames = xcalloc(FRAMES, sizeof(*frames));
+    size_t *lens = xcalloc(FRAMES, sizeof(*lens));
+    for (int k = 0; k < FRAMES; k++) { /* all signed first, so that they go out at once */
+        for (int i = 0; i < PER_FRAME; i++) {
+            uint8_t body[16] = {(uint8_t)k, (uint8_t)i};
+            wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)(k * PER_FRAME + i),
+                             hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
+                             &evs[i].data, &evs[i].len);
+        }
+        pub.n_events = PER_FRAME;
+        pub.events = evs;
+        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+        f.publish = &pub;
+        wire_pack(&f.base, &frames[k], &lens[k]);
+        for (int i = 0; i < PER_FRAME; i++)
+            free(evs[i].data);
+    }
+    for (int k = 0; k < FRAMES; k++) {
+        transport_client_send(p->c, frames[k], lens[k], 1);
+        free(frames[k]);
+        *sent += PER_FRAME;
+    }
+    free(lens);
+    free(frames);
+    free(evs);
+}
+
 static void random_bytes(uint8_t *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -258,6 +295,8 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         bulk_unknown(p, arg, sent);
     } else if (strcmp(mode, "sig-batch") == 0 && arg) {
         sig_batch(p, arg, sent);
+    } else if (strcmp(mode, "flood") == 0 && arg) {
+        flood(p, arg, sent);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
