@@ -2204,6 +2204,26 @@ static void print_machine(void)
            zmq_ctx_get(vctx, ZMQ_IO_THREADS));
 }
 
+static void usage(FILE *out)
+{
+    fputs("用法 / usage:\n"
+          "  dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]\n"
+          "                 [--register cli|ctl] [--deadline S] [--skip-latency]\n"
+          "  dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]\n"
+          "                 [--register cli|ctl] [--pace day|none] [--window N] [--node-timers]\n"
+          "                 [--deadline S] [--check all|N]\n"
+          "  either with [--perf DIR] [--keep]\n"
+          "BUILD_DIR holds broker/dualsync-broker (e.g. build/dev). The first form measures the\n"
+          "broker's throughput against RocksDB and ZeroMQ ceilings taken in the same run, the\n"
+          "latency at 1,000 and 10,000 events/s and a catch-up; the second runs a year of a\n"
+          "street's letters (default: a tenth of a city, 20,000 members, 200 units, 50\n"
+          "communities) and checks every member's record. Figures and the commands that made\n"
+          "them: docs/BENCHMARKS.md. Environment: DS_BENCH_BROKER_LOG=info|debug (broker log\n"
+          "level), DS_BENCH_PERF_DWARF=1 (DWARF call graphs with --perf).\n"
+          "BUILD_DIR 为构建目录（含 broker/dualsync-broker）；数据与命令见 docs/BENCHMARKS.md。\n",
+          out);
+}
+
 int main(int argc, char **argv)
 {
     size_t events = 100000, catchup_events = 200000, members = 20000, communities = 50;
@@ -2212,16 +2232,22 @@ int main(int argc, char **argv)
     double deadline = 600;
     bool city = false, skip_latency = false, paced = true;
     uint32_t window = CITY_WINDOW;
-    if (argc < 2) {
-        fprintf(stderr, "usage: dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] "
-                        "[--catchup C] [--register cli|ctl] [--perf DIR] [--skip-latency]\n"
-                        "       dualsync-bench BUILD_DIR --city-year [--members M] [--units U] "
-                        "[--communities C] [--register cli|ctl] [--deadline S] [--check all|N] "
-                        "[--perf DIR]\n");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    if (argc < 2 || argv[1][0] == '-') {
+        usage(stderr);
         return 2;
     }
     snprintf(build_dir, sizeof(build_dir), "%s", argv[1]);
     snprintf(broker_bin, sizeof(broker_bin), "%s/broker/dualsync-broker", build_dir);
+    if (access(broker_bin, X_OK) != 0) {
+        fprintf(stderr, "bench: %s 不可执行 / is not executable: BUILD_DIR must be a build directory\n",
+                broker_bin);
+        return 2;
+    }
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--city-year") == 0) {
