@@ -150,10 +150,23 @@ static void store_configure(struct store *s, enum store_durability durability)
     /* RocksDB's default, stated: one memtable taking writes while the previous flushes. */
     rocksdb_options_set_max_write_buffer_number(s->opts, 2);
     s->table = rocksdb_block_based_options_create();
-    s->cache = rocksdb_cache_create_lru(32u << 20);
+    s->cache = rocksdb_cache_create_lru(STORE_BLOCK_CACHE);
     rocksdb_block_based_options_set_block_cache(s->table, s->cache);
     s->filter = rocksdb_filterpolicy_create_bloom_full(10);
     rocksdb_block_based_options_set_filter_policy(s->table, s->filter);
+    /* Index and filter blocks in the block cache, not beside it: by default RocksDB keeps
+     * every file's index and bloom filter in memory for as long as the file is open, so a
+     * broker grew with its data (10 bits per key; a city's year is ~25 M keys, and one
+     * index entry per 4 KiB block), year after year. Partitioned, a lookup loads only the
+     * small partitions it needs; the top level of each file and all of L0 stay pinned, and
+     * they take the cache's high-priority pool, so data blocks are evicted first. */
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->table, 1);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(s->table, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(s->table, 1);
+    rocksdb_block_based_options_set_index_type(
+        s->table, rocksdb_block_based_table_index_type_two_level_index_search);
+    rocksdb_block_based_options_set_partition_filters(s->table, 1);
+    rocksdb_block_based_options_set_pin_top_level_index_and_filter(s->table, 1);
     rocksdb_options_set_block_based_table_factory(s->opts, s->table);
     for (int i = 0; i < CF_COUNT; i++) {
         s->cf_opts[i] = rocksdb_options_create_copy(s->opts);

@@ -40,6 +40,9 @@ const char *store_durability_name(enum store_durability d);
 /* The WAL files together: past this RocksDB flushes the families that keep the oldest
  * WAL file alive, so that it can be deleted. */
 #define STORE_WAL_BUDGET ((uint64_t)128 << 20)
+/* The block cache, which also holds the index and filter blocks: what a store reads from
+ * its files stays within this, however large the files grow. */
+#define STORE_BLOCK_CACHE ((size_t)32 << 20)
 
 #define SKEY_MAX 320
 

@@ -400,6 +400,56 @@ static void test_store_memory_caps_applied(void **state)
     store_destroy(&s);
 }
 
+/* The text of "name=" in the lines after 'from' up to the next section ("" if absent). */
+static void option_text(const char *from, const char *name, char *out, size_t size)
+{
+    const char *end = strstr(from + 1, "\n[");
+    char pat[128];
+    snprintf(pat, sizeof(pat), "\n  %s=", name);
+    const char *p = strstr(from, pat);
+    out[0] = '\0';
+    if (!p || (end && p > end))
+        return;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\n");
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p);
+}
+
+/* By default RocksDB keeps every open file's index and bloom filter in memory beside the
+ * block cache, so a broker's memory grew with its data. The store puts them in the cache,
+ * partitioned, with the top levels and L0 pinned: read back for every family. */
+static void test_store_index_and_filters_live_in_the_cache(void **state)
+{
+    static const char *const families[] = {"default", "by_member", "members", "inbox",       "meta",
+                                           "routes",  "orgs",      "by_type", "by_community"};
+    static const char *const want[][2] = {
+        {"cache_index_and_filter_blocks", "true"},
+        {"cache_index_and_filter_blocks_with_high_priority", "true"},
+        {"pin_l0_filter_and_index_blocks_in_cache", "true"},
+        {"pin_top_level_index_and_filter", "true"},
+        {"partition_filters", "true"},
+        {"index_type", "kTwoLevelIndexSearch"},
+    };
+    const char *dir = *state;
+    struct store *s = NULL;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    char *text = read_options_file(dir);
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        char section[80], value[128];
+        snprintf(section, sizeof(section), "[TableOptions/BlockBasedTable \"%s\"]", families[i]);
+        const char *t = strstr(text, section);
+        if (!t)
+            fail_msg("no table options for family %s", families[i]);
+        for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+            option_text(t, want[k][0], value, sizeof(value));
+            if (strcmp(value, want[k][1]) != 0)
+                fail_msg("family %s: %s=%s, want %s", families[i], want[k][0], value, want[k][1]);
+        }
+    }
+    free(text);
+    store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
         tu_test_tmpdir(test_store_memory_caps_applied),
+        tu_test_tmpdir(test_store_index_and_filters_live_in_the_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
