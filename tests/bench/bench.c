@@ -1321,10 +1321,12 @@ static void latency(double rate, double seconds)
             i++;
             next += 1.0 / rate;
         }
-        /* sleep in the poll until the next send is due: a busy loop would take a core from
-         * the broker on this 2-core machine */
+        /* Sleep in the poll until the next send is due, at least 1 ms: at 10,000 ev/s the
+         * next send is always less than 1 ms away, and polling with timeout 0 until then
+         * took 80% of a core from the broker on this 2-core machine (its p50 was 19 ms).
+         * What fell due meanwhile goes out together, each timed when it is sent. */
         double wait_ms = i < n ? (next - now_s()) * 1000.0 : 5;
-        fleet_poll(&f, wait_ms >= 1 ? (int)wait_ms : 0);
+        fleet_poll(&f, wait_ms > 0 ? (wait_ms < 1 ? 1 : (int)wait_ms) : 0);
     }
     double *lat = xcalloc(n ? n : 1, sizeof(*lat));
     size_t m = 0;
