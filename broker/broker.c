@@ -189,10 +189,11 @@ static json_t *status_json(struct broker *b)
         (json_int_t)ts.bad_frames, "sessions_dropped", (json_int_t)k->sessions_dropped,
         "send_failures", (json_int_t)ts.send_failures, "read_pauses", (json_int_t)k->read_pauses);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
-    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
+    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
                      b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid,
                      "endpoint", b->bound, "directory_version",
-                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "uptime_ms",
+                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "members_unfolded",
+                     (json_int_t)eventlog_dirty_count(b->log), "uptime_ms",
                      (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers", c.peers,
                      "counters", counters, "chaos", "dropped", (json_int_t)ts.chaos_dropped,
                      "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",

@@ -84,7 +84,8 @@ struct broker {
     struct broker_counters counters;
     struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
     struct verify_pool *verify;
-    uint64_t frames_at_tick; /* counters.frames_in at the last tick: idle when unchanged */
+    uint64_t publishes_in;      /* PUBLISH frames taken (not a status counter) */
+    uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;
     uint64_t started_ms;
 };

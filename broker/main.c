@@ -160,11 +160,13 @@ static void print_status(json_t *j)
 {
     if (!json_is_true(json_object_get(j, "running")))
         printf("broker 未运行,以下为已持久化的状态 / broker not running; persisted state below\n");
-    printf("街道 street: %s (%s)\n监听 endpoint: %s\n目录版本 directory version: %lld\n",
+    printf("街道 street: %s (%s)\n监听 endpoint: %s\n目录版本 directory version: %lld\n"
+           "待整理的成员记录 member records not yet refolded: %lld\n",
            json_string_value(json_object_get(j, "street")),
            json_string_value(json_object_get(j, "name")),
            json_string_value(json_object_get(j, "endpoint")),
-           (long long)json_integer_value(json_object_get(j, "directory_version")));
+           (long long)json_integer_value(json_object_get(j, "directory_version")),
+           (long long)json_integer_value(json_object_get(j, "members_unfolded")));
     printf("%-28s %-10s %-9s %10s %10s %10s\n", "组织 org", "连接 conn", "kind", "stored", "inbox",
            "pending");
     size_t i;

@@ -282,6 +282,7 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
         return;
     }
     const struct org_entry *org = directory_find(b, p->addr.org);
+    b->publishes_in++;
     verify_submit(b->verify, verify_job_new(&p->addr, f, org ? org->sign_key : NULL,
                                             eventlog_hwm(b->log, p->addr.org)));
     if (!transport_reads_paused(b->t) &&
@@ -492,14 +493,15 @@ static bool stale_peer(const char *org, void *value, void *arg)
     return true;
 }
 
-/* Member records are folded when read (eventlog_defer_folds); a broker that took no frame
- * since the last tick folds a share of the waiting ones, so that a digest or a report
- * later finds little to do. */
+/* Member records are folded when read (eventlog_defer_folds); a broker that took no
+ * PUBLISH since the last tick folds a share of the waiting ones, so that a digest or a
+ * report later finds little to do. Idle means no letters: connected nodes PING and
+ * CONFIRM every heartbeat, and counting those (as it once did) meant never idle. */
 static void settle_when_idle(struct broker *b)
 {
-    bool idle = b->counters.frames_in == b->frames_at_tick && !b->batch &&
+    bool idle = b->publishes_in == b->publishes_at_tick && !b->batch &&
                 verify_pending_events(b->verify) == 0;
-    b->frames_at_tick = b->counters.frames_in;
+    b->publishes_at_tick = b->publishes_in;
     if (idle && eventlog_dirty_count(b->log))
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
 }

@@ -50,6 +50,12 @@ assert_eq poor "$(jq -r '.feedback[0].rating' <<<"$m")" "feedback rating seen by
 assert_eq true "$(jq -r '.feedback[0].non_participation' <<<"$m")" "non-participation flag"
 assert_eq 长期不参加活动 "$(jq -r '.feedback[0].text' <<<"$m")" "feedback text"
 
+log "the broker refolds member records while no letters come (the nodes still PING)"
+assert_ge "$(json_get br .members_unfolded)" 1 "M001's record waits for a refold"
+all_folded() { [ "$(json_get br .members_unfolded)" -eq 0 ]; }
+wait_for all_folded --deadline 20
+assert_eq 0 "$(json_get br .counters.rejected)" "nothing else happened meanwhile"
+
 log "unit:u1 answers with a handling result"
 run_ok cli u1 handling send --member M001 --feedback "$fb" --action criticism \
     --text 已批评教育 >/dev/null
