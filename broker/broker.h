@@ -28,6 +28,9 @@
 /* Events waiting for their signatures before the broker stops reading frames (about a
  * second of verification on two cores); reading resumes below half of it. */
 #define BROKER_VERIFY_QUEUE_MAX 16384u
+/* The same in bytes of events: a node sending 64 KiB events could otherwise queue 1 GiB
+ * within the event count (letters are ~300 bytes: 16,384 of them are ~5 MiB). */
+#define BROKER_VERIFY_QUEUE_BYTES ((size_t)32 << 20)
 /* Member records refolded per heartbeat while no frame arrives (about 0.1–0.3 s). */
 #define BROKER_SETTLE_PER_TICK 4096u
 /* Checked events stored per wake-up, so PINGs and HELLOs between them are not starved. */
@@ -63,7 +66,7 @@ struct broker_counters {
     uint64_t auth_refused;
     uint64_t org_mismatch;     /* frames claiming another org than their key */
     uint64_t sessions_dropped; /* a send failed or the peer fell silent: it must HELLO again */
-    uint64_t read_pauses;      /* reading stopped: more than BROKER_VERIFY_QUEUE_MAX events waited */
+    uint64_t read_pauses;      /* reading stopped: verify_queue_full */
 };
 
 struct publish_batch;
@@ -149,6 +152,7 @@ struct verify_job {
     bool key_known;
     uint64_t stored_upto;
     enum verify_verdict *verdict; /* one per event of the frame */
+    size_t bytes;                 /* of its events, for the queue's byte bound */
     bool done;
 };
 struct verify_pool;
@@ -168,6 +172,11 @@ void verify_submit(struct verify_pool *vp, struct verify_job *job);
 /* The oldest job if it is done, else NULL (a later job may be done: order is kept). */
 struct verify_job *verify_take(struct verify_pool *vp);
 size_t verify_pending_events(struct verify_pool *vp);
+/* True when the jobs not yet taken hold more than BROKER_VERIFY_QUEUE_MAX events or
+ * BROKER_VERIFY_QUEUE_BYTES bytes of events: the loop should stop reading frames. */
+bool verify_queue_full(struct verify_pool *vp);
+/* True when they hold less than half of both: reading may resume. */
+bool verify_queue_drained(struct verify_pool *vp);
 
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);

@@ -285,8 +285,7 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     b->publishes_in++;
     verify_submit(b->verify, verify_job_new(&p->addr, f, org ? org->sign_key : NULL,
                                             eventlog_hwm(b->log, p->addr.org)));
-    if (!transport_reads_paused(b->t) &&
-        verify_pending_events(b->verify) > BROKER_VERIFY_QUEUE_MAX) {
+    if (!transport_reads_paused(b->t) && verify_queue_full(b->verify)) {
         b->counters.read_pauses++;
         transport_pause_reads(b->t, true);
     }
@@ -354,8 +353,7 @@ void protocol_on_verified(void *arg)
     protocol_flush(b);
     if (events >= BROKER_STORE_BUDGET)
         verify_wake(b->verify); /* more may be done: come back after the other sockets */
-    if (transport_reads_paused(b->t) &&
-        verify_pending_events(b->verify) < BROKER_VERIFY_QUEUE_MAX / 2) {
+    if (transport_reads_paused(b->t) && verify_queue_drained(b->verify)) {
         uint64_t now = broker_now_ms();
         transport_pause_reads(b->t, false);
         strmap_each(b->peers, forgive_peer, &now); /* we were not listening */

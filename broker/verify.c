@@ -31,6 +31,7 @@ struct verify_pool {
     struct verify_job *head, *tail; /* in arrival order; taken from head when done */
     struct verify_job *next;        /* first job no worker has claimed */
     size_t pending_events;          /* events of jobs submitted and not yet taken */
+    size_t pending_bytes;           /* and their bytes */
     bool stopping;
     int wake[2]; /* pipe: a worker writes when a job is done; the loop polls wake[0] */
     pthread_t threads[VERIFY_THREADS_MAX];
@@ -54,6 +55,8 @@ struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__F
         memcpy(job->sign_key, sign_key, KEYS_PUB_LEN);
     job->stored_upto = stored_upto;
     job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
+    for (size_t i = 0; i < n; i++)
+        job->bytes += frame->publish->events[i].len;
     return job;
 }
 
@@ -184,6 +187,7 @@ void verify_submit(struct verify_pool *vp, struct verify_job *job)
     if (!vp->next)
         vp->next = job;
     vp->pending_events += event_count(job);
+    vp->pending_bytes += job->bytes;
     pthread_cond_signal(&vp->work);
     pthread_mutex_unlock(&vp->mu);
 }
@@ -198,6 +202,7 @@ struct verify_job *verify_take(struct verify_pool *vp)
             vp->tail = NULL;
         job->next = NULL;
         vp->pending_events -= event_count(job);
+        vp->pending_bytes -= job->bytes;
     } else {
         job = NULL;
     }
@@ -211,6 +216,24 @@ size_t verify_pending_events(struct verify_pool *vp)
     size_t n = vp->pending_events;
     pthread_mutex_unlock(&vp->mu);
     return n;
+}
+
+bool verify_queue_full(struct verify_pool *vp)
+{
+    pthread_mutex_lock(&vp->mu);
+    bool full = vp->pending_events > BROKER_VERIFY_QUEUE_MAX ||
+                vp->pending_bytes > BROKER_VERIFY_QUEUE_BYTES;
+    pthread_mutex_unlock(&vp->mu);
+    return full;
+}
+
+bool verify_queue_drained(struct verify_pool *vp)
+{
+    pthread_mutex_lock(&vp->mu);
+    bool drained = vp->pending_events < BROKER_VERIFY_QUEUE_MAX / 2 &&
+                   vp->pending_bytes < BROKER_VERIFY_QUEUE_BYTES / 2;
+    pthread_mutex_unlock(&vp->mu);
+    return drained;
 }
 
 void verify_drain_wakeups(struct verify_pool *vp)

@@ -155,6 +155,77 @@ static void test_order_kept_and_counted(void **state)
     verify_pool_destroy(&vp);
 }
 
+/* A PUBLISH of n events of size bytes each that are not events at all (zeros): workers
+ * find them bad at once, and the queue's bounds only count them. */
+static Dualsync__Frame *filler_frame(size_t n, size_t size)
+{
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    uint8_t *zeros = calloc(1, size);
+    pub.n_events = n;
+    pub.events = calloc(n, sizeof(*pub.events));
+    for (size_t i = 0; i < n; i++) {
+        pub.events[i].data = zeros;
+        pub.events[i].len = size;
+    }
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &pub;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&f.base, &buf, &len);
+    free(pub.events);
+    free(zeros);
+    Dualsync__Frame *out = wire_frame_unpack(buf, len);
+    free(buf);
+    assert_non_null(out);
+    return out;
+}
+
+static void take_and_free(struct verify_pool *vp, int jobs)
+{
+    for (int j = 0; j < jobs; j++)
+        verify_job_free(take_wait(vp));
+}
+
+/* The loop stops reading when the queue holds too many events or too many bytes, and
+ * reads again below half of both. Few large events must trip the byte bound (a node
+ * sending 64 KiB events could queue 1 GiB within the event count). */
+static void test_queue_bounds_in_events_and_bytes(void **state)
+{
+    (void)state;
+    struct verify_pool *vp = verify_pool_new();
+    struct transport_peer a = peer("unit:u1");
+    /* frames of 128 events of 60 KiB (7.5 MiB, under the frame limit): 640 events in 5 */
+    size_t frame_bytes = 128 * 60 * 1024, full_at = BROKER_VERIFY_QUEUE_BYTES / frame_bytes + 1;
+    for (size_t j = 0; j < full_at; j++) {
+        assert_false(verify_queue_full(vp));
+        verify_submit(vp, verify_job_new(&a, filler_frame(128, 60 * 1024), alice.sign_pk, 0));
+    }
+    assert_true(verify_queue_full(vp)); /* over the byte bound with 640 events */
+    take_and_free(vp, 1);
+    assert_false(verify_queue_full(vp));
+    size_t left = full_at - 1;
+    for (; left * frame_bytes >= BROKER_VERIFY_QUEUE_BYTES / 2; left--) {
+        assert_false(verify_queue_drained(vp));
+        take_and_free(vp, 1);
+    }
+    assert_true(verify_queue_drained(vp));
+    take_and_free(vp, (int)left);
+
+    size_t frames = BROKER_VERIFY_QUEUE_MAX / 1024 + 1;
+    for (size_t j = 0; j < frames; j++)
+        verify_submit(vp, verify_job_new(&a, filler_frame(1024, 8), alice.sign_pk, 0));
+    assert_true(verify_queue_full(vp)); /* 17,408 small events */
+    take_and_free(vp, (int)(frames - BROKER_VERIFY_QUEUE_MAX / 2 / 1024));
+    assert_false(verify_queue_drained(vp)); /* exactly half: not below it */
+    take_and_free(vp, 1);
+    assert_true(verify_queue_drained(vp));
+    take_and_free(vp, (int)(BROKER_VERIFY_QUEUE_MAX / 2 / 1024 - 1));
+    assert_null(verify_take(vp));
+    assert_int_equal(verify_pending_events(vp), 0);
+    verify_pool_destroy(&vp);
+}
+
 static void test_destroy_with_jobs_queued(void **state)
 {
     (void)state;
@@ -189,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_wrong_signer_or_origin),
         cmocka_unit_test(test_order_kept_and_counted),
+        cmocka_unit_test(test_queue_bounds_in_events_and_bytes),
         cmocka_unit_test(test_destroy_with_jobs_queued),
         cmocka_unit_test(test_wake_descriptor),
     };
