@@ -94,6 +94,7 @@ void broker_close(struct broker **bp)
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
     strmap_destroy(&b->heads, free);
+    inbox_cache_free(b);
     sodium_memzero(&b->keys, sizeof(b->keys));
     free(b);
     *bp = NULL;

@@ -71,6 +71,16 @@ struct broker_counters {
 
 struct publish_batch;
 
+/* The street's own events (its directory of org cards, its notices), kept in memory by
+ * inbox.c: every org's inbox points at them, so each is delivered once per org. */
+struct street_cache {
+    struct street_event {
+        uint8_t *raw;
+        size_t len;
+    } *ev;      /* by seq - 1; raw NULL until read */
+    size_t cap; /* slots allocated */
+};
+
 struct broker {
     char dir[4096];
     struct broker_config cfg;
@@ -81,6 +91,7 @@ struct broker {
     struct strmap *by_key; /* hex CURVE key -> struct org_entry * (borrowed) */
     struct strmap *peers;  /* org id -> struct peer * */
     struct strmap *heads;  /* org id -> uint64_t * inbox head (cache of meta) */
+    struct street_cache street_events;
     struct hlc clock;
     uint8_t store_id[BROKER_STORE_ID_LEN];
     char bound[CONFIG_ENDPOINT_MAX];
@@ -199,6 +210,8 @@ void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* Sends what the window allows to a welcomed peer. */
 void inbox_pump(struct broker *b, struct peer *p);
 void inbox_pump_all(struct broker *b);
+/* Frees the street events read so far (broker_close). */
+void inbox_cache_free(struct broker *b);
 
 /* protocol.c */
 void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,

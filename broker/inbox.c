@@ -2,7 +2,10 @@
  *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE) [event bytes]
  *   A letter's entry carries the event's bytes, so delivering an inbox is one range scan
  *   instead of a random read per event (the city-year's deliveries were bound by those);
- *   directory entries, copied into every org's inbox, stay pointers.
+ *   directory entries, copied into every org's inbox, stay pointers, and the street's
+ *   events they point at are read from RocksDB once and then served from memory
+ *   (b->street_events): 2,500 nodes take the same 2,500 cards, and a node that says HELLO
+ *   again takes them again; those point reads were 59% of the loop (BENCHMARKS.md).
  *   meta "head/<org>": the last inbox seq of org.
  * A transaction counts each org's head in pending_heads as entries are appended and puts
  * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
@@ -115,6 +118,45 @@ void inbox_commit_heads(struct broker *b, struct strmap *pending_heads)
     strmap_each(pending_heads, commit_head, b);
 }
 
+/* Street events beyond this many stay on disk (a street's directory is a few thousand). */
+#define STREET_CACHE_MAX 65536u
+
+void inbox_cache_free(struct broker *b)
+{
+    struct street_cache *c = &b->street_events;
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->ev[i].raw);
+    free(c->ev);
+    memset(c, 0, sizeof(*c));
+}
+
+/* A copy of the event an inbox entry points at: the street's from memory once read
+ * (they never change: only this broker writes them, at the next seq), others from disk. */
+static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uint8_t **raw,
+                         size_t *len)
+{
+    struct street_cache *c = &b->street_events;
+    if (strcmp(origin, b->cfg.street) != 0 || seq == 0 || seq > STREET_CACHE_MAX)
+        return eventlog_get_raw(b->log, origin, seq, raw, len);
+    if (seq > c->cap) {
+        size_t cap = c->cap ? c->cap : 256;
+        while (cap < seq)
+            cap *= 2;
+        c->ev = xrealloc(c->ev, cap * sizeof(*c->ev));
+        memset(c->ev + c->cap, 0, (cap - c->cap) * sizeof(*c->ev));
+        c->cap = cap;
+    }
+    struct street_event *e = &c->ev[seq - 1];
+    if (!e->raw) {
+        int rc = eventlog_get_raw(b->log, origin, seq, &e->raw, &e->len);
+        if (rc != DS_OK)
+            return rc;
+    }
+    *raw = xmemdup(e->raw, e->len);
+    *len = e->len;
+    return DS_OK;
+}
+
 /* Reads up to max events of org's inbox from seq 'from' into the Deliver message. */
 static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t max,
                       Dualsync__Deliver *d)
@@ -140,8 +182,8 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
             rlen = vlen - (olen + 1 + 8);
             raw = xmemdup(v + olen + 1 + 8, rlen);
         } else if (olen + 1 + 8 != vlen ||
-                   eventlog_get_raw(b->log, (const char *)v, store_get_u64be(v + olen + 1), &raw,
-                                    &rlen) != DS_OK) {
+                   pointed_event(b, (const char *)v, store_get_u64be(v + olen + 1), &raw,
+                                 &rlen) != DS_OK) {
             log_error("inbox: dangling inbox entry org=%s", org);
             rc = DS_EIO;
             break;

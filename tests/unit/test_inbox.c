@@ -18,6 +18,7 @@
 
 #define ORG_A "community:hy-03"
 #define ORG_B "unit:tax-bureau"
+#define STREET "street:jinyu"
 
 /* What the one test with a connected peer was sent (copies of the DELIVER's events). */
 static struct {
@@ -48,10 +49,12 @@ static void broker_open_bare(struct broker *b, const char *dir)
     b->heads = strmap_new();
     b->peers = strmap_new();
     b->cfg.window = 64;
+    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
 }
 
 static void broker_close_bare(struct broker *b)
 {
+    inbox_cache_free(b);
     strmap_destroy(&b->heads, free);
     strmap_destroy(&b->peers, NULL);
     eventlog_destroy(&b->log);
@@ -213,6 +216,57 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     tu_event_free(&e2);
 }
 
+/* Directory entries point at the street's events, and every org's inbox holds them all:
+ * the broker reads each street event from RocksDB once and serves it from memory after,
+ * so the second org gets it even with its row deleted in between. */
+static void test_inbox_street_events_read_once(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    struct keys k;
+    struct tu_event card;
+    keys_generate(&k);
+    tu_event_intro(&card, &k, STREET, 1, 100, "M1", ORG_A, "Li", 30, "2026-01-05");
+    broker_open_bare(&b, dir);
+    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct strmap *pending = strmap_new();
+    assert_rc(eventlog_txn_add(txn, &card.ev, 0), DS_OK);
+    inbox_append(&b, txn, pending, ORG_A, STREET, 1);
+    inbox_append(&b, txn, pending, ORG_B, STREET, 1);
+    inbox_stage_heads(&b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+
+    const char *orgs[2] = {ORG_A, ORG_B};
+    for (int i = 0; i < 2; i++) {
+        struct peer p;
+        memset(&p, 0, sizeof(p));
+        snprintf(p.addr.org, sizeof(p.addr.org), "%s", orgs[i]);
+        p.welcomed = true;
+        sent.on = true;
+        inbox_pump(&b, &p);
+        sent.on = false;
+        assert_int_equal(sent.n, 1);
+        assert_int_equal(sent.len[0], card.len);
+        assert_memory_equal(sent.raw[0], card.raw, card.len);
+        free(sent.raw[0]);
+        sent.n = 0;
+        if (i == 0) { /* gone from disk: only the broker's memory still has it */
+            struct store_batch *del = store_batch_new(eventlog_store(b.log));
+            struct skey key;
+            skey_init(&key);
+            skey_str(&key, STREET);
+            skey_u64(&key, 1);
+            store_batch_delete(del, CF_EVENTS, &key);
+            assert_rc(store_commit(eventlog_store(b.log), del), DS_OK);
+            store_batch_destroy(&del);
+        }
+    }
+    broker_close_bare(&b);
+    tu_event_free(&card);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -220,6 +274,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_head_written_once_per_txn),
         tu_test_tmpdir(test_inbox_abort_moves_no_head),
         tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
+        tu_test_tmpdir(test_inbox_street_events_read_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
