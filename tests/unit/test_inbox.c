@@ -60,6 +60,19 @@ static void broker_close_bare(struct broker *b)
     eventlog_destroy(&b->log);
 }
 
+/* Deletes an event's own row, so that only a copy elsewhere can still deliver it. */
+static void delete_event_row(struct broker *b, const char *origin, uint64_t seq)
+{
+    struct store_batch *del = store_batch_new(eventlog_store(b->log));
+    struct skey key;
+    skey_init(&key);
+    skey_str(&key, origin);
+    skey_u64(&key, seq);
+    store_batch_delete(del, CF_EVENTS, &key);
+    assert_rc(store_commit(eventlog_store(b->log), del), DS_OK);
+    store_batch_destroy(&del);
+}
+
 static uint64_t stored_head(struct broker *b, const char *org)
 {
     char name[IDS_ORG_MAX + 8];
@@ -186,14 +199,7 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     inbox_commit_heads(&b, pending); /* no peer in b.peers: nothing is pumped yet */
     strmap_destroy(&pending, free);
 
-    struct store_batch *del = store_batch_new(eventlog_store(b.log));
-    struct skey key;
-    skey_init(&key);
-    skey_str(&key, ORG_B);
-    skey_u64(&key, 2);
-    store_batch_delete(del, CF_EVENTS, &key);
-    assert_rc(store_commit(eventlog_store(b.log), del), DS_OK);
-    store_batch_destroy(&del);
+    delete_event_row(&b, ORG_B, 2);
 
     struct peer p;
     memset(&p, 0, sizeof(p));
@@ -252,16 +258,8 @@ static void test_inbox_street_events_read_once(void **state)
         assert_memory_equal(sent.raw[0], card.raw, card.len);
         free(sent.raw[0]);
         sent.n = 0;
-        if (i == 0) { /* gone from disk: only the broker's memory still has it */
-            struct store_batch *del = store_batch_new(eventlog_store(b.log));
-            struct skey key;
-            skey_init(&key);
-            skey_str(&key, STREET);
-            skey_u64(&key, 1);
-            store_batch_delete(del, CF_EVENTS, &key);
-            assert_rc(store_commit(eventlog_store(b.log), del), DS_OK);
-            store_batch_destroy(&del);
-        }
+        if (i == 0)
+            delete_event_row(&b, STREET, 1); /* only the broker's memory still has it */
     }
     broker_close_bare(&b);
     tu_event_free(&card);
