@@ -181,14 +181,15 @@ static json_t *status_json(struct broker *b)
     if (b->t)
         transport_stats(b->t, &ts);
     strmap_each(b->orgs, peer_status, &c);
-    json_t *counters = json_pack(
-        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in", (json_int_t)k->frames_in,
-        "events_stored", (json_int_t)k->events_stored, "duplicates", (json_int_t)k->duplicates,
-        "malformed", (json_int_t)k->malformed, "rejected", (json_int_t)k->rejected, "unrouted",
-        (json_int_t)k->unrouted, "forks", (json_int_t)k->forks, "auth_refused",
-        (json_int_t)k->auth_refused, "org_mismatch", (json_int_t)k->org_mismatch, "dropped_frames",
-        (json_int_t)ts.bad_frames, "sessions_dropped", (json_int_t)k->sessions_dropped,
-        "send_failures", (json_int_t)ts.send_failures, "read_pauses", (json_int_t)k->read_pauses);
+    json_t *counters =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in",
+                  (json_int_t)k->frames_in, "events_stored", (json_int_t)k->events_stored,
+                  "duplicates", (json_int_t)k->duplicates, "malformed", (json_int_t)k->malformed,
+                  "rejected", (json_int_t)k->rejected, "unrouted", (json_int_t)k->unrouted, "forks",
+                  (json_int_t)k->forks, "auth_refused", (json_int_t)k->auth_refused, "org_mismatch",
+                  (json_int_t)k->org_mismatch, "dropped_frames", (json_int_t)ts.bad_frames,
+                  "sessions_dropped", (json_int_t)k->sessions_dropped, "send_failures",
+                  (json_int_t)ts.send_failures, "read_pauses", (json_int_t)k->read_pauses);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
     return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
                      b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid,

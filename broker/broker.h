@@ -73,12 +73,13 @@ struct publish_batch;
 
 /* The street's own events (its directory of org cards, its notices), kept in memory by
  * inbox.c: every org's inbox points at them, so each is delivered once per org. */
+struct street_event {
+    uint8_t *raw; /* NULL until read */
+    size_t len;
+};
 struct street_cache {
-    struct street_event {
-        uint8_t *raw;
-        size_t len;
-    } *ev;      /* by seq - 1; raw NULL until read */
-    size_t cap; /* slots allocated */
+    struct street_event *ev; /* by seq - 1 */
+    size_t cap;              /* slots allocated */
 };
 
 struct broker {

@@ -182,8 +182,8 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
             rlen = vlen - (olen + 1 + 8);
             raw = xmemdup(v + olen + 1 + 8, rlen);
         } else if (olen + 1 + 8 != vlen ||
-                   pointed_event(b, (const char *)v, store_get_u64be(v + olen + 1), &raw,
-                                 &rlen) != DS_OK) {
+                   pointed_event(b, (const char *)v, store_get_u64be(v + olen + 1), &raw, &rlen) !=
+                       DS_OK) {
             log_error("inbox: dangling inbox entry org=%s", org);
             rc = DS_EIO;
             break;

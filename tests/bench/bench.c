@@ -2246,7 +2246,8 @@ int main(int argc, char **argv)
     snprintf(build_dir, sizeof(build_dir), "%s", argv[1]);
     snprintf(broker_bin, sizeof(broker_bin), "%s/broker/dualsync-broker", build_dir);
     if (access(broker_bin, X_OK) != 0) {
-        fprintf(stderr, "bench: %s 不可执行 / is not executable: BUILD_DIR must be a build directory\n",
+        fprintf(stderr,
+                "bench: %s 不可执行 / is not executable: BUILD_DIR must be a build directory\n",
                 broker_bin);
         return 2;
     }

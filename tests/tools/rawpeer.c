@@ -214,7 +214,8 @@ static void flood(struct peer *p, const char *member, int *sent)
     for (int k = 0; k < FRAMES; k++) { /* all signed first, so that they go out at once */
         for (int i = 0; i < PER_FRAME; i++) {
             uint8_t body[16] = {(uint8_t)k, (uint8_t)i};
-            wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)(k * PER_FRAME + i),
+            wire_event_build(&p->keys, p->cfg.org,
+                             p->stored_upto + 1 + (uint64_t)(k * PER_FRAME + i),
                              hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
                              &evs[i].data, &evs[i].len);
         }
@@ -226,10 +227,13 @@ static void flood(struct peer *p, const char *member, int *sent)
         for (int i = 0; i < PER_FRAME; i++)
             free(evs[i].data);
     }
+    bool refused = false;
     for (int k = 0; k < FRAMES; k++) {
-        transport_client_send(p->c, frames[k], lens[k], 1);
+        /* counted only when ZeroMQ took it (a full queue refuses after its send timeout) */
+        refused = refused || transport_client_send(p->c, frames[k], lens[k], 1) != DS_OK;
+        if (!refused)
+            *sent += PER_FRAME;
         free(frames[k]);
-        *sent += PER_FRAME;
     }
     free(lens);
     free(frames);

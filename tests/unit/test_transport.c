@@ -499,8 +499,8 @@ static void test_transport_queued_frames_hold_only_their_bytes(void **state)
     keys_generate(&client);
     c.t = transport_new();
     assert_false(transport_zero_copy_recv());
-    assert_rc(transport_listen(c.t, "tcp://127.0.0.1:*", &server, authorize_all,
-                               on_trickle_frame, &c, bound, sizeof(bound)),
+    assert_rc(transport_listen(c.t, "tcp://127.0.0.1:*", &server, authorize_all, on_trickle_frame,
+                               &c, bound, sizeof(bound)),
               DS_OK);
     assert_rc(transport_client_open(bound, server.curve_pk, &client, &c.client), DS_OK);
     assert_rc(transport_client_send(c.client, (const uint8_t *)"go", 2, 1), DS_OK);
