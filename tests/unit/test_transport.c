@@ -210,22 +210,30 @@ static void check_flood(void *arg)
         transport_stop(c->t);
 }
 
+/* A server on 127.0.0.1 that lets any key in, and a client connected to it that has sent
+ * "go": the server's first frame, on which the tests' handlers start their work. */
+static void start_server_and_client(struct transport **t, struct transport_client **client,
+                                    transport_peer_frame_fn on_peer_frame, void *arg)
+{
+    struct keys server, own;
+    char bound[256];
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(&server);
+    keys_generate(&own);
+    *t = transport_new();
+    assert_rc(transport_listen(*t, "tcp://127.0.0.1:*", &server, authorize_all, on_peer_frame, arg,
+                               bound, sizeof(bound)),
+              DS_OK);
+    assert_rc(transport_client_open(bound, server.curve_pk, &own, client), DS_OK);
+    assert_rc(transport_client_send(*client, (const uint8_t *)"go", 2, 1), DS_OK);
+}
+
 static void test_transport_full_server_queue_pushes_back_without_loss(void **state)
 {
     (void)state;
     struct flood_ctx c;
-    struct keys server, client;
-    char bound[256];
     memset(&c, 0, sizeof(c));
-    assert_rc(keys_crypto_init(), DS_OK);
-    keys_generate(&server);
-    keys_generate(&client);
-    c.t = transport_new();
-    assert_rc(transport_listen(c.t, "tcp://127.0.0.1:*", &server, authorize_all, on_flood_frame, &c,
-                               bound, sizeof(bound)),
-              DS_OK);
-    assert_rc(transport_client_open(bound, server.curve_pk, &client, &c.client), DS_OK);
-    assert_rc(transport_client_send(c.client, (const uint8_t *)"go", 2, 1), DS_OK);
+    start_server_and_client(&c.t, &c.client, on_flood_frame, &c);
     c.deadline_ms = hlc_wall_ms() + 60000;
     transport_timer(c.t, 20, check_flood, &c);
     transport_run(c.t);
@@ -491,19 +499,9 @@ static void test_transport_queued_frames_hold_only_their_bytes(void **state)
 {
     (void)state;
     struct trickle_ctx c;
-    struct keys server, client;
-    char bound[256];
     memset(&c, 0, sizeof(c));
-    assert_rc(keys_crypto_init(), DS_OK);
-    keys_generate(&server);
-    keys_generate(&client);
-    c.t = transport_new();
+    start_server_and_client(&c.t, &c.client, on_trickle_frame, &c);
     assert_false(transport_zero_copy_recv());
-    assert_rc(transport_listen(c.t, "tcp://127.0.0.1:*", &server, authorize_all, on_trickle_frame,
-                               &c, bound, sizeof(bound)),
-              DS_OK);
-    assert_rc(transport_client_open(bound, server.curve_pk, &client, &c.client), DS_OK);
-    assert_rc(transport_client_send(c.client, (const uint8_t *)"go", 2, 1), DS_OK);
     c.deadline_ms = hlc_wall_ms() + 20000;
     transport_timer(c.t, 10, check_trickle, &c);
     transport_run(c.t);

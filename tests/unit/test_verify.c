@@ -17,6 +17,21 @@ static struct keys alice, mallory;
 /* A PUBLISH frame of n introductions by origin, seqs first..first+n-1, signed by k; the
  * event at index bad (if < n) has a flipped byte in its signature. Unpacked from bytes,
  * as the broker gets it, so that the job can free it. */
+/* pub as a frame off the wire: packed and unpacked, owned by the caller (a job takes it). */
+static Dualsync__Frame *unpacked_frame(Dualsync__Publish *pub)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = pub;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&f.base, &buf, &len);
+    Dualsync__Frame *out = wire_frame_unpack(buf, len);
+    free(buf);
+    assert_non_null(out);
+    return out;
+}
+
 static Dualsync__Frame *publish_frame(const struct keys *k, const char *origin, uint64_t first,
                                       size_t n, size_t bad)
 {
@@ -34,19 +49,11 @@ static Dualsync__Frame *publish_frame(const struct keys *k, const char *origin, 
         pub.events[i].data = evs[i].raw;
         pub.events[i].len = evs[i].len;
     }
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &pub;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    wire_pack(&f.base, &buf, &len);
+    Dualsync__Frame *out = unpacked_frame(&pub);
     for (size_t i = 0; i < n; i++)
         tu_event_free(&evs[i]);
     free(evs);
     free(pub.events);
-    Dualsync__Frame *out = wire_frame_unpack(buf, len);
-    free(buf);
-    assert_non_null(out);
     return out;
 }
 
@@ -167,17 +174,9 @@ static Dualsync__Frame *filler_frame(size_t n, size_t size)
         pub.events[i].data = zeros;
         pub.events[i].len = size;
     }
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &pub;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    wire_pack(&f.base, &buf, &len);
+    Dualsync__Frame *out = unpacked_frame(&pub);
     free(pub.events);
     free(zeros);
-    Dualsync__Frame *out = wire_frame_unpack(buf, len);
-    free(buf);
-    assert_non_null(out);
     return out;
 }
 
