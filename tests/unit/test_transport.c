@@ -335,6 +335,20 @@ static void pause_step(void *arg)
         transport_stop(c->server.t);
 }
 
+/* A server on 127.0.0.1 that lets in one key, s->known (made here, for the clients). */
+static void start_known_server(struct server_ctx *s, struct keys *server,
+                               transport_peer_frame_fn on_peer_frame, void *arg, char *bound,
+                               size_t bound_size)
+{
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(server);
+    keys_generate(&s->known);
+    s->t = transport_new();
+    assert_rc(transport_listen(s->t, "tcp://127.0.0.1:*", server, authorize, on_peer_frame, arg,
+                               bound, bound_size),
+              DS_OK);
+}
+
 static void test_transport_pause_reads_and_watch_fd(void **state)
 {
     (void)state;
@@ -342,14 +356,8 @@ static void test_transport_pause_reads_and_watch_fd(void **state)
     struct keys server;
     char bound[256];
     memset(&c, 0, sizeof(c));
-    assert_rc(keys_crypto_init(), DS_OK);
-    keys_generate(&server);
-    keys_generate(&c.server.known);
     assert_int_equal(pipe(c.pipe_fd), 0);
-    c.server.t = transport_new();
-    assert_rc(transport_listen(c.server.t, "tcp://127.0.0.1:*", &server, authorize, on_frame,
-                               &c.server, bound, sizeof(bound)),
-              DS_OK);
+    start_known_server(&c.server, &server, on_frame, &c.server, bound, sizeof(bound));
     transport_watch_fd(c.server.t, c.pipe_fd[0], on_pause_fd, &c);
     assert_rc(transport_client_open(bound, server.curve_pk, &c.server.known, &c.client), DS_OK);
     assert_rc(transport_client_send(c.client, (const uint8_t *)"a", 1, 1), DS_OK);
@@ -418,14 +426,8 @@ static void test_transport_backlog_while_frames_wait(void **state)
     struct keys server;
     char bound[256];
     memset(&c, 0, sizeof(c));
-    assert_rc(keys_crypto_init(), DS_OK);
-    keys_generate(&server);
-    keys_generate(&c.server.known);
     c.want = 1 + BACKLOG_CLIENTS * BACKLOG_EACH;
-    c.server.t = transport_new();
-    assert_rc(transport_listen(c.server.t, "tcp://127.0.0.1:*", &server, authorize,
-                               on_backlog_frame, &c, bound, sizeof(bound)),
-              DS_OK);
+    start_known_server(&c.server, &server, on_backlog_frame, &c, bound, sizeof(bound));
     for (int k = 0; k < BACKLOG_CLIENTS; k++)
         assert_rc(transport_client_open(bound, server.curve_pk, &c.server.known, &c.client[k]),
                   DS_OK);
