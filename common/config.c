@@ -96,14 +96,25 @@ static int load_ini(const char *path, ini_handler handler, struct parse_ctx *ctx
     return DS_OK;
 }
 
-/* Every card, standalone or inside node.conf, must be whole: a street card with no keys
- * would leave the node trusting an all-zero signing key. */
-static bool card_complete(const struct org_card *c)
+/* Every card, standalone or inside node.conf, must be whole: a street card with no signing
+ * key would leave the node trusting an all-zero key. Returns NULL for a whole card, else
+ * the first field that is missing or wrong, so the operator's error names it. */
+static const char *card_problem(const struct org_card *c)
 {
-    uint8_t zero[KEYS_PUB_LEN] = {0};
-    return c->org[0] && c->kind != ORG_NONE && ids_org_kind(c->org) == c->kind && c->name[0] &&
-           memcmp(c->curve_key, zero, KEYS_PUB_LEN) != 0 &&
-           memcmp(c->sign_key, zero, KEYS_PUB_LEN) != 0;
+    static const uint8_t zero[KEYS_PUB_LEN] = {0};
+    if (!c->org[0])
+        return "id (missing)";
+    if (c->kind == ORG_NONE)
+        return "kind (missing)";
+    if (ids_org_kind(c->org) != c->kind)
+        return "kind (does not match the id)";
+    if (!c->name[0])
+        return "name (missing)";
+    if (memcmp(c->curve_key, zero, KEYS_PUB_LEN) == 0)
+        return "curve_key (missing or all zeros)";
+    if (memcmp(c->sign_key, zero, KEYS_PUB_LEN) == 0)
+        return "sign_key (missing or all zeros)";
+    return NULL;
 }
 
 int config_card_load(const char *path, struct org_card *card_out, char *err)
@@ -114,10 +125,9 @@ int config_card_load(const char *path, struct org_card *card_out, char *err)
     int rc = load_ini(path, card_handler, &ctx);
     if (rc != DS_OK)
         return rc;
-    if (!card_complete(&c)) {
-        snprintf(err, CONFIG_ERR_MAX,
-                 "%.200s: a card needs id, kind (matching the id), name, curve_key, sign_key",
-                 path);
+    const char *problem = card_problem(&c);
+    if (problem) {
+        snprintf(err, CONFIG_ERR_MAX, "%.200s: bad card: %s", path, problem);
         return DS_EINVAL;
     }
     *card_out = c;
@@ -376,10 +386,15 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
     if (rc != DS_OK)
         return rc;
     if (!c.org[0] || ids_org_kind(c.org) == ORG_STREET || !c.broker[0] ||
-        c.street.kind != ORG_STREET || !card_complete(&c.street)) {
+        c.street.kind != ORG_STREET) {
         snprintf(err, CONFIG_ERR_MAX,
                  "node.conf: needs [node] org (a unit or community), broker, and the street's "
                  "[org] card");
+        return DS_EINVAL;
+    }
+    const char *problem = card_problem(&c.street);
+    if (problem) {
+        snprintf(err, CONFIG_ERR_MAX, "node.conf: bad street card in [org]: %s", problem);
         return DS_EINVAL;
     }
     *cfg_out = c;

@@ -114,10 +114,10 @@ static void test_config_card_incomplete_or_bad_rejected(void **state)
     char path[TU_PATH_MAX + 32], err[CONFIG_ERR_MAX] = "";
     struct org_card back;
     snprintf(path, sizeof(path), "%s/x.card", dir);
-    /* No keys. */
+    /* No keys: the first missing one is named. */
     write_card(path, "unit:a", "unit", false);
     assert_rc(config_card_load(path, &back, err), DS_EINVAL);
-    assert_contains(err, "sign_key");
+    assert_contains(err, "curve_key");
     /* A key that is not 64 hex digits, reported on its line. */
     tu_write_file(path, "[org]\nid = unit:a\nkind = unit\nname = A\ncurve_key = zz\n");
     assert_rc(config_card_load(path, &back, err), DS_EINVAL);
@@ -301,6 +301,44 @@ static void test_config_node_street_card_validated(void **state)
     assert_rc(rc, DS_EINVAL);
 }
 
+/* The signing key is what a node checks the street's directory against: a card with a
+ * valid curve_key and no sign_key, or a sign_key of zeros, is refused with an error that
+ * names sign_key (and not curve_key, which is fine), as a card file and inside node.conf. */
+static void test_config_sign_key_required(void **state)
+{
+    const char *dir = *state;
+    char path[TU_PATH_MAX + 32], text[1024], ck[KEYS_HEX_PUB_LEN], err[CONFIG_ERR_MAX];
+    /* The line after curve_key: none at all, or a key of zeros. */
+    const char *sign_line[] = {"",
+                               "sign_key = " /* 64 zeros */
+                               "0000000000000000000000000000000000000000000000000000000000000000"};
+    struct org_card card;
+    struct node_config node;
+    keys_hex(k.curve_pk, KEYS_PUB_LEN, ck);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/s.card", dir);
+        snprintf(text, sizeof(text),
+                 "[org]\nid = street:huayuan\nkind = street\nname = S\ncurve_key = %s\n%s\n", ck,
+                 sign_line[i]);
+        tu_write_file(path, text);
+        err[0] = '\0';
+        assert_rc(config_card_load(path, &card, err), DS_EINVAL);
+        assert_contains(err, "sign_key");
+        assert_null(strstr(err, "curve_key"));
+
+        snprintf(path, sizeof(path), "%s/node.conf", dir);
+        snprintf(text, sizeof(text),
+                 "[node]\norg = community:hy-03\nbroker = tcp://127.0.0.1:7700\n"
+                 "[org]\nid = street:huayuan\nkind = street\nname = S\ncurve_key = %s\n%s\n",
+                 ck, sign_line[i]);
+        tu_write_file(path, text);
+        err[0] = '\0';
+        assert_rc(config_node_load(dir, &node, err), DS_EINVAL);
+        assert_contains(err, "sign_key");
+        assert_null(strstr(err, "curve_key"));
+    }
+}
+
 /* ---------------------------------------------------------------- broker.conf */
 
 static void test_config_broker_round_trip(void **state)
@@ -401,6 +439,7 @@ int main(void)
         tu_test_tmpdir(test_config_node_bad_value_names_line),
         tu_test_tmpdir(test_config_node_requires_org_broker_street),
         tu_test_tmpdir(test_config_node_street_card_validated),
+        tu_test_tmpdir(test_config_sign_key_required),
         tu_test_tmpdir(test_config_broker_round_trip),
         tu_test_tmpdir(test_config_broker_round_trip_long_endpoint),
         tu_test_tmpdir(test_config_broker_bad_value_names_line),
