@@ -179,7 +179,8 @@ static void store_configure(struct store *s, enum store_durability durability)
     s->ropts = rocksdb_readoptions_create();
 }
 
-int store_open(const char *path, enum store_durability durability, struct store **store_out)
+static int open_store(const char *path, enum store_durability durability, bool statistics,
+                      struct store **store_out)
 {
     struct store *s = xcalloc(1, sizeof(*s));
     const rocksdb_options_t *cf_opts[CF_COUNT];
@@ -187,6 +188,8 @@ int store_open(const char *path, enum store_durability durability, struct store 
     int rc = DS_EIO;
 
     store_configure(s, durability);
+    if (statistics)
+        rocksdb_options_enable_statistics(s->opts);
     for (int i = 0; i < CF_COUNT; i++)
         cf_opts[i] = s->cf_opts[i];
     s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf, &err);
@@ -207,6 +210,29 @@ out:
     rocksdb_free(err);
     store_destroy(&s);
     return rc;
+}
+
+int store_open(const char *path, enum store_durability durability, struct store **store_out)
+{
+    return open_store(path, durability, false, store_out);
+}
+
+int store_open_instrumented(const char *path, enum store_durability durability,
+                            struct store **store_out)
+{
+    return open_store(path, durability, true, store_out);
+}
+
+int64_t store_wal_syncs(struct store *s)
+{
+    static const char ticker[] = "rocksdb.wal.synced COUNT : ";
+    char *text = rocksdb_options_statistics_get_string(s->opts);
+    if (!text)
+        return -1;
+    const char *at = strstr(text, ticker);
+    int64_t n = at ? strtoll(at + strlen(ticker), NULL, 10) : -1;
+    rocksdb_free(text);
+    return n;
 }
 
 void store_destroy(struct store **storep)

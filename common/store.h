@@ -69,6 +69,13 @@ struct store_iter;
  * process holds the database lock (a daemon is running on it). */
 int store_open(const char *path, enum store_durability durability, struct store **store_out);
 void store_destroy(struct store **storep);
+/* The same with RocksDB's statistics on, for tests that must see what RocksDB did (it costs
+ * a little on every operation, so daemons do not use it). */
+int store_open_instrumented(const char *path, enum store_durability durability,
+                            struct store **store_out);
+/* How many times RocksDB has fsynced the WAL since the open (its rocksdb.wal.synced
+ * ticker); -1 for a store not opened instrumented. */
+int64_t store_wal_syncs(struct store *s);
 
 /* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
  * DS_ENOTFOUND, DS_EIO (logged). */

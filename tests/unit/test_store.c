@@ -262,6 +262,46 @@ static void test_store_batch_atomic_count(void **state)
     store_destroy(&s);
 }
 
+/* The durability modes are what they promise on disk: "fsync" (the default) fsyncs the WAL
+ * on every commit before store_commit returns, "wal" and "none" never do. Counted by
+ * RocksDB itself, so a store that forgot to ask for the sync fails here. */
+static void test_store_fsync_mode_syncs_every_commit(void **state)
+{
+    static const enum store_durability modes[] = {STORE_FSYNC, STORE_WAL, STORE_NONE};
+    const char *dir = *state;
+    for (size_t i = 0; i < 3; i++) {
+        char path[TU_PATH_MAX + 16];
+        struct store *s = NULL;
+        struct skey k;
+        snprintf(path, sizeof(path), "%s/%s", dir, store_durability_name(modes[i]));
+        assert_rc(store_open_instrumented(path, modes[i], &s), DS_OK);
+        int64_t before = store_wal_syncs(s);
+        assert_true(before >= 0);
+        for (uint64_t n = 1; n <= 5; n++) {
+            struct store_batch *b = store_batch_new(s);
+            name_key(&k, "hwm");
+            store_batch_put_u64(b, CF_META, &k, n);
+            assert_rc(store_commit(s, b), DS_OK);
+            store_batch_destroy(&b);
+            int64_t synced = store_wal_syncs(s) - before;
+            if (modes[i] == STORE_FSYNC && synced != (int64_t)n)
+                fail_msg("fsync mode: %lld WAL syncs after %llu commits", (long long)synced,
+                         (unsigned long long)n);
+            if (modes[i] != STORE_FSYNC && synced != 0)
+                fail_msg("%s mode: %lld WAL syncs", store_durability_name(modes[i]),
+                         (long long)synced);
+        }
+        store_destroy(&s);
+    }
+    /* A store opened the ordinary way has no statistics to read. */
+    struct store *plain = NULL;
+    char path[TU_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/plain", dir);
+    assert_rc(store_open(path, STORE_FSYNC, &plain), DS_OK);
+    assert_true(store_wal_syncs(plain) == -1);
+    store_destroy(&plain);
+}
+
 static void test_store_reopen_persists(void **state)
 {
     static const enum store_durability modes[] = {STORE_FSYNC, STORE_WAL, STORE_NONE};
@@ -460,6 +500,7 @@ int main(void)
         tu_test_tmpdir(test_store_iter_prefix_big_endian_order),
         tu_test_tmpdir(test_store_batch_atomic_count),
         tu_test_tmpdir(test_store_reopen_persists),
+        tu_test_tmpdir(test_store_fsync_mode_syncs_every_commit),
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
         tu_test_tmpdir(test_store_memory_caps_applied),
