@@ -19,6 +19,7 @@
 #include "eventlog.h"
 
 #include "err.h"
+#include "fault.h"
 #include "fold.h"
 #include "log.h"
 #include "strmap.h"
@@ -916,7 +917,9 @@ int eventlog_commit(struct eventlog_txn **txnp)
         strmap_each(txn->hwm, put_hwm, txn);
         if (txn->hlc_max > txn->log->hlc_max)
             eventlog_txn_put_meta_u64(txn, "hlc", txn->hlc_max);
-        rc = store_commit(txn->log->store, txn->batch);
+        rc = txn->n ? fault_before_commit(txn->n) : DS_OK; /* off unless a test arms it */
+        if (rc == DS_OK)
+            rc = store_commit(txn->log->store, txn->batch);
     }
     if (rc == DS_OK) {
         if (txn->forget[0])

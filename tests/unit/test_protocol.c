@@ -1,0 +1,235 @@
+/* Unit tests of the broker's PUBLISH path (broker/protocol.c): a frame goes in through
+ * protocol_on_frame, its signatures are checked by the real verify workers, and
+ * protocol_on_verified stores and answers it, on a real RocksDB in a temp directory. The
+ * broker is a bare struct broker with a street, a unit and a community in its directory;
+ * the transport's one send call is wrapped (-Wl,--wrap=transport_send_peer), so the test
+ * reads every frame the broker answers with. Commit failures come from fault.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "fault.h"
+#include "testutil.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STREET "street:jinyu"
+#define UNIT "unit:tax"
+#define COMMUNITY "community:hexie"
+
+/* What the broker sent: the number of frames and ACKs, the highest ACK upto for UNIT, and
+ * the code of the last ERROR. */
+static struct {
+    size_t frames;
+    size_t acks;
+    uint64_t ack_upto;
+    int last_error;
+} sent;
+
+/* The broker's log, so that every ACK is checked against the store as it goes out. */
+static struct eventlog *acking_log;
+
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len);
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len)
+{
+    (void)t;
+    (void)peer;
+    Dualsync__Frame *f = wire_frame_unpack(data, len);
+    assert_non_null(f);
+    sent.frames++;
+    if (f->kind_case == DUALSYNC__FRAME__KIND_ACK) {
+        assert_string_equal(f->ack->origin, UNIT);
+        uint64_t stored = eventlog_hwm(acking_log, UNIT);
+        if (f->ack->upto > stored)
+            fail_msg("ACK upto %llu sent while the store holds %llu of " UNIT,
+                     (unsigned long long)f->ack->upto, (unsigned long long)stored);
+        sent.acks++;
+        if (f->ack->upto > sent.ack_upto)
+            sent.ack_upto = f->ack->upto;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
+        sent.last_error = (int)f->error->code;
+    }
+    wire_frame_free(f);
+    return DS_OK;
+}
+
+struct fixture {
+    char dir[TU_PATH_MAX];
+    struct broker b;
+    struct keys unit_keys;
+    struct transport_peer unit_addr;
+};
+
+static void add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)
+{
+    struct org_card card;
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", org);
+    card.kind = kind;
+    snprintf(card.name, sizeof(card.name), "%s", org);
+    memcpy(card.curve_key, k->curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, k->sign_pk, KEYS_PUB_LEN);
+    assert_rc(directory_add(b, &card), DS_OK);
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct broker *b = &fx->b;
+    struct keys community_keys;
+    tu_tmpdir(fx->dir);
+    assert_rc(keys_crypto_init(), DS_OK);
+    assert_rc(eventlog_open(fx->dir, STORE_WAL, &b->log), DS_OK);
+    eventlog_defer_folds(b->log);
+    b->orgs = strmap_new();
+    b->by_key = strmap_new();
+    b->peers = strmap_new();
+    b->heads = strmap_new();
+    b->cfg.window = 64;
+    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
+    keys_generate(&b->keys);
+    keys_generate(&fx->unit_keys);
+    keys_generate(&community_keys);
+    add_org(b, UNIT, ORG_UNIT, &fx->unit_keys);
+    add_org(b, COMMUNITY, ORG_COMMUNITY, &community_keys);
+    b->t = transport_new();
+    b->verify = verify_pool_new();
+    assert_non_null(b->verify);
+    snprintf(fx->unit_addr.org, sizeof(fx->unit_addr.org), "%s", UNIT);
+    fx->unit_addr.id_len = 5;
+    memcpy(fx->unit_addr.id, "conn1", 5);
+    memset(&sent, 0, sizeof(sent));
+    acking_log = b->log;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    fault_fail_commits(0);
+    verify_pool_destroy(&b->verify);
+    transport_destroy(&b->t);
+    eventlog_destroy(&b->log);
+    strmap_destroy(&b->by_key, NULL);
+    strmap_destroy(&b->orgs, free);
+    strmap_destroy(&b->peers, free);
+    strmap_destroy(&b->heads, free);
+    inbox_cache_free(b);
+    tu_rmtree(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void send_frame(struct fixture *fx, const Dualsync__Frame *f)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&f->base, &buf, &len);
+    protocol_on_frame(&fx->b, &fx->unit_addr, buf, len);
+    free(buf);
+}
+
+static void say_hello(struct fixture *fx)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+    h.org = UNIT;
+    h.proto = WIRE_PROTO_VERSION;
+    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    f.hello = &h;
+    send_frame(fx, &f);
+}
+
+/* PUBLISHes the unit's introductions first..last (one frame), then lets the workers check
+ * them and the loop store them, as the broker's poll loop would. */
+static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
+{
+    size_t n = (size_t)(last - first + 1);
+    struct tu_event *ev = calloc(n, sizeof(*ev));
+    ProtobufCBinaryData *raw = calloc(n, sizeof(*raw));
+    for (size_t i = 0; i < n; i++) {
+        char member[32];
+        snprintf(member, sizeof(member), "DY-%04zu", (size_t)first + i);
+        tu_event_intro(&ev[i], &fx->unit_keys, UNIT, first + i, hlc_wall_ms() << 16, member,
+                       COMMUNITY, "Zhang", 30, "2026-03-01");
+        raw[i].data = ev[i].raw;
+        raw[i].len = ev[i].len;
+    }
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+    p.events = raw;
+    p.n_events = n;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &p;
+    send_frame(fx, &f);
+    for (size_t i = 0; i < n; i++)
+        tu_event_free(&ev[i]);
+    free(ev);
+    free(raw);
+
+    struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
+    protocol_on_verified(&fx->b);
+}
+
+/* A commit that fails must not be acknowledged: the node is told to retry (ERROR_INTERNAL)
+ * and no ACK goes beyond what the store held before. The same frame then commits and is
+ * acknowledged up to its last event, which the store now holds. */
+static void test_protocol_no_ack_beyond_a_failed_commit(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    publish_and_store(fx, 1, 3);
+    assert_int_equal(sent.acks, 1);
+    assert_true(sent.ack_upto == 3);
+    assert_true(eventlog_hwm(fx->b.log, UNIT) == 3);
+
+    fault_fail_commits(1);
+    memset(&sent, 0, sizeof(sent));
+    publish_and_store(fx, 4, 6);
+    if (sent.ack_upto > 3)
+        fail_msg("ACK upto %llu went out for a commit that failed (the store holds 3)",
+                 (unsigned long long)sent.ack_upto);
+    assert_true(eventlog_hwm(fx->b.log, UNIT) == 3);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_INTERNAL);
+
+    memset(&sent, 0, sizeof(sent));
+    publish_and_store(fx, 4, 6);
+    assert_true(sent.ack_upto == 6);
+    assert_true(eventlog_hwm(fx->b.log, UNIT) == 6);
+    assert_int_equal(sent.last_error, 0);
+}
+
+/* Every ACK the broker sends names a seq that is already in its store when it is sent
+ * (the wrapped send checks each one against the store). */
+static void test_protocol_acks_only_what_is_stored(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    for (uint64_t first = 1; first <= 40; first += 8) {
+        memset(&sent, 0, sizeof(sent));
+        publish_and_store(fx, first, first + 7);
+        assert_int_equal(sent.acks, 1);
+        assert_true(sent.ack_upto == first + 7);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
