@@ -51,7 +51,9 @@ assert_eq true "$(jq -r '.feedback[0].non_participation' <<<"$m")" "non-particip
 assert_eq 长期不参加活动 "$(jq -r '.feedback[0].text' <<<"$m")" "feedback text"
 
 log "the broker refolds member records while no letters come (the nodes still PING)"
-assert_ge "$(json_get br .members_unfolded)" 1 "M001's record waits for a refold"
+# The broker defers every fold at commit, and nothing here reads a record on the broker
+# (status only counts the deferred ones), so reaching 0 means the idle refold ran. How many
+# wait at one moment is not asserted: the refold may already have run (ASan, -j2).
 all_folded() { [ "$(json_get br .members_unfolded)" -eq 0 ]; }
 wait_for all_folded --deadline 20
 assert_eq 0 "$(json_get br .counters.rejected)" "nothing else happened meanwhile"
