@@ -5,6 +5,7 @@
  * every node to reset its inbox cursor and publish its log again. */
 #include "broker.h"
 
+#include "console.h"
 #include "ctl.h"
 #include "err.h"
 #include "fold.h"
@@ -127,10 +128,15 @@ int broker_run(struct broker *b)
     }
     b->t = transport_new();
     rc = transport_ctl_listen(b->t, ctl_path, broker_on_ctl, b);
-    if (rc == DS_OK)
+    if (rc == DS_OK) {
+        rc = broker_console_start(b, &b->console); /* its pages call the socket just bound */
+        if (rc != DS_OK)
+            return rc; /* printed for the operator */
         rc = transport_listen(b->t, b->cfg.bind, &b->keys, directory_authorize, protocol_on_frame,
                               b, b->bound, sizeof(b->bound));
+    }
     if (rc != DS_OK) {
+        console_stop(&b->console);
         fprintf(stderr, "错误: 无法监听 %s\nerror: cannot listen on %s\n", b->cfg.bind,
                 b->cfg.bind);
         return rc;
@@ -142,6 +148,8 @@ int broker_run(struct broker *b)
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
              b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
     transport_run(b->t);
+    /* The console first: its pages may be calling the loop's socket, which goes next. */
+    console_stop(&b->console);
     protocol_flush(b); /* frames still being checked were not acked: their nodes resend */
     log_info("broker: stopping");
     return DS_OK;

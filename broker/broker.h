@@ -70,6 +70,7 @@ struct broker_counters {
 };
 
 struct publish_batch;
+struct console;
 
 /* The street's own events (its directory of org cards, its notices), kept in memory by
  * inbox.c: every org's inbox points at them, so each is delivered once per org. */
@@ -103,6 +104,7 @@ struct broker {
     uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;
     uint64_t started_ms;
+    struct console *console; /* the web console's threads (console.c); NULL when off */
 };
 
 /* Opens the broker of data dir: config, keys, log, directory. DS_OK with *b_out owned by
@@ -236,6 +238,11 @@ void report_meeting_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd,
 void report_meetings_reply(struct broker *b, uint8_t **out, size_t *len);
 void report_street_print(json_t *j, bool csv);
 void report_meetings_print(json_t *j);
+
+/* console.c: starts the street console of broker.conf's [web] on threads of its own, which
+ * reach the broker only through its control socket. DS_OK (also when the console is off,
+ * *console_out NULL); an error is printed for the operator and the broker does not start. */
+int broker_console_start(struct broker *b, struct console **console_out);
 
 /* broker.c */
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

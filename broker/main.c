@@ -4,6 +4,8 @@
  * paths behave identically. */
 #include "broker.h"
 
+#include "accounts.h"
+#include "audit.h"
 #include "cliargs.h"
 #include "ctl.h"
 #include "err.h"
@@ -17,10 +19,12 @@
 #include <time.h>
 
 static const struct cli_command commands[] = {
-    {"init", "street:,name:,bind:,durability:,window:", "street,name",
-     "初始化街道 broker 的数据目录、密钥和街道名片 / create the data dir, keys and street.card",
+    {"init", "street:,name:,bind:,durability:,window:,web-bind:", "street,name",
+     "初始化街道 broker 的数据目录、密钥和街道名片;街道控制台默认在 127.0.0.1:8390,--web-bind '' "
+     "关闭 / create the data dir, keys and street.card; the street console listens on "
+     "127.0.0.1:8390 unless --web-bind says otherwise ('' = off)",
      "--data DIR init --street street:CODE --name NAME [--bind tcp://127.0.0.1:7700] "
-     "[--durability fsync|wal|none] [--window N]"},
+     "[--durability fsync|wal|none] [--window N] [--web-bind HOST:PORT]"},
     {"run", "", NULL, "运行 broker(前台,Ctrl-C 停止) / run in the foreground (Ctrl-C stops)",
      "--data DIR run"},
     {"org add", "card:,org:,name:,curve-key:,sign-key:", NULL,
@@ -43,6 +47,21 @@ static const struct cli_command commands[] = {
      "记录联席会议并送达各参会单位、社区 / record a joint meeting, delivered to its attendees",
      "--data DIR meeting add --date D --title T --attendees ORG,ORG --decisions TEXT"},
     {"meetings", "", NULL, "列出联席会议记录 / the joint meetings", "--data DIR meetings [--json]"},
+    /* ---- street console accounts and audit: act on DIR's files, broker running or not */
+    {"user add", "_,role:,password-file:", "_,role",
+     "添加街道控制台账户;密码从文件或标准输入读取,终端上输入两次 / add a console account; the "
+     "password comes from the file or stdin (asked twice on a terminal)",
+     "--data DIR user add NAME --role operator|viewer [--password-file F]"},
+    {"user passwd", "_,password-file:", "_",
+     "修改控制台账户的密码 / set a console account's password",
+     "--data DIR user passwd NAME [--password-file F]"},
+    {"user remove", "_", "_", "删除控制台账户 / remove a console account",
+     "--data DIR user remove NAME"},
+    {"user list", "", NULL, "列出控制台账户及角色 / the console accounts and their roles",
+     "--data DIR user list [--json]"},
+    {"audit", "limit:", NULL,
+     "控制台审计记录:谁在何时做了什么(最早的在前) / the console's audit log, oldest first",
+     "--data DIR audit [--limit N] [--json]"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -68,6 +87,12 @@ static int cmd_init(const struct cli_parsed *p)
         cfg.window = (uint32_t)strtoul(window, &end, 10);
     if ((window && (!*window || *end)) || cfg.window < 1 || cfg.window > 1000000) {
         cli_error("--window 须在 1 到 1000000 之间", "--window must be 1..1000000");
+        return 2;
+    }
+    const char *web = cli_get(p, "web-bind");
+    if (config_web_set_bind(&cfg.web, web ? web : CONFIG_WEB_BROKER_BIND) != DS_OK) {
+        cli_error("--web-bind 须形如 127.0.0.1:8390(空值关闭控制台)",
+                  "--web-bind must look like 127.0.0.1:8390 ('' turns the console off)");
         return 2;
     }
     snprintf(cfg.street, sizeof(cfg.street), "%s", street);
@@ -267,6 +292,10 @@ int main(int argc, char **argv)
         log_set_level(level);
     else if (strcmp(p.cmd->name, "run") != 0)
         log_set_level(LOG_WARN);
+    if (strncmp(p.cmd->name, "user ", 5) == 0)
+        return accounts_cli_main(&p);
+    if (strcmp(p.cmd->name, "audit") == 0)
+        return audit_cli_main(&p);
     if (strcmp(p.cmd->name, "init") == 0)
         return cmd_init(&p);
     if (strcmp(p.cmd->name, "run") == 0)

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "fields.h"
+#include "web.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -330,6 +331,55 @@ static void policy_text(const struct policy *p, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- node.conf */
 
+/* [web]: checked for shape here; whether an address may be served without TLS is decided
+ * when the daemon starts (console.c), where the operator sees the refusal. */
+static bool web_field(struct web_config *w, const char *name, const char *value)
+{
+    char host[CONFIG_ENDPOINT_MAX];
+    uint16_t port;
+    if (strcmp(name, "bind") == 0 || strcmp(name, "metrics_bind") == 0) {
+        char *dst = name[0] == 'b' ? w->bind : w->metrics_bind;
+        return copy_field(dst, CONFIG_ENDPOINT_MAX, value) &&
+               (!value[0] || web_parse_bind(value, host, sizeof(host), &port) == DS_OK);
+    }
+    if (strcmp(name, "cert") == 0)
+        return copy_field(w->cert, sizeof(w->cert), value);
+    if (strcmp(name, "key") == 0)
+        return copy_field(w->key, sizeof(w->key), value);
+    if (strcmp(name, "allow_plaintext") == 0) {
+        bool yes = strcmp(value, "yes") == 0, no = strcmp(value, "no") == 0;
+        w->allow_plaintext = yes;
+        return yes || no;
+    }
+    if (strcmp(name, "idle_minutes") == 0)
+        return parse_u32(value, 1, 24 * 60, &w->idle_minutes);
+    return false;
+}
+
+int config_web_set_bind(struct web_config *w, const char *bind)
+{
+    return web_field(w, "bind", bind) ? DS_OK : DS_EINVAL;
+}
+
+static void web_defaults(struct web_config *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->idle_minutes = 30;
+}
+
+static void web_text(const struct web_config *w, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "\n# the web console: empty bind = off; cert + key (PEM) = HTTPS; an address other\n"
+             "# than loopback needs TLS unless allow_plaintext = yes\n[web]\nbind = %s\n"
+             "%s%s%s%s%s%sallow_plaintext = %s\nidle_minutes = %" PRIu32 "\n%s%s%s",
+             w->bind, w->cert[0] ? "cert = " : "", w->cert, w->cert[0] ? "\n" : "",
+             w->key[0] ? "key = " : "", w->key, w->key[0] ? "\n" : "",
+             w->allow_plaintext ? "yes" : "no", w->idle_minutes,
+             w->metrics_bind[0] ? "metrics_bind = " : "", w->metrics_bind,
+             w->metrics_bind[0] ? "\n" : "");
+}
+
 void config_node_defaults(struct node_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -338,6 +388,7 @@ void config_node_defaults(struct node_config *cfg)
     cfg->heartbeat_ms = 1000;
     cfg->log_level = LOG_INFO;
     config_policy_defaults(&cfg->policy);
+    web_defaults(&cfg->web);
 }
 
 static bool node_field(struct node_config *c, const char *name, const char *value)
@@ -367,6 +418,7 @@ static int node_handler(void *user, const char *section, const char *name, const
     bool ok = strcmp(section, "node") == 0     ? node_field(c, name, value)
               : strcmp(section, "org") == 0    ? card_field(&c->street, name, value)
               : strcmp(section, "policy") == 0 ? policy_field(&c->policy, name, value)
+              : strcmp(section, "web") == 0    ? web_field(&c->web, name, value)
                                                : false;
     if (!ok) {
         snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
@@ -403,7 +455,7 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
 
 int config_node_save(const char *dir, const struct node_config *cfg)
 {
-    char path[4096], card[2048], buf[4096], policy[6144], all[10240];
+    char path[4096], card[2048], buf[4096], policy[6144], web[3200], all[14000];
     snprintf(path, sizeof(path), "%s/node.conf", dir);
     card_text(&cfg->street, card, sizeof(card));
     static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -414,7 +466,8 @@ int config_node_save(const char *dir, const struct node_config *cfg)
              cfg->org, cfg->name, cfg->broker, store_durability_name(cfg->durability),
              cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level], strchr(card, '['));
     policy_text(&cfg->policy, policy, sizeof(policy));
-    snprintf(all, sizeof(all), "%s%s", buf, policy);
+    web_text(&cfg->web, web, sizeof(web));
+    snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);
     return write_atomic(path, all);
 }
 
@@ -428,6 +481,7 @@ void config_broker_defaults(struct broker_config *cfg)
     cfg->heartbeat_ms = 1000;
     cfg->log_level = LOG_INFO;
     config_policy_defaults(&cfg->policy);
+    web_defaults(&cfg->web);
     strcpy(cfg->bind, "tcp://127.0.0.1:7700");
 }
 
@@ -457,6 +511,7 @@ static int broker_handler(void *user, const char *section, const char *name, con
     struct broker_config *c = ctx->out;
     bool ok = strcmp(section, "broker") == 0   ? broker_field(c, name, value)
               : strcmp(section, "policy") == 0 ? policy_field(&c->policy, name, value)
+              : strcmp(section, "web") == 0    ? web_field(&c->web, name, value)
                                                : false;
     if (!ok) {
         snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
@@ -485,7 +540,7 @@ int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err
 
 int config_broker_save(const char *dir, const struct broker_config *cfg)
 {
-    char path[4096], buf[4096], policy[6144], all[10240];
+    char path[4096], buf[4096], policy[6144], web[3200], all[14000];
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     snprintf(path, sizeof(path), "%s/broker.conf", dir);
     snprintf(buf, sizeof(buf),
@@ -495,6 +550,7 @@ int config_broker_save(const char *dir, const struct broker_config *cfg)
              cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
              cfg->heartbeat_ms, levels[cfg->log_level]);
     policy_text(&cfg->policy, policy, sizeof(policy));
-    snprintf(all, sizeof(all), "%s%s", buf, policy);
+    web_text(&cfg->web, web, sizeof(web));
+    snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);
     return write_atomic(path, all);
 }

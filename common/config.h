@@ -56,6 +56,25 @@ void config_policy_defaults(struct policy *p);
 /* Whether item is one of a comma separated list. */
 bool config_list_has(const char *list, const char *item);
 
+/* [web] in node.conf and broker.conf: the daemon's web console (docs/CONSOLE.md). A file
+ * without the section, or with an empty bind, has the console off; `init` writes the
+ * defaults below. */
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_WEB_NODE_BIND "127.0.0.1:8380"
+#define CONFIG_WEB_BROKER_BIND "127.0.0.1:8390"
+struct web_config {
+    char bind[CONFIG_ENDPOINT_MAX]; /* HOST:PORT, or "" for no console */
+    char cert[CONFIG_PATH_MAX];     /* PEM certificate and key: both set = HTTPS */
+    char key[CONFIG_PATH_MAX];
+    bool allow_plaintext;                   /* plain HTTP on an address other than loopback */
+    uint32_t idle_minutes;                  /* a session unused this long ends (default 30) */
+    char metrics_bind[CONFIG_ENDPOINT_MAX]; /* optional: /metrics without login here */
+};
+
+/* Sets w->bind for `init --web-bind`: "" turns the console off. DS_EINVAL for an address
+ * that is not HOST:PORT. */
+int config_web_set_bind(struct web_config *w, const char *bind);
+
 struct node_config {
     char org[IDS_ORG_MAX];
     char name[IDS_NAME_MAX + 1];
@@ -66,6 +85,7 @@ struct node_config {
     uint32_t heartbeat_ms;
     enum log_level log_level;
     struct policy policy;
+    struct web_config web;
 };
 
 struct broker_config {
@@ -77,6 +97,7 @@ struct broker_config {
     uint32_t heartbeat_ms;
     enum log_level log_level;
     struct policy policy;
+    struct web_config web;
 };
 
 /* Defaults for a fresh config. */

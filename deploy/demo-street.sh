@@ -14,22 +14,45 @@ bash deploy/build.sh dev
 BIN=build/dev
 BROKER=$BIN/broker/dualsync-broker NODE=$BIN/node/dualsync-node CLI=$BIN/node/dualsync
 DATA=$PWD/data/demo
+# A street left running by an earlier --keep holds the ports and the data: stop it first.
+if [ -f "$PWD/data/demo.pids" ]; then
+    while read -r p; do kill "$p" 2>/dev/null || true; done <"$PWD/data/demo.pids"
+    rm -f "$PWD/data/demo.pids"
+    sleep 1
+fi
 rm -rf "$DATA" && mkdir -p "$DATA"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+# The web consoles: the usual ports when they are free, another free port when not.
+web_port() { python3 -c 'import socket,sys
+s=socket.socket()
+try: s.bind(("127.0.0.1",int(sys.argv[1]))); print(sys.argv[1])
+except OSError: s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
+declare -A WEB=([street]=$(web_port 8390) [tax]=$(web_port 8381) [school]=$(web_port 8382) \
+    [hexie]=$(web_port 8383) [anju]=$(web_port 8384))
+printf 'demo-pass-2026\n' >"$DATA/console-password.txt"
 pids=()
-stop_all() { [ "$keep" = "--keep" ] || { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }; }
+stop_all() { [ "$keep" = "--keep" ] || { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$PWD/data/demo.pids"; }; }
 trap stop_all EXIT
+consoles() {
+    echo "网页控制台 / web consoles (账户 account: demo, 密码 password: demo-pass-2026):"
+    for d in street tax school hexie anju; do printf '  %-7s http://127.0.0.1:%s/\n' "$d" "${WEB[$d]}"; done
+}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*" | sed "s#$BIN/node/##; s#$BIN/broker/##; s#$DATA/##g"; "$@"; }
 
 say "街道办初始化 broker / the street office sets up its broker"
-run $BROKER --data "$DATA/street" init --street street:jinyu --name 金宇街道 --bind tcp://127.0.0.1:$PORT
+run $BROKER --data "$DATA/street" init --street street:jinyu --name 金宇街道 --bind tcp://127.0.0.1:$PORT \
+    --web-bind 127.0.0.1:${WEB[street]}
+run $BROKER --data "$DATA/street" user add demo --role operator --password-file "$DATA/console-password.txt"
 declare -A NAMES=([unit:tax]=市税务局 [unit:school]=第一中学 [community:hexie]=和谐社区 [community:anju]=安居社区)
 for org in unit:tax unit:school community:hexie community:anju; do
     dir="$DATA/${org#*:}"
     say "$org 初始化节点,把名片交给街道 / initialises its node and hands its card to the street"
-    run $NODE --data "$dir" init --org "$org" --name "${NAMES[$org]}" --street-card "$DATA/street/street.card"
+    run $NODE --data "$dir" init --org "$org" --name "${NAMES[$org]}" --street-card "$DATA/street/street.card" \
+        --web-bind "127.0.0.1:${WEB[${org#*:}]}"
+    run $CLI --data "$dir" user add demo --role operator --password-file "$DATA/console-password.txt"
     run $BROKER --data "$DATA/street" org add --card "$dir/org.card"
 done
 
@@ -39,7 +62,10 @@ for d in tax school hexie anju; do
     $NODE --data "$DATA/$d" run 2>"$DATA/$d.log" & pids+=($!)
 done
 for d in tax school hexie anju; do $CLI --data "$DATA/$d" sync-wait --timeout 30; done
+printf '%s\n' "${pids[@]}" >"$PWD/data/demo.pids"
 run $BROKER --data "$DATA/street" status
+say "在浏览器中观看 / watch it in a browser"
+consoles
 
 syncall() { for d in tax school hexie anju; do $CLI --data "$DATA/$d" sync-wait --timeout 30; done; }
 # Runs a write command quietly and prints the id of the (first) event it wrote.
@@ -136,6 +162,8 @@ run $BROKER --data "$DATA/street" status
 [ "$ok" = 1 ] || { echo "digests differ"; exit 1; }
 if [ "$keep" = "--keep" ]; then
     echo; echo "街道仍在运行 / the street keeps running: try  $CLI --data $DATA/hexie status"
+    consoles
+    echo "停止 / stop: kill \$(cat data/demo.pids)"
 else
     echo; echo "演示完成 / demo finished (data kept in $DATA; rerun with --keep to leave the street running)"
 fi

@@ -11,12 +11,15 @@ PACKAGES=(
     libsodium-dev                            # Ed25519 signatures, BLAKE2b digests
     libjansson-dev                           # --json output and the control API
     libinih-dev                              # node.conf, broker.conf, identity cards
+    libmicrohttpd-dev                        # the web consoles (HTTP, HTTPS through GnuTLS)
     libcsv-dev                               # member rosters (import members); no .pc file
     libcmocka-dev                            # unit tests
     jq python3                               # integration tests and the demo street
     clang-format                             # the style check the test command runs
     clang libclang-rt-14-dev                 # libFuzzer targets (clang's fuzzer runtime)
     valgrind                                 # memcheck over the unit tests
+    curl prometheus                          # console tests: HTTP, and promtool for /metrics
+    chromium chromium-driver python3-selenium fonts-noto-cjk  # the console in a real browser
 )
 
 missing=()

@@ -3,6 +3,8 @@
  * text (zh-CN, English) or, with --json, as the daemon's JSON. All validation that
  * matters happens in the daemon; the CLI only checks the shape of the command line.
  * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out. */
+#include "accounts.h"
+#include "audit.h"
 #include "cliargs.h"
 #include "cli_reports.h"
 #include "ctl.h"
@@ -49,6 +51,13 @@ static const struct cli_command commands[] = {
      "组织级函件 / org-level letters: activities teams groups liaison needs claims offers meetings "
      "notices opinions",
      "--data DIR list KIND [--as-of YYYY-MM-DD]"},
+    {"letter show", "_", "_",
+     "显示一份函件及其核验码(与打印件相同) / a letter and its verification code, as printed",
+     "--data DIR letter show ORG/SEQ [--json]"},
+    {"letter verify", "_", "_",
+     "按纸质函件上的核验码查找函件(不区分大小写,可省略 -) / find the letter of a paper "
+     "copy's verification code (any case, dashes optional)",
+     "--data DIR letter verify CODE [--json]"},
     /* ---- unit letters */
     {"intro send", "member:,name:,community:,contact:,report-days:,date:,skip-existing",
      "member,name,community", "(单位)发出住社区党员身份介绍函 / (unit) introduction letter",
@@ -162,6 +171,21 @@ static const struct cli_command commands[] = {
      "批量执行写命令,每 500 条一个原子批次 / write commands from FILE (or -), one per line, atomic "
      "per 500",
      "--data DIR batch FILE"},
+    /* ---- web console accounts and audit: act on DIR's files, daemon running or not */
+    {"user add", "_,role:,password-file:", "_,role",
+     "添加网页控制台账户;密码从文件或标准输入读取,终端上输入两次 / add a console account; the "
+     "password comes from the file or stdin (asked twice on a terminal)",
+     "--data DIR user add NAME --role operator|viewer [--password-file F]"},
+    {"user passwd", "_,password-file:", "_",
+     "修改控制台账户的密码 / set a console account's password",
+     "--data DIR user passwd NAME [--password-file F]"},
+    {"user remove", "_", "_", "删除控制台账户 / remove a console account",
+     "--data DIR user remove NAME"},
+    {"user list", "", NULL, "列出控制台账户及角色 / the console accounts and their roles",
+     "--data DIR user list [--json]"},
+    {"audit", "limit:", NULL,
+     "控制台审计记录:谁在何时做了什么(最早的在前) / the console's audit log, oldest first",
+     "--data DIR audit [--limit N] [--json]"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -209,12 +233,27 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
 }
 
 /* The daemon's name for a command line: "report --year" is the annual report, "report
- * --member" the report-in letter (both keep the name operators know). */
+ * --member" the report-in letter (both keep the name operators know); "letter show" and
+ * "letter verify" are the daemon's "letter" by id or by code. */
 static const char *daemon_command(const struct cli_parsed *p)
 {
     if (strcmp(p->cmd->name, "report") == 0 && cli_get(p, "year"))
         return "annual report";
+    if (strncmp(p->cmd->name, "letter ", 7) == 0)
+        return "letter";
     return p->cmd->name;
+}
+
+/* The argument a command's positional word is. */
+static const char *positional_key(const char *cmd)
+{
+    if (strcmp(cmd, "list") == 0)
+        return "kind";
+    if (strcmp(cmd, "letter show") == 0)
+        return "id";
+    if (strcmp(cmd, "letter verify") == 0)
+        return "code";
+    return "member";
 }
 
 static void add_command(struct ctl_request *req, const struct cli_parsed *p)
@@ -223,7 +262,7 @@ static void add_command(struct ctl_request *req, const struct cli_parsed *p)
     for (size_t i = 0; i < p->n; i++)
         ctl_request_arg(req, p->keys[i], p->values[i]);
     if (p->positional)
-        ctl_request_arg(req, strcmp(p->cmd->name, "list") == 0 ? "kind" : "member", p->positional);
+        ctl_request_arg(req, positional_key(p->cmd->name), p->positional);
 }
 
 static const char *js(json_t *j, const char *k)
@@ -326,6 +365,48 @@ static void print_member(json_t *j)
     printf("事件 events: %lld  摘要 digest: %s\n", ji(j, "events"), js(j, "digest"));
 }
 
+/* "name (org)" of the org under key, or nothing when the letter has none. */
+static void print_org(const char *label, json_t *j, const char *key)
+{
+    char name_key[32];
+    snprintf(name_key, sizeof(name_key), "%s_name", key);
+    if (js(j, key)[0])
+        printf("%s%s (%s)\n", label, js(j, name_key)[0] ? js(j, name_key) : "?", js(j, key));
+}
+
+/* A letter as its print page shows it (node/console_print.c). */
+static void print_letter(json_t *j)
+{
+    json_t *e;
+    size_t i;
+    printf("%s / %s\n", js(j, "title_zh"), js(j, "title_en"));
+    if (json_is_true(json_object_get(j, "match")))
+        printf(
+            "核验 verify:        一致:本节点存有这份函件 / matches: this node holds this letter\n");
+    printf("函件编号 letter id: %s (%s)\n", js(j, "id"), js(j, "type"));
+    printf("核验码 code:        %s\n", js(j, "code"));
+    print_org("出具方 from:        ", j, "origin");
+    print_org("单位 unit:          ", j, "unit");
+    print_org("社区 community:     ", j, "community");
+    json_array_foreach(json_object_get(j, "to"), i, e)
+        printf("致 to:              %s (%s)\n", js(e, "name"), js(e, "org"));
+    if (js(j, "member")[0])
+        printf("党员 member:        %s %s\n", js(j, "member"), js(j, "member_name"));
+    printf("日期 date:          %s\n", js(j, "date"));
+    json_array_foreach(json_object_get(j, "fields"), i, e)
+    {
+        /* An English rendering ("poor", "yes") follows the Chinese one; a list of Chinese
+         * items joined the English way is not a second rendering. */
+        const char *zh = js(e, "text_zh"), *en = js(e, "text_en");
+        bool english = strcmp(zh, en) != 0;
+        for (const char *c = en; english && *c; c++)
+            english = (unsigned char)*c < 0x80;
+        printf("%s %s: %s%s%s\n", js(e, "zh"), js(e, "en"), zh, english ? " / " : "",
+               english ? en : "");
+    }
+    printf("签名 signature:     %s\n", js(j, "signature"));
+}
+
 static void print_human(const char *cmd, json_t *j)
 {
     json_t *e;
@@ -358,6 +439,8 @@ static void print_human(const char *cmd, json_t *j)
     } else if (strcmp(cmd, "orgs") == 0) {
         json_array_foreach(j, i, e)
             printf("%-32s %-10s %s\n", js(e, "org"), js(e, "kind"), js(e, "name"));
+    } else if (strcmp(cmd, "letter") == 0) {
+        print_letter(j);
     } else {
         json_array_foreach(json_object_get(j, "events"), i, e)
             printf("已提交 accepted: %s\n", json_string_value(e));
@@ -542,6 +625,10 @@ int main(int argc, char **argv)
                          "dualsync: 单位/社区节点操作命令 / operator CLI of a node", commands, &p);
     if (done >= 0)
         return done;
+    if (strncmp(p.cmd->name, "user ", 5) == 0)
+        return accounts_cli_main(&p);
+    if (strcmp(p.cmd->name, "audit") == 0)
+        return audit_cli_main(&p);
     if (strcmp(p.cmd->name, "sync-wait") == 0)
         return run_sync_wait(&p);
     if (strcmp(p.cmd->name, "batch") == 0)

@@ -6,6 +6,7 @@
  * are validated first, then appended in one batch. */
 #include "commands.h"
 
+#include "console_print.h"
 #include "ctl.h"
 #include "err.h"
 #include "fields.h"
@@ -249,6 +250,197 @@ static bool org_json(const char *key, void *value, void *arg)
     return true;
 }
 
+/* ---------------------------------------------------------------- letter */
+
+/* One letter by id or by verification code (console_print.h): the event, its body as
+ * JSON with labelled fields, the registration it belongs to with both orgs' names, and
+ * its code. Any event this node holds may be shown: what it wrote, what it received
+ * (past registrations included) and the street's directory. */
+
+static const char *org_name(const char *org, void *arg)
+{
+    const struct node *n = arg;
+    const struct node_org *o = node_find_org(n, org);
+    if (o)
+        return o->name;
+    if (strcmp(org, n->cfg.street.org) == 0)
+        return n->cfg.street.name;
+    return strcmp(org, n->cfg.org) == 0 ? n->cfg.name : "";
+}
+
+/* The registration a member letter belongs to: the introduction in force when it was
+ * written (fold order), so a letter of a past registration names its own community. */
+struct letter_reg {
+    const struct event *target;
+    char unit[IDS_ORG_MAX];
+    char community[IDS_ORG_MAX];
+    char name[IDS_NAME_MAX + 1];
+    bool found;
+};
+
+static bool letter_reg_step(const struct event *ev, void *arg)
+{
+    struct letter_reg *r = arg;
+    if (ev->type == DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION) {
+        Dualsync__Introduction *in = wire_unpack_introduction(ev->body, ev->body_len);
+        if (in) {
+            snprintf(r->unit, sizeof(r->unit), "%s", ev->origin);
+            snprintf(r->community, sizeof(r->community), "%s", in->community);
+            snprintf(r->name, sizeof(r->name), "%s", in->name);
+        }
+        wire_msg_free(in);
+    }
+    r->found = strcmp(ev->origin, r->target->origin) == 0 && ev->seq == r->target->seq;
+    return !r->found;
+}
+
+static void letter_set_org(json_t *j, const char *key, const char *org, struct node *n)
+{
+    char name_key[32];
+    snprintf(name_key, sizeof(name_key), "%s_name", key);
+    json_object_set_new(j, key, json_string(org));
+    json_object_set_new(j, name_key, json_string(*org ? org_name(org, n) : ""));
+}
+
+/* The body's date; a body without one (a card) is dated by its clock. */
+static void letter_date(const struct event *ev, json_t *body, char out[16])
+{
+    const char *d = json_string_value(json_object_get(body, "date"));
+    if (!d || !*d)
+        d = json_string_value(json_object_get(body, "start"));
+    if (d && *d) {
+        snprintf(out, 16, "%s", d);
+        return;
+    }
+    time_t secs = (time_t)(hlc_ms(ev->hlc) / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* The letter's signature checked again with its author's key (the street's from its
+ * card, ours, or the directory's), as node.c checked it when the letter arrived. */
+static const char *letter_signature(struct node *n, const struct event *ev)
+{
+    const struct node_org *o = node_find_org(n, ev->origin);
+    const uint8_t *key = NULL;
+    if (strcmp(ev->origin, n->cfg.street.org) == 0)
+        key = n->cfg.street.sign_key;
+    else if (strcmp(ev->origin, n->cfg.org) == 0)
+        key = n->keys.sign_pk;
+    else if (o)
+        key = o->sign_key;
+    if (!key)
+        return "unknown-key";
+    return wire_event_verify(ev, key) ? "ok" : "bad";
+}
+
+static json_t *letter_json(struct node *n, const struct event *ev)
+{
+    const struct rule *r = rules_find(ev->type);
+    ProtobufCMessage *msg = r ? wire_unpack_body(r->body, ev->body, ev->body_len) : NULL;
+    json_t *body = msg ? fields_json(msg) : json_null();
+    fields_free(msg);
+    char id[IDS_EVENT_ID_MAX], code[LETTER_CODE_MAX], date[16];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    letter_code(ev->raw, ev->raw_len, code);
+    letter_date(ev, body, date);
+    json_t *j =
+        json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "id", id, "type", rules_type_name(ev->type), "hlc",
+                  (json_int_t)ev->hlc, "date", date, "member", ev->member, "code", code);
+    letter_set_org(j, "origin", ev->origin, n);
+    struct letter_reg reg = {.target = ev};
+    if (ev->member[0]) {
+        Dualsync__MemberRecord *rec = NULL;
+        if (eventlog_member_events(n->log, ev->member, letter_reg_step, &reg) != DS_OK ||
+            !reg.found || !reg.unit[0]) {
+            reg.unit[0] = reg.community[0] = reg.name[0] = '\0';
+            if (eventlog_member(n->log, ev->member, &rec) == DS_OK) {
+                snprintf(reg.unit, sizeof(reg.unit), "%s", rec->unit);
+                snprintf(reg.community, sizeof(reg.community), "%s", rec->community);
+                snprintf(reg.name, sizeof(reg.name), "%s", rec->name);
+            }
+            fold_free(&rec);
+        }
+    }
+    letter_set_org(j, "unit", reg.unit, n);
+    letter_set_org(j, "community", reg.community, n);
+    json_object_set_new(j, "member_name", json_string(reg.name));
+    json_t *to = json_array();
+    for (size_t i = 0; i < ev->msg->n_to; i++)
+        json_array_append_new(
+            to, json_pack("{s:s,s:s}", "org", ev->msg->to[i], "name", org_name(ev->msg->to[i], n)));
+    json_object_set_new(j, "to", to);
+    json_object_set_new(j, "signature", json_string(letter_signature(n, ev)));
+    letter_describe(rules_type_name(ev->type), body, org_name, n, j);
+    json_object_set_new(j, "body", body);
+    return j;
+}
+
+/* The stored event whose code is want: a scan of every event held here (the code is a
+ * digest; no index maps it back). *raw_out malloc'd. DS_OK, DS_ENOTFOUND, DS_EIO. */
+static int letter_find_code(struct node *n, const uint8_t want[LETTER_CODE_BYTES],
+                            uint8_t **raw_out, size_t *len_out)
+{
+    struct skey all;
+    skey_init(&all);
+    struct store_iter *it = store_iter_new(eventlog_store(n->log), CF_EVENTS, &all, NULL);
+    int rc = DS_ENOTFOUND;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const uint8_t *raw = store_iter_value(it, &len);
+        uint8_t d[KEYS_DIGEST_LEN];
+        keys_digest(raw, len, d);
+        if (memcmp(d, want, LETTER_CODE_BYTES) == 0) {
+            *raw_out = xmemdup(raw, len);
+            *len_out = len;
+            rc = DS_OK;
+            break;
+        }
+    }
+    if (rc == DS_ENOTFOUND && store_iter_status(it) != DS_OK)
+        rc = DS_EIO;
+    store_iter_destroy(&it);
+    return rc;
+}
+
+static int cmd_letter(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    const char *id = ctl_arg(cmd, "id"), *code = ctl_arg(cmd, "code");
+    char origin[IDS_ORG_MAX];
+    uint64_t seq = 0;
+    uint8_t want[LETTER_CODE_BYTES], *raw = NULL;
+    size_t len = 0;
+    int rc;
+    struct event ev;
+    if (!id == !code)
+        return fail(o, DS_EINVAL, "letter 需要函件编号(id)或核验码(code)之一",
+                    "letter needs either a letter id (id) or a verification code (code)");
+    if (id && !ids_event_id_parse(id, origin, &seq))
+        return fail(o, DS_EINVAL, "函件编号无效:格式为 组织/序号,如 unit:tax/12",
+                    "invalid letter id: ORG/SEQ, such as unit:tax/12");
+    if (code && letter_code_parse(code, want) != DS_OK)
+        return fail(o, DS_EINVAL, "核验码无效:应为 16 位字母或数字(不含 U),如 7QX2-M4KD-0RTA-9HCE",
+                    "invalid verification code: 16 letters or digits (no U), such as "
+                    "7QX2-M4KD-0RTA-9HCE");
+    rc = id ? eventlog_get_raw(n->log, origin, seq, &raw, &len)
+            : letter_find_code(n, want, &raw, &len);
+    if (rc == DS_ENOTFOUND)
+        return fail(o, DS_ENOTFOUND,
+                    id ? "本节点没有该函件" : "未找到:本节点没有与此核验码对应的函件",
+                    id ? "no such letter here" : "no such letter here: no letter with this code");
+    if (rc != DS_OK || wire_event_open(raw, len, false, &ev) != DS_OK) {
+        free(raw);
+        return fail(o, DS_EIO, "读取失败", "read failure");
+    }
+    o->result = letter_json(n, &ev);
+    if (code)
+        json_object_set_new(o->result, "match", json_true());
+    wire_event_release(&ev);
+    free(raw);
+    return DS_OK;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 /* Validation reads committed state only, so two introductions of one member in one
@@ -347,6 +539,8 @@ static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct out
         cmd_members(n, cmd, o);
     else if (strcmp(c, "digest") == 0)
         cmd_digest(n, cmd, o);
+    else if (strcmp(c, "letter") == 0)
+        cmd_letter(n, cmd, o);
     else if (strcmp(c, "orgs") == 0) {
         o->result = json_array();
         strmap_each(n->orgs, org_json, o->result);

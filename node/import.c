@@ -1,17 +1,21 @@
 /* import: a unit's member roster (CSV) into introduction letters, through its daemon.
  *
  * Two passes over the file. The first only reads it (common/roster): it counts the rows
- * for the progress bar and finds what refuses the whole file (a bad header, a field too
- * long), so that such a file imports nothing rather than half. The second sends the good
- * rows as `intro send` commands with the flag skip-existing, IMPORT_CHUNK per request: one
- * request is one atomic append on the daemon, so a crash or a kill leaves whole chunks, and
- * because of skip-existing the operator simply runs the same command again.
+ * for the progress callback and finds what refuses the whole file (a bad header, a field
+ * too long), so that such a file imports nothing rather than half. The second sends the
+ * good rows as `intro send` commands with the flag skip-existing, IMPORT_CHUNK per request:
+ * one request is one atomic append on the daemon, so a crash or a kill leaves whole chunks,
+ * and because of skip-existing the operator simply imports the same file again.
  *
  * The daemon validates a request command by command and refuses all of it at the first bad
  * one (reply code, failed_index). That row is reported as refused and the request is sent
  * again without it, so one bad row never costs the good rows around it. A refusal that is
  * not about a row (not a unit, needs restore, not yet in session, storage) stops the
- * import instead: it would refuse every row the same way. */
+ * import instead: it would refuse every row the same way.
+ *
+ * import_roster prints nothing and keeps no global state, so the console's web threads can
+ * run it side by side; its answer is the JSON document the CLI prints with --json. The
+ * CLI's text, progress bar and exit codes (import_members) are made from that document. */
 #include "import.h"
 
 #include "cliargs.h"
@@ -22,7 +26,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,8 @@ struct bad_row {
 
 struct import {
     const char *dir;
-    bool json, progress;
+    import_progress_fn progress;
+    void *progress_arg;
     long rows;     /* data rows in the file (first pass) */
     long done;     /* rows handled so far: imported, skipped or bad */
     long imported; /* written now */
@@ -49,13 +53,18 @@ struct import {
     struct roster_row chunk[IMPORT_CHUNK];
     bool sent[IMPORT_CHUNK]; /* a refused row is out of its chunk's next try */
     size_t nchunk;
-    int stop_rc; /* non-zero: the import stopped early with this exit code */
+    int stop; /* DS_OK, or why the import stopped early (import_roster's return) */
     char stop_zh[ROSTER_REASON_MAX + ROSTER_COLUMN_MAX + 64];
     char stop_en[ROSTER_REASON_MAX + ROSTER_COLUMN_MAX + 64];
-    struct timespec last_draw;
 };
 
 /* ---------------------------------------------------------------- reporting */
+
+static void tell_progress(struct import *im, bool final)
+{
+    if (im->progress)
+        im->progress(im->progress_arg, im->done, im->rows, final);
+}
 
 static void add_bad(struct import *im, long row, const char *column, const char *zh, const char *en,
                     bool refused)
@@ -76,9 +85,9 @@ static void add_bad(struct import *im, long row, const char *column, const char 
     b->refused = refused;
 }
 
-static void stop(struct import *im, int rc, const char *zh, const char *en)
+static void stop(struct import *im, int code, const char *zh, const char *en)
 {
-    im->stop_rc = rc;
+    im->stop = code;
     snprintf(im->stop_zh, sizeof(im->stop_zh), "%s", zh);
     snprintf(im->stop_en, sizeof(im->stop_en), "%s", en);
 }
@@ -96,31 +105,7 @@ static void stop_file(struct import *im, const struct roster_error *e)
         snprintf(zh, sizeof(zh), "%s", e->reason_zh);
         snprintf(en, sizeof(en), "%s", e->reason_en);
     }
-    stop(im, 2, zh, en);
-}
-
-static double since(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-/* Redraws the progress bar on stderr, at most ten times a second unless final. */
-static void draw_progress(struct import *im, bool final)
-{
-    struct timespec now;
-    if (!im->progress)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!final && since(&im->last_draw, &now) < 0.1)
-        return;
-    im->last_draw = now;
-    long total = im->rows > 0 ? im->rows : 1;
-    int pct = (int)(im->done * 100 / total), width = 30, filled = pct * width / 100;
-    fprintf(stderr, "\r导入 importing [%.*s%*s] %ld/%ld %3d%%", filled,
-            "##############################", width - filled, "", im->done, im->rows, pct);
-    if (final)
-        fputc('\n', stderr);
-    fflush(stderr);
+    stop(im, DS_EINVAL, zh, en);
 }
 
 static int by_row(const void *a, const void *b)
@@ -129,37 +114,11 @@ static int by_row(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void print_bad_text(const struct bad_row *b)
+/* The result document (import.h); the bad rows sorted first. */
+static json_t *result_of(struct import *im)
 {
-    const char *by_zh = b->refused ? "节点拒绝: " : "", *by_en = b->refused ? "refused: " : "";
-    if (b->column)
-        fprintf(stderr, "第 %ld 行,列「%s」: %s%s\nrow %ld, column \"%s\": %s%s\n", b->row,
-                b->column, by_zh, b->zh, b->row, b->column, by_en, b->en);
-    else
-        fprintf(stderr, "第 %ld 行: %s%s\nrow %ld: %s%s\n", b->row, by_zh, b->zh, b->row, by_en,
-                b->en);
-}
-
-static void print_text(const struct import *im)
-{
-    for (size_t i = 0; i < im->nbad_kept; i++)
-        print_bad_text(&im->bad[i]);
-    if ((long)im->nbad_kept < im->nbad)
-        fprintf(stderr, "……另有 %ld 行有误未列出\n... and %ld more bad rows not listed\n",
-                im->nbad - (long)im->nbad_kept, im->nbad - (long)im->nbad_kept);
-    if (im->stop_rc)
-        cli_error(im->stop_zh, im->stop_en);
-    printf("名册导入: 读取 %ld 行,导入 %ld 行,已存在(跳过)%ld 行,有误 %ld 行\n"
-           "roster import: %ld rows read, %ld imported, %ld already present (skipped), %ld bad\n",
-           im->rows, im->imported, im->skipped, im->nbad, im->rows, im->imported, im->skipped,
-           im->nbad);
-    if (im->nbad > 0 || im->stop_rc == 1)
-        printf("改正后重新运行同一命令即可:已导入的行会被跳过\n"
-               "fix them and run the same command again: rows already imported are skipped\n");
-}
-
-static void print_json(const struct import *im)
-{
+    if (im->nbad_kept > 1)
+        qsort(im->bad, im->nbad_kept, sizeof(*im->bad), by_row);
     json_t *bad = json_array();
     for (size_t i = 0; i < im->nbad_kept; i++) {
         const struct bad_row *b = &im->bad[i];
@@ -173,13 +132,10 @@ static void print_json(const struct import *im)
                           (json_int_t)im->imported, "skipped", (json_int_t)im->skipped, "bad", bad);
     if ((long)im->nbad_kept < im->nbad)
         json_object_set_new(j, "bad_omitted", json_integer(im->nbad - (long)im->nbad_kept));
-    if (im->stop_rc)
+    if (im->stop != DS_OK)
         json_object_set_new(
             j, "error", json_pack("{s:s,s:s}", "reason_zh", im->stop_zh, "reason_en", im->stop_en));
-    char *text = json_dumps(j, JSON_COMPACT);
-    printf("%s\n", text);
-    free(text);
-    json_decref(j);
+    return j;
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -211,12 +167,12 @@ static bool refuses_all(int code)
 static void stop_call(struct import *im, int rc)
 {
     if (rc == DS_ENOTRUNNING)
-        stop(im, 3, "该数据目录的节点没有运行(先启动 dualsync-node --data DIR run)",
+        stop(im, DS_ENOTRUNNING, "该数据目录的节点没有运行(先启动 dualsync-node --data DIR run)",
              "no node is running on this data directory (start dualsync-node --data DIR run)");
     else if (rc == DS_ETIMEDOUT)
-        stop(im, 4, "节点没有及时应答", "the node did not answer in time");
+        stop(im, DS_ETIMEDOUT, "节点没有及时应答", "the node did not answer in time");
     else
-        stop(im, 1, "无法与节点通信", "cannot talk to the node");
+        stop(im, DS_EPROTO, "无法与节点通信", "cannot talk to the node");
 }
 
 /* Counts what an accepted request did: {"events":[...],"skipped":K}. */
@@ -254,7 +210,8 @@ static int send_once(struct import *im)
         char zh[sizeof(im->stop_zh)], en[sizeof(im->stop_en)];
         snprintf(zh, sizeof(zh), "节点拒绝导入: %.400s", reply->error_zh);
         snprintf(en, sizeof(en), "the node refuses the import: %.400s", reply->error_en);
-        stop(im, 1, zh, en);
+        /* a failed index outside the request breaks the control protocol */
+        stop(im, refuses_all(reply->code) ? reply->code : DS_EPROTO, zh, en);
     } else {
         size_t i = index[reply->failed_index];
         im->sent[i] = false;
@@ -274,10 +231,10 @@ static int flush_chunk(struct import *im)
         im->sent[i] = true;
     while (left > 0 && (rc = send_once(im)) == 0) {
         left--;
-        draw_progress(im, false);
+        tell_progress(im, false);
     }
     im->nchunk = 0;
-    draw_progress(im, false);
+    tell_progress(im, false);
     return rc < 0 ? -1 : 0;
 }
 
@@ -321,7 +278,7 @@ static int send_rows(struct import *im, FILE *f)
             rc = -1;
         } else if (res == ROSTER_BAD_ROW) {
             add_bad(im, e.row, e.column, e.reason_zh, e.reason_en, false);
-            draw_progress(im, false);
+            tell_progress(im, false);
         } else if (++im->nchunk == IMPORT_CHUNK) {
             rc = flush_chunk(im);
         }
@@ -332,15 +289,11 @@ static int send_rows(struct import *im, FILE *f)
     return rc;
 }
 
-static int exit_code(const struct import *im)
+static void import_free(struct import **imp)
 {
-    if (im->stop_rc)
-        return im->stop_rc;
-    return im->nbad > 0 ? 1 : 0;
-}
-
-static void import_free(struct import *im)
-{
+    struct import *im = *imp;
+    if (!im)
+        return;
     for (size_t i = 0; i < im->nbad_kept; i++) {
         free(im->bad[i].column);
         free(im->bad[i].zh);
@@ -348,6 +301,129 @@ static void import_free(struct import *im)
     }
     free(im->bad);
     free(im);
+    *imp = NULL;
+}
+
+int import_roster(const char *data_dir, FILE *csv, import_progress_fn progress, void *progress_arg,
+                  json_t **result_out)
+{
+    struct import *im = xcalloc(1, sizeof(*im));
+    im->dir = data_dir;
+    im->progress = progress;
+    im->progress_arg = progress_arg;
+    if (count_rows(im, csv) == 0) {
+        if (fseek(csv, 0, SEEK_SET) != 0)
+            stop(im, DS_EINVAL, "名册须为普通文件(不能是管道)",
+                 "the roster must be a regular file, not a pipe");
+        else
+            send_rows(im, csv);
+        tell_progress(im, true);
+    }
+    int rc = im->stop;
+    *result_out = result_of(im);
+    import_free(&im);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the CLI */
+
+struct bar {
+    struct timespec last_draw;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Redraws the progress bar on stderr, at most ten times a second unless final. */
+static void draw_bar(void *arg, long done, long rows, bool final)
+{
+    struct bar *bar = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!final && since(&bar->last_draw, &now) < 0.1)
+        return;
+    bar->last_draw = now;
+    long total = rows > 0 ? rows : 1;
+    int pct = (int)(done * 100 / total), width = 30, filled = pct * width / 100;
+    fprintf(stderr, "\r导入 importing [%.*s%*s] %ld/%ld %3d%%", filled,
+            "##############################", width - filled, "", done, rows, pct);
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static long jlong(const json_t *o, const char *key)
+{
+    return (long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_bad_text(const json_t *b)
+{
+    bool refused = json_is_true(json_object_get(b, "refused"));
+    const char *by_zh = refused ? "节点拒绝: " : "", *by_en = refused ? "refused: " : "";
+    const char *column = json_string_value(json_object_get(b, "column"));
+    long row = jlong(b, "row");
+    if (column)
+        fprintf(stderr, "第 %ld 行,列「%s」: %s%s\nrow %ld, column \"%s\": %s%s\n", row, column,
+                by_zh, jstr(b, "reason_zh"), row, column, by_en, jstr(b, "reason_en"));
+    else
+        fprintf(stderr, "第 %ld 行: %s%s\nrow %ld: %s%s\n", row, by_zh, jstr(b, "reason_zh"), row,
+                by_en, jstr(b, "reason_en"));
+}
+
+/* Did the daemon (or the way to it) stop the import, rather than the file or no daemon? */
+static bool stopped_by_node(int rc)
+{
+    return rc != DS_OK && rc != DS_EINVAL && rc != DS_ENOTRUNNING && rc != DS_ETIMEDOUT;
+}
+
+static void print_text(const json_t *res, int rc)
+{
+    const json_t *bad = json_object_get(res, "bad");
+    long omitted = jlong(res, "bad_omitted"), nbad = (long)json_array_size(bad) + omitted;
+    long rows = jlong(res, "rows"), imported = jlong(res, "imported");
+    long skipped = jlong(res, "skipped");
+    for (size_t i = 0; i < json_array_size(bad); i++)
+        print_bad_text(json_array_get(bad, i));
+    if (omitted > 0)
+        fprintf(stderr, "……另有 %ld 行有误未列出\n... and %ld more bad rows not listed\n", omitted,
+                omitted);
+    if (rc != DS_OK) {
+        const json_t *e = json_object_get(res, "error");
+        cli_error(jstr(e, "reason_zh"), jstr(e, "reason_en"));
+    }
+    printf("名册导入: 读取 %ld 行,导入 %ld 行,已存在(跳过)%ld 行,有误 %ld 行\n"
+           "roster import: %ld rows read, %ld imported, %ld already present (skipped), %ld bad\n",
+           rows, imported, skipped, nbad, rows, imported, skipped, nbad);
+    if (nbad > 0 || stopped_by_node(rc))
+        printf("改正后重新运行同一命令即可:已导入的行会被跳过\n"
+               "fix them and run the same command again: rows already imported are skipped\n");
+}
+
+static int exit_code(int rc, const json_t *res)
+{
+    switch (rc) {
+    case DS_OK:
+        return json_array_size(json_object_get(res, "bad")) > 0 || jlong(res, "bad_omitted") > 0
+                   ? 1
+                   : 0;
+    case DS_EINVAL:
+        return 2;
+    case DS_ENOTRUNNING:
+        return 3;
+    case DS_ETIMEDOUT:
+        return 4;
+    default:
+        return 1;
+    }
 }
 
 int import_members(const char *data_dir, const char *csv_path, bool json)
@@ -358,26 +434,18 @@ int import_members(const char *data_dir, const char *csv_path, bool json)
                 csv_path, csv_path, strerror(errno));
         return 2;
     }
-    struct import *im = xcalloc(1, sizeof(*im));
-    im->dir = data_dir;
-    im->json = json;
-    im->progress = isatty(STDERR_FILENO);
-    if (count_rows(im, f) == 0) {
-        if (fseek(f, 0, SEEK_SET) != 0)
-            stop(im, 2, "名册须为普通文件(不能是管道)",
-                 "the roster must be a regular file, not a pipe");
-        else
-            send_rows(im, f);
-        draw_progress(im, true);
-    }
+    struct bar bar = {{0, 0}};
+    json_t *res = NULL;
+    int rc = import_roster(data_dir, f, isatty(STDERR_FILENO) ? draw_bar : NULL, &bar, &res);
     fclose(f);
-    if (im->nbad_kept > 1)
-        qsort(im->bad, im->nbad_kept, sizeof(*im->bad), by_row);
-    if (json)
-        print_json(im);
-    else
-        print_text(im);
-    int rc = exit_code(im);
-    import_free(im);
-    return rc;
+    if (json) {
+        char *text = json_dumps(res, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+    } else {
+        print_text(res, rc);
+    }
+    int code = exit_code(rc, res);
+    json_decref(res);
+    return code;
 }

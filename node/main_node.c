@@ -11,11 +11,15 @@
 #include <string.h>
 
 static const struct cli_command commands[] = {
-    {"init", "org:,name:,street-card:,broker:,durability:,report-days:", "org,name,street-card",
-     "初始化节点:密钥、node.conf 和本组织名片 DIR/org.card(发给街道) / create keys, node.conf and "
-     "DIR/org.card (send it to the street)",
+    {"init",
+     "org:,name:,street-card:,broker:,durability:,report-days:,web-bind:", "org,name,street-card",
+     "初始化节点:密钥、node.conf 和本组织名片 DIR/org.card(发给街道);网页控制台默认在 "
+     "127.0.0.1:8380,--web-bind '' 关闭 / create keys, node.conf and DIR/org.card (send it to the "
+     "street); the web console listens on 127.0.0.1:8380 unless --web-bind says otherwise ('' = "
+     "off)",
      "--data DIR init --org unit:CODE|community:CODE --name NAME --street-card FILE "
-     "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N]"},
+     "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N] "
+     "[--web-bind HOST:PORT]"},
     {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止) / run the node daemon in the foreground",
      "--data DIR run"},
     {NULL, NULL, NULL, NULL, NULL},
@@ -56,6 +60,12 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
             return DS_EINVAL;
         }
         cfg->report_days = (uint32_t)v;
+    }
+    const char *web = cli_get(p, "web-bind");
+    if (config_web_set_bind(&cfg->web, web ? web : CONFIG_WEB_NODE_BIND) != DS_OK) {
+        cli_error("--web-bind 须形如 127.0.0.1:8380(空值关闭控制台)",
+                  "--web-bind must look like 127.0.0.1:8380 ('' turns the console off)");
+        return DS_EINVAL;
     }
     snprintf(cfg->org, sizeof(cfg->org), "%s", org);
     snprintf(cfg->name, sizeof(cfg->name), "%s", name);

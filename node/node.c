@@ -192,11 +192,15 @@ int node_run(struct node *n)
     n->t = transport_new();
     if (transport_ctl_listen(n->t, ctl_path, commands_on_ctl, n) != DS_OK)
         return DS_EIO;
+    int rc = node_console_start(n, &n->console); /* its pages call the socket just bound */
+    if (rc != DS_OK)
+        return rc;
     log_info("node: org=%s own_seq=%llu inbox_cursor=%llu broker=%s", n->cfg.org,
              (unsigned long long)n->own_seq, (unsigned long long)n->inbox_cursor, n->cfg.broker);
     sync_start(n);
     transport_timer(n->t, n->cfg.heartbeat_ms, sync_tick, n);
     transport_run(n->t);
+    console_stop(&n->console); /* before the loop's socket goes: pages may be calling it */
     log_info("node: stopping");
     return DS_OK;
 }

@@ -11,6 +11,7 @@
 #define DUALSYNC_NODE_H
 
 #include "config.h"
+#include "console.h"
 #include "eventlog.h"
 #include "hlc.h"
 #include "keys.h"
@@ -86,7 +87,13 @@ struct node {
     unsigned resync_tries;    /* inbox resync HELLOs since the last cursor progress */
     char last_error[256];
     struct node_counters counters;
+    struct console *console; /* the web console's threads (console.c); NULL when off */
 };
+
+/* console.c: starts the web console of node.conf's [web] on threads of its own, which
+ * reach the node only through its control socket. DS_OK (also when the console is off);
+ * an error is printed for the operator and the node does not start. */
+int node_console_start(struct node *n, struct console **console_out);
 
 /* node.c */
 int node_open(const char *dir, struct node **node_out);

@@ -395,9 +395,9 @@ static void init_broker(const char *dir, unsigned window)
     snprintf(win, sizeof(win), "%u", window);
     char *argv[] = {broker_bin,     "--data", (char *)dir, "init",   "--street",
                     "street:bench", "--name", "bench",     "--bind", bind_ep,
-                    "--window",     win,      NULL};
+                    "--web-bind",   "",       "--window",  win,      NULL};
     if (!window)
-        argv[10] = NULL; /* the default window */
+        argv[12] = NULL; /* the default window */
     if (run_cmd(argv, true, NULL) != 0)
         exit(1);
     snprintf(path, sizeof(path), "%s/street.card", dir);

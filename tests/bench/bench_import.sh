@@ -12,9 +12,9 @@ T=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$BROKER --data $T/b init --street street:bench --name 测试街道 --bind tcp://127.0.0.1:$PORT --durability $DUR >/dev/null
-$NODE --data $T/u init --org unit:u --name 单位 --street-card $T/b/street.card --durability $DUR >/dev/null
-$NODE --data $T/c init --org community:c --name 社区 --street-card $T/b/street.card --durability $DUR >/dev/null
+$BROKER --data $T/b init --street street:bench --name 测试街道 --bind tcp://127.0.0.1:$PORT --durability $DUR --web-bind "" >/dev/null
+$NODE --data $T/u init --org unit:u --name 单位 --street-card $T/b/street.card --durability $DUR --web-bind "" >/dev/null
+$NODE --data $T/c init --org community:c --name 社区 --street-card $T/b/street.card --durability $DUR --web-bind "" >/dev/null
 $BROKER --data $T/b org add --card $T/u/org.card >/dev/null
 $BROKER --data $T/b org add --card $T/c/org.card >/dev/null
 $BROKER --data $T/b run 2>$T/b.log & pids+=($!)

@@ -169,21 +169,36 @@ cli() { # NAME ARGS...: the operator CLI on node NAME's data directory
     "$CLI_BIN" --data "$T/$name" "$@"
 }
 
+# web_bind NAME: sets WEB_BIND to the --web-bind of NAME's init. The web consoles are off
+# unless the test sets DS_WEB=1; then each process gets a free port, kept in WEBPORT[NAME].
+declare -A WEBPORT=()
+WEB_BIND=
+web_bind() {
+    WEB_BIND=
+    if [ "${DS_WEB:-0}" = 1 ]; then
+        WEBPORT[$1]=$(free_port)
+        WEB_BIND=127.0.0.1:${WEBPORT[$1]}
+    fi
+}
+
 # init_broker: broker data dir $T/br on a fresh port ($PORT), durability $DS_DURABILITY,
 # delivery window $BROKER_WINDOW when set.
 init_broker() {
     PORT=$(free_port)
+    web_bind br
     run_ok "$BROKER_BIN" --data "$T/br" init --street "$STREET" --name 金宇街道 \
         --bind "tcp://127.0.0.1:$PORT" --durability "$DS_DURABILITY" \
-        ${BROKER_WINDOW:+--window "$BROKER_WINDOW"} >/dev/null
+        ${BROKER_WINDOW:+--window "$BROKER_WINDOW"} --web-bind "$WEB_BIND" >/dev/null
 }
 
 # init_node NAME ORG DISPLAYNAME [add]: node data dir $T/NAME; with "add" the street adds
 # its card to the directory.
 init_node() {
     local name=$1 org=$2 display=$3
+    web_bind "$name"
     run_ok "$NODE_BIN" --data "$T/$name" init --org "$org" --name "$display" \
-        --street-card "$T/br/street.card" --durability "$DS_DURABILITY" >/dev/null
+        --street-card "$T/br/street.card" --durability "$DS_DURABILITY" \
+        --web-bind "$WEB_BIND" >/dev/null
     [ -f "$T/$name/org.card" ] || fail "init of $org wrote no $T/$name/org.card"
     if [ "${4:-}" = add ]; then
         run_ok broker org add --card "$T/$name/org.card" >/dev/null

@@ -1,0 +1,34 @@
+/* buf: a growable byte string for text built piece by piece (HTML pages, metrics, CSV).
+ * Always NUL-terminated after the first append, so buf.p can be used as a C string.
+ * Memory comes from xalloc: appends cannot fail. Not thread-safe; one owner. */
+#ifndef DUALSYNC_BUF_H
+#define DUALSYNC_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *p; /* NULL until the first append */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s with & < > " ' escaped, so it is safe as HTML text and inside a quoted
+ * attribute value. The one escaping function of the consoles. NULL appends nothing. */
+void buf_html(struct buf *b, const char *s);
+/* Appends s percent-encoded for a URL query value (RFC 3986 unreserved kept). */
+void buf_url(struct buf *b, const char *s);
+/* Hands the contents over (caller frees; "" for an empty buf) and empties b. */
+char *buf_take(struct buf *b, size_t *len_out);
+void buf_release(struct buf *b);
+
+#endif

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The web consoles over HTTP, with curl, against real daemons (a broker, a unit and a
+# community, each serving its console on a free loopback port):
+#   - no page without a session (303 to /login), a wrong password (401), and a lock after
+#     5 failures that holds even for the right password (429);
+#   - security headers on every page (no-store, CSP without third parties, DENY);
+#   - a POST without the session's CSRF token, or with another, is refused (403) and writes
+#     nothing; a viewer is refused every write (403) and writes nothing;
+#   - a form is the CLI's command: the unit's introduction is accepted (its letter id
+#     shown), a refused one (bad id) writes nothing and shows the daemon's refusal; the
+#     community sees the report-in in its tasks, records it and fills the card from the
+#     console; the unit's member page shows the report date;
+#   - every write and every member page view is in the audit log, with the account;
+#   - a removed account's session ends; logout ends a session;
+#   - /healthz answers, /metrics passes promtool on both daemons;
+#   - a console on an address other than loopback without TLS is refused at start.
+. "$(dirname "$0")/lib.sh" "$@"
+command -v curl >/dev/null || fail "curl is required (deploy/install-deps.sh)"
+
+DS_WEB=1
+init_street 1 1
+printf 'clerk-pass-1\n' >"$T/pw-clerk"
+printf 'viewer-pass-1\n' >"$T/pw-viewer"
+printf 'secretary-1\n' >"$T/pw-sec"
+printf 'street-pass-1\n' >"$T/pw-street"
+run_ok cli u1 user add clerk --role operator --password-file "$T/pw-clerk" >/dev/null
+run_ok cli u1 user add viewer --role viewer --password-file "$T/pw-viewer" >/dev/null
+run_ok cli u1 user add 王干事 --role operator --password-file "$T/pw-clerk" >/dev/null
+run_ok cli c1 user add secretary --role operator --password-file "$T/pw-sec" >/dev/null
+run_ok broker user add street --role operator --password-file "$T/pw-street" >/dev/null
+start br
+start u1
+start c1
+wait_ready u1 c1
+U=http://127.0.0.1:${WEBPORT[u1]}
+C=http://127.0.0.1:${WEBPORT[c1]}
+S=http://127.0.0.1:${WEBPORT[br]}
+
+# http JAR METHOD URL [curl args...]: prints the status code; the body goes to $T/body,
+# the headers to $T/headers.
+http() {
+    local jar=$1 method=$2 url=$3
+    shift 3
+    curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -c "$jar" -b "$jar" -X "$method" \
+        "$url" "$@"
+}
+header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+# csrf_of JAR URL: the CSRF token of the first form on the page.
+csrf_of() {
+    http "$1" GET "$2" >/dev/null
+    grep -o 'name="csrf" value="[0-9a-f]*"' "$T/body" | head -1 | sed 's/.*value="//; s/"$//'
+}
+# login JAR BASE NAME PASSWORD: prints the status of the login POST.
+login() {
+    local jar=$1 base=$2 token
+    rm -f "$jar"
+    http "$jar" GET "$base/login" >/dev/null
+    token=$(awk '$6 == "ds_login" { print $7 }' "$jar")
+    http "$jar" POST "$base/login" --data-urlencode "csrf=$token" --data-urlencode "name=$3" \
+        --data-urlencode "password=$4" --data-urlencode "next=/"
+}
+body_has() { grep -q -- "$1" "$T/body"; }
+
+log "no page without a session"
+assert_eq 303 "$(http "$T/anon" GET "$U/members")" "GET /members without a session"
+assert_contains "$(header Location)" "/login?next=%2Fmembers" "redirect to the login page"
+assert_eq 200 "$(http "$T/anon" GET "$U/login")" "the login page"
+assert_eq "no-store" "$(header Cache-Control)" "Cache-Control of the login page"
+assert_eq "DENY" "$(header X-Frame-Options)" "X-Frame-Options"
+csp=$(header Content-Security-Policy)
+assert_contains "$csp" "default-src 'none'" "CSP"
+case "$csp" in *http*) fail "CSP names a third-party source: $csp" ;; esac
+
+log "wrong password, then the lock after 5 failures"
+assert_eq 401 "$(login "$T/jv" "$U" viewer wrong-password)" "a wrong password"
+body_has "用户名或密码错误" || fail "the login page does not say the password is wrong"
+for i in 2 3 4 5; do
+    assert_eq 401 "$(login "$T/jv" "$U" viewer "wrong-$i")" "failure $i"
+done
+assert_eq 429 "$(login "$T/jv" "$U" viewer viewer-pass-1)" "the right password while locked"
+body_has "锁定" || fail "the login page does not say the account is locked"
+assert_eq 303 "$(login "$T/jc" "$U" clerk clerk-pass-1)" "another account is not locked"
+assert_eq 303 "$(login "$T/jw" "$U" 王干事 clerk-pass-1)" "a Chinese account name"
+
+log "pages, with the unit's own forms"
+assert_eq 200 "$(http "$T/jc" GET "$U/")" "the tasks page"
+body_has "<h1>待办</h1>" || fail "the tasks page has no title"
+assert_eq "no-store" "$(header Cache-Control)" "Cache-Control of the tasks page"
+http "$T/jc" GET "$U/do" >/dev/null
+body_has "介绍函" || fail "the unit's forms do not list the introduction letter"
+body_has "登记卡" && fail "the unit's console offers the community's registration card"
+http "$T/jc" GET "$U/lang?to=en&next=%2F" >/dev/null
+assert_eq 200 "$(http "$T/jc" GET "$U/")" "the tasks page in English"
+body_has "<h1>Tasks</h1>" || fail "the English switch did not change the page"
+http "$T/jc" GET "$U/lang?to=zh&next=%2F" >/dev/null
+
+log "CSRF: a write without the session's token writes nothing"
+seq0=$(own_seq u1)
+intro=(--data-urlencode "cmd=intro send" --data-urlencode member=DY-0001
+    --data-urlencode name=张建国 --data-urlencode community=community:c1)
+assert_eq 403 "$(http "$T/jc" POST "$U/do" "${intro[@]}")" "POST without a CSRF token"
+assert_eq 403 "$(http "$T/jc" POST "$U/do" --data-urlencode "csrf=$(printf '%064d' 0)" \
+    "${intro[@]}")" "POST with a wrong CSRF token"
+assert_eq "$seq0" "$(own_seq u1)" "own_seq after refused POSTs"
+
+log "a viewer may read but not write"
+rm -f "$T/jv2"
+# the viewer's lock is in force for a minute: log in as a second viewer
+run_ok cli u1 user add viewer2 --role viewer --password-file "$T/pw-viewer" >/dev/null
+assert_eq 303 "$(login "$T/jv2" "$U" viewer2 viewer-pass-1)" "viewer2 logs in"
+assert_eq 200 "$(http "$T/jv2" GET "$U/members")" "a viewer reads members"
+vt=$(csrf_of "$T/jv2" "$U/do?cmd=intro+send")
+assert_eq 403 "$(http "$T/jv2" POST "$U/do" --data-urlencode "csrf=$vt" "${intro[@]}")" \
+    "a viewer's introduction"
+assert_eq "$seq0" "$(own_seq u1)" "own_seq after the viewer's POST"
+
+log "a form is the CLI's command: refused, then accepted"
+ct=$(csrf_of "$T/jc" "$U/do?cmd=intro+send")
+assert_eq 422 "$(http "$T/jc" POST "$U/do" --data-urlencode "csrf=$ct" \
+    --data-urlencode "cmd=intro send" --data-urlencode "member=bad id" \
+    --data-urlencode name=某人 --data-urlencode community=community:c1)" "a bad member id"
+body_has "成员编号无效" || fail "the refusal is not shown"
+body_has 'value="bad id"' || fail "the refused form lost what was typed"
+assert_eq "$seq0" "$(own_seq u1)" "own_seq after a refused form"
+assert_eq 200 "$(http "$T/jc" POST "$U/do" --data-urlencode "csrf=$ct" "${intro[@]}")" \
+    "a valid introduction"
+grep -o 'id="accepted">[^<]*' "$T/body" | grep -q "unit:u1/" ||
+    fail "the accepted letter's id is not shown"
+assert_eq $((seq0 + 1)) "$(own_seq u1)" "own_seq after the introduction"
+sync_all u1 c1
+
+log "the community: the report-in in its tasks, recorded from the console, and the card"
+assert_eq 303 "$(login "$T/js" "$C" secretary secretary-1)" "the secretary logs in"
+http "$T/js" GET "$C/" >/dev/null
+grep -q 'data-kind="report-in"' "$T/body" || fail "the community's tasks have no report-in"
+body_has "DY-0001" || fail "the report-in task does not name DY-0001"
+st=$(csrf_of "$T/js" "$C/do?cmd=report&member=DY-0001")
+assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
+    --data-urlencode cmd=report --data-urlencode member=DY-0001)" "the report-in"
+assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
+    --data-urlencode "cmd=card set" --data-urlencode member=DY-0001 \
+    --data-urlencode occupation=税务干部 --data-urlencode contact=13800000001)" "the card"
+sync_all c1 u1
+assert_eq 200 "$(http "$T/jc" GET "$U/member?id=DY-0001")" "the unit's member page"
+body_has "税务干部" || fail "the unit's member page lacks the card's occupation"
+body_has "report-in" || fail "the unit's member page lacks the report-in letter"
+
+log "the audit log names the account of every write and member view"
+a=$(cli u1 audit --json)
+jq -e '[.[] | select(.user == "clerk" and .action == "intro send" and .target == "DY-0001"
+    and (.outcome | startswith("ok")))] | length == 1' <<<"$a" >/dev/null ||
+    fail "no audit line for the clerk's introduction: $a"
+jq -e '[.[] | select(.user == "viewer2" and (.outcome | startswith("refused")))] | length >= 1' \
+    <<<"$a" >/dev/null || fail "no audit line for the viewer's refused write"
+jq -e '[.[] | select(.user == "clerk" and .action == "view-member")] | length >= 1' \
+    <<<"$a" >/dev/null || fail "no audit line for the member page view"
+jq -e '[.[] | select(.user == "viewer" and .outcome == "locked")] | length >= 1' \
+    <<<"$a" >/dev/null || fail "no audit line for the locked login"
+c=$(cli c1 audit --json)
+jq -e '[.[] | select(.user == "secretary" and .action == "report")] | length == 1' <<<"$c" \
+    >/dev/null || fail "no audit line for the secretary's report-in: $c"
+
+log "a removed account's session ends; logout ends a session"
+run_ok cli u1 user remove viewer2 >/dev/null
+assert_eq 303 "$(http "$T/jv2" GET "$U/members")" "the removed viewer's next page"
+lt=$(csrf_of "$T/jw" "$U/")
+assert_eq 303 "$(http "$T/jw" POST "$U/logout" --data-urlencode "csrf=$lt")" "logout"
+assert_eq 303 "$(http "$T/jw" GET "$U/")" "a page after logout"
+
+log "health and metrics"
+assert_eq 200 "$(http "$T/anon" GET "$U/healthz")" "the node's /healthz"
+assert_eq 200 "$(http "$T/anon" GET "$S/healthz")" "the broker's /healthz"
+for base in "$U" "$S"; do
+    assert_eq 200 "$(http "$T/anon" GET "$base/metrics")" "$base/metrics from loopback"
+    if command -v promtool >/dev/null; then
+        promtool check metrics <"$T/body" >"$T/promtool.out" 2>&1 ||
+            fail "promtool check metrics on $base: $(cat "$T/promtool.out")"
+    else
+        log "note: promtool not installed; metrics format not checked"
+    fi
+done
+
+log "the street console"
+assert_eq 303 "$(login "$T/jb" "$S" street street-pass-1)" "the street office logs in"
+assert_eq 200 "$(http "$T/jb" GET "$S/")" "the street page"
+body_has "unit:u1" || fail "the street page does not list unit:u1"
+
+log "a console on an address other than loopback needs TLS"
+stop c1
+sed -i 's/^bind = 127.0.0.1:.*/bind = 0.0.0.0:'"${WEBPORT[c1]}"'/' "$T/c1/node.conf"
+assert_exit 1 "$NODE_BIN" --data "$T/c1" run
+assert_contains "$OUT" "TLS" "the refusal names TLS"
+assert_contains "$OUT" "allow_plaintext" "the refusal names the way out"
+
+stop u1
+stop br
+log "ok"
