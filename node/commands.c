@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int fail(struct outcome *o, int code, const char *zh, const char *en)
@@ -169,20 +170,60 @@ static int cmd_digest(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
     return DS_OK;
 }
 
+/* `members`: this side's members. Without `limit` every open registration (with `all`,
+ * the closed and refused ones too) as an array, as the CLI prints it. With `limit` (the
+ * console's paging) one page as {"total":N,"members":[...]}, after `q` (a part of the id
+ * or name, any case) and `filter` (open, not-reported, no-card, closed): only the page's
+ * rows are turned into JSON and digested, so a page costs little over 10,000 members. */
 struct list_ctx {
     struct node *n;
     json_t *arr;
     bool all;
+    const char *q;      /* NULL: no search */
+    const char *filter; /* NULL: the CLI's listing */
+    size_t offset, limit, total;
 };
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return n == 0;
+}
+
+static bool list_wants(const struct list_ctx *c, const Dualsync__MemberRecord *rec, bool gone)
+{
+    if (c->q && !contains_ci(rec->member, c->q) && !contains_ci(rec->name, c->q))
+        return false;
+    if (!c->filter)
+        return !gone || c->all;
+    if (strcmp(c->filter, "closed") == 0)
+        return gone;
+    if (gone)
+        return false;
+    if (strcmp(c->filter, "not-reported") == 0)
+        return !rec->reported;
+    if (strcmp(c->filter, "no-card") == 0)
+        return !(rec->occupation[0] || rec->willingness[0] || rec->rest_time[0] || rec->skills[0] ||
+                 rec->contact[0] || rec->n_categories);
+    return true; /* open */
+}
 
 static bool list_member(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct list_ctx *c = arg;
     const char *mine = c->n->kind == ORG_UNIT ? rec->unit : rec->community;
+    if (strcmp(mine, c->n->cfg.org) != 0)
+        return true; /* never ours */
     char *refused = node_intro_refused(c->n, rec);
     free(refused);
-    if (strcmp(mine, c->n->cfg.org) != 0 || ((rec->closed || refused) && !c->all))
-        return true; /* moved away, or never ours: shown only with --all */
+    if (!list_wants(c, rec, rec->closed || refused))
+        return true; /* moved away or refused: shown only with --all or filter=closed */
+    size_t at = c->total++;
+    if (c->limit && (at < c->offset || at >= c->offset + c->limit))
+        return true; /* counted, not shown: another page */
     char hex[2 * KEYS_DIGEST_LEN + 1], closed[64];
     fold_digest_hex(rec, hex);
     fields_enum_name(&dualsync__close_reason__descriptor, rec->closed, closed);
@@ -197,14 +238,40 @@ static bool list_member(const Dualsync__MemberRecord *rec, void *arg)
     return true;
 }
 
+static bool size_arg(const Dualsync__CtlCommand *cmd, const char *key, size_t max, size_t *out)
+{
+    const char *v = ctl_arg(cmd, key);
+    char *end = NULL;
+    if (!v)
+        return true;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || n > max)
+        return false;
+    *out = (size_t)n;
+    return true;
+}
+
 static int cmd_members(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
-    struct list_ctx c = {n, json_array(), ctl_flag(cmd, "all")};
+    struct list_ctx c = {
+        n, json_array(), ctl_flag(cmd, "all"), ctl_arg(cmd, "q"), ctl_arg(cmd, "filter"), 0, 0, 0};
+    static const char *const filters[] = {"open", "not-reported", "no-card", "closed"};
+    bool filter_ok = !c.filter;
+    for (size_t i = 0; i < 4 && !filter_ok; i++)
+        filter_ok = strcmp(c.filter, filters[i]) == 0;
+    if (!filter_ok || !size_arg(cmd, "offset", SIZE_MAX / 2, &c.offset) ||
+        !size_arg(cmd, "limit", 1000, &c.limit)) {
+        json_decref(c.arr);
+        return fail(o, DS_EINVAL,
+                    "--filter 须为 open、not-reported、no-card 或 closed;--limit 1–1000",
+                    "--filter must be open, not-reported, no-card or closed; --limit 1..1000");
+    }
     if (eventlog_members_each(n->log, list_member, &c) != DS_OK) {
         json_decref(c.arr);
         return fail(o, DS_EIO, "读取失败", "read failure");
     }
-    o->result = c.arr;
+    o->result =
+        c.limit ? json_pack("{s:I,s:o}", "total", (json_int_t)c.total, "members", c.arr) : c.arr;
     return DS_OK;
 }
 

@@ -351,10 +351,19 @@ static void task_action(struct page *pg, json_t *t)
         form_link(pg, "claim decide", "claim", ref, NULL, NULL);
 }
 
+#define TASKS_PER_PAGE 100
+
 static void page_tasks(struct page *pg)
 {
+    const char *page_arg = web_query(page_req(pg), "page");
+    long page_no = page_arg ? strtol(page_arg, NULL, 10) : 1;
+    if (page_no < 1 || page_no > 1000000)
+        page_no = 1;
+    char offset[32], limit[16];
+    snprintf(offset, sizeof(offset), "%ld", (page_no - 1) * (long)TASKS_PER_PAGE);
+    snprintf(limit, sizeof(limit), "%d", TASKS_PER_PAGE);
     struct page_answer a;
-    page_ctl_simple(pg, "tasks", &a, NULL);
+    page_ctl_simple(pg, "tasks", &a, "offset", offset, "limit", limit, NULL);
     page_begin(pg, "待办", "Tasks");
     if (a.rc != DS_OK) {
         refused(pg, &a);
@@ -411,34 +420,19 @@ static void page_tasks(struct page *pg)
         }
         page_printf(pg, "</tbody></table>");
     }
+    long long count = ji(a.result, "count");
+    if (count > TASKS_PER_PAGE) {
+        page_printf(pg, "<p class=\"pager\">");
+        for (long long p = 1; p <= (count + TASKS_PER_PAGE - 1) / TASKS_PER_PAGE; p++)
+            page_printf(pg, " <a href=\"/?page=%lld\"%s>%lld</a>", p,
+                        p == page_no ? " class=\"on\"" : "", p);
+        page_printf(pg, "</p>");
+    }
     page_answer_release(&a);
     page_end(pg);
 }
 
 /* ---------------------------------------------------------------- 党员 members */
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return n == 0;
-}
-
-static bool member_matches(json_t *m, const char *q, const char *filter)
-{
-    if (q && *q && !contains_ci(js(m, "member"), q) && !contains_ci(js(m, "name"), q))
-        return false;
-    bool closed = *js(m, "closed") != '\0';
-    if (strcmp(filter, "not-reported") == 0)
-        return !closed && !json_is_true(json_object_get(m, "reported"));
-    if (strcmp(filter, "no-card") == 0)
-        return !closed && !json_is_true(json_object_get(m, "card"));
-    if (strcmp(filter, "closed") == 0)
-        return closed;
-    return !closed;
-}
 
 static void filter_tabs(struct page *pg, const char *q, const char *current)
 {
@@ -487,6 +481,29 @@ static void member_row(struct page *pg, json_t *m)
     page_printf(pg, "</td></tr>");
 }
 
+static bool known_filter(const char *f)
+{
+    return strcmp(f, "open") == 0 || strcmp(f, "not-reported") == 0 || strcmp(f, "no-card") == 0 ||
+           strcmp(f, "closed") == 0;
+}
+
+/* Page links: 1 2 3 … the pages around this one … the last three. */
+static void pager(struct page *pg, const char *filter, const char *q, size_t total, long page_no)
+{
+    size_t pages = (total + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE;
+    page_printf(pg, "<p class=\"pager\">%zu %s", total, page_t(pg, "人", "members"));
+    for (size_t p = 1; pages > 1 && p <= pages; p++) {
+        bool near = p + 2 >= (size_t)page_no && p <= (size_t)page_no + 2;
+        if (pages > 12 && p > 3 && p + 3 <= pages && !near)
+            continue;
+        page_printf(pg, " <a href=\"/members?filter=%s&amp;page=%zu&amp;q=", filter, p);
+        buf_url(page_buf(pg), q);
+        page_printf(pg, "\"%s>%zu</a>", p == (size_t)page_no ? " class=\"on\"" : "", p);
+    }
+    page_printf(pg, "</p>");
+}
+
+/* The daemon filters and pages (`members` with limit): only one page crosses the socket. */
 static void page_members(struct page *pg)
 {
     const char *q = web_query(page_req(pg), "q");
@@ -495,17 +512,21 @@ static void page_members(struct page *pg)
     long page_no = page_arg ? strtol(page_arg, NULL, 10) : 1;
     if (!q)
         q = "";
-    if (!filter)
+    if (!filter || !known_filter(filter))
         filter = "open";
-    if (page_no < 1)
+    if (page_no < 1 || page_no > 1000000)
         page_no = 1;
+    char offset[32], limit[16];
+    snprintf(offset, sizeof(offset), "%ld", (page_no - 1) * (long)MEMBERS_PER_PAGE);
+    snprintf(limit, sizeof(limit), "%d", MEMBERS_PER_PAGE);
     struct page_answer a;
-    page_ctl_simple(pg, "members", &a, "all", "", NULL);
+    page_ctl_simple(pg, "members", &a, "q", *q ? q : NULL, "filter", filter, "offset", offset,
+                    "limit", limit, NULL);
     page_begin(pg, "党员", "Members");
-    page_printf(pg, "<form method=\"get\" action=\"/members\" class=\"search\">"
-                    "<input type=\"hidden\" name=\"filter\" value=\"");
-    page_text(pg, filter);
-    page_printf(pg, "\"><input name=\"q\" value=\"");
+    page_printf(pg,
+                "<form method=\"get\" action=\"/members\" class=\"search\">"
+                "<input type=\"hidden\" name=\"filter\" value=\"%s\"><input name=\"q\" value=\"",
+                filter);
     page_text(pg, q);
     page_printf(pg, "\" placeholder=\"%s\"><button type=\"submit\">%s</button></form>",
                 page_t(pg, "按编号或姓名查找", "Find by id or name"), page_t(pg, "查找", "Find"));
@@ -515,34 +536,12 @@ static void page_members(struct page *pg)
         page_end(pg);
         return;
     }
-    size_t i, matched = 0, first = (size_t)(page_no - 1) * MEMBERS_PER_PAGE;
+    size_t i;
     json_t *m;
     members_table_head(pg);
-    json_array_foreach(a.result, i, m)
-    {
-        if (!member_matches(m, q, filter))
-            continue;
-        if (matched >= first && matched < first + MEMBERS_PER_PAGE)
-            member_row(pg, m);
-        matched++;
-    }
-    page_printf(pg, "</tbody></table><p class=\"pager\">");
-    page_printf(pg, "%zu %s", matched, page_t(pg, "人", "members"));
-    size_t pages = (matched + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE;
-    for (size_t p = 1; pages > 1 && p <= pages; p++) {
-        if (pages > 12 && p > 3 && p + 3 <= pages &&
-            (p + 2 < (size_t)page_no || p > (size_t)page_no + 2))
-            continue; /* 1 2 3 … around the current … the last 3 */
-        page_printf(pg, " <a href=\"/members?filter=%s&amp;page=%zu&amp;q=",
-                    strcmp(filter, "open") == 0 || strcmp(filter, "not-reported") == 0 ||
-                            strcmp(filter, "no-card") == 0 || strcmp(filter, "closed") == 0
-                        ? filter
-                        : "open",
-                    p);
-        buf_url(page_buf(pg), q);
-        page_printf(pg, "\"%s>%zu</a>", p == (size_t)page_no ? " class=\"on\"" : "", p);
-    }
-    page_printf(pg, "</p>");
+    json_array_foreach(json_object_get(a.result, "members"), i, m) member_row(pg, m);
+    page_printf(pg, "</tbody></table>");
+    pager(pg, filter, q, (size_t)ji(a.result, "total"), page_no);
     page_answer_release(&a);
     page_end(pg);
 }

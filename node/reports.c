@@ -181,6 +181,25 @@ static json_t *sorted(json_t *arr, int (*cmp)(const void *, const void *))
     return out;
 }
 
+/* With `limit` (and `offset`), the tasks of one page only: a community of 10,000 members
+ * has 10,000 report-ins due at once, and the console shows them 100 at a time. The counts
+ * stay those of every task. A limit or offset that is not a number shows everything. */
+static json_t *page_of(json_t *tasks, const Dualsync__CtlCommand *cmd)
+{
+    const char *l = ctl_arg(cmd, "limit"), *off = ctl_arg(cmd, "offset");
+    char *end = NULL;
+    unsigned long long limit = l ? strtoull(l, &end, 10) : 0, first = 0;
+    if (!l || !*l || *end || limit == 0)
+        return tasks;
+    if (off && *off)
+        first = strtoull(off, &end, 10);
+    json_t *page = json_array();
+    for (size_t i = (size_t)first; i < json_array_size(tasks) && i < first + limit; i++)
+        json_array_append(page, json_array_get(tasks, i));
+    json_decref(tasks);
+    return page;
+}
+
 static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
     char as_of[DUTIES_DATE_LEN];
@@ -195,12 +214,13 @@ static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct out
     duties_org_each(d, n->kind, n->cfg.org, &n->cfg.policy, as_of, task_json, &c);
     duties_org_destroy(&d);
     json_t *tasks = sorted(c.tasks, task_cmp);
-    size_t i, overdue = 0;
+    size_t i, overdue = 0, count = json_array_size(tasks);
     json_t *t;
     json_array_foreach(tasks, i, t) overdue += json_is_true(json_object_get(t, "overdue"));
+    tasks = page_of(tasks, cmd);
     o->result = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "as_of", as_of, "org", n->cfg.org, "kind",
-                          ids_kind_name(n->kind), "count", (json_int_t)json_array_size(tasks),
-                          "overdue", (json_int_t)overdue, "tasks", tasks);
+                          ids_kind_name(n->kind), "count", (json_int_t)count, "overdue",
+                          (json_int_t)overdue, "tasks", tasks);
     return DS_OK;
 }
 
