@@ -241,10 +241,14 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
                         "org or its key is already in the directory", 0, out, len);
     else if (rc != DS_OK)
         ctl_reply_error(rc, "存储失败", "storage failure", 0, out, len);
-    else
-        ctl_reply_ok(json_pack("{s:s,s:I}", "org", card.org, "directory_version",
+    else {
+        char fp[KEYS_FINGERPRINT_LEN];
+        keys_fingerprint(card.curve_key, card.sign_key, fp);
+        ctl_reply_ok(json_pack("{s:s,s:s,s:I}", "org", card.org, "fingerprint", fp,
+                               "directory_version",
                                (json_int_t)eventlog_hwm(b->log, b->cfg.street)),
                      out, len);
+    }
 }
 
 /* The street sees counts, not records: only the digest and the event count leave here. */

@@ -27,9 +27,6 @@
 #include <unistd.h>
 
 #define CARD_FILE_MAX 16384 /* a card is a dozen short lines */
-#define FINGERPRINT_BYTES 16
-/* 32 hex digits in 8 groups of 4, 7 spaces, the NUL */
-#define FINGERPRINT_LEN (2 * FINGERPRINT_BYTES + FINGERPRINT_BYTES / 2)
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -106,24 +103,6 @@ static void key_text(struct page *pg, const char *hex)
  * of BLAKE2b-256 (keys_digest) of curve_key || sign_key, in lower-case hex, in 8 groups of
  * 4 digits ("3f2a 9c01 ..."). Both keys are in it, so a card with either key swapped has
  * another fingerprint. It belongs in common/keys.c, printed by `org add` too. */
-static void keys_fingerprint(const uint8_t curve[KEYS_PUB_LEN], const uint8_t sign[KEYS_PUB_LEN],
-                             char out[FINGERPRINT_LEN])
-{
-    uint8_t both[2 * KEYS_PUB_LEN], digest[KEYS_DIGEST_LEN];
-    char hex[2 * FINGERPRINT_BYTES + 1];
-    memcpy(both, curve, KEYS_PUB_LEN);
-    memcpy(both + KEYS_PUB_LEN, sign, KEYS_PUB_LEN);
-    keys_digest(both, sizeof(both), digest);
-    keys_hex(digest, FINGERPRINT_BYTES, hex);
-    char *o = out;
-    for (size_t i = 0; i < 2 * FINGERPRINT_BYTES; i++) {
-        if (i && i % 4 == 0)
-            *o++ = ' ';
-        *o++ = hex[i];
-    }
-    *o = '\0';
-}
-
 /* ---------------------------------------------------------------- 街道 the street */
 
 struct counter_label {
@@ -398,7 +377,7 @@ static void post_org_add(struct page *pg)
     const char *filename = NULL;
     const char *text = web_form_file(page_req(pg), "card", &len, &filename);
     struct org_card card;
-    char err[CONFIG_ERR_MAX] = "", fp[FINGERPRINT_LEN];
+    char err[CONFIG_ERR_MAX] = "", fp[KEYS_FINGERPRINT_LEN];
     char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
     struct page_answer dir = {0};
     page_begin(pg, "加入单位或社区", "Add a unit or community");
@@ -484,7 +463,7 @@ static void post_org_confirm(struct page *pg)
     const char *org = web_form(r, "org"), *name = web_form(r, "name");
     const char *ck = web_form(r, "curve-key"), *sk = web_form(r, "sign-key");
     uint8_t curve[KEYS_PUB_LEN], sign[KEYS_PUB_LEN];
-    char fp[FINGERPRINT_LEN] = "?", outcome[700];
+    char fp[KEYS_FINGERPRINT_LEN] = "?", outcome[700];
     /* The fingerprint of what is actually sent, which is what the audit line records. */
     if (ck && sk && keys_unhex(ck, curve, KEYS_PUB_LEN) == DS_OK &&
         keys_unhex(sk, sign, KEYS_PUB_LEN) == DS_OK)

@@ -249,12 +249,14 @@ static bool entry_json(const char *org, void *value, void *arg)
 {
     (void)org;
     const struct org_entry *e = value;
-    char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
+    char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN], fp[KEYS_FINGERPRINT_LEN];
     keys_hex(e->curve_key, KEYS_PUB_LEN, ck);
     keys_hex(e->sign_key, KEYS_PUB_LEN, sk);
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "org", e->org, "kind",
-                                         ids_kind_name(e->kind), "name", e->name, "curve_key", ck,
-                                         "sign_key", sk, "seq", (json_int_t)e->seq));
+    keys_fingerprint(e->curve_key, e->sign_key, fp);
+    json_array_append_new(arg,
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "org", e->org, "kind",
+                                    ids_kind_name(e->kind), "name", e->name, "curve_key", ck,
+                                    "sign_key", sk, "fingerprint", fp, "seq", (json_int_t)e->seq));
     return true;
 }
 

@@ -227,8 +227,11 @@ static void print_human(const struct cli_parsed *p, json_t *j)
                    json_string_value(json_object_get(e, "kind")),
                    json_string_value(json_object_get(e, "name")));
     } else if (strcmp(p->cmd->name, "org add") == 0) {
-        printf("已加入目录 / added to the directory: %s\n",
-               json_string_value(json_object_get(j, "org")));
+        printf("已加入目录 / added to the directory: %s\n"
+               "密钥指纹 / key fingerprint: %s\n"
+               "(请与该组织电话核对 / compare it with the org by phone)\n",
+               json_string_value(json_object_get(j, "org")),
+               json_string_value(json_object_get(j, "fingerprint")));
     } else if (strcmp(p->cmd->name, "digest") == 0) {
         printf("%s\n", json_string_value(json_object_get(j, "digest")));
     } else if (strcmp(p->cmd->name, "report") == 0) {

@@ -139,3 +139,22 @@ int keys_unhex(const char *hex, uint8_t *bin_out, size_t n)
         return DS_EINVAL;
     return DS_OK;
 }
+
+void keys_fingerprint(const uint8_t curve[KEYS_PUB_LEN], const uint8_t sign[KEYS_PUB_LEN],
+                      char out[KEYS_FINGERPRINT_LEN])
+{
+    enum { BYTES = 16 };
+    uint8_t both[2 * KEYS_PUB_LEN], digest[KEYS_DIGEST_LEN];
+    char hex[2 * BYTES + 1];
+    memcpy(both, curve, KEYS_PUB_LEN);
+    memcpy(both + KEYS_PUB_LEN, sign, KEYS_PUB_LEN);
+    keys_digest(both, sizeof(both), digest);
+    keys_hex(digest, BYTES, hex);
+    char *o = out;
+    for (size_t i = 0; i < 2 * BYTES; i++) {
+        if (i && i % 4 == 0)
+            *o++ = ' ';
+        *o++ = hex[i];
+    }
+    *o = '\0';
+}

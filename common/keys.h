@@ -45,6 +45,14 @@ bool keys_verify(const uint8_t pub[KEYS_PUB_LEN], const void *msg, size_t len,
 /* BLAKE2b-256. */
 void keys_digest(const void *data, size_t len, uint8_t out[KEYS_DIGEST_LEN]);
 
+/* An org's key fingerprint, for two people to compare by phone before a card is trusted:
+ * the first 16 bytes of BLAKE2b-256 over curve_key || sign_key, in lower-case hex, in 8
+ * groups of 4 ("9174 e459 af0e ..."). The street prints it at `org add`, the console shows
+ * it before confirming a card, and `init` prints the org's own. */
+#define KEYS_FINGERPRINT_LEN 40
+void keys_fingerprint(const uint8_t curve[KEYS_PUB_LEN], const uint8_t sign[KEYS_PUB_LEN],
+                      char out[KEYS_FINGERPRINT_LEN]);
+
 /* Lower-case hex of n bytes into out (size >= 2n+1). */
 void keys_hex(const uint8_t *bin, size_t n, char *out);
 /* Parses exactly 2n hex digits into n bytes. DS_EINVAL otherwise. */

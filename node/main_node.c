@@ -90,9 +90,15 @@ static int cmd_init(const struct cli_parsed *p)
         cli_error("该数据目录已初始化", "data directory is already initialised");
     if (rc != DS_OK || config_node_save(p->data_dir, &cfg) != DS_OK)
         return 1;
+    struct org_card card;
+    char err[CONFIG_ERR_MAX], fp[KEYS_FINGERPRINT_LEN] = "?";
+    if (config_card_load(path, &card, err) == DS_OK)
+        keys_fingerprint(card.curve_key, card.sign_key, fp);
     printf("已初始化 %s。请把 %s 交给街道办,由其执行 dualsync-broker org add --card。\n"
-           "initialised %s. Give %s to the street office to run dualsync-broker org add --card.\n",
-           cfg.org, path, cfg.org, path);
+           "initialised %s. Give %s to the street office to run dualsync-broker org add --card.\n"
+           "密钥指纹 / key fingerprint: %s (街道办加入时会显示同一指纹,请电话核对 / the street "
+           "sees the same when it adds the card: compare by phone)\n",
+           cfg.org, path, cfg.org, path, fp);
     return 0;
 }
 

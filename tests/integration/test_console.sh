@@ -184,6 +184,8 @@ log "the street console"
 assert_eq 303 "$(login "$T/jb" "$S" street street-pass-1)" "the street office logs in"
 assert_eq 200 "$(http "$T/jb" GET "$S/")" "the street page"
 body_has "unit:u1" || fail "the street page does not list unit:u1"
+fp=$(broker org list --json | jq -r '.[] | select(.org == "unit:u1") | .fingerprint')
+[[ "$fp" =~ ^([0-9a-f]{4} ){7}[0-9a-f]{4}$ ]] || fail "unit:u1's key fingerprint is '$fp'"
 
 log "a console on an address other than loopback needs TLS"
 stop c1

@@ -176,6 +176,24 @@ static void test_keys_unhex_rejects_bad_hex(void **state)
     assert_int_equal(out[3], 0xef);
 }
 
+/* The fingerprint people compare by phone: BLAKE2b-256 of curve || sign, first 16 bytes,
+ * grouped by 4 hex digits (the value below is Python's hashlib.blake2b of bytes 0..63). */
+static void test_keys_fingerprint_known_value(void **state)
+{
+    (void)state;
+    uint8_t curve[KEYS_PUB_LEN], sign[KEYS_PUB_LEN];
+    char fp[KEYS_FINGERPRINT_LEN];
+    for (size_t i = 0; i < KEYS_PUB_LEN; i++) {
+        curve[i] = (uint8_t)i;
+        sign[i] = (uint8_t)(KEYS_PUB_LEN + i);
+    }
+    keys_fingerprint(curve, sign, fp);
+    assert_string_equal(fp, "10d8 e6d5 34b0 0939 843f e9dc c4da e48c");
+    sign[0] ^= 1;
+    keys_fingerprint(curve, sign, fp);
+    assert_string_not_equal(fp, "10d8 e6d5 34b0 0939 843f e9dc c4da e48c");
+}
+
 static void test_keys_digest_blake2b_256(void **state)
 {
     uint8_t d[KEYS_DIGEST_LEN];
@@ -209,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_keys_hex_round_trip),
         cmocka_unit_test(test_keys_unhex_rejects_bad_hex),
         cmocka_unit_test(test_keys_digest_blake2b_256),
+        cmocka_unit_test(test_keys_fingerprint_known_value),
     };
     return cmocka_run_group_tests(tests, setup_crypto, NULL);
 }
