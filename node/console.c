@@ -599,10 +599,35 @@ static void member_record(struct page *pg, json_t *r)
     page_printf(pg, "</table>");
 }
 
-static void member_history(struct page *pg, json_t *h)
+/* Where a letter stands, as far as this node knows: one it wrote is at the street once the
+ * broker acknowledged it (acked, from status), else it waits here; one it holds from the
+ * other side has arrived. (Whether the other side has applied ours is the broker's to
+ * know: not shown yet.) */
+static void letter_standing(struct page *pg, json_t *e, const char *self, long long acked)
+{
+    const char *id = js(e, "id"), *slash = strrchr(id, '/');
+    bool mine = slash && strncmp(id, self, (size_t)(slash - id)) == 0 && self[slash - id] == '\0';
+    long long seq = slash ? strtoll(slash + 1, NULL, 10) : 0;
+    const char *cls = !mine ? "" : seq <= acked ? "good" : "bad";
+    page_printf(pg, " <span class=\"pill %s\" data-standing=\"%s\">", cls,
+                !mine          ? "received"
+                : seq <= acked ? "at-street"
+                               : "written");
+    if (!mine)
+        page_tt(pg, "已收到", "received");
+    else if (seq <= acked)
+        page_tt(pg, "已送达街道", "at the street");
+    else
+        page_tt(pg, "已写入，待送街道", "written, not yet at the street");
+    page_printf(pg, "</span>");
+}
+
+static void member_history(struct page *pg, json_t *h, json_t *status)
 {
     size_t i;
     json_t *e;
+    const char *self = js(status, "org");
+    long long acked = status ? ji(status, "acked") : -1;
     page_printf(pg, "<h2>");
     page_tt(pg, "往来函件", "Letters");
     page_printf(pg, "</h2><ol class=\"timeline\" id=\"history\">");
@@ -619,7 +644,10 @@ static void member_history(struct page *pg, json_t *h)
         page_text(pg, js(e, "id"));
         page_printf(pg, "</code></a> <small>");
         page_text(pg, js(e, "origin"));
-        page_printf(pg, "</small></li>");
+        page_printf(pg, "</small>");
+        if (status)
+            letter_standing(pg, e, self, acked);
+        page_printf(pg, "</li>");
     }
     page_printf(pg, "</ol>");
 }
@@ -638,7 +666,9 @@ static void page_member(struct page *pg)
         page_error(pg, 404, rec.zh, rec.en);
         return;
     }
+    struct page_answer st;
     page_ctl_simple(pg, "member history", &hist, "member", id, NULL);
+    page_ctl_simple(pg, "status", &st, NULL);
     page_begin(pg, "党员记录", "Member record");
     page_printf(pg, "<p class=\"summary\"><span class=\"pill\">");
     page_text(pg, id);
@@ -652,9 +682,10 @@ static void page_member(struct page *pg)
     page_printf(pg, "</div>");
     member_record(pg, rec.result);
     if (hist.rc == DS_OK)
-        member_history(pg, hist.result);
+        member_history(pg, hist.result, st.rc == DS_OK ? st.result : NULL);
     page_answer_release(&rec);
     page_answer_release(&hist);
+    page_answer_release(&st);
     page_end(pg);
 }
 

@@ -144,6 +144,8 @@ sync_all c1 u1
 assert_eq 200 "$(http "$T/jc" GET "$U/member?id=DY-0001")" "the unit's member page"
 body_has "税务干部" || fail "the unit's member page lacks the card's occupation"
 body_has "report-in" || fail "the unit's member page lacks the report-in letter"
+body_has 'data-standing="at-street"' || fail "the unit's own letter is not shown at the street"
+body_has 'data-standing="received"' || fail "the community's letter is not shown as received"
 
 log "the audit log names the account of every write and member view"
 a=$(cli u1 audit --json)
