@@ -140,6 +140,9 @@ assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
 assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
     --data-urlencode "cmd=card set" --data-urlencode member=DY-0001 \
     --data-urlencode occupation=税务干部 --data-urlencode contact=13800000001)" "the card"
+assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
+    --data-urlencode "cmd=liaison add" --data-urlencode name=刘书记 --data-urlencode side=community \
+    --data-urlencode role=联络处主任)" "the liaison office form"
 sync_all c1 u1
 assert_eq 200 "$(http "$T/jc" GET "$U/member?id=DY-0001")" "the unit's member page"
 body_has "税务干部" || fail "the unit's member page lacks the card's occupation"
