@@ -162,6 +162,23 @@ struct status_ctx {
     json_t *peers;
 };
 
+/* How long the oldest letter org has not confirmed has waited, by its own clock (its
+ * hlc: a letter written offline counts from when it was written), 0 when nothing waits;
+ * null when the broker does not know org's cursor (no HELLO from it since the broker
+ * started, or its session was swept) or cannot read the entry. One point read per org
+ * with a backlog. */
+static json_t *peer_lag(struct broker *b, const char *org, const struct peer *p, uint64_t head)
+{
+    uint64_t hlc = 0, now = broker_now_ms();
+    if (!p || !p->cursor_known)
+        return json_null();
+    if (head <= p->confirmed)
+        return json_integer(0);
+    if (inbox_entry_hlc(b, org, p->confirmed + 1, &hlc) != DS_OK)
+        return json_null();
+    return json_integer((json_int_t)(now > hlc_ms(hlc) ? now - hlc_ms(hlc) : 0));
+}
+
 static bool peer_status(const char *org, void *value, void *arg)
 {
     struct status_ctx *c = arg;
@@ -170,12 +187,13 @@ static bool peer_status(const char *org, void *value, void *arg)
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = p ? p->confirmed : 0;
     json_array_append_new(
-        c->peers, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "org", org, "kind",
+        c->peers, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
                             ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
                             (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head",
                             (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
                             "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
-                            (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0)));
+                            (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0), "lag_ms",
+                            peer_lag(c->b, org, p, head)));
     return true;
 }
 
@@ -199,15 +217,20 @@ static json_t *status_json(struct broker *b)
                   "sessions_dropped", (json_int_t)k->sessions_dropped, "send_failures",
                   (json_int_t)ts.send_failures, "read_pauses", (json_int_t)k->read_pauses);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
-    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
-                     b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid,
-                     "endpoint", b->bound, "directory_version",
-                     (json_int_t)eventlog_hwm(b->log, b->cfg.street), "members_unfolded",
-                     (json_int_t)eventlog_dirty_count(b->log), "uptime_ms",
-                     (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "peers", c.peers,
-                     "counters", counters, "chaos", "dropped", (json_int_t)ts.chaos_dropped,
-                     "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
-                     (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
+    json_t *s = json_pack(
+        "{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
+        b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint",
+        b->bound, "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
+        "members_unfolded", (json_int_t)eventlog_dirty_count(b->log), "uptime_ms",
+        (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "verify_pending",
+        (json_int_t)(b->verify ? verify_pending_events(b->verify) : 0), "peers", c.peers,
+        "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",
+        (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
+        (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
+    json_t *store = ctl_store_json(b->log);
+    if (store)
+        json_object_set_new(s, "store", store);
+    return s;
 }
 
 static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)

@@ -51,6 +51,7 @@ struct peer {
     bool welcomed;
     uint64_t delivered; /* highest inbox seq sent */
     uint64_t confirmed; /* highest inbox seq the node confirmed */
+    bool cursor_known;  /* it said HELLO: 'confirmed' is what it holds, not a guess */
     uint64_t last_seen_ms;
     uint64_t frames;
 };
@@ -210,6 +211,9 @@ void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strma
  * a restart new entries would overwrite delivered ones. */
 void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
 void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
+/* The hlc of the event at org's inbox seq (one point read; a street event from memory once
+ * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
+int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);
 /* Sends what the window allows to a welcomed peer. */
 void inbox_pump(struct broker *b, struct peer *p);
 void inbox_pump_all(struct broker *b);

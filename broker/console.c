@@ -4,7 +4,7 @@
  * `org list`, `report` and `meetings` print with --json, and each write is the very command
  * the CLI sends (`org add`, `meeting add`), so a refusal is the broker's own, in both
  * languages, with nothing written. No page reads struct broker.
- * Pages: 街道 the street (every org of the directory: connected, pending, stored, last
+ * Pages: 街道 the street (every org of the directory: connected, pending, lag, stored, last
  * contact; the error counters above), 加入组织 adding an org from its card file, shown with
  * its key fingerprint for the operator to compare by phone before confirming, 报表 the
  * street report with SVG bars and its CSV, 联席会议 joint meetings, 审计 the audit log; and
@@ -156,8 +156,8 @@ static void street_summary(struct page *pg, json_t *s, size_t connected, size_t 
 }
 
 static const struct column org_cols[] = {
-    {"组织编号", "Org id"}, {"名称", "Name"},     {"类别", "Kind"},          {"连接", "Connected"},
-    {"待送达", "Pending"},  {"已存储", "Stored"}, {"最后联系", "Last seen"},
+    {"组织编号", "Org id"}, {"名称", "Name"}, {"类别", "Kind"},     {"连接", "Connected"},
+    {"待送达", "Pending"},  {"滞后", "Lag"},  {"已存储", "Stored"}, {"最后联系", "Last seen"},
 };
 
 static void org_row(struct page *pg, const char *org, const char *name, const char *kind,
@@ -186,12 +186,20 @@ static void org_row(struct page *pg, const char *org, const char *name, const ch
         page_printf(pg, "—");
     page_printf(pg, "</td>");
     td(pg, &org_cols[5]);
+    json_t *lag = json_object_get(peer, "lag_ms");
+    if (json_is_integer(lag))
+        page_printf(pg, "<span class=\"lag\" data-lag-ms=\"%lld\">%lld s</span>",
+                    (long long)json_integer_value(lag), (long long)json_integer_value(lag) / 1000);
+    else
+        page_printf(pg, "—");
+    page_printf(pg, "</td>");
+    td(pg, &org_cols[6]);
     if (peer)
         page_printf(pg, "%lld", ji(peer, "stored_upto"));
     else
         page_printf(pg, "—");
     page_printf(pg, "</td>");
-    td(pg, &org_cols[6]);
+    td(pg, &org_cols[7]);
     /* The broker answers 0 for an org it has not heard from since it started. */
     if (connected || ago > 0)
         page_printf(pg, "%lld s</td></tr>", ago / 1000);
@@ -230,10 +238,11 @@ static void page_street(struct page *pg)
                                                      json_object_get(by_org, js(e, "org")));
         page_printf(pg, "</tbody></table><p class=\"hint\">");
         page_tt(pg,
-                "待送达:已进入该组织收件箱、尚未被其确认的事件数。已存储:该组织发来并已存储的"
-                "事件序号。",
-                "Pending: events in the org's inbox it has not confirmed yet. Stored: the "
-                "highest event of the org stored here.");
+                "待送达:已进入该组织收件箱、尚未被其确认的事件数。滞后:其中最早一件自写成起"
+                "已等待的时间(仅在线过的组织可知)。已存储:该组织发来并已存储的事件序号。",
+                "Pending: events in the org's inbox it has not confirmed yet. Lag: how long the "
+                "oldest of them has waited since it was written (known for orgs in session "
+                "since the broker started). Stored: the highest event of the org stored here.");
         page_printf(pg, "</p>");
     }
     json_decref(by_org);
@@ -1082,7 +1091,19 @@ static const struct counter_metric counter_metrics[] = {
     {"read_pauses", "times reading stopped for a full signature queue"},
 };
 
-enum peer_gauge { PEER_CONNECTED, PEER_PENDING, PEER_LAST_SEEN };
+/* dualsync_broker_refused_total's reasons: the status.counters of events and frames the
+ * broker refused (each also has a metric of its own above). */
+struct refused_reason {
+    const char *reason; /* the label */
+    const char *key;    /* in status.counters */
+};
+
+static const struct refused_reason refused_reasons[] = {
+    {"malformed", "malformed"}, {"rejected", "rejected"},         {"unrouted", "unrouted"},
+    {"fork", "forks"},          {"auth_refused", "auth_refused"}, {"org_mismatch", "org_mismatch"},
+};
+
+enum peer_gauge { PEER_CONNECTED, PEER_PENDING, PEER_LAST_SEEN, PEER_LAG };
 
 static void peer_family(struct buf *b, json_t *peers, const char *name, const char *help,
                         enum peer_gauge which)
@@ -1099,6 +1120,12 @@ static void peer_family(struct buf *b, json_t *peers, const char *name, const ch
             snprintf(v, sizeof(v), "%d", connected);
         } else if (which == PEER_PENDING) {
             snprintf(v, sizeof(v), "%lld", ji(p, "inbox_head") - ji(p, "confirmed"));
+        } else if (which == PEER_LAG) {
+            json_t *lag = json_object_get(p, "lag_ms");
+            if (!json_is_integer(lag))
+                continue; /* its cursor is not known (not in session since the start) */
+            long long ms = (long long)json_integer_value(lag);
+            snprintf(v, sizeof(v), "%lld.%03lld", ms / 1000, ms % 1000);
         } else {
             if (!connected && ago <= 0)
                 continue; /* not heard from since the broker started */
@@ -1125,6 +1152,11 @@ static void broker_metrics(struct page *pg)
         snprintf(name, sizeof(name), "dualsync_broker_%s_total", counter_metrics[i].key);
         metric(&b, name, "counter", counter_metrics[i].help, ji(k, counter_metrics[i].key));
     }
+    family(&b, "dualsync_broker_refused_total", "counter",
+           "events and frames refused, by reason (the counters above, labelled)");
+    for (i = 0; i < sizeof(refused_reasons) / sizeof(refused_reasons[0]); i++)
+        buf_printf(&b, "dualsync_broker_refused_total{reason=\"%s\"} %lld\n",
+                   refused_reasons[i].reason, ji(k, refused_reasons[i].key));
     json_array_foreach(peers, i, p) connected += json_is_true(json_object_get(p, "connected"));
     metric(&b, "dualsync_broker_orgs", "gauge", "units and communities in the directory",
            (long long)json_array_size(peers));
@@ -1135,6 +1167,8 @@ static void broker_metrics(struct page *pg)
     metric(&b, "dualsync_broker_directory_version", "gauge",
            "seq of the street's last own event (directory entries, meetings)",
            ji(s, "directory_version"));
+    metric(&b, "dualsync_broker_verify_pending_events", "gauge",
+           "published events waiting for their signature check", ji(s, "verify_pending"));
     family(&b, "dualsync_broker_uptime_seconds", "gauge", "seconds since the broker started");
     buf_printf(&b, "dualsync_broker_uptime_seconds %lld.%03lld\n", ji(s, "uptime_ms") / 1000,
                ji(s, "uptime_ms") % 1000);
@@ -1146,6 +1180,10 @@ static void broker_metrics(struct page *pg)
                 PEER_PENDING);
     peer_family(&b, peers, "dualsync_broker_org_last_seen_seconds",
                 "seconds since the last frame from the org", PEER_LAST_SEEN);
+    peer_family(&b, peers, "dualsync_broker_org_lag_seconds",
+                "age of the oldest event in the org's inbox it has not confirmed (0: none)",
+                PEER_LAG);
+    console_metrics_log(&b, "dualsync_broker", s);
     page_answer_release(&a);
     size_t len = 0;
     char *text = buf_take(&b, &len);

@@ -157,6 +157,44 @@ static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uin
     return DS_OK;
 }
 
+int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out)
+{
+    struct skey k;
+    skey_init(&k);
+    skey_str(&k, org);
+    skey_u64(&k, seq);
+    uint8_t *v = NULL, *raw = NULL;
+    size_t vlen = 0, rlen = 0;
+    int rc = store_get(eventlog_store(b->log), CF_INBOX, &k, (void **)&v, &vlen);
+    if (rc != DS_OK)
+        return rc;
+    size_t olen = strnlen((const char *)v, vlen);
+    const uint8_t *bytes = NULL;
+    struct event ev;
+    rc = DS_EIO;
+    if (olen + 1 + 8 < vlen) { /* a letter: the entry carries the event */
+        bytes = v + olen + 1 + 8;
+        rlen = vlen - (olen + 1 + 8);
+    } else if (olen + 1 + 8 == vlen &&
+               pointed_event(b, (const char *)v, store_get_u64be(v + olen + 1), &raw, &rlen) ==
+                   DS_OK) {
+        bytes = raw;
+    } else {
+        goto out; /* a dangling pointer: the store is damaged */
+    }
+    if (wire_event_open(bytes, rlen, false, &ev) != DS_OK)
+        goto out;
+    *hlc_out = ev.hlc;
+    wire_event_release(&ev);
+    rc = DS_OK;
+out:
+    if (rc != DS_OK)
+        log_error("inbox: unreadable inbox entry org=%s seq=%llu", org, (unsigned long long)seq);
+    free(raw);
+    free(v);
+    return rc;
+}
+
 /* Reads up to max events of org's inbox from seq 'from' into the Deliver message. */
 static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t max,
                       Dualsync__Deliver *d)

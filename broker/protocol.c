@@ -98,6 +98,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     if (cursor > head)
         cursor = head;
     p->delivered = p->confirmed = cursor;
+    p->cursor_known = true;
     p->welcomed = true;
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;

@@ -782,3 +782,41 @@ void console_stop(struct console **cp)
     free(c);
     *cp = NULL;
 }
+
+/* ---------------------------------------------------------------- /metrics */
+
+void console_metrics_log(struct buf *b, const char *prefix, json_t *status)
+{
+    json_t *commits = json_object_get(status, "commits"), *store = json_object_get(status, "store");
+    json_t *bucket;
+    size_t i;
+    if (json_is_object(commits)) {
+        buf_printf(b,
+                   "# HELP %s_commit_seconds time to commit one transaction of the event log "
+                   "(folds and fsync included)\n# TYPE %s_commit_seconds histogram\n",
+                   prefix, prefix);
+        json_array_foreach(json_object_get(commits, "buckets"), i, bucket)
+        {
+            buf_printf(b, "%s_commit_seconds_bucket{le=\"%.6g\"} %lld\n", prefix,
+                       json_number_value(json_array_get(bucket, 0)) / 1000.0,
+                       (long long)json_integer_value(json_array_get(bucket, 1)));
+        }
+        long long count = (long long)json_integer_value(json_object_get(commits, "count"));
+        buf_printf(b, "%s_commit_seconds_bucket{le=\"+Inf\"} %lld\n", prefix, count);
+        buf_printf(b, "%s_commit_seconds_sum %.9g\n", prefix,
+                   json_number_value(json_object_get(commits, "sum_ms")) / 1000.0);
+        buf_printf(b, "%s_commit_seconds_count %lld\n", prefix, count);
+    }
+    if (json_is_object(store)) {
+        buf_printf(b,
+                   "# HELP %s_store_sst_bytes size of the RocksDB SST files\n"
+                   "# TYPE %s_store_sst_bytes gauge\n%s_store_sst_bytes %lld\n",
+                   prefix, prefix, prefix,
+                   (long long)json_integer_value(json_object_get(store, "sst_bytes")));
+        buf_printf(b,
+                   "# HELP %s_store_memtable_bytes size of the RocksDB memtables\n"
+                   "# TYPE %s_store_memtable_bytes gauge\n%s_store_memtable_bytes %lld\n",
+                   prefix, prefix, prefix,
+                   (long long)json_integer_value(json_object_get(store, "memtable_bytes")));
+    }
+}

@@ -110,4 +110,12 @@ void page_answer_release(struct page_answer *a);
 /* Records a console action of the logged-in account (DIR/audit.log). */
 void page_audit(struct page *pg, const char *action, const char *target, const char *outcome);
 
+/* ---------------------------------------------------------------- for /metrics */
+
+/* Writes what both daemons' `status` says about their event log (ctl_commits_json,
+ * ctl_store_json) in the Prometheus text format: the histogram <prefix>_commit_seconds
+ * (cumulative _bucket{le}, _sum, _count, in seconds) and the gauges <prefix>_store_sst_bytes
+ * and <prefix>_store_memtable_bytes; each only when status has it. */
+void console_metrics_log(struct buf *b, const char *prefix, json_t *status);
+
 #endif

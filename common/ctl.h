@@ -49,4 +49,15 @@ int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms
  * paths are limited to ~100 bytes by the kernel). */
 int ctl_socket_path(const char *data_dir, char *buf, size_t size);
 
+/* What both daemons' `status` says about their event log (the consoles' /metrics read it,
+ * console_metrics_log). New JSON values, owned by the caller:
+ *   commits: {"count":N,"sum_ms":X,"buckets":[[0.5,n],[1,n],...,[1000,n]]}, the commit
+ *            latency histogram (eventlog_commit_stats); n cumulative: commits that took
+ *            at most that many ms (the rest took longer);
+ *   store:   {"sst_bytes":N,"memtable_bytes":M} (store_size), or NULL when RocksDB does
+ *            not answer (logged). */
+struct eventlog;
+json_t *ctl_commits_json(const struct eventlog *log);
+json_t *ctl_store_json(struct eventlog *log);
+
 #endif

@@ -113,4 +113,20 @@ size_t eventlog_dirty_count(const struct eventlog *log);
 int eventlog_commit(struct eventlog_txn **txnp);
 void eventlog_abort(struct eventlog_txn **txnp);
 
+/* Commit latency, for /metrics: every eventlog_commit since the open (a failed one too) is
+ * timed on the monotonic clock, from its call to its return, folds and fsync included, and
+ * counted in fixed buckets. */
+#define EVENTLOG_COMMIT_BUCKETS 11 /* finite upper bounds; +Inf is 'count' */
+struct eventlog_commit_stats {
+    uint64_t count;                        /* commits */
+    uint64_t sum_ns;                       /* their total duration */
+    double le_ms[EVENTLOG_COMMIT_BUCKETS]; /* the bounds: 0.5, 1, 2, 5, ... 1000 ms */
+    uint64_t le[EVENTLOG_COMMIT_BUCKETS];  /* commits that took at most le_ms[i] (cumulative) */
+};
+/* Fills *out with the figures so far. */
+void eventlog_commit_stats(const struct eventlog *log, struct eventlog_commit_stats *out);
+/* Tests only: the clock commits are timed with (nanoseconds, monotonic), instead of
+ * CLOCK_MONOTONIC. */
+void eventlog_set_clock(struct eventlog *log, uint64_t (*mono_ns)(void *arg), void *arg);
+
 #endif

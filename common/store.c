@@ -235,6 +235,26 @@ int64_t store_wal_syncs(struct store *s)
     return n;
 }
 
+int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_bytes_out)
+{
+    static const char *const props[2] = {"rocksdb.total-sst-files-size",
+                                         "rocksdb.cur-size-all-mem-tables"};
+    uint64_t sum[2] = {0, 0};
+    for (int p = 0; p < 2; p++) {
+        for (int i = 0; i < CF_COUNT; i++) {
+            uint64_t v = 0;
+            if (rocksdb_property_int_cf(s->db, s->cf[i], props[p], &v) != 0) {
+                log_error("store: property %s unavailable cf=%s", props[p], cf_names[i]);
+                return DS_EIO;
+            }
+            sum[p] += v;
+        }
+    }
+    *sst_bytes_out = sum[0];
+    *memtable_bytes_out = sum[1];
+    return DS_OK;
+}
+
 void store_destroy(struct store **storep)
 {
     struct store *s = *storep;

@@ -77,6 +77,13 @@ int store_open_instrumented(const char *path, enum store_durability durability,
  * ticker); -1 for a store not opened instrumented. */
 int64_t store_wal_syncs(struct store *s);
 
+/* The database's size, summed over the column families, for status and /metrics:
+ * *sst_bytes_out its SST files (rocksdb.total-sst-files-size: live files and obsolete ones
+ * not deleted yet), *memtable_bytes_out its memtables (rocksdb.cur-size-all-mem-tables,
+ * the active one and those waiting to flush). Cheap: no I/O. DS_OK, DS_EIO (logged) when
+ * RocksDB does not answer a property. */
+int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_bytes_out);
+
 /* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
  * DS_ENOTFOUND, DS_EIO (logged). */
 int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,

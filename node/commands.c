@@ -305,6 +305,16 @@ static int cmd_status(struct node *n, struct outcome *o)
         (json_int_t)k->reconnects, "sessions", (json_int_t)k->sessions, "chaos", "dropped",
         (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
         (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
+    /* rejected, by reason (they add up to it) */
+    json_t *c = json_object_get(o->result, "counters");
+    json_object_set_new(c, "rejected_malformed", json_integer((json_int_t)k->rejected_malformed));
+    json_object_set_new(c, "rejected_signature", json_integer((json_int_t)k->rejected_signature));
+    json_object_set_new(c, "rejected_side", json_integer((json_int_t)k->rejected_side));
+    json_object_set_new(c, "rejected_invalid", json_integer((json_int_t)k->rejected_invalid));
+    json_object_set_new(o->result, "commits", ctl_commits_json(n->log));
+    json_t *store = ctl_store_json(n->log);
+    if (store)
+        json_object_set_new(o->result, "store", store);
     return DS_OK;
 }
 

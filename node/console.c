@@ -1026,6 +1026,21 @@ static void metric(struct buf *b, const char *name, const char *type, const char
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name, type, name, value);
 }
 
+/* dualsync_node_refused_total's reasons: status.counters keys that add up to rejected +
+ * forks. */
+struct refused_reason {
+    const char *reason; /* the label */
+    const char *key;    /* in status.counters */
+};
+
+static const struct refused_reason refused_reasons[] = {
+    {"malformed", "rejected_malformed"},
+    {"signature", "rejected_signature"},
+    {"side", "rejected_side"},
+    {"invalid", "rejected_invalid"},
+    {"fork", "forks"},
+};
+
 static void node_metrics(struct page *pg)
 {
     struct page_answer a;
@@ -1053,10 +1068,16 @@ static void node_metrics(struct page *pg)
            ji(k, "forks"));
     metric(&b, "dualsync_node_rejected_total", "counter",
            "delivered events refused (signature, side, body)", ji(k, "rejected"));
+    buf_printf(&b, "# HELP dualsync_node_refused_total delivered events this node refused, by "
+                   "reason (rejected and forks)\n# TYPE dualsync_node_refused_total counter\n");
+    for (size_t i = 0; i < sizeof(refused_reasons) / sizeof(refused_reasons[0]); i++)
+        buf_printf(&b, "dualsync_node_refused_total{reason=\"%s\"} %lld\n",
+                   refused_reasons[i].reason, ji(k, refused_reasons[i].key));
     metric(&b, "dualsync_node_sessions_total", "counter", "sessions started with the broker",
            ji(k, "sessions"));
     metric(&b, "dualsync_node_reconnects_total", "counter", "new connections to the broker",
            ji(k, "reconnects"));
+    console_metrics_log(&b, "dualsync_node", s);
     page_answer_release(&a);
     size_t len = 0;
     char *text = buf_take(&b, &len);

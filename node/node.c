@@ -270,6 +270,7 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
     struct event ev;
     if (wire_event_open(raw, len, false, &ev) != DS_OK) {
         n->counters.rejected++;
+        n->counters.rejected_malformed++;
         log_warn("node: delivered event does not decode, skipped");
         return;
     }
@@ -295,6 +296,12 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
                   (unsigned long long)ev.seq);
     } else {
         n->counters.rejected++;
+        if (rc == DS_EAUTH)
+            n->counters.rejected_signature++;
+        else if (rc == DS_ESIDE)
+            n->counters.rejected_side++;
+        else
+            n->counters.rejected_invalid++;
         log_warn("node: delivered event rejected origin=%s seq=%llu rc=%s", ev.origin,
                  (unsigned long long)ev.seq, ds_errname(rc));
     }

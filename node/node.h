@@ -45,7 +45,11 @@ struct node_counters {
     uint64_t applied;
     uint64_t duplicates;
     uint64_t forks;
-    uint64_t rejected;
+    uint64_t rejected;           /* = the four below */
+    uint64_t rejected_malformed; /* does not decode */
+    uint64_t rejected_signature; /* bad signature or unknown origin (DS_EAUTH) */
+    uint64_t rejected_side;      /* its type is not its origin's side's to write (DS_ESIDE) */
+    uint64_t rejected_invalid;   /* its body or addressees break its type's rules, or other */
     uint64_t broker_errors;
     uint64_t refused;    /* own events the broker stored but delivered to nobody */
     uint64_t reconnects; /* fresh sockets: at start, after silence, after a refusal */

@@ -12,7 +12,8 @@
 #     console; the unit's member page shows the report date;
 #   - every write and every member page view is in the audit log, with the account;
 #   - a removed account's session ends; logout ends a session;
-#   - /healthz answers, /metrics passes promtool on both daemons;
+#   - /healthz answers, /metrics passes promtool on both daemons and has the commit
+#     latency histograms, store sizes, refusals by reason and the orgs' lag;
 #   - a console on an address other than loopback without TLS is refused at start.
 . "$(dirname "$0")/lib.sh" "$@"
 command -v curl >/dev/null || fail "curl is required (deploy/install-deps.sh)"
@@ -183,12 +184,56 @@ for base in "$U" "$S"; do
     else
         log "note: promtool not installed; metrics format not checked"
     fi
+    cp "$T/body" "$T/metrics.${base##*:}"
 done
+# sample FILE NAME{LABELS}: the value of one sample (empty when absent).
+sample() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
+# histogram_ok FILE FAMILY: buckets cumulative, +Inf equal to _count (one scrape).
+histogram_ok() {
+    awk -v f="$2" 'index($1, f "_bucket{") == 1 { if ($2 < last) bad = 1; last = $2; inf = $2 }
+        $1 == f "_count" { count = $2 } END { exit !(!bad && count != "" && inf == count) }' "$1"
+}
+MU=$T/metrics.${WEBPORT[u1]}
+MS=$T/metrics.${WEBPORT[br]}
+# The unit wrote an introduction and applied the community's letters: two commits at least.
+assert_ge "$(sample "$MU" dualsync_node_commit_seconds_count)" 2 "the unit's commits"
+histogram_ok "$MU" dualsync_node_commit_seconds || fail "dualsync_node_commit_seconds: $(cat "$MU")"
+# The broker stored the introduction, then the community's letters, in separate commits.
+assert_ge "$(sample "$MS" dualsync_broker_commit_seconds_count)" 2 "the broker's commits"
+histogram_ok "$MS" dualsync_broker_commit_seconds ||
+    fail "dualsync_broker_commit_seconds: $(cat "$MS")"
+for g in store_sst_bytes store_memtable_bytes; do
+    [ -n "$(sample "$MU" "dualsync_node_$g")" ] || fail "dualsync_node_$g missing"
+    [ -n "$(sample "$MS" "dualsync_broker_$g")" ] || fail "dualsync_broker_$g missing"
+done
+for r in malformed signature side invalid fork; do
+    [ -n "$(sample "$MU" "dualsync_node_refused_total{reason=\"$r\"}")" ] ||
+        fail "dualsync_node_refused_total{reason=\"$r\"} missing"
+done
+for r in malformed rejected unrouted fork auth_refused org_mismatch; do
+    [ -n "$(sample "$MS" "dualsync_broker_refused_total{reason=\"$r\"}")" ] ||
+        fail "dualsync_broker_refused_total{reason=\"$r\"} missing"
+done
+assert_eq "$(sample "$MS" dualsync_broker_rejected_total)" \
+    "$(sample "$MS" 'dualsync_broker_refused_total{reason="rejected"}')" "refused{rejected}"
+grep -q '^dualsync_broker_org_lag_seconds{org="' "$MS" ||
+    fail "no dualsync_broker_org_lag_seconds sample (both nodes are in session)"
+for g in dualsync_broker_verify_pending_events dualsync_broker_sessions_dropped_total; do
+    [ -n "$(sample "$MS" $g)" ] || fail "$g missing"
+done
+# The same figures in status --json.
+assert_ge "$(json_get u1 .commits.count)" 2 "the unit's status .commits.count"
+json_get u1 '.counters | .rejected == .rejected_malformed + .rejected_signature +
+    .rejected_side + .rejected_invalid' | grep -qx true || fail "rejected by reason does not add up"
+json_get br '(.verify_pending | type) == "number" and (.store.sst_bytes | type) == "number"
+    and (.commits.buckets | length) == 11 and ([.peers[] | has("lag_ms")] | all)' |
+    grep -qx true || fail "broker status lacks verify_pending, store, commits or lag_ms"
 
 log "the street console"
 assert_eq 303 "$(login "$T/jb" "$S" street street-pass-1)" "the street office logs in"
 assert_eq 200 "$(http "$T/jb" GET "$S/")" "the street page"
 body_has "unit:u1" || fail "the street page does not list unit:u1"
+body_has 'data-lag-ms="' || fail "the street page shows no org's lag"
 fp=$(broker org list --json | jq -r '.[] | select(.org == "unit:u1") | .fingerprint')
 [[ "$fp" =~ ^([0-9a-f]{4} ){7}[0-9a-f]{4}$ ]] || fail "unit:u1's key fingerprint is '$fp'"
 

@@ -12,13 +12,14 @@
 #      in the directory); a fork of unit:u1/1 (other bytes, signed with unit:u1's real key);
 #      an exact resend of unit:u1/1; then unit:u1's three genuine letters about M002 (written
 #      while the street was down), newest first, so that they arrive out of seq and hlc
-#      order. The node refuses the three bad signatures (rejected +3) and the fork (forks +1),
-#      counts the resend (duplicates +1), applies the genuine three (applied +3), and logs
-#      each refusal by origin and seq. What node.c does with a refused event today is skip
-#      and count: its inbox cursor moves past it and it confirms it like any other, so the
-#      inbox never wedges on a bad event. M001's record is unchanged, M002's record holds the
-#      genuine contact, and M002's digest on the community (folded from letters that came
-#      newest first) equals the unit's (folded in the order it wrote them).
+#      order. The node refuses the three bad signatures (rejected and rejected_signature +3)
+#      and the fork (forks +1), counts the resend (duplicates +1), applies the genuine
+#      three (applied +3), and logs each refusal by origin and seq. What node.c does with a
+#      refused event today is skip and count: its inbox cursor moves past it and it
+#      confirms it like any other, so the inbox never wedges on a bad event. M001's record
+#      is unchanged, M002's record holds the genuine contact, and M002's digest on the
+#      community (folded from letters that came newest first) equals the unit's (folded in
+#      the order it wrote them).
 . "$(dirname "$0")/lib.sh" "$@"
 ROGUE=$DS_BINDIR/tests/tools/ds-roguebroker
 [ -x "$ROGUE" ] || fail "tool not built: $ROGUE"
@@ -103,7 +104,7 @@ assert_eq $((cursor0 + 8)) "$(jq .confirmed <<<"$out")" "highest CONFIRM: past e
 
 after=$(cli c1 status --json)
 assert_eq $((cursor0 + 8)) "$(jq -r .inbox_cursor <<<"$after")" "c1's inbox cursor"
-for c in rejected:3 forks:1 duplicates:1 applied:3; do
+for c in rejected:3 rejected_signature:3 rejected_side:0 forks:1 duplicates:1 applied:3; do
     name=${c%:*}
     assert_eq $(($(counter "$before" "$name") + ${c#*:})) "$(counter "$after" "$name")" \
         "c1 counters.$name"

@@ -3,7 +3,8 @@
  * Member records are checked against the definition: after any sequence of commits, in
  * any arrival order, the stored record must equal fold_* applied from scratch to the
  * member's events in (hlc, origin, seq) order. A model test drives that with random
- * histories, random arrival orders, random transaction sizes and a reopen midway. */
+ * histories, random arrival orders, random transaction sizes and a reopen midway.
+ * Commit latency is counted in its buckets under a driven clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "eventlog.h"
+#include "fault.h"
 #include "fold.h"
 #include "testutil.h"
 
@@ -958,6 +960,88 @@ static void test_eventlog_txn_batch_commits_with_events(void **state)
     eventlog_destroy(&log);
 }
 
+/* ---------------------------------------------------------------- commit latency */
+
+/* A clock that makes commit i take durations[i] ns: a commit reads it twice, at its start
+ * and at its end. */
+struct fake_clock {
+    uint64_t t;
+    const uint64_t *durations;
+    size_t calls;
+};
+
+static uint64_t fake_ns(void *arg)
+{
+    struct fake_clock *c = arg;
+    size_t i = c->calls++;
+    if (i % 2 == 1)
+        c->t += c->durations[i / 2];
+    return c->t;
+}
+
+static void test_eventlog_commit_latency_histogram(void **state)
+{
+    const char *dir = *state;
+    static const uint64_t ms = 1000000;
+    /* A bound holds what equals it; 1,500 ms is past the last one (+Inf only); the failed
+     * commit and the one without events count too. */
+    static const uint64_t durations[] = {ms / 2,    ms / 2 + 1, 7 * ms, 1000 * ms,
+                                         1500 * ms, 3 * ms,     ms / 4};
+    static const uint64_t want_le[EVENTLOG_COMMIT_BUCKETS] = {2, 3, 3, 4, 5, 5, 5, 5, 5, 5, 6};
+    static const double bounds[EVENTLOG_COMMIT_BUCKETS] = {0.5, 1,   2,   5,   10,  20,
+                                                           50,  100, 250, 500, 1000};
+    struct fake_clock clock = {.t = 1000 * ms, .durations = durations, .calls = 0};
+    struct eventlog_commit_stats st0, st;
+    struct tu_event e[6];
+    struct eventlog *log = open_log(dir);
+    eventlog_commit_stats(log, &st0); /* opening may have committed (upgrades) */
+    eventlog_set_clock(log, fake_ns, &clock);
+    for (size_t i = 0; i < 6; i++) {
+        char member[8];
+        snprintf(member, sizeof(member), "M%zu", i + 1);
+        tu_event_intro(&e[i], &k, UNIT, i + 1, 5000 + i, member, COMM, NAME, 30, "2026-11-28");
+    }
+    for (size_t i = 0; i < 5; i++)
+        assert_rc(add_one(log, &e[i], EVENTLOG_CONTIGUOUS), DS_OK);
+    fault_fail_commits(1);
+    assert_rc(add_one(log, &e[5], EVENTLOG_CONTIGUOUS), DS_EIO);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    eventlog_txn_put_meta_u64(txn, "cursor", 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_int_equal(clock.calls, 2 * 7);
+
+    eventlog_commit_stats(log, &st);
+    assert_true(st.count - st0.count == 7);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < 7; i++)
+        sum += durations[i];
+    assert_true(st.sum_ns - st0.sum_ns == sum);
+    for (size_t i = 0; i < EVENTLOG_COMMIT_BUCKETS; i++) {
+        assert_true(st.le_ms[i] == bounds[i]);
+        assert_true(st.le[i] - st0.le[i] == want_le[i]);
+    }
+
+    /* The real clock: every commit counted, the buckets cumulative and within the count. */
+    eventlog_destroy(&log);
+    log = open_log(dir);
+    eventlog_commit_stats(log, &st0);
+    assert_rc(add_one(log, &e[5], EVENTLOG_CONTIGUOUS), DS_OK);
+    for (uint64_t v = 0; v < 9; v++) {
+        txn = eventlog_begin(log);
+        eventlog_txn_put_meta_u64(txn, "cursor", v);
+        assert_rc(eventlog_commit(&txn), DS_OK);
+    }
+    eventlog_commit_stats(log, &st);
+    assert_true(st.count - st0.count == 10);
+    assert_true(st.sum_ns > st0.sum_ns);
+    for (size_t i = 1; i < EVENTLOG_COMMIT_BUCKETS; i++)
+        assert_true(st.le[i] >= st.le[i - 1]);
+    assert_true(st.le[EVENTLOG_COMMIT_BUCKETS - 1] <= st.count);
+    eventlog_destroy(&log);
+    for (size_t i = 0; i < 6; i++)
+        tu_event_free(&e[i]);
+}
+
 static void test_eventlog_open_twice_eagain(void **state)
 {
     const char *dir = *state;
@@ -1088,6 +1172,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_abort_writes_nothing),
         tu_test_tmpdir(test_eventlog_meta_put_get),
         tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
+        tu_test_tmpdir(test_eventlog_commit_latency_histogram),
         tu_test_tmpdir(test_eventlog_open_twice_eagain),
         tu_test_tmpdir(test_eventlog_upgrades_older_store),
     };

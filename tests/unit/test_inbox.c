@@ -265,6 +265,50 @@ static void test_inbox_street_events_read_once(void **state)
     tu_event_free(&card);
 }
 
+/* The age of what waits comes from the event an entry stands for, whether the entry
+ * carries it (a letter) or points at it (a directory entry); a missing entry is
+ * DS_ENOTFOUND and a pointer to nothing is DS_EIO. */
+static void test_inbox_entry_hlc_both_kinds(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    struct keys k;
+    struct tu_event letter, card, gone;
+    uint64_t hlc = 0;
+    keys_generate(&k);
+    tu_event_intro(&letter, &k, ORG_B, 1, 7000, "M1", ORG_A, "Li", 30, "2026-01-05");
+    tu_event_intro(&card, &k, STREET, 1, 5000, "M2", ORG_A, "Wang", 30, "2026-01-05");
+    tu_event_intro(&gone, &k, STREET, 2, 6000, "M3", ORG_A, "Zhao", 30, "2026-01-05");
+    broker_open_bare(&b, dir);
+    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct strmap *pending = strmap_new();
+    assert_rc(eventlog_txn_add(txn, &card.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &gone.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &letter.ev, 0), DS_OK);
+    inbox_append(&b, txn, pending, ORG_A, STREET, 1);
+    inbox_append_event(&b, txn, pending, ORG_A, &letter.ev);
+    inbox_append(&b, txn, pending, ORG_A, STREET, 2);
+    inbox_stage_heads(&b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+    delete_event_row(&b, STREET, 2);
+
+    assert_rc(inbox_entry_hlc(&b, ORG_A, 1, &hlc), DS_OK);
+    assert_true(hlc == 5000);
+    assert_rc(inbox_entry_hlc(&b, ORG_A, 2, &hlc), DS_OK);
+    assert_true(hlc == 7000);
+    hlc = 1;
+    assert_rc(inbox_entry_hlc(&b, ORG_A, 3, &hlc), DS_EIO);
+    assert_rc(inbox_entry_hlc(&b, ORG_A, 4, &hlc), DS_ENOTFOUND);
+    assert_rc(inbox_entry_hlc(&b, ORG_B, 1, &hlc), DS_ENOTFOUND);
+    assert_true(hlc == 1); /* written only on success */
+    broker_close_bare(&b);
+    tu_event_free(&letter);
+    tu_event_free(&card);
+    tu_event_free(&gone);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -273,6 +317,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_abort_moves_no_head),
         tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
         tu_test_tmpdir(test_inbox_street_events_read_once),
+        tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

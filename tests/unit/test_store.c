@@ -328,6 +328,43 @@ static void test_store_reopen_persists(void **state)
     }
 }
 
+/* store_size sums the families: the memtables hold what was written, and once RocksDB has
+ * flushed them (it does when it recovers the WAL at open), the SST files hold it. */
+static void test_store_size_memtables_then_sst(void **state)
+{
+    enum { N = 2000, VAL = 512 };
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    uint8_t val[VAL];
+    uint64_t rnd = 0x9e3779b97f4a7c15ull, sst0 = 1, mem0 = 0, sst = 0, mem = 0;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    assert_rc(store_size(s, &sst0, &mem0), DS_OK);
+    assert_true(sst0 == 0); /* a new database has no SST file */
+    struct store_batch *b = store_batch_new(s);
+    for (uint64_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < VAL; j += 8) { /* incompressible, so LZ4 cannot shrink it */
+            uint64_t r = tu_rand(&rnd);
+            memcpy(val + j, &r, 8);
+        }
+        event_key(&k, "unit:a", i + 1);
+        store_batch_put(b, i % 2 ? CF_EVENTS : CF_BY_MEMBER, &k, val, VAL);
+    }
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+    assert_rc(store_size(s, &sst, &mem), DS_OK);
+    assert_true(sst == 0);
+    assert_true(mem >= mem0 + (uint64_t)N * VAL); /* both families counted */
+    store_destroy(&s);
+
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    uint64_t sst1 = 0, mem1 = 0;
+    assert_rc(store_size(s, &sst1, &mem1), DS_OK);
+    assert_true(sst1 >= (uint64_t)N * VAL);
+    assert_true(mem1 < mem);
+    store_destroy(&s);
+}
+
 static void test_store_durability_parse(void **state)
 {
     static const char *const bad[] = {"maybe", "", "FSYNC", "fsync ", "sync", "WAL"};
@@ -500,6 +537,7 @@ int main(void)
         tu_test_tmpdir(test_store_iter_prefix_big_endian_order),
         tu_test_tmpdir(test_store_batch_atomic_count),
         tu_test_tmpdir(test_store_reopen_persists),
+        tu_test_tmpdir(test_store_size_memtables_then_sst),
         tu_test_tmpdir(test_store_fsync_mode_syncs_every_commit),
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
