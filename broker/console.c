@@ -12,7 +12,6 @@
  * The street sees counts, not names: no page here asks for a member's record. */
 #include "broker.h"
 
-#include "audit.h"
 #include "cliargs.h"
 #include "console.h"
 #include "err.h"
@@ -990,62 +989,11 @@ static void post_meetings(struct page *pg)
     page_answer_release(&a);
 }
 
-/* ---------------------------------------------------------------- 审计 the audit log */
-
-static void page_audit_log(struct page *pg)
-{
-    json_t *list = NULL, *e;
-    size_t i, skipped = 0;
-    page_begin(pg, "审计记录", "Audit log");
-    if (audit_list(page_dir(pg), 500, &list, &skipped) != DS_OK) {
-        page_printf(pg, "<p class=\"err\">");
-        page_tt(pg, "无法读取审计记录。", "Cannot read the audit log.");
-        page_printf(pg, "</p>");
-        page_end(pg);
-        return;
-    }
-    page_printf(pg,
-                "<table class=\"list\" id=\"audit\"><thead><tr><th>%s</th><th>%s</th><th>%s"
-                "</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-                page_t(pg, "时间", "Time"), page_t(pg, "账户", "Account"),
-                page_t(pg, "操作", "Action"), page_t(pg, "对象", "Target"),
-                page_t(pg, "结果", "Outcome"));
-    for (i = json_array_size(list); i-- > 0;) {
-        e = json_array_get(list, i);
-        page_printf(pg, "<tr><td>");
-        page_text(pg, js(e, "ts"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "user"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "action"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "target"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "outcome"));
-        page_printf(pg, "</td></tr>");
-    }
-    page_printf(pg, "</tbody></table>");
-    if (skipped) {
-        page_printf(pg, "<p class=\"hint\">%zu ", skipped);
-        page_tt(pg, "行无法解析,已跳过。", "lines could not be read and were skipped.");
-        page_printf(pg, "</p>");
-    }
-    json_decref(list);
-    page_end(pg);
-}
-
 /* ---------------------------------------------------------------- metrics */
 
 static void family(struct buf *b, const char *name, const char *type, const char *help)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void metric(struct buf *b, const char *name, const char *type, const char *help,
-                   long long value)
-{
-    family(b, name, type, help);
-    buf_printf(b, "%s %lld\n", name, value);
 }
 
 /* A label value as the text format wants it: backslash, quote and newline escaped. */
@@ -1150,7 +1098,7 @@ static void broker_metrics(struct page *pg)
     json_t *p;
     for (i = 0; i < sizeof(counter_metrics) / sizeof(counter_metrics[0]); i++) {
         snprintf(name, sizeof(name), "dualsync_broker_%s_total", counter_metrics[i].key);
-        metric(&b, name, "counter", counter_metrics[i].help, ji(k, counter_metrics[i].key));
+        console_metric(&b, name, "counter", counter_metrics[i].help, ji(k, counter_metrics[i].key));
     }
     family(&b, "dualsync_broker_refused_total", "counter",
            "events and frames refused, by reason (the counters above, labelled)");
@@ -1158,17 +1106,17 @@ static void broker_metrics(struct page *pg)
         buf_printf(&b, "dualsync_broker_refused_total{reason=\"%s\"} %lld\n",
                    refused_reasons[i].reason, ji(k, refused_reasons[i].key));
     json_array_foreach(peers, i, p) connected += json_is_true(json_object_get(p, "connected"));
-    metric(&b, "dualsync_broker_orgs", "gauge", "units and communities in the directory",
-           (long long)json_array_size(peers));
-    metric(&b, "dualsync_broker_connected_orgs", "gauge", "orgs in session now",
-           (long long)connected);
-    metric(&b, "dualsync_broker_members_unfolded", "gauge", "member records not yet refolded",
-           ji(s, "members_unfolded"));
-    metric(&b, "dualsync_broker_directory_version", "gauge",
-           "seq of the street's last own event (directory entries, meetings)",
-           ji(s, "directory_version"));
-    metric(&b, "dualsync_broker_verify_pending_events", "gauge",
-           "published events waiting for their signature check", ji(s, "verify_pending"));
+    console_metric(&b, "dualsync_broker_orgs", "gauge", "units and communities in the directory",
+                   (long long)json_array_size(peers));
+    console_metric(&b, "dualsync_broker_connected_orgs", "gauge", "orgs in session now",
+                   (long long)connected);
+    console_metric(&b, "dualsync_broker_members_unfolded", "gauge",
+                   "member records not yet refolded", ji(s, "members_unfolded"));
+    console_metric(&b, "dualsync_broker_directory_version", "gauge",
+                   "seq of the street's last own event (directory entries, meetings)",
+                   ji(s, "directory_version"));
+    console_metric(&b, "dualsync_broker_verify_pending_events", "gauge",
+                   "published events waiting for their signature check", ji(s, "verify_pending"));
     family(&b, "dualsync_broker_uptime_seconds", "gauge", "seconds since the broker started");
     buf_printf(&b, "dualsync_broker_uptime_seconds %lld.%03lld\n", ji(s, "uptime_ms") / 1000,
                ji(s, "uptime_ms") % 1000);
@@ -1199,7 +1147,7 @@ static const struct console_page pages[] = {
     {"/report", "报表", "Report", true, page_report, NULL, false},
     {"/report.csv", "报表 CSV", "Report CSV", false, page_report_csv, NULL, false},
     {"/meetings", "联席会议", "Joint meetings", true, page_meetings, post_meetings, true},
-    {"/audit", "审计", "Audit", true, page_audit_log, NULL, false},
+    {"/audit", "审计", "Audit", true, console_page_audit, NULL, false},
 };
 
 int broker_console_start(struct broker *b, struct console **console_out)

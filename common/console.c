@@ -783,7 +783,63 @@ void console_stop(struct console **cp)
     *cp = NULL;
 }
 
+/* ---------------------------------------------------------------- the audit page */
+
+static const char *json_str(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+void console_page_audit(struct page *pg)
+{
+    json_t *list = NULL, *e;
+    size_t i, skipped = 0;
+    page_begin(pg, "审计记录", "Audit log");
+    if (audit_list(page_dir(pg), 500, &list, &skipped) != DS_OK) {
+        page_printf(pg, "<p class=\"err\">");
+        page_tt(pg, "无法读取审计记录。", "Cannot read the audit log.");
+        page_printf(pg, "</p>");
+        page_end(pg);
+        return;
+    }
+    page_printf(pg,
+                "<table class=\"list\" id=\"audit\"><thead><tr><th>%s</th><th>%s</th><th>%s"
+                "</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                page_t(pg, "时间", "Time"), page_t(pg, "账户", "Account"),
+                page_t(pg, "操作", "Action"), page_t(pg, "对象", "Target"),
+                page_t(pg, "结果", "Outcome"));
+    for (i = json_array_size(list); i-- > 0;) {
+        e = json_array_get(list, i);
+        page_printf(pg, "<tr><td>");
+        page_text(pg, json_str(e, "ts"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, json_str(e, "user"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, json_str(e, "action"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, json_str(e, "target"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, json_str(e, "outcome"));
+        page_printf(pg, "</td></tr>");
+    }
+    page_printf(pg, "</tbody></table>");
+    if (skipped) {
+        page_printf(pg, "<p class=\"hint\">%zu ", skipped);
+        page_tt(pg, "行无法解析,已跳过。", "lines could not be read and were skipped.");
+        page_printf(pg, "</p>");
+    }
+    json_decref(list);
+    page_end(pg);
+}
+
 /* ---------------------------------------------------------------- /metrics */
+
+void console_metric(struct buf *b, const char *name, const char *type, const char *help,
+                    long long value)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name, type, name, value);
+}
 
 void console_metrics_log(struct buf *b, const char *prefix, json_t *status)
 {

@@ -110,7 +110,14 @@ void page_answer_release(struct page_answer *a);
 /* Records a console action of the logged-in account (DIR/audit.log). */
 void page_audit(struct page *pg, const char *action, const char *target, const char *outcome);
 
+/* The audit page both consoles serve (newest first, the last 500 lines). */
+void console_page_audit(struct page *pg);
+
 /* ---------------------------------------------------------------- for /metrics */
+
+/* One metric family of one unlabelled sample: # HELP, # TYPE and the value. */
+void console_metric(struct buf *b, const char *name, const char *type, const char *help,
+                    long long value);
 
 /* Writes what both daemons' `status` says about their event log (ctl_commits_json,
  * ctl_store_json) in the Prometheus text format: the histogram <prefix>_commit_seconds

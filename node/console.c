@@ -11,7 +11,6 @@
 #include "console_import.h"
 #include "console_print.h"
 
-#include "audit.h"
 #include "err.h"
 #include "ids.h"
 #include "log.h"
@@ -979,52 +978,7 @@ static void page_report(struct page *pg)
     page_end(pg);
 }
 
-/* ---------------------------------------------------------------- 审计 audit */
-
-static void page_audit_log(struct page *pg)
-{
-    json_t *list = NULL, *e;
-    size_t i, skipped = 0;
-    page_begin(pg, "审计记录", "Audit log");
-    if (audit_list(page_dir(pg), 500, &list, &skipped) != DS_OK) {
-        page_printf(pg, "<p class=\"err\">");
-        page_tt(pg, "无法读取审计记录。", "Cannot read the audit log.");
-        page_printf(pg, "</p>");
-        page_end(pg);
-        return;
-    }
-    page_printf(pg,
-                "<table class=\"list\" id=\"audit\"><thead><tr><th>%s</th><th>%s</th><th>%s"
-                "</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-                page_t(pg, "时间", "Time"), page_t(pg, "账户", "Account"),
-                page_t(pg, "操作", "Action"), page_t(pg, "对象", "Target"),
-                page_t(pg, "结果", "Outcome"));
-    for (i = json_array_size(list); i-- > 0;) {
-        e = json_array_get(list, i);
-        page_printf(pg, "<tr><td>");
-        page_text(pg, js(e, "ts"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "user"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "action"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "target"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "outcome"));
-        page_printf(pg, "</td></tr>");
-    }
-    page_printf(pg, "</tbody></table>");
-    json_decref(list);
-    page_end(pg);
-}
-
 /* ---------------------------------------------------------------- metrics */
-
-static void metric(struct buf *b, const char *name, const char *type, const char *help,
-                   long long value)
-{
-    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name, type, name, value);
-}
 
 /* dualsync_node_refused_total's reasons: status.counters keys that add up to rejected +
  * forks. */
@@ -1051,32 +1005,33 @@ static void node_metrics(struct page *pg)
     }
     struct buf b = BUF_INIT;
     json_t *s = a.result, *k = json_object_get(a.result, "counters");
-    metric(&b, "dualsync_node_ready", "gauge", "1 when in session with the broker",
-           strcmp(js(s, "state"), "ready") == 0);
-    metric(&b, "dualsync_node_own_events", "gauge", "events written by this org", ji(s, "own_seq"));
-    metric(&b, "dualsync_node_unacked_events", "gauge", "own events not yet acknowledged",
-           ji(s, "unacked"));
-    metric(&b, "dualsync_node_inbox_pending_events", "gauge", "events waiting at the broker",
-           ji(s, "pending"));
-    metric(&b, "dualsync_node_applied_total", "counter", "delivered events applied",
-           ji(k, "applied"));
-    metric(&b, "dualsync_node_duplicates_total", "counter", "delivered events already held",
-           ji(k, "duplicates"));
-    metric(&b, "dualsync_node_forks_total", "counter",
-           "delivered events with a known id and other "
-           "bytes",
-           ji(k, "forks"));
-    metric(&b, "dualsync_node_rejected_total", "counter",
-           "delivered events refused (signature, side, body)", ji(k, "rejected"));
+    console_metric(&b, "dualsync_node_ready", "gauge", "1 when in session with the broker",
+                   strcmp(js(s, "state"), "ready") == 0);
+    console_metric(&b, "dualsync_node_own_events", "gauge", "events written by this org",
+                   ji(s, "own_seq"));
+    console_metric(&b, "dualsync_node_unacked_events", "gauge", "own events not yet acknowledged",
+                   ji(s, "unacked"));
+    console_metric(&b, "dualsync_node_inbox_pending_events", "gauge",
+                   "events waiting at the broker", ji(s, "pending"));
+    console_metric(&b, "dualsync_node_applied_total", "counter", "delivered events applied",
+                   ji(k, "applied"));
+    console_metric(&b, "dualsync_node_duplicates_total", "counter", "delivered events already held",
+                   ji(k, "duplicates"));
+    console_metric(&b, "dualsync_node_forks_total", "counter",
+                   "delivered events with a known id and other "
+                   "bytes",
+                   ji(k, "forks"));
+    console_metric(&b, "dualsync_node_rejected_total", "counter",
+                   "delivered events refused (signature, side, body)", ji(k, "rejected"));
     buf_printf(&b, "# HELP dualsync_node_refused_total delivered events this node refused, by "
                    "reason (rejected and forks)\n# TYPE dualsync_node_refused_total counter\n");
     for (size_t i = 0; i < sizeof(refused_reasons) / sizeof(refused_reasons[0]); i++)
         buf_printf(&b, "dualsync_node_refused_total{reason=\"%s\"} %lld\n",
                    refused_reasons[i].reason, ji(k, refused_reasons[i].key));
-    metric(&b, "dualsync_node_sessions_total", "counter", "sessions started with the broker",
-           ji(k, "sessions"));
-    metric(&b, "dualsync_node_reconnects_total", "counter", "new connections to the broker",
-           ji(k, "reconnects"));
+    console_metric(&b, "dualsync_node_sessions_total", "counter",
+                   "sessions started with the broker", ji(k, "sessions"));
+    console_metric(&b, "dualsync_node_reconnects_total", "counter", "new connections to the broker",
+                   ji(k, "reconnects"));
     console_metrics_log(&b, "dualsync_node", s);
     page_answer_release(&a);
     size_t len = 0;
@@ -1096,7 +1051,7 @@ static const struct console_page pages[] = {
     {"/verify", "核验函件", "Verify a letter", true, console_print_verify, NULL, false},
     {"/report", "报表", "Report", true, page_report, NULL, false},
     {"/sync", "同步", "Sync", true, page_sync, NULL, false},
-    {"/audit", "审计", "Audit", true, page_audit_log, NULL, false},
+    {"/audit", "审计", "Audit", true, console_page_audit, NULL, false},
 };
 
 int node_console_start(struct node *n, struct console **console_out)

@@ -409,3 +409,32 @@ task_count() {
 
 # json_has_string JSON STRING: some string anywhere in JSON equals STRING.
 json_has_string() { jq -e --arg s "$2" '[.. | strings | select(. == $s)] | length > 0' <<<"$1" >/dev/null; }
+
+# ---------------------------------------------------------------- the web consoles
+# (tests that set DS_WEB=1; curl keeps each person's session in a cookie jar file)
+
+# http JAR METHOD URL [curl args...]: prints the status code; the body goes to $T/body,
+# the headers to $T/headers.
+http() {
+    local jar=$1 method=$2 url=$3
+    shift 3
+    curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -c "$jar" -b "$jar" -X "$method" \
+        "$url" "$@"
+}
+header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+# csrf_of JAR URL: the CSRF token of the first form on the page.
+csrf_of() {
+    http "$1" GET "$2" >/dev/null
+    grep -o 'name="csrf" value="[0-9a-f]*"' "$T/body" | head -1 | sed 's/.*value="//; s/"$//'
+}
+# login JAR BASE NAME PASSWORD: a fresh session; prints the status of the login POST.
+login() {
+    local jar=$1 base=$2 token
+    rm -f "$jar"
+    http "$jar" GET "$base/login" >/dev/null
+    token=$(awk '$6 == "ds_login" { print $7 }' "$jar")
+    http "$jar" POST "$base/login" --data-urlencode "csrf=$token" --data-urlencode "name=$3" \
+        --data-urlencode "password=$4" --data-urlencode "next=/"
+}
+# body_has TEXT: the last page holds TEXT (a fixed string).
+body_has() { grep -qF -- "$1" "$T/body"; }

@@ -37,30 +37,6 @@ U=http://127.0.0.1:${WEBPORT[u1]}
 C=http://127.0.0.1:${WEBPORT[c1]}
 S=http://127.0.0.1:${WEBPORT[br]}
 
-# http JAR METHOD URL [curl args...]: prints the status code; the body goes to $T/body,
-# the headers to $T/headers.
-http() {
-    local jar=$1 method=$2 url=$3
-    shift 3
-    curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -c "$jar" -b "$jar" -X "$method" \
-        "$url" "$@"
-}
-header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
-# csrf_of JAR URL: the CSRF token of the first form on the page.
-csrf_of() {
-    http "$1" GET "$2" >/dev/null
-    grep -o 'name="csrf" value="[0-9a-f]*"' "$T/body" | head -1 | sed 's/.*value="//; s/"$//'
-}
-# login JAR BASE NAME PASSWORD: prints the status of the login POST.
-login() {
-    local jar=$1 base=$2 token
-    rm -f "$jar"
-    http "$jar" GET "$base/login" >/dev/null
-    token=$(awk '$6 == "ds_login" { print $7 }' "$jar")
-    http "$jar" POST "$base/login" --data-urlencode "csrf=$token" --data-urlencode "name=$3" \
-        --data-urlencode "password=$4" --data-urlencode "next=/"
-}
-body_has() { grep -q -- "$1" "$T/body"; }
 
 log "no page without a session"
 assert_eq 303 "$(http "$T/anon" GET "$U/members")" "GET /members without a session"

@@ -26,21 +26,6 @@ start c1
 wait_ready u1 c1
 declare -A BASE=([u1]=http://127.0.0.1:${WEBPORT[u1]} [c1]=http://127.0.0.1:${WEBPORT[c1]})
 
-# http JAR URL: GET; prints the status code, the body goes to $T/body.
-http() {
-    curl -s -o "$T/body" -w '%{http_code}' -c "$1" -b "$1" "$2"
-}
-# login JAR BASE NAME PASSWORD: prints the status of the login POST.
-login() {
-    local jar=$1 base=$2 token
-    rm -f "$jar"
-    http "$jar" "$base/login" >/dev/null
-    token=$(awk '$6 == "ds_login" { print $7 }' "$jar")
-    curl -s -o "$T/body" -w '%{http_code}' -c "$jar" -b "$jar" -X POST "$base/login" \
-        --data-urlencode "csrf=$token" --data-urlencode "name=$3" \
-        --data-urlencode "password=$4" --data-urlencode "next=/"
-}
-body_has() { grep -qF -- "$1" "$T/body"; }
 page_code() { grep -o 'id="code">[^<]*' "$T/body" | head -1 | sed 's/.*>//'; }
 declare -A JAR=([u1]="$T/jar-u1" [c1]="$T/jar-c1")
 assert_eq 303 "$(login "${JAR[u1]}" "${BASE[u1]}" clerk clerk-pass-1)" "the clerk logs in"
@@ -93,7 +78,7 @@ check_letter() {
     assert_contains "$out" "$title" "$id on $node: text output title"
 
     # the print page
-    assert_eq 200 "$(http "${JAR[$node]}" "${BASE[$node]}/letter?id=$id")" "$id: print page"
+    assert_eq 200 "$(http "${JAR[$node]}" GET "${BASE[$node]}/letter?id=$id")" "$id: print page"
     assert_eq "$code" "$(page_code)" "$id on $node: the print page's code"
     for s in 单位1 社区1 "$NAME" "$M" "$id" "$title" "核验码" \
         "dualsync letter verify" "打印"; do
@@ -111,7 +96,7 @@ check_letter() {
     out=$(run_ok cli "$node" letter verify "$lower")
     assert_contains "$out" "一致" "$id: letter verify says it matches"
     assert_contains "$out" "$id" "$id: letter verify names the letter"
-    assert_eq 200 "$(http "${JAR[$node]}" "${BASE[$node]}/verify?code=$bare")" "$id: /verify"
+    assert_eq 200 "$(http "${JAR[$node]}" GET "${BASE[$node]}/verify?code=$bare")" "$id: /verify"
     body_has 'data-match="yes"' || fail "$id: /verify does not say it matches"
     body_has ">$id</a>" || fail "$id: /verify does not name the letter"
     body_has "$NAME" || fail "$id: /verify does not name the member"
@@ -129,33 +114,33 @@ check_letter u1 "$feedback" 表现情况反馈函 2026-12-20
 check_letter c1 "$handling" 查处结果反馈 2026-12-28
 
 log "each letter's own layout"
-http "${JAR[u1]}" "${BASE[u1]}/letter?id=$intro" >/dev/null
+http "${JAR[u1]}" GET "${BASE[u1]}/letter?id=$intro" >/dev/null
 body_has "兹介绍我单位党员${NAME}同志" || fail "the introduction's text"
 body_has "13800000001" || fail "the introduction's contact"
 body_has "2026年1月5日" || fail "the introduction's date, in Chinese"
-http "${JAR[c1]}" "${BASE[c1]}/letter?id=$card" >/dev/null
+http "${JAR[c1]}" GET "${BASE[c1]}/letter?id=$card" >/dev/null
 for s in 税务干部 愿意参加巡逻 周末 政策讲解 "治安巡逻、政策宣讲"; do
     body_has "$s" || fail "the card lacks '$s'"
 done
-http "${JAR[u1]}" "${BASE[u1]}/letter?id=$feedback" >/dev/null
+http "${JAR[u1]}" GET "${BASE[u1]}/letter?id=$feedback" >/dev/null
 for s in 带头服务群众 较差 参加活动较少 '<tr data-field="activities"><th>参加活动(次)</th><td>1</td>' \
     '<tr data-field="minutes"><th>服务时长(分钟)</th><td>180</td>'; do
     body_has "$s" || fail "the feedback letter lacks '$s'"
 done
-http "${JAR[c1]}" "${BASE[c1]}/letter?id=$handling" >/dev/null
+http "${JAR[c1]}" GET "${BASE[c1]}/letter?id=$handling" >/dev/null
 body_has 批评教育 || fail "the handling result's action"
 body_has "$feedback" || fail "the handling result names its feedback letter"
 body_has '&lt;script&gt;x&lt;/script&gt;' || fail "the handling result's text is not escaped"
 body_has '<script>' && fail "the print page carries the letter's markup"
-http "${JAR[c1]}" "${BASE[c1]}/letter?id=$attend" >/dev/null
+http "${JAR[c1]}" GET "${BASE[c1]}/letter?id=$attend" >/dev/null
 body_has 参加活动登记 || fail "a generic letter (attendance) has no title"
 body_has "$act" || fail "the attendance letter names its activity"
-http "${JAR[u1]}" "${BASE[u1]}/lang?to=en&next=%2F" >/dev/null
-http "${JAR[u1]}" "${BASE[u1]}/letter?id=$intro" >/dev/null
+http "${JAR[u1]}" GET "${BASE[u1]}/lang?to=en&next=%2F" >/dev/null
+http "${JAR[u1]}" GET "${BASE[u1]}/letter?id=$intro" >/dev/null
 body_has "Introduction letter" || fail "the English print page"
 body_has "This letter introduces $NAME" || fail "the English letter text"
 assert_eq "${CODES[$intro]}" "$(page_code)" "the English page's code"
-http "${JAR[u1]}" "${BASE[u1]}/lang?to=zh&next=%2F" >/dev/null
+http "${JAR[u1]}" GET "${BASE[u1]}/lang?to=zh&next=%2F" >/dev/null
 
 log "wrong, malformed and unknown"
 code=${CODES[$intro]}
@@ -165,25 +150,25 @@ wrong=$swap${code:1}
 assert_exit 1 cli u1 letter verify "$wrong"
 assert_contains "$OUT" "未找到" "a wrong code: Chinese"
 assert_contains "$OUT" "no such letter here" "a wrong code: English"
-assert_eq 404 "$(http "${JAR[u1]}" "${BASE[u1]}/verify?code=$wrong")" "/verify of a wrong code"
+assert_eq 404 "$(http "${JAR[u1]}" GET "${BASE[u1]}/verify?code=$wrong")" "/verify of a wrong code"
 body_has 'data-match="no"' || fail "/verify of a wrong code does not say so"
 assert_exit 1 cli u1 letter verify ABCD-EFGH
 assert_contains "$OUT" "核验码无效" "a short code"
 assert_exit 1 cli u1 letter verify UUUU-UUUU-UUUU-UUUU
 assert_contains "$OUT" "invalid verification code" "a code with U"
-assert_eq 422 "$(http "${JAR[u1]}" "${BASE[u1]}/verify?code=ABCD")" "/verify of a short code"
+assert_eq 422 "$(http "${JAR[u1]}" GET "${BASE[u1]}/verify?code=ABCD")" "/verify of a short code"
 body_has "核验码无效" || fail "/verify does not show the refusal"
 assert_exit 1 cli u1 letter show unit:u1/999
 assert_contains "$OUT" "本节点没有该函件" "an unknown letter: Chinese"
 assert_contains "$OUT" "no such letter here" "an unknown letter: English"
 assert_exit 1 cli u1 letter show not-an-id
 assert_contains "$OUT" "函件编号无效" "a malformed letter id"
-assert_eq 404 "$(http "${JAR[u1]}" "${BASE[u1]}/letter?id=unit:u1/999")" "the page of no letter"
+assert_eq 404 "$(http "${JAR[u1]}" GET "${BASE[u1]}/letter?id=unit:u1/999")" "the page of no letter"
 # Crockford's aliases for hand-copied codes: O for 0, I and L for 1
 alias=$(tr '01' 'OL' <<<"$code")
 assert_eq "$intro" "$(run_ok cli u1 letter verify "$alias" --json | jq -r .id)" \
     "letter verify '$alias' (aliases of '$code')"
-assert_eq 200 "$(http "${JAR[u1]}" "${BASE[u1]}/verify")" "the empty /verify form"
+assert_eq 200 "$(http "${JAR[u1]}" GET "${BASE[u1]}/verify")" "the empty /verify form"
 body_has 'name="code"' || fail "the /verify form has no code field"
 
 log "the views are audited"
