@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-WAIT_S = 15
+WAIT_S = 30
 
 
 def browser(width=1366, height=768):
@@ -63,7 +63,11 @@ class Flow:
             raise AssertionError(f"{self.step}: {what}") from None
 
     def main_has(self, driver, text, what):
-        self.wait(driver, lambda d: text in d.find_element(By.TAG_NAME, "main").text, what)
+        try:
+            self.wait(driver, lambda d: text in d.find_element(By.TAG_NAME, "main").text, what)
+        except AssertionError:
+            shown = driver.find_element(By.TAG_NAME, "main").text[:400]
+            raise AssertionError(f"{self.step}: {what}; the page shows: {shown!r}") from None
 
     def login(self, driver, base, name, password, shot=None):
         driver.get(base + "/")
