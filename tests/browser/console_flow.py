@@ -18,6 +18,7 @@ import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -57,8 +58,12 @@ class Flow:
 
     def wait(self, driver, cond, what):
         """Polls cond(driver) until it holds (a click's page may still be loading)."""
+        # The page may be replaced between finding an element and reading it (the click's
+        # answer arriving): that is a reason to look again, not a failure.
         try:
-            WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(cond)
+            WebDriverWait(driver, WAIT_S, poll_frequency=0.1,
+                          ignored_exceptions=(NoSuchElementException,
+                                              StaleElementReferenceException)).until(cond)
         except Exception:
             raise AssertionError(f"{self.step}: {what}") from None
 
