@@ -47,6 +47,7 @@ int broker_open(const char *dir, struct broker **b_out)
     b->by_key = strmap_new();
     b->peers = strmap_new();
     b->heads = strmap_new();
+    b->receipts = receipts_new();
     rc = config_broker_load(dir, &b->cfg, err);
     if (rc != DS_OK) {
         fprintf(stderr, "错误: 无法读取配置(先运行 init?)\nerror: cannot read config: %s\n", err);
@@ -95,6 +96,7 @@ void broker_close(struct broker **bp)
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
     strmap_destroy(&b->heads, free);
+    receipts_destroy(&b->receipts);
     inbox_cache_free(b);
     sodium_memzero(&b->keys, sizeof(b->keys));
     free(b);
@@ -151,6 +153,7 @@ int broker_run(struct broker *b)
     /* The console first: its pages may be calling the loop's socket, which goes next. */
     console_stop(&b->console);
     protocol_flush(b); /* frames still being checked were not acked: their nodes resend */
+    receipts_tick(b);  /* what was confirmed since the last tick */
     log_info("broker: stopping");
     return DS_OK;
 }
@@ -162,21 +165,16 @@ struct status_ctx {
     json_t *peers;
 };
 
-/* How long the oldest letter org has not confirmed has waited, by its own clock (its
- * hlc: a letter written offline counts from when it was written), 0 when nothing waits;
- * null when the broker does not know org's cursor (no HELLO from it since the broker
- * started, or its session was swept) or cannot read the entry. One point read per org
- * with a backlog. */
-static json_t *peer_lag(struct broker *b, const char *org, const struct peer *p, uint64_t head)
+/* How long the oldest entry of org's inbox beyond its cursor has waited at the street, 0
+ * when nothing waits, null when the entry cannot be read (receipts_lag_ms). The cursor is
+ * the one org said, or the one counted before the broker started: a silent org has a lag
+ * too, and it is the one that matters. */
+static json_t *peer_lag(struct broker *b, const char *org, uint64_t head)
 {
-    uint64_t hlc = 0, now = broker_now_ms();
-    if (!p || !p->cursor_known)
+    uint64_t lag = 0;
+    if (receipts_lag_ms(b, org, head, broker_now_ms(), &lag) != DS_OK)
         return json_null();
-    if (head <= p->confirmed)
-        return json_integer(0);
-    if (inbox_entry_hlc(b, org, p->confirmed + 1, &hlc) != DS_OK)
-        return json_null();
-    return json_integer((json_int_t)(now > hlc_ms(hlc) ? now - hlc_ms(hlc) : 0));
+    return json_integer((json_int_t)lag);
 }
 
 static bool peer_status(const char *org, void *value, void *arg)
@@ -185,7 +183,7 @@ static bool peer_status(const char *org, void *value, void *arg)
     const struct org_entry *e = value;
     const struct peer *p = strmap_get(c->b->peers, org);
     uint64_t head = inbox_head(c->b, org);
-    uint64_t confirmed = p ? p->confirmed : 0;
+    uint64_t confirmed = receipts_cursor(c->b, org);
     json_array_append_new(
         c->peers, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
                             ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
@@ -193,7 +191,7 @@ static bool peer_status(const char *org, void *value, void *arg)
                             (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
                             "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
                             (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0), "lag_ms",
-                            peer_lag(c->b, org, p, head)));
+                            peer_lag(c->b, org, head)));
     return true;
 }
 
@@ -217,6 +215,11 @@ static json_t *status_json(struct broker *b)
                   "sessions_dropped", (json_int_t)k->sessions_dropped, "send_failures",
                   (json_int_t)ts.send_failures, "read_pauses", (json_int_t)k->read_pauses);
     /* Offline (the broker not running), status reads what is persisted: "running" says so. */
+    json_object_set_new(counters, "rejected_auth", json_integer((json_int_t)k->rejected_auth));
+    json_object_set_new(counters, "rejected_side", json_integer((json_int_t)k->rejected_side));
+    json_object_set_new(counters, "rejected_sequence",
+                        json_integer((json_int_t)k->rejected_sequence));
+    json_object_set_new(counters, "rejected_route", json_integer((json_int_t)k->rejected_route));
     json_t *s = json_pack(
         "{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
         b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint",

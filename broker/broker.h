@@ -51,7 +51,6 @@ struct peer {
     bool welcomed;
     uint64_t delivered; /* highest inbox seq sent */
     uint64_t confirmed; /* highest inbox seq the node confirmed */
-    bool cursor_known;  /* it said HELLO: 'confirmed' is what it holds, not a guess */
     uint64_t last_seen_ms;
     uint64_t frames;
 };
@@ -60,9 +59,13 @@ struct broker_counters {
     uint64_t frames_in;
     uint64_t events_stored;
     uint64_t duplicates;
-    uint64_t malformed; /* frames or events that do not decode or fail syntax */
-    uint64_t rejected;  /* events refused: signature, side, route, sequence */
-    uint64_t unrouted;  /* events stored but delivered to nobody (ERROR_REFUSED) */
+    uint64_t malformed;         /* frames or events that do not decode or fail syntax */
+    uint64_t rejected;          /* events refused: the sum of the four below and forks */
+    uint64_t rejected_auth;     /* bad signature, or an origin that is not the key's org */
+    uint64_t rejected_side;     /* a type the author's side may not write */
+    uint64_t rejected_sequence; /* a gap in the author's sequence */
+    uint64_t rejected_route;    /* no route yet (unknown member or community) */
+    uint64_t unrouted;          /* events stored but delivered to nobody (ERROR_REFUSED) */
     uint64_t forks;
     uint64_t auth_refused;
     uint64_t org_mismatch;     /* frames claiming another org than their key */
@@ -105,7 +108,8 @@ struct broker {
     uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;
     uint64_t started_ms;
-    struct console *console; /* the web console's threads (console.c); NULL when off */
+    struct console *console;   /* the web console's threads (console.c); NULL when off */
+    struct receipts *receipts; /* who applied what, and since when entries wait (receipts.c) */
 };
 
 /* Opens the broker of data dir: config, keys, log, directory. DS_OK with *b_out owned by
@@ -219,6 +223,31 @@ void inbox_pump(struct broker *b, struct peer *p);
 void inbox_pump_all(struct broker *b);
 /* Frees the street events read so far (broker_close). */
 void inbox_cache_free(struct broker *b);
+
+/* receipts.c: how far each recipient has applied its inbox (persisted), the receipts
+ * that gives each origin (highest seq of the origin each recipient applied), and when
+ * entries arrived in each inbox (in memory), for the lag of an org. */
+struct receipts;
+struct receipts *receipts_new(void);
+void receipts_destroy(struct receipts **rp);
+/* org said (HELLO cursor, CONFIRM) it applied its inbox up to upto. */
+void receipts_confirmed(struct broker *b, const char *org, uint64_t upto);
+/* org's cursor as the broker knows it: what it said since the broker started, else what
+ * was counted before (0 for an org never heard of). */
+uint64_t receipts_cursor(struct broker *b, const char *org);
+/* Entries from 'first' on entered org's inbox at now_ms (inbox_commit_heads). */
+void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_t now_ms);
+/* How long org's oldest entry beyond its cursor has waited at the street (0 when none
+ * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
+int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
+                    uint64_t *lag_out);
+/* Counts what recipients confirmed since the last tick, stores it, and sends the origins
+ * whose receipts moved a Receipts frame. */
+void receipts_tick(struct broker *b);
+/* Sends p's org its receipts (after WELCOME). */
+void receipts_send(struct broker *b, struct peer *p);
+/* origin's receipts as {recipient: upto}. */
+json_t *receipts_json(struct broker *b, const char *origin);
 
 /* protocol.c */
 void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,

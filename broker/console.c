@@ -1047,8 +1047,11 @@ struct refused_reason {
 };
 
 static const struct refused_reason refused_reasons[] = {
-    {"malformed", "malformed"}, {"rejected", "rejected"},         {"unrouted", "unrouted"},
-    {"fork", "forks"},          {"auth_refused", "auth_refused"}, {"org_mismatch", "org_mismatch"},
+    {"malformed", "malformed"},       {"auth", "rejected_auth"},
+    {"side", "rejected_side"},        {"sequence", "rejected_sequence"},
+    {"route", "rejected_route"},      {"fork", "forks"},
+    {"unrouted", "unrouted"},         {"auth_refused", "auth_refused"},
+    {"org_mismatch", "org_mismatch"},
 };
 
 enum peer_gauge { PEER_CONNECTED, PEER_PENDING, PEER_LAST_SEEN, PEER_LAG };
@@ -1071,7 +1074,7 @@ static void peer_family(struct buf *b, json_t *peers, const char *name, const ch
         } else if (which == PEER_LAG) {
             json_t *lag = json_object_get(p, "lag_ms");
             if (!json_is_integer(lag))
-                continue; /* its cursor is not known (not in session since the start) */
+                continue; /* its oldest waiting entry cannot be read (logged) */
             long long ms = (long long)json_integer_value(lag);
             snprintf(v, sizeof(v), "%lld.%03lld", ms / 1000, ms % 1000);
         } else {
@@ -1101,7 +1104,8 @@ static void broker_metrics(struct page *pg)
         console_metric(&b, name, "counter", counter_metrics[i].help, ji(k, counter_metrics[i].key));
     }
     family(&b, "dualsync_broker_refused_total", "counter",
-           "events and frames refused, by reason (the counters above, labelled)");
+           "events and frames refused, by reason (an event naming another org than its "
+           "key counts under auth and org_mismatch)");
     for (i = 0; i < sizeof(refused_reasons) / sizeof(refused_reasons[0]); i++)
         buf_printf(&b, "dualsync_broker_refused_total{reason=\"%s\"} %lld\n",
                    refused_reasons[i].reason, ji(k, refused_reasons[i].key));

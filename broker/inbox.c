@@ -11,8 +11,9 @@
  * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
  * write per org per commit instead of one per entry (the directory fan-out appends the
  * whole directory to a newcomer's inbox).
- * The recipient's cursor is its own (it says it in HELLO and CONFIRM), so the broker
- * keeps no per-recipient durable state beyond the head. Delivery is at-least-once with a
+ * The recipient's cursor is its own (it says it in HELLO and CONFIRM): delivery needs no
+ * per-recipient durable state beyond the head (receipts.c counts what it confirmed, for
+ * the letters' authors and the street's lag). Delivery is at-least-once with a
  * credit window: at most cfg.window unconfirmed events in flight per recipient, read from
  * RocksDB each time, never from socket buffers. A vanished peer costs its window only. */
 #include "broker.h"
@@ -106,6 +107,7 @@ static bool commit_head(const char *org, void *value, void *arg)
     struct broker *b = arg;
     uint64_t *h = xmalloc(sizeof(*h));
     *h = *(uint64_t *)value;
+    receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms());
     free(strmap_put(b->heads, org, h));
     struct peer *p = strmap_get(b->peers, org);
     if (p)

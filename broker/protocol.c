@@ -98,7 +98,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     if (cursor > head)
         cursor = head;
     p->delivered = p->confirmed = cursor;
-    p->cursor_known = true;
+    receipts_confirmed(b, p->addr.org, cursor);
     p->welcomed = true;
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -115,6 +115,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
              (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
              (unsigned long long)cursor, (unsigned long long)head);
     protocol_send(b, p, &f);
+    receipts_send(b, p);
     inbox_pump(b, p);
 }
 
@@ -216,6 +217,19 @@ static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struc
     return DS_OK;
 }
 
+static void count_refusal(struct broker_counters *k, Dualsync__ErrorCode code)
+{
+    if (code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED) {
+        k->malformed++;
+        return;
+    }
+    k->rejected += code != 0;
+    k->rejected_auth += code == DUALSYNC__ERROR_CODE__ERROR_AUTH;
+    k->rejected_side += code == DUALSYNC__ERROR_CODE__ERROR_SIDE;
+    k->rejected_sequence += code == DUALSYNC__ERROR_CODE__ERROR_SEQUENCE;
+    k->rejected_route += code == DUALSYNC__ERROR_CODE__ERROR_ROUTE;
+}
+
 /* Adds what it can of one checked PUBLISH to the batch; DS_EIO on a storage error. */
 static int publish_events(struct broker *b, const struct verify_job *job, struct publish_batch *pb,
                           struct publish_result *res)
@@ -264,10 +278,7 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         wire_event_release(&ev);
         if (rc == DS_EIO)
             return DS_EIO; /* a route may be in the batch without its event: drop it all */
-        if (res->code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED)
-            b->counters.malformed++;
-        else if (res->code)
-            b->counters.rejected++;
+        count_refusal(&b->counters, res->code);
     }
     return DS_OK;
 }
@@ -394,8 +405,10 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
                    0); /* Error.seq names the sender's own events only */
         return;
     }
-    if (c->upto > p->confirmed)
+    if (c->upto > p->confirmed) {
         p->confirmed = c->upto;
+        receipts_confirmed(b, p->addr.org, c->upto);
+    }
     inbox_pump(b, p);
 }
 
@@ -441,6 +454,7 @@ static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &pong;
     protocol_send(b, p, &f);
+    receipts_send(b, p);
     inbox_pump(b, p);
 }
 
@@ -519,6 +533,7 @@ void protocol_tick(void *arg)
     }
     b->last_tick_ms = now;
     settle_when_idle(b);
+    receipts_tick(b);
     if (transport_server_backlog(b->t)) {
         /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's
          * silence means anything now; judge it again once the backlog is read. */

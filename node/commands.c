@@ -275,6 +275,12 @@ static int cmd_members(struct node *n, const Dualsync__CtlCommand *cmd, struct o
     return DS_OK;
 }
 
+static bool receipt_json(const char *org, void *value, void *arg)
+{
+    json_object_set_new(arg, org, json_integer((json_int_t) * (const uint64_t *)value));
+    return true;
+}
+
 static int cmd_status(struct node *n, struct outcome *o)
 {
     char sid[2 * NODE_STORE_ID_MAX + 1] = "";
@@ -311,6 +317,9 @@ static int cmd_status(struct node *n, struct outcome *o)
     json_object_set_new(c, "rejected_signature", json_integer((json_int_t)k->rejected_signature));
     json_object_set_new(c, "rejected_side", json_integer((json_int_t)k->rejected_side));
     json_object_set_new(c, "rejected_invalid", json_integer((json_int_t)k->rejected_invalid));
+    json_t *receipts = json_object();
+    strmap_each(n->receipts, receipt_json, receipts);
+    json_object_set_new(o->result, "receipts", receipts);
     json_object_set_new(o->result, "commits", ctl_commits_json(n->log));
     json_t *store = ctl_store_json(n->log);
     if (store)

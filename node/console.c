@@ -607,35 +607,46 @@ static void member_record(struct page *pg, json_t *r)
     page_printf(pg, "</table>");
 }
 
-/* Where a letter stands, as far as this node knows: one it wrote is at the street once the
- * broker acknowledged it (acked, from status), else it waits here; one it holds from the
- * other side has arrived. (Whether the other side has applied ours is the broker's to
- * know: not shown yet.) */
-static void letter_standing(struct page *pg, json_t *e, const char *self, long long acked)
+/* Where a letter stands: one this node wrote is at the street once the broker
+ * acknowledged it (status.acked), and applied on the other side once the broker's
+ * receipt from that org covers its seq (status.receipts: the other side confirmed it
+ * applied and stored it); one from the other side has arrived. */
+enum standing { RECEIVED, WRITTEN, AT_STREET, APPLIED };
+
+static enum standing standing_of(json_t *e, json_t *status, const char *other)
 {
-    const char *id = js(e, "id"), *slash = strrchr(id, '/');
+    const char *id = js(e, "id"), *slash = strrchr(id, '/'), *self = js(status, "org");
     bool mine = slash && strncmp(id, self, (size_t)(slash - id)) == 0 && self[slash - id] == '\0';
     long long seq = slash ? strtoll(slash + 1, NULL, 10) : 0;
-    const char *cls = !mine ? "" : seq <= acked ? "good" : "bad";
-    page_printf(pg, " <span class=\"pill %s\" data-standing=\"%s\">", cls,
-                !mine          ? "received"
-                : seq <= acked ? "at-street"
-                               : "written");
+    json_t *receipt = json_object_get(json_object_get(status, "receipts"), other);
     if (!mine)
-        page_tt(pg, "已收到", "received");
-    else if (seq <= acked)
-        page_tt(pg, "已送达街道", "at the street");
-    else
-        page_tt(pg, "已写入，待送街道", "written, not yet at the street");
+        return RECEIVED;
+    if (json_is_integer(receipt) && seq <= json_integer_value(receipt))
+        return APPLIED;
+    return seq <= ji(status, "acked") ? AT_STREET : WRITTEN;
+}
+
+static void letter_standing(struct page *pg, enum standing st)
+{
+    static const struct {
+        const char *cls, *key, *zh, *en;
+    } pills[] = {
+        [RECEIVED] = {"", "received", "已收到", "received"},
+        [WRITTEN] = {"bad", "written", "已写入，待送街道", "written, not yet at the street"},
+        [AT_STREET] = {"", "at-street", "已送达街道", "at the street"},
+        [APPLIED] = {"good", "applied", "对方已接收", "applied on the other side"},
+    };
+    page_printf(pg, " <span class=\"pill %s\" data-standing=\"%s\">", pills[st].cls, pills[st].key);
+    page_tt(pg, pills[st].zh, pills[st].en);
     page_printf(pg, "</span>");
 }
 
-static void member_history(struct page *pg, json_t *h, json_t *status)
+/* other: the org on the other side of the member (its community for a unit, its unit for
+ * a community), whose receipt says whether it applied this side's letters. */
+static void member_history(struct page *pg, json_t *h, json_t *status, const char *other)
 {
     size_t i;
     json_t *e;
-    const char *self = js(status, "org");
-    long long acked = status ? ji(status, "acked") : -1;
     page_printf(pg, "<h2>");
     page_tt(pg, "往来函件", "Letters");
     page_printf(pg, "</h2><ol class=\"timeline\" id=\"history\">");
@@ -654,7 +665,7 @@ static void member_history(struct page *pg, json_t *h, json_t *status)
         page_text(pg, js(e, "origin"));
         page_printf(pg, "</small>");
         if (status)
-            letter_standing(pg, e, self, acked);
+            letter_standing(pg, standing_of(e, status, other));
         page_printf(pg, "</li>");
     }
     page_printf(pg, "</ol>");
@@ -690,7 +701,8 @@ static void page_member(struct page *pg)
     page_printf(pg, "</div>");
     member_record(pg, rec.result);
     if (hist.rc == DS_OK)
-        member_history(pg, hist.result, st.rc == DS_OK ? st.result : NULL);
+        member_history(pg, hist.result, st.rc == DS_OK ? st.result : NULL,
+                       js(rec.result, kind_of(pg) == ORG_UNIT ? "community" : "unit"));
     page_answer_release(&rec);
     page_answer_release(&hist);
     page_answer_release(&st);

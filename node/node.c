@@ -134,6 +134,7 @@ int node_open(const char *dir, struct node **node_out)
     char err[CONFIG_ERR_MAX] = "", path[4200];
     snprintf(n->dir, sizeof(n->dir), "%s", dir);
     n->orgs = strmap_new();
+    n->receipts = strmap_new();
     int rc = config_node_load(dir, &n->cfg, err);
     if (rc != DS_OK) {
         fprintf(stderr,
@@ -176,6 +177,7 @@ void node_close(struct node **np)
     transport_destroy(&n->t);
     eventlog_destroy(&n->log);
     strmap_destroy(&n->orgs, free);
+    strmap_destroy(&n->receipts, free);
     sodium_memzero(&n->keys, sizeof(n->keys));
     free(n);
     *np = NULL;

@@ -64,6 +64,9 @@ struct node {
     struct eventlog *log;
     struct transport *t;
     struct strmap *orgs; /* org id -> struct node_org * (from the street's directory) */
+    /* org id -> uint64_t *: that org has applied our letters up to this seq (the broker's
+     * Receipts, as of this session) */
+    struct strmap *receipts;
     struct hlc clock;
     /* sync state */
     enum node_state state;

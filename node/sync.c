@@ -394,6 +394,30 @@ static void on_error(struct node *n, const Dualsync__Error *e)
     }
 }
 
+/* The broker's word on how far each recipient applied our letters: kept for the console
+ * (a letter "applied on the other side"); an entry for an org not in the directory or
+ * beyond what we wrote is the broker's mistake, counted and dropped. */
+static void on_receipts(struct node *n, const Dualsync__Receipts *m)
+{
+    for (size_t i = 0; i < m->n_receipts; i++) {
+        const Dualsync__Receipt *r = m->receipts[i];
+        if (!r->org || !strmap_get(n->orgs, r->org) || r->upto > n->own_seq) {
+            n->counters.rejected++;
+            n->counters.rejected_malformed++;
+            log_warn("sync: receipt for %s up to %llu ignored", r->org ? r->org : "?",
+                     (unsigned long long)r->upto);
+            continue;
+        }
+        uint64_t *have = strmap_get(n->receipts, r->org);
+        if (!have) {
+            have = xcalloc(1, sizeof(*have));
+            strmap_put(n->receipts, r->org, have);
+        }
+        if (r->upto > *have)
+            *have = r->upto;
+    }
+}
+
 static void on_frame(void *arg, const uint8_t *data, size_t len)
 {
     struct node *n = arg;
@@ -434,6 +458,9 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         break;
     case DUALSYNC__FRAME__KIND_FETCHED:
         on_fetched(n, f->fetched);
+        break;
+    case DUALSYNC__FRAME__KIND_RECEIPTS:
+        on_receipts(n, f->receipts);
         break;
     default:
         n->counters.rejected++;

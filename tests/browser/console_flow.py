@@ -157,7 +157,16 @@ class Flow:
             text = unit.find_element(By.TAG_NAME, "main").text
             self.check("教师" in text, "the unit's member page lacks the card's occupation")
             self.check("report-in" in text, "the unit's member page lacks the report-in")
+
+            def applied(d):  # the broker's receipt reaches the unit within a heartbeat
+                d.get(self.a.unit + "/member?id=DY-0101")
+                return d.find_elements(By.CSS_SELECTOR, "[data-standing='applied']")
+            self.wait(unit, applied, "the introduction is not shown as applied by the community")
+            self.main_has(unit, "对方已接收", "the applied letter's label is not shown")
+            size = unit.get_window_size()
+            unit.set_window_size(size["width"], 1300)  # the record and its letters
             self.shot(unit, "unit-member")
+            unit.set_window_size(size["width"], size["height"])
             unit.get(self.a.unit + "/members")
             self.shot(unit, "unit-members")
 

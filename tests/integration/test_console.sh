@@ -121,10 +121,13 @@ assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
     --data-urlencode "cmd=liaison add" --data-urlencode name=刘书记 --data-urlencode side=community \
     --data-urlencode role=联络处主任)" "the liaison office form"
 sync_all c1 u1
+# The community applied the introduction (sync_all): the broker's receipt tells the unit.
+wait_for json_ge u1 '.receipts["community:c1"] // 0' $((seq0 + 1)) --deadline 20
 assert_eq 200 "$(http "$T/jc" GET "$U/member?id=DY-0001")" "the unit's member page"
 body_has "税务干部" || fail "the unit's member page lacks the card's occupation"
 body_has "report-in" || fail "the unit's member page lacks the report-in letter"
-body_has 'data-standing="at-street"' || fail "the unit's own letter is not shown at the street"
+body_has 'data-standing="applied"' ||
+    fail "the unit's introduction is not shown as applied on the other side"
 body_has 'data-standing="received"' || fail "the community's letter is not shown as received"
 
 log "the audit log names the account of every write and member view"
@@ -186,12 +189,16 @@ for r in malformed signature side invalid fork; do
     [ -n "$(sample "$MU" "dualsync_node_refused_total{reason=\"$r\"}")" ] ||
         fail "dualsync_node_refused_total{reason=\"$r\"} missing"
 done
-for r in malformed rejected unrouted fork auth_refused org_mismatch; do
+for r in malformed auth side sequence route fork unrouted auth_refused org_mismatch; do
     [ -n "$(sample "$MS" "dualsync_broker_refused_total{reason=\"$r\"}")" ] ||
         fail "dualsync_broker_refused_total{reason=\"$r\"} missing"
 done
-assert_eq "$(sample "$MS" dualsync_broker_rejected_total)" \
-    "$(sample "$MS" 'dualsync_broker_refused_total{reason="rejected"}')" "refused{rejected}"
+# rejected, split by reason: the four reasons and the forks add up to it
+sum=0
+for r in auth side sequence route fork; do
+    sum=$((sum + $(sample "$MS" "dualsync_broker_refused_total{reason=\"$r\"}")))
+done
+assert_eq "$(sample "$MS" dualsync_broker_rejected_total)" "$sum" "rejected = the sum of its reasons"
 grep -q '^dualsync_broker_org_lag_seconds{org="' "$MS" ||
     fail "no dualsync_broker_org_lag_seconds sample (both nodes are in session)"
 for g in dualsync_broker_verify_pending_events dualsync_broker_sessions_dropped_total; do

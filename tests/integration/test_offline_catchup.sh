@@ -15,6 +15,7 @@ start u1
 start c1
 wait_ready u1 c1
 sync_wait c1
+wait_for json_is br '.peers[] | select(.org == "community:c1") | .confirmed' "$DIRECTORY"
 stop c1
 
 log "community:c1 stopped; unit:u1 writes $N introductions to it and $N2 to community:c2"
@@ -30,6 +31,10 @@ assert_eq $((N + N2)) "$(json_get u1 .acked)" "unit acked"
 assert_eq false "$(broker_peer .connected community:c1)" "broker sees c1 disconnected"
 assert_eq $((N + DIRECTORY)) "$(broker_peer .inbox_head community:c1)" "broker inbox head of c1"
 assert_eq $((N2 + DIRECTORY)) "$(broker_peer .inbox_head community:c2)" "broker inbox head of c2"
+# The street still knows how far the silent community got, so it sees how long it lags.
+assert_eq "$DIRECTORY" "$(broker_peer .confirmed community:c1)" "c1's cursor as the broker knows it"
+assert_contains "$(broker_peer '.lag_ms | type' community:c1)" number "c1's lag while it is away"
+assert_contains "$(broker_peer '.lag_ms | type' community:c2)" number "c2's lag (it never ran)"
 
 log "communities start and catch up"
 start c1
@@ -43,6 +48,10 @@ assert_eq 0 "$(jq .pending <<<"$s")" "c1 pending"
 assert_eq "$N" "$(jq .counters.applied <<<"$s")" "events applied by c1 after its restart"
 assert_eq 0 "$(jq '.counters.forks + .counters.rejected' <<<"$s")" "c1 forks+rejected"
 assert_eq $((N2 + DIRECTORY)) "$(json_get c2 .counters.applied)" "events applied by c2 (first start)"
+# The broker counts what each community confirmed and tells the unit (its receipts).
+wait_for json_is u1 '.receipts["community:c1"]' "$N" --deadline 30
+wait_for json_is u1 '.receipts["community:c2"]' $((N + N2)) --deadline 30
+assert_eq 0 "$(broker_peer .lag_ms community:c1)" "c1's lag once caught up"
 
 cli c1 members --json >"$T/c1.members"
 cli c2 members --json >"$T/c2.members"

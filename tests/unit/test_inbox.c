@@ -1,8 +1,8 @@
-/* Unit tests of the broker's inbox bookkeeping (broker/inbox.c), on a real RocksDB in a
- * temp directory per test. The broker is a bare struct broker with the fields inbox.c
- * reads (log, heads, peers, cfg.window) and no transport: this file defines protocol_send
- * itself, recording what the one test with a connected peer is sent and failing any other
- * test that sends. */
+/* Unit tests of the broker's inbox bookkeeping (broker/inbox.c, broker/receipts.c), on a
+ * real RocksDB in a temp directory per test. The broker is a bare struct broker with the
+ * fields they read (log, heads, peers, receipts, cfg.window) and no transport: this file
+ * defines protocol_send and the clock itself, recording what the one test with a
+ * connected peer is sent and failing any other test that sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,12 +42,20 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     }
 }
 
+static uint64_t fake_now_ms = 1000000;
+
+uint64_t broker_now_ms(void)
+{
+    return fake_now_ms;
+}
+
 static void broker_open_bare(struct broker *b, const char *dir)
 {
     memset(b, 0, sizeof(*b));
     assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
     b->heads = strmap_new();
     b->peers = strmap_new();
+    b->receipts = receipts_new();
     b->cfg.window = 64;
     snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
 }
@@ -57,6 +65,7 @@ static void broker_close_bare(struct broker *b)
     inbox_cache_free(b);
     strmap_destroy(&b->heads, free);
     strmap_destroy(&b->peers, NULL);
+    receipts_destroy(&b->receipts);
     eventlog_destroy(&b->log);
 }
 
@@ -309,6 +318,71 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
     tu_event_free(&gone);
 }
 
+/* Appends entries (origin, seq) to org's inbox in one commit, at the fake clock's now. */
+static void append_committed(struct broker *b, const char *org, const char *origin,
+                             const uint64_t *seqs, size_t n)
+{
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    struct strmap *pending = strmap_new();
+    for (size_t i = 0; i < n; i++)
+        inbox_append(b, txn, pending, org, origin, seqs[i]);
+    inbox_stage_heads(b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(b, pending);
+    strmap_destroy(&pending, free);
+}
+
+static uint64_t receipt_of(struct broker *b, const char *origin, const char *recipient)
+{
+    json_t *j = receipts_json(b, origin);
+    json_t *v = json_object_get(j, recipient);
+    uint64_t upto = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+    json_decref(j);
+    return upto;
+}
+
+/* A recipient's cursor gives each origin its receipt: the highest seq of that origin
+ * among the entries the recipient confirmed, never an entry beyond the cursor; the
+ * receipts and the counted cursor survive a restart, and a silent org's lag is the age of
+ * its oldest unconfirmed entry at the street. */
+static void test_receipts_follow_the_cursor(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    const uint64_t unit_seqs[] = {3, 4, 5}, street_seqs[] = {1}, more[] = {6};
+    broker_open_bare(&b, dir);
+    fake_now_ms = 1000000;
+    append_committed(&b, ORG_A, ORG_B, unit_seqs, 2);    /* inbox 1, 2: unit 3, 4 */
+    append_committed(&b, ORG_A, STREET, street_seqs, 1); /* inbox 3 */
+    fake_now_ms += 5000;
+    append_committed(&b, ORG_A, ORG_B, unit_seqs + 2, 1); /* inbox 4: unit 5 */
+
+    receipts_confirmed(&b, ORG_A, 3);
+    receipts_tick(&b);
+    assert_true(receipt_of(&b, ORG_B, ORG_A) == 4);
+    assert_true(receipt_of(&b, STREET, ORG_A) == 1);
+    assert_true(receipts_cursor(&b, ORG_A) == 3);
+    uint64_t lag = 0;
+    fake_now_ms += 2000;
+    assert_rc(receipts_lag_ms(&b, ORG_A, inbox_head(&b, ORG_A), fake_now_ms, &lag), DS_OK);
+    assert_true(lag == 2000); /* inbox 4 arrived 2 s ago, not 7 s */
+    assert_rc(receipts_lag_ms(&b, ORG_B, inbox_head(&b, ORG_B), fake_now_ms, &lag), DS_OK);
+    assert_true(lag == 0); /* nothing waits for B */
+    broker_close_bare(&b);
+
+    /* After a restart nothing was said yet: the counted cursor stands, and so do receipts. */
+    broker_open_bare(&b, dir);
+    assert_true(receipts_cursor(&b, ORG_A) == 3);
+    assert_true(receipt_of(&b, ORG_B, ORG_A) == 4);
+    receipts_confirmed(&b, ORG_A, 4);
+    append_committed(&b, ORG_A, ORG_B, more, 1);
+    receipts_tick(&b);
+    assert_true(receipt_of(&b, ORG_B, ORG_A) == 5);
+    assert_rc(receipts_lag_ms(&b, ORG_A, inbox_head(&b, ORG_A), fake_now_ms, &lag), DS_OK);
+    assert_true(lag == 0); /* inbox 5 arrived just now */
+    broker_close_bare(&b);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -318,6 +392,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
         tu_test_tmpdir(test_inbox_street_events_read_once),
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
+        tu_test_tmpdir(test_receipts_follow_the_cursor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,7 @@ static int setup(void **state)
     b->by_key = strmap_new();
     b->peers = strmap_new();
     b->heads = strmap_new();
+    b->receipts = receipts_new();
     b->cfg.window = 64;
     snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
     keys_generate(&b->keys);
@@ -124,6 +125,7 @@ static int teardown(void **state)
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
     strmap_destroy(&b->heads, free);
+    receipts_destroy(&b->receipts);
     inbox_cache_free(b);
     tu_rmtree(fx->dir);
     free(fx);

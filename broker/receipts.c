@@ -1,0 +1,373 @@
+/* receipts: how far each recipient has applied its inbox, and what that tells the
+ * letters' authors.
+ *   A recipient's CONFIRM (or the cursor in its HELLO) says it applied and stored its
+ *   inbox up to a seq. Walking those entries (a range scan of the inbox cf on the tick,
+ *   bounded per tick) gives, per origin, the highest seq each recipient has applied. An
+ *   origin's entries enter every inbox in its seq order (its events are stored
+ *   contiguously), so "R applied origin's seq s" is exactly "s <= receipt[origin][R]".
+ *   Each connected origin is sent its receipts (a Receipts frame) after WELCOME and
+ *   whenever they move: its console shows a letter as applied on the other side.
+ *   meta "walked/<org>":  inbox seq of org up to which its receipts are counted
+ *   meta "rcpt/<origin>": recipient "\0" seq(8, BE), repeated
+ *   Both go in one batch on the tick that moved them. A crash loses at most that tick's
+ *   walk, which the recipient's next HELLO walks again (a maximum is idempotent).
+ * Arrivals, in memory only: when entries entered each inbox (one checkpoint per second
+ * at most), so an org's lag is how long its oldest unconfirmed entry has waited at the
+ * street, not the letter's age since its author wrote it offline. */
+#include "broker.h"
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Inbox entries walked per tick, in all and per recipient (a few ms of range scan). */
+#define WALK_PER_TICK 65536u
+#define WALK_PER_RECIPIENT 16384u
+/* Checkpoints kept per inbox: beyond them the oldest are kept (they date the entries that
+ * wait longest) and newer arrivals count from the last one. */
+#define ARRIVALS_MAX 512u
+#define ARRIVAL_SPACING_MS 1000u
+
+struct arrival {
+    uint64_t seq; /* the first inbox seq of a commit */
+    uint64_t ms;  /* when it committed */
+};
+
+struct recipient {
+    uint64_t walked;    /* receipts are counted up to this inbox seq */
+    uint64_t confirmed; /* what the recipient said since the broker started */
+    bool said;          /* it said HELLO or CONFIRM since the broker started */
+    bool dirty;         /* walked moved since the last persist */
+    struct arrival *arr;
+    size_t n_arr, cap_arr;
+};
+
+struct origin_receipts {
+    struct strmap *by_recipient; /* recipient -> uint64_t * highest seq applied */
+    bool dirty;                  /* moved since the last persist and push */
+};
+
+struct receipts {
+    struct strmap *recipients; /* org -> struct recipient * */
+    struct strmap *origins;    /* origin -> struct origin_receipts * */
+};
+
+struct receipts *receipts_new(void)
+{
+    struct receipts *r = xcalloc(1, sizeof(*r));
+    r->recipients = strmap_new();
+    r->origins = strmap_new();
+    return r;
+}
+
+static void free_recipient(void *v)
+{
+    struct recipient *r = v;
+    if (r)
+        free(r->arr);
+    free(r);
+}
+
+static void free_origin(void *v)
+{
+    struct origin_receipts *o = v;
+    if (o)
+        strmap_destroy(&o->by_recipient, free);
+    free(o);
+}
+
+void receipts_destroy(struct receipts **rp)
+{
+    struct receipts *r = *rp;
+    if (!r)
+        return;
+    strmap_destroy(&r->recipients, free_recipient);
+    strmap_destroy(&r->origins, free_origin);
+    free(r);
+    *rp = NULL;
+}
+
+static struct recipient *recipient(struct broker *b, const char *org)
+{
+    struct recipient *r = strmap_get(b->receipts->recipients, org);
+    if (r)
+        return r;
+    char name[IDS_ORG_MAX + 16];
+    r = xcalloc(1, sizeof(*r));
+    snprintf(name, sizeof(name), "walked/%s", org);
+    if (eventlog_meta_u64(b->log, name, 0, &r->walked) != DS_OK)
+        r->walked = 0; /* unreadable: walked again from the start, which is only slower */
+    strmap_put(b->receipts->recipients, org, r);
+    return r;
+}
+
+/* Parses a stored "rcpt/<origin>" value; a damaged one is logged and ignored (the
+ * receipts are counted again as recipients confirm). */
+static void parse_origin(struct origin_receipts *o, const char *origin, const uint8_t *v,
+                         size_t len)
+{
+    size_t at = 0;
+    while (at < len) {
+        size_t n = strnlen((const char *)v + at, len - at);
+        if (n == 0 || n >= IDS_ORG_MAX || at + n + 1 + 8 > len) {
+            log_warn("receipts: damaged receipts of %s ignored", origin);
+            return;
+        }
+        uint64_t *seq = xmalloc(sizeof(*seq));
+        *seq = store_get_u64be(v + at + n + 1);
+        free(strmap_put(o->by_recipient, (const char *)v + at, seq));
+        at += n + 1 + 8;
+    }
+}
+
+static struct origin_receipts *origin_of(struct broker *b, const char *origin)
+{
+    struct origin_receipts *o = strmap_get(b->receipts->origins, origin);
+    if (o)
+        return o;
+    char name[IDS_ORG_MAX + 16];
+    void *v = NULL;
+    size_t len = 0;
+    o = xcalloc(1, sizeof(*o));
+    o->by_recipient = strmap_new();
+    snprintf(name, sizeof(name), "rcpt/%s", origin);
+    if (eventlog_meta_get(b->log, name, &v, &len) == DS_OK)
+        parse_origin(o, origin, v, len);
+    free(v);
+    strmap_put(b->receipts->origins, origin, o);
+    return o;
+}
+
+/* Drops the checkpoints that only date entries before oldest_waiting. */
+static void prune_arrivals(struct recipient *r, uint64_t oldest_waiting)
+{
+    size_t drop = 0;
+    while (drop + 1 < r->n_arr && r->arr[drop + 1].seq <= oldest_waiting)
+        drop++;
+    if (!drop)
+        return;
+    memmove(r->arr, r->arr + drop, (r->n_arr - drop) * sizeof(*r->arr));
+    r->n_arr -= drop;
+}
+
+void receipts_confirmed(struct broker *b, const char *org, uint64_t upto)
+{
+    struct recipient *r = recipient(b, org);
+    r->confirmed = upto;
+    r->said = true;
+    prune_arrivals(r, upto + 1);
+}
+
+uint64_t receipts_cursor(struct broker *b, const char *org)
+{
+    struct recipient *r = recipient(b, org);
+    return r->said ? r->confirmed : r->walked;
+}
+
+void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_t now_ms)
+{
+    struct recipient *r = recipient(b, org);
+    if (r->n_arr && now_ms - r->arr[r->n_arr - 1].ms < ARRIVAL_SPACING_MS)
+        return;
+    if (r->n_arr == ARRIVALS_MAX)
+        return;
+    if (r->n_arr == r->cap_arr) {
+        r->cap_arr = r->cap_arr ? 2 * r->cap_arr : 4;
+        r->arr = xrealloc(r->arr, r->cap_arr * sizeof(*r->arr));
+    }
+    r->arr[r->n_arr++] = (struct arrival){first, now_ms};
+}
+
+int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
+                    uint64_t *lag_out)
+{
+    struct recipient *r = recipient(b, org);
+    uint64_t cursor = r->said ? r->confirmed : r->walked, waiting = cursor + 1;
+    *lag_out = 0;
+    if (head <= cursor)
+        return DS_OK;
+    prune_arrivals(r, waiting);
+    if (r->n_arr && r->arr[0].seq <= waiting) {
+        *lag_out = now_ms > r->arr[0].ms ? now_ms - r->arr[0].ms : 0;
+        return DS_OK;
+    }
+    /* It entered the inbox before this broker started: dated by its author's clock. */
+    uint64_t hlc = 0;
+    int rc = inbox_entry_hlc(b, org, waiting, &hlc);
+    if (rc == DS_OK)
+        *lag_out = now_ms > hlc_ms(hlc) ? now_ms - hlc_ms(hlc) : 0;
+    return rc;
+}
+
+/* Counts org's inbox entries walked+1 .. its cursor, at most budget of them. */
+static size_t walk_recipient(struct broker *b, const char *org, struct recipient *r, size_t budget)
+{
+    uint64_t upto = r->said ? r->confirmed : r->walked;
+    if (upto <= r->walked)
+        return 0;
+    struct skey prefix, start;
+    skey_init(&prefix);
+    skey_str(&prefix, org);
+    start = prefix;
+    skey_u64(&start, r->walked + 1);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, &start);
+    size_t n = 0;
+    for (; store_iter_valid(it) && n < budget; store_iter_next(it), n++) {
+        size_t klen, vlen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        const uint8_t *v = store_iter_value(it, &vlen);
+        uint64_t at = store_get_u64be(k + klen - 8);
+        size_t olen = strnlen((const char *)v, vlen);
+        if (at > upto)
+            break;
+        if (olen == 0 || olen >= IDS_ORG_MAX || olen + 1 + 8 > vlen) {
+            log_error("receipts: unreadable inbox entry org=%s seq=%llu", org,
+                      (unsigned long long)at);
+        } else {
+            struct origin_receipts *o = origin_of(b, (const char *)v);
+            uint64_t seq = store_get_u64be(v + olen + 1), *have = strmap_get(o->by_recipient, org);
+            if (!have) {
+                have = xcalloc(1, sizeof(*have));
+                strmap_put(o->by_recipient, org, have);
+            }
+            if (seq > *have) {
+                *have = seq;
+                o->dirty = true;
+            }
+        }
+        r->walked = at;
+        r->dirty = true;
+    }
+    store_iter_destroy(&it);
+    return n;
+}
+
+struct tick_ctx {
+    struct broker *b;
+    struct eventlog_txn *txn;
+    size_t budget;
+};
+
+static bool walk_one(const char *org, void *value, void *arg)
+{
+    struct tick_ctx *c = arg;
+    size_t cap = c->budget < WALK_PER_RECIPIENT ? c->budget : WALK_PER_RECIPIENT;
+    c->budget -= walk_recipient(c->b, org, value, cap);
+    return c->budget > 0;
+}
+
+static bool stage_walked(const char *org, void *value, void *arg)
+{
+    struct recipient *r = value;
+    char name[IDS_ORG_MAX + 16];
+    if (r->dirty) {
+        snprintf(name, sizeof(name), "walked/%s", org);
+        eventlog_txn_put_meta_u64(arg, name, r->walked);
+    }
+    return true;
+}
+
+static bool encode_one(const char *recipient, void *value, void *arg)
+{
+    uint8_t seq[8];
+    store_put_u64be(seq, *(const uint64_t *)value);
+    buf_append(arg, recipient, strlen(recipient) + 1);
+    buf_append(arg, seq, sizeof(seq));
+    return true;
+}
+
+static bool stage_origin(const char *origin, void *value, void *arg)
+{
+    struct origin_receipts *o = value;
+    char name[IDS_ORG_MAX + 16];
+    struct buf v = BUF_INIT;
+    if (!o->dirty)
+        return true;
+    strmap_each(o->by_recipient, encode_one, &v);
+    snprintf(name, sizeof(name), "rcpt/%s", origin);
+    eventlog_txn_put_meta(arg, name, v.p ? v.p : "", v.len);
+    buf_release(&v);
+    return true;
+}
+
+static bool clear_recipient(const char *org, void *value, void *arg)
+{
+    (void)org, (void)arg;
+    ((struct recipient *)value)->dirty = false;
+    return true;
+}
+
+static bool push_origin(const char *origin, void *value, void *arg)
+{
+    struct origin_receipts *o = value;
+    struct broker *b = arg;
+    struct peer *p = strmap_get(b->peers, origin);
+    if (o->dirty && p && p->welcomed)
+        receipts_send(b, p);
+    o->dirty = false;
+    return true;
+}
+
+void receipts_tick(struct broker *b)
+{
+    struct tick_ctx c = {b, NULL, WALK_PER_TICK};
+    strmap_each(b->receipts->recipients, walk_one, &c);
+    if (c.budget == WALK_PER_TICK)
+        return; /* nothing was walked: nothing moved */
+    c.txn = eventlog_begin(b->log);
+    strmap_each(b->receipts->recipients, stage_walked, c.txn);
+    strmap_each(b->receipts->origins, stage_origin, c.txn);
+    if (eventlog_commit(&c.txn) != DS_OK) {
+        log_error("receipts: cannot store the receipts; trying again next tick");
+        return;
+    }
+    strmap_each(b->receipts->recipients, clear_recipient, NULL);
+    strmap_each(b->receipts->origins, push_origin, b);
+}
+
+static bool add_entry(const char *recipient, void *value, void *arg)
+{
+    Dualsync__Receipts *m = arg;
+    Dualsync__Receipt *e = xmalloc(sizeof(*e));
+    dualsync__receipt__init(e);
+    e->org = (char *)recipient;
+    e->upto = *(const uint64_t *)value;
+    m->receipts[m->n_receipts++] = e;
+    return true;
+}
+
+void receipts_send(struct broker *b, struct peer *p)
+{
+    struct origin_receipts *o = origin_of(b, p->addr.org);
+    if (!strmap_count(o->by_recipient))
+        return; /* nothing applied yet: nothing to say */
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Receipts m = DUALSYNC__RECEIPTS__INIT;
+    m.receipts = xcalloc(strmap_count(o->by_recipient) + 1, sizeof(*m.receipts));
+    strmap_each(o->by_recipient, add_entry, &m);
+    f.kind_case = DUALSYNC__FRAME__KIND_RECEIPTS;
+    f.receipts = &m;
+    protocol_send(b, p, &f);
+    for (size_t i = 0; i < m.n_receipts; i++)
+        free(m.receipts[i]);
+    free(m.receipts);
+}
+
+static bool json_entry(const char *recipient, void *value, void *arg)
+{
+    json_object_set_new(arg, recipient, json_integer((json_int_t) * (const uint64_t *)value));
+    return true;
+}
+
+json_t *receipts_json(struct broker *b, const char *origin)
+{
+    json_t *o = json_object();
+    strmap_each(origin_of(b, origin)->by_recipient, json_entry, o);
+    return o;
+}
