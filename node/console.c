@@ -1066,16 +1066,26 @@ static const struct console_page pages[] = {
     {"/audit", "审计", "Audit", true, console_page_audit, NULL, false},
 };
 
+#define N_PAGES (sizeof(pages) / sizeof(pages[0]))
+
+/* Only units import rosters: a community's navigation does not offer it (its page still
+ * answers, and says so). */
+static struct console_page community_pages[N_PAGES];
+
 int node_console_start(struct node *n, struct console **console_out)
 {
+    memcpy(community_pages, pages, sizeof(pages));
+    for (size_t i = 0; i < N_PAGES; i++)
+        if (strcmp(community_pages[i].path, "/import") == 0)
+            community_pages[i].nav = false;
     struct console_site site = {
         .dir = n->dir,
         .role_zh = n->kind == ORG_UNIT ? "单位党组织控制台" : "社区党组织控制台",
         .role_en = n->kind == ORG_UNIT ? "Unit console" : "Community console",
         .org_name = n->cfg.name[0] ? n->cfg.name : n->cfg.org,
         .org_id = n->cfg.org,
-        .pages = pages,
-        .n_pages = sizeof(pages) / sizeof(pages[0]),
+        .pages = n->kind == ORG_UNIT ? pages : community_pages,
+        .n_pages = N_PAGES,
         .metrics = node_metrics,
         .arg = &n->kind,
     };

@@ -110,6 +110,7 @@ log "the community: the report-in in its tasks, recorded from the console, and t
 assert_eq 303 "$(login "$T/js" "$C" secretary secretary-1)" "the secretary logs in"
 http "$T/js" GET "$C/" >/dev/null
 grep -q 'data-kind="report-in"' "$T/body" || fail "the community's tasks have no report-in"
+! body_has 'href="/import"' || fail "the community's navigation offers the units' roster import"
 body_has "DY-0001" || fail "the report-in task does not name DY-0001"
 st=$(csrf_of "$T/js" "$C/do?cmd=report&member=DY-0001")
 assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
