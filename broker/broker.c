@@ -331,6 +331,7 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
         wire_msg_free(r);
         return;
     }
+    ctl_normalize_args(r); /* dates as 2026/3/5, attendees as "a，b" */
     const Dualsync__CtlCommand *cmd = r->commands[0];
     if (strcmp(cmd->cmd, "status") == 0)
         ctl_reply_ok(status_json(b), reply_out, reply_len_out);

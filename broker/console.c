@@ -257,7 +257,8 @@ static void card_upload_form(struct page *pg)
 {
     page_form_begin(pg, "/orgs/add", true);
     page_printf(pg, "<div class=\"card form\"><label>");
-    page_tt(pg, "名片文件(对方发来的 org.card)", "Card file (the org.card they sent)");
+    page_tt(pg, "名片文件(对方发来的 .card,如 community-hexie.card)",
+            "Card file (the .card they sent, e.g. community-hexie.card)");
     page_printf(pg, " <span class=\"req\">*</span><input type=\"file\" name=\"card\" "
                     "required></label><button type=\"submit\">");
     page_tt(pg, "查看名片", "Show the card");

@@ -1,9 +1,15 @@
 /* cliargs: a table-driven parser. Commands may be several words ("intro send"); the
  * longest matching name wins, so "org add" and "org list" coexist with "org". */
+#define _XOPEN_SOURCE 700 /* wcwidth, for the display width of table cells */
 #include "cliargs.h"
 
+#include "ids.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <locale.h>
+#include <wchar.h>
 
 void cli_error(const char *zh, const char *en)
 {
@@ -86,6 +92,96 @@ static bool check_required(const struct cli_parsed *out)
     return true;
 }
 
+/* A typo is close when at most a third of the word (at least 1, at most 3) is wrong. */
+static bool close_enough(const char *typed, size_t d)
+{
+    size_t allowed = strlen(typed) / 3;
+    if (allowed < 1)
+        allowed = 1;
+    if (allowed > 3)
+        allowed = 3;
+    return d <= allowed;
+}
+
+static void unknown_command(const struct cli_command *table, char **words, int nwords)
+{
+    char typed[128] = "", zh[400], en[400];
+    for (int i = 0; i < nwords; i++)
+        snprintf(typed + strlen(typed), sizeof(typed) - strlen(typed), "%s%s", i ? " " : "",
+                 words[i]);
+    const struct cli_command *best = NULL;
+    size_t best_d = 64;
+    for (const struct cli_command *c = table; c->name && nwords; c++) {
+        /* the whole name against as many words, and its first word against the first */
+        size_t d = ids_edit_distance(typed, c->name);
+        char first[64];
+        snprintf(first, sizeof(first), "%.*s", (int)strcspn(c->name, " "), c->name);
+        size_t d1 = ids_edit_distance(words[0], first);
+        if (d1 < d)
+            d = d1;
+        if (d < best_d) {
+            best = c;
+            best_d = d;
+        }
+    }
+    if (!nwords) {
+        cli_error("缺少命令,请用 --help 查看可用命令", "no command given; see --help");
+    } else if (best && close_enough(words[0], best_d)) {
+        snprintf(zh, sizeof(zh), "未知命令「%.100s」;是否要输入「%s」?(用 --help 查看全部命令)",
+                 typed, best->name);
+        snprintf(en, sizeof(en), "unknown command '%.100s'; did you mean '%s'? (see --help)", typed,
+                 best->name);
+        cli_error(zh, en);
+    } else {
+        snprintf(zh, sizeof(zh), "未知命令「%.100s」,请用 --help 查看可用命令", typed);
+        snprintf(en, sizeof(en), "unknown command '%.100s'; see --help", typed);
+        cli_error(zh, en);
+    }
+}
+
+/* The option of cmd's spec nearest to the one typed ("--memebr"), or NULL. */
+static const char *nearest_option(const struct cli_command *cmd, const char *typed, char *buf,
+                                  size_t size)
+{
+    size_t best_d = 64;
+    bool found = false;
+    for (const char *p = cmd->options; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)(len && p[len - 1] == ':' ? len - 1 : len), p);
+        size_t d = ids_edit_distance(typed, name);
+        if (strcmp(name, "_") != 0 && d < best_d) {
+            best_d = d;
+            snprintf(buf, size, "%s", name);
+            found = true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return found && close_enough(typed, best_d) ? buf : NULL;
+}
+
+static void bad_option(const struct cli_command *cmd, const char *a, int kind)
+{
+    char zh[400], en[400], near[64];
+    if (kind == 2) {
+        snprintf(zh, sizeof(zh), "选项 %.120s 需要一个值(命令 %s;用 %s --help 查看)", a, cmd->name,
+                 cmd->name);
+        snprintf(en, sizeof(en), "option %.120s needs a value (command %s; see %s --help)", a,
+                 cmd->name, cmd->name);
+    } else if (strncmp(a, "--", 2) == 0 && nearest_option(cmd, a + 2, near, sizeof(near))) {
+        snprintf(zh, sizeof(zh), "命令 %s 没有选项 %.100s;是否要输入 --%s?", cmd->name, a, near);
+        snprintf(en, sizeof(en), "command %s has no option %.100s; did you mean --%s?", cmd->name,
+                 a, near);
+    } else {
+        snprintf(zh, sizeof(zh), "命令 %s 不接受 %.120s(用 %s --help 查看它的选项)", cmd->name, a,
+                 cmd->name);
+        snprintf(en, sizeof(en), "command %s does not take %.120s (see %s --help for its options)",
+                 cmd->name, a, cmd->name);
+    }
+    cli_error(zh, en);
+}
+
 bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cli_parsed *out)
 {
     char *words[8];
@@ -101,7 +197,7 @@ bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cl
     int used = 0;
     out->cmd = match_command(table, words, nwords, &used);
     if (!out->cmd) {
-        cli_error("未知命令,请用 --help 查看可用命令", "unknown command; see --help");
+        unknown_command(table, words, nwords);
         return false;
     }
     if (used < nwords) {
@@ -117,10 +213,7 @@ bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cl
         const char *a = argv[i];
         int kind = strncmp(a, "--", 2) == 0 ? spec_lookup(out->cmd->options, a + 2) : 0;
         if (kind == 0 || (kind == 2 && i + 1 >= argc) || out->n == CLIARGS_MAX_OPTS) {
-            char zh[200], en[200];
-            snprintf(zh, sizeof(zh), "无效或不完整的选项: %.120s", a);
-            snprintf(en, sizeof(en), "invalid or incomplete option: %.120s", a);
-            cli_error(zh, en);
+            bad_option(out->cmd, a, kind);
             return false;
         }
         out->keys[out->n] = a + 2;
@@ -141,13 +234,72 @@ const char *cli_get(const struct cli_parsed *p, const char *key)
     return NULL;
 }
 
+static void print_options(const struct cli_command *c)
+{
+    bool any = false;
+    for (const char *p = c->options; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool value = len && p[len - 1] == ':';
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)(value ? len - 1 : len), p);
+        if (strcmp(name, "_") != 0) {
+            printf("%s--%s%s%s", any ? "  " : "选项 options: ", name, value ? " …" : "",
+                   spec_lookup(c->required, name) ? " (必填 required)" : "");
+            any = true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    if (any)
+        printf("\n");
+}
+
+void cli_command_help(const char *prog, const struct cli_command *c)
+{
+    printf("%s %s\n\n%s\n\n用法 usage:\n  %s %s\n", prog, c->name, c->usage_zh, prog, c->usage_en);
+    print_options(c);
+    printf("全局选项 global options: --data DIR  --json  --log-level error|warn|info|debug\n");
+    if (c->example)
+        printf("\n例 example:\n  %s %s\n", prog, c->example);
+}
+
+/* "help CMD…" or "CMD … --help": the one command's help. 0 printed, 2 unknown command,
+ * -1 not a help request. */
+static int command_help(int argc, char **argv, const char *prog, const struct cli_command *table)
+{
+    char *words[8];
+    int nwords = 0, used = 0;
+    bool asked = strcmp(argv[1], "help") == 0;
+    for (int i = asked ? 2 : 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            asked = true;
+        else if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--log-level") == 0)
+            i++;
+        else if (strncmp(argv[i], "--", 2) != 0 && nwords < 8)
+            words[nwords++] = argv[i];
+    }
+    if (!asked)
+        return -1;
+    const struct cli_command *c = match_command(table, words, nwords, &used);
+    if (!c) {
+        unknown_command(table, words, nwords);
+        return 2;
+    }
+    cli_command_help(prog, c);
+    return 0;
+}
+
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        (argc == 2 && strcmp(argv[1], "help") == 0)) {
         cli_usage(prog, summary, table);
         return argc < 2 ? 2 : 0;
     }
+    int help = command_help(argc, argv, prog, table);
+    if (help >= 0)
+        return help;
     if (!cli_parse(argc, argv, table, out))
         return 2;
     if (!out->data_dir) {
@@ -163,6 +315,9 @@ void cli_usage(const char *prog, const char *summary, const struct cli_command *
     for (const struct cli_command *c = table; c->name; c++)
         printf("  %s %s\n      %s\n", prog, c->usage_en, c->usage_zh);
     printf("全局选项 / global options: --data DIR  --json  --log-level error|warn|info|debug\n");
+    printf("一条命令的说明和示例 / one command with an example: %s help COMMAND, %s COMMAND "
+           "--help\n",
+           prog, prog);
 }
 
 void cli_csv_field(FILE *out, const char *s)
@@ -178,4 +333,40 @@ void cli_csv_field(FILE *out, const char *s)
         fputc(*s, out);
     }
     fputc('"', out);
+}
+
+/* Terminal columns of UTF-8 text: wcwidth per character under a UTF-8 locale (CJK wide
+ * characters take 2), one column per byte if the text does not decode. */
+static int display_width(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof(st));
+    int cols = 0;
+    size_t len = strlen(s);
+    while (len) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, s, len, &st);
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+            return (int)strlen(s); /* not UTF-8 here: count bytes */
+        int w = wcwidth(wc);
+        cols += w > 0 ? w : 0;
+        s += n;
+        len -= n;
+    }
+    return cols;
+}
+
+void cli_cell(const char *s, int width)
+{
+    static bool locale_set;
+    if (!locale_set) {
+        /* wcwidth needs a UTF-8 ctype whatever the caller's locale says */
+        if (!setlocale(LC_CTYPE, "C.UTF-8"))
+            (void)setlocale(LC_CTYPE, "en_US.UTF-8");
+        locale_set = true;
+    }
+    int w = display_width(s ? s : "");
+    fputs(s ? s : "", stdout);
+    for (; w < width; w++)
+        putchar(' ');
 }

@@ -17,8 +17,9 @@ struct cli_command {
     const char *name;     /* "intro send" */
     const char *options;  /* comma separated, "member:,name:,json" (':' = takes a value) */
     const char *required; /* comma separated names that must be given */
-    const char *usage_zh;
-    const char *usage_en;
+    const char *usage_zh; /* what it does, in Chinese and English */
+    const char *usage_en; /* its synopsis, after the program's name */
+    const char *example;  /* a complete command line after the program's name, or NULL */
 };
 
 struct cli_parsed {
@@ -39,11 +40,15 @@ bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cl
 /* Value of an option, or NULL. */
 const char *cli_get(const struct cli_parsed *p, const char *key);
 
+/* Prints one command's help: what it does, its synopsis, options and example. */
+void cli_command_help(const char *prog, const struct cli_command *c);
+
 /* Prints the usage of every command in table. */
 void cli_usage(const char *prog, const char *summary, const struct cli_command *table);
 
-/* The start every tool shares: --help / no arguments print the usage, then the command
- * line is parsed and --data is required. Returns -1 when the tool should go on with *out,
+/* The start every tool shares: --help / no arguments print the usage, "help CMD" or
+ * "CMD --help" that command's help, then the command line is parsed and --data is
+ * required. Returns -1 when the tool should go on with *out,
  * or the exit code to return now (0 after --help, 2 for a usage error). */
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out);
@@ -51,6 +56,10 @@ int cli_start(int argc, char **argv, const char *prog, const char *summary,
 /* Writes one CSV field to out (RFC 4180: quoted when it holds a comma, quote or line
  * break, quotes doubled): the reports' --csv output. */
 void cli_csv_field(FILE *out, const char *s);
+
+/* Prints s and pads it with spaces to width terminal columns (a CJK character takes two),
+ * so tables with Chinese names line up. Longer text is printed whole. */
+void cli_cell(const char *s, int width);
 
 /* Prints "错误: zh\nerror: en\n" to stderr. */
 void cli_error(const char *zh, const char *en);

@@ -5,6 +5,8 @@
 
 #include "err.h"
 #include "eventlog.h"
+#include "fields.h"
+#include "ids.h"
 #include "transport.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -20,6 +22,35 @@ const char *ctl_arg(const Dualsync__CtlCommand *cmd, const char *key)
         if (strcmp(cmd->args[i]->key, key) == 0)
             return cmd->args[i]->value;
     return NULL;
+}
+
+static bool one_of(const char *key, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(key, *names) == 0)
+            return true;
+    return false;
+}
+
+void ctl_normalize_args(Dualsync__CtlRequest *r)
+{
+    static const char *const dates[] = {"date", "due", "start", "as-of", NULL};
+    static const char *const lists[] = {"categories", "lead", "attendees", NULL};
+    char day[11];
+    for (size_t i = 0; r && i < r->n_commands; i++)
+        for (size_t k = 0; k < r->commands[i]->n_args; k++) {
+            Dualsync__CtlArg *a = r->commands[i]->args[k];
+            if (!a->key || !a->value)
+                continue;
+            if (one_of(a->key, dates) && ids_date_normalize(a->value, day)) {
+                free(a->value);
+                a->value = xstrdup(day);
+            } else if (one_of(a->key, lists)) {
+                char *list = fields_list_canonical(a->value);
+                free(a->value);
+                a->value = list;
+            }
+        }
 }
 
 bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key)

@@ -18,6 +18,13 @@
 
 /* The value of --key, or NULL when absent. */
 const char *ctl_arg(const Dualsync__CtlCommand *cmd, const char *key);
+
+/* Rewrites, in every command of r, the date arguments (date, due, start, as-of) that
+ * ids_date_normalize reads to YYYY-MM-DD, and the list arguments (categories, lead,
+ * attendees) to "a,b" (fields_list_canonical): one reading of what operators type, for the
+ * CLI, batch files and the consoles alike. A value that does not parse is left for its
+ * handler to refuse with its own message. */
+void ctl_normalize_args(Dualsync__CtlRequest *r);
 /* True when the flag --key was given (with any value). */
 bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key);
 

@@ -350,23 +350,83 @@ static void set_string(char **slot, const char *text)
     *slot = xstrdup(text);
 }
 
-/* A repeated string from "a,b,c": the old list is replaced. */
+/* Bytes of the list separator at p (0 if none): the ASCII comma and semicolon, and the
+ * full-width comma and semicolon and the enumeration comma 、 that Chinese text uses. */
+static size_t separator_at(const char *p)
+{
+    static const char *const seps[] = {",", ";", "\xef\xbc\x8c", "\xef\xbc\x9b", "\xe3\x80\x81"};
+    for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]); i++)
+        if (strncmp(p, seps[i], strlen(seps[i])) == 0)
+            return strlen(seps[i]);
+    return 0;
+}
+
+/* Bytes of the blank at p (0 if none): ASCII space or tab, or the ideographic space. */
+static size_t blank_at(const char *p)
+{
+    if (*p == ' ' || *p == '\t')
+        return 1;
+    return strncmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0;
+}
+
+/* The next item of a list at p: *item and *len are the item without the blanks around it
+ * (len 0 for an empty item); returns where the item after it starts (at the NUL when it
+ * was the last). */
+static const char *next_item(const char *p, const char **item, size_t *len)
+{
+    for (size_t b; (b = blank_at(p)) != 0;)
+        p += b;
+    const char *end = p, *last = p; /* last: the end of the item without its blanks */
+    while (*end && !separator_at(end)) {
+        size_t b = blank_at(end);
+        end += b ? b : 1;
+        if (!b)
+            last = end;
+    }
+    *item = p;
+    *len = (size_t)(last - p);
+    return end + separator_at(end);
+}
+
+char *fields_list_canonical(const char *text)
+{
+    char *out = xmalloc(strlen(text) + 1), *w = out;
+    const char *item;
+    size_t len;
+    for (const char *p = text; *p;) {
+        p = next_item(p, &item, &len);
+        if (!len)
+            continue;
+        if (w != out)
+            *w++ = ',';
+        memcpy(w, item, len);
+        w += len;
+    }
+    *w = '\0';
+    return out;
+}
+
+/* A repeated string from a list (fields_list_canonical's separators and blanks): the old
+ * list is replaced. */
 static void set_list(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *text)
 {
     size_t *n = &MEMBER_AT(m, f->quantifier_offset, size_t);
     char ***arr = &MEMBER_AT(m, f->offset, char **);
+    const char *item;
+    size_t len;
     for (size_t i = 0; i < *n; i++)
         free((*arr)[i]);
     free(*arr);
     *arr = NULL;
     *n = 0;
     for (const char *p = text; *p && *n < FIELDS_LIST_MAX + 1;) {
-        size_t len = strcspn(p, ",");
+        p = next_item(p, &item, &len);
+        if (!len)
+            continue;
         *arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
         (*arr)[*n] = xmalloc(len + 1);
-        memcpy((*arr)[*n], p, len);
+        memcpy((*arr)[*n], item, len);
         (*arr)[(*n)++][len] = '\0';
-        p += len + (p[len] == ',');
     }
 }
 

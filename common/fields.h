@@ -42,9 +42,14 @@ bool fields_body_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *bo
 ProtobufCMessage *fields_new(const ProtobufCMessageDescriptor *desc);
 void fields_free(ProtobufCMessage *msg);
 
+/* A list as people type it, "治安巡逻，政策宣讲", "a、 b" or "a, b", as "a,b": items split at
+ * an ASCII or full-width comma or semicolon or the enumeration comma 、, blanks (ASCII or
+ * ideographic) around an item dropped, empty items skipped. Caller frees. */
+char *fields_list_canonical(const char *text);
+
 /* Sets the field named by an operator option ("rest-time" -> rest_time) from text:
- * strings as given, repeated strings comma separated, numbers in decimal, enums by their
- * short name ("poor", "no-action"), booleans from "", "yes", "true", "1" / "no", "false",
+ * strings as given, repeated strings as a list (fields_list_canonical), numbers in decimal, enums
+ * by their short name ("poor", "no-action"), booleans from "", "yes", "true", "1" / "no", "false",
  * "0". Syntax only: fields_valid judges the values. DS_OK, DS_ENOTFOUND (no such field),
  * DS_EINVAL (bad number, enum or boolean; why says which). */
 int fields_set(ProtobufCMessage *msg, const char *option, const char *text, char *why);

@@ -4,6 +4,7 @@
 #include "ids.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,57 @@ bool ids_date_valid(const char *date)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     int max = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
     return d <= max;
+}
+
+/* 1..max digits at *s, value in *out. */
+static bool take_digits(const char **s, int max, unsigned *out)
+{
+    int n = 0;
+    *out = 0;
+    while (n < max && **s >= '0' && **s <= '9') {
+        *out = *out * 10 + (unsigned)(**s - '0');
+        (*s)++;
+        n++;
+    }
+    return n > 0;
+}
+
+bool ids_date_normalize(const char *text, char out[11])
+{
+    unsigned y, m, d;
+    const char *s = text;
+    if (!s || !take_digits(&s, 4, &y) || s - text != 4 || (*s != '-' && *s != '/'))
+        return false;
+    char sep = *s++;
+    if (!take_digits(&s, 2, &m) || *s++ != sep || !take_digits(&s, 2, &d) || *s)
+        return false;
+    snprintf(out, 11, "%04u-%02u-%02u", y, m, d);
+    return ids_date_valid(out);
+}
+
+size_t ids_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best =
+                diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
 }
 
 void ids_event_id(char *buf, size_t size, const char *origin, uint64_t seq)

@@ -41,6 +41,15 @@ bool ids_text_valid(const char *s, size_t max, bool allow_empty);
 /* YYYY-MM-DD with a real month and day (leap years included), years 1900..9999. */
 bool ids_date_valid(const char *date);
 
+/* A date as people write it: YYYY-MM-DD, YYYY-M-D or YYYY/M/D (as spreadsheets do), to
+ * YYYY-MM-DD in out. False (out unspecified) when it is not a real date so written. The
+ * one parser of the CLI, the consoles and the CSV import. */
+bool ids_date_normalize(const char *text, char out[11]);
+
+/* Levenshtein distance of two short words (bytes; ASCII case ignored), for "did you
+ * mean" hints; 64 or more for words longer than 63 bytes. */
+size_t ids_edit_distance(const char *a, const char *b);
+
 /* Formats "<origin>/<seq>" into buf (size >= IDS_EVENT_ID_MAX). */
 void ids_event_id(char *buf, size_t size, const char *origin, uint64_t seq);
 

@@ -511,28 +511,13 @@ static bool check_report_days(const char *v, size_t len, struct roster_row *row,
     return true;
 }
 
-/* YYYY-MM-DD, or YYYY-M-D / YYYY/M/D as spreadsheets write dates, to YYYY-MM-DD. */
-static bool normal_date(const char *v, char out[11])
-{
-    unsigned y, m, d;
-    const char *s = v;
-    char sep;
-    if (!digits(&s, 4, &y) || s - v != 4 || (*s != '-' && *s != '/'))
-        return false;
-    sep = *s++;
-    if (!digits(&s, 2, &m) || *s++ != sep || !digits(&s, 2, &d) || *s)
-        return false;
-    snprintf(out, 11, "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
-    return ids_date_valid(out);
-}
-
 static bool check_date(const char *v, size_t len, struct roster_row *row, struct roster_error *err)
 {
     if (len == 0) {
         row->date[0] = '\0';
         return true;
     }
-    if (!normal_date(v, row->date)) {
+    if (!ids_date_normalize(v, row->date)) {
         bad(err, "日期须为真实的日期,写作 YYYY-MM-DD(如 2026-03-01),或留空(今天)",
             "the date must be a real date written YYYY-MM-DD (e.g. 2026-03-01), or empty (today)");
         return false;

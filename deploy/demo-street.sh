@@ -53,7 +53,7 @@ for org in unit:tax unit:school community:hexie community:anju; do
     run $NODE --data "$dir" init --org "$org" --name "${NAMES[$org]}" --street-card "$DATA/street/street.card" \
         --web-bind "127.0.0.1:${WEB[${org#*:}]}"
     run $CLI --data "$dir" user add demo --role operator --password-file "$DATA/console-password.txt"
-    run $BROKER --data "$DATA/street" org add --card "$dir/org.card"
+    run $BROKER --data "$DATA/street" org add --card "$dir/${org/:/-}.card"
 done
 
 say "启动街道 / starting the street"

@@ -2,7 +2,8 @@
  * sends it to the daemon of --data DIR over the control socket, and prints the reply as
  * text (zh-CN, English) or, with --json, as the daemon's JSON. All validation that
  * matters happens in the daemon; the CLI only checks the shape of the command line.
- * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out. */
+ * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out,
+ * 5 (status) the node is running but not in session with the broker. */
 #include "accounts.h"
 #include "audit.h"
 #include "cliargs.h"
@@ -27,110 +28,143 @@ static const struct cli_command commands[] = {
     {"status", "", NULL,
      "节点状态:连接、本方序号、已确认、收件游标、积压 / node state: connection, own seq, acked, "
      "inbox cursor, pending",
-     "--data DIR status [--json]"},
+     "--data DIR status [--json]", "--data unit-tax status"},
     {"member show", "_", "_", "显示一名成员的双重管理记录 / a member's dual-management record",
-     "--data DIR member show M [--json]"},
+     "--data DIR member show M [--json]", "--data unit-tax member show DY-0001"},
     {"member history", "_", "_",
      "该成员在本节点的全部函件(含已注销的登记) / every letter about the member held here",
-     "--data DIR member history M [--json]"},
-    {"members", "all", NULL,
-     "列出本组织的成员(--all 含已注销的登记) / this org's members (--all: closed too)",
-     "--data DIR members [--all] [--json]"},
+     "--data DIR member history M [--json]", "--data unit-tax member history DY-0001"},
+    {"members", "all,name:,contact:", NULL,
+     "列出本组织的成员(--all 含已注销的登记;--name/--contact 按编号、姓名或联系方式查找) / "
+     "this org's members (--all: closed too; --name/--contact: find by id, name or contact)",
+     "--data DIR members [--all] [--name TEXT | --contact TEXT] [--json]",
+     "--data community-hexie members --name 张"},
     {"digest", "member:", "member",
      "成员记录摘要 (BLAKE2b),两侧相同即已一致 / record digest: equal on both sides = converged",
-     "--data DIR digest --member M [--json]"},
-    {"orgs", "", NULL, "街道目录中的组织 / the street's directory", "--data DIR orgs [--json]"},
+     "--data DIR digest --member M [--json]", "--data unit-tax digest --member DY-0001"},
+    {"orgs", "name:", NULL,
+     "街道目录中的组织(--name 按编号或名称查找) / the street's directory (--name: find by id "
+     "or name)",
+     "--data DIR orgs [--name TEXT] [--json]", "--data unit-tax orgs --name 和谐"},
     {"tasks", "as-of:", NULL,
      "待办与逾期事项(按记录计算) / what is due and overdue, from the records",
-     "--data DIR tasks [--as-of YYYY-MM-DD]"},
+     "--data DIR tasks [--as-of YYYY-MM-DD]", "--data community-hexie tasks --as-of 2026-03-31"},
     {"report", "member:,date:,year:,csv", NULL,
      "年度报告(--year);(社区)登记党员报到(--member,回执送单位) / annual report (--year); "
      "(community) report-in (--member)",
-     "--data DIR report --year Y [--json|--csv]  |  --data DIR report --member M [--date D]"},
+     "--data DIR report --year Y [--json|--csv]  |  --data DIR report --member M [--date D]",
+     "--data community-hexie report --member DY-0001 --date 2026-01-10"},
     {"list", "_,as-of:", "_",
      "组织级函件 / org-level letters: activities teams groups liaison needs claims offers meetings "
      "notices opinions",
-     "--data DIR list KIND [--as-of YYYY-MM-DD]"},
+     "--data DIR list KIND [--as-of YYYY-MM-DD]", "--data community-hexie list activities"},
     {"letter show", "_", "_",
      "显示一份函件及其核验码(与打印件相同) / a letter and its verification code, as printed",
-     "--data DIR letter show ORG/SEQ [--json]"},
+     "--data DIR letter show ORG/SEQ [--json]", "--data unit-tax letter show unit:tax/1"},
     {"letter verify", "_", "_",
      "按纸质函件上的核验码查找函件(不区分大小写,可省略 -) / find the letter of a paper "
      "copy's verification code (any case, dashes optional)",
-     "--data DIR letter verify CODE [--json]"},
+     "--data DIR letter verify CODE [--json]", "--data unit-tax letter verify 7K3F-Q9XA"},
     /* ---- unit letters */
     {"intro send", "member:,name:,community:,contact:,report-days:,date:,skip-existing",
      "member,name,community", "(单位)发出住社区党员身份介绍函 / (unit) introduction letter",
      "--data DIR intro send --member M --name NAME --community ORG [--contact C] "
-     "[--report-days N] [--date D] [--skip-existing]"},
+     "[--report-days N] [--date D] [--skip-existing]",
+     "--data unit-tax intro send --member DY-0001 --name 张三 --community hexie --contact "
+     "13800000000"},
     {"import members", "_", "_",
      "(单位)从 CSV 名册批量发出介绍函 / (unit) introduction letters from a CSV roster (header: "
      "member,name,community,…)",
-     "--data DIR import members FILE.csv [--json]"},
+     "--data DIR import members FILE.csv [--json]", "--data unit-tax import members 名册.csv"},
     {"member move", "member:,community:,contact:,report-days:,date:", "member,community",
      "(单位)成员迁居:注销原社区登记,并向新社区发出介绍函 / (unit) the member moved house: close, "
      "introduce anew",
-     "--data DIR member move --member M --community NEW [--date D]"},
+     "--data DIR member move --member M --community NEW [--date D]",
+     "--data unit-tax member move --member DY-0001 --community xingfu --date 2026-05-01"},
     {"member release", "member:,text:,date:", "member",
      "(单位)成员组织关系转出本单位,登记注销 / (unit) the member left the unit",
-     "--data DIR member release --member M [--text T] [--date D]"},
+     "--data DIR member release --member M [--text T] [--date D]",
+     "--data unit-tax member release --member DY-0001 --text 调往外市 --date 2026-06-30"},
     {"handling send", "member:,feedback:,action:,text:,date:", "member,feedback,action",
      "(单位)反馈查处结果(只写结论摘要) / (unit) handling result, summary only; action: "
      "criticism|investigation|no-action",
-     "--data DIR handling send --member M --feedback EVENT_ID --action A [--text T]"},
+     "--data DIR handling send --member M --feedback EVENT_ID --action A [--text T]",
+     "--data unit-tax handling send --member DY-0001 --feedback community:hexie/9 --action "
+     "criticism --text 已谈话提醒"},
     {"opinion request", "member:,community:,kind:,subject:,due:,date:", "kind,subject",
      "(单位)征求意见 / (unit) opinion request; kind: excellent-member advanced-individual "
      "democratic-appraisal cadre-promotion new-member (--member) | advanced-org civilised-unit "
      "(--community)",
-     "--data DIR opinion request (--member M | --community C) --kind K --subject S [--due D]"},
+     "--data DIR opinion request (--member M | --community C) --kind K --subject S [--due D]",
+     "--data unit-tax opinion request --member DY-0001 --kind excellent-member --subject "
+     "2026年度优秀党员 --due 2026-06-20"},
     {"notice post", "member:,title:,matter:,start:,working-days:", "member,title,matter",
      "(单位)公示,在单位和居住社区同时张贴,至少 N 个工作日 / (unit) public notice, posted at both "
      "for N working days",
-     "--data DIR notice post --member M --title T --matter X [--start D] [--working-days N]"},
+     "--data DIR notice post --member M --title T --matter X [--start D] [--working-days N]",
+     "--data unit-tax notice post --member DY-0001 --title 拟推荐公示 --matter 优秀党员 --start "
+     "2026-06-22"},
     {"visit record", "member:,text:,date:", "member,text",
      "(单位)走访社区,了解党员参加活动情况 / (unit) visit: how the member takes part",
-     "--data DIR visit record --member M --text T [--date D]"},
+     "--data DIR visit record --member M --text T [--date D]",
+     "--data unit-tax visit record --member DY-0001 --text 到社区了解参加活动情况"},
     {"difficulty raise", "member:,text:,date:", "member,text",
      "(单位)反映党员的实际困难 / (unit) a member's practical difficulty",
-     "--data DIR difficulty raise --member M --text T [--date D]"},
+     "--data DIR difficulty raise --member M --text T [--date D]",
+     "--data unit-tax difficulty raise --member DY-0001 --text 家中老人需照护"},
     {"claim send", "need:,claimant:,text:,date:", "need",
      "(单位)认领社区需求或微心愿 / (unit) claim a need or small wish",
-     "--data DIR claim send --need EVENT_ID [--claimant M] [--text T]"},
+     "--data DIR claim send --need EVENT_ID [--claimant M] [--text T]",
+     "--data unit-tax claim send --need community:hexie/12 --claimant DY-0001"},
     {"offer send", "community:,title:,text:,date:", "community,title",
      "(单位)向社区提供资源 / (unit) offer a resource to a community",
-     "--data DIR offer send --community C --title T [--text X]"},
+     "--data DIR offer send --community C --title T [--text X]",
+     "--data unit-tax offer send --community hexie --title 法律咨询 --text 每月一次"},
     /* ---- community letters */
     {"card set",
      "member:,occupation:,willingness:,rest-time:,skills:,categories:,contact:", "member",
      "(社区)登记卡(未给的项保持原值) / (community) registration card (options not given stay)",
      "--data DIR card set --member M [--occupation ..] [--willingness ..] [--rest-time ..] "
-     "[--skills ..] [--categories a,b] [--contact ..]"},
+     "[--skills ..] [--categories a,b] [--contact ..]",
+     "--data community-hexie card set --member DY-0001 --occupation 教师 --categories "
+     "治安巡逻、政策宣讲 --contact 13800000000"},
     {"registration close", "member:,reason:,text:,date:", "member,reason",
      "(社区)退回或撤销登记 / (community) return or revoke a registration; reason: returned|revoked",
-     "--data DIR registration close --member M --reason R [--text T]"},
+     "--data DIR registration close --member M --reason R [--text T]",
+     "--data community-hexie registration close --member DY-0001 --reason returned --text "
+     "不在本社区居住"},
     {"group add", "group:,title:,leader:", "group,title",
      "(社区)楼栋联络组 / (community) building liaison group",
-     "--data DIR group add --group G --title T [--leader M]"},
+     "--data DIR group add --group G --title T [--leader M]",
+     "--data community-hexie group add --group b3 --title 3号楼联络组 --leader DY-0001"},
     {"group assign", "member:,group:,date:", "member,group",
      "(社区)把党员编入楼栋联络组 / (community) assign a member to a group",
-     "--data DIR group assign --member M --group G"},
+     "--data DIR group assign --member M --group G",
+     "--data community-hexie group assign --member DY-0001 --group b3"},
     {"team add", "team:,title:,kind:", "team,title,kind",
      "(社区)志愿服务队 / (community) volunteer team; kind: [policy] team_kinds",
-     "--data DIR team add --team T --title X --kind patrol"},
+     "--data DIR team add --team T --title X --kind patrol",
+     "--data community-hexie team add --team patrol1 --title 治安巡逻队 --kind patrol"},
     {"team join", "member:,team:,leave,date:", "member,team",
      "(社区)加入(--leave 退出)志愿服务队 / (community) join (--leave: leave) a team",
-     "--data DIR team join --member M --team T [--leave]"},
+     "--data DIR team join --member M --team T [--leave]",
+     "--data community-hexie team join --member DY-0001 --team patrol1"},
     {"activity add", "kind:,title:,date:,minutes:", "kind,title",
      "(社区)活动 / (community) activity; kind: [policy] activity_kinds",
      "--data DIR activity add --kind K --title T "
-     "[--date D] [--minutes N]"},
+     "[--date D] [--minutes N]",
+     "--data community-hexie activity add --kind activity-day --title 主题党日 --date 2026/3/5 "
+     "--minutes 90"},
     {"attendance record", "member:,activity:,minutes:", "member,activity",
      "(社区)登记党员参加活动及服务时长 / (community) attendance and service time",
      "--data DIR attendance record --member M --activity ID "
-     "[--minutes N]"},
+     "[--minutes N]",
+     "--data community-hexie attendance record --member DY-0001 --activity community:hexie/6 "
+     "--minutes 90"},
     {"liaison add", "name:,side:,org:,role:,leave", "name,side,role",
      "(社区)社区联络处成员 / (community) liaison office member",
-     "--data DIR liaison add --name N --side unit|community --role R [--org ORG] [--leave]"},
+     "--data DIR liaison add --name N --side unit|community --role R [--org ORG] [--leave]",
+     "--data community-hexie liaison add --name 刘书记 --side community --role 联络处主任"},
     {"feedback send",
      "member:,year:,period:,rating:,non-participation,poor-conduct,lead:,text:,date:",
      "member,rating",
@@ -138,55 +172,66 @@ static const struct cli_command commands[] = {
      "figures; rating: "
      "excellent|good|fair|poor",
      "--data DIR feedback send --member M --rating R [--period 2026|2026-Q3] "
-     "[--non-participation] [--poor-conduct] [--lead a,b] [--text T]"},
+     "[--non-participation] [--poor-conduct] [--lead a,b] [--text T]",
+     "--data community-hexie feedback send --member DY-0001 --rating good --year 2026 --text "
+     "积极参加志愿服务"},
     {"opinion reply", "member:,request:,verdict:,text:,date:", "request,verdict",
      "(社区)答复征求意见 / (community) opinion reply; verdict: agree|disagree|no-opinion",
-     "--data DIR opinion reply --request ID --verdict V [--member M] [--text T]"},
+     "--data DIR opinion reply --request ID --verdict V [--member M] [--text T]",
+     "--data community-hexie opinion reply --request unit:tax/8 --member DY-0001 --verdict agree"},
     {"notice respond", "member:,notice:,status:,text:,date:", "member,notice,status",
      "(社区)公示:确认张贴,反馈有无异议 / (community) notice: posted, objections|no-objections",
-     "--data DIR notice respond --member M --notice ID --status S [--text T]"},
+     "--data DIR notice respond --member M --notice ID --status S [--text T]",
+     "--data community-hexie notice respond --member DY-0001 --notice unit:tax/9 --status "
+     "no-objections"},
     {"difficulty resolve", "member:,difficulty:,text:,date:", "member,difficulty",
      "(社区)标记困难已解决 / (community) a difficulty is resolved",
-     "--data DIR difficulty resolve --member M --difficulty ID [--text T]"},
+     "--data DIR difficulty resolve --member M --difficulty ID [--text T]",
+     "--data community-hexie difficulty resolve --member DY-0001 --difficulty unit:tax/11 --text "
+     "已联系志愿者"},
     {"need publish", "kind:,title:,text:,date:", "kind,title",
      "(社区)发布社区需求或微心愿 / (community) publish a need or small wish to the units of its "
      "members; "
      "kind: community|wish",
-     "--data DIR need publish --kind K --title T [--text X]"},
+     "--data DIR need publish --kind K --title T [--text X]",
+     "--data community-hexie need publish --kind wish --title 为独居老人修水管"},
     {"claim decide", "claim:,decision:,text:,date:", "claim,decision",
      "(社区)同意或拒绝认领 / (community) decide a claim; decision: approve|decline",
-     "--data DIR claim decide --claim ID --decision D [--text T]"},
+     "--data DIR claim decide --claim ID --decision D [--text T]",
+     "--data community-hexie claim decide --claim unit:tax/12 --decision approve"},
     {"need fulfil", "need:,claim:,text:,date:", "need,claim",
      "(社区)登记需求已完成 / (community) a need is fulfilled",
-     "--data DIR need fulfil --need ID --claim ID [--text T]"},
+     "--data DIR need fulfil --need ID --claim ID [--text T]",
+     "--data community-hexie need fulfil --need community:hexie/12 --claim unit:tax/12"},
     /* ---- operations */
     {"sync-wait", "timeout:", NULL,
      "等待:本方写入均已确认,且待收事件均已应用 / wait until all is acked and applied",
-     "--data DIR sync-wait [--timeout SECONDS]"},
+     "--data DIR sync-wait [--timeout SECONDS]", "--data unit-tax sync-wait --timeout 30"},
     {"restore", "", NULL,
      "数据丢失后从街道 broker 恢复 / after losing the data directory (needs-restore): fetch own "
      "events back",
-     "--data DIR restore   (then: sync-wait)"},
+     "--data DIR restore   (then: sync-wait)", "--data unit-tax restore"},
     {"batch", "_", "_",
      "批量执行写命令,每 500 条一个原子批次 / write commands from FILE (or -), one per line, atomic "
      "per 500",
-     "--data DIR batch FILE"},
+     "--data DIR batch FILE", "--data unit-tax batch letters.txt"},
     /* ---- web console accounts and audit: act on DIR's files, daemon running or not */
     {"user add", "_,role:,password-file:", "_,role",
      "添加网页控制台账户;密码从文件或标准输入读取,终端上输入两次 / add a console account; the "
      "password comes from the file or stdin (asked twice on a terminal)",
-     "--data DIR user add NAME --role operator|viewer [--password-file F]"},
+     "--data DIR user add NAME --role operator|viewer [--password-file F]",
+     "--data unit-tax user add clerk --role operator --password-file pw.txt"},
     {"user passwd", "_,password-file:", "_",
      "修改控制台账户的密码 / set a console account's password",
-     "--data DIR user passwd NAME [--password-file F]"},
+     "--data DIR user passwd NAME [--password-file F]", "--data unit-tax user passwd clerk"},
     {"user remove", "_", "_", "删除控制台账户 / remove a console account",
-     "--data DIR user remove NAME"},
+     "--data DIR user remove NAME", "--data unit-tax user remove clerk"},
     {"user list", "", NULL, "列出控制台账户及角色 / the console accounts and their roles",
-     "--data DIR user list [--json]"},
+     "--data DIR user list [--json]", "--data unit-tax user list"},
     {"audit", "limit:", NULL,
      "控制台审计记录:谁在何时做了什么(最早的在前) / the console's audit log, oldest first",
-     "--data DIR audit [--limit N] [--json]"},
-    {NULL, NULL, NULL, NULL, NULL},
+     "--data DIR audit [--limit N] [--json]", "--data unit-tax audit --limit 20"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* sync-wait polls through a daemon that is still starting: it must not complain. */
@@ -284,7 +329,13 @@ static void print_status(json_t *j)
            ji(j, "acked"), ji(j, "unacked"));
     printf("收件 inbox:        游标 cursor %lld / broker head %lld  待收 pending: %lld\n",
            ji(j, "inbox_cursor"), ji(j, "inbox_head"), ji(j, "pending"));
-    printf("最近进展 last progress: %lld ms ago\n", ji(j, "last_progress_ms_ago"));
+    if (ji(j, "last_progress_ms_ago") < 0)
+        printf("最近进展 last progress: 尚无 none yet\n");
+    else
+        printf("最近进展 last progress: %lld ms ago\n", ji(j, "last_progress_ms_ago"));
+    if (!json_is_true(json_object_get(j, "connected")))
+        printf("未与街道 broker 建立会话(退出码 5) / not in session with the broker (exit status "
+               "5)\n");
     if (js(j, "last_error")[0])
         printf("最近错误 last error: %s\n", js(j, "last_error"));
     json_t *c = json_object_get(j, "counters");
@@ -407,6 +458,90 @@ static void print_letter(json_t *j)
     printf("签名 signature:     %s\n", js(j, "signature"));
 }
 
+/* What a write made, labelled, so the clerk knows which id to copy where: the id of an
+ * activity is what `attendance record --activity` takes, and so on. */
+static const struct {
+    const char *cmd, *zh, *en;
+} made_labels[] = {
+    {"intro send", "介绍函编号", "introduction id"},
+    {"member move", "函件编号", "letter ids (move-out, introduction)"},
+    {"report", "报到回执编号", "report-in id"},
+    {"card set", "登记卡编号", "registration card id"},
+    {"feedback send", "反馈函编号", "feedback letter id"},
+    {"handling send", "查处结果编号", "handling result id"},
+    {"opinion request", "征求意见编号", "opinion request id"},
+    {"opinion reply", "答复编号", "opinion reply id"},
+    {"notice post", "公示编号", "notice id"},
+    {"notice respond", "公示反馈编号", "notice response id"},
+    {"difficulty raise", "困难编号", "difficulty id"},
+    {"activity add", "活动编号", "activity id"},
+    {"attendance record", "参加活动记录编号", "attendance id"},
+    {"need publish", "需求编号", "need id"},
+    {"claim send", "认领编号", "claim id"},
+    {"offer send", "资源编号", "offer id"},
+};
+
+static void print_made(const char *cmd, json_t *events)
+{
+    const char *zh = "函件编号", *en = "letter id";
+    size_t i;
+    json_t *e;
+    for (i = 0; i < sizeof(made_labels) / sizeof(made_labels[0]); i++)
+        if (strcmp(cmd, made_labels[i].cmd) == 0) {
+            zh = made_labels[i].zh;
+            en = made_labels[i].en;
+        }
+    json_array_foreach(events, i, e)
+        printf("已提交 accepted — %s %s: %s\n", zh, en, json_string_value(e));
+}
+
+static void print_members(json_t *j)
+{
+    static const int w[] = {16, 12, 22, 24, 8, 8};
+    static const char *const head[] = {"成员编号", "姓名", "单位", "居住社区", "已报到", "登记卡"};
+    json_t *e;
+    size_t i;
+    if (!json_array_size(j)) {
+        printf("没有符合条件的成员 / no member matches\n");
+        return;
+    }
+    for (i = 0; i < 6; i++)
+        cli_cell(head[i], w[i]);
+    printf("反馈函\n");
+    json_array_foreach(j, i, e)
+    {
+        const char *cells[] = {js(e, "member"),
+                               js(e, "name"),
+                               js(e, "unit"),
+                               js(e, "community"),
+                               json_is_true(json_object_get(e, "reported")) ? "是" : "否",
+                               json_is_true(json_object_get(e, "card")) ? "是" : "否"};
+        for (size_t k = 0; k < 6; k++)
+            cli_cell(cells[k], w[k]);
+        printf("%lld\n", ji(e, "feedback"));
+    }
+}
+
+static void print_orgs(json_t *j)
+{
+    json_t *e;
+    size_t i;
+    if (!json_array_size(j)) {
+        printf("没有符合条件的组织(目录为空时:节点尚未与街道同步,见 status) / no org matches (an "
+               "empty directory: the node has not synced with the street yet; see status)\n");
+        return;
+    }
+    cli_cell("组织编号", 28);
+    cli_cell("类别", 8);
+    printf("名称\n");
+    json_array_foreach(j, i, e)
+    {
+        cli_cell(js(e, "org"), 28);
+        cli_cell(strcmp(js(e, "kind"), "unit") == 0 ? "单位" : "社区", 8);
+        printf("%s\n", js(e, "name"));
+    }
+}
+
 static void print_human(const char *cmd, json_t *j)
 {
     json_t *e;
@@ -416,13 +551,7 @@ static void print_human(const char *cmd, json_t *j)
     } else if (strcmp(cmd, "member show") == 0) {
         print_member(j);
     } else if (strcmp(cmd, "members") == 0) {
-        printf("%-20s %-12s %-22s %-26s %-6s %-5s %s\n", "member", "name", "unit", "community",
-               "报到", "登记卡", "反馈");
-        json_array_foreach(j, i, e)
-            printf("%-20s %-12s %-22s %-26s %-6s %-5s %lld\n", js(e, "member"), js(e, "name"),
-                   js(e, "unit"), js(e, "community"),
-                   json_is_true(json_object_get(e, "reported")) ? "yes" : "no",
-                   json_is_true(json_object_get(e, "card")) ? "yes" : "no", ji(e, "feedback"));
+        print_members(j);
     } else if (strcmp(cmd, "member history") == 0) {
         json_array_foreach(j, i, e)
         {
@@ -437,13 +566,11 @@ static void print_human(const char *cmd, json_t *j)
                "restoring own events %lld..%lld from the broker; wait with sync-wait\n",
                ji(j, "own_seq") + 1, ji(j, "target"), ji(j, "own_seq") + 1, ji(j, "target"));
     } else if (strcmp(cmd, "orgs") == 0) {
-        json_array_foreach(j, i, e)
-            printf("%-32s %-10s %s\n", js(e, "org"), js(e, "kind"), js(e, "name"));
+        print_orgs(j);
     } else if (strcmp(cmd, "letter") == 0) {
         print_letter(j);
     } else {
-        json_array_foreach(json_object_get(j, "events"), i, e)
-            printf("已提交 accepted: %s\n", json_string_value(e));
+        print_made(cmd, json_object_get(j, "events"));
     }
 }
 
@@ -459,6 +586,9 @@ static int run_single(const struct cli_parsed *p)
             printf("%s\n", raw);
         else if (!cli_reports_print(daemon_command(p), j, cli_get(p, "csv") != NULL))
             print_human(daemon_command(p), j);
+        /* a probe: 0 only in session, so `dualsync status && …` means it */
+        if (strcmp(p->cmd->name, "status") == 0 && !json_is_true(json_object_get(j, "connected")))
+            rc = 5;
     }
     json_decref(j);
     free(raw);

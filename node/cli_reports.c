@@ -319,7 +319,7 @@ bool cli_reports_print(const char *cmd, json_t *result, bool csv)
             csv_table(json_object_get(result, "tasks"), task_columns);
         else
             print_tasks(result);
-    } else if (strcmp(cmd, "annual report") == 0 || strcmp(cmd, "report") == 0) {
+    } else if (strcmp(cmd, "annual report") == 0) { /* "report --member" is a write */
         print_report(result, csv);
     } else if (strcmp(cmd, "list") == 0) {
         print_list(result, csv);

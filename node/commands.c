@@ -7,6 +7,7 @@
 #include "commands.h"
 
 #include "console_print.h"
+#include "lookup.h"
 #include "ctl.h"
 #include "err.h"
 #include "fields.h"
@@ -67,8 +68,7 @@ static int load_member(struct node *n, const char *member, bool open_only,
                        Dualsync__MemberRecord **rec, struct outcome *o)
 {
     if (eventlog_member(n->log, member, rec) != DS_OK)
-        return fail(o, DS_ENOTFOUND, "未知成员:本节点没有该成员的介绍函",
-                    "unknown member: no introduction letter for this member here");
+        return lookup_member_refusal(n, member, o);
     const char *mine = n->kind == ORG_UNIT ? (*rec)->unit : (*rec)->community;
     if (strcmp(mine, n->cfg.org) != 0) {
         fold_free(rec);
@@ -195,7 +195,8 @@ static bool contains_ci(const char *hay, const char *needle)
 
 static bool list_wants(const struct list_ctx *c, const Dualsync__MemberRecord *rec, bool gone)
 {
-    if (c->q && !contains_ci(rec->member, c->q) && !contains_ci(rec->name, c->q))
+    if (c->q && !contains_ci(rec->member, c->q) && !contains_ci(rec->name, c->q) &&
+        !contains_ci(rec->contact, c->q))
         return false;
     if (!c->filter)
         return !gone || c->all;
@@ -253,8 +254,11 @@ static bool size_arg(const Dualsync__CtlCommand *cmd, const char *key, size_t ma
 
 static int cmd_members(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
-    struct list_ctx c = {
-        n, json_array(), ctl_flag(cmd, "all"), ctl_arg(cmd, "q"), ctl_arg(cmd, "filter"), 0, 0, 0};
+    /* q (the console's search box), or the CLI's --name / --contact: id, name or contact */
+    const char *q = ctl_arg(cmd, "q")      ? ctl_arg(cmd, "q")
+                    : ctl_arg(cmd, "name") ? ctl_arg(cmd, "name")
+                                           : ctl_arg(cmd, "contact");
+    struct list_ctx c = {n, json_array(), ctl_flag(cmd, "all"), q, ctl_arg(cmd, "filter"), 0, 0, 0};
     static const char *const filters[] = {"open", "not-reported", "no-card", "closed"};
     bool filter_ok = !c.filter;
     for (size_t i = 0; i < 4 && !filter_ok; i++)
@@ -327,13 +331,44 @@ static int cmd_status(struct node *n, struct outcome *o)
     return DS_OK;
 }
 
+struct orgs_ctx {
+    json_t *arr;
+    const char *name; /* a part of the id or the name, or NULL */
+};
+
 static bool org_json(const char *key, void *value, void *arg)
 {
     (void)key;
     const struct node_org *org = value;
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:s}", "org", org->org, "kind",
-                                         ids_kind_name(org->kind), "name", org->name));
+    struct orgs_ctx *c = arg;
+    if (c->name && !contains_ci(org->org, c->name) && !contains_ci(org->name, c->name))
+        return true;
+    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s}", "org", org->org, "kind",
+                                            ids_kind_name(org->kind), "name", org->name));
     return true;
+}
+
+static int by_org_id(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "org")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "org")));
+}
+
+/* The directory, sorted by id (a map walk has no order), optionally filtered by --name. */
+static void cmd_orgs(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    struct orgs_ctx c = {json_array(), ctl_arg(cmd, "name")};
+    strmap_each(n->orgs, org_json, &c);
+    size_t count = json_array_size(c.arr);
+    json_t **items = xcalloc(count + 1, sizeof(*items));
+    for (size_t i = 0; i < count; i++)
+        items[i] = json_incref(json_array_get(c.arr, i));
+    qsort(items, count, sizeof(*items), by_org_id);
+    o->result = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(o->result, items[i]);
+    free(items);
+    json_decref(c.arr);
 }
 
 /* ---------------------------------------------------------------- letter */
@@ -627,10 +662,9 @@ static void run_read(struct node *n, const Dualsync__CtlCommand *cmd, struct out
         cmd_digest(n, cmd, o);
     else if (strcmp(c, "letter") == 0)
         cmd_letter(n, cmd, o);
-    else if (strcmp(c, "orgs") == 0) {
-        o->result = json_array();
-        strmap_each(n->orgs, org_json, o->result);
-    } else if (strcmp(c, "restore") == 0) {
+    else if (strcmp(c, "orgs") == 0)
+        cmd_orgs(n, cmd, o);
+    else if (strcmp(c, "restore") == 0) {
         if (sync_restore_start(n) != DS_OK)
             fail(o, DS_EINVAL, "无需恢复:只有状态为 needs-restore 的节点才能恢复",
                  "nothing to restore: only a node in state needs-restore can be restored");
@@ -652,10 +686,13 @@ void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_
     Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
     if (!r || r->n_commands == 0 || r->n_commands > WIRE_EVENTS_PER_FRAME)
         fail(&o, DS_EPROTO, "无效的控制请求", "invalid control request");
-    else if (r->n_commands > 1 || letters_find(r->commands[0]->cmd))
-        run_writes(n, r, &o, &failed);
-    else
-        run_read(n, r->commands[0], &o);
+    else {
+        lookup_normalize(n, r); /* "hexie", "和谐社区", "2026/3/5": canonical from here on */
+        if (r->n_commands > 1 || letters_find(r->commands[0]->cmd))
+            run_writes(n, r, &o, &failed);
+        else
+            run_read(n, r->commands[0], &o);
+    }
     if (o.code != DS_OK) {
         json_decref(o.result);
         ctl_reply_error(o.code, o.zh, o.en, failed, reply_out, reply_len_out);

@@ -17,8 +17,8 @@
 /* The outcome of one handler: either an error (code, zh, en) or a JSON result. */
 struct outcome {
     int code;
-    char zh[256];
-    char en[256];
+    char zh[512];
+    char en[512];
     json_t *result;
 };
 

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fields.h"
 #include "fold.h"
+#include "lookup.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -296,8 +297,7 @@ static int check_opinion_request(struct letter *l, struct outcome *o)
     if (!l->rec) {
         const struct node_org *c = community ? node_find_org(l->w->n, community) : NULL;
         if (!c || c->kind != ORG_COMMUNITY)
-            return fail(o, DS_ENOTFOUND, "--community 不是街道目录中的社区",
-                        "--community is not a community in the street directory");
+            return lookup_org_refusal(l->w->n, "community", community, ORG_COMMUNITY, o);
         add_to(l->pe, community);
     }
     if (!r->due[0] &&
@@ -353,8 +353,7 @@ static int check_offer(struct letter *l, struct outcome *o)
     const char *community = ctl_arg(l->cmd, "community");
     const struct node_org *c = community ? node_find_org(l->w->n, community) : NULL;
     if (!c || c->kind != ORG_COMMUNITY)
-        return fail(o, DS_ENOTFOUND, "--community 不是街道目录中的社区",
-                    "--community is not a community in the street directory");
+        return lookup_org_refusal(l->w->n, "community", community, ORG_COMMUNITY, o);
     add_to(l->pe, community);
     return DS_OK;
 }
@@ -900,8 +899,7 @@ static int write_intro(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
         return o->code;
     const struct node_org *c = community ? node_find_org(w->n, community) : NULL;
     if (!c || c->kind != ORG_COMMUNITY)
-        return fail(o, DS_ENOTFOUND, "--community 不是街道目录中的社区",
-                    "--community is not a community in the street directory");
+        return lookup_org_refusal(w->n, "community", community, ORG_COMMUNITY, o);
     if (may_introduce(w, cmd, member, community, &skip, o))
         return o->code;
     if (skip)

@@ -13,16 +13,20 @@
 static const struct cli_command commands[] = {
     {"init",
      "org:,name:,street-card:,broker:,durability:,report-days:,web-bind:", "org,name,street-card",
-     "初始化节点:密钥、node.conf 和本组织名片 DIR/org.card(发给街道);网页控制台默认在 "
-     "127.0.0.1:8380,--web-bind '' 关闭 / create keys, node.conf and DIR/org.card (send it to the "
-     "street); the web console listens on 127.0.0.1:8380 unless --web-bind says otherwise ('' = "
+     "初始化节点:密钥、node.conf 和本组织名片 DIR/<类别>-<编号>.card(如 "
+     "community-hexie.card,发给街道);网页控制台默认在 "
+     "127.0.0.1:8380,--web-bind '' 关闭 / create keys, node.conf and DIR/<kind>-<code>.card, e.g. "
+     "community-hexie.card (send it to the street); the web console listens on 127.0.0.1:8380 "
+     "unless --web-bind says otherwise ('' = "
      "off)",
      "--data DIR init --org unit:CODE|community:CODE --name NAME --street-card FILE "
      "[--broker tcp://HOST:PORT] [--durability fsync|wal|none] [--report-days N] "
-     "[--web-bind HOST:PORT]"},
+     "[--web-bind HOST:PORT]",
+     "--data unit-tax init --org unit:tax --name 市税务局 --street-card street.card --broker "
+     "tcp://10.0.0.5:7700"},
     {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止) / run the node daemon in the foreground",
-     "--data DIR run"},
-    {NULL, NULL, NULL, NULL, NULL},
+     "--data DIR run", "--data unit-tax run"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
@@ -84,8 +88,12 @@ static int cmd_init(const struct cli_parsed *p)
     config_node_defaults(&cfg);
     if (fill_config(p, &cfg) != DS_OK)
         return 2;
-    char path[4200];
-    int rc = config_identity_create(p->data_dir, cfg.org, cfg.name, NULL, "org.card", path);
+    char path[4200], file[IDS_ORG_MAX + 8];
+    /* "community:hexie" -> community-hexie.card: the street office receives one file per
+     * org, and ten files all called org.card would be a mix-up waiting to happen */
+    snprintf(file, sizeof(file), "%s.card", cfg.org);
+    file[strcspn(file, ":")] = '-';
+    int rc = config_identity_create(p->data_dir, cfg.org, cfg.name, NULL, file, path);
     if (rc == DS_EEXIST)
         cli_error("该数据目录已初始化", "data directory is already initialised");
     if (rc != DS_OK || config_node_save(p->data_dir, &cfg) != DS_OK)

@@ -19,8 +19,8 @@ PORT=$(free_port) WU=$(free_port) WC=$(free_port)
 $BROKER --data $T/b init --street street:bench --name 测试街道 --bind tcp://127.0.0.1:$PORT --web-bind "" >/dev/null
 $NODE --data $T/u init --org unit:u --name 单位 --street-card $T/b/street.card --web-bind 127.0.0.1:$WU >/dev/null
 $NODE --data $T/c init --org community:c --name 社区 --street-card $T/b/street.card --web-bind 127.0.0.1:$WC >/dev/null
-$BROKER --data $T/b org add --card $T/u/org.card >/dev/null
-$BROKER --data $T/b org add --card $T/c/org.card >/dev/null
+$BROKER --data $T/b org add --card $T/u/unit-u.card >/dev/null
+$BROKER --data $T/b org add --card $T/c/community-c.card >/dev/null
 printf 'bench-pass-1\n' >$T/pw
 $CLI --data $T/c user add sec --role operator --password-file $T/pw >/dev/null
 $BROKER --data $T/b run 2>$T/b.log & pids+=($!)

@@ -13,8 +13,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 $BROKER --data $T/b init --street street:bench --name 测试街道 --bind tcp://127.0.0.1:$PORT --durability $DUR --web-bind "" >/dev/null
 $NODE --data $T/u init --org unit:u --name 单位 --street-card $T/b/street.card --durability $DUR --web-bind "" >/dev/null
 $NODE --data $T/c init --org community:c --name 社区 --street-card $T/b/street.card --durability $DUR --web-bind "" >/dev/null
-$BROKER --data $T/b org add --card $T/u/org.card >/dev/null
-$BROKER --data $T/b org add --card $T/c/org.card >/dev/null
+$BROKER --data $T/b org add --card $T/u/unit-u.card >/dev/null
+$BROKER --data $T/b org add --card $T/c/community-c.card >/dev/null
 $BROKER --data $T/b run 2>$T/b.log & pids+=($!); BPID=$!
 $NODE --data $T/u run 2>$T/u.log & pids+=($!); UPID=$!
 $NODE --data $T/c run 2>$T/c.log & pids+=($!); CPID=$!

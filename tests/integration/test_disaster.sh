@@ -33,8 +33,8 @@ log "   publishes again first and its events are refused until the introductions
 stop u1
 kill9 br
 rm -rf "$T/br/db"
-run_ok broker org add --card "$T/u1/org.card" >/dev/null
-run_ok broker org add --card "$T/c1/org.card" >/dev/null
+run_ok broker org add --card "$T/u1/unit-u1.card" >/dev/null
+run_ok broker org add --card "$T/c1/community-c1.card" >/dev/null
 start br
 assert_ne "$old_store" "$(json_get br .store_id)" "a new store id"
 wait_for json_ge c1 .counters.broker_errors 1 --deadline 30

@@ -39,7 +39,7 @@ kill -0 "$brpid" 2>/dev/null || fail "broker died during the unauthenticated gar
 
 log "phase 2: authenticated garbage with unit:u2's keys"
 server_key=$(sed -n 's/^curve_key = //p' "$T/br/street.card")
-u2_key=$(sed -n 's/^curve_key = //p' "$T/u2/org.card")
+u2_key=$(sed -n 's/^curve_key = //p' "$T/u2/unit-u2.card")
 out=$(python3 "$HERE/garbage.py" authd "tcp://127.0.0.1:$PORT" "$server_key" "$u2_key" \
     "$T/u2/keys/curve.secret" unit:u2 "${SEED:-$RANDOM}") || fail "garbage.py authd failed: $out"
 log "sent: $out"

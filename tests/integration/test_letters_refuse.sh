@@ -189,8 +189,8 @@ refuse u1 "already" intro send --member $A --name 张三 --community community:c
 refuse u1 "already" member move --member $A --community community:c1
 
 # ---------------------------------------------------------------- dates
-log "malformed dates"
-for D in 2026-02-30 2026-13-01 yesterday 2025-02-29 2026-1-5 2026-00-10 26-01-05; do
+log "malformed dates (2026-1-5 and 2026/1/5 are dates: test_everyday)"
+for D in 2026-02-30 2026-13-01 yesterday 2025-02-29 2026/2/30 2026-00-10 26-01-05 2026.1.5 2026-1/5; do
     refuse c1 "" report --member $B --date "$D"
     refuse u1 "" visit record --member $A --text 走访 --date "$D"
 done
@@ -234,7 +234,8 @@ refuse u1 "" claim send --need "$NEED" --claimant "A B"
 refuse u1 "" claim send --need "$NEED" --claimant "$LONG_ID"
 refuse c1 "" group add --group g5 --title 5号楼 --leader "A B"
 refuse c1 "" opinion reply --member "A B" --request "$REQ_OPEN" --verdict agree
-for O in c1 community:C1 community: "community:c1 " unit:u2 community:nosuch street:jinyu "community:c1/x"; do
+# (a code alone, "c1", or the exact name "社区1" names community:c1: test_everyday)
+for O in c9 community:C1 community: "community:c1 " unit:u2 community:nosuch street:jinyu "community:c1/x"; do
     refuse u1 "" intro send --member RF-N --name 某 --community "$O"
     refuse u1 "" offer send --community "$O" --title 资源
     refuse u1 "" opinion request --community "$O" --kind advanced-org --subject 先进
@@ -242,7 +243,7 @@ done
 refuse u1 "" member move --member $A --community community:Bad
 refuse u1 "" member move --member $A --community unit:u2
 refuse c1 "" liaison add --name 某 --side unit --role 联络员 --org "unit:U 1"
-refuse c1 "" liaison add --name 某 --side unit --role 联络员 --org u1
+refuse c1 "" liaison add --name 某 --side unit --role 联络员 --org u9
 refuse c1 "" group add --group G1 --title 大写编号
 refuse c1 "" group add --group "g 1" --title 空格编号
 refuse c1 "" team add --team "$(printf 't%.0s' $(seq 49))" --title 长编号 --kind patrol

@@ -534,11 +534,11 @@ static void test_accounts_parallel_guesses_cannot_outrun_the_lock(void **state)
 /* ---- the CLI: same table entries as the tools' */
 
 static const struct cli_command cli_table[] = {
-    {"user add", "_,role:,password-file:", "_,role", "", ""},
-    {"user passwd", "_,password-file:", "_", "", ""},
-    {"user remove", "_", "_", "", ""},
-    {"user list", "", NULL, "", ""},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"user add", "_,role:,password-file:", "_,role", "", "", NULL},
+    {"user passwd", "_,password-file:", "_", "", "", NULL},
+    {"user remove", "_", "_", "", "", NULL},
+    {"user list", "", NULL, "", "", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static int run_cli(const char *dir, const char *line)

@@ -273,8 +273,8 @@ static void test_audit_file_mode_0600(void **state)
 static int run_cli(const char *dir, const char *args)
 {
     static const struct cli_command table[] = {
-        {"audit", "limit:", NULL, "", ""},
-        {NULL, NULL, NULL, NULL, NULL},
+        {"audit", "limit:", NULL, "", "", NULL},
+        {NULL, NULL, NULL, NULL, NULL, NULL},
     };
     char buf[1024], *argv[16];
     int argc = 0;

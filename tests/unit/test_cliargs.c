@@ -14,12 +14,12 @@
 #include <string.h>
 
 static const struct cli_command table[] = {
-    {"org", "", NULL, "", ""},
-    {"org add", "card:,org:", NULL, "", ""},
-    {"intro send", "member:,name:,report-days:", "member,name", "", ""},
-    {"feedback send", "member:,non-participation,text:", "member", "", ""},
-    {"member show", "_", "_", "", ""},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"org", "", NULL, "", "", NULL},
+    {"org add", "card:,org:", NULL, "", "", NULL},
+    {"intro send", "member:,name:,report-days:", "member,name", "", "", NULL},
+    {"feedback send", "member:,non-participation,text:", "member", "", "", NULL},
+    {"member show", "_", "_", "", "", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static bool parse(struct cli_parsed *p, int argc, const char **argv)

@@ -85,7 +85,20 @@ static void test_fields_codes_names_short_text(void **state)
     assert_int_equal(fields_set(m, "categories", "治安巡逻,环境卫生", why), DS_OK);
     assert_int_equal(((Dualsync__RegistrationCard *)m)->n_categories, 2);
     assert_true(valid(m, NULL));
-    fields_set(m, "categories", "a,,b", why); /* an empty item */
+    /* As Chinese text writes lists: full-width comma, 、, blanks; empty items skipped */
+    assert_int_equal(fields_set(m, "categories", " 治安巡逻，环境卫生、　政策宣讲 ,, ", why),
+                     DS_OK);
+    Dualsync__RegistrationCard *rc = (Dualsync__RegistrationCard *)m;
+    assert_int_equal(rc->n_categories, 3);
+    assert_string_equal(rc->categories[0], "治安巡逻");
+    assert_string_equal(rc->categories[1], "环境卫生");
+    assert_string_equal(rc->categories[2], "政策宣讲");
+    char *canon = fields_list_canonical("a ；b、c，, d ");
+    assert_string_equal(canon, "a,b,c,d");
+    free(canon);
+    /* a decoded body (from the network) with an empty item is still invalid */
+    free(rc->categories[1]);
+    rc->categories[1] = strdup("");
     assert_false(valid(m, NULL));
     fields_free(m);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Everyday use (issue #14): what a clerk types, as a clerk types it, and what the CLI says
+# back, checked in its human output as well as in --json:
+#   - `report --member` records the report-in and says so, with the receipt's id (it once
+#     printed an empty annual report of year 0);
+#   - every write says what it made, labelled (活动编号 activity id: …);
+#   - a mistyped command or option gets "did you mean"; `help CMD` and `CMD --help` show
+#     one command with an example;
+#   - an org by its code or its Chinese name, dates as 2026/3/5, lists with ，、 and spaces;
+#   - an unknown member or community is named in the refusal, with the near one;
+#   - members and orgs found by name; tables line up with Chinese names;
+#   - `status` exits 5 when the node is not in session; no negative ages;
+#   - a node's card is <kind>-<code>.card.
+. "$(dirname "$0")/lib.sh" "$@"
+
+init_street 1 2
+for n in br u1 c1 c2; do start "$n"; done
+wait_ready u1 c1 c2
+[ -f "$T/c1/community-c1.card" ] || fail "the community's card is not community-c1.card"
+
+log "an org by its code, or by its Chinese name; a date as a spreadsheet writes it"
+out=$(run_ok cli u1 intro send --member EV-0001 --name 张三 --community c1 --date 2026/1/5)
+assert_contains "$out" "介绍函编号 introduction id: unit:u1/" "intro send names what it made"
+run_ok cli u1 intro send --member EV-0002 --name 李四 --community 社区2 >/dev/null
+jq -e '.[] | select(.member == "EV-0001") | .community == "community:c1"' \
+    <<<"$(cli u1 members --json)" >/dev/null || fail "--community c1 did not name community:c1"
+jq -e '.[] | select(.member == "EV-0002") | .community == "community:c2"' \
+    <<<"$(cli u1 members --json)" >/dev/null || fail "--community 社区2 did not name community:c2"
+assert_eq 2026-01-05 "$(cli u1 member show EV-0001 --json | jq -r .intro_date)" \
+    "the introduction's date given as 2026/1/5"
+sync_all u1 c1 c2
+
+log "an unknown community or member is named, with the near one"
+assert_exit 1 cli u1 intro send --member EV-0003 --name 王五 --community community:c3
+assert_contains "$OUT" "community:c3" "the refusal names the community typed"
+assert_contains "$OUT" "did you mean community:c" "the refusal suggests a community"
+assert_exit 1 cli c1 report --member ev-0001
+assert_contains "$OUT" "ev-0001" "the refusal names the member typed"
+assert_contains "$OUT" "EV-0001" "the refusal suggests the member id in its case"
+
+log "report --member records the report-in and says so"
+out=$(run_ok cli c1 report --member EV-0001 --date 2026/1/10)
+assert_contains "$out" "报到回执编号 report-in id: community:c1/" "report --member output"
+case "$out" in *"annual report"* | *"年度报告"*) fail "report --member printed a report: $out" ;; esac
+assert_eq true "$(cli c1 member show EV-0001 --json | jq .reported)" "the report-in is recorded"
+assert_eq 2026-01-10 "$(cli c1 member show EV-0001 --json | jq -r .report_date)" \
+    "the report-in's date given as 2026/1/10"
+
+log "lists as Chinese text writes them"
+run_ok cli c1 card set --member EV-0001 --categories "治安巡逻，政策宣讲、 环境卫生" >/dev/null
+assert_eq '["治安巡逻","政策宣讲","环境卫生"]' \
+    "$(cli c1 member show EV-0001 --json | jq -c .categories)" "categories split at ，and 、"
+out=$(run_ok cli c1 activity add --kind activity-day --title 主题党日 --date 2026/3/5)
+assert_contains "$out" "活动编号 activity id: community:c1/" "activity add names the activity id"
+act=$(sed -n 's/.*activity id: //p' <<<"$out")
+run_ok cli c1 attendance record --member EV-0001 --activity "$act" --minutes 60 >/dev/null
+
+log "a mistyped command or option, and one command's help"
+assert_exit 2 cli c1 taks
+assert_contains "$OUT" "did you mean 'tasks'" "a mistyped command"
+assert_contains "$OUT" "是否要输入「tasks」" "a mistyped command, in Chinese"
+assert_exit 2 cli u1 intro send --memebr EV-9 --name 某 --community c1
+assert_contains "$OUT" "did you mean --member" "a mistyped option"
+for form in "help intro send" "intro send --help"; do
+    # shellcheck disable=SC2086 # the words are the command line
+    out=$(run_ok "$CLI_BIN" $form)
+    assert_contains "$out" "介绍函" "'$form' says what the command does"
+    assert_contains "$out" "--community" "'$form' lists the options"
+    assert_contains "$out" "例 example:" "'$form' has an example"
+done
+assert_exit 2 "$CLI_BIN" help taks
+assert_contains "$OUT" "tasks" "help of a mistyped command suggests"
+
+log "members and orgs by name; the tables line up"
+out=$(run_ok cli u1 members --name 张)
+assert_contains "$out" "EV-0001" "members --name 张 finds 张三"
+case "$out" in *EV-0002*) fail "members --name 张 also listed 李四: $out" ;; esac
+assert_eq 1 "$(cli u1 members --name 张 --json | jq length)" "members --name 张, --json"
+out=$(run_ok cli u1 orgs --name 社区)
+assert_contains "$out" "community:c2" "orgs --name 社区"
+case "$out" in *unit:u1*) fail "orgs --name 社区 listed a unit: $out" ;; esac
+# the name column starts at the same terminal column on every row: the width of what
+# comes before it is the same in display columns (CJK = 2)
+cols=$(python3 -c '
+import sys, unicodedata
+def width(s): return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = [l for l in sys.stdin.read().splitlines() if l]
+starts = set()
+for l in rows:
+    name = l.split()[-1]
+    starts.add(width(l[:l.rindex(name)]))
+print(len(starts))' <<<"$(cli u1 orgs)")
+assert_eq 1 "$cols" "the orgs table's last column starts at one display column"
+out=$(run_ok cli u1 orgs --name nothing-like-this)
+assert_contains "$out" "no org matches" "orgs with no match says so"
+
+log "status: 0 in session, 5 not in session; no negative ages"
+assert_exit 0 "$CLI_BIN" --data "$T/u1" status
+stop br
+wait_for json_is u1 .connected false --deadline 30
+assert_exit 5 "$CLI_BIN" --data "$T/u1" status
+assert_contains "$OUT" "not in session" "status says it is not in session"
+case "$OUT" in *"-1 ms"*) fail "status shows a negative age: $OUT" ;; esac
+
+[ -n "${DS_PEEK:-}" ] && { cli u1 members; cli u1 orgs; cli u1 status || true; cli c1 tasks | head -5; }
+for n in c2 c1 u1; do stop "$n"; done
