@@ -47,6 +47,7 @@ static const struct {
     {"activity", C_EVENT_ID},
     {"need", C_EVENT_ID},
     {"claim", C_EVENT_ID},
+    {"target", C_EVENT_ID},
     {"leader", C_MEMBER},
     {"claimant", C_MEMBER},
     {"group", C_CODE},

@@ -3,7 +3,7 @@
  * A field's name says what it holds, the same way in every message:
  *   date, due, start, end, *_date      a calendar day, YYYY-MM-DD
  *   community, feedback_origin         a community org id; org, attendees: any org id
- *   request, notice, difficulty, activity, need, claim    an event id "origin/seq"
+ *   request, notice, difficulty, activity, need, claim, target    an event id "origin/seq"
  *   leader, claimant                   a member id
  *   group, team, kind (as a string)    a code [a-z0-9-]{1,48}
  *   side                               "unit" or "community"

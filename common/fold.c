@@ -144,6 +144,7 @@ static void apply_report_in(Dualsync__MemberRecord *rec, const struct event *ev)
         return;
     rec->reported = true;
     set_str(&rec->report_date, b->date);
+    set_id(&rec->report_id, ev);
     wire_msg_free(b);
 }
 
@@ -362,6 +363,124 @@ static void apply_difficulty(Dualsync__MemberRecord *rec, const struct event *ev
     wire_msg_free(b);
 }
 
+/* ---------------------------------------------------------------- corrections */
+
+/* A correction or withdrawal touches only a letter of its own author: the target's origin
+ * must be the event's. Its hlc is above the target's (the author wrote the target first),
+ * so in fold order the target is already applied; a target that is not in the record
+ * (withdrawn, or of another registration) is left alone. */
+static bool own_target(const struct event *ev, const char *target)
+{
+    char origin[IDS_ORG_MAX];
+    uint64_t seq;
+    return ids_event_id_parse(target, origin, &seq) && strcmp(origin, ev->origin) == 0 &&
+           seq < ev->seq;
+}
+
+/* The index of the entry of a list (FeedbackEntry, VisitEntry, ...) whose event_id is
+ * target, or -1. The field is found through each entry's descriptor. */
+static long find_entry(void **entries, size_t n, const char *target)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCMessage *m = entries[i];
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "event_id");
+        if (f && strcmp(*(char *const *)((const char *)m + f->offset), target) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+static void apply_correction(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__Correction *b = BODY(Correction, correction);
+    long i;
+    if (!b || !own_target(ev, b->target)) {
+        wire_msg_free(b);
+        return;
+    }
+    if (strcmp(rec->intro_id, b->target) == 0) {
+        if (b->name[0])
+            set_str(&rec->name, b->name);
+        if (b->contact[0])
+            set_str(&rec->intro_contact, b->contact);
+    } else if ((i = find_entry((void **)rec->feedback, rec->n_feedback, b->target)) >= 0) {
+        if (b->rating)
+            rec->feedback[i]->rating = b->rating;
+        if (b->text[0])
+            set_str(&rec->feedback[i]->text, b->text);
+    } else if ((i = find_entry((void **)rec->handling, rec->n_handling, b->target)) >= 0) {
+        if (b->action)
+            rec->handling[i]->action = b->action;
+        if (b->text[0])
+            set_str(&rec->handling[i]->text, b->text);
+    } else if ((i = find_entry((void **)rec->visits, rec->n_visits, b->target)) >= 0) {
+        if (b->text[0])
+            set_str(&rec->visits[i]->text, b->text);
+    } else if ((i = find_entry((void **)rec->difficulties, rec->n_difficulties, b->target)) >= 0) {
+        if (b->text[0])
+            set_str(&rec->difficulties[i]->text, b->text);
+    }
+    wire_msg_free(b);
+}
+
+/* Removes entry i of a repeated message field, keeping the others in fold order. */
+static void drop_entry(void **entries, size_t *n, long i)
+{
+    protobuf_c_message_free_unpacked(entries[i], NULL);
+    memmove(&entries[i], &entries[i + 1], (*n - (size_t)i - 1) * sizeof(*entries));
+    (*n)--;
+}
+
+bool fold_holds(const Dualsync__MemberRecord *rec, const char *event_id)
+{
+    if (strcmp(rec->intro_id, event_id) == 0 || strcmp(rec->report_id, event_id) == 0)
+        return true;
+    void **const lists[] = {(void **)rec->feedback,    (void **)rec->handling,
+                            (void **)rec->attendance,  (void **)rec->opinions,
+                            (void **)rec->notices,     (void **)rec->visits,
+                            (void **)rec->difficulties};
+    const size_t counts[] = {rec->n_feedback, rec->n_handling, rec->n_attendance,  rec->n_opinions,
+                             rec->n_notices,  rec->n_visits,   rec->n_difficulties};
+    for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+        if (find_entry(lists[k], counts[k], event_id) >= 0)
+            return true;
+    return false;
+}
+
+static void apply_withdrawal(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    Dualsync__Withdrawal *b = BODY(Withdrawal, withdrawal);
+    if (!b || !own_target(ev, b->target)) {
+        wire_msg_free(b);
+        return;
+    }
+    if (strcmp(rec->report_id, b->target) == 0) {
+        rec->reported = false;
+        set_str(&rec->report_date, "");
+        set_str(&rec->report_id, "");
+    }
+    /* the record's lists a withdrawal may take a letter out of */
+    struct {
+        void **entries;
+        size_t *n;
+    } lists[] = {
+        {(void **)rec->feedback, &rec->n_feedback},
+        {(void **)rec->handling, &rec->n_handling},
+        {(void **)rec->attendance, &rec->n_attendance},
+        {(void **)rec->opinions, &rec->n_opinions},
+        {(void **)rec->notices, &rec->n_notices},
+        {(void **)rec->visits, &rec->n_visits},
+        {(void **)rec->difficulties, &rec->n_difficulties},
+    };
+    for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+        long i = find_entry(lists[k].entries, *lists[k].n, b->target);
+        if (i >= 0)
+            drop_entry(lists[k].entries, lists[k].n, i);
+    }
+    wire_msg_free(b);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void apply_body(Dualsync__MemberRecord *rec, const struct event *ev)
@@ -413,6 +532,12 @@ static void apply_body(Dualsync__MemberRecord *rec, const struct event *ev)
         break;
     case T(DIFFICULTY_RESOLVED):
         apply_difficulty_resolved(rec, ev);
+        break;
+    case T(CORRECTION):
+        apply_correction(rec, ev);
+        break;
+    case T(WITHDRAWAL):
+        apply_withdrawal(rec, ev);
         break;
     default:
         break; /* unknown types: counted, no field changes */

@@ -10,7 +10,10 @@
  * closes by the unit's move-out or release or the community's return/revoke; after that
  * nothing changes it, and the next introduction starts a fresh record, because the new
  * side holds none of the old events. Events from anyone else (a stale or refused route)
- * are ignored, not even counted, so every holder of the registration folds the same. */
+ * are ignored, not even counted, so every holder of the registration folds the same.
+ * A correction (更正) changes fields of its author's own earlier letter; a withdrawal (撤回)
+ * takes its author's letter out of the record (a withdrawn report-in unsets `reported`);
+ * both come after their target in fold order, since the author wrote the target first. */
 #ifndef DUALSYNC_FOLD_H
 #define DUALSYNC_FOLD_H
 
@@ -21,7 +24,7 @@
 
 /* Bumped whenever fold_apply changes what a record holds: stored records are then refolded
  * from the log when the process opens (eventlog_open). */
-#define FOLD_VERSION 2u
+#define FOLD_VERSION 3u
 
 /* A fresh record for member. Caller owns; free with fold_free. */
 Dualsync__MemberRecord *fold_new(const char *member);
@@ -30,6 +33,11 @@ void fold_free(Dualsync__MemberRecord **recp);
 /* Applies one event (already validated by rules_check) to the record. An introduction
  * after a closed registration replaces *recp by a fresh record. */
 void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev);
+
+/* Whether the record holds the letter event_id: its introduction, its report-in, or an
+ * entry (feedback, handling, attendance, opinion, notice, visit, difficulty). A withdrawn
+ * letter, or one of an earlier registration, is not held. */
+bool fold_holds(const Dualsync__MemberRecord *rec, const char *event_id);
 
 /* Canonical bytes of the record; *out is malloc'd (caller frees). */
 void fold_encode(const Dualsync__MemberRecord *rec, uint8_t **out, size_t *len_out);

@@ -52,6 +52,11 @@ static const struct rule rule_table[] = {
      "text,date"},
     {T(DIFFICULTY_RESOLVED), "difficulty-resolved", ORG_COMMUNITY, SCOPE_MEMBER, ROUTE_LOCAL,
      ORG_NONE, D(difficulty_resolved), "difficulty,date"},
+    /* ORG_NONE as the author: either side of the member's registration */
+    {T(CORRECTION), "correction", ORG_NONE, SCOPE_MEMBER, ROUTE_LOCAL, ORG_NONE, D(correction),
+     "target,reason,date"},
+    {T(WITHDRAWAL), "withdrawal", ORG_NONE, SCOPE_MEMBER, ROUTE_LOCAL, ORG_NONE, D(withdrawal),
+     "target,reason,date"},
     {T(JOINT_MEETING), "joint-meeting", ORG_STREET, SCOPE_ORG, ROUTE_TO, ORG_NONE, D(joint_meeting),
      "date,title,attendees"},
     {T(LIAISON_MEMBER), "liaison-member", ORG_COMMUNITY, SCOPE_ORG, ROUTE_LOCAL, ORG_NONE,
@@ -80,6 +85,13 @@ const struct rule *rules_find(uint32_t type)
         if (rule_table[i].type == type)
             return &rule_table[i];
     return NULL;
+}
+
+bool rules_side_may_author(const struct rule *r, enum org_kind kind)
+{
+    if (r->author == ORG_NONE)
+        return kind == ORG_UNIT || kind == ORG_COMMUNITY;
+    return kind == r->author;
 }
 
 const char *rules_type_name(uint32_t type)
@@ -138,6 +150,15 @@ static bool notice_valid(const ProtobufCMessage *m, char *why)
     return ok;
 }
 
+static bool correction_valid(const ProtobufCMessage *m, char *why)
+{
+    const Dualsync__Correction *c = (const Dualsync__Correction *)m;
+    bool ok = c->name[0] || c->contact[0] || c->text[0] || c->rating || c->action;
+    if (!ok)
+        snprintf(why, FIELDS_WHY_MAX, "a correction must correct at least one field");
+    return ok;
+}
+
 static bool type_valid(uint32_t type, const ProtobufCMessage *m, char *why)
 {
     switch (type) {
@@ -151,6 +172,8 @@ static bool type_valid(uint32_t type, const ProtobufCMessage *m, char *why)
         return close_valid(m, why);
     case T(PUBLIC_NOTICE):
         return notice_valid(m, why);
+    case T(CORRECTION):
+        return correction_valid(m, why);
     default:
         return true;
     }
@@ -190,7 +213,7 @@ int rules_check(const struct event *ev)
     char why[FIELDS_WHY_MAX];
     if (!r)
         return DS_OK;
-    if (ids_org_kind(ev->origin) != r->author)
+    if (!rules_side_may_author(r, ids_org_kind(ev->origin)))
         return DS_ESIDE;
     bool member = ev->member[0] != '\0';
     if ((r->scope == SCOPE_MEMBER && !member) || (r->scope == SCOPE_ORG && member))

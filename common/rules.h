@@ -1,8 +1,10 @@
 /* rules: the catalogue of event types — what each one is, which side may author it,
  * whether it is about a member or about an org, how the broker routes it, and which body
  * fields it needs. Single writer per field: every known type has exactly one authoring
- * side, and every receiver (broker and node) checks it. Unknown types (from newer peers)
- * pass with no side check: they are stored and forwarded, and the fold ignores them. */
+ * side, and every receiver (broker and node) checks it; a correction or withdrawal may
+ * come from either side, and touches only its own author's letter (fold.c). Unknown types (from
+ * newer peers) pass with no side check: they are stored and forwarded, and the fold ignores them.
+ */
 #ifndef DUALSYNC_RULES_H
 #define DUALSYNC_RULES_H
 
@@ -33,7 +35,7 @@ enum rule_route {
 struct rule {
     uint32_t type;
     const char *name;     /* "introduction", "report-in", ... */
-    enum org_kind author; /* the only side that may write it */
+    enum org_kind author; /* the only side that may write it; ORG_NONE: either side */
     enum rule_scope scope;
     enum rule_route route;
     enum org_kind to_kind; /* ROUTE_TO: kind of every recipient (ORG_NONE: unit or community) */
@@ -46,6 +48,8 @@ const struct rule *rules_find(uint32_t type);
 
 /* Name of a type for display: the rule's name or "unknown". */
 const char *rules_type_name(uint32_t type);
+/* Whether an org of kind may author events of r. */
+bool rules_side_may_author(const struct rule *r, enum org_kind kind);
 
 /* Checks a body of a known type (fields, required fields, type-specific rules). On false,
  * why (size FIELDS_WHY_MAX) says what is wrong. */

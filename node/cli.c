@@ -65,6 +65,22 @@ static const struct cli_command commands[] = {
      "按纸质函件上的核验码查找函件(不区分大小写,可省略 -) / find the letter of a paper "
      "copy's verification code (any case, dashes optional)",
      "--data DIR letter verify CODE [--json]", "--data unit-tax letter verify 7K3F-Q9XA"},
+    /* ---- either side: corrections and withdrawals of its own letters */
+    {"letter correct",
+     "letter:,reason:,name:,contact:,rating:,text:,action:,date:", "letter,reason",
+     "更正本组织发出的函件:介绍函(姓名、联系方式)、反馈函(评价、内容)、查处结果(处理方式、"
+     "内容)、走访记录和困难(内容),须说明原因 / correct a letter this org sent: introduction "
+     "(name, contact), feedback (rating, text), handling result (action, text), visit and "
+     "difficulty (text); with a reason",
+     "--data DIR letter correct --letter ID --reason R [--name N] [--contact C] [--rating R] "
+     "[--action A] [--text T]",
+     "--data unit-tax letter correct --letter unit:tax/3 --name 张三丰 --reason 姓名笔误"},
+    {"letter withdraw", "letter:,reason:,date:", "letter,reason",
+     "撤回本组织误发的函件(报到、反馈函、参加活动、查处结果、走访、困难、征求意见、公示),须说明"
+     "原因 / withdraw a letter this org sent in error (report-in, feedback, attendance, handling, "
+     "visit, difficulty, opinion request, notice); with a reason",
+     "--data DIR letter withdraw --letter ID --reason R",
+     "--data community-hexie letter withdraw --letter community:hexie/7 --reason 误登记了他人"},
     /* ---- unit letters */
     {"intro send", "member:,name:,community:,contact:,report-days:,date:,skip-existing",
      "member,name,community", "(单位)发出住社区党员身份介绍函 / (unit) introduction letter",
@@ -284,7 +300,7 @@ static const char *daemon_command(const struct cli_parsed *p)
 {
     if (strcmp(p->cmd->name, "report") == 0 && cli_get(p, "year"))
         return "annual report";
-    if (strncmp(p->cmd->name, "letter ", 7) == 0)
+    if (strcmp(p->cmd->name, "letter show") == 0 || strcmp(p->cmd->name, "letter verify") == 0)
         return "letter";
     return p->cmd->name;
 }
@@ -479,6 +495,8 @@ static const struct {
     {"need publish", "需求编号", "need id"},
     {"claim send", "认领编号", "claim id"},
     {"offer send", "资源编号", "offer id"},
+    {"letter correct", "更正函编号", "correction id"},
+    {"letter withdraw", "撤回函编号", "withdrawal id"},
 };
 
 static void print_made(const char *cmd, json_t *events)

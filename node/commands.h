@@ -49,6 +49,19 @@ typedef int (*write_fn)(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
 /* letters.c: the write command named cmd, or NULL. */
 write_fn letters_find(const char *cmd);
 void letters_pending_free(struct pending_event *pe);
+/* A stored event by its id "origin/seq": DS_OK with *ev opened over *raw (caller releases
+ * both), DS_EINVAL (not an id), DS_ENOTFOUND, DS_EIO. */
+int letters_load_event(struct node *n, const char *id, struct event *ev, uint8_t **raw);
+/* Packs body, applies the rules every receiver applies (refusal in o), and fills pe. */
+int letters_seal(const struct rule *r, const char *member, ProtobufCMessage *body,
+                 struct pending_event *pe, struct outcome *o);
+
+/* amend.c: "letter correct" (更正) and "letter withdraw" (撤回) of this node's own letters
+ * about a member, under the rules of docs/WORKFLOWS.md. */
+int amend_correct(struct write_ctx *w, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
+                  struct outcome *o);
+int amend_withdraw(struct write_ctx *w, const Dualsync__CtlCommand *cmd, struct pending_event *pe,
+                   struct outcome *o);
 
 /* Today's date in the node's local time, YYYY-MM-DD. */
 void commands_today(char out[11]);

@@ -64,6 +64,27 @@ struct form {
     }
 
 static const struct form forms[] = {
+    /* either side: its own letters (docs/WORKFLOWS.md §9) */
+    {"letter correct",
+     ORG_NONE,
+     "更正函件",
+     "Correct a letter",
+     {{"letter", "函件编号", "Letter id", F_TEXT, true, NULL},
+      {"reason", "更正原因", "Reason", F_TEXT, true, NULL},
+      {"name", "姓名(介绍函)", "Name (introduction)", F_TEXT, false, NULL},
+      {"contact", "联系方式(介绍函)", "Contact (introduction)", F_TEXT, false, NULL},
+      {"rating", "评价(反馈函)", "Rating (feedback)", F_SELECT, false, "excellent,good,fair,poor"},
+      {"action", "处理(查处结果)", "Action (handling)", F_SELECT, false,
+       "criticism,investigation,no-action"},
+      TEXT,
+      DATE}},
+    {"letter withdraw",
+     ORG_NONE,
+     "撤回函件",
+     "Withdraw a letter",
+     {{"letter", "函件编号", "Letter id", F_TEXT, true, NULL},
+      {"reason", "撤回原因", "Reason", F_TEXT, true, NULL},
+      DATE}},
     {"intro send",
      ORG_UNIT,
      "介绍函",
@@ -276,10 +297,16 @@ static enum org_kind kind_of(const struct page *pg)
     return *(const enum org_kind *)page_arg(pg);
 }
 
+/* Whether this node's side has form f (ORG_NONE: both sides do). */
+static bool side_has(const struct page *pg, const struct form *f)
+{
+    return f->side == ORG_NONE || f->side == kind_of(pg);
+}
+
 static const struct form *find_form(const struct page *pg, const char *cmd)
 {
     for (size_t i = 0; cmd && i < N_FORMS; i++)
-        if (strcmp(forms[i].cmd, cmd) == 0 && forms[i].side == kind_of(pg))
+        if (strcmp(forms[i].cmd, cmd) == 0 && side_has(pg, &forms[i]))
             return &forms[i];
     return NULL;
 }
@@ -641,6 +668,28 @@ static void letter_standing(struct page *pg, enum standing st)
     page_printf(pg, "</span>");
 }
 
+/* Whether a type name is in a comma separated list of them. */
+static bool type_listed(const char *list, const char *type)
+{
+    size_t n = strlen(type);
+    for (const char *p = strstr(list, type); p; p = strstr(p + 1, type))
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* 更正 / 撤回 buttons for one of this side's letters, where the rules allow them
+ * (node/amend.c says why not, if a button is used after all). */
+static void amend_links(struct page *pg, const char *type, const char *id)
+{
+    if (type_listed("introduction,feedback,handling-result,unit-visit,difficulty", type))
+        form_link(pg, "letter correct", "letter", id, NULL, NULL);
+    if (type_listed("report-in,feedback,attendance,handling-result,unit-visit,difficulty,"
+                    "opinion-request,public-notice",
+                    type))
+        form_link(pg, "letter withdraw", "letter", id, NULL, NULL);
+}
+
 /* other: the org on the other side of the member (its community for a unit, its unit for
  * a community), whose receipt says whether it applied this side's letters. */
 static void member_history(struct page *pg, json_t *h, json_t *status, const char *other)
@@ -664,8 +713,18 @@ static void member_history(struct page *pg, json_t *h, json_t *status, const cha
         page_printf(pg, "</code></a> <small>");
         page_text(pg, js(e, "origin"));
         page_printf(pg, "</small>");
-        if (status)
-            letter_standing(pg, standing_of(e, status, other));
+        if (*js(body, "reason")) { /* a correction or withdrawal: what and why */
+            page_printf(pg, " → <code>");
+            page_text(pg, js(body, "target"));
+            page_printf(pg, "</code> ");
+            page_text(pg, js(body, "reason"));
+        }
+        if (status) {
+            enum standing st = standing_of(e, status, other);
+            letter_standing(pg, st);
+            if (st != RECEIVED)
+                amend_links(pg, js(e, "type"), js(e, "id"));
+        }
         page_printf(pg, "</li>");
     }
     page_printf(pg, "</ol>");
@@ -694,8 +753,8 @@ static void page_member(struct page *pg)
     page_printf(pg, "</span></p><div class=\"actions\">");
     for (size_t i = 0; i < N_FORMS; i++) {
         const struct form *f = &forms[i];
-        if (f->side == kind_of(pg) && f->fields[0].name &&
-            strcmp(f->fields[0].name, "member") == 0 && f->fields[0].required)
+        if (side_has(pg, f) && f->fields[0].name && strcmp(f->fields[0].name, "member") == 0 &&
+            f->fields[0].required)
             form_link(pg, f->cmd, "member", id, NULL, NULL);
     }
     page_printf(pg, "</div>");
@@ -724,6 +783,8 @@ static void form_field_html(struct page *pg, const struct form_field *f, const c
         page_printf(pg, "</textarea>");
     } else if (f->type == F_SELECT) {
         page_printf(pg, "<select name=\"%s\">", f->name);
+        if (!f->required) /* an option not given, as on the command line */
+            page_printf(pg, "<option value=\"\"></option>");
         char choices[256];
         snprintf(choices, sizeof(choices), "%s", f->choices);
         for (char *save = NULL, *c = strtok_r(choices, ",", &save); c;
@@ -805,7 +866,7 @@ static void form_index(struct page *pg)
 {
     page_printf(pg, "<ul class=\"forms\">");
     for (size_t i = 0; i < N_FORMS; i++) {
-        if (forms[i].side != kind_of(pg))
+        if (!side_has(pg, &forms[i]))
             continue;
         page_printf(pg, "<li><a href=\"/do?cmd=");
         buf_url(page_buf(pg), forms[i].cmd);

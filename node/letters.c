@@ -92,8 +92,7 @@ static void default_today(ProtobufCMessage *body, const char *name)
     }
 }
 
-/* Reads a stored event by its id. DS_OK: *ev opened over *raw (caller releases both). */
-static int load_event(struct node *n, const char *id, struct event *ev, uint8_t **raw)
+int letters_load_event(struct node *n, const char *id, struct event *ev, uint8_t **raw)
 {
     char origin[IDS_ORG_MAX];
     uint64_t seq;
@@ -117,7 +116,7 @@ static int find_org_letter(struct node *n, const char *id, uint32_t type, bool m
 {
     struct event ev;
     uint8_t *raw = NULL;
-    int rc = load_event(n, id, &ev, &raw);
+    int rc = letters_load_event(n, id, &ev, &raw);
     if (rc == DS_EINVAL)
         return fail(o, DS_EINVAL, "编号无效:格式为 组织/序号", "invalid id: use org/seq");
     if (rc != DS_OK)
@@ -800,9 +799,8 @@ static const struct letter_kind *find_kind(const char *cmd)
     return NULL;
 }
 
-/* Packs the body, applies the rules every receiver applies, and fills the pending event. */
-static int seal(const struct rule *r, const char *member, ProtobufCMessage *body,
-                struct pending_event *pe, struct outcome *o)
+int letters_seal(const struct rule *r, const char *member, ProtobufCMessage *body,
+                 struct pending_event *pe, struct outcome *o)
 {
     char why[FIELDS_WHY_MAX];
     uint8_t *bytes = NULL;
@@ -841,7 +839,7 @@ static int write_letter(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     if (take_args(cmd, l.body, k->options, o) == DS_OK) {
         default_today(l.body, "date");
         if ((!k->check || k->check(&l, o) == DS_OK))
-            seal(r, member, l.body, pe, o);
+            letters_seal(r, member, l.body, pe, o);
     }
     fields_free(l.body);
     fold_free(&l.rec);
@@ -910,7 +908,7 @@ static int write_intro(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
         default_today(body, "date");
         if (!b->report_days)
             b->report_days = w->n->cfg.report_days;
-        seal(r, member, body, pe, o);
+        letters_seal(r, member, body, pe, o);
     }
     fields_free(body);
     return o->code;
@@ -934,7 +932,7 @@ static int write_move(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     ProtobufCMessage *body = fields_new(r->body);
     if (take_args(cmd, body, "date", o) == DS_OK) {
         default_today(body, "date");
-        seal(r, member, body, pe, o);
+        letters_seal(r, member, body, pe, o);
     }
     fields_free(body);
     if (o->code == DS_OK) {
@@ -968,6 +966,8 @@ static const struct {
 } special[] = {
     {"intro send", write_intro},
     {"member move", write_move},
+    {"letter correct", amend_correct},
+    {"letter withdraw", amend_withdraw},
 };
 
 write_fn letters_find(const char *cmd)

@@ -131,6 +131,16 @@ body_has 'data-standing="applied"' ||
     fail "the unit's introduction is not shown as applied on the other side"
 body_has 'data-standing="received"' || fail "the community's letter is not shown as received"
 
+log "a letter withdrawn from the member page's button"
+assert_eq 200 "$(http "$T/js" GET "$C/member?id=DY-0001")" "the community's member page"
+rid=$(cli c1 member show DY-0001 --json | jq -r .report_id)
+body_has "cmd=letter%20withdraw&amp;letter=$(jq -rn --arg s "$rid" '$s|@uri')" ||
+    fail "no withdraw button for the report-in $rid"
+assert_eq 200 "$(http "$T/js" POST "$C/do" --data-urlencode "csrf=$st" \
+    --data-urlencode "cmd=letter withdraw" --data-urlencode "letter=$rid" \
+    --data-urlencode reason=误点了报到)" "the withdrawal form"
+assert_eq false "$(cli c1 member show DY-0001 --json | jq .reported)" "reported after the withdrawal"
+
 log "the audit log names the account of every write and member view"
 a=$(cli u1 audit --json)
 jq -e '[.[] | select(.user == "clerk" and .action == "intro send" and .target == "DY-0001"

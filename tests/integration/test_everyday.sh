@@ -94,6 +94,49 @@ assert_eq 1 "$cols" "the orgs table's last column starts at one display column"
 out=$(run_ok cli u1 orgs --name nothing-like-this)
 assert_contains "$out" "no org matches" "orgs with no match says so"
 
+log "corrections and withdrawals, as letters both sides apply"
+intro=$(cli u1 member show EV-0001 --json | jq -r .intro_id)
+out=$(run_ok cli u1 letter correct --letter "$intro" --name 张三丰 --reason 姓名笔误)
+assert_contains "$out" "更正函编号 correction id: unit:u1/" "letter correct names what it made"
+report=$(cli c1 member show EV-0001 --json | jq -r .report_id)
+out=$(run_ok cli c1 letter withdraw --letter "$report" --reason 误登记)
+assert_contains "$out" "撤回函编号 withdrawal id: community:c1/" "letter withdraw names what it made"
+sync_all u1 c1
+for n in u1 c1; do
+    assert_eq 张三丰 "$(cli $n member show EV-0001 --json | jq -r .name)" "$n: the corrected name"
+    assert_eq false "$(cli $n member show EV-0001 --json | jq .reported)" "$n: report-in withdrawn"
+done
+assert_eq "$(member_digest u1 EV-0001)" "$(member_digest c1 EV-0001)" "both sides' digest"
+assert_eq "$(member_digest u1 EV-0001)" "$(broker_digest EV-0001)" "the broker's digest"
+TASKS=$(cli c1 tasks --json)
+assert_contains "$(task_members report-in)" EV-0001 "the withdrawn report-in is due again"
+hist=$(cli u1 member history EV-0001)
+assert_contains "$hist" "withdrawal" "the withdrawal is in the unit's history"
+assert_contains "$hist" "误登记" "with its reason"
+assert_exit 1 cli c1 letter correct --letter "$intro" --name 某 --reason 试试
+assert_contains "$OUT" "only the org that sent a letter" "correcting the other side's letter"
+assert_exit 1 cli c1 letter withdraw --letter "$report" --reason 再撤一次
+assert_contains "$OUT" "withdrawn already" "withdrawing twice"
+assert_exit 1 cli u1 letter withdraw --letter "$intro" --reason 试试
+assert_contains "$OUT" "member release / member move" "an introduction is not withdrawn"
+assert_exit 1 cli u1 letter correct --letter "$intro" --rating poor --reason 试试
+assert_contains "$OUT" "does not apply" "a field the letter does not have"
+fb=$(write1 c1 feedback send --member EV-0001 --rating poor --year 2026 --date 2026-11-30)
+sync_all c1 u1
+h=$(write1 u1 handling send --member EV-0001 --feedback "$fb" --action criticism --text 已谈话)
+sync_all u1 c1
+assert_exit 1 cli c1 letter withdraw --letter "$fb" --reason 评价有误
+assert_contains "$OUT" "handling result" "a feedback letter already answered"
+run_ok cli u1 letter withdraw --letter "$h" --reason 对应的反馈函有误 >/dev/null
+sync_all u1 c1
+run_ok cli c1 letter withdraw --letter "$fb" --reason 评价有误 >/dev/null
+sync_all c1 u1
+for n in u1 c1; do
+    assert_eq 0 "$(cli $n member show EV-0001 --json | jq '.feedback | length')" "$n: feedback"
+    assert_eq 0 "$(cli $n member show EV-0001 --json | jq '.handling | length')" "$n: handling"
+done
+assert_eq "$(member_digest u1 EV-0001)" "$(member_digest c1 EV-0001)" "digests after withdrawals"
+
 log "status: 0 in session, 5 not in session; no negative ages"
 assert_exit 0 "$CLI_BIN" --data "$T/u1" status
 stop br

@@ -278,28 +278,34 @@ static void fold_sorted(const struct event **order, size_t n, uint8_t digest[KEY
     fold_free(&rec);
 }
 
-static void test_fold_order_independent_digest(void **state)
+/* Folds order in 200 shuffled arrival orders (sorted as the event log sorts them) and
+ * requires the same digest each time. */
+static void assert_order_independent(const struct event **order, size_t n, uint64_t rng)
 {
-    struct tu_event ev[ORDER_EVENTS];
-    const struct event *order[ORDER_EVENTS];
     uint8_t first[KEYS_DIGEST_LEN], digest[KEYS_DIGEST_LEN];
-    uint64_t rng = 0x0fd0fd0fd0fdull;
-    (void)state;
-    make_history(ev);
-    for (size_t i = 0; i < ORDER_EVENTS; i++)
-        order[i] = &ev[i].ev;
-    fold_sorted(order, ORDER_EVENTS, first);
+    fold_sorted(order, n, first);
     for (int round = 0; round < 200; round++) {
-        for (size_t i = ORDER_EVENTS - 1; i > 0; i--) { /* Fisher-Yates */
+        for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
             size_t j = tu_rand_below(&rng, i + 1);
             const struct event *t = order[i];
             order[i] = order[j];
             order[j] = t;
         }
-        fold_sorted(order, ORDER_EVENTS, digest);
+        fold_sorted(order, n, digest);
         if (memcmp(first, digest, KEYS_DIGEST_LEN) != 0)
             fail_msg("round %d: digest differs for another arrival order", round);
     }
+}
+
+static void test_fold_order_independent_digest(void **state)
+{
+    struct tu_event ev[ORDER_EVENTS];
+    const struct event *order[ORDER_EVENTS];
+    (void)state;
+    make_history(ev);
+    for (size_t i = 0; i < ORDER_EVENTS; i++)
+        order[i] = &ev[i].ev;
+    assert_order_independent(order, ORDER_EVENTS, 0x0fd0fd0fd0fdull);
     /* And the history folds to what it should. */
     for (size_t i = 0; i < ORDER_EVENTS; i++)
         order[i] = &ev[i].ev;
@@ -401,6 +407,94 @@ static int setup_keys(void **state)
     return 0;
 }
 
+static void correction(struct tu_event *out, const char *origin, uint64_t seq, uint64_t hlc,
+                       const char *target, const char *name, Dualsync__Rating rating,
+                       const char *text)
+{
+    Dualsync__Correction b = DUALSYNC__CORRECTION__INIT;
+    b.target = (char *)target;
+    b.reason = "typo";
+    b.date = "2026-02-01";
+    b.name = (char *)(name ? name : "");
+    b.text = (char *)(text ? text : "");
+    b.rating = rating;
+    tu_event_make(out, &k, origin, seq, hlc, "M1", DUALSYNC__EVENT_TYPE__EVENT_CORRECTION, &b.base);
+}
+
+static void withdrawal(struct tu_event *out, const char *origin, uint64_t seq, uint64_t hlc,
+                       const char *target)
+{
+    Dualsync__Withdrawal b = DUALSYNC__WITHDRAWAL__INIT;
+    b.target = (char *)target;
+    b.reason = "sent in error";
+    b.date = "2026-02-01";
+    tu_event_make(out, &k, origin, seq, hlc, "M1", DUALSYNC__EVENT_TYPE__EVENT_WITHDRAWAL, &b.base);
+}
+
+#define AMEND_EVENTS 12
+
+/* One registration with corrections and withdrawals among its letters, including a
+ * correction and a withdrawal aimed at another org's letter (ignored) and at a letter
+ * already withdrawn (nothing left to change). */
+static void make_amended_history(struct tu_event *ev)
+{
+    tu_event_intro(&ev[0], &k, UNIT, 1, 1000, "M1", COMM, "Zhang San", 30, "2026-01-05");
+    tu_event_report(&ev[1], &k, COMM, 1, 1100, "M1", "2026-01-10");
+    tu_event_feedback(&ev[2], &k, COMM, 2, 1200, "M1", 2026, DUALSYNC__RATING__RATING_POOR, false,
+                      "late");
+    tu_event_feedback(&ev[3], &k, COMM, 3, 1300, "M1", 2026, DUALSYNC__RATING__RATING_GOOD, false,
+                      "fine");
+    correction(&ev[4], UNIT, 2, 1400, "unit:tax-bureau/1", NAME, 0, NULL); /* the name */
+    correction(&ev[5], COMM, 4, 1500, "community:hy-03/2", NULL, DUALSYNC__RATING__RATING_FAIR,
+               "late twice");
+    withdrawal(&ev[6], COMM, 5, 1600, "community:hy-03/1"); /* the report-in */
+    withdrawal(&ev[7], COMM, 6, 1700, "community:hy-03/3"); /* feedback "fine" */
+    correction(&ev[8], COMM, 7, 1800, "community:hy-03/3", NULL, 0, "too late"); /* withdrawn */
+    correction(&ev[9], UNIT, 3, 1900, "community:hy-03/2", NULL, 0, "not yours");
+    withdrawal(&ev[10], UNIT, 4, 2000, "community:hy-03/2");         /* not its letter */
+    tu_event_report(&ev[11], &k, COMM, 8, 2100, "M1", "2026-02-03"); /* reported again */
+}
+
+static void test_fold_corrections_and_withdrawals(void **state)
+{
+    struct tu_event ev[AMEND_EVENTS];
+    const struct event *order[AMEND_EVENTS];
+    (void)state;
+    make_amended_history(ev);
+    for (size_t i = 0; i < AMEND_EVENTS; i++)
+        order[i] = &ev[i].ev;
+    assert_order_independent(order, AMEND_EVENTS, 0xc0ffee);
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    qsort(order, AMEND_EVENTS, sizeof(*order), tu_event_cmp);
+    for (size_t i = 0; i < AMEND_EVENTS; i++)
+        fold_apply(&rec, order[i]);
+    assert_string_equal(rec->name, NAME);
+    assert_int_equal(rec->n_feedback, 1);
+    assert_string_equal(rec->feedback[0]->event_id, "community:hy-03/2");
+    assert_int_equal(rec->feedback[0]->rating, DUALSYNC__RATING__RATING_FAIR);
+    assert_string_equal(rec->feedback[0]->text, "late twice");
+    assert_true(rec->reported); /* withdrawn, then reported again */
+    assert_string_equal(rec->report_date, "2026-02-03");
+    assert_string_equal(rec->report_id, "community:hy-03/8");
+    assert_true(fold_holds(rec, "community:hy-03/2"));
+    assert_false(fold_holds(rec, "community:hy-03/3"));
+    assert_false(fold_holds(rec, "community:hy-03/1"));
+    assert_true(fold_holds(rec, "unit:tax-bureau/1"));
+    assert_int_equal(rec->events, AMEND_EVENTS); /* every one is from a side */
+    fold_free(&rec);
+
+    /* Without the last report-in, the withdrawal leaves the member not reported. */
+    Dualsync__MemberRecord *r2 = fold_new("M1");
+    for (size_t i = 0; i < AMEND_EVENTS - 1; i++)
+        fold_apply(&r2, &ev[i].ev); /* built in fold order */
+    assert_false(r2->reported);
+    assert_string_equal(r2->report_date, "");
+    assert_string_equal(r2->report_id, "");
+    fold_free(&r2);
+    for (size_t i = 0; i < AMEND_EVENTS; i++)
+        tu_event_free(&ev[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_fold_community_return_then_reintroduction),
         cmocka_unit_test(test_fold_order_independent_digest),
         cmocka_unit_test(test_fold_encode_decode_round_trip),
+        cmocka_unit_test(test_fold_corrections_and_withdrawals),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

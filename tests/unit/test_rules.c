@@ -362,7 +362,8 @@ static int check_to(const char *origin, const char *member, uint32_t type,
     return rc;
 }
 
-/* Every known type refuses the two sides that may not write it. */
+/* Every known type refuses the sides that may not write it: two of the three, or only the
+ * street for a correction or withdrawal (either side of a registration writes those). */
 static void test_rules_every_type_has_one_side(void **state)
 {
     static const char *const sides[] = {UNIT, COMMUNITY, STREET};
@@ -377,12 +378,15 @@ static void test_rules_every_type_has_one_side(void **state)
         known++;
         assert_non_null(r->body);
         for (size_t s = 0; s < 3; s++)
-            if (kinds[s] != r->author)
+            if (!rules_side_may_author(r, kinds[s]))
                 assert_int_equal(
                     check(sides[s], r->scope == SCOPE_ORG ? "" : "M1", type, &empty.base),
                     DS_ESIDE);
     }
-    assert_int_equal(known, 29);
+    assert_int_equal(known, 31);
+    const struct rule *c = rules_find(DUALSYNC__EVENT_TYPE__EVENT_CORRECTION);
+    assert_true(rules_side_may_author(c, ORG_UNIT) && rules_side_may_author(c, ORG_COMMUNITY));
+    assert_false(rules_side_may_author(c, ORG_STREET));
 }
 
 static void test_rules_addressees(void **state)
