@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include "keys.h"
 #include "rules.h"
+#include "sheet.h"
 #include "strmap.h"
 #include "transport.h"
 
@@ -269,7 +270,18 @@ void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
 void report_meeting_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
                               size_t *len);
 void report_meetings_reply(struct broker *b, uint8_t **out, size_t *len);
-void report_street_print(json_t *j, bool csv);
+/* How the CLI prints the street report: text, CSV (csv; for Excel with excel: a BOM and
+ * Chinese headers) or an .xlsx workbook (xlsx: a sheet each for units, communities and
+ * totals). report_street_print returns 0, or 1 when the workbook cannot be written. */
+struct report_format {
+    bool csv, excel;
+    const char *xlsx;
+};
+int report_street_print(json_t *j, const struct report_format *f);
+/* The report's rows flat (overdue as overdue_<kind>; side unit/community/total), of one
+ * side or (NULL) all, and their columns: what CSV and workbooks are made of. */
+extern const struct sheet_column report_street_columns[];
+json_t *report_street_rows(json_t *report, const char *side);
 void report_meetings_print(json_t *j);
 
 /* console.c: starts the street console of broker.conf's [web] on threads of its own, which

@@ -12,8 +12,8 @@
  * The street sees counts, not names: no page here asks for a member's record. */
 #include "broker.h"
 
-#include "cliargs.h"
 #include "console.h"
+#include "sheet.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -713,52 +713,6 @@ out:
 
 /* ---- the CSV: what `dualsync-broker report --csv` prints (report.c), after a BOM */
 
-static void csv_rate(FILE *f, json_t *v)
-{
-    if (json_is_number(v))
-        fprintf(f, "%.1f", json_number_value(v));
-}
-
-static void csv_row(FILE *f, const char *side, const char *org, const char *name, json_t *r)
-{
-    const char *kind;
-    json_t *v;
-    cli_csv_field(f, side);
-    fputc(',', f);
-    cli_csv_field(f, org);
-    fputc(',', f);
-    cli_csv_field(f, name);
-    fprintf(f, ",%lld,%lld,", ji(r, "registrations"), ji(r, "reported"));
-    csv_rate(f, json_object_get(r, "report_rate"));
-    fprintf(f, ",%s,%lld,", json_is_true(json_object_get(r, "below_min")) ? "yes" : "no",
-            ji(r, "feedback_members"));
-    csv_rate(f, json_object_get(r, "feedback_coverage"));
-    fprintf(f, ",%lld", ji(r, "overdue_total"));
-    /* the broker lists the overdue kinds in the report's column order */
-    json_object_foreach(json_object_get(r, "overdue"), kind, v)
-        fprintf(f, ",%lld", (long long)json_integer_value(v));
-    fputs("\r\n", f);
-}
-
-static void report_csv(FILE *f, json_t *j)
-{
-    const char *kind;
-    json_t *r, *v;
-    size_t i;
-    fputs("\xEF\xBB\xBF", f); /* so that Excel in Chinese reads UTF-8 */
-    fputs("side,org,name,registrations,reported,report_rate,below_min,feedback_members,"
-          "feedback_coverage,overdue_total",
-          f);
-    json_object_foreach(json_object_get(json_object_get(j, "totals"), "overdue"), kind, v)
-        fprintf(f, ",overdue_%s", kind);
-    fputs("\r\n", f);
-    json_array_foreach(json_object_get(j, "units"), i, r)
-        csv_row(f, "unit", js(r, "org"), js(r, "name"), r);
-    json_array_foreach(json_object_get(j, "communities"), i, r)
-        csv_row(f, "community", js(r, "org"), js(r, "name"), r);
-    csv_row(f, "total", js(j, "street"), js(j, "name"), json_object_get(j, "totals"));
-}
-
 static void page_report_csv(struct page *pg)
 {
     char year[16];
@@ -779,7 +733,9 @@ static void page_report_csv(struct page *pg)
         page_answer_release(&a);
         return;
     }
-    report_csv(f, a.result);
+    json_t *rows = report_street_rows(a.result, NULL);
+    sheet_csv(f, report_street_columns, rows, true); /* for Excel: BOM, Chinese headers */
+    json_decref(rows);
     fclose(f);
     page_answer_release(&a);
     char disposition[64];

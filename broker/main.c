@@ -42,10 +42,10 @@ static const struct cli_command commands[] = {
     {"digests", "", NULL,
      "全部成员的记录摘要,用于核对一致性 / every member's digest, to check convergence",
      "--data DIR digests [--json]", "--data street digests --json"},
-    {"report", "year:,as-of:,csv", "year",
+    {"report", "year:,as-of:,csv,excel,xlsx:", "year",
      "双重管理督查报告(只含统计数字) / supervision report per unit and community: report rate, "
      "feedback coverage, overdue items (counts only)",
-     "--data DIR report --year Y [--as-of YYYY-MM-DD] [--json|--csv]",
+     "--data DIR report --year Y [--as-of YYYY-MM-DD] [--json | --csv [--excel] | --xlsx FILE]",
      "--data street report --year 2026 --csv > 2026.csv"},
     {"meeting add", "date:,title:,attendees:,decisions:", "date,title,attendees,decisions",
      "记录联席会议并送达各参会单位、社区 / record a joint meeting, delivered to its attendees",
@@ -223,7 +223,8 @@ static void print_status(json_t *j)
     printf("\n");
 }
 
-static void print_human(const struct cli_parsed *p, json_t *j)
+/* Prints a reply for the operator; 0, or 1 when a file asked for cannot be written. */
+static int print_human(const struct cli_parsed *p, json_t *j)
 {
     if (strcmp(p->cmd->name, "status") == 0) {
         print_status(j);
@@ -243,7 +244,9 @@ static void print_human(const struct cli_parsed *p, json_t *j)
     } else if (strcmp(p->cmd->name, "digest") == 0) {
         printf("%s\n", json_string_value(json_object_get(j, "digest")));
     } else if (strcmp(p->cmd->name, "report") == 0) {
-        report_street_print(j, cli_get(p, "csv") != NULL);
+        struct report_format f = {cli_get(p, "csv") != NULL, cli_get(p, "excel") != NULL,
+                                  cli_get(p, "xlsx")};
+        return report_street_print(j, &f);
     } else if (strcmp(p->cmd->name, "meeting add") == 0 || strcmp(p->cmd->name, "meetings") == 0) {
         report_meetings_print(j);
     } else if (strcmp(p->cmd->name, "digests") == 0) {
@@ -254,6 +257,7 @@ static void print_human(const struct cli_parsed *p, json_t *j)
                    json_string_value(json_object_get(e, "digest")),
                    (long long)json_integer_value(json_object_get(e, "events")));
     }
+    return 0;
 }
 
 static int cmd_control(const struct cli_parsed *p)
@@ -278,12 +282,12 @@ static int cmd_control(const struct cli_parsed *p)
         goto out;
     }
     json_t *j = json_loads(reply->json, 0, NULL);
+    rc = 0;
     if (p->json)
         printf("%s\n", reply->json);
     else if (j)
-        print_human(p, j);
+        rc = print_human(p, j);
     json_decref(j);
-    rc = 0;
 out:
     wire_msg_free(reply);
     ctl_request_destroy(&req);

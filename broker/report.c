@@ -9,13 +9,13 @@
  * The street sees counts, not names (DESIGN section 9): nothing in the report carries a
  * member id, a member's name or a description written about a member; only org ids, org
  * names and numbers leave this file. */
-#include "cliargs.h"
 #include "broker.h"
 
 #include "ctl.h"
 #include "duties.h"
 #include "err.h"
 #include "fields.h"
+#include "sheet.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -37,6 +37,7 @@ struct org_row {
     char org[IDS_ORG_MAX];
     enum org_kind kind;
     uint64_t registrations, reported, feedback_members;
+    uint64_t report_due; /* registrations whose report-in is due (duties_report_in_due) */
     uint64_t overdue[DUTY_KIND_COUNT];
 };
 
@@ -99,8 +100,10 @@ static bool count_member(const Dualsync__MemberRecord *rec, void *arg)
         return true;
     struct org_row *rows[3] = {row_of(c, rec->unit), row_of(c, rec->community), &c->totals};
     bool covered = rec->reported && duties_feedback_count(rec, c->year) > 0;
+    bool due = duties_report_in_due(rec, c->as_of);
     for (size_t i = 0; i < 3; i++) {
         rows[i]->registrations++;
+        rows[i]->report_due += due;
         rows[i]->reported += rec->reported;
         rows[i]->feedback_members += covered;
     }
@@ -138,9 +141,11 @@ static json_t *rate_json(uint64_t num, uint64_t den)
     return json_real((double)((num * 1000u + den / 2u) / den) / 10.0);
 }
 
+/* Flagged only over the report-ins that are due: on the day a unit introduces its members
+ * nobody has reported yet, and nobody should have. */
 static bool below_min(const struct org_row *r, uint32_t min)
 {
-    return r->registrations > 0 && r->reported * 100u < (uint64_t)min * r->registrations;
+    return r->report_due > 0 && r->reported * 100u < (uint64_t)min * r->report_due;
 }
 
 static json_t *row_json(const struct broker *b, const struct org_row *r, bool with_org)
@@ -160,6 +165,8 @@ static json_t *row_json(const struct broker *b, const struct org_row *r, bool wi
                           (json_int_t)r->feedback_members, "feedback_coverage",
                           rate_json(r->feedback_members, r->reported), "overdue", overdue,
                           "overdue_total", (json_int_t)total);
+    json_object_set_new(j, "report_due", json_integer((json_int_t)r->report_due));
+    json_object_set_new(j, "due_report_rate", rate_json(r->reported, r->report_due));
     if (with_org) {
         const struct org_entry *e = directory_find(b, r->org);
         json_object_set_new(j, "org", json_string(r->org));
@@ -431,38 +438,92 @@ static void rate_text(json_t *v, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-static void csv_row(const char *side, const char *org, const char *name, json_t *r)
+/* The report as flat rows, one per org and one for the totals, for CSV and workbooks:
+ * every figure of a row, its side, and the overdue counts as overdue_<kind>. */
+const struct sheet_column report_street_columns[] = {
+    {"side", "类别", "side"},
+    {"org", "组织编号", "org"},
+    {"name", "名称", "name"},
+    {"registrations", "登记党员", "registrations"},
+    {"reported", "已报到", "reported"},
+    {"report_rate", "报到率%", "report rate %"},
+    {"below_min", "低于下限", "below minimum"},
+    {"feedback_members", "有反馈函党员", "members with feedback"},
+    {"feedback_coverage", "反馈覆盖率%", "feedback coverage %"},
+    {"overdue_total", "逾期合计", "overdue"},
+    {"overdue_report-in", "逾期:报到", "overdue report-ins"},
+    {"overdue_feedback", "逾期:反馈函", "overdue feedback"},
+    {"overdue_handling", "逾期:查处结果", "overdue handling"},
+    {"overdue_opinion-reply", "逾期:征求意见答复", "overdue opinion replies"},
+    {"overdue_notice-post", "逾期:公示张贴", "overdue notice posting"},
+    {"overdue_notice-objections", "逾期:公示结果", "overdue notice outcomes"},
+    {"overdue_difficulty", "逾期:困难", "overdue difficulties"},
+    {"overdue_claim-decision", "逾期:认领确认", "overdue claim decisions"},
+    {"report_due", "应报到", "report-ins due"},
+    {"due_report_rate", "应报到中已报到%", "reported of due %"},
+    {NULL, NULL, NULL},
+};
+
+static json_t *flat_row(const char *side, const char *org, const char *name, json_t *r)
 {
-    char rate[32], cover[32];
-    rate_text(json_object_get(r, "report_rate"), rate, sizeof(rate));
-    rate_text(json_object_get(r, "feedback_coverage"), cover, sizeof(cover));
-    cli_csv_field(stdout, side);
-    putchar(',');
-    cli_csv_field(stdout, org);
-    putchar(',');
-    cli_csv_field(stdout, name);
-    printf(",%lld,%lld,%s,%s,%lld,%s,%lld", ji(r, "registrations"), ji(r, "reported"), rate,
-           json_is_true(json_object_get(r, "below_min")) ? "yes" : "no", ji(r, "feedback_members"),
-           cover, ji(r, "overdue_total"));
-    for (size_t i = 0; i < N_OVERDUE; i++)
-        printf(",%lld", ji(json_object_get(r, "overdue"), duties_kind_name(overdue_kinds[i])));
-    fputs("\r\n", stdout);
+    const char *key;
+    json_t *v, *row = json_deep_copy(r);
+    char k[64];
+    json_object_del(row, "overdue");
+    json_object_set_new(row, "side", json_string(side));
+    json_object_set_new(row, "org", json_string(org));
+    json_object_set_new(row, "name", json_string(name));
+    json_object_foreach(json_object_get(r, "overdue"), key, v)
+    {
+        snprintf(k, sizeof(k), "overdue_%s", key);
+        json_object_set(row, k, v);
+    }
+    return row;
 }
 
-static void print_csv(json_t *j)
+json_t *report_street_rows(json_t *j, const char *side)
 {
+    json_t *rows = json_array(), *r;
     size_t i;
-    json_t *r;
-    printf("side,org,name,registrations,reported,report_rate,below_min,feedback_members,"
-           "feedback_coverage,overdue_total");
-    for (size_t k = 0; k < N_OVERDUE; k++)
-        printf(",overdue_%s", duties_kind_name(overdue_kinds[k]));
-    fputs("\r\n", stdout);
-    json_array_foreach(json_object_get(j, "units"), i, r)
-        csv_row("unit", js(r, "org"), js(r, "name"), r);
-    json_array_foreach(json_object_get(j, "communities"), i, r)
-        csv_row("community", js(r, "org"), js(r, "name"), r);
-    csv_row("total", js(j, "street"), js(j, "name"), json_object_get(j, "totals"));
+    if (!side || strcmp(side, "unit") == 0)
+        json_array_foreach(json_object_get(j, "units"), i, r)
+            json_array_append_new(rows, flat_row("unit", js(r, "org"), js(r, "name"), r));
+    if (!side || strcmp(side, "community") == 0)
+        json_array_foreach(json_object_get(j, "communities"), i, r)
+            json_array_append_new(rows, flat_row("community", js(r, "org"), js(r, "name"), r));
+    if (!side || strcmp(side, "total") == 0)
+        json_array_append_new(
+            rows, flat_row("total", js(j, "street"), js(j, "name"), json_object_get(j, "totals")));
+    return rows;
+}
+
+/* Every row in one CSV (scripts, or Excel with excel), or a workbook with a sheet each for
+ * the units, the communities and the totals. */
+static int print_table(json_t *j, const struct report_format *f)
+{
+    char err[512];
+    if (!f->xlsx) {
+        json_t *rows = report_street_rows(j, NULL);
+        sheet_csv(stdout, report_street_columns, rows, f->excel);
+        json_decref(rows);
+        return 0;
+    }
+    json_t *units = report_street_rows(j, "unit"), *comms = report_street_rows(j, "community");
+    json_t *totals = report_street_rows(j, "total");
+    struct sheet_table t[] = {{"单位 units", report_street_columns, units},
+                              {"社区 communities", report_street_columns, comms},
+                              {"合计 totals", report_street_columns, totals}};
+    int rc = sheet_xlsx(f->xlsx, t, 3, err, sizeof(err));
+    json_decref(units);
+    json_decref(comms);
+    json_decref(totals);
+    if (rc != 0) {
+        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
+                f->xlsx, err);
+        return 1;
+    }
+    printf("已写入 written: %s\n", f->xlsx);
+    return 0;
 }
 
 static void text_row(const char *org, const char *name, json_t *r)
@@ -485,12 +546,10 @@ static void text_side(const char *zh, const char *en, json_t *rows)
     json_array_foreach(rows, i, r) text_row(js(r, "org"), js(r, "name"), r);
 }
 
-void report_street_print(json_t *j, bool csv)
+int report_street_print(json_t *j, const struct report_format *f)
 {
-    if (csv) {
-        print_csv(j);
-        return;
-    }
+    if (f->csv || f->xlsx)
+        return print_table(j, f);
     json_t *t = json_object_get(j, "totals");
     printf("%lld 年双重管理督查报告 dual-management report %lld — %s (%s),截至 as of %s\n",
            ji(j, "year"), ji(j, "year"), js(j, "street"), js(j, "name"), js(j, "as_of"));
@@ -507,6 +566,7 @@ void report_street_print(json_t *j, bool csv)
         printf(" %s=%lld", duties_kind_name(overdue_kinds[i]),
                ji(json_object_get(t, "overdue"), duties_kind_name(overdue_kinds[i])));
     printf("\n");
+    return 0;
 }
 
 void report_meetings_print(json_t *j)

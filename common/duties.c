@@ -285,6 +285,16 @@ static bool given(const char *s)
     return s && s[0];
 }
 
+bool duties_report_in_due(const Dualsync__MemberRecord *rec, const char *as_of)
+{
+    char deadline[DUTIES_DATE_LEN];
+    uint32_t days = rec->report_days ? rec->report_days : RULES_REPORT_DAYS_DEFAULT;
+    if (rec->reported)
+        return true;
+    return duties_date_add(rec->intro_date, (int32_t)days, deadline) == DS_OK &&
+           strcmp(as_of, deadline) > 0;
+}
+
 bool duties_open(const Dualsync__MemberRecord *rec)
 {
     return given(rec->unit) && given(rec->community) &&

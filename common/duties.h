@@ -97,6 +97,11 @@ int duties_feedback_period(const Dualsync__FeedbackEntry *f, uint32_t per_year,
 /* Introduced and not closed: the registration is live. */
 bool duties_open(const Dualsync__MemberRecord *rec);
 
+/* Whether the member's report-in counts for a report rate as of that day: reported, or
+ * its deadline (introduction date + report days) is before as_of. A member still within
+ * the days to report in is not yet due, reported or not. */
+bool duties_report_in_due(const Dualsync__MemberRecord *rec, const char *as_of);
+
 /* Occupation, willingness, rest time and contact all filled in. */
 bool duties_card_complete(const Dualsync__MemberRecord *rec);
 

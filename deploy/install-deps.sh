@@ -12,6 +12,7 @@ PACKAGES=(
     libjansson-dev                           # --json output and the control API
     libinih-dev                              # node.conf, broker.conf, identity cards
     libmicrohttpd-dev                        # the web consoles (HTTP, HTTPS through GnuTLS)
+    libxlsxwriter-dev                        # reports as .xlsx workbooks (common/sheet.c)
     libcsv-dev                               # member rosters (import members); no .pc file
     libcmocka-dev                            # unit tests
     jq python3                               # integration tests and the demo street

@@ -46,18 +46,21 @@ static const struct cli_command commands[] = {
      "街道目录中的组织(--name 按编号或名称查找) / the street's directory (--name: find by id "
      "or name)",
      "--data DIR orgs [--name TEXT] [--json]", "--data unit-tax orgs --name 和谐"},
-    {"tasks", "as-of:", NULL,
+    {"tasks", "as-of:,csv,excel,xlsx:", NULL,
      "待办与逾期事项(按记录计算) / what is due and overdue, from the records",
-     "--data DIR tasks [--as-of YYYY-MM-DD]", "--data community-hexie tasks --as-of 2026-03-31"},
-    {"report", "member:,date:,year:,csv", NULL,
+     "--data DIR tasks [--as-of YYYY-MM-DD] [--csv [--excel] | --xlsx FILE]",
+     "--data community-hexie tasks --as-of 2026-03-31"},
+    {"report", "member:,date:,year:,csv,excel,xlsx:", NULL,
      "年度报告(--year);(社区)登记党员报到(--member,回执送单位) / annual report (--year); "
      "(community) report-in (--member)",
-     "--data DIR report --year Y [--json|--csv]  |  --data DIR report --member M [--date D]",
+     "--data DIR report --year Y [--json | --csv [--excel] | --xlsx FILE]  |  --data DIR report "
+     "--member M [--date D]",
      "--data community-hexie report --member DY-0001 --date 2026-01-10"},
-    {"list", "_,as-of:", "_",
+    {"list", "_,as-of:,csv,excel,xlsx:", "_",
      "组织级函件 / org-level letters: activities teams groups liaison needs claims offers meetings "
      "notices opinions",
-     "--data DIR list KIND [--as-of YYYY-MM-DD]", "--data community-hexie list activities"},
+     "--data DIR list KIND [--as-of YYYY-MM-DD] [--csv [--excel] | --xlsx FILE]",
+     "--data community-hexie list activities"},
     {"letter show", "_", "_",
      "显示一份函件及其核验码(与打印件相同) / a letter and its verification code, as printed",
      "--data DIR letter show ORG/SEQ [--json]", "--data unit-tax letter show unit:tax/1"},
@@ -600,10 +603,15 @@ static int run_single(const struct cli_parsed *p)
     add_command(req, p);
     int rc = call(p->data_dir, req, &j, &raw);
     if (rc == 0) {
+        struct cli_report_format f = {cli_get(p, "csv") != NULL, cli_get(p, "excel") != NULL,
+                                      cli_get(p, "xlsx")};
+        int printed = p->json ? 0 : cli_reports_print(daemon_command(p), j, &f);
         if (p->json)
             printf("%s\n", raw);
-        else if (!cli_reports_print(daemon_command(p), j, cli_get(p, "csv") != NULL))
+        else if (printed < 0)
             print_human(daemon_command(p), j);
+        else
+            rc = printed;
         /* a probe: 0 only in session, so `dualsync status && …` means it */
         if (strcmp(p->cmd->name, "status") == 0 && !json_is_true(json_object_get(j, "connected")))
             rc = 5;

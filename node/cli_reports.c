@@ -5,16 +5,11 @@
  * as is, numbers in decimal, booleans yes/no, arrays joined by ","), never reinterpreted. */
 #include "cliargs.h"
 #include "cli_reports.h"
+#include "sheet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct column {
-    const char *key;
-    const char *zh;
-    const char *en;
-};
 
 static const char *js(json_t *j, const char *k)
 {
@@ -27,59 +22,36 @@ static long long ji(json_t *j, const char *k)
     return (long long)json_integer_value(json_object_get(j, k));
 }
 
-/* A value as text into buf: "" for null or missing. */
-static const char *value_text(json_t *v, char *buf, size_t size)
+/* The output asked for (cli_reports_print sets it for the one call). */
+static struct cli_report_format fmt;
+
+/* Tables in the format asked for: the first as CSV on stdout (for scripts, or with the
+ * BOM and Chinese headers for Excel), or all of them as one workbook. 0 or 1. */
+static int emit(const struct sheet_table *tables, size_t n)
 {
-    buf[0] = '\0';
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v))
-        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, size, "%.1f", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(buf, size, "%s", json_is_true(v) ? "yes" : "no");
-    else if (json_is_array(v)) {
-        size_t i, used = 0;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char one[64];
-            const char *t = value_text(e, one, sizeof(one));
-            int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "", t);
-            if (n < 0 || (size_t)n >= size - used)
-                break;
-            used += (size_t)n;
-        }
+    char err[512];
+    if (!fmt.xlsx) {
+        sheet_csv(stdout, tables[0].cols, tables[0].rows, fmt.excel);
+        return 0;
     }
-    return buf;
+    if (sheet_xlsx(fmt.xlsx, tables, n, err, sizeof(err)) != 0) {
+        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
+                fmt.xlsx, err);
+        return 1;
+    }
+    printf("已写入 written: %s\n", fmt.xlsx);
+    return 0;
 }
 
-static void csv_table(json_t *rows, const struct column *cols)
+static int emit_one(const char *title, const struct sheet_column *cols, json_t *rows)
 {
-    size_t i;
-    json_t *row;
-    for (size_t c = 0; cols[c].key; c++) {
-        if (c)
-            putchar(',');
-        cli_csv_field(stdout, cols[c].key);
-    }
-    fputs("\r\n", stdout);
-    json_array_foreach(rows, i, row)
-    {
-        for (size_t c = 0; cols[c].key; c++) {
-            char buf[4200];
-            if (c)
-                putchar(',');
-            cli_csv_field(stdout, value_text(json_object_get(row, cols[c].key), buf, sizeof(buf)));
-        }
-        fputs("\r\n", stdout);
-    }
+    struct sheet_table t = {title, cols, rows};
+    return emit(&t, 1);
 }
 
 /* A text table: a header line "zh/en" per column, then one line per row, fields separated
  * by two spaces (Chinese text defeats fixed widths; alignment is best effort). */
-static void text_table(json_t *rows, const struct column *cols)
+static void text_table(json_t *rows, const struct sheet_column *cols)
 {
     size_t i;
     json_t *row;
@@ -90,7 +62,8 @@ static void text_table(json_t *rows, const struct column *cols)
     {
         for (size_t c = 0; cols[c].key; c++) {
             char buf[4200];
-            const char *t = value_text(json_object_get(row, cols[c].key), buf, sizeof(buf));
+            const char *t =
+                sheet_value_text(json_object_get(row, cols[c].key), false, buf, sizeof(buf));
             printf("%s%s", c ? "  " : "", t[0] ? t : "-");
         }
         putchar('\n');
@@ -107,7 +80,7 @@ static void rate_line(const char *zh, const char *en, json_t *rate)
 
 /* ---------------------------------------------------------------- tasks */
 
-static const struct column task_columns[] = {
+static const struct sheet_column task_columns[] = {
     {"due", "期限", "due"},       {"overdue", "逾期", "overdue"},
     {"kind", "事项", "kind"},     {"member", "成员", "member"},
     {"name", "姓名", "name"},     {"ref", "依据", "ref"},
@@ -139,7 +112,7 @@ static void print_tasks(json_t *j)
 
 /* ---------------------------------------------------------------- annual report */
 
-static const struct column community_members[] = {
+static const struct sheet_column community_members[] = {
     {"member", "成员", "member"},
     {"name", "姓名", "name"},
     {"unit", "单位", "unit"},
@@ -155,7 +128,7 @@ static const struct column community_members[] = {
     {NULL, NULL, NULL},
 };
 
-static const struct column unit_members[] = {
+static const struct sheet_column unit_members[] = {
     {"member", "成员", "member"},
     {"name", "姓名", "name"},
     {"community", "社区", "community"},
@@ -171,13 +144,56 @@ static const struct column unit_members[] = {
     {NULL, NULL, NULL},
 };
 
-static void print_report(json_t *j, bool csv)
+/* The report's figures (its scalar fields) as rows {item, value}, for the workbook's
+ * 汇总 sheet. */
+static const struct sheet_column summary_columns[] = {
+    {"item", "项目", "item"}, {"value", "数值", "value"}, {NULL, NULL, NULL}};
+
+static json_t *summary_rows(json_t *j)
+{
+    static const struct {
+        const char *key, *label;
+    } items[] = {
+        {"year", "年度 year"},
+        {"org", "组织 org"},
+        {"name", "名称 name"},
+        {"introduced", "介绍党员 introduced"},
+        {"registered", "登记党员 registered"},
+        {"reported", "已报到 reported"},
+        {"report_rate", "报到率% report rate"},
+        {"cards_complete", "登记卡完整 cards complete"},
+        {"feedback_letters", "反馈函 feedback letters"},
+        {"feedback_members", "反馈覆盖党员 members with feedback"},
+        {"feedback_coverage", "反馈覆盖率% feedback coverage"},
+        {"poor", "评价差 poor"},
+        {"non_participation", "长期不参加活动 non-participation"},
+        {"flagged", "需处理 flagged"},
+        {"handling_done", "已反馈查处结果 handling done"},
+        {"participation_met", "活动达标 participation met"},
+        {"opinions_requested", "征求意见 opinions requested"},
+        {"opinions_received", "收到征求意见 opinions received"},
+        {"opinions_replied", "已回复 opinions replied"},
+    };
+    json_t *rows = json_array();
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        json_t *v = json_object_get(j, items[i].key);
+        if (v)
+            json_array_append_new(rows, json_pack("{s:s,s:O}", "item", items[i].label, "value", v));
+    }
+    return rows;
+}
+
+static int print_report(json_t *j, bool table)
 {
     bool unit = strcmp(js(j, "kind"), "unit") == 0;
-    const struct column *cols = unit ? unit_members : community_members;
-    if (csv) {
-        csv_table(json_object_get(j, "members"), cols);
-        return;
+    const struct sheet_column *cols = unit ? unit_members : community_members;
+    if (table) {
+        json_t *summary = summary_rows(j);
+        struct sheet_table t[] = {{"党员 members", cols, json_object_get(j, "members")},
+                                  {"汇总 summary", summary_columns, summary}};
+        int rc = emit(t, 2);
+        json_decref(summary);
+        return rc;
     }
     printf("%lld 年度报告 annual report %lld — %s (%s)\n", ji(j, "year"), ji(j, "year"),
            js(j, "org"), js(j, "name"));
@@ -206,11 +222,12 @@ static void print_report(json_t *j, bool csv)
     }
     printf("\n");
     text_table(json_object_get(j, "members"), cols);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- lists */
 
-static const struct column cols_activities[] = {
+static const struct sheet_column cols_activities[] = {
     {"id", "编号", "id"},
     {"date", "日期", "date"},
     {"kind", "类型", "kind"},
@@ -219,36 +236,36 @@ static const struct column cols_activities[] = {
     {"attendance", "参加人次", "attendance"},
     {NULL, NULL, NULL},
 };
-static const struct column cols_teams[] = {
+static const struct sheet_column cols_teams[] = {
     {"team", "代码", "team"},         {"title", "名称", "title"}, {"kind", "类型", "kind"},
     {"members", "成员数", "members"}, {"id", "编号", "id"},       {NULL, NULL, NULL},
 };
-static const struct column cols_groups[] = {
+static const struct sheet_column cols_groups[] = {
     {"group", "代码", "group"},       {"title", "名称", "title"}, {"leader", "组长", "leader"},
     {"members", "成员数", "members"}, {"id", "编号", "id"},       {NULL, NULL, NULL},
 };
-static const struct column cols_liaison[] = {
+static const struct sheet_column cols_liaison[] = {
     {"name", "姓名", "name"}, {"side", "方", "side"}, {"org", "组织", "org"},
     {"role", "职务", "role"}, {"id", "编号", "id"},   {NULL, NULL, NULL},
 };
-static const struct column cols_needs[] = {
+static const struct sheet_column cols_needs[] = {
     {"id", "编号", "id"},       {"date", "日期", "date"},     {"kind", "类型", "kind"},
     {"title", "名称", "title"}, {"status", "状态", "status"}, {"origin_name", "社区", "community"},
     {"text", "内容", "text"},   {NULL, NULL, NULL},
 };
-static const struct column cols_claims[] = {
+static const struct sheet_column cols_claims[] = {
     {"id", "编号", "id"},         {"date", "日期", "date"},
     {"need", "需求", "need"},     {"claimant", "认领人", "claimant"},
     {"status", "状态", "status"}, {"origin_name", "单位", "unit"},
     {"text", "内容", "text"},     {NULL, NULL, NULL},
 };
-static const struct column cols_offers[] = {
+static const struct sheet_column cols_offers[] = {
     {"id", "编号", "id"},       {"date", "日期", "date"},
     {"title", "名称", "title"}, {"origin_name", "单位", "unit"},
     {"to", "社区", "to"},       {"text", "内容", "text"},
     {NULL, NULL, NULL},
 };
-static const struct column cols_meetings[] = {
+static const struct sheet_column cols_meetings[] = {
     {"id", "编号", "id"},
     {"date", "日期", "date"},
     {"title", "议题", "title"},
@@ -256,12 +273,12 @@ static const struct column cols_meetings[] = {
     {"decisions", "决定事项", "decisions"},
     {NULL, NULL, NULL},
 };
-static const struct column cols_notices[] = {
+static const struct sheet_column cols_notices[] = {
     {"title", "标题", "title"}, {"matter", "公示事项", "matter"}, {"name", "姓名", "name"},
     {"start", "开始", "start"}, {"end", "结束", "end"},           {"id", "编号", "id"},
     {NULL, NULL, NULL},
 };
-static const struct column cols_opinions[] = {
+static const struct sheet_column cols_opinions[] = {
     {"id", "编号", "id"},
     {"scope", "范围", "scope"},
     {"member", "成员", "member"},
@@ -281,7 +298,7 @@ static const struct column cols_opinions[] = {
 static const struct {
     const char *kind;
     const char *zh;
-    const struct column *cols;
+    const struct sheet_column *cols;
 } list_tables[] = {
     {"activities", "活动", cols_activities}, {"teams", "志愿服务队", cols_teams},
     {"groups", "楼寓联络小组", cols_groups}, {"liaison", "联络站成员", cols_liaison},
@@ -290,41 +307,40 @@ static const struct {
     {"notices", "公示", cols_notices},       {"opinions", "征求意见", cols_opinions},
 };
 
-static void print_list(json_t *j, bool csv)
+static int print_list(json_t *j, bool table)
 {
     const char *kind = js(j, "kind");
     for (size_t i = 0; i < sizeof(list_tables) / sizeof(list_tables[0]); i++) {
         if (strcmp(list_tables[i].kind, kind) != 0)
             continue;
-        if (csv) {
-            csv_table(json_object_get(j, "items"), list_tables[i].cols);
-            return;
-        }
+        if (table)
+            return emit_one(list_tables[i].zh, list_tables[i].cols, json_object_get(j, "items"));
         printf("%s %s: %s,截至 as of %s — %lld 项 / %lld items\n", list_tables[i].zh, kind,
                js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "count"));
         if (ji(j, "count") > 0)
             text_table(json_object_get(j, "items"), list_tables[i].cols);
-        return;
+        return 0;
     }
     /* a kind this CLI does not know (a newer daemon): show the JSON */
     char *s = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", s ? s : "");
     free(s);
+    return 0;
 }
 
-bool cli_reports_print(const char *cmd, json_t *result, bool csv)
+int cli_reports_print(const char *cmd, json_t *result, const struct cli_report_format *f)
 {
+    fmt = *f;
+    bool table = f->csv || f->xlsx;
     if (strcmp(cmd, "tasks") == 0) {
-        if (csv)
-            csv_table(json_object_get(result, "tasks"), task_columns);
-        else
-            print_tasks(result);
-    } else if (strcmp(cmd, "annual report") == 0) { /* "report --member" is a write */
-        print_report(result, csv);
-    } else if (strcmp(cmd, "list") == 0) {
-        print_list(result, csv);
-    } else {
-        return false;
+        if (table)
+            return emit_one("待办 tasks", task_columns, json_object_get(result, "tasks"));
+        print_tasks(result);
+        return 0;
     }
-    return true;
+    if (strcmp(cmd, "annual report") == 0) /* "report --member" is a write */
+        return print_report(result, table);
+    if (strcmp(cmd, "list") == 0)
+        return print_list(result, table);
+    return -1;
 }

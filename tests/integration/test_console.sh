@@ -230,6 +230,10 @@ body_has "unit:u1" || fail "the street page does not list unit:u1"
 body_has 'data-lag-ms="' || fail "the street page shows no org's lag"
 fp=$(broker org list --json | jq -r '.[] | select(.org == "unit:u1") | .fingerprint')
 [[ "$fp" =~ ^([0-9a-f]{4} ){7}[0-9a-f]{4}$ ]] || fail "unit:u1's key fingerprint is '$fp'"
+assert_eq 200 "$(http "$T/jb" GET "$S/report.csv?year=2026")" "the street report's CSV"
+assert_contains "$(header Content-Disposition)" "street-report-2026.csv" "the CSV's file name"
+assert_eq efbbbf "$(head -c 3 "$T/body" | od -An -tx1 | tr -d ' \n')" "the CSV starts with a BOM"
+body_has "组织编号,名称,登记党员" || fail "the CSV has no Chinese headers: $(head -c 200 "$T/body")"
 
 log "a console on an address other than loopback needs TLS"
 stop c1

@@ -30,6 +30,40 @@ assert_eq 2026-01-05 "$(cli u1 member show EV-0001 --json | jq -r .intro_date)" 
     "the introduction's date given as 2026/1/5"
 sync_all u1 c1 c2
 
+log "the street report flags only report-ins that are due"
+r=$(broker report --year 2026 --json)
+row() { jq -c --arg o "$1" '[.communities[], .units[]] | map(select(.org == $o)) | .[0]' <<<"$r"; }
+assert_eq 0 "$(row community:c2 | jq .report_due)" "c2: introduced today, nothing due yet"
+assert_eq false "$(row community:c2 | jq .below_min)" "c2 is not flagged on day one"
+assert_eq 1 "$(row community:c1 | jq .report_due)" "c1: introduced in January, due"
+assert_eq true "$(row community:c1 | jq .below_min)" "c1 is flagged: its member has not reported"
+
+log "reports as Excel opens them: CSV with a BOM and Chinese headers, and .xlsx workbooks"
+out=$(broker report --year 2026 --csv --excel)
+assert_eq efbbbf "$(head -c 3 <<<"$out" | od -An -tx1 | tr -d ' \n')" "street CSV for Excel: BOM"
+assert_contains "$out" "类别,组织编号,名称,登记党员,已报到" "street CSV for Excel: Chinese headers"
+out=$(broker report --year 2026 --csv)
+assert_eq "side,org,name" "$(head -1 <<<"$out" | cut -d, -f1-3)" "street CSV for scripts: keys"
+run_ok broker report --year 2026 --xlsx "$T/street.xlsx" >/dev/null
+run_ok cli u1 report --year 2026 --xlsx "$T/u1.xlsx" >/dev/null
+xlsx_has() { # FILE TEXT...: the workbook's sheet names and cells hold each TEXT
+    python3 - "$@" <<'PY'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+text = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+missing = [t for t in sys.argv[2:] if t not in text]
+sys.exit(f"missing: {missing}" if missing else 0)
+PY
+}
+xlsx_has "$T/street.xlsx" "单位 units" "社区 communities" "合计 totals" "登记党员" community:c2 社区2 ||
+    fail "the street workbook lacks its sheets or cells"
+xlsx_has "$T/u1.xlsx" "党员 members" "汇总 summary" "EV-0001" "张三" "报到率% report rate" ||
+    fail "the unit's workbook lacks its sheets or cells"
+assert_exit 1 cli u1 report --year 2026 --xlsx /nonexistent/dir/r.xlsx
+assert_contains "$OUT" "cannot write the workbook" "a workbook that cannot be written"
+out=$(cli u1 report --year 2026 --csv --excel)
+assert_contains "$out" "成员,姓名,社区" "the unit's report CSV for Excel"
+
 log "an unknown community or member is named, with the near one"
 assert_exit 1 cli u1 intro send --member EV-0003 --name 王五 --community community:c3
 assert_contains "$OUT" "community:c3" "the refusal names the community typed"
