@@ -289,9 +289,79 @@ static int command_help(int argc, char **argv, const char *prog, const struct cl
     return 0;
 }
 
+#ifndef DS_VERSION
+#define DS_VERSION "0"
+#endif
+
+/* roff needs its backslashes doubled and a leading . or ' escaped. */
+static void roff_text(const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", stdout);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", stdout);
+        else if (*s == '-')
+            fputs("\\-", stdout);
+        else
+            putchar(*s);
+    }
+}
+
+void cli_man(const char *prog, const char *summary, const struct cli_command *table)
+{
+    printf(".TH %s 1 \"\" \"dualsync %s\" \"dualsync\"\n.SH NAME\n", prog, DS_VERSION);
+    roff_text(prog);
+    fputs(" \\- ", stdout);
+    roff_text(summary);
+    printf("\n.SH SYNOPSIS\n.B %s\n\\-\\-data DIR COMMAND [OPTIONS]\n", prog);
+    printf(".PP\n.B %s help\nCOMMAND, or\n.B %s\nCOMMAND \\-\\-help: one command with an "
+           "example.\n.SH COMMANDS\n",
+           prog, prog);
+    for (const struct cli_command *c = table; c->name; c++) {
+        printf(".TP\n.B ");
+        roff_text(c->name);
+        printf("\n");
+        roff_text(c->usage_zh);
+        printf("\n.br\n");
+        roff_text(prog);
+        putchar(' ');
+        roff_text(c->usage_en);
+        if (c->example) {
+            printf("\n.br\n例 example: ");
+            roff_text(prog);
+            putchar(' ');
+            roff_text(c->example);
+        }
+        printf("\n");
+    }
+    printf(".SH GLOBAL OPTIONS\n\\-\\-data DIR, \\-\\-json, \\-\\-log\\-level "
+           "error|warn|info|debug, \\-\\-version\n.SH SEE ALSO\nThe README and docs/ of "
+           "dualsync (/usr/share/doc/dualsync).\n");
+}
+
+/* For shell completion: each command's name and options, a tab between. */
+static void list_commands(const struct cli_command *table)
+{
+    for (const struct cli_command *c = table; c->name; c++)
+        printf("%s\t%s\n", c->name, c->options ? c->options : "");
+}
+
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out)
 {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("%s %s\n", prog, DS_VERSION);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--man") == 0) { /* the build makes the man pages so */
+        cli_man(prog, summary, table);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--commands") == 0) { /* deploy/bash-completion */
+        list_commands(table);
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         (argc == 2 && strcmp(argv[1], "help") == 0)) {
         cli_usage(prog, summary, table);

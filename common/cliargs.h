@@ -43,12 +43,17 @@ const char *cli_get(const struct cli_parsed *p, const char *key);
 /* Prints one command's help: what it does, its synopsis, options and example. */
 void cli_command_help(const char *prog, const struct cli_command *c);
 
+/* Prints a man page (roff) of every command in table, with its example: `PROG --man`,
+ * which the build runs to make the installed man pages. */
+void cli_man(const char *prog, const char *summary, const struct cli_command *table);
+
 /* Prints the usage of every command in table. */
 void cli_usage(const char *prog, const char *summary, const struct cli_command *table);
 
 /* The start every tool shares: --help / no arguments print the usage, "help CMD" or
- * "CMD --help" that command's help, then the command line is parsed and --data is
- * required. Returns -1 when the tool should go on with *out,
+ * "CMD --help" that command's help, --version the version, --man the man page, --commands
+ * the commands and their options (for completion); then the command line is parsed and
+ * --data is required. Returns -1 when the tool should go on with *out,
  * or the exit code to return now (0 after --help, 2 for a usage error). */
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out);
