@@ -142,6 +142,11 @@ size_t ctl_request_count(const struct ctl_request *req)
     return req->msg.n_commands;
 }
 
+const char *ctl_request_command_name(const struct ctl_request *req, size_t i)
+{
+    return req->msg.commands[i]->cmd;
+}
+
 void ctl_request_pack(const struct ctl_request *req, uint8_t **out, size_t *len_out)
 {
     wire_pack(&req->msg.base, out, len_out);

@@ -43,6 +43,8 @@ void ctl_request_command(struct ctl_request *req, const char *cmd);
 /* Adds an argument to the current command (strings copied). */
 void ctl_request_arg(struct ctl_request *req, const char *key, const char *value);
 size_t ctl_request_count(const struct ctl_request *req);
+/* The name of command i (< ctl_request_count). */
+const char *ctl_request_command_name(const struct ctl_request *req, size_t i);
 /* Encodes the request; *out is malloc'd (caller frees). */
 void ctl_request_pack(const struct ctl_request *req, uint8_t **out, size_t *len_out);
 

@@ -265,6 +265,32 @@ int eventlog_open(const char *dir, enum store_durability durability, struct even
     return DS_OK;
 }
 
+int eventlog_open_read_only(const char *dir, struct eventlog **log_out)
+{
+    struct eventlog *log = xcalloc(1, sizeof(*log));
+    uint64_t version = 0, type_index = 0;
+    log->mono_ns = monotonic_ns;
+    log->hwm = strmap_new();
+    log->dirty = strmap_new();
+    int rc = store_open_read_only(dir, &log->store);
+    if (rc == DS_OK)
+        rc = load_meta(log);
+    if (rc == DS_OK)
+        rc = load_dirty(log);
+    if (rc == DS_OK)
+        rc = eventlog_meta_u64(log, "fold_version", 0, &version);
+    if (rc == DS_OK)
+        rc = eventlog_meta_u64(log, "type_index", 0, &type_index);
+    if (rc == DS_OK && (version != FOLD_VERSION || !type_index || strmap_count(log->dirty)))
+        rc = DS_EAGAIN; /* reading would mean writing first: start the daemon once */
+    if (rc != DS_OK) {
+        eventlog_destroy(&log);
+        return rc;
+    }
+    *log_out = log;
+    return DS_OK;
+}
+
 void eventlog_destroy(struct eventlog **logp)
 {
     struct eventlog *log = *logp;

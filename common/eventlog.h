@@ -30,6 +30,10 @@ struct eventlog_txn;
 /* Opens the log under dir (the RocksDB directory itself). On DS_OK *log_out is owned by
  * the caller (eventlog_destroy). DS_EIO (logged), DS_EAGAIN (locked by another process). */
 int eventlog_open(const char *dir, enum store_durability durability, struct eventlog **log_out);
+/* Opens the log for reading only (store_open_read_only), for a CLI whose daemon is not
+ * running. The records are read as stored: DS_EAGAIN when they need the daemon first
+ * (folded by an older version, or refolds pending). A transaction's commit fails. */
+int eventlog_open_read_only(const char *dir, struct eventlog **log_out);
 void eventlog_destroy(struct eventlog **logp);
 
 /* The underlying store, for the caller's own column families (inbox, routes, orgs).

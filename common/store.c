@@ -179,7 +179,9 @@ static void store_configure(struct store *s, enum store_durability durability)
     s->ropts = rocksdb_readoptions_create();
 }
 
-static int open_store(const char *path, enum store_durability durability, bool statistics,
+enum open_mode { OPEN_WRITE, OPEN_STATISTICS, OPEN_READ_ONLY };
+
+static int open_store(const char *path, enum store_durability durability, enum open_mode mode,
                       struct store **store_out)
 {
     struct store *s = xcalloc(1, sizeof(*s));
@@ -188,11 +190,16 @@ static int open_store(const char *path, enum store_durability durability, bool s
     int rc = DS_EIO;
 
     store_configure(s, durability);
-    if (statistics)
+    if (mode == OPEN_STATISTICS)
         rocksdb_options_enable_statistics(s->opts);
     for (int i = 0; i < CF_COUNT; i++)
         cf_opts[i] = s->cf_opts[i];
-    s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf, &err);
+    if (mode == OPEN_READ_ONLY) /* no lock: the daemon may start meanwhile; the WAL is read */
+        s->db = rocksdb_open_for_read_only_column_families(s->opts, path, CF_COUNT, cf_names,
+                                                           cf_opts, s->cf, 0, &err);
+    else
+        s->db =
+            rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cf_opts, s->cf, &err);
     if (err) {
         if (strstr(err, "lock") || strstr(err, "Resource temporarily unavailable")) {
             rc = DS_EAGAIN;
@@ -214,13 +221,18 @@ out:
 
 int store_open(const char *path, enum store_durability durability, struct store **store_out)
 {
-    return open_store(path, durability, false, store_out);
+    return open_store(path, durability, OPEN_WRITE, store_out);
 }
 
 int store_open_instrumented(const char *path, enum store_durability durability,
                             struct store **store_out)
 {
-    return open_store(path, durability, true, store_out);
+    return open_store(path, durability, OPEN_STATISTICS, store_out);
+}
+
+int store_open_read_only(const char *path, struct store **store_out)
+{
+    return open_store(path, STORE_WAL, OPEN_READ_ONLY, store_out);
 }
 
 int64_t store_wal_syncs(struct store *s)

@@ -73,6 +73,10 @@ void store_destroy(struct store **storep);
  * a little on every operation, so daemons do not use it). */
 int store_open_instrumented(const char *path, enum store_durability durability,
                             struct store **store_out);
+/* Opens the database at path for reading only, without its lock (so a daemon can start
+ * meanwhile), as of now (the WAL is replayed in memory). Writes fail. DS_EIO when there is
+ * no database or RocksDB refuses (logged). */
+int store_open_read_only(const char *path, struct store **store_out);
 /* How many times RocksDB has fsynced the WAL since the open (its rocksdb.wal.synced
  * ticker); -1 for a store not opened instrumented. */
 int64_t store_wal_syncs(struct store *s);

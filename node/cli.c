@@ -10,6 +10,7 @@
 #include "cli_reports.h"
 #include "ctl.h"
 #include "import.h"
+#include "commands.h"
 #include "err.h"
 #include "log.h"
 #include "wire.h"
@@ -273,10 +274,55 @@ static int report_call_error(int rc)
 /* Line numbers of the commands of a batch request, for error messages (NULL otherwise). */
 static const long *batch_lines;
 
+/* The commands that only read what the node stores: they work with the daemon stopped. */
+static bool reads_records(const char *daemon_cmd)
+{
+    static const char *const reads[] = {"member show",   "member history", "members",
+                                        "digest",        "orgs",           "tasks",
+                                        "annual report", "list",           "letter"};
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+        if (strcmp(daemon_cmd, reads[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A read while no daemon runs: the same handler, in this process, over the log opened
+ * read-only (it takes no lock, so the daemon may start meanwhile). */
+static int call_offline(const char *dir, const struct ctl_request *req,
+                        Dualsync__CtlReply **reply_out)
+{
+    struct node *n = NULL;
+    uint8_t *bytes = NULL, *reply = NULL;
+    size_t len = 0, rlen = 0;
+    int rc = node_open_offline(dir, &n);
+    if (rc != DS_OK)
+        return rc;
+    ctl_request_pack(req, &bytes, &len);
+    commands_on_ctl(n, bytes, len, &reply, &rlen);
+    *reply_out = wire_unpack_ctl_reply(reply, rlen);
+    free(bytes);
+    free(reply);
+    node_close(&n);
+    fprintf(stderr, "(节点未运行:以下是本地已存储的记录 / the node is not running: this is what "
+                    "is stored here)\n");
+    return *reply_out ? DS_OK : DS_EPROTO;
+}
+
 static int call(const char *dir, const struct ctl_request *req, json_t **json_out, char **raw_out)
 {
     Dualsync__CtlReply *reply = NULL;
     int rc = ctl_call(dir, req, CTL_TIMEOUT_MS, &reply);
+    if (rc == DS_ENOTRUNNING && ctl_request_count(req) == 1 &&
+        reads_records(ctl_request_command_name(req, 0))) {
+        int offline = call_offline(dir, req, &reply);
+        if (offline == DS_OK)
+            rc = DS_OK;
+        if (offline == DS_EAGAIN) {
+            cli_error("节点记录需要先由节点进程更新(先启动一次 dualsync-node)",
+                      "the records need the node daemon first (start dualsync-node once)");
+            return 3;
+        } /* no readable log either (not initialised?): say that no node runs */
+    }
     if (rc != DS_OK)
         return report_call_error(rc);
     if (reply->code != 0) {

@@ -128,7 +128,7 @@ static int load_state(struct node *n)
     return rc == DS_OK ? load_directory(n) : rc;
 }
 
-int node_open(const char *dir, struct node **node_out)
+static int open_node(const char *dir, bool read_only, struct node **node_out)
 {
     struct node *n = xcalloc(1, sizeof(*n));
     char err[CONFIG_ERR_MAX] = "", path[4200];
@@ -154,8 +154,10 @@ int node_open(const char *dir, struct node **node_out)
         goto fail;
     }
     snprintf(path, sizeof(path), "%s/db", dir);
-    rc = eventlog_open(path, n->cfg.durability, &n->log);
-    if (rc == DS_EAGAIN)
+    n->offline = read_only;
+    rc = read_only ? eventlog_open_read_only(path, &n->log)
+                   : eventlog_open(path, n->cfg.durability, &n->log);
+    if (rc == DS_EAGAIN && !read_only)
         fprintf(stderr, "错误: 该数据目录的节点已在运行\nerror: a node is already running on %s\n",
                 dir);
     if (rc == DS_OK)
@@ -167,6 +169,16 @@ int node_open(const char *dir, struct node **node_out)
 fail:
     node_close(&n);
     return rc;
+}
+
+int node_open(const char *dir, struct node **node_out)
+{
+    return open_node(dir, false, node_out);
+}
+
+int node_open_offline(const char *dir, struct node **node_out)
+{
+    return open_node(dir, true, node_out);
 }
 
 void node_close(struct node **np)

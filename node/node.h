@@ -64,6 +64,7 @@ struct node {
     struct eventlog *log;
     struct transport *t;
     struct strmap *orgs; /* org id -> struct node_org * (from the street's directory) */
+    bool offline;        /* opened by the CLI to read, no daemon running (node_open_offline) */
     /* org id -> uint64_t *: that org has applied our letters up to this seq (the broker's
      * Receipts, as of this session) */
     struct strmap *receipts;
@@ -104,6 +105,9 @@ int node_console_start(struct node *n, struct console **console_out);
 
 /* node.c */
 int node_open(const char *dir, struct node **node_out);
+/* The same for reading while no daemon runs (the CLI's reads): the log read-only and
+ * unlocked, nothing connected. DS_EAGAIN when the records need the daemon first. */
+int node_open_offline(const char *dir, struct node **node_out);
 void node_close(struct node **np);
 int node_run(struct node *n);
 const struct node_org *node_find_org(const struct node *n, const char *org);

@@ -180,4 +180,14 @@ assert_contains "$OUT" "not in session" "status says it is not in session"
 case "$OUT" in *"-1 ms"*) fail "status shows a negative age: $OUT" ;; esac
 
 [ -n "${DS_PEEK:-}" ] && { cli u1 members; cli u1 orgs; cli u1 status || true; cli c1 tasks | head -5; }
+log "reads work with the daemon stopped; writes say it must run"
+stop u1
+out=$(run_ok cli u1 members)
+assert_contains "$out" "EV-0001" "members with the node stopped"
+assert_eq 2 "$(cli u1 members --json 2>/dev/null | jq length)" "members --json with the node stopped"
+run_ok cli u1 report --year 2026 --json >/dev/null
+run_ok cli u1 member history EV-0001 >/dev/null
+assert_exit 3 cli u1 visit record --member EV-0001 --text 走访
+assert_contains "$OUT" "no node is running" "a write with the node stopped"
+start u1 # the reads took no lock: the daemon starts
 for n in c2 c1 u1; do stop "$n"; done
