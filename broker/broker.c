@@ -5,6 +5,7 @@
  * every node to reset its inbox cursor and publish its log again. */
 #include "broker.h"
 
+#include "calendar.h"
 #include "console.h"
 #include "ctl.h"
 #include "err.h"
@@ -53,6 +54,9 @@ int broker_open(const char *dir, struct broker **b_out)
         fprintf(stderr, "错误: 无法读取配置(先运行 init?)\nerror: cannot read config: %s\n", err);
         goto fail;
     }
+    rc = calendar_load_dir(dir);
+    if (rc != DS_OK)
+        goto fail;
     rc = keys_crypto_init();
     if (rc == DS_OK)
         rc = keys_load(dir, &b->keys);

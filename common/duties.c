@@ -11,6 +11,8 @@
  * caller may feed events in any order and free them at once. */
 #include "duties.h"
 
+#include "calendar.h"
+
 #include "err.h"
 #include "fields.h"
 #include "rules.h"
@@ -138,35 +140,35 @@ int duties_weekday(const char *date)
     return duties_date_days(date, &days) ? weekday_of(days) : 0;
 }
 
+bool duties_working_day(const char *date)
+{
+    int32_t days;
+    return duties_date_days(date, &days) && calendar_working(days, weekday_of(days));
+}
+
 int duties_date_add_working(const char *date, uint32_t n, char out[DUTIES_DATE_LEN])
 {
     int32_t days;
-    if (!duties_date_days(date, &days) || n > (uint32_t)(DAY_MAX - DAY_MIN))
+    if (!duties_date_days(date, &days) || n > DUTIES_WORKING_DAYS_MAX)
         return DS_EINVAL;
-    if (n == 0)
-        return duties_date_from_days(days, out);
-    /* From a weekend, the working days that follow are those that follow the Friday. */
-    int wd = weekday_of(days);
-    if (wd > 5)
-        days -= wd - 5;
-    int64_t target = (int64_t)days + (int64_t)(n / 5) * 7;
-    for (uint32_t rest = n % 5; rest > 0;) {
-        target++;
-        if (weekday_of((int32_t)target) <= 5) /* n is bounded: target fits */
+    /* Day by day: holidays and make-up days (calendar.c) leave no arithmetic shortcut, and
+     * n is a notice's length, a few dozen days at most. */
+    for (uint32_t rest = n; rest > 0;) {
+        if (++days > DAY_MAX)
+            return DS_EINVAL;
+        if (calendar_working(days, weekday_of(days)))
             rest--;
     }
-    if (target < DAY_MIN || target > DAY_MAX)
-        return DS_EINVAL;
-    return duties_date_from_days((int32_t)target, out);
+    return duties_date_from_days(days, out);
 }
 
 int duties_notice_end(const char *start, uint32_t n, char out[DUTIES_DATE_LEN])
 {
     char first[DUTIES_DATE_LEN];
-    int wd = duties_weekday(start);
-    if (wd == 0 || n == 0)
+    if (duties_weekday(start) == 0 || n == 0)
         return DS_EINVAL;
-    int rc = wd <= 5 ? duties_date_add(start, 0, first) : duties_date_add_working(start, 1, first);
+    int rc = duties_working_day(start) ? duties_date_add(start, 0, first)
+                                       : duties_date_add_working(start, 1, first);
     return rc == DS_OK ? duties_date_add_working(first, n - 1, out) : rc;
 }
 

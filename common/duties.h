@@ -51,13 +51,20 @@ int duties_date_add_months(const char *date, int32_t months, char out[DUTIES_DAT
 /* ISO weekday of a valid date: 1 Monday .. 7 Sunday; 0 for an invalid date. */
 int duties_weekday(const char *date);
 
-/* The n-th working day after date (date itself not counted; n == 0 gives date). Friday
- * + 1 is the next Monday. DS_OK or DS_EINVAL. */
+/* Working days are those of common/calendar.c: Monday to Friday without the public
+ * holidays, plus the make-up working days (调休). */
+bool duties_working_day(const char *date);
+
+/* The n-th working day after date (date itself not counted; n == 0 gives date; n at most
+ * DUTIES_WORKING_DAYS_MAX). Friday + 1 is the next Monday unless that is a holiday.
+ * DS_OK or DS_EINVAL. */
+#define DUTIES_WORKING_DAYS_MAX 3660u
 int duties_date_add_working(const char *date, uint32_t n, char out[DUTIES_DATE_LEN]);
 
 /* The last day of a public notice of n >= 1 working days that starts on start: start
- * counts as the first day when it is a working day (otherwise the next Monday does).
- * Monday + 5 working days ends on Friday. DS_OK or DS_EINVAL (n == 0, bad date). */
+ * counts as the first day when it is a working day (otherwise the next working day does).
+ * Monday + 5 working days ends on Friday in a week without holidays. DS_OK or DS_EINVAL
+ * (n == 0, bad date). */
 int duties_notice_end(const char *start, uint32_t n, char out[DUTIES_DATE_LEN]);
 
 /* The UTC day of a hybrid logical clock value (48-bit milliseconds << 16). */

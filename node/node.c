@@ -8,6 +8,8 @@
  * either the whole delivery applied or none of it. */
 #include "node.h"
 
+#include "calendar.h"
+
 #include "ctl.h"
 #include "err.h"
 #include "log.h"
@@ -145,6 +147,9 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
     }
     n->kind = ids_org_kind(n->cfg.org);
     log_set_level(n->cfg.log_level);
+    rc = calendar_load_dir(dir);
+    if (rc != DS_OK)
+        goto fail;
     rc = keys_crypto_init();
     if (rc == DS_OK)
         rc = keys_load(dir, &n->keys);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "duties.h"
 #include "fold.h"
 #include "testutil.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define UNIT "unit:tax-bureau"
 #define COMM "community:hy-03"
@@ -295,28 +297,73 @@ static void test_duties_working_days(void **state)
     assert_int_equal(duties_weekday("2026-01-05"), 1);
     assert_int_equal(duties_weekday("1900-01-01"), 1); /* a Monday */
     assert_int_equal(duties_weekday("bad"), 0);
-    check_working("2026-01-02", 1, "2026-01-05"); /* Friday + 1: Monday */
-    check_working("2026-01-03", 1, "2026-01-05"); /* Saturday + 1: Monday */
-    check_working("2026-01-04", 1, "2026-01-05"); /* Sunday + 1: Monday */
-    check_working("2026-01-03", 5, "2026-01-09"); /* Saturday + 5: Friday */
-    check_working("2026-01-05", 5, "2026-01-12"); /* Monday + 5: next Monday */
-    check_working("2026-01-01", 10, "2026-01-15");
-    check_working("2026-01-08", 3, "2026-01-13"); /* Thursday + 3 crosses a weekend */
-    check_working("2026-01-07", 0, "2026-01-07");
+    /* a March without holidays: Monday to Friday */
+    check_working("2026-03-06", 1, "2026-03-09"); /* Friday + 1: Monday */
+    check_working("2026-03-07", 1, "2026-03-09"); /* Saturday + 1: Monday */
+    check_working("2026-03-07", 5, "2026-03-13"); /* Saturday + 5: Friday */
+    check_working("2026-03-09", 5, "2026-03-16"); /* Monday + 5: next Monday */
+    check_working("2026-03-12", 3, "2026-03-17"); /* Thursday + 3 crosses a weekend */
+    check_working("2026-03-11", 0, "2026-03-11");
     check_working("2024-02-28", 2, "2024-03-01"); /* Wed + 2 across a leap day */
-    check_working("2026-12-31", 1, "2027-01-01");
+    /* public holidays and make-up working days (调休) of the built-in schedules */
+    check_working("2026-12-31", 1, "2027-01-04"); /* New Year's Day is off */
+    check_working("2026-01-02", 1, "2026-01-04"); /* Sunday 4 January is a working day */
+    check_working("2026-09-30", 1, "2026-10-08"); /* the National Day week */
+    check_working("2026-09-30", 3, "2026-10-10"); /* ... and Saturday 10 October works */
+    check_working("2026-02-13", 1, "2026-02-14"); /* Saturday before the Spring Festival */
+    check_working("2026-02-13", 2, "2026-02-24");
+    assert_true(duties_working_day("2026-01-04"));
+    assert_false(duties_working_day("2026-10-05"));
+    assert_false(duties_working_day("2026-03-07"));
     /* a notice of 5 working days */
-    assert_rc(duties_notice_end("2026-01-05", 5, out), DS_OK);
-    assert_string_equal(out, "2026-01-09"); /* Monday to Friday */
-    assert_rc(duties_notice_end("2026-01-03", 5, out), DS_OK);
-    assert_string_equal(out, "2026-01-09"); /* from a Saturday: Monday to Friday */
-    assert_rc(duties_notice_end("2026-01-07", 5, out), DS_OK);
-    assert_string_equal(out, "2026-01-13"); /* Wednesday to the next Tuesday */
-    assert_rc(duties_notice_end("2026-01-07", 1, out), DS_OK);
-    assert_string_equal(out, "2026-01-07");
-    assert_rc(duties_notice_end("2026-01-07", 0, out), DS_EINVAL);
+    assert_rc(duties_notice_end("2026-03-09", 5, out), DS_OK);
+    assert_string_equal(out, "2026-03-13"); /* Monday to Friday */
+    assert_rc(duties_notice_end("2026-03-07", 5, out), DS_OK);
+    assert_string_equal(out, "2026-03-13"); /* from a Saturday: Monday to Friday */
+    assert_rc(duties_notice_end("2026-03-11", 5, out), DS_OK);
+    assert_string_equal(out, "2026-03-17"); /* Wednesday to the next Tuesday */
+    assert_rc(duties_notice_end("2026-06-18", 5, out), DS_OK);
+    assert_string_equal(out, "2026-06-25"); /* the Dragon Boat Festival weekend skipped */
+    assert_rc(duties_notice_end("2026-10-01", 1, out), DS_OK);
+    assert_string_equal(out, "2026-10-08"); /* posted on a holiday: starts after it */
+    assert_rc(duties_notice_end("2026-03-11", 1, out), DS_OK);
+    assert_string_equal(out, "2026-03-11");
+    assert_rc(duties_notice_end("2026-03-11", 0, out), DS_EINVAL);
     assert_rc(duties_date_add_working("9999-12-31", 1, out), DS_EINVAL);
     assert_rc(duties_date_add_working("x", 1, out), DS_EINVAL);
+}
+
+/* A street's holidays.txt adds to and overrides the built-in days; a bad line changes
+ * nothing and names its line; no file changes nothing. */
+static void test_duties_calendar_file(void **state)
+{
+    char dir[64], path[128], err[256], out[DUTIES_DATE_LEN];
+    (void)state;
+    tu_tmpdir(dir);
+    snprintf(path, sizeof(path), "%s/holidays.txt", dir);
+    FILE *f = fopen(path, "w");
+    fputs("# 测试街道的调整\n2026-03-09 off 街道活动日\n\n2026-03-07 班 调休\n", f);
+    fclose(f);
+    assert_rc(calendar_load(path, err, sizeof(err)), DS_OK);
+    check_working("2026-03-06", 1, "2026-03-07"); /* the Saturday now works */
+    check_working("2026-03-07", 1, "2026-03-10"); /* and Monday 9 is off */
+    check_working("2026-09-30", 1, "2026-10-08"); /* the built-in days remain */
+    f = fopen(path, "w");
+    fputs("2026-03-10 off\n2026-13-01 off\n", f);
+    fclose(f);
+    assert_rc(calendar_load(path, err, sizeof(err)), DS_EINVAL);
+    assert_non_null(strstr(err, "line 2"));
+    check_working("2026-03-07", 1, "2026-03-10"); /* unchanged by the refused file */
+    snprintf(path, sizeof(path), "%s/none.txt", dir);
+    assert_rc(calendar_load(path, err, sizeof(err)), DS_ENOTFOUND);
+    assert_rc(calendar_load_dir(dir), DS_EINVAL); /* the daemons refuse to start on it */
+    snprintf(path, sizeof(path), "%s/holidays.txt", dir);
+    unlink(path);
+    assert_rc(calendar_load_dir(dir), DS_OK); /* no holidays.txt: fine */
+    calendar_reset();
+    check_working("2026-03-06", 1, "2026-03-09");
+    assert_rc(duties_date_add_working("2026-03-06", DUTIES_WORKING_DAYS_MAX + 1, out), DS_EINVAL);
+    tu_rmtree(dir);
 }
 
 static void test_duties_periods(void **state)
@@ -969,6 +1016,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duties_date_arithmetic),
         cmocka_unit_test(test_duties_working_days),
+        cmocka_unit_test(test_duties_calendar_file),
         cmocka_unit_test(test_duties_periods),
         cmocka_unit_test(test_duties_figures),
         cmocka_unit_test(test_duties_report_in),
