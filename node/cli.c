@@ -57,6 +57,11 @@ static const struct cli_command commands[] = {
      "--data DIR report --year Y [--json | --csv [--excel] | --xlsx FILE]  |  --data DIR report "
      "--member M [--date D]",
      "--data community-hexie report --member DY-0001 --date 2026-01-10"},
+    {"journal", "date:,csv,excel,xlsx:", NULL,
+     "一天的函件:发出和收到的每份关于本组织党员的函件,及其状态 / a day's letters about this "
+     "org's members, sent and received, and where each stands",
+     "--data DIR journal [--date D] [--csv [--excel] | --xlsx FILE]",
+     "--data unit-tax journal --date 2026/3/5"},
     {"list", "_,as-of:,csv,excel,xlsx:", "_",
      "组织级函件 / org-level letters: activities teams groups liaison needs claims offers meetings "
      "notices opinions",
@@ -277,9 +282,9 @@ static const long *batch_lines;
 /* The commands that only read what the node stores: they work with the daemon stopped. */
 static bool reads_records(const char *daemon_cmd)
 {
-    static const char *const reads[] = {"member show",   "member history", "members",
-                                        "digest",        "orgs",           "tasks",
-                                        "annual report", "list",           "letter"};
+    static const char *const reads[] = {"member show", "member history", "members",       "digest",
+                                        "orgs",        "tasks",          "annual report", "list",
+                                        "letter",      "journal"};
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
         if (strcmp(daemon_cmd, reads[i]) == 0)
             return true;

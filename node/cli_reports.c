@@ -328,6 +328,49 @@ static int print_list(json_t *j, bool table)
     return 0;
 }
 
+/* ---------------------------------------------------------------- journal */
+
+static const struct sheet_column journal_columns[] = {
+    {"id", "函件编号", "letter id"},
+    {"direction", "收发", "direction"},
+    {"type", "函件", "kind"},
+    {"member", "成员编号", "member"},
+    {"name", "姓名", "name"},
+    {"state", "状态", "state"},
+    {NULL, NULL, NULL},
+};
+
+static const char *state_zh(const char *state)
+{
+    static const char *const names[][2] = {{"written", "已写入,待送街道"},
+                                           {"at-street", "已送达街道"},
+                                           {"applied", "对方已接收"},
+                                           {"received", "已收到"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(state, names[i][0]) == 0)
+            return names[i][1];
+    return state;
+}
+
+static void print_journal(json_t *j)
+{
+    size_t i;
+    json_t *e;
+    json_t *letters = json_object_get(j, "letters");
+    printf("%s 函件日志 journal of %s — %zu 份 / %zu letters\n", js(j, "date"), js(j, "org"),
+           json_array_size(letters), json_array_size(letters));
+    json_array_foreach(letters, i, e)
+    {
+        bool sent = strcmp(js(e, "direction"), "sent") == 0;
+        cli_cell(sent ? "发出 sent" : "收到 received", 16);
+        cli_cell(js(e, "id"), 24);
+        cli_cell(js(e, "type"), 20);
+        cli_cell(js(e, "member"), 14);
+        cli_cell(js(e, "name"), 10);
+        printf("%s %s\n", state_zh(js(e, "state")), js(e, "state"));
+    }
+}
+
 int cli_reports_print(const char *cmd, json_t *result, const struct cli_report_format *f)
 {
     fmt = *f;
@@ -342,5 +385,12 @@ int cli_reports_print(const char *cmd, json_t *result, const struct cli_report_f
         return print_report(result, table);
     if (strcmp(cmd, "list") == 0)
         return print_list(result, table);
+    if (strcmp(cmd, "journal") == 0) {
+        if (table)
+            return emit_one("函件日志 journal", journal_columns,
+                            json_object_get(result, "letters"));
+        print_journal(result);
+        return 0;
+    }
     return -1;
 }

@@ -2,6 +2,8 @@
  *   tasks          what is due and overdue (common/duties.c decides; this file only
  *                  gathers the records and org-level events and sorts the result);
  *   annual report  the year's figures of a unit or a community, with a row per member;
+ *   journal        a day's letters about this org's members, sent and received, with
+ *                  where each stands;
  *   list KIND      org-level letters (activities, teams, groups, liaison, needs, claims,
  *                  offers, meetings) with derived status, public notices visible on a day
  *                  (whitelisted fields only), and opinion requests with their replies.
@@ -15,6 +17,7 @@
 #include "err.h"
 #include "fields.h"
 #include "fold.h"
+#include "rules.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -721,6 +724,101 @@ static int cmd_list(struct node *n, const Dualsync__CtlCommand *cmd, struct outc
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* ---------------------------------------------------------------- journal */
+
+/* A day's letters: every letter about this org's members (open or closed registrations)
+ * dated that day, sent or received, with where each stands. A letter's day is the date it
+ * carries, or the day it was written (its clock) when it carries none. */
+struct journal_ctx {
+    struct node *n;
+    const char *day;
+    const Dualsync__MemberRecord *rec;
+    json_t *letters;
+};
+
+static const char *sent_state(const struct node *n, uint64_t seq, const char *other)
+{
+    const uint64_t *receipt = other ? strmap_get(n->receipts, other) : NULL;
+    if (receipt && seq <= *receipt)
+        return "applied";
+    return seq <= n->acked ? "at-street" : "written";
+}
+
+static bool journal_event(const struct event *ev, void *arg)
+{
+    struct journal_ctx *c = arg;
+    const struct rule *r = rules_find(ev->type);
+    char day[DUTIES_DATE_LEN] = "", id[IDS_EVENT_ID_MAX];
+    ProtobufCMessage *body = r ? wire_unpack_body(r->body, ev->body, ev->body_len) : NULL;
+    const ProtobufCFieldDescriptor *f =
+        body ? protobuf_c_message_descriptor_get_field_by_name(body->descriptor, "date") : NULL;
+    if (f && fields_get_str(body, "date")[0])
+        snprintf(day, sizeof(day), "%s", fields_get_str(body, "date"));
+    else
+        duties_date_from_hlc(ev->hlc, day);
+    fields_free(body);
+    if (strcmp(day, c->day) != 0)
+        return true;
+    bool sent = strcmp(ev->origin, c->n->cfg.org) == 0;
+    const char *other = c->n->kind == ORG_UNIT ? c->rec->community : c->rec->unit;
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    json_array_append_new(c->letters,
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "direction",
+                                    sent ? "sent" : "received", "type", rules_type_name(ev->type),
+                                    "member", c->rec->member, "name", c->rec->name, "state",
+                                    sent ? sent_state(c->n, ev->seq, other) : "received", "hlc",
+                                    (json_int_t)ev->hlc));
+    return true;
+}
+
+static bool journal_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    struct journal_ctx *c = arg;
+    const char *mine = c->n->kind == ORG_UNIT ? rec->unit : rec->community;
+    if (strcmp(mine, c->n->cfg.org) != 0)
+        return true;
+    c->rec = rec;
+    eventlog_member_events(c->n->log, rec->member, journal_event, c);
+    return true;
+}
+
+static int by_hlc(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "hlc"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "hlc"));
+    return (x > y) - (x < y);
+}
+
+static int cmd_journal(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
+{
+    char day[DUTIES_DATE_LEN];
+    const char *d = ctl_arg(cmd, "date");
+    if (!d)
+        commands_today(day);
+    else if (!ids_date_valid(d))
+        return fail(o, DS_EINVAL, "--date 日期无效:格式为 YYYY-MM-DD 或 YYYY/M/D",
+                    "invalid --date: use YYYY-MM-DD or YYYY/M/D");
+    else
+        snprintf(day, sizeof(day), "%s", d);
+    struct journal_ctx c = {n, day, NULL, json_array()};
+    if (eventlog_members_each(n->log, journal_member, &c) != DS_OK) {
+        json_decref(c.letters);
+        return fail(o, DS_EIO, "读取失败", "read failure");
+    }
+    size_t count = json_array_size(c.letters);
+    json_t **items = xcalloc(count + 1, sizeof(*items));
+    for (size_t i = 0; i < count; i++)
+        items[i] = json_incref(json_array_get(c.letters, i));
+    qsort(items, count, sizeof(*items), by_hlc);
+    json_t *sorted = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(sorted, items[i]);
+    free(items);
+    json_decref(c.letters);
+    o->result = json_pack("{s:s,s:s,s:o}", "org", n->cfg.org, "date", day, "letters", sorted);
+    return DS_OK;
+}
+
 bool reports_run(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
     if (strcmp(cmd->cmd, "tasks") == 0)
@@ -729,6 +827,8 @@ bool reports_run(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome
         cmd_report(n, cmd, o);
     else if (strcmp(cmd->cmd, "list") == 0)
         cmd_list(n, cmd, o);
+    else if (strcmp(cmd->cmd, "journal") == 0)
+        cmd_journal(n, cmd, o);
     else
         return false;
     return true;

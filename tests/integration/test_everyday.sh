@@ -171,6 +171,19 @@ for n in u1 c1; do
 done
 assert_eq "$(member_digest u1 EV-0001)" "$(member_digest c1 EV-0001)" "digests after withdrawals"
 
+log "a day's journal: the letters of that day, sent and received, and where each stands"
+j=$(cli u1 journal --date 2026/1/5 --json)
+assert_eq 2026-01-05 "$(jq -r .date <<<"$j")" "the journal's day"
+assert_eq "sent introduction EV-0001" \
+    "$(jq -r '.letters[] | select(.id == "'"$intro"'") | "\(.direction) \(.type) \(.member)"' <<<"$j")" \
+    "the introduction in the unit's journal of its date"
+jq -e '.letters[] | select(.id == "'"$intro"'") | .state | IN("at-street", "applied")' \
+    <<<"$j" >/dev/null || fail "the introduction's state in the journal: $j"
+out=$(run_ok cli c1 journal --date 2026-01-05)
+assert_contains "$out" "收到 received" "the community's journal, in text"
+assert_contains "$out" "$intro" "the community received the introduction that day"
+assert_eq 0 "$(cli u1 journal --date 2025-01-01 --json | jq '.letters | length')" "a day with no letters"
+
 log "status: 0 in session, 5 not in session; no negative ages"
 assert_exit 0 "$CLI_BIN" --data "$T/u1" status
 stop br
