@@ -810,23 +810,6 @@ static int refuse(int rc, const char *dir, const char *name)
     return 1;
 }
 
-/* Display columns of UTF-8 text: CJK and other wide characters count two. */
-static int display_width(const char *s)
-{
-    int w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t c = utf8_next(&p);
-        w += c >= 0x1100 &&
-                     (c <= 0x115f || (c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) ||
-                      (c >= 0xf900 && c <= 0xfaff) || (c >= 0xfe30 && c <= 0xfe4f) ||
-                      (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) || c >= 0x20000)
-                 ? 2
-                 : 1;
-    }
-    return w;
-}
-
 static int cli_list(const struct cli_parsed *p)
 {
     json_t *list = NULL, *e;
@@ -843,10 +826,8 @@ static int cli_list(const struct cli_parsed *p)
     } else {
         json_array_foreach(list, i, e)
         {
-            const char *name = json_string_value(json_object_get(e, "name"));
-            int pad = 24 - display_width(name);
-            printf("%s%*s %s\n", name, pad > 0 ? pad : 0, "",
-                   json_string_value(json_object_get(e, "role")));
+            cli_cell(json_string_value(json_object_get(e, "name")), 25);
+            printf("%s\n", json_string_value(json_object_get(e, "role")));
         }
     }
     json_decref(list);
@@ -870,22 +851,13 @@ static void print_done(const struct cli_parsed *p, const char *zh, const char *e
     }
 }
 
-/* A mistyped --data must not leave a users file in some other directory. */
-static bool data_dir_initialised(const char *dir)
-{
-    char path[PATH_SIZE];
-    struct stat st;
-    return (make_path(path, dir, "node.conf") == DS_OK && stat(path, &st) == 0) ||
-           (make_path(path, dir, "broker.conf") == DS_OK && stat(path, &st) == 0);
-}
-
 int accounts_cli_main(const struct cli_parsed *p)
 {
     const char *cmd = p->cmd->name, *name = p->positional, *file = cli_get(p, "password-file");
     char password[ACCOUNT_PASSWORD_MAX + 2];
     enum account_role role = ACCOUNT_VIEWER;
     int rc;
-    if (!data_dir_initialised(p->data_dir)) {
+    if (!cli_data_dir_initialised(p->data_dir)) {
         fprintf(stderr,
                 "错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n"
                 "error: %s is not an initialised data directory (no node.conf or broker.conf)\n",

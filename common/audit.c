@@ -268,18 +268,6 @@ static void print_field(const char *s)
         fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, stdout);
 }
 
-/* A mistyped --data must not read as "nothing happened". */
-static bool data_dir_initialised(const char *dir)
-{
-    char path[PATH_SIZE];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/node.conf", dir);
-    if (stat(path, &st) == 0)
-        return true;
-    snprintf(path, sizeof(path), "%s/broker.conf", dir);
-    return stat(path, &st) == 0;
-}
-
 int audit_cli_main(const struct cli_parsed *p)
 {
     static const char *const fields[] = {"ts", "user", "action", "target", "outcome"};
@@ -295,7 +283,7 @@ int audit_cli_main(const struct cli_parsed *p)
             return 2;
         }
     }
-    if (!data_dir_initialised(p->data_dir)) {
+    if (!cli_data_dir_initialised(p->data_dir)) {
         fprintf(stderr,
                 "错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n"
                 "error: %s is not an initialised data directory (no node.conf or broker.conf)\n",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <locale.h>
 #include <wchar.h>
 
@@ -426,7 +427,18 @@ static int display_width(const char *s)
     return cols;
 }
 
-void cli_cell(const char *s, int width)
+bool cli_data_dir_initialised(const char *dir)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/node.conf", dir);
+    if (stat(path, &st) == 0)
+        return true;
+    snprintf(path, sizeof(path), "%s/broker.conf", dir);
+    return stat(path, &st) == 0;
+}
+
+int cli_width(const char *s)
 {
     static bool locale_set;
     if (!locale_set) {
@@ -435,8 +447,14 @@ void cli_cell(const char *s, int width)
             (void)setlocale(LC_CTYPE, "en_US.UTF-8");
         locale_set = true;
     }
-    int w = display_width(s ? s : "");
+    return display_width(s ? s : "");
+}
+
+void cli_cell(const char *s, int width)
+{
+    int w = cli_width(s);
     fputs(s ? s : "", stdout);
-    for (; w < width; w++)
+    do /* at least one space: a cell wider than its column still ends */
         putchar(' ');
+    while (++w < width);
 }

@@ -63,8 +63,15 @@ int cli_start(int argc, char **argv, const char *prog, const char *summary,
 void cli_csv_field(FILE *out, const char *s);
 
 /* Prints s and pads it with spaces to width terminal columns (a CJK character takes two),
- * so tables with Chinese names line up. Longer text is printed whole. */
+ * so tables with Chinese names line up. Longer text is printed whole, then one space. */
 void cli_cell(const char *s, int width);
+/* Terminal columns of UTF-8 text (as cli_cell counts them). */
+int cli_width(const char *s);
+
+/* Whether dir holds a node.conf or a broker.conf: commands that act on files of a data
+ * directory check it first, so a mistyped --data neither leaves files elsewhere nor reads
+ * as "nothing there". */
+bool cli_data_dir_initialised(const char *dir);
 
 /* Prints "错误: zh\nerror: en\n" to stderr. */
 void cli_error(const char *zh, const char *en);

@@ -130,6 +130,25 @@ static bool string_valid(enum convention c, const char *s)
     }
 }
 
+static const char *convention_rule_zh(enum convention c)
+{
+    static const char *const rules[] = {
+        "不超过 256 字节的 UTF-8 文字",
+        "日期 YYYY-MM-DD",
+        "社区编号(community:<编号>)",
+        "组织编号(unit:/community:/street:<编号>)",
+        "函件编号(组织/序号)",
+        "党员编号(1–64 个字母、数字或 -)",
+        "代码(小写字母、数字、-,1–48 个)",
+        "unit 或 community",
+        "不超过 64 字节、不含逗号的列表项",
+        "不超过 128 字节的名称",
+        "不超过 4096 字节的文字",
+        "期间 YYYY 或 YYYY-Qn",
+    };
+    return rules[c];
+}
+
 static const char *convention_rule(enum convention c)
 {
     static const char *const rules[] = {
@@ -212,18 +231,20 @@ static bool one_valid(const ProtobufCMessage *m, const ProtobufCFieldDescriptor 
         const char *s = *(char **)element(m, f, i, sizeof(char *));
         enum convention c = convention_of(f->name);
         if (!s || !string_valid(c, s) || (f->label == PROTOBUF_C_LABEL_REPEATED && !s[0])) {
-            snprintf(why, FIELDS_WHY_MAX, "%s must be %s", f->name, convention_rule(c));
+            snprintf(why, FIELDS_WHY_MAX, "%s 须为%s\n%s must be %s", f->name,
+                     convention_rule_zh(c), f->name, convention_rule(c));
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_ENUM) {
         int v = (int)(int32_t)scalar_value(m, f, i);
         if (v != 0 && !protobuf_c_enum_descriptor_get_value(f->descriptor, v)) {
-            snprintf(why, FIELDS_WHY_MAX, "%s has an unknown value %d", f->name, v);
+            snprintf(why, FIELDS_WHY_MAX, "%s 的取值 %d 未定义\n%s has an unknown value %d",
+                     f->name, v, f->name, v);
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64) {
         if (!number_valid(f->name, scalar_value(m, f, i))) {
-            snprintf(why, FIELDS_WHY_MAX, "%s is out of range", f->name);
+            snprintf(why, FIELDS_WHY_MAX, "%s 超出范围\n%s is out of range", f->name, f->name);
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -244,7 +265,7 @@ static bool required_given(const ProtobufCMessage *m, const char *required, char
         const ProtobufCFieldDescriptor *f =
             protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
         if (!f || !field_given(m, f)) {
-            snprintf(why, FIELDS_WHY_MAX, "%s is required", name);
+            snprintf(why, FIELDS_WHY_MAX, "缺少必填项 %s\n%s is required", name, name);
             return false;
         }
         p += n + (p[n] == ',');
@@ -259,7 +280,8 @@ bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         size_t count = repeated_count(msg, f);
         if (count > FIELDS_LIST_MAX) {
-            snprintf(why, FIELDS_WHY_MAX, "%s has more than %d items", f->name, FIELDS_LIST_MAX);
+            snprintf(why, FIELDS_WHY_MAX, "%s 超过 %d 项\n%s has more than %d items", f->name,
+                     FIELDS_LIST_MAX, f->name, FIELDS_LIST_MAX);
             return false;
         }
         for (size_t k = 0; k < count; k++)
@@ -274,7 +296,8 @@ bool fields_body_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *bo
 {
     ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, body);
     if (!m) {
-        snprintf(why, FIELDS_WHY_MAX, "the %s body does not decode", desc->short_name);
+        snprintf(why, FIELDS_WHY_MAX, "%s 的内容无法解码\nthe %s body does not decode",
+                 desc->short_name, desc->short_name);
         return false;
     }
     bool ok = fields_valid(m, required, why);
@@ -475,8 +498,21 @@ int fields_set(ProtobufCMessage *m, const char *option, const char *text, char *
         return DS_ENOTFOUND;
     }
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "--%s: \"%.60s\" is not a valid value", option, text);
+        snprintf(why, FIELDS_WHY_MAX,
+                 "--%s:「%.60s」不是有效的取值\n--%s: \"%.60s\" is not a valid value", option, text,
+                 option, text);
     return ok ? DS_OK : DS_EINVAL;
+}
+
+const char *fields_why_en(const char *why)
+{
+    const char *nl = strchr(why, '\n');
+    return nl ? nl + 1 : why;
+}
+
+void fields_why_zh(const char *why, char *out, size_t size)
+{
+    snprintf(out, size, "%.*s", (int)strcspn(why, "\n"), why);
 }
 
 const char *fields_get_str(const ProtobufCMessage *m, const char *name)

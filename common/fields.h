@@ -28,10 +28,11 @@
 #define FIELDS_SHORT_MAX 256
 #define FIELDS_ITEM_MAX 64
 #define FIELDS_LIST_MAX 256
-#define FIELDS_WHY_MAX 200
+#define FIELDS_WHY_MAX 512
 
 /* Checks a decoded message; required is a comma separated list of field names (or NULL).
- * On false, why (size FIELDS_WHY_MAX) names the field and the rule it broke. */
+ * On false, why (size FIELDS_WHY_MAX) names the field and the rule it broke, in Chinese,
+ * a newline, then in English (fields_why_zh / fields_why_en take them apart). */
 bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why);
 
 /* Decodes body with desc and checks it (fields_valid). */
@@ -46,6 +47,11 @@ void fields_free(ProtobufCMessage *msg);
  * an ASCII or full-width comma or semicolon or the enumeration comma 、, blanks (ASCII or
  * ideographic) around an item dropped, empty items skipped. Caller frees. */
 char *fields_list_canonical(const char *text);
+
+/* The halves of a why: the English one (after the newline), and the Chinese one copied
+ * into out. A why of one line is both. */
+const char *fields_why_en(const char *why);
+void fields_why_zh(const char *why, char *out, size_t size);
 
 /* Sets the field named by an operator option ("rest-time" -> rest_time) from text:
  * strings as given, repeated strings as a list (fields_list_canonical), numbers in decimal, enums

@@ -106,7 +106,9 @@ static bool directory_entry_valid(const ProtobufCMessage *m, char *why)
     bool ok = (int)ids_org_kind(d->org) == (int)d->kind && d->curve_key.len == KEYS_PUB_LEN &&
               d->sign_key.len == KEYS_PUB_LEN;
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "directory entry: kind must match the id, keys 32 bytes");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "目录条目:类别须与编号一致,密钥 32 字节\ndirectory entry: kind must match the id, "
+                 "keys 32 bytes");
     return ok;
 }
 
@@ -116,7 +118,8 @@ static bool card_valid(const ProtobufCMessage *m, char *why)
     bool ok = c->occupation[0] || c->willingness[0] || c->rest_time[0] || c->skills[0] ||
               c->n_categories || c->contact[0];
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "a registration card needs at least one field");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "登记卡至少要填一项\na registration card needs at least one field");
     return ok;
 }
 
@@ -127,7 +130,8 @@ static bool feedback_valid(const ProtobufCMessage *m, char *why)
     snprintf(year, sizeof(year), "%u", f->year);
     bool ok = !f->period[0] || strncmp(f->period, year, 4) == 0;
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "the feedback period must be in its year");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "反馈期间须在其年度之内\nthe feedback period must be in its year");
     return ok;
 }
 
@@ -137,7 +141,9 @@ static bool close_valid(const ProtobufCMessage *m, char *why)
     bool ok = c->reason == DUALSYNC__CLOSE_REASON__CLOSE_RETURNED ||
               c->reason == DUALSYNC__CLOSE_REASON__CLOSE_REVOKED;
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "a community closes a registration as returned or revoked");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "社区注销登记的原因须为退回或撤销\na community closes a registration as returned "
+                 "or revoked");
     return ok;
 }
 
@@ -146,7 +152,8 @@ static bool notice_valid(const ProtobufCMessage *m, char *why)
     const Dualsync__PublicNotice *n = (const Dualsync__PublicNotice *)m;
     bool ok = strcmp(n->start, n->end) <= 0; /* YYYY-MM-DD sorts as text */
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "a notice must end on or after its start");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "公示结束日期不能早于开始日期\na notice must end on or after its start");
     return ok;
 }
 
@@ -155,7 +162,8 @@ static bool correction_valid(const ProtobufCMessage *m, char *why)
     const Dualsync__Correction *c = (const Dualsync__Correction *)m;
     bool ok = c->name[0] || c->contact[0] || c->text[0] || c->rating || c->action;
     if (!ok)
-        snprintf(why, FIELDS_WHY_MAX, "a correction must correct at least one field");
+        snprintf(why, FIELDS_WHY_MAX,
+                 "更正函至少要更正一项\na correction must correct at least one field");
     return ok;
 }
 
@@ -183,7 +191,8 @@ bool rules_body_valid(const struct rule *r, const uint8_t *body, size_t len, cha
 {
     ProtobufCMessage *m = wire_unpack_body(r->body, body, len);
     if (!m) {
-        snprintf(why, FIELDS_WHY_MAX, "the %s body does not decode", r->name);
+        snprintf(why, FIELDS_WHY_MAX, "%s 的内容无法解码\nthe %s body does not decode", r->name,
+                 r->name);
         return false;
     }
     bool ok = fields_valid(m, r->required, why) && type_valid(r->type, m, why);

@@ -119,7 +119,10 @@ static int seal_amendment(uint32_t type, const Dualsync__CtlCommand *cmd, const 
         p += n + (p[n] == ',');
         const char *v = ctl_arg(cmd, key);
         if (v && !ids_text_valid(v, IDS_TEXT_MAX, false)) {
-            snprintf(why, sizeof(why), "--%s: UTF-8 text without control characters", key);
+            snprintf(why, sizeof(why),
+                     "--%s:须为不含控制字符的 UTF-8 文字\n--%s: UTF-8 text "
+                     "without control characters",
+                     key, key);
             rc = DS_EINVAL;
         } else if (v) {
             rc = fields_set(body, key, v, why);
@@ -130,9 +133,10 @@ static int seal_amendment(uint32_t type, const Dualsync__CtlCommand *cmd, const 
         fields_set(body, "date", today, why);
     }
     if (rc != DS_OK) {
-        char zh[FIELDS_WHY_MAX + 64];
-        snprintf(zh, sizeof(zh), "输入无效:%s", why);
-        fail(o, DS_EINVAL, zh, why);
+        char half[FIELDS_WHY_MAX], zh[FIELDS_WHY_MAX + 32];
+        fields_why_zh(why, half, sizeof(half));
+        snprintf(zh, sizeof(zh), "输入无效:%s", half);
+        fail(o, DS_EINVAL, zh, fields_why_en(why));
     } else {
         letters_seal(r, member, body, pe, o);
     }

@@ -51,22 +51,51 @@ static int emit_one(const char *title, const struct sheet_column *cols, json_t *
 
 /* A text table: a header line "zh/en" per column, then one line per row, fields separated
  * by two spaces (Chinese text defeats fixed widths; alignment is best effort). */
+/* A cell's text: "-" for nothing. */
+static const char *cell_text(json_t *row, const char *key, char *buf, size_t size)
+{
+    const char *t = sheet_value_text(json_object_get(row, key), true, buf, size); /* 是/否 */
+    return t[0] ? t : "-";
+}
+
+/* One cell of a text table: padded, or the last of its line. */
+static void put_cell(const char *t, int width, bool last)
+{
+    if (last)
+        printf("%s\n", t);
+    else
+        cli_cell(t, width + 1);
+}
+
+#define TEXT_COLUMNS_MAX 16
+#define TEXT_CELL_MAX 40 /* wider cells (texts, descriptions) push their row, not the table */
+
+/* A text table: the Chinese header, then one line per row, every column as wide as its
+ * widest cell in terminal columns (Chinese characters count two), so the columns line up;
+ * --csv, --xlsx and --json have the English keys. */
 static void text_table(json_t *rows, const struct sheet_column *cols)
 {
-    size_t i;
+    int width[TEXT_COLUMNS_MAX] = {0};
+    size_t n = 0, i;
     json_t *row;
-    for (size_t c = 0; cols[c].key; c++)
-        printf("%s%s/%s", c ? "  " : "", cols[c].zh, cols[c].en);
-    putchar('\n');
+    char buf[4200];
+    while (cols[n].key && n < TEXT_COLUMNS_MAX)
+        n++;
+    for (size_t c = 0; c < n; c++) {
+        width[c] = cli_width(cols[c].zh);
+        json_array_foreach(rows, i, row)
+        {
+            int w = cli_width(cell_text(row, cols[c].key, buf, sizeof(buf)));
+            if (w > width[c])
+                width[c] = w < TEXT_CELL_MAX ? w : TEXT_CELL_MAX;
+        }
+    }
+    for (size_t c = 0; c < n; c++)
+        put_cell(cols[c].zh, width[c], c + 1 == n);
     json_array_foreach(rows, i, row)
     {
-        for (size_t c = 0; cols[c].key; c++) {
-            char buf[4200];
-            const char *t =
-                sheet_value_text(json_object_get(row, cols[c].key), false, buf, sizeof(buf));
-            printf("%s%s", c ? "  " : "", t[0] ? t : "-");
-        }
-        putchar('\n');
+        for (size_t c = 0; c < n; c++)
+            put_cell(cell_text(row, cols[c].key, buf, sizeof(buf)), width[c], c + 1 == n);
     }
 }
 

@@ -43,11 +43,13 @@ static int member_arg(const Dualsync__CtlCommand *cmd, const char **member, stru
     return DS_OK;
 }
 
+/* A refusal from fields.c or rules.c: its Chinese half and its English half. */
 static int bad_value(struct outcome *o, const char *why)
 {
-    char zh[256];
-    snprintf(zh, sizeof(zh), "输入无效或缺少必填项:%s", why);
-    return fail(o, DS_EINVAL, zh, why);
+    char half[FIELDS_WHY_MAX], zh[FIELDS_WHY_MAX + 32];
+    fields_why_zh(why, half, sizeof(half));
+    snprintf(zh, sizeof(zh), "输入无效:%s", half);
+    return fail(o, DS_EINVAL, zh, fields_why_en(why));
 }
 
 /* Copies the options named in keys ("a,b-c") into the body fields of the same name. */
@@ -64,9 +66,9 @@ static int take_args(const Dualsync__CtlCommand *cmd, ProtobufCMessage *body, co
             continue;
         if (!ids_text_valid(v, IDS_TEXT_MAX, true)) {
             snprintf(why, sizeof(why),
-                     "--%s: UTF-8 text without control characters, at most %d "
-                     "bytes",
-                     key, IDS_TEXT_MAX);
+                     "--%s:须为不含控制字符的 UTF-8 文字,最多 %d 字节\n--%s: UTF-8 text without "
+                     "control characters, at most %d bytes",
+                     key, IDS_TEXT_MAX, key, IDS_TEXT_MAX);
             return bad_value(o, why);
         }
         if (fields_set(body, key, v, why) != DS_OK)
