@@ -681,10 +681,12 @@ static void rule_participation(const struct member_ctx *c)
     duty_init(&d, c, DUTY_PARTICIPATION, ORG_COMMUNITY);
     copy(d.due, sizeof(d.due), year.end);
     copy(d.ref, sizeof(d.ref), year.label);
-    snprintf(d.zh, sizeof(d.zh), "%s 年参加活动 %u/%u 次,志愿服务 %u/%u 分钟", year.label,
-             fig.activities, c->p->min_activities, fig.minutes, (unsigned)want_minutes);
-    snprintf(d.en, sizeof(d.en), "%s: %u of %u activities, %u of %u service minutes so far",
-             year.label, fig.activities, c->p->min_activities, fig.minutes, (unsigned)want_minutes);
+    snprintf(d.zh, sizeof(d.zh), "%s 年参加活动 %u/%u 次,志愿服务 %llu/%llu 分钟", year.label,
+             fig.activities, c->p->min_activities, (unsigned long long)fig.minutes,
+             (unsigned long long)want_minutes);
+    snprintf(d.en, sizeof(d.en), "%s: %u of %u activities, %llu of %llu service minutes so far",
+             year.label, fig.activities, c->p->min_activities, (unsigned long long)fig.minutes,
+             (unsigned long long)want_minutes);
     duty_send(c, &d);
 }
 

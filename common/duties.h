@@ -124,7 +124,7 @@ uint32_t duties_feedback_count(const Dualsync__MemberRecord *rec, uint32_t year)
 
 struct duties_figures {
     uint32_t activities;        /* attendance records in [start, end] */
-    uint32_t minutes;           /* their service minutes */
+    uint64_t minutes;           /* their service minutes (a year of attendances can pass 2^32) */
     char last[DUTIES_DATE_LEN]; /* last attendance in [start, end], "" when none */
 };
 

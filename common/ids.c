@@ -123,6 +123,21 @@ bool ids_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+/* Characters that change how text around them is shown without being seen: the C1 controls
+ * (U+0080–U+009F) and the bidirectional controls (U+061C, U+200E/F, U+202A–U+202E,
+ * U+2066–U+2069). In a name they can make "张三" and a spoofed "张三" look alike, or turn a
+ * row of a report around. Bytes of well-formed UTF-8 at s. */
+static bool invisible_control_at(const unsigned char *s)
+{
+    if (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F)
+        return true;
+    if (s[0] == 0xD8 && s[1] == 0x9C)
+        return true;
+    if (s[0] == 0xE2 && s[1] == 0x80)
+        return s[2] == 0x8E || s[2] == 0x8F || (s[2] >= 0xAA && s[2] <= 0xAE);
+    return s[0] == 0xE2 && s[1] == 0x81 && s[2] >= 0xA6 && s[2] <= 0xA9;
+}
+
 bool ids_text_valid(const char *s, size_t max, bool allow_empty)
 {
     if (!s)
@@ -136,6 +151,8 @@ bool ids_text_valid(const char *s, size_t max, bool allow_empty)
         unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
             return false;
+        if (c >= 0xC2 && invisible_control_at((const unsigned char *)s + i))
+            return false; /* the UTF-8 is valid: the bytes it reads are there */
     }
     return true;
 }

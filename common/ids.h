@@ -35,7 +35,8 @@ bool ids_code_valid(const char *code);
 bool ids_utf8_valid(const char *s, size_t len);
 
 /* A NUL-terminated UTF-8 text of 1..max bytes without control characters other than
- * newline and tab. Empty text is valid only when allow_empty. */
+ * newline and tab: no C0, DEL, C1, nor bidirectional controls (U+061C, U+200E/F,
+ * U+202A–E, U+2066–9). Empty text is valid only when allow_empty. */
 bool ids_text_valid(const char *s, size_t max, bool allow_empty);
 
 /* YYYY-MM-DD with a real month and day (leap years included), years 1900..9999. */

@@ -36,6 +36,13 @@ const char *sheet_value_text(json_t *v, bool excel, char *buf, size_t size)
     return buf;
 }
 
+/* Text a spreadsheet would run as a formula: it starts with = + - @ or a tab or CR. A name
+ * like "=HYPERLINK(...)" typed into a roster must stay a name in the street's Excel. */
+static bool formula_like(const char *s)
+{
+    return strchr("=+-@\t\r", s[0]) && s[0] != '\0';
+}
+
 void sheet_csv(FILE *out, const struct sheet_column *cols, json_t *rows, bool excel)
 {
     size_t i;
@@ -54,8 +61,15 @@ void sheet_csv(FILE *out, const struct sheet_column *cols, json_t *rows, bool ex
             char buf[4200];
             if (c)
                 fputc(',', out);
-            cli_csv_field(
-                out, sheet_value_text(json_object_get(row, cols[c].key), excel, buf, sizeof(buf)));
+            json_t *v = json_object_get(row, cols[c].key);
+            const char *text = sheet_value_text(v, excel, buf, sizeof(buf));
+            if (json_is_string(v) && formula_like(text)) {
+                char guarded[4200];
+                snprintf(guarded, sizeof(guarded), "'%s", text); /* shown as text */
+                cli_csv_field(out, guarded);
+            } else {
+                cli_csv_field(out, text);
+            }
         }
         fputs("\r\n", out);
     }

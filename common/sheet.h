@@ -5,7 +5,9 @@
  *   XLSX (--xlsx FILE): one worksheet per table, Chinese headers in bold, numbers as
  *     numbers, columns as wide as their text. The only user of libxlsxwriter.
  * A column names a JSON key of the row; a value is written as the daemon sent it (strings,
- * integers, one-decimal reals, booleans, arrays joined by ","), never reinterpreted. */
+ * integers, one-decimal reals, booleans, arrays joined by ","), never reinterpreted, with
+ * one exception: a string a spreadsheet would run as a formula (= + - @ tab CR first) gets
+ * a leading ' in CSV, and is written as a string cell in XLSX, so it stays text. */
 #ifndef DUALSYNC_SHEET_H
 #define DUALSYNC_SHEET_H
 

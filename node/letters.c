@@ -593,7 +593,8 @@ static int check_feedback(struct letter *l, struct outcome *o)
     /* The figures come from the records, not from the operator. */
     duties_participation(l->rec, period.start, period.end, &figures);
     f->activities = figures.activities;
-    f->minutes = figures.minutes;
+    /* the letter's field is 32 bits: a sum beyond it says "at least" rather than wrapping */
+    f->minutes = figures.minutes > UINT32_MAX ? UINT32_MAX : (uint32_t)figures.minutes;
     count_earlier_attendance(l, l->rec->member, &period, f);
     return DS_OK;
 }

@@ -436,6 +436,13 @@ static void test_duties_figures(void **state)
     duties_participation(rec, "2024-01-01", "2024-12-31", &fig);
     assert_int_equal(fig.activities, 0);
     assert_string_equal(fig.last, "");
+    /* 9,000 attendances of a full year's minutes each: past 2^32, not wrapped */
+    Dualsync__MemberRecord *busy = fold_new("M9");
+    for (int i = 0; i < 9000; i++)
+        attend(busy, "2024-06-01", 366u * 24u * 60u);
+    duties_participation(busy, "2024-01-01", "2024-12-31", &fig);
+    assert_true(fig.minutes == 9000ull * 366u * 24u * 60u);
+    fold_free(&busy);
     feedback(rec, COMM "/1", 2025, "2025", DUALSYNC__RATING__RATING_GOOD, "2025-12-20");
     feedback(rec, COMM "/2", 2026, "2026-Q1", DUALSYNC__RATING__RATING_POOR, "2026-03-20");
     assert_int_equal(duties_feedback_count(rec, 2026), 1);

@@ -190,6 +190,15 @@ static void test_ids_text_control_chars(void **state)
     assert_false(ids_text_valid("a\x1f", 100, false));
     assert_false(ids_text_valid("a\x7f", 100, false));
     assert_false(ids_text_valid("a\rb", 100, false));
+    /* invisible controls: C1, and the bidirectional ones that reorder what is shown */
+    assert_false(ids_text_valid("a\xc2\x85"
+                                "b",
+                                100, false));                                    /* U+0085 NEL */
+    assert_false(ids_text_valid("\xe2\x80\xae\xe4\xb8\x89", 100, false));        /* U+202E RLO */
+    assert_false(ids_text_valid("x\xe2\x81\xa6y", 100, false));                  /* U+2066 LRI */
+    assert_false(ids_text_valid("x\xe2\x80\x8f", 100, false));                   /* U+200F RLM */
+    assert_false(ids_text_valid("x\xd8\x9c", 100, false));                       /* U+061C ALM */
+    assert_true(ids_text_valid("\xc2\xa0\xe2\x80\x94\xe2\x80\x9c", 100, false)); /* NBSP, — “ */
     assert_false(ids_text_valid("\x1b[31m", 100, false));
     assert_false(ids_text_valid("\xc0\x80", 100, false)); /* bad UTF-8 is bad text */
 }
