@@ -229,7 +229,8 @@ static size_t walk_recipient(struct broker *b, const char *org, struct recipient
         if (olen == 0 || olen >= IDS_ORG_MAX || olen + 1 + 8 > vlen) {
             log_error("receipts: unreadable inbox entry org=%s seq=%llu", org,
                       (unsigned long long)at);
-        } else {
+        } else if (strcmp((const char *)v, b->cfg.street) != 0) {
+            /* (the street's own entries, its directory, have no author to tell) */
             struct origin_receipts *o = origin_of(b, (const char *)v);
             uint64_t seq = store_get_u64be(v + olen + 1), *have = strmap_get(o->by_recipient, org);
             if (!have) {
