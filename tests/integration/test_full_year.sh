@@ -2,7 +2,8 @@
 # A full year of dual management in a small street, through every workflow, with the real
 # binaries: one broker, three units (u1, u2 with members in both communities; u3 with
 # members in c2 only, so that c1's service needs must not reach it), two communities,
-# thirty members. Every letter carries a --date in 2026; bulk letters go through `batch`.
+# thirty members. Every letter carries a --date in 2026; bulk letters go through `batch`;
+# a handling result is corrected (更正) near the end, and the correction converges too.
 #
 # At the end, for EVERY member, the record digest is the same on its unit, its current
 # community and the broker, and every feedback letter carries the activities and service
@@ -505,8 +506,8 @@ fi
 if tasks_json u2 2026-12-11; then
     check_eq "" "$(task_members handling)" "no handling tasks on u2 (no poor feedback)"
 fi
-write1 u1 handling send --member "$POOR" --feedback "$FB_POOR" --action criticism \
-    --text 已进行批评教育 --date 2026-12-20 >/dev/null
+H_POOR=$(write1 u1 handling send --member "$POOR" --feedback "$FB_POOR" --action criticism \
+    --text 已进行批评教育 --date 2026-12-20)
 sync_all "${NODES[@]}"
 if tasks_json u1 2027-01-10; then
     check_eq "" "$(task_members handling)" "handling tasks on u1 after the handling result"
@@ -515,6 +516,17 @@ rec=$(run_ok cli c1 member show "$POOR" --json)
 assert_eq criticism "$(jq -r '.handling[0].action' <<<"$rec")" "handling action at the community"
 assert_eq "$FB_POOR" "$(jq -r '.handling[0].feedback_id' <<<"$rec")" "handling answers the poor feedback"
 assert_eq 已进行批评教育 "$(jq -r '.handling[0].text' <<<"$rec")" "handling text"
+
+log "a correction in the year: u1 corrects its handling result's text; both sides apply it"
+run_ok cli u1 letter correct --letter "$H_POOR" --text 已进行批评教育并谈心谈话 \
+    --reason 补充处理情况 --date 2026-12-21 >/dev/null
+sync_all "${NODES[@]}"
+for n in u1 c1; do
+    rec=$(run_ok cli $n member show "$POOR" --json)
+    assert_eq 已进行批评教育并谈心谈话 "$(jq -r '.handling[0].text' <<<"$rec")" \
+        "the corrected handling text on $n"
+    assert_eq criticism "$(jq -r '.handling[0].action' <<<"$rec")" "the action, not corrected, on $n"
+done
 
 # ---------------------------------------------------------------- convergence
 log "every member: the same digest on its unit, its current community and the broker"
