@@ -133,8 +133,13 @@ run $CLI --data "$DATA/anju" feedback send --member DY-0002 --year 2026 --rating
 FB=$(id_of hexie feedback send --member DY-0101 --year 2026 --rating poor --non-participation --text 全年未参加社区活动 --date 2026-12-10)
 syncall
 say "单位收到差评, 反馈查处结果 / the school answers the poor rating with a handling result"
-run $CLI --data "$DATA/school" handling send --member DY-0101 --feedback "$FB" --action criticism --text 已进行批评教育 --date 2026-12-18
+H=$(id_of school handling send --member DY-0101 --feedback "$FB" --action criticism --text 已进行批评教育 --date 2026-12-18)
 syncall
+say "更正: 学校补充查处结果的内容, 社区同样收到 / a correction: the school adds to its handling result; the community applies it too"
+run $CLI --data "$DATA/school" letter correct --letter "$H" --text 已进行批评教育并谈心谈话 --reason 补充处理情况 --date 2026-12-19
+syncall
+say "当天的函件日志 / the school's journal of 18 December"
+run $CLI --data "$DATA/school" journal --date 2026-12-18
 
 say "第一中学看到的王磊 / the school's view of 王磊"
 run $CLI --data "$DATA/school" member show DY-0101
