@@ -192,7 +192,6 @@ assert_exit 5 "$CLI_BIN" --data "$T/u1" status
 assert_contains "$OUT" "not in session" "status says it is not in session"
 case "$OUT" in *"-1 ms"*) fail "status shows a negative age: $OUT" ;; esac
 
-[ -n "${DS_PEEK:-}" ] && { cli u1 members; cli u1 orgs; cli u1 status || true; cli c1 tasks | head -5; cli u1 report --year 2026 | tail -4; cli c1 list activities; cli u1 journal --date 2026-01-05; cli u1 card set --member EV-0001 --occupation x 2>&1 || true; }
 log "reads work with the daemon stopped; writes say it must run"
 stop u1
 out=$(run_ok cli u1 members)
