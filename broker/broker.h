@@ -4,8 +4,9 @@
  * org. Nodes publish over a CURVE ROUTER; the broker verifies, stores, routes, acks once
  * durable, and delivers each inbox with a credit window.
  * Modules: directory.c (orgs and directory events), routing.c (recipients of an event and
- * the route table), inbox.c (per-org inbox sequences and delivery), protocol.c (the frame
- * handlers), broker.c (start, stop, status), main.c (the CLI). */
+ * the route table), inbox.c (per-org inbox sequences and delivery), receipts.c (what each
+ * recipient applied, and the street's lag), protocol.c (the frame handlers), broker.c
+ * (start, stop, status), main.c (the CLI). */
 #ifndef DUALSYNC_BROKER_H
 #define DUALSYNC_BROKER_H
 
