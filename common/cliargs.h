@@ -54,8 +54,9 @@ void cli_usage(const char *prog, const char *summary, const struct cli_command *
  * "CMD --help" that command's help, --version the version, --man the man page, --commands
  * the commands and their options (for completion); then the command line is parsed and
  * --data is required. With DUALSYNC_PARSE_ONLY set in the environment it stops there
- * (0: the line is a valid command), which is how the documentation's commands are tested. Returns -1 when the tool should go on with *out,
- * or the exit code to return now (0 after --help, 2 for a usage error). */
+ * (0: the line is a valid command), which is how the documentation's commands are tested.
+ * Returns -1 when the tool should go on with *out, or the exit code to return now (0 after
+ * --help, 2 for a usage error). */
 int cli_start(int argc, char **argv, const char *prog, const char *summary,
               const struct cli_command *table, struct cli_parsed *out);
 

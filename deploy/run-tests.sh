@@ -38,7 +38,14 @@ dev) run_dev ;;
 asan) run_asan ;;
 valgrind) run_valgrind ;;
 fuzz) run_fuzz ;;
-all) run_dev && run_valgrind && run_asan && run_fuzz ;;
+# One after the other, not "a && b": inside an && list bash ignores set -e, and a failed
+# style check or build in run_dev went unnoticed whenever its ctest passed.
+all)
+    run_dev
+    run_valgrind
+    run_asan
+    run_fuzz
+    ;;
 *)
     echo "usage: $0 [all|dev|asan|valgrind|fuzz]" >&2
     exit 2
