@@ -501,7 +501,6 @@ json_t *report_street_rows(json_t *j, const char *side)
  * the units, the communities and the totals. */
 static int print_table(json_t *j, const struct report_format *f)
 {
-    char err[512];
     if (!f->xlsx) {
         json_t *rows = report_street_rows(j, NULL);
         sheet_csv(stdout, report_street_columns, rows, f->excel);
@@ -513,17 +512,11 @@ static int print_table(json_t *j, const struct report_format *f)
     struct sheet_table t[] = {{"单位 units", report_street_columns, units},
                               {"社区 communities", report_street_columns, comms},
                               {"合计 totals", report_street_columns, totals}};
-    int rc = sheet_xlsx(f->xlsx, t, 3, err, sizeof(err));
+    int rc = sheet_xlsx_cli(f->xlsx, t, 3);
     json_decref(units);
     json_decref(comms);
     json_decref(totals);
-    if (rc != 0) {
-        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
-                f->xlsx, err);
-        return 1;
-    }
-    printf("已写入 written: %s\n", f->xlsx);
-    return 0;
+    return rc;
 }
 
 static void text_row(const char *org, const char *name, json_t *r)

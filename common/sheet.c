@@ -119,6 +119,18 @@ static void write_table(lxw_workbook *wb, lxw_format *bold, const struct sheet_t
         worksheet_freeze_panes(ws, 1, 0); /* the header stays while scrolling */
 }
 
+int sheet_xlsx_cli(const char *path, const struct sheet_table *tables, size_t n)
+{
+    char err[512];
+    if (sheet_xlsx(path, tables, n, err, sizeof(err)) != 0) {
+        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
+                path, err);
+        return 1;
+    }
+    printf("已写入 written: %s\n", path);
+    return 0;
+}
+
 int sheet_xlsx(const char *path, const struct sheet_table *tables, size_t n, char *err,
                size_t err_size)
 {

@@ -40,4 +40,8 @@ void sheet_csv(FILE *out, const struct sheet_column *cols, json_t *rows, bool ex
 int sheet_xlsx(const char *path, const struct sheet_table *tables, size_t n, char *err,
                size_t err_size);
 
+/* sheet_xlsx for a CLI: says "已写入 written: PATH" on stdout, or the reason on stderr in
+ * Chinese and English. 0, or 1 (the exit code of a file that could not be written). */
+int sheet_xlsx_cli(const char *path, const struct sheet_table *tables, size_t n);
+
 #endif

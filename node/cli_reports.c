@@ -29,17 +29,9 @@ static struct cli_report_format fmt;
  * BOM and Chinese headers for Excel), or all of them as one workbook. 0 or 1. */
 static int emit(const struct sheet_table *tables, size_t n)
 {
-    char err[512];
-    if (!fmt.xlsx) {
-        sheet_csv(stdout, tables[0].cols, tables[0].rows, fmt.excel);
-        return 0;
-    }
-    if (sheet_xlsx(fmt.xlsx, tables, n, err, sizeof(err)) != 0) {
-        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
-                fmt.xlsx, err);
-        return 1;
-    }
-    printf("已写入 written: %s\n", fmt.xlsx);
+    if (fmt.xlsx)
+        return sheet_xlsx_cli(fmt.xlsx, tables, n);
+    sheet_csv(stdout, tables[0].cols, tables[0].rows, fmt.excel);
     return 0;
 }
 
