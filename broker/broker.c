@@ -10,7 +10,9 @@
 #include "ctl.h"
 #include "err.h"
 #include "fold.h"
+#include "lang.h"
 #include "log.h"
+#include "owner.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -49,9 +51,14 @@ int broker_open(const char *dir, struct broker **b_out)
     b->peers = strmap_new();
     b->heads = strmap_new();
     b->receipts = receipts_new();
+    rc = owner_dir_private(dir) ? DS_OK : DS_EACCES;
+    if (rc != DS_OK)
+        goto fail;
     rc = config_broker_load(dir, &b->cfg, err);
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 无法读取配置(先运行 init?)\nerror: cannot read config: %s\n", err);
+        fprintf(stderr,
+                TR("错误: 无法读取配置(先运行 init?): %s\n", "error: cannot read config: %s\n"),
+                err);
         goto fail;
     }
     rc = calendar_load_dir(dir);
@@ -61,8 +68,10 @@ int broker_open(const char *dir, struct broker **b_out)
     if (rc == DS_OK)
         rc = keys_load(dir, &b->keys);
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 无法读取密钥\nerror: cannot load keys under %s/keys (%s)\n", dir,
-                ds_strerror(rc));
+        fprintf(stderr,
+                TR("错误: 无法读取 %s/keys 下的密钥(%s)\n",
+                   "error: cannot load keys under %s/keys (%s)\n"),
+                dir, ds_strerror(rc));
         goto fail;
     }
     snprintf(path, sizeof(path), "%s/db", dir);
@@ -99,6 +108,7 @@ void broker_close(struct broker **bp)
     strmap_destroy(&b->by_key, NULL);
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
+    strmap_destroy(&b->bans, free);
     strmap_destroy(&b->heads, free);
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
@@ -123,13 +133,15 @@ int broker_run(struct broker *b)
     char ctl_path[256];
     int rc = ctl_socket_path(b->dir, ctl_path, sizeof(ctl_path));
     if (rc != DS_OK) {
-        fprintf(stderr,
-                "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        fputs(TR("错误: 数据目录路径太长,放不下控制套接字\n",
+                 "error: data directory path too long for a socket\n"),
+              stderr);
         return rc;
     }
     b->verify = verify_pool_new();
     if (!b->verify) {
-        fprintf(stderr, "错误: 无法启动签名校验线程\nerror: cannot start the signature checkers\n");
+        fputs(TR("错误: 无法启动签名校验线程\n", "error: cannot start the signature checkers\n"),
+              stderr);
         return DS_EIO;
     }
     b->t = transport_new();
@@ -138,13 +150,12 @@ int broker_run(struct broker *b)
         rc = broker_console_start(b, &b->console); /* its pages call the socket just bound */
         if (rc != DS_OK)
             return rc; /* printed for the operator */
-        rc = transport_listen(b->t, b->cfg.bind, &b->keys, directory_authorize, protocol_on_frame,
-                              b, b->bound, sizeof(b->bound));
+        rc = transport_listen(b->t, b->cfg.bind, &b->keys, broker_authorize, protocol_on_frame, b,
+                              b->bound, sizeof(b->bound));
     }
     if (rc != DS_OK) {
         console_stop(&b->console);
-        fprintf(stderr, "错误: 无法监听 %s\nerror: cannot listen on %s\n", b->cfg.bind,
-                b->cfg.bind);
+        fprintf(stderr, TR("错误: 无法监听 %s\n", "error: cannot listen on %s\n"), b->cfg.bind);
         return rc;
     }
     write_endpoint_file(b);
@@ -188,15 +199,40 @@ static bool peer_status(const char *org, void *value, void *arg)
     const struct peer *p = strmap_get(c->b->peers, org);
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = receipts_cursor(c->b, org);
-    json_array_append_new(
-        c->peers, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
+    const struct ban *ban = c->b->bans ? strmap_get(c->b->bans, org) : NULL;
+    uint64_t now = broker_now_ms();
+    json_t *row = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
                             ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
                             (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head",
                             (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
                             "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
                             (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0), "lag_ms",
-                            peer_lag(c->b, org, head)));
+                            peer_lag(c->b, org, head));
+    /* its budgets: sent and not shown read, waiting for signature checks; its refusals */
+    json_object_set_new(row, "send_unread_bytes",
+                        json_integer((json_int_t)(p ? p->inflight_bytes : 0)));
+    json_object_set_new(row, "verify_pending",
+                        json_integer((json_int_t)(p ? p->verify_events : 0)));
+    json_object_set_new(row, "strikes", json_integer((json_int_t)(p ? p->strikes : 0)));
+    json_object_set_new(
+        row, "banned_ms",
+        json_integer((json_int_t)(ban && ban->until_ms > now ? ban->until_ms - now : 0)));
+    json_array_append_new(c->peers, row);
     return true;
+}
+
+/* The per-peer budgets' counters (docs/PROTOCOL.md "Budgets"). */
+static void budget_counters(json_t *counters, const struct broker_counters *k,
+                            const struct transport_stats *ts)
+{
+    json_object_set_new(counters, "refused_frames", json_integer((json_int_t)k->refused_frames));
+    json_object_set_new(counters, "over_budget", json_integer((json_int_t)k->over_budget));
+    json_object_set_new(counters, "send_full", json_integer((json_int_t)k->send_full));
+    json_object_set_new(counters, "full_closed", json_integer((json_int_t)k->full_closed));
+    json_object_set_new(counters, "peers_banned", json_integer((json_int_t)k->peers_banned));
+    json_object_set_new(counters, "ban_refused", json_integer((json_int_t)k->ban_refused));
+    json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
+    json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }
 
 static json_t *status_json(struct broker *b)
@@ -224,6 +260,7 @@ static json_t *status_json(struct broker *b)
     json_object_set_new(counters, "rejected_sequence",
                         json_integer((json_int_t)k->rejected_sequence));
     json_object_set_new(counters, "rejected_route", json_integer((json_int_t)k->rejected_route));
+    budget_counters(counters, k, &ts);
     json_t *s = json_pack(
         "{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
         b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint",
@@ -352,6 +389,8 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
         report_street_reply(b, cmd, reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "meetings") == 0)
         report_meetings_reply(b, reply_out, reply_len_out);
+    else if (strcmp(cmd->cmd, "claims") == 0)
+        ctl_reply_ok(routing_claims_json(b), reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "meeting add") == 0) {
         report_meeting_add_reply(b, cmd, reply_out, reply_len_out);
         inbox_pump_all(b); /* the attendees that are connected get it now */

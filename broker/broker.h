@@ -38,6 +38,32 @@
 /* Checked events stored per wake-up, so PINGs and HELLOs between them are not starved. */
 #define BROKER_STORE_BUDGET 4096u
 
+/* Per-peer budgets: no authenticated peer may cost the street more than these
+ * (docs/PROTOCOL.md "Budgets"). */
+/* Bytes of DELIVER and FETCHED frames sent on a peer's connection and not yet shown read
+ * (confirmed, or followed by the next FETCH). New entries go out while less than half of
+ * it is in flight; the other half is room for one resend after a lost frame. A window of
+ * letters is ~600 KB: the budget only ever binds a peer that does not read. */
+#define BROKER_PEER_SEND_BYTES ((size_t)8 << 20)
+/* DELIVER frames unconfirmed on a connection (half for new entries, as above). A peer that
+ * confirms late gets fuller frames, not more of them. */
+#define BROKER_PEER_SEND_FRAMES 64u
+/* Events of one org waiting for their signature checks: a node never has more than
+ * NODE_PUBLISH_WINDOW (4,096) own events unacked, so an honest node never reaches it. */
+#define BROKER_PEER_VERIFY_EVENTS 4096u
+/* The same in bytes (4,096 letters are ~1.2 MiB; large events of unknown types fill it
+ * sooner and simply wait for their ACKs). */
+#define BROKER_PEER_VERIFY_BYTES ((size_t)16 << 20)
+/* A peer whose frames are refused this many times within BROKER_STRIKE_WINDOW_MS (frames
+ * that do not decode, events refused for syntax, signature, side or fork, frames over its
+ * verify budget) is disconnected and refused at the handshake for a while. An honest node
+ * stops publishing at its first refused event (state blocked). */
+#define BROKER_STRIKES_MAX 32u
+#define BROKER_STRIKE_WINDOW_MS 60000u
+/* The first ban lasts this long; each further ban within an hour of the last doubles it. */
+#define BROKER_BAN_MS 10000u
+#define BROKER_BAN_MAX_MS (15u * 60u * 1000u)
+
 struct org_entry {
     char org[IDS_ORG_MAX];
     enum org_kind kind;
@@ -47,14 +73,39 @@ struct org_entry {
     uint64_t seq; /* directory event that announced it */
 };
 
+/* A DELIVER frame sent on the peer's connection that the peer has not yet confirmed. */
+struct sent_frame {
+    uint64_t last; /* its last inbox seq */
+    size_t bytes;
+};
+
 /* A connected (or recently connected) node. */
 struct peer {
     struct transport_peer addr;
     bool welcomed;
-    uint64_t delivered; /* highest inbox seq sent */
+    uint64_t delivered; /* highest inbox seq sent (rewound to confirmed by a HELLO) */
     uint64_t confirmed; /* highest inbox seq the node confirmed */
+    uint64_t sent_upto; /* highest inbox seq ever sent on this connection */
     uint64_t last_seen_ms;
     uint64_t frames;
+    /* send budget (inbox.c): what this connection has been sent and not shown read */
+    struct sent_frame inflight[BROKER_PEER_SEND_FRAMES];
+    size_t n_inflight;
+    size_t inflight_bytes; /* of inflight[] plus fetch_bytes */
+    size_t fetch_bytes;    /* FETCHED frames since the node last moved its fetch on */
+    uint64_t fetch_from;   /* `from` of the last FETCH answered */
+    /* verify budget (protocol.c): its PUBLISH events queued for signature checks */
+    size_t verify_events, verify_bytes;
+    /* refused frames in the current strike window */
+    unsigned strikes;
+    uint64_t strike_window_ms;
+};
+
+/* An org disconnected for refused frames: its key is refused at the handshake until
+ * until_ms (protocol.c). */
+struct ban {
+    uint64_t until_ms;
+    unsigned count; /* bans so far (each doubles the next), forgotten after an hour */
 };
 
 struct broker_counters {
@@ -73,6 +124,12 @@ struct broker_counters {
     uint64_t org_mismatch;     /* frames claiming another org than their key */
     uint64_t sessions_dropped; /* a send failed or the peer fell silent: it must HELLO again */
     uint64_t read_pauses;      /* reading stopped: verify_queue_full */
+    uint64_t refused_frames;   /* frames counted against their peer's strikes */
+    uint64_t over_budget;      /* PUBLISH frames refused unchecked: the peer's verify budget */
+    uint64_t send_full;        /* pumps held back: the peer's send budget was spent */
+    uint64_t full_closed;      /* connections closed: a resend asked for with the budget spent */
+    uint64_t peers_banned;     /* disconnections for refused frames */
+    uint64_t ban_refused;      /* handshakes refused: the key is banned */
 };
 
 struct publish_batch;
@@ -98,6 +155,7 @@ struct broker {
     struct strmap *orgs;   /* org id -> struct org_entry * */
     struct strmap *by_key; /* hex CURVE key -> struct org_entry * (borrowed) */
     struct strmap *peers;  /* org id -> struct peer * */
+    struct strmap *bans;   /* org id -> struct ban * (protocol.c; NULL until the first ban) */
     struct strmap *heads;  /* org id -> uint64_t * inbox head (cache of meta) */
     struct street_cache street_events;
     struct hlc clock;
@@ -131,6 +189,9 @@ int directory_add(struct broker *b, const struct org_card *card);
 const struct org_entry *directory_find(const struct broker *b, const char *org);
 json_t *directory_json(const struct broker *b);
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
+/* The ZAP decision: a directory key (directory_authorize) whose org is not banned
+ * (protocol.c). */
+bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
 /* Authors an org-level street event (a joint meeting) addressed to to[0..n_to): signed with
  * the street's keys, checked against its rule, stored, and appended to each addressee's inbox
  * in one transaction. DS_OK with *seq_out; DS_EINVAL or DS_ESIDE (breaks its rule), DS_EIO. */
@@ -154,6 +215,9 @@ int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventl
                        const struct event *ev, struct recipients *out);
 /* Builds indexes an older broker did not keep; once, at open. */
 int routing_upgrade(struct broker *b);
+/* The members with claims (other units' introductions awaiting a report-in), as a JSON
+ * array of {member, unit, community, intro, open, claims: [{unit, community, intro}]}. */
+json_t *routing_claims_json(struct broker *b);
 
 /* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
  * thread stores the frames already checked; jobs come back in the order they went in. */
@@ -174,7 +238,12 @@ struct verify_job {
     uint64_t stored_upto;
     enum verify_verdict *verdict; /* one per event of the frame */
     size_t bytes;                 /* of its events, for the queue's byte bound */
-    bool done;
+    /* the workers' progress (verify.c, under its lock) */
+    size_t next_event;  /* first event of the next chunk to hand out */
+    size_t in_progress; /* chunks being checked */
+    size_t bad_at;      /* first bad event found (SIZE_MAX: none yet) */
+    bool claimed;       /* every chunk handed out */
+    bool done;          /* and checked */
 };
 struct verify_pool;
 /* Starts one worker per core; NULL (logged) if no thread or pipe can be made. */
@@ -190,7 +259,10 @@ struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__F
                                   const uint8_t *sign_key, uint64_t stored_upto);
 void verify_job_free(struct verify_job *job);
 void verify_submit(struct verify_pool *vp, struct verify_job *job);
-/* The oldest job if it is done, else NULL (a later job may be done: order is kept). */
+/* The oldest done job whose org has no older job still queued, else NULL: each org's
+ * frames come back in the order they went in (its contiguity), but one org's slow frames
+ * do not hold back another's. Workers likewise check at most one job per org at a time,
+ * oldest first, so one org's flood takes at most one core while others' frames wait. */
 struct verify_job *verify_take(struct verify_pool *vp);
 size_t verify_pending_events(struct verify_pool *vp);
 /* True when the jobs not yet taken hold more than BROKER_VERIFY_QUEUE_MAX events or
@@ -220,8 +292,14 @@ void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* The hlc of the event at org's inbox seq (one point read; a street event from memory once
  * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
 int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);
-/* Sends what the window allows to a welcomed peer. */
+/* Sends what the window and the peer's send budget allow to a welcomed peer. */
 void inbox_pump(struct broker *b, struct peer *p);
+/* The send budget of p's connection: forget it (a new connection), release what a CONFIRM
+ * (or a HELLO's cursor) up to upto shows read, and whether more than half of it is in
+ * flight (a peer asking for a resend then is not reading: its connection is closed). */
+void inbox_sent_reset(struct peer *p);
+void inbox_sent_confirmed(struct peer *p, uint64_t upto);
+bool inbox_sent_over_half(const struct peer *p);
 void inbox_pump_all(struct broker *b);
 /* Frees the street events read so far (broker_close). */
 void inbox_cache_free(struct broker *b);

@@ -15,7 +15,13 @@
  * per-recipient durable state beyond the head (receipts.c counts what it confirmed, for
  * the letters' authors and the street's lag). Delivery is at-least-once with a
  * credit window: at most cfg.window unconfirmed events in flight per recipient, read from
- * RocksDB each time, never from socket buffers. A vanished peer costs its window only. */
+ * RocksDB each time, never from socket buffers. A vanished peer costs its window only.
+ * Send budget: besides the window in entries, each connection may hold at most
+ * BROKER_PEER_SEND_FRAMES frames and BROKER_PEER_SEND_BYTES bytes that its peer has not
+ * confirmed (the broker cannot see libzmq's queue, but a peer that does not read does not
+ * confirm). New entries use half of it; a resend after a HELLO (entries at or below
+ * sent_upto) may use the rest, since the copies it replaces may still be queued. A frame
+ * counts until a CONFIRM covers its last entry. */
 #include "broker.h"
 
 #include "err.h"
@@ -246,10 +252,66 @@ static void free_deliver(Dualsync__Deliver *d)
     free(d->events);
 }
 
+void inbox_sent_reset(struct peer *p)
+{
+    p->n_inflight = 0;
+    p->inflight_bytes = p->fetch_bytes = 0;
+    p->fetch_from = p->sent_upto = 0;
+}
+
+void inbox_sent_confirmed(struct peer *p, uint64_t upto)
+{
+    size_t kept = 0, bytes = p->fetch_bytes;
+    for (size_t i = 0; i < p->n_inflight; i++)
+        if (p->inflight[i].last > upto) {
+            bytes += p->inflight[i].bytes;
+            p->inflight[kept++] = p->inflight[i];
+        }
+    p->n_inflight = kept;
+    p->inflight_bytes = bytes;
+}
+
+bool inbox_sent_over_half(const struct peer *p)
+{
+    return p->inflight_bytes > BROKER_PEER_SEND_BYTES / 2 ||
+           p->n_inflight > BROKER_PEER_SEND_FRAMES / 2;
+}
+
+/* Whether the connection may take another frame: half the budget for new entries, all of
+ * it for a resend. */
+static bool send_room(const struct peer *p)
+{
+    bool resend = p->delivered < p->sent_upto;
+    size_t frames = resend ? BROKER_PEER_SEND_FRAMES : BROKER_PEER_SEND_FRAMES / 2;
+    size_t bytes = resend ? BROKER_PEER_SEND_BYTES : BROKER_PEER_SEND_BYTES / 2;
+    return p->n_inflight < frames && p->inflight_bytes < bytes;
+}
+
+static void note_sent(struct peer *p, uint64_t last, size_t bytes)
+{
+    if (p->n_inflight < BROKER_PEER_SEND_FRAMES) /* send_room keeps it so */
+        p->inflight[p->n_inflight++] = (struct sent_frame){last, bytes};
+    p->inflight_bytes += bytes;
+    if (last > p->sent_upto)
+        p->sent_upto = last;
+}
+
+static size_t deliver_bytes(const Dualsync__Deliver *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_events; i++)
+        n += d->events[i].len;
+    return n;
+}
+
 void inbox_pump(struct broker *b, struct peer *p)
 {
     uint64_t head = inbox_head(b, p->addr.org);
     while (p->welcomed && p->delivered < head && p->delivered - p->confirmed < b->cfg.window) {
+        if (!send_room(p)) {
+            b->counters.send_full++; /* nothing more until it confirms what it has */
+            return;
+        }
         uint64_t room = b->cfg.window - (p->delivered - p->confirmed);
         uint64_t n = head - p->delivered;
         if (n > room)
@@ -267,8 +329,10 @@ void inbox_pump(struct broker *b, struct peer *p)
         f.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
         f.deliver = &d;
         protocol_send(b, p, &f);
-        if (p->welcomed)
+        if (p->welcomed) {
             p->delivered += d.n_events;
+            note_sent(p, p->delivered, deliver_bytes(&d));
+        }
         free_deliver(&d);
     }
 }

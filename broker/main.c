@@ -9,6 +9,7 @@
 #include "cliargs.h"
 #include "ctl.h"
 #include "err.h"
+#include "lang.h"
 #include "log.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -54,6 +55,10 @@ static const struct cli_command commands[] = {
      "unit:tax,community:hexie --decisions 共建志愿服务队"},
     {"meetings", "", NULL, "列出联席会议记录 / the joint meetings", "--data DIR meetings [--json]",
      "--data street meetings"},
+    {"claims", "", NULL,
+     "列出尚待报到确认、被多个单位介绍的党员 / the members more than one unit introduced, awaiting "
+     "the report-in that decides",
+     "--data DIR claims [--json]", "--data street claims"},
     /* ---- street console accounts and audit: act on DIR's files, broker running or not */
     {"user add", "_,role:,password-file:", "_,role",
      "添加街道控制台账户;密码从文件或标准输入读取,终端上输入两次 / add a console account; the "
@@ -114,9 +119,9 @@ static int cmd_init(const struct cli_parsed *p)
         cli_error("该数据目录已初始化", "data directory is already initialised");
     if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
         return 1;
-    printf("已初始化街道 %s。把 %s 发给各单位和社区。\n"
-           "initialised street %s. Send %s to every unit and community.\n",
-           cfg.street, path, cfg.street, path);
+    printf(TR("已初始化街道 %s。把 %s 发给各单位和社区。\n",
+              "initialised street %s. Send %s to every unit and community.\n"),
+           cfg.street, path);
     return 0;
 }
 
@@ -133,8 +138,8 @@ static int cmd_run(const struct cli_parsed *p)
     }
     if (rc == DS_EAGAIN)
         fprintf(stderr,
-                "错误: 另一个 dualsync-broker 正在使用该数据目录\n"
-                "error: another dualsync-broker is using %s\n",
+                TR("错误: 另一个 dualsync-broker 正在使用数据目录 %s\n",
+                   "error: another dualsync-broker is using %s\n"),
                 p->data_dir);
     if (rc != DS_OK)
         return 1;
@@ -155,7 +160,7 @@ static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
         struct org_card card;
         char err[CONFIG_ERR_MAX], ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
         if (config_card_load(card_path, &card, err) != DS_OK) {
-            fprintf(stderr, "错误: 名片文件无效\nerror: bad card file: %s\n", err);
+            fprintf(stderr, TR("错误: 名片文件无效: %s\n", "error: bad card file: %s\n"), err);
             return false;
         }
         keys_hex(card.curve_key, KEYS_PUB_LEN, ck);
@@ -192,35 +197,61 @@ static int call_offline(const char *dir, const struct ctl_request *req, Dualsync
 static void print_status(json_t *j)
 {
     if (!json_is_true(json_object_get(j, "running")))
-        printf("broker 未运行,以下为已持久化的状态 / broker not running; persisted state below\n");
-    printf("街道 street: %s (%s)\n监听 endpoint: %s\n目录版本 directory version: %lld\n"
-           "待整理的成员记录 member records not yet refolded: %lld\n",
+        printf(TR("broker 未运行,以下为已持久化的状态\n",
+                  "broker not running; persisted state below\n"));
+    printf(TR("街道: %s (%s)\n监听: %s\n目录版本: %lld\n待整理的成员记录: %lld\n",
+              "street: %s (%s)\nendpoint: %s\ndirectory version: %lld\n"
+              "member records not yet refolded: %lld\n"),
            json_string_value(json_object_get(j, "street")),
            json_string_value(json_object_get(j, "name")),
            json_string_value(json_object_get(j, "endpoint")),
            (long long)json_integer_value(json_object_get(j, "directory_version")),
            (long long)json_integer_value(json_object_get(j, "members_unfolded")));
-    printf("%-28s %-10s %-9s %10s %10s %10s\n", "组织 org", "连接 conn", "kind", "stored", "inbox",
-           "pending");
+    /* the headers padded by hand: printf's widths count bytes, a CJK character takes 3 */
+    printf(TR("组织                         连接  类别            已存       收件       待收\n",
+              "org                          conn  kind          stored      inbox    pending\n"));
     size_t i;
     json_t *peer;
     json_array_foreach(json_object_get(j, "peers"), i, peer)
     {
         long long head = json_integer_value(json_object_get(peer, "inbox_head"));
         long long conf = json_integer_value(json_object_get(peer, "confirmed"));
-        printf("%-28s %-10s %-9s %10lld %10lld %10lld\n",
-               json_string_value(json_object_get(peer, "org")),
-               json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
-               json_string_value(json_object_get(peer, "kind")),
+        printf("%-28s ", json_string_value(json_object_get(peer, "org")));
+        cli_cell(
+            json_is_true(json_object_get(peer, "connected")) ? TR("是", "yes") : TR("否", "no"), 6);
+        printf("%-9s %10lld %10lld %10lld\n", json_string_value(json_object_get(peer, "kind")),
                (long long)json_integer_value(json_object_get(peer, "stored_upto")), head,
                head - conf);
     }
     const char *key;
     json_t *v;
-    printf("计数器 counters:");
+    printf(TR("计数器:", "counters:"));
     json_object_foreach(json_object_get(j, "counters"), key, v)
         printf(" %s=%lld", key, (long long)json_integer_value(v));
     printf("\n");
+}
+
+/* One line per member in conflict: the registration and each claiming unit. */
+static void print_claims(json_t *j)
+{
+    size_t i, k;
+    json_t *e, *c;
+    if (json_array_size(j) == 0)
+        printf(TR("没有待确认的认领\n", "no member is claimed by more than one unit\n"));
+    json_array_foreach(j, i, e)
+    {
+        printf(TR("%s: 登记 %s → %s (%s)", "%s: registration %s -> %s (%s)"),
+               json_string_value(json_object_get(e, "member")),
+               json_string_value(json_object_get(e, "unit")),
+               json_string_value(json_object_get(e, "community")),
+               json_string_value(json_object_get(e, "intro")));
+        json_array_foreach(json_object_get(e, "claims"), k, c)
+            printf(TR(";认领 %s → %s (%s)", "; claim %s -> %s (%s)"),
+                   json_string_value(json_object_get(c, "unit")),
+                   json_string_value(json_object_get(c, "community")),
+                   json_string_value(json_object_get(c, "intro")));
+        printf("\n");
+    }
 }
 
 /* Prints a reply for the operator; 0, or 1 when a file asked for cannot be written. */
@@ -236,9 +267,9 @@ static int print_human(const struct cli_parsed *p, json_t *j)
                    json_string_value(json_object_get(e, "kind")),
                    json_string_value(json_object_get(e, "name")));
     } else if (strcmp(p->cmd->name, "org add") == 0) {
-        printf("已加入目录 / added to the directory: %s\n"
-               "密钥指纹 / key fingerprint: %s\n"
-               "(请与该组织电话核对 / compare it with the org by phone)\n",
+        printf(TR("已加入目录: %s\n密钥指纹: %s\n(请与该组织电话核对)\n",
+                  "added to the directory: %s\nkey fingerprint: %s\n"
+                  "(compare it with the org by phone)\n"),
                json_string_value(json_object_get(j, "org")),
                json_string_value(json_object_get(j, "fingerprint")));
     } else if (strcmp(p->cmd->name, "digest") == 0) {
@@ -249,6 +280,8 @@ static int print_human(const struct cli_parsed *p, json_t *j)
         return report_street_print(j, &f);
     } else if (strcmp(p->cmd->name, "meeting add") == 0 || strcmp(p->cmd->name, "meetings") == 0) {
         report_meetings_print(j);
+    } else if (strcmp(p->cmd->name, "claims") == 0) {
+        print_claims(j);
     } else if (strcmp(p->cmd->name, "digests") == 0) {
         size_t i;
         json_t *e;
@@ -270,8 +303,15 @@ static int cmd_control(const struct cli_parsed *p)
     rc = ctl_call(p->data_dir, req, CTL_TIMEOUT_MS, &reply);
     if (rc == DS_ENOTRUNNING)
         rc = call_offline(p->data_dir, req, &reply);
+    if (rc == DS_EACCES) {
+        cli_error("权限不足:该 broker 的数据目录和控制接口属于另一用户,请以该用户运行",
+                  "permission denied: the broker's data directory and control socket belong to "
+                  "another user; run this as that user");
+        rc = 1;
+        goto out;
+    }
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 无法访问 broker\nerror: cannot reach the broker: %s\n",
+        fprintf(stderr, TR("错误: 无法访问 broker: %s\n", "error: cannot reach the broker: %s\n"),
                 ds_strerror(rc));
         rc = 1;
         goto out;
@@ -298,8 +338,8 @@ int main(int argc, char **argv)
 {
     struct cli_parsed p;
     log_set_component("broker");
-    int done = cli_start(argc, argv, "dualsync-broker",
-                         "dualsync-broker: 街道 broker / the street office's broker", commands, &p);
+    int done = cli_start(argc, argv, "dualsync-broker", "街道 broker / the street office's broker",
+                         commands, &p);
     if (done >= 0)
         return done;
     enum log_level level;

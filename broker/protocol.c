@@ -6,7 +6,15 @@
  * have business with the member. The first event that fails stops the frame: the events
  * before it are stored and acked, the failure is answered with ERROR, counted and logged.
  * Durability: ACK is sent only after the batch commit returned, and the commit fsyncs
- * in the default durability mode. */
+ * in the default durability mode.
+ * Budgets: a peer's PUBLISH frames wait for their signatures only within its verify
+ * budget (BROKER_PEER_VERIFY_*); beyond it a frame is refused unchecked, and the street's
+ * other peers are read as before. Every refused frame is a strike; BROKER_STRIKES_MAX
+ * strikes in BROKER_STRIKE_WINDOW_MS close the org's connections and ban its key at the
+ * handshake (broker_authorize) for BROKER_BAN_MS, doubling per repeat. A HELLO on a live
+ * connection resends from the peer's confirmed cursor only within its send budget
+ * (inbox.c): asking again while half the budget is unread closes the connection, which is
+ * what frees libzmq's queue of it. */
 #include "broker.h"
 
 #include "err.h"
@@ -41,6 +49,69 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     free(buf);
 }
 
+static struct ban *ban_of(const struct broker *b, const char *org)
+{
+    return b->bans ? strmap_get(b->bans, org) : NULL;
+}
+
+static bool banned(const struct broker *b, const char *org, uint64_t now)
+{
+    const struct ban *ban = ban_of(b, org);
+    return ban && now < ban->until_ms;
+}
+
+bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX])
+{
+    struct broker *b = arg;
+    if (!directory_authorize(b, key, org_out))
+        return false;
+    if (!banned(b, org_out, broker_now_ms()))
+        return true;
+    b->counters.ban_refused++;
+    log_debug("broker: handshake of banned peer=%s refused", org_out);
+    return false;
+}
+
+/* Disconnects p's org for its refused frames and refuses its key for a while: its
+ * connections are closed (libzmq frees what they queued), frames still queued from them
+ * are dropped unread, and the handshake refuses it until the ban ends. */
+static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
+{
+    if (!b->bans)
+        b->bans = strmap_new();
+    struct ban *ban = strmap_get(b->bans, p->addr.org);
+    if (!ban) {
+        ban = xcalloc(1, sizeof(*ban));
+        strmap_put(b->bans, p->addr.org, ban);
+    }
+    if (now > ban->until_ms + 3600u * 1000u)
+        ban->count = 0; /* an hour of good conduct since the last */
+    uint64_t ms = (uint64_t)BROKER_BAN_MS << (ban->count < 10 ? ban->count : 10);
+    ban->count++;
+    ban->until_ms = now + (ms < BROKER_BAN_MAX_MS ? ms : BROKER_BAN_MAX_MS);
+    b->counters.peers_banned++;
+    log_warn("broker: peer=%s disconnected: %u refused frames within %u ms, banned for %llu ms "
+             "(ban %u)",
+             p->addr.org, p->strikes, BROKER_STRIKE_WINDOW_MS,
+             (unsigned long long)(ban->until_ms - now), ban->count);
+    p->welcomed = false;
+    p->strikes = 0;
+    transport_close_org(b->t, p->addr.org);
+}
+
+/* Counts a refused frame against p; the last strike of a window bans it. */
+static void strike(struct broker *b, struct peer *p)
+{
+    uint64_t now = broker_now_ms();
+    b->counters.refused_frames++;
+    if (now - p->strike_window_ms > BROKER_STRIKE_WINDOW_MS) {
+        p->strike_window_ms = now;
+        p->strikes = 0;
+    }
+    if (++p->strikes >= BROKER_STRIKES_MAX)
+        ban_peer(b, p, now);
+}
+
 static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode code, const char *msg,
                        uint64_t seq)
 {
@@ -72,10 +143,39 @@ static struct peer *peer_for(struct broker *b, const struct transport_peer *addr
             return NULL;
         p->addr = *addr; /* a new connection of the same org: the old session is over */
         p->welcomed = false;
+        inbox_sent_reset(p); /* what the old connection queued is its own */
     }
     p->last_seen_ms = broker_now_ms();
     p->frames++;
     return p;
+}
+
+/* Where delivery resumes after a HELLO with cursor. On a connection that was sent entries
+ * already, the cursor is a confirmation (it never moves the confirmed cursor back: an
+ * honest node's cursor only grows), and entries beyond it are sent again, from it, within
+ * the send budget: a node says HELLO when a DELIVER was lost. A peer asking for that while
+ * more than half its budget is unread does not read at all; false: close it. */
+static bool resume_delivery(struct broker *b, struct peer *p, uint64_t cursor)
+{
+    if (p->sent_upto == 0) {
+        p->delivered = p->confirmed = cursor;
+        return true;
+    }
+    if (cursor > p->sent_upto)
+        cursor = p->sent_upto; /* a cursor beyond what it was sent: what it was sent */
+    if (cursor > p->confirmed)
+        p->confirmed = cursor;
+    inbox_sent_confirmed(p, p->confirmed);
+    if (inbox_sent_over_half(p)) {
+        b->counters.full_closed++;
+        log_warn("broker: peer=%s asks for a resend with %zu bytes unread, connection closed",
+                 p->addr.org, p->inflight_bytes);
+        p->welcomed = false;
+        transport_close_peer(b->t, &p->addr);
+        return false;
+    }
+    p->delivered = p->confirmed;
+    return true;
 }
 
 static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
@@ -84,11 +184,13 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
         b->counters.org_mismatch++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_AUTH, "HELLO names another org than your key",
                    0);
+        strike(b, p);
         return;
     }
     if (h->proto != WIRE_PROTO_VERSION) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unsupported protocol version", 0);
+        strike(b, p);
         return;
     }
     uint64_t head = inbox_head(b, p->addr.org);
@@ -97,8 +199,9 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     uint64_t cursor = same_store ? h->inbox_cursor : 0;
     if (cursor > head)
         cursor = head;
-    p->delivered = p->confirmed = cursor;
-    receipts_confirmed(b, p->addr.org, cursor);
+    if (!resume_delivery(b, p, cursor))
+        return;
+    receipts_confirmed(b, p->addr.org, p->confirmed);
     p->welcomed = true;
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -283,24 +386,67 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
     return DS_OK;
 }
 
+static bool over_verify_budget(const struct peer *p, const struct verify_job *job)
+{
+    return p->verify_events + job->frame->publish->n_events > BROKER_PEER_VERIFY_EVENTS ||
+           p->verify_bytes + job->bytes > BROKER_PEER_VERIFY_BYTES;
+}
+
 /* Queues a PUBLISH for its signatures (taking the frame); it is stored when a worker
- * has checked it and every frame before it (protocol_on_verified). */
+ * has checked it and every frame of its org before it (protocol_on_verified). */
 static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
 {
     if (f->publish->n_events > WIRE_EVENTS_PER_FRAME) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
+        strike(b, p);
         wire_frame_free(f);
         return;
     }
     const struct org_entry *org = directory_find(b, p->addr.org);
+    struct verify_job *job =
+        verify_job_new(&p->addr, f, org ? org->sign_key : NULL, eventlog_hwm(b->log, p->addr.org));
+    if (over_verify_budget(p, job)) {
+        /* More than an honest node can have unacked: refused unchecked, nothing stored,
+         * no ACK. A node resends from its ACK (ERROR_INTERNAL asks nothing else of it). */
+        b->counters.over_budget++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_INTERNAL,
+                   "busy: over your budget of events awaiting signature checks; resend after "
+                   "your ACK",
+                   0);
+        strike(b, p);
+        verify_job_free(job);
+        return;
+    }
+    p->verify_events += job->frame->publish->n_events;
+    p->verify_bytes += job->bytes;
     b->publishes_in++;
-    verify_submit(b->verify, verify_job_new(&p->addr, f, org ? org->sign_key : NULL,
-                                            eventlog_hwm(b->log, p->addr.org)));
+    verify_submit(b->verify, job);
     if (!transport_reads_paused(b->t) && verify_queue_full(b->verify)) {
         b->counters.read_pauses++;
         transport_pause_reads(b->t, true);
     }
+}
+
+/* A refused event is a strike against its connection's org (and its frame is refused
+ * whole from there on); a sequence gap, a route not there yet, and storage are not the
+ * peer's fault. */
+static bool strikes_for(Dualsync__ErrorCode code)
+{
+    return code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED ||
+           code == DUALSYNC__ERROR_CODE__ERROR_AUTH || code == DUALSYNC__ERROR_CODE__ERROR_SIDE ||
+           code == DUALSYNC__ERROR_CODE__ERROR_FORK;
+}
+
+/* The job left the verify queue: its org's budget has room again. */
+static void release_verify_budget(struct broker *b, const struct verify_job *job)
+{
+    struct peer *p = strmap_get(b->peers, job->addr.org);
+    size_t n = job->frame->publish->n_events;
+    if (!p)
+        return; /* forgotten meanwhile: a new struct peer starts at zero */
+    p->verify_events -= n < p->verify_events ? n : p->verify_events;
+    p->verify_bytes -= job->bytes < p->verify_bytes ? job->bytes : p->verify_bytes;
 }
 
 /* Adds one checked PUBLISH to this wake-up's batch; answered after the commit. */
@@ -308,8 +454,14 @@ static void store_publish(struct broker *b, const struct verify_job *job)
 {
     struct publish_batch *pb = batch_for(b);
     struct pending_publish pp = {.addr = job->addr};
+    release_verify_budget(b, job);
+    if (banned(b, job->addr.org, broker_now_ms()))
+        return; /* checked before its org was banned: dropped, as its queued frames are */
     if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
+    struct peer *p = strmap_get(b->peers, job->addr.org);
+    if (p && strikes_for(pp.res.code))
+        strike(b, p);
     if (pb->n == pb->cap) {
         pb->cap = pb->cap ? 2 * pb->cap : 16;
         pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));
@@ -382,10 +534,16 @@ void protocol_flush(void *arg)
     route_overlay_destroy(&pb->ov);
     int rc = DS_EIO;
     inbox_stage_heads(b, pb->txn, pb->heads); /* harmless when failed: the txn is aborted */
-    if (pb->failed)
+    if (pb->failed) {
         eventlog_abort(&pb->txn);
-    else
+    } else if (pb->stored == 0) {
+        /* Nothing new (refused frames, resends): no write, and no fsync for a flood of
+         * them to make every other node's letters wait behind. */
+        eventlog_abort(&pb->txn);
+        rc = DS_OK;
+    } else {
         rc = eventlog_commit(&pb->txn);
+    }
     if (rc == DS_OK)
         b->counters.events_stored += pb->stored;
     for (size_t i = 0; i < pb->n; i++)
@@ -399,7 +557,8 @@ void protocol_flush(void *arg)
 
 static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm *c)
 {
-    if (c->upto > p->delivered) {
+    /* what it was sent on this connection, or had when it said HELLO */
+    if (c->upto > (p->sent_upto > p->delivered ? p->sent_upto : p->delivered)) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "confirm beyond what was delivered",
                    0); /* Error.seq names the sender's own events only */
@@ -409,6 +568,9 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
         p->confirmed = c->upto;
         receipts_confirmed(b, p->addr.org, c->upto);
     }
+    if (p->delivered < p->confirmed)
+        p->delivered = p->confirmed; /* it has them from before a HELLO: no need to resend */
+    inbox_sent_confirmed(p, p->confirmed);
     inbox_pump(b, p);
 }
 
@@ -420,6 +582,18 @@ static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *re
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "fetch outside the stored range",
                    0);
+        return;
+    }
+    if (req->from > p->fetch_from) {
+        p->inflight_bytes -= p->fetch_bytes; /* it stored what it fetched before */
+        p->fetch_bytes = 0;
+    } else if (inbox_sent_over_half(p)) {
+        /* the same again while half its budget is unread: it is not reading */
+        b->counters.full_closed++;
+        log_warn("broker: peer=%s fetches again with %zu bytes unread, connection closed",
+                 p->addr.org, p->inflight_bytes);
+        p->welcomed = false;
+        transport_close_peer(b->t, &p->addr);
         return;
     }
     uint64_t upto = req->upto < hwm ? req->upto : hwm;
@@ -440,6 +614,9 @@ static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *re
     f.kind_case = DUALSYNC__FRAME__KIND_FETCHED;
     f.fetched = &out;
     protocol_send(b, p, &f);
+    p->fetch_from = req->from;
+    p->fetch_bytes += bytes;
+    p->inflight_bytes += bytes;
     for (size_t i = 0; i < out.n_events; i++)
         free(out.events[i].data);
     free(out.events);
@@ -462,6 +639,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
                        size_t len)
 {
     struct broker *b = arg;
+    if (banned(b, addr->org, broker_now_ms()))
+        return; /* queued before its connections were closed: dropped unread */
     Dualsync__Frame *f = wire_frame_unpack(data, len);
     bool hello = f && f->kind_case == DUALSYNC__FRAME__KIND_HELLO;
     struct peer *p = peer_for(b, addr, hello);
@@ -474,6 +653,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else if (!f) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "frame does not decode", 0);
+        strike(b, p);
     } else if (hello) {
         on_hello(b, p, f->hello);
     } else if (!p->welcomed) {
@@ -490,6 +670,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);
+        strike(b, p);
     }
     wire_frame_free(f);
 }

@@ -15,6 +15,7 @@
 #include "duties.h"
 #include "err.h"
 #include "fields.h"
+#include "lang.h"
 #include "sheet.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -524,18 +525,28 @@ static void text_row(const char *org, const char *name, json_t *r)
     char rate[32], cover[32];
     rate_text(json_object_get(r, "report_rate"), rate, sizeof(rate));
     rate_text(json_object_get(r, "feedback_coverage"), cover, sizeof(cover));
-    printf("%-28s %6lld %6lld %7s%s %6lld %7s %6lld  %s\n", org, ji(r, "registrations"),
+    printf("%-28s %10lld %8lld %7s%s %8lld %7s %7lld  %s\n", org, ji(r, "registrations"),
            ji(r, "reported"), rate[0] ? rate : "-",
            json_is_true(json_object_get(r, "below_min")) ? "!" : " ", ji(r, "feedback_members"),
            cover[0] ? cover : "-", ji(r, "overdue_total"), name);
+}
+
+/* The column headers of text_row, padded by hand (printf's widths count bytes, and a CJK
+ * character takes three bytes but two columns). */
+static void text_header(void)
+{
+    puts(TR(
+        "组织                               登记     报到 报到率%      反馈   覆盖%    逾期  名称",
+        "org                          registered reported   rate%  feedback  cover% overdue  "
+        "name"));
 }
 
 static void text_side(const char *zh, const char *en, json_t *rows)
 {
     size_t i;
     json_t *r;
-    printf("\n%s %s\n%-28s %6s %6s %8s %6s %7s %6s  %s\n", zh, en, "org", "登记", "报到", "报到率%",
-           "反馈", "覆盖%", "逾期", "名称 name");
+    printf("\n%s\n", TR(zh, en));
+    text_header();
     json_array_foreach(rows, i, r) text_row(js(r, "org"), js(r, "name"), r);
 }
 
@@ -544,16 +555,19 @@ int report_street_print(json_t *j, const struct report_format *f)
     if (f->csv || f->xlsx)
         return print_table(j, f);
     json_t *t = json_object_get(j, "totals");
-    printf("%lld 年双重管理督查报告 dual-management report %lld — %s (%s),截至 as of %s\n",
-           ji(j, "year"), ji(j, "year"), js(j, "street"), js(j, "name"), js(j, "as_of"));
-    printf("只含统计数字,不含党员信息 / counts only, no member data. "
-           "! = 报到率低于 report rate below %lld%%\n",
+    printf(TR("%lld 年双重管理督查报告 — %s (%s),截至 %s\n",
+              "dual-management report %lld — %s (%s), as of %s\n"),
+           ji(j, "year"), js(j, "street"), js(j, "name"), js(j, "as_of"));
+    printf(TR("只含统计数字,不含党员信息。! = 报到率低于 %lld%%\n",
+              "counts only, no member data. ! = report rate below %lld%%\n"),
            ji(j, "report_rate_min"));
     text_side("单位", "units", json_object_get(j, "units"));
     text_side("社区", "communities", json_object_get(j, "communities"));
-    printf("\n合计 totals\n");
+    printf(TR("\n合计\n", "\ntotals\n"));
+    text_header();
     text_row(js(j, "street"), js(j, "name"), t);
-    printf("报到率低于下限的组织 orgs below the minimum: %lld\n逾期事项 overdue by kind:",
+    printf(TR("报到率低于下限的组织: %lld\n逾期事项:",
+              "orgs below the minimum: %lld\noverdue by kind:"),
            ji(t, "orgs_below_min"));
     for (size_t i = 0; i < N_OVERDUE; i++)
         printf(" %s=%lld", duties_kind_name(overdue_kinds[i]),
@@ -567,19 +581,20 @@ void report_meetings_print(json_t *j)
     size_t i, k;
     json_t *m, *a;
     if (json_is_object(j)) { /* the reply of meeting add */
-        printf("已记录联席会议 joint meeting recorded: %s (%s %s)\n", js(j, "id"), js(j, "date"),
-               js(j, "title"));
+        printf(TR("已记录联席会议: %s (%s %s)\n", "joint meeting recorded: %s (%s %s)\n"),
+               js(j, "id"), js(j, "date"), js(j, "title"));
         return;
     }
     json_array_foreach(j, i, m)
     {
-        printf("%s  %s  %s\n  参会 attendees:", js(m, "id"), js(m, "date"), js(m, "title"));
+        printf(TR("%s  %s  %s\n  参会:", "%s  %s  %s\n  attendees:"), js(m, "id"), js(m, "date"),
+               js(m, "title"));
         json_array_foreach(json_object_get(m, "attendees"), k, a)
             printf(" %s", json_string_value(a));
         printf("\n");
         if (js(m, "decisions")[0])
-            printf("  决定事项 decisions: %s\n", js(m, "decisions"));
+            printf(TR("  决定事项: %s\n", "  decisions: %s\n"), js(m, "decisions"));
     }
     if (json_array_size(j) == 0)
-        printf("尚无联席会议记录 / no joint meetings recorded\n");
+        printf(TR("尚无联席会议记录\n", "no joint meetings recorded\n"));
 }

@@ -7,6 +7,13 @@
  *     that last letter and nothing more; the unit may then introduce the member to a new
  *     community;
  *   - the unit's release closes it and frees the member for another unit.
+ * Whose member it is (docs/WORKFLOWS.md): until the community's report-in names an
+ * introduction, another unit's introduction of the member is a claim, delivered to the
+ * claim's community, not a refusal; a claim's unit writes to its claim's community; the
+ * community's letters other than the report-in and a return wait for that report-in
+ * (refused before it: no community letter goes to a unit it has not confirmed); the
+ * report-in naming a claim's letter makes the claim the registration, and every other
+ * claimant a former side. common/fold.c folds by the same rules.
  * Every other member event must come from one of the two sides of an open registration
  * and goes to the other. A refused introduction (another unit's member, another
  * community while open) or a late letter of a former side (written concurrently with the
@@ -20,6 +27,8 @@
 #include "broker.h"
 
 #include "err.h"
+#include "fields.h"
+#include "fold.h"
 #include "rules.h"
 #include "xalloc.h"
 
@@ -31,6 +40,14 @@
 enum route_state { ROUTE_OPEN = 0, ROUTE_CLOSED = 1 };
 
 #define ROUTE_FORMER_MAX 8
+#define ROUTE_CLAIMS_MAX FOLD_CLAIMS_MAX
+#define ROUTE_V2 0x80 /* state byte flag: confirmed, introduction and claims follow */
+
+struct claim {
+    char unit[IDS_ORG_MAX];
+    char community[IDS_ORG_MAX];
+    char intro[IDS_EVENT_ID_MAX];
+};
 
 /* The registration of one member, and the sides of its earlier registrations (most
  * recent first): their late letters are stored and not delivered, while a letter from an
@@ -40,9 +57,17 @@ struct route {
     char unit[IDS_ORG_MAX];
     char community[IDS_ORG_MAX];
     enum route_state state;
+    bool confirmed;               /* a report-in named this registration's letter */
+    char intro[IDS_EVENT_ID_MAX]; /* that letter ("" in routes from before claims) */
+    size_t n_claims;
+    struct claim claims[ROUTE_CLAIMS_MAX];
     size_t n_former;
     char former[ROUTE_FORMER_MAX][IDS_ORG_MAX];
 };
+
+#define ROUTE_VALUE_MAX                                                                            \
+    ((ROUTE_FORMER_MAX + 2) * IDS_ORG_MAX + IDS_EVENT_ID_MAX + 4 +                                 \
+     ROUTE_CLAIMS_MAX * (2 * IDS_ORG_MAX + IDS_EVENT_ID_MAX))
 
 struct route_overlay {
     struct strmap *routes; /* member -> struct route * */
@@ -64,28 +89,52 @@ void route_overlay_destroy(struct route_overlay **op)
     *op = NULL;
 }
 
-/* Value: unit "\0" community "\0" [state byte [former "\0"]...]; routes written before
- * registrations could close have no state byte and are open. */
+/* Reads one NUL-terminated string of at most max-1 bytes at *used into out. */
+static bool take_str(const char *val, size_t len, size_t *used, char *out, size_t max)
+{
+    size_t n = strnlen(val + *used, len - *used);
+    if (*used >= len || n == len - *used || n >= max)
+        return false;
+    memcpy(out, val + *used, n + 1);
+    *used += n + 1;
+    return true;
+}
+
+/* Value: unit "\0" community "\0" state [confirmed intro "\0" n_claims (unit "\0"
+ * community "\0" intro "\0")...] [former "\0"]...; the bracketed part only when the state
+ * byte has ROUTE_V2. Routes written before registrations could close have no state byte
+ * and are open; routes from before claims are taken as confirmed (their unit was the only
+ * one the broker let in). */
 static bool route_decode(const char *val, size_t len, struct route *out)
 {
     memset(out, 0, sizeof(*out));
-    size_t ulen = strnlen(val, len);
-    if (ulen >= len || ulen >= IDS_ORG_MAX)
+    size_t used = 0;
+    if (!take_str(val, len, &used, out->unit, IDS_ORG_MAX) ||
+        !take_str(val, len, &used, out->community, IDS_ORG_MAX))
         return false;
-    size_t clen = strnlen(val + ulen + 1, len - ulen - 1);
-    size_t used = ulen + 1 + clen + 1;
-    if (used > len || clen >= IDS_ORG_MAX)
-        return false;
-    strcpy(out->unit, val);
-    strcpy(out->community, val + ulen + 1);
-    out->state = used < len && val[used] == ROUTE_CLOSED ? ROUTE_CLOSED : ROUTE_OPEN;
-    for (used++; used < len && out->n_former < ROUTE_FORMER_MAX;) {
-        size_t flen = strnlen(val + used, len - used);
-        if (flen == len - used || flen >= IDS_ORG_MAX)
+    uint8_t state = used < len ? (uint8_t)val[used++] : ROUTE_OPEN;
+    out->state = (state & ~ROUTE_V2) == ROUTE_CLOSED ? ROUTE_CLOSED : ROUTE_OPEN;
+    out->confirmed = true;
+    if (state & ROUTE_V2) {
+        if (used + 1 > len)
             return false;
-        strcpy(out->former[out->n_former++], val + used);
-        used += flen + 1;
+        out->confirmed = val[used++] != 0;
+        if (!take_str(val, len, &used, out->intro, IDS_EVENT_ID_MAX) || used >= len)
+            return false;
+        out->n_claims = (uint8_t)val[used++];
+        if (out->n_claims > ROUTE_CLAIMS_MAX)
+            return false;
+        for (size_t i = 0; i < out->n_claims; i++) {
+            struct claim *c = &out->claims[i];
+            if (!take_str(val, len, &used, c->unit, IDS_ORG_MAX) ||
+                !take_str(val, len, &used, c->community, IDS_ORG_MAX) ||
+                !take_str(val, len, &used, c->intro, IDS_EVENT_ID_MAX))
+                return false;
+        }
     }
+    while (used < len && out->n_former < ROUTE_FORMER_MAX)
+        if (!take_str(val, len, &used, out->former[out->n_former++], IDS_ORG_MAX))
+            return false;
     return true;
 }
 
@@ -93,10 +142,33 @@ static size_t route_encode(const struct route *r, char *val)
 {
     size_t n = (size_t)sprintf(val, "%s", r->unit) + 1;
     n += (size_t)sprintf(val + n, "%s", r->community) + 1;
-    val[n++] = (char)r->state;
+    val[n++] = (char)(r->state | ROUTE_V2);
+    val[n++] = (char)r->confirmed;
+    n += (size_t)sprintf(val + n, "%s", r->intro) + 1;
+    val[n++] = (char)r->n_claims;
+    for (size_t i = 0; i < r->n_claims; i++) {
+        n += (size_t)sprintf(val + n, "%s", r->claims[i].unit) + 1;
+        n += (size_t)sprintf(val + n, "%s", r->claims[i].community) + 1;
+        n += (size_t)sprintf(val + n, "%s", r->claims[i].intro) + 1;
+    }
     for (size_t i = 0; i < r->n_former; i++)
         n += (size_t)sprintf(val + n, "%s", r->former[i]) + 1;
     return n;
+}
+
+static long claim_where(const struct route *r, const char *unit, const char *intro)
+{
+    for (size_t i = 0; i < r->n_claims; i++)
+        if ((unit && strcmp(r->claims[i].unit, unit) == 0) ||
+            (intro && strcmp(r->claims[i].intro, intro) == 0))
+            return (long)i;
+    return -1;
+}
+
+static void drop_claim(struct route *r, size_t i)
+{
+    memmove(&r->claims[i], &r->claims[i + 1], (r->n_claims - i - 1) * sizeof(r->claims[0]));
+    r->n_claims--;
 }
 
 static bool was_side(const struct route *r, const char *org)
@@ -150,7 +222,7 @@ static void route_put(struct route_overlay *ov, struct eventlog_txn *txn, const 
 {
     struct route *copy = xmemdup(r, sizeof(*r));
     free(strmap_put(ov->routes, member, copy));
-    char val[(ROUTE_FORMER_MAX + 2) * IDS_ORG_MAX + 1];
+    char val[ROUTE_VALUE_MAX];
     size_t len = route_encode(r, val);
     struct skey k;
     skey_init(&k);
@@ -178,6 +250,38 @@ static void recipients_add(struct recipients *out, const char *org)
 
 /* ---------------------------------------------------------------- member events */
 
+/* A fresh registration of ev's unit with community: what an introduction opens when the
+ * member is free (never routed, released, or closed by this unit). */
+static struct route fresh_route(const struct route *old, const struct event *ev,
+                                const char *community)
+{
+    struct route fresh = old ? *old : (struct route){0};
+    fresh.state = ROUTE_OPEN;
+    fresh.confirmed = false;
+    fresh.n_claims = 0;
+    snprintf(fresh.unit, sizeof(fresh.unit), "%s", ev->origin);
+    snprintf(fresh.community, sizeof(fresh.community), "%s", community);
+    ids_event_id(fresh.intro, sizeof(fresh.intro), ev->origin, ev->seq);
+    return fresh;
+}
+
+/* Another unit's introduction while no report-in has confirmed the registration: a claim
+ * (a new one, or the same unit's claim again with the same community). False when there
+ * is no room or the unit's claim is with another community. */
+static bool add_claim(struct route *r, const struct event *ev, const char *community)
+{
+    long i = claim_where(r, ev->origin, NULL);
+    if (i >= 0)
+        return strcmp(r->claims[i].community, community) == 0;
+    if (r->n_claims >= ROUTE_CLAIMS_MAX)
+        return false;
+    struct claim *c = &r->claims[r->n_claims++];
+    snprintf(c->unit, sizeof(c->unit), "%s", ev->origin);
+    snprintf(c->community, sizeof(c->community), "%s", community);
+    ids_event_id(c->intro, sizeof(c->intro), ev->origin, ev->seq);
+    return true;
+}
+
 static int route_introduction(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
                               const struct event *ev, struct recipients *out)
 {
@@ -190,24 +294,27 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
     bool routed = route_lookup(b, ov, ev->member, &r);
     bool open = routed && r.state == ROUTE_OPEN;
     bool mine = routed && (!r.unit[0] || strcmp(r.unit, ev->origin) == 0);
+    struct route next = r;
     if (!c || c->kind != ORG_COMMUNITY) {
         rc = DS_EROUTE; /* the directory may not have it yet */
     } else if (open && mine && strcmp(r.community, intro->community) == 0) {
         recipients_add(out, r.community); /* the same letter again: harmless */
     } else if (!routed || (!open && mine)) {
-        struct route fresh = routed ? r : (struct route){.state = ROUTE_OPEN};
-        fresh.state = ROUTE_OPEN;
-        snprintf(fresh.unit, sizeof(fresh.unit), "%s", ev->origin);
-        snprintf(fresh.community, sizeof(fresh.community), "%s", intro->community);
-        route_put(ov, txn, ev->member, routed ? &r : NULL, &fresh);
-        recipients_add(out, fresh.community);
+        next = fresh_route(routed ? &r : NULL, ev, intro->community);
+        route_put(ov, txn, ev->member, routed ? &r : NULL, &next);
+        recipients_add(out, next.community);
+    } else if (!mine && !r.confirmed && add_claim(&next, ev, intro->community)) {
+        route_put(ov, txn, ev->member, &r, &next);
+        recipients_add(out, intro->community);
     } else {
         /* Remembered, so that the author's later letters about the member are refused
          * too, instead of waiting for a route that will not come. */
-        struct route known = r;
-        remember_side(&known, ev->origin);
-        route_put(ov, txn, ev->member, &r, &known);
-        out->refused = "the member is registered by another unit or with another community";
+        remember_side(&next, ev->origin);
+        route_put(ov, txn, ev->member, &r, &next);
+        out->refused = r.confirmed && !mine
+                           ? "the member is registered by another unit (it reported in with "
+                             "that unit's introduction)"
+                           : "the member is registered by another unit or with another community";
     }
     wire_msg_free(intro);
     return rc;
@@ -218,6 +325,95 @@ static bool closes_registration(uint32_t type)
     return type == T(MOVE_OUT) || type == T(REGISTRATION_CLOSE) || type == T(UNIT_RELEASE);
 }
 
+/* The introduction a report-in or a return names; "" when none (or another type). */
+static void named_intro(const struct event *ev, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (ev->type == T(REPORT_IN)) {
+        Dualsync__ReportIn *b = wire_unpack_report_in(ev->body, ev->body_len);
+        if (b)
+            snprintf(out, size, "%s", b->intro);
+        wire_msg_free(b);
+    } else if (ev->type == T(REGISTRATION_CLOSE)) {
+        Dualsync__RegistrationClose *b = (Dualsync__RegistrationClose *)wire_unpack_body(
+            &dualsync__registration_close__descriptor, ev->body, ev->body_len);
+        if (b)
+            snprintf(out, size, "%s", b->intro);
+        wire_msg_free(b);
+    }
+}
+
+/* A letter of a claim's unit, or a community's report-in or return naming a claim's
+ * letter. True when ev was one (routed, or refused, into out). */
+static bool route_claim_event(struct route_overlay *ov, struct eventlog_txn *txn,
+                              const struct event *ev, const struct route *r, struct recipients *out)
+{
+    char intro[IDS_EVENT_ID_MAX];
+    struct route next = *r;
+    long i = claim_where(r, ev->origin, NULL);
+    if (i >= 0) { /* the claimant writes to its claim's community */
+        recipients_add(out, r->claims[i].community);
+        if (ev->type == T(MOVE_OUT) || ev->type == T(UNIT_RELEASE)) {
+            remember_side(&next, ev->origin);
+            drop_claim(&next, (size_t)i);
+            route_put(ov, txn, ev->member, r, &next);
+        }
+        return true;
+    }
+    named_intro(ev, intro, sizeof(intro));
+    i = intro[0] ? claim_where(r, NULL, intro) : -1;
+    if (i < 0 || strcmp(r->claims[i].community, ev->origin) != 0)
+        return false;
+    const struct claim won = r->claims[i];
+    recipients_add(out, won.unit);
+    drop_claim(&next, (size_t)i);
+    if (ev->type == T(REGISTRATION_CLOSE)) { /* returned: both ends of the claim are done */
+        remember_side(&next, won.unit);
+        remember_side(&next, won.community);
+    } else { /* a report-in: the member brought this claim's letter */
+        if (r->unit[0])
+            remember_side(&next, r->unit);
+        if (strcmp(r->community, won.community) != 0 && r->community[0])
+            remember_side(&next, r->community);
+        for (size_t k = 0; k < next.n_claims; k++)
+            remember_side(&next, next.claims[k].unit);
+        next.n_claims = 0;
+        snprintf(next.unit, sizeof(next.unit), "%s", won.unit);
+        snprintf(next.community, sizeof(next.community), "%s", won.community);
+        snprintf(next.intro, sizeof(next.intro), "%s", won.intro);
+        next.state = ROUTE_OPEN;
+        next.confirmed = true;
+    }
+    route_put(ov, txn, ev->member, r, &next);
+    return true;
+}
+
+/* The community of an open registration: its report-in and return must name the
+ * registration's letter if they name one; its other letters wait for the report-in. */
+static const char *community_refusal(const struct route *r, const struct event *ev)
+{
+    char intro[IDS_EVENT_ID_MAX];
+    if (ev->type != T(REPORT_IN) && ev->type != T(REGISTRATION_CLOSE))
+        return r->confirmed ? NULL
+                            : "the member has not reported in: the community confirms the unit "
+                              "by the report-in first";
+    named_intro(ev, intro, sizeof(intro));
+    if (intro[0] && r->intro[0] && strcmp(intro, r->intro) != 0)
+        return "the letter names an introduction that is not this member's registration";
+    return NULL;
+}
+
+/* A report-in or return naming an introduction the broker has not seen (neither the
+ * registration's nor a claim's): after a broker rebuild that letter may still be on its
+ * way, so it waits (ERROR_ROUTE) rather than be refused for good. */
+static bool names_unseen_intro(const struct route *r, const struct event *ev)
+{
+    char intro[IDS_EVENT_ID_MAX];
+    named_intro(ev, intro, sizeof(intro));
+    return intro[0] && r->intro[0] && strcmp(intro, r->intro) != 0 &&
+           claim_where(r, NULL, intro) < 0;
+}
+
 static int route_member_event(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
                               const struct event *ev, struct recipients *out)
 {
@@ -226,6 +422,15 @@ static int route_member_event(struct broker *b, struct route_overlay *ov, struct
         return route_introduction(b, ov, txn, ev, out);
     if (!route_lookup(b, ov, ev->member, &r))
         return DS_EROUTE;
+    if (route_claim_event(ov, txn, ev, &r, out))
+        return DS_OK;
+    for (size_t k = 0; k < r.n_claims; k++)
+        if (strcmp(r.claims[k].community, ev->origin) == 0 &&
+            strcmp(r.community, ev->origin) != 0) {
+            out->refused = "the member has not reported in: the community confirms the unit by "
+                           "the report-in first";
+            return DS_OK;
+        }
     bool from_unit = strcmp(ev->origin, r.unit) == 0;
     bool from_community = strcmp(ev->origin, r.community) == 0;
     if (!from_unit && !from_community && !was_side(&r, ev->origin))
@@ -234,34 +439,158 @@ static int route_member_event(struct broker *b, struct route_overlay *ov, struct
         out->refused = "no open registration of this member with your org";
         return DS_OK;
     }
+    if (from_community && names_unseen_intro(&r, ev))
+        return DS_EROUTE;
+    if (from_community && (out->refused = community_refusal(&r, ev)) != NULL)
+        return DS_OK;
     recipients_add(out, from_unit ? r.community : r.unit);
+    struct route next = r;
+    if (ev->type == T(REPORT_IN) && !r.confirmed) {
+        next.confirmed = true; /* the registration's own letter: the claims lapse */
+        for (size_t k = 0; k < r.n_claims; k++)
+            remember_side(&next, r.claims[k].unit);
+        next.n_claims = 0;
+        route_put(ov, txn, ev->member, &r, &next);
+    }
     if (closes_registration(ev->type)) {
-        struct route closed = r;
-        closed.state = ROUTE_CLOSED;
-        remember_side(&closed, r.community);
+        next.state = ROUTE_CLOSED;
+        remember_side(&next, r.community);
         if (ev->type == T(UNIT_RELEASE)) {
-            remember_side(&closed, r.unit);
-            closed.unit[0] = '\0'; /* any unit may introduce the member now */
+            remember_side(&next, r.unit);
+            next.unit[0] = '\0'; /* any unit may introduce the member now */
         }
-        route_put(ov, txn, ev->member, &r, &closed);
+        route_put(ov, txn, ev->member, &r, &next);
     }
     return DS_OK;
 }
 
 /* ---------------------------------------------------------------- org-level events */
 
-static void route_addressed(struct broker *b, const struct rule *r, const struct event *ev,
-                            struct recipients *out)
+/* ---------------------------------------------------------------- relationships
+ * An org-level letter reaches only an org it has business with (issue 11): a unit writes
+ * to a community where it has an open registration (opinion requests, claims, offers); a
+ * community answers what the addressee sent it (replies, decisions, fulfilments). */
+
+struct open_in {
+    const char *community, *unit;
+    bool found;
+};
+
+static bool open_in_overlay(const char *member, void *value, void *arg)
+{
+    (void)member;
+    const struct route *r = value;
+    struct open_in *q = arg;
+    q->found = q->found || (r->state == ROUTE_OPEN && strcmp(r->community, q->community) == 0 &&
+                            strcmp(r->unit, q->unit) == 0);
+    return !q->found;
+}
+
+/* Whether unit has an open registration in community: committed (by_community) or
+ * written earlier in this transaction (the overlay). */
+static bool registered_in(struct broker *b, struct route_overlay *ov, const char *community,
+                          const char *unit)
+{
+    struct open_in q = {community, unit, false};
+    strmap_each(ov->routes, open_in_overlay, &q);
+    if (q.found)
+        return true;
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, community);
+    skey_str(&prefix, unit);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_BY_COMMUNITY, &prefix, NULL);
+    q.found = store_iter_valid(it);
+    store_iter_destroy(&it);
+    return q.found;
+}
+
+/* The stored event an id names, if it is from `from` and was addressed to `to`: 1 yes,
+ * 0 no, -1 not stored (yet: after a rebuild it may be on its way). */
+static int answers(struct broker *b, const char *id, const char *from, const char *to)
+{
+    char origin[IDS_ORG_MAX];
+    uint64_t seq;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct event ev;
+    if (!ids_event_id_parse(id, origin, &seq) || strcmp(origin, from) != 0)
+        return 0;
+    if (eventlog_get_raw(b->log, origin, seq, &raw, &len) != DS_OK)
+        return -1;
+    int yes = 0;
+    if (wire_event_open(raw, len, false, &ev) == DS_OK) {
+        for (size_t i = 0; i < ev.msg->n_to && !yes; i++)
+            yes = strcmp(ev.msg->to[i], to) == 0;
+        if (ev.type == T(SERVICE_NEED)) /* needs go to the units by registration */
+            yes = ids_org_kind(to) == ORG_UNIT;
+        wire_event_release(&ev);
+    }
+    free(raw);
+    return yes;
+}
+
+/* The event id a body names in field (request, need, claim); "" if none. */
+static void body_ref(const struct rule *r, const struct event *ev, const char *field, char *out,
+                     size_t size)
+{
+    ProtobufCMessage *m = wire_unpack_body(r->body, ev->body, ev->body_len);
+    snprintf(out, size, "%s", m ? fields_get_str(m, field) : "");
+    wire_msg_free(m);
+}
+
+/* 1 the author has business with addressee, 0 not, -1 not known yet (wait). */
+static int related(struct broker *b, struct route_overlay *ov, const struct rule *r,
+                   const struct event *ev, const char *addressee)
+{
+    char ref[IDS_EVENT_ID_MAX];
+    switch (ev->type) {
+    case T(OPINION_REQUEST):
+    case T(SERVICE_CLAIM):
+    case T(RESOURCE_OFFER):
+        if (ev->type == T(SERVICE_CLAIM)) {
+            body_ref(r, ev, "need", ref, sizeof(ref));
+            int a = answers(b, ref, addressee, ev->origin);
+            if (a <= 0)
+                return a;
+        }
+        return registered_in(b, ov, addressee, ev->origin);
+    case T(OPINION_REPLY):
+        body_ref(r, ev, "request", ref, sizeof(ref));
+        return answers(b, ref, addressee, ev->origin);
+    case T(CLAIM_DECISION):
+    case T(SERVICE_FULFILLED):
+        body_ref(r, ev, "claim", ref, sizeof(ref));
+        return answers(b, ref, addressee, ev->origin);
+    default:
+        return 1; /* the street's letters (joint meetings) */
+    }
+}
+
+static int route_addressed(struct broker *b, struct route_overlay *ov, const struct rule *r,
+                           const struct event *ev, struct recipients *out)
 {
     for (size_t i = 0; i < ev->msg->n_to; i++) {
         const struct org_entry *o = directory_find(b, ev->msg->to[i]);
         if (!o || o->kind == ORG_STREET || (r->to_kind != ORG_NONE && o->kind != r->to_kind)) {
             out->n = 0;
             out->refused = "an addressee is not in the street's directory";
-            return;
+            return DS_OK;
+        }
+        int rel = related(b, ov, r, ev, o->org);
+        if (rel < 0) {
+            out->n = 0;
+            return DS_EROUTE; /* what it answers may still be on its way */
+        }
+        if (rel == 0) {
+            out->n = 0;
+            out->refused = "the letter answers nothing the addressee sent, or the addressee has "
+                           "no member registered with the author";
+            return DS_OK;
         }
         recipients_add(out, o->org);
     }
+    return DS_OK;
 }
 
 /* The units with at least one open registration in community. */
@@ -295,8 +624,7 @@ int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventl
         return DS_OK; /* unknown org-level types are kept, not forwarded */
     switch (r->route) {
     case ROUTE_TO:
-        route_addressed(b, r, ev, out);
-        return DS_OK;
+        return route_addressed(b, ov, r, ev, out);
     case ROUTE_MEMBER_UNITS:
         return route_member_units(b, ev->origin, out);
     default:
@@ -334,4 +662,34 @@ int routing_upgrade(struct broker *b)
         rc = eventlog_commit(&txn);
     eventlog_abort(&txn);
     return rc;
+}
+
+/* Every member some unit claims while no report-in has confirmed its registration: the
+ * street's list of conflicts to watch (WORKFLOWS.md "whose member"). A scan of the route
+ * table: for the `claims` command, not for status polls. */
+json_t *routing_claims_json(struct broker *b)
+{
+    json_t *arr = json_array();
+    struct skey prefix;
+    skey_init(&prefix);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        const char *val = (const char *)store_iter_value(it, &vlen);
+        struct route r;
+        if (key[klen - 1] != 0 || !route_decode(val, vlen, &r) || !r.n_claims)
+            continue;
+        json_t *claims = json_array();
+        for (size_t i = 0; i < r.n_claims; i++)
+            json_array_append_new(claims,
+                                  json_pack("{s:s,s:s,s:s}", "unit", r.claims[i].unit, "community",
+                                            r.claims[i].community, "intro", r.claims[i].intro));
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "member", (const char *)key,
+                                        "unit", r.unit, "community", r.community, "intro", r.intro,
+                                        "open", r.state == ROUTE_OPEN, "claims", claims));
+    }
+    store_iter_destroy(&it);
+    return arr;
 }

@@ -8,7 +8,15 @@
  * everything its worker reads (the frame and a copy of the origin's key), so workers
  * share nothing with the loop but this queue. The verdict is only "signed by the key of
  * the connection's org"; side, body, sequence and route are still checked in order by
- * protocol.c on the loop thread. */
+ * protocol.c on the loop thread.
+ * Fairness: order matters only within an org. Workers check frames in chunks of
+ * VERIFY_CHUNK events, each time taking the oldest chunk of an org no other worker is
+ * checking (or, if every waiting org is being checked, the oldest chunk at all), and the
+ * loop takes back the oldest done job of each org. A letter from one org is then checked
+ * behind at most a chunk of another org's flood, and stored without waiting for the
+ * flood's frames, while a single busy org still gets every core.
+ * A frame's checks stop at its first bad event: protocol.c stops storing there too, so
+ * checking the rest was CPU spent for an attacker. */
 #include "broker.h"
 
 #include "err.h"
@@ -24,14 +32,22 @@
 #include <unistd.h>
 
 #define VERIFY_THREADS_MAX 8
+/* Events a worker checks before it looks again for the oldest work of another org: a
+ * letter from one node waits behind at most this many checks of another's flood (about
+ * 3 ms on one core), and one large frame is checked on every core. */
+#define VERIFY_CHUNK 64u
+/* Orgs remembered while looking for a job to take; past this the search gives up and the
+ * loop takes jobs in plain arrival order (fair enough: so many orgs are all publishing). */
+#define VERIFY_SCAN_ORGS 64
 
 struct verify_pool {
     pthread_mutex_t mu;
     pthread_cond_t work;
-    struct verify_job *head, *tail; /* in arrival order; taken from head when done */
-    struct verify_job *next;        /* first job no worker has claimed */
-    size_t pending_events;          /* events of jobs submitted and not yet taken */
-    size_t pending_bytes;           /* and their bytes */
+    struct verify_job *head, *tail;       /* in arrival order */
+    struct verify_job *next;              /* first job no worker has claimed (none before it is) */
+    const char *busy[VERIFY_THREADS_MAX]; /* orgs being checked now, one slot per worker */
+    size_t pending_events;                /* events of jobs submitted and not yet taken */
+    size_t pending_bytes;                 /* and their bytes */
     bool stopping;
     int wake[2]; /* pipe: a worker writes when a job is done; the loop polls wake[0] */
     pthread_t threads[VERIFY_THREADS_MAX];
@@ -54,6 +70,7 @@ struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__F
     if (sign_key)
         memcpy(job->sign_key, sign_key, KEYS_PUB_LEN);
     job->stored_upto = stored_upto;
+    job->bad_at = SIZE_MAX;
     job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
     for (size_t i = 0; i < n; i++)
         job->bytes += frame->publish->events[i].len;
@@ -92,25 +109,96 @@ static void wake_loop(struct verify_pool *vp)
     (void)n;
 }
 
+static bool org_busy(const struct verify_pool *vp, const char *org)
+{
+    for (size_t t = 0; t < vp->n_threads; t++)
+        if (vp->busy[t] && strcmp(vp->busy[t], org) == 0)
+            return true;
+    return false;
+}
+
+/* Marks job done once its last chunk is in, and tells the loop. Lock held. */
+static void finish_if_done(struct verify_pool *vp, struct verify_job *job)
+{
+    if (job->claimed && job->in_progress == 0 && !job->done) {
+        job->done = true;
+        wake_loop(vp);
+    }
+}
+
+/* The oldest job with chunks left: of an org no worker is checking if there is one
+ * (fairness), else any (no core idles while work waits). Lock held. */
+static struct verify_job *pick(struct verify_pool *vp)
+{
+    struct verify_job *any = NULL;
+    for (struct verify_job *job = vp->next; job; job = job->next) {
+        if (job->claimed)
+            continue;
+        if (!org_busy(vp, job->addr.org))
+            return job;
+        if (!any)
+            any = job;
+    }
+    return any;
+}
+
+/* Claims the next chunk of the job pick() chose: *from..*to of its events. A chunk past
+ * the job's first bad event is not checked at all. NULL if there is no work. Lock held. */
+static struct verify_job *claim(struct verify_pool *vp, size_t slot, size_t *from, size_t *to)
+{
+    struct verify_job *job;
+    while ((job = pick(vp)) != NULL) {
+        size_t n = job->frame->publish->n_events;
+        *from = job->next_event;
+        *to = *from + VERIFY_CHUNK < n ? *from + VERIFY_CHUNK : n;
+        job->next_event = *to;
+        job->claimed = *to >= n || *from > job->bad_at;
+        while (vp->next && vp->next->claimed)
+            vp->next = vp->next->next;
+        if (*from > job->bad_at) {
+            finish_if_done(vp, job); /* the rest stay VERIFY_BAD */
+            continue;
+        }
+        job->in_progress++;
+        vp->busy[slot] = job->addr.org;
+        return job;
+    }
+    return NULL;
+}
+
+struct worker_arg {
+    struct verify_pool *vp;
+    size_t slot;
+};
+
 static void *worker(void *arg)
 {
-    struct verify_pool *vp = arg;
+    struct worker_arg wa = *(struct worker_arg *)arg;
+    struct verify_pool *vp = wa.vp;
+    free(arg);
     prctl(PR_SET_NAME, "ds-verify", 0, 0, 0); /* so top and perf tell it from the loop */
     pthread_mutex_lock(&vp->mu);
     for (;;) {
-        while (!vp->stopping && !vp->next)
+        struct verify_job *job = NULL;
+        size_t from = 0, to = 0, bad = SIZE_MAX;
+        while (!vp->stopping && (job = claim(vp, wa.slot, &from, &to)) == NULL)
             pthread_cond_wait(&vp->work, &vp->mu);
         if (vp->stopping)
             break;
-        struct verify_job *job = vp->next;
-        vp->next = job->next;
         pthread_mutex_unlock(&vp->mu);
         const Dualsync__Publish *pub = job->frame->publish;
-        for (size_t i = 0; i < pub->n_events; i++)
+        for (size_t i = from; i < to && bad == SIZE_MAX; i++) {
             job->verdict[i] = verify_one(job, &pub->events[i]);
+            if (job->verdict[i] == VERIFY_BAD)
+                bad = i; /* the rest stay VERIFY_BAD: protocol.c stops at this one */
+        }
         pthread_mutex_lock(&vp->mu);
-        job->done = true;
-        wake_loop(vp);
+        if (bad < job->bad_at)
+            job->bad_at = bad;
+        job->in_progress--;
+        vp->busy[wa.slot] = NULL;
+        finish_if_done(vp, job);
+        pthread_cond_broadcast(&vp->work); /* its org's next chunk may be claimed now */
     }
     pthread_mutex_unlock(&vp->mu);
     return NULL;
@@ -135,9 +223,17 @@ struct verify_pool *verify_pool_new(void)
         return NULL;
     }
     size_t want = thread_count();
-    for (size_t t = 0; t < want; t++)
-        if (pthread_create(&vp->threads[vp->n_threads], NULL, worker, vp) == 0)
+    pthread_mutex_lock(&vp->mu); /* n_threads is read by workers (org_busy) */
+    for (size_t t = 0; t < want; t++) {
+        struct worker_arg *wa = xmalloc(sizeof(*wa));
+        wa->vp = vp;
+        wa->slot = vp->n_threads;
+        if (pthread_create(&vp->threads[vp->n_threads], NULL, worker, wa) == 0)
             vp->n_threads++;
+        else
+            free(wa);
+    }
+    pthread_mutex_unlock(&vp->mu);
     if (vp->n_threads == 0) {
         log_error("verify: cannot start a worker thread");
         verify_pool_destroy(&vp);
@@ -192,20 +288,50 @@ void verify_submit(struct verify_pool *vp, struct verify_job *job)
     pthread_mutex_unlock(&vp->mu);
 }
 
+static bool org_seen(const char *const *orgs, size_t n, const char *org)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(orgs[i], org) == 0)
+            return true;
+    return false;
+}
+
+/* Unlinks job (after prev, or the head) from the queue. Called with the lock held. */
+static void unlink_job(struct verify_pool *vp, struct verify_job *prev, struct verify_job *job)
+{
+    if (prev)
+        prev->next = job->next;
+    else
+        vp->head = job->next;
+    if (vp->tail == job)
+        vp->tail = prev;
+    if (vp->next == job)
+        vp->next = job->next;
+    job->next = NULL;
+    vp->pending_events -= event_count(job);
+    vp->pending_bytes -= job->bytes;
+}
+
 struct verify_job *verify_take(struct verify_pool *vp)
 {
+    const char *waiting[VERIFY_SCAN_ORGS]; /* orgs with an older job not done */
+    size_t n_waiting = 0;
+    struct verify_job *prev = NULL, *job;
     pthread_mutex_lock(&vp->mu);
-    struct verify_job *job = vp->head;
-    if (job && job->done) {
-        vp->head = job->next;
-        if (!vp->head)
-            vp->tail = NULL;
-        job->next = NULL;
-        vp->pending_events -= event_count(job);
-        vp->pending_bytes -= job->bytes;
-    } else {
-        job = NULL;
+    for (job = vp->head; job; prev = job, job = job->next) {
+        bool behind = org_seen(waiting, n_waiting, job->addr.org);
+        if (job->done && !behind)
+            break;
+        if (behind)
+            continue;
+        if (n_waiting == VERIFY_SCAN_ORGS) {
+            job = NULL; /* too many orgs to keep apart: wait for the oldest */
+            break;
+        }
+        waiting[n_waiting++] = job->addr.org;
     }
+    if (job)
+        unlink_job(vp, prev, job);
     pthread_mutex_unlock(&vp->mu);
     return job;
 }

@@ -19,6 +19,7 @@
 #include "cliargs.h"
 #include "err.h"
 #include "ids.h"
+#include "lang.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -715,10 +716,10 @@ static int prompt_twice(char *buf, char *again, size_t size)
     quiet.c_lflag &= ~(tcflag_t)ECHO;
     quiet.c_lflag |= ECHONL;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    fprintf(stderr, "新密码 / new password: ");
+    fputs(TR("新密码: ", "new password: "), stderr);
     int rc = read_line(STDIN_FILENO, buf, size);
     if (rc == DS_OK && !prompt_signal) {
-        fprintf(stderr, "再输入一次 / again: ");
+        fputs(TR("再输入一次: ", "again: "), stderr);
         rc = read_line(STDIN_FILENO, again, size);
     }
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
@@ -742,8 +743,9 @@ static int read_password(const char *file, char *buf, size_t size)
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             fprintf(stderr,
-                    "错误: 无法打开密码文件 %s\nerror: cannot open the password file %s: %s\n",
-                    file, file, strerror(errno));
+                    TR("错误: 无法打开密码文件 %s(%s)\n",
+                       "error: cannot open the password file %s: %s\n"),
+                    file, strerror(errno));
             return 1;
         }
         rc = read_line(fd, buf, size);
@@ -762,9 +764,9 @@ static int read_password(const char *file, char *buf, size_t size)
     }
     if (rc == DS_EINVAL) {
         fprintf(stderr,
-                "错误: 密码太长(最多 %d 字节)\nerror: the password is too long (at most %d "
-                "bytes)\n",
-                ACCOUNT_PASSWORD_MAX, ACCOUNT_PASSWORD_MAX);
+                TR("错误: 密码太长(最多 %d 字节)\n",
+                   "error: the password is too long (at most %d bytes)\n"),
+                ACCOUNT_PASSWORD_MAX);
         return 1;
     }
     if (rc != DS_OK) {
@@ -773,9 +775,9 @@ static int read_password(const char *file, char *buf, size_t size)
     }
     if (strlen(buf) < ACCOUNT_PASSWORD_MIN) {
         fprintf(stderr,
-                "错误: 密码太短(至少 %d 个字符)\nerror: the password is too short (at least "
-                "%d characters)\n",
-                ACCOUNT_PASSWORD_MIN, ACCOUNT_PASSWORD_MIN);
+                TR("错误: 密码太短(至少 %d 个字符)\n",
+                   "error: the password is too short (at least %d characters)\n"),
+                ACCOUNT_PASSWORD_MIN);
         return 1;
     }
     return 0;
@@ -822,7 +824,7 @@ static int cli_list(const struct cli_parsed *p)
         printf("%s\n", text);
         free(text);
     } else if (json_array_size(list) == 0) {
-        printf("没有账户(用 user add 添加) / no accounts (add one with user add)\n");
+        printf(TR("没有账户(用 user add 添加)\n", "no accounts (add one with user add)\n"));
     } else {
         json_array_foreach(list, i, e)
         {
@@ -845,9 +847,9 @@ static void print_done(const struct cli_parsed *p, const char *zh, const char *e
         free(text);
         json_decref(j);
     } else if (role) {
-        printf("%s %s(%s)\n%s %s (%s)\n", zh, name, role, en, name, role);
+        printf(TR("%s %s(%s)\n", "%s %s (%s)\n"), TR(zh, en), name, role);
     } else {
-        printf("%s %s\n%s %s\n", zh, name, en, name);
+        printf("%s %s\n", TR(zh, en), name);
     }
 }
 
@@ -859,9 +861,10 @@ int accounts_cli_main(const struct cli_parsed *p)
     int rc;
     if (!cli_data_dir_initialised(p->data_dir)) {
         fprintf(stderr,
-                "错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n"
-                "error: %s is not an initialised data directory (no node.conf or broker.conf)\n",
-                p->data_dir, p->data_dir);
+                TR("错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n",
+                   "error: %s is not an initialised data directory (no node.conf or "
+                   "broker.conf)\n"),
+                p->data_dir);
         return 1;
     }
     if (strcmp(cmd, "user list") == 0)

@@ -15,6 +15,7 @@
 #include "cliargs.h"
 #include "err.h"
 #include "ids.h"
+#include "lang.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -285,9 +286,10 @@ int audit_cli_main(const struct cli_parsed *p)
     }
     if (!cli_data_dir_initialised(p->data_dir)) {
         fprintf(stderr,
-                "错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n"
-                "error: %s is not an initialised data directory (no node.conf or broker.conf)\n",
-                p->data_dir, p->data_dir);
+                TR("错误: %s 不是已初始化的数据目录(没有 node.conf 或 broker.conf)\n",
+                   "error: %s is not an initialised data directory (no node.conf or "
+                   "broker.conf)\n"),
+                p->data_dir);
         return 1;
     }
     json_t *list = NULL, *e;
@@ -295,9 +297,9 @@ int audit_cli_main(const struct cli_parsed *p)
     int rc = audit_list(p->data_dir, (size_t)limit, &list, &skipped);
     if (rc != DS_OK) {
         fprintf(stderr,
-                "错误: 无法读取 %s/audit.log(见上面的日志)\n"
-                "error: cannot read %s/audit.log (see the log line above)\n",
-                p->data_dir, p->data_dir);
+                TR("错误: 无法读取 %s/audit.log(见上面的日志)\n",
+                   "error: cannot read %s/audit.log (see the log line above)\n"),
+                p->data_dir);
         return 1;
     }
     if (p->json) {
@@ -305,7 +307,7 @@ int audit_cli_main(const struct cli_parsed *p)
         printf("%s\n", out);
         free(out);
     } else if (json_array_size(list) == 0) {
-        printf("没有审计记录 / no audit entries\n");
+        printf(TR("没有审计记录\n", "no audit entries\n"));
     } else {
         json_array_foreach(list, i, e)
         {
@@ -319,9 +321,9 @@ int audit_cli_main(const struct cli_parsed *p)
     }
     if (skipped)
         fprintf(stderr,
-                "警告: 跳过了 %zu 行无法解析的审计记录\nwarning: skipped %zu audit lines "
-                "that do not parse\n",
-                skipped, skipped);
+                TR("警告: 跳过了 %zu 行无法解析的审计记录\n",
+                   "warning: skipped %zu audit lines that do not parse\n"),
+                skipped);
     json_decref(list);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "duties.h"
 #include "err.h"
+#include "lang.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -191,7 +192,7 @@ int calendar_load_dir(const char *dir)
     snprintf(path, sizeof(path), "%s/%s", dir, CALENDAR_FILE);
     int rc = calendar_load(path, err, sizeof(err));
     if (rc == DS_EINVAL)
-        fprintf(stderr, "错误: 节假日文件有误,未启动\nerror: %s\n", err);
+        fprintf(stderr, TR("错误: 节假日文件有误,未启动: %s\n", "error: %s\n"), err);
     return rc == DS_ENOTFOUND ? DS_OK : rc;
 }
 

@@ -1,9 +1,16 @@
 /* cliargs: a table-driven parser. Commands may be several words ("intro send"); the
- * longest matching name wins, so "org add" and "org list" coexist with "org". */
+ * longest matching name wins, so "org add" and "org list" coexist with "org".
+ * Messages, help and usage are in the one language of common/lang; cli_start sets it from
+ * --lang (or the environment) before it prints anything. The man page stays in both: it is
+ * made once, at build time, for whoever reads it. */
 #define _XOPEN_SOURCE 700 /* wcwidth, for the display width of table cells */
 #include "cliargs.h"
 
+#include "err.h"
 #include "ids.h"
+#include "lang.h"
+#include "xalloc.h"
+#include "owner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +21,7 @@
 
 void cli_error(const char *zh, const char *en)
 {
-    fprintf(stderr, "错误: %s\nerror: %s\n", zh, en);
+    fprintf(stderr, TR("错误: %s\n", "error: %s\n"), TR(zh, en));
 }
 
 /* Does the comma list contain name, and does it take a value? 0 no, 1 flag, 2 value. */
@@ -62,14 +69,30 @@ static bool take_global(int argc, char **argv, int *i, struct cli_parsed *out)
         out->json = true;
         return true;
     }
-    if ((strcmp(a, "--data") == 0 || strcmp(a, "--log-level") == 0) && *i + 1 < argc) {
-        if (strcmp(a, "--data") == 0)
-            out->data_dir = argv[++*i];
-        else
-            out->log_level = argv[++*i];
-        return true;
-    }
-    return false;
+    if (*i + 1 >= argc)
+        return false;
+    if (strcmp(a, "--data") == 0)
+        out->data_dir = argv[++*i];
+    else if (strcmp(a, "--log-level") == 0)
+        out->log_level = argv[++*i];
+    else if (strcmp(a, "--lang") == 0)
+        out->lang = argv[++*i];
+    else
+        return false;
+    return true;
+}
+
+/* The message of a bad --lang value, in both languages: which one was meant is unknown. */
+static void bad_lang(const char *value)
+{
+    if (value)
+        fprintf(stderr,
+                "错误: --lang 的值「%.60s」无效,须为 zh(中文)或 en(英文)\n"
+                "error: invalid --lang value '%.60s': use zh (Chinese) or en (English)\n",
+                value, value);
+    else
+        fprintf(stderr, "错误: --lang 需要一个值:zh(中文)或 en(英文)\n"
+                        "error: --lang needs a value: zh (Chinese) or en (English)\n");
 }
 
 static bool check_required(const struct cli_parsed *out)
@@ -224,6 +247,11 @@ bool cli_parse(int argc, char **argv, const struct cli_command *table, struct cl
         cli_error("缺少参数", "missing argument");
         return false;
     }
+    enum ds_lang lang;
+    if (out->lang && ds_lang_parse(out->lang, &lang) != DS_OK) {
+        bad_lang(out->lang);
+        return false;
+    }
     return check_required(out);
 }
 
@@ -245,8 +273,8 @@ static void print_options(const struct cli_command *c)
         char name[64];
         snprintf(name, sizeof(name), "%.*s", (int)(value ? len - 1 : len), p);
         if (strcmp(name, "_") != 0) {
-            printf("%s--%s%s%s", any ? "  " : "选项 options: ", name, value ? " …" : "",
-                   spec_lookup(c->required, name) ? " (必填 required)" : "");
+            printf("%s--%s%s%s", any ? "  " : TR("选项: ", "options: "), name, value ? " …" : "",
+                   spec_lookup(c->required, name) ? TR(" (必填)", " (required)") : "");
             any = true;
         }
         p = end ? end + 1 : NULL;
@@ -255,13 +283,30 @@ static void print_options(const struct cli_command *c)
         printf("\n");
 }
 
+/* The half of "中文 / English" text (a command's description, a tool's summary) in the
+ * language of the output; text without the separator is both. */
+static const char *half(const char *both, char *buf, size_t size)
+{
+    const char *sep = strstr(both, " / ");
+    if (!sep)
+        return both;
+    if (ds_lang_is_en())
+        return sep + 3;
+    snprintf(buf, size, "%.*s", (int)(sep - both), both);
+    return buf;
+}
+
+#define GLOBAL_OPTIONS "--data DIR  --json  --lang zh|en  --log-level error|warn|info|debug"
+
 void cli_command_help(const char *prog, const struct cli_command *c)
 {
-    printf("%s %s\n\n%s\n\n用法 usage:\n  %s %s\n", prog, c->name, c->usage_zh, prog, c->usage_en);
+    char buf[1024];
+    printf(TR("%s %s\n\n%s\n\n用法:\n  %s %s\n", "%s %s\n\n%s\n\nusage:\n  %s %s\n"), prog, c->name,
+           half(c->usage_zh, buf, sizeof(buf)), prog, c->usage_en);
     print_options(c);
-    printf("全局选项 global options: --data DIR  --json  --log-level error|warn|info|debug\n");
+    printf(TR("全局选项: %s\n", "global options: %s\n"), GLOBAL_OPTIONS);
     if (c->example)
-        printf("\n例 example:\n  %s %s\n", prog, c->example);
+        printf(TR("\n例:\n  %s %s\n", "\nexample:\n  %s %s\n"), prog, c->example);
 }
 
 /* "help CMD…" or "CMD … --help": the one command's help. 0 printed, 2 unknown command,
@@ -336,20 +381,65 @@ void cli_man(const char *prog, const char *summary, const struct cli_command *ta
         }
         printf("\n");
     }
-    printf(".SH GLOBAL OPTIONS\n\\-\\-data DIR, \\-\\-json, \\-\\-log\\-level "
-           "error|warn|info|debug, \\-\\-version\n.SH SEE ALSO\nThe README and docs/ of "
-           "dualsync (/usr/share/doc/dualsync).\n");
+    printf(".SH GLOBAL OPTIONS\n\\-\\-data DIR, \\-\\-json, \\-\\-lang zh|en, \\-\\-log\\-level "
+           "error|warn|info|debug, \\-\\-version\n");
+    printf(".SH LANGUAGE\nMessages, help and tables are in one language: \\-\\-lang zh (Chinese) "
+           "or en (English); without it DUALSYNC_LANG=zh|en, then the locale (the first set of "
+           "LC_ALL, LC_MESSAGES, LANG: en* is English); Chinese otherwise. \\-\\-json output "
+           "is the same in both.\n");
+    printf(".SH SEE ALSO\nThe README and docs/ of dualsync (/usr/share/doc/dualsync).\n");
 }
 
-/* For shell completion: each command's name and options, a tab between. */
+/* For shell completion: each command's name and options, a tab between. The completion
+ * script offers --data and --json itself; --lang, which came later, is listed with every
+ * command's options so that the script need not know it. */
 static void list_commands(const struct cli_command *table)
 {
     for (const struct cli_command *c = table; c->name; c++)
-        printf("%s\t%s\n", c->name, c->options ? c->options : "");
+        printf("%s\t%s%slang:\n", c->name, c->options ? c->options : "",
+               c->options && c->options[0] ? "," : "");
 }
 
-int cli_start(int argc, char **argv, const char *prog, const char *summary,
-              const struct cli_command *table, struct cli_parsed *out)
+/* Takes every "--lang VALUE" out of the command line into *argv_out (the caller frees the
+ * array, not the strings) and sets the language, before anything can be printed: a usage
+ * error the parser meets before it reaches --lang (`dualsync statsu --lang en`) is then
+ * already in the language asked for. The value of --data or --log-level is never taken
+ * for an option. False after a message for a bad or missing value. */
+static bool take_lang(int argc, char **argv, int *argc_out, char ***argv_out, const char **lang_out)
+{
+    char **kept = xcalloc((size_t)argc + 1, sizeof(*kept));
+    const char *value = NULL;
+    bool given = false;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--lang") == 0) {
+            given = true;
+            value = i + 1 < argc ? argv[++i] : NULL;
+            continue;
+        }
+        kept[n++] = argv[i];
+        if ((strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--log-level") == 0) && i + 1 < argc)
+            kept[n++] = argv[++i];
+    }
+    enum ds_lang lang;
+    *argc_out = n;
+    *argv_out = kept;
+    if (given && !value) {
+        bad_lang(NULL);
+        return false;
+    }
+    if (ds_lang_resolve(value, &lang) != DS_OK) {
+        bad_lang(value);
+        return false;
+    }
+    ds_lang_set(lang);
+    *lang_out = value;
+    return true;
+}
+
+/* cli_start on the command line without its --lang: -1 when the tool should go on. */
+static int start(int argc, char **argv, const char *prog, const char *summary,
+                 const struct cli_command *table, struct cli_parsed *out)
 {
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         printf("%s %s\n", prog, DS_VERSION);
@@ -382,14 +472,33 @@ int cli_start(int argc, char **argv, const char *prog, const char *summary,
     return -1;
 }
 
+int cli_start(int argc, char **argv, const char *prog, const char *summary,
+              const struct cli_command *table, struct cli_parsed *out)
+{
+    char **args = NULL;
+    const char *lang = NULL;
+    int nargs = 0, rc = 2;
+    umask(OWNER_UMASK); /* first: nothing a tool creates is anyone else's to read */
+    if (take_lang(argc, argv, &nargs, &args, &lang)) {
+        rc = start(nargs, args, prog, summary, table, out);
+        out->lang = lang; /* the parser never saw it */
+    }
+    free(args);
+    /* the command as typed, --lang and all, is what the refusal tells root to run instead */
+    if (rc == -1 && !owner_check(out->data_dir, argc, argv))
+        return 2;
+    return rc;
+}
+
 void cli_usage(const char *prog, const char *summary, const struct cli_command *table)
 {
-    printf("%s\n\n用法 / usage:\n", summary);
+    char buf[1024];
+    printf(TR("%s: %s\n\n用法:\n", "%s: %s\n\nusage:\n"), prog, half(summary, buf, sizeof(buf)));
     for (const struct cli_command *c = table; c->name; c++)
-        printf("  %s %s\n      %s\n", prog, c->usage_en, c->usage_zh);
-    printf("全局选项 / global options: --data DIR  --json  --log-level error|warn|info|debug\n");
-    printf("一条命令的说明和示例 / one command with an example: %s help COMMAND, %s COMMAND "
-           "--help\n",
+        printf("  %s %s\n      %s\n", prog, c->usage_en, half(c->usage_zh, buf, sizeof(buf)));
+    printf(TR("全局选项: %s\n", "global options: %s\n"), GLOBAL_OPTIONS);
+    printf(TR("一条命令的说明和示例: %s help 命令, 或 %s 命令 --help\n",
+              "one command with an example: %s help COMMAND, or %s COMMAND --help\n"),
            prog, prog);
 }
 

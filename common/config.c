@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "fields.h"
+#include "lang.h"
 #include "web.h"
 
 #include <errno.h>
@@ -171,7 +172,10 @@ int config_card_save(const char *path, const struct org_card *card)
 {
     char buf[2048];
     card_text(card, buf, sizeof(buf));
-    return write_atomic(path, buf);
+    int rc = write_atomic(path, buf);
+    if (rc == DS_OK)
+        chmod(path, 0644); /* public keys only: made to be sent, whatever the umask */
+    return rc;
 }
 
 int config_identity_create(const char *dir, const char *org, const char *name, const char *endpoint,
@@ -179,8 +183,10 @@ int config_identity_create(const char *dir, const char *org, const char *name, c
 {
     struct keys keys;
     struct org_card card;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "错误: 无法创建 %s\nerror: cannot create %s: %s\n", dir, dir,
+    /* A directory made beforehand by hand keeps its mode (often 0755): close it, since the
+     * keys and then every member go in it. */
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || chmod(dir, 0700) != 0) {
+        fprintf(stderr, TR("错误: 无法创建 %s(%s)\n", "error: cannot create %s: %s\n"), dir,
                 strerror(errno));
         return DS_EIO;
     }

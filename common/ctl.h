@@ -49,7 +49,8 @@ const char *ctl_request_command_name(const struct ctl_request *req, size_t i);
 void ctl_request_pack(const struct ctl_request *req, uint8_t **out, size_t *len_out);
 
 /* Sends the request to the daemon of data dir and waits for the reply.
- * DS_OK with *reply_out owned by the caller (wire_msg_free); DS_ENOTRUNNING; DS_ETIMEDOUT;
+ * DS_OK with *reply_out owned by the caller (wire_msg_free); DS_ENOTRUNNING; DS_EACCES
+ * (the daemon is another user's: only its user and root may call it); DS_ETIMEDOUT;
  * DS_EPROTO when the reply does not decode. */
 int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms,
              Dualsync__CtlReply **reply_out);

@@ -415,6 +415,16 @@ static void rule_report_in(const struct member_ctx *c)
     snprintf(d.en, sizeof(d.en),
              "report-in: introduced on %s, must report in to the community within %u days (by %s)",
              r->intro_date, days, d.due);
+    if (r->n_claims) { /* the community must name the letter the member brings */
+        size_t zl = strlen(d.zh), el = strlen(d.en);
+        snprintf(d.zh + zl, sizeof(d.zh) - zl,
+                 ";另有 %zu 个单位的介绍函认领该党员,报到时须核对党员所持介绍函(--intro)",
+                 r->n_claims);
+        snprintf(d.en + el, sizeof(d.en) - el,
+                 "; %zu other unit(s) also introduced the member: at the report-in, check the "
+                 "letter the member brings (--intro)",
+                 r->n_claims);
+    }
     duty_send(c, &d);
 }
 

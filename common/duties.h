@@ -31,7 +31,7 @@
 
 #define DUTIES_DATE_LEN 11  /* "YYYY-MM-DD" + NUL */
 #define DUTIES_LABEL_MAX 8  /* "2026-Q3" + NUL */
-#define DUTIES_TEXT_MAX 256 /* one description, zh or en */
+#define DUTIES_TEXT_MAX 384 /* one description, zh or en */
 
 /* ---------------------------------------------------------------- dates */
 

@@ -25,6 +25,7 @@ static const struct err_name err_names[] = {
     {DS_ERESTORE, "ERESTORE", "node must be restored before writing"},
     {DS_ETIMEDOUT, "ETIMEDOUT", "timed out"},
     {DS_ENOTRUNNING, "ENOTRUNNING", "daemon not running"},
+    {DS_EACCES, "EACCES", "permission denied"},
 };
 
 static const struct err_name *err_lookup(int code)

@@ -20,6 +20,7 @@ enum ds_err {
     DS_ERESTORE = -12, /* node lost its log: restore before writing */
     DS_ETIMEDOUT = -13,
     DS_ENOTRUNNING = -14, /* no daemon answers on the data directory */
+    DS_EACCES = -15,      /* this user may not: a data directory or control socket of another */
 };
 
 /* Short English name of a code, e.g. "invalid input". Never NULL. */

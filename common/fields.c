@@ -42,6 +42,7 @@ static const struct {
     {"org", C_ORG},
     {"attendees", C_ORG},
     {"request", C_EVENT_ID},
+    {"intro", C_EVENT_ID},
     {"notice", C_EVENT_ID},
     {"difficulty", C_EVENT_ID},
     {"activity", C_EVENT_ID},
@@ -130,6 +131,86 @@ static bool string_valid(enum convention c, const char *s)
     }
 }
 
+/* Body fields as the paper forms name them, for the Chinese half of a message. A field
+ * missing here is named as it is in the schema. */
+static const char *const labels_zh[][2] = {
+    {"action", "处理方式"},
+    {"activity", "活动"},
+    {"approved", "同意"},
+    {"attendees", "参会组织"},
+    {"categories", "服务类别"},
+    {"claim", "认领"},
+    {"claimant", "认领人"},
+    {"closed", "注销方式"},
+    {"closed_date", "注销日期"},
+    {"code", "代码"},
+    {"community", "社区"},
+    {"contact", "联系方式"},
+    {"curve_key", "连接密钥"},
+    {"date", "日期"},
+    {"decisions", "决定事项"},
+    {"due", "截止日期"},
+    {"end", "结束日期"},
+    {"event_id", "函件编号"},
+    {"feedback", "反馈函"},
+    {"feedback_id", "反馈函编号"},
+    {"group", "楼栋联络组"},
+    {"kind", "类别"},
+    {"lead", "带头作用"},
+    {"leader", "负责人"},
+    {"leave", "退出"},
+    {"matter", "公示事项"},
+    {"member", "党员编号"},
+    {"minutes", "时长(分钟)"},
+    {"name", "姓名或名称"},
+    {"need", "需求"},
+    {"non_participation", "未参加情况"},
+    {"occupation", "职业"},
+    {"org", "组织"},
+    {"outcome", "结果"},
+    {"period", "期间"},
+    {"poor_conduct", "不良表现"},
+    {"rating", "评价"},
+    {"reason", "原因"},
+    {"report_days", "报到期限"},
+    {"request", "征求意见函"},
+    {"rest_time", "休息时间"},
+    {"role", "职务"},
+    {"sign_key", "签名密钥"},
+    {"skills", "特长"},
+    {"start", "开始日期"},
+    {"status", "状态"},
+    {"street", "街道"},
+    {"subject", "事由"},
+    {"target", "对象"},
+    {"team", "志愿服务队"},
+    {"text", "内容"},
+    {"title", "标题"},
+    {"to", "收件组织"},
+    {"unit", "单位"},
+    {"verdict", "意见"},
+    {"willingness", "服务意愿"},
+    {"working_days", "工作日数"},
+    {"year", "年度"},
+    {"letter", "函件"},
+    {"resolution", "解决办法"},
+    {"intro", "介绍函编号"},
+    {"activities", "参加活动次数"},
+    {"difficulty", "困难"},
+    {"feedback_origin", "反馈函发出方"},
+    {"feedback_seq", "反馈函序号"},
+    {"notice", "公示"},
+    {"side", "一方"},
+};
+
+const char *fields_label_zh(const char *name)
+{
+    for (size_t i = 0; i < sizeof(labels_zh) / sizeof(labels_zh[0]); i++)
+        if (strcmp(labels_zh[i][0], name) == 0)
+            return labels_zh[i][1];
+    return name;
+}
+
 static const char *convention_rule_zh(enum convention c)
 {
     static const char *const rules[] = {
@@ -140,7 +221,7 @@ static const char *convention_rule_zh(enum convention c)
         "函件编号(组织/序号)",
         "党员编号(1–64 个字母、数字或 -)",
         "代码(小写字母、数字、-,1–48 个)",
-        "unit 或 community",
+        "单位(unit)或社区(community)",
         "不超过 64 字节、不含逗号的列表项",
         "不超过 128 字节的名称",
         "不超过 4096 字节的文字",
@@ -231,20 +312,21 @@ static bool one_valid(const ProtobufCMessage *m, const ProtobufCFieldDescriptor 
         const char *s = *(char **)element(m, f, i, sizeof(char *));
         enum convention c = convention_of(f->name);
         if (!s || !string_valid(c, s) || (f->label == PROTOBUF_C_LABEL_REPEATED && !s[0])) {
-            snprintf(why, FIELDS_WHY_MAX, "%s 须为%s\n%s must be %s", f->name,
+            snprintf(why, FIELDS_WHY_MAX, "%s须为%s\n%s must be %s", fields_label_zh(f->name),
                      convention_rule_zh(c), f->name, convention_rule(c));
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_ENUM) {
         int v = (int)(int32_t)scalar_value(m, f, i);
         if (v != 0 && !protobuf_c_enum_descriptor_get_value(f->descriptor, v)) {
-            snprintf(why, FIELDS_WHY_MAX, "%s 的取值 %d 未定义\n%s has an unknown value %d",
-                     f->name, v, f->name, v);
+            snprintf(why, FIELDS_WHY_MAX, "%s的取值 %d 未定义\n%s has an unknown value %d",
+                     fields_label_zh(f->name), v, f->name, v);
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64) {
         if (!number_valid(f->name, scalar_value(m, f, i))) {
-            snprintf(why, FIELDS_WHY_MAX, "%s 超出范围\n%s is out of range", f->name, f->name);
+            snprintf(why, FIELDS_WHY_MAX, "%s超出范围\n%s is out of range",
+                     fields_label_zh(f->name), f->name);
             return false;
         }
     } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -265,7 +347,8 @@ static bool required_given(const ProtobufCMessage *m, const char *required, char
         const ProtobufCFieldDescriptor *f =
             protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
         if (!f || !field_given(m, f)) {
-            snprintf(why, FIELDS_WHY_MAX, "缺少必填项 %s\n%s is required", name, name);
+            snprintf(why, FIELDS_WHY_MAX, "缺少必填项:%s\n%s is required", fields_label_zh(name),
+                     name);
             return false;
         }
         p += n + (p[n] == ',');
@@ -280,8 +363,8 @@ bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         size_t count = repeated_count(msg, f);
         if (count > FIELDS_LIST_MAX) {
-            snprintf(why, FIELDS_WHY_MAX, "%s 超过 %d 项\n%s has more than %d items", f->name,
-                     FIELDS_LIST_MAX, f->name, FIELDS_LIST_MAX);
+            snprintf(why, FIELDS_WHY_MAX, "%s超过 %d 项\n%s has more than %d items",
+                     fields_label_zh(f->name), FIELDS_LIST_MAX, f->name, FIELDS_LIST_MAX);
             return false;
         }
         for (size_t k = 0; k < count; k++)
@@ -291,16 +374,83 @@ bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why)
     return required_given(msg, required, why);
 }
 
+/* ---------------------------------------------------------------- NULs in the raw body */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* protobuf-c hands a string over as a C string, so a NUL inside one would cut what every
+ * screen shows while the signed bytes hold more ("张三\0<anything>"). The raw body is walked
+ * once, nested messages included, and the first string field holding a NUL is returned
+ * (NULL: none). Malformed wire is left to protobuf_c_message_unpack, which judged it. */
+static const ProtobufCFieldDescriptor *string_with_nul(const ProtobufCMessageDescriptor *desc,
+                                                       const uint8_t *p, size_t len, int depth)
+{
+    const uint8_t *end = p + len;
+    uint64_t key, n;
+    while (p < end && read_varint(&p, end, &key)) {
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(&p, end, &n))
+                return NULL;
+            continue;
+        case 1:
+            p += 8;
+            continue;
+        case 5:
+            p += 4;
+            continue;
+        case 2:
+            break;
+        default:
+            return NULL;
+        }
+        if (!read_varint(&p, end, &n) || n > (uint64_t)(end - p))
+            return NULL;
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3));
+        if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)n))
+            return f;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 8) {
+            const ProtobufCFieldDescriptor *inner =
+                string_with_nul(f->descriptor, p, (size_t)n, depth + 1);
+            if (inner)
+                return inner;
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+bool fields_raw_strings_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *body,
+                              size_t len, char *why)
+{
+    const ProtobufCFieldDescriptor *nul = string_with_nul(desc, body, len, 0);
+    if (nul)
+        snprintf(why, FIELDS_WHY_MAX, "%s含有空字符(NUL)\n%s holds a NUL character",
+                 fields_label_zh(nul->name), nul->name);
+    return !nul;
+}
+
 bool fields_body_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *body, size_t len,
                        const char *required, char *why)
 {
     ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, body);
     if (!m) {
-        snprintf(why, FIELDS_WHY_MAX, "%s 的内容无法解码\nthe %s body does not decode",
-                 desc->short_name, desc->short_name);
+        snprintf(why, FIELDS_WHY_MAX, "函件内容无法解码\nthe %s body does not decode",
+                 desc->short_name);
         return false;
     }
-    bool ok = fields_valid(m, required, why);
+    bool ok = fields_valid(m, required, why) && fields_raw_strings_valid(desc, body, len, why);
     protobuf_c_message_free_unpacked(m, NULL);
     return ok;
 }

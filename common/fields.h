@@ -35,7 +35,13 @@
  * a newline, then in English (fields_why_zh / fields_why_en take them apart). */
 bool fields_valid(const ProtobufCMessage *msg, const char *required, char *why);
 
-/* Decodes body with desc and checks it (fields_valid). */
+/* False (why says which field) when a string field of the raw body, nested messages
+ * included, holds a NUL byte: protobuf-c would hand it over cut short, so what a screen
+ * shows would differ from what was signed. */
+bool fields_raw_strings_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *body,
+                              size_t len, char *why);
+
+/* Decodes body with desc and checks it (fields_valid, fields_raw_strings_valid). */
 bool fields_body_valid(const ProtobufCMessageDescriptor *desc, const uint8_t *body, size_t len,
                        const char *required, char *why);
 
@@ -74,5 +80,8 @@ const char *fields_enum_name(const ProtobufCEnumDescriptor *e, int value, char *
 /* The option names of desc's fields, comma separated, for the CLI's option spec: every
  * field takes a value ("name:"), booleans are flags ("leave"). Caller frees. */
 char *fields_options(const ProtobufCMessageDescriptor *desc);
+
+/* The Chinese name of a body field ("contact" -> "联系方式"), or the name itself. */
+const char *fields_label_zh(const char *name);
 
 #endif

@@ -63,6 +63,104 @@ void fold_free(Dualsync__MemberRecord **recp)
 #define BODY(type, lower)                                                                          \
     ((Dualsync__##type *)wire_unpack_body(&dualsync__##lower##__descriptor, ev->body, ev->body_len))
 
+/* ---------------------------------------------------------------- claims
+ * Until a report-in names an introduction, a second unit's introduction of the member is a
+ * claim, not a refusal (a unit that introduced a member id first must not own a real
+ * person by it). Each claim is folded as the registration it would be: its introduction
+ * and its unit's later letters. A report-in from the claim's community naming its letter
+ * makes the claim the record; a return naming it, or its unit's move-out or release,
+ * drops it. The broker routes by the same rules (broker/routing.c), so every holder of
+ * the confirmed registration folds the same record. */
+
+static void apply_one(Dualsync__MemberRecord **recp, const struct event *ev);
+
+static long claim_where(const Dualsync__MemberRecord *rec, const char *unit, const char *intro)
+{
+    for (size_t i = 0; i < rec->n_claims; i++)
+        if ((unit && strcmp(rec->claims[i]->unit, unit) == 0) ||
+            (intro && strcmp(rec->claims[i]->intro_id, intro) == 0))
+            return (long)i;
+    return -1;
+}
+
+static void drop_claim(Dualsync__MemberRecord *rec, size_t i)
+{
+    fold_free(&rec->claims[i]);
+    memmove(&rec->claims[i], &rec->claims[i + 1], (rec->n_claims - i - 1) * sizeof(*rec->claims));
+    rec->n_claims--;
+}
+
+static void drop_claims(Dualsync__MemberRecord *rec)
+{
+    while (rec->n_claims)
+        drop_claim(rec, rec->n_claims - 1);
+}
+
+/* An introduction of another unit: into its claim, or a new claim (at most
+ * FOLD_CLAIMS_MAX; the broker refuses the next one). */
+static void claim_apply(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    long i = claim_where(rec, ev->origin, NULL);
+    if (i >= 0) {
+        apply_one(&rec->claims[i], ev);
+        return;
+    }
+    if (rec->n_claims >= FOLD_CLAIMS_MAX)
+        return;
+    Dualsync__MemberRecord *claim = fold_new(rec->member);
+    apply_one(&claim, ev);
+    APPEND(rec->claims, rec->n_claims, claim);
+}
+
+/* The named introduction (report-in, return) of a body that may name one; "" if none. */
+static char *named_intro(const struct event *ev)
+{
+    char *intro = NULL;
+    if (ev->type == T(REPORT_IN)) {
+        Dualsync__ReportIn *b = BODY(ReportIn, report_in);
+        intro = xstrdup(b ? b->intro : "");
+        wire_msg_free(b);
+    } else if (ev->type == T(REGISTRATION_CLOSE)) {
+        Dualsync__RegistrationClose *b = BODY(RegistrationClose, registration_close);
+        intro = xstrdup(b ? b->intro : "");
+        wire_msg_free(b);
+    }
+    return intro ? intro : xstrdup("");
+}
+
+/* Handles ev when it concerns a claim: a letter of a claim's unit goes to that claim; a
+ * return naming a claim's letter drops it; a report-in naming one makes it the record
+ * (*recp is replaced; the caller then applies the report-in to it). True when ev is done
+ * with; false when the caller goes on with *recp. */
+static bool claim_event(Dualsync__MemberRecord **recp, const struct event *ev)
+{
+    Dualsync__MemberRecord *rec = *recp;
+    if (!rec->n_claims)
+        return false;
+    long i = claim_where(rec, ev->origin, NULL);
+    if (i >= 0) {
+        apply_one(&rec->claims[i], ev);
+        if (rec->claims[i]->closed)
+            drop_claim(rec, (size_t)i);
+        return true;
+    }
+    char *intro = named_intro(ev);
+    i = intro[0] ? claim_where(rec, NULL, intro) : -1;
+    free(intro);
+    if (i < 0 || strcmp(rec->claims[i]->community, ev->origin) != 0)
+        return false;
+    if (ev->type == T(REGISTRATION_CLOSE)) {
+        drop_claim(rec, (size_t)i);
+        return true;
+    }
+    Dualsync__MemberRecord *claim = rec->claims[i]; /* a report-in: the member's letter */
+    rec->claims[i] = NULL;
+    drop_claim(rec, (size_t)i);
+    fold_free(recp);
+    *recp = claim;
+    return false;
+}
+
 /* ---------------------------------------------------------------- registration */
 
 static void reset(Dualsync__MemberRecord **recp)
@@ -97,7 +195,12 @@ static bool apply_introduction(Dualsync__MemberRecord **recp, const struct event
     bool same =
         !fresh && !rec->closed && own_unit && strcmp(rec->community, b ? b->community : "") == 0;
     if (!b || (!fresh && !same)) {
-        wire_msg_free(b); /* conflicting: the broker refused to route it */
+        /* Another unit while no report-in has confirmed this registration: a claim, folded
+         * apart (claim_apply); otherwise conflicting, and the broker refused to route it. */
+        bool claim = b && !rec->confirmed && !own_unit;
+        wire_msg_free(b);
+        if (claim)
+            claim_apply(rec, ev);
         return false;
     }
     if (fresh && rec->unit[0])
@@ -143,9 +246,11 @@ static void apply_report_in(Dualsync__MemberRecord *rec, const struct event *ev)
     if (!b)
         return;
     rec->reported = true;
+    rec->confirmed = true;
     set_str(&rec->report_date, b->date);
     set_id(&rec->report_id, ev);
     wire_msg_free(b);
+    drop_claims(rec); /* the member brought this registration's letter: the others lapse */
 }
 
 /* A card event carries the whole card: it replaces the previous one. */
@@ -544,21 +649,34 @@ static void apply_body(Dualsync__MemberRecord *rec, const struct event *ev)
     }
 }
 
-/* Whether ev is written by one of the record's two sides, as its type demands. */
+/* Whether ev is written by one of the record's two sides, as its type demands. The
+ * community's letters wait for the report-in that confirms which unit the member belongs
+ * to, all but the report-in itself and a return; those two must name this registration's
+ * introduction, if they name one. */
 static bool from_current_side(const Dualsync__MemberRecord *rec, const struct event *ev)
 {
     enum org_kind kind = ids_org_kind(ev->origin);
     if (rec->closed || !rec->unit[0])
         return false;
-    return (kind == ORG_UNIT && strcmp(rec->unit, ev->origin) == 0) ||
-           (kind == ORG_COMMUNITY && strcmp(rec->community, ev->origin) == 0);
+    if (kind == ORG_UNIT)
+        return strcmp(rec->unit, ev->origin) == 0;
+    if (kind != ORG_COMMUNITY || strcmp(rec->community, ev->origin) != 0)
+        return false;
+    if (ev->type != T(REPORT_IN) && ev->type != T(REGISTRATION_CLOSE))
+        return rec->confirmed;
+    char *intro = named_intro(ev);
+    bool ours = !intro[0] || strcmp(intro, rec->intro_id) == 0;
+    free(intro);
+    return ours;
 }
 
-void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev)
+static void apply_one(Dualsync__MemberRecord **recp, const struct event *ev)
 {
     bool counts;
     if (ev->type == T(INTRODUCTION)) {
         counts = apply_introduction(recp, ev);
+    } else if (claim_event(recp, ev)) {
+        return;
     } else {
         counts = from_current_side(*recp, ev);
         if (counts)
@@ -569,6 +687,11 @@ void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev)
     (*recp)->events++;
     if (ev->hlc > (*recp)->last_hlc)
         (*recp)->last_hlc = ev->hlc;
+}
+
+void fold_apply(Dualsync__MemberRecord **recp, const struct event *ev)
+{
+    apply_one(recp, ev);
 }
 
 void fold_encode(const Dualsync__MemberRecord *rec, uint8_t **out, size_t *len_out)

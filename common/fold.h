@@ -11,6 +11,10 @@
  * nothing changes it, and the next introduction starts a fresh record, because the new
  * side holds none of the old events. Events from anyone else (a stale or refused route)
  * are ignored, not even counted, so every holder of the registration folds the same.
+ * Whose member it is: until a report-in names an introduction, another unit's introduction
+ * of the member is a claim (`claims`, each folded as the registration it would be); the
+ * community's letters other than the report-in and a return wait for that report-in
+ * (`confirmed`); a report-in naming a claim's letter makes the claim the record.
  * A correction (更正) changes fields of its author's own earlier letter; a withdrawal (撤回)
  * takes its author's letter out of the record (a withdrawn report-in unsets `reported`);
  * both come after their target in fold order, since the author wrote the target first. */
@@ -24,7 +28,11 @@
 
 /* Bumped whenever fold_apply changes what a record holds: stored records are then refolded
  * from the log when the process opens (eventlog_open). */
-#define FOLD_VERSION 3u
+#define FOLD_VERSION 4u
+
+/* Other units' introductions of one member kept as claims at most (the broker refuses the
+ * next one, so both sides keep the same). */
+#define FOLD_CLAIMS_MAX 8
 
 /* A fresh record for member. Caller owns; free with fold_free. */
 Dualsync__MemberRecord *fold_new(const char *member);

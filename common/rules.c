@@ -94,6 +94,52 @@ bool rules_side_may_author(const struct rule *r, enum org_kind kind)
     return kind == r->author;
 }
 
+/* The kinds as the clerks name the letters, for the Chinese half of a message. */
+static const struct {
+    uint32_t type;
+    const char *zh;
+} names_zh[] = {
+    {T(DIRECTORY_ENTRY), "目录条目"},
+    {T(INTRODUCTION), "介绍函"},
+    {T(REPORT_IN), "报到"},
+    {T(REGISTRATION_CARD), "登记卡"},
+    {T(FEEDBACK), "反馈函"},
+    {T(HANDLING_RESULT), "查处结果"},
+    {T(REGISTRATION_CLOSE), "注销登记"},
+    {T(MOVE_OUT), "迁居"},
+    {T(UNIT_RELEASE), "解除管理"},
+    {T(GROUP_ASSIGN), "楼栋联络组分配"},
+    {T(TEAM_MEMBERSHIP), "志愿服务队成员"},
+    {T(ATTENDANCE), "参加活动记录"},
+    {T(OPINION_REQUEST), "征求意见函"},
+    {T(OPINION_REPLY), "意见答复"},
+    {T(PUBLIC_NOTICE), "公示"},
+    {T(NOTICE_RESPONSE), "公示回复"},
+    {T(UNIT_VISIT), "走访记录"},
+    {T(DIFFICULTY), "困难"},
+    {T(DIFFICULTY_RESOLVED), "困难解决"},
+    {T(CORRECTION), "更正函"},
+    {T(WITHDRAWAL), "撤回函"},
+    {T(JOINT_MEETING), "联席会议"},
+    {T(LIAISON_MEMBER), "联络员"},
+    {T(BUILDING_GROUP), "楼栋联络组"},
+    {T(VOLUNTEER_TEAM), "志愿服务队"},
+    {T(ACTIVITY), "活动"},
+    {T(SERVICE_NEED), "服务需求"},
+    {T(SERVICE_CLAIM), "认领"},
+    {T(CLAIM_DECISION), "认领审核"},
+    {T(SERVICE_FULFILLED), "服务完成"},
+    {T(RESOURCE_OFFER), "资源提供"},
+};
+
+const char *rules_type_name_zh(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof(names_zh) / sizeof(names_zh[0]); i++)
+        if (names_zh[i].type == type)
+            return names_zh[i].zh;
+    return "未知类型";
+}
+
 const char *rules_type_name(uint32_t type)
 {
     const struct rule *r = rules_find(type);
@@ -191,11 +237,12 @@ bool rules_body_valid(const struct rule *r, const uint8_t *body, size_t len, cha
 {
     ProtobufCMessage *m = wire_unpack_body(r->body, body, len);
     if (!m) {
-        snprintf(why, FIELDS_WHY_MAX, "%s 的内容无法解码\nthe %s body does not decode", r->name,
-                 r->name);
+        snprintf(why, FIELDS_WHY_MAX, "%s的内容无法解码\nthe %s body does not decode",
+                 rules_type_name_zh(r->type), r->name);
         return false;
     }
-    bool ok = fields_valid(m, r->required, why) && type_valid(r->type, m, why);
+    bool ok = fields_valid(m, r->required, why) && type_valid(r->type, m, why) &&
+              fields_raw_strings_valid(r->body, body, len, why);
     wire_msg_free(m);
     return ok;
 }

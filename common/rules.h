@@ -48,6 +48,8 @@ const struct rule *rules_find(uint32_t type);
 
 /* Name of a type for display: the rule's name or "unknown". */
 const char *rules_type_name(uint32_t type);
+/* Its Chinese name ("介绍函"), for the Chinese half of a message; "未知类型" if unknown. */
+const char *rules_type_name_zh(uint32_t type);
 /* Whether an org of kind may author events of r. */
 bool rules_side_may_author(const struct rule *r, enum org_kind kind);
 

@@ -2,6 +2,7 @@
 #include "sheet.h"
 
 #include "cliargs.h"
+#include "lang.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -123,11 +124,14 @@ int sheet_xlsx_cli(const char *path, const struct sheet_table *tables, size_t n)
 {
     char err[512];
     if (sheet_xlsx(path, tables, n, err, sizeof(err)) != 0) {
-        fprintf(stderr, "错误: 无法写入 Excel 文件 %s\nerror: cannot write the workbook: %s\n",
-                path, err);
+        /* err names the path too, in English: libxlsxwriter's words */
+        fprintf(
+            stderr,
+            TR("错误: 无法写入 Excel 文件 %s(%s)\n", "error: cannot write the workbook %s: %s\n"),
+            path, err);
         return 1;
     }
-    printf("已写入 written: %s\n", path);
+    printf(TR("已写入: %s\n", "written: %s\n"), path);
     return 0;
 }
 

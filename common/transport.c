@@ -17,12 +17,15 @@
 #include "err.h"
 #include "hlc.h"
 #include "log.h"
+#include "owner.h"
 #include "wire.h"
 #include "xalloc.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -36,6 +39,28 @@
  * for the verify workers. */
 #define SERVER_READ_BURST 1024
 #define SERVER_READ_MS 50
+/* Handshakes approved and not yet followed by a first frame are counted against their
+ * key for this long; a connection that sends nothing for as long is closed. */
+#define FIRST_FRAME_MS 10000u
+#define CONN_SWEEP_MS 1000
+
+/* A connection of the server (see "connections" below). */
+struct conn {
+    bool used;
+    bool seen; /* a message arrived on it: org and id are known */
+    char org[IDS_ORG_MAX];
+    uint8_t id[TRANSPORT_PEER_ID_MAX];
+    size_t id_len;
+    uint64_t since_ms;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+};
+
+/* A handshake the ZAP handler approved, until its connection's first frame. */
+struct approval {
+    char org[IDS_ORG_MAX];
+    uint64_t ms;
+};
 
 struct timer_ctx {
     transport_timer_fn fn;
@@ -59,6 +84,13 @@ struct transport {
     void *server_arg;
     bool reads_paused;
     bool backlog; /* the last read burst ended with frames still waiting */
+    zsock_t *server_monitor;
+    zmq_pollitem_t server_monitor_item;
+    struct conn *conns; /* by descriptor */
+    size_t n_conns;
+    struct approval *approvals;
+    size_t n_approvals, cap_approvals;
+    unsigned conns_per_key; /* 0: no cap */
     /* an extra descriptor to watch (the broker's verify workers) */
     zmq_pollitem_t fd_item;
     transport_timer_fn on_fd;
@@ -82,6 +114,7 @@ struct transport {
 };
 
 static void transport_disconnect(struct transport *t);
+static void drain_more(void *sock);
 static void raw_send_peer(void *arg, const void *peer, const uint8_t *data, size_t len);
 static void raw_send_dealer(void *arg, const void *peer, const uint8_t *data, size_t len);
 
@@ -129,6 +162,7 @@ struct transport *transport_new(void)
     bool bad = false;
     context_init();
     t->loop = zloop_new();
+    t->conns_per_key = TRANSPORT_CONNS_PER_KEY;
     t->chaos = chaos_new(getenv("DS_CHAOS"), &bad);
     if (bad) {
         log_error("transport: DS_CHAOS does not parse (want drop=,dup=,reorder=,delay=,seed=)");
@@ -146,7 +180,13 @@ void transport_destroy(struct transport **tp)
         return;
     transport_disconnect(t);
     zloop_destroy(&t->loop);
+    if (t->server_monitor) {
+        zmq_socket_monitor(zsock_resolve(t->router), NULL, 0);
+        zsock_destroy(&t->server_monitor);
+    }
     zsock_destroy(&t->router);
+    free(t->conns);
+    free(t->approvals);
     /* The ZAP endpoint is one per process (CZMQ's global context) and closing a socket
      * releases its endpoints asynchronously; unbinding is immediate, so another
      * transport of this process (a test's next case) can bind it at once. */
@@ -199,6 +239,238 @@ void transport_stop(struct transport *t)
     t->stopping = true;
 }
 
+/* ---------------------------------------------------------------- connections
+ * The server's connections by descriptor, so that it can cap them per key and close one:
+ * libzmq names a ROUTER's connection only by its routing id and has no call to close it.
+ * A received message carries its connection's descriptor (ZMQ_SRCFD); a monitor on the
+ * ROUTER reports descriptors accepted and closed. shutdown(2) on a descriptor makes
+ * libzmq's engine see the end of the stream and close the connection itself, freeing
+ * what it queued. The peer address recorded with a descriptor guards every use against
+ * a number reused by a newer connection. */
+
+static bool peer_addr(int fd, struct sockaddr_storage *addr, socklen_t *len)
+{
+    *len = sizeof(*addr);
+    memset(addr, 0, sizeof(*addr));
+    return getpeername(fd, (struct sockaddr *)addr, len) == 0;
+}
+
+/* Whether descriptor fd is still the connection recorded in c. */
+static bool conn_alive(const struct conn *c, int fd)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    return peer_addr(fd, &addr, &len) && len == c->addr_len && memcmp(&addr, &c->addr, len) == 0;
+}
+
+static struct conn *conn_at(struct transport *t, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= t->n_conns) {
+        size_t n = t->n_conns ? t->n_conns : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        t->conns = xrealloc(t->conns, n * sizeof(*t->conns));
+        memset(t->conns + t->n_conns, 0, (n - t->n_conns) * sizeof(*t->conns));
+        t->n_conns = n;
+    }
+    return &t->conns[fd];
+}
+
+/* A newly accepted descriptor (or one first seen in a message): recorded, unseen. */
+static struct conn *conn_open(struct transport *t, int fd, uint64_t now)
+{
+    struct conn *c = conn_at(t, fd);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof(*c));
+    if (!peer_addr(fd, &c->addr, &c->addr_len))
+        return NULL; /* already gone */
+    c->used = true;
+    c->since_ms = now;
+    return c;
+}
+
+static void approval_add(struct transport *t, const char *org, uint64_t now)
+{
+    if (t->n_approvals == t->cap_approvals) {
+        t->cap_approvals = t->cap_approvals ? 2 * t->cap_approvals : 16;
+        t->approvals = xrealloc(t->approvals, t->cap_approvals * sizeof(*t->approvals));
+    }
+    struct approval *a = &t->approvals[t->n_approvals++];
+    snprintf(a->org, sizeof(a->org), "%s", org);
+    a->ms = now;
+}
+
+/* Drops expired approvals and, when org is given, the oldest one of org. */
+static void approvals_prune(struct transport *t, const char *org, uint64_t now)
+{
+    size_t kept = 0;
+    bool used = org == NULL;
+    for (size_t i = 0; i < t->n_approvals; i++) {
+        struct approval *a = &t->approvals[i];
+        if (now - a->ms > FIRST_FRAME_MS)
+            continue;
+        if (!used && strcmp(a->org, org) == 0) {
+            used = true;
+            continue;
+        }
+        t->approvals[kept++] = *a;
+    }
+    t->n_approvals = kept;
+}
+
+/* Connections of org: open and seen, plus handshakes approved for it and not yet seen. */
+static size_t conn_count(struct transport *t, const char *org, uint64_t now)
+{
+    size_t n = 0;
+    approvals_prune(t, NULL, now);
+    for (size_t i = 0; i < t->n_approvals; i++)
+        n += strcmp(t->approvals[i].org, org) == 0;
+    for (size_t fd = 0; fd < t->n_conns; fd++) {
+        struct conn *c = &t->conns[fd];
+        if (!c->used || !c->seen || strcmp(c->org, org) != 0)
+            continue;
+        if (conn_alive(c, (int)fd))
+            n++;
+        else
+            c->used = false; /* closed without our hearing of it */
+    }
+    return n;
+}
+
+/* A message from peer arrived on descriptor fd. */
+static void conn_note(struct transport *t, int fd, const struct transport_peer *peer)
+{
+    struct conn *c = fd >= 0 && (size_t)fd < t->n_conns ? &t->conns[fd] : NULL;
+    if (c && c->used && c->seen && c->id_len == peer->id_len &&
+        memcmp(c->id, peer->id, peer->id_len) == 0)
+        return; /* the usual case: nothing new */
+    uint64_t now = hlc_wall_ms();
+    if (!c || !c->used || c->seen) /* unknown, or a newer connection under a reused number */
+        c = conn_open(t, fd, now);
+    if (!c)
+        return;
+    c->seen = true;
+    snprintf(c->org, sizeof(c->org), "%s", peer->org);
+    memcpy(c->id, peer->id, peer->id_len);
+    c->id_len = peer->id_len;
+    approvals_prune(t, peer->org, now); /* its handshake is now this connection */
+}
+
+static void conn_close(struct transport *t, int fd, struct conn *c)
+{
+    if (conn_alive(c, fd) && shutdown(fd, SHUT_RDWR) == 0)
+        t->stats.conns_closed++;
+    c->used = false; /* libzmq closes it; DISCONNECTED follows */
+}
+
+void transport_set_conns_per_key(struct transport *t, unsigned max)
+{
+    t->conns_per_key = max;
+}
+
+int transport_close_org(struct transport *t, const char *org)
+{
+    int n = 0;
+    for (size_t fd = 0; fd < t->n_conns; fd++) {
+        struct conn *c = &t->conns[fd];
+        if (c->used && c->seen && strcmp(c->org, org) == 0) {
+            conn_close(t, (int)fd, c);
+            n++;
+        }
+    }
+    return n;
+}
+
+int transport_close_peer(struct transport *t, const struct transport_peer *peer)
+{
+    for (size_t fd = 0; fd < t->n_conns; fd++) {
+        struct conn *c = &t->conns[fd];
+        if (c->used && c->seen && c->id_len == peer->id_len &&
+            memcmp(c->id, peer->id, peer->id_len) == 0) {
+            conn_close(t, (int)fd, c);
+            return DS_OK;
+        }
+    }
+    return DS_ENOTFOUND;
+}
+
+/* Closes connections that sent nothing within FIRST_FRAME_MS of being accepted (a node
+ * says HELLO at once), so that silent connections cannot get around the cap. Not while
+ * frames wait unread: their first frame may be among them. */
+static int on_conn_sweep(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    struct transport *t = arg;
+    uint64_t now = hlc_wall_ms();
+    if (t->reads_paused || t->backlog)
+        return 0;
+    for (size_t fd = 0; fd < t->n_conns; fd++) {
+        struct conn *c = &t->conns[fd];
+        if (c->used && !c->seen && now - c->since_ms > FIRST_FRAME_MS) {
+            log_info("transport: connection silent for %u ms after its handshake, closed",
+                     FIRST_FRAME_MS);
+            conn_close(t, (int)fd, c);
+        }
+    }
+    return 0;
+}
+
+/* Monitor messages: frame 1 is 6 bytes (uint16 event, uint32 value: the descriptor for
+ * ACCEPTED and DISCONNECTED), frame 2 the endpoint. */
+static int on_server_monitor(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    void *sock = zsock_resolve(t->server_monitor);
+    for (int i = 0; i < READ_BURST; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&event, zmq_msg_data(&m), 2);
+            memcpy(&value, (const uint8_t *)zmq_msg_data(&m) + 2, 4);
+        }
+        zmq_msg_close(&m);
+        drain_more(sock);
+        struct conn *c = value < t->n_conns ? &t->conns[value] : NULL;
+        if (event == ZMQ_EVENT_ACCEPTED && !(c && c->used))
+            conn_open(t, (int)value, hlc_wall_ms());
+        else if (event == ZMQ_EVENT_DISCONNECTED && c)
+            c->used = false;
+    }
+    return 0;
+}
+
+static void server_monitor_start(struct transport *t)
+{
+    char ep[64];
+    snprintf(ep, sizeof(ep), "inproc://ds-server-monitor-%p", (void *)t);
+    if (zmq_socket_monitor(zsock_resolve(t->router), ep,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        log_warn("transport: server monitor unavailable: %s", zmq_strerror(zmq_errno()));
+        return;
+    }
+    t->server_monitor = zsock_new(ZMQ_PAIR);
+    zsock_set_linger(t->server_monitor, 0);
+    if (zsock_connect(t->server_monitor, "%s", ep) != 0) {
+        zsock_destroy(&t->server_monitor);
+        return;
+    }
+    t->server_monitor_item = (zmq_pollitem_t){zsock_resolve(t->server_monitor), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &t->server_monitor_item, on_server_monitor, t);
+    zloop_timer(t->loop, CONN_SWEEP_MS, 0, on_conn_sweep, t);
+}
+
 /* ---------------------------------------------------------------- ZAP */
 
 static void zap_reply(void *sock, const char *req_id, size_t id_len, const char *code,
@@ -237,10 +509,19 @@ static int on_zap(zloop_t *loop, zmq_pollitem_t *item, void *arg)
               memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
               zmq_msg_size(&parts[6]) == KEYS_PUB_LEN &&
               t->authorize(t->server_arg, zmq_msg_data(&parts[6]), org);
+    bool capped = ok && t->conns_per_key && conn_count(t, org, hlc_wall_ms()) >= t->conns_per_key;
+    if (capped) {
+        ok = false;
+        t->stats.conn_refused++;
+        log_warn("transport: ZAP refused peer=%s msg=\"already %u connections\"", org,
+                 t->conns_per_key);
+    } else if (ok) {
+        approval_add(t, org, hlc_wall_ms());
+    }
     if (n >= 2) {
-        if (!ok) {
+        if (!ok && !capped) {
             t->stats.auth_refused++;
-            log_warn("transport: ZAP refused an unknown key msg=\"key not in directory\"");
+            log_warn("transport: ZAP refused a key msg=\"not in the directory, or banned\"");
         }
         zap_reply(sock, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), ok ? "200" : "400",
                   ok ? org : "");
@@ -282,6 +563,7 @@ static bool read_router_message(struct transport *t, void *sock)
         peer.id_len = zmq_msg_size(&rid);
         memcpy(peer.id, zmq_msg_data(&rid), peer.id_len);
         strcpy(peer.org, user);
+        conn_note(t, zmq_msg_get(&body, ZMQ_SRCFD), &peer);
         t->on_peer_frame(t->server_arg, &peer, zmq_msg_data(&body), zmq_msg_size(&body));
     } else {
         t->stats.bad_frames++;
@@ -381,6 +663,7 @@ int transport_listen(struct transport *t, const char *endpoint, const struct key
     }
     t->router = zsock_new(ZMQ_ROUTER);
     set_server_options(t->router);
+    server_monitor_start(t); /* before the bind: every connection is accepted after it */
     zsock_set_router_mandatory(t->router, 1);
     zsock_set_zap_domain(t->router, "dualsync");
     zsock_set_curve_server(t->router, 1);
@@ -636,7 +919,13 @@ static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     uint8_t *reply = NULL;
     size_t rlen = 0;
     drain_more(sock);
-    t->on_ctl(t->ctl_arg, zmq_msg_data(&m), zmq_msg_size(&m), &reply, &rlen);
+    /* ZMQ_SRCFD is the connection the request came on (deprecated in favour of ZAP
+     * metadata, which libzmq does not give for ipc): its peer's uid decides. An empty reply
+     * is the refusal (ctl_call reads it as DS_EACCES). */
+    if (owner_peer_allowed(zmq_msg_get(&m, ZMQ_SRCFD)))
+        t->on_ctl(t->ctl_arg, zmq_msg_data(&m), zmq_msg_size(&m), &reply, &rlen);
+    else
+        log_warn("transport: control request from another user refused");
     zmq_msg_close(&m);
     zmq_send(sock, reply ? (const void *)reply : "", rlen, 0);
     free(reply);
@@ -649,11 +938,12 @@ int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn
     t->ctl_arg = arg;
     t->ctl = zsock_new(ZMQ_REP);
     zsock_set_linger(t->ctl, 0);
-    zsock_set_maxmsgsize(t->ctl, (int)WIRE_FRAME_MAX);
+    zsock_set_maxmsgsize(t->ctl, (int)TRANSPORT_CTL_MSG_MAX);
     if (zsock_bind(t->ctl, "ipc://%s", path) != 0) {
         log_error("transport: bind control path=%s: %s", path, zmq_strerror(zmq_errno()));
         return DS_EIO;
     }
+    chmod(path, 0600); /* whatever the umask: only the daemon's user may connect */
     t->ctl_item = (zmq_pollitem_t){zsock_resolve(t->ctl), 0, ZMQ_POLLIN, 0};
     zloop_poller(t->loop, &t->ctl_item, on_ctl, t);
     return DS_OK;
@@ -688,28 +978,32 @@ void transport_stats(const struct transport *t, struct transport_stats *out)
 }
 
 /* A socket file left by a killed daemon refuses connections; libzmq would instead retry
- * silently, so ask the kernel first. */
-static bool ctl_listening(const char *path)
+ * silently, so ask the kernel first. DS_OK, DS_EACCES (the socket or its directory is
+ * another user's) or DS_ENOTRUNNING. */
+static int ctl_listening(const char *path)
 {
     struct sockaddr_un sa;
     if (strlen(path) >= sizeof(sa.sun_path))
-        return false;
+        return DS_ENOTRUNNING;
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0)
-        return false;
-    bool ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        return DS_ENOTRUNNING;
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? DS_OK
+             : errno == EACCES || errno == EPERM                  ? DS_EACCES
+                                                                  : DS_ENOTRUNNING;
     close(fd);
-    return ok;
+    return rc;
 }
 
 int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
                        uint8_t **reply_out, size_t *reply_len_out)
 {
-    if (!ctl_listening(path))
-        return DS_ENOTRUNNING;
+    int listening = ctl_listening(path);
+    if (listening != DS_OK)
+        return listening;
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, ZMQ_REQ);
     int linger = 0, rc = DS_ETIMEDOUT;
@@ -722,9 +1016,12 @@ int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int tim
     zmq_msg_init(&m);
     if (zmq_connect(sock, ep) == 0 && zmq_send(sock, req, len, 0) >= 0 &&
         zmq_msg_recv(&m, sock, 0) >= 0) {
-        *reply_len_out = zmq_msg_size(&m);
-        *reply_out = xmemdup(zmq_msg_data(&m), zmq_msg_size(&m));
-        rc = DS_OK;
+        rc = DS_EACCES; /* an empty reply is the refusal, see on_ctl */
+        if (zmq_msg_size(&m) > 0) {
+            *reply_len_out = zmq_msg_size(&m);
+            *reply_out = xmemdup(zmq_msg_data(&m), zmq_msg_size(&m));
+            rc = DS_OK;
+        }
     }
     zmq_msg_close(&m);
     zmq_close(sock);

@@ -22,15 +22,21 @@
 #define TRANSPORT_PEER_ID_MAX 32
 
 /* Frames the broker's ROUTER queues per connection before libzmq stops reading that
- * connection (TCP back-pressure; nothing is dropped). A node has at most 4,096 own events
- * unacked in frames of up to 256 (NODE_PUBLISH_WINDOW / NODE_PUBLISH_BATCH: 16 full
- * frames), plus a PING per heartbeat and a CONFIRM per delivery; 64 holds all of that for
- * a node publishing full frames, with room for seconds of broker backlog (a full frame is
- * 40-60 ms of broker work), while a node that sends many small frames or ignores its
- * window waits behind its own queue instead of filling the broker's memory (it was
- * 100,000 frames per peer). The bound is
- * in frames, not bytes: 64 frames of at most WIRE_FRAME_MAX each. */
-#define TRANSPORT_SERVER_RCVHWM 64
+ * connection (TCP back-pressure on that peer alone; nothing is dropped). A node has at
+ * most 4,096 own events unacked in frames of up to 256 (NODE_PUBLISH_WINDOW /
+ * NODE_PUBLISH_BATCH: 16 full frames), plus a PING per heartbeat and a CONFIRM per
+ * delivery; 32 holds that for a node publishing full frames, while a node that sends many
+ * small frames or ignores its window waits behind its own queue instead of filling the
+ * broker's memory (it was 100,000 frames per peer, then 64). The bound is in frames:
+ * 32 frames of at most WIRE_FRAME_MAX (2 MiB) each, 64 MiB per connection at worst. */
+#define TRANSPORT_SERVER_RCVHWM 32
+/* Connections one key may hold at once; the ZAP handler refuses more. A node needs one
+ * (a reconnecting node briefly two: the old one closes as the new one opens); the rest
+ * is room for a restart racing a slow close. */
+#define TRANSPORT_CONNS_PER_KEY 4
+/* Messages on the control socket (local, the daemon's own user): a batch of 1,024
+ * commands, larger than any frame. */
+#define TRANSPORT_CTL_MSG_MAX (8u * 1024u * 1024u)
 /* TCP keepalive of the broker's connections: reap a vanished node's half-open
  * connection after 30 s idle + 3 probes 10 s apart. */
 #define TRANSPORT_KEEPALIVE_IDLE_S 30
@@ -58,7 +64,9 @@ typedef void (*transport_ctl_fn)(void *arg, const uint8_t *req, size_t len, uint
 typedef void (*transport_timer_fn)(void *arg);
 
 struct transport_stats {
-    uint64_t auth_refused;  /* ZAP refusals */
+    uint64_t auth_refused;  /* ZAP refusals: unknown (or banned) keys */
+    uint64_t conn_refused;  /* ZAP refusals: the key already holds TRANSPORT_CONNS_PER_KEY */
+    uint64_t conns_closed;  /* connections closed by transport_close_* or as silent */
     uint64_t bad_frames;    /* multipart or oversize messages dropped */
     uint64_t send_failures; /* sends refused (peer gone, queue full) */
     /* fault injection (DS_CHAOS, tests only; see chaos.h) */
@@ -96,6 +104,16 @@ bool transport_server_backlog(const struct transport *t);
 bool transport_zero_copy_recv(void);
 /* Calls fn from the loop whenever fd is readable (fn must drain it). One fd per transport. */
 void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg);
+
+/* Closes the server connection of peer, or every connection of org (their queued frames
+ * go with them; the peer may connect again if the handshake lets it). Connections that
+ * send nothing within 10 s of their handshake are closed too. DS_OK, DS_ENOTFOUND /
+ * the number closed. */
+int transport_close_peer(struct transport *t, const struct transport_peer *peer);
+int transport_close_org(struct transport *t, const char *org);
+/* Sets the connections one key may hold (TRANSPORT_CONNS_PER_KEY unless set; 0 = no cap,
+ * for tests whose clients share a key). */
+void transport_set_conns_per_key(struct transport *t, unsigned max);
 
 /* Sends one frame to a peer. DS_OK, DS_EAGAIN (peer gone or its queue full; counted). */
 int transport_send_peer(struct transport *t, const struct transport_peer *peer, const uint8_t *data,
@@ -137,7 +155,8 @@ int transport_sockopts(const struct transport *t, bool server, struct transport_
 
 /* Client side of the control socket: one request, one reply, within timeout_ms.
  * DS_OK with *reply_out malloc'd (caller frees); DS_ENOTRUNNING when nothing listens at
- * path; DS_ETIMEDOUT. */
+ * path; DS_EACCES when the socket is another user's (its mode, or the daemon's check of
+ * the caller's uid); DS_ETIMEDOUT. */
 int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
                        uint8_t **reply_out, size_t *reply_len_out);
 

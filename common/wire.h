@@ -15,12 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_EVENT_MAX (64u * 1024u)        /* bytes of one SignedEvent */
-#define WIRE_FRAME_MAX (8u * 1024u * 1024u) /* bytes of one frame */
+#define WIRE_EVENT_MAX (64u * 1024u) /* bytes of one SignedEvent */
+/* Bytes of one frame. A frame holds at most WIRE_FRAME_BUDGET of events plus the one that
+ * crossed it (up to WIRE_EVENT_MAX) and the framing: 2 MiB leaves room. It was 8 MiB, and
+ * the broker queues up to TRANSPORT_SERVER_RCVHWM frames per connection: every megabyte
+ * here is 32 per connection an attacker holding a key could make the broker buffer. */
+#define WIRE_FRAME_MAX (2u * 1024u * 1024u)
 #define WIRE_EVENTS_PER_FRAME 1024u
 /* Senders stop adding events to a frame past this many bytes, so that a frame of large
- * events (unknown types may be up to WIRE_EVENT_MAX) stays well under WIRE_FRAME_MAX. */
-#define WIRE_FRAME_BUDGET (WIRE_FRAME_MAX / 2)
+ * events (unknown types may be up to WIRE_EVENT_MAX) stays well under WIRE_FRAME_MAX.
+ * 1 MiB is 3,000 letters, more than the 256 a node puts in a frame. */
+#define WIRE_FRAME_BUDGET (1024u * 1024u)
 #define WIRE_PROTO_VERSION 1u
 
 /* A decoded, syntax-checked event. The strings are copies; the byte pointers borrow from

@@ -20,6 +20,7 @@ PACKAGES=(
     clang libclang-rt-14-dev                 # libFuzzer targets (clang's fuzzer runtime)
     valgrind                                 # memcheck over the unit tests
     curl prometheus                          # console tests: HTTP, and promtool for /metrics
+    iproute2                                 # the package test: loopback up in its own network namespace
     chromium chromium-driver python3-selenium fonts-noto-cjk  # the console in a real browser
 )
 

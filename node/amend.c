@@ -159,9 +159,9 @@ int amend_correct(struct write_ctx *w, const Dualsync__CtlCommand *cmd, struct p
     if (!allowed) {
         fold_free(&rec);
         snprintf(zh, sizeof(zh),
-                 "%s 不能更正:可更正介绍函、反馈函、查处结果、走访记录和困难;"
+                 "%s不能更正:可更正介绍函、反馈函、查处结果、走访记录和困难;"
                  "其他函件可撤回后重发",
-                 rules_type_name(type));
+                 rules_type_name_zh(type));
         snprintf(en, sizeof(en),
                  "a %s cannot be corrected: introductions, feedback letters, "
                  "handling results, visits and difficulties can; withdraw others and send them "
@@ -176,7 +176,7 @@ int amend_correct(struct write_ctx *w, const Dualsync__CtlCommand *cmd, struct p
         bool applies = hit && (hit[len] == ',' || hit[len] == '\0');
         if (ctl_arg(cmd, opt) && !applies) {
             fold_free(&rec);
-            snprintf(zh, sizeof(zh), "--%s 不适用于%s(可更正: %s)", opt, rules_type_name(type),
+            snprintf(zh, sizeof(zh), "--%s 不适用于%s(可更正: %s)", opt, rules_type_name_zh(type),
                      allowed);
             snprintf(en, sizeof(en), "--%s does not apply to a %s (correctable: %s)", opt,
                      rules_type_name(type), allowed);
@@ -202,7 +202,7 @@ int amend_withdraw(struct write_ctx *w, const Dualsync__CtlCommand *cmd, struct 
         return o->code;
     int rc = DS_OK;
     if (!type_in(type, withdrawable, sizeof(withdrawable) / sizeof(withdrawable[0]))) {
-        snprintf(zh, sizeof(zh), "%s 不能撤回%s", rules_type_name(type),
+        snprintf(zh, sizeof(zh), "%s不能撤回%s", rules_type_name_zh(type),
                  type == T(INTRODUCTION) ? "(介绍函有误请更正;成员不在本单位或已迁居请用 member "
                                            "release / member move)"
                                          : "");

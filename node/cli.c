@@ -1,6 +1,7 @@
 /* dualsync: the operator CLI of a unit or community node. It parses the command line,
  * sends it to the daemon of --data DIR over the control socket, and prints the reply as
- * text (zh-CN, English) or, with --json, as the daemon's JSON. All validation that
+ * text in one language (zh-CN or English: common/lang) or, with --json, as the daemon's
+ * JSON, the same in both. All validation that
  * matters happens in the daemon; the CLI only checks the shape of the command line.
  * Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 daemon not running, 4 timed out,
  * 5 (status) the node is running but not in session with the broker. */
@@ -12,6 +13,7 @@
 #include "import.h"
 #include "commands.h"
 #include "err.h"
+#include "lang.h"
 #include "log.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -51,11 +53,12 @@ static const struct cli_command commands[] = {
      "待办与逾期事项(按记录计算) / what is due and overdue, from the records",
      "--data DIR tasks [--as-of YYYY-MM-DD] [--csv [--excel] | --xlsx FILE]",
      "--data community-hexie tasks --as-of 2026-03-31"},
-    {"report", "member:,date:,year:,csv,excel,xlsx:", NULL,
-     "年度报告(--year);(社区)登记党员报到(--member,回执送单位) / annual report (--year); "
-     "(community) report-in (--member)",
+    {"report", "member:,date:,year:,csv,excel,xlsx:,intro:", NULL,
+     "年度报告(--year);(社区)登记党员报到(--member;--intro 党员所持介绍函的编号,有多个单位介绍时"
+     "必填;回执只送该单位) / annual report (--year); (community) report-in (--member; --intro the "
+     "introduction the member brought, required when several units introduced the member)",
      "--data DIR report --year Y [--json | --csv [--excel] | --xlsx FILE]  |  --data DIR report "
-     "--member M [--date D]",
+     "--member M [--intro LETTER] [--date D]",
      "--data community-hexie report --member DY-0001 --date 2026-01-10"},
     {"journal", "date:,csv,excel,xlsx:", NULL,
      "一天的函件:发出和收到的每份关于本组织党员的函件,及其状态 / a day's letters about this "
@@ -63,8 +66,9 @@ static const struct cli_command commands[] = {
      "--data DIR journal [--date D] [--csv [--excel] | --xlsx FILE]",
      "--data unit-tax journal --date 2026/3/5"},
     {"list", "_,as-of:,csv,excel,xlsx:", "_",
-     "组织级函件 / org-level letters: activities teams groups liaison needs claims offers meetings "
-     "notices opinions",
+     "组织级函件,KIND 为 activities teams groups liaison needs claims offers meetings notices "
+     "opinions 之一 / org-level letters: activities teams groups liaison needs claims offers "
+     "meetings notices opinions",
      "--data DIR list KIND [--as-of YYYY-MM-DD] [--csv [--excel] | --xlsx FILE]",
      "--data community-hexie list activities"},
     {"letter show", "_", "_",
@@ -98,7 +102,8 @@ static const struct cli_command commands[] = {
      "--data unit-tax intro send --member DY-0001 --name 张三 --community hexie --contact "
      "13800000000"},
     {"import members", "_", "_",
-     "(单位)从 CSV 名册批量发出介绍函 / (unit) introduction letters from a CSV roster (header: "
+     "(单位)从 CSV 名册批量发出介绍函(表头: member,name,community,…) / (unit) introduction letters "
+     "from a CSV roster (header: "
      "member,name,community,…)",
      "--data DIR import members FILE.csv [--json]", "--data unit-tax import members 名册.csv"},
     {"member move", "member:,community:,contact:,report-days:,date:", "member,community",
@@ -111,15 +116,17 @@ static const struct cli_command commands[] = {
      "--data DIR member release --member M [--text T] [--date D]",
      "--data unit-tax member release --member DY-0001 --text 调往外市 --date 2026-06-30"},
     {"handling send", "member:,feedback:,action:,text:,date:", "member,feedback,action",
-     "(单位)反馈查处结果(只写结论摘要) / (unit) handling result, summary only; action: "
+     "(单位)反馈查处结果(只写结论摘要);action: criticism|investigation|no-action / (unit) handling "
+     "result, summary only; action: "
      "criticism|investigation|no-action",
      "--data DIR handling send --member M --feedback EVENT_ID --action A [--text T]",
      "--data unit-tax handling send --member DY-0001 --feedback community:hexie/9 --action "
      "criticism --text 已谈话提醒"},
     {"opinion request", "member:,community:,kind:,subject:,due:,date:", "kind,subject",
-     "(单位)征求意见 / (unit) opinion request; kind: excellent-member advanced-individual "
-     "democratic-appraisal cadre-promotion new-member (--member) | advanced-org civilised-unit "
-     "(--community)",
+     "(单位)征求意见;kind: excellent-member advanced-individual democratic-appraisal "
+     "cadre-promotion new-member(--member)| advanced-org civilised-unit(--community) / (unit) "
+     "opinion request; kind: excellent-member advanced-individual democratic-appraisal "
+     "cadre-promotion new-member (--member) | advanced-org civilised-unit (--community)",
      "--data DIR opinion request (--member M | --community C) --kind K --subject S [--due D]",
      "--data unit-tax opinion request --member DY-0001 --kind excellent-member --subject "
      "2026年度优秀党员 --due 2026-06-20"},
@@ -153,9 +160,12 @@ static const struct cli_command commands[] = {
      "[--skills ..] [--categories a,b] [--contact ..]",
      "--data community-hexie card set --member DY-0001 --occupation 教师 --categories "
      "治安巡逻、政策宣讲 --contact 13800000000"},
-    {"registration close", "member:,reason:,text:,date:", "member,reason",
-     "(社区)退回或撤销登记 / (community) return or revoke a registration; reason: returned|revoked",
-     "--data DIR registration close --member M --reason R [--text T]",
+    {"registration close", "member:,reason:,text:,date:,intro:", "member,reason",
+     "(社区)退回或撤销登记,--intro 只退回另一单位的认领介绍函;reason: returned|revoked / "
+     "(community) "
+     "return or revoke a registration, or with --intro return one claiming unit's introduction; "
+     "reason: returned|revoked",
+     "--data DIR registration close --member M --reason R [--text T] [--intro LETTER]",
      "--data community-hexie registration close --member DY-0001 --reason returned --text "
      "不在本社区居住"},
     {"group add", "group:,title:,leader:", "group,title",
@@ -167,7 +177,8 @@ static const struct cli_command commands[] = {
      "--data DIR group assign --member M --group G",
      "--data community-hexie group assign --member DY-0001 --group b3"},
     {"team add", "team:,title:,kind:", "team,title,kind",
-     "(社区)志愿服务队 / (community) volunteer team; kind: [policy] team_kinds",
+     "(社区)志愿服务队;kind: [policy] team_kinds / (community) volunteer team; kind: [policy] "
+     "team_kinds",
      "--data DIR team add --team T --title X --kind patrol",
      "--data community-hexie team add --team patrol1 --title 治安巡逻队 --kind patrol"},
     {"team join", "member:,team:,leave,date:", "member,team",
@@ -175,7 +186,8 @@ static const struct cli_command commands[] = {
      "--data DIR team join --member M --team T [--leave]",
      "--data community-hexie team join --member DY-0001 --team patrol1"},
     {"activity add", "kind:,title:,date:,minutes:", "kind,title",
-     "(社区)活动 / (community) activity; kind: [policy] activity_kinds",
+     "(社区)活动;kind: [policy] activity_kinds / (community) activity; kind: [policy] "
+     "activity_kinds",
      "--data DIR activity add --kind K --title T "
      "[--date D] [--minutes N]",
      "--data community-hexie activity add --kind activity-day --title 主题党日 --date 2026/3/5 "
@@ -193,7 +205,8 @@ static const struct cli_command commands[] = {
     {"feedback send",
      "member:,year:,period:,rating:,non-participation,poor-conduct,lead:,text:,date:",
      "member,rating",
-     "(社区)表现情况反馈函,附本期参加活动情况 / (community) feedback letter with the period's "
+     "(社区)表现情况反馈函,附本期参加活动情况;rating: excellent|good|fair|poor / (community) "
+     "feedback letter with the period's "
      "figures; rating: "
      "excellent|good|fair|poor",
      "--data DIR feedback send --member M --rating R [--period 2026|2026-Q3] "
@@ -201,11 +214,13 @@ static const struct cli_command commands[] = {
      "--data community-hexie feedback send --member DY-0001 --rating good --year 2026 --text "
      "积极参加志愿服务"},
     {"opinion reply", "member:,request:,verdict:,text:,date:", "request,verdict",
-     "(社区)答复征求意见 / (community) opinion reply; verdict: agree|disagree|no-opinion",
+     "(社区)答复征求意见;verdict: agree|disagree|no-opinion / (community) opinion reply; verdict: "
+     "agree|disagree|no-opinion",
      "--data DIR opinion reply --request ID --verdict V [--member M] [--text T]",
      "--data community-hexie opinion reply --request unit:tax/8 --member DY-0001 --verdict agree"},
     {"notice respond", "member:,notice:,status:,text:,date:", "member,notice,status",
-     "(社区)公示:确认张贴,反馈有无异议 / (community) notice: posted, objections|no-objections",
+     "(社区)公示:确认张贴,反馈有无异议;status: posted|objections|no-objections / (community) "
+     "notice: posted, objections|no-objections",
      "--data DIR notice respond --member M --notice ID --status S [--text T]",
      "--data community-hexie notice respond --member DY-0001 --notice unit:tax/9 --status "
      "no-objections"},
@@ -215,13 +230,15 @@ static const struct cli_command commands[] = {
      "--data community-hexie difficulty resolve --member DY-0001 --difficulty unit:tax/11 --text "
      "已联系志愿者"},
     {"need publish", "kind:,title:,text:,date:", "kind,title",
-     "(社区)发布社区需求或微心愿 / (community) publish a need or small wish to the units of its "
+     "(社区)发布社区需求或微心愿;kind: community|wish / (community) publish a need or small wish "
+     "to the units of its "
      "members; "
      "kind: community|wish",
      "--data DIR need publish --kind K --title T [--text X]",
      "--data community-hexie need publish --kind wish --title 为独居老人修水管"},
     {"claim decide", "claim:,decision:,text:,date:", "claim,decision",
-     "(社区)同意或拒绝认领 / (community) decide a claim; decision: approve|decline",
+     "(社区)同意或拒绝认领;decision: approve|decline / (community) decide a claim; decision: "
+     "approve|decline",
      "--data DIR claim decide --claim ID --decision D [--text T]",
      "--data community-hexie claim decide --claim unit:tax/12 --decision approve"},
     {"need fulfil", "need:,claim:,text:,date:", "need,claim",
@@ -237,7 +254,8 @@ static const struct cli_command commands[] = {
      "events back",
      "--data DIR restore   (then: sync-wait)", "--data unit-tax restore"},
     {"batch", "_", "_",
-     "批量执行写命令,每 500 条一个原子批次 / write commands from FILE (or -), one per line, atomic "
+     "从 FILE(或 - 即标准输入)批量执行写命令,每行一条,每 500 条一个原子批次 / write commands from "
+     "FILE (or -), one per line, atomic "
      "per 500",
      "--data DIR batch FILE", "--data unit-tax batch letters.txt"},
     /* ---- web console accounts and audit: act on DIR's files, daemon running or not */
@@ -271,7 +289,14 @@ static int report_call_error(int rc)
                   "no node is running on this data directory (start dualsync-node --data DIR run)");
         return 3;
     }
-    fprintf(stderr, "错误: 无法与节点通信\nerror: cannot talk to the node: %s\n", ds_strerror(rc));
+    if (rc == DS_EACCES) {
+        cli_error("权限不足:该节点的数据目录和控制接口属于另一用户,请以该用户运行",
+                  "permission denied: the node's data directory and control socket belong to "
+                  "another user; run this as that user");
+        return 1;
+    }
+    fprintf(stderr, TR("错误: 无法与节点通信: %s\n", "error: cannot talk to the node: %s\n"),
+            ds_strerror(rc));
     return rc == DS_ETIMEDOUT ? 4 : 1;
 }
 
@@ -308,8 +333,9 @@ static int call_offline(const char *dir, const struct ctl_request *req,
     free(bytes);
     free(reply);
     node_close(&n);
-    fprintf(stderr, "(节点未运行:以下是本地已存储的记录 / the node is not running: this is what "
-                    "is stored here)\n");
+    fputs(TR("(节点未运行:以下是本地已存储的记录)\n",
+             "(the node is not running: this is what is stored here)\n"),
+          stderr);
     return *reply_out ? DS_OK : DS_EPROTO;
 }
 
@@ -333,9 +359,10 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
     if (reply->code != 0) {
         char where[64] = "";
         if (batch_lines && reply->failed_index < ctl_request_count(req))
-            snprintf(where, sizeof(where), " (line %ld)", batch_lines[reply->failed_index]);
-        fprintf(stderr, "错误%s: %s\nerror%s: %s\n", where, reply->error_zh, where,
-                reply->error_en);
+            snprintf(where, sizeof(where), TR("(第 %ld 行)", " (line %ld)"),
+                     batch_lines[reply->failed_index]);
+        fprintf(stderr, TR("错误%s: %s\n", "error%s: %s\n"), where,
+                TR(reply->error_zh, reply->error_en));
         wire_msg_free(reply);
         return 1;
     }
@@ -391,25 +418,33 @@ static long long ji(json_t *j, const char *k)
     return (long long)json_integer_value(json_object_get(j, k));
 }
 
+/* The labels of a status are padded to one width per language (a CJK character takes
+ * two columns, so printf's widths cannot do it). */
 static void print_status(json_t *j)
 {
-    printf("组织 org:          %s (%s, %s)\n", js(j, "org"), js(j, "name"), js(j, "kind"));
-    printf("状态 state:        %s  broker=%s\n", js(j, "state"), js(j, "broker"));
-    printf("本方序号 own seq:  %lld  已确认 acked: %lld  未确认 unacked: %lld\n", ji(j, "own_seq"),
-           ji(j, "acked"), ji(j, "unacked"));
-    printf("收件 inbox:        游标 cursor %lld / broker head %lld  待收 pending: %lld\n",
+    printf(TR("组织:     %s (%s, %s)\n", "org:           %s (%s, %s)\n"), js(j, "org"),
+           js(j, "name"), js(j, "kind"));
+    printf(TR("状态:     %s  broker=%s\n", "state:         %s  broker=%s\n"), js(j, "state"),
+           js(j, "broker"));
+    printf(TR("本方序号: %lld  已确认: %lld  未确认: %lld\n",
+              "own seq:       %lld  acked: %lld  unacked: %lld\n"),
+           ji(j, "own_seq"), ji(j, "acked"), ji(j, "unacked"));
+    printf(TR("收件:     游标 %lld / broker 队首 %lld  待收: %lld\n",
+              "inbox:         cursor %lld / broker head %lld  pending: %lld\n"),
            ji(j, "inbox_cursor"), ji(j, "inbox_head"), ji(j, "pending"));
     if (ji(j, "last_progress_ms_ago") < 0)
-        printf("最近进展 last progress: 尚无 none yet\n");
+        printf(TR("最近进展: 尚无\n", "last progress: none yet\n"));
     else
-        printf("最近进展 last progress: %lld ms ago\n", ji(j, "last_progress_ms_ago"));
+        printf(TR("最近进展: %lld 毫秒前\n", "last progress: %lld ms ago\n"),
+               ji(j, "last_progress_ms_ago"));
     if (!json_is_true(json_object_get(j, "connected")))
-        printf("未与街道 broker 建立会话(退出码 5) / not in session with the broker (exit status "
-               "5)\n");
-    if (js(j, "last_error")[0])
-        printf("最近错误 last error: %s\n", js(j, "last_error"));
+        printf(TR("未与街道 broker 建立会话(退出码 5)\n",
+                  "not in session with the broker (exit status 5)\n"));
+    if (js(j, "last_error")[0]) /* the daemon words it in English only */
+        printf(TR("最近错误: %s\n", "last error:    %s\n"), js(j, "last_error"));
     json_t *c = json_object_get(j, "counters");
-    printf("计数 counters: applied=%lld duplicates=%lld forks=%lld rejected=%lld "
+    printf(TR("计数: ", "counters: "));
+    printf("applied=%lld duplicates=%lld forks=%lld rejected=%lld "
            "broker_errors=%lld reconnects=%lld sessions=%lld\n",
            ji(c, "applied"), ji(c, "duplicates"), ji(c, "forks"), ji(c, "rejected"),
            ji(c, "broker_errors"), ji(c, "reconnects"), ji(c, "sessions"));
@@ -417,7 +452,7 @@ static void print_status(json_t *j)
 
 static const char *yes_no(json_t *j, const char *k)
 {
-    return json_is_true(json_object_get(j, k)) ? "是 yes" : "否 no";
+    return json_is_true(json_object_get(j, k)) ? TR("是", "yes") : TR("否", "no");
 }
 
 static void print_list(const char *label, json_t *arr)
@@ -429,25 +464,44 @@ static void print_list(const char *label, json_t *arr)
     printf("\n");
 }
 
+/* Other units' introductions of the member, awaiting the report-in that names one. */
+static void print_claims(json_t *claims)
+{
+    json_t *c;
+    size_t i;
+    json_array_foreach(claims, i, c)
+        printf(TR("另一单位认领: %s 介绍函 %s (%s, %s);报到时须写明党员所持介绍函(--intro)\n",
+                  "also claimed: %s, introduction %s (%s, %s); the report-in must name the "
+                  "letter the member brings (--intro)\n"),
+               js(c, "unit"), js(c, "intro_id"), js(c, "name"), js(c, "intro_date"));
+}
+
 static void print_registration(json_t *j)
 {
-    printf("成员 member:   %s  %s\n", js(j, "member"), js(j, "name"));
-    printf("单位 unit:     %s\n社区 community: %s\n", js(j, "unit"), js(j, "community"));
-    printf("介绍函 introduction: %s (%s, 报到期限 report within %lld days)\n", js(j, "intro_id"),
-           js(j, "intro_date"), ji(j, "report_days"));
+    printf(TR("成员:       %s  %s\n", "member:       %s  %s\n"), js(j, "member"), js(j, "name"));
+    printf(TR("单位:       %s\n社区:       %s\n", "unit:         %s\ncommunity:    %s\n"),
+           js(j, "unit"), js(j, "community"));
+    printf(TR("介绍函:     %s (%s, 报到期限 %lld 天)\n",
+              "introduction: %s (%s, report within %lld days)\n"),
+           js(j, "intro_id"), js(j, "intro_date"), ji(j, "report_days"));
     if (js(j, "refused")[0])
-        printf("介绍函被街道拒绝 introduction refused by the broker: %s\n", js(j, "refused"));
+        printf(TR("介绍函被街道拒绝: %s\n", "introduction refused by the broker: %s\n"),
+               js(j, "refused"));
     if (js(j, "closed")[0])
-        printf("登记已注销 registration closed: %s %s %s\n", js(j, "closed"), js(j, "closed_date"),
-               js(j, "closed_text"));
-    printf("报到 reported: %s %s\n", yes_no(j, "reported"), js(j, "report_date"));
-    printf("登记卡 card:   职业 occupation=%s; 服务意愿 willingness=%s; 休息时间 rest time=%s\n",
+        printf(TR("登记已注销: %s %s %s\n", "registration closed: %s %s %s\n"), js(j, "closed"),
+               js(j, "closed_date"), js(j, "closed_text"));
+    printf(TR("报到:       %s %s\n", "reported:     %s %s\n"), yes_no(j, "reported"),
+           js(j, "report_date"));
+    print_claims(json_object_get(j, "claims"));
+    printf(TR("登记卡:     职业=%s; 服务意愿=%s; 休息时间=%s\n",
+              "card:         occupation=%s; willingness=%s; rest time=%s\n"),
            js(j, "occupation"), js(j, "willingness"), js(j, "rest_time"));
-    printf("              特长 skills=%s; 联系方式 contact=%s\n", js(j, "skills"),
-           js(j, "contact"));
-    print_list("              服务类别 categories=", json_object_get(j, "categories"));
-    printf("楼栋联络组 group: %s\n", js(j, "group"));
-    print_list("志愿服务队 teams: ", json_object_get(j, "teams"));
+    printf(TR("            特长=%s; 联系方式=%s\n", "              skills=%s; contact=%s\n"),
+           js(j, "skills"), js(j, "contact"));
+    print_list(TR("            服务类别=", "              categories="),
+               json_object_get(j, "categories"));
+    printf(TR("楼栋联络组: %s\n", "group:        %s\n"), js(j, "group"));
+    print_list(TR("志愿服务队: ", "teams:        "), json_object_get(j, "teams"));
 }
 
 static void print_letters(json_t *j)
@@ -455,35 +509,43 @@ static void print_letters(json_t *j)
     json_t *e;
     size_t i;
     json_array_foreach(json_object_get(j, "attendance"), i, e)
-        printf("参加活动 attendance %s: %s %s %lld 分钟 min\n", js(e, "activity"), js(e, "date"),
-               js(e, "kind"), ji(e, "minutes"));
-    json_array_foreach(json_object_get(j, "feedback"), i, e)
-        printf("反馈函 feedback %s: %s %s 活动 %lld 次 %lld 分钟%s%s %s\n", js(e, "event_id"),
-               js(e, "period"), js(e, "rating"), ji(e, "activities"), ji(e, "minutes"),
-               json_is_true(json_object_get(e, "non_participation")) ? " [长期不参加活动]" : "",
-               json_is_true(json_object_get(e, "poor_conduct")) ? " [表现差]" : "", js(e, "text"));
+        printf(TR("参加活动 %s: %s %s %lld 分钟\n", "attendance %s: %s %s %lld min\n"),
+               js(e, "activity"), js(e, "date"), js(e, "kind"), ji(e, "minutes"));
+    json_array_foreach(json_object_get(j, "feedback"), i, e) printf(
+        TR("反馈函 %s: %s %s 活动 %lld 次 %lld 分钟%s%s %s\n",
+           "feedback %s: %s %s %lld activities %lld min%s%s %s\n"),
+        js(e, "event_id"), js(e, "period"), js(e, "rating"), ji(e, "activities"), ji(e, "minutes"),
+        json_is_true(json_object_get(e, "non_participation"))
+            ? TR(" [长期不参加活动]", " [non-participation]")
+            : "",
+        json_is_true(json_object_get(e, "poor_conduct")) ? TR(" [表现差]", " [poor conduct]") : "",
+        js(e, "text"));
     json_array_foreach(json_object_get(j, "handling"), i, e)
-        printf("查处结果 handling %s -> %s: %s %s\n", js(e, "event_id"), js(e, "feedback_id"),
-               js(e, "action"), js(e, "text"));
-    json_array_foreach(json_object_get(j, "opinions"), i, e)
-        printf("征求意见 opinion %s: %s %s 截止 due %s -> %s %s\n", js(e, "event_id"),
-               js(e, "kind"), js(e, "subject"), js(e, "due"),
-               js(e, "verdict")[0] ? js(e, "verdict") : "待复 awaiting", js(e, "reply_text"));
+        printf(TR("查处结果 %s -> %s: %s %s\n", "handling %s -> %s: %s %s\n"), js(e, "event_id"),
+               js(e, "feedback_id"), js(e, "action"), js(e, "text"));
+    json_array_foreach(json_object_get(j, "opinions"), i, e) printf(
+        TR("征求意见 %s: %s %s 截止 %s -> %s %s\n", "opinion %s: %s %s due %s -> %s %s\n"),
+        js(e, "event_id"), js(e, "kind"), js(e, "subject"), js(e, "due"),
+        js(e, "verdict")[0] ? js(e, "verdict") : TR("待复", "awaiting"), js(e, "reply_text"));
     json_array_foreach(json_object_get(j, "notices"), i, e) printf(
-        "公示 notice %s: %s %s..%s 张贴 posted=%s 结果 outcome=%s\n", js(e, "event_id"),
-        js(e, "title"), js(e, "start"), js(e, "end"), js(e, "posted_date"), js(e, "outcome"));
+        TR("公示 %s: %s %s..%s 张贴=%s 结果=%s\n", "notice %s: %s %s..%s posted=%s outcome=%s\n"),
+        js(e, "event_id"), js(e, "title"), js(e, "start"), js(e, "end"), js(e, "posted_date"),
+        js(e, "outcome"));
     json_array_foreach(json_object_get(j, "visits"), i, e)
-        printf("走访 visit %s: %s %s\n", js(e, "event_id"), js(e, "date"), js(e, "text"));
+        printf(TR("走访 %s: %s %s\n", "visit %s: %s %s\n"), js(e, "event_id"), js(e, "date"),
+               js(e, "text"));
     json_array_foreach(json_object_get(j, "difficulties"), i, e)
-        printf("困难 difficulty %s: %s %s -> %s\n", js(e, "event_id"), js(e, "date"), js(e, "text"),
-               js(e, "resolved_date")[0] ? js(e, "resolution") : "未解决 open");
+        printf(TR("困难 %s: %s %s -> %s\n", "difficulty %s: %s %s -> %s\n"), js(e, "event_id"),
+               js(e, "date"), js(e, "text"),
+               js(e, "resolved_date")[0] ? js(e, "resolution") : TR("未解决", "open"));
 }
 
 static void print_member(json_t *j)
 {
     print_registration(j);
     print_letters(j);
-    printf("事件 events: %lld  摘要 digest: %s\n", ji(j, "events"), js(j, "digest"));
+    printf(TR("事件: %lld  摘要: %s\n", "events: %lld  digest: %s\n"), ji(j, "events"),
+           js(j, "digest"));
 }
 
 /* "name (org)" of the org under key, or nothing when the letter has none. */
@@ -495,37 +557,30 @@ static void print_org(const char *label, json_t *j, const char *key)
         printf("%s%s (%s)\n", label, js(j, name_key)[0] ? js(j, name_key) : "?", js(j, key));
 }
 
-/* A letter as its print page shows it (node/console_print.c). */
+/* A letter as its print page shows it (node/console_print.c), in one language: the
+ * daemon sends each label and each rendered value in both. */
 static void print_letter(json_t *j)
 {
     json_t *e;
     size_t i;
-    printf("%s / %s\n", js(j, "title_zh"), js(j, "title_en"));
+    printf("%s\n", TR(js(j, "title_zh"), js(j, "title_en")));
     if (json_is_true(json_object_get(j, "match")))
-        printf(
-            "核验 verify:        一致:本节点存有这份函件 / matches: this node holds this letter\n");
-    printf("函件编号 letter id: %s (%s)\n", js(j, "id"), js(j, "type"));
-    printf("核验码 code:        %s\n", js(j, "code"));
-    print_org("出具方 from:        ", j, "origin");
-    print_org("单位 unit:          ", j, "unit");
-    print_org("社区 community:     ", j, "community");
+        printf(TR("核验:     一致:本节点存有这份函件\n",
+                  "verify:    matches: this node holds this letter\n"));
+    printf(TR("函件编号: %s (%s)\n", "letter id: %s (%s)\n"), js(j, "id"), js(j, "type"));
+    printf(TR("核验码:   %s\n", "code:      %s\n"), js(j, "code"));
+    print_org(TR("出具方:   ", "from:      "), j, "origin");
+    print_org(TR("单位:     ", "unit:      "), j, "unit");
+    print_org(TR("社区:     ", "community: "), j, "community");
     json_array_foreach(json_object_get(j, "to"), i, e)
-        printf("致 to:              %s (%s)\n", js(e, "name"), js(e, "org"));
+        printf(TR("致:       %s (%s)\n", "to:        %s (%s)\n"), js(e, "name"), js(e, "org"));
     if (js(j, "member")[0])
-        printf("党员 member:        %s %s\n", js(j, "member"), js(j, "member_name"));
-    printf("日期 date:          %s\n", js(j, "date"));
+        printf(TR("党员:     %s %s\n", "member:    %s %s\n"), js(j, "member"),
+               js(j, "member_name"));
+    printf(TR("日期:     %s\n", "date:      %s\n"), js(j, "date"));
     json_array_foreach(json_object_get(j, "fields"), i, e)
-    {
-        /* An English rendering ("poor", "yes") follows the Chinese one; a list of Chinese
-         * items joined the English way is not a second rendering. */
-        const char *zh = js(e, "text_zh"), *en = js(e, "text_en");
-        bool english = strcmp(zh, en) != 0;
-        for (const char *c = en; english && *c; c++)
-            english = (unsigned char)*c < 0x80;
-        printf("%s %s: %s%s%s\n", js(e, "zh"), js(e, "en"), zh, english ? " / " : "",
-               english ? en : "");
-    }
-    printf("签名 signature:     %s\n", js(j, "signature"));
+        printf("%s: %s\n", TR(js(e, "zh"), js(e, "en")), TR(js(e, "text_zh"), js(e, "text_en")));
+    printf(TR("签名:     %s\n", "signature: %s\n"), js(j, "signature"));
 }
 
 /* What a write made, labelled, so the clerk knows which id to copy where: the id of an
@@ -564,30 +619,29 @@ static void print_made(const char *cmd, json_t *events)
             en = made_labels[i].en;
         }
     json_array_foreach(events, i, e)
-        printf("已提交 accepted — %s %s: %s\n", zh, en, json_string_value(e));
+        printf(TR("已提交 — %s: %s\n", "accepted — %s: %s\n"), TR(zh, en), json_string_value(e));
 }
 
 static void print_members(json_t *j)
 {
-    static const int w[] = {16, 12, 22, 24, 8, 8};
-    static const char *const head[] = {"成员编号", "姓名", "单位", "居住社区", "已报到", "登记卡"};
+    static const int w[] = {16, 12, 22, 24, 9, 8};
+    static const char *const head_zh[] = {"成员编号", "姓名",   "单位",
+                                          "居住社区", "已报到", "登记卡"};
+    static const char *const head_en[] = {"member",    "name",     "unit",
+                                          "community", "reported", "card"};
     json_t *e;
     size_t i;
     if (!json_array_size(j)) {
-        printf("没有符合条件的成员 / no member matches\n");
+        printf(TR("没有符合条件的成员\n", "no member matches\n"));
         return;
     }
     for (i = 0; i < 6; i++)
-        cli_cell(head[i], w[i]);
-    printf("反馈函\n");
+        cli_cell(TR(head_zh[i], head_en[i]), w[i]);
+    printf(TR("反馈函\n", "feedback\n"));
     json_array_foreach(j, i, e)
     {
-        const char *cells[] = {js(e, "member"),
-                               js(e, "name"),
-                               js(e, "unit"),
-                               js(e, "community"),
-                               json_is_true(json_object_get(e, "reported")) ? "是" : "否",
-                               json_is_true(json_object_get(e, "card")) ? "是" : "否"};
+        const char *cells[] = {js(e, "member"),    js(e, "name"),         js(e, "unit"),
+                               js(e, "community"), yes_no(e, "reported"), yes_no(e, "card")};
         for (size_t k = 0; k < 6; k++)
             cli_cell(cells[k], w[k]);
         printf("%lld\n", ji(e, "feedback"));
@@ -599,17 +653,19 @@ static void print_orgs(json_t *j)
     json_t *e;
     size_t i;
     if (!json_array_size(j)) {
-        printf("没有符合条件的组织(目录为空时:节点尚未与街道同步,见 status) / no org matches (an "
-               "empty directory: the node has not synced with the street yet; see status)\n");
+        printf(TR("没有符合条件的组织(目录为空时:节点尚未与街道同步,见 status)\n",
+                  "no org matches (an empty directory: the node has not synced with the street "
+                  "yet; see status)\n"));
         return;
     }
-    cli_cell("组织编号", 28);
-    cli_cell("类别", 8);
-    printf("名称\n");
+    cli_cell(TR("组织编号", "org"), 28);
+    cli_cell(TR("类别", "kind"), 10);
+    printf(TR("名称\n", "name\n"));
     json_array_foreach(j, i, e)
     {
+        bool unit = strcmp(js(e, "kind"), "unit") == 0;
         cli_cell(js(e, "org"), 28);
-        cli_cell(strcmp(js(e, "kind"), "unit") == 0 ? "单位" : "社区", 8);
+        cli_cell(unit ? TR("单位", "unit") : TR("社区", "community"), 10);
         printf("%s\n", js(e, "name"));
     }
 }
@@ -634,9 +690,9 @@ static void print_human(const char *cmd, json_t *j)
     } else if (strcmp(cmd, "digest") == 0) {
         printf("%s\n", js(j, "digest"));
     } else if (strcmp(cmd, "restore") == 0) {
-        printf("正在从 broker 恢复本方事件 %lld..%lld;用 sync-wait 等待完成\n"
-               "restoring own events %lld..%lld from the broker; wait with sync-wait\n",
-               ji(j, "own_seq") + 1, ji(j, "target"), ji(j, "own_seq") + 1, ji(j, "target"));
+        printf(TR("正在从 broker 恢复本方事件 %lld..%lld;用 sync-wait 等待完成\n",
+                  "restoring own events %lld..%lld from the broker; wait with sync-wait\n"),
+               ji(j, "own_seq") + 1, ji(j, "target"));
     } else if (strcmp(cmd, "orgs") == 0) {
         print_orgs(j);
     } else if (strcmp(cmd, "letter") == 0) {
@@ -790,8 +846,10 @@ static int run_batch(const struct cli_parsed *p)
         char *argv[64];
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
-            fprintf(stderr, "错误: 第 %ld 行太长\nerror: line %ld is too long (max %zu bytes)\n",
-                    lineno, lineno, sizeof(line) - 2);
+            fprintf(stderr,
+                    TR("错误: 第 %ld 行太长(最多 %zu 字节)\n",
+                       "error: line %ld is too long (max %zu bytes)\n"),
+                    lineno, sizeof(line) - 2);
             rc = 2;
             break;
         }
@@ -802,7 +860,7 @@ static int run_batch(const struct cli_parsed *p)
             continue;
         struct cli_parsed lp;
         if (!cli_parse(argc, argv, commands, &lp)) {
-            fprintf(stderr, "第 %ld 行 / line %ld\n", lineno, lineno);
+            fprintf(stderr, TR("第 %ld 行\n", "line %ld\n"), lineno);
             rc = 2;
             break;
         }
@@ -819,7 +877,7 @@ static int run_batch(const struct cli_parsed *p)
     if (p->json)
         printf("{\"accepted\":%ld}\n", total);
     else
-        printf("已提交 accepted: %ld\n", total);
+        printf(TR("已提交: %ld\n", "accepted: %ld\n"), total);
     return rc;
 }
 
@@ -829,7 +887,7 @@ int main(int argc, char **argv)
     log_set_component("cli");
     log_set_level(LOG_WARN);
     int done = cli_start(argc, argv, "dualsync",
-                         "dualsync: 单位/社区节点操作命令 / operator CLI of a node", commands, &p);
+                         "单位/社区节点操作命令 / the operator CLI of a node", commands, &p);
     if (done >= 0)
         return done;
     if (strncmp(p.cmd->name, "user ", 5) == 0)

@@ -1,10 +1,13 @@
 /* cli_reports: text and CSV for tasks, the annual report and lists. Every table is a list
  * of columns (JSON key, Chinese and English header), so the text and the CSV of one result
  * show the same fields in the same order; the CSV header uses the JSON keys, which are
- * stable, so scripts can rely on them. Values are printed as the daemon sent them (strings
- * as is, numbers in decimal, booleans yes/no, arrays joined by ","), never reinterpreted. */
+ * stable, so scripts can rely on them (with --excel the Chinese headers, for Chinese Excel,
+ * whatever --lang says). The text is in the one language of common/lang. Values are printed
+ * as the daemon sent them (strings as is, numbers in decimal, booleans yes/no or 是/否,
+ * arrays joined by ","), never reinterpreted. */
 #include "cliargs.h"
 #include "cli_reports.h"
+#include "lang.h"
 #include "sheet.h"
 
 #include <stdio.h>
@@ -41,12 +44,10 @@ static int emit_one(const char *title, const struct sheet_column *cols, json_t *
     return emit(&t, 1);
 }
 
-/* A text table: a header line "zh/en" per column, then one line per row, fields separated
- * by two spaces (Chinese text defeats fixed widths; alignment is best effort). */
-/* A cell's text: "-" for nothing. */
+/* A cell's text: "-" for nothing, a boolean as 是/否 or yes/no. */
 static const char *cell_text(json_t *row, const char *key, char *buf, size_t size)
 {
-    const char *t = sheet_value_text(json_object_get(row, key), true, buf, size); /* 是/否 */
+    const char *t = sheet_value_text(json_object_get(row, key), !ds_lang_is_en(), buf, size);
     return t[0] ? t : "-";
 }
 
@@ -62,9 +63,9 @@ static void put_cell(const char *t, int width, bool last)
 #define TEXT_COLUMNS_MAX 16
 #define TEXT_CELL_MAX 40 /* wider cells (texts, descriptions) push their row, not the table */
 
-/* A text table: the Chinese header, then one line per row, every column as wide as its
- * widest cell in terminal columns (Chinese characters count two), so the columns line up;
- * --csv, --xlsx and --json have the English keys. */
+/* A text table: the header in the language of the output, then one line per row, every
+ * column as wide as its widest cell in terminal columns (Chinese characters count two), so
+ * the columns line up; --csv and --json have the English keys. */
 static void text_table(json_t *rows, const struct sheet_column *cols)
 {
     int width[TEXT_COLUMNS_MAX] = {0};
@@ -74,7 +75,7 @@ static void text_table(json_t *rows, const struct sheet_column *cols)
     while (cols[n].key && n < TEXT_COLUMNS_MAX)
         n++;
     for (size_t c = 0; c < n; c++) {
-        width[c] = cli_width(cols[c].zh);
+        width[c] = cli_width(TR(cols[c].zh, cols[c].en));
         json_array_foreach(rows, i, row)
         {
             int w = cli_width(cell_text(row, cols[c].key, buf, sizeof(buf)));
@@ -83,7 +84,7 @@ static void text_table(json_t *rows, const struct sheet_column *cols)
         }
     }
     for (size_t c = 0; c < n; c++)
-        put_cell(cols[c].zh, width[c], c + 1 == n);
+        put_cell(TR(cols[c].zh, cols[c].en), width[c], c + 1 == n);
     json_array_foreach(rows, i, row)
     {
         for (size_t c = 0; c < n; c++)
@@ -94,9 +95,9 @@ static void text_table(json_t *rows, const struct sheet_column *cols)
 static void rate_line(const char *zh, const char *en, json_t *rate)
 {
     if (json_is_number(rate))
-        printf("%s %s: %.1f%%\n", zh, en, json_number_value(rate));
+        printf("%s: %.1f%%\n", TR(zh, en), json_number_value(rate));
     else
-        printf("%s %s: -\n", zh, en);
+        printf("%s: -\n", TR(zh, en));
 }
 
 /* ---------------------------------------------------------------- tasks */
@@ -114,21 +115,21 @@ static void print_tasks(json_t *j)
 {
     size_t i;
     json_t *t;
-    printf("待办事项 tasks: %s,截至 as of %s — 共 %lld 项,逾期 %lld 项 / %lld items, %lld "
-           "overdue\n",
-           js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "overdue"), ji(j, "count"),
-           ji(j, "overdue"));
+    printf(TR("待办事项: %s,截至 %s — 共 %lld 项,逾期 %lld 项\n",
+              "tasks: %s, as of %s — %lld items, %lld overdue\n"),
+           js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "overdue"));
     json_array_foreach(json_object_get(j, "tasks"), i, t)
     {
         bool late = json_is_true(json_object_get(t, "overdue"));
         const char *due = js(t, "due");
-        printf("%s %-10s %-22s %s %s%s%s\n", late ? "[逾期 OVERDUE]" : "[待办 due]    ",
-               due[0] ? due : "-", js(t, "kind"), js(t, "member")[0] ? js(t, "member") : "-",
-               js(t, "name"), js(t, "ref")[0] ? "  " : "", js(t, "ref"));
-        printf("    %s\n    %s\n", js(t, "zh"), js(t, "en"));
+        printf("%s %-10s %-22s %s %s%s%s\n",
+               late ? TR("[逾期]", "[OVERDUE]") : TR("[待办]", "[due]    "), due[0] ? due : "-",
+               js(t, "kind"), js(t, "member")[0] ? js(t, "member") : "-", js(t, "name"),
+               js(t, "ref")[0] ? "  " : "", js(t, "ref"));
+        printf("    %s\n", TR(js(t, "zh"), js(t, "en")));
     }
     if (json_array_size(json_object_get(j, "tasks")) == 0)
-        printf("没有待办事项 / nothing is due\n");
+        printf(TR("没有待办事项\n", "nothing is due\n"));
 }
 
 /* ---------------------------------------------------------------- annual report */
@@ -216,29 +217,30 @@ static int print_report(json_t *j, bool table)
         json_decref(summary);
         return rc;
     }
-    printf("%lld 年度报告 annual report %lld — %s (%s)\n", ji(j, "year"), ji(j, "year"),
+    printf(TR("%lld 年度报告 — %s (%s)\n", "annual report %lld — %s (%s)\n"), ji(j, "year"),
            js(j, "org"), js(j, "name"));
     if (unit)
-        printf("介绍党员 members introduced: %lld\n", ji(j, "introduced"));
+        printf(TR("介绍党员: %lld\n", "members introduced: %lld\n"), ji(j, "introduced"));
     else
-        printf("登记党员 registered: %lld\n登记卡完整 cards complete: %lld\n", ji(j, "registered"),
-               ji(j, "cards_complete"));
-    printf("已报到 reported: %lld\n", ji(j, "reported"));
+        printf(TR("登记党员: %lld\n登记卡完整: %lld\n", "registered: %lld\ncards complete: %lld\n"),
+               ji(j, "registered"), ji(j, "cards_complete"));
+    printf(TR("已报到: %lld\n", "reported: %lld\n"), ji(j, "reported"));
     rate_line("报到率", "report rate", json_object_get(j, "report_rate"));
-    printf("%s %s: %lld,覆盖 %lld 名党员 / covering %lld members\n",
-           unit ? "收到反馈函" : "发出反馈函", unit ? "feedback received" : "feedback sent",
-           ji(j, "feedback_letters"), ji(j, "feedback_members"), ji(j, "feedback_members"));
+    printf(TR("%s: %lld,覆盖 %lld 名党员\n", "%s: %lld, covering %lld members\n"),
+           unit ? TR("收到反馈函", "feedback received") : TR("发出反馈函", "feedback sent"),
+           ji(j, "feedback_letters"), ji(j, "feedback_members"));
     rate_line("反馈覆盖率", "feedback coverage", json_object_get(j, "feedback_coverage"));
     if (unit) {
-        printf("评价差 poor: %lld  长期不参加活动 non-participation: %lld  需处理 flagged: %lld  "
-               "已反馈查处结果 handling done: %lld\n",
+        printf(TR("评价差: %lld  长期不参加活动: %lld  需处理: %lld  已反馈查处结果: %lld\n",
+                  "poor: %lld  non-participation: %lld  flagged: %lld  handling done: %lld\n"),
                ji(j, "poor"), ji(j, "non_participation"), ji(j, "flagged"), ji(j, "handling_done"));
-        printf("征求意见 opinions requested: %lld  已回复 replied: %lld\n",
+        printf(TR("征求意见: %lld  已回复: %lld\n", "opinions requested: %lld  replied: %lld\n"),
                ji(j, "opinions_requested"), ji(j, "opinions_replied"));
     } else {
-        printf("需处理的反馈 flagged letters: %lld\n活动达标 participation met: %lld\n",
+        printf(TR("需处理的反馈: %lld\n活动达标: %lld\n",
+                  "flagged letters: %lld\nparticipation met: %lld\n"),
                ji(j, "flagged"), ji(j, "participation_met"));
-        printf("收到征求意见 opinions received: %lld  已回复 replied: %lld\n",
+        printf(TR("收到征求意见: %lld  已回复: %lld\n", "opinions received: %lld  replied: %lld\n"),
                ji(j, "opinions_received"), ji(j, "opinions_replied"));
     }
     printf("\n");
@@ -336,8 +338,9 @@ static int print_list(json_t *j, bool table)
             continue;
         if (table)
             return emit_one(list_tables[i].zh, list_tables[i].cols, json_object_get(j, "items"));
-        printf("%s %s: %s,截至 as of %s — %lld 项 / %lld items\n", list_tables[i].zh, kind,
-               js(j, "org"), js(j, "as_of"), ji(j, "count"), ji(j, "count"));
+        /* the title in Chinese, the kind as typed in English: %.0s skips the other */
+        printf(TR("%s%.0s: %s,截至 %s — 共 %lld 项\n", "%.0s%s: %s, as of %s — %lld items\n"),
+               list_tables[i].zh, kind, js(j, "org"), js(j, "as_of"), ji(j, "count"));
         if (ji(j, "count") > 0)
             text_table(json_object_get(j, "items"), list_tables[i].cols);
         return 0;
@@ -378,17 +381,17 @@ static void print_journal(json_t *j)
     size_t i;
     json_t *e;
     json_t *letters = json_object_get(j, "letters");
-    printf("%s 函件日志 journal of %s — %zu 份 / %zu letters\n", js(j, "date"), js(j, "org"),
-           json_array_size(letters), json_array_size(letters));
+    printf(TR("%s 函件日志 %s — 共 %zu 份\n", "%s journal of %s — %zu letters\n"), js(j, "date"),
+           js(j, "org"), json_array_size(letters));
     json_array_foreach(letters, i, e)
     {
         bool sent = strcmp(js(e, "direction"), "sent") == 0;
-        cli_cell(sent ? "发出 sent" : "收到 received", 16);
+        cli_cell(sent ? TR("发出", "sent") : TR("收到", "received"), 10);
         cli_cell(js(e, "id"), 24);
         cli_cell(js(e, "type"), 20);
         cli_cell(js(e, "member"), 14);
         cli_cell(js(e, "name"), 10);
-        printf("%s %s\n", state_zh(js(e, "state")), js(e, "state"));
+        printf("%s\n", TR(state_zh(js(e, "state")), js(e, "state")));
     }
 }
 

@@ -96,6 +96,12 @@ int commands_own_member(struct node *n, const char *member, Dualsync__MemberReco
     return load_member(n, member, true, rec, o);
 }
 
+int commands_own_member_any(struct node *n, const char *member, Dualsync__MemberRecord **rec,
+                            struct outcome *o)
+{
+    return load_member(n, member, false, rec, o);
+}
+
 /* ---------------------------------------------------------------- read commands */
 
 /* The record as JSON: its fields, the digest, whether the registration is open, and the

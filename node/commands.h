@@ -68,6 +68,10 @@ void commands_today(char out[11]);
 
 /* The member's record, if this node holds an open registration of it (DS_OK; caller
  * frees with fold_free); otherwise an error in o. */
+/* The same, closed registrations included (a report-in may confirm a claim of a member
+ * whose first registration was returned). */
+int commands_own_member_any(struct node *n, const char *member, Dualsync__MemberRecord **rec,
+                            struct outcome *o);
 int commands_own_member(struct node *n, const char *member, Dualsync__MemberRecord **rec,
                         struct outcome *o);
 

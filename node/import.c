@@ -15,12 +15,14 @@
  *
  * import_roster prints nothing and keeps no global state, so the console's web threads can
  * run it side by side; its answer is the JSON document the CLI prints with --json. The
- * CLI's text, progress bar and exit codes (import_members) are made from that document. */
+ * CLI's text (in the language of common/lang), progress bar and exit codes
+ * (import_members) are made from that document. */
 #include "import.h"
 
 #include "cliargs.h"
 #include "ctl.h"
 #include "err.h"
+#include "lang.h"
 #include "roster.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -347,8 +349,8 @@ static void draw_bar(void *arg, long done, long rows, bool final)
     bar->last_draw = now;
     long total = rows > 0 ? rows : 1;
     int pct = (int)(done * 100 / total), width = 30, filled = pct * width / 100;
-    fprintf(stderr, "\r导入 importing [%.*s%*s] %ld/%ld %3d%%", filled,
-            "##############################", width - filled, "", done, rows, pct);
+    fprintf(stderr, TR("\r导入 [%.*s%*s] %ld/%ld %3d%%", "\rimporting [%.*s%*s] %ld/%ld %3d%%"),
+            filled, "##############################", width - filled, "", done, rows, pct);
     if (final)
         fputc('\n', stderr);
     fflush(stderr);
@@ -368,15 +370,15 @@ static long jlong(const json_t *o, const char *key)
 static void print_bad_text(const json_t *b)
 {
     bool refused = json_is_true(json_object_get(b, "refused"));
-    const char *by_zh = refused ? "节点拒绝: " : "", *by_en = refused ? "refused: " : "";
+    const char *by = refused ? TR("节点拒绝: ", "refused: ") : "";
+    const char *reason = TR(jstr(b, "reason_zh"), jstr(b, "reason_en"));
     const char *column = json_string_value(json_object_get(b, "column"));
     long row = jlong(b, "row");
     if (column)
-        fprintf(stderr, "第 %ld 行,列「%s」: %s%s\nrow %ld, column \"%s\": %s%s\n", row, column,
-                by_zh, jstr(b, "reason_zh"), row, column, by_en, jstr(b, "reason_en"));
+        fprintf(stderr, TR("第 %ld 行,列「%s」: %s%s\n", "row %ld, column \"%s\": %s%s\n"), row,
+                column, by, reason);
     else
-        fprintf(stderr, "第 %ld 行: %s%s\nrow %ld: %s%s\n", row, by_zh, jstr(b, "reason_zh"), row,
-                by_en, jstr(b, "reason_en"));
+        fprintf(stderr, TR("第 %ld 行: %s%s\n", "row %ld: %s%s\n"), row, by, reason);
 }
 
 /* Did the daemon (or the way to it) stop the import, rather than the file or no daemon? */
@@ -394,18 +396,19 @@ static void print_text(const json_t *res, int rc)
     for (size_t i = 0; i < json_array_size(bad); i++)
         print_bad_text(json_array_get(bad, i));
     if (omitted > 0)
-        fprintf(stderr, "……另有 %ld 行有误未列出\n... and %ld more bad rows not listed\n", omitted,
+        fprintf(stderr, TR("……另有 %ld 行有误未列出\n", "... and %ld more bad rows not listed\n"),
                 omitted);
     if (rc != DS_OK) {
         const json_t *e = json_object_get(res, "error");
         cli_error(jstr(e, "reason_zh"), jstr(e, "reason_en"));
     }
-    printf("名册导入: 读取 %ld 行,导入 %ld 行,已存在(跳过)%ld 行,有误 %ld 行\n"
-           "roster import: %ld rows read, %ld imported, %ld already present (skipped), %ld bad\n",
-           rows, imported, skipped, nbad, rows, imported, skipped, nbad);
+    printf(TR("名册导入: 读取 %ld 行,导入 %ld 行,已存在(跳过)%ld 行,有误 %ld 行\n",
+              "roster import: %ld rows read, %ld imported, %ld already present (skipped), %ld "
+              "bad\n"),
+           rows, imported, skipped, nbad);
     if (nbad > 0 || stopped_by_node(rc))
-        printf("改正后重新运行同一命令即可:已导入的行会被跳过\n"
-               "fix them and run the same command again: rows already imported are skipped\n");
+        printf(TR("改正后重新运行同一命令即可:已导入的行会被跳过\n",
+                  "fix them and run the same command again: rows already imported are skipped\n"));
 }
 
 static int exit_code(int rc, const json_t *res)
@@ -430,8 +433,10 @@ int import_members(const char *data_dir, const char *csv_path, bool json)
 {
     FILE *f = fopen(csv_path, "rb");
     if (!f) {
-        fprintf(stderr, "错误: 无法打开名册文件 %s\nerror: cannot open the roster file %s: %s\n",
-                csv_path, csv_path, strerror(errno));
+        fprintf(
+            stderr,
+            TR("错误: 无法打开名册文件 %s(%s)\n", "error: cannot open the roster file %s: %s\n"),
+            csv_path, strerror(errno));
         return 2;
     }
     struct bar bar = {{0, 0}};

@@ -425,11 +425,87 @@ static int check_code_exists(struct letter *l, uint32_t type, const char *field,
     return DS_OK;
 }
 
+/* The introductions a report-in here may name: the registration's own (while open) and
+ * the claims whose community is this one. */
+static bool may_name(const struct letter *l, const char *intro)
+{
+    const Dualsync__MemberRecord *rec = l->rec;
+    if (!rec->closed && strcmp(rec->intro_id, intro) == 0)
+        return true;
+    for (size_t i = 0; i < rec->n_claims; i++)
+        if (strcmp(rec->claims[i]->intro_id, intro) == 0 &&
+            strcmp(rec->claims[i]->community, l->w->n->cfg.org) == 0)
+            return true;
+    return false;
+}
+
+/* The introductions a report-in may name, "unit:a/3(单位甲)、unit:b/5(单位乙)", into buf. */
+static void list_namable(const struct letter *l, char *buf, size_t size)
+{
+    const Dualsync__MemberRecord *rec = l->rec;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i <= rec->n_claims && n < size; i++) {
+        const Dualsync__MemberRecord *r = i == 0 ? rec : rec->claims[i - 1];
+        if (!may_name(l, r->intro_id))
+            continue;
+        n += (size_t)snprintf(buf + n, size - n, "%s%s(%s)", n ? ", " : "", r->intro_id, r->unit);
+    }
+}
+
+/* A report-in names the introduction letter the member brought (--intro, its id): the
+ * broker binds the member to that letter's unit, and no other unit gets the community's
+ * letters. Without --intro, the registration's own letter when no other unit claims the
+ * member here; with claims, the operator must say which (WORKFLOWS.md, "whose member"). */
 static int check_report_in(struct letter *l, struct outcome *o)
 {
-    if (l->rec->reported || done_earlier(l, T(REPORT_IN), l->rec->member, NULL, NULL))
+    char zh[1024], en[1024], namable[700];
+    Dualsync__ReportIn *b = (Dualsync__ReportIn *)l->body;
+    if (l->rec->closed && l->rec->n_claims == 0)
+        return fail(o, DS_EINVAL, "该成员在本组织的登记已注销,不能再发函",
+                    "this member's registration here is closed; no more letters about it");
+    if (l->rec->confirmed || l->rec->reported ||
+        done_earlier(l, T(REPORT_IN), l->rec->member, NULL, NULL))
         return fail(o, DS_EEXIST, "该党员已报到", "this member has already reported in");
-    return DS_OK;
+    list_namable(l, namable, sizeof(namable));
+    if (!b->intro[0] && !l->rec->closed && l->rec->n_claims == 0) {
+        if (b->intro != protobuf_c_empty_string)
+            free(b->intro);
+        b->intro = xstrdup(l->rec->intro_id);
+        return DS_OK;
+    }
+    if (b->intro[0] && may_name(l, b->intro))
+        return DS_OK;
+    if (!namable[0])
+        return fail(o, DS_EINVAL, "该党员在本社区的登记已注销,没有可报到的介绍函",
+                    "the member's registration here is closed: no introduction to report in with");
+    snprintf(zh, sizeof(zh), "%s:有多个单位介绍了该党员,请用 --intro 写明党员所持介绍函的编号:%s",
+             b->intro[0] ? "所写介绍函不属于该党员在本社区的登记" : "需要写明介绍函", namable);
+    snprintf(en, sizeof(en),
+             "%s: name the introduction letter the member brought with --intro, one of: %s",
+             b->intro[0] ? "that introduction is not one of this member's here"
+                         : "more than one unit introduced this member",
+             namable);
+    return fail(o, DS_EINVAL, zh, en);
+}
+
+/* A return may name a claim's introduction (--intro): that claim is returned, the
+ * registration stays. Without --intro it closes the registration itself. */
+static int check_close(struct letter *l, struct outcome *o)
+{
+    const char *intro = fields_get_str(l->body, "intro");
+    char namable[700];
+    if (!intro[0] || may_name(l, intro))
+        return DS_OK;
+    list_namable(l, namable, sizeof(namable));
+    char zh[1024], en[1024];
+    snprintf(zh, sizeof(zh), "介绍函「%.96s」不属于该党员在本社区的登记或认领(可写: %s)", intro,
+             namable);
+    snprintf(en, sizeof(en),
+             "the introduction \"%.96s\" is not this member's registration or claim here (one "
+             "of: %s)",
+             intro, namable);
+    return fail(o, DS_EINVAL, zh, en);
 }
 
 static int check_group_assign(struct letter *l, struct outcome *o)
@@ -772,10 +848,10 @@ static const struct letter_kind {
     {"difficulty raise", T(DIFFICULTY), "text,date", NULL},
     {"claim send", T(SERVICE_CLAIM), "need,claimant,text,date", check_claim},
     {"offer send", T(RESOURCE_OFFER), "title,text,date", check_offer},
-    {"report", T(REPORT_IN), "date", check_report_in},
+    {"report", T(REPORT_IN), "date,intro", check_report_in},
     {"card set", T(REGISTRATION_CARD), "occupation,willingness,rest-time,skills,categories,contact",
      check_card},
-    {"registration close", T(REGISTRATION_CLOSE), "reason,text,date", NULL},
+    {"registration close", T(REGISTRATION_CLOSE), "reason,text,date,intro", check_close},
     {"group add", T(BUILDING_GROUP), "group,title,leader", check_group_leader},
     {"group assign", T(GROUP_ASSIGN), "group,date", check_group_assign},
     {"team add", T(VOLUNTEER_TEAM), "team,title,kind", check_team},
@@ -826,6 +902,23 @@ static bool names_member(const struct rule *r, const Dualsync__CtlCommand *cmd)
     return r->scope == SCOPE_MEMBER || (r->scope == SCOPE_EITHER && ctl_arg(cmd, "member"));
 }
 
+/* The community's letters about a member wait for the report-in that confirms the unit
+ * (the broker would refuse them): all but the report-in and a return. */
+static int awaits_report_in(const struct write_ctx *w, uint32_t type,
+                            const Dualsync__MemberRecord *rec, struct outcome *o)
+{
+    if (w->n->kind != ORG_COMMUNITY || rec->confirmed || type == T(REPORT_IN) ||
+        type == T(REGISTRATION_CLOSE))
+        return DS_OK;
+    for (size_t i = 0; i < w->n_earlier; i++) /* a report-in earlier in the same request */
+        if (w->earlier[i].type == T(REPORT_IN) && strcmp(w->earlier[i].member, rec->member) == 0)
+            return DS_OK;
+    return fail(o, DS_EINVAL,
+                "该党员尚未报到:社区在报到(确认其所属单位)之后才能发送此函件;先 report --member",
+                "the member has not reported in: the community sends this after the report-in "
+                "that confirms the member's unit (report --member first)");
+}
+
 static int write_letter(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
                         struct pending_event *pe, struct outcome *o)
 {
@@ -836,12 +929,16 @@ static int write_letter(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     if (require_side(w->n, r->author, o))
         return o->code;
     if (names_member(r, cmd) &&
-        (member_arg(cmd, &member, o) || commands_own_member(w->n, member, &l.rec, o)))
+        (member_arg(cmd, &member, o) ||
+         (k->type == T(REPORT_IN) ? commands_own_member_any(w->n, member, &l.rec, o)
+                                  : commands_own_member(w->n, member, &l.rec, o))))
         return o->code;
     l.body = fields_new(r->body);
     if (take_args(cmd, l.body, k->options, o) == DS_OK) {
         default_today(l.body, "date");
-        if ((!k->check || k->check(&l, o) == DS_OK))
+        /* the letter's own faults first, then whether its time has come */
+        if ((!k->check || k->check(&l, o) == DS_OK) &&
+            (!l.rec || awaits_report_in(w, k->type, l.rec, o) == DS_OK))
             letters_seal(r, member, l.body, pe, o);
     }
     fields_free(l.body);

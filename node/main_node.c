@@ -4,6 +4,7 @@
 
 #include "cliargs.h"
 #include "err.h"
+#include "lang.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
     }
     if (config_card_load(cli_get(p, "street-card"), &cfg->street, err) != DS_OK ||
         cfg->street.kind != ORG_STREET) {
-        fprintf(stderr, "错误: 街道名片无效\nerror: bad street card: %s\n", err);
+        fprintf(stderr, TR("错误: 街道名片无效: %s\n", "error: bad street card: %s\n"), err);
         return DS_EINVAL;
     }
     if (dur && store_parse_durability(dur, &cfg->durability) != DS_OK) {
@@ -102,11 +103,12 @@ static int cmd_init(const struct cli_parsed *p)
     char err[CONFIG_ERR_MAX], fp[KEYS_FINGERPRINT_LEN] = "?";
     if (config_card_load(path, &card, err) == DS_OK)
         keys_fingerprint(card.curve_key, card.sign_key, fp);
-    printf("已初始化 %s。请把 %s 交给街道办,由其执行 dualsync-broker org add --card。\n"
-           "initialised %s. Give %s to the street office to run dualsync-broker org add --card.\n"
-           "密钥指纹 / key fingerprint: %s (街道办加入时会显示同一指纹,请电话核对 / the street "
-           "sees the same when it adds the card: compare by phone)\n",
-           cfg.org, path, cfg.org, path, fp);
+    printf(TR("已初始化 %s。请把 %s 交给街道办,由其执行 dualsync-broker org add --card。\n"
+              "密钥指纹: %s(街道办加入时会显示同一指纹,请电话核对)\n",
+              "initialised %s. Give %s to the street office to run dualsync-broker org add "
+              "--card.\nkey fingerprint: %s (the street sees the same when it adds the card: "
+              "compare by phone)\n"),
+           cfg.org, path, fp);
     return 0;
 }
 
@@ -114,9 +116,8 @@ int main(int argc, char **argv)
 {
     struct cli_parsed p;
     log_set_component("node");
-    int done =
-        cli_start(argc, argv, "dualsync-node",
-                  "dualsync-node: 单位或社区节点 / a unit's or community's node", commands, &p);
+    int done = cli_start(argc, argv, "dualsync-node",
+                         "单位或社区节点 / a unit's or community's node", commands, &p);
     if (done >= 0)
         return done;
     if (strcmp(p.cmd->name, "init") == 0)

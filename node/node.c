@@ -11,7 +11,9 @@
 #include "calendar.h"
 
 #include "ctl.h"
+#include "owner.h"
 #include "err.h"
+#include "lang.h"
 #include "log.h"
 #include "rules.h"
 #include "wire.h"
@@ -137,11 +139,14 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
     snprintf(n->dir, sizeof(n->dir), "%s", dir);
     n->orgs = strmap_new();
     n->receipts = strmap_new();
-    int rc = config_node_load(dir, &n->cfg, err);
+    int rc = read_only || owner_dir_private(dir) ? DS_OK : DS_EACCES;
+    if (rc != DS_OK)
+        goto fail;
+    rc = config_node_load(dir, &n->cfg, err);
     if (rc != DS_OK) {
         fprintf(stderr,
-                "错误: 无法读取节点配置(先运行 dualsync-node init?)\n"
-                "error: cannot read node config: %s\n",
+                TR("错误: 无法读取节点配置(先运行 dualsync-node init?): %s\n",
+                   "error: cannot read node config: %s\n"),
                 err);
         goto fail;
     }
@@ -154,8 +159,10 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
     if (rc == DS_OK)
         rc = keys_load(dir, &n->keys);
     if (rc != DS_OK) {
-        fprintf(stderr, "错误: 无法读取密钥\nerror: cannot load keys under %s/keys (%s)\n", dir,
-                ds_strerror(rc));
+        fprintf(stderr,
+                TR("错误: 无法读取 %s/keys 下的密钥(%s)\n",
+                   "error: cannot load keys under %s/keys (%s)\n"),
+                dir, ds_strerror(rc));
         goto fail;
     }
     snprintf(path, sizeof(path), "%s/db", dir);
@@ -163,8 +170,10 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
     rc = read_only ? eventlog_open_read_only(path, &n->log)
                    : eventlog_open(path, n->cfg.durability, &n->log);
     if (rc == DS_EAGAIN && !read_only)
-        fprintf(stderr, "错误: 该数据目录的节点已在运行\nerror: a node is already running on %s\n",
-                dir);
+        fprintf(
+            stderr,
+            TR("错误: 数据目录 %s 的节点已在运行\n", "error: a node is already running on %s\n"),
+            dir);
     if (rc == DS_OK)
         rc = load_state(n);
     if (rc != DS_OK)
@@ -204,8 +213,9 @@ int node_run(struct node *n)
 {
     char ctl_path[256];
     if (ctl_socket_path(n->dir, ctl_path, sizeof(ctl_path)) != DS_OK) {
-        fprintf(stderr,
-                "错误: 数据目录路径太长\nerror: data directory path too long for a socket\n");
+        fputs(TR("错误: 数据目录路径太长,放不下控制套接字\n",
+                 "error: data directory path too long for a socket\n"),
+              stderr);
         return DS_EINVAL;
     }
     n->t = transport_new();

@@ -14,6 +14,11 @@
  *   latency          one event per frame at a fixed offered rate, publish -> DELIVER
  *                    received by the virtual community, p50 / p99 / p99.9;
  *   catch-up         a community that was away while E events were stored reconnects;
+ *   flood            (--flood) the latency row at 200 ev/s for 10 s, quiet and then while
+ *                    one other node floods the broker (issue 11): `hello` (HELLOs from a
+ *                    socket that never reads, over an inbox of 2,000 letters) or `badsig`
+ *                    (a frame of 1,024 events with bad signatures, over and over); with the
+ *                    broker's peak resident size and CPU over each run;
  *   city-year        (--city-year) one broker, M members, U units, C communities and a
  *                    year of the practice's letters (about 19 per member, real bodies:
  *                    introduction, report-in, registration card, group, attendance,
@@ -33,7 +38,7 @@
  * broker (and perf) are children that die with the bench, and the work directory is
  * removed at exit (unless --keep).
  * Usage: dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]
- *                       [--register cli|ctl] [--deadline S] [--skip-latency]
+ *                       [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]
  *        dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]
  *                       [--register cli|ctl] [--pace day|none] [--window N]
  *                       [--node-timers] [--deadline S] [--check all|N]
@@ -1378,6 +1383,162 @@ static void catchup(size_t events)
     free_street(all, 1);
 }
 
+/* ---------------------------------------------------------------- flood (issue 11) */
+
+/* Whether the flood phase runs (--flood runs it alone). */
+static bool flood_rows;
+
+/* CPU seconds the broker process has used. */
+static double broker_cpu_s(void)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)broker_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *ok = fgets(line, sizeof(line), f);
+    fclose(f);
+    const char *p = ok ? strrchr(line, ')') : NULL;
+    return p ? stat_cpu_s(p + 2) : -1;
+}
+
+/* The flooder's frames: HELLOs (never reading what comes back) or one frame of 1,024
+ * events whose signatures are all bad. */
+static void flood_frame(struct vnode *v, const char *kind, uint8_t **out, size_t *len)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    if (strcmp(kind, "hello") == 0) {
+        Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+        h.org = v->org;
+        h.proto = WIRE_PROTO_VERSION;
+        f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+        f.hello = &h;
+        wire_pack(&f.base, out, len);
+        return;
+    }
+    enum { N = WIRE_EVENTS_PER_FRAME };
+    ProtobufCBinaryData *evs = xcalloc(N, sizeof(*evs));
+    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+    for (size_t i = 0; i < N; i++) {
+        uint8_t body[8] = {(uint8_t)i};
+        wire_event_build(&v->keys, v->org, i + 1, hlc_base + i, "FLOOD-1", 999u, body, sizeof(body),
+                         &evs[i].data, &evs[i].len);
+        evs[i].data[evs[i].len - 1] ^= 0x01; /* the signature is the last field */
+    }
+    p.n_events = N;
+    p.events = evs;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &p;
+    wire_pack(&f.base, out, len);
+    for (size_t i = 0; i < N; i++)
+        free(evs[i].data);
+    free(evs);
+}
+
+/* One row: unit:b1 -> community:sink at 200 ev/s for 10 s, the latency of each event;
+ * meanwhile (kind non-NULL) community:flood sends its flood frames as fast as ZeroMQ takes
+ * them, never reading. Its inbox holds 2,000 letters from unit:b2, stored first. */
+static void flood_row(const char *kind)
+{
+    const double rate = 200, seconds = 10;
+    size_t n = (size_t)(rate * seconds);
+    static unsigned runs;
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/flood-%u-%s", work, ++runs, kind ? kind : "quiet");
+    init_broker(dir, 2048);
+    struct vnode *v[4];
+    const char *orgs[4] = {"community:sink", "unit:b1", "unit:b2", "community:flood"};
+    for (size_t i = 0; i < 4; i++) {
+        v[i] = xmalloc(sizeof(*v[i]));
+        vnode_keys(v[i], orgs[i], i);
+    }
+    register_orgs(dir, v, 4, 600);
+    struct fleet f;
+    fleet_init(&f, v, 3);
+    fleet_connect(&f, 60);
+    build_frames(v[2], "community:flood", 2000, PER_FRAME); /* the flooder's inbox */
+    double t0 = now_s();
+    while (v[2]->acked < 2000 && !expired(t0 + 60)) {
+        unit_pump(v[2]);
+        fleet_poll(&f, 1);
+    }
+    build_frames(v[1], "community:sink", n, 1);
+    uint8_t *flood = NULL;
+    size_t flood_len = 0;
+    if (kind) {
+        flood_frame(v[3], kind, &flood, &flood_len);
+        vnode_open(v[3]);
+        vnode_hello(v[3]);
+    }
+    double *sent = xcalloc(n + 1, sizeof(*sent));
+    sink_node = v[0];
+    on_member_event = sink_event;
+    sink_arrival = xcalloc(n + 1, sizeof(*sink_arrival));
+    sink_arrival_n = n + 1;
+    long rss0 = proc_status_kib(broker_pid, "VmHWM");
+    double cpu0 = broker_cpu_s();
+    uint64_t flood_sent = 0;
+    double start = now_s(), next = start, deadline = start + seconds + 30;
+    size_t i = 0;
+    while ((i < n || v[0]->member_events < n) && !expired(deadline)) {
+        double t = now_s();
+        while (i < n && t >= next) {
+            vnode_send(v[1], v[1]->frames[i], v[1]->frame_len[i]);
+            sent[i + 1] = t;
+            i++;
+            next += 1.0 / rate;
+        }
+        for (int k = 0; kind && i < n && k < 64; k++) /* never read: v[3] is not polled */
+            if (zmq_send(v[3]->sock, flood, flood_len, ZMQ_DONTWAIT) >= 0)
+                flood_sent++;
+        double wait_ms = i < n ? (next - now_s()) * 1000.0 : 5;
+        fleet_poll(&f, wait_ms > 0 ? (wait_ms < 1 ? 1 : (int)wait_ms) : 0);
+    }
+    double cpu = broker_cpu_s() - cpu0;
+    long rss1 = proc_status_kib(broker_pid, "VmHWM");
+    double *lat = xcalloc(n ? n : 1, sizeof(*lat));
+    size_t m = 0;
+    for (size_t s = 1; s <= n; s++)
+        if (sink_arrival[s] > 0)
+            lat[m++] = (sink_arrival[s] - sent[s]) * 1000.0;
+    qsort(lat, m, sizeof(*lat), cmp_double);
+    json_t *st = ctl_json(dir, "status", NULL, NULL, 10000);
+    json_t *k = st ? json_object_get(st, "counters") : NULL;
+    if (m)
+        printf("| %s | %zu | %.2f | %.2f | %.2f | %llu | %.1f | %.1f | %lld / %lld / %lld |\n",
+               kind ? kind : "none (quiet)", m, lat[m / 2], lat[(size_t)((double)m * 0.99)],
+               lat[m - 1], (unsigned long long)flood_sent, (double)(rss1 - rss0) / 1024.0, cpu,
+               (long long)json_integer_value(json_object_get(k, "full_closed")),
+               (long long)json_integer_value(json_object_get(k, "refused_frames")),
+               (long long)json_integer_value(json_object_get(k, "peers_banned")));
+    fflush(stdout);
+    json_decref(st);
+    free(lat);
+    free(sent);
+    free(flood);
+    free(sink_arrival);
+    sink_arrival = NULL;
+    on_member_event = NULL;
+    stop_broker();
+    fleet_free(&f);
+    for (size_t j = 0; j < 4; j++) {
+        free_frames(v[j]);
+        vnode_close(v[j]);
+        free(v[j]);
+    }
+}
+
+static void flood_table(void)
+{
+    printf("\n| flood from community:flood | events | p50 ms | p99 ms | max ms | flood frames "
+           "sent | broker peak RSS growth MiB | broker CPU s | closed full / refused frames / "
+           "banned |\n|---|---|---|---|---|---|---|---|---|\n");
+    flood_row(NULL);
+    flood_row("hello");
+    flood_row("badsig");
+    flood_row(NULL);
+}
+
 /* ---------------------------------------------------------------- city-year */
 
 #define T(x) DUALSYNC__EVENT_TYPE__EVENT_##x
@@ -2210,7 +2371,7 @@ static void usage(FILE *out)
 {
     fputs("用法 / usage:\n"
           "  dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]\n"
-          "                 [--register cli|ctl] [--deadline S] [--skip-latency]\n"
+          "                 [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]\n"
           "  dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]\n"
           "                 [--register cli|ctl] [--pace day|none] [--window N] [--node-timers]\n"
           "                 [--deadline S] [--check all|N]\n"
@@ -2233,6 +2394,7 @@ int main(int argc, char **argv)
     const char *unit_list = NULL;
     double deadline = 600;
     bool city = false, skip_latency = false, paced = true;
+    bool flood_only = false;
     uint32_t window = CITY_WINDOW;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -2259,6 +2421,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--skip-latency") == 0) {
             skip_latency = true;
+            continue;
+        }
+        if (strcmp(a, "--flood") == 0) {
+            flood_only = flood_rows = true;
             continue;
         }
         if (strcmp(a, "--keep") == 0) {
@@ -2321,7 +2487,9 @@ int main(int argc, char **argv)
     printf("\n");
     if (!register_mode)
         register_mode = city ? "ctl" : "cli";
-    if (city) {
+    if (flood_only) {
+        flood_table();
+    } else if (city) {
         size_t units = unit_list ? strtoul(unit_list, NULL, 10) : 200;
         if (!members || !units || !communities) {
             fprintf(stderr, "bench: --members, --units and --communities must be > 0\n");
@@ -2343,6 +2511,8 @@ int main(int argc, char **argv)
                    "|\n|---|---|---|---|---|---|\n");
             latency(1000, 3);
             latency(10000, 2);
+            if (flood_rows)
+                flood_table();
             printf("\n| catch-up events | store s | catch-up s | catch-up ev/s "
                    "|\n|---|---|---|---|\n");
             catchup(catchup_events);

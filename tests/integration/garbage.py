@@ -190,7 +190,7 @@ def authd_frames(rng, org, other_org):
 
 # ---------------------------------------------------------------- libzmq client
 
-ZMQ_DEALER, ZMQ_LINGER, ZMQ_RCVTIMEO = 5, 17, 27
+ZMQ_DEALER, ZMQ_LINGER, ZMQ_RCVTIMEO, ZMQ_SNDTIMEO = 5, 17, 27, 28
 ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY, ZMQ_CURVE_SERVERKEY = 48, 49, 50
 ZMQ_SNDMORE, ZMQ_DONTWAIT = 2, 1
 
@@ -215,7 +215,7 @@ class Zmq:
         for opt, val in ((ZMQ_CURVE_SERVERKEY, server_key), (ZMQ_CURVE_PUBLICKEY, public_key),
                          (ZMQ_CURVE_SECRETKEY, secret_key)):
             self.lib.zmq_setsockopt(s, opt, val, len(val))
-        for opt, val in ((ZMQ_LINGER, 2000), (ZMQ_RCVTIMEO, 10)):
+        for opt, val in ((ZMQ_LINGER, 2000), (ZMQ_RCVTIMEO, 10), (ZMQ_SNDTIMEO, 1000)):
             v = ctypes.c_int(val)
             self.lib.zmq_setsockopt(s, opt, ctypes.byref(v), ctypes.sizeof(v))
         if self.lib.zmq_connect(s, endpoint.encode()) != 0:
@@ -257,8 +257,11 @@ def phase_authd(endpoint, server_hex, public_hex, secret_path, org, seed):
     z.send(s, f_bytes(8, f_varint(1, 7)))
     drain(1.0)
     sent = 0
+    # The broker disconnects a peer after 32 refused frames and refuses its key for a
+    # while (docs/PROTOCOL.md "Budgets"): once a send times out, we are that peer.
     for name, data in authd_frames(rng, org, other):
-        z.send(s, data)
+        if z.send(s, data) < 0:
+            break
         sent += 1
         drain(0.02)
     # multipart messages: the broker expects exactly one part
@@ -268,7 +271,7 @@ def phase_authd(endpoint, server_hex, public_hex, secret_path, org, seed):
         sent += 1
     drain(0.5)
     got_before_oversize = len(replies)
-    z.send(s, b"\x1a" + rng.randbytes(8 * MIB + 4096))  # over the 8 MiB frame limit
+    z.send(s, b"\x1a" + rng.randbytes(8 * MIB + 4096))  # over the frame limit
     sent += 1
     drain(1.0)
     z.lib.zmq_close(s)

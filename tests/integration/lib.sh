@@ -24,6 +24,10 @@ for _b in "$BROKER_BIN" "$NODE_BIN" "$CLI_BIN"; do
 done
 command -v jq >/dev/null || { echo "FAIL: jq is required (apt-get install jq)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: python3 is required" >&2; exit 1; }
+# The programs print in one language, chosen by --lang, DUALSYNC_LANG or the locale. The
+# tests read their human output in Chinese (the default) whatever the developer's locale;
+# a check of English passes --lang en, and test_everyday checks the choice itself.
+export DUALSYNC_LANG=zh
 
 TEST_NAME=$(basename "$0" .sh)
 # Short path: the control sockets (DIR/ctl.sock) must fit in sun_path.

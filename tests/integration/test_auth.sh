@@ -78,6 +78,7 @@ seq_c1=$(json_get c1 .own_seq)
 seq_u1=$(json_get u1 .own_seq)
 assert_exit 1 cli c1 intro send --member M003 --name 王五 --community community:c1
 assert_contains "$OUT" "错误" "stderr of a refused command (zh)"
+assert_exit 1 cli c1 intro send --member M003 --name 王五 --community community:c1 --lang en
 assert_contains "$OUT" "error:" "stderr of a refused command (en)"
 assert_exit 1 cli c1 handling send --member M001 --feedback community:c1/1 \
     --action criticism --text 无

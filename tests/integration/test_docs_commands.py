@@ -32,7 +32,7 @@ def command_lines(path):
                 continue
             if pending:
                 pending += " " + line.strip()
-            elif re.match(r"\s*(sudo -u \S+ )?(dualsync|dualsync-node|dualsync-broker) ", line):
+            elif re.match(r"\s*(sudo -u \S+ |runuser -u \S+ -- )?(dualsync|dualsync-node|dualsync-broker) ", line):
                 pending, start = line.strip(), n
             else:
                 continue
@@ -54,6 +54,8 @@ def words(text):
         out.append(w)
     if out[:2] == ["sudo", "-u"]:
         out = out[3:]
+    if out[:2] == ["runuser", "-u"]:
+        out = out[4:]
     return out
 
 

@@ -6,8 +6,9 @@
 # Each is refused with the right ERROR and counted by the broker; nothing of it is stored;
 # the broker keeps running and the honest nodes keep syncing. Also: an event type this
 # version does not know (from a "newer" node) is stored and forwarded, and the member
-# digest still agrees on every side. A flood of events sent faster than the broker can check
-# them makes it stop reading for a while, and nothing is lost.
+# digest still agrees on every side. unit:evil stays under the broker's strike limit here
+# (23 refused frames of 32); what happens beyond it, and the per-peer budgets, are in
+# test_trust.sh.
 . "$(dirname "$0")/lib.sh" "$@"
 RAWPEER=$DS_BINDIR/tests/tools/ds-rawpeer
 [ -x "$RAWPEER" ] || fail "tool not built: $RAWPEER"
@@ -40,14 +41,15 @@ assert_eq 3 "$(json_get br .counters.rejected)" "rejected counter (forged, bad s
 assert_eq 0 "$(broker_peer .stored_upto unit:evil)" "nothing stored for unit:evil"
 
 log "garbage, truncated, multipart and oversize frames"
-out=$(rawpeer evil garbage 100 --seed 7)
-assert_eq 100 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every garbage frame answered ($out)"
-out=$(rawpeer evil truncated 100 --seed 7)
-assert_eq 100 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every truncated frame answered ($out)"
+out=$(rawpeer evil garbage 10 --seed 7)
+assert_eq 10 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every garbage frame answered ($out)"
+out=$(rawpeer evil truncated 10 --seed 7)
+assert_eq 10 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "every truncated frame answered ($out)"
 rawpeer evil multipart 20 >/dev/null
 rawpeer evil oversize >/dev/null
 wait_for json_ge br .counters.dropped_frames 20 --deadline 10
-assert_ge "$(json_get br .counters.malformed)" 200 "malformed counter"
+assert_ge "$(json_get br .counters.malformed)" 20 "malformed counter"
+assert_eq 0 "$(json_get br .counters.peers_banned)" "unit:evil is still under the strike limit"
 alive br || fail "the broker died"
 assert_eq 0 "$(broker_peer .stored_upto unit:evil)" "still nothing stored for unit:evil"
 
@@ -87,15 +89,4 @@ sync_wait c1 60
 assert_eq 226 "$(cli c1 member show M900 --json | jq .events)" "community holds all 226 events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest after the bulk (M900)"
 
-log "24,576 events sent at once, more than may wait for their signature checks: the"
-log "broker stops reading for a while (TCP holds the rest), then stores every one"
-future_stored=$(broker_peer .stored_upto unit:future)
-out=$(rawpeer future flood M900)
-assert_eq '{}' "$(jq -c .errors <<<"$out")" "flood accepted ($out)"
-stored_all() { [ "$(broker_peer .stored_upto unit:future)" -eq $((future_stored + 24576)) ]; }
-wait_for stored_all --deadline 120
-assert_ge "$(json_get br .counters.read_pauses)" 1 "the broker paused reading (read_pauses)"
-sync_wait c1 120
-assert_eq 24802 "$(cli c1 member show M900 --json | jq .events)" "community holds all of them"
-assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest after the flood (M900)"
 log "ok"

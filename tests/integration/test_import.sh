@@ -89,12 +89,17 @@ assert_eq $good "$(jq .skipped <<<"$j")" "rows already present on the re-run"
 assert_eq "4 5 6 7 8 611" "$(jq -r '[.bad[].row] | join(" ")' <<<"$j")" "bad rows on the re-run"
 assert_eq "$seq_before" "$(json_get u1 .own_seq)" "own_seq after the re-run"
 
-log "text output: the bad rows by number, and the summary"
+log "text output: the bad rows by number, and the summary, in Chinese or in English"
 rc=0
 out=$(cli u1 import members "$csv" 2>&1) || rc=$?
 assert_eq 1 "$rc" "exit code in text mode"
+assert_contains "$out" "第 4 行,列「姓名」" "row 4 in Chinese"
+assert_contains "$out" "第 6 行: 节点拒绝: " "row 6 in Chinese"
+assert_contains "$out" "读取 610 行,导入 0 行,已存在(跳过)$good 行,有误 6 行" "summary in Chinese"
+rc=0
+out=$(cli u1 import members "$csv" --lang en 2>&1) || rc=$?
+assert_eq 1 "$rc" "exit code in text mode, in English"
 assert_contains "$out" 'row 4, column "姓名": the name is missing' "row 4 in text"
-assert_contains "$out" "第 4 行" "row 4 in Chinese"
 assert_contains "$out" "row 6: refused: " "row 6 in text"
 assert_contains "$out" "610 rows read, 0 imported, $good already present (skipped), 6 bad" \
     "text summary"
@@ -109,7 +114,7 @@ assert_eq $((seq_before + 1)) "$(json_get u1 .own_seq)" "own_seq after the clean
 
 log "a file refused whole imports nothing (exit 2)"
 printf 'member,name,community,report_day\nM3000,甲,community:c1,30\n' >"$T/typo.csv"
-assert_exit 2 cli u1 import members "$T/typo.csv"
+assert_exit 2 cli u1 import members "$T/typo.csv" --lang en
 assert_contains "$OUT" '"report_day" is not a known column' "the refusal names the column"
 assert_exit 2 cli u1 import members "$T/missing.csv"
 assert_eq $((seq_before + 1)) "$(json_get u1 .own_seq)" "own_seq after refused files"

@@ -72,10 +72,13 @@ check_letter() {
     [ "$node" = u1 ] && other=c1 || other=u1
     assert_eq "$code" "$(run_ok cli "$other" letter show "$id" --json | jq -r .code)" \
         "$id: the code on $other"
-    # the text output is bilingual and carries the code
+    # the text output carries the code, in Chinese or (--lang en) in English
     out=$(run_ok cli "$node" letter show "$id")
-    assert_contains "$out" "核验码 code:        $code" "$id on $node: text output"
+    assert_contains "$out" "核验码:   $code" "$id on $node: text output"
     assert_contains "$out" "$title" "$id on $node: text output title"
+    out=$(run_ok cli "$node" letter show "$id" --lang en)
+    assert_contains "$out" "code:      $code" "$id on $node: text output in English"
+    assert_contains "$out" "$(jq -r .title_en <<<"$j")" "$id on $node: English title"
 
     # the print page
     assert_eq 200 "$(http "${JAR[$node]}" GET "${BASE[$node]}/letter?id=$id")" "$id: print page"
@@ -149,17 +152,19 @@ first=${code:0:1}
 wrong=$swap${code:1}
 assert_exit 1 cli u1 letter verify "$wrong"
 assert_contains "$OUT" "未找到" "a wrong code: Chinese"
+assert_exit 1 cli u1 letter verify "$wrong" --lang en
 assert_contains "$OUT" "no such letter here" "a wrong code: English"
 assert_eq 404 "$(http "${JAR[u1]}" GET "${BASE[u1]}/verify?code=$wrong")" "/verify of a wrong code"
 body_has 'data-match="no"' || fail "/verify of a wrong code does not say so"
 assert_exit 1 cli u1 letter verify ABCD-EFGH
 assert_contains "$OUT" "核验码无效" "a short code"
-assert_exit 1 cli u1 letter verify UUUU-UUUU-UUUU-UUUU
+assert_exit 1 cli u1 letter verify UUUU-UUUU-UUUU-UUUU --lang en
 assert_contains "$OUT" "invalid verification code" "a code with U"
 assert_eq 422 "$(http "${JAR[u1]}" GET "${BASE[u1]}/verify?code=ABCD")" "/verify of a short code"
 body_has "核验码无效" || fail "/verify does not show the refusal"
 assert_exit 1 cli u1 letter show unit:u1/999
 assert_contains "$OUT" "本节点没有该函件" "an unknown letter: Chinese"
+assert_exit 1 cli u1 letter show unit:u1/999 --lang en
 assert_contains "$OUT" "no such letter here" "an unknown letter: English"
 assert_exit 1 cli u1 letter show not-an-id
 assert_contains "$OUT" "函件编号无效" "a malformed letter id"

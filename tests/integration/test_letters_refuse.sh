@@ -75,21 +75,26 @@ for n in "${NODES[@]}"; do SEQ[$n]=$(own_seq "$n"); done
 CASES=0
 
 # refuse NODE WANT ARGS...: `dualsync --data NODE ARGS...` must exit 1 or 2 with an error
-# in zh and en on stderr (the English containing WANT unless WANT is empty) and leave the
-# node's own_seq as it was.
+# on stderr in Chinese (the default), and, run again with --lang en, the same exit status
+# and the error in English (containing WANT unless WANT is empty); and leave the node's
+# own_seq as it was.
 refuse() {
-    local node=$1 want=$2 now what
+    local node=$1 want=$2 now what rc_zh
     shift 2
     CASES=$((CASES + 1))
     what="$node: $*"
     what=${what:0:140}
     try cli "$node" "$@"
+    rc_zh=$RC
     if [ "$RC" -eq 0 ]; then
         soft_fail "$what: accepted, must be refused: ${OUT:0:200}"
     elif [ "$RC" -ne 1 ] && [ "$RC" -ne 2 ]; then
         soft_fail "$what: exit status $RC, expected 1 or 2: ${ERR:0:300}"
     else
         [[ $ERR == *错误* ]] || soft_fail "$what: no Chinese error on stderr: ${ERR:0:300}"
+        [[ $ERR != *error* ]] || soft_fail "$what: English in the Chinese error: ${ERR:0:300}"
+        try cli "$node" "$@" --lang en
+        [ "$RC" -eq "$rc_zh" ] || soft_fail "$what: exit status $RC in English, $rc_zh in Chinese"
         [[ $ERR == *error* ]] || soft_fail "$what: no English error on stderr: ${ERR:0:300}"
         [ -z "$want" ] || [[ $ERR == *"$want"* ]] ||
             soft_fail "$what: the error does not say '$want': ${ERR:0:300}"
@@ -195,7 +200,7 @@ for D in 2026-02-30 2026-13-01 yesterday 2025-02-29 2026/2/30 2026-00-10 26-01-0
     refuse u1 "" visit record --member $A --text 走访 --date "$D"
 done
 for D in 2026-02-30 2026-13-01 yesterday; do
-    refuse c1 "YYYY-MM-DD" feedback send --member $B --rating good --year 2026 --date "$D"
+    refuse c1 "YYYY-MM-DD" feedback send --member $A --rating good --year 2027 --date "$D"
     refuse u1 "YYYY-MM-DD" intro send --member RF-N --name 某 --community community:c1 --date "$D"
     refuse u1 "YYYY-MM-DD" opinion request --member $A --kind excellent-member --subject 评优 --due "$D"
     refuse u1 "YYYY-MM-DD" notice post --member $A --title 公示 --matter 拟推荐 --start "$D"

@@ -37,10 +37,11 @@ for p in dualsync dualsync-node dualsync-broker; do
     [ -s "/usr/share/man/man1/$p.1" ] || fail "no man page for $p"
     [ -s "/usr/share/bash-completion/completions/$p" ] || fail "no bash completion for $p"
 done
-assert_contains "$(dualsync help intro send)" "例 example:" "dualsync help from PATH"
+assert_contains "$(dualsync help intro send)" "例:" "dualsync help from PATH"
 grep -q '^\.TH dualsync 1' /usr/share/man/man1/dualsync.1 || fail "dualsync.1 is not a man page"
 for u in dualsync-broker.service dualsync-node@.service; do
     grep -q '^ExecStart=dualsync-' "/usr/lib/systemd/system/$u" || fail "no unit $u"
+    grep -q '^UMask=0077' "/usr/lib/systemd/system/$u" || fail "$u sets no UMask=0077"
 done
 id dualsync >/dev/null 2>&1 || fail "no dualsync system user"
 assert_eq "dualsync 750" "$(stat -c '%U %a' /var/lib/dualsync)" "/var/lib/dualsync"
@@ -52,12 +53,46 @@ assert_eq intro "$out" "completing 'int'"
 out=$(bash -c '. /usr/share/bash-completion/completions/dualsync
     COMP_WORDS=(dualsync intro send --mem); COMP_CWORD=3; _dualsync; echo "${COMPREPLY[*]}"')
 assert_eq --member "$out" "completing '--mem' after intro send"
+out=$(bash -c '. /usr/share/bash-completion/completions/dualsync
+    COMP_WORDS=(dualsync --lang en intro send --member M --na); COMP_CWORD=7; _dualsync
+    echo "${COMPREPLY[*]}"')
+assert_eq --name "$out" "completing after option values (--lang en, --member M)"
 
 log "a street from PATH: init writes the cards"
 dualsync-broker --data "$T/st" init --street street:pkg --name 包街道 --web-bind '' >/dev/null
 dualsync-node --data "$T/n" init --org community:pkg-c --name 包社区 \
     --street-card "$T/st/street.card" --web-bind '' >/dev/null
 [ -s "$T/n/community-pkg-c.card" ] || fail "init from PATH wrote no community-pkg-c.card"
+
+log "root is refused on the service user's folder, and shown the command to use"
+install -d -o dualsync -g dualsync -m 0750 "$T/owned"
+out=$(dualsync --data "$T/owned/n" status 2>&1) && fail "root acted on a folder of dualsync"
+assert_contains "$out" "runuser -u dualsync -- dualsync --data $T/owned/n status" "the fix"
+
+log "the README's first hour, verbatim, on a private /var/lib/dualsync and loopback"
+src=$(cd "$(dirname "$0")/../.." && pwd)
+unshare -m -n -- bash -euo pipefail -c '
+    ip link set lo up
+    mount -t tmpfs -o mode=0750 tmpfs /var/lib/dualsync
+    chown dualsync:dualsync /var/lib/dualsync
+    stop() {
+        pkill -TERM -u dualsync -f "dualsync-(broker|node) --data /var/lib/dualsync" || true
+        for _ in $(seq 100); do
+            pgrep -u dualsync -f "dualsync-(broker|node) --data" >/dev/null || return 0
+            sleep 0.1
+        done
+        pkill -KILL -u dualsync -f "dualsync-(broker|node) --data" || true
+    }
+    trap stop EXIT
+    bash "$1/tests/integration/first_hour.sh" "$1/README.md" "$2" >"$2.out"
+    cd /var/lib/dualsync
+    runuser -u dualsync -- dualsync --data hexie status --json | jq -e ".state == \"ready\"" >/dev/null
+    runuser -u dualsync -- dualsync --data hexie orgs --json |
+        jq -e "[.[] | .org] | index(\"community:hexie\") != null" >/dev/null
+    curl -fsS -o /dev/null http://127.0.0.1:8380/ && curl -fsS -o /dev/null http://127.0.0.1:8390/
+' first-hour "$src" "$T/first-hour" 2>"$T/first-hour.log" ||
+    { tail -n 40 "$T/first-hour.log" >&2; fail "the README's first hour does not run as written"; }
+log "first hour: $(grep -c '^+ ' "$T/first-hour.log") command lines ran"
 
 log "dpkg -r: the programs go, the data directory stays"
 run_ok dpkg -r dualsync >/dev/null

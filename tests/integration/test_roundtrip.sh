@@ -104,7 +104,7 @@ printf 'intro send --member M777 --name 甲 --community community:c1\nintro send
 rc=0
 cli u1 batch "$T/dup.txt" >/dev/null 2>"$T/dup.err" || rc=$?
 assert_eq 1 "$rc" "duplicate introduction in one batch refused"
-assert_contains "$(cat "$T/dup.err")" "line 2" "the error names the offending line"
+assert_contains "$(cat "$T/dup.err")" "第 2 行" "the error names the offending line"
 assert_eq "$before" "$(json_get u1 .own_seq)" "nothing of the batch written"
 
 stop c2

@@ -16,10 +16,21 @@
  *                     corrupted signature: the broker verifies a frame on several threads
  *                     and must still store exactly the 24 before it
  *   flood M           our next 24,576 events (type 999 about M, small bodies) in full
- *                     frames, sent back to back: more than the broker lets wait for its
- *                     signature checks, so it must stop reading for a while and still
- *                     store every one
- * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n}.
+ *                     frames, sent back to back: more than one org may have waiting for
+ *                     signature checks (BROKER_PEER_VERIFY_EVENTS), so the broker refuses
+ *                     the frames beyond it unchecked while it keeps reading everyone
+ * The attacks of issue 11 (a valid key that does not play fair); with --hold S the peer
+ * then keeps its connections open S seconds without reading anything:
+ *   hello-flood N     N HELLOs, never reading (not even the WELCOME): each asks the
+ *                     broker to send the inbox again
+ *   fetch-flood N     N FETCHes of our own events from seq 1, never reading
+ *   badsig-flood N    one frame of 1,024 of our next events, every signature corrupted,
+ *                     sent N times: the broker must stop at the first bad one and
+ *                     disconnect us after BROKER_STRIKES_MAX refused frames
+ *   conn-flood N      N more connections with our key, each saying HELLO: the broker's
+ *                     handshake admits TRANSPORT_CONNS_PER_KEY in all
+ * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n,
+ *          "welcomed_conns":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
 #include "err.h"
@@ -33,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct peer {
     struct node_config cfg;
@@ -42,6 +54,9 @@ struct peer {
     int acks;
     uint64_t stored_upto;
     bool welcomed;
+    int welcomed_conns; /* conn-flood: connections that got a WELCOME */
+    struct transport_client *extra[64];
+    size_t n_extra;
 };
 
 static void send_frame(struct peer *p, const Dualsync__Frame *f)
@@ -79,7 +94,7 @@ static void drain(struct peer *p, int timeout_ms)
     }
 }
 
-static void hello(struct peer *p)
+static void pack_hello(struct peer *p, uint8_t **buf, size_t *len)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Hello h = DUALSYNC__HELLO__INIT;
@@ -87,8 +102,113 @@ static void hello(struct peer *p)
     h.proto = WIRE_PROTO_VERSION;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
-    send_frame(p, &f);
-    drain(p, 500);
+    wire_pack(&f.base, buf, len);
+}
+
+static void hello(struct peer *p, bool read)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pack_hello(p, &buf, &len);
+    transport_client_send(p->c, buf, len, 1);
+    free(buf);
+    if (read)
+        drain(p, 500);
+}
+
+/* Sends frame (owned by the caller) n times and never reads. */
+static void send_n(struct peer *p, const uint8_t *frame, size_t len, int n, int *sent)
+{
+    for (int i = 0; i < n; i++) {
+        if (transport_client_send(p->c, frame, len, 1) != DS_OK)
+            break; /* disconnected: libzmq holds no more for us */
+        (*sent)++;
+    }
+}
+
+static void hello_flood(struct peer *p, int n, int *sent)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pack_hello(p, &buf, &len);
+    send_n(p, buf, len, n, sent);
+    free(buf);
+}
+
+static void fetch_flood(struct peer *p, int n, int *sent)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Fetch req = DUALSYNC__FETCH__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    req.from = 1;
+    req.upto = UINT64_MAX;
+    f.kind_case = DUALSYNC__FRAME__KIND_FETCH;
+    f.fetch = &req;
+    wire_pack(&f.base, &buf, &len);
+    send_n(p, buf, len, n, sent);
+    free(buf);
+}
+
+static void badsig_flood(struct peer *p, const char *member, int n, int *sent)
+{
+    enum { N = WIRE_EVENTS_PER_FRAME };
+    ProtobufCBinaryData *evs = xcalloc(N, sizeof(*evs));
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    for (int i = 0; i < N; i++) {
+        uint8_t body[8] = {(uint8_t)i};
+        wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)i,
+                         hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
+                         &evs[i].data, &evs[i].len);
+        evs[i].data[evs[i].len - 1] ^= 0x01; /* the signature is the last field */
+    }
+    pub.n_events = N;
+    pub.events = evs;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &pub;
+    wire_pack(&f.base, &buf, &len);
+    for (int i = 0; i < N; i++)
+        free(evs[i].data);
+    free(evs);
+    for (int i = 0; i < n; i++) { /* read as we go: the ERRORs, then the end */
+        if (transport_client_send(p->c, buf, len, 1) != DS_OK)
+            break;
+        (*sent)++;
+        drain(p, 20);
+    }
+    free(buf);
+}
+
+/* More connections with our key, each saying HELLO; counts those welcomed. */
+static void conn_flood(struct peer *p, int n, int *sent)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pack_hello(p, &buf, &len);
+    for (int i = 0; i < n && p->n_extra < sizeof(p->extra) / sizeof(p->extra[0]); i++) {
+        struct transport_client *c = NULL;
+        if (transport_client_open(p->cfg.broker, p->cfg.street.curve_key, &p->keys, &c) != DS_OK)
+            break;
+        p->extra[p->n_extra++] = c;
+        transport_client_send(c, buf, len, 1);
+        (*sent)++;
+    }
+    free(buf);
+    for (size_t i = 0; i < p->n_extra; i++) {
+        uint8_t *r = NULL;
+        size_t rlen = 0;
+        bool welcomed = false;
+        while (!welcomed && transport_client_recv(p->extra[i], 2000, &r, &rlen) == DS_OK) {
+            Dualsync__Frame *f = wire_frame_unpack(r, rlen);
+            welcomed = f && f->kind_case == DUALSYNC__FRAME__KIND_WELCOME;
+            wire_frame_free(f);
+            free(r);
+        }
+        p->welcomed_conns += welcomed;
+    }
 }
 
 static void publish_one(struct peer *p, const uint8_t *raw, size_t len)
@@ -153,7 +273,7 @@ static void random_bytes(uint8_t *buf, size_t n);
 
 static void bulk_unknown(struct peer *p, const char *member, int *sent)
 {
-    enum { TOTAL = 200, PER_FRAME = 60, BODY = 60 * 1024 };
+    enum { TOTAL = 200, PER_FRAME = 15, BODY = 60 * 1024 }; /* frames under WIRE_FRAME_MAX */
     uint8_t *body = xmalloc(BODY);
     ProtobufCBinaryData evs[PER_FRAME];
     for (int done = 0; done < TOTAL;) {
@@ -301,6 +421,14 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         sig_batch(p, arg, sent);
     } else if (strcmp(mode, "flood") == 0 && arg) {
         flood(p, arg, sent);
+    } else if (strcmp(mode, "hello-flood") == 0) {
+        hello_flood(p, count, sent);
+    } else if (strcmp(mode, "fetch-flood") == 0) {
+        fetch_flood(p, count, sent);
+    } else if (strcmp(mode, "badsig-flood") == 0) {
+        badsig_flood(p, "M-hostile", count, sent);
+    } else if (strcmp(mode, "conn-flood") == 0) {
+        conn_flood(p, count, sent);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
@@ -308,18 +436,28 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
     free(raw);
 }
 
+/* Modes that must not read the broker's answers (a peer that never reads). */
+static bool silent_mode(const char *mode)
+{
+    return strcmp(mode, "hello-flood") == 0 || strcmp(mode, "fetch-flood") == 0;
+}
+
 int main(int argc, char **argv)
 {
     struct peer p;
     char err[CONFIG_ERR_MAX] = "";
-    int sent = 0;
+    int sent = 0, hold_s = 0;
     unsigned seed = 1;
     if (argc < 3) {
-        fprintf(stderr, "usage: ds-rawpeer NODE_DIR MODE [ARG] [--seed N]\n");
+        fprintf(stderr, "usage: ds-rawpeer NODE_DIR MODE [ARG] [--seed N] [--hold S]\n");
         return 2;
     }
-    if (argc >= 6 && strcmp(argv[4], "--seed") == 0)
-        seed = (unsigned)atoi(argv[5]);
+    for (int i = 3; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--seed") == 0)
+            seed = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--hold") == 0)
+            hold_s = atoi(argv[i + 1]);
+    }
     srand(seed);
     memset(&p, 0, sizeof(p));
     p.errors = json_object();
@@ -330,16 +468,22 @@ int main(int argc, char **argv)
     }
     if (transport_client_open(p.cfg.broker, p.cfg.street.curve_key, &p.keys, &p.c) != DS_OK)
         return 1;
-    hello(&p);
+    bool silent = silent_mode(argv[2]);
+    hello(&p, !silent);
     run_mode(&p, argv[2], argc > 3 && strncmp(argv[3], "--", 2) != 0 ? argv[3] : NULL, &sent);
-    drain(&p, 700);
-    json_t *out = json_pack("{s:b,s:i,s:i,s:O}", "welcomed", p.welcomed, "sent", sent, "acks",
-                            p.acks, "errors", p.errors);
+    if (hold_s > 0)
+        sleep((unsigned)hold_s); /* connections open, nothing read */
+    if (!silent)
+        drain(&p, 700);
+    json_t *out = json_pack("{s:b,s:i,s:i,s:O,s:i}", "welcomed", p.welcomed, "sent", sent, "acks",
+                            p.acks, "errors", p.errors, "welcomed_conns", p.welcomed_conns);
     char *text = json_dumps(out, JSON_COMPACT);
     printf("%s\n", text);
     free(text);
     json_decref(out);
     json_decref(p.errors);
+    for (size_t i = 0; i < p.n_extra; i++)
+        transport_client_close(&p.extra[i]);
     transport_client_close(&p.c);
     return 0;
 }

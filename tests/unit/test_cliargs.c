@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cliargs.h"
+#include "lang.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,48 @@ static void test_cliargs_positional(void **state)
     assert_false(parse(&p, 4, argv3)); /* "org add" takes no positional */
 }
 
+static void test_cliargs_lang_is_a_global_option(void **state)
+{
+    (void)state;
+    struct cli_parsed p;
+    const char *argv[] = {"x", "--lang", "en", "org", "add", "--card", "f"};
+    assert_true(parse(&p, 7, argv));
+    assert_string_equal(p.cmd->name, "org add");
+    assert_string_equal(p.lang, "en");
+    const char *argv2[] = {"x", "org", "--lang", "zh"};
+    assert_true(parse(&p, 4, argv2));
+    assert_string_equal(p.lang, "zh");
+    const char *argv3[] = {"x", "org", "--lang", "fr"};
+    assert_false(parse(&p, 4, argv3));
+}
+
+/* cli_start sets the language from --lang wherever it stands, before it parses. */
+static void test_cliargs_start_sets_the_language(void **state)
+{
+    (void)state;
+    struct cli_parsed p;
+    setenv("DUALSYNC_PARSE_ONLY", "1", 1);
+    setenv("DUALSYNC_LANG", "zh", 1);
+    const char *argv[] = {"x", "--lang", "en", "--data", "d", "org"};
+    assert_int_equal(cli_start(6, (char **)argv, "x", "t / t", table, &p), 0);
+    assert_true(ds_lang_is_en());
+    const char *argv2[] = {"x", "--data", "d", "org", "--lang", "zh"};
+    assert_int_equal(cli_start(6, (char **)argv2, "x", "t / t", table, &p), 0);
+    assert_false(ds_lang_is_en());
+    const char *argv3[] = {"x", "--data", "d", "org", "--lang", "fr"};
+    assert_int_equal(cli_start(6, (char **)argv3, "x", "t / t", table, &p), 2);
+    const char *argv4[] = {"x", "--data", "d", "org", "--lang"};
+    assert_int_equal(cli_start(5, (char **)argv4, "x", "t / t", table, &p), 2);
+    setenv("DUALSYNC_LANG", "en", 1);                       /* no --lang: the environment */
+    const char *argv5[] = {"x", "--data", "--lang", "org"}; /* a data dir named --lang */
+    assert_int_equal(cli_start(4, (char **)argv5, "x", "t / t", table, &p), 0);
+    assert_string_equal(p.data_dir, "--lang");
+    assert_true(ds_lang_is_en());
+    unsetenv("DUALSYNC_PARSE_ONLY");
+    unsetenv("DUALSYNC_LANG");
+    ds_lang_set(DS_LANG_ZH);
+}
+
 static void test_cli_csv_field_quotes_only_when_needed(void **state)
 {
     char *buf = NULL;
@@ -125,6 +168,8 @@ int main(void)
         cmocka_unit_test(test_cliargs_refuses_missing_required),
         cmocka_unit_test(test_cliargs_refuses_unknown_option_and_command),
         cmocka_unit_test(test_cliargs_positional),
+        cmocka_unit_test(test_cliargs_lang_is_a_global_option),
+        cmocka_unit_test(test_cliargs_start_sets_the_language),
         cmocka_unit_test(test_cli_csv_field_quotes_only_when_needed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

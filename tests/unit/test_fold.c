@@ -150,9 +150,10 @@ static void test_fold_event_from_other_side_changes_nothing(void **state)
     assert_string_equal(rec->community, COMM);
     assert_string_equal(rec->unit, UNIT);
 
-    /* An unknown type from the member's side is counted and changes nothing else. */
+    /* An unknown type from the member's side is counted and changes nothing else. (From
+     * the unit: the community's letters wait for a report-in.) */
     fold_digest(rec, before);
-    tu_event_make(&e, &k, COMM, 9, 2400, "M1", 999, NULL);
+    tu_event_make(&e, &k, UNIT, 9, 2400, "M1", 999, NULL);
     apply_free(&rec, &e);
     assert_int_equal(rec->events, 2);
     rec->events--;
@@ -260,7 +261,7 @@ static void make_history(struct tu_event *ev)
                       DUALSYNC__HANDLING_ACTION__HANDLING_CRITICISM, "c");
     tu_event_move_out(&ev[6], &k, UNIT, 3, 3500, "M1", "2026-03-01");
     tu_event_intro(&ev[7], &k, UNIT, 4, 4000, "M1", COMM2, NAME, 20, "2026-03-01");
-    tu_event_report(&ev[8], &k, COMM2, 1, 4000, "M1", "2026-03-02"); /* tie, other origin */
+    tu_event_report(&ev[8], &k, COMM2, 1, 4100, "M1", "2026-03-02");
     tu_event_card(&ev[9], &k, COMM2, 2, 5000, "M1", "retired", "gardening", "mornings");
     tu_event_report(&ev[10], &k, COMM, 5, 5500, "M1", "2026-03-05"); /* stale side */
     tu_event_feedback(&ev[11], &k, COMM2, 3, 6000, "M1", 2027, DUALSYNC__RATING__RATING_EXCELLENT,
@@ -314,16 +315,15 @@ static void test_fold_order_independent_digest(void **state)
     for (size_t i = 0; i < ORDER_EVENTS; i++)
         fold_apply(&rec, order[i]);
     assert_string_equal(rec->community, COMM2);
-    /* COMM2's report ties with the introduction on hlc and sorts first ("community:" <
-     * "unit:"), so it lands while the registration is closed and does not count. The new
-     * record holds only the new registration: intro, card, feedback d, unknown type. */
-    assert_false(rec->reported);
-    assert_string_equal(rec->report_date, "");
+    /* The new record holds only the new registration: intro, report-in, card, feedback d,
+     * unknown type; the old community's late report-in does not count. */
+    assert_true(rec->reported);
+    assert_string_equal(rec->report_date, "2026-03-02");
     assert_string_equal(rec->occupation, "retired");
     assert_int_equal(rec->n_feedback, 1);
     assert_string_equal(rec->feedback[0]->text, "d");
     assert_int_equal(rec->n_handling, 0);
-    assert_int_equal(rec->events, 4);
+    assert_int_equal(rec->events, 5);
     assert_true(rec->last_hlc == 6000);
     fold_free(&rec);
     for (size_t i = 0; i < ORDER_EVENTS; i++)
@@ -455,6 +455,119 @@ static void make_amended_history(struct tu_event *ev)
     tu_event_report(&ev[11], &k, COMM, 8, 2100, "M1", "2026-02-03"); /* reported again */
 }
 
+/* ---------------------------------------------------------------- claims */
+
+static void report_naming(struct tu_event *e, const char *community, uint64_t seq, uint64_t hlc,
+                          const char *intro)
+{
+    Dualsync__ReportIn b = DUALSYNC__REPORT_IN__INIT;
+    b.date = (char *)"2026-03-10";
+    b.intro = (char *)intro;
+    tu_event_make(e, &k, community, seq, hlc, "M1", DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, &b.base);
+}
+
+static void fold_some(const struct tu_event *ev, const int *which, size_t n,
+                      uint8_t digest[KEYS_DIGEST_LEN], Dualsync__MemberRecord **keep)
+{
+    const struct event *order[16];
+    for (size_t i = 0; i < n; i++)
+        order[i] = &ev[which[i]].ev;
+    qsort(order, n, sizeof(*order), tu_event_cmp);
+    Dualsync__MemberRecord *rec = fold_new("M1");
+    for (size_t i = 0; i < n; i++)
+        fold_apply(&rec, order[i]);
+    fold_digest(rec, digest);
+    if (keep)
+        *keep = rec;
+    else
+        fold_free(&rec);
+}
+
+/* The squatting case of issue 11: UNIT introduces M1 first without being the member's
+ * unit; UNIT2, the member's unit, introduces M1 after. Until the report-in both are
+ * introductions of M1 at the community (UNIT2's a claim) and the community's card waits;
+ * the report-in names UNIT2's letter, and the community's record is then byte for byte
+ * the one UNIT2 folds from what the broker delivers to it, in every arrival order. */
+static void test_fold_claim_confirmed_by_report_in(void **state)
+{
+    struct tu_event ev[7];
+    uint8_t community[KEYS_DIGEST_LEN], unit2[KEYS_DIGEST_LEN];
+    Dualsync__MemberRecord *rec = NULL;
+    (void)state;
+    tu_event_intro(&ev[0], &k, UNIT, 1, 1000, "M1", COMM, "squatter", 30, "2026-03-01");
+    tu_event_intro(&ev[1], &k, UNIT2, 1, 1100, "M1", COMM, NAME, 30, "2026-03-02");
+    tu_event_handling(&ev[2], &k, UNIT2, 2, 1200, "M1", COMM, 9,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, "claimant's letter");
+    tu_event_card(&ev[3], &k, COMM, 1, 1250, "M1", "early card", "", "");
+    report_naming(&ev[4], COMM, 2, 1300, UNIT2 "/1");
+    tu_event_card(&ev[5], &k, COMM, 3, 1400, "M1", "teacher", "", "");
+    tu_event_handling(&ev[6], &k, UNIT, 2, 1500, "M1", COMM, 9,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, "squatter's letter");
+
+    /* before the report-in: one registration, one claim, the card waiting */
+    fold_some(ev, (int[]){0, 1, 2, 3}, 4, community, &rec);
+    assert_string_equal(rec->unit, UNIT);
+    assert_int_equal(rec->n_claims, 1);
+    assert_string_equal(rec->claims[0]->unit, UNIT2);
+    assert_int_equal(rec->claims[0]->n_handling, 1);
+    assert_string_equal(rec->occupation, "");
+    assert_false(rec->confirmed);
+    fold_free(&rec);
+
+    /* after it: the claim is the record, and equals UNIT2's own */
+    fold_some(ev, (int[]){0, 1, 2, 3, 4, 5, 6}, 7, community, &rec);
+    assert_string_equal(rec->unit, UNIT2);
+    assert_string_equal(rec->name, NAME);
+    assert_true(rec->reported && rec->confirmed);
+    assert_int_equal(rec->n_claims, 0);
+    assert_string_equal(rec->occupation, "teacher");
+    assert_int_equal(rec->n_handling, 1);
+    assert_string_equal(rec->handling[0]->text, "claimant's letter");
+    fold_free(&rec);
+    fold_some(ev, (int[]){1, 2, 4, 5}, 4, unit2, NULL);
+    assert_memory_equal(community, unit2, KEYS_DIGEST_LEN);
+
+    const struct event *order[7];
+    for (size_t i = 0; i < 7; i++)
+        order[i] = &ev[i].ev;
+    assert_order_independent(order, 7, 0xc1a1c1a1ull);
+    for (size_t i = 0; i < 7; i++)
+        tu_event_free(&ev[i]);
+}
+
+/* The report-in names the first unit's letter: the claim lapses, and a return naming a
+ * claim drops only that claim. */
+static void test_fold_claim_lapses(void **state)
+{
+    struct tu_event ev[4];
+    uint8_t community[KEYS_DIGEST_LEN], unit1[KEYS_DIGEST_LEN];
+    Dualsync__MemberRecord *rec = NULL;
+    Dualsync__RegistrationClose back = DUALSYNC__REGISTRATION_CLOSE__INIT;
+    (void)state;
+    tu_event_intro(&ev[0], &k, UNIT, 1, 1000, "M1", COMM, NAME, 30, "2026-03-01");
+    tu_event_intro(&ev[1], &k, UNIT2, 1, 1100, "M1", COMM2, "other", 30, "2026-03-02");
+    back.reason = DUALSYNC__CLOSE_REASON__CLOSE_RETURNED;
+    back.date = (char *)"2026-03-03";
+    back.intro = (char *)UNIT2 "/1";
+    tu_event_make(&ev[2], &k, COMM2, 1, 1200, "M1", DUALSYNC__EVENT_TYPE__EVENT_REGISTRATION_CLOSE,
+                  &back.base);
+    report_naming(&ev[3], COMM, 1, 1300, UNIT "/1");
+
+    fold_some(ev, (int[]){0, 1, 2}, 3, community, &rec);
+    assert_int_equal(rec->n_claims, 0); /* returned by its community */
+    assert_int_equal(rec->closed, 0);   /* the registration is untouched */
+    fold_free(&rec);
+    fold_some(ev, (int[]){0, 1, 3}, 3, community, &rec);
+    assert_string_equal(rec->unit, UNIT);
+    assert_int_equal(rec->n_claims, 0);
+    assert_true(rec->confirmed);
+    fold_free(&rec);
+    fold_some(ev, (int[]){0, 3}, 2, unit1, NULL);
+    assert_memory_equal(community, unit1, KEYS_DIGEST_LEN);
+    for (size_t i = 0; i < 4; i++)
+        tu_event_free(&ev[i]);
+}
+
 static void test_fold_corrections_and_withdrawals(void **state)
 {
     struct tu_event ev[AMEND_EVENTS];
@@ -507,6 +620,8 @@ int main(void)
         cmocka_unit_test(test_fold_order_independent_digest),
         cmocka_unit_test(test_fold_encode_decode_round_trip),
         cmocka_unit_test(test_fold_corrections_and_withdrawals),
+        cmocka_unit_test(test_fold_claim_confirmed_by_report_in),
+        cmocka_unit_test(test_fold_claim_lapses),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

@@ -3,7 +3,8 @@
  * protocol_on_verified stores and answers it, on a real RocksDB in a temp directory. The
  * broker is a bare struct broker with a street, a unit and a community in its directory;
  * the transport's one send call is wrapped (-Wl,--wrap=transport_send_peer), so the test
- * reads every frame the broker answers with. Commit failures come from fault.h. */
+ * reads every frame the broker answers with. Commit failures come from fault.h.
+ * The per-peer budgets (a HELLO flood, a frame flood, strikes) are driven the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,8 @@ static struct {
     size_t acks;
     uint64_t ack_upto;
     int last_error;
+    size_t errors;
+    size_t delivers, deliver_bytes; /* to COMMUNITY */
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
@@ -41,7 +44,6 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
                                const uint8_t *data, size_t len)
 {
     (void)t;
-    (void)peer;
     Dualsync__Frame *f = wire_frame_unpack(data, len);
     assert_non_null(f);
     sent.frames++;
@@ -56,6 +58,10 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
             sent.ack_upto = f->ack->upto;
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
         sent.last_error = (int)f->error->code;
+        sent.errors++;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_DELIVER && strcmp(peer->org, COMMUNITY) == 0) {
+        sent.delivers++;
+        sent.deliver_bytes += len;
     }
     wire_frame_free(f);
     return DS_OK;
@@ -65,7 +71,7 @@ struct fixture {
     char dir[TU_PATH_MAX];
     struct broker b;
     struct keys unit_keys;
-    struct transport_peer unit_addr;
+    struct transport_peer unit_addr, community_addr;
 };
 
 static void add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)
@@ -107,6 +113,9 @@ static int setup(void **state)
     snprintf(fx->unit_addr.org, sizeof(fx->unit_addr.org), "%s", UNIT);
     fx->unit_addr.id_len = 5;
     memcpy(fx->unit_addr.id, "conn1", 5);
+    snprintf(fx->community_addr.org, sizeof(fx->community_addr.org), "%s", COMMUNITY);
+    fx->community_addr.id_len = 5;
+    memcpy(fx->community_addr.id, "conn2", 5);
     memset(&sent, 0, sizeof(sent));
     acking_log = b->log;
     *state = fx;
@@ -124,6 +133,7 @@ static int teardown(void **state)
     strmap_destroy(&b->by_key, NULL);
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
+    strmap_destroy(&b->bans, free);
     strmap_destroy(&b->heads, free);
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
@@ -132,29 +142,41 @@ static int teardown(void **state)
     return 0;
 }
 
-static void send_frame(struct fixture *fx, const Dualsync__Frame *f)
+static void send_frame_as(struct fixture *fx, const struct transport_peer *addr,
+                          const Dualsync__Frame *f)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&f->base, &buf, &len);
-    protocol_on_frame(&fx->b, &fx->unit_addr, buf, len);
+    protocol_on_frame(&fx->b, addr, buf, len);
     free(buf);
+}
+
+static void send_frame(struct fixture *fx, const Dualsync__Frame *f)
+{
+    send_frame_as(fx, &fx->unit_addr, f);
+}
+
+static void hello_as(struct fixture *fx, const struct transport_peer *addr)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+    h.org = (char *)addr->org;
+    h.proto = WIRE_PROTO_VERSION;
+    h.broker_store_id.data = fx->b.store_id;
+    h.broker_store_id.len = BROKER_STORE_ID_LEN;
+    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    f.hello = &h;
+    send_frame_as(fx, addr, &f);
 }
 
 static void say_hello(struct fixture *fx)
 {
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
-    h.org = UNIT;
-    h.proto = WIRE_PROTO_VERSION;
-    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
-    f.hello = &h;
-    send_frame(fx, &f);
+    hello_as(fx, &fx->unit_addr);
 }
 
-/* PUBLISHes the unit's introductions first..last (one frame), then lets the workers check
- * them and the loop store them, as the broker's poll loop would. */
-static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
+/* A PUBLISH of the unit's introductions first..last (one frame); not yet checked. */
+static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
 {
     size_t n = (size_t)(last - first + 1);
     struct tu_event *ev = calloc(n, sizeof(*ev));
@@ -178,7 +200,24 @@ static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
         tu_event_free(&ev[i]);
     free(ev);
     free(raw);
+}
 
+/* Lets the workers check what was published and the loop store it, as the broker's poll
+ * loop would, until nothing waits. */
+static void store_checked(struct fixture *fx)
+{
+    while (verify_pending_events(fx->b.verify) > 0) {
+        struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
+        protocol_on_verified(&fx->b);
+    }
+}
+
+/* PUBLISHes the unit's introductions first..last (one frame), then lets the workers check
+ * them and the loop store them, as the broker's poll loop would. */
+static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
+{
+    publish_only(fx, first, last);
     struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
     protocol_on_verified(&fx->b);
@@ -226,9 +265,113 @@ static void test_protocol_acks_only_what_is_stored(void **state)
     }
 }
 
+/* A community that never reads says HELLO 40 times on one connection (the issue's flood):
+ * each used to queue its whole window again. Now what goes out is bounded by the send
+ * budget, and the connection is closed once it asks again with half of that unread. */
+static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    publish_and_store(fx, 1, 60); /* 60 letters in the community's inbox */
+    memset(&sent, 0, sizeof(sent));
+    for (int i = 0; i < 40; i++)
+        hello_as(fx, &fx->community_addr);
+    assert_true(sent.delivers <= BROKER_PEER_SEND_FRAMES / 2 + 1);
+    assert_true(sent.deliver_bytes <= BROKER_PEER_SEND_BYTES);
+    assert_true(fx->b.counters.full_closed >= 1);
+    struct peer *p = strmap_get(fx->b.peers, COMMUNITY);
+    assert_non_null(p);
+    assert_false(p->welcomed);
+
+    /* A community that reads and confirms gets everything, once, on a new connection. */
+    memset(&sent, 0, sizeof(sent));
+    memcpy(fx->community_addr.id, "conn3", 5);
+    hello_as(fx, &fx->community_addr);
+    assert_int_equal(sent.delivers, 1);
+    assert_true(p->delivered == inbox_head(&fx->b, COMMUNITY));
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.upto = p->delivered;
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    send_frame_as(fx, &fx->community_addr, &f);
+    assert_int_equal(p->inflight_bytes, 0);
+    /* and a HELLO then (a lost frame, as it thinks) resends nothing it confirmed */
+    hello_as(fx, &fx->community_addr);
+    assert_int_equal(sent.delivers, 1);
+
+    /* A node back with its cursor at the head is sent nothing, and confirming that
+     * cursor (as it does every heartbeat) is no error. */
+    memset(&sent, 0, sizeof(sent));
+    memcpy(fx->community_addr.id, "conn4", 5);
+    Dualsync__Frame h = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello hello = DUALSYNC__HELLO__INIT;
+    hello.org = COMMUNITY;
+    hello.proto = WIRE_PROTO_VERSION;
+    hello.inbox_cursor = inbox_head(&fx->b, COMMUNITY);
+    hello.broker_store_id.data = fx->b.store_id;
+    hello.broker_store_id.len = BROKER_STORE_ID_LEN;
+    h.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    h.hello = &hello;
+    send_frame_as(fx, &fx->community_addr, &h);
+    c.upto = hello.inbox_cursor;
+    send_frame_as(fx, &fx->community_addr, &f);
+    assert_int_equal(sent.delivers, 0);
+    assert_int_equal(sent.errors, 0);
+}
+
+/* A peer may have at most BROKER_PEER_VERIFY_EVENTS waiting for their signature checks:
+ * the frame beyond is refused unchecked (ERROR_INTERNAL, no ACK) and counted. */
+static void test_protocol_verify_budget_per_peer(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    memset(&sent, 0, sizeof(sent));
+    uint64_t frames = BROKER_PEER_VERIFY_EVENTS / 1024;
+    for (uint64_t k = 0; k < frames; k++)
+        publish_only(fx, 1 + k * 1024, (k + 1) * 1024);
+    assert_int_equal(sent.errors, 0);
+    publish_only(fx, frames * 1024 + 1, frames * 1024 + 1); /* one more event: over */
+    assert_int_equal(sent.errors, 1);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_INTERNAL);
+    assert_true(fx->b.counters.over_budget == 1);
+    store_checked(fx);
+    assert_true(eventlog_hwm(fx->b.log, UNIT) == frames * 1024);
+    assert_true(sent.ack_upto == frames * 1024);
+    struct peer *p = strmap_get(fx->b.peers, UNIT);
+    assert_int_equal(p->verify_events, 0); /* released as they were taken */
+}
+
+/* BROKER_STRIKES_MAX refused frames ban the org: its key is refused at the handshake and
+ * its frames still queued are dropped unanswered. */
+static void test_protocol_strikes_ban_the_org(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    const uint8_t junk[] = {0xff, 0xff, 0xff};
+    for (unsigned i = 0; i < BROKER_STRIKES_MAX - 1; i++)
+        protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+    assert_true(fx->b.counters.peers_banned == 0);
+    char org[IDS_ORG_MAX];
+    assert_true(broker_authorize(&fx->b, fx->unit_keys.curve_pk, org));
+    protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+    assert_true(fx->b.counters.peers_banned == 1);
+    assert_true(fx->b.counters.refused_frames == BROKER_STRIKES_MAX);
+    assert_false(broker_authorize(&fx->b, fx->unit_keys.curve_pk, org));
+    assert_true(fx->b.counters.ban_refused == 1);
+    memset(&sent, 0, sizeof(sent));
+    say_hello(fx);
+    protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+    assert_int_equal(sent.frames, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_protocol_hello_flood_bounded_by_send_budget, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_verify_budget_per_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_strikes_ban_the_org, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "fields.h"
 #include "rules.h"
 #include "testutil.h"
 
@@ -87,6 +88,42 @@ static void test_rules_table(void **state)
     assert_null(rules_find(0));
     assert_null(rules_find(999));
     assert_string_equal(rules_type_name(999), "unknown");
+}
+
+/* Every kind has a Chinese name with no Latin letter in it, and so does every field of
+ * every kind's body: the Chinese half of a refusal names them (issue 14: "every Chinese
+ * message wholly Chinese"). */
+static bool no_latin(const char *s)
+{
+    for (; *s; s++)
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+            return false;
+    return true;
+}
+
+static void test_rules_chinese_names(void **state)
+{
+    (void)state;
+    int kinds = 0, missing = 0;
+    for (uint32_t type = 1; type < 256; type++) {
+        const struct rule *r = rules_find(type);
+        if (!r)
+            continue;
+        kinds++;
+        const char *zh = rules_type_name_zh(type);
+        if (!no_latin(zh) || strcmp(zh, "未知类型") == 0)
+            fail_msg("type %s has no Chinese name (%s)", r->name, zh);
+        for (unsigned f = 0; r->body && f < r->body->n_fields; f++) {
+            const char *label = fields_label_zh(r->body->fields[f].name);
+            if (!no_latin(label)) {
+                print_message("field %s of %s has no Chinese label\n", label, r->name);
+                missing++;
+            }
+        }
+    }
+    assert_int_equal(missing, 0);
+    assert_true(kinds >= 31);
+    assert_string_equal(rules_type_name_zh(999), "未知类型");
 }
 
 static void test_rules_directory_entry_side(void **state)
@@ -178,6 +215,28 @@ static void test_rules_member_required(void **state)
     assert_rc(check(COMMUNITY, NULL, DUALSYNC__EVENT_TYPE__EVENT_REPORT_IN, &ri.base), DS_EINVAL);
     assert_rc(check(COMMUNITY, NULL, DUALSYNC__EVENT_TYPE__EVENT_FEEDBACK, &fb.base), DS_EINVAL);
     assert_rc(check(UNIT, NULL, DUALSYNC__EVENT_TYPE__EVENT_HANDLING_RESULT, &hr.base), DS_EINVAL);
+}
+
+/* A name with a NUL inside ("张三\0X" on the wire) would reach every screen as 张三 while the
+ * signature covers the rest: refused, naming the field. */
+static void test_rules_string_with_nul(void **state)
+{
+    const struct rule *r = rules_find(DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION);
+    Dualsync__Introduction b = good_intro();
+    char why[FIELDS_WHY_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    (void)state;
+    b.name = (char *)"\xe5\xbc\xa0\xe4\xb8\x89X";
+    wire_pack(&b.base, &buf, &len);
+    assert_true(rules_body_valid(r, buf, len, why));
+    uint8_t *x = memchr(buf, 'X', len);
+    assert_non_null(x);
+    *x = 0;
+    assert_false(rules_body_valid(r, buf, len, why));
+    assert_non_null(strstr(why, "name holds a NUL"));
+    assert_non_null(strstr(why, "姓名或名称含有空字符"));
+    free(buf);
 }
 
 static void test_rules_introduction_bad_bodies(void **state)
@@ -447,6 +506,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_table),
+        cmocka_unit_test(test_rules_chinese_names),
         cmocka_unit_test(test_rules_directory_entry_side),
         cmocka_unit_test(test_rules_introduction_side),
         cmocka_unit_test(test_rules_report_in_side),
@@ -455,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_rules_handling_result_side),
         cmocka_unit_test(test_rules_member_required),
         cmocka_unit_test(test_rules_introduction_bad_bodies),
+        cmocka_unit_test(test_rules_string_with_nul),
         cmocka_unit_test(test_rules_report_in_bad_date),
         cmocka_unit_test(test_rules_registration_card_bad_bodies),
         cmocka_unit_test(test_rules_feedback_bad_bodies),

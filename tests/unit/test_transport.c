@@ -428,6 +428,7 @@ static void test_transport_backlog_while_frames_wait(void **state)
     memset(&c, 0, sizeof(c));
     c.want = 1 + BACKLOG_CLIENTS * BACKLOG_EACH;
     start_known_server(&c.server, &server, on_backlog_frame, &c, bound, sizeof(bound));
+    transport_set_conns_per_key(c.server.t, 0); /* every client holds the one known key */
     for (int k = 0; k < BACKLOG_CLIENTS; k++)
         assert_rc(transport_client_open(bound, server.curve_pk, &c.server.known, &c.client[k]),
                   DS_OK);
