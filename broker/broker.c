@@ -108,7 +108,7 @@ void broker_close(struct broker **bp)
     strmap_destroy(&b->by_key, NULL);
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->bans, free);
+    strmap_destroy(&b->conduct, free);
     strmap_destroy(&b->heads, free);
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
@@ -199,7 +199,7 @@ static bool peer_status(const char *org, void *value, void *arg)
     const struct peer *p = strmap_get(c->b->peers, org);
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = receipts_cursor(c->b, org);
-    const struct ban *ban = c->b->bans ? strmap_get(c->b->bans, org) : NULL;
+    const struct conduct *ban = c->b->conduct ? strmap_get(c->b->conduct, org) : NULL;
     uint64_t now = broker_now_ms();
     json_t *row = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
                             ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
@@ -214,6 +214,7 @@ static bool peer_status(const char *org, void *value, void *arg)
     json_object_set_new(row, "verify_pending",
                         json_integer((json_int_t)(p ? p->verify_events : 0)));
     json_object_set_new(row, "strikes", json_integer((json_int_t)(p ? p->strikes : 0)));
+    json_object_set_new(row, "state", json_string(directory_state_name(e->state)));
     json_object_set_new(
         row, "banned_ms",
         json_integer((json_int_t)(ban && ban->until_ms > now ? ban->until_ms - now : 0)));
@@ -231,6 +232,9 @@ static void budget_counters(json_t *counters, const struct broker_counters *k,
     json_object_set_new(counters, "full_closed", json_integer((json_int_t)k->full_closed));
     json_object_set_new(counters, "peers_banned", json_integer((json_int_t)k->peers_banned));
     json_object_set_new(counters, "ban_refused", json_integer((json_int_t)k->ban_refused));
+    json_object_set_new(counters, "unknown_types", json_integer((json_int_t)k->unknown_types));
+    json_object_set_new(counters, "unknown_type_refused",
+                        json_integer((json_int_t)k->unknown_type_refused));
     json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
     json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }
@@ -289,7 +293,15 @@ static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
     strcpy(card->org, org);
     strcpy(card->name, name);
     card->kind = ids_org_kind(org);
-    return DS_OK;
+    /* a rotation card's lines, as the card file spells them */
+    for (size_t i = 0; i < cmd->n_args; i++) {
+        const char *k = cmd->args[i]->key;
+        if ((strcmp(k, "key_from") == 0 || strcmp(k, "rotation") == 0 ||
+             strcmp(k, "past_key") == 0) &&
+            !config_card_field(card, k, cmd->args[i]->value))
+            return DS_EINVAL;
+    }
+    return config_card_problem(card) ? DS_EINVAL : DS_OK;
 }
 
 static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
@@ -316,6 +328,95 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
                                (json_int_t)eventlog_hwm(b->log, b->cfg.street)),
                      out, len);
     }
+}
+
+/* org revoke / org rekey / org remove: the org lifecycle (directory.c). */
+static void lifecycle_error(int rc, json_t *open, uint8_t **out, size_t *len)
+{
+    if (rc == DS_ENOTFOUND)
+        ctl_reply_error(rc, "目录中没有该组织(或已移除)",
+                        "no such org in the directory (or removed)", 0, out, len);
+    else if (rc == DS_EEXIST && open && json_array_size(open)) {
+        char ids[512] = "";
+        size_t i;
+        json_t *m;
+        json_array_foreach(open, i, m)
+        {
+            if (strlen(ids) + strlen(json_string_value(m)) + 3 >= sizeof(ids) - 4) {
+                strcat(ids, " …");
+                break;
+            }
+            strcat(ids, i ? ", " : "");
+            strcat(ids, json_string_value(m));
+        }
+        char zh[700], en[700];
+        snprintf(zh, sizeof(zh),
+                 "该组织还有 %zu 名党员在册(%s):请先办理转出或注销,或加 --force 一并关闭",
+                 json_array_size(open), ids);
+        snprintf(en, sizeof(en),
+                 "the org still has %zu members registered (%s): release or close them first, "
+                 "or add --force to close them with it",
+                 json_array_size(open), ids);
+        ctl_reply_error(rc, zh, en, 0, out, len);
+    } else if (rc == DS_EEXIST)
+        ctl_reply_error(rc, "该组织已被吊销,或新密钥已在使用",
+                        "the org is already revoked, or the new key is already in use", 0, out,
+                        len);
+    else if (rc == DS_EAUTH)
+        ctl_reply_error(rc,
+                        "新名片不是用街道所知的旧密钥签署的轮换名片(可能是冒充);确认指纹后可加 "
+                        "--unsigned",
+                        "the new card is not a rotation signed by the key the street knows (it "
+                        "may be an impostor); after comparing fingerprints by phone, add "
+                        "--unsigned",
+                        0, out, len);
+    else if (rc == DS_ESEQ)
+        ctl_reply_error(rc, "街道已收到该组织轮换点之后的事件:请对方重新执行 rekey 生成新名片",
+                        "the street already holds events of the org from after the card's "
+                        "key_from: have the org run rekey again for a new card",
+                        0, out, len);
+    else if (rc == DS_EINVAL)
+        ctl_reply_error(rc, "名片或原因无效(类别须相同,新密钥不能已在目录中)",
+                        "invalid card or reason (same kind, a key not already in the directory)", 0,
+                        out, len);
+    else
+        ctl_reply_error(rc, "存储失败", "storage failure", 0, out, len);
+}
+
+static void org_lifecycle_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                                size_t *len)
+{
+    const char *org = ctl_arg(cmd, "org"), *reason = ctl_arg(cmd, "reason");
+    json_t *open = NULL;
+    if (strcmp(cmd->cmd, "org rekey") == 0)
+        org = NULL; /* the card names it */
+    int rc = DS_EINVAL;
+    struct org_card card;
+    if (strcmp(cmd->cmd, "org rekey") == 0) {
+        rc = card_from_ctl(cmd, &card);
+        if (rc == DS_OK)
+            rc = directory_rekey(b, &card, ctl_arg(cmd, "unsigned") != NULL);
+    } else if (!org || !ids_org_valid(org)) {
+        rc = DS_ENOTFOUND;
+    } else if (strcmp(cmd->cmd, "org revoke") == 0) {
+        rc = directory_revoke(b, org, reason);
+    } else {
+        rc = directory_remove(b, org, reason, ctl_arg(cmd, "force") != NULL, &open);
+    }
+    if (rc != DS_OK) {
+        lifecycle_error(rc, open, out, len);
+        json_decref(open);
+        return;
+    }
+    const struct org_entry *e = directory_find(b, org ? org : card.org);
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(e->curve_key, keyring_current(&e->ring), fp);
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:I,s:I}", "org", e->org, "state", directory_state_name(e->state),
+                  "fingerprint", fp, "key_from", (json_int_t)e->ring.era[e->ring.n - 1].from_seq,
+                  "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street));
+    json_object_set_new(j, "closed", open ? open : json_array());
+    ctl_reply_ok(j, out, len);
 }
 
 /* The street sees counts, not records: only the digest and the event count leave here. */
@@ -380,6 +481,10 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
         ctl_reply_ok(directory_json(b), reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "org add") == 0) {
         org_add_reply(b, cmd, reply_out, reply_len_out);
+        inbox_pump_all(b);
+    } else if (strcmp(cmd->cmd, "org revoke") == 0 || strcmp(cmd->cmd, "org rekey") == 0 ||
+               strcmp(cmd->cmd, "org remove") == 0) {
+        org_lifecycle_reply(b, cmd, reply_out, reply_len_out);
         inbox_pump_all(b);
     } else if (strcmp(cmd->cmd, "digests") == 0)
         digests_reply(b, reply_out, reply_len_out);

@@ -63,14 +63,34 @@
 /* The first ban lasts this long; each further ban within an hour of the last doubles it. */
 #define BROKER_BAN_MS 10000u
 #define BROKER_BAN_MAX_MS (15u * 60u * 1000u)
+/* Events of a type this broker does not know (from a node newer than the broker) pass
+ * rules_check unread, so they have limits of their own; beyond them an event is refused
+ * (ERROR_MALFORMED, a strike). A body of at most 8 KiB: a letter of today's rules with its
+ * free text at the maximum (IDS_TEXT_MAX, 4 KiB) and as much again for its other fields.
+ * At 64 KiB (WIRE_EVENT_MAX) each, one unit could put megabytes into a member's record
+ * that its community stores and refolds. */
+#define BROKER_UNKNOWN_BODY_MAX 8192u
+/* At most BROKER_UNKNOWN_BURST of them at once per org, then one per
+ * BROKER_UNKNOWN_REFILL_MS (a token bucket, protocol.c). The burst is one full PUBLISH of
+ * a node (NODE_PUBLISH_BATCH, 256): what an honest newer node has of a new type after a
+ * week offline or one bulk action goes through at once. The rate, 360 an hour, is far
+ * above what people write (a city's nodes write about 4 letters a day each,
+ * docs/BENCHMARKS.md), and caps what one org adds to the street's disk and to its
+ * members' refolds at ~70 MB a day of bodies at the limit. */
+#define BROKER_UNKNOWN_BURST 256u
+#define BROKER_UNKNOWN_REFILL_MS 10000u
+
+#define ORG_REASON_MAX 256
 
 struct org_entry {
     char org[IDS_ORG_MAX];
     enum org_kind kind;
     char name[IDS_NAME_MAX + 1];
     uint8_t curve_key[KEYS_PUB_LEN];
-    uint8_t sign_key[KEYS_PUB_LEN];
-    uint64_t seq; /* directory event that announced it */
+    struct keyring ring; /* its signing keys: which one signs which of its events */
+    Dualsync__OrgState state;
+    char reason[ORG_REASON_MAX]; /* of a revoke or removal */
+    uint64_t seq;                /* directory event that announced it as it is now */
 };
 
 /* A DELIVER frame sent on the peer's connection that the peer has not yet confirmed. */
@@ -101,11 +121,16 @@ struct peer {
     uint64_t strike_window_ms;
 };
 
-/* An org disconnected for refused frames: its key is refused at the handshake until
- * until_ms (protocol.c). */
-struct ban {
+/* What the broker remembers of an org's conduct (protocol.c), from its first ban or its
+ * first event of an unknown type until the broker stops: a ban (its key is refused at the
+ * handshake until until_ms, after refused frames), and its allowance of unknown types. */
+struct conduct {
     uint64_t until_ms;
     unsigned count; /* bans so far (each doubles the next), forgotten after an hour */
+    /* the token bucket of unknown-type events: tokens taken (0: full, as calloc makes
+     * it), and when the last token came back */
+    unsigned unknown_taken;
+    uint64_t unknown_refill_ms;
 };
 
 struct broker_counters {
@@ -130,6 +155,8 @@ struct broker_counters {
     uint64_t full_closed;      /* connections closed: a resend asked for with the budget spent */
     uint64_t peers_banned;     /* disconnections for refused frames */
     uint64_t ban_refused;      /* handshakes refused: the key is banned */
+    uint64_t unknown_types;    /* events of an unknown type that passed every check */
+    uint64_t unknown_type_refused; /* ... refused: a body or a rate over BROKER_UNKNOWN_* */
 };
 
 struct publish_batch;
@@ -152,11 +179,11 @@ struct broker {
     struct keys keys;
     struct eventlog *log;
     struct transport *t;
-    struct strmap *orgs;   /* org id -> struct org_entry * */
-    struct strmap *by_key; /* hex CURVE key -> struct org_entry * (borrowed) */
-    struct strmap *peers;  /* org id -> struct peer * */
-    struct strmap *bans;   /* org id -> struct ban * (protocol.c; NULL until the first ban) */
-    struct strmap *heads;  /* org id -> uint64_t * inbox head (cache of meta) */
+    struct strmap *orgs;    /* org id -> struct org_entry * */
+    struct strmap *by_key;  /* hex CURVE key -> struct org_entry * (borrowed) */
+    struct strmap *peers;   /* org id -> struct peer * */
+    struct strmap *conduct; /* org id -> struct conduct * (protocol.c; NULL until first needed) */
+    struct strmap *heads;   /* org id -> uint64_t * inbox head (cache of meta) */
     struct street_cache street_events;
     struct hlc clock;
     uint8_t store_id[BROKER_STORE_ID_LEN];
@@ -186,6 +213,23 @@ int directory_load(struct broker *b);
  * and the whole directory for the newcomer, in one batch. DS_EEXIST when the org or one of
  * its keys is already there; DS_EINVAL for a bad card. */
 int directory_add(struct broker *b, const struct org_card *card);
+/* The org lifecycle (docs/OPERATIONS.md "An org leaves", "A key leaked"): each publishes the
+ * org's new directory entry to every org not removed, in one batch, and closes the org's
+ * live connections. Revoke: its key is refused from now on, letters to it are held in its
+ * inbox. Rekey: card holds its new keys; a rotation card (dualsync-node rekey) must be
+ * signed by the key the street knows (DS_EAUTH otherwise) and start after what the street
+ * holds from the org (DS_ESEQ); with unsigned_ok a plain card is taken as a rotation from
+ * the next seq on (an org that lost its keys; the operator compared fingerprints). Remove:
+ * refused (DS_EEXIST, the members in *open_out) while the org has open registrations
+ * unless force, which closes them first. DS_ENOTFOUND for an org not in the directory or
+ * already removed; DS_EINVAL for a bad card or reason. */
+int directory_revoke(struct broker *b, const char *org, const char *reason);
+int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned_ok);
+int directory_remove(struct broker *b, const char *org, const char *reason, bool force,
+                     json_t **open_out);
+/* "active", "revoked" or "removed". */
+const char *directory_state_name(Dualsync__OrgState state);
+/* The org's entry, whatever its state (NULL when it never was in the directory). */
 const struct org_entry *directory_find(const struct broker *b, const char *org);
 json_t *directory_json(const struct broker *b);
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
@@ -213,6 +257,12 @@ struct route_overlay *route_overlay_new(void);
 void route_overlay_destroy(struct route_overlay **op);
 int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
                        const struct event *ev, struct recipients *out);
+/* The members with an open registration (or a claim) of org, as a JSON array of ids; with
+ * close, in txn, their registrations closed and the claims dropped, as a release and a
+ * close would: the member is free for another unit, the former sides' late letters are
+ * stored and delivered to nobody. */
+int routing_org_members(struct broker *b, struct eventlog_txn *txn, const char *org, bool close,
+                        json_t *members_out);
 /* Builds indexes an older broker did not keep; once, at open. */
 int routing_upgrade(struct broker *b);
 /* The members with claims (other units' introductions awaiting a report-in), as a JSON
@@ -233,7 +283,7 @@ struct verify_job {
     struct verify_job *next;
     struct transport_peer addr; /* the connection it came from: its org signs it */
     Dualsync__Frame *frame;     /* a PUBLISH, owned */
-    uint8_t sign_key[KEYS_PUB_LEN];
+    struct keyring ring;        /* the org's signing keys: each event is checked with its seq's */
     bool key_known;
     uint64_t stored_upto;
     enum verify_verdict *verdict; /* one per event of the frame */
@@ -254,9 +304,9 @@ int verify_pool_fd(const struct verify_pool *vp);
 void verify_drain_wakeups(struct verify_pool *vp);
 /* Makes verify_pool_fd readable, so the loop comes back for jobs it left done. */
 void verify_wake(struct verify_pool *vp);
-/* sign_key NULL when the org has none (every event is then VERIFY_BAD). Takes frame. */
+/* ring NULL when the org has none (every event is then VERIFY_BAD). Takes frame. */
 struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
-                                  const uint8_t *sign_key, uint64_t stored_upto);
+                                  const struct keyring *ring, uint64_t stored_upto);
 void verify_job_free(struct verify_job *job);
 void verify_submit(struct verify_pool *vp, struct verify_job *job);
 /* The oldest done job whose org has no older job still queued, else NULL: each org's

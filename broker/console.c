@@ -994,6 +994,8 @@ static const struct counter_metric counter_metrics[] = {
     {"sessions_dropped", "sessions ended by a failed send or a silent peer"},
     {"send_failures", "frames the transport could not send"},
     {"read_pauses", "times reading stopped for a full signature queue"},
+    {"unknown_types", "events of a type the broker does not know, within its limits"},
+    {"unknown_type_refused", "events of an unknown type refused: body or rate over the limit"},
 };
 
 /* dualsync_broker_refused_total's reasons: the status.counters of events and frames the

@@ -15,28 +15,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Only an active org's CURVE key opens a session (the ZAP handler's lookup). */
 static void remember(struct broker *b, struct org_entry *e)
 {
     char hex[KEYS_HEX_PUB_LEN];
     struct org_entry *old = strmap_get(b->orgs, e->org);
     if (old) { /* drop the old key's lookup before the entry it points to is freed */
-        char old_hex[KEYS_HEX_PUB_LEN];
-        keys_hex(old->curve_key, KEYS_PUB_LEN, old_hex);
-        strmap_remove(b->by_key, old_hex);
+        keys_hex(old->curve_key, KEYS_PUB_LEN, hex);
+        if (strmap_get(b->by_key, hex) == old)
+            strmap_remove(b->by_key, hex);
     }
     keys_hex(e->curve_key, KEYS_PUB_LEN, hex);
     free(strmap_put(b->orgs, e->org, e));
-    strmap_put(b->by_key, hex, e);
+    if (e->state == DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE)
+        strmap_put(b->by_key, hex, e);
 }
 
 static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t seq)
 {
     struct org_entry *e = xcalloc(1, sizeof(*e));
+    if (d->curve_key.len != KEYS_PUB_LEN || keyring_from_entry(d, &e->ring) != DS_OK) {
+        free(e);
+        return NULL;
+    }
     snprintf(e->org, sizeof(e->org), "%s", d->org);
     snprintf(e->name, sizeof(e->name), "%s", d->name);
+    snprintf(e->reason, sizeof(e->reason), "%s", d->reason);
     e->kind = (enum org_kind)d->kind;
+    e->state = d->state;
     memcpy(e->curve_key, d->curve_key.data, KEYS_PUB_LEN);
-    memcpy(e->sign_key, d->sign_key.data, KEYS_PUB_LEN);
     e->seq = seq;
     return e;
 }
@@ -51,14 +58,14 @@ int directory_load(struct broker *b)
         size_t len;
         const uint8_t *v = store_iter_value(it, &len);
         Dualsync__DirectoryEntry *d = len > 8 ? wire_unpack_directory_entry(v + 8, len - 8) : NULL;
-        if (!d || d->curve_key.len != KEYS_PUB_LEN || d->sign_key.len != KEYS_PUB_LEN) {
+        struct org_entry *e = d ? entry_from(d, store_get_u64be(v)) : NULL;
+        wire_msg_free(d);
+        if (!e) {
             log_error("directory: corrupt org entry");
-            wire_msg_free(d);
             rc = DS_EIO;
             break;
         }
-        remember(b, entry_from(d, store_get_u64be(v)));
-        wire_msg_free(d);
+        remember(b, e);
     }
     if (rc == DS_OK)
         rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
@@ -94,38 +101,68 @@ struct fanout {
     uint64_t seq;
 };
 
+/* Every org hears of a change, the org itself included (a revoked org finds its entry
+ * waiting when it comes back), except the newcomer (backfilled) and a removed org. */
 static bool fanout_one(const char *org, void *value, void *arg)
 {
-    (void)value;
+    const struct org_entry *e = value;
     struct fanout *f = arg;
-    if (strcmp(org, f->newcomer) != 0)
+    if (strcmp(org, f->newcomer) != 0 && e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
         inbox_append(f->b, f->txn, f->heads, org, f->b->cfg.street, f->seq);
     return true;
 }
 
+struct key_search {
+    const uint8_t *curve;
+    bool found;
+};
+
+static bool has_key(const char *org, void *value, void *arg)
+{
+    (void)org;
+    const struct org_entry *e = value;
+    struct key_search *q = arg;
+    q->found = memcmp(e->curve_key, q->curve, KEYS_PUB_LEN) == 0;
+    return !q->found;
+}
+
+/* Whether any org, whatever its state, has (or had at its last entry) this CURVE key. */
+static bool key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN])
+{
+    struct key_search q = {curve, false};
+    strmap_each(b->orgs, has_key, &q);
+    return q.found;
+}
+
 static int card_check(const struct broker *b, const struct org_card *card)
 {
-    char hex[KEYS_HEX_PUB_LEN];
     if (card->kind != ORG_UNIT && card->kind != ORG_COMMUNITY)
         return DS_EINVAL;
     if (ids_org_kind(card->org) != card->kind || !ids_text_valid(card->name, IDS_NAME_MAX, false))
         return DS_EINVAL;
-    keys_hex(card->curve_key, KEYS_PUB_LEN, hex);
-    if (strmap_get(b->orgs, card->org) || strmap_get(b->by_key, hex))
-        return DS_EEXIST;
+    if (strmap_get(b->orgs, card->org) || key_in_use(b, card->curve_key))
+        return DS_EEXIST; /* a removed org's id is not reused either */
     return DS_OK;
 }
 
-static void entry_body(const struct org_card *card, uint8_t **body, size_t *len)
+/* The directory event body of e (rotation: the old key's signature of a rekey, or NULL). */
+static void entry_body(const struct org_entry *e, const uint8_t *rotation, uint8_t **body,
+                       size_t *len)
 {
     Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
-    d.org = (char *)card->org;
-    d.kind = (Dualsync__OrgKind)card->kind;
-    d.name = (char *)card->name;
-    d.curve_key.data = (uint8_t *)card->curve_key;
+    Dualsync__PastKey past[KEYRING_MAX], *ptrs[KEYRING_MAX];
+    d.org = (char *)e->org;
+    d.kind = (Dualsync__OrgKind)e->kind;
+    d.name = (char *)e->name;
+    d.curve_key.data = (uint8_t *)e->curve_key;
     d.curve_key.len = KEYS_PUB_LEN;
-    d.sign_key.data = (uint8_t *)card->sign_key;
-    d.sign_key.len = KEYS_PUB_LEN;
+    keyring_to_entry(&e->ring, &d, past, ptrs);
+    if (rotation) {
+        d.rotation.data = (uint8_t *)rotation;
+        d.rotation.len = KEYS_SIG_LEN;
+    }
+    d.state = e->state;
+    d.reason = (char *)e->reason;
     wire_pack(&d.base, body, len);
 }
 
@@ -154,24 +191,27 @@ static int backfill_directory(struct broker *b, struct eventlog_txn *txn, struct
                                 &f);
 }
 
-int directory_add(struct broker *b, const struct org_card *card)
+/* Publishes e as the org's entry now: the signed directory event, the orgs cf, an inbox
+ * entry for every org (and the whole directory for a newcomer), in one batch; then the
+ * in-memory directory. Takes e. */
+static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *rotation,
+                         bool newcomer)
 {
-    int rc = card_check(b, card);
-    if (rc != DS_OK)
-        return rc;
     uint8_t *body = NULL, *raw = NULL;
     size_t body_len = 0, raw_len = 0;
     uint64_t seq = eventlog_hwm(b->log, b->cfg.street) + 1;
-    entry_body(card, &body, &body_len);
+    entry_body(e, rotation, &body, &body_len);
     wire_event_build(&b->keys, b->cfg.street, seq, hlc_tick(&b->clock, hlc_wall_ms()), "",
                      DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, body, body_len, &raw, &raw_len);
 
     struct event ev;
     struct eventlog_txn *txn = eventlog_begin(b->log);
     struct strmap *heads = strmap_new();
-    rc = wire_event_open(raw, raw_len, false, &ev);
+    int rc = wire_event_open(raw, raw_len, false, &ev);
     if (rc == DS_OK) {
-        rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+        rc = rules_check(&ev); /* what every node will check */
+        if (rc == DS_OK)
+            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
         wire_event_release(&ev);
     }
     if (rc == DS_OK) {
@@ -180,30 +220,162 @@ int directory_add(struct broker *b, const struct org_card *card)
         store_put_u64be(val, seq);
         memcpy(val + 8, body, body_len);
         skey_init(&k);
-        skey_str(&k, card->org);
+        skey_str(&k, e->org);
         store_batch_put(eventlog_txn_batch(txn), CF_ORGS, &k, val, 8 + body_len);
         free(val);
-        struct fanout f = {b, txn, heads, card->org, seq};
+        struct fanout f = {b, txn, heads, newcomer ? e->org : "", seq};
         strmap_each(b->orgs, fanout_one, &f);
-        rc = backfill_directory(b, txn, heads, card->org);
+        if (newcomer) {
+            rc = backfill_directory(b, txn, heads, e->org);
+            inbox_append(b, txn, heads, e->org, b->cfg.street, seq);
+        }
         if (rc == DS_OK) {
-            inbox_append(b, txn, heads, card->org, b->cfg.street, seq);
             inbox_stage_heads(b, txn, heads);
             rc = eventlog_commit(&txn);
         }
     }
     eventlog_abort(&txn);
     if (rc == DS_OK) {
-        Dualsync__DirectoryEntry *d = wire_unpack_directory_entry(body, body_len);
-        remember(b, entry_from(d, seq));
-        wire_msg_free(d);
+        e->seq = seq;
+        remember(b, e);
         inbox_commit_heads(b, heads);
-        log_info("directory: added org=%s kind=%s seq=%llu", card->org, ids_kind_name(card->kind),
-                 (unsigned long long)seq);
+    } else {
+        free(e);
     }
     strmap_destroy(&heads, free);
     free(body);
     free(raw);
+    return rc;
+}
+
+int directory_add(struct broker *b, const struct org_card *card)
+{
+    int rc = card_check(b, card);
+    if (rc != DS_OK)
+        return rc;
+    struct org_entry *e = xcalloc(1, sizeof(*e));
+    snprintf(e->org, sizeof(e->org), "%s", card->org);
+    snprintf(e->name, sizeof(e->name), "%s", card->name);
+    e->kind = card->kind;
+    memcpy(e->curve_key, card->curve_key, KEYS_PUB_LEN);
+    /* A rotation card re-added after a broker rebuild brings the org's earlier keys, so its
+     * events from before the rotation are still accepted when the node republishes them. */
+    const struct key_history *h = &card->history;
+    if (h->key_from && config_card_rotation_valid(card, h->past[h->n_past - 1].sign_key))
+        config_card_keyring(card, &e->ring);
+    else
+        keyring_init(&e->ring, card->sign_key);
+    rc = publish_entry(b, e, NULL, true);
+    if (rc == DS_OK)
+        log_info("directory: added org=%s kind=%s", card->org, ids_kind_name(card->kind));
+    return rc;
+}
+
+/* The org's sessions end now: a revoked or rotated key must not keep a live connection. */
+static void close_sessions(struct broker *b, const char *org)
+{
+    struct peer *p = strmap_get(b->peers, org);
+    if (p)
+        p->welcomed = false;
+    if (b->t)
+        transport_close_org(b->t, org);
+}
+
+static int changed_entry(struct broker *b, const char *org, const char *reason,
+                         struct org_entry **out)
+{
+    const struct org_entry *cur = strmap_get(b->orgs, org);
+    if (!cur || cur->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
+        return DS_ENOTFOUND;
+    if (reason && !ids_text_valid(reason, ORG_REASON_MAX - 1, false))
+        return DS_EINVAL;
+    *out = xmemdup(cur, sizeof(*cur));
+    snprintf((*out)->reason, sizeof((*out)->reason), "%s", reason ? reason : "");
+    return DS_OK;
+}
+
+int directory_revoke(struct broker *b, const char *org, const char *reason)
+{
+    struct org_entry *e = NULL;
+    int rc = changed_entry(b, org, reason, &e);
+    if (rc != DS_OK)
+        return rc;
+    if (e->state == DUALSYNC__ORG_STATE__ORG_STATE_REVOKED) {
+        free(e);
+        return DS_EEXIST;
+    }
+    e->state = DUALSYNC__ORG_STATE__ORG_STATE_REVOKED;
+    rc = publish_entry(b, e, NULL, false);
+    if (rc == DS_OK) {
+        close_sessions(b, org);
+        log_warn("directory: revoked org=%s reason=\"%s\"", org, reason ? reason : "");
+    }
+    return rc;
+}
+
+int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned_ok)
+{
+    struct org_entry *e = NULL;
+    int rc = changed_entry(b, card->org, NULL, &e);
+    if (rc != DS_OK)
+        return rc;
+    uint64_t held = eventlog_hwm(b->log, card->org);
+    uint64_t from = card->history.key_from ? card->history.key_from : held + 1;
+    /* signed by the key the street knows: a rotation, not an impostor with a new card */
+    bool signed_ok = config_card_rotation_valid(card, keyring_current(&e->ring));
+    if (card->kind != e->kind || key_in_use(b, card->curve_key))
+        rc = DS_EINVAL;
+    else if (!signed_ok && !unsigned_ok)
+        rc = DS_EAUTH;
+    else if (from <= held)
+        rc = DS_ESEQ; /* the street holds events of the org from after the rotation */
+    else if (from <= 1)
+        keyring_init(&e->ring, card->sign_key); /* nothing of it was ever signed */
+    else
+        rc = keyring_rotate(&e->ring, card->sign_key, from);
+    if (rc != DS_OK) {
+        free(e);
+        return rc;
+    }
+    memcpy(e->curve_key, card->curve_key, KEYS_PUB_LEN);
+    e->state = DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE;
+    rc = publish_entry(b, e, signed_ok ? card->rotation : NULL, false);
+    if (rc == DS_OK) {
+        close_sessions(b, card->org); /* the old key's session, if any */
+        log_warn("directory: rekeyed org=%s from seq %llu%s", card->org, (unsigned long long)from,
+                 unsigned_ok ? " (unsigned)" : "");
+    }
+    return rc;
+}
+
+int directory_remove(struct broker *b, const char *org, const char *reason, bool force,
+                     json_t **open_out)
+{
+    struct org_entry *e = NULL;
+    int rc = changed_entry(b, org, reason, &e);
+    if (rc != DS_OK)
+        return rc;
+    json_t *open = json_array();
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    rc = routing_org_members(b, txn, org, force, open);
+    if (rc == DS_OK && force && json_array_size(open))
+        rc = eventlog_commit(&txn); /* before the entry: a crash in between re-runs cleanly */
+    eventlog_abort(&txn);
+    if (rc == DS_OK && json_array_size(open) && !force)
+        rc = DS_EEXIST;
+    if (rc != DS_OK) {
+        free(e);
+        *open_out = open;
+        return rc;
+    }
+    e->state = DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
+    rc = publish_entry(b, e, NULL, false);
+    if (rc == DS_OK) {
+        close_sessions(b, org);
+        log_warn("directory: removed org=%s closed_registrations=%zu reason=\"%s\"", org,
+                 json_array_size(open), reason ? reason : "");
+    }
+    *open_out = open;
     return rc;
 }
 
@@ -245,18 +417,28 @@ int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_
     return rc;
 }
 
+const char *directory_state_name(Dualsync__OrgState state)
+{
+    return state == DUALSYNC__ORG_STATE__ORG_STATE_REVOKED   ? "revoked"
+           : state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED ? "removed"
+                                                             : "active";
+}
+
 static bool entry_json(const char *org, void *value, void *arg)
 {
     (void)org;
     const struct org_entry *e = value;
     char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN], fp[KEYS_FINGERPRINT_LEN];
     keys_hex(e->curve_key, KEYS_PUB_LEN, ck);
-    keys_hex(e->sign_key, KEYS_PUB_LEN, sk);
-    keys_fingerprint(e->curve_key, e->sign_key, fp);
+    keys_hex(keyring_current(&e->ring), KEYS_PUB_LEN, sk);
+    keys_fingerprint(e->curve_key, keyring_current(&e->ring), fp);
     json_array_append_new(arg,
-                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "org", e->org, "kind",
-                                    ids_kind_name(e->kind), "name", e->name, "curve_key", ck,
-                                    "sign_key", sk, "fingerprint", fp, "seq", (json_int_t)e->seq));
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:I}", "org", e->org,
+                                    "kind", ids_kind_name(e->kind), "name", e->name, "curve_key",
+                                    ck, "sign_key", sk, "fingerprint", fp, "seq",
+                                    (json_int_t)e->seq, "state", directory_state_name(e->state),
+                                    "reason", e->reason, "keys", (json_int_t)e->ring.n, "key_from",
+                                    (json_int_t)e->ring.era[e->ring.n - 1].from_seq));
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include "wire.h"
 #include "xalloc.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,34 @@ static const struct cli_command commands[] = {
      "--data street init --street street:jinyu --name 金宇路街道 --bind tcp://0.0.0.0:7700"},
     {"run", "", NULL, "运行 broker(前台,Ctrl-C 停止) / run in the foreground (Ctrl-C stops)",
      "--data DIR run", "--data street run"},
+    {"rekey", "", NULL,
+     "更换街道密钥(broker 停止时):新的 street.card 由旧密钥签署,须发给每个节点执行 "
+     "dualsync-node street-rekey / rotate the street's keys (broker stopped): the new "
+     "street.card is signed by the old key; every node takes it with dualsync-node street-rekey",
+     "--data DIR rekey", "--data street rekey"},
     {"org add", "card:,org:,name:,curve-key:,sign-key:", NULL,
      "把单位或社区加入目录(运行中也可) / add a unit or community (also while running)",
      "--data DIR org add --card FILE | --org ID --name NAME --curve-key HEX --sign-key HEX",
      "--data street org add --card community-hexie.card"},
     {"org list", "", NULL, "列出目录中的组织 / the directory", "--data DIR org list [--json]",
      "--data street org list"},
+    {"org revoke", "_,reason:", "_",
+     "吊销组织:立即拒绝其密钥、断开连接,发给它的信件暂存至重新换钥 / revoke an org: its key is "
+     "refused at once and its sessions closed; letters to it are held until it is rekeyed",
+     "--data DIR org revoke ORG [--reason TEXT]",
+     "--data street org revoke unit:tax --reason 密钥泄露"},
+    {"org rekey", "card:,unsigned", "card",
+     "换钥:接受组织用旧密钥签署的新名片(dualsync-node rekey 生成) / accept an org's new card, "
+     "signed by its old key (made by dualsync-node rekey); --unsigned for an org that lost its "
+     "keys, after comparing fingerprints by phone",
+     "--data DIR org rekey --card FILE [--unsigned]",
+     "--data street org rekey --card unit-tax.rekey.card"},
+    {"org remove", "_,reason:,force", "_",
+     "移除撤销的组织(编号不再复用);有在册党员时拒绝,--force 一并关闭其登记 / remove an org "
+     "for good (its id is not reused); refused while it has members registered unless --force "
+     "closes those registrations",
+     "--data DIR org remove ORG [--reason TEXT] [--force]",
+     "--data street org remove unit:tax --reason 单位撤销"},
     {"status", "", NULL, "显示 broker 状态 / status: every node's connection, progress, counters",
      "--data DIR status [--json]", "--data street status"},
     {"digest", "member:", "member",
@@ -151,6 +174,84 @@ static int cmd_run(const struct cli_parsed *p)
     return rc == DS_OK ? 0 : 1;
 }
 
+/* A rotation card's lines, named as in the card file (the broker parses them the same way). */
+static void add_rotation_args(struct ctl_request *req, const struct org_card *card)
+{
+    char num[24], sig[2 * KEYS_SIG_LEN + 1], line[KEYS_HEX_PUB_LEN + 24];
+    const struct key_history *h = &card->history;
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)h->key_from);
+    ctl_request_arg(req, "key_from", num);
+    keys_hex(card->rotation, KEYS_SIG_LEN, sig);
+    ctl_request_arg(req, "rotation", sig);
+    for (size_t i = 0; i < h->n_past; i++) {
+        keys_hex(h->past[i].sign_key, KEYS_PUB_LEN, line);
+        snprintf(line + KEYS_HEX_PUB_LEN - 1, sizeof(line) - (KEYS_HEX_PUB_LEN - 1), " %llu",
+                 (unsigned long long)h->past[i].from_seq);
+        ctl_request_arg(req, "past_key", line);
+    }
+}
+
+/* The street's rotation (docs/OPERATIONS.md "The street's key leaked"): new keys from the
+ * street's next event on, and a new street.card saying so, signed by the old key, which
+ * each node checks against the street key it pins. Card and broker.conf (the earlier keys)
+ * first, then the keys: a crash before the swap leaves the old key in force. */
+static int cmd_rekey(const struct cli_parsed *p)
+{
+    struct broker *b = NULL;
+    int rc = broker_open(p->data_dir, &b);
+    if (rc == DS_EAGAIN)
+        cli_error("broker 正在运行:请先停止(systemctl stop dualsync-broker)",
+                  "the broker is running: stop it first (systemctl stop dualsync-broker)");
+    if (rc != DS_OK)
+        return 1;
+    char path[4200], err[CONFIG_ERR_MAX];
+    struct org_card card;
+    struct keyring known;
+    struct keys next;
+    snprintf(path, sizeof(path), "%s/street.card", p->data_dir);
+    if (config_card_load(path, &card, err) != DS_OK) {
+        fprintf(stderr,
+                TR("错误: 无法读取街道名片: %s\n", "error: cannot read the street card: %s\n"),
+                err);
+        broker_close(&b);
+        return 1;
+    }
+    config_history_ring(&b->cfg.own, b->keys.sign_pk, &known);
+    if (known.n >= KEYRING_MAX) {
+        cli_error("换钥次数已达上限", "the street has rotated its keys as often as it may");
+        broker_close(&b);
+        return 1;
+    }
+    keys_generate(&next);
+    uint64_t from = eventlog_hwm(b->log, b->cfg.street) + 1;
+    config_history_set(&card.history, &known, from < 2 ? 2 : from);
+    memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
+    keyring_rotation_sign(&b->keys, card.org, card.curve_key, card.sign_key, card.history.key_from,
+                          card.rotation);
+    b->cfg.own = card.history;
+    rc = config_card_save(path, &card);
+    if (rc == DS_OK)
+        rc = config_broker_save(p->data_dir, &b->cfg);
+    if (rc == DS_OK)
+        rc = keys_replace(p->data_dir, &next);
+    sodium_memzero(&next, sizeof(next));
+    broker_close(&b);
+    if (rc != DS_OK)
+        return 1;
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(card.curve_key, card.sign_key, fp);
+    printf(TR("已更换街道密钥,自第 %llu 号街道事件起使用新密钥。\n新名片: %s(由旧密钥签署)\n"
+              "请发给每个单位和社区,由其停止节点后执行 dualsync-node --data D street-rekey "
+              "--card street.card。\n新密钥指纹: %s\n",
+              "rotated the street's keys: the new key signs from street event %llu on.\nnew "
+              "card: %s (signed by the old key)\nSend it to every unit and community; each "
+              "stops its node and runs dualsync-node --data D street-rekey --card street.card.\n"
+              "new key fingerprint: %s\n"),
+           (unsigned long long)card.history.key_from, path, fp);
+    return 0;
+}
+
 /* Builds the control request for a command line. Returns false on bad input. */
 static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
 {
@@ -169,8 +270,14 @@ static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
         ctl_request_arg(req, "name", card.name);
         ctl_request_arg(req, "curve-key", ck);
         ctl_request_arg(req, "sign-key", sk);
+        if (card.history.key_from)
+            add_rotation_args(req, &card);
+        if (cli_get(p, "unsigned"))
+            ctl_request_arg(req, "unsigned", "1");
         return true;
     }
+    if (p->positional && strncmp(p->cmd->name, "org ", 4) == 0)
+        ctl_request_arg(req, "org", p->positional);
     for (size_t i = 0; i < p->n; i++)
         ctl_request_arg(req, p->keys[i], p->values[i]);
     return true;
@@ -254,6 +361,24 @@ static void print_claims(json_t *j)
     }
 }
 
+static void print_lifecycle(const char *cmd, json_t *j)
+{
+    const char *org = json_string_value(json_object_get(j, "org"));
+    if (strcmp(cmd, "org revoke") == 0)
+        printf(TR("已吊销: %s(密钥已拒绝,发给它的信件暂存)\n",
+                  "revoked: %s (its key is refused; letters to it are held)\n"),
+               org);
+    else if (strcmp(cmd, "org rekey") == 0)
+        printf(TR("已换钥: %s,自第 %lld 号事件起使用新密钥\n新密钥指纹: %s(请与该组织电话核对)\n",
+                  "rekeyed: %s, its new key signs from event %lld on\nnew key fingerprint: %s "
+                  "(compare it with the org by phone)\n"),
+               org, (long long)json_integer_value(json_object_get(j, "key_from")),
+               json_string_value(json_object_get(j, "fingerprint")));
+    else
+        printf(TR("已移除: %s(关闭登记 %zu 条)\n", "removed: %s (%zu registrations closed)\n"), org,
+               json_array_size(json_object_get(j, "closed")));
+}
+
 /* Prints a reply for the operator; 0, or 1 when a file asked for cannot be written. */
 static int print_human(const struct cli_parsed *p, json_t *j)
 {
@@ -263,8 +388,9 @@ static int print_human(const struct cli_parsed *p, json_t *j)
         size_t i;
         json_t *e;
         json_array_foreach(j, i, e)
-            printf("%-32s %-10s %s\n", json_string_value(json_object_get(e, "org")),
+            printf("%-32s %-10s %-8s %s\n", json_string_value(json_object_get(e, "org")),
                    json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "state")),
                    json_string_value(json_object_get(e, "name")));
     } else if (strcmp(p->cmd->name, "org add") == 0) {
         printf(TR("已加入目录: %s\n密钥指纹: %s\n(请与该组织电话核对)\n",
@@ -272,6 +398,8 @@ static int print_human(const struct cli_parsed *p, json_t *j)
                   "(compare it with the org by phone)\n"),
                json_string_value(json_object_get(j, "org")),
                json_string_value(json_object_get(j, "fingerprint")));
+    } else if (strncmp(p->cmd->name, "org re", 6) == 0) {
+        print_lifecycle(p->cmd->name, j);
     } else if (strcmp(p->cmd->name, "digest") == 0) {
         printf("%s\n", json_string_value(json_object_get(j, "digest")));
     } else if (strcmp(p->cmd->name, "report") == 0) {
@@ -303,6 +431,16 @@ static int cmd_control(const struct cli_parsed *p)
     rc = ctl_call(p->data_dir, req, CTL_TIMEOUT_MS, &reply);
     if (rc == DS_ENOTRUNNING)
         rc = call_offline(p->data_dir, req, &reply);
+    /* The store is locked but no socket answers: a broker is starting (`systemctl enable
+     * --now` and then `org add` at once, as the README's first hour does). Its control
+     * socket comes up within moments; ask it there. */
+    for (int tries = 0; rc == DS_EAGAIN && tries < 100; tries++) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        rc = ctl_call(p->data_dir, req, CTL_TIMEOUT_MS, &reply);
+        if (rc == DS_ENOTRUNNING)
+            rc = call_offline(p->data_dir, req, &reply);
+    }
     if (rc == DS_EACCES) {
         cli_error("权限不足:该 broker 的数据目录和控制接口属于另一用户,请以该用户运行",
                   "permission denied: the broker's data directory and control socket belong to "
@@ -355,5 +493,7 @@ int main(int argc, char **argv)
         return cmd_init(&p);
     if (strcmp(p.cmd->name, "run") == 0)
         return cmd_run(&p);
+    if (strcmp(p.cmd->name, "rekey") == 0)
+        return cmd_rekey(&p);
     return cmd_control(&p);
 }

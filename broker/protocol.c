@@ -11,7 +11,9 @@
  * budget (BROKER_PEER_VERIFY_*); beyond it a frame is refused unchecked, and the street's
  * other peers are read as before. Every refused frame is a strike; BROKER_STRIKES_MAX
  * strikes in BROKER_STRIKE_WINDOW_MS close the org's connections and ban its key at the
- * handshake (broker_authorize) for BROKER_BAN_MS, doubling per repeat. A HELLO on a live
+ * handshake (broker_authorize) for BROKER_BAN_MS, doubling per repeat. Events of a type
+ * this version does not know are refused beyond their own limits (BROKER_UNKNOWN_*: a
+ * body size, and a token bucket per org), each refusal a strike. A HELLO on a live
  * connection resends from the peer's confirmed cursor only within its send budget
  * (inbox.c): asking again while half the budget is unread closes the connection, which is
  * what frees libzmq's queue of it. */
@@ -49,14 +51,14 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     free(buf);
 }
 
-static struct ban *ban_of(const struct broker *b, const char *org)
+static struct conduct *ban_of(const struct broker *b, const char *org)
 {
-    return b->bans ? strmap_get(b->bans, org) : NULL;
+    return b->conduct ? strmap_get(b->conduct, org) : NULL;
 }
 
 static bool banned(const struct broker *b, const char *org, uint64_t now)
 {
-    const struct ban *ban = ban_of(b, org);
+    const struct conduct *ban = ban_of(b, org);
     return ban && now < ban->until_ms;
 }
 
@@ -77,12 +79,12 @@ bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
  * are dropped unread, and the handshake refuses it until the ban ends. */
 static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
 {
-    if (!b->bans)
-        b->bans = strmap_new();
-    struct ban *ban = strmap_get(b->bans, p->addr.org);
+    if (!b->conduct)
+        b->conduct = strmap_new();
+    struct conduct *ban = strmap_get(b->conduct, p->addr.org);
     if (!ban) {
         ban = xcalloc(1, sizeof(*ban));
-        strmap_put(b->bans, p->addr.org, ban);
+        strmap_put(b->conduct, p->addr.org, ban);
     }
     if (now > ban->until_ms + 3600u * 1000u)
         ban->count = 0; /* an hour of good conduct since the last */
@@ -222,13 +224,77 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     inbox_pump(b, p);
 }
 
+/* org's record of conduct (its ban, its unknown-type allowance), made on first use. */
+static struct conduct *conduct_of(struct broker *b, const char *org)
+{
+    if (!b->conduct)
+        b->conduct = strmap_new();
+    struct conduct *c = strmap_get(b->conduct, org);
+    if (!c) {
+        c = xcalloc(1, sizeof(*c));
+        strmap_put(b->conduct, org, c);
+    }
+    return c;
+}
+
+/* Takes one token of c's unknown-type bucket at now; false when it is empty. The bucket
+ * holds BROKER_UNKNOWN_BURST and gets one back each BROKER_UNKNOWN_REFILL_MS. */
+static bool take_unknown_token(struct conduct *c, uint64_t now)
+{
+    uint64_t back = now > c->unknown_refill_ms
+                        ? (now - c->unknown_refill_ms) / BROKER_UNKNOWN_REFILL_MS
+                        : 0; /* a clock set back gives nothing back */
+    if (back >= c->unknown_taken) {
+        c->unknown_taken = 0;
+        c->unknown_refill_ms = now;
+    } else {
+        c->unknown_taken -= (unsigned)back;
+        c->unknown_refill_ms += back * BROKER_UNKNOWN_REFILL_MS;
+    }
+    if (c->unknown_taken >= BROKER_UNKNOWN_BURST)
+        return false;
+    c->unknown_taken++;
+    return true;
+}
+
+_Static_assert(BROKER_UNKNOWN_BODY_MAX == 8192 && BROKER_UNKNOWN_BURST == 256 &&
+                   BROKER_UNKNOWN_REFILL_MS == 10000,
+               "the refusals below name the limits");
+
+/* An event of a type this version does not know passed rules_check unread (a newer node
+ * may send one). What a hostile org could make of that, huge bodies or floods of them
+ * that every recipient stores and refolds, is bounded here: a body of at most
+ * BROKER_UNKNOWN_BODY_MAX (DS_EINVAL: a refused frame, a strike), and a token of the org's
+ * bucket per event (DS_EAGAIN: ERROR_BUSY, resend later, no strike). Both counted, with
+ * *why. */
+static int check_unknown_type(struct broker *b, const char *org, const struct event *ev,
+                              const char **why)
+{
+    if (ev->body_len > BROKER_UNKNOWN_BODY_MAX) {
+        *why = "unknown event type: body over 8192 bytes";
+    } else if (!take_unknown_token(conduct_of(b, org), broker_now_ms())) {
+        *why = "unknown event types over the per-org rate (256 at once, then one per 10 s): "
+               "resend later";
+        b->counters.unknown_type_refused++;
+        return DS_EAGAIN;
+    } else {
+        b->counters.unknown_types++;
+        return DS_OK;
+    }
+    b->counters.unknown_type_refused++;
+    return DS_EINVAL;
+}
+
 /* Checks one published event of org's connection (its signature was checked by a verify
- * worker: signed_ok); on failure fills *code and *why. */
+ * worker: signed_ok); on failure fills *code and *why. The limits of unknown types come
+ * last and skip what is stored already (a resend, or a fork refused later), so that only
+ * a new event that passed everything else takes a token. */
 static int check_event(struct broker *b, const char *org, const struct event *ev, bool signed_ok,
                        Dualsync__ErrorCode *code, const char **why)
 {
     const struct org_entry *origin = directory_find(b, ev->origin);
-    if (strcmp(ev->origin, org) != 0 || !origin) {
+    if (strcmp(ev->origin, org) != 0 || !origin ||
+        origin->state != DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE) { /* revoked while in flight */
         b->counters.org_mismatch++;
         *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
         *why = "event origin is not the org of your key";
@@ -250,7 +316,13 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
         *why = rc != DS_OK ? "event body fails validation" : "event clock too far in the future";
         return DS_EINVAL;
     }
-    return DS_OK;
+    rc = !rules_find(ev->type) && ev->seq > eventlog_hwm(b->log, org)
+             ? check_unknown_type(b, org, ev, why)
+             : DS_OK;
+    if (rc != DS_OK) /* a rate is no misconduct: an honest newer node resends later */
+        *code = rc == DS_EAGAIN ? DUALSYNC__ERROR_CODE__ERROR_BUSY
+                                : DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
+    return rc;
 }
 
 struct publish_result {
@@ -316,7 +388,7 @@ static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struc
     if (*seq_rc == DS_EEXIST)
         return DS_EEXIST;
     const struct org_entry *origin = directory_find(b, ev->origin);
-    *signed_ok = origin && wire_event_verify(ev, origin->sign_key);
+    *signed_ok = origin && wire_event_verify(ev, keyring_for(&origin->ring, ev->seq));
     return DS_OK;
 }
 
@@ -326,7 +398,7 @@ static void count_refusal(struct broker_counters *k, Dualsync__ErrorCode code)
         k->malformed++;
         return;
     }
-    k->rejected += code != 0;
+    k->rejected += code != 0 && code != DUALSYNC__ERROR_CODE__ERROR_BUSY;
     k->rejected_auth += code == DUALSYNC__ERROR_CODE__ERROR_AUTH;
     k->rejected_side += code == DUALSYNC__ERROR_CODE__ERROR_SIDE;
     k->rejected_sequence += code == DUALSYNC__ERROR_CODE__ERROR_SEQUENCE;
@@ -405,7 +477,7 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     }
     const struct org_entry *org = directory_find(b, p->addr.org);
     struct verify_job *job =
-        verify_job_new(&p->addr, f, org ? org->sign_key : NULL, eventlog_hwm(b->log, p->addr.org));
+        verify_job_new(&p->addr, f, org ? &org->ring : NULL, eventlog_hwm(b->log, p->addr.org));
     if (over_verify_budget(p, job)) {
         /* More than an honest node can have unacked: refused unchecked, nothing stored,
          * no ACK. A node resends from its ACK (ERROR_INTERNAL asks nothing else of it). */

@@ -74,7 +74,8 @@ static struct org_row *row_of(struct street_ctx *c, const char *org)
 static bool directory_row(const char *org, void *value, void *arg)
 {
     const struct org_entry *e = value;
-    if (e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY)
+    if ((e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY) &&
+        e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) /* a removed org has no row */
         row_of(arg, org);
     return true;
 }
@@ -291,7 +292,8 @@ static bool attendees_arg(const struct broker *b, const char *list, char **to, s
         memcpy(org, p, n);
         org[n] = '\0';
         const struct org_entry *e = directory_find(b, org);
-        if (!e || (e->kind != ORG_UNIT && e->kind != ORG_COMMUNITY)) {
+        if (!e || (e->kind != ORG_UNIT && e->kind != ORG_COMMUNITY) ||
+            e->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
             snprintf(zh, sizeof(zh), "参会组织 %.64s 不是目录中的单位或社区(见 org list)", org);
             snprintf(en, sizeof(en),
                      "attendee %.64s is not a unit or community of the directory (see org list)",

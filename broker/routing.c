@@ -297,6 +297,8 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
     struct route next = r;
     if (!c || c->kind != ORG_COMMUNITY) {
         rc = DS_EROUTE; /* the directory may not have it yet */
+    } else if (c->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
+        out->refused = "the community was removed from the street's directory";
     } else if (open && mine && strcmp(r.community, intro->community) == 0) {
         recipients_add(out, r.community); /* the same letter again: harmless */
     } else if (!routed || (!open && mine)) {
@@ -572,9 +574,10 @@ static int route_addressed(struct broker *b, struct route_overlay *ov, const str
 {
     for (size_t i = 0; i < ev->msg->n_to; i++) {
         const struct org_entry *o = directory_find(b, ev->msg->to[i]);
-        if (!o || o->kind == ORG_STREET || (r->to_kind != ORG_NONE && o->kind != r->to_kind)) {
+        if (!o || o->kind == ORG_STREET || (r->to_kind != ORG_NONE && o->kind != r->to_kind) ||
+            o->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
             out->n = 0;
-            out->refused = "an addressee is not in the street's directory";
+            out->refused = "an addressee is not (or no longer) in the street's directory";
             return DS_OK;
         }
         int rel = related(b, ov, r, ev, o->org);
@@ -692,4 +695,61 @@ json_t *routing_claims_json(struct broker *b)
     }
     store_iter_destroy(&it);
     return arr;
+}
+
+/* ---------------------------------------------------------------- an org leaves */
+
+static bool org_in_route(const struct route *r, const char *org)
+{
+    if (r->state == ROUTE_OPEN && (strcmp(r->unit, org) == 0 || strcmp(r->community, org) == 0))
+        return true;
+    for (size_t i = 0; i < r->n_claims; i++)
+        if (strcmp(r->claims[i].unit, org) == 0 || strcmp(r->claims[i].community, org) == 0)
+            return true;
+    return false;
+}
+
+/* r without org: its registration closed (a removed unit's member is free for another
+ * unit, as after a release; a removed community's member waits for its unit's next
+ * introduction, as after a move-out), its claims dropped. */
+static void route_without(const struct route *r, const char *org, struct route *next)
+{
+    *next = *r;
+    if (r->state == ROUTE_OPEN && (strcmp(r->unit, org) == 0 || strcmp(r->community, org) == 0)) {
+        next->state = ROUTE_CLOSED;
+        remember_side(next, r->community);
+        remember_side(next, r->unit);
+        if (strcmp(r->unit, org) == 0)
+            next->unit[0] = '\0';
+    }
+    next->n_claims = 0;
+    for (size_t i = 0; i < r->n_claims; i++)
+        if (strcmp(r->claims[i].unit, org) != 0 && strcmp(r->claims[i].community, org) != 0)
+            next->claims[next->n_claims++] = r->claims[i];
+}
+
+int routing_org_members(struct broker *b, struct eventlog_txn *txn, const char *org, bool close,
+                        json_t *members_out)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    struct route_overlay *ov = route_overlay_new();
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        const char *val = (const char *)store_iter_value(it, &vlen);
+        struct route r, next;
+        if (key[klen - 1] != 0 || !route_decode(val, vlen, &r) || !org_in_route(&r, org))
+            continue;
+        json_array_append_new(members_out, json_string((const char *)key));
+        if (close) {
+            route_without(&r, org, &next);
+            route_put(ov, txn, (const char *)key, &r, &next);
+        }
+    }
+    int rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    route_overlay_destroy(&ov);
+    return rc;
 }

@@ -60,15 +60,15 @@ static size_t event_count(const struct verify_job *job)
 }
 
 struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
-                                  const uint8_t *sign_key, uint64_t stored_upto)
+                                  const struct keyring *ring, uint64_t stored_upto)
 {
     struct verify_job *job = xcalloc(1, sizeof(*job));
     size_t n = frame->publish->n_events;
     job->addr = *addr;
     job->frame = frame;
-    job->key_known = sign_key != NULL;
-    if (sign_key)
-        memcpy(job->sign_key, sign_key, KEYS_PUB_LEN);
+    job->key_known = ring != NULL;
+    if (ring)
+        job->ring = *ring;
     job->stored_upto = stored_upto;
     job->bad_at = SIZE_MAX;
     job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
@@ -96,7 +96,7 @@ static enum verify_verdict verify_one(const struct verify_job *job, const Protob
         v = VERIFY_BAD;
     else if (ev.seq <= job->stored_upto)
         v = VERIFY_SKIPPED; /* a resent copy, most likely: see enum verify_verdict */
-    else if (wire_event_verify(&ev, job->sign_key))
+    else if (wire_event_verify(&ev, keyring_for(&job->ring, ev.seq)))
         v = VERIFY_OK;
     wire_event_release(&ev);
     return v;

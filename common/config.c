@@ -42,6 +42,17 @@ static bool parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *o
     return true;
 }
 
+static bool parse_u64(const char *value, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (errno || !*value || *end || *value == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
 static bool parse_key(const char *value, uint8_t out[KEYS_PUB_LEN])
 {
     return keys_unhex(value, out, KEYS_PUB_LEN) == DS_OK;
@@ -49,7 +60,9 @@ static bool parse_key(const char *value, uint8_t out[KEYS_PUB_LEN])
 
 /* ---------------------------------------------------------------- cards */
 
-static bool card_field(struct org_card *c, const char *name, const char *value)
+static bool history_field(struct key_history *h, const char *name, const char *value);
+
+bool config_card_field(struct org_card *c, const char *name, const char *value)
 {
     if (strcmp(name, "id") == 0)
         return copy_field(c->org, sizeof(c->org), value) && ids_org_valid(value);
@@ -64,13 +77,79 @@ static bool card_field(struct org_card *c, const char *name, const char *value)
         return parse_key(value, c->sign_key);
     if (strcmp(name, "endpoint") == 0)
         return copy_field(c->endpoint, sizeof(c->endpoint), value);
-    return false;
+    if (strcmp(name, "rotation") == 0)
+        return keys_unhex(value, c->rotation, KEYS_SIG_LEN) == DS_OK;
+    return history_field(&c->history, name, value);
+}
+
+/* "key_from = N" and "past_key = HEX FROM_SEQ" (one line per earlier key, oldest first). */
+static bool history_field(struct key_history *h, const char *name, const char *value)
+{
+    if (strcmp(name, "key_from") == 0)
+        return parse_u64(value, &h->key_from) && h->key_from >= 2;
+    if (strcmp(name, "past_key") != 0)
+        return false;
+    char hex[KEYS_HEX_PUB_LEN];
+    const char *space = strchr(value, ' ');
+    if (h->n_past == KEYRING_MAX - 1 || !space || (size_t)(space - value) != KEYS_HEX_PUB_LEN - 1)
+        return false;
+    memcpy(hex, value, KEYS_HEX_PUB_LEN - 1);
+    hex[KEYS_HEX_PUB_LEN - 1] = '\0';
+    struct keyring_era *e = &h->past[h->n_past];
+    if (keys_unhex(hex, e->sign_key, KEYS_PUB_LEN) != DS_OK || !parse_u64(space + 1, &e->from_seq))
+        return false;
+    if (h->n_past && e->from_seq <= h->past[h->n_past - 1].from_seq)
+        return false;
+    h->n_past++;
+    return true;
+}
+
+/* The lines history_field reads; nothing for a history without a rotation. */
+static void history_text(const struct key_history *h, char *buf, size_t size)
+{
+    char sk[KEYS_HEX_PUB_LEN];
+    buf[0] = '\0';
+    if (!h->key_from)
+        return;
+    int n = snprintf(buf, size, "key_from = %llu\n", (unsigned long long)h->key_from);
+    for (size_t i = 0; i < h->n_past && n >= 0 && (size_t)n < size; i++) {
+        keys_hex(h->past[i].sign_key, KEYS_PUB_LEN, sk);
+        n += snprintf(buf + n, size - (size_t)n, "past_key = %s %llu\n", sk,
+                      (unsigned long long)h->past[i].from_seq);
+    }
+}
+
+void config_history_ring(const struct key_history *h, const uint8_t sign_key[KEYS_PUB_LEN],
+                         struct keyring *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->era, h->past, h->n_past * sizeof(h->past[0]));
+    out->n = h->n_past + 1;
+    memcpy(out->era[h->n_past].sign_key, sign_key, KEYS_PUB_LEN);
+    out->era[h->n_past].from_seq = h->key_from;
+}
+
+void config_history_set(struct key_history *h, const struct keyring *before, uint64_t key_from)
+{
+    memset(h, 0, sizeof(*h));
+    h->key_from = key_from;
+    h->n_past = before->n < KEYRING_MAX ? before->n : KEYRING_MAX - 1;
+    memcpy(h->past, before->era, h->n_past * sizeof(before->era[0]));
+}
+
+bool config_card_rotation_valid(const struct org_card *card, const uint8_t old_sign[KEYS_PUB_LEN])
+{
+    const struct key_history *h = &card->history;
+    return h->key_from && h->n_past &&
+           memcmp(h->past[h->n_past - 1].sign_key, old_sign, KEYS_PUB_LEN) == 0 &&
+           keyring_rotation_verify(old_sign, card->org, card->curve_key, card->sign_key,
+                                   h->key_from, card->rotation);
 }
 
 static int card_handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
-    if (strcmp(section, "org") != 0 || !card_field(ctx->out, name, value)) {
+    if (strcmp(section, "org") != 0 || !config_card_field(ctx->out, name, value)) {
         snprintf(ctx->err, CONFIG_ERR_MAX, "bad value for [%s] %s", section, name);
         return 0;
     }
@@ -101,7 +180,7 @@ static int load_ini(const char *path, ini_handler handler, struct parse_ctx *ctx
 /* Every card, standalone or inside node.conf, must be whole: a street card with no signing
  * key would leave the node trusting an all-zero key. Returns NULL for a whole card, else
  * the first field that is missing or wrong, so the operator's error names it. */
-static const char *card_problem(const struct org_card *c)
+const char *config_card_problem(const struct org_card *c)
 {
     static const uint8_t zero[KEYS_PUB_LEN] = {0};
     if (!c->org[0])
@@ -116,6 +195,11 @@ static const char *card_problem(const struct org_card *c)
         return "curve_key (missing or all zeros)";
     if (memcmp(c->sign_key, zero, KEYS_PUB_LEN) == 0)
         return "sign_key (missing or all zeros)";
+    const struct key_history *h = &c->history;
+    if ((h->key_from != 0) != (h->n_past != 0))
+        return "key_from and past_key (a rotation card needs both)";
+    if (h->n_past && h->past[h->n_past - 1].from_seq >= h->key_from)
+        return "key_from (not after the last past_key)";
     return NULL;
 }
 
@@ -127,7 +211,7 @@ int config_card_load(const char *path, struct org_card *card_out, char *err)
     int rc = load_ini(path, card_handler, &ctx);
     if (rc != DS_OK)
         return rc;
-    const char *problem = card_problem(&c);
+    const char *problem = config_card_problem(&c);
     if (problem) {
         snprintf(err, CONFIG_ERR_MAX, "%.200s: bad card: %s", path, problem);
         return DS_EINVAL;
@@ -165,12 +249,23 @@ static void card_text(const struct org_card *c, char *buf, size_t size)
                      "[org]\nid = %s\nkind = %s\nname = %s\ncurve_key = %s\nsign_key = %s\n",
                      c->org, ids_kind_name(c->kind), c->name, ck, sk);
     if (c->endpoint[0] && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, "endpoint = %s\n", c->endpoint);
+        n += snprintf(buf + n, size - (size_t)n, "endpoint = %s\n", c->endpoint);
+    if (!c->history.key_from)
+        return;
+    char sig[2 * KEYS_SIG_LEN + 1];
+    keys_hex(c->rotation, KEYS_SIG_LEN, sig);
+    if (n > 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n,
+                      "# a rotation: these keys sign from event key_from on, the last past_key "
+                      "signed it\nrotation = %s\n",
+                      sig);
+    if (n > 0 && (size_t)n < size)
+        history_text(&c->history, buf + n, size - (size_t)n);
 }
 
 int config_card_save(const char *path, const struct org_card *card)
 {
-    char buf[2048];
+    char buf[4096];
     card_text(card, buf, sizeof(buf));
     int rc = write_atomic(path, buf);
     if (rc == DS_OK)
@@ -414,7 +509,7 @@ static bool node_field(struct node_config *c, const char *name, const char *valu
         return parse_u32(value, 100, 60000, &c->heartbeat_ms);
     if (strcmp(name, "log_level") == 0)
         return log_parse_level(value, &c->log_level) == DS_OK;
-    return false;
+    return history_field(&c->own, name, value);
 }
 
 static int node_handler(void *user, const char *section, const char *name, const char *value)
@@ -422,7 +517,7 @@ static int node_handler(void *user, const char *section, const char *name, const
     struct parse_ctx *ctx = user;
     struct node_config *c = ctx->out;
     bool ok = strcmp(section, "node") == 0     ? node_field(c, name, value)
-              : strcmp(section, "org") == 0    ? card_field(&c->street, name, value)
+              : strcmp(section, "org") == 0    ? config_card_field(&c->street, name, value)
               : strcmp(section, "policy") == 0 ? policy_field(&c->policy, name, value)
               : strcmp(section, "web") == 0    ? web_field(&c->web, name, value)
                                                : false;
@@ -450,7 +545,7 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
                  "[org] card");
         return DS_EINVAL;
     }
-    const char *problem = card_problem(&c.street);
+    const char *problem = config_card_problem(&c.street);
     if (problem) {
         snprintf(err, CONFIG_ERR_MAX, "node.conf: bad street card in [org]: %s", problem);
         return DS_EINVAL;
@@ -461,16 +556,18 @@ int config_node_load(const char *dir, struct node_config *cfg_out, char *err)
 
 int config_node_save(const char *dir, const struct node_config *cfg)
 {
-    char path[4096], card[2048], buf[4096], policy[6144], web[3200], all[14000];
+    char path[4096], card[4096], buf[8192], policy[6144], web[3200], all[18000];
     snprintf(path, sizeof(path), "%s/node.conf", dir);
     card_text(&cfg->street, card, sizeof(card));
+    char keys[2048];
+    history_text(&cfg->own, keys, sizeof(keys)); /* our earlier signing keys, after a rekey */
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     snprintf(buf, sizeof(buf),
              "# dualsync node settings\n[node]\norg = %s\nname = %s\nbroker = %s\n"
              "durability = %s\nreport_days = %" PRIu32 "\nheartbeat_ms = %" PRIu32
-             "\nlog_level = %s\n\n# the street office's identity card\n%s",
+             "\nlog_level = %s\n%s\n# the street office's identity card\n%s",
              cfg->org, cfg->name, cfg->broker, store_durability_name(cfg->durability),
-             cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level], strchr(card, '['));
+             cfg->report_days, cfg->heartbeat_ms, levels[cfg->log_level], keys, strchr(card, '['));
     policy_text(&cfg->policy, policy, sizeof(policy));
     web_text(&cfg->web, web, sizeof(web));
     snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);
@@ -508,7 +605,7 @@ static bool broker_field(struct broker_config *c, const char *name, const char *
         return parse_u32(value, 100, 60000, &c->heartbeat_ms);
     if (strcmp(name, "log_level") == 0)
         return log_parse_level(value, &c->log_level) == DS_OK;
-    return false;
+    return history_field(&c->own, name, value);
 }
 
 static int broker_handler(void *user, const char *section, const char *name, const char *value)
@@ -546,15 +643,16 @@ int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err
 
 int config_broker_save(const char *dir, const struct broker_config *cfg)
 {
-    char path[4096], buf[4096], policy[6144], web[3200], all[14000];
+    char path[4096], buf[6200], keys[2048], policy[6144], web[3200], all[16000];
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     snprintf(path, sizeof(path), "%s/broker.conf", dir);
+    history_text(&cfg->own, keys, sizeof(keys)); /* the street's earlier signing keys */
     snprintf(buf, sizeof(buf),
              "# dualsync broker settings (street office)\n[broker]\nstreet = %s\nname = %s\n"
              "bind = %s\ndurability = %s\nwindow = %" PRIu32 "\nheartbeat_ms = %" PRIu32
-             "\nlog_level = %s\n",
+             "\nlog_level = %s\n%s",
              cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
-             cfg->heartbeat_ms, levels[cfg->log_level]);
+             cfg->heartbeat_ms, levels[cfg->log_level], keys);
     policy_text(&cfg->policy, policy, sizeof(policy));
     web_text(&cfg->web, web, sizeof(web));
     snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);

@@ -9,6 +9,7 @@
 #define DUALSYNC_CONFIG_H
 
 #include "ids.h"
+#include "keyring.h"
 #include "keys.h"
 #include "log.h"
 #include "store.h"
@@ -22,6 +23,22 @@
 #define CONFIG_ENDPOINT_MAX 160
 #define CONFIG_ERR_MAX 512
 
+/* An identity's earlier signing keys, after a rotation: the current key signs from event
+ * key_from on, past[] (oldest first) the events before. key_from 0: never rotated. Kept in
+ * a rotation card, and in node.conf / broker.conf for the process's own keys, beside keys/,
+ * so that a node or broker that lost db/ still checks its own old events. */
+struct key_history {
+    uint64_t key_from;
+    size_t n_past;
+    struct keyring_era past[KEYRING_MAX - 1];
+};
+
+/* The ring of a history whose current key is sign_key. */
+void config_history_ring(const struct key_history *h, const uint8_t sign_key[KEYS_PUB_LEN],
+                         struct keyring *out);
+/* h becomes "before's keys, then a new key from key_from on". */
+void config_history_set(struct key_history *h, const struct keyring *before, uint64_t key_from);
+
 struct org_card {
     char org[IDS_ORG_MAX];
     enum org_kind kind;
@@ -29,7 +46,18 @@ struct org_card {
     uint8_t curve_key[KEYS_PUB_LEN];
     uint8_t sign_key[KEYS_PUB_LEN];
     char endpoint[CONFIG_ENDPOINT_MAX]; /* street cards only */
+    /* A rotation card (`dualsync-node rekey`, `dualsync-broker rekey`): the keys above sign
+     * from event history.key_from on, the earlier keys are history.past, and rotation is
+     * the last past key's signature of that (keyring_rotation_sign). key_from 0: a first
+     * card, none of these. */
+    struct key_history history;
+    uint8_t rotation[KEYS_SIG_LEN];
 };
+
+/* The signing keys of a card as a ring (its past keys, then its own from key_from). */
+#define config_card_keyring(card, out) config_history_ring(&(card)->history, (card)->sign_key, out)
+/* Whether a rotation card's rotation is signed by old_sign, its last past key. */
+bool config_card_rotation_valid(const struct org_card *card, const uint8_t old_sign[KEYS_PUB_LEN]);
 
 #define POLICY_LIST_MAX 1024
 
@@ -86,6 +114,7 @@ struct node_config {
     enum log_level log_level;
     struct policy policy;
     struct web_config web;
+    struct key_history own; /* our earlier signing keys, after `dualsync-node rekey` */
 };
 
 struct broker_config {
@@ -98,6 +127,7 @@ struct broker_config {
     enum log_level log_level;
     struct policy policy;
     struct web_config web;
+    struct key_history own; /* the street's earlier signing keys, after `dualsync-broker rekey` */
 };
 
 /* Defaults for a fresh config. */
@@ -113,6 +143,10 @@ int config_node_save(const char *dir, const struct node_config *cfg);
 int config_broker_save(const char *dir, const struct broker_config *cfg);
 
 int config_card_load(const char *path, struct org_card *card_out, char *err);
+/* One "name = value" line of a card; false when the name is unknown or the value bad. */
+bool config_card_field(struct org_card *c, const char *name, const char *value);
+/* NULL for a whole card, else the first field missing or wrong (for the error message). */
+const char *config_card_problem(const struct org_card *c);
 
 /* The identity of a new data directory: creates dir (0700) if missing, fresh keys under
  * it, and the public card of org (with endpoint, for a street) at dir/card_name, whose

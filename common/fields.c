@@ -201,6 +201,10 @@ static const char *const labels_zh[][2] = {
     {"feedback_seq", "反馈函序号"},
     {"notice", "公示"},
     {"side", "一方"},
+    {"key_from", "新密钥起始序号"},
+    {"past_keys", "历任签名密钥"},
+    {"rotation", "换钥签名"},
+    {"state", "目录状态"},
 };
 
 const char *fields_label_zh(const char *name)

@@ -1,6 +1,7 @@
 /* keys: thin, careful use of libsodium. Secrets are written to a temp file and renamed so
  * that a crash never leaves a half-written key; they are created 0600 from the start
  * (no window in which they are world-readable). */
+#define _GNU_SOURCE /* renameat2 */
 #include "keys.h"
 
 #include "err.h"
@@ -30,11 +31,12 @@ void keys_generate(struct keys *keys_out)
     crypto_scalarmult_base(keys_out->curve_pk, keys_out->curve_sk);
 }
 
-static int write_secret(const char *dir, const char *name, const uint8_t *bin, size_t n)
+/* Writes one secret into the keys directory kdir. */
+static int write_secret(const char *kdir, const char *name, const uint8_t *bin, size_t n)
 {
-    char path[4096], tmp[4100];
+    char path[4200], tmp[4210];
     char hex[2 * KEYS_SIGN_SECRET_LEN + 2];
-    snprintf(path, sizeof(path), "%s/keys/%s", dir, name);
+    snprintf(path, sizeof(path), "%s/%s", kdir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     keys_hex(bin, n, hex);
     strcat(hex, "\n");
@@ -55,6 +57,14 @@ static int write_secret(const char *dir, const char *name, const uint8_t *bin, s
     return DS_OK;
 }
 
+static int write_both(const char *kdir, const struct keys *keys)
+{
+    int rc = write_secret(kdir, "sign.secret", keys->sign_sk, sizeof(keys->sign_sk));
+    if (rc == DS_OK)
+        rc = write_secret(kdir, "curve.secret", keys->curve_sk, sizeof(keys->curve_sk));
+    return rc;
+}
+
 int keys_save(const char *dir, const struct keys *keys)
 {
     char kdir[4096];
@@ -65,9 +75,52 @@ int keys_save(const char *dir, const struct keys *keys)
         log_error("keys: mkdir path=%s: %s", kdir, strerror(errno));
         return DS_EIO;
     }
-    int rc = write_secret(dir, "sign.secret", keys->sign_sk, sizeof(keys->sign_sk));
-    if (rc == DS_OK)
-        rc = write_secret(dir, "curve.secret", keys->curve_sk, sizeof(keys->curve_sk));
+    return write_both(kdir, keys);
+}
+
+/* Overwrites a secret file before unlinking it: a replaced key should not linger in the
+ * file's blocks longer than the file system makes it. */
+static void wipe_secret(const char *kdir, const char *name)
+{
+    char path[4200];
+    uint8_t zeros[2 * KEYS_SIGN_SECRET_LEN + 2] = {0};
+    snprintf(path, sizeof(path), "%s/%s", kdir, name);
+    int fd = open(path, O_WRONLY);
+    if (fd >= 0) {
+        ssize_t w = write(fd, zeros, sizeof(zeros));
+        (void)w;
+        fsync(fd);
+        close(fd);
+    }
+    unlink(path);
+}
+
+static void wipe_dir(const char *kdir)
+{
+    wipe_secret(kdir, "sign.secret");
+    wipe_secret(kdir, "curve.secret");
+    wipe_secret(kdir, "sign.secret.tmp");
+    wipe_secret(kdir, "curve.secret.tmp");
+    rmdir(kdir);
+}
+
+int keys_replace(const char *dir, const struct keys *keys)
+{
+    char kdir[4096], next[4200];
+    snprintf(kdir, sizeof(kdir), "%s/keys", dir);
+    snprintf(next, sizeof(next), "%s/keys.next", dir);
+    wipe_dir(next); /* a replacement a crash interrupted */
+    if (mkdir(next, 0700) != 0) {
+        log_error("keys: mkdir path=%s: %s", next, strerror(errno));
+        return DS_EIO;
+    }
+    int rc = write_both(next, keys);
+    /* One step that swaps the two directories: at every moment keys/ holds one whole pair. */
+    if (rc == DS_OK && renameat2(AT_FDCWD, next, AT_FDCWD, kdir, RENAME_EXCHANGE) != 0) {
+        log_error("keys: swap path=%s: %s", kdir, strerror(errno));
+        rc = DS_EIO;
+    }
+    wipe_dir(next); /* the old keys after the swap, the new ones if it failed */
     return rc;
 }
 

@@ -34,6 +34,11 @@ void keys_generate(struct keys *keys_out);
  * overwritten: a node that changes keys loses its identity), DS_EIO on file errors. */
 int keys_save(const char *dir, const struct keys *keys);
 
+/* Replaces the secrets under dir/keys/ with keys (a rotation): the new pair is written
+ * beside them and swapped in with one rename, and the old files are overwritten and
+ * removed. DS_EIO on file errors (logged; dir/keys/ then still holds the old pair). */
+int keys_replace(const char *dir, const struct keys *keys);
+
 /* Reads the secrets under dir/keys/ and derives the public keys. DS_ENOTFOUND when
  * absent, DS_EINVAL when malformed, DS_EIO on read errors (logged). */
 int keys_load(const char *dir, struct keys *keys_out);

@@ -5,6 +5,8 @@
  * command checks), so they run anywhere. */
 #include "rules.h"
 
+#include "keyring.h"
+
 #include "err.h"
 #include "fields.h"
 
@@ -149,12 +151,16 @@ const char *rules_type_name(uint32_t type)
 static bool directory_entry_valid(const ProtobufCMessage *m, char *why)
 {
     const Dualsync__DirectoryEntry *d = (const Dualsync__DirectoryEntry *)m;
+    struct keyring ring;
     bool ok = (int)ids_org_kind(d->org) == (int)d->kind && d->curve_key.len == KEYS_PUB_LEN &&
-              d->sign_key.len == KEYS_PUB_LEN;
+              keyring_from_entry(d, &ring) == DS_OK &&
+              (d->rotation.len == 0 || d->rotation.len == KEYS_SIG_LEN) &&
+              d->state <= DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
     if (!ok)
         snprintf(why, FIELDS_WHY_MAX,
-                 "目录条目:类别须与编号一致,密钥 32 字节\ndirectory entry: kind must match the id, "
-                 "keys 32 bytes");
+                 "目录条目:类别须与编号一致,密钥 32 字节,历任密钥按序号递增,状态有效\n"
+                 "directory entry: kind must match the id, keys 32 bytes, past keys in "
+                 "increasing seq, a known state");
     return ok;
 }
 

@@ -664,9 +664,15 @@ static void print_orgs(json_t *j)
     json_array_foreach(j, i, e)
     {
         bool unit = strcmp(js(e, "kind"), "unit") == 0;
+        const char *state = js(e, "state");
         cli_cell(js(e, "org"), 28);
         cli_cell(unit ? TR("单位", "unit") : TR("社区", "community"), 10);
-        printf("%s\n", js(e, "name"));
+        if (strcmp(state, "revoked") == 0)
+            printf(TR("%s(已吊销: %s)\n", "%s (revoked: %s)\n"), js(e, "name"), js(e, "reason"));
+        else if (strcmp(state, "removed") == 0)
+            printf(TR("%s(已移除: %s)\n", "%s (removed: %s)\n"), js(e, "name"), js(e, "reason"));
+        else
+            printf("%s\n", js(e, "name"));
     }
 }
 

@@ -349,8 +349,11 @@ static bool org_json(const char *key, void *value, void *arg)
     struct orgs_ctx *c = arg;
     if (c->name && !contains_ci(org->org, c->name) && !contains_ci(org->name, c->name))
         return true;
-    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s}", "org", org->org, "kind",
-                                            ids_kind_name(org->kind), "name", org->name));
+    static const char *const states[] = {"active", "revoked", "removed"};
+    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "org", org->org, "kind",
+                                            ids_kind_name(org->kind), "name", org->name, "state",
+                                            states[org->state <= 2 ? org->state : 0], "reason",
+                                            org->reason, "keys", (json_int_t)org->ring.n));
     return true;
 }
 
@@ -449,14 +452,7 @@ static void letter_date(const struct event *ev, json_t *body, char out[16])
  * card, ours, or the directory's), as node.c checked it when the letter arrived. */
 static const char *letter_signature(struct node *n, const struct event *ev)
 {
-    const struct node_org *o = node_find_org(n, ev->origin);
-    const uint8_t *key = NULL;
-    if (strcmp(ev->origin, n->cfg.street.org) == 0)
-        key = n->cfg.street.sign_key;
-    else if (strcmp(ev->origin, n->cfg.org) == 0)
-        key = n->keys.sign_pk;
-    else if (o)
-        key = o->sign_key;
+    const uint8_t *key = node_origin_key(n, ev->origin, ev->seq);
     if (!key)
         return "unknown-key";
     return wire_event_verify(ev, key) ? "ok" : "bad";

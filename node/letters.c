@@ -297,7 +297,7 @@ static int check_opinion_request(struct letter *l, struct outcome *o)
                     "advanced-org and civilised-unit take --community; the other kinds --member");
     if (!l->rec) {
         const struct node_org *c = community ? node_find_org(l->w->n, community) : NULL;
-        if (!c || c->kind != ORG_COMMUNITY)
+        if (!node_org_addressable(c, ORG_COMMUNITY))
             return lookup_org_refusal(l->w->n, "community", community, ORG_COMMUNITY, o);
         add_to(l->pe, community);
     }
@@ -353,7 +353,7 @@ static int check_offer(struct letter *l, struct outcome *o)
 {
     const char *community = ctl_arg(l->cmd, "community");
     const struct node_org *c = community ? node_find_org(l->w->n, community) : NULL;
-    if (!c || c->kind != ORG_COMMUNITY)
+    if (!node_org_addressable(c, ORG_COMMUNITY))
         return lookup_org_refusal(l->w->n, "community", community, ORG_COMMUNITY, o);
     add_to(l->pe, community);
     return DS_OK;
@@ -996,7 +996,7 @@ static int write_intro(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     if (require_side(w->n, ORG_UNIT, o) || member_arg(cmd, &member, o))
         return o->code;
     const struct node_org *c = community ? node_find_org(w->n, community) : NULL;
-    if (!c || c->kind != ORG_COMMUNITY)
+    if (!node_org_addressable(c, ORG_COMMUNITY))
         return lookup_org_refusal(w->n, "community", community, ORG_COMMUNITY, o);
     if (may_introduce(w, cmd, member, community, &skip, o))
         return o->code;

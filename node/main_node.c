@@ -7,6 +7,7 @@
 #include "lang.h"
 #include "log.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,17 @@ static const struct cli_command commands[] = {
      "tcp://10.0.0.5:7700"},
     {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止) / run the node daemon in the foreground",
      "--data DIR run", "--data unit-tax run"},
+    {"rekey", "", NULL,
+     "换钥(密钥泄露时):节点停止后生成新密钥和用旧密钥签署的轮换名片 "
+     "DIR/<类别>-<编号>.rekey.card,交街道办执行 org rekey / rotate the keys (a key leaked): with "
+     "the node stopped, makes new keys and DIR/<kind>-<code>.rekey.card signed by the old key, "
+     "for the street office's org rekey",
+     "--data DIR rekey", "--data unit-tax rekey"},
+    {"street-rekey", "card:", "card",
+     "接受街道的新名片(街道换钥后;须由旧街道密钥签署,节点须先停止) / take the street's new "
+     "card after it rotated its keys (it must be signed by the street key this node knows; "
+     "the node must be stopped)",
+     "--data DIR street-rekey --card FILE", "--data unit-tax street-rekey --card street.card"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -83,6 +95,13 @@ static int fill_config(const struct cli_parsed *p, struct node_config *cfg)
     return DS_OK;
 }
 
+/* The org's card file name, "community:hexie" -> community-hexie<suffix>. */
+static void card_file(const char *org, const char *suffix, char *out, size_t size)
+{
+    snprintf(out, size, "%s%s", org, suffix);
+    out[strcspn(out, ":")] = '-';
+}
+
 static int cmd_init(const struct cli_parsed *p)
 {
     struct node_config cfg;
@@ -92,8 +111,7 @@ static int cmd_init(const struct cli_parsed *p)
     char path[4200], file[IDS_ORG_MAX + 8];
     /* "community:hexie" -> community-hexie.card: the street office receives one file per
      * org, and ten files all called org.card would be a mix-up waiting to happen */
-    snprintf(file, sizeof(file), "%s.card", cfg.org);
-    file[strcspn(file, ":")] = '-';
+    card_file(cfg.org, ".card", file, sizeof(file));
     int rc = config_identity_create(p->data_dir, cfg.org, cfg.name, NULL, file, path);
     if (rc == DS_EEXIST)
         cli_error("该数据目录已初始化", "data directory is already initialised");
@@ -112,6 +130,115 @@ static int cmd_init(const struct cli_parsed *p)
     return 0;
 }
 
+/* Writes the rotation card, then swaps the keys: a crash in between leaves the old keys
+ * in force and a card the street can still accept (or rekey runs again). */
+static int rotate(struct node *n, const struct keyring *known, const char *path)
+{
+    struct keys next;
+    struct org_card card;
+    keys_generate(&next);
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", n->cfg.org);
+    snprintf(card.name, sizeof(card.name), "%s", n->cfg.name);
+    card.kind = n->kind;
+    memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
+    config_history_set(&card.history, known, n->own_seq + 1 < 2 ? 2 : n->own_seq + 1);
+    keyring_rotation_sign(&n->keys, card.org, card.curve_key, card.sign_key, card.history.key_from,
+                          card.rotation);
+    /* our own ring in node.conf first: with it a crash before the swap leaves the old key
+     * in force and reading as the last past key, which still checks every event it signed */
+    n->cfg.own = card.history;
+    if (config_card_save(path, &card) != DS_OK || config_node_save(n->dir, &n->cfg) != DS_OK ||
+        keys_replace(n->dir, &next) != DS_OK) {
+        sodium_memzero(&next, sizeof(next));
+        return 1;
+    }
+    sodium_memzero(&next, sizeof(next));
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(card.curve_key, card.sign_key, fp);
+    printf(TR("已换钥: %s 自第 %llu 号事件起使用新密钥。\n请把 %s 交给街道办执行 dualsync-broker "
+              "org rekey --card;在此之前节点无法连接街道。\n新密钥指纹: %s(请电话核对)\n",
+              "rekeyed %s: the new keys sign from event %llu on.\nGive %s to the street office "
+              "for dualsync-broker org rekey --card; until then the street refuses this node.\n"
+              "new key fingerprint: %s (compare by phone)\n"),
+           card.org, (unsigned long long)card.history.key_from, path, fp);
+    return 0;
+}
+
+/* A rotation (docs/OPERATIONS.md "A key leaked"): new keys from our next event on, and a
+ * card saying so signed by the old key, which is what lets the street tell a rotation from
+ * an impostor with a card of their own. The node must be stopped (node_open takes the
+ * store's lock). */
+static int cmd_rekey(const struct cli_parsed *p)
+{
+    struct node *n = NULL;
+    if (node_open(p->data_dir, &n) != DS_OK)
+        return 1;
+    const struct node_org *self = node_find_org(n, n->cfg.org);
+    struct keyring known = n->own_ring;
+    char file[IDS_ORG_MAX + 16], path[4200];
+    card_file(n->cfg.org, ".rekey.card", file, sizeof(file));
+    snprintf(path, sizeof(path), "%s/%s", p->data_dir, file);
+    int rc = 1;
+    if (n->state == NODE_NEEDS_RESTORE) {
+        cli_error("节点需要先恢复(restore),之后才能换钥", "restore the node before a rekey");
+    } else if (self && memcmp(keyring_current(&self->ring), n->keys.sign_pk, KEYS_PUB_LEN) != 0) {
+        fprintf(stderr,
+                TR("错误: 街道尚未接受上一次换钥;请把 %s 交给街道办执行 org rekey\n",
+                   "error: the street has not accepted the last rotation yet; give %s to the "
+                   "street office for org rekey\n"),
+                path);
+    } else if (known.n == KEYRING_MAX) {
+        cli_error("换钥次数已达上限", "this org has rotated its keys as often as it may");
+    } else {
+        rc = rotate(n, &known, path);
+    }
+    node_close(&n);
+    return rc;
+}
+
+/* The street's new card (dualsync-broker rekey): taken only when the street key this node
+ * pins signed it, so a card from anyone else cannot redirect the node. The node keeps the
+ * street's earlier keys from the card, for the street events they signed. */
+static int cmd_street_rekey(const struct cli_parsed *p)
+{
+    struct node *n = NULL;
+    struct org_card card;
+    char err[CONFIG_ERR_MAX];
+    if (config_card_load(cli_get(p, "card"), &card, err) != DS_OK) {
+        fprintf(stderr, TR("错误: 名片文件无效: %s\n", "error: bad card file: %s\n"), err);
+        return 2;
+    }
+    if (node_open(p->data_dir, &n) != DS_OK)
+        return 1;
+    int rc = 1;
+    if (card.kind != ORG_STREET || strcmp(card.org, n->cfg.street.org) != 0)
+        fprintf(stderr,
+                TR("错误: 这不是本街道(%s)的名片\n", "error: not a card of this street (%s)\n"),
+                n->cfg.street.org);
+    else if (memcmp(card.sign_key, n->cfg.street.sign_key, KEYS_PUB_LEN) == 0)
+        cli_error("节点已在使用这张名片", "this node already uses this card");
+    else if (!config_card_rotation_valid(&card, n->cfg.street.sign_key))
+        cli_error("新名片不是由本节点所知的街道密钥签署的(可能是冒充),未采用",
+                  "the new card is not signed by the street key this node knows (it may be an "
+                  "impostor); not taken");
+    else {
+        snprintf(card.endpoint, sizeof(card.endpoint), "%s", n->cfg.street.endpoint);
+        n->cfg.street = card;
+        rc = config_node_save(n->dir, &n->cfg) == DS_OK ? 0 : 1;
+    }
+    if (rc == 0) {
+        char fp[KEYS_FINGERPRINT_LEN];
+        keys_fingerprint(card.curve_key, card.sign_key, fp);
+        printf(TR("已采用街道新名片,新密钥指纹: %s。请启动节点。\n",
+                  "took the street's new card, new key fingerprint: %s. Start the node.\n"),
+               fp);
+    }
+    node_close(&n);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct cli_parsed p;
@@ -122,6 +249,10 @@ int main(int argc, char **argv)
         return done;
     if (strcmp(p.cmd->name, "init") == 0)
         return cmd_init(&p);
+    if (strcmp(p.cmd->name, "rekey") == 0)
+        return cmd_rekey(&p);
+    if (strcmp(p.cmd->name, "street-rekey") == 0)
+        return cmd_street_rekey(&p);
     struct node *n = NULL;
     if (node_open(p.data_dir, &n) != DS_OK)
         return 1;

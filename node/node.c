@@ -77,14 +77,22 @@ const struct node_org *node_find_org(const struct node *n, const char *org)
     return strmap_get(n->orgs, org);
 }
 
-static void remember_org(struct node *n, const Dualsync__DirectoryEntry *d)
+/* False for an entry whose keys do not make a ring (the broker checks them; a node that
+ * gets one anyway keeps the org it knew). */
+static bool remember_org(struct node *n, const Dualsync__DirectoryEntry *d)
 {
     struct node_org *o = xcalloc(1, sizeof(*o));
+    if (keyring_from_entry(d, &o->ring) != DS_OK) {
+        free(o);
+        return false;
+    }
     snprintf(o->org, sizeof(o->org), "%s", d->org);
     snprintf(o->name, sizeof(o->name), "%s", d->name);
+    snprintf(o->reason, sizeof(o->reason), "%s", d->reason);
     o->kind = (enum org_kind)d->kind;
-    memcpy(o->sign_key, d->sign_key.data, KEYS_PUB_LEN);
+    o->state = d->state;
     free(strmap_put(n->orgs, o->org, o));
+    return true;
 }
 
 static int load_directory(struct node *n)
@@ -97,13 +105,12 @@ static int load_directory(struct node *n)
         size_t len;
         const uint8_t *v = store_iter_value(it, &len);
         Dualsync__DirectoryEntry *d = wire_unpack_directory_entry(v, len);
-        if (!d || d->sign_key.len != KEYS_PUB_LEN) {
+        bool ok = d && remember_org(n, d);
+        wire_msg_free(d);
+        if (!ok) {
             rc = DS_EIO;
-            wire_msg_free(d);
             break;
         }
-        remember_org(n, d);
-        wire_msg_free(d);
     }
     if (rc == DS_OK)
         rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
@@ -165,6 +172,8 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
                 dir, ds_strerror(rc));
         goto fail;
     }
+    config_history_ring(&n->cfg.own, n->keys.sign_pk, &n->own_ring);
+    config_card_keyring(&n->cfg.street, &n->street_ring);
     snprintf(path, sizeof(path), "%s/db", dir);
     n->offline = read_only;
     rc = read_only ? eventlog_open_read_only(path, &n->log)
@@ -268,15 +277,19 @@ int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count
     return rc;
 }
 
-/* The signing key for events of origin, or NULL when we cannot know it. */
-static const uint8_t *origin_key(const struct node *n, const char *origin)
+bool node_org_addressable(const struct node_org *o, enum org_kind kind)
+{
+    return o && o->kind == kind && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
+}
+
+const uint8_t *node_origin_key(const struct node *n, const char *origin, uint64_t seq)
 {
     if (strcmp(origin, n->cfg.street.org) == 0)
-        return n->cfg.street.sign_key;
+        return keyring_for(&n->street_ring, seq);
     if (strcmp(origin, n->cfg.org) == 0)
-        return n->keys.sign_pk;
+        return keyring_for(&n->own_ring, seq);
     const struct node_org *o = node_find_org(n, origin);
-    return o ? o->sign_key : NULL;
+    return o ? keyring_for(&o->ring, seq) : NULL;
 }
 
 /* A directory entry becomes visible at once, so that later events of the same delivery
@@ -290,6 +303,16 @@ static void apply_directory_entry(struct node *n, struct eventlog_txn *txn, cons
     skey_init(&k);
     skey_str(&k, d->org);
     store_batch_put(eventlog_txn_batch(txn), CF_ORGS, &k, ev->body, ev->body_len);
+    const struct node_org *was = node_find_org(n, d->org);
+    if (was && d->sign_key.len == KEYS_PUB_LEN &&
+        memcmp(keyring_current(&was->ring), d->sign_key.data, KEYS_PUB_LEN) != 0)
+        log_warn("node: directory: org=%s signs with a new key from seq %llu (%s)", d->org,
+                 (unsigned long long)d->key_from,
+                 d->rotation.len ? "a rotation signed by its old key" : "set by the street");
+    if (d->state != DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE)
+        log_warn("node: directory: org=%s is %s: %s", d->org,
+                 d->state == DUALSYNC__ORG_STATE__ORG_STATE_REVOKED ? "revoked" : "removed",
+                 d->reason);
     remember_org(n, d);
     wire_msg_free(d);
 }
@@ -303,7 +326,7 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
         log_warn("node: delivered event does not decode, skipped");
         return;
     }
-    const uint8_t *key = origin_key(n, ev.origin);
+    const uint8_t *key = node_origin_key(n, ev.origin, ev.seq);
     int rc = key && wire_event_verify(&ev, key) ? rules_check(&ev) : DS_EAUTH;
     if (rc == DS_OK)
         rc = eventlog_txn_add(txn, &ev, 0);

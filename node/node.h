@@ -23,6 +23,9 @@
 #include <stdint.h>
 
 #define NODE_PUBLISH_BATCH 256u
+/* After ERROR_BUSY (over the street's rate of unknown event types, one per 10 s): resend
+ * then. */
+#define NODE_BUSY_RETRY_MS 10000u
 #define NODE_PUBLISH_WINDOW 4096u
 #define NODE_STORE_ID_MAX 16
 
@@ -38,7 +41,9 @@ struct node_org {
     char org[IDS_ORG_MAX];
     enum org_kind kind;
     char name[IDS_NAME_MAX + 1];
-    uint8_t sign_key[KEYS_PUB_LEN];
+    struct keyring ring; /* its signing keys, each with the events it signs */
+    Dualsync__OrgState state;
+    char reason[256]; /* of a revoke or removal, as the street wrote it */
 };
 
 struct node_counters {
@@ -61,6 +66,8 @@ struct node {
     struct node_config cfg;
     enum org_kind kind;
     struct keys keys;
+    struct keyring own_ring;    /* our signing keys over time (node.conf past keys + keys/) */
+    struct keyring street_ring; /* the street's, from its card in node.conf */
     struct eventlog *log;
     struct transport *t;
     struct strmap *orgs; /* org id -> struct node_org * (from the street's directory) */
@@ -111,6 +118,12 @@ int node_open_offline(const char *dir, struct node **node_out);
 void node_close(struct node **np);
 int node_run(struct node *n);
 const struct node_org *node_find_org(const struct node *n, const char *org);
+/* Whether letters may be written to o: it is of this kind and not removed from the
+ * directory (a revoked org's letters are held at the street until it is rekeyed). */
+bool node_org_addressable(const struct node_org *o, enum org_kind kind);
+/* The key that signs origin's event seq: the street's from its card, the others' (ours
+ * included, after a rotation) from the directory. NULL when we cannot know it. */
+const uint8_t *node_origin_key(const struct node *n, const char *origin, uint64_t seq);
 /* Appends events built by the caller (raw SignedEvent bytes, seqs own_seq+1..) in one
  * batch. DS_OK, DS_EIO. */
 int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count);

@@ -313,7 +313,8 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
         rc = wire_event_open(f->events[i].data, f->events[i].len, false, &ev);
         if (rc != DS_OK)
             break;
-        if (strcmp(ev.origin, n->cfg.org) != 0 || !wire_event_verify(&ev, n->keys.sign_pk))
+        if (strcmp(ev.origin, n->cfg.org) != 0 ||
+            !wire_event_verify(&ev, keyring_for(&n->own_ring, ev.seq)))
             rc = DS_EAUTH;
         if (rc == DS_OK)
             rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
@@ -377,6 +378,12 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         if (e->seq > n->acked)
             n->retry_at_ms = node_now_ms() + 5u * n->cfg.heartbeat_ms;
         break;
+    case DUALSYNC__ERROR_CODE__ERROR_BUSY:
+        /* Over the street's rate for event types it does not know (we are the newer
+         * version): nothing stored, no fault of ours; resend when the allowance is back. */
+        if (e->seq > n->acked)
+            n->retry_at_ms = node_now_ms() + NODE_BUSY_RETRY_MS;
+        break;
     case DUALSYNC__ERROR_CODE__ERROR_REFUSED:
         /* Final and not blocking: the event is stored and acked, the other side will not
          * see it (e.g. the member is registered by another unit). Remembered, so that the
@@ -398,13 +405,18 @@ static void on_error(struct node *n, const Dualsync__Error *e)
 }
 
 /* The broker's word on how far each recipient applied our letters: kept for the console
- * (a letter "applied on the other side"); an entry for an org not in the directory or
- * beyond what we wrote is the broker's mistake, counted and dropped. */
+ * (a letter "applied on the other side"); an entry beyond what we wrote is the broker's
+ * mistake, counted and dropped. An org not (yet) in our directory is kept: after a lost
+ * store the receipts come with the session, before the directory is delivered again. Not
+ * while we lack our own log (needs-restore, restoring): the broker rightly knows more of
+ * it than we do. */
 static void on_receipts(struct node *n, const Dualsync__Receipts *m)
 {
+    if (n->state == NODE_NEEDS_RESTORE || n->restoring)
+        return; /* the next session's Receipts, after the restore, are the ones to keep */
     for (size_t i = 0; i < m->n_receipts; i++) {
         const Dualsync__Receipt *r = m->receipts[i];
-        if (!r->org || !strmap_get(n->orgs, r->org) || r->upto > n->own_seq) {
+        if (!r->org || !ids_org_valid(r->org) || r->upto > n->own_seq) {
             n->counters.rejected++;
             n->counters.rejected_malformed++;
             log_warn("sync: receipt for %s up to %llu ignored", r->org ? r->org : "?",

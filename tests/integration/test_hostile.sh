@@ -79,8 +79,8 @@ assert_eq $((future_stored + 24)) "$(broker_peer .stored_upto unit:future)" \
 sync_wait c1
 assert_eq 26 "$(cli c1 member show M900 --json | jq .events)" "community holds the 24 as well"
 
-log "200 large (60 KiB) events of an unknown type, while the community is away:"
-log "its catch-up must come in frames under the frame limit"
+log "200 events of an unknown type at the broker's size limit for them (8 KiB), while the"
+log "community is away: its catch-up comes in frames within the frame budget"
 stop c1
 out=$(rawpeer future bulk-unknown M900)
 assert_eq '{}' "$(jq -c .errors <<<"$out")" "bulk accepted ($out)"

@@ -2,9 +2,10 @@
 # No authenticated node can hurt the street (issue 11, "fair, bounded broker"). Each attack
 # of the issue, by a node holding a valid key (ds-rawpeer), against the broker's budgets
 # (docs/PROTOCOL.md "Budgets"), while unit:u1 and community:c1 keep syncing:
-#   1. HELLO flood from a socket that never reads, with a 12 MB inbox behind it: the broker
-#      sends at most its send budget (8 MiB) per connection and closes a connection that
-#      asks again with half of it unread. Before: each HELLO queued the window again
+#   1. HELLO flood from a socket that never reads, with a 12 MB inbox behind it (3,000
+#      letters of 4 KB; it was 200 events of 60 KiB of an unknown type, which case 5 now
+#      refuses): the broker sends at most its send budget (8 MiB) per connection and
+#      closes a connection that asks again with half of it unread. Before: each HELLO queued the window again
 #      (this case: +255 MiB peak resident; the issue's street: 90 → 585 MB).
 #   2. FETCH flood, never reading: the same budget.
 #   3. Bad-signature flood (40 frames of 1,024 bad events): one check per frame, and the
@@ -12,7 +13,12 @@
 #      handshake is refused while the ban lasts. Before: every event of every frame was
 #      checked (2 s of CPU) and the peer never disconnected.
 #   4. Connections per key: the handshake admits TRANSPORT_CONNS_PER_KEY (4).
-#   5. 24,576 valid events at once: beyond the org's verify budget (4,096 events) frames
+#   5. Events of a type the broker does not know (a newer node's): one is stored and
+#      delivered to the other side of the member's registration; a body over 8 KiB
+#      (BROKER_UNKNOWN_BODY_MAX) is refused (a strike), and a burst beyond the org's
+#      allowance of 256 (BROKER_UNKNOWN_BURST, one more per 10 s) is told ERROR_BUSY (resend
+#      later, no strike), each counted (unknown_type_refused).
+#   6. 24,576 valid events at once: beyond the org's verify budget (4,096 events) frames
 #      are refused unchecked; the street is never paused for it (read_pauses stays 0).
 # Memory bound: the broker's peak resident size (VmHWM) may grow by at most 32 MiB over an
 # attack, measured after a warm-up that read the same inbox once (RocksDB's block cache,
@@ -50,11 +56,12 @@ start c1
 wait_ready u1 c1
 honest_round T-0
 
-log "community:evilc's inbox: 200 events of 60 KiB from unit:future (12 MB)"
+log "community:evilc's inbox: 3,000 letters of 4 KB from unit:future (12 MB)"
 out=$(rawpeer future intro M1,community:evilc)
 assert_eq 1 "$(jq .acks <<<"$out")" "introduction acked ($out)"
-out=$(rawpeer future bulk-unknown M1)
-assert_eq '{}' "$(jq -c .errors <<<"$out")" "bulk accepted ($out)"
+out=$(rawpeer future letters M1)
+assert_eq '{}' "$(jq -c .errors <<<"$out")" "letters accepted ($out)"
+assert_eq 3001 "$(jq .acked <<<"$out")" "every letter acked ($out)"
 
 log "1. HELLO flood from a socket that never reads"
 rawpeer evilc hello-flood 1 --hold 1 >/dev/null # warm-up: the inbox read once
@@ -107,11 +114,39 @@ assert_eq 3 "$(jq .welcomed_conns <<<"$out")" "three more welcomed, the rest ref
 assert_ge "$(counter conn_refused)" 3 "conn_refused counted"
 honest_round T-4
 
-log "5. 24,576 valid events at once: over the org's verify budget, refused unchecked"
+log "5. an event type the broker does not know: within its limits, and beyond them"
+out=$(rawpeer future intro M2,community:c1)
+assert_eq 1 "$(jq .acks <<<"$out")" "introduction of M2 to community:c1 acked ($out)"
+out=$(rawpeer future unknown-type M2)
+assert_eq '{}' "$(jq -c .errors <<<"$out")" "a small one accepted ($out)"
+assert_eq 1 "$(counter unknown_types)" "unknown_types counted"
+sync_wait c1 30
+assert_eq 2 "$(cli c1 member show M2 --json | jq .events)" "community:c1 holds the introduction and it"
+stored=$(broker_peer .stored_upto unit:future)
+out=$(rawpeer future unknown-type M2 --body 8193)
+assert_eq 1 "$(jq '.errors.ERROR_MALFORMED // 0' <<<"$out")" "a body over 8 KiB refused ($out)"
+assert_eq 1 "$(counter unknown_type_refused)" "unknown_type_refused counted"
+assert_eq "$stored" "$(broker_peer .stored_upto unit:future)" "nothing stored"
+strikes=$(broker_peer .strikes unit:future)
+out=$(rawpeer future unknown-type M2 --count 300)
+assert_eq 1 "$(jq '.errors.ERROR_BUSY // 0' <<<"$out")" "a burst of 300 told to wait at its end ($out)"
+assert_eq "$strikes" "$(broker_peer .strikes unit:future)" "a rate is no strike"
+assert_eq 2 "$(counter unknown_type_refused)" "unknown_type_refused counted"
+took=$(($(broker_peer .stored_upto unit:future) - stored))
+assert_ge "$took" 255 "the rest of the allowance of 256 stored"
+assert_ge 256 "$took" "nothing beyond the allowance stored"
+sync_wait c1 30
+assert_eq $((2 + took)) "$(cli c1 member show M2 --json | jq .events)" "community:c1 holds them"
+assert_eq "$(member_digest c1 M2)" "$(broker_digest M2)" "digest of M2, community vs broker"
+assert_ge "$(broker_peer .strikes unit:future)" 1 "the oversize body was a strike"
+assert_eq 0 "$(broker_peer .banned_ms unit:future)" "and no ban"
+honest_round T-5
+
+log "6. 24,576 valid events at once: over the org's verify budget, refused unchecked"
 stored=$(broker_peer .stored_upto unit:future)
 out=$(rawpeer future flood M1)
 wait_for json_ge br .counters.over_budget 1 --deadline 30
-honest_round T-5
+honest_round T-6
 assert_eq 0 "$(counter read_pauses)" "the street was never paused for one peer"
 now=$(broker_peer .stored_upto unit:future)
 assert_ge "$now" $((stored + 4096)) "the frames within its budget were stored"

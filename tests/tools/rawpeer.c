@@ -9,16 +9,26 @@
  *   bad-sig           our own next event with a corrupted signature
  *   wrong-side        an event type our side may not author, correctly signed
  *   intro M,C         (a unit) our next event: a valid introduction of member M to C
- *   unknown-type M    our next event: type 999 (from a "newer version") about member M
- *   bulk-unknown M    our next 200 events: type 999 about member M, each ~60 KiB, in
- *                     frames of 60: what the broker must deliver without one giant frame
+ *   unknown-type M    our next --count events (1) of type --type (999, one a "newer
+ *                     version" made) about member M, each with --body random bytes (64),
+ *                     in one frame
+ *   bulk-unknown M    our next 200 events: type 999 about member M, each with --body bytes
+ *                     (8,192: the broker's limit for unknown types), in frames of 60, read
+ *                     as we go
+ *   letters M         our next --count events (3,000): corrections about member M
+ *                     of our own seq 1 (its introduction), each with --body bytes of text
+ *                     (4,000; at most 4,096), in frames within WIRE_FRAME_BUDGET, sent back
+ *                     to back; then waits for their ACK. A known type, so any number pass
+ *                     the broker; the fold keeps none of that text (a correction of an
+ *                     introduction changes only its name or contact): a big inbox
  *   sig-batch M       one frame of our next 40 events (type 999 about M) whose 25th has a
  *                     corrupted signature: the broker verifies a frame on several threads
  *                     and must still store exactly the 24 before it
- *   flood M           our next 24,576 events (type 999 about M, small bodies) in full
- *                     frames, sent back to back: more than one org may have waiting for
- *                     signature checks (BROKER_PEER_VERIFY_EVENTS), so the broker refuses
- *                     the frames beyond it unchecked while it keeps reading everyone
+ *   flood M           our next 24,576 events (corrections as in letters, 8 bytes of
+ *                     text) in full frames, sent back to back: more than one org may have
+ *                     waiting for signature checks (BROKER_PEER_VERIFY_EVENTS), so the
+ *                     broker refuses the frames beyond it unchecked while it keeps reading
+ *                     everyone
  * The attacks of issue 11 (a valid key that does not play fair); with --hold S the peer
  * then keeps its connections open S seconds without reading anything:
  *   hello-flood N     N HELLOs, never reading (not even the WELCOME): each asks the
@@ -29,8 +39,9 @@
  *                     disconnect us after BROKER_STRIKES_MAX refused frames
  *   conn-flood N      N more connections with our key, each saying HELLO: the broker's
  *                     handshake admits TRANSPORT_CONNS_PER_KEY in all
+ * Options: --seed N, --hold S, --type N, --body BYTES, --count N (as above).
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n,
- *          "welcomed_conns":n}.
+ *          "acked":upto,"welcomed_conns":n}.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
 #include "err.h"
@@ -52,11 +63,16 @@ struct peer {
     struct transport_client *c;
     json_t *errors;
     int acks;
+    uint64_t acked; /* the highest ACK upto */
     uint64_t stored_upto;
     bool welcomed;
     int welcomed_conns; /* conn-flood: connections that got a WELCOME */
     struct transport_client *extra[64];
     size_t n_extra;
+    /* --type, --body, --count: 0 when not given */
+    uint32_t type;
+    size_t body;
+    int count;
 };
 
 static void send_frame(struct peer *p, const Dualsync__Frame *f)
@@ -68,30 +84,48 @@ static void send_frame(struct peer *p, const Dualsync__Frame *f)
     free(buf);
 }
 
+/* Tallies one reply (buf is freed). */
+static void tally(struct peer *p, uint8_t *buf, size_t len)
+{
+    Dualsync__Frame *f = wire_frame_unpack(buf, len);
+    free(buf);
+    if (!f)
+        return;
+    if (f->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
+        p->welcomed = true;
+        p->stored_upto = f->welcome->stored_upto;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_ACK) {
+        p->acks++;
+        if (f->ack->upto > p->acked)
+            p->acked = f->ack->upto;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+            &dualsync__error_code__descriptor, (int)f->error->code);
+        const char *name = v ? v->name : "unknown";
+        json_t *n = json_object_get(p->errors, name);
+        json_object_set_new(p->errors, name, json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    wire_frame_free(f);
+}
+
 /* Reads replies until quiet for timeout_ms, tallying them. */
 static void drain(struct peer *p, int timeout_ms)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    while (transport_client_recv(p->c, timeout_ms, &buf, &len) == DS_OK) {
-        Dualsync__Frame *f = wire_frame_unpack(buf, len);
-        free(buf);
-        if (!f)
-            continue;
-        if (f->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
-            p->welcomed = true;
-            p->stored_upto = f->welcome->stored_upto;
-        } else if (f->kind_case == DUALSYNC__FRAME__KIND_ACK) {
-            p->acks++;
-        } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
-            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-                &dualsync__error_code__descriptor, (int)f->error->code);
-            const char *name = v ? v->name : "unknown";
-            json_t *n = json_object_get(p->errors, name);
-            json_object_set_new(p->errors, name, json_integer(n ? json_integer_value(n) + 1 : 1));
-        }
-        wire_frame_free(f);
-    }
+    while (transport_client_recv(p->c, timeout_ms, &buf, &len) == DS_OK)
+        tally(p, buf, len);
+}
+
+/* Reads replies until an ACK covers upto or an ERROR comes, for at most timeout_ms. */
+static void wait_acked(struct peer *p, uint64_t upto, int timeout_ms)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t end = hlc_wall_ms() + (uint64_t)timeout_ms;
+    while (p->acked < upto && json_object_size(p->errors) == 0 && hlc_wall_ms() < end)
+        if (transport_client_recv(p->c, 100, &buf, &len) == DS_OK)
+            tally(p, buf, len);
 }
 
 static void pack_hello(struct peer *p, uint8_t **buf, size_t *len)
@@ -250,10 +284,9 @@ static void build_event(struct peer *p, const char *origin, uint64_t seq, bool w
     free(body);
 }
 
-/* A well-formed next event of ours: an introduction, or a body of an unknown type that an
- * older broker and node must store and forward without understanding it. */
-static void build_valid(struct peer *p, const char *member, const char *community, bool intro,
-                        uint8_t **raw, size_t *len)
+/* A well-formed next event of ours: an introduction of member to community. */
+static void build_intro(struct peer *p, const char *member, const char *community, uint8_t **raw,
+                        size_t *len)
 {
     uint8_t *body = NULL;
     size_t body_len = 0;
@@ -264,26 +297,53 @@ static void build_valid(struct peer *p, const char *member, const char *communit
     b.date = (char *)"2026-01-01";
     wire_pack(&b.base, &body, &body_len);
     wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1, hlc_wall_ms() << HLC_COUNTER_BITS,
-                     member, intro ? DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION : 999u, body,
-                     body_len, raw, len);
+                     member, DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION, body, body_len, raw, len);
     free(body);
 }
 
 static void random_bytes(uint8_t *buf, size_t n);
 
+/* Our next --count events of type --type (from a "newer version": an older broker and
+ * node must store and forward them without understanding them), in one frame. */
+static void unknown_type(struct peer *p, const char *member, int *sent)
+{
+    size_t n = p->count > 0 ? (size_t)p->count : 1, body_len = p->body ? p->body : 64;
+    uint8_t *body = xmalloc(body_len);
+    ProtobufCBinaryData *evs = xcalloc(n, sizeof(*evs));
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    for (size_t i = 0; i < n; i++) {
+        random_bytes(body, body_len);
+        wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + i,
+                         hlc_wall_ms() << HLC_COUNTER_BITS, member, p->type ? p->type : 999u, body,
+                         body_len, &evs[i].data, &evs[i].len);
+    }
+    pub.n_events = n;
+    pub.events = evs;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &pub;
+    send_frame(p, &f);
+    *sent += (int)n;
+    for (size_t i = 0; i < n; i++)
+        free(evs[i].data);
+    free(evs);
+    free(body);
+}
+
 static void bulk_unknown(struct peer *p, const char *member, int *sent)
 {
-    enum { TOTAL = 200, PER_FRAME = 15, BODY = 60 * 1024 }; /* frames under WIRE_FRAME_MAX */
-    uint8_t *body = xmalloc(BODY);
+    enum { TOTAL = 200, PER_FRAME = 60 }; /* frames within WIRE_FRAME_BUDGET */
+    size_t body_len = p->body ? p->body : 8192;
+    uint8_t *body = xmalloc(body_len);
     ProtobufCBinaryData evs[PER_FRAME];
     for (int done = 0; done < TOTAL;) {
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
         Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
         int n = TOTAL - done < PER_FRAME ? TOTAL - done : PER_FRAME;
         for (int i = 0; i < n; i++) {
-            random_bytes(body, BODY);
+            random_bytes(body, body_len);
             wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)(done + i),
-                             hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, BODY,
+                             hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, body_len,
                              &evs[i].data, &evs[i].len);
         }
         pub.n_events = (size_t)n;
@@ -323,6 +383,56 @@ static void sig_batch(struct peer *p, const char *member, int *sent)
     *sent += N;
 }
 
+/* Our event seq: a correction about member of our own seq 1 (its text is text). */
+static void build_letter(struct peer *p, const char *member, uint64_t seq, const char *text,
+                         ProtobufCBinaryData *out)
+{
+    char target[IDS_EVENT_ID_MAX];
+    Dualsync__Correction b = DUALSYNC__CORRECTION__INIT;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    snprintf(target, sizeof(target), "%s/1", p->cfg.org);
+    b.target = target;
+    b.reason = (char *)"rawpeer";
+    b.date = (char *)"2026-01-01";
+    b.text = (char *)text;
+    wire_pack(&b.base, &body, &body_len);
+    wire_event_build(&p->keys, p->cfg.org, seq, hlc_wall_ms() << HLC_COUNTER_BITS, member,
+                     DUALSYNC__EVENT_TYPE__EVENT_CORRECTION, body, body_len, &out->data, &out->len);
+    free(body);
+}
+
+static void letters(struct peer *p, const char *member, int *sent)
+{
+    size_t total = p->count > 0 ? (size_t)p->count : 3000;
+    size_t text_len = p->body ? p->body : 4000;
+    char *text = xmalloc(text_len + 1);
+    memset(text, 'x', text_len);
+    text[text_len] = '\0';
+    ProtobufCBinaryData *evs = xcalloc(WIRE_EVENTS_PER_FRAME, sizeof(*evs));
+    for (size_t done = 0; done < total;) {
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+        size_t n = 0, bytes = 0;
+        while (done + n < total && n < WIRE_EVENTS_PER_FRAME && bytes < WIRE_FRAME_BUDGET) {
+            build_letter(p, member, p->stored_upto + 1 + done + n, text, &evs[n]);
+            bytes += evs[n++].len;
+        }
+        pub.n_events = n;
+        pub.events = evs;
+        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+        f.publish = &pub;
+        send_frame(p, &f);
+        for (size_t i = 0; i < n; i++)
+            free(evs[i].data);
+        done += n;
+        *sent += (int)n;
+    }
+    free(evs);
+    free(text);
+    wait_acked(p, p->stored_upto + total, 60000);
+}
+
 static void flood(struct peer *p, const char *member, int *sent)
 {
     enum { FRAMES = 24, PER_FRAME = WIRE_EVENTS_PER_FRAME };
@@ -332,13 +442,9 @@ static void flood(struct peer *p, const char *member, int *sent)
     uint8_t **frames = xcalloc(FRAMES, sizeof(*frames));
     size_t *lens = xcalloc(FRAMES, sizeof(*lens));
     for (int k = 0; k < FRAMES; k++) { /* all signed first, so that they go out at once */
-        for (int i = 0; i < PER_FRAME; i++) {
-            uint8_t body[16] = {(uint8_t)k, (uint8_t)i};
-            wire_event_build(&p->keys, p->cfg.org,
-                             p->stored_upto + 1 + (uint64_t)(k * PER_FRAME + i),
-                             hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
-                             &evs[i].data, &evs[i].len);
-        }
+        for (int i = 0; i < PER_FRAME; i++)
+            build_letter(p, member, p->stored_upto + 1 + (uint64_t)(k * PER_FRAME + i), "flooding",
+                         &evs[i]);
         pub.n_events = PER_FRAME;
         pub.events = evs;
         f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
@@ -409,12 +515,16 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
             raw[len - 1] ^= 0x01; /* the signature is the last field */
         publish_one(p, raw, len);
         (*sent)++;
-    } else if ((strcmp(mode, "intro") == 0 || strcmp(mode, "unknown-type") == 0) && arg) {
+    } else if (strcmp(mode, "intro") == 0 && arg) {
         char member[IDS_MEMBER_MAX + 1] = "", community[IDS_ORG_MAX] = "";
         sscanf(arg, "%64[^,],%63s", member, community);
-        build_valid(p, member, community, strcmp(mode, "intro") == 0, &raw, &len);
+        build_intro(p, member, community, &raw, &len);
         publish_one(p, raw, len);
         (*sent)++;
+    } else if (strcmp(mode, "unknown-type") == 0 && arg) {
+        unknown_type(p, arg, sent);
+    } else if (strcmp(mode, "letters") == 0 && arg) {
+        letters(p, arg, sent);
     } else if (strcmp(mode, "bulk-unknown") == 0 && arg) {
         bulk_unknown(p, arg, sent);
     } else if (strcmp(mode, "sig-batch") == 0 && arg) {
@@ -449,17 +559,28 @@ int main(int argc, char **argv)
     int sent = 0, hold_s = 0;
     unsigned seed = 1;
     if (argc < 3) {
-        fprintf(stderr, "usage: ds-rawpeer NODE_DIR MODE [ARG] [--seed N] [--hold S]\n");
+        fprintf(stderr, "usage: ds-rawpeer NODE_DIR MODE [ARG] [--seed N] [--hold S] [--type N] "
+                        "[--body BYTES] [--count N]\n");
         return 2;
     }
+    memset(&p, 0, sizeof(p));
     for (int i = 3; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--seed") == 0)
             seed = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--hold") == 0)
             hold_s = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--type") == 0)
+            p.type = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--body") == 0)
+            p.body = (size_t)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--count") == 0)
+            p.count = atoi(argv[i + 1]);
     }
     srand(seed);
-    memset(&p, 0, sizeof(p));
+    if (p.count > (int)WIRE_EVENTS_PER_FRAME && strcmp(argv[2], "letters") != 0) {
+        fprintf(stderr, "--count: at most %u events in one frame\n", WIRE_EVENTS_PER_FRAME);
+        return 2;
+    }
     p.errors = json_object();
     if (config_node_load(argv[1], &p.cfg, err) != DS_OK || keys_crypto_init() != DS_OK ||
         keys_load(argv[1], &p.keys) != DS_OK) {
@@ -475,8 +596,9 @@ int main(int argc, char **argv)
         sleep((unsigned)hold_s); /* connections open, nothing read */
     if (!silent)
         drain(&p, 700);
-    json_t *out = json_pack("{s:b,s:i,s:i,s:O,s:i}", "welcomed", p.welcomed, "sent", sent, "acks",
-                            p.acks, "errors", p.errors, "welcomed_conns", p.welcomed_conns);
+    json_t *out = json_pack("{s:b,s:i,s:i,s:I,s:O,s:i}", "welcomed", p.welcomed, "sent", sent,
+                            "acks", p.acks, "acked", (json_int_t)p.acked, "errors", p.errors,
+                            "welcomed_conns", p.welcomed_conns);
     char *text = json_dumps(out, JSON_COMPACT);
     printf("%s\n", text);
     free(text);

@@ -426,6 +426,55 @@ static int setup_keys(void **state)
     return 0;
 }
 
+/* A rotation card keeps its key_from, its rotation signature and its past keys, and its
+ * rotation checks against the last past key; node.conf keeps the node's own past keys. */
+static void test_config_rotation_card_and_node_keys(void **state)
+{
+    const char *dir = *state;
+    char path[4200], err[CONFIG_ERR_MAX];
+    struct keys next;
+    struct org_card card, back;
+    keys_generate(&next);
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "unit:tax");
+    card.kind = ORG_UNIT;
+    snprintf(card.name, sizeof(card.name), "tax");
+    memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
+    card.history.key_from = 17;
+    card.history.n_past = 1;
+    memcpy(card.history.past[0].sign_key, k.sign_pk, KEYS_PUB_LEN);
+    keyring_rotation_sign(&k, card.org, card.curve_key, card.sign_key, 17, card.rotation);
+    snprintf(path, sizeof(path), "%s/unit-tax.rekey.card", dir);
+    assert_rc(config_card_save(path, &card), DS_OK);
+    assert_rc(config_card_load(path, &back, err), DS_OK);
+    assert_int_equal(back.history.key_from, 17);
+    assert_int_equal(back.history.n_past, 1);
+    assert_memory_equal(back.rotation, card.rotation, KEYS_SIG_LEN);
+    assert_true(config_card_rotation_valid(&back, k.sign_pk));
+    assert_false(config_card_rotation_valid(&back, next.sign_pk)); /* not the last past key */
+    struct keyring ring;
+    config_card_keyring(&back, &ring);
+    assert_memory_equal(keyring_for(&ring, 16), k.sign_pk, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_for(&ring, 17), next.sign_pk, KEYS_PUB_LEN);
+    back.history.key_from = 18; /* what the old key did not sign */
+    assert_false(config_card_rotation_valid(&back, k.sign_pk));
+
+    struct node_config cfg, cfg_back;
+    config_node_defaults(&cfg);
+    snprintf(cfg.org, sizeof(cfg.org), "unit:tax");
+    snprintf(cfg.broker, sizeof(cfg.broker), "tcp://127.0.0.1:7700");
+    make_street_card(&cfg.street);
+    cfg.own = card.history;
+    assert_rc(config_node_save(dir, &cfg), DS_OK);
+    assert_rc(config_node_load(dir, &cfg_back, err), DS_OK);
+    assert_int_equal(cfg_back.own.key_from, 17);
+    assert_int_equal(cfg_back.own.n_past, 1);
+    config_history_ring(&cfg_back.own, next.sign_pk, &ring);
+    assert_memory_equal(keyring_for(&ring, 1), k.sign_pk, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_for(&ring, 17), next.sign_pk, KEYS_PUB_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +492,7 @@ int main(void)
         tu_test_tmpdir(test_config_broker_round_trip),
         tu_test_tmpdir(test_config_broker_round_trip_long_endpoint),
         tu_test_tmpdir(test_config_broker_bad_value_names_line),
+        tu_test_tmpdir(test_config_rotation_card_and_node_keys),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

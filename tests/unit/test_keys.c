@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "keyring.h"
 #include "keys.h"
 #include "testutil.h"
 
@@ -214,6 +215,81 @@ static int setup_crypto(void **state)
     return keys_crypto_init() == DS_OK ? 0 : -1;
 }
 
+/* A rotation swaps the whole pair at once and leaves no copy of the old secrets. */
+static void test_keys_replace(void **state)
+{
+    const char *dir = *state;
+    struct keys old, next, loaded;
+    char path[4200];
+    keys_generate(&old);
+    keys_generate(&next);
+    assert_rc(keys_save(dir, &old), DS_OK);
+    assert_rc(keys_replace(dir, &next), DS_OK);
+    assert_rc(keys_load(dir, &loaded), DS_OK);
+    assert_memory_equal(loaded.sign_pk, next.sign_pk, KEYS_PUB_LEN);
+    assert_memory_equal(loaded.curve_pk, next.curve_pk, KEYS_PUB_LEN);
+    snprintf(path, sizeof(path), "%s/keys.next", dir);
+    assert_int_equal(access(path, F_OK), -1); /* the old pair is gone */
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/keys", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+/* Each event is checked with the key of its era, never with any key the org once had. */
+static void test_keyring_eras(void **state)
+{
+    (void)state;
+    uint8_t a[KEYS_PUB_LEN] = {1}, b[KEYS_PUB_LEN] = {2}, c[KEYS_PUB_LEN] = {3};
+    struct keyring r;
+    keyring_init(&r, a);
+    assert_ptr_equal(keyring_for(&r, 1), r.era[0].sign_key);
+    assert_rc(keyring_rotate(&r, b, 10), DS_OK);
+    assert_rc(keyring_rotate(&r, c, 10), DS_EINVAL); /* not after the current era */
+    assert_rc(keyring_rotate(&r, a, 20), DS_EEXIST); /* a key that comes back */
+    assert_rc(keyring_rotate(&r, c, 20), DS_OK);
+    assert_memory_equal(keyring_for(&r, 9), a, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_for(&r, 10), b, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_for(&r, 19), b, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_for(&r, 20), c, KEYS_PUB_LEN);
+    assert_memory_equal(keyring_current(&r), c, KEYS_PUB_LEN);
+
+    /* through a directory entry and back */
+    Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
+    Dualsync__PastKey past[KEYRING_MAX], *ptrs[KEYRING_MAX];
+    struct keyring back;
+    keyring_to_entry(&r, &d, past, ptrs);
+    assert_int_equal(d.n_past_keys, 2);
+    assert_int_equal(d.key_from, 20);
+    assert_rc(keyring_from_entry(&d, &back), DS_OK);
+    assert_int_equal(back.n, 3);
+    assert_memory_equal(&back, &r, sizeof(r));
+    past[1].from_seq = 25; /* eras out of order: refused */
+    assert_rc(keyring_from_entry(&d, &back), DS_EINVAL);
+}
+
+/* The rotation statement binds the org, both new keys and key_from to the old key. */
+static void test_keyring_rotation_statement(void **state)
+{
+    (void)state;
+    struct keys old, next, other;
+    uint8_t sig[KEYS_SIG_LEN];
+    keys_generate(&old);
+    keys_generate(&next);
+    keys_generate(&other);
+    keyring_rotation_sign(&old, "unit:tax", next.curve_pk, next.sign_pk, 42, sig);
+    assert_true(
+        keyring_rotation_verify(old.sign_pk, "unit:tax", next.curve_pk, next.sign_pk, 42, sig));
+    assert_false(
+        keyring_rotation_verify(other.sign_pk, "unit:tax", next.curve_pk, next.sign_pk, 42, sig));
+    assert_false(
+        keyring_rotation_verify(old.sign_pk, "unit:tab", next.curve_pk, next.sign_pk, 42, sig));
+    assert_false(
+        keyring_rotation_verify(old.sign_pk, "unit:tax", other.curve_pk, next.sign_pk, 42, sig));
+    assert_false(
+        keyring_rotation_verify(old.sign_pk, "unit:tax", next.curve_pk, next.sign_pk, 43, sig));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +304,9 @@ int main(void)
         cmocka_unit_test(test_keys_unhex_rejects_bad_hex),
         cmocka_unit_test(test_keys_digest_blake2b_256),
         cmocka_unit_test(test_keys_fingerprint_known_value),
+        tu_test_tmpdir(test_keys_replace),
+        cmocka_unit_test(test_keyring_eras),
+        cmocka_unit_test(test_keyring_rotation_statement),
     };
     return cmocka_run_group_tests(tests, setup_crypto, NULL);
 }

@@ -4,7 +4,8 @@
  * broker is a bare struct broker with a street, a unit and a community in its directory;
  * the transport's one send call is wrapped (-Wl,--wrap=transport_send_peer), so the test
  * reads every frame the broker answers with. Commit failures come from fault.h.
- * The per-peer budgets (a HELLO flood, a frame flood, strikes) are driven the same way. */
+ * The per-peer budgets (a HELLO flood, a frame flood, strikes, the limits of unknown
+ * types) are driven the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,7 +134,7 @@ static int teardown(void **state)
     strmap_destroy(&b->by_key, NULL);
     strmap_destroy(&b->orgs, free);
     strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->bans, free);
+    strmap_destroy(&b->conduct, free);
     strmap_destroy(&b->heads, free);
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
@@ -365,6 +366,80 @@ static void test_protocol_strikes_ban_the_org(void **state)
     assert_int_equal(sent.frames, 0);
 }
 
+/* PUBLISHes n org-level events of a type this version does not know (kept by the broker,
+ * delivered to nobody), seqs first.., each with a body of body_len bytes, in one frame;
+ * then lets the workers check them and the loop store them. */
+static void publish_unknown(struct fixture *fx, uint64_t first, size_t n, size_t body_len)
+{
+    uint8_t *body = calloc(1, body_len);
+    ProtobufCBinaryData *raw = calloc(n, sizeof(*raw));
+    for (size_t i = 0; i < n; i++)
+        wire_event_build(&fx->unit_keys, UNIT, first + i, hlc_wall_ms() << 16, "", 999u, body,
+                         body_len, &raw[i].data, &raw[i].len);
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+    p.events = raw;
+    p.n_events = n;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &p;
+    send_frame(fx, &f);
+    store_checked(fx);
+    for (size_t i = 0; i < n; i++)
+        free(raw[i].data);
+    free(raw);
+    free(body);
+}
+
+/* Events of a type this version does not know: a body of BROKER_UNKNOWN_BODY_MAX is
+ * stored and one byte more refused (ERROR_MALFORMED, a strike); an org may send
+ * BROKER_UNKNOWN_BURST of them at once, then one per BROKER_UNKNOWN_REFILL_MS, and beyond
+ * that is told ERROR_BUSY (resend later, no strike: an honest newer node may get there).
+ * Every refusal is counted; known types are not limited. */
+static void test_protocol_unknown_types_limited_per_org(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    const uint64_t burst = BROKER_UNKNOWN_BURST;
+    say_hello(fx);
+    memset(&sent, 0, sizeof(sent));
+    publish_unknown(fx, 1, 1, BROKER_UNKNOWN_BODY_MAX);
+    assert_int_equal(sent.errors, 0);
+    assert_true(sent.ack_upto == 1);
+    publish_unknown(fx, 2, 1, BROKER_UNKNOWN_BODY_MAX + 1);
+    assert_int_equal(sent.errors, 1);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_MALFORMED);
+    assert_true(eventlog_hwm(b->log, UNIT) == 1);
+    assert_true(b->counters.unknown_type_refused == 1);
+
+    /* seq 1 took one token: burst - 1 more pass, the next is refused and stops the frame */
+    publish_unknown(fx, 2, burst, 16);
+    assert_int_equal(sent.errors, 2);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_BUSY);
+    assert_true(eventlog_hwm(b->log, UNIT) == burst);
+    assert_true(sent.ack_upto == burst);
+    assert_true(b->counters.unknown_types == burst);
+    assert_true(b->counters.unknown_type_refused == 2);
+    struct peer *p = strmap_get(b->peers, UNIT);
+    assert_int_equal(p->strikes, 1); /* the oversize body only */
+
+    /* three refills later (the last one dated back): three more pass */
+    struct conduct *c = strmap_get(b->conduct, UNIT);
+    assert_non_null(c);
+    assert_true(c->until_ms == 0); /* a record of conduct, not a ban */
+    c->unknown_refill_ms = broker_now_ms() - 3 * BROKER_UNKNOWN_REFILL_MS;
+    publish_unknown(fx, burst + 1, 4, 16);
+    assert_int_equal(sent.errors, 3);
+    assert_true(eventlog_hwm(b->log, UNIT) == burst + 3);
+    assert_true(b->counters.unknown_type_refused == 3);
+
+    /* letters of known types meanwhile: no limit of this kind */
+    publish_and_store(fx, burst + 4, burst + 13);
+    assert_int_equal(sent.errors, 3);
+    assert_true(eventlog_hwm(b->log, UNIT) == burst + 13);
+    char org[IDS_ORG_MAX];
+    assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org)); /* not banned */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +450,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_unknown_types_limited_per_org, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

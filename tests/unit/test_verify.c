@@ -57,6 +57,16 @@ static Dualsync__Frame *publish_frame(const struct keys *k, const char *origin, 
     return out;
 }
 
+/* A ring of k's one key; verify_job_new copies it, so a few slots in turn are enough. */
+static const struct keyring *ring_of(const struct keys *k)
+{
+    static struct keyring rings[4];
+    static size_t next;
+    struct keyring *r = &rings[next++ % 4];
+    keyring_init(r, k->sign_pk);
+    return r;
+}
+
 static struct transport_peer peer(const char *org)
 {
     struct transport_peer p;
@@ -91,8 +101,8 @@ static void test_verdicts(void **state)
     struct transport_peer a = peer("unit:u1");
     /* stored_upto 2: seqs 1 and 2 are skipped, 3.. verified; seq 5 is tampered, and the
      * checks stop there (seq 6 is left bad: the broker stores nothing after seq 5). */
-    verify_submit(vp,
-                  verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 6, 4), alice.sign_pk, 2));
+    verify_submit(
+        vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 6, 4), ring_of(&alice), 2));
     struct verify_job *job = take_wait(vp);
     enum verify_verdict want[6] = {VERIFY_SKIPPED, VERIFY_SKIPPED, VERIFY_OK,
                                    VERIFY_OK,      VERIFY_BAD,     VERIFY_BAD};
@@ -103,6 +113,42 @@ static void test_verdicts(void **state)
     assert_null(vp);
 }
 
+/* After a rotation at seq 4 (alice's key, then mallory's as her new one), each event is
+ * checked with the key of its era: the old key's events before 4 pass, after 4 fail, and
+ * the new key's the other way round. A leaked old key signs nothing new. */
+static void test_rotation_eras(void **state)
+{
+    (void)state;
+    struct verify_pool *vp = verify_pool_new();
+    struct transport_peer a = peer("unit:u1");
+    struct keyring ring;
+    keyring_init(&ring, alice.sign_pk);
+    assert_int_equal(keyring_rotate(&ring, mallory.sign_pk, 4), DS_OK);
+    /* A frame stops at its first bad signature, so each case is a frame of its own. */
+    struct {
+        const struct keys *signer;
+        uint64_t first;
+        size_t n;
+        enum verify_verdict want;
+    } cases[] = {
+        {&alice, 2, 2, VERIFY_OK},    /* seqs 2-3, old key, its era */
+        {&alice, 4, 1, VERIFY_BAD},   /* seq 4, old key: after the rotation */
+        {&mallory, 3, 1, VERIFY_BAD}, /* seq 3, new key: not yet its era */
+        {&mallory, 4, 2, VERIFY_OK},  /* seqs 4-5, new key */
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        verify_submit(vp, verify_job_new(&a,
+                                         publish_frame(cases[c].signer, "unit:u1", cases[c].first,
+                                                       cases[c].n, 99),
+                                         &ring, 0));
+        struct verify_job *job = take_wait(vp);
+        for (size_t i = 0; i < cases[c].n; i++)
+            assert_int_equal(job->verdict[i], cases[c].want);
+        verify_job_free(job);
+    }
+    verify_pool_destroy(&vp);
+}
+
 static void test_wrong_signer_or_origin(void **state)
 {
     (void)state;
@@ -110,10 +156,10 @@ static void test_wrong_signer_or_origin(void **state)
     struct transport_peer a = peer("unit:u1");
     /* Signed by another key than the connection's org: bad. */
     verify_submit(
-        vp, verify_job_new(&a, publish_frame(&mallory, "unit:u1", 1, 2, 99), alice.sign_pk, 0));
+        vp, verify_job_new(&a, publish_frame(&mallory, "unit:u1", 1, 2, 99), ring_of(&alice), 0));
     /* Another org's events on u1's connection, even well signed: bad. */
     verify_submit(
-        vp, verify_job_new(&a, publish_frame(&mallory, "unit:u2", 1, 2, 99), mallory.sign_pk, 0));
+        vp, verify_job_new(&a, publish_frame(&mallory, "unit:u2", 1, 2, 99), ring_of(&mallory), 0));
     /* An org without a key in the directory: bad. */
     verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 2, 99), NULL, 0));
     for (int j = 0; j < 3; j++) {
@@ -137,7 +183,7 @@ static void test_order_kept_and_counted(void **state)
     size_t total = 0;
     for (int j = 0; j < 5; j++) {
         verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", first, sizes[j], 999),
-                                         alice.sign_pk, 0));
+                                         ring_of(&alice), 0));
         first += sizes[j];
         total += sizes[j];
     }
@@ -199,7 +245,7 @@ static void test_queue_bounds_in_events_and_bytes(void **state)
     size_t frame_bytes = 30 * 60 * 1024, full_at = BROKER_VERIFY_QUEUE_BYTES / frame_bytes + 1;
     for (size_t j = 0; j < full_at; j++) {
         assert_false(verify_queue_full(vp));
-        verify_submit(vp, verify_job_new(&a, filler_frame(30, 60 * 1024), alice.sign_pk, 0));
+        verify_submit(vp, verify_job_new(&a, filler_frame(30, 60 * 1024), ring_of(&alice), 0));
     }
     assert_true(verify_queue_full(vp)); /* over the byte bound with 540 events */
     take_and_free(vp, 1);
@@ -214,7 +260,7 @@ static void test_queue_bounds_in_events_and_bytes(void **state)
 
     size_t frames = BROKER_VERIFY_QUEUE_MAX / 1024 + 1;
     for (size_t j = 0; j < frames; j++)
-        verify_submit(vp, verify_job_new(&a, filler_frame(1024, 8), alice.sign_pk, 0));
+        verify_submit(vp, verify_job_new(&a, filler_frame(1024, 8), ring_of(&alice), 0));
     assert_true(verify_queue_full(vp)); /* 17,408 small events */
     take_and_free(vp, (int)(frames - BROKER_VERIFY_QUEUE_MAX / 2 / 1024));
     assert_false(verify_queue_drained(vp)); /* exactly half: not below it */
@@ -232,8 +278,8 @@ static void test_destroy_with_jobs_queued(void **state)
     struct verify_pool *vp = verify_pool_new();
     struct transport_peer a = peer("unit:u1");
     for (int j = 0; j < 20; j++)
-        verify_submit(
-            vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 50, 999), alice.sign_pk, 0));
+        verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 50, 999),
+                                         ring_of(&alice), 0));
     verify_pool_destroy(&vp); /* frees what is queued or running; leak checkers watch */
     assert_null(vp);
 }
@@ -259,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_wrong_signer_or_origin),
+        cmocka_unit_test(test_rotation_eras),
         cmocka_unit_test(test_order_kept_and_counted),
         cmocka_unit_test(test_queue_bounds_in_events_and_bytes),
         cmocka_unit_test(test_destroy_with_jobs_queued),
