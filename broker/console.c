@@ -98,10 +98,6 @@ static void key_text(struct page *pg, const char *hex)
     }
 }
 
-/* The key fingerprint of a card, for the operator to read out by phone: the first 16 bytes
- * of BLAKE2b-256 (keys_digest) of curve_key || sign_key, in lower-case hex, in 8 groups of
- * 4 digits ("3f2a 9c01 ..."). Both keys are in it, so a card with either key swapped has
- * another fingerprint. It belongs in common/keys.c, printed by `org add` too. */
 /* ---------------------------------------------------------------- 街道 the street */
 
 struct counter_label {
@@ -155,36 +151,56 @@ static void street_summary(struct page *pg, json_t *s, size_t connected, size_t 
 }
 
 static const struct column org_cols[] = {
-    {"组织编号", "Org id"}, {"名称", "Name"}, {"类别", "Kind"},     {"连接", "Connected"},
-    {"待送达", "Pending"},  {"滞后", "Lag"},  {"已存储", "Stored"}, {"最后联系", "Last seen"},
+    {"组织编号", "Org id"}, {"名称", "Name"},      {"类别", "Kind"},
+    {"状态", "State"},      {"连接", "Connected"}, {"待送达", "Pending"},
+    {"滞后", "Lag"},        {"已存储", "Stored"},  {"最后联系", "Last seen"},
 };
 
-static void org_row(struct page *pg, const char *org, const char *name, const char *kind,
-                    json_t *peer)
+/* The directory state of an org (dualsync-broker org revoke / remove) for a person. */
+static void state_text(struct page *pg, const char *state)
 {
+    if (strcmp(state, "revoked") == 0)
+        page_tt(pg, "已吊销", "revoked");
+    else if (strcmp(state, "removed") == 0)
+        page_tt(pg, "已移除", "removed");
+    else
+        page_tt(pg, "正常", "active");
+}
+
+static void org_row(struct page *pg, json_t *e, json_t *peer)
+{
+    const char *org = js(e, "org");
     bool connected = json_is_true(json_object_get(peer, "connected"));
     long long ago = ji(peer, "last_seen_ms_ago");
     page_printf(pg, "<tr data-org=\"");
     page_text(pg, org);
+    page_printf(pg, "\" data-state=\"");
+    page_text(pg, js(e, "state"));
     page_printf(pg, "\">");
     td(pg, &org_cols[0]);
+    page_printf(pg, "<a href=\"/org?org=");
     page_text(pg, org);
-    page_printf(pg, "</td>");
+    page_printf(pg, "\">");
+    page_text(pg, org);
+    page_printf(pg, "</a></td>");
     td(pg, &org_cols[1]);
-    page_text(pg, name);
+    page_text(pg, js(e, "name"));
     page_printf(pg, "</td>");
     td(pg, &org_cols[2]);
-    kind_text(pg, kind);
+    kind_text(pg, js(e, "kind"));
     page_printf(pg, "</td>");
     td(pg, &org_cols[3]);
-    page_printf(pg, "%s</td>", connected ? "✓" : "—");
+    state_text(pg, js(e, "state"));
+    page_printf(pg, "</td>");
     td(pg, &org_cols[4]);
+    page_printf(pg, "%s</td>", connected ? "✓" : "—");
+    td(pg, &org_cols[5]);
     if (peer)
         page_printf(pg, "%lld", ji(peer, "inbox_head") - ji(peer, "confirmed"));
     else
         page_printf(pg, "—");
     page_printf(pg, "</td>");
-    td(pg, &org_cols[5]);
+    td(pg, &org_cols[6]);
     json_t *lag = json_object_get(peer, "lag_ms");
     if (json_is_integer(lag))
         page_printf(pg, "<span class=\"lag\" data-lag-ms=\"%lld\">%lld s</span>",
@@ -192,13 +208,13 @@ static void org_row(struct page *pg, const char *org, const char *name, const ch
     else
         page_printf(pg, "—");
     page_printf(pg, "</td>");
-    td(pg, &org_cols[6]);
+    td(pg, &org_cols[7]);
     if (peer)
         page_printf(pg, "%lld", ji(peer, "stored_upto"));
     else
         page_printf(pg, "—");
     page_printf(pg, "</td>");
-    td(pg, &org_cols[7]);
+    td(pg, &org_cols[8]);
     /* The broker answers 0 for an org it has not heard from since it started. */
     if (connected || ago > 0)
         page_printf(pg, "%lld s</td></tr>", ago / 1000);
@@ -233,8 +249,7 @@ static void page_street(struct page *pg)
         page_printf(pg, "</p>");
     } else {
         table_head(pg, "orgs", org_cols, sizeof(org_cols) / sizeof(org_cols[0]));
-        json_array_foreach(dir.result, i, e) org_row(pg, js(e, "org"), js(e, "name"), js(e, "kind"),
-                                                     json_object_get(by_org, js(e, "org")));
+        json_array_foreach(dir.result, i, e) org_row(pg, e, json_object_get(by_org, js(e, "org")));
         page_printf(pg, "</tbody></table><p class=\"hint\">");
         page_tt(pg,
                 "待送达:已进入该组织收件箱、尚未被其确认的事件数。滞后:其中最早一件自写成起"
@@ -425,8 +440,17 @@ static void post_org_add(struct page *pg)
     page_ctl_simple(pg, "org list", &dir, NULL);
     if (dir.rc == DS_OK && card_known(dir.result, &card, ck, sk)) {
         page_set_status(pg, 409);
-        refused(pg, "该组织或其密钥已在目录中,未加入任何组织。",
-                "The org or one of its keys is already in the directory; nothing was added.");
+        if (card.history.key_from)
+            refused(pg,
+                    "这是换钥名片(该组织已在目录中):请在服务器上执行 dualsync-broker org "
+                    "rekey --card,并电话核对新指纹。",
+                    "This is a rotation card (the org is in the directory already): run "
+                    "dualsync-broker org rekey --card on the server, and compare the new "
+                    "fingerprint by phone.");
+        else
+            refused(pg, "该组织或其密钥已在目录中,未加入任何组织。",
+                    "The org or one of its keys is already in the directory; nothing was "
+                    "added.");
         goto form;
     }
     page_printf(pg, "<p class=\"hint\">");
@@ -510,6 +534,157 @@ static void post_org_confirm(struct page *pg)
         page_printf(pg, "</a></p>");
     }
     page_answer_release(&a);
+    page_end(pg);
+}
+
+/* ---------------------------------------------------------------- 组织 one org: revoke, remove */
+
+static json_t *directory_entry_of(json_t *directory, const char *org)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(directory, i, e) if (org && strcmp(js(e, "org"), org) == 0) return e;
+    return NULL;
+}
+
+static void org_details(struct page *pg, json_t *e)
+{
+    page_printf(pg, "<table class=\"card\" id=\"org\"><tr><th>");
+    page_tt(pg, "组织编号", "Org id");
+    page_printf(pg, "</th><td><code>");
+    page_text(pg, js(e, "org"));
+    page_printf(pg, "</code></td></tr><tr><th>");
+    page_tt(pg, "名称", "Name");
+    page_printf(pg, "</th><td>");
+    page_text(pg, js(e, "name"));
+    page_printf(pg, "</td></tr><tr><th>");
+    page_tt(pg, "状态", "State");
+    page_printf(pg, "</th><td id=\"state\">");
+    state_text(pg, js(e, "state"));
+    if (js(e, "reason")[0]) {
+        page_printf(pg, " · ");
+        page_text(pg, js(e, "reason"));
+    }
+    page_printf(pg, "</td></tr><tr><th>");
+    page_tt(pg, "密钥指纹", "Key fingerprint");
+    page_printf(pg, "</th><td><code>");
+    page_text(pg, js(e, "fingerprint"));
+    page_printf(pg, "</code> (");
+    page_tt(pg, "历任密钥", "keys so far");
+    page_printf(pg, " %lld)</td></tr></table>", ji(e, "keys"));
+}
+
+/* One action's form: a reason, and for a removal the --force checkbox. */
+static void org_action_form(struct page *pg, const char *org, const char *action, const char *zh,
+                            const char *en, const char *hint_zh, const char *hint_en)
+{
+    page_printf(pg, "<h2>");
+    page_tt(pg, zh, en);
+    page_printf(pg, "</h2><p class=\"hint\">");
+    page_tt(pg, hint_zh, hint_en);
+    page_printf(pg, "</p>");
+    page_form_begin(pg, "/org", false);
+    hidden(pg, "org", org);
+    hidden(pg, "action", action);
+    page_printf(pg, "<div class=\"card form\"><label>");
+    page_tt(pg, "原因", "Reason");
+    page_printf(pg, " <input type=\"text\" name=\"reason\" maxlength=\"255\"></label>");
+    if (strcmp(action, "remove") == 0) {
+        page_printf(pg, "<label><input type=\"checkbox\" name=\"force\" value=\"1\"> ");
+        page_tt(pg, "一并关闭其在册党员的登记", "also close the registrations of its members");
+        page_printf(pg, "</label>");
+    }
+    page_printf(pg, "<button type=\"submit\" id=\"%s\"%s>", action,
+                page_is_operator(pg) ? "" : " disabled");
+    page_tt(pg, zh, en);
+    page_printf(pg, "</button></div></form>");
+}
+
+static void org_page(struct page *pg, const char *org)
+{
+    struct page_answer dir;
+    page_ctl_simple(pg, "org list", &dir, NULL);
+    json_t *e = dir.rc == DS_OK ? directory_entry_of(dir.result, org) : NULL;
+    if (!e) {
+        page_set_status(pg, 404);
+        refused(pg, "目录中没有该组织。", "No such org in the directory.");
+    } else {
+        org_details(pg, e);
+        const char *state = js(e, "state");
+        if (strcmp(state, "active") == 0)
+            org_action_form(pg, org, "revoke", "吊销", "Revoke",
+                            "密钥泄露或暂停往来时:立即拒绝其密钥并断开连接,发给它的信件暂存,"
+                            "待其换钥后送达。",
+                            "When its key leaked, or to suspend it: its key is refused and its "
+                            "sessions closed at once; letters to it are held until it is "
+                            "rekeyed.");
+        if (strcmp(state, "removed") != 0) {
+            org_action_form(pg, org, "remove", "移除", "Remove",
+                            "组织撤销或合并时:永久移除,编号不再使用。请先办理其党员的转出或注销。",
+                            "When the org closes or merges: removed for good, its id is not "
+                            "used again. Hand its members over first.");
+            page_printf(pg, "<p class=\"hint\">");
+            page_tt(pg,
+                    "换钥:请对方停止节点后执行 dualsync-node rekey,再在此服务器上执行 "
+                    "dualsync-broker org rekey --card 对方发来的 .rekey.card。",
+                    "Rekey: the org stops its node and runs dualsync-node rekey; then run "
+                    "dualsync-broker org rekey --card with the .rekey.card it sends.");
+            page_printf(pg, "</p>");
+        }
+    }
+    page_printf(pg, "<p><a href=\"/\">");
+    page_tt(pg, "返回街道", "Back to the street");
+    page_printf(pg, "</a></p>");
+    page_answer_release(&dir);
+}
+
+static void page_org(struct page *pg)
+{
+    page_begin(pg, "组织", "Org");
+    org_page(pg, web_query(page_req(pg), "org"));
+    page_end(pg);
+}
+
+static void post_org(struct page *pg)
+{
+    const struct web_request *r = page_req(pg);
+    const char *org = web_form(r, "org"), *action = web_form(r, "action");
+    const char *reason = web_form(r, "reason"), *force = web_form(r, "force");
+    bool remove = action && strcmp(action, "remove") == 0;
+    char outcome[700];
+    struct page_answer a;
+    if (!org || !action || (!remove && strcmp(action, "revoke") != 0)) {
+        page_begin(pg, "组织", "Org");
+        page_set_status(pg, 400);
+        refused(pg, "无效的请求。", "Invalid request.");
+        page_end(pg);
+        return;
+    }
+    if (reason && !reason[0])
+        reason = NULL;
+    if (remove)
+        page_ctl_simple(pg, "org remove", &a, "org", org, "reason", reason, "force",
+                        force && force[0] ? "1" : NULL, NULL);
+    else
+        page_ctl_simple(pg, "org revoke", &a, "org", org, "reason", reason, NULL);
+    snprintf(outcome, sizeof(outcome), "%s%s",
+             a.rc == DS_OK ? "ok" : "refused: ", a.rc == DS_OK ? "" : a.en);
+    page_audit(pg, remove ? "org remove" : "org revoke", org, outcome);
+    page_begin(pg, "组织", "Org");
+    if (a.rc == DS_OK) {
+        page_printf(pg, "<p class=\"ok\" role=\"status\">");
+        if (remove)
+            page_tt(pg, "已移除。", "Removed.");
+        else
+            page_tt(pg, "已吊销:其密钥已被拒绝,发给它的信件暂存。",
+                    "Revoked: its key is refused; letters to it are held.");
+        page_printf(pg, "</p>");
+    } else {
+        page_set_status(pg, 422);
+        refused(pg, a.zh, a.en);
+    }
+    page_answer_release(&a);
+    org_page(pg, org);
     page_end(pg);
 }
 
@@ -1107,6 +1282,7 @@ static const struct console_page pages[] = {
     {"/", "街道", "Street", true, page_street, NULL, false},
     {"/orgs/add", "加入组织", "Add an org", true, page_org_add, post_org_add, false},
     {"/orgs/confirm", "确认加入", "Confirm", false, page_org_confirm, post_org_confirm, true},
+    {"/org", "组织", "Org", false, page_org, post_org, true},
     {"/report", "报表", "Report", true, page_report, NULL, false},
     {"/report.csv", "报表 CSV", "Report CSV", false, page_report_csv, NULL, false},
     {"/meetings", "联席会议", "Joint meetings", true, page_meetings, post_meetings, true},

@@ -235,6 +235,21 @@ assert_contains "$(header Content-Disposition)" "street-report-2026.csv" "the CS
 assert_eq efbbbf "$(head -c 3 "$T/body" | od -An -tx1 | tr -d ' \n')" "the CSV starts with a BOM"
 body_has "组织编号,名称,登记党员" || fail "the CSV has no Chinese headers: $(head -c 200 "$T/body")"
 
+log "the street console revokes an org: the directory says so and its node is refused"
+assert_eq 200 "$(http "$T/jb" GET "$S/org?org=community:c1")" "the org's page"
+body_has 'id="revoke"' || fail "the org's page has no revoke form"
+tok=$(csrf_of "$T/jb" "$S/org?org=community:c1")
+assert_eq 200 "$(http "$T/jb" POST "$S/org" --data-urlencode "csrf=$tok" \
+    --data-urlencode org=community:c1 --data-urlencode action=revoke \
+    --data-urlencode reason=控制台测试)" "revoke from the console"
+body_has "已吊销" || fail "the page does not say revoked"
+assert_eq revoked "$(broker org list --json | jq -r '.[] | select(.org == "community:c1") | .state')" \
+    "the directory's state"
+wait_for json_is c1 .state auth-refused --deadline 30
+assert_contains "$(broker audit --json)" "org revoke" "the audit log has it"
+assert_eq 200 "$(http "$T/jb" GET "$S/")" "the street page"
+body_has 'data-state="revoked"' || fail "the street page does not show the state"
+
 log "a console on an address other than loopback needs TLS"
 stop c1
 sed -i 's/^bind = 127.0.0.1:.*/bind = 0.0.0.0:'"${WEBPORT[c1]}"'/' "$T/c1/node.conf"
