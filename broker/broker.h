@@ -60,6 +60,13 @@
  * stops publishing at its first refused event (state blocked). */
 #define BROKER_STRIKES_MAX 32u
 #define BROKER_STRIKE_WINDOW_MS 60000u
+/* ... or refused frames of this many bytes in the window. A flood of large bad frames is
+ * cut after a few (each was decrypted and decoded ahead of other peers' frames: the other
+ * nodes' latency); an honest node sends at most one refused frame before it stops (state
+ * blocked), and a frame is at most WIRE_FRAME_MAX (2 MiB), so one such frame at worst costs
+ * it the first, 10 s ban. A connection closed for asking again with its send budget unread
+ * is a strike of no bytes. */
+#define BROKER_STRIKE_BYTES_MAX ((size_t)1 << 20)
 /* The first ban lasts this long; each further ban within an hour of the last doubles it. */
 #define BROKER_BAN_MS 10000u
 #define BROKER_BAN_MAX_MS (15u * 60u * 1000u)
@@ -118,6 +125,7 @@ struct peer {
     size_t verify_events, verify_bytes;
     /* refused frames in the current strike window */
     unsigned strikes;
+    size_t strike_bytes; /* of the refused frames in the window */
     uint64_t strike_window_ms;
 };
 

@@ -98,19 +98,23 @@ static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
              (unsigned long long)(ban->until_ms - now), ban->count);
     p->welcomed = false;
     p->strikes = 0;
+    p->strike_bytes = 0;
     transport_close_org(b->t, p->addr.org);
 }
 
-/* Counts a refused frame against p; the last strike of a window bans it. */
-static void strike(struct broker *b, struct peer *p)
+/* Counts a refused frame of bytes against p; the last strike of a window, or the byte that
+ * takes the window's refused bytes to BROKER_STRIKE_BYTES_MAX, bans it. */
+static void strike(struct broker *b, struct peer *p, size_t bytes)
 {
     uint64_t now = broker_now_ms();
     b->counters.refused_frames++;
     if (now - p->strike_window_ms > BROKER_STRIKE_WINDOW_MS) {
         p->strike_window_ms = now;
         p->strikes = 0;
+        p->strike_bytes = 0;
     }
-    if (++p->strikes >= BROKER_STRIKES_MAX)
+    p->strike_bytes += bytes;
+    if (++p->strikes >= BROKER_STRIKES_MAX || p->strike_bytes >= BROKER_STRIKE_BYTES_MAX)
         ban_peer(b, p, now);
 }
 
@@ -174,6 +178,7 @@ static bool resume_delivery(struct broker *b, struct peer *p, uint64_t cursor)
                  p->addr.org, p->inflight_bytes);
         p->welcomed = false;
         transport_close_peer(b->t, &p->addr);
+        strike(b, p, 0); /* a flood of such HELLOs costs a handshake each: bounded by the ban */
         return false;
     }
     p->delivered = p->confirmed;
@@ -186,13 +191,13 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
         b->counters.org_mismatch++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_AUTH, "HELLO names another org than your key",
                    0);
-        strike(b, p);
+        strike(b, p, 0);
         return;
     }
     if (h->proto != WIRE_PROTO_VERSION) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unsupported protocol version", 0);
-        strike(b, p);
+        strike(b, p, 0);
         return;
     }
     uint64_t head = inbox_head(b, p->addr.org);
@@ -458,6 +463,11 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
     return DS_OK;
 }
 
+static bool over_verify_events(const struct peer *p, const struct verify_job *job)
+{
+    return p->verify_events + job->frame->publish->n_events > BROKER_PEER_VERIFY_EVENTS;
+}
+
 static bool over_verify_budget(const struct peer *p, const struct verify_job *job)
 {
     return p->verify_events + job->frame->publish->n_events > BROKER_PEER_VERIFY_EVENTS ||
@@ -471,7 +481,7 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     if (f->publish->n_events > WIRE_EVENTS_PER_FRAME) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
-        strike(b, p);
+        strike(b, p, 0);
         wire_frame_free(f);
         return;
     }
@@ -486,7 +496,9 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
                    "busy: over your budget of events awaiting signature checks; resend after "
                    "your ACK",
                    0);
-        strike(b, p);
+        /* Over the event budget no honest node gets (its window is as large): its bytes
+         * count toward a ban. Over the byte budget only, a node with large letters may. */
+        strike(b, p, over_verify_events(p, job) ? job->bytes : 0);
         verify_job_free(job);
         return;
     }
@@ -533,7 +545,7 @@ static void store_publish(struct broker *b, const struct verify_job *job)
         pb->failed = true;
     struct peer *p = strmap_get(b->peers, job->addr.org);
     if (p && strikes_for(pp.res.code))
-        strike(b, p);
+        strike(b, p, job->bytes);
     if (pb->n == pb->cap) {
         pb->cap = pb->cap ? 2 * pb->cap : 16;
         pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));
@@ -666,6 +678,7 @@ static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *re
                  p->addr.org, p->inflight_bytes);
         p->welcomed = false;
         transport_close_peer(b->t, &p->addr);
+        strike(b, p, 0);
         return;
     }
     uint64_t upto = req->upto < hwm ? req->upto : hwm;
@@ -725,7 +738,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else if (!f) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "frame does not decode", 0);
-        strike(b, p);
+        strike(b, p, len);
     } else if (hello) {
         on_hello(b, p, f->hello);
     } else if (!p->welcomed) {
@@ -742,7 +755,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);
-        strike(b, p);
+        strike(b, p, len);
     }
     wire_frame_free(f);
 }

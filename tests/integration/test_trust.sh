@@ -9,8 +9,9 @@
 #      (this case: +255 MiB peak resident; the issue's street: 90 → 585 MB).
 #   2. FETCH flood, never reading: the same budget.
 #   3. Bad-signature flood (40 frames of 1,024 bad events): one check per frame, and the
-#      peer is disconnected and banned after BROKER_STRIKES_MAX (32) refused frames; its
-#      handshake is refused while the ban lasts. Before: every event of every frame was
+#      peer is disconnected and banned once its refused frames reach 1 MiB
+#      (BROKER_STRIKE_BYTES_MAX: four of these) or 32 (BROKER_STRIKES_MAX); its handshake is
+#      refused while the ban lasts. Before: every event of every frame was
 #      checked (2 s of CPU) and the peer never disconnected.
 #   4. Connections per key: the handshake admits TRANSPORT_CONNS_PER_KEY (4).
 #   5. Events of a type the broker does not know (a newer node's): one is stored and
@@ -19,7 +20,8 @@
 #      allowance of 256 (BROKER_UNKNOWN_BURST, one more per 10 s) is told ERROR_BUSY (resend
 #      later, no strike), each counted (unknown_type_refused).
 #   6. 24,576 valid events at once: beyond the org's verify budget (4,096 events) frames
-#      are refused unchecked; the street is never paused for it (read_pauses stays 0).
+#      are refused unchecked, their bytes count toward a ban (no honest node's window is
+#      larger), and the org is banned; the street is never paused for it (read_pauses 0).
 # Memory bound: the broker's peak resident size (VmHWM) may grow by at most 32 MiB over an
 # attack, measured after a warm-up that read the same inbox once (RocksDB's block cache,
 # 32 MiB, is then as full as the attack makes it). 32 MiB is four send budgets: a frame's
@@ -90,21 +92,23 @@ log "peak resident grew by $grew KiB (bound $BOUND_KIB)"
 assert_ge "$BOUND_KIB" "$grew" "FETCH flood: peak resident growth"
 
 log "3. bad-signature flood: 40 frames of 1,024 events, every signature bad"
+banned0=$(counter peers_banned) # evilc may be banned already: each closed connection is a strike
 cpu0=$(cpu_ticks)
 out=$(rawpeer evilu badsig-flood 40)
-wait_for json_ge br .counters.peers_banned 1 --deadline 20
+wait_for json_ge br .counters.peers_banned $((banned0 + 1)) --deadline 20
 cpu=$(($(cpu_ticks) - cpu0))
 hz=$(getconf CLK_TCK)
 log "broker CPU over the flood: $cpu ticks of 1/$hz s ($out)"
 assert_ge 32 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "answered until disconnected ($out)"
-assert_ge "$(counter refused_frames)" 32 "refused frames counted"
+log "banned after $(jq '.errors.ERROR_AUTH // 0' <<<"$out") refusals (1 MiB of refused frames)"
+assert_ge 8 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "banned within 1 MiB of refused frames, not 32 frames"
 assert_ge "$hz" "$cpu" "broker CPU under 1 s (every event checked: 2 s in release builds)"
 assert_eq 0 "$(broker_peer .stored_upto unit:evilu)" "nothing stored for unit:evilu"
 assert_gt "$(broker_peer .banned_ms unit:evilu)" 0 "unit:evilu banned"
 out=$(rawpeer evilu bad-sig)
 assert_eq false "$(jq .welcomed <<<"$out")" "a banned key is refused at the handshake ($out)"
 assert_ge "$(counter ban_refused)" 1 "ban_refused counted"
-broker status | grep -q "peers_banned=1" || fail "human status shows peers_banned"
+broker status | grep -q "peers_banned=[1-9]" || fail "human status shows peers_banned"
 honest_round T-3
 
 log "4. one key, seven connections: four are admitted"
@@ -144,12 +148,15 @@ honest_round T-5
 
 log "6. 24,576 valid events at once: over the org's verify budget, refused unchecked"
 stored=$(broker_peer .stored_upto unit:future)
+banned0=$(counter peers_banned)
 out=$(rawpeer future flood M1)
 wait_for json_ge br .counters.over_budget 1 --deadline 30
+# No honest node has more unacked than the event budget: the refused frames' bytes count
+# toward a ban (1 MiB), and the frames of a banned org still waiting for checks are dropped.
+wait_for json_ge br .counters.peers_banned $((banned0 + 1)) --deadline 30
 honest_round T-6
 assert_eq 0 "$(counter read_pauses)" "the street was never paused for one peer"
 now=$(broker_peer .stored_upto unit:future)
-assert_ge "$now" $((stored + 4096)) "the frames within its budget were stored"
-assert_gt $((stored + 24576)) "$now" "the frames beyond it were not"
+assert_ge $((stored + 4096)) "$now" "nothing beyond its budget stored"
 alive br || fail "the broker died"
 log "ok"
