@@ -266,10 +266,11 @@ static json_t *status_json(struct broker *b)
     json_object_set_new(counters, "rejected_route", json_integer((json_int_t)k->rejected_route));
     budget_counters(counters, k, &ts);
     json_t *s = json_pack(
-        "{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
+        "{s:s,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "street",
         b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint",
         b->bound, "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
-        "members_unfolded", (json_int_t)eventlog_dirty_count(b->log), "uptime_ms",
+        "members_unfolded", (json_int_t)eventlog_dirty_count(b->log), "claims_open",
+        (json_int_t)routing_claims_open(b), "uptime_ms",
         (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "verify_pending",
         (json_int_t)(b->verify ? verify_pending_events(b->verify) : 0), "peers", c.peers,
         "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",

@@ -203,6 +203,9 @@ struct broker {
     uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;
     uint64_t started_ms;
+    /* routing_claims_open's count, and when it was taken (0: never) */
+    size_t claims_open;
+    uint64_t claims_counted_ms;
     struct console *console;   /* the web console's threads (console.c); NULL when off */
     struct receipts *receipts; /* who applied what, and since when entries wait (receipts.c) */
 };
@@ -276,6 +279,10 @@ int routing_upgrade(struct broker *b);
 /* The members with claims (other units' introductions awaiting a report-in), as a JSON
  * array of {member, unit, community, intro, open, claims: [{unit, community, intro}]}. */
 json_t *routing_claims_json(struct broker *b);
+/* How many members some unit claims while no report-in decided (the street's status): a
+ * scan of the route table, taken at most every ROUTING_CLAIMS_COUNT_MS. */
+#define ROUTING_CLAIMS_COUNT_MS 10000u
+size_t routing_claims_open(struct broker *b);
 
 /* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
  * thread stores the frames already checked; jobs come back in the order they went in. */

@@ -314,6 +314,12 @@ static void print_status(json_t *j)
            json_string_value(json_object_get(j, "endpoint")),
            (long long)json_integer_value(json_object_get(j, "directory_version")),
            (long long)json_integer_value(json_object_get(j, "members_unfolded")));
+    long long claims = (long long)json_integer_value(json_object_get(j, "claims_open"));
+    if (claims)
+        printf(TR("多个单位介绍、待报到确认的党员: %lld(见 dualsync-broker claims)\n",
+                  "members more than one unit introduced, awaiting the report-in: %lld (see "
+                  "dualsync-broker claims)\n"),
+               claims);
     /* the headers padded by hand: printf's widths count bytes, a CJK character takes 3 */
     printf(TR("组织                         连接  类别            已存       收件       待收\n",
               "org                          conn  kind          stored      inbox    pending\n"));

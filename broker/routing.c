@@ -667,6 +667,28 @@ int routing_upgrade(struct broker *b)
     return rc;
 }
 
+size_t routing_claims_open(struct broker *b)
+{
+    uint64_t now = broker_now_ms();
+    if (b->claims_counted_ms && now - b->claims_counted_ms < ROUTING_CLAIMS_COUNT_MS)
+        return b->claims_open;
+    size_t n = 0;
+    struct skey prefix;
+    skey_init(&prefix);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        const char *val = (const char *)store_iter_value(it, &vlen);
+        struct route r;
+        n += key[klen - 1] == 0 && route_decode(val, vlen, &r) && r.n_claims > 0;
+    }
+    store_iter_destroy(&it);
+    b->claims_open = n;
+    b->claims_counted_ms = now ? now : 1;
+    return n;
+}
+
 /* Every member some unit claims while no report-in has confirmed its registration: the
  * street's list of conflicts to watch (WORKFLOWS.md "whose member"). A scan of the route
  * table: for the `claims` command, not for status polls. */

@@ -9,7 +9,8 @@
 #  - the report-in names u2's letter: u2 gets the report-in and the card, u1 gets nothing
 #    of them; u2's letter written during the claim is in the record; the digests of u2,
 #    the community and the broker are equal;
-#  - the street lists the conflict (`dualsync-broker claims`) until the report-in;
+#  - the street lists the conflict (`dualsync-broker claims`, and a count in `status`) until
+#    the report-in;
 #  - u1's later letters about the member are refused by the broker and reach nobody.
 . "$(dirname "$0")/lib.sh" "$@"
 M=DY-0005
@@ -35,6 +36,8 @@ assert_contains "$(run_ok cli c1 member show $M)" "另一单位认领: unit:u2" 
 assert_eq unit:u2 "$(broker claims --json | jq -r ".[] | select(.member == \"$M\") | .claims[0].unit")" \
     "the street's list of claims"
 assert_contains "$(broker claims)" "$M" "the street's list, for a person"
+wait_for json_is br .claims_open 1 --deadline 20 # the street's status counts it (every 10 s)
+assert_contains "$(broker status)" "dualsync-broker claims" "the human status points to the list"
 
 assert_contains "$(run_ok cli c1 tasks --json)" "also introduced the member" \
     "the community's report-in task says to check the letter"
@@ -68,6 +71,7 @@ assert_eq false "$(jq -r .reported <<<"$rec")" "u1 never got the report-in"
 assert_eq "" "$(jq -r .occupation <<<"$rec")" "u1 never got the card"
 
 assert_eq 0 "$(broker claims --json | jq length)" "no claim left at the street"
+wait_for json_is br .claims_open 0 --deadline 20
 
 log "u1's later letters are refused and reach nobody"
 c1_digest=$(member_digest c1 $M)
