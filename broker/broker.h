@@ -283,6 +283,11 @@ json_t *routing_claims_json(struct broker *b);
  * scan of the route table, taken at most every ROUTING_CLAIMS_COUNT_MS. */
 #define ROUTING_CLAIMS_COUNT_MS 10000u
 size_t routing_claims_open(struct broker *b);
+/* Calls fn for each unit in a claim conflict: the member, the unit, its introduction (event
+ * id) and the other unit it competes with (of a registered unit: its first claimant). */
+typedef void (*routing_claim_fn)(void *arg, const char *member, const char *unit, const char *intro,
+                                 const char *other);
+void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg);
 
 /* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
  * thread stores the frames already checked; jobs come back in the order they went in. */

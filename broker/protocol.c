@@ -785,6 +785,35 @@ static void settle_when_idle(struct broker *b)
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
 }
 
+/* Tells a connected unit of a claim conflict over one of its introductions, as a notice
+ * naming its letter (ERROR_CLAIMED): its node marks the member, so the clerk sees that
+ * another unit introduced the same person and that the community's report-in decides. */
+static void claim_notice(void *arg, const char *member, const char *unit, const char *intro,
+                         const char *other)
+{
+    struct broker *b = arg;
+    struct peer *p = strmap_get(b->peers, unit);
+    char origin[IDS_ORG_MAX], msg[256];
+    uint64_t seq = 0;
+    if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq) || strcmp(origin, unit))
+        return;
+    snprintf(msg, sizeof(msg),
+             "member %s: %s introduced this member too; the community's report-in decides "
+             "whose member it is",
+             member, other[0] ? other : "another unit");
+    send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_CLAIMED, msg, seq);
+}
+
+/* Each time the street's count of claims is taken again (every ROUTING_CLAIMS_COUNT_MS),
+ * the units in a conflict hear of it again: a unit offline at the time hears of it once it
+ * is back, and a street without claims costs one count. */
+static void claims_tick(struct broker *b)
+{
+    uint64_t counted = b->claims_counted_ms;
+    if (routing_claims_open(b) && b->claims_counted_ms != counted)
+        routing_claims_each(b, claim_notice, b);
+}
+
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
@@ -800,6 +829,7 @@ void protocol_tick(void *arg)
     b->last_tick_ms = now;
     settle_when_idle(b);
     receipts_tick(b);
+    claims_tick(b);
     if (transport_server_backlog(b->t)) {
         /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's
          * silence means anything now; judge it again once the backlog is read. */

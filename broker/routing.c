@@ -667,12 +667,11 @@ int routing_upgrade(struct broker *b)
     return rc;
 }
 
-size_t routing_claims_open(struct broker *b)
+/* Calls fn for each decodable route of the table (member id, route), in member order, until
+ * fn returns false; the scan's status (an I/O error ends it early). */
+static int routes_each(struct broker *b,
+                       bool (*fn)(const char *member, const struct route *r, void *arg), void *arg)
 {
-    uint64_t now = broker_now_ms();
-    if (b->claims_counted_ms && now - b->claims_counted_ms < ROUTING_CLAIMS_COUNT_MS)
-        return b->claims_open;
-    size_t n = 0;
     struct skey prefix;
     skey_init(&prefix);
     struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
@@ -681,12 +680,69 @@ size_t routing_claims_open(struct broker *b)
         const uint8_t *key = store_iter_key(it, &klen);
         const char *val = (const char *)store_iter_value(it, &vlen);
         struct route r;
-        n += key[klen - 1] == 0 && route_decode(val, vlen, &r) && r.n_claims > 0;
+        if (key[klen - 1] == 0 && route_decode(val, vlen, &r) && !fn((const char *)key, &r, arg))
+            break;
     }
+    int rc = store_iter_status(it);
     store_iter_destroy(&it);
+    return rc;
+}
+
+static bool count_claimed(const char *member, const struct route *r, void *arg)
+{
+    (void)member;
+    *(size_t *)arg += r->n_claims > 0;
+    return true;
+}
+
+size_t routing_claims_open(struct broker *b)
+{
+    uint64_t now = broker_now_ms();
+    if (b->claims_counted_ms && now - b->claims_counted_ms < ROUTING_CLAIMS_COUNT_MS)
+        return b->claims_open;
+    size_t n = 0;
+    routes_each(b, count_claimed, &n);
     b->claims_open = n;
     b->claims_counted_ms = now ? now : 1;
     return n;
+}
+
+struct claims_walk {
+    routing_claim_fn fn;
+    void *arg;
+};
+
+static bool each_claimant(const char *member, const struct route *r, void *arg)
+{
+    struct claims_walk *w = arg;
+    if (!r->n_claims)
+        return true;
+    if (r->unit[0] && r->intro[0] && r->state == ROUTE_OPEN)
+        w->fn(w->arg, member, r->unit, r->intro, r->claims[0].unit);
+    for (size_t i = 0; i < r->n_claims; i++)
+        w->fn(w->arg, member, r->claims[i].unit, r->claims[i].intro, r->unit[0] ? r->unit : "");
+    return true;
+}
+
+void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg)
+{
+    struct claims_walk w = {fn, arg};
+    routes_each(b, each_claimant, &w);
+}
+
+static bool claim_json(const char *member, const struct route *r, void *arg)
+{
+    if (!r->n_claims)
+        return true;
+    json_t *claims = json_array();
+    for (size_t i = 0; i < r->n_claims; i++)
+        json_array_append_new(claims,
+                              json_pack("{s:s,s:s,s:s}", "unit", r->claims[i].unit, "community",
+                                        r->claims[i].community, "intro", r->claims[i].intro));
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "member", member, "unit",
+                                         r->unit, "community", r->community, "intro", r->intro,
+                                         "open", r->state == ROUTE_OPEN, "claims", claims));
+    return true;
 }
 
 /* Every member some unit claims while no report-in has confirmed its registration: the
@@ -695,27 +751,7 @@ size_t routing_claims_open(struct broker *b)
 json_t *routing_claims_json(struct broker *b)
 {
     json_t *arr = json_array();
-    struct skey prefix;
-    skey_init(&prefix);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen, vlen;
-        const uint8_t *key = store_iter_key(it, &klen);
-        const char *val = (const char *)store_iter_value(it, &vlen);
-        struct route r;
-        if (key[klen - 1] != 0 || !route_decode(val, vlen, &r) || !r.n_claims)
-            continue;
-        json_t *claims = json_array();
-        for (size_t i = 0; i < r.n_claims; i++)
-            json_array_append_new(claims,
-                                  json_pack("{s:s,s:s,s:s}", "unit", r.claims[i].unit, "community",
-                                            r.claims[i].community, "intro", r.claims[i].intro));
-        json_array_append_new(arr,
-                              json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "member", (const char *)key,
-                                        "unit", r.unit, "community", r.community, "intro", r.intro,
-                                        "open", r.state == ROUTE_OPEN, "claims", claims));
-    }
-    store_iter_destroy(&it);
+    routes_each(b, claim_json, arr);
     return arr;
 }
 
@@ -750,28 +786,33 @@ static void route_without(const struct route *r, const char *org, struct route *
             next->claims[next->n_claims++] = r->claims[i];
 }
 
+struct org_members {
+    struct route_overlay *ov;
+    struct eventlog_txn *txn;
+    const char *org;
+    bool close;
+    json_t *out;
+};
+
+static bool org_member(const char *member, const struct route *r, void *arg)
+{
+    struct org_members *q = arg;
+    if (!org_in_route(r, q->org))
+        return true;
+    json_array_append_new(q->out, json_string(member));
+    if (q->close) {
+        struct route next;
+        route_without(r, q->org, &next);
+        route_put(q->ov, q->txn, member, r, &next);
+    }
+    return true;
+}
+
 int routing_org_members(struct broker *b, struct eventlog_txn *txn, const char *org, bool close,
                         json_t *members_out)
 {
-    struct skey prefix;
-    skey_init(&prefix);
-    struct route_overlay *ov = route_overlay_new();
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen, vlen;
-        const uint8_t *key = store_iter_key(it, &klen);
-        const char *val = (const char *)store_iter_value(it, &vlen);
-        struct route r, next;
-        if (key[klen - 1] != 0 || !route_decode(val, vlen, &r) || !org_in_route(&r, org))
-            continue;
-        json_array_append_new(members_out, json_string((const char *)key));
-        if (close) {
-            route_without(&r, org, &next);
-            route_put(ov, txn, (const char *)key, &r, &next);
-        }
-    }
-    int rc = store_iter_status(it);
-    store_iter_destroy(&it);
-    route_overlay_destroy(&ov);
+    struct org_members q = {route_overlay_new(), txn, org, close, members_out};
+    int rc = routes_each(b, org_member, &q);
+    route_overlay_destroy(&q.ov);
     return rc;
 }

@@ -487,6 +487,11 @@ static void print_registration(json_t *j)
     if (js(j, "refused")[0])
         printf(TR("介绍函被街道拒绝: %s\n", "introduction refused by the broker: %s\n"),
                js(j, "refused"));
+    if (js(j, "claimed")[0])
+        printf(TR("另有单位介绍了该党员,以社区报到时确认的介绍函为准: %s\n",
+                  "another unit introduced this member too; the community's report-in decides: "
+                  "%s\n"),
+               js(j, "claimed"));
     if (js(j, "closed")[0])
         printf(TR("登记已注销: %s %s %s\n", "registration closed: %s %s %s\n"), js(j, "closed"),
                js(j, "closed_date"), js(j, "closed_text"));

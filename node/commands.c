@@ -116,6 +116,9 @@ static json_t *record_json(const struct node *n, const Dualsync__MemberRecord *r
     json_object_set_new(j, "open", json_boolean(rec->unit[0] && !rec->closed && !refused));
     json_object_set_new(j, "refused", json_string(refused ? refused : ""));
     free(refused);
+    char *claimed = node_intro_claimed(n, rec);
+    json_object_set_new(j, "claimed", json_string(claimed ? claimed : ""));
+    free(claimed);
     return j;
 }
 

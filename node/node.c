@@ -25,31 +25,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-void node_note_refused(struct node *n, uint64_t seq, const char *why)
+/* A note the broker sent about our letter seq, kept in meta as "<what>/<our org>/<seq>". */
+static void note_letter(struct node *n, const char *what, uint64_t seq, const char *text)
 {
     char name[IDS_EVENT_ID_MAX + 16];
-    snprintf(name, sizeof(name), "refused/%s/%llu", n->cfg.org, (unsigned long long)seq);
+    snprintf(name, sizeof(name), "%s/%s/%llu", what, n->cfg.org, (unsigned long long)seq);
     struct eventlog_txn *txn = eventlog_begin(n->log);
-    eventlog_txn_put_meta(txn, name, why, strlen(why) + 1);
+    eventlog_txn_put_meta(txn, name, text, strlen(text) + 1);
     if (eventlog_commit(&txn) != DS_OK)
-        log_warn("node: cannot record the refusal of seq %llu", (unsigned long long)seq);
+        log_warn("node: cannot record the %s note of seq %llu", what, (unsigned long long)seq);
 }
 
-char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec)
+/* The note of what kind kept for our introduction of rec, or NULL (caller frees). */
+static char *intro_note(const struct node *n, const char *what, const Dualsync__MemberRecord *rec)
 {
     char name[IDS_EVENT_ID_MAX + 16];
     void *val = NULL;
     size_t len = 0;
     if (strcmp(rec->unit, n->cfg.org) != 0 || !rec->intro_id[0])
         return NULL;
-    snprintf(name, sizeof(name), "refused/%s", rec->intro_id);
+    snprintf(name, sizeof(name), "%s/%s", what, rec->intro_id);
     if (eventlog_meta_get(n->log, name, &val, &len) != DS_OK)
         return NULL;
     if (len == 0 || ((char *)val)[len - 1] != '\0') {
         free(val);
-        return xstrdup("refused");
+        return xstrdup(what);
     }
     return val;
+}
+
+void node_note_refused(struct node *n, uint64_t seq, const char *why)
+{
+    note_letter(n, "refused", seq, why);
+}
+
+char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec)
+{
+    return intro_note(n, "refused", rec);
+}
+
+void node_note_claimed(struct node *n, uint64_t seq, const char *text)
+{
+    char name[IDS_EVENT_ID_MAX + 16];
+    void *val = NULL;
+    size_t len = 0;
+    snprintf(name, sizeof(name), "claimed/%s/%llu", n->cfg.org, (unsigned long long)seq);
+    if (eventlog_meta_get(n->log, name, &val, &len) == DS_OK) {
+        free(val); /* the street says it again every 10 s while it lasts: kept once */
+        return;
+    }
+    log_warn("node: %s", text);
+    note_letter(n, "claimed", seq, text);
+}
+
+char *node_intro_claimed(const struct node *n, const Dualsync__MemberRecord *rec)
+{
+    return rec->reported ? NULL : intro_note(n, "claimed", rec);
 }
 
 uint64_t node_now_ms(void)

@@ -143,6 +143,11 @@ void node_note_refused(struct node *n, uint64_t seq, const char *why);
 /* The broker's reason when it refused the member's introduction from this node, or NULL
  * (caller frees). Such a member is not this node's, whatever its local record says. */
 char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec);
+/* The broker's notice (ERROR_CLAIMED) that another unit introduced the member of our letter
+ * seq too, kept the first time it comes; and, for a record of ours not yet reported in,
+ * that notice (caller frees) or NULL. */
+void node_note_claimed(struct node *n, uint64_t seq, const char *text);
+char *node_intro_claimed(const struct node *n, const Dualsync__MemberRecord *rec);
 const char *node_state_name(enum node_state s);
 uint64_t node_now_ms(void);
 

@@ -349,6 +349,12 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
 
 static void on_error(struct node *n, const Dualsync__Error *e)
 {
+    if (e->code == DUALSYNC__ERROR_CODE__ERROR_CLAIMED) {
+        /* a notice, repeated while the conflict lasts: no error of ours */
+        if (e->seq >= 1 && e->seq <= n->own_seq)
+            node_note_claimed(n, e->seq, e->message);
+        return;
+    }
     n->counters.broker_errors++;
     node_set_error(n, "broker: %.200s (seq %llu)", e->message, (unsigned long long)e->seq);
     log_warn("sync: broker error code=%d seq=%llu msg=\"%s\"", (int)e->code,

@@ -10,7 +10,7 @@
 #    of them; u2's letter written during the claim is in the record; the digests of u2,
 #    the community and the broker are equal;
 #  - the street lists the conflict (`dualsync-broker claims`, and a count in `status`) until
-#    the report-in;
+#    the report-in, and tells both units (ERROR_CLAIMED: `member show` on each);
 #  - u1's later letters about the member are refused by the broker and reach nobody.
 . "$(dirname "$0")/lib.sh" "$@"
 M=DY-0005
@@ -38,6 +38,11 @@ assert_eq unit:u2 "$(broker claims --json | jq -r ".[] | select(.member == \"$M\
 assert_contains "$(broker claims)" "$M" "the street's list, for a person"
 wait_for json_is br .claims_open 1 --deadline 20 # the street's status counts it (every 10 s)
 assert_contains "$(broker status)" "dualsync-broker claims" "the human status points to the list"
+claimed() { [ -n "$(cli "$1" member show $M --json | jq -r .claimed)" ]; }
+wait_for claimed u1 --deadline 30 # both units are told, each on its own letter
+wait_for claimed u2 --deadline 30
+assert_contains "$(cli u1 member show $M)" "另有单位介绍了该党员" "u1's clerk sees the conflict"
+assert_contains "$(cli u2 member show $M --json | jq -r .claimed)" "unit:u1" "u2 is told which unit"
 
 assert_contains "$(run_ok cli c1 tasks --json)" "also introduced the member" \
     "the community's report-in task says to check the letter"
@@ -59,6 +64,7 @@ run_ok cli c1 card set --member $M --occupation 教师 --contact 13800000005 >/d
 sync_all u1 u2 c1
 rec=$(run_ok cli u2 member show $M --json)
 assert_eq true "$(jq -r .reported <<<"$rec")" "u2 has the report-in"
+assert_eq "" "$(jq -r .claimed <<<"$rec")" "the report-in settled it for u2"
 assert_eq 教师 "$(jq -r .occupation <<<"$rec")" "u2 has the card"
 rec=$(run_ok cli c1 member show $M --json)
 assert_eq unit:u2 "$(jq -r .unit <<<"$rec")" "the community's record is u2's registration"
