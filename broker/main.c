@@ -224,7 +224,13 @@ static int cmd_rekey(const struct cli_parsed *p)
     }
     keys_generate(&next);
     uint64_t from = eventlog_hwm(b->log, b->cfg.street) + 1;
-    config_history_set(&card.history, &known, from < 2 ? 2 : from);
+    if (keyring_rotate(&known, next.sign_pk, from < 2 ? 2 : from) != DS_OK) {
+        cli_error("换钥次数已达上限", "the street has rotated its keys as often as it may");
+        sodium_memzero(&next, sizeof(next));
+        broker_close(&b);
+        return 1;
+    }
+    config_history_of_ring(&card.history, &known);
     memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
     memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
     keyring_rotation_sign(&b->keys, card.org, card.curve_key, card.sign_key, card.history.key_from,

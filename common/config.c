@@ -129,19 +129,18 @@ void config_history_ring(const struct key_history *h, const uint8_t sign_key[KEY
     out->era[h->n_past].from_seq = h->key_from;
 }
 
-void config_history_set(struct key_history *h, const struct keyring *before, uint64_t key_from)
+void config_history_of_ring(struct key_history *h, const struct keyring *ring)
 {
     memset(h, 0, sizeof(*h));
-    h->key_from = key_from;
-    h->n_past = before->n < KEYRING_MAX ? before->n : KEYRING_MAX - 1;
-    memcpy(h->past, before->era, h->n_past * sizeof(before->era[0]));
+    h->key_from = ring->era[ring->n - 1].from_seq;
+    h->n_past = ring->n - 1;
+    memcpy(h->past, ring->era, h->n_past * sizeof(ring->era[0]));
 }
 
 bool config_card_rotation_valid(const struct org_card *card, const uint8_t old_sign[KEYS_PUB_LEN])
 {
     const struct key_history *h = &card->history;
     return h->key_from && h->n_past &&
-           memcmp(h->past[h->n_past - 1].sign_key, old_sign, KEYS_PUB_LEN) == 0 &&
            keyring_rotation_verify(old_sign, card->org, card->curve_key, card->sign_key,
                                    h->key_from, card->rotation);
 }
@@ -250,8 +249,15 @@ static void card_text(const struct org_card *c, char *buf, size_t size)
                      c->org, ids_kind_name(c->kind), c->name, ck, sk);
     if (c->endpoint[0] && n > 0 && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, "endpoint = %s\n", c->endpoint);
+    static const uint8_t unsigned_rotation[KEYS_SIG_LEN] = {0};
     if (!c->history.key_from)
         return;
+    if (memcmp(c->rotation, unsigned_rotation, KEYS_SIG_LEN) == 0) {
+        /* new keys after lost ones (rekey --lost-keys): nothing signed them */
+        if (n > 0 && (size_t)n < size)
+            history_text(&c->history, buf + n, size - (size_t)n);
+        return;
+    }
     char sig[2 * KEYS_SIG_LEN + 1];
     keys_hex(c->rotation, KEYS_SIG_LEN, sig);
     if (n > 0 && (size_t)n < size)

@@ -36,8 +36,8 @@ struct key_history {
 /* The ring of a history whose current key is sign_key. */
 void config_history_ring(const struct key_history *h, const uint8_t sign_key[KEYS_PUB_LEN],
                          struct keyring *out);
-/* h becomes "before's keys, then a new key from key_from on". */
-void config_history_set(struct key_history *h, const struct keyring *before, uint64_t key_from);
+/* The history of ring: its eras but the last as the past, the last one's start as key_from. */
+void config_history_of_ring(struct key_history *h, const struct keyring *ring);
 
 struct org_card {
     char org[IDS_ORG_MAX];
@@ -56,7 +56,8 @@ struct org_card {
 
 /* The signing keys of a card as a ring (its past keys, then its own from key_from). */
 #define config_card_keyring(card, out) config_history_ring(&(card)->history, (card)->sign_key, out)
-/* Whether a rotation card's rotation is signed by old_sign, its last past key. */
+/* Whether a rotation card's rotation is signed by old_sign (the key it rotates away from:
+ * usually its last past key, unless that key never signed anything and was dropped). */
 bool config_card_rotation_valid(const struct org_card *card, const uint8_t old_sign[KEYS_PUB_LEN]);
 
 #define POLICY_LIST_MAX 1024

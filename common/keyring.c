@@ -29,8 +29,10 @@ const uint8_t *keyring_for(const struct keyring *r, uint64_t seq)
 
 int keyring_rotate(struct keyring *r, const uint8_t sign_key[KEYS_PUB_LEN], uint64_t from_seq)
 {
-    if (from_seq <= r->era[r->n - 1].from_seq || from_seq < 2)
+    if (from_seq < 2 || from_seq <= r->era[0].from_seq)
         return DS_EINVAL;
+    while (r->n > 1 && r->era[r->n - 1].from_seq >= from_seq)
+        r->n--; /* a key rotated away before it signed anything: its era never began */
     for (size_t i = 0; i < r->n; i++)
         if (memcmp(r->era[i].sign_key, sign_key, KEYS_PUB_LEN) == 0)
             return DS_EEXIST; /* a key that comes back would sign two eras */

@@ -40,8 +40,11 @@ void keyring_init(struct keyring *r, const uint8_t sign_key[KEYS_PUB_LEN]);
 const uint8_t *keyring_current(const struct keyring *r);
 /* The key that signs the org's event seq. */
 const uint8_t *keyring_for(const struct keyring *r, uint64_t seq);
-/* A new current key from seq from_seq on. DS_EINVAL when from_seq is not above the current
- * era's start, DS_EEXIST when the ring is full (KEYRING_MAX) or the key is one it had. */
+/* A new current key from seq from_seq on; the caller vouches that nothing was signed from
+ * from_seq on, so an era starting there or later (a key rotated away before it signed
+ * anything) is dropped. DS_EINVAL when from_seq < 2 or not above the first era's start,
+ * DS_EEXIST when the ring is full (KEYRING_MAX) or the key is one it kept. On an error r
+ * may have lost such eras: work on a copy. */
 int keyring_rotate(struct keyring *r, const uint8_t sign_key[KEYS_PUB_LEN], uint64_t from_seq);
 
 /* The ring of a directory entry (sign_key, key_from, past_keys). DS_EINVAL when the keys

@@ -28,12 +28,15 @@ static const struct cli_command commands[] = {
      "tcp://10.0.0.5:7700"},
     {"run", "", NULL, "运行节点守护进程(前台,Ctrl-C 停止) / run the node daemon in the foreground",
      "--data DIR run", "--data unit-tax run"},
-    {"rekey", "", NULL,
+    {"rekey", "lost-keys", NULL,
      "换钥(密钥泄露时):节点停止后生成新密钥和用旧密钥签署的轮换名片 "
-     "DIR/<类别>-<编号>.rekey.card,交街道办执行 org rekey / rotate the keys (a key leaked): with "
-     "the node stopped, makes new keys and DIR/<kind>-<code>.rekey.card signed by the old key, "
-     "for the street office's org rekey",
-     "--data DIR rekey", "--data unit-tax rekey"},
+     "DIR/<类别>-<编号>.rekey.card,交街道办执行 org rekey;密钥丢失时加 "
+     "--lost-keys(名片无旧密钥签名,"
+     "街道须电话核对指纹后用 --unsigned)/ rotate the keys (a key leaked): with the node "
+     "stopped, makes new keys and DIR/<kind>-<code>.rekey.card signed by the old key, for the "
+     "street office's org rekey; --lost-keys when DIR/keys is gone (the card is then unsigned: "
+     "the street checks the fingerprint by phone and adds --unsigned)",
+     "--data DIR rekey [--lost-keys]", "--data unit-tax rekey"},
     {"street-rekey", "card:", "card",
      "接受街道的新名片(街道换钥后;须由旧街道密钥签署,节点须先停止) / take the street's new "
      "card after it rotated its keys (it must be signed by the street key this node knows; "
@@ -131,32 +134,52 @@ static int cmd_init(const struct cli_parsed *p)
 }
 
 /* Writes the rotation card, then swaps the keys: a crash in between leaves the old keys
- * in force and a card the street can still accept (or rekey runs again). */
-static int rotate(struct node *n, const struct keyring *known, const char *path)
+ * in force and a card the street can still accept (or rekey runs again). With lost, the
+ * keys are new already (cmd_rekey made them) and there is no old key to sign with. */
+static int rotate(struct node *n, const struct keyring *known, const char *path, bool lost)
 {
-    struct keys next;
+    struct keys next = n->keys;
     struct org_card card;
-    keys_generate(&next);
+    if (!lost)
+        keys_generate(&next);
     memset(&card, 0, sizeof(card));
     snprintf(card.org, sizeof(card.org), "%s", n->cfg.org);
     snprintf(card.name, sizeof(card.name), "%s", n->cfg.name);
     card.kind = n->kind;
     memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
     memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
-    config_history_set(&card.history, known, n->own_seq + 1 < 2 ? 2 : n->own_seq + 1);
-    keyring_rotation_sign(&n->keys, card.org, card.curve_key, card.sign_key, card.history.key_from,
-                          card.rotation);
+    struct keyring ring = *known;
+    if (keyring_rotate(&ring, next.sign_pk, n->own_seq + 1 < 2 ? 2 : n->own_seq + 1) != DS_OK) {
+        sodium_memzero(&next, sizeof(next));
+        cli_error("无法换钥:历任密钥已满", "cannot rotate: the ring of keys is full");
+        return 1;
+    }
+    config_history_of_ring(&card.history, &ring);
+    if (!lost)
+        keyring_rotation_sign(&n->keys, card.org, card.curve_key, card.sign_key,
+                              card.history.key_from, card.rotation);
     /* our own ring in node.conf first: with it a crash before the swap leaves the old key
      * in force and reading as the last past key, which still checks every event it signed */
     n->cfg.own = card.history;
     if (config_card_save(path, &card) != DS_OK || config_node_save(n->dir, &n->cfg) != DS_OK ||
-        keys_replace(n->dir, &next) != DS_OK) {
+        (!lost && keys_replace(n->dir, &next) != DS_OK)) {
         sodium_memzero(&next, sizeof(next));
         return 1;
     }
     sodium_memzero(&next, sizeof(next));
     char fp[KEYS_FINGERPRINT_LEN];
     keys_fingerprint(card.curve_key, card.sign_key, fp);
+    if (lost) {
+        printf(TR("已生成新密钥: %s 自第 %llu 号事件起使用。旧密钥已丢失,%s 没有旧密钥签名:\n"
+                  "请街道办电话核对指纹后执行 dualsync-broker org rekey --card ... --unsigned。\n"
+                  "新密钥指纹: %s\n",
+                  "new keys for %s from event %llu on. The old keys are lost, so %s carries no "
+                  "signature of them:\nthe street office compares the fingerprint by phone and "
+                  "runs dualsync-broker org rekey --card ... --unsigned.\nnew key fingerprint: "
+                  "%s\n"),
+               card.org, (unsigned long long)card.history.key_from, path, fp);
+        return 0;
+    }
     printf(TR("已换钥: %s 自第 %llu 号事件起使用新密钥。\n请把 %s 交给街道办执行 dualsync-broker "
               "org rekey --card;在此之前节点无法连接街道。\n新密钥指纹: %s(请电话核对)\n",
               "rekeyed %s: the new keys sign from event %llu on.\nGive %s to the street office "
@@ -166,6 +189,28 @@ static int rotate(struct node *n, const struct keyring *known, const char *path)
     return 0;
 }
 
+/* --lost-keys: DIR/keys is gone; new keys go in its place (the store and node.conf are
+ * kept). Refused when keys are there: a rotation signed by them is the better card. */
+static int new_keys_for_lost(const char *dir)
+{
+    struct keys k;
+    int rc = keys_crypto_init();
+    if (rc == DS_OK && keys_load(dir, &k) != DS_ENOTFOUND) {
+        sodium_memzero(&k, sizeof(k));
+        cli_error("密钥仍在(或已损坏):请去掉 --lost-keys 换钥,或先把损坏的 keys 目录移开",
+                  "the keys are there (or damaged): rekey without --lost-keys, or move the "
+                  "damaged keys directory away first");
+        return DS_EEXIST;
+    }
+    keys_generate(&k);
+    rc = keys_save(dir, &k);
+    sodium_memzero(&k, sizeof(k));
+    if (rc == DS_EEXIST)
+        cli_error("keys 目录仍在但不完整:请先把它移开", "the keys directory is there but "
+                                                        "incomplete: move it away first");
+    return rc;
+}
+
 /* A rotation (docs/OPERATIONS.md "A key leaked"): new keys from our next event on, and a
  * card saying so signed by the old key, which is what lets the street tell a rotation from
  * an impostor with a card of their own. The node must be stopped (node_open takes the
@@ -173,17 +218,26 @@ static int rotate(struct node *n, const struct keyring *known, const char *path)
 static int cmd_rekey(const struct cli_parsed *p)
 {
     struct node *n = NULL;
+    bool lost = cli_get(p, "lost-keys") != NULL;
+    if (lost && new_keys_for_lost(p->data_dir) != DS_OK)
+        return 1;
     if (node_open(p->data_dir, &n) != DS_OK)
         return 1;
     const struct node_org *self = node_find_org(n, n->cfg.org);
-    struct keyring known = n->own_ring;
+    /* Lost keys: what the street knows of ours is in the directory we received. */
+    struct keyring known = lost && self ? self->ring : n->own_ring;
     char file[IDS_ORG_MAX + 16], path[4200];
     card_file(n->cfg.org, ".rekey.card", file, sizeof(file));
     snprintf(path, sizeof(path), "%s/%s", p->data_dir, file);
     int rc = 1;
     if (n->state == NODE_NEEDS_RESTORE) {
         cli_error("节点需要先恢复(restore),之后才能换钥", "restore the node before a rekey");
-    } else if (self && memcmp(keyring_current(&self->ring), n->keys.sign_pk, KEYS_PUB_LEN) != 0) {
+    } else if (lost && !self) {
+        cli_error("目录中没有本组织的旧密钥,无法接续;请与街道办联系",
+                  "the directory this node holds has no entry of this org: its old keys are "
+                  "unknown here; ask the street office");
+    } else if (!lost && self &&
+               memcmp(keyring_current(&self->ring), n->keys.sign_pk, KEYS_PUB_LEN) != 0) {
         fprintf(stderr,
                 TR("错误: 街道尚未接受上一次换钥;请把 %s 交给街道办执行 org rekey\n",
                    "error: the street has not accepted the last rotation yet; give %s to the "
@@ -192,7 +246,7 @@ static int cmd_rekey(const struct cli_parsed *p)
     } else if (known.n == KEYRING_MAX) {
         cli_error("换钥次数已达上限", "this org has rotated its keys as often as it may");
     } else {
-        rc = rotate(n, &known, path);
+        rc = rotate(n, &known, path, lost);
     }
     node_close(&n);
     return rc;

@@ -11,6 +11,8 @@
 #  - remove: u2, with a member registered, is refused removal naming the member; --force
 #    closes the registration; the directory says removed, its id cannot be added again,
 #    and another unit may introduce the member;
+#  - lost keys: c1 loses keys/ but not its store; rekey --lost-keys and the street's
+#    org rekey --unsigned let it go on, and its own events of every era check on restore;
 #  - the street rotates its own keys (dualsync-broker rekey): a node refuses a street card
 #    the old street key did not sign, takes the real one (street-rekey), reconnects, and
 #    checks street events of both eras (a joint meeting after the rotation, the directory
@@ -136,6 +138,26 @@ sync_all u1 c1
 assert_eq "$refused" "$(json_get u1 .counters.refused)" "u1's introduction is not refused"
 assert_eq unit:u1 "$(cli c1 member show DY-0005 --json | jq -r '[.unit] + [.claims[]?.unit] | map(select(. == "unit:u1")) | .[0]')" \
     "c1 has u1's letter"
+
+log "c1 loses its keys but not its store: rekey --lost-keys, and the street rekeys it unsigned"
+run_ok cli c1 report --member DY-0002 --date 2026-03-04 >/dev/null # signed by its second key
+sync_all c1 u1
+stop c1
+rm -rf "${T:?}/c1/keys"
+out=$(run_ok "$NODE_BIN" --data "$T/c1" rekey --lost-keys)
+assert_contains "$out" "--unsigned" "the clerk is told what the street must do"
+try broker org rekey --card "$T/c1/community-c1.rekey.card"
+assert_ne 0 "$RC" "a card no old key signed, without --unsigned"
+run_ok broker org rekey --card "$T/c1/community-c1.rekey.card" --unsigned >/dev/null
+start c1
+wait_ready c1
+run_ok cli c1 report --member DY-0004 --date 2026-03-05 >/dev/null
+sync_all c1 u1
+assert_eq true "$(cli u1 member show DY-0004 --json | jq -r .reported)" "u1 has c1's letter of the new key"
+rebuild c1
+assert_eq 0 "$(json_get c1 .counters.rejected)" "c1's own events of three eras check on restore"
+assert_eq 3 "$(broker org list --json | jq '.[] | select(.org == "community:c1") | .keys')" \
+    "the directory holds c1's three keys"
 
 log "the street rotates its keys; a node takes only a card the old street key signed"
 stop br

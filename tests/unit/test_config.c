@@ -452,7 +452,7 @@ static void test_config_rotation_card_and_node_keys(void **state)
     assert_int_equal(back.history.n_past, 1);
     assert_memory_equal(back.rotation, card.rotation, KEYS_SIG_LEN);
     assert_true(config_card_rotation_valid(&back, k.sign_pk));
-    assert_false(config_card_rotation_valid(&back, next.sign_pk)); /* not the last past key */
+    assert_false(config_card_rotation_valid(&back, next.sign_pk)); /* not who signed it */
     struct keyring ring;
     config_card_keyring(&back, &ring);
     assert_memory_equal(keyring_for(&ring, 16), k.sign_pk, KEYS_PUB_LEN);

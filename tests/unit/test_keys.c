@@ -245,8 +245,15 @@ static void test_keyring_eras(void **state)
     keyring_init(&r, a);
     assert_ptr_equal(keyring_for(&r, 1), r.era[0].sign_key);
     assert_rc(keyring_rotate(&r, b, 10), DS_OK);
-    assert_rc(keyring_rotate(&r, c, 10), DS_EINVAL); /* not after the current era */
-    assert_rc(keyring_rotate(&r, a, 20), DS_EEXIST); /* a key that comes back */
+    assert_rc(keyring_rotate(&r, c, 1), DS_EINVAL); /* not after the first era */
+    /* c from 10 as well: b signed nothing (the caller vouches), its era never began */
+    assert_rc(keyring_rotate(&r, c, 10), DS_OK);
+    assert_int_equal(r.n, 2);
+    assert_memory_equal(keyring_for(&r, 10), c, KEYS_PUB_LEN);
+    struct keyring copy = r;
+    assert_rc(keyring_rotate(&copy, a, 20), DS_EEXIST); /* a key that comes back */
+    keyring_init(&r, a);
+    assert_rc(keyring_rotate(&r, b, 10), DS_OK);
     assert_rc(keyring_rotate(&r, c, 20), DS_OK);
     assert_memory_equal(keyring_for(&r, 9), a, KEYS_PUB_LEN);
     assert_memory_equal(keyring_for(&r, 10), b, KEYS_PUB_LEN);
