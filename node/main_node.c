@@ -32,7 +32,7 @@ static const struct cli_command commands[] = {
      "换钥(密钥泄露时):节点停止后生成新密钥和用旧密钥签署的轮换名片 "
      "DIR/<类别>-<编号>.rekey.card,交街道办执行 org rekey;密钥丢失时加 "
      "--lost-keys(名片无旧密钥签名,"
-     "街道须电话核对指纹后用 --unsigned)/ rotate the keys (a key leaked): with the node "
+     "街道须电话核对指纹后用 --unsigned) / rotate the keys (a key leaked): with the node "
      "stopped, makes new keys and DIR/<kind>-<code>.rekey.card signed by the old key, for the "
      "street office's org rekey; --lost-keys when DIR/keys is gone (the card is then unsigned: "
      "the street checks the fingerprint by phone and adds --unsigned)",
