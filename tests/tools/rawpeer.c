@@ -75,6 +75,20 @@ struct peer {
     int count;
 };
 
+static void send_frame(struct peer *p, const Dualsync__Frame *f);
+
+/* One PUBLISH frame of the n signed events evs. */
+static void send_publish(struct peer *p, ProtobufCBinaryData *evs, size_t n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
+    pub.n_events = n;
+    pub.events = evs;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &pub;
+    send_frame(p, &f);
+}
+
 static void send_frame(struct peer *p, const Dualsync__Frame *f)
 {
     uint8_t *buf = NULL;
@@ -247,14 +261,8 @@ static void conn_flood(struct peer *p, int n, int *sent)
 
 static void publish_one(struct peer *p, const uint8_t *raw, size_t len)
 {
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
     ProtobufCBinaryData ev = {len, (uint8_t *)raw};
-    pub.n_events = 1;
-    pub.events = &ev;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &pub;
-    send_frame(p, &f);
+    send_publish(p, &ev, (size_t)(1));
 }
 
 /* A signed event: a report-in for a unit (wrong side), an introduction for a community. */
@@ -310,19 +318,13 @@ static void unknown_type(struct peer *p, const char *member, int *sent)
     size_t n = p->count > 0 ? (size_t)p->count : 1, body_len = p->body ? p->body : 64;
     uint8_t *body = xmalloc(body_len);
     ProtobufCBinaryData *evs = xcalloc(n, sizeof(*evs));
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
     for (size_t i = 0; i < n; i++) {
         random_bytes(body, body_len);
         wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + i,
                          hlc_wall_ms() << HLC_COUNTER_BITS, member, p->type ? p->type : 999u, body,
                          body_len, &evs[i].data, &evs[i].len);
     }
-    pub.n_events = n;
-    pub.events = evs;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &pub;
-    send_frame(p, &f);
+    send_publish(p, evs, (size_t)(n));
     *sent += (int)n;
     for (size_t i = 0; i < n; i++)
         free(evs[i].data);
@@ -337,8 +339,6 @@ static void bulk_unknown(struct peer *p, const char *member, int *sent)
     uint8_t *body = xmalloc(body_len);
     ProtobufCBinaryData evs[PER_FRAME];
     for (int done = 0; done < TOTAL;) {
-        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-        Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
         int n = TOTAL - done < PER_FRAME ? TOTAL - done : PER_FRAME;
         for (int i = 0; i < n; i++) {
             random_bytes(body, body_len);
@@ -346,11 +346,7 @@ static void bulk_unknown(struct peer *p, const char *member, int *sent)
                              hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, body_len,
                              &evs[i].data, &evs[i].len);
         }
-        pub.n_events = (size_t)n;
-        pub.events = evs;
-        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-        f.publish = &pub;
-        send_frame(p, &f);
+        send_publish(p, evs, (size_t)((size_t)n));
         for (int i = 0; i < n; i++)
             free(evs[i].data);
         done += n;
@@ -364,8 +360,6 @@ static void sig_batch(struct peer *p, const char *member, int *sent)
 {
     enum { N = 40, BAD = 25 };
     ProtobufCBinaryData evs[N];
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
     for (int i = 0; i < N; i++) {
         uint8_t body[8] = {(uint8_t)i};
         wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)i,
@@ -373,11 +367,7 @@ static void sig_batch(struct peer *p, const char *member, int *sent)
                          &evs[i].data, &evs[i].len);
     }
     evs[BAD - 1].data[evs[BAD - 1].len - 1] ^= 0x01; /* the signature is the last field */
-    pub.n_events = N;
-    pub.events = evs;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &pub;
-    send_frame(p, &f);
+    send_publish(p, evs, (size_t)(N));
     for (int i = 0; i < N; i++)
         free(evs[i].data);
     *sent += N;
@@ -411,18 +401,12 @@ static void letters(struct peer *p, const char *member, int *sent)
     text[text_len] = '\0';
     ProtobufCBinaryData *evs = xcalloc(WIRE_EVENTS_PER_FRAME, sizeof(*evs));
     for (size_t done = 0; done < total;) {
-        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-        Dualsync__Publish pub = DUALSYNC__PUBLISH__INIT;
         size_t n = 0, bytes = 0;
         while (done + n < total && n < WIRE_EVENTS_PER_FRAME && bytes < WIRE_FRAME_BUDGET) {
             build_letter(p, member, p->stored_upto + 1 + done + n, text, &evs[n]);
             bytes += evs[n++].len;
         }
-        pub.n_events = n;
-        pub.events = evs;
-        f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-        f.publish = &pub;
-        send_frame(p, &f);
+        send_publish(p, evs, (size_t)(n));
         for (size_t i = 0; i < n; i++)
             free(evs[i].data);
         done += n;

@@ -176,6 +176,18 @@ static void say_hello(struct fixture *fx)
     hello_as(fx, &fx->unit_addr);
 }
 
+/* One PUBLISH frame of the n signed events raw, as the unit's node would send it. */
+static void send_publish(struct fixture *fx, ProtobufCBinaryData *raw, size_t n)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+    p.events = raw;
+    p.n_events = n;
+    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    f.publish = &p;
+    send_frame(fx, &f);
+}
+
 /* A PUBLISH of the unit's introductions first..last (one frame); not yet checked. */
 static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
 {
@@ -190,13 +202,7 @@ static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
         raw[i].data = ev[i].raw;
         raw[i].len = ev[i].len;
     }
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
-    p.events = raw;
-    p.n_events = n;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &p;
-    send_frame(fx, &f);
+    send_publish(fx, raw, n);
     for (size_t i = 0; i < n; i++)
         tu_event_free(&ev[i]);
     free(ev);
@@ -376,13 +382,7 @@ static void publish_unknown(struct fixture *fx, uint64_t first, size_t n, size_t
     for (size_t i = 0; i < n; i++)
         wire_event_build(&fx->unit_keys, UNIT, first + i, hlc_wall_ms() << 16, "", 999u, body,
                          body_len, &raw[i].data, &raw[i].len);
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
-    p.events = raw;
-    p.n_events = n;
-    f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
-    f.publish = &p;
-    send_frame(fx, &f);
+    send_publish(fx, raw, n);
     store_checked(fx);
     for (size_t i = 0; i < n; i++)
         free(raw[i].data);
