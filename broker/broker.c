@@ -76,8 +76,10 @@ int broker_open(const char *dir, struct broker **b_out)
     }
     snprintf(path, sizeof(path), "%s/db", dir);
     rc = eventlog_open(path, b->cfg.durability, &b->log);
-    if (rc == DS_OK)
+    if (rc == DS_OK) {
         eventlog_defer_folds(b->log); /* records are read only for digests and reports */
+        eventlog_on_scrub(b->log, inbox_scrub, NULL); /* erasures reach the inbox copies */
+    }
     if (rc == DS_EAGAIN)
         log_debug("broker: store locked dir=%s (running broker or offline command)", dir);
     if (rc != DS_OK)
@@ -235,6 +237,7 @@ static void budget_counters(json_t *counters, const struct broker_counters *k,
     json_object_set_new(counters, "unknown_types", json_integer((json_int_t)k->unknown_types));
     json_object_set_new(counters, "unknown_type_refused",
                         json_integer((json_int_t)k->unknown_type_refused));
+    json_object_set_new(counters, "erasures", json_integer((json_int_t)k->erasures));
     json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
     json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }
@@ -276,6 +279,8 @@ static json_t *status_json(struct broker *b)
         "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",
         (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
         (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
+    /* An erasure's bytes are gone from the disk once this is false (eventlog_scrub). */
+    json_object_set_new(s, "scrub_pending", json_boolean(eventlog_scrub_pending(b->log)));
     json_t *store = ctl_store_json(b->log);
     if (store)
         json_object_set_new(s, "store", store);

@@ -165,6 +165,7 @@ struct broker_counters {
     uint64_t ban_refused;      /* handshakes refused: the key is banned */
     uint64_t unknown_types;    /* events of an unknown type that passed every check */
     uint64_t unknown_type_refused; /* ... refused: a body or a rate over BROKER_UNKNOWN_* */
+    uint64_t erasures;             /* member-erase letters taken: personal parts dropped */
 };
 
 struct publish_batch;
@@ -350,7 +351,9 @@ uint64_t inbox_head(struct broker *b, const char *org);
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
 /* The same for a letter: the entry also carries the event's bytes (delivered without a
- * point read). */
+ * point read) — as the log keeps them (eventlog_txn_kept): without the personal part of a
+ * member the street erased. Entries written before the erasure lose it at the scrub
+ * (inbox_scrub). */
 void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                         const char *org, const struct event *ev);
 /* Puts the head of every org in pending_heads into txn, once each. Call it after the last
@@ -362,6 +365,10 @@ void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* The hlc of the event at org's inbox seq (one point read; a street event from memory once
  * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
 int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);
+/* The inbox's part of an erasure's scrub (eventlog_on_scrub): entries that carry a letter
+ * whose personal part was redacted are rewritten without it. Runs on the scrub's thread:
+ * it reads and writes the store only (entries are never rewritten by the loop). */
+int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg);
 /* Sends what the window and the peer's send budget allow to a welcomed peer. */
 void inbox_pump(struct broker *b, struct peer *p);
 /* The send budget of p's connection: forget it (a new connection), release what a CONFIRM

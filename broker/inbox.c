@@ -94,6 +94,63 @@ void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strma
     append_entry(b, txn, pending_heads, org, ev->origin, ev->seq, ev->raw, ev->raw_len);
 }
 
+/* One entry that carries an erased letter: rewritten with the letter's stripped bytes. */
+static void scrub_entry(struct store_batch *batch, const uint8_t *k, size_t klen, const uint8_t *v,
+                        size_t head, const struct event *ev)
+{
+    uint8_t *bare = NULL;
+    size_t bare_len = 0;
+    wire_event_strip(ev, &bare, &bare_len);
+    uint8_t *val = xmalloc(head + bare_len);
+    memcpy(val, v, head);
+    memcpy(val + head, bare, bare_len);
+    struct skey key;
+    skey_init(&key);
+    skey_bytes(&key, k, klen);
+    store_batch_put(batch, CF_INBOX, &key, val, head + bare_len);
+    free(val);
+    free(bare);
+}
+
+int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg)
+{
+    (void)arg;
+    struct skey all;
+    skey_init(&all);
+    struct store_batch *batch = store_batch_new(s);
+    struct store_iter *it = store_iter_new(s, CF_INBOX, &all, NULL);
+    int rc = DS_OK;
+    size_t rewritten = 0;
+    for (; store_iter_valid(it) && rc == DS_OK; store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = store_iter_key(it, &klen);
+        const uint8_t *v = store_iter_value(it, &vlen);
+        size_t head = strnlen((const char *)v, vlen) + 1 + 8;
+        struct event ev;
+        if (head >= vlen || wire_event_open(v + head, vlen - head, false, &ev) != DS_OK)
+            continue; /* a pointer entry, or bytes delivery would refuse anyway */
+        if (eventlog_redacts(redactions, &ev)) {
+            scrub_entry(batch, k, klen, v, head, &ev);
+            rewritten++;
+        }
+        wire_event_release(&ev);
+        if (store_batch_count(batch) >= 1024) {
+            rc = store_commit(s, batch);
+            store_batch_clear(batch);
+        }
+    }
+    if (rc == DS_OK)
+        rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    if (rc == DS_OK && store_batch_count(batch))
+        rc = store_commit(s, batch);
+    store_batch_destroy(&batch);
+    if (rc == DS_OK && rewritten)
+        log_info("inbox: %zu entries of erased letters rewritten without their personal part",
+                 rewritten);
+    return rc;
+}
+
 static bool stage_head(const char *org, void *value, void *arg)
 {
     char name[IDS_ORG_MAX + 8];

@@ -383,6 +383,21 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
     }
 }
 
+/* The member's unit erased the member: the broker keeps no personal part of any letter
+ * about the member from now on; its inbox entries lose theirs at the scrub (inbox_scrub),
+ * which the next tick starts (settle_when_idle). */
+static int erase_member(struct broker *b, struct eventlog_txn *txn, const struct event *ev)
+{
+    size_t dropped = 0;
+    int rc = eventlog_txn_redact_member(txn, ev->member, UINT64_MAX, &dropped);
+    if (rc == DS_OK) {
+        b->counters.erasures++;
+        log_info("broker: member=%s erased by %s: %zu letters keep no personal part", ev->member,
+                 ev->origin, dropped);
+    }
+    return rc;
+}
+
 /* A worker skipped the event as a likely resend (VERIFY_SKIPPED): when the store holds
  * exactly these bytes it was verified when stored (DS_EEXIST); anything else is
  * verified here, on the loop thread. *seq_rc keeps the store's answer for the caller. */
@@ -420,7 +435,12 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         struct recipients *to = &pb->to;
         int rc = wire_event_open(pub->events[i].data, pub->events[i].len, false, &ev);
         res->seq = 0;
-        if (rc != DS_OK) {
+        if (rc == DS_EAUTH) { /* a personal part other than the one the origin signed */
+            count_refusal(&b->counters, DUALSYNC__ERROR_CODE__ERROR_AUTH);
+            res->code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
+            res->why = "the letter's personal part is not the one its signature names";
+            break;
+        } else if (rc != DS_OK) {
             b->counters.malformed++;
             res->code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
             res->why = "event does not decode or fails syntax";
@@ -447,8 +467,11 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             res->why = "cannot route yet: unknown member or community (retry later)";
         } else if (rc == DS_OK) {
             rc = eventlog_txn_add(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
-            for (size_t k = 0; rc == DS_OK && k < to->n; k++)
-                inbox_append_event(b, pb->txn, pb->heads, to->org[k], &ev);
+            const struct event *kept = rc == DS_OK ? eventlog_txn_kept(pb->txn, &ev) : NULL;
+            for (size_t k = 0; kept && k < to->n; k++)
+                inbox_append_event(b, pb->txn, pb->heads, to->org[k], kept);
+            if (rc == DS_OK && ev.type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to->refused)
+                rc = erase_member(b, pb->txn, &ev);
             if (rc == DS_OK) {
                 pb->stored++;
                 hlc_observe(&b->clock, ev.hlc);
@@ -783,6 +806,9 @@ static void settle_when_idle(struct broker *b)
     b->publishes_at_tick = b->publishes_in;
     if (idle && eventlog_dirty_count(b->log))
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
+    /* An erasure's scrub (a full compaction) does not wait for a quiet street: the erased
+     * bytes must leave the disk within a tick. Erasures are rare; the pause is once. */
+    eventlog_scrub(b->log);
 }
 
 /* Tells a connected unit of a claim conflict over one of its introductions, as a notice

@@ -21,6 +21,8 @@
  * to nobody, and the author is told (ERROR_REFUSED). A letter about a member the broker
  * has no route for, or from an org that never was a side of it, waits (ERROR_ROUTE):
  * after a broker rebuild the introduction that explains it may still be on its way.
+ * A member-erase from the member's unit goes to every side that ever held the member
+ * (route_erase), and the broker drops its own copies of the personal parts (protocol.c).
  * Org-level events go to the orgs named in the envelope (checked against the directory),
  * to the units with members in the author community (service needs), or nowhere.
  * by_community (community, unit, member) indexes the open registrations. */
@@ -416,6 +418,32 @@ static bool names_unseen_intro(const struct route *r, const struct event *ev)
            claim_where(r, NULL, intro) < 0;
 }
 
+/* An erasure comes from the member's unit: the registration's, or after a release (no
+ * unit) the one that released it; it goes to every side that ever held the member's
+ * letters: the community, the claims' sides and the former sides. */
+static int route_erase(const struct route *r, const struct event *ev, struct recipients *out)
+{
+    bool from_unit = r->unit[0] ? strcmp(r->unit, ev->origin) == 0 : was_side(r, ev->origin);
+    if (!from_unit) {
+        out->refused = "only the member's unit erases the member's personal data";
+        return DS_OK;
+    }
+    const char *sides[2 + 2 * ROUTE_CLAIMS_MAX + ROUTE_FORMER_MAX];
+    size_t n = 0;
+    sides[n++] = r->unit;
+    sides[n++] = r->community;
+    for (size_t k = 0; k < r->n_claims; k++) {
+        sides[n++] = r->claims[k].unit;
+        sides[n++] = r->claims[k].community;
+    }
+    for (size_t k = 0; k < r->n_former; k++)
+        sides[n++] = r->former[k];
+    for (size_t k = 0; k < n; k++)
+        if (sides[k][0] && strcmp(sides[k], ev->origin) != 0)
+            recipients_add(out, sides[k]);
+    return DS_OK;
+}
+
 static int route_member_event(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
                               const struct event *ev, struct recipients *out)
 {
@@ -424,6 +452,8 @@ static int route_member_event(struct broker *b, struct route_overlay *ov, struct
         return route_introduction(b, ov, txn, ev, out);
     if (!route_lookup(b, ov, ev->member, &r))
         return DS_EROUTE;
+    if (ev->type == T(MEMBER_ERASE))
+        return route_erase(&r, ev, out);
     if (route_claim_event(ov, txn, ev, &r, out))
         return DS_OK;
     for (size_t k = 0; k < r.n_claims; k++)

@@ -322,6 +322,7 @@ void config_policy_defaults(struct policy *p)
     p->min_hours = 8;
     p->idle_months = 6;
     p->report_rate_min = 95;
+    p->former_member_days = 90;
     strcpy(p->activity_kinds, "activity-day,household-linking,volunteer-service,residents-talk");
     strcpy(p->team_kinds, "patrol,sanitation,culture");
     strcpy(p->service_categories,
@@ -389,6 +390,8 @@ static bool policy_field(struct policy *p, const char *name, const char *value)
         return parse_u32(value, 1, 60, &p->idle_months);
     if (strcmp(name, "report_rate_min") == 0)
         return parse_u32(value, 0, 100, &p->report_rate_min);
+    if (strcmp(name, "former_member_days") == 0)
+        return parse_u32(value, 0, 3650, &p->former_member_days);
     if (strcmp(name, "activity_kinds") == 0)
         return list_field(p, 1u, p->activity_kinds, value, true);
     if (strcmp(name, "team_kinds") == 0)
@@ -427,9 +430,10 @@ static void policy_text(const struct policy *p, char *buf, size_t size)
              "feedback_per_year = %" PRIu32 "\nhandling_days = %" PRIu32
              "\nnotice_working_days = %" PRIu32 "\nopinion_days = %" PRIu32
              "\nmin_activities = %" PRIu32 "\nmin_hours = %" PRIu32 "\nidle_months = %" PRIu32
-             "\nreport_rate_min = %" PRIu32 "\n",
+             "\nreport_rate_min = %" PRIu32 "\nformer_member_days = %" PRIu32 "\n",
              p->feedback_per_year, p->handling_days, p->notice_working_days, p->opinion_days,
-             p->min_activities, p->min_hours, p->idle_months, p->report_rate_min);
+             p->min_activities, p->min_hours, p->idle_months, p->report_rate_min,
+             p->former_member_days);
     list_text(buf, size, "activity_kinds", p->activity_kinds);
     list_text(buf, size, "team_kinds", p->team_kinds);
     list_text(buf, size, "service_categories", p->service_categories);

@@ -74,6 +74,7 @@ struct policy {
     uint32_t min_hours;           /* volunteer service hours per member per year */
     uint32_t idle_months;         /* no activity this long: long non-participation */
     uint32_t report_rate_min;     /* % below which the street report flags an org */
+    uint32_t former_member_days;  /* a closed registration's personal fields kept this long */
     char activity_kinds[POLICY_LIST_MAX];
     char team_kinds[POLICY_LIST_MAX];
     char service_categories[POLICY_LIST_MAX];

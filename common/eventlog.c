@@ -27,6 +27,8 @@
 #include "strmap.h"
 #include "xalloc.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,19 @@ struct eventlog {
     struct strmap *hwm; /* origin -> uint64_t * */
     uint64_t hlc_max;
     bool defer_folds;
-    struct strmap *dirty;           /* member -> DIRTY: events stored, record not refolded yet */
+    struct strmap *dirty;  /* member -> DIRTY: events stored, record not refolded yet */
+    struct strmap *redact; /* member -> uint64_t *: events up to this hlc kept bare */
+    /* Scrubs (eventlog_scrub) run on a thread of their own: a full compaction of a street's
+     * store takes long, and the loop must go on meanwhile. due counts redactions committed,
+     * scrubbing the count a running scrub started at. */
+    uint64_t scrub_due, scrub_started;
+    pthread_t scrub_thread;
+    bool scrub_running;
+    atomic_bool scrub_done;
+    int scrub_rc;
+    eventlog_scrub_fn scrub_fn; /* the owner's own column families (the broker's inbox) */
+    void *scrub_arg;
+    struct strmap *scrub_snapshot;  /* the redactions as the running scrub started */
     uint64_t (*mono_ns)(void *arg); /* times commits; tests drive it (eventlog_set_clock) */
     void *mono_arg;
     uint64_t commits, commit_sum_ns;
@@ -62,6 +76,7 @@ struct txn_event {
 struct member_pending {
     struct txn_event **events;
     size_t n, cap;
+    bool refold; /* redacted in this txn: fold from the log, not from the stored record */
 };
 
 struct eventlog_txn {
@@ -74,6 +89,7 @@ struct eventlog_txn {
     size_t n, cap;
     uint64_t hlc_max;
     char forget[IDS_ORG_MAX]; /* an org-level origin whose events this txn drops, or "" */
+    struct strmap *redact;    /* member -> uint64_t *: redactions of this txn */
 };
 
 static void key_event(struct skey *k, const char *origin, uint64_t seq)
@@ -133,6 +149,40 @@ static int load_meta(struct eventlog *log)
     store_iter_destroy(&it);
     if (rc == DS_OK)
         rc = eventlog_meta_u64(log, "hlc", 0, &log->hlc_max);
+    return rc;
+}
+
+/* Redactions: meta "redact" member -> the hlc up to which the member's events are kept
+ * without their personal part; "scrub" -> "" while a redaction waits for its scrub. */
+static int load_redactions(struct eventlog *log)
+{
+    struct skey prefix, k;
+    key_meta(&prefix, "redact", NULL);
+    struct store_iter *it = store_iter_new(log->store, CF_META, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        const uint8_t *v = store_iter_value(it, &vlen);
+        if (klen <= prefix.n + 1 || key[klen - 1] != 0 || vlen != 8) {
+            log_error("eventlog: corrupt redaction mark");
+            rc = DS_EIO;
+            break;
+        }
+        uint64_t *upto = xmalloc(sizeof(*upto));
+        *upto = store_get_u64be(v);
+        free(strmap_put(log->redact, (const char *)key + prefix.n, upto));
+    }
+    if (rc == DS_OK)
+        rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    void *val = NULL;
+    size_t len = 0;
+    key_meta(&k, "scrub", NULL);
+    if (rc == DS_OK && store_get(log->store, CF_META, &k, &val, &len) == DS_OK) {
+        log->scrub_due = 1; /* a crash before the last scrub finished: scrub again */
+        free(val);
+    }
     return rc;
 }
 
@@ -248,11 +298,14 @@ int eventlog_open(const char *dir, enum store_durability durability, struct even
     log->mono_ns = monotonic_ns;
     log->hwm = strmap_new();
     log->dirty = strmap_new();
+    log->redact = strmap_new();
     int rc = store_open(dir, durability, &log->store);
     if (rc == DS_OK)
         rc = load_meta(log);
     if (rc == DS_OK)
         rc = load_dirty(log);
+    if (rc == DS_OK)
+        rc = load_redactions(log);
     if (rc == DS_OK)
         rc = migrate_type_index(log);
     if (rc == DS_OK)
@@ -272,11 +325,14 @@ int eventlog_open_read_only(const char *dir, struct eventlog **log_out)
     log->mono_ns = monotonic_ns;
     log->hwm = strmap_new();
     log->dirty = strmap_new();
+    log->redact = strmap_new();
     int rc = store_open_read_only(dir, &log->store);
     if (rc == DS_OK)
         rc = load_meta(log);
     if (rc == DS_OK)
         rc = load_dirty(log);
+    if (rc == DS_OK)
+        rc = load_redactions(log);
     if (rc == DS_OK)
         rc = eventlog_meta_u64(log, "fold_version", 0, &version);
     if (rc == DS_OK)
@@ -296,9 +352,14 @@ void eventlog_destroy(struct eventlog **logp)
     struct eventlog *log = *logp;
     if (!log)
         return;
+    if (log->scrub_running) { /* the mark stays if it did not finish: the next open scrubs */
+        pthread_join(log->scrub_thread, NULL);
+        strmap_destroy(&log->scrub_snapshot, free);
+    }
     store_destroy(&log->store);
     strmap_destroy(&log->hwm, free);
     strmap_destroy(&log->dirty, NULL);
+    strmap_destroy(&log->redact, free);
     free(log);
     *logp = NULL;
 }
@@ -523,6 +584,7 @@ struct eventlog_txn *eventlog_begin(struct eventlog *log)
     txn->added = strmap_new();
     txn->hwm = strmap_new();
     txn->members = strmap_new();
+    txn->redact = strmap_new();
     return txn;
 }
 
@@ -546,6 +608,7 @@ void eventlog_abort(struct eventlog_txn **txnp)
     strmap_destroy(&txn->added, NULL);
     strmap_destroy(&txn->hwm, free);
     strmap_destroy(&txn->members, member_pending_free);
+    strmap_destroy(&txn->redact, free);
     store_batch_destroy(&txn->batch);
     free(txn);
     *txnp = NULL;
@@ -581,9 +644,15 @@ static uint64_t txn_hwm(const struct eventlog_txn *txn, const char *origin)
     return v ? *v : eventlog_hwm(txn->log, origin);
 }
 
-static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+/* Whether stored bytes are ev: a copy whose personal part was dropped is the same event. */
+static bool same_event(const uint8_t *raw, size_t len, const struct event *ev)
 {
-    return alen == blen && memcmp(a, b, alen) == 0;
+    struct event stored;
+    if (wire_event_open(raw, len, false, &stored) != DS_OK)
+        return false;
+    bool same = wire_event_same(&stored, ev);
+    wire_event_release(&stored);
+    return same;
 }
 
 /* DS_OK when (origin, seq) is not stored, DS_EEXIST / DS_EFORK when it is. */
@@ -593,7 +662,7 @@ static int check_stored(struct eventlog_txn *txn, const struct event *ev)
     ids_event_id(id, sizeof(id), ev->origin, ev->seq);
     const struct txn_event *te = strmap_get(txn->added, id);
     if (te)
-        return same_bytes(te->ev.raw, te->ev.raw_len, ev->raw, ev->raw_len) ? DS_EEXIST : DS_EFORK;
+        return wire_event_same(&te->ev, ev) ? DS_EEXIST : DS_EFORK;
     if (ev->seq > txn_hwm(txn, ev->origin))
         return DS_OK;
     uint8_t *raw = NULL;
@@ -603,7 +672,7 @@ static int check_stored(struct eventlog_txn *txn, const struct event *ev)
         return DS_OK;
     if (rc != DS_OK)
         return rc;
-    rc = same_bytes(raw, len, ev->raw, ev->raw_len) ? DS_EEXIST : DS_EFORK;
+    rc = same_event(raw, len, ev) ? DS_EEXIST : DS_EFORK;
     free(raw);
     return rc;
 }
@@ -620,6 +689,253 @@ static void txn_track_member(struct eventlog_txn *txn, struct txn_event *te)
         mp->events = xrealloc(mp->events, mp->cap * sizeof(*mp->events));
     }
     mp->events[mp->n++] = te;
+}
+
+/* ---------------------------------------------------------------- redaction */
+
+/* The hlc up to which member's events are kept without their personal part (0: none). */
+static uint64_t redact_upto(const struct eventlog_txn *txn, const char *member)
+{
+    const uint64_t *v = strmap_get(txn->redact, member);
+    if (!v)
+        v = strmap_get(txn->log->redact, member);
+    return v ? *v : 0;
+}
+
+static bool redacts(const struct eventlog_txn *txn, const struct event *ev)
+{
+    return ev->personal_len && ev->member[0] && ev->hlc <= redact_upto(txn, ev->member);
+}
+
+/* Opens raw as an owned event, as this log keeps it: without its personal part when the
+ * member's redaction covers it. */
+static int open_kept(const struct eventlog_txn *txn, const uint8_t *raw, size_t len,
+                     struct event *out)
+{
+    int rc = wire_event_open(raw, len, true, out);
+    if (rc != DS_OK || !redacts(txn, out))
+        return rc;
+    uint8_t *bare = NULL;
+    size_t bare_len = 0;
+    wire_event_strip(out, &bare, &bare_len);
+    wire_event_release(out);
+    rc = wire_event_open(bare, bare_len, true, out);
+    free(bare);
+    return rc;
+}
+
+/* Puts an event's bytes under its id and in its index (by_member or, below, by_type). */
+static void put_event(struct eventlog_txn *txn, const struct event *ev)
+{
+    struct skey k;
+    key_event(&k, ev->origin, ev->seq);
+    store_batch_put(txn->batch, CF_EVENTS, &k, ev->raw, ev->raw_len);
+    if (!ev->member[0])
+        return;
+    skey_init(&k);
+    skey_str(&k, ev->member);
+    key_position(&k, ev->hlc, ev->origin, ev->seq);
+    store_batch_put(txn->batch, CF_BY_MEMBER, &k, ev->raw, ev->raw_len);
+}
+
+/* Rewrites the stored events of member the redaction covers, without their personal
+ * part. Index entries from before they carried bytes (empty values) stay empty. */
+static int redact_stored(struct eventlog_txn *txn, const char *member, size_t *count, size_t *held)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, member);
+    struct store_iter *it = store_iter_new(txn->log->store, CF_BY_MEMBER, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it) && rc == DS_OK; store_iter_next(it)) {
+        const uint8_t *raw = NULL;
+        uint8_t *buf = NULL;
+        size_t rlen = 0, vlen = 0;
+        struct event ev;
+        store_iter_value(it, &vlen);
+        rc = index_event(txn->log, it, prefix.n, &raw, &rlen, &buf);
+        if (rc == DS_OK && wire_event_open(raw, rlen, false, &ev) != DS_OK)
+            rc = DS_EIO;
+        *held += rc == DS_OK;
+        if (rc == DS_OK && redacts(txn, &ev)) {
+            uint8_t *bare = NULL;
+            size_t bare_len = 0;
+            wire_event_strip(&ev, &bare, &bare_len);
+            struct skey k;
+            key_event(&k, ev.origin, ev.seq);
+            store_batch_put(txn->batch, CF_EVENTS, &k, bare, bare_len);
+            if (vlen) {
+                size_t klen = 0;
+                const uint8_t *key = store_iter_key(it, &klen);
+                skey_init(&k);
+                skey_bytes(&k, key, klen);
+                store_batch_put(txn->batch, CF_BY_MEMBER, &k, bare, bare_len);
+            }
+            free(bare);
+            (*count)++;
+        }
+        if (rc == DS_OK)
+            wire_event_release(&ev);
+        free(buf);
+    }
+    if (rc == DS_OK)
+        rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    return rc;
+}
+
+int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uint64_t upto,
+                               size_t *count_out)
+{
+    size_t count = 0;
+    if (upto <= redact_upto(txn, member)) { /* covered already: nothing new to drop */
+        if (count_out)
+            *count_out = 0;
+        return DS_OK;
+    }
+    uint64_t *v = xmalloc(sizeof(*v));
+    *v = upto;
+    free(strmap_put(txn->redact, member, v));
+    struct skey k;
+    key_meta(&k, "redact", member);
+    store_batch_put_u64(txn->batch, CF_META, &k, upto);
+    key_meta(&k, "scrub", NULL);
+    store_batch_put(txn->batch, CF_META, &k, "", 0);
+    size_t held = 0;
+    int rc = redact_stored(txn, member, &count, &held);
+    if (rc != DS_OK) {
+        log_error("eventlog: cannot redact member=%s", member);
+        return rc;
+    }
+    struct member_pending *mp = strmap_get(txn->members, member);
+    if (!mp && !held) { /* nothing of the member here yet: only the mark */
+        if (count_out)
+            *count_out = 0;
+        return DS_OK;
+    }
+    if (!mp) {
+        mp = xcalloc(1, sizeof(*mp));
+        strmap_put(txn->members, member, mp);
+    }
+    for (size_t i = 0; i < mp->n; i++) { /* added earlier in this txn */
+        struct event *ev = &mp->events[i]->ev;
+        if (!redacts(txn, ev))
+            continue;
+        uint8_t *bare = NULL;
+        size_t bare_len = 0;
+        wire_event_strip(ev, &bare, &bare_len);
+        wire_event_release(ev);
+        rc = wire_event_open(bare, bare_len, true, ev);
+        free(bare);
+        if (rc != DS_OK)
+            return DS_EIO;
+        put_event(txn, ev);
+        count++;
+    }
+    mp->refold = true;
+    if (count_out)
+        *count_out = count;
+    return DS_OK;
+}
+
+const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    const struct txn_event *te = strmap_get(txn->added, id);
+    return te ? &te->ev : NULL;
+}
+
+bool eventlog_redacted(const struct eventlog *log, const char *member)
+{
+    return strmap_get(log->redact, member) != NULL;
+}
+
+static void *scrub_main(void *arg)
+{
+    struct eventlog *log = arg;
+    /* RocksDB takes the loop's writes meanwhile: the hook only rewrites existing keys. */
+    log->scrub_rc =
+        log->scrub_fn ? log->scrub_fn(log->store, log->scrub_snapshot, log->scrub_arg) : DS_OK;
+    if (log->scrub_rc == DS_OK)
+        log->scrub_rc = store_scrub(log->store);
+    atomic_store(&log->scrub_done, true);
+    return NULL;
+}
+
+static bool copy_redaction(const char *member, void *value, void *arg)
+{
+    uint64_t *v = xmalloc(sizeof(*v));
+    *v = *(const uint64_t *)value;
+    strmap_put(arg, member, v);
+    return true;
+}
+
+void eventlog_on_scrub(struct eventlog *log, eventlog_scrub_fn fn, void *arg)
+{
+    log->scrub_fn = fn;
+    log->scrub_arg = arg;
+}
+
+bool eventlog_redacts(const struct strmap *redactions, const struct event *ev)
+{
+    const uint64_t *upto = ev->member[0] ? strmap_get(redactions, ev->member) : NULL;
+    return ev->personal_len && upto && ev->hlc <= *upto;
+}
+
+/* A finished scrub: its mark is cleared unless a redaction came after it started. */
+static int scrub_finish(struct eventlog *log)
+{
+    pthread_join(log->scrub_thread, NULL);
+    log->scrub_running = false;
+    strmap_destroy(&log->scrub_snapshot, free);
+    int rc = log->scrub_rc;
+    if (rc != DS_OK || log->scrub_due != log->scrub_started)
+        return rc;
+    struct store_batch *b = store_batch_new(log->store);
+    struct skey k;
+    key_meta(&k, "scrub", NULL);
+    store_batch_delete(b, CF_META, &k);
+    rc = store_commit(log->store, b);
+    store_batch_destroy(&b);
+    if (rc == DS_OK) {
+        log->scrub_due = 0;
+        log_info("eventlog: scrubbed: erased and retired data compacted away");
+    }
+    return rc;
+}
+
+int eventlog_scrub(struct eventlog *log)
+{
+    int rc = DS_OK;
+    if (log->scrub_running && atomic_load(&log->scrub_done))
+        rc = scrub_finish(log);
+    if (log->scrub_running || !log->scrub_due)
+        return rc;
+    log->scrub_started = log->scrub_due;
+    atomic_store(&log->scrub_done, false);
+    log->scrub_snapshot = strmap_new();
+    strmap_each(log->redact, copy_redaction, log->scrub_snapshot);
+    if (pthread_create(&log->scrub_thread, NULL, scrub_main, log) != 0) {
+        strmap_destroy(&log->scrub_snapshot, free);
+        log_error("eventlog: cannot start a scrub thread; the next call retries");
+        return DS_EIO;
+    }
+    log->scrub_running = true;
+    return rc;
+}
+
+bool eventlog_scrub_pending(const struct eventlog *log)
+{
+    return log->scrub_due != 0 || log->scrub_running;
+}
+
+int eventlog_scrub_wait(struct eventlog *log)
+{
+    int rc = eventlog_scrub(log);
+    if (rc == DS_OK && log->scrub_running)
+        rc = scrub_finish(log);
+    return rc;
 }
 
 int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
@@ -640,7 +956,7 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
     uint64_t hwm = txn_hwm(txn, ev->origin);
 
     struct txn_event *te = xcalloc(1, sizeof(*te));
-    rc = wire_event_open(ev->raw, ev->raw_len, true, &te->ev);
+    rc = open_kept(txn, ev->raw, ev->raw_len, &te->ev);
     if (rc != DS_OK) { /* cannot happen for an event that opened once */
         free(te);
         return rc;
@@ -662,13 +978,8 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
         txn->hlc_max = ev->hlc;
 
     struct skey k;
-    key_event(&k, ev->origin, ev->seq);
-    store_batch_put(txn->batch, CF_EVENTS, &k, ev->raw, ev->raw_len);
+    put_event(txn, &te->ev);
     if (ev->member[0]) {
-        skey_init(&k);
-        skey_str(&k, ev->member);
-        key_position(&k, ev->hlc, ev->origin, ev->seq);
-        store_batch_put(txn->batch, CF_BY_MEMBER, &k, ev->raw, ev->raw_len);
         txn_track_member(txn, te);
     } else {
         skey_init(&k);
@@ -730,7 +1041,7 @@ static int collect_member_events(struct eventlog_txn *txn, const char *member,
             ocap *= 2;
             owned = xrealloc(owned, ocap * sizeof(*owned));
         }
-        rc = wire_event_open(raw, rlen, true, &owned[on]);
+        rc = open_kept(txn, raw, rlen, &owned[on]);
         free(buf);
         if (rc != DS_OK) {
             rc = DS_EIO;
@@ -826,9 +1137,9 @@ static bool fold_member(const char *member, void *value, void *arg)
     if (mp->n) /* none: a forced refold (migrate_fold) */
         qsort(mp->events, mp->n, sizeof(*mp->events), txn_event_cmp);
     int rc = member_load(ctx->txn->log, member, &rec, &last);
-    if (rc == DS_OK && mp->n && after_position(&last, &mp->events[0]->ev)) {
+    if (rc == DS_OK && mp->n && !mp->refold && after_position(&last, &mp->events[0]->ev)) {
         fold_pending(&rec, mp, &last);
-    } else if (rc == DS_ENOTFOUND && mp->n) {
+    } else if (rc == DS_ENOTFOUND && mp->n && !mp->refold) {
         /* A new member. Its by_member range is empty, so refold would fold exactly these
          * events in this order: every commit that puts a member's by_member keys puts its
          * record in the same batch (or fails whole), and no code deletes a record. The
@@ -859,6 +1170,15 @@ static bool fold_member(const char *member, void *value, void *arg)
     free(val);
     free(bytes);
     fold_free(&rec);
+    return true;
+}
+
+static bool merge_redaction(const char *member, void *value, void *arg)
+{
+    struct eventlog *log = arg;
+    uint64_t *v = xmalloc(sizeof(*v));
+    *v = *(const uint64_t *)value;
+    free(strmap_put(log->redact, member, v));
     return true;
 }
 
@@ -933,7 +1253,7 @@ static bool defer_member(const char *member, void *value, void *arg)
     const struct member_pending *mp = value;
     struct skey k;
     key_meta(&k, "dirty", member);
-    if (mp->n == 0) {
+    if (mp->n == 0 || mp->refold) { /* a redaction folds now: no old record may stay */
         store_batch_delete(ctx->txn->batch, CF_META, &k);
         return fold_member(member, value, arg);
     }
@@ -947,7 +1267,7 @@ static bool note_dirty(const char *member, void *value, void *arg)
 {
     const struct member_pending *mp = value;
     struct eventlog *log = arg;
-    if (mp->n)
+    if (mp->n && !mp->refold)
         strmap_put(log->dirty, member, DIRTY);
     else
         strmap_remove(log->dirty, member);
@@ -989,6 +1309,8 @@ int eventlog_commit(struct eventlog_txn **txnp)
             txn->log->hlc_max = txn->hlc_max;
         if (defer)
             strmap_each(txn->members, note_dirty, txn->log);
+        strmap_each(txn->redact, merge_redaction, txn->log);
+        txn->log->scrub_due += strmap_count(txn->redact) > 0;
     }
     eventlog_abort(txnp);
     uint64_t end_ns = log->mono_ns(log->mono_arg);

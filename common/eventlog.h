@@ -8,6 +8,9 @@
  *              "fold_version"             -> FOLD_VERSION the member records were folded with
  *              "type_index"               -> 1 once older org-level events were indexed
  *              "dirty" member             -> "" while member's record waits for a refold
+ *              "redact" member            -> hlc: member's events up to it are kept without
+ *                                            their personal part (erasure, retention)
+ *              "scrub"                    -> "" while a redaction waits for eventlog_scrub
  * Writes happen in transactions: a transaction collects events and any other puts the
  * caller adds to its batch (cursors, inbox entries, routes), refolds the touched members
  * at commit, and writes everything in one WriteBatch. kill -9 at any instant leaves either
@@ -19,6 +22,7 @@
 #define DUALSYNC_EVENTLOG_H
 
 #include "store.h"
+#include "strmap.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -100,6 +104,39 @@ void eventlog_txn_put_meta(struct eventlog_txn *txn, const char *name, const voi
  * writes anew); DS_EINVAL, nothing dropped, if origin has any member event. Do not add
  * events of origin in the same transaction. */
 int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin);
+
+/* Personal data (docs/ARCHITECTURE.md, "Retention and erasure"). Drops the personal part
+ * (SignedEvent.personal) of every event of member with hlc <= upto, stored or added in this
+ * transaction, and keeps it dropped from events of member up to upto added later; the
+ * record is refolded from what remains at commit. The events keep their ids, signatures
+ * and hashes, so they still verify, deduplicate and detect forks. *count_out (may be NULL)
+ * says how many events lost a part. DS_OK or DS_EIO. RocksDB still holds the old bytes
+ * until eventlog_scrub. */
+int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uint64_t upto,
+                               size_t *count_out);
+/* The event as this transaction stores it (without a redacted personal part), after a
+ * DS_OK eventlog_txn_add of ev; NULL if ev was not added in txn. Valid until the commit. */
+const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev);
+/* Whether member has a redaction (an erasure or a retirement). */
+bool eventlog_redacted(const struct eventlog *log, const char *member);
+/* After a commit that redacted (even before a crash and restart): makes the store forget
+ * the dropped bytes (store_scrub: flush, WAL, forced bottommost compaction) on a thread of
+ * its own, so the caller's loop goes on; a later call collects it and clears the mark (or
+ * starts another, for redactions committed meanwhile). A no-op when nothing waits, so a
+ * daemon calls it on every tick. DS_OK or DS_EIO (the next call retries). */
+int eventlog_scrub(struct eventlog *log);
+/* The owner's part of a scrub, for column families of its own that hold event bytes (the
+ * broker's inbox): called on the scrub's thread before the compaction, with the
+ * redactions as they stood when it started (member -> uint64_t *upto; eventlog_redacts
+ * reads them). It may only rewrite existing keys, with its own batches. DS_OK or DS_EIO. */
+typedef int (*eventlog_scrub_fn)(struct store *s, const struct strmap *redactions, void *arg);
+void eventlog_on_scrub(struct eventlog *log, eventlog_scrub_fn fn, void *arg);
+/* Whether ev's personal part falls under one of redactions. */
+bool eventlog_redacts(const struct strmap *redactions, const struct event *ev);
+/* Whether a redaction waits for its scrub, or one is running. */
+bool eventlog_scrub_pending(const struct eventlog *log);
+/* The same as eventlog_scrub, then waits for the scrub to finish (tests, tools). */
+int eventlog_scrub_wait(struct eventlog *log);
 
 /* Deferred folds (for the broker): from now on a commit marks touched members dirty
  * (meta "dirty" member, in the same batch) instead of refolding their records, and a

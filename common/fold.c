@@ -649,6 +649,61 @@ static void apply_body(Dualsync__MemberRecord *rec, const struct event *ev)
     }
 }
 
+/* ---------------------------------------------------------------- erasure */
+
+static void clear_str(char **field)
+{
+    set_str(field, "");
+}
+
+/* Every personal field of the record (common/personal.c names them in the letters): what
+ * is left are ids, dates, enums and counts. */
+static void clear_personal(Dualsync__MemberRecord *rec)
+{
+    char **own[] = {&rec->name,   &rec->occupation, &rec->willingness,   &rec->rest_time,
+                    &rec->skills, &rec->contact,    &rec->intro_contact, &rec->closed_text};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        clear_str(own[i]);
+    set_list(&rec->categories, &rec->n_categories, NULL, 0);
+    for (size_t i = 0; i < rec->n_feedback; i++)
+        clear_str(&rec->feedback[i]->text);
+    for (size_t i = 0; i < rec->n_handling; i++)
+        clear_str(&rec->handling[i]->text);
+    for (size_t i = 0; i < rec->n_opinions; i++) {
+        clear_str(&rec->opinions[i]->subject);
+        clear_str(&rec->opinions[i]->reply_text);
+    }
+    for (size_t i = 0; i < rec->n_notices; i++) {
+        clear_str(&rec->notices[i]->title);
+        clear_str(&rec->notices[i]->matter);
+        clear_str(&rec->notices[i]->outcome_text);
+    }
+    for (size_t i = 0; i < rec->n_visits; i++)
+        clear_str(&rec->visits[i]->text);
+    for (size_t i = 0; i < rec->n_difficulties; i++) {
+        clear_str(&rec->difficulties[i]->text);
+        clear_str(&rec->difficulties[i]->resolution);
+    }
+    drop_claims(rec); /* other units' introductions: a name each */
+}
+
+/* The member's unit (of the record, open or closed) erases its personal fields; from then
+ * on the record is frozen, whatever letter comes later in fold order. */
+static bool apply_erase(Dualsync__MemberRecord *rec, const struct event *ev)
+{
+    if (!rec->unit[0] || strcmp(rec->unit, ev->origin) != 0)
+        return false;
+    Dualsync__MemberErase *b = BODY(MemberErase, member_erase);
+    if (!b)
+        return false;
+    clear_personal(rec);
+    rec->erased = true;
+    rec->erased_reason = b->reason;
+    set_str(&rec->erased_date, b->date);
+    wire_msg_free(b);
+    return true;
+}
+
 /* Whether ev is written by one of the record's two sides, as its type demands. The
  * community's letters wait for the report-in that confirms which unit the member belongs
  * to, all but the report-in itself and a return; those two must name this registration's
@@ -673,7 +728,11 @@ static bool from_current_side(const Dualsync__MemberRecord *rec, const struct ev
 static void apply_one(Dualsync__MemberRecord **recp, const struct event *ev)
 {
     bool counts;
-    if (ev->type == T(INTRODUCTION)) {
+    if ((*recp)->erased) {
+        return;
+    } else if (ev->type == T(MEMBER_ERASE)) {
+        counts = apply_erase(*recp, ev);
+    } else if (ev->type == T(INTRODUCTION)) {
         counts = apply_introduction(recp, ev);
     } else if (claim_event(recp, ev)) {
         return;

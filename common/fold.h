@@ -17,7 +17,10 @@
  * (`confirmed`); a report-in naming a claim's letter makes the claim the record.
  * A correction (更正) changes fields of its author's own earlier letter; a withdrawal (撤回)
  * takes its author's letter out of the record (a withdrawn report-in unsets `reported`);
- * both come after their target in fold order, since the author wrote the target first. */
+ * both come after their target in fold order, since the author wrote the target first.
+ * The record's unit may erase the member (member-erase): every personal field is cleared
+ * (claims dropped) and the record is frozen; letters after it in fold order change nothing,
+ * so every holder folds the same record whether or not it still has their personal parts. */
 #ifndef DUALSYNC_FOLD_H
 #define DUALSYNC_FOLD_H
 

@@ -267,6 +267,30 @@ int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_byte
     return DS_OK;
 }
 
+int store_scrub(struct store *s)
+{
+    char *err = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    for (int i = 0; i < CF_COUNT && !err; i++)
+        rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+    rocksdb_flushoptions_destroy(fo);
+    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+    rocksdb_compactoptions_set_exclusive_manual_compaction(co, 1);
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2); /* kForce */
+    for (int i = 0; i < CF_COUNT && !err; i++)
+        rocksdb_compact_range_cf_opt(s->db, s->cf[i], co, NULL, 0, NULL, 0);
+    rocksdb_compactoptions_destroy(co);
+    if (!err)
+        rocksdb_flush_wal(s->db, 1, &err);
+    if (err) {
+        log_error("store: scrub failed: %s", err);
+        rocksdb_free(err);
+        return DS_EIO;
+    }
+    return DS_OK;
+}
+
 void store_destroy(struct store **storep)
 {
     struct store *s = *storep;

@@ -88,6 +88,13 @@ int64_t store_wal_syncs(struct store *s);
  * RocksDB does not answer a property. */
 int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_bytes_out);
 
+/* Makes RocksDB forget what was overwritten or deleted (erasure, docs/ARCHITECTURE.md):
+ * flushes every memtable (so the WAL files that held the old values become obsolete and
+ * are deleted) and compacts every family down to its bottommost level, rewritten, so no
+ * SST keeps an older version of a key. Costs a full compaction: seconds for a street's
+ * store; called when an erasure asks for it, not on a hot path. DS_OK or DS_EIO (logged). */
+int store_scrub(struct store *s);
+
 /* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
  * DS_ENOTFOUND, DS_EIO (logged). */
 int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,

@@ -5,8 +5,10 @@
 #include "wire.h"
 
 #include "err.h"
+#include "personal.h"
 #include "xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,20 +35,31 @@ void wire_event_build_to(const struct keys *keys, const char *origin, uint64_t s
 {
     Dualsync__Event ev = DUALSYNC__EVENT__INIT;
     Dualsync__SignedEvent se = DUALSYNC__SIGNED_EVENT__INIT;
-    uint8_t sig[KEYS_SIG_LEN];
-    uint8_t *env = NULL;
-    size_t env_len = 0;
+    uint8_t sig[KEYS_SIG_LEN], hash[KEYS_DIGEST_LEN];
+    uint8_t *env = NULL, *clear = NULL, *pers = NULL;
+    size_t env_len = 0, clear_len = 0, pers_len = 0;
 
     ev.origin = (char *)origin;
     ev.seq = seq;
     ev.hlc = hlc;
     ev.member = (char *)(member ? member : "");
-    ev.schema = 1;
+    ev.schema = WIRE_SCHEMA_SPLIT;
     ev.type = type;
     ev.body.data = (uint8_t *)body;
     ev.body.len = body_len;
     ev.to = (char **)to;
     ev.n_to = n_to;
+    if (member && member[0] &&
+        personal_split(type, body, body_len, &clear, &clear_len, &pers, &pers_len) == DS_OK &&
+        pers_len) {
+        ev.body.data = clear;
+        ev.body.len = clear_len;
+        keys_digest(pers, pers_len, hash);
+        ev.personal_hash.data = hash;
+        ev.personal_hash.len = sizeof(hash);
+        se.personal.data = pers;
+        se.personal.len = pers_len;
+    }
     wire_pack(&ev.base, &env, &env_len);
     keys_sign(keys, env, env_len, sig);
     se.event.data = env;
@@ -55,6 +68,54 @@ void wire_event_build_to(const struct keys *keys, const char *origin, uint64_t s
     se.sig.len = sizeof(sig);
     wire_pack(&se.base, raw_out, len_out);
     free(env);
+    free(clear);
+    free(pers);
+}
+
+void wire_event_strip(const struct event *ev, uint8_t **raw_out, size_t *len_out)
+{
+    Dualsync__SignedEvent se = DUALSYNC__SIGNED_EVENT__INIT;
+    se.event.data = (uint8_t *)ev->envelope;
+    se.event.len = ev->envelope_len;
+    se.sig.data = (uint8_t *)ev->sig;
+    se.sig.len = KEYS_SIG_LEN;
+    wire_pack(&se.base, raw_out, len_out);
+}
+
+bool wire_event_same(const struct event *a, const struct event *b)
+{
+    return a->envelope_len == b->envelope_len &&
+           memcmp(a->envelope, b->envelope, a->envelope_len) == 0 &&
+           memcmp(a->sig, b->sig, KEYS_SIG_LEN) == 0;
+}
+
+/* The personal part, if any, must be the one the signed bytes name (its hash), and only
+ * member letters have one. The body the rest of the code reads is both parts joined. */
+static int personal_check(struct event *ev)
+{
+    const ProtobufCBinaryData *hash = &ev->msg->personal_hash;
+    const ProtobufCBinaryData *pers = &ev->signed_msg->personal;
+    if (!hash->len)
+        return pers->len ? DS_EINVAL : DS_OK;
+    if (hash->len != KEYS_DIGEST_LEN || !ev->member[0])
+        return DS_EINVAL;
+    if (!pers->len) {
+        ev->redacted = true;
+        return DS_OK;
+    }
+    uint8_t got[KEYS_DIGEST_LEN];
+    keys_digest(pers->data, pers->len, got);
+    if (memcmp(got, hash->data, KEYS_DIGEST_LEN) != 0)
+        return DS_EAUTH; /* not what the origin signed: tampered, as a bad signature is */
+    ev->personal = pers->data;
+    ev->personal_len = pers->len;
+    ev->body_owned = xmalloc(ev->body_len + pers->len);
+    if (ev->body_len)
+        memcpy(ev->body_owned, ev->body, ev->body_len);
+    memcpy(ev->body_owned + ev->body_len, pers->data, pers->len);
+    ev->body = ev->body_owned;
+    ev->body_len += pers->len;
+    return DS_OK;
 }
 
 static int event_check(struct event *ev)
@@ -77,7 +138,7 @@ static int event_check(struct event *ev)
     ev->envelope = ev->signed_msg->event.data;
     ev->envelope_len = ev->signed_msg->event.len;
     ev->sig = ev->signed_msg->sig.data;
-    return DS_OK;
+    return personal_check(ev);
 }
 
 int wire_event_open(const uint8_t *raw, size_t len, bool copy, struct event *ev_out)
@@ -119,7 +180,25 @@ void wire_event_release(struct event *ev)
     if (ev->signed_msg)
         dualsync__signed_event__free_unpacked(ev->signed_msg, NULL);
     free(ev->raw_owned);
+    free(ev->body_owned);
     memset(ev, 0, sizeof(*ev));
+}
+
+bool wire_event_id(const uint8_t *raw, size_t len, char origin[IDS_ORG_MAX], uint64_t *seq)
+{
+    Dualsync__SignedEvent *se =
+        len <= WIRE_EVENT_MAX ? dualsync__signed_event__unpack(NULL, len, raw) : NULL;
+    Dualsync__Event *m = se ? dualsync__event__unpack(NULL, se->event.len, se->event.data) : NULL;
+    bool ok = m && ids_org_valid(m->origin);
+    if (ok) {
+        snprintf(origin, IDS_ORG_MAX, "%s", m->origin);
+        *seq = m->seq;
+    }
+    if (m)
+        dualsync__event__free_unpacked(m, NULL);
+    if (se)
+        dualsync__signed_event__free_unpacked(se, NULL);
+    return ok;
 }
 
 bool wire_event_verify(const struct event *ev, const uint8_t pub[KEYS_PUB_LEN])

@@ -27,6 +27,9 @@
  * 1 MiB is 3,000 letters, more than the 256 a node puts in a frame. */
 #define WIRE_FRAME_BUDGET (1024u * 1024u)
 #define WIRE_PROTO_VERSION 1u
+/* Event.schema of the letters built now: 2 carries a member letter's personal fields
+ * beside the signed bytes (SignedEvent.personal); 1, before, inside them. */
+#define WIRE_SCHEMA_SPLIT 2u
 
 /* A decoded, syntax-checked event. The strings are copies; the byte pointers borrow from
  * the decoded messages and stay valid until wire_event_release(). */
@@ -37,8 +40,11 @@ struct event {
     uint64_t hlc;
     uint32_t schema;
     uint32_t type;
-    const uint8_t *body;
+    const uint8_t *body; /* the whole body: the signed clear part and the personal part */
     size_t body_len;
+    const uint8_t *personal; /* the personal part (SignedEvent.personal), NULL if none */
+    size_t personal_len;
+    bool redacted;           /* the letter had a personal part, and it was dropped */
     const uint8_t *envelope; /* the signed Event bytes */
     size_t envelope_len;
     const uint8_t *sig;
@@ -47,6 +53,7 @@ struct event {
     Dualsync__SignedEvent *signed_msg; /* owned */
     Dualsync__Event *msg;              /* owned */
     uint8_t *raw_owned;                /* owned when the event holds its own raw copy */
+    uint8_t *body_owned;               /* owned when body joins two parts */
 };
 
 /* Encodes an Event, signs it with keys, and returns the SignedEvent bytes in *raw_out
@@ -55,17 +62,33 @@ void wire_event_build(const struct keys *keys, const char *origin, uint64_t seq,
                       const char *member, uint32_t type, const uint8_t *body, size_t body_len,
                       uint8_t **raw_out, size_t *len_out);
 
-/* The same, for an org-level event addressed to the orgs in to[0..n_to). */
+/* The same, for an org-level event addressed to the orgs in to[0..n_to). A member letter's
+ * personal fields (common/personal.h) go into SignedEvent.personal, bound by their hash. */
 void wire_event_build_to(const struct keys *keys, const char *origin, uint64_t seq, uint64_t hlc,
                          const char *member, uint32_t type, const uint8_t *body, size_t body_len,
                          char *const *to, size_t n_to, uint8_t **raw_out, size_t *len_out);
 
 /* Decodes raw SignedEvent bytes (borrowed; they must outlive *ev unless copy is true, in
  * which case the event keeps its own copy) and checks syntax: sizes, origin and member
- * ids, seq >= 1, signature length. It does not verify the signature or the author side.
- * DS_OK (release with wire_event_release), DS_EPROTO (does not decode), DS_EINVAL (syntax). */
+ * ids, seq >= 1, signature length, and that a personal part matches its hash. It does not verify
+ * the signature or the author side. DS_OK (release with wire_event_release), DS_EPROTO (does not
+ * decode), DS_EINVAL (syntax), DS_EAUTH (a personal part other than the one the signed bytes name:
+ * tampered). */
 int wire_event_open(const uint8_t *raw, size_t len, bool copy, struct event *ev_out);
 void wire_event_release(struct event *ev);
+
+/* The SignedEvent without its personal part (malloc'd, caller frees): what a holder keeps
+ * once the member's personal fields are erased or retired. It verifies and identifies the
+ * event as the full one does. */
+void wire_event_strip(const struct event *ev, uint8_t **raw_out, size_t *len_out);
+
+/* Whether a and b are the same event: the same signed bytes and signature. With or
+ * without a personal part (bound by its hash in the signed bytes) an event is itself. */
+bool wire_event_same(const struct event *a, const struct event *b);
+
+/* The (origin, seq) of raw SignedEvent bytes that do not open, for a log line: false when
+ * even the signed bytes do not decode to a valid id. */
+bool wire_event_id(const uint8_t *raw, size_t len, char origin[IDS_ORG_MAX], uint64_t *seq);
 
 /* Checks the Ed25519 signature against the origin's public key. */
 bool wire_event_verify(const struct event *ev, const uint8_t pub[KEYS_PUB_LEN]);

@@ -115,6 +115,14 @@ static const struct cli_command commands[] = {
      "(单位)成员组织关系转出本单位,登记注销 / (unit) the member left the unit",
      "--data DIR member release --member M [--text T] [--date D]",
      "--data unit-tax member release --member DY-0001 --text 调往外市 --date 2026-06-30"},
+    {"member erase", "member:,reason:,date:", "member,reason",
+     "(单位)删除该成员在各方(本单位、社区、街道)的个人信息:姓名、联系方式、登记卡、函件文字;"
+     "只留编号、日期和计数,不可恢复;reason: left-party|deceased|request / (unit) erase the "
+     "member's personal data on every side (this unit, communities, the street): name, contact, "
+     "card, letter texts; ids, dates and counts stay; cannot be undone; reason: "
+     "left-party|deceased|request",
+     "--data DIR member erase --member M --reason R [--date D]",
+     "--data unit-tax member erase --member DY-0001 --reason request"},
     {"handling send", "member:,feedback:,action:,text:,date:", "member,feedback,action",
      "(单位)反馈查处结果(只写结论摘要);action: criticism|investigation|no-action / (unit) handling "
      "result, summary only; action: "
@@ -495,6 +503,13 @@ static void print_registration(json_t *j)
     if (js(j, "closed")[0])
         printf(TR("登记已注销: %s %s %s\n", "registration closed: %s %s %s\n"), js(j, "closed"),
                js(j, "closed_date"), js(j, "closed_text"));
+    if (strcmp(js(j, "personal"), "erased") == 0)
+        printf(TR("个人信息已删除: %s (%s),各方只留编号、日期和计数\n",
+                  "personal data erased: %s (%s); every side keeps only ids, dates and counts\n"),
+               js(j, "erased_date"), js(j, "erased_reason"));
+    else if (strcmp(js(j, "personal"), "retired") == 0)
+        printf(TR("个人信息已过保留期,本节点已删除 ([policy] former_member_days)\n",
+                  "personal data retired here: kept past [policy] former_member_days\n"));
     printf(TR("报到:       %s %s\n", "reported:     %s %s\n"), yes_no(j, "reported"),
            js(j, "report_date"));
     print_claims(json_object_get(j, "claims"));

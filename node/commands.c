@@ -74,6 +74,11 @@ static int load_member(struct node *n, const char *member, bool open_only,
         fold_free(rec);
         return fail(o, DS_EROUTE, "该成员不属于本组织", "this member does not belong to this org");
     }
+    if (open_only && (*rec)->erased) {
+        fold_free(rec);
+        return fail(o, DS_EINVAL, "该成员的个人信息已删除,不能再为其发函",
+                    "this member's personal data was erased: no more letters about the member");
+    }
     if (open_only && (*rec)->closed) {
         fold_free(rec);
         return fail(o, DS_EINVAL, "该成员在本组织的登记已注销,不能再发函",
@@ -119,6 +124,11 @@ static json_t *record_json(const struct node *n, const Dualsync__MemberRecord *r
     char *claimed = node_intro_claimed(n, rec);
     json_object_set_new(j, "claimed", json_string(claimed ? claimed : ""));
     free(claimed);
+    /* Whether this node still holds the member's personal fields (node/retention.c). */
+    json_object_set_new(j, "personal",
+                        json_string(rec->erased                              ? "erased"
+                                    : eventlog_redacted(n->log, rec->member) ? "retired"
+                                                                             : "kept"));
     return j;
 }
 
@@ -139,10 +149,16 @@ static bool history_entry(const struct event *ev, void *arg)
     char id[IDS_EVENT_ID_MAX];
     ids_event_id(id, sizeof(id), ev->origin, ev->seq);
     ProtobufCMessage *body = r ? wire_unpack_body(r->body, ev->body, ev->body_len) : NULL;
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:I,s:o}", "id", id, "type",
+    /* schema 1: personal fields inside the signed bytes (an erasure cannot drop them);
+     * personal "dropped": this node keeps the letter without them (retention.c). */
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:o}", "id", id, "type",
                                          rules_type_name(ev->type), "origin", ev->origin, "hlc",
-                                         (json_int_t)ev->hlc, "body",
-                                         body ? fields_json(body) : json_null()));
+                                         (json_int_t)ev->hlc, "schema", (json_int_t)ev->schema,
+                                         "personal",
+                                         ev->redacted       ? "dropped"
+                                         : ev->personal_len ? "kept"
+                                                            : "none",
+                                         "body", body ? fields_json(body) : json_null()));
     fields_free(body);
     return true;
 }
@@ -334,6 +350,8 @@ static int cmd_status(struct node *n, struct outcome *o)
     strmap_each(n->receipts, receipt_json, receipts);
     json_object_set_new(o->result, "receipts", receipts);
     json_object_set_new(o->result, "commits", ctl_commits_json(n->log));
+    /* Erased or retired bytes are gone from the disk once this is false (retention.c). */
+    json_object_set_new(o->result, "scrub_pending", json_boolean(eventlog_scrub_pending(n->log)));
     json_t *store = ctl_store_json(n->log);
     if (store)
         json_object_set_new(o->result, "store", store);
@@ -469,7 +487,7 @@ static json_t *letter_json(struct node *n, const struct event *ev)
     fields_free(msg);
     char id[IDS_EVENT_ID_MAX], code[LETTER_CODE_MAX], date[16];
     ids_event_id(id, sizeof(id), ev->origin, ev->seq);
-    letter_code(ev->raw, ev->raw_len, code);
+    letter_code(ev, code);
     letter_date(ev, body, date);
     json_t *j =
         json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "id", id, "type", rules_type_name(ev->type), "hlc",
@@ -516,7 +534,11 @@ static int letter_find_code(struct node *n, const uint8_t want[LETTER_CODE_BYTES
         size_t len;
         const uint8_t *raw = store_iter_value(it, &len);
         uint8_t d[KEYS_DIGEST_LEN];
-        keys_digest(raw, len, d);
+        struct event ev;
+        if (wire_event_open(raw, len, false, &ev) != DS_OK)
+            continue;
+        letter_digest(&ev, d);
+        wire_event_release(&ev);
         if (memcmp(d, want, LETTER_CODE_BYTES) == 0) {
             *raw_out = xmemdup(raw, len);
             *len_out = len;

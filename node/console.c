@@ -104,6 +104,11 @@ static const struct form forms[] = {
       {"contact", "联系方式", "Contact", F_TEXT, false, NULL},
       DATE}},
     {"member release", ORG_UNIT, "组织关系转出", "Left the unit", {MEMBER, TEXT, DATE}},
+    {"member erase",
+     ORG_UNIT,
+     "删除个人信息(各方,不可恢复)",
+     "Erase personal data (every side, for good)",
+     {MEMBER, {"reason", "原因", "Reason", F_SELECT, true, "left-party,deceased,request"}, DATE}},
     {"handling send",
      ORG_UNIT,
      "查处结果反馈",
@@ -631,6 +636,10 @@ static void member_record(struct page *pg, json_t *r)
     snprintf(num, sizeof(num), "%zu", json_array_size(json_object_get(r, "feedback")));
     record_row(pg, "反馈函(封)", "Feedback letters", num);
     record_row(pg, "登记状态", "Registration", *js(r, "closed") ? js(r, "closed") : NULL);
+    if (strcmp(js(r, "personal"), "kept") != 0)
+        record_row(pg, "个人信息", "Personal data",
+                   strcmp(js(r, "personal"), "erased") == 0 ? "已删除 / erased"
+                                                            : "已过保留期删除 / retired");
     page_printf(pg, "</table>");
 }
 

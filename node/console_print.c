@@ -52,10 +52,23 @@ static void code_text(const uint8_t *b, char out[LETTER_CODE_MAX])
     out[o] = '\0';
 }
 
-void letter_code(const uint8_t *raw, size_t len, char out[LETTER_CODE_MAX])
+void letter_digest(const struct event *ev, uint8_t out[KEYS_DIGEST_LEN])
+{
+    if (!ev->personal_len) { /* stored as its stripped form already, or never had a part */
+        keys_digest(ev->raw, ev->raw_len, out);
+        return;
+    }
+    uint8_t *bare = NULL;
+    size_t len = 0;
+    wire_event_strip(ev, &bare, &len);
+    keys_digest(bare, len, out);
+    free(bare);
+}
+
+void letter_code(const struct event *ev, char out[LETTER_CODE_MAX])
 {
     uint8_t d[KEYS_DIGEST_LEN];
-    keys_digest(raw, len, d);
+    letter_digest(ev, d);
     code_text(d, out);
 }
 

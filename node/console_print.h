@@ -15,21 +15,28 @@
 #define DUALSYNC_NODE_CONSOLE_PRINT_H
 
 #include "console.h"
+#include "keys.h"
+#include "wire.h"
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The code: the first LETTER_CODE_BYTES bytes of BLAKE2b-256 (keys_digest) over the
- * event's raw SignedEvent bytes (as stored and forwarded, signature included), written
- * in Crockford base32 (0-9 A-Z without I, L, O, U), 16 symbols in groups of four:
- * "7QX2-M4KD-0RTA-9HCE". Anyone holding the bytes can recompute it with b2sum -l 256. */
+ * event's SignedEvent bytes without the personal part (wire_event_strip: the signed bytes
+ * and the signature; for a letter without a personal part, its bytes as stored and
+ * forwarded), written in Crockford base32 (0-9 A-Z without I, L, O, U), 16 symbols in
+ * groups of four: "7QX2-M4KD-0RTA-9HCE". It is the same on every holder, whether or not
+ * it still keeps the personal part (erasure, retention), and anyone holding those bytes
+ * can recompute it with b2sum -l 256. */
 #define LETTER_CODE_BYTES 10
 #define LETTER_CODE_SYMBOLS 16
 #define LETTER_CODE_MAX 20 /* 16 symbols, 3 dashes, NUL */
 
-/* Writes the code of raw[0..len) into out. */
-void letter_code(const uint8_t *raw, size_t len, char out[LETTER_CODE_MAX]);
+/* Writes the code of ev into out. */
+void letter_code(const struct event *ev, char out[LETTER_CODE_MAX]);
+/* The digest the code is the start of. */
+void letter_digest(const struct event *ev, uint8_t out[KEYS_DIGEST_LEN]);
 
 /* Reads a typed code: case-insensitive, dashes and spaces ignored, and, as Crockford
  * base32 allows for hand-copied codes, I and L read as 1 and O as 0. DS_OK with the

@@ -830,6 +830,16 @@ static int check_fulfilled(struct letter *l, struct outcome *o)
     return DS_OK;
 }
 
+/* An erasure is for good: once is enough. (It may follow a close: a member who left the
+ * unit, or died, is erased after the registration ended.) */
+static int check_erase(struct letter *l, struct outcome *o)
+{
+    if (l->rec->erased)
+        return fail(o, DS_EEXIST, "该成员的个人信息已删除",
+                    "this member's personal data is erased already");
+    return DS_OK;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 typedef int (*letter_check)(struct letter *l, struct outcome *o);
@@ -842,6 +852,7 @@ static const struct letter_kind {
 } letter_kinds[] = {
     {"handling send", T(HANDLING_RESULT), "action,text,date", check_handling},
     {"member release", T(UNIT_RELEASE), "text,date", NULL},
+    {"member erase", T(MEMBER_ERASE), "reason,date", check_erase},
     {"opinion request", T(OPINION_REQUEST), "kind,subject,due,date", check_opinion_request},
     {"notice post", T(PUBLIC_NOTICE), "title,matter,start,working-days", check_notice},
     {"visit record", T(UNIT_VISIT), "text,date", NULL},
@@ -929,9 +940,9 @@ static int write_letter(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     if (require_side(w->n, r->author, o))
         return o->code;
     if (names_member(r, cmd) &&
-        (member_arg(cmd, &member, o) ||
-         (k->type == T(REPORT_IN) ? commands_own_member_any(w->n, member, &l.rec, o)
-                                  : commands_own_member(w->n, member, &l.rec, o))))
+        (member_arg(cmd, &member, o) || (k->type == T(REPORT_IN) || k->type == T(MEMBER_ERASE)
+                                             ? commands_own_member_any(w->n, member, &l.rec, o)
+                                             : commands_own_member(w->n, member, &l.rec, o))))
         return o->code;
     l.body = fields_new(r->body);
     if (take_args(cmd, l.body, k->options, o) == DS_OK) {
@@ -969,8 +980,11 @@ static int may_introduce(struct write_ctx *w, const Dualsync__CtlCommand *cmd, c
     bool same = mine && strcmp(rec->community, community) == 0;
     bool open = rec->unit[0] && !rec->closed;
     bool released = rec->closed == DUALSYNC__CLOSE_REASON__CLOSE_RELEASED;
-    bool none = !rec->unit[0];
+    bool none = !rec->unit[0], erased = rec->erased;
     fold_free(&rec);
+    if (erased)
+        return fail(o, DS_EINVAL, "该成员的个人信息已删除,不能再为其发函",
+                    "this member's personal data was erased: no more letters about the member");
     if (open && same && ctl_flag(cmd, "skip-existing")) {
         *skip = true;
         return DS_OK;

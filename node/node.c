@@ -292,6 +292,8 @@ int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count
         rc = wire_event_open(raws[i], lens[i], false, &ev);
         if (rc == DS_OK) {
             rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            if (rc == DS_OK)
+                rc = retention_note(n, txn, &ev);
             wire_event_release(&ev);
         }
     }
@@ -351,7 +353,19 @@ static void apply_directory_entry(struct node *n, struct eventlog_txn *txn, cons
 static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *raw, size_t len)
 {
     struct event ev;
-    if (wire_event_open(raw, len, false, &ev) != DS_OK) {
+    int open_rc = wire_event_open(raw, len, false, &ev);
+    if (open_rc == DS_EAUTH) { /* a personal part other than the one its signature names */
+        char origin[IDS_ORG_MAX] = "?";
+        uint64_t seq = 0;
+        wire_event_id(raw, len, origin, &seq);
+        n->counters.rejected++;
+        n->counters.rejected_signature++;
+        log_warn("node: delivered event rejected origin=%s seq=%llu rc=EAUTH (personal part "
+                 "tampered)",
+                 origin, (unsigned long long)seq);
+        return;
+    }
+    if (open_rc != DS_OK) {
         n->counters.rejected++;
         n->counters.rejected_malformed++;
         log_warn("node: delivered event does not decode, skipped");
@@ -361,6 +375,8 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
     int rc = key && wire_event_verify(&ev, key) ? rules_check(&ev) : DS_EAUTH;
     if (rc == DS_OK)
         rc = eventlog_txn_add(txn, &ev, 0);
+    if (rc == DS_OK)
+        rc = retention_note(n, txn, &ev);
     if (rc == DS_OK) {
         n->counters.applied++;
         hlc_observe(&n->clock, ev.hlc);

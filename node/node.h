@@ -93,6 +93,7 @@ struct node {
     uint64_t session_start_ms, last_rx_ms, last_progress_ms;
     uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
     uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
+    uint64_t retention_sweep_at; /* next retirement sweep (retention.c); 0: the next tick */
     /* Retries that go unanswered back off (sync.c, common/backoff.h); each count is reset
      * by the progress that answers it. */
     unsigned hello_tries;     /* HELLOs sent since the last WELCOME */
@@ -143,6 +144,14 @@ void node_note_refused(struct node *n, uint64_t seq, const char *why);
 /* The broker's reason when it refused the member's introduction from this node, or NULL
  * (caller frees). Such a member is not this node's, whatever its local record says. */
 char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec);
+/* retention.c: personal data leaves when its purpose ends (docs/ARCHITECTURE.md).
+ * After each event stored (own, delivered, restored) in txn: an erasure drops the member's
+ * personal parts in the same transaction; a close asks for a sweep. DS_OK or DS_EIO. */
+int retention_note(struct node *n, struct eventlog_txn *txn, const struct event *ev);
+/* Every tick: a community retires registrations closed [policy] former_member_days ago
+ * (hourly, and after a close), and a redacted store is scrubbed. */
+void retention_tick(struct node *n, uint64_t now_ms);
+
 /* The broker's notice (ERROR_CLAIMED) that another unit introduced the member of our letter
  * seq too, kept the first time it comes; and, for a record of ours not yet reported in,
  * that notice (caller frees) or NULL. */

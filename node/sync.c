@@ -319,6 +319,8 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
         if (rc == DS_OK)
             rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_OK)
+            rc = retention_note(n, txn, &ev);
+        if (rc == DS_OK)
             hlc_observe(&n->clock, ev.hlc);
         wire_event_release(&ev);
     }
@@ -547,6 +549,7 @@ void sync_tick(void *arg)
     struct node *n = arg;
     uint64_t now = node_now_ms(), limit = 3u * n->cfg.heartbeat_ms;
     uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
+    retention_tick(n, now);
     if (n->state == NODE_AUTH_REFUSED) {
         /* libzmq does not retry after a ZAP refusal; we do, every second, so that a node
          * is in session within about 2 s of the street office adding its card, without a

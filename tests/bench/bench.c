@@ -1353,6 +1353,50 @@ static void latency(double rate, double seconds)
     free_street(all, 1);
 }
 
+/* The erasure after a catch-up (issue 11, item 5): figures printed after the table. */
+static double erase_ack_ms = -1, erase_scrub_s = -1, erase_db_before = 0, erase_db_after = 0;
+
+/* The unit erases its first member: the time to the ACK (the redaction of the member's
+ * letters is in that commit) and to the end of the scrub (status.scrub_pending false: the
+ * inbox rewritten and the store compacted, on the scrub's thread). */
+static void erase_one(struct vnode *u, struct fleet *uf, const char *dir, uint64_t seq)
+{
+    char member[IDS_MEMBER_MAX + 1];
+    snprintf(member, sizeof(member), "%s-1", u->org + 5);
+    Dualsync__MemberErase b = DUALSYNC__MEMBER_ERASE__INIT;
+    b.reason = DUALSYNC__ERASE_REASON__ERASE_REQUEST;
+    b.date = (char *)"2026-12-03";
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    wire_pack(&b.base, &body, &body_len);
+    ProtobufCBinaryData ev = {0, NULL};
+    wire_event_build(&u->keys, u->org, seq, hlc_base + seq, member,
+                     DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE, body, body_len, &ev.data, &ev.len);
+    free(body);
+    Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+    Dualsync__Publish p = DUALSYNC__PUBLISH__INIT;
+    p.n_events = 1;
+    p.events = &ev;
+    fr.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
+    fr.publish = &p;
+    erase_db_before = du_mib(dir);
+    double t0 = now_s();
+    vnode_send_frame(u, &fr);
+    free(ev.data);
+    while (u->acked < seq && !expired(t0 + 60))
+        fleet_poll(uf, 1);
+    erase_ack_ms = u->acked >= seq ? (now_s() - t0) * 1e3 : -1;
+    for (bool pending = true; pending && !expired(t0 + 600);) {
+        json_t *st = ctl_json(dir, "status", NULL, NULL, 5000);
+        pending = !st || json_is_true(json_object_get(st, "scrub_pending"));
+        json_decref(st);
+        if (pending)
+            fleet_poll(uf, 100);
+    }
+    erase_scrub_s = now_s() - t0;
+    erase_db_after = du_mib(dir);
+}
+
 static void catchup(size_t events)
 {
     struct vnode **all = make_street("catchup", 1, NULL);
@@ -1377,6 +1421,9 @@ static void catchup(size_t events)
     double dt = now_s() - t1;
     printf("| %zu | %.1f | %.1f | %.0f |\n", events, stored, dt, (double)events / dt);
     fflush(stdout);
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/catchup", work);
+    erase_one(u, &uf, dir, events + 1);
     stop_broker();
     fleet_free(&uf);
     fleet_free(&sf);
@@ -1423,7 +1470,7 @@ static void flood_frame(struct vnode *v, const char *kind, uint8_t **out, size_t
         uint8_t body[8] = {(uint8_t)i};
         wire_event_build(&v->keys, v->org, i + 1, hlc_base + i, "FLOOD-1", 999u, body, sizeof(body),
                          &evs[i].data, &evs[i].len);
-        evs[i].data[evs[i].len - 1] ^= 0x01; /* the signature is the last field */
+        evs[i].data[evs[i].len - 1] ^= 0x01; /* an unknown type: the signature is last */
     }
     p.n_events = N;
     p.events = evs;
@@ -2516,6 +2563,11 @@ int main(int argc, char **argv)
             printf("\n| catch-up events | store s | catch-up s | catch-up ev/s "
                    "|\n|---|---|---|---|\n");
             catchup(catchup_events);
+            printf("\n| erasure after the catch-up: events in the store | ACK ms | scrub done s "
+                   "| db MiB before | after |\n|---|---|---|---|---|\n| %zu | %.1f | %.1f | "
+                   "%.1f | %.1f |\n",
+                   catchup_events + 1, erase_ack_ms, erase_scrub_s, erase_db_before,
+                   erase_db_after);
         }
     }
     print_load("at end");

@@ -198,6 +198,21 @@ static void fetch_flood(struct peer *p, int n, int *sent)
     free(buf);
 }
 
+/* Flips the last bit of an event's signature, wherever it is in the SignedEvent (a letter
+ * with a personal part has that part after it). */
+static void corrupt_signature(uint8_t *raw, size_t len)
+{
+    struct event ev;
+    if (wire_event_open(raw, len, false, &ev) != DS_OK)
+        return;
+    for (size_t i = 0; i + KEYS_SIG_LEN <= len; i++)
+        if (memcmp(raw + i, ev.sig, KEYS_SIG_LEN) == 0) {
+            raw[i + KEYS_SIG_LEN - 1] ^= 0x01;
+            break;
+        }
+    wire_event_release(&ev);
+}
+
 static void badsig_flood(struct peer *p, const char *member, int n, int *sent)
 {
     enum { N = WIRE_EVENTS_PER_FRAME };
@@ -211,7 +226,7 @@ static void badsig_flood(struct peer *p, const char *member, int n, int *sent)
         wire_event_build(&p->keys, p->cfg.org, p->stored_upto + 1 + (uint64_t)i,
                          hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
                          &evs[i].data, &evs[i].len);
-        evs[i].data[evs[i].len - 1] ^= 0x01; /* the signature is the last field */
+        corrupt_signature(evs[i].data, evs[i].len);
     }
     pub.n_events = N;
     pub.events = evs;
@@ -366,7 +381,7 @@ static void sig_batch(struct peer *p, const char *member, int *sent)
                          hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, sizeof(body),
                          &evs[i].data, &evs[i].len);
     }
-    evs[BAD - 1].data[evs[BAD - 1].len - 1] ^= 0x01; /* the signature is the last field */
+    corrupt_signature(evs[BAD - 1].data, evs[BAD - 1].len);
     send_publish(p, evs, (size_t)(N));
     for (int i = 0; i < N; i++)
         free(evs[i].data);
@@ -496,7 +511,7 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
     } else if (strcmp(mode, "bad-sig") == 0 || strcmp(mode, "wrong-side") == 0) {
         build_event(p, p->cfg.org, p->stored_upto + 1, strcmp(mode, "wrong-side") == 0, &raw, &len);
         if (strcmp(mode, "bad-sig") == 0)
-            raw[len - 1] ^= 0x01; /* the signature is the last field */
+            corrupt_signature(raw, len);
         publish_one(p, raw, len);
         (*sent)++;
     } else if (strcmp(mode, "intro") == 0 && arg) {

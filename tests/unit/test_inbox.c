@@ -231,6 +231,71 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     tu_event_free(&e2);
 }
 
+/* An erasure reaches the inbox: an entry that carries a letter about the member keeps its
+ * bytes (delivery reads no other row) but loses the personal part at the scrub, and a
+ * letter about the member stored after the erasure is appended without it. */
+static void test_inbox_scrub_strips_erased_letters(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    struct keys k;
+    struct tu_event intro, other, late;
+    keys_generate(&k);
+    tu_event_intro(&intro, &k, ORG_B, 1, 100, "M1", ORG_A, "erase-me-name", 30, "2026-01-05");
+    tu_event_intro(&other, &k, ORG_B, 2, 101, "M2", ORG_A, "keep-me-name", 30, "2026-01-05");
+    tu_event_intro(&late, &k, ORG_B, 3, 102, "M1", ORG_A, "late-name", 30, "2026-01-05");
+    broker_open_bare(&b, dir);
+    eventlog_on_scrub(b.log, inbox_scrub, NULL);
+    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct strmap *pending = strmap_new();
+    assert_rc(eventlog_txn_add(txn, &intro.ev, 0), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &other.ev, 0), DS_OK);
+    inbox_append_event(&b, txn, pending, ORG_A, eventlog_txn_kept(txn, &intro.ev));
+    inbox_append_event(&b, txn, pending, ORG_A, eventlog_txn_kept(txn, &other.ev));
+    inbox_stage_heads(&b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+
+    txn = eventlog_begin(b.log);
+    pending = strmap_new();
+    assert_rc(eventlog_txn_redact_member(txn, "M1", UINT64_MAX, NULL), DS_OK);
+    assert_rc(eventlog_txn_add(txn, &late.ev, 0), DS_OK);
+    const struct event *kept = eventlog_txn_kept(txn, &late.ev);
+    assert_true(kept->redacted);
+    inbox_append_event(&b, txn, pending, ORG_A, kept);
+    inbox_stage_heads(&b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(&b, pending);
+    strmap_destroy(&pending, free);
+    assert_rc(eventlog_scrub_wait(b.log), DS_OK);
+
+    const char *want[3] = {NULL, "keep-me-name", NULL},
+               *gone[3] = {"erase-me-name", NULL, "late-name"};
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        struct skey key;
+        void *v = NULL;
+        size_t vlen = 0;
+        skey_init(&key);
+        skey_str(&key, ORG_A);
+        skey_u64(&key, seq);
+        assert_rc(store_get(eventlog_store(b.log), CF_INBOX, &key, &v, &vlen), DS_OK);
+        bool has_gone = false, has_want = false;
+        for (size_t i = 0; i + 8 <= vlen; i++) {
+            has_gone |= gone[seq - 1] && memcmp((char *)v + i, gone[seq - 1], 8) == 0;
+            has_want |= want[seq - 1] && memcmp((char *)v + i, want[seq - 1], 8) == 0;
+        }
+        assert_false(has_gone);
+        assert_true(has_want == (want[seq - 1] != NULL));
+        assert_true(vlen > 64); /* still carries the event's bytes */
+        free(v);
+    }
+    broker_close_bare(&b);
+    tu_event_free(&intro);
+    tu_event_free(&other);
+    tu_event_free(&late);
+}
+
 /* Directory entries point at the street's events, and every org's inbox holds them all:
  * the broker reads each street event from RocksDB once and serves it from memory after,
  * so the second org gets it even with its row deleted in between. */
@@ -390,6 +455,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_head_written_once_per_txn),
         tu_test_tmpdir(test_inbox_abort_moves_no_head),
         tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
+        tu_test_tmpdir(test_inbox_scrub_strips_erased_letters),
         tu_test_tmpdir(test_inbox_street_events_read_once),
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
         tu_test_tmpdir(test_receipts_follow_the_cursor),

@@ -442,7 +442,7 @@ static void test_rules_every_type_has_one_side(void **state)
                     check(sides[s], r->scope == SCOPE_ORG ? "" : "M1", type, &empty.base),
                     DS_ESIDE);
     }
-    assert_int_equal(known, 31);
+    assert_int_equal(known, 32);
     const struct rule *c = rules_find(DUALSYNC__EVENT_TYPE__EVENT_CORRECTION);
     assert_true(rules_side_may_author(c, ORG_UNIT) && rules_side_may_author(c, ORG_COMMUNITY));
     assert_false(rules_side_may_author(c, ORG_STREET));
