@@ -289,6 +289,11 @@ size_t routing_claims_open(struct broker *b);
 typedef void (*routing_claim_fn)(void *arg, const char *member, const char *unit, const char *intro,
                                  const char *other);
 void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg);
+/* Calls fn for each introduction that lost a claim (a report-in named another unit's
+ * letter): the member, the losing unit, its introduction and the unit that won. Kept in
+ * meta "lost/<introduction>" from the report-in on, so that a unit offline then is told
+ * when it is back (its node notes it once: ERROR_REFUSED on that letter). */
+void routing_lost_each(struct broker *b, routing_claim_fn fn, void *arg);
 
 /* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
  * thread stores the frames already checked; jobs come back in the order they went in. */

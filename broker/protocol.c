@@ -830,14 +830,38 @@ static void claim_notice(void *arg, const char *member, const char *unit, const 
     send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_CLAIMED, msg, seq);
 }
 
+/* Tells a connected unit that its introduction lost: the community's report-in named
+ * another unit's letter. As a refusal of that letter (ERROR_REFUSED): its node notes it
+ * once, shows it on the member and writes nothing more about it. */
+static void lost_notice(void *arg, const char *member, const char *unit, const char *intro,
+                        const char *winner)
+{
+    struct broker *b = arg;
+    struct peer *p = strmap_get(b->peers, unit);
+    char origin[IDS_ORG_MAX], msg[256];
+    uint64_t seq = 0;
+    if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq))
+        return;
+    snprintf(msg, sizeof(msg),
+             "member %s: the community's report-in named the introduction of %s; the member is "
+             "that unit's, and this introduction is not a registration",
+             member, winner);
+    send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, msg, seq);
+}
+
 /* Each time the street's count of claims is taken again (every ROUTING_CLAIMS_COUNT_MS),
- * the units in a conflict hear of it again: a unit offline at the time hears of it once it
- * is back, and a street without claims costs one count. */
+ * the units in a conflict hear of it again, and the units that lost one hear that: a unit
+ * offline at the time hears of it once it is back, and a street without claims costs one
+ * count and one empty scan. */
 static void claims_tick(struct broker *b)
 {
     uint64_t counted = b->claims_counted_ms;
-    if (routing_claims_open(b) && b->claims_counted_ms != counted)
+    size_t open = routing_claims_open(b);
+    if (b->claims_counted_ms == counted)
+        return;
+    if (open)
         routing_claims_each(b, claim_notice, b);
+    routing_lost_each(b, lost_notice, b);
 }
 
 void protocol_tick(void *arg)

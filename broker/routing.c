@@ -347,6 +347,18 @@ static void named_intro(const struct event *ev, char *out, size_t size)
     }
 }
 
+/* unit's introduction intro of member lost to winner's (a report-in named that one). */
+static void note_lost(struct eventlog_txn *txn, const char *member, const char *unit,
+                      const char *intro, const char *winner)
+{
+    char name[IDS_EVENT_ID_MAX + 8], val[IDS_MEMBER_MAX + IDS_ORG_MAX + 2];
+    if (!unit[0] || !intro[0])
+        return;
+    snprintf(name, sizeof(name), "lost/%s", intro);
+    size_t n = (size_t)snprintf(val, sizeof(val), "%s%c%s", member, '\0', winner);
+    eventlog_txn_put_meta(txn, name, val, n + 1);
+}
+
 /* A letter of a claim's unit, or a community's report-in or return naming a claim's
  * letter. True when ev was one (routed, or refused, into out). */
 static bool route_claim_event(struct route_overlay *ov, struct eventlog_txn *txn,
@@ -375,6 +387,10 @@ static bool route_claim_event(struct route_overlay *ov, struct eventlog_txn *txn
         remember_side(&next, won.unit);
         remember_side(&next, won.community);
     } else { /* a report-in: the member brought this claim's letter */
+        if (r->unit[0] && r->state == ROUTE_OPEN)
+            note_lost(txn, ev->member, r->unit, r->intro, won.unit);
+        for (size_t k = 0; k < next.n_claims; k++)
+            note_lost(txn, ev->member, next.claims[k].unit, next.claims[k].intro, won.unit);
         if (r->unit[0])
             remember_side(&next, r->unit);
         if (strcmp(r->community, won.community) != 0 && r->community[0])
@@ -479,8 +495,10 @@ static int route_member_event(struct broker *b, struct route_overlay *ov, struct
     struct route next = r;
     if (ev->type == T(REPORT_IN) && !r.confirmed) {
         next.confirmed = true; /* the registration's own letter: the claims lapse */
-        for (size_t k = 0; k < r.n_claims; k++)
+        for (size_t k = 0; k < r.n_claims; k++) {
+            note_lost(txn, ev->member, r.claims[k].unit, r.claims[k].intro, r.unit);
             remember_side(&next, r.claims[k].unit);
+        }
         next.n_claims = 0;
         route_put(ov, txn, ev->member, &r, &next);
     }
@@ -752,6 +770,29 @@ static bool each_claimant(const char *member, const struct route *r, void *arg)
     for (size_t i = 0; i < r->n_claims; i++)
         w->fn(w->arg, member, r->claims[i].unit, r->claims[i].intro, r->unit[0] ? r->unit : "");
     return true;
+}
+
+void routing_lost_each(struct broker *b, routing_claim_fn fn, void *arg)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_bytes(&prefix, "lost/", 5);
+    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_META, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = (const char *)store_iter_key(it, &klen);
+        const char *v = (const char *)store_iter_value(it, &vlen);
+        char intro[IDS_EVENT_ID_MAX], origin[IDS_ORG_MAX];
+        uint64_t seq = 0;
+        size_t mlen = strnlen(v, vlen);
+        if (klen < 7 || k[klen - 1] != '\0' || klen - 5 > sizeof(intro) || mlen + 2 > vlen ||
+            v[vlen - 1] != '\0')
+            continue; /* not ours: skipped, never trusted */
+        memcpy(intro, k + 5, klen - 5);
+        if (ids_event_id_parse(intro, origin, &seq))
+            fn(arg, v, origin, intro, v + mlen + 1);
+    }
+    store_iter_destroy(&it);
 }
 
 void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg)

@@ -54,9 +54,18 @@ static char *intro_note(const struct node *n, const char *what, const Dualsync__
     return val;
 }
 
-void node_note_refused(struct node *n, uint64_t seq, const char *why)
+bool node_note_refused(struct node *n, uint64_t seq, const char *why)
 {
+    char name[IDS_EVENT_ID_MAX + 16];
+    void *val = NULL;
+    size_t len = 0;
+    snprintf(name, sizeof(name), "refused/%s/%llu", n->cfg.org, (unsigned long long)seq);
+    if (eventlog_meta_get(n->log, name, &val, &len) == DS_OK) {
+        free(val); /* a lost claim is said again every 10 s: kept once */
+        return false;
+    }
     note_letter(n, "refused", seq, why);
+    return true;
 }
 
 char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec)

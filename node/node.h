@@ -138,9 +138,10 @@ void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t
 uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,
                              size_t count);
 void node_set_error(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The broker stored our event seq but delivers it to nobody (ERROR_REFUSED): kept in meta
- * "refused/<org>/<seq>" with the broker's reason. */
-void node_note_refused(struct node *n, uint64_t seq, const char *why);
+/* The broker stored our event seq but delivers it to nobody (ERROR_REFUSED), or our
+ * introduction lost a claim: kept in meta "refused/<org>/<seq>" with the broker's reason,
+ * the first time only (false when it was kept already). */
+bool node_note_refused(struct node *n, uint64_t seq, const char *why);
 /* The broker's reason when it refused the member's introduction from this node, or NULL
  * (caller frees). Such a member is not this node's, whatever its local record says. */
 char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec);

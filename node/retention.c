@@ -55,7 +55,8 @@ static bool pick_retired(const Dualsync__MemberRecord *rec, void *arg)
     struct retire_pick *p = arg;
     /* Nothing counts after a close: the record's last hlc is the close's. */
     if (!rec->closed || strcmp(rec->community, p->n->cfg.org) != 0 ||
-        (rec->last_hlc >> HLC_COUNTER_BITS) > p->cutoff_ms || eventlog_redacted(p->n->log, rec->member))
+        (rec->last_hlc >> HLC_COUNTER_BITS) > p->cutoff_ms ||
+        eventlog_redacted(p->n->log, rec->member))
         return true;
     if (p->count == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 16;

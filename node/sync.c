@@ -351,6 +351,9 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
 
 static void on_error(struct node *n, const Dualsync__Error *e)
 {
+    if (e->code == DUALSYNC__ERROR_CODE__ERROR_REFUSED && e->seq >= 1 && e->seq <= n->own_seq &&
+        !node_note_refused(n, e->seq, e->message))
+        return; /* told before (a lost claim is said again every 10 s): nothing new */
     if (e->code == DUALSYNC__ERROR_CODE__ERROR_CLAIMED) {
         /* a notice, repeated while the conflict lasts: no error of ours */
         if (e->seq >= 1 && e->seq <= n->own_seq)
@@ -396,9 +399,7 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         /* Final and not blocking: the event is stored and acked, the other side will not
          * see it (e.g. the member is registered by another unit). Remembered, so that the
          * operator sees it on the member and writes nothing more about it. */
-        n->counters.refused++;
-        if (e->seq >= 1 && e->seq <= n->own_seq)
-            node_note_refused(n, e->seq, e->message);
+        n->counters.refused++; /* noted above, the first time */
         break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:

@@ -11,7 +11,9 @@
 #    the community and the broker are equal;
 #  - the street lists the conflict (`dualsync-broker claims`, and a count in `status`) until
 #    the report-in, and tells both units (ERROR_CLAIMED: `member show` on each);
-#  - u1's later letters about the member are refused by the broker and reach nobody.
+#  - the street tells u1 its introduction lost (ERROR_REFUSED on it, repeated every 10 s,
+#    noted once): u1's `member show` says so and its CLI writes nothing more about the
+#    member (a letter it wrote before is stored and delivered to nobody: test_privacy).
 . "$(dirname "$0")/lib.sh" "$@"
 M=DY-0005
 
@@ -79,12 +81,21 @@ assert_eq "" "$(jq -r .occupation <<<"$rec")" "u1 never got the card"
 assert_eq 0 "$(broker claims --json | jq length)" "no claim left at the street"
 wait_for json_is br .claims_open 0 --deadline 20
 
-log "u1's later letters are refused and reach nobody"
+log "u1 is told its introduction lost (the street repeats it; u1 notes it once)"
 c1_digest=$(member_digest c1 $M)
+lost() { [ -n "$(cli u1 member show $M --json | jq -r .refused)" ]; }
+wait_for lost --deadline 30
+assert_contains "$(cli u1 member show $M --json | jq -r .refused)" "unit:u2" \
+    "u1 is told which unit's introduction the report-in named"
 refused=$(json_get u1 .counters.refused)
-run_ok cli u1 visit record --member $M --text 冒名走访 >/dev/null
-wait_for json_ge u1 .counters.refused $((refused + 1)) --deadline 20
+try cli u1 visit record --member $M --text 再次走访
+assert_eq 1 "$RC" "u1's CLI writes nothing more about the member"
+assert_contains "$ERR" "拒绝" "the refusal says the street refused u1's introduction"
+said_twice() { [ "$(grep -c "report-in named the introduction of unit:u2" "$T/br.log")" -ge 2 ]; }
+wait_for said_twice --deadline 30 # the street's next round of notices (every 10 s)
+sync_all u1 # a PING answered after the notice: u1 has read it
+assert_eq "$refused" "$(json_get u1 .counters.refused)" "a repeated notice is not counted again"
 sync_all u2 c1
 assert_eq "$c1_digest" "$(member_digest c1 $M)" "the community's record is unchanged"
-assert_eq "$c1_digest" "$(broker_digest $M)" "the broker's record ignores u1's letter"
+assert_eq "$c1_digest" "$(broker_digest $M)" "the broker's record is unchanged"
 log "ok"
