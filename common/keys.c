@@ -84,7 +84,9 @@ static void wipe_secret(const char *kdir, const char *name)
 {
     char path[4200];
     uint8_t zeros[2 * KEYS_SIGN_SECRET_LEN + 2] = {0};
-    snprintf(path, sizeof(path), "%s/%s", kdir, name);
+    int n = snprintf(path, sizeof(path), "%s/%s", kdir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return; /* cannot be: kdir is at most 4,095 bytes */
     int fd = open(path, O_WRONLY);
     if (fd >= 0) {
         ssize_t w = write(fd, zeros, sizeof(zeros));
