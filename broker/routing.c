@@ -434,24 +434,26 @@ static bool names_unseen_intro(const struct route *r, const struct event *ev)
            claim_where(r, NULL, intro) < 0;
 }
 
-/* An erasure comes from the member's unit: the registration's, or after a release (no
- * unit) the one that released it; it goes to every side that ever held the member's
- * letters: the community, the claims' sides and the former sides. */
+/* An erasure comes from the registration's unit (open, or closed by a move or a return;
+ * not after a release: no unit then), and not while another unit's claim waits for the
+ * report-in. common/fold.c apply_erase holds the same rule. It goes to every side that
+ * ever held the member's letters: the community and the former sides (at most
+ * ROUTE_FORMER_MAX, the most recent). */
 static int route_erase(const struct route *r, const struct event *ev, struct recipients *out)
 {
-    bool from_unit = r->unit[0] ? strcmp(r->unit, ev->origin) == 0 : was_side(r, ev->origin);
-    if (!from_unit) {
+    if (!r->unit[0] || strcmp(r->unit, ev->origin) != 0) {
         out->refused = "only the member's unit erases the member's personal data";
         return DS_OK;
     }
-    const char *sides[2 + 2 * ROUTE_CLAIMS_MAX + ROUTE_FORMER_MAX];
+    if (!r->confirmed && r->n_claims) {
+        out->refused = "another unit claims the member: the community's report-in decides "
+                       "whose member it is before an erasure";
+        return DS_OK;
+    }
+    const char *sides[2 + ROUTE_FORMER_MAX]; /* no claims: confirmed, or none */
     size_t n = 0;
     sides[n++] = r->unit;
     sides[n++] = r->community;
-    for (size_t k = 0; k < r->n_claims; k++) {
-        sides[n++] = r->claims[k].unit;
-        sides[n++] = r->claims[k].community;
-    }
     for (size_t k = 0; k < r->n_former; k++)
         sides[n++] = r->former[k];
     for (size_t k = 0; k < n; k++)

@@ -846,9 +846,10 @@ const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct eve
     return te ? &te->ev : NULL;
 }
 
-bool eventlog_redacted(const struct eventlog *log, const char *member)
+uint64_t eventlog_redacted_upto(const struct eventlog *log, const char *member)
 {
-    return strmap_get(log->redact, member) != NULL;
+    const uint64_t *upto = strmap_get(log->redact, member);
+    return upto ? *upto : 0;
 }
 
 static void *scrub_main(void *arg)

@@ -117,8 +117,9 @@ int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uin
 /* The event as this transaction stores it (without a redacted personal part), after a
  * DS_OK eventlog_txn_add of ev; NULL if ev was not added in txn. Valid until the commit. */
 const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev);
-/* Whether member has a redaction (an erasure or a retirement). */
-bool eventlog_redacted(const struct eventlog *log, const char *member);
+/* The hlc up to which member's events are kept without their personal part: 0 for none,
+ * UINT64_MAX for an erasure (all of them, for good), an hlc for a retirement. */
+uint64_t eventlog_redacted_upto(const struct eventlog *log, const char *member);
 /* After a commit that redacted (even before a crash and restart): makes the store forget
  * the dropped bytes (store_scrub: flush, WAL, forced bottommost compaction) on a thread of
  * its own, so the caller's loop goes on; a later call collects it and clears the mark (or

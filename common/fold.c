@@ -687,11 +687,15 @@ static void clear_personal(Dualsync__MemberRecord *rec)
     drop_claims(rec); /* other units' introductions: a name each */
 }
 
-/* The member's unit (of the record, open or closed) erases its personal fields; from then
- * on the record is frozen, whatever letter comes later in fold order. */
+/* The member's unit erases its personal fields; from then on the record is frozen,
+ * whatever letter comes later in fold order. The unit of the record, open or closed, but
+ * not after it released the member (no longer its member) nor while another unit's claim
+ * waits for the report-in (whose member it is is undecided): broker/routing.c
+ * route_erase holds the same rule. */
 static bool apply_erase(Dualsync__MemberRecord *rec, const struct event *ev)
 {
-    if (!rec->unit[0] || strcmp(rec->unit, ev->origin) != 0)
+    if (!rec->unit[0] || strcmp(rec->unit, ev->origin) != 0 ||
+        rec->closed == DUALSYNC__CLOSE_REASON__CLOSE_RELEASED || (!rec->confirmed && rec->n_claims))
         return false;
     Dualsync__MemberErase *b = BODY(MemberErase, member_erase);
     if (!b)

@@ -503,10 +503,14 @@ static void print_registration(json_t *j)
     if (js(j, "closed")[0])
         printf(TR("登记已注销: %s %s %s\n", "registration closed: %s %s %s\n"), js(j, "closed"),
                js(j, "closed_date"), js(j, "closed_text"));
-    if (strcmp(js(j, "personal"), "erased") == 0)
+    if (strcmp(js(j, "personal"), "erased") == 0 && js(j, "erased_date")[0])
         printf(TR("个人信息已删除: %s (%s),各方只留编号、日期和计数\n",
                   "personal data erased: %s (%s); every side keeps only ids, dates and counts\n"),
                js(j, "erased_date"), js(j, "erased_reason"));
+    else if (strcmp(js(j, "personal"), "erased") == 0) /* a later unit's, on an old record */
+        printf(TR("个人信息已删除(该党员其后所在单位的删除),只留编号、日期和计数\n",
+                  "personal data erased (by the member's later unit); only ids, dates and "
+                  "counts are kept\n"));
     else if (strcmp(js(j, "personal"), "retired") == 0)
         printf(TR("个人信息已过保留期,本节点已删除 ([policy] former_member_days)\n",
                   "personal data retired here: kept past [policy] former_member_days\n"));

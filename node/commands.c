@@ -124,11 +124,13 @@ static json_t *record_json(const struct node *n, const Dualsync__MemberRecord *r
     char *claimed = node_intro_claimed(n, rec);
     json_object_set_new(j, "claimed", json_string(claimed ? claimed : ""));
     free(claimed);
-    /* Whether this node still holds the member's personal fields (node/retention.c). */
+    /* Whether this node still holds the member's personal fields (node/retention.c): an
+     * erasure reaches a former side's record too (the fold clears only the unit's own). */
+    uint64_t upto = eventlog_redacted_upto(n->log, rec->member);
     json_object_set_new(j, "personal",
-                        json_string(rec->erased                              ? "erased"
-                                    : eventlog_redacted(n->log, rec->member) ? "retired"
-                                                                             : "kept"));
+                        json_string(rec->erased || upto == UINT64_MAX ? "erased"
+                                    : upto && upto >= rec->last_hlc   ? "retired"
+                                                                      : "kept"));
     return j;
 }
 

@@ -834,9 +834,25 @@ static int check_fulfilled(struct letter *l, struct outcome *o)
  * unit, or died, is erased after the registration ended.) */
 static int check_erase(struct letter *l, struct outcome *o)
 {
-    if (l->rec->erased)
+    const Dualsync__MemberRecord *rec = l->rec;
+    char *refused = node_intro_refused(l->w->n, rec), *claimed = node_intro_claimed(l->w->n, rec);
+    bool lost = refused != NULL, contested = claimed != NULL && !rec->confirmed;
+    free(refused);
+    free(claimed);
+    if (rec->erased)
         return fail(o, DS_EEXIST, "该成员的个人信息已删除",
                     "this member's personal data is erased already");
+    if (rec->closed == DUALSYNC__CLOSE_REASON__CLOSE_RELEASED)
+        return fail(o, DS_EINVAL, "该成员已转出本单位,不再由本单位删除",
+                    "the member left this unit (released): no longer this unit's to erase");
+    if (lost)
+        return fail(o, DS_EROUTE, "街道 broker 拒绝了本单位对该成员的介绍函(该成员由其他单位登记)",
+                    "the broker refused this unit's introduction of the member (registered by "
+                    "another unit)");
+    if (contested)
+        return fail(o, DS_EINVAL, "另有单位介绍了该党员,须待社区报到确认后才能删除",
+                    "another unit introduced this member too: the community's report-in decides "
+                    "whose member it is before an erasure");
     return DS_OK;
 }
 

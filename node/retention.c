@@ -53,10 +53,11 @@ struct retire_pick {
 static bool pick_retired(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct retire_pick *p = arg;
-    /* Nothing counts after a close: the record's last hlc is the close's. */
+    /* Nothing counts after a close: the record's last hlc is the close's. A member retired
+     * before, who came back and left again, is retired again up to the new close. */
     if (!rec->closed || strcmp(rec->community, p->n->cfg.org) != 0 ||
         (rec->last_hlc >> HLC_COUNTER_BITS) > p->cutoff_ms ||
-        eventlog_redacted(p->n->log, rec->member))
+        eventlog_redacted_upto(p->n->log, rec->member) >= rec->last_hlc)
         return true;
     if (p->count == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 16;
