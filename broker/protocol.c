@@ -806,8 +806,8 @@ static void settle_when_idle(struct broker *b)
     b->publishes_at_tick = b->publishes_in;
     if (idle && eventlog_dirty_count(b->log))
         eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
-    /* An erasure's scrub (a full compaction) does not wait for a quiet street: the erased
-     * bytes must leave the disk within a tick. Erasures are rare; the pause is once. */
+    /* An erasure's scrub does not wait for a quiet street: the erased bytes must leave the
+     * disk soon. It runs on a thread of its own (a full compaction); the loop goes on. */
     eventlog_scrub(b->log);
 }
 

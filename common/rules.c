@@ -11,9 +11,8 @@
 #include "fields.h"
 #include "personal.h"
 
-#include <stdlib.h>
-
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T(x) DUALSYNC__EVENT_TYPE__EVENT_##x
@@ -261,7 +260,7 @@ bool rules_body_valid(const struct rule *r, const uint8_t *body, size_t len, cha
 
 /* A letter whose personal part was dropped (erasure, retention) lacks the fields a new
  * one needs (a name, a card's contents): what remains must still decode and be clean
- * text, and no personal field may be left in the signed part. */
+ * text. (That no personal field sits in the signed part is personal_outside's check.) */
 static bool redacted_body_valid(const struct rule *r, const uint8_t *body, size_t len, char *why)
 {
     ProtobufCMessage *m = wire_unpack_body(r->body, body, len);

@@ -6,11 +6,12 @@
  *     restored after it.
  *   - A community retires a closed registration: [policy] former_member_days after the
  *     close was written (its hlc, not the date on the letter, which a clerk may set in the
- *     past), the letters about the member held here keep only their clear
- *     part (ids, dates, counts: what its reports read). No event: a community only
- *     forgets. A later registration in the same community is new, and kept.
- *   - Either way the store is scrubbed at the next tick (eventlog_scrub), so that no SST
- *     or WAL file keeps the dropped bytes. */
+ *     past), the letters about the member held here keep only their clear part (ids,
+ *     dates, counts: what its reports read). No event: a community only forgets. A later
+ *     registration in the same community is new, and kept; it is retired in turn after
+ *     its own close.
+ *   - Either way a scrub starts at the next tick, on a thread of its own (eventlog_scrub),
+ *     so that no SST or WAL file keeps the dropped bytes. */
 #include "node.h"
 
 #include "err.h"
