@@ -25,6 +25,7 @@ case $unit in
 esac
 [ -r "$file" ] || { echo "stand-in systemctl: no unit file $file" >&2; exit 1; }
 user=$(sed -n 's/^User=//p' "$file")
+user=${user//%i/$inst} # a node's user is its instance's: dualsync-hexie
 cmd=$(sed -n 's/^ExecStart=//p' "$file")
 cmd=${cmd//%i/$inst}
 # shellcheck disable=SC2086 # the ExecStart line is split into words as systemd does

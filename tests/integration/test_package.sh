@@ -21,7 +21,13 @@ if dpkg-query -W -f='${Status}' dualsync 2>/dev/null | grep -q "install ok insta
     log "skipped: a dualsync package is installed already, and it stays; 0 steps run"
     exit 0
 fi
-trap '_rc=$?; dpkg -r dualsync >/dev/null 2>&1 || true; (exit $_rc); cleanup' EXIT
+if id dualsync-hexie >/dev/null 2>&1; then
+    log "skipped: a user dualsync-hexie exists already, and it stays; 0 steps run"
+    exit 0
+fi
+# The first hour makes the node's own user (dualsync-hexie): it goes with the package.
+trap '_rc=$?; dpkg -r dualsync >/dev/null 2>&1 || true; userdel dualsync-hexie >/dev/null 2>&1 ||
+    true; (exit $_rc); cleanup' EXIT
 
 log "cpack builds the .deb"
 run_ok cpack -G DEB --config "$DS_BINDIR/CPackConfig.cmake" -B "$T/pkg" >/dev/null
@@ -43,6 +49,8 @@ for u in dualsync-broker.service dualsync-node@.service; do
     grep -q '^ExecStart=dualsync-' "/usr/lib/systemd/system/$u" || fail "no unit $u"
     grep -q '^UMask=0077' "/usr/lib/systemd/system/$u" || fail "$u sets no UMask=0077"
 done
+grep -q '^User=dualsync-%i$' /usr/lib/systemd/system/dualsync-node@.service ||
+    fail "a node instance does not run as a user of its own"
 id dualsync >/dev/null 2>&1 || fail "no dualsync system user"
 assert_eq "dualsync 750" "$(stat -c '%U %a' /var/lib/dualsync)" "/var/lib/dualsync"
 
@@ -75,19 +83,21 @@ unshare -m -n -- bash -euo pipefail -c '
     ip link set lo up
     mount -t tmpfs -o mode=0750 tmpfs /var/lib/dualsync
     chown dualsync:dualsync /var/lib/dualsync
-    stop() {
-        pkill -TERM -u dualsync -f "dualsync-(broker|node) --data /var/lib/dualsync" || true
+    stop() { # the broker (user dualsync) and the node (user dualsync-hexie)
+        pkill -TERM -f "dualsync-(broker|node) --data /var/lib/dualsync" || true
         for _ in $(seq 100); do
-            pgrep -u dualsync -f "dualsync-(broker|node) --data" >/dev/null || return 0
+            pgrep -f "dualsync-(broker|node) --data /var/lib/dualsync" >/dev/null || return 0
             sleep 0.1
         done
-        pkill -KILL -u dualsync -f "dualsync-(broker|node) --data" || true
+        pkill -KILL -f "dualsync-(broker|node) --data /var/lib/dualsync" || true
     }
     trap stop EXIT
     bash "$1/tests/integration/first_hour.sh" "$1/README.md" "$2" >"$2.out"
     cd /var/lib/dualsync
-    runuser -u dualsync -- dualsync --data hexie status --json | jq -e ".state == \"ready\"" >/dev/null
-    runuser -u dualsync -- dualsync --data hexie orgs --json |
+    [ "$(stat -c "%U %a" hexie)" = "dualsync-hexie 700" ]
+    runuser -u dualsync -- ls hexie >/dev/null 2>&1 && exit 1 # the broker user cannot look in
+    runuser -u dualsync-hexie -- dualsync --data hexie status --json | jq -e ".state == \"ready\"" >/dev/null
+    runuser -u dualsync-hexie -- dualsync --data hexie orgs --json |
         jq -e "[.[] | .org] | index(\"community:hexie\") != null" >/dev/null
     curl -fsS -o /dev/null http://127.0.0.1:8380/ && curl -fsS -o /dev/null http://127.0.0.1:8390/
 ' first-hour "$src" "$T/first-hour" 2>"$T/first-hour.log" ||
