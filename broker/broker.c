@@ -161,7 +161,7 @@ int broker_run(struct broker *b)
         return rc;
     }
     write_endpoint_file(b);
-    b->started_ms = b->last_tick_ms = broker_now_ms();
+    b->started_ms = b->last_tick_ms = broker_now_ms(b);
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
@@ -189,7 +189,7 @@ struct status_ctx {
 static json_t *peer_lag(struct broker *b, const char *org, uint64_t head)
 {
     uint64_t lag = 0;
-    if (receipts_lag_ms(b, org, head, broker_now_ms(), &lag) != DS_OK)
+    if (receipts_lag_ms(b, org, head, broker_now_ms(b), &lag) != DS_OK)
         return json_null();
     return json_integer((json_int_t)lag);
 }
@@ -202,14 +202,13 @@ static bool peer_status(const char *org, void *value, void *arg)
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = receipts_cursor(c->b, org);
     const struct conduct *ban = c->b->conduct ? strmap_get(c->b->conduct, org) : NULL;
-    uint64_t now = broker_now_ms();
-    json_t *row = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind",
-                            ids_kind_name(e->kind), "connected", p && p->welcomed, "stored_upto",
-                            (json_int_t)eventlog_hwm(c->b->log, org), "inbox_head",
-                            (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
-                            "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
-                            (json_int_t)(p ? broker_now_ms() - p->last_seen_ms : 0), "lag_ms",
-                            peer_lag(c->b, org, head));
+    uint64_t now = broker_now_ms(c->b);
+    json_t *row = json_pack(
+        "{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind", ids_kind_name(e->kind),
+        "connected", p && p->welcomed, "stored_upto", (json_int_t)eventlog_hwm(c->b->log, org),
+        "inbox_head", (json_int_t)head, "delivered", (json_int_t)(p ? p->delivered : 0),
+        "confirmed", (json_int_t)confirmed, "last_seen_ms_ago",
+        (json_int_t)(p ? now - p->last_seen_ms : 0), "lag_ms", peer_lag(c->b, org, head));
     /* its budgets: sent and not shown read, waiting for signature checks; its refusals */
     json_object_set_new(row, "send_unread_bytes",
                         json_integer((json_int_t)(p ? p->inflight_bytes : 0)));
@@ -274,7 +273,7 @@ static json_t *status_json(struct broker *b)
         b->bound, "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
         "members_unfolded", (json_int_t)eventlog_dirty_count(b->log), "claims_open",
         (json_int_t)routing_claims_open(b), "uptime_ms",
-        (json_int_t)(b->t ? broker_now_ms() - b->started_ms : 0), "verify_pending",
+        (json_int_t)(b->t ? broker_now_ms(b) - b->started_ms : 0), "verify_pending",
         (json_int_t)(b->verify ? verify_pending_events(b->verify) : 0), "peers", c.peers,
         "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",
         (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
@@ -466,6 +465,11 @@ static void digests_reply(struct broker *b, uint8_t **out, size_t *len)
         return;
     }
     ctl_reply_ok(arr, out, len);
+}
+
+uint64_t broker_now_ms(const struct broker *b)
+{
+    return b->now_ms ? b->now_ms() : hlc_wall_ms();
 }
 
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

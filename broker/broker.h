@@ -5,8 +5,10 @@
  * durable, and delivers each inbox with a credit window.
  * Modules: directory.c (orgs and directory events), routing.c (recipients of an event and
  * the route table), inbox.c (per-org inbox sequences and delivery), receipts.c (what each
- * recipient applied, and the street's lag), protocol.c (the frame handlers), broker.c
- * (start, stop, status), main.c (the CLI). */
+ * recipient applied, and the street's lag), protocol.c (the frame handlers), btxn.c (the
+ * one transaction they all write through: btxn.h), broker.c (start, stop, status, the
+ * timers' clock), main.c (the CLI). All but main.c are the library dualsync_broker, which
+ * the unit tests link. */
 #ifndef DUALSYNC_BROKER_H
 #define DUALSYNC_BROKER_H
 
@@ -209,6 +211,7 @@ struct broker {
     uint64_t claims_counted_ms;
     struct console *console;   /* the web console's threads (console.c); NULL when off */
     struct receipts *receipts; /* who applied what, and since when entries wait (receipts.c) */
+    uint64_t (*now_ms)(void);  /* broker_now_ms's clock; NULL: the wall clock */
 };
 
 /* Opens the broker of data dir: config, keys, log, directory. DS_OK with *b_out owned by
@@ -264,17 +267,17 @@ struct recipients {
     char org[ROUTING_RECIPIENTS_MAX][IDS_ORG_MAX];
     const char *refused;
 };
+struct btxn;
 struct route_overlay;
+/* The routes a transaction changed, read before the store's (btxn.c owns one per btxn). */
 struct route_overlay *route_overlay_new(void);
 void route_overlay_destroy(struct route_overlay **op);
-int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
-                       const struct event *ev, struct recipients *out);
+int routing_recipients(struct btxn *t, const struct event *ev, struct recipients *out);
 /* The members with an open registration (or a claim) of org, as a JSON array of ids; with
- * close, in txn, their registrations closed and the claims dropped, as a release and a
+ * close, in t, their registrations closed and the claims dropped, as a release and a
  * close would: the member is free for another unit, the former sides' late letters are
  * stored and delivered to nobody. */
-int routing_org_members(struct broker *b, struct eventlog_txn *txn, const char *org, bool close,
-                        json_t *members_out);
+int routing_org_members(struct btxn *t, const char *org, bool close, json_t *members_out);
 /* Builds indexes an older broker did not keep; once, at open. */
 int routing_upgrade(struct broker *b);
 /* The members with claims (other units' introductions awaiting a report-in), as a JSON
@@ -349,22 +352,18 @@ bool verify_queue_drained(struct verify_pool *vp);
 
 /* inbox.c */
 uint64_t inbox_head(struct broker *b, const char *org);
-/* Appends (origin, seq) to org's inbox in txn and counts org's new head in pending_heads
- * (org -> uint64_t *, malloc'd; the caller frees the map's values). The head is not yet in
- * txn: call inbox_stage_heads before committing txn. In memory the head moves once the txn
- * has committed (inbox_commit_heads). */
-void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                  const char *org, const char *origin, uint64_t seq);
-/* The same for a letter: the entry also carries the event's bytes (delivered without a
- * point read) — as the log keeps them (eventlog_txn_kept): without the personal part of a
+/* The inbox's part of a broker transaction: btxn.c calls these, in the order btxn.h gives;
+ * everything else appends with btxn_append / btxn_append_event. inbox_append counts org's
+ * new head in pending_heads (org -> uint64_t *, malloc'd); inbox_stage_heads puts each
+ * counted head into txn once; inbox_commit_heads moves them in memory (and pumps) once txn
+ * has committed. A letter's entry also carries the event's bytes (delivered without a
+ * point read), as the log keeps them (eventlog_txn_kept): without the personal part of a
  * member the street erased. Entries written before the erasure lose it at the scrub
  * (inbox_scrub). */
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq);
 void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                         const char *org, const struct event *ev);
-/* Puts the head of every org in pending_heads into txn, once each. Call it after the last
- * inbox_append and right before eventlog_commit, so the heads are in the same atomic batch
- * as their entries; a txn committed without it leaves the durable heads behind, and after
- * a restart new entries would overwrite delivered ones. */
 void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
 void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* The hlc of the event at org's inbox seq (one point read; a street event from memory once
@@ -453,6 +452,8 @@ int broker_console_start(struct broker *b, struct console **console_out);
 /* broker.c */
 void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,
                    size_t *reply_len_out);
-uint64_t broker_now_ms(void);
+/* The clock of the broker's timers (liveness, bans, rates, lag): b->now_ms when set (a
+ * test's clock), else the wall clock. Events' hybrid clocks always read the wall clock. */
+uint64_t broker_now_ms(const struct broker *b);
 
 #endif

@@ -7,6 +7,8 @@
  * meetings) share its sequence but go only to the orgs they are addressed to. */
 #include "broker.h"
 
+#include "btxn.h"
+
 #include "err.h"
 #include "log.h"
 #include "wire.h"
@@ -94,9 +96,7 @@ bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_ou
 }
 
 struct fanout {
-    struct broker *b;
-    struct eventlog_txn *txn;
-    struct strmap *heads;
+    struct btxn *t;
     const char *newcomer;
     uint64_t seq;
 };
@@ -108,7 +108,7 @@ static bool fanout_one(const char *org, void *value, void *arg)
     const struct org_entry *e = value;
     struct fanout *f = arg;
     if (strcmp(org, f->newcomer) != 0 && e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
-        inbox_append(f->b, f->txn, f->heads, org, f->b->cfg.street, f->seq);
+        btxn_append(f->t, org, f->t->b->cfg.street, f->seq);
     return true;
 }
 
@@ -167,28 +167,25 @@ static void entry_body(const struct org_entry *e, const uint8_t *rotation, uint8
 }
 
 struct backfill {
-    struct broker *b;
-    struct eventlog_txn *txn;
-    struct strmap *heads;
+    struct btxn *t;
     const char *newcomer;
 };
 
 static bool backfill_one(const struct event *ev, void *arg)
 {
     struct backfill *f = arg;
-    if (strcmp(ev->origin, f->b->cfg.street) == 0)
-        inbox_append(f->b, f->txn, f->heads, f->newcomer, ev->origin, ev->seq);
+    if (strcmp(ev->origin, f->t->b->cfg.street) == 0)
+        btxn_append(f->t, f->newcomer, ev->origin, ev->seq);
     return true;
 }
 
 /* A newcomer's inbox gets the directory so far: the street's directory entries only. The
  * street also writes events addressed to some orgs (joint meetings), which are theirs. */
-static int backfill_directory(struct broker *b, struct eventlog_txn *txn, struct strmap *heads,
-                              const char *newcomer)
+static int backfill_directory(struct btxn *t, const char *newcomer)
 {
-    struct backfill f = {b, txn, heads, newcomer};
-    return eventlog_type_events(b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, backfill_one,
-                                &f);
+    struct backfill f = {t, newcomer};
+    return eventlog_type_events(t->b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
+                                backfill_one, &f);
 }
 
 /* Publishes e as the org's entry now: the signed directory event, the orgs cf, an inbox
@@ -205,13 +202,13 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
                      DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, body, body_len, &raw, &raw_len);
 
     struct event ev;
-    struct eventlog_txn *txn = eventlog_begin(b->log);
-    struct strmap *heads = strmap_new();
+    struct btxn t;
+    btxn_begin(b, &t);
     int rc = wire_event_open(raw, raw_len, false, &ev);
     if (rc == DS_OK) {
         rc = rules_check(&ev); /* what every node will check */
         if (rc == DS_OK)
-            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            rc = eventlog_txn_add(t.log, &ev, EVENTLOG_CONTIGUOUS);
         wire_event_release(&ev);
     }
     if (rc == DS_OK) {
@@ -221,28 +218,25 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
         memcpy(val + 8, body, body_len);
         skey_init(&k);
         skey_str(&k, e->org);
-        store_batch_put(eventlog_txn_batch(txn), CF_ORGS, &k, val, 8 + body_len);
+        store_batch_put(eventlog_txn_batch(t.log), CF_ORGS, &k, val, 8 + body_len);
         free(val);
-        struct fanout f = {b, txn, heads, newcomer ? e->org : "", seq};
+        struct fanout f = {&t, newcomer ? e->org : "", seq};
         strmap_each(b->orgs, fanout_one, &f);
         if (newcomer) {
-            rc = backfill_directory(b, txn, heads, e->org);
-            inbox_append(b, txn, heads, e->org, b->cfg.street, seq);
-        }
-        if (rc == DS_OK) {
-            inbox_stage_heads(b, txn, heads);
-            rc = eventlog_commit(&txn);
+            rc = backfill_directory(&t, e->org);
+            btxn_append(&t, e->org, b->cfg.street, seq);
         }
     }
-    eventlog_abort(&txn);
+    if (rc == DS_OK)
+        rc = btxn_commit(&t); /* delivery reads the store only: the entry may come after */
+    else
+        btxn_abort(&t);
     if (rc == DS_OK) {
         e->seq = seq;
         remember(b, e);
-        inbox_commit_heads(b, heads);
     } else {
         free(e);
     }
-    strmap_destroy(&heads, free);
     free(body);
     free(raw);
     return rc;
@@ -356,11 +350,13 @@ int directory_remove(struct broker *b, const char *org, const char *reason, bool
     if (rc != DS_OK)
         return rc;
     json_t *open = json_array();
-    struct eventlog_txn *txn = eventlog_begin(b->log);
-    rc = routing_org_members(b, txn, org, force, open);
+    struct btxn t;
+    btxn_begin(b, &t);
+    rc = routing_org_members(&t, org, force, open);
     if (rc == DS_OK && force && json_array_size(open))
-        rc = eventlog_commit(&txn); /* before the entry: a crash in between re-runs cleanly */
-    eventlog_abort(&txn);
+        rc = btxn_commit(&t); /* before the entry: a crash in between re-runs cleanly */
+    else
+        btxn_abort(&t);
     if (rc == DS_OK && json_array_size(open) && !force)
         rc = DS_EEXIST;
     if (rc != DS_OK) {
@@ -389,30 +385,27 @@ int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_
                         body, body_len, to, n_to, &raw, &raw_len);
 
     struct event ev;
-    struct eventlog_txn *txn = eventlog_begin(b->log);
-    struct strmap *heads = strmap_new();
+    struct btxn t;
+    btxn_begin(b, &t);
     int rc = wire_event_open(raw, raw_len, false, &ev);
     if (rc == DS_OK) {
         /* what every receiver will check, checked before the event is handed out */
         rc = rules_check(&ev);
         if (rc == DS_OK)
-            rc = eventlog_txn_add(txn, &ev, EVENTLOG_CONTIGUOUS);
+            rc = eventlog_txn_add(t.log, &ev, EVENTLOG_CONTIGUOUS);
         wire_event_release(&ev);
     }
+    for (size_t i = 0; rc == DS_OK && i < n_to; i++)
+        btxn_append(&t, to[i], b->cfg.street, seq);
+    if (rc == DS_OK)
+        rc = btxn_commit(&t);
+    else
+        btxn_abort(&t);
     if (rc == DS_OK) {
-        for (size_t i = 0; i < n_to; i++)
-            inbox_append(b, txn, heads, to[i], b->cfg.street, seq);
-        inbox_stage_heads(b, txn, heads);
-        rc = eventlog_commit(&txn);
-    }
-    eventlog_abort(&txn);
-    if (rc == DS_OK) {
-        inbox_commit_heads(b, heads);
         *seq_out = seq;
         log_info("directory: street event type=%s seq=%llu to=%zu", rules_type_name(type),
                  (unsigned long long)seq, n_to);
     }
-    strmap_destroy(&heads, free);
     free(raw);
     return rc;
 }

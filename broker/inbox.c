@@ -170,7 +170,7 @@ static bool commit_head(const char *org, void *value, void *arg)
     struct broker *b = arg;
     uint64_t *h = xmalloc(sizeof(*h));
     *h = *(uint64_t *)value;
-    receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms());
+    receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms(b));
     free(strmap_put(b->heads, org, h));
     struct peer *p = strmap_get(b->peers, org);
     if (p)

@@ -19,6 +19,8 @@
  * what frees libzmq's queue of it. */
 #include "broker.h"
 
+#include "btxn.h"
+
 #include "err.h"
 #include "hlc.h"
 #include "log.h"
@@ -28,11 +30,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-uint64_t broker_now_ms(void)
-{
-    return hlc_wall_ms();
-}
 
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
 {
@@ -67,7 +64,7 @@ bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
     struct broker *b = arg;
     if (!directory_authorize(b, key, org_out))
         return false;
-    if (!banned(b, org_out, broker_now_ms()))
+    if (!banned(b, org_out, broker_now_ms(b)))
         return true;
     b->counters.ban_refused++;
     log_debug("broker: handshake of banned peer=%s refused", org_out);
@@ -106,7 +103,7 @@ static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
  * takes the window's refused bytes to BROKER_STRIKE_BYTES_MAX, bans it. */
 static void strike(struct broker *b, struct peer *p, size_t bytes)
 {
-    uint64_t now = broker_now_ms();
+    uint64_t now = broker_now_ms(b);
     b->counters.refused_frames++;
     if (now - p->strike_window_ms > BROKER_STRIKE_WINDOW_MS) {
         p->strike_window_ms = now;
@@ -151,7 +148,7 @@ static struct peer *peer_for(struct broker *b, const struct transport_peer *addr
         p->welcomed = false;
         inbox_sent_reset(p); /* what the old connection queued is its own */
     }
-    p->last_seen_ms = broker_now_ms();
+    p->last_seen_ms = broker_now_ms(b);
     p->frames++;
     return p;
 }
@@ -277,7 +274,7 @@ static int check_unknown_type(struct broker *b, const char *org, const struct ev
 {
     if (ev->body_len > BROKER_UNKNOWN_BODY_MAX) {
         *why = "unknown event type: body over 8192 bytes";
-    } else if (!take_unknown_token(conduct_of(b, org), broker_now_ms())) {
+    } else if (!take_unknown_token(conduct_of(b, org), broker_now_ms(b))) {
         *why = "unknown event types over the per-org rate (256 at once, then one per 10 s): "
                "resend later";
         b->counters.unknown_type_refused++;
@@ -316,7 +313,7 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
         *why = "your side may not author this event type";
         return rc;
     }
-    if (rc != DS_OK || hlc_ms(ev->hlc) > broker_now_ms() + BROKER_MAX_SKEW_MS) {
+    if (rc != DS_OK || hlc_ms(ev->hlc) > broker_now_ms(b) + BROKER_MAX_SKEW_MS) {
         *code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
         *why = rc != DS_OK ? "event body fails validation" : "event clock too far in the future";
         return DS_EINVAL;
@@ -346,9 +343,7 @@ struct pending_publish {
 };
 
 struct publish_batch {
-    struct eventlog_txn *txn;
-    struct route_overlay *ov;
-    struct strmap *heads;
+    struct btxn t;
     struct recipients to; /* scratch: too big for the stack of every event */
     struct pending_publish *acks;
     size_t n, cap;
@@ -360,9 +355,7 @@ static struct publish_batch *batch_for(struct broker *b)
 {
     if (!b->batch) {
         b->batch = xcalloc(1, sizeof(*b->batch));
-        b->batch->txn = eventlog_begin(b->log);
-        b->batch->ov = route_overlay_new();
-        b->batch->heads = strmap_new();
+        btxn_begin(b, &b->batch->t);
     }
     return b->batch;
 }
@@ -449,11 +442,11 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         res->seq = ev.seq;
         bool signed_ok = job->verdict[i] == VERIFY_OK, skipped = job->verdict[i] == VERIFY_SKIPPED;
         int seq_rc = DS_OK;
-        rc = skipped ? check_skipped(b, pb->txn, &ev, &signed_ok, &seq_rc) : DS_OK;
+        rc = skipped ? check_skipped(b, pb->t.log, &ev, &signed_ok, &seq_rc) : DS_OK;
         if (rc == DS_OK)
             rc = check_event(b, job->addr.org, &ev, signed_ok, &res->code, &res->why);
         if (rc == DS_OK) /* nothing was added to the batch since check_skipped asked */
-            rc = skipped ? seq_rc : eventlog_txn_check(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
+            rc = skipped ? seq_rc : eventlog_txn_check(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
             b->counters.duplicates++;
         } else if (rc == DS_EFORK || rc == DS_ESEQ) {
@@ -462,16 +455,16 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
                                       : "sequence gap: resend from the acked seq";
             b->counters.forks += rc == DS_EFORK;
-        } else if (rc == DS_OK && routing_recipients(b, pb->ov, pb->txn, &ev, to) != DS_OK) {
+        } else if (rc == DS_OK && routing_recipients(&pb->t, &ev, to) != DS_OK) {
             res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
             res->why = "cannot route yet: unknown member or community (retry later)";
         } else if (rc == DS_OK) {
-            rc = eventlog_txn_add(pb->txn, &ev, EVENTLOG_CONTIGUOUS);
-            const struct event *kept = rc == DS_OK ? eventlog_txn_kept(pb->txn, &ev) : NULL;
+            rc = eventlog_txn_add(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
+            const struct event *kept = rc == DS_OK ? eventlog_txn_kept(pb->t.log, &ev) : NULL;
             for (size_t k = 0; kept && k < to->n; k++)
-                inbox_append_event(b, pb->txn, pb->heads, to->org[k], kept);
+                btxn_append_event(&pb->t, to->org[k], kept);
             if (rc == DS_OK && ev.type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to->refused)
-                rc = erase_member(b, pb->txn, &ev);
+                rc = erase_member(b, pb->t.log, &ev);
             if (rc == DS_OK) {
                 pb->stored++;
                 hlc_observe(&b->clock, ev.hlc);
@@ -562,7 +555,7 @@ static void store_publish(struct broker *b, const struct verify_job *job)
     struct publish_batch *pb = batch_for(b);
     struct pending_publish pp = {.addr = job->addr};
     release_verify_budget(b, job);
-    if (banned(b, job->addr.org, broker_now_ms()))
+    if (banned(b, job->addr.org, broker_now_ms(b)))
         return; /* checked before its org was banned: dropped, as its queued frames are */
     if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
@@ -625,7 +618,7 @@ void protocol_on_verified(void *arg)
     if (events >= BROKER_STORE_BUDGET)
         verify_wake(b->verify); /* more may be done: come back after the other sockets */
     if (transport_reads_paused(b->t) && verify_queue_drained(b->verify)) {
-        uint64_t now = broker_now_ms();
+        uint64_t now = broker_now_ms(b);
         transport_pause_reads(b->t, false);
         strmap_each(b->peers, forgive_peer, &now); /* we were not listening */
     }
@@ -638,26 +631,21 @@ void protocol_flush(void *arg)
     if (!pb)
         return;
     b->batch = NULL;
-    route_overlay_destroy(&pb->ov);
     int rc = DS_EIO;
-    inbox_stage_heads(b, pb->txn, pb->heads); /* harmless when failed: the txn is aborted */
     if (pb->failed) {
-        eventlog_abort(&pb->txn);
+        btxn_abort(&pb->t);
     } else if (pb->stored == 0) {
         /* Nothing new (refused frames, resends): no write, and no fsync for a flood of
          * them to make every other node's letters wait behind. */
-        eventlog_abort(&pb->txn);
+        btxn_abort(&pb->t);
         rc = DS_OK;
     } else {
-        rc = eventlog_commit(&pb->txn);
+        rc = btxn_commit(&pb->t); /* and the recipients' deliveries go out */
     }
     if (rc == DS_OK)
         b->counters.events_stored += pb->stored;
     for (size_t i = 0; i < pb->n; i++)
         answer_publish(b, &pb->acks[i], rc);
-    if (rc == DS_OK)
-        inbox_commit_heads(b, pb->heads);
-    strmap_destroy(&pb->heads, free);
     free(pb->acks);
     free(pb);
 }
@@ -747,7 +735,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
                        size_t len)
 {
     struct broker *b = arg;
-    if (banned(b, addr->org, broker_now_ms()))
+    if (banned(b, addr->org, broker_now_ms(b)))
         return; /* queued before its connections were closed: dropped unread */
     Dualsync__Frame *f = wire_frame_unpack(data, len);
     bool hello = f && f->kind_case == DUALSYNC__FRAME__KIND_HELLO;
@@ -783,13 +771,18 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     wire_frame_free(f);
 }
 
+struct stale_search {
+    uint64_t now;
+    struct peer *found;
+};
+
 static bool stale_peer(const char *org, void *value, void *arg)
 {
     struct peer *p = value;
-    struct peer **out = arg;
+    struct stale_search *q = arg;
     (void)org;
-    if (broker_now_ms() - p->last_seen_ms > BROKER_PEER_TIMEOUT_MS) {
-        *out = p;
+    if (q->now - p->last_seen_ms > BROKER_PEER_TIMEOUT_MS) {
+        q->found = p;
         return false;
     }
     return true;
@@ -867,7 +860,7 @@ static void claims_tick(struct broker *b)
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
-    uint64_t now = broker_now_ms();
+    uint64_t now = broker_now_ms(b);
     uint64_t gap = now - b->last_tick_ms; /* broker_run starts it */
     if (gap > BROKER_PEER_TIMEOUT_MS / 2 && gap > 2u * b->cfg.heartbeat_ms) {
         /* The loop itself was busy (a long report or digest run, a slow disk): the peers'
@@ -887,13 +880,13 @@ void protocol_tick(void *arg)
         return;
     }
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
-        struct peer *gone = NULL;
-        strmap_each(b->peers, stale_peer, &gone);
-        if (!gone)
+        struct stale_search q = {now, NULL};
+        strmap_each(b->peers, stale_peer, &q);
+        if (!q.found)
             break;
         b->counters.sessions_dropped++;
-        log_warn("broker: peer=%s silent for %u ms, session closed", gone->addr.org,
+        log_warn("broker: peer=%s silent for %u ms, session closed", q.found->addr.org,
                  BROKER_PEER_TIMEOUT_MS);
-        free(strmap_remove(b->peers, gone->addr.org));
+        free(strmap_remove(b->peers, q.found->addr.org));
     }
 }

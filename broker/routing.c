@@ -28,6 +28,8 @@
  * by_community (community, unit, member) indexes the open registrations. */
 #include "broker.h"
 
+#include "btxn.h"
+
 #include "err.h"
 #include "fields.h"
 #include "fold.h"
@@ -665,13 +667,14 @@ static int route_member_units(struct broker *b, const char *community, struct re
     return rc;
 }
 
-int routing_recipients(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
-                       const struct event *ev, struct recipients *out)
+int routing_recipients(struct btxn *t, const struct event *ev, struct recipients *out)
 {
+    struct broker *b = t->b;
+    struct route_overlay *ov = t->routes;
     out->n = 0;
     out->refused = NULL;
     if (ev->member[0])
-        return route_member_event(b, ov, txn, ev, out);
+        return route_member_event(b, ov, t->log, ev, out);
     const struct rule *r = rules_find(ev->type);
     if (!r)
         return DS_OK; /* unknown org-level types are kept, not forwarded */
@@ -747,7 +750,7 @@ static bool count_claimed(const char *member, const struct route *r, void *arg)
 
 size_t routing_claims_open(struct broker *b)
 {
-    uint64_t now = broker_now_ms();
+    uint64_t now = broker_now_ms(b);
     if (b->claims_counted_ms && now - b->claims_counted_ms < ROUTING_CLAIMS_COUNT_MS)
         return b->claims_open;
     size_t n = 0;
@@ -881,11 +884,8 @@ static bool org_member(const char *member, const struct route *r, void *arg)
     return true;
 }
 
-int routing_org_members(struct broker *b, struct eventlog_txn *txn, const char *org, bool close,
-                        json_t *members_out)
+int routing_org_members(struct btxn *t, const char *org, bool close, json_t *members_out)
 {
-    struct org_members q = {route_overlay_new(), txn, org, close, members_out};
-    int rc = routes_each(b, org_member, &q);
-    route_overlay_destroy(&q.ov);
-    return rc;
+    struct org_members q = {t->routes, t->log, org, close, members_out};
+    return routes_each(t->b, org_member, &q);
 }

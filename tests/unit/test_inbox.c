@@ -1,8 +1,8 @@
 /* Unit tests of the broker's inbox bookkeeping (broker/inbox.c, broker/receipts.c), on a
  * real RocksDB in a temp directory per test. The broker is a bare struct broker with the
- * fields they read (log, heads, peers, receipts, cfg.window) and no transport: this file
- * defines protocol_send and the clock itself, recording what the one test with a
- * connected peer is sent and failing any other test that sends. */
+ * fields they read (log, heads, peers, receipts, cfg.window, the clock) and no transport:
+ * the transport's send is wrapped (-Wl,--wrap=transport_send_peer), recording what the one
+ * test with a connected peer is sent and failing any other test that sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "btxn.h"
+#include "fault.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -28,23 +30,30 @@ static struct {
     size_t len[8];
 } sent;
 
-void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len);
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len)
 {
-    (void)b;
-    (void)p;
+    (void)t;
+    (void)peer;
     if (!sent.on)
-        fail_msg("protocol_send: no peer is connected in this test");
+        fail_msg("transport_send_peer: no peer is connected in this test");
+    Dualsync__Frame *f = wire_frame_unpack(data, len);
+    assert_non_null(f);
     assert_int_equal(f->kind_case, DUALSYNC__FRAME__KIND_DELIVER);
     for (size_t i = 0; i < f->deliver->n_events && sent.n < 8; i++, sent.n++) {
         sent.len[sent.n] = f->deliver->events[i].len;
         sent.raw[sent.n] = malloc(sent.len[sent.n]);
         memcpy(sent.raw[sent.n], f->deliver->events[i].data, sent.len[sent.n]);
     }
+    wire_frame_free(f);
+    return DS_OK;
 }
 
 static uint64_t fake_now_ms = 1000000;
 
-uint64_t broker_now_ms(void)
+static uint64_t fake_clock(void)
 {
     return fake_now_ms;
 }
@@ -57,6 +66,7 @@ static void broker_open_bare(struct broker *b, const char *dir)
     b->peers = strmap_new();
     b->receipts = receipts_new();
     b->cfg.window = 64;
+    b->now_ms = fake_clock;
     snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
 }
 
@@ -182,6 +192,49 @@ static void test_inbox_abort_moves_no_head(void **state)
     assert_true(stored_head(&b, ORG_A) == 0);
     assert_int_equal(stored_entries(&b, ORG_A, "street:s", 1), 0);
     broker_close_bare(&b);
+}
+
+/* One broker transaction (btxn): its heads are durable with its entries and move in
+ * memory only once the commit returned. A commit that fails leaves nothing: no event, no
+ * entry, no head on disk or in memory; the same work then commits whole. */
+static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
+{
+    const char *dir = *state;
+    struct broker b;
+    struct keys k;
+    struct tu_event e;
+    keys_generate(&k);
+    tu_event_intro(&e, &k, ORG_B, 1, 100, "M1", ORG_A, "Li", 30, "2026-01-05");
+    broker_open_bare(&b, dir);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct btxn t;
+        btxn_begin(&b, &t);
+        assert_rc(eventlog_txn_add(t.log, &e.ev, 0), DS_OK);
+        btxn_append_event(&t, ORG_A, &e.ev);
+        btxn_append(&t, ORG_B, STREET, 1);
+        assert_true(inbox_head(&b, ORG_A) == 0); /* appended, not yet committed */
+        fault_fail_commits(attempt == 0 ? 1 : 0);
+        int rc = btxn_commit(&t);
+        assert_null(t.log);
+        assert_null(t.heads);
+        uint64_t want = attempt == 0 ? 0 : 1;
+        assert_rc(rc, attempt == 0 ? DS_EIO : DS_OK);
+        assert_true(eventlog_hwm(b.log, ORG_B) == want);
+        assert_true(inbox_head(&b, ORG_A) == want);
+        assert_true(inbox_head(&b, ORG_B) == want);
+        assert_true(stored_head(&b, ORG_A) == want);
+        assert_true(stored_head(&b, ORG_B) == want);
+    }
+    /* an aborted one writes nothing */
+    struct btxn t;
+    btxn_begin(&b, &t);
+    btxn_append(&t, ORG_A, STREET, 2);
+    btxn_abort(&t);
+    btxn_abort(&t); /* harmless twice */
+    assert_true(inbox_head(&b, ORG_A) == 1);
+    assert_true(stored_head(&b, ORG_A) == 1);
+    broker_close_bare(&b);
+    tu_event_free(&e);
 }
 
 /* A letter's entry carries its bytes and is delivered from them (even with the event's
@@ -454,6 +507,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         tu_test_tmpdir(test_inbox_head_written_once_per_txn),
         tu_test_tmpdir(test_inbox_abort_moves_no_head),
+        tu_test_tmpdir(test_inbox_btxn_moves_heads_only_after_its_commit),
         tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
         tu_test_tmpdir(test_inbox_scrub_strips_erased_letters),
         tu_test_tmpdir(test_inbox_street_events_read_once),

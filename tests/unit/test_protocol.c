@@ -68,6 +68,14 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
     return DS_OK;
 }
 
+/* The broker's clock in these tests: it moves only when a test moves it. */
+static uint64_t fake_now_ms;
+
+static uint64_t fake_clock(void)
+{
+    return fake_now_ms;
+}
+
 struct fixture {
     char dir[TU_PATH_MAX];
     struct broker b;
@@ -102,6 +110,10 @@ static int setup(void **state)
     b->heads = strmap_new();
     b->receipts = receipts_new();
     b->cfg.window = 64;
+    b->cfg.heartbeat_ms = 1000;
+    fake_now_ms = hlc_wall_ms(); /* events are dated by the wall clock: start beside it */
+    b->now_ms = fake_clock;
+    b->last_tick_ms = fake_now_ms;
     snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
     keys_generate(&b->keys);
     keys_generate(&fx->unit_keys);
@@ -422,11 +434,11 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
     struct peer *p = strmap_get(b->peers, UNIT);
     assert_int_equal(p->strikes, 1); /* the oversize body only */
 
-    /* three refills later (the last one dated back): three more pass */
+    /* three refills later: three more pass */
     struct conduct *c = strmap_get(b->conduct, UNIT);
     assert_non_null(c);
     assert_true(c->until_ms == 0); /* a record of conduct, not a ban */
-    c->unknown_refill_ms = broker_now_ms() - 3 * BROKER_UNKNOWN_REFILL_MS;
+    fake_now_ms += 3 * BROKER_UNKNOWN_REFILL_MS;
     publish_unknown(fx, burst + 1, 4, 16);
     assert_int_equal(sent.errors, 3);
     assert_true(eventlog_hwm(b->log, UNIT) == burst + 3);
@@ -440,6 +452,104 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
     assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org)); /* not banned */
 }
 
+/* One heartbeat of the broker's loop: the clock moves ms on, then protocol_tick runs. */
+static void tick_after(struct fixture *fx, uint64_t ms)
+{
+    fake_now_ms += ms;
+    protocol_tick(&fx->b);
+}
+
+static void ping(struct fixture *fx)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Ping pg = DUALSYNC__PING__INIT;
+    f.kind_case = DUALSYNC__FRAME__KIND_PING;
+    f.ping = &pg;
+    send_frame(fx, &f);
+}
+
+/* Liveness: a peer heard from within BROKER_PEER_TIMEOUT_MS keeps its session; one
+ * silent for longer, while the loop ticked every heartbeat, loses it (counted), and its
+ * next HELLO starts a new one. */
+static void test_protocol_silent_peer_loses_its_session(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    say_hello(fx);
+    struct peer *p = strmap_get(b->peers, UNIT);
+    assert_non_null(p);
+    assert_true(p->welcomed);
+    for (uint64_t t = 0; t < 2 * BROKER_PEER_TIMEOUT_MS; t += 1000) {
+        tick_after(fx, 1000);
+        ping(fx); /* a live node: heard every heartbeat */
+    }
+    assert_non_null(strmap_get(b->peers, UNIT));
+    assert_true(b->counters.sessions_dropped == 0);
+    for (uint64_t t = 0; t < BROKER_PEER_TIMEOUT_MS; t += 1000)
+        tick_after(fx, 1000);
+    assert_non_null(strmap_get(b->peers, UNIT)); /* at the limit, not beyond it */
+    tick_after(fx, 1000);
+    assert_null(strmap_get(b->peers, UNIT));
+    assert_true(b->counters.sessions_dropped == 1);
+    say_hello(fx);
+    p = strmap_get(b->peers, UNIT);
+    assert_non_null(p);
+    assert_true(p->welcomed);
+}
+
+/* A loop that stalled (one tick after more than half the timeout) does not count its
+ * peers' silence: they were not read. */
+static void test_protocol_stalled_loop_forgives_silence(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    say_hello(fx);
+    tick_after(fx, BROKER_PEER_TIMEOUT_MS + 5000);
+    assert_non_null(strmap_get(b->peers, UNIT));
+    assert_true(b->counters.sessions_dropped == 0);
+    /* ... but its clock starts again then: the same silence after the stall counts */
+    for (uint64_t t = 0; t <= BROKER_PEER_TIMEOUT_MS; t += 1000)
+        tick_after(fx, 1000);
+    assert_null(strmap_get(b->peers, UNIT));
+}
+
+/* Refused frames until the org is banned. */
+static void strike_out(struct fixture *fx)
+{
+    const uint8_t junk[] = {0xff, 0xff, 0xff};
+    say_hello(fx);
+    for (unsigned i = 0; i < BROKER_STRIKES_MAX; i++)
+        protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+}
+
+/* A ban lasts BROKER_BAN_MS and the next one, within the hour, twice as long; after an
+ * hour of good conduct the count starts again. */
+static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    char org[IDS_ORG_MAX];
+    strike_out(fx);
+    assert_true(b->counters.peers_banned == 1);
+    fake_now_ms += BROKER_BAN_MS - 1;
+    assert_false(broker_authorize(b, fx->unit_keys.curve_pk, org));
+    fake_now_ms += 1;
+    assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
+
+    strike_out(fx);
+    assert_true(b->counters.peers_banned == 2);
+    fake_now_ms += 2 * BROKER_BAN_MS - 1;
+    assert_false(broker_authorize(b, fx->unit_keys.curve_pk, org));
+    fake_now_ms += 1;
+    assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
+
+    fake_now_ms += 3600u * 1000u + 1; /* an hour of good conduct */
+    strike_out(fx);
+    assert_true(b->counters.peers_banned == 3);
+    fake_now_ms += BROKER_BAN_MS;
+    assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +557,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_verify_budget_per_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_strikes_ban_the_org, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_silent_peer_loses_its_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_stalled_loop_forgives_silence, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_ban_lasts_its_time_and_doubles, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),

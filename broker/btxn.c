@@ -1,0 +1,46 @@
+/* btxn: the broker's one transaction (btxn.h). The inbox keeps the entries and heads
+ * (inbox.c), routing the overlay (routing.c); this file only puts them in the order that
+ * survives a crash, so no caller writes that order again. */
+#include "btxn.h"
+
+#include "broker.h"
+#include "err.h"
+#include "strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void btxn_begin(struct broker *b, struct btxn *t)
+{
+    t->b = b;
+    t->log = eventlog_begin(b->log);
+    t->routes = route_overlay_new();
+    t->heads = strmap_new();
+}
+
+void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq)
+{
+    inbox_append(t->b, t->log, t->heads, org, origin, seq);
+}
+
+void btxn_append_event(struct btxn *t, const char *org, const struct event *ev)
+{
+    inbox_append_event(t->b, t->log, t->heads, org, ev);
+}
+
+int btxn_commit(struct btxn *t)
+{
+    inbox_stage_heads(t->b, t->log, t->heads);
+    int rc = eventlog_commit(&t->log);
+    if (rc == DS_OK)
+        inbox_commit_heads(t->b, t->heads);
+    btxn_abort(t);
+    return rc;
+}
+
+void btxn_abort(struct btxn *t)
+{
+    eventlog_abort(&t->log);
+    route_overlay_destroy(&t->routes);
+    strmap_destroy(&t->heads, free);
+}
