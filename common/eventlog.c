@@ -1319,6 +1319,11 @@ int eventlog_commit(struct eventlog_txn **txnp)
     return rc;
 }
 
+uint64_t eventlog_generation(const struct eventlog *log)
+{
+    return log->commits;
+}
+
 void eventlog_commit_stats(const struct eventlog *log, struct eventlog_commit_stats *out)
 {
     uint64_t below = 0;

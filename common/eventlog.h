@@ -155,6 +155,11 @@ size_t eventlog_dirty_count(const struct eventlog *log);
 int eventlog_commit(struct eventlog_txn **txnp);
 void eventlog_abort(struct eventlog_txn **txnp);
 
+/* A number that changes with every commit (a failed one too): what a reader computed from
+ * the log at one generation still holds while the generation is the same (node/tasks.c
+ * keeps its list between calls this way). */
+uint64_t eventlog_generation(const struct eventlog *log);
+
 /* Commit latency, for /metrics: every eventlog_commit since the open (a failed one too) is
  * timed on the monotonic clock, from its call to its return, folds and fsync included, and
  * counted in fixed buckets. */

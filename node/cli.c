@@ -49,9 +49,11 @@ static const struct cli_command commands[] = {
      "街道目录中的组织(--name 按编号或名称查找) / the street's directory (--name: find by id "
      "or name)",
      "--data DIR orgs [--name TEXT] [--json]", "--data unit-tax orgs --name 和谐"},
-    {"tasks", "as-of:,csv,excel,xlsx:", NULL,
-     "待办与逾期事项(按记录计算) / what is due and overdue, from the records",
-     "--data DIR tasks [--as-of YYYY-MM-DD] [--csv [--excel] | --xlsx FILE]",
+    {"tasks", "as-of:,csv,excel,xlsx:,limit:,offset:", NULL,
+     "待办与逾期事项(按记录计算;--limit 只取一页,计数仍为全部) / what is due and overdue, from "
+     "the records (--limit: one page only; the counts stay those of all)",
+     "--data DIR tasks [--as-of YYYY-MM-DD] [--limit N [--offset K]] [--csv [--excel] | --xlsx "
+     "FILE]",
      "--data community-hexie tasks --as-of 2026-03-31"},
     {"report", "member:,date:,year:,csv,excel,xlsx:,intro:", NULL,
      "年度报告(--year);(社区)登记党员报到(--member;--intro 党员所持介绍函的编号,有多个单位介绍时"

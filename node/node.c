@@ -16,6 +16,7 @@
 #include "lang.h"
 #include "log.h"
 #include "rules.h"
+#include "tasks.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -253,6 +254,7 @@ void node_close(struct node **np)
     eventlog_destroy(&n->log);
     strmap_destroy(&n->orgs, free);
     strmap_destroy(&n->receipts, free);
+    tasks_free(&n->tasks);
     sodium_memzero(&n->keys, sizeof(n->keys));
     free(n);
     *np = NULL;

@@ -104,6 +104,7 @@ struct node {
     char last_error[256];
     struct node_counters counters;
     struct console *console; /* the web console's threads (console.c); NULL when off */
+    struct task_list *tasks; /* the last `tasks` list, kept while the log is unchanged (tasks.h) */
 };
 
 /* console.c: starts the web console of node.conf's [web] on threads of its own, which

@@ -18,6 +18,7 @@
 #include "fields.h"
 #include "fold.h"
 #include "rules.h"
+#include "tasks.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -29,6 +30,11 @@
 static const char *str_or_empty(const char *s)
 {
     return s ? s : "";
+}
+
+static const char *field_str(json_t *obj, const char *key)
+{
+    return str_or_empty(json_string_value(json_object_get(obj, key)));
 }
 
 /* ---------------------------------------------------------------- arguments */
@@ -125,105 +131,71 @@ static int org_collect(struct node *n, struct duties_org **out)
 struct tasks_ctx {
     struct node *n;
     const char *as_of;
-    json_t *tasks;
+    struct task_list *tasks;
 };
-
-static void task_json(const struct duty *d, void *arg)
-{
-    struct tasks_ctx *c = arg;
-    json_array_append_new(c->tasks,
-                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind",
-                                    duties_kind_name(d->kind), "member", d->member, "name",
-                                    str_or_empty(d->name), "ref", d->ref, "due", d->due, "overdue",
-                                    d->overdue, "actor",
-                                    d->actor == ORG_NONE ? "member" : ids_kind_name(d->actor),
-                                    "org", d->org, "zh", d->zh, "en", d->en));
-}
 
 static bool tasks_member(const Dualsync__MemberRecord *rec, void *arg)
 {
     struct tasks_ctx *c = arg;
     if (mine(c->n, rec))
-        duties_member(rec, c->n->kind, &c->n->cfg.policy, c->as_of, task_json, c);
+        duties_member(rec, c->n->kind, &c->n->cfg.policy, c->as_of, tasks_add, c->tasks);
     return true;
 }
 
-static const char *task_str(json_t *t, const char *key)
+/* The node's task list as of as_of: the one it keeps when nothing was committed since
+ * (tasks.h), else computed again from every record and org-level letter. */
+static int tasks_current(struct node *n, const char *as_of, const struct task_list **out)
 {
-    return str_or_empty(json_string_value(json_object_get(t, key)));
-}
-
-/* By due date (informational items, without one, last), then kind, member, ref. */
-static int task_cmp(const void *a, const void *b)
-{
-    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    const char *dx = task_str(x, "due"), *dy = task_str(y, "due");
-    if (!dx[0] != !dy[0])
-        return dx[0] ? -1 : 1;
-    static const char *const keys[] = {"due", "kind", "member", "ref"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        int r = strcmp(task_str(x, keys[i]), task_str(y, keys[i]));
-        if (r)
-            return r;
+    uint64_t generation = eventlog_generation(n->log);
+    if (!tasks_fresh(n->tasks, as_of, generation)) {
+        struct tasks_ctx c = {n, as_of, tasks_new(as_of, generation)};
+        struct duties_org *d = NULL;
+        if (eventlog_members_each(n->log, tasks_member, &c) != DS_OK ||
+            org_collect(n, &d) != DS_OK) {
+            tasks_free(&c.tasks);
+            return DS_EIO;
+        }
+        duties_org_each(d, n->kind, n->cfg.org, &n->cfg.policy, as_of, tasks_add, c.tasks);
+        duties_org_destroy(&d);
+        tasks_sort(c.tasks);
+        tasks_free(&n->tasks);
+        n->tasks = c.tasks;
     }
-    return 0;
+    *out = n->tasks;
+    return DS_OK;
 }
 
-static json_t *sorted(json_t *arr, int (*cmp)(const void *, const void *))
-{
-    size_t n = json_array_size(arr);
-    json_t **items = xmalloc((n ? n : 1) * sizeof(*items));
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_incref(json_array_get(arr, i));
-    qsort(items, n, sizeof(*items), cmp);
-    json_t *out = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(out, items[i]);
-    free(items);
-    json_decref(arr);
-    return out;
-}
-
-/* With `limit` (and `offset`), the tasks of one page only: a community of 10,000 members
- * has 10,000 report-ins due at once, and the console shows them 100 at a time. The counts
- * stay those of every task. A limit or offset that is not a number shows everything. */
-static json_t *page_of(json_t *tasks, const Dualsync__CtlCommand *cmd)
+/* The page asked for: with `limit` (and `offset`), the tasks of one page only (the
+ * console shows them 100 at a time); the counts stay those of every task. A limit or
+ * offset that is not a number shows everything. */
+static void page_args(const Dualsync__CtlCommand *cmd, size_t *first, size_t *limit)
 {
     const char *l = ctl_arg(cmd, "limit"), *off = ctl_arg(cmd, "offset");
     char *end = NULL;
-    unsigned long long limit = l ? strtoull(l, &end, 10) : 0, first = 0;
-    if (!l || !*l || *end || limit == 0)
-        return tasks;
-    if (off && *off)
-        first = strtoull(off, &end, 10);
-    json_t *page = json_array();
-    for (size_t i = (size_t)first; i < json_array_size(tasks) && i < first + limit; i++)
-        json_array_append(page, json_array_get(tasks, i));
-    json_decref(tasks);
-    return page;
+    *first = *limit = 0;
+    unsigned long long v = l ? strtoull(l, &end, 10) : 0;
+    if (!l || !*l || *end || v == 0)
+        return;
+    *limit = (size_t)v;
+    if (off && *off) {
+        v = strtoull(off, &end, 10);
+        *first = *end ? 0 : (size_t)v;
+    }
 }
 
 static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
     char as_of[DUTIES_DATE_LEN];
-    struct duties_org *d = NULL;
+    const struct task_list *l = NULL;
+    size_t first, limit;
     if (as_of_arg(cmd, as_of, o))
         return o->code;
-    struct tasks_ctx c = {n, as_of, json_array()};
-    if (eventlog_members_each(n->log, tasks_member, &c) != DS_OK || org_collect(n, &d) != DS_OK) {
-        json_decref(c.tasks);
+    if (tasks_current(n, as_of, &l) != DS_OK)
         return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
-    }
-    duties_org_each(d, n->kind, n->cfg.org, &n->cfg.policy, as_of, task_json, &c);
-    duties_org_destroy(&d);
-    json_t *tasks = sorted(c.tasks, task_cmp);
-    size_t i, overdue = 0, count = json_array_size(tasks);
-    json_t *t;
-    json_array_foreach(tasks, i, t) overdue += json_is_true(json_object_get(t, "overdue"));
-    tasks = page_of(tasks, cmd);
+    page_args(cmd, &first, &limit);
     o->result = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "as_of", as_of, "org", n->cfg.org, "kind",
-                          ids_kind_name(n->kind), "count", (json_int_t)count, "overdue",
-                          (json_int_t)overdue, "tasks", tasks);
+                          ids_kind_name(n->kind), "count", (json_int_t)tasks_count(l), "overdue",
+                          (json_int_t)tasks_overdue(l), "tasks", tasks_json(l, first, limit));
     return DS_OK;
 }
 
@@ -366,11 +338,6 @@ static bool count_request(const struct event *ev, void *arg)
     return true;
 }
 
-static int member_cmp(const void *a, const void *b)
-{
-    return strcmp(task_str(*(json_t *const *)a, "member"), task_str(*(json_t *const *)b, "member"));
-}
-
 static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
     struct report_ctx c;
@@ -412,7 +379,8 @@ static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
         json_object_set_new(r, "opinions_received", json_integer((json_int_t)opinions));
     }
     json_object_set_new(r, "opinions_replied", json_integer((json_int_t)replied));
-    json_object_set_new(r, "members", sorted(c.members, member_cmp));
+    /* in member order already: eventlog_members_each walks the records by member id */
+    json_object_set_new(r, "members", c.members);
     o->result = r;
     return DS_OK;
 }
@@ -642,12 +610,12 @@ static bool list_org_opinion(const struct event *ev, void *arg)
             continue;
         reply_key(key, sizeof(key), id, to);
         json_t *reply = json_object_get(c->replies, key);
-        const char *reply_id = task_str(reply, "id");
+        const char *reply_id = field_str(reply, "id");
         opinion_due(c->n, b->due, b->date, due);
         json_t *item = opinion_item("org", id, "", "", ev->origin, to, (int)b->kind, b->subject,
                                     b->date, due, opinion_status(reply_id, due, c->as_of));
-        set_reply(item, reply_id, task_str(reply, "verdict"), task_str(reply, "text"),
-                  task_str(reply, "date"));
+        set_reply(item, reply_id, field_str(reply, "verdict"), field_str(reply, "text"),
+                  field_str(reply, "date"));
         json_array_append_new(c->items, item);
     }
     wire_msg_free(b);

@@ -3,7 +3,10 @@
 # roster (default 10,000 rows), through the real CLI and daemons: the import itself (rows
 # appended to the unit's log, chunks of 500), the end to end time until the community has
 # applied every introduction, and a second run of the same file (every row already
-# present: nothing written). Prints a table; asserts nothing.
+# present: nothing written). Then, at the community that now holds every row: how long its
+# read commands take (median of 5 runs each: tasks, the year's report, the member list, one
+# member) and the nodes' resident memory once idle (issue 12's "community of 100,000
+# members" and "idle node" rows). Prints tables; asserts nothing.
 # Usage: tests/bench/bench_import.sh [BUILD_DIR] [ROWS] [DURABILITY]
 set -euo pipefail
 BIN=${1:-build/dev} N=${2:-10000} DUR=${3:-fsync}
@@ -37,6 +40,21 @@ t2=$(now)
 $CLI --data $T/u import members $T/roster.csv --json >$T/again.json
 t3=$(now)
 applied=$($CLI --data $T/c members --json | jq length)
+# Each read command 5 times, the median: rows of command, median s, max s.
+reads() {
+    local label=$1; shift
+    python3 - "$label" "$@" <<'PY'
+import statistics, subprocess, sys, time
+label, cmd = sys.argv[1], sys.argv[2:]
+runs = []
+for _ in range(5):
+    t = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    runs.append(time.monotonic() - t)
+print(f"| `{label}` | {statistics.median(runs):.3f} | {max(runs):.3f} |")
+PY
+}
+rss() { awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
 python3 - "$N" "$t0" "$t1" "$t2" "$t3" "$DUR" "$applied" "$T/first.json" "$T/again.json" <<'PY'
 import json, sys
 n, t0, t1, t2, t3, dur, applied, first, again = sys.argv[1:]
@@ -48,3 +66,15 @@ print(f"| {n} | {dur} | {t1-t0:.2f} | {n/(t1-t0):,.0f} | {t2-t0:.2f} | {n/(t2-t0
 print(f"first run: imported {f['imported']}, skipped {f['skipped']}, bad {len(f['bad'])}; "
       f"re-run: imported {a['imported']}, skipped {a['skipped']}; community members {applied}")
 PY
+echo
+echo "At the community holding them (median and slowest of 5 runs, seconds):"
+echo "| command | median s | max s |"
+echo "|---|---|---|"
+reads "tasks --json" $CLI --data $T/c tasks --json
+reads "report --year 2026 --json" $CLI --data $T/c report --year 2026 --json
+reads "members --json" $CLI --data $T/c members --json
+reads "member show DY-000001 --json" $CLI --data $T/c member show DY-000001 --json
+reads "status --json" $CLI --data $T/c status --json
+sleep 10 # idle: no letters for 10 s (the nodes' refolds and timers settle)
+echo
+echo "Resident memory once idle: unit $(rss "${pids[1]}"), community $(rss "${pids[2]}"), broker $(rss "${pids[0]}")"

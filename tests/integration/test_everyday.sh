@@ -10,6 +10,8 @@
 #   - an unknown member or community is named in the refusal, with the near one;
 #   - members and orgs found by name; tables line up with Chinese names;
 #   - `status` exits 5 when the node is not in session; no negative ages;
+#   - `tasks --limit` returns one page with the counts of all, and a list kept between
+#     calls is not served once a letter changed the log;
 #   - a node's card is <kind>-<code>.card;
 #   - human output is in one language: Chinese by default (LANG=C too), English with
 #     --lang en or an English locale, DUALSYNC_LANG over the locale, --lang over both;
@@ -141,6 +143,13 @@ intro=$(cli u1 member show EV-0001 --json | jq -r .intro_id)
 out=$(run_ok cli u1 letter correct --letter "$intro" --name 张三丰 --reason 姓名笔误)
 assert_contains "$out" "更正函编号: unit:u1/" "letter correct names what it made"
 report=$(cli c1 member show EV-0001 --json | jq -r .report_id)
+# The community's task list is kept between calls (node/tasks.c) while its log does not
+# change: taken here, it must not be served again once the withdrawal below is applied.
+page=$(cli c1 tasks --json --limit 1)
+assert_eq 1 "$(jq '.tasks | length' <<<"$page")" "tasks --limit 1 returns one task"
+assert_eq "$(cli c1 tasks --json | jq .count)" "$(jq .count <<<"$page")" \
+    "a page's count is that of every task"
+assert_ne "" "$(jq -r '.tasks[0].kind' <<<"$page")" "the page's task has a kind"
 out=$(run_ok cli c1 letter withdraw --letter "$report" --reason 误登记)
 assert_contains "$out" "撤回函编号: community:c1/" "letter withdraw names what it made"
 sync_all u1 c1

@@ -1,0 +1,152 @@
+/* tasks: the sorted list of duties behind the `tasks` command (tasks.h). Each row keeps
+ * its strings as offsets into one growing text buffer: at 100,000 tasks, one JSON object
+ * per task (ten strings and a hash table each) made and freed on every call was most of
+ * the call's time, and reading the sort keys back out of those objects in every
+ * comparison most of the rest. */
+#include "tasks.h"
+
+#include "buf.h"
+#include "ids.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct task_row {
+    enum duty_kind kind;
+    enum org_kind actor;
+    bool overdue;
+    char due[DUTIES_DATE_LEN];
+    size_t member, name, org, ref, zh, en; /* offsets into text */
+};
+
+struct task_list {
+    char as_of[DUTIES_DATE_LEN];
+    uint64_t generation;
+    struct task_row *rows;
+    size_t n, cap, overdue;
+    struct buf text;
+};
+
+struct task_list *tasks_new(const char *as_of, uint64_t generation)
+{
+    struct task_list *l = xcalloc(1, sizeof(*l));
+    snprintf(l->as_of, sizeof(l->as_of), "%s", as_of);
+    l->generation = generation;
+    buf_append(&l->text, "", 1); /* offset 0 is the empty string */
+    return l;
+}
+
+void tasks_free(struct task_list **lp)
+{
+    struct task_list *l = *lp;
+    if (!l)
+        return;
+    free(l->rows);
+    buf_release(&l->text);
+    free(l);
+    *lp = NULL;
+}
+
+bool tasks_fresh(const struct task_list *l, const char *as_of, uint64_t generation)
+{
+    return l && l->generation == generation && strcmp(l->as_of, as_of) == 0;
+}
+
+/* s copied into the text buffer (with its NUL): its offset. */
+static size_t keep(struct task_list *l, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    size_t at = l->text.len;
+    buf_append(&l->text, s, strlen(s) + 1);
+    return at;
+}
+
+void tasks_add(const struct duty *d, void *list)
+{
+    struct task_list *l = list;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->rows = xrealloc(l->rows, l->cap * sizeof(*l->rows));
+    }
+    struct task_row *r = &l->rows[l->n++];
+    r->kind = d->kind;
+    r->actor = d->actor;
+    r->overdue = d->overdue;
+    memcpy(r->due, d->due, sizeof(r->due));
+    r->member = keep(l, d->member);
+    r->name = keep(l, d->name);
+    r->org = keep(l, d->org);
+    r->ref = keep(l, d->ref);
+    r->zh = keep(l, d->zh);
+    r->en = keep(l, d->en);
+    l->overdue += d->overdue;
+}
+
+/* A row's sort keys as pointers, taken once the text buffer no longer moves. */
+struct sort_key {
+    const char *due, *kind, *member, *ref;
+    size_t row;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct sort_key *x = a, *y = b;
+    if (!x->due[0] != !y->due[0])
+        return x->due[0] ? -1 : 1;
+    int r = strcmp(x->due, y->due);
+    if (!r)
+        r = strcmp(x->kind, y->kind);
+    if (!r)
+        r = strcmp(x->member, y->member);
+    return r ? r : strcmp(x->ref, y->ref);
+}
+
+void tasks_sort(struct task_list *l)
+{
+    struct sort_key *keys = xmalloc((l->n ? l->n : 1) * sizeof(*keys));
+    for (size_t i = 0; i < l->n; i++) {
+        const struct task_row *r = &l->rows[i];
+        keys[i] = (struct sort_key){r->due, duties_kind_name(r->kind), l->text.p + r->member,
+                                    l->text.p + r->ref, i};
+    }
+    qsort(keys, l->n, sizeof(*keys), key_cmp);
+    struct task_row *rows = xmalloc((l->cap ? l->cap : 1) * sizeof(*rows));
+    for (size_t i = 0; i < l->n; i++)
+        rows[i] = l->rows[keys[i].row];
+    free(keys);
+    free(l->rows);
+    l->rows = rows;
+}
+
+size_t tasks_count(const struct task_list *l)
+{
+    return l->n;
+}
+
+size_t tasks_overdue(const struct task_list *l)
+{
+    return l->overdue;
+}
+
+static json_t *row_json(const struct task_list *l, const struct task_row *r)
+{
+    const char *t = l->text.p;
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind",
+                     duties_kind_name(r->kind), "member", t + r->member, "name", t + r->name,
+                     "ref", t + r->ref, "due", r->due, "overdue", r->overdue, "actor",
+                     r->actor == ORG_NONE ? "member" : ids_kind_name(r->actor), "org",
+                     t + r->org, "zh", t + r->zh, "en", t + r->en);
+}
+
+json_t *tasks_json(const struct task_list *l, size_t first, size_t limit)
+{
+    json_t *arr = json_array();
+    if (first > l->n)
+        first = l->n;
+    size_t end = limit && limit < l->n - first ? first + limit : l->n;
+    for (size_t i = first; i < end; i++)
+        json_array_append_new(arr, row_json(l, &l->rows[i]));
+    return arr;
+}
