@@ -23,6 +23,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -907,6 +908,13 @@ int transport_send(struct transport *t, const uint8_t *data, size_t len)
 
 /* ---------------------------------------------------------------- control */
 
+/* A reply this large (a community's whole task list or member list: 20-35 MB at 100,000
+ * members) was built from hundreds of thousands of small allocations, freed now. glibc
+ * keeps freed heap pages unless told, and a long-lived allocation made meanwhile (a kept
+ * task list) pins the heap's top, so an idle node stayed at ~270 MB after one such read;
+ * malloc_trim returns the free pages (a few ms, once per large reply). */
+#define TRANSPORT_CTL_TRIM_BYTES ((size_t)1 << 20)
+
 static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
@@ -932,6 +940,8 @@ static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     zmq_msg_close(&m);
     zmq_send(sock, reply ? (const void *)reply : "", rlen, 0);
     free(reply);
+    if (rlen >= TRANSPORT_CTL_TRIM_BYTES)
+        malloc_trim(0);
     return 0;
 }
 

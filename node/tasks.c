@@ -7,8 +7,10 @@
 
 #include "buf.h"
 #include "ids.h"
+#include "strmap.h"
 #include "xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,10 @@ struct task_list {
     struct task_row *rows;
     size_t n, cap, overdue;
     struct buf text;
+    /* While rows are added: text -> its offset + 1, for the strings many rows share (the
+     * descriptions, the org), kept once: 100,000 report-ins introduced on the same day have
+     * the same two descriptions, which would otherwise be most of the list's memory. */
+    struct strmap *shared;
 };
 
 struct task_list *tasks_new(const char *as_of, uint64_t generation)
@@ -34,6 +40,7 @@ struct task_list *tasks_new(const char *as_of, uint64_t generation)
     snprintf(l->as_of, sizeof(l->as_of), "%s", as_of);
     l->generation = generation;
     buf_append(&l->text, "", 1); /* offset 0 is the empty string */
+    l->shared = strmap_new();
     return l;
 }
 
@@ -44,6 +51,7 @@ void tasks_free(struct task_list **lp)
         return;
     free(l->rows);
     buf_release(&l->text);
+    strmap_destroy(&l->shared, NULL);
     free(l);
     *lp = NULL;
 }
@@ -63,6 +71,19 @@ static size_t keep(struct task_list *l, const char *s)
     return at;
 }
 
+/* The same for a string many rows may share: stored once. */
+static size_t keep_shared(struct task_list *l, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    uintptr_t at = (uintptr_t)strmap_get(l->shared, s);
+    if (at)
+        return (size_t)(at - 1);
+    size_t off = keep(l, s);
+    strmap_put(l->shared, s, (void *)(uintptr_t)(off + 1));
+    return off;
+}
+
 void tasks_add(const struct duty *d, void *list)
 {
     struct task_list *l = list;
@@ -77,10 +98,10 @@ void tasks_add(const struct duty *d, void *list)
     memcpy(r->due, d->due, sizeof(r->due));
     r->member = keep(l, d->member);
     r->name = keep(l, d->name);
-    r->org = keep(l, d->org);
+    r->org = keep_shared(l, d->org);
     r->ref = keep(l, d->ref);
-    r->zh = keep(l, d->zh);
-    r->en = keep(l, d->en);
+    r->zh = keep_shared(l, d->zh);
+    r->en = keep_shared(l, d->en);
     l->overdue += d->overdue;
 }
 
@@ -112,6 +133,7 @@ void tasks_sort(struct task_list *l)
                                     l->text.p + r->ref, i};
     }
     qsort(keys, l->n, sizeof(*keys), key_cmp);
+    strmap_destroy(&l->shared, NULL); /* complete: nothing is added after the sort */
     struct task_row *rows = xmalloc((l->cap ? l->cap : 1) * sizeof(*rows));
     for (size_t i = 0; i < l->n; i++)
         rows[i] = l->rows[keys[i].row];
@@ -133,11 +155,11 @@ size_t tasks_overdue(const struct task_list *l)
 static json_t *row_json(const struct task_list *l, const struct task_row *r)
 {
     const char *t = l->text.p;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind",
-                     duties_kind_name(r->kind), "member", t + r->member, "name", t + r->name,
-                     "ref", t + r->ref, "due", r->due, "overdue", r->overdue, "actor",
-                     r->actor == ORG_NONE ? "member" : ids_kind_name(r->actor), "org",
-                     t + r->org, "zh", t + r->zh, "en", t + r->en);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind", duties_kind_name(r->kind),
+                     "member", t + r->member, "name", t + r->name, "ref", t + r->ref, "due", r->due,
+                     "overdue", r->overdue, "actor",
+                     r->actor == ORG_NONE ? "member" : ids_kind_name(r->actor), "org", t + r->org,
+                     "zh", t + r->zh, "en", t + r->en);
 }
 
 json_t *tasks_json(const struct task_list *l, size_t first, size_t limit)

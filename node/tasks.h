@@ -25,7 +25,7 @@ bool tasks_fresh(const struct task_list *l, const char *as_of, uint64_t generati
 
 /* Adds one duty (a duties_emit_fn: arg is the list); its strings are copied. */
 void tasks_add(const struct duty *d, void *list);
-/* Puts the rows in order; call once, after the last tasks_add. */
+/* Puts the rows in order; call once, after the last tasks_add (none may follow). */
 void tasks_sort(struct task_list *l);
 
 /* How many tasks, and how many of them are overdue. */
