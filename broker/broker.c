@@ -4,6 +4,13 @@
  * store id is random per database: a broker that lost its disk gets a new one, which tells
  * every node to reset its inbox cursor and publish its log again. */
 #include "broker.h"
+#include "directory.h"
+#include "inbox.h"
+#include "protocol.h"
+#include "receipts.h"
+#include "report.h"
+#include "routing.h"
+#include "verify.h"
 
 #include "calendar.h"
 #include "console.h"

@@ -4,6 +4,8 @@
 #include "btxn.h"
 
 #include "broker.h"
+#include "inbox.h"
+#include "routing.h"
 #include "err.h"
 #include "strmap.h"
 

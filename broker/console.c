@@ -11,6 +11,8 @@
  * /metrics in the Prometheus text format, made from `status`.
  * The street sees counts, not names: no page here asks for a member's record. */
 #include "broker.h"
+#include "directory.h"
+#include "report.h"
 
 #include "console.h"
 #include "sheet.h"

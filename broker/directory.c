@@ -5,7 +5,11 @@
  * (the ZAP handler's lookup, once per connection). A newcomer's inbox gets the whole
  * directory so far; everyone else's gets the new entry. The street's other events (joint
  * meetings) share its sequence but go only to the orgs they are addressed to. */
+#include "directory.h"
+
 #include "broker.h"
+#include "protocol.h"
+#include "routing.h"
 
 #include "btxn.h"
 

@@ -22,7 +22,11 @@
  * confirm). New entries use half of it; a resend after a HELLO (entries at or below
  * sent_upto) may use the rest, since the copies it replaces may still be queued. A frame
  * counts until a CONFIRM covers its last entry. */
+#include "inbox.h"
+
 #include "broker.h"
+#include "protocol.h"
+#include "receipts.h"
 
 #include "err.h"
 #include "log.h"

@@ -3,6 +3,8 @@
  * open the data directory and run the very same control handler in-process, so both
  * paths behave identically. */
 #include "broker.h"
+#include "directory.h"
+#include "report.h"
 
 #include "accounts.h"
 #include "audit.h"

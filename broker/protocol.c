@@ -17,7 +17,14 @@
  * connection resends from the peer's confirmed cursor only within its send budget
  * (inbox.c): asking again while half the budget is unread closes the connection, which is
  * what frees libzmq's queue of it. */
+#include "protocol.h"
+
 #include "broker.h"
+#include "directory.h"
+#include "inbox.h"
+#include "receipts.h"
+#include "routing.h"
+#include "verify.h"
 
 #include "btxn.h"
 

@@ -14,7 +14,11 @@
  * Arrivals, in memory only: when entries entered each inbox (one checkpoint per second
  * at most), so an org's lag is how long its oldest unconfirmed entry has waited at the
  * street, not the letter's age since its author wrote it offline. */
+#include "receipts.h"
+
 #include "broker.h"
+#include "inbox.h"
+#include "protocol.h"
 
 #include "buf.h"
 #include "err.h"

@@ -9,7 +9,11 @@
  * The street sees counts, not names (DESIGN section 9): nothing in the report carries a
  * member id, a member's name or a description written about a member; only org ids, org
  * names and numbers leave this file. */
+#include "report.h"
+
 #include "broker.h"
+#include "directory.h"
+#include "routing.h"
 
 #include "ctl.h"
 #include "duties.h"

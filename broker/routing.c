@@ -26,7 +26,10 @@
  * Org-level events go to the orgs named in the envelope (checked against the directory),
  * to the units with members in the author community (service needs), or nowhere.
  * by_community (community, unit, member) indexes the open registrations. */
+#include "routing.h"
+
 #include "broker.h"
+#include "directory.h"
 
 #include "btxn.h"
 

@@ -17,6 +17,8 @@
  * flood's frames, while a single busy org still gets every core.
  * A frame's checks stop at its first bad event: protocol.c stops storing there too, so
  * checking the rest was CPU spent for an attacker. */
+#include "verify.h"
+
 #include "broker.h"
 
 #include "err.h"

@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "inbox.h"
+#include "protocol.h"
+#include "receipts.h"
 #include "btxn.h"
 #include "fault.h"
 #include "testutil.h"

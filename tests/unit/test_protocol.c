@@ -13,6 +13,11 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "directory.h"
+#include "inbox.h"
+#include "protocol.h"
+#include "receipts.h"
+#include "verify.h"
 #include "fault.h"
 #include "testutil.h"
 

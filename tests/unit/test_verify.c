@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "verify.h"
 #include "testutil.h"
 
 #include <poll.h>

@@ -1,0 +1,62 @@
+/* directory: the street's orgs (their keys, names and states) and the directory events
+ * that announce them, signed by the street; the CURVE keys the ZAP handler lets in. */
+#ifndef DUALSYNC_BROKER_DIRECTORY_H
+#define DUALSYNC_BROKER_DIRECTORY_H
+
+#include "ids.h"
+#include "keyring.h"
+#include "keys.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct broker;
+struct org_card;
+
+#define ORG_REASON_MAX 256
+
+struct org_entry {
+    char org[IDS_ORG_MAX];
+    enum org_kind kind;
+    char name[IDS_NAME_MAX + 1];
+    uint8_t curve_key[KEYS_PUB_LEN];
+    struct keyring ring; /* its signing keys: which one signs which of its events */
+    Dualsync__OrgState state;
+    char reason[ORG_REASON_MAX]; /* of a revoke or removal */
+    uint64_t seq;                /* directory event that announced it as it is now */
+};
+
+int directory_load(struct broker *b);
+/* Adds an org to the directory: a signed directory event, inbox entries for everyone,
+ * and the whole directory for the newcomer, in one batch. DS_EEXIST when the org or one of
+ * its keys is already there; DS_EINVAL for a bad card. */
+int directory_add(struct broker *b, const struct org_card *card);
+/* The org lifecycle (docs/OPERATIONS.md "An org leaves", "A key leaked"): each publishes the
+ * org's new directory entry to every org not removed, in one batch, and closes the org's
+ * live connections. Revoke: its key is refused from now on, letters to it are held in its
+ * inbox. Rekey: card holds its new keys; a rotation card (dualsync-node rekey) must be
+ * signed by the key the street knows (DS_EAUTH otherwise) and start after what the street
+ * holds from the org (DS_ESEQ); with unsigned_ok a plain card is taken as a rotation from
+ * the next seq on (an org that lost its keys; the operator compared fingerprints). Remove:
+ * refused (DS_EEXIST, the members in *open_out) while the org has open registrations
+ * unless force, which closes them first. DS_ENOTFOUND for an org not in the directory or
+ * already removed; DS_EINVAL for a bad card or reason. */
+int directory_revoke(struct broker *b, const char *org, const char *reason);
+int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned_ok);
+int directory_remove(struct broker *b, const char *org, const char *reason, bool force,
+                     json_t **open_out);
+/* "active", "revoked" or "removed". */
+const char *directory_state_name(Dualsync__OrgState state);
+/* The org's entry, whatever its state (NULL when it never was in the directory). */
+const struct org_entry *directory_find(const struct broker *b, const char *org);
+json_t *directory_json(const struct broker *b);
+bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
+/* Authors an org-level street event (a joint meeting) addressed to to[0..n_to): signed with
+ * the street's keys, checked against its rule, stored, and appended to each addressee's inbox
+ * in one transaction. DS_OK with *seq_out; DS_EINVAL or DS_ESIDE (breaks its rule), DS_EIO. */
+int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_t body_len,
+                     char *const *to, size_t n_to, uint64_t *seq_out);
+
+#endif

@@ -1,0 +1,63 @@
+/* inbox: one ordered sequence of entries per recipient org, their durable heads, and
+ * delivery within the credit window and the connection's send budget. */
+#ifndef DUALSYNC_BROKER_INBOX_H
+#define DUALSYNC_BROKER_INBOX_H
+
+#include "eventlog.h"
+#include "store.h"
+#include "strmap.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct broker;
+struct peer;
+
+/* The street's own events (its directory of org cards, its notices), kept in memory by
+ * inbox.c: every org's inbox points at them, so each is delivered once per org. */
+struct street_event {
+    uint8_t *raw; /* NULL until read */
+    size_t len;
+};
+struct street_cache {
+    struct street_event *ev; /* by seq - 1 */
+    size_t cap;              /* slots allocated */
+};
+
+uint64_t inbox_head(struct broker *b, const char *org);
+/* The inbox's part of a broker transaction: btxn.c calls these, in the order btxn.h gives;
+ * everything else appends with btxn_append / btxn_append_event. inbox_append counts org's
+ * new head in pending_heads (org -> uint64_t *, malloc'd); inbox_stage_heads puts each
+ * counted head into txn once; inbox_commit_heads moves them in memory (and pumps) once txn
+ * has committed. A letter's entry also carries the event's bytes (delivered without a
+ * point read), as the log keeps them (eventlog_txn_kept): without the personal part of a
+ * member the street erased. Entries written before the erasure lose it at the scrub
+ * (inbox_scrub). */
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq);
+void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                        const char *org, const struct event *ev);
+void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
+void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
+/* The hlc of the event at org's inbox seq (one point read; a street event from memory once
+ * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
+int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);
+/* The inbox's part of an erasure's scrub (eventlog_on_scrub): entries that carry a letter
+ * whose personal part was redacted are rewritten without it. Runs on the scrub's thread:
+ * it reads and writes the store only (entries are never rewritten by the loop). */
+int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg);
+/* Sends what the window and the peer's send budget allow to a welcomed peer. */
+void inbox_pump(struct broker *b, struct peer *p);
+/* The send budget of p's connection: forget it (a new connection), release what a CONFIRM
+ * (or a HELLO's cursor) up to upto shows read, and whether more than half of it is in
+ * flight (a peer asking for a resend then is not reading: its connection is closed). */
+void inbox_sent_reset(struct peer *p);
+void inbox_sent_confirmed(struct peer *p, uint64_t upto);
+bool inbox_sent_over_half(const struct peer *p);
+void inbox_pump_all(struct broker *b);
+/* Frees the street events read so far (broker_close). */
+void inbox_cache_free(struct broker *b);
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef DUALSYNC_BROKER_RECEIPTS_H
+#define DUALSYNC_BROKER_RECEIPTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct broker;
+struct peer;
+
+/* receipts.c: how far each recipient has applied its inbox (persisted), the receipts
+ * that gives each origin (highest seq of the origin each recipient applied), and when
+ * entries arrived in each inbox (in memory), for the lag of an org. */
+struct receipts;
+struct receipts *receipts_new(void);
+void receipts_destroy(struct receipts **rp);
+/* org said (HELLO cursor, CONFIRM) it applied its inbox up to upto. */
+void receipts_confirmed(struct broker *b, const char *org, uint64_t upto);
+/* org's cursor as the broker knows it: what it said since the broker started, else what
+ * was counted before (0 for an org never heard of). */
+uint64_t receipts_cursor(struct broker *b, const char *org);
+/* Entries from 'first' on entered org's inbox at now_ms (inbox_commit_heads). */
+void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_t now_ms);
+/* How long org's oldest entry beyond its cursor has waited at the street (0 when none
+ * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
+int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
+                    uint64_t *lag_out);
+/* Counts what recipients confirmed since the last tick, stores it, and sends the origins
+ * whose receipts moved a Receipts frame. */
+void receipts_tick(struct broker *b);
+/* Sends p's org its receipts (after WELCOME). */
+void receipts_send(struct broker *b, struct peer *p);
+/* origin's receipts as {recipient: upto}. */
+json_t *receipts_json(struct broker *b, const char *origin);
+
+#endif

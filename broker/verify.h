@@ -1,0 +1,65 @@
+/* verify: the broker's signature workers (verify.c). */
+#ifndef DUALSYNC_BROKER_VERIFY_H
+#define DUALSYNC_BROKER_VERIFY_H
+
+#include "keyring.h"
+#include "transport.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
+ * thread stores the frames already checked; jobs come back in the order they went in. */
+enum verify_verdict {
+    VERIFY_BAD,
+    VERIFY_OK,
+    /* At or below the org's stored seq when queued: a resent copy (same bytes, no need to
+     * verify again) or a fork. protocol.c verifies it on the loop thread unless the store
+     * holds exactly these bytes. */
+    VERIFY_SKIPPED,
+};
+struct verify_job {
+    struct verify_job *next;
+    struct transport_peer addr; /* the connection it came from: its org signs it */
+    Dualsync__Frame *frame;     /* a PUBLISH, owned */
+    struct keyring ring;        /* the org's signing keys: each event is checked with its seq's */
+    bool key_known;
+    uint64_t stored_upto;
+    enum verify_verdict *verdict; /* one per event of the frame */
+    size_t bytes;                 /* of its events, for the queue's byte bound */
+    /* the workers' progress (verify.c, under its lock) */
+    size_t next_event;  /* first event of the next chunk to hand out */
+    size_t in_progress; /* chunks being checked */
+    size_t bad_at;      /* first bad event found (SIZE_MAX: none yet) */
+    bool claimed;       /* every chunk handed out */
+    bool done;          /* and checked */
+};
+struct verify_pool;
+/* Starts one worker per core; NULL (logged) if no thread or pipe can be made. */
+struct verify_pool *verify_pool_new(void);
+void verify_pool_destroy(struct verify_pool **vpp);
+/* Readable when a job is done (poll it from the loop, then verify_drain_wakeups). */
+int verify_pool_fd(const struct verify_pool *vp);
+void verify_drain_wakeups(struct verify_pool *vp);
+/* Makes verify_pool_fd readable, so the loop comes back for jobs it left done. */
+void verify_wake(struct verify_pool *vp);
+/* ring NULL when the org has none (every event is then VERIFY_BAD). Takes frame. */
+struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
+                                  const struct keyring *ring, uint64_t stored_upto);
+void verify_job_free(struct verify_job *job);
+void verify_submit(struct verify_pool *vp, struct verify_job *job);
+/* The oldest done job whose org has no older job still queued, else NULL: each org's
+ * frames come back in the order they went in (its contiguity), but one org's slow frames
+ * do not hold back another's. Workers likewise check at most one job per org at a time,
+ * oldest first, so one org's flood takes at most one core while others' frames wait. */
+struct verify_job *verify_take(struct verify_pool *vp);
+size_t verify_pending_events(struct verify_pool *vp);
+/* True when the jobs not yet taken hold more than BROKER_VERIFY_QUEUE_MAX events or
+ * BROKER_VERIFY_QUEUE_BYTES bytes of events: the loop should stop reading frames. */
+bool verify_queue_full(struct verify_pool *vp);
+/* True when they hold less than half of both: reading may resume. */
+bool verify_queue_drained(struct verify_pool *vp);
+
+#endif
