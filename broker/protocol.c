@@ -809,6 +809,7 @@ static void settle_when_idle(struct broker *b)
     /* An erasure's scrub does not wait for a quiet street: the erased bytes must leave the
      * disk soon. It runs on a thread of its own (a full compaction); the loop goes on. */
     eventlog_scrub(b->log);
+    eventlog_rest(b->log, broker_now_ms(b)); /* memory back to the OS after a quiet while */
 }
 
 /* Tells a connected unit of a claim conflict over one of its introductions, as a notice

@@ -29,6 +29,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,10 @@ static const uint64_t commit_bounds_ns[EVENTLOG_COMMIT_BUCKETS] = {
 
 struct eventlog {
     struct store *store;
+    /* eventlog_rest: the generation last seen, since when it has not moved, and whether a
+     * flush it asked for may still be running */
+    uint64_t rest_generation, rest_since_ms;
+    bool rest_flushing, rest_trimmed;
     struct strmap *hwm; /* origin -> uint64_t * */
     uint64_t hlc_max;
     bool defer_folds;
@@ -1322,6 +1327,36 @@ int eventlog_commit(struct eventlog_txn **txnp)
 uint64_t eventlog_generation(const struct eventlog *log)
 {
     return log->commits;
+}
+
+void eventlog_rest(struct eventlog *log, uint64_t now_ms)
+{
+    if (log->rest_generation != log->commits || log->rest_since_ms == 0 ||
+        now_ms < log->rest_since_ms) {
+        /* busy since the last call (or the wall clock stepped back): idle from now */
+        log->rest_generation = log->commits;
+        log->rest_since_ms = now_ms;
+        log->rest_trimmed = false;
+        return;
+    }
+    if (log->rest_trimmed || now_ms - log->rest_since_ms < EVENTLOG_REST_AFTER_MS)
+        return;
+    uint64_t sst = 0, mem = 0;
+    if (store_size(log->store, &sst, &mem) != DS_OK)
+        return;
+    if (mem > EVENTLOG_REST_MEMTABLE_BYTES) {
+        if (!log->rest_flushing && store_flush_async(log->store) == DS_OK) {
+            log->rest_flushing = true;
+            log_info("eventlog: idle for %u s, flushing %llu bytes of memtables",
+                     EVENTLOG_REST_AFTER_MS / 1000u, (unsigned long long)mem);
+        }
+        return; /* trimmed once the flush has freed them */
+    }
+    /* Once per quiet spell: what the memtables held, and what large reads left (their
+     * replies are freed by libzmq's thread after the control socket's own trim). */
+    log->rest_flushing = false;
+    log->rest_trimmed = true;
+    malloc_trim(0);
 }
 
 void eventlog_commit_stats(const struct eventlog *log, struct eventlog_commit_stats *out)

@@ -267,6 +267,22 @@ int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_byte
     return DS_OK;
 }
 
+int store_flush_async(struct store *s)
+{
+    char *err = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 0);
+    for (int i = 0; i < CF_COUNT && !err; i++)
+        rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+    rocksdb_flushoptions_destroy(fo);
+    if (err) {
+        log_error("store: flush failed: %s", err);
+        rocksdb_free(err);
+        return DS_EIO;
+    }
+    return DS_OK;
+}
+
 int store_scrub(struct store *s)
 {
     char *err = NULL;

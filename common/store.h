@@ -95,6 +95,11 @@ int store_size(struct store *s, uint64_t *sst_bytes_out, uint64_t *memtable_byte
  * store; called when an erasure asks for it, not on a hot path. DS_OK or DS_EIO (logged). */
 int store_scrub(struct store *s);
 
+/* Asks RocksDB to flush every memtable that holds data, in the background (returns at
+ * once): what they held is then in SST files, and their memory is freed as each flush
+ * ends. DS_OK or DS_EIO (logged). */
+int store_flush_async(struct store *s);
+
 /* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
  * DS_ENOTFOUND, DS_EIO (logged). */
 int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define UNIT "unit:tax-bureau"
 #define UNIT2 "unit:school"
@@ -1149,10 +1150,77 @@ static void test_eventlog_upgrades_older_store(void **state)
     tu_event_free(&meeting);
 }
 
+static uint64_t memtable_bytes(struct eventlog *log)
+{
+    uint64_t sst = 0, mem = 0;
+    assert_rc(store_size(eventlog_store(log), &sst, &mem), DS_OK);
+    return mem;
+}
+
+/* An idle daemon gives its memtables back: not while it commits, not before
+ * EVENTLOG_REST_AFTER_MS without a commit, then flushed (in the background) until they
+ * hold almost nothing; a commit starts the idle clock again. */
+static void test_eventlog_rest_flushes_after_idle(void **state)
+{
+    const char *dir = *state;
+    struct eventlog *log = NULL;
+    assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
+    static uint8_t blob[1 << 20];
+    memset(blob, 'x', sizeof(blob));
+    /* 8 MiB in the members family, whose memtable (32 MiB) RocksDB does not flush by
+     * itself at that size */
+    for (int i = 0; i < 8; i++) {
+        struct skey key;
+        skey_init(&key);
+        skey_str(&key, "blob");
+        skey_u64(&key, (uint64_t)i);
+        blob[0] = (uint8_t)i; /* distinct values */
+        struct eventlog_txn *txn = eventlog_begin(log);
+        store_batch_put(eventlog_txn_batch(txn), CF_MEMBERS, &key, blob, sizeof(blob));
+        assert_rc(eventlog_commit(&txn), DS_OK);
+    }
+    assert_true(memtable_bytes(log) > EVENTLOG_REST_MEMTABLE_BYTES);
+
+    uint64_t t = 1000000;
+    eventlog_rest(log, t);                              /* the idle clock starts */
+    eventlog_rest(log, t + EVENTLOG_REST_AFTER_MS - 1); /* not yet */
+    assert_true(memtable_bytes(log) > EVENTLOG_REST_MEMTABLE_BYTES);
+
+    /* a commit meanwhile: idle only from the next call on */
+    struct eventlog_txn *txn = eventlog_begin(log);
+    eventlog_txn_put_meta_u64(txn, "cursor", 1);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    eventlog_rest(log, t + EVENTLOG_REST_AFTER_MS);
+    eventlog_rest(log, t + 2 * EVENTLOG_REST_AFTER_MS - 1);
+    assert_true(memtable_bytes(log) > EVENTLOG_REST_MEMTABLE_BYTES);
+
+    /* idle long enough: flushed in the background; poll with a deadline */
+    t += 2 * EVENTLOG_REST_AFTER_MS;
+    for (int i = 0; i < 1000 && memtable_bytes(log) > EVENTLOG_REST_MEMTABLE_BYTES; i++) {
+        eventlog_rest(log, t++);
+        struct timespec ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    assert_true(memtable_bytes(log) <= EVENTLOG_REST_MEMTABLE_BYTES);
+    eventlog_rest(log, t); /* the trim after the flush: nothing to check but that it runs */
+    struct skey key;
+    skey_init(&key);
+    skey_str(&key, "blob");
+    skey_u64(&key, 7);
+    void *val = NULL;
+    size_t len = 0;
+    assert_rc(store_get(eventlog_store(log), CF_MEMBERS, &key, &val, &len), DS_OK); /* kept */
+    assert_int_equal(len, sizeof(blob));
+    assert_int_equal(((uint8_t *)val)[0], 7);
+    free(val);
+    eventlog_destroy(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         tu_test_tmpdir(test_eventlog_add_commit_get_raw),
+        tu_test_tmpdir(test_eventlog_rest_flushes_after_idle),
         tu_test_tmpdir(test_eventlog_duplicate_eexist),
         tu_test_tmpdir(test_eventlog_fork_efork),
         tu_test_tmpdir(test_eventlog_contiguous_gap_eseq),
