@@ -98,6 +98,11 @@ uint64_t node_now_ms(void)
     return hlc_wall_ms();
 }
 
+uint64_t node_clock_ms(const struct node *n)
+{
+    return n->now_ms ? n->now_ms() : node_now_ms();
+}
+
 const char *node_state_name(enum node_state s)
 {
     static const char *const names[] = {"connecting", "ready", "auth-refused", "needs-restore",
@@ -443,6 +448,6 @@ uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBina
         exit(1);
     }
     n->inbox_cursor = cursor;
-    n->last_progress_ms = n->inbox_progress_ms = node_now_ms();
+    n->last_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     return cursor;
 }

@@ -94,6 +94,7 @@ struct node {
     uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
     uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
     uint64_t retention_sweep_at; /* next retirement sweep (retention.c); 0: the next tick */
+    uint64_t (*now_ms)(void);    /* the protocol's clock (node_clock_ms); NULL: the wall clock */
     /* Retries that go unanswered back off (sync.c, common/backoff.h); each count is reset
      * by the progress that answers it. */
     unsigned hello_tries;     /* HELLOs sent since the last WELCOME */
@@ -160,7 +161,11 @@ void retention_tick(struct node *n, uint64_t now_ms);
 void node_note_claimed(struct node *n, uint64_t seq, const char *text);
 char *node_intro_claimed(const struct node *n, const Dualsync__MemberRecord *rec);
 const char *node_state_name(enum node_state s);
+/* The wall clock, in ms since the epoch: it dates our letters (hlc) and our reports. */
 uint64_t node_now_ms(void);
+/* The clock of the protocol's timers (sync.c: heartbeats, silences, retries and their
+ * backoff, progress): n->now_ms when set (a test drives time with it), else node_now_ms(). */
+uint64_t node_clock_ms(const struct node *n);
 
 /* sync.c */
 void sync_start(struct node *n);

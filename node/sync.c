@@ -87,7 +87,7 @@ static void send_hello(struct node *n)
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     if (send_frame(n, &f) == DS_OK) {
-        n->hello_due_ms = node_now_ms() + retry_delay(n, SYNC_RETRY_HELLO, n->hello_tries);
+        n->hello_due_ms = node_clock_ms(n) + retry_delay(n, SYNC_RETRY_HELLO, n->hello_tries);
         n->hello_tries++;
     } else {
         n->hello_due_ms = 0; /* not connected (yet): nothing is out, the broker saw nothing */
@@ -126,7 +126,7 @@ static void reconnect(struct node *n)
     }
     if (n->state != NODE_AUTH_REFUSED && n->state != NODE_NEEDS_RESTORE)
         n->state = NODE_CONNECTING;
-    n->session_start_ms = node_now_ms();
+    n->session_start_ms = node_clock_ms(n);
     n->counters.reconnects++;
     send_hello(n);
 }
@@ -165,7 +165,9 @@ void sync_pump(struct node *n)
 {
     while (n->state == NODE_READY && n->retry_at_ms == 0 && n->sent < n->own_seq &&
            n->sent - n->acked < NODE_PUBLISH_WINDOW) {
-        uint64_t count = n->own_seq - n->sent;
+        uint64_t count = n->own_seq - n->sent, room = NODE_PUBLISH_WINDOW - (n->sent - n->acked);
+        if (count > room)
+            count = room; /* an ACK off a frame's boundary opens less than a frame */
         if (count > NODE_PUBLISH_BATCH)
             count = NODE_PUBLISH_BATCH;
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -184,6 +186,8 @@ void sync_pump(struct node *n)
         f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
         f.publish = &p;
         bool ok = p.n_events && send_frame(n, &f) == DS_OK;
+        if (ok && n->sent == n->acked) /* nothing was out: the ACK's 3 heartbeats start now */
+            n->outbox_progress_ms = node_clock_ms(n);
         if (ok)
             n->sent += p.n_events; /* unsent events go in the next pump, from RocksDB */
         for (size_t i = 0; i < p.n_events; i++)
@@ -244,7 +248,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     n->acked = w->stored_upto;
     n->rewind_mark = n->sent; /* errors about frames of an earlier session are stale */
     n->sent = n->acked;
-    n->outbox_progress_ms = n->inbox_progress_ms = node_now_ms();
+    n->outbox_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     n->inbox_head = w->inbox_head;
     n->last_error[0] = '\0';
     log_info("sync: session up acked=%llu own_seq=%llu cursor=%llu head=%llu",
@@ -253,16 +257,27 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     sync_pump(n);
 }
 
+/* The broker's inbox head for us, from a DELIVER or a PONG. When it moves past a cursor
+ * that had caught up, the inbox stall rule's 3 heartbeats start now, not at the last
+ * progress, which may be long ago. */
+static void note_head(struct node *n, uint64_t head)
+{
+    if (head <= n->inbox_head)
+        return;
+    if (n->inbox_head <= n->inbox_cursor)
+        n->inbox_progress_ms = node_clock_ms(n);
+    n->inbox_head = head;
+}
+
 static void on_deliver(struct node *n, const Dualsync__Deliver *d)
 {
-    if (d->inbox_head > n->inbox_head)
-        n->inbox_head = d->inbox_head;
+    note_head(n, d->inbox_head);
     uint64_t before = n->inbox_cursor;
     if (d->first > before + 1) {
         /* An earlier DELIVER was lost: say HELLO again, the broker resends from our cursor.
          * The DELIVERs already on their way behind the lost one all have the gap: one
          * HELLO answers for them (another only if its wait is over). */
-        if (hello_due(n, node_now_ms())) {
+        if (hello_due(n, node_clock_ms(n))) {
             log_info("sync: inbox gap cursor=%llu first=%llu, resyncing",
                      (unsigned long long)before, (unsigned long long)d->first);
             send_hello(n);
@@ -293,7 +308,7 @@ int sync_restore_start(struct node *n)
     if (n->state != NODE_NEEDS_RESTORE || n->restore_target <= n->own_seq)
         return DS_EINVAL;
     n->restoring = true;
-    n->outbox_progress_ms = node_now_ms();
+    n->outbox_progress_ms = node_clock_ms(n);
     log_info("sync: restoring own events %llu..%llu from the broker",
              (unsigned long long)(n->own_seq + 1), (unsigned long long)n->restore_target);
     send_fetch(n);
@@ -337,7 +352,7 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
         exit(1);
     }
     n->own_seq = eventlog_hwm(n->log, n->cfg.org);
-    n->last_progress_ms = n->outbox_progress_ms = node_now_ms();
+    n->last_progress_ms = n->outbox_progress_ms = node_clock_ms(n);
     if (n->own_seq < n->restore_target) {
         send_fetch(n);
         return;
@@ -371,7 +386,7 @@ static void on_error(struct node *n, const Dualsync__Error *e)
          * deliveries. One HELLO is enough; the tick retries it on its backoff. */
         if (n->state != NODE_NEEDS_RESTORE)
             n->state = NODE_CONNECTING;
-        if (hello_due(n, node_now_ms()))
+        if (hello_due(n, node_clock_ms(n)))
             send_hello(n);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
@@ -387,13 +402,13 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         /* Not final: a route appears when the member's unit publishes its introduction,
          * which after a broker lost its disk may come after our events. Try again later. */
         if (e->seq > n->acked)
-            n->retry_at_ms = node_now_ms() + 5u * n->cfg.heartbeat_ms;
+            n->retry_at_ms = node_clock_ms(n) + 5u * n->cfg.heartbeat_ms;
         break;
     case DUALSYNC__ERROR_CODE__ERROR_BUSY:
         /* Over the street's rate for event types it does not know (we are the newer
          * version): nothing stored, no fault of ours; resend when the allowance is back. */
         if (e->seq > n->acked)
-            n->retry_at_ms = node_now_ms() + NODE_BUSY_RETRY_MS;
+            n->retry_at_ms = node_clock_ms(n) + NODE_BUSY_RETRY_MS;
         break;
     case DUALSYNC__ERROR_CODE__ERROR_REFUSED:
         /* Final and not blocking: the event is stored and acked, the other side will not
@@ -451,7 +466,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         log_warn("sync: undecodable frame from broker len=%zu", len);
         return;
     }
-    n->last_rx_ms = node_now_ms();
+    n->last_rx_ms = node_clock_ms(n);
     n->reconnect_tries = 0; /* the broker is there: a silence after this is a new one */
     switch (f->kind_case) {
     case DUALSYNC__FRAME__KIND_WELCOME:
@@ -474,8 +489,7 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
     case DUALSYNC__FRAME__KIND_PONG:
         n->pong_nonce = f->pong->nonce;
         n->pong_head = f->pong->inbox_head;
-        if (n->pong_head > n->inbox_head)
-            n->inbox_head = n->pong_head;
+        note_head(n, n->pong_head);
         break;
     case DUALSYNC__FRAME__KIND_ERROR:
         on_error(n, f->error);
@@ -548,9 +562,10 @@ static void repair_losses(struct node *n, uint64_t now)
 void sync_tick(void *arg)
 {
     struct node *n = arg;
-    uint64_t now = node_now_ms(), limit = 3u * n->cfg.heartbeat_ms;
+    uint64_t now = node_clock_ms(n), limit = 3u * n->cfg.heartbeat_ms;
     uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
     retention_tick(n, now);
+    eventlog_rest(n->log, now); /* memory back to the OS after a quiet while */
     if (n->state == NODE_AUTH_REFUSED) {
         /* libzmq does not retry after a ZAP refusal; we do, every second, so that a node
          * is in session within about 2 s of the street office adding its card, without a
