@@ -244,6 +244,7 @@ static void budget_counters(json_t *counters, const struct broker_counters *k,
     json_object_set_new(counters, "unknown_type_refused",
                         json_integer((json_int_t)k->unknown_type_refused));
     json_object_set_new(counters, "erasures", json_integer((json_int_t)k->erasures));
+    json_object_set_new(counters, "rerouted", json_integer((json_int_t)k->rerouted));
     json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
     json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }

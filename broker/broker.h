@@ -69,6 +69,7 @@ struct broker_counters {
     uint64_t unknown_types;    /* events of an unknown type that passed every check */
     uint64_t unknown_type_refused; /* ... refused: a body or a rate over BROKER_UNKNOWN_* */
     uint64_t erasures;             /* member-erase letters taken: personal parts dropped */
+    uint64_t rerouted;             /* letters routed again: a release came after them (routing.c) */
 };
 
 struct publish_batch;

@@ -1174,6 +1174,7 @@ static const struct counter_metric counter_metrics[] = {
     {"unknown_types", "events of a type the broker does not know, within its limits"},
     {"unknown_type_refused", "events of an unknown type refused: body or rate over the limit"},
     {"erasures", "member-erase letters taken: the members' personal parts dropped"},
+    {"rerouted", "letters routed again in hlc order after an earlier release arrived"},
 };
 
 /* dualsync_broker_refused_total's reasons: the status.counters of events and frames the

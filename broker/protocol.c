@@ -462,9 +462,11 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
                                       : "sequence gap: resend from the acked seq";
             b->counters.forks += rc == DS_EFORK;
-        } else if (rc == DS_OK && routing_recipients(&pb->t, &ev, to) != DS_OK) {
-            res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
-            res->why = "cannot route yet: unknown member or community (retry later)";
+        } else if (rc == DS_OK && (rc = routing_recipients(&pb->t, &ev, to)) != DS_OK) {
+            if (rc != DS_EIO) { /* an I/O error fails the batch, below */
+                res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
+                res->why = "cannot route yet: unknown member or community (retry later)";
+            }
         } else if (rc == DS_OK) {
             rc = eventlog_txn_add(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
             const struct event *kept = rc == DS_OK ? eventlog_txn_kept(pb->t.log, &ev) : NULL;

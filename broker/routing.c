@@ -6,7 +6,9 @@
  *   - the unit's move-out or the community's return/revoke closes it: the community gets
  *     that last letter and nothing more; the unit may then introduce the member to a new
  *     community;
- *   - the unit's release closes it and frees the member for another unit.
+ *   - the unit's release closes it and frees the member for another unit; when the
+ *     release arrives after letters of the member that are later than it by hlc, those
+ *     are routed again in hlc order ("a late release", below).
  * Whose member it is (docs/WORKFLOWS.md): until the community's report-in names an
  * introduction, another unit's introduction of the member is a claim, delivered to the
  * claim's community, not a refusal; a claim's unit writes to its claim's community; the
@@ -36,6 +38,7 @@
 #include "err.h"
 #include "fields.h"
 #include "fold.h"
+#include "log.h"
 #include "rules.h"
 #include "xalloc.h"
 
@@ -468,7 +471,7 @@ static int route_erase(const struct route *r, const struct event *ev, struct rec
 }
 
 static int route_member_event(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
-                              const struct event *ev, struct recipients *out)
+                              const struct event *ev, struct recipients *out, bool *freed)
 {
     struct route r;
     if (ev->type == T(INTRODUCTION))
@@ -515,6 +518,7 @@ static int route_member_event(struct broker *b, struct route_overlay *ov, struct
         if (ev->type == T(UNIT_RELEASE)) {
             remember_side(&next, r.unit);
             next.unit[0] = '\0'; /* any unit may introduce the member now */
+            *freed = true;
         }
         route_put(ov, txn, ev->member, &r, &next);
     }
@@ -670,14 +674,59 @@ static int route_member_units(struct broker *b, const char *community, struct re
     return rc;
 }
 
+/* ---------------------------------------------------------------- a late release
+ * Routes follow arrival order, but a member's letters mean what their hlc order says. A
+ * release can arrive after another unit's later introduction of the member: after a
+ * broker rebuild (every node publishes its whole log again, org after org) or from a unit
+ * that wrote the release offline. That introduction was refused, as the member was still
+ * registered, and so were its unit's next letters. When a release frees the member, the
+ * member's letters that are later than it by hlc and came before it are routed again, in
+ * hlc order, in the same transaction: the introduction opens its registration and reaches
+ * its community, and the letters after it follow. A letter some recipient had already
+ * been sent is sent again; the recipient counts it as a duplicate. */
+struct replay {
+    struct btxn *t;
+    size_t rerouted;
+};
+
+static bool replay_one(const struct event *ev, void *arg)
+{
+    struct replay *rp = arg;
+    struct recipients to = {0};
+    bool freed = false; /* a later release is replayed here too: its letters follow it */
+    if (route_member_event(rp->t->b, rp->t->routes, rp->t->log, ev, &to, &freed) != DS_OK)
+        return true; /* still no route: as when it came */
+    for (size_t k = 0; k < to.n; k++)
+        btxn_append_event(rp->t, to.org[k], ev);
+    rp->rerouted += to.n > 0;
+    return true;
+}
+
+static int replay_after_release(struct btxn *t, const struct event *release)
+{
+    struct replay rp = {t, 0};
+    int rc =
+        eventlog_txn_member_events_after(t->log, release->member, release->hlc, replay_one, &rp);
+    if (rp.rerouted) {
+        t->b->counters.rerouted += rp.rerouted;
+        log_info("routing: member=%s released by %s/%llu after %zu later letters came: routed "
+                 "again in hlc order",
+                 release->member, release->origin, (unsigned long long)release->seq, rp.rerouted);
+    }
+    return rc;
+}
+
 int routing_recipients(struct btxn *t, const struct event *ev, struct recipients *out)
 {
     struct broker *b = t->b;
     struct route_overlay *ov = t->routes;
     out->n = 0;
     out->refused = NULL;
-    if (ev->member[0])
-        return route_member_event(b, ov, t->log, ev, out);
+    if (ev->member[0]) {
+        bool freed = false;
+        int rc = route_member_event(b, ov, t->log, ev, out, &freed);
+        return rc == DS_OK && freed ? replay_after_release(t, ev) : rc;
+    }
     const struct rule *r = rules_find(ev->type);
     if (!r)
         return DS_OK; /* unknown org-level types are kept, not forwarded */

@@ -29,6 +29,9 @@ struct route_overlay;
 /* The routes a transaction changed, read before the store's (btxn.c owns one per btxn). */
 struct route_overlay *route_overlay_new(void);
 void route_overlay_destroy(struct route_overlay **op);
+/* Who receives ev, into out (out->refused: stored, delivered to nobody). DS_OK; DS_EROUTE
+ * (or DS_EINVAL) when it cannot be routed yet; DS_EIO when a release's replay (routing.c,
+ * "a late release") could not read the member's letters: the batch must be dropped. */
 int routing_recipients(struct btxn *t, const struct event *ev, struct recipients *out);
 /* The members with an open registration (or a claim) of org, as a JSON array of ids; with
  * close, in t, their registrations closed and the claims dropped, as a release and a

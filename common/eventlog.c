@@ -851,6 +851,75 @@ const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct eve
     return te ? &te->ev : NULL;
 }
 
+/* eventlog_txn_member_events_after: copies of the events to visit, sorted. */
+struct later_event {
+    uint64_t hlc, seq;
+    char origin[IDS_ORG_MAX];
+    uint8_t *raw;
+    size_t len;
+};
+struct later_events {
+    struct later_event *v;
+    size_t n, cap;
+    uint64_t after;
+};
+
+static void later_add(struct later_events *l, const struct event *ev)
+{
+    if (ev->hlc <= l->after)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    struct later_event *e = &l->v[l->n++];
+    e->hlc = ev->hlc;
+    e->seq = ev->seq;
+    snprintf(e->origin, sizeof(e->origin), "%s", ev->origin);
+    e->raw = xmemdup(ev->raw, ev->raw_len);
+    e->len = ev->raw_len;
+}
+
+static bool later_collect(const struct event *ev, void *arg)
+{
+    later_add(arg, ev);
+    return true;
+}
+
+static int later_cmp(const void *a, const void *b)
+{
+    const struct later_event *x = a, *y = b;
+    if (x->hlc != y->hlc)
+        return x->hlc < y->hlc ? -1 : 1;
+    int c = strcmp(x->origin, y->origin);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int eventlog_txn_member_events_after(struct eventlog_txn *txn, const char *member, uint64_t after,
+                                     bool (*fn)(const struct event *ev, void *arg), void *arg)
+{
+    struct later_events l = {.after = after};
+    int rc = eventlog_member_events(txn->log, member, later_collect, &l);
+    const struct member_pending *mp = strmap_get(txn->members, member);
+    for (size_t i = 0; rc == DS_OK && mp && i < mp->n; i++)
+        later_add(&l, &mp->events[i]->ev); /* added in txn: a stored event is never added */
+    if (l.n)
+        qsort(l.v, l.n, sizeof(*l.v), later_cmp);
+    bool more = true;
+    for (size_t i = 0; i < l.n; i++) {
+        struct event ev;
+        if (rc == DS_OK && more && wire_event_open(l.v[i].raw, l.v[i].len, false, &ev) == DS_OK) {
+            more = fn(&ev, arg);
+            wire_event_release(&ev);
+        } else if (rc == DS_OK && more) {
+            rc = DS_EIO; /* it opened when it was stored */
+        }
+        free(l.v[i].raw);
+    }
+    free(l.v);
+    return rc;
+}
+
 uint64_t eventlog_redacted_upto(const struct eventlog *log, const char *member)
 {
     const uint64_t *upto = strmap_get(log->redact, member);

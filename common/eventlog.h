@@ -117,6 +117,12 @@ int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uin
 /* The event as this transaction stores it (without a redacted personal part), after a
  * DS_OK eventlog_txn_add of ev; NULL if ev was not added in txn. Valid until the commit. */
 const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev);
+/* Visits member's events with an hlc above after, stored or added in txn before this
+ * call, in fold order (hlc, origin, seq): the letters that came before an older one that
+ * changes what they mean (broker/routing.c, a release that arrives late). Each is
+ * opened from a copy, so fn may add to txn. DS_OK, or DS_EIO. */
+int eventlog_txn_member_events_after(struct eventlog_txn *txn, const char *member, uint64_t after,
+                                     bool (*fn)(const struct event *ev, void *arg), void *arg);
 /* The hlc up to which member's events are kept without their personal part: 0 for none,
  * UINT64_MAX for an erasure (all of them, for good), an hlc for a retirement. */
 uint64_t eventlog_redacted_upto(const struct eventlog *log, const char *member);

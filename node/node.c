@@ -71,7 +71,9 @@ bool node_note_refused(struct node *n, uint64_t seq, const char *why)
 
 char *node_intro_refused(const struct node *n, const Dualsync__MemberRecord *rec)
 {
-    return intro_note(n, "refused", rec);
+    /* A report-in to our letter reached us: the street routed it after all, when a release
+     * older than it came later (broker/routing.c, "a late release"). */
+    return rec->reported ? NULL : intro_note(n, "refused", rec);
 }
 
 void node_note_claimed(struct node *n, uint64_t seq, const char *text)
