@@ -11,6 +11,11 @@
  *                    (`org add` one org at a time), how many inbox entries the directory
  *                    fan-out created, and how long the N+1 connections take to be welcomed
  *                    and to receive their directory;
+ *   nats             (unless --skip-nats; when nats-server is installed) the same count of
+ *                    300-byte messages through Debian's nats-server with JetStream (file
+ *                    storage) by as many publishers as virtual units, each message
+ *                    acknowledged to its publisher and received by two consumers
+ *                    (bench_nats.h), minutes after the broker's rows;
  *   latency          one event per frame at a fixed offered rate, publish -> DELIVER
  *                    received by the virtual community, p50 / p99 / p99.9;
  *   catch-up         a community that was away while E events were stored reconnects;
@@ -39,6 +44,7 @@
  * removed at exit (unless --keep).
  * Usage: dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]
  *                       [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]
+ *                       [--skip-nats]
  *        dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]
  *                       [--register cli|ctl] [--pace day|none] [--window N]
  *                       [--node-timers] [--deadline S] [--check all|N]
@@ -57,6 +63,8 @@
  * City-year defaults: 20,000 members, 200 units, 50 communities (a tenth of a city). */
 #include "backoff.h"
 #include "config.h"
+#include "bench.h"
+#include "bench_nats.h"
 #include "ctl.h"
 #include "err.h"
 #include "fold.h"
@@ -104,7 +112,7 @@ static void *vctx; /* one ZeroMQ context for every virtual node */
 static pid_t broker_pid, perf_pid;
 static const char *perf_dir;
 static const char *register_mode; /* "cli" or "ctl" */
-static volatile sig_atomic_t stop_flag;
+volatile sig_atomic_t stop_flag;
 static bool keep_work;              /* --keep: leave the work dir (broker logs, data) for a look */
 static double phase_deadline = 600; /* --deadline: seconds per measured phase */
 /* --node-timers: virtual nodes also keep the real node's patience (node/sync.c, heartbeat
@@ -121,14 +129,14 @@ static bool node_timers;
 static uint64_t hellos_sent, republished, send_failures;
 static uint64_t hlc_base;
 
-static double now_s(void)
+double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool expired(double deadline)
+bool expired(double deadline)
 {
     return stop_flag || now_s() > deadline;
 }
@@ -145,7 +153,7 @@ static void on_signal(int sig)
     stop_flag = 1; /* every loop has a deadline that also checks this */
 }
 
-static void stop_child(pid_t *pid, int sig)
+void stop_child(pid_t *pid, int sig)
 {
     if (*pid > 0) {
         kill(*pid, sig);
@@ -192,7 +200,7 @@ static int run_cmd(char *const argv[], bool wait_exit, const char *out_path)
 }
 
 /* A long-lived child (broker, perf) that dies with the bench. stderr to err_path. */
-static pid_t spawn_child(char *const argv[], const char *err_path)
+pid_t spawn_child(char *const argv[], const char *err_path)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -217,7 +225,7 @@ static pid_t spawn_child(char *const argv[], const char *err_path)
     return pid;
 }
 
-static int free_port(void)
+int free_port(void)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
@@ -230,7 +238,7 @@ static int free_port(void)
 
 /* ---------------------------------------------------------------- /proc figures */
 
-static long proc_status_kib(pid_t pid, const char *field)
+long proc_status_kib(pid_t pid, const char *field)
 {
     char path[64], line[256];
     long v = -1;
@@ -256,6 +264,18 @@ static double stat_cpu_s(const char *after_name)
     if (!p || sscanf(p, "%lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double proc_cpu_s(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    const char *after = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    return after ? stat_cpu_s(after + 2) : -1;
 }
 
 /* CPU seconds of each live thread of pid, summed by thread name ("dualsync-broker",
@@ -1226,7 +1246,7 @@ static void tp_event(struct vnode *v, const struct event *ev, double t)
     }
 }
 
-static void throughput(size_t n_units, size_t events)
+static double throughput(size_t n_units, size_t events)
 {
     char name[32], dir[600];
     snprintf(name, sizeof(name), "tp-%zu", n_units);
@@ -1292,6 +1312,30 @@ static void throughput(size_t n_units, size_t events)
     stop_broker();
     fleet_free(&f);
     free_street(all, n_units);
+    return broker;
+}
+
+/* The same work for nats-server with JetStream, one row per count of publishers, beside
+ * the broker's rate with as many units (rates[i] for counts[i]). */
+static void nats_table(const size_t *counts, const double *rates, size_t n, size_t events)
+{
+    printf("\n| NATS publishers | messages | acked publish/s (both consumers have all) | s | "
+           "nats-server peak RSS MiB | nats-server CPU s | broker / NATS (broker, same units) |\n"
+           "|---|---|---|---|---|---|---|\n");
+    if (!nats_server_path()) {
+        printf("| nats-server not found (apt-get install nats-server, or DS_BENCH_NATS=PATH): "
+               "no peer measured | | | | | | |\n");
+        return;
+    }
+    for (size_t i = 0; i < n && !stop_flag; i++) {
+        struct nats_figures nf = nats_run(work, counts[i], events, phase_deadline);
+        if (!nf.ok)
+            printf("| %zu | %zu | failed or past the deadline | | | | |\n", counts[i], events);
+        else
+            printf("| %zu | %zu | %.0f | %.2f | %.1f | %.1f | %.2f× (%.0f ev/s) |\n", counts[i],
+                   events, nf.rate, nf.seconds, nf.rss_mib, nf.cpu_s, rates[i] / nf.rate, rates[i]);
+        fflush(stdout);
+    }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1438,15 +1482,7 @@ static bool flood_rows;
 /* CPU seconds the broker process has used. */
 static double broker_cpu_s(void)
 {
-    char path[64], line[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)broker_pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char *ok = fgets(line, sizeof(line), f);
-    fclose(f);
-    const char *p = ok ? strrchr(line, ')') : NULL;
-    return p ? stat_cpu_s(p + 2) : -1;
+    return proc_cpu_s(broker_pid);
 }
 
 /* The flooder's frames: HELLOs (never reading what comes back) or one frame of 1,024
@@ -2419,12 +2455,14 @@ static void usage(FILE *out)
     fputs("用法 / usage:\n"
           "  dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]\n"
           "                 [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]\n"
+          "                 [--skip-nats]\n"
           "  dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]\n"
           "                 [--register cli|ctl] [--pace day|none] [--window N] [--node-timers]\n"
           "                 [--deadline S] [--check all|N]\n"
           "  either with [--perf DIR] [--keep]\n"
           "BUILD_DIR holds broker/dualsync-broker (e.g. build/dev). The first form measures the\n"
-          "broker's throughput against RocksDB and ZeroMQ ceilings taken in the same run, the\n"
+          "broker's throughput against RocksDB and ZeroMQ ceilings taken in the same run, and\n"
+          "nats-server with JetStream doing the same work (when installed; --skip-nats), the\n"
           "latency at 1,000 and 10,000 events/s and a catch-up; the second runs a year of a\n"
           "street's letters (default: a tenth of a city, 20,000 members, 200 units, 50\n"
           "communities) and checks every member's record. Figures and the commands that made\n"
@@ -2441,7 +2479,7 @@ int main(int argc, char **argv)
     const char *unit_list = NULL;
     double deadline = 600;
     bool city = false, skip_latency = false, paced = true;
-    bool flood_only = false;
+    bool flood_only = false, skip_nats = false;
     uint32_t window = CITY_WINDOW;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -2472,6 +2510,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--flood") == 0) {
             flood_only = flood_rows = true;
+            continue;
+        }
+        if (strcmp(a, "--skip-nats") == 0) {
+            skip_nats = true;
             continue;
         }
         if (strcmp(a, "--keep") == 0) {
@@ -2549,10 +2591,17 @@ int main(int argc, char **argv)
                "|\n|---|---|---|---|---|---|---|\n");
         char list[256];
         snprintf(list, sizeof(list), "%s", unit_list ? unit_list : "1,100");
-        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !stop_flag;
-             tok = strtok_r(NULL, ",", &save))
-            throughput(strtoul(tok, NULL, 10), events);
+        size_t counts[16], n_rows = 0;
+        double rates[16];
+        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !stop_flag && n_rows < 16;
+             tok = strtok_r(NULL, ",", &save)) {
+            counts[n_rows] = strtoul(tok, NULL, 10);
+            rates[n_rows] = throughput(counts[n_rows], events);
+            n_rows++;
+        }
         print_reg_rows();
+        if (!skip_nats)
+            nats_table(counts, rates, n_rows, events);
         if (!skip_latency && !stop_flag) {
             printf("\n| offered ev/s | events | p50 ms | p99 ms | p99.9 ms | max ms "
                    "|\n|---|---|---|---|---|---|\n");
