@@ -25,6 +25,10 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((form
 /* Appends s with & < > " ' escaped, so it is safe as HTML text and inside a quoted
  * attribute value. The one escaping function of the consoles. NULL appends nothing. */
 void buf_html(struct buf *b, const char *s);
+/* Appends s as a JSON string: quoted, with " \\ and control characters escaped as jansson
+ * escapes them (UTF-8 passes as it is), for replies written without building jansson
+ * objects. s must be valid UTF-8 (every text the daemons store is). NULL appends null. */
+void buf_json_str(struct buf *b, const char *s);
 /* Appends s percent-encoded for a URL query value (RFC 3986 unreserved kept). */
 void buf_url(struct buf *b, const char *s);
 /* Hands the contents over (caller frees; "" for an empty buf) and empties b. */

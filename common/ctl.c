@@ -69,6 +69,14 @@ void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out)
     json_decref(result);
 }
 
+void ctl_reply_ok_text(const char *json, uint8_t **out, size_t *len_out)
+{
+    Dualsync__CtlReply r = DUALSYNC__CTL_REPLY__INIT;
+    r.code = 0;
+    r.json = (char *)json;
+    wire_pack(&r.base, out, len_out);
+}
+
 void ctl_reply_error(int code, const char *zh, const char *en, uint32_t failed_index, uint8_t **out,
                      size_t *len_out)
 {

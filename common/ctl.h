@@ -30,6 +30,8 @@ bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key);
 
 /* Builds an OK reply carrying result (a JSON value; ownership taken, may be NULL). */
 void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out);
+/* The same with the result already written as JSON text (not taken). */
+void ctl_reply_ok_text(const char *json, uint8_t **out, size_t *len_out);
 /* Builds an error reply. */
 void ctl_reply_error(int code, const char *zh, const char *en, uint32_t failed_index, uint8_t **out,
                      size_t *len_out);

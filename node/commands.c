@@ -725,8 +725,11 @@ void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_
     if (o.code != DS_OK) {
         json_decref(o.result);
         ctl_reply_error(o.code, o.zh, o.en, failed, reply_out, reply_len_out);
+    } else if (o.text) {
+        ctl_reply_ok_text(o.text, reply_out, reply_len_out);
     } else {
         ctl_reply_ok(o.result, reply_out, reply_len_out);
     }
+    free(o.text);
     wire_msg_free(r);
 }

@@ -14,12 +14,14 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* The outcome of one handler: either an error (code, zh, en) or a JSON result. */
+/* The outcome of one handler: either an error (code, zh, en) or a JSON result, built
+ * (result) or, for the large ones, written as text (text, malloc'd; result NULL). */
 struct outcome {
     int code;
     char zh[512];
     char en[512];
     json_t *result;
+    char *text;
 };
 
 /* Sets o's error and returns code. */

@@ -12,6 +12,7 @@
  * argument is checked here and refused with a bilingual message. Reads never write. */
 #include "commands.h"
 
+#include "buf.h"
 #include "ctl.h"
 #include "duties.h"
 #include "err.h"
@@ -193,9 +194,17 @@ static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct out
     if (tasks_current(n, as_of, &l) != DS_OK)
         return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
     page_args(cmd, &first, &limit);
-    o->result = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "as_of", as_of, "org", n->cfg.org, "kind",
-                          ids_kind_name(n->kind), "count", (json_int_t)tasks_count(l), "overdue",
-                          (json_int_t)tasks_overdue(l), "tasks", tasks_json(l, first, limit));
+    struct buf out = BUF_INIT;
+    buf_puts(&out, "{\"as_of\":");
+    buf_json_str(&out, as_of);
+    buf_puts(&out, ",\"org\":");
+    buf_json_str(&out, n->cfg.org);
+    buf_puts(&out, ",\"kind\":");
+    buf_json_str(&out, ids_kind_name(n->kind));
+    buf_printf(&out, ",\"count\":%zu,\"overdue\":%zu,\"tasks\":", tasks_count(l), tasks_overdue(l));
+    tasks_json_text(l, first, limit, &out);
+    buf_puts(&out, "}");
+    o->text = buf_take(&out, NULL);
     return DS_OK;
 }
 

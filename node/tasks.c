@@ -11,6 +11,7 @@
 #include "xalloc.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,23 +153,39 @@ size_t tasks_overdue(const struct task_list *l)
     return l->overdue;
 }
 
-static json_t *row_json(const struct task_list *l, const struct task_row *r)
+/* "key": then a JSON string: one field of a row */
+static void field(struct buf *out, const char *key, const char *value)
 {
-    const char *t = l->text.p;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "kind", duties_kind_name(r->kind),
-                     "member", t + r->member, "name", t + r->name, "ref", t + r->ref, "due", r->due,
-                     "overdue", r->overdue, "actor",
-                     r->actor == ORG_NONE ? "member" : ids_kind_name(r->actor), "org", t + r->org,
-                     "zh", t + r->zh, "en", t + r->en);
+    buf_puts(out, key);
+    buf_json_str(out, value);
 }
 
-json_t *tasks_json(const struct task_list *l, size_t first, size_t limit)
+static void row_json(const struct task_list *l, const struct task_row *r, struct buf *out)
 {
-    json_t *arr = json_array();
+    const char *t = l->text.p;
+    field(out, "{\"kind\":", duties_kind_name(r->kind));
+    field(out, ",\"member\":", t + r->member);
+    field(out, ",\"name\":", t + r->name);
+    field(out, ",\"ref\":", t + r->ref);
+    field(out, ",\"due\":", r->due);
+    buf_puts(out, r->overdue ? ",\"overdue\":true" : ",\"overdue\":false");
+    field(out, ",\"actor\":", r->actor == ORG_NONE ? "member" : ids_kind_name(r->actor));
+    field(out, ",\"org\":", t + r->org);
+    field(out, ",\"zh\":", t + r->zh);
+    field(out, ",\"en\":", t + r->en);
+    buf_puts(out, "}");
+}
+
+void tasks_json_text(const struct task_list *l, size_t first, size_t limit, struct buf *out)
+{
     if (first > l->n)
         first = l->n;
     size_t end = limit && limit < l->n - first ? first + limit : l->n;
-    for (size_t i = first; i < end; i++)
-        json_array_append_new(arr, row_json(l, &l->rows[i]));
-    return arr;
+    buf_puts(out, "[");
+    for (size_t i = first; i < end; i++) {
+        if (i > first)
+            buf_puts(out, ",");
+        row_json(l, &l->rows[i], out);
+    }
+    buf_puts(out, "]");
 }

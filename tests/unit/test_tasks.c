@@ -8,11 +8,14 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "eventlog.h"
 #include "tasks.h"
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Adds a duty whose strings live in a buffer that is overwritten right after, as a
@@ -40,6 +43,20 @@ static void add(struct task_list *l, enum duty_kind kind, const char *member, co
     memset(scratch, 'x', sizeof(scratch)); /* the list must hold copies */
 }
 
+/* A page as a client reads it: the written text must parse as a JSON array. */
+static json_t *page_json(const struct task_list *l, size_t first, size_t limit)
+{
+    struct buf out = BUF_INIT;
+    tasks_json_text(l, first, limit, &out);
+    json_error_t err;
+    json_t *arr = json_loads(out.p, 0, &err);
+    if (!arr)
+        fail_msg("tasks_json_text wrote no JSON: %s (%s)", err.text, out.p);
+    assert_true(json_is_array(arr));
+    buf_release(&out);
+    return arr;
+}
+
 static const char *field(json_t *arr, size_t i, const char *key)
 {
     return json_string_value(json_object_get(json_array_get(arr, i), key));
@@ -59,7 +76,7 @@ static void test_tasks_sorted_as_documented(void **state)
     tasks_sort(l);
     assert_int_equal(tasks_count(l), 6);
     assert_int_equal(tasks_overdue(l), 4);
-    json_t *all = tasks_json(l, 0, 0);
+    json_t *all = page_json(l, 0, 0);
     static const char *const want[][3] = {
         {"2026-01-31", "feedback", "M9"},  {"2026-02-04", "feedback", "M2"},
         {"2026-02-04", "report-in", "M2"}, {"2026-02-04", "report-in", "M2"},
@@ -105,7 +122,7 @@ static void test_tasks_pages(void **state)
         {250, 100, 0, NULL},   {9999, 1, 0, NULL},     {100, 0, 150, "M100"},
     };
     for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
-        json_t *page = tasks_json(l, pages[p].first, pages[p].limit);
+        json_t *page = page_json(l, pages[p].first, pages[p].limit);
         assert_int_equal(json_array_size(page), pages[p].n);
         if (pages[p].first_member)
             assert_string_equal(field(page, 0, "member"), pages[p].first_member);
@@ -113,6 +130,25 @@ static void test_tasks_pages(void **state)
     }
     assert_int_equal(tasks_count(l), 250);
     assert_int_equal(tasks_overdue(l), 125);
+    tasks_free(&l);
+}
+
+/* The written rows carry every string as it was, however it must be escaped. */
+static void test_tasks_text_escapes_strings(void **state)
+{
+    (void)state;
+    struct task_list *l = tasks_new("2026-06-23", 7);
+    add(l, DUTY_REPORT_IN, "M\"1\\", "unit:u1/1", "2026-02-04", true);
+    tasks_sort(l);
+    json_t *all = page_json(l, 0, 0);
+    assert_int_equal(json_array_size(all), 1);
+    assert_string_equal(field(all, 0, "member"), "M\"1\\");
+    assert_string_equal(field(all, 0, "name"), "name of M\"1\\");
+    assert_string_equal(field(all, 0, "zh"), "待办 M\"1\\");
+    assert_string_equal(field(all, 0, "kind"), "report-in");
+    assert_string_equal(field(all, 0, "actor"), "community");
+    assert_true(json_is_true(json_object_get(json_array_get(all, 0), "overdue")));
+    json_decref(all);
     tasks_free(&l);
 }
 
@@ -158,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasks_sorted_as_documented),
         cmocka_unit_test(test_tasks_pages),
+        cmocka_unit_test(test_tasks_text_escapes_strings),
         cmocka_unit_test(test_tasks_fresh_only_for_the_same_day_and_log),
         tu_test_tmpdir(test_tasks_generation_moves_with_each_commit),
     };

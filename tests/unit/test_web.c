@@ -13,6 +13,7 @@
 #include "xalloc.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,35 @@ static void test_buf_html_escapes_everything_that_matters(void **state)
     buf_release(&b);
 }
 
+/* buf_json_str writes what jansson writes for the same string: the node's task list is
+ * written with it and read by every JSON client. Every control character, the two that
+ * must be escaped, a slash (not escaped), Chinese and a 4-byte character. */
+static void test_buf_json_str_matches_jansson(void **state)
+{
+    (void)state;
+    char controls[32];
+    for (int i = 1; i < 32; i++)
+        controls[i - 1] = (char)i;
+    controls[31] = '\0';
+    const char *cases[] = {"",        "plain",           "quote \" back \\ slash /",
+                           controls,  "张建国 和谐社区", "\xf0\x9f\x98\x80 end",
+                           "\x7f del"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b = BUF_INIT;
+        json_t *j = json_string(cases[i]);
+        char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        buf_json_str(&b, cases[i]);
+        assert_string_equal(b.p, want);
+        free(want);
+        json_decref(j);
+        buf_release(&b);
+    }
+    struct buf b = BUF_INIT;
+    buf_json_str(&b, NULL);
+    assert_string_equal(b.p, "null");
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_web_refuses_bad_bodies),
         cmocka_unit_test(test_web_bind_addresses),
         cmocka_unit_test(test_buf_html_escapes_everything_that_matters),
+        cmocka_unit_test(test_buf_json_str_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
