@@ -1425,6 +1425,7 @@ void eventlog_rest(struct eventlog *log, uint64_t now_ms)
      * replies are freed by libzmq's thread after the control socket's own trim). */
     log->rest_flushing = false;
     log->rest_trimmed = true;
+    store_drop_cache(log->store);
     malloc_trim(0);
 }
 

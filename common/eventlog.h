@@ -169,7 +169,8 @@ uint64_t eventlog_generation(const struct eventlog *log);
 /* Gives memory back while the daemon is idle; call it every tick with the time (ms). Once
  * nothing was committed for EVENTLOG_REST_AFTER_MS, memtables holding more than
  * EVENTLOG_REST_MEMTABLE_BYTES are flushed in the background, and once that flush has
- * ended the freed heap goes back to the OS (malloc_trim, once per quiet spell). After an
+ * ended the block cache is emptied and the freed heap goes back to the OS (malloc_trim,
+ * once per quiet spell). After an
  * import of 100,000 letters a unit's node otherwise kept ~40 MB of memtables while doing
  * nothing. Cheap when there is nothing to do (one RocksDB property read, or none). */
 #define EVENTLOG_REST_AFTER_MS 30000u

@@ -283,6 +283,12 @@ int store_flush_async(struct store *s)
     return DS_OK;
 }
 
+void store_drop_cache(struct store *s)
+{
+    rocksdb_cache_set_capacity(s->cache, 0);
+    rocksdb_cache_set_capacity(s->cache, STORE_BLOCK_CACHE);
+}
+
 int store_scrub(struct store *s)
 {
     char *err = NULL;

@@ -100,6 +100,11 @@ int store_scrub(struct store *s);
  * ends. DS_OK or DS_EIO (logged). */
 int store_flush_async(struct store *s);
 
+/* Empties the block cache of every block no reader holds (pinned index and filter blocks
+ * stay), then lets it fill again: for a daemon gone idle, whose next read finds the files
+ * in the OS's page cache. The freed blocks go back to the heap (malloc_trim returns them). */
+void store_drop_cache(struct store *s);
+
 /* Reads one value. DS_OK: *val_out is a malloc'd copy (caller frees), *len_out its length.
  * DS_ENOTFOUND, DS_EIO (logged). */
 int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,

@@ -28,6 +28,9 @@
 #define NODE_BUSY_RETRY_MS 10000u
 #define NODE_PUBLISH_WINDOW 4096u
 #define NODE_STORE_ID_MAX 16
+/* A kept `tasks` list not asked for this long is dropped (a community of 100,000 members
+ * keeps ~10 MB in it; rebuilding it takes a quarter of a second). */
+#define NODE_TASKS_KEEP_MS 60000u
 
 enum node_state {
     NODE_CONNECTING = 0, /* HELLO sent, no WELCOME yet */
@@ -105,7 +108,9 @@ struct node {
     char last_error[256];
     struct node_counters counters;
     struct console *console; /* the web console's threads (console.c); NULL when off */
-    struct task_list *tasks; /* the last `tasks` list, kept while the log is unchanged (tasks.h) */
+    /* the last `tasks` list, kept while the log is unchanged (tasks.h) and it is asked for */
+    struct task_list *tasks;
+    uint64_t tasks_used_ms; /* when it was last asked for (node_clock_ms) */
 };
 
 /* console.c: starts the web console of node.conf's [web] on threads of its own, which
@@ -176,6 +181,10 @@ uint64_t sync_probe(struct node *n);
 /* Starts fetching our own events back from the broker (state needs-restore).
  * DS_OK, DS_EINVAL when there is nothing to restore. */
 int sync_restore_start(struct node *n);
+
+/* reports.c: drops the kept task list once it was not asked for in NODE_TASKS_KEEP_MS, and
+ * gives its memory and the block cache's back. Every tick. */
+void reports_rest(struct node *n, uint64_t now_ms);
 
 /* commands.c */
 void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

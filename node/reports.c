@@ -22,6 +22,7 @@
 #include "tasks.h"
 #include "xalloc.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,17 @@ static int tasks_current(struct node *n, const char *as_of, const struct task_li
         n->tasks = c.tasks;
     }
     *out = n->tasks;
+    n->tasks_used_ms = node_clock_ms(n);
     return DS_OK;
+}
+
+void reports_rest(struct node *n, uint64_t now_ms)
+{
+    if (!n->tasks || now_ms - n->tasks_used_ms < NODE_TASKS_KEEP_MS)
+        return;
+    tasks_free(&n->tasks);
+    store_drop_cache(eventlog_store(n->log)); /* and the blocks the reads of the list left */
+    malloc_trim(0);
 }
 
 /* The page asked for: with `limit` (and `offset`), the tasks of one page only (the

@@ -566,6 +566,7 @@ void sync_tick(void *arg)
     uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
     retention_tick(n, now);
     eventlog_rest(n->log, now); /* memory back to the OS after a quiet while */
+    reports_rest(n, now);
     if (n->state == NODE_AUTH_REFUSED) {
         /* libzmq does not retry after a ZAP refusal; we do, every second, so that a node
          * is in session within about 2 s of the street office adding its card, without a

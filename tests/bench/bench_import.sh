@@ -57,7 +57,8 @@ for _ in range(5):
 print(f"| `{label}` | {statistics.median(runs):.3f} | {max(runs):.3f} |")
 PY
 }
-rss() { awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
+# resident, and of it the process's own (anonymous) memory: the rest is shared library code
+rss() { awk '/VmRSS/ {r = $2} /RssAnon/ {a = $2} END {printf "%.1f MiB (own %.1f)", r / 1024, a / 1024}' "/proc/$1/status"; }
 python3 - "$N" "$t0" "$t1" "$t2" "$t3" "$DUR" "$applied" "$T/first.json" "$T/again.json" <<'PY'
 import json, sys
 n, t0, t1, t2, t3, dur, applied, first, again = sys.argv[1:]
@@ -79,6 +80,8 @@ reads "report --year 2026 --json" $CLI --data $T/c report --year 2026 --json
 reads "members --json" $CLI --data $T/c members --json
 reads "member show DY-000001 --json" $CLI --data $T/c member show DY-000001 --json
 reads "status --json" $CLI --data $T/c status --json
-sleep 35 # idle: past EVENTLOG_REST_AFTER_MS (30 s), when daemons give memory back
+# idle: past EVENTLOG_REST_AFTER_MS (30 s) and NODE_TASKS_KEEP_MS (60 s), when daemons give
+# memory back (flushed memtables, the block cache, the kept task list)
+sleep 65
 echo
 echo "Resident memory once idle: unit $(rss "${pids[1]}"), community $(rss "${pids[2]}"), broker $(rss "${pids[0]}")"
