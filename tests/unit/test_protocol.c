@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "broker_fixture.h"
 #include "directory.h"
 #include "inbox.h"
 #include "protocol.h"
@@ -88,43 +89,20 @@ struct fixture {
     struct transport_peer unit_addr, community_addr;
 };
 
-static void add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)
-{
-    struct org_card card;
-    memset(&card, 0, sizeof(card));
-    snprintf(card.org, sizeof(card.org), "%s", org);
-    card.kind = kind;
-    snprintf(card.name, sizeof(card.name), "%s", org);
-    memcpy(card.curve_key, k->curve_pk, KEYS_PUB_LEN);
-    memcpy(card.sign_key, k->sign_pk, KEYS_PUB_LEN);
-    assert_rc(directory_add(b, &card), DS_OK);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     struct broker *b = &fx->b;
     struct keys community_keys;
     tu_tmpdir(fx->dir);
-    assert_rc(keys_crypto_init(), DS_OK);
-    assert_rc(eventlog_open(fx->dir, STORE_WAL, &b->log), DS_OK);
-    eventlog_defer_folds(b->log);
-    b->orgs = strmap_new();
-    b->by_key = strmap_new();
-    b->peers = strmap_new();
-    b->heads = strmap_new();
-    b->receipts = receipts_new();
-    b->cfg.window = 64;
-    b->cfg.heartbeat_ms = 1000;
+    bf_open(b, fx->dir, STREET);
     fake_now_ms = hlc_wall_ms(); /* events are dated by the wall clock: start beside it */
     b->now_ms = fake_clock;
     b->last_tick_ms = fake_now_ms;
-    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
-    keys_generate(&b->keys);
     keys_generate(&fx->unit_keys);
     keys_generate(&community_keys);
-    add_org(b, UNIT, ORG_UNIT, &fx->unit_keys);
-    add_org(b, COMMUNITY, ORG_COMMUNITY, &community_keys);
+    bf_add_org(b, UNIT, ORG_UNIT, &fx->unit_keys);
+    bf_add_org(b, COMMUNITY, ORG_COMMUNITY, &community_keys);
     b->t = transport_new();
     b->verify = verify_pool_new();
     assert_non_null(b->verify);
@@ -147,14 +125,7 @@ static int teardown(void **state)
     fault_fail_commits(0);
     verify_pool_destroy(&b->verify);
     transport_destroy(&b->t);
-    eventlog_destroy(&b->log);
-    strmap_destroy(&b->by_key, NULL);
-    strmap_destroy(&b->orgs, free);
-    strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->conduct, free);
-    strmap_destroy(&b->heads, free);
-    receipts_destroy(&b->receipts);
-    inbox_cache_free(b);
+    bf_close(b);
     tu_rmtree(fx->dir);
     free(fx);
     return 0;

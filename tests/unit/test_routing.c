@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "broker_fixture.h"
 #include "btxn.h"
 #include "directory.h"
 #include "inbox.h"
@@ -59,42 +60,20 @@ static uint64_t at(unsigned i)
     return (uint64_t)(1780000000000ull + 1000ull * i) << 16;
 }
 
-static void add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)
-{
-    struct org_card card;
-    memset(&card, 0, sizeof(card));
-    snprintf(card.org, sizeof(card.org), "%s", org);
-    card.kind = kind;
-    snprintf(card.name, sizeof(card.name), "%s", org);
-    memcpy(card.curve_key, k->curve_pk, KEYS_PUB_LEN);
-    memcpy(card.sign_key, k->sign_pk, KEYS_PUB_LEN);
-    assert_rc(directory_add(b, &card), DS_OK);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     struct broker *b = &fx->b;
     tu_tmpdir(fx->dir);
-    assert_rc(keys_crypto_init(), DS_OK);
-    assert_rc(eventlog_open(fx->dir, STORE_WAL, &b->log), DS_OK);
-    eventlog_defer_folds(b->log);
-    b->orgs = strmap_new();
-    b->by_key = strmap_new();
-    b->peers = strmap_new();
-    b->heads = strmap_new();
-    b->receipts = receipts_new();
-    b->cfg.window = 64;
-    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
-    keys_generate(&b->keys);
+    bf_open(b, fx->dir, STREET);
     keys_generate(&fx->a);
     keys_generate(&fx->bk);
     keys_generate(&fx->c1);
     keys_generate(&fx->c2);
-    add_org(b, UNIT_A, ORG_UNIT, &fx->a);
-    add_org(b, UNIT_B, ORG_UNIT, &fx->bk);
-    add_org(b, C1, ORG_COMMUNITY, &fx->c1);
-    add_org(b, C2, ORG_COMMUNITY, &fx->c2);
+    bf_add_org(b, UNIT_A, ORG_UNIT, &fx->a);
+    bf_add_org(b, UNIT_B, ORG_UNIT, &fx->bk);
+    bf_add_org(b, C1, ORG_COMMUNITY, &fx->c1);
+    bf_add_org(b, C2, ORG_COMMUNITY, &fx->c2);
     *state = fx;
     return 0;
 }
@@ -102,14 +81,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
-    eventlog_destroy(&b->log);
-    strmap_destroy(&b->by_key, NULL);
-    strmap_destroy(&b->orgs, free);
-    strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->heads, free);
-    receipts_destroy(&b->receipts);
-    inbox_cache_free(b);
+    bf_close(&fx->b);
     tu_rmtree(fx->dir);
     free(fx);
     return 0;
