@@ -106,11 +106,8 @@ fail:
     return rc;
 }
 
-void broker_close(struct broker **bp)
+void broker_release(struct broker *b)
 {
-    struct broker *b = *bp;
-    if (!b)
-        return;
     verify_pool_destroy(&b->verify);
     transport_destroy(&b->t);
     eventlog_destroy(&b->log);
@@ -122,6 +119,14 @@ void broker_close(struct broker **bp)
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
     sodium_memzero(&b->keys, sizeof(b->keys));
+}
+
+void broker_close(struct broker **bp)
+{
+    struct broker *b = *bp;
+    if (!b)
+        return;
+    broker_release(b);
     free(b);
     *bp = NULL;
 }

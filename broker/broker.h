@@ -111,6 +111,9 @@ struct broker {
  * the caller (broker_close). Errors are printed for the operator. */
 int broker_open(const char *dir, struct broker **b_out);
 void broker_close(struct broker **bp);
+/* Frees what b holds (its log, transport, workers, maps, keys), not b itself: for a
+ * struct broker the unit tests put together (tests/unit/broker_fixture.c). */
+void broker_release(struct broker *b);
 
 /* Binds and serves until SIGINT/SIGTERM. */
 int broker_run(struct broker *b);

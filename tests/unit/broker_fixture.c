@@ -8,7 +8,6 @@
 #include "broker_fixture.h"
 
 #include "directory.h"
-#include "inbox.h"
 #include "receipts.h"
 #include "testutil.h"
 
@@ -47,12 +46,5 @@ void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const str
 
 void bf_close(struct broker *b)
 {
-    eventlog_destroy(&b->log);
-    strmap_destroy(&b->by_key, NULL);
-    strmap_destroy(&b->orgs, free);
-    strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->conduct, free);
-    strmap_destroy(&b->heads, free);
-    receipts_destroy(&b->receipts);
-    inbox_cache_free(b);
+    broker_release(b);
 }

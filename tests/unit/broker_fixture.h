@@ -11,7 +11,7 @@
 void bf_open(struct broker *b, const char *dir, const char *street);
 /* Adds org to b's directory with k's public keys, as `org add` would. */
 void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k);
-/* Frees what bf_open and the broker's modules made (not a transport or a verify pool). */
+/* Frees what bf_open, the test and the broker's modules made (broker_release). */
 void bf_close(struct broker *b);
 
 #endif

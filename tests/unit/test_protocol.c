@@ -123,8 +123,6 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     struct broker *b = &fx->b;
     fault_fail_commits(0);
-    verify_pool_destroy(&b->verify);
-    transport_destroy(&b->t);
     bf_close(b);
     tu_rmtree(fx->dir);
     free(fx);
