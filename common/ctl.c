@@ -60,11 +60,8 @@ bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key)
 
 void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out)
 {
-    Dualsync__CtlReply r = DUALSYNC__CTL_REPLY__INIT;
     char *text = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    r.code = 0;
-    r.json = text ? text : (char *)"null";
-    wire_pack(&r.base, out, len_out);
+    ctl_reply_ok_text(text ? text : "null", out, len_out);
     free(text);
     json_decref(result);
 }

@@ -141,7 +141,7 @@ bool expired(double deadline)
     return stop_flag || now_s() > deadline;
 }
 
-static void pause_us(long us)
+void pause_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     nanosleep(&ts, NULL);

@@ -11,6 +11,7 @@ extern volatile sig_atomic_t stop_flag; /* SIGINT/SIGTERM: every loop ends at it
 
 double now_s(void);                   /* the monotonic clock, seconds */
 bool expired(double deadline);        /* past deadline (now_s) or stopped */
+void pause_us(long us);               /* sleeps us microseconds */
 int free_port(void);                  /* a free TCP port on 127.0.0.1 */
 void stop_child(pid_t *pid, int sig); /* signals, reaps and clears *pid (0: nothing) */
 /* Starts argv[0] as a child that dies with the bench; stdout to /dev/null, stderr appended

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NATS_CONSUMERS 2
@@ -42,12 +41,6 @@ struct nconn {
     size_t index, sent, acked, received, unacked;
     char *reply; /* the last API reply (the control connection) */
 };
-
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 /* ---------------------------------------------------------------- the connection */
 
@@ -210,7 +203,7 @@ static struct nconn *nconn_open(int port, double deadline)
         if (fd >= 0)
             close(fd);
         fd = -1;
-        pause_ms(50);
+        pause_us(50000);
     }
     if (fd < 0)
         return NULL;
@@ -267,7 +260,7 @@ static bool api_call(struct nconn *ctl, const char *subject, const char *json, d
             return true;
         if (ctl->failed || (ctl->reply && !strstr(ctl->reply, "not enabled")))
             break;
-        pause_ms(100); /* JetStream not ready yet, or no reply: ask again */
+        pause_us(100000); /* JetStream not ready yet, or no reply: ask again */
     }
     fprintf(stderr, "bench: nats: %s failed: %s\n", subject, ctl->reply ? ctl->reply : "no reply");
     return false;
