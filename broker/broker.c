@@ -11,6 +11,7 @@
 #include "report.h"
 #include "routing.h"
 #include "verify.h"
+#include "sigaudit.h"
 
 #include "calendar.h"
 #include "console.h"
@@ -109,6 +110,7 @@ fail:
 void broker_release(struct broker *b)
 {
     verify_pool_destroy(&b->verify);
+    sigaudit_destroy(&b->sigaudit);
     transport_destroy(&b->t);
     eventlog_destroy(&b->log);
     strmap_destroy(&b->by_key, NULL);
@@ -152,9 +154,14 @@ int broker_run(struct broker *b)
               stderr);
         return rc;
     }
-    b->verify = verify_pool_new();
+    b->verify = verify_pool_new("ds-verify", false);
     if (!b->verify) {
         fputs(TR("错误: 无法启动签名校验线程\n", "error: cannot start the signature checkers\n"),
+              stderr);
+        return DS_EIO;
+    }
+    if (sigaudit_open(b) != DS_OK) {
+        fputs(TR("错误: 无法启动签名审核线程\n", "error: cannot start the signature audit\n"),
               stderr);
         return DS_EIO;
     }
@@ -176,6 +183,7 @@ int broker_run(struct broker *b)
     b->started_ms = b->last_tick_ms = broker_now_ms(b);
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
+    transport_watch_fd(b->t, sigaudit_fd(b->sigaudit), sigaudit_on_done, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
              b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
     transport_run(b->t);
@@ -183,6 +191,7 @@ int broker_run(struct broker *b)
     console_stop(&b->console);
     protocol_flush(b); /* frames still being checked were not acked: their nodes resend */
     receipts_tick(b);  /* what was confirmed since the last tick */
+    sigaudit_tick(b);  /* and how far the audit got */
     log_info("broker: stopping");
     return DS_OK;
 }
@@ -250,6 +259,10 @@ static void budget_counters(json_t *counters, const struct broker_counters *k,
                         json_integer((json_int_t)k->unknown_type_refused));
     json_object_set_new(counters, "erasures", json_integer((json_int_t)k->erasures));
     json_object_set_new(counters, "rerouted", json_integer((json_int_t)k->rerouted));
+    json_object_set_new(counters, "signature_failed",
+                        json_integer((json_int_t)k->signature_failed));
+    json_object_set_new(counters, "signature_blocked",
+                        json_integer((json_int_t)k->signature_blocked));
     json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
     json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }
@@ -293,6 +306,8 @@ static json_t *status_json(struct broker *b)
         (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
     /* An erasure's bytes are gone from the disk once this is false (eventlog_scrub). */
     json_object_set_new(s, "scrub_pending", json_boolean(eventlog_scrub_pending(b->log)));
+    if (b->sigaudit) /* the signatures checked behind the ACK: only a running broker has it */
+        json_object_set_new(s, "signature_audit", sigaudit_json(b));
     json_t *store = ctl_store_json(b->log);
     if (store)
         json_object_set_new(s, "store", store);

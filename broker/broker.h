@@ -1,12 +1,13 @@
 /* broker: the street office's store-and-forward broker.
  * It owns the street's directory (which org has which keys), the member routing table
  * (member -> unit, residence community), every event of its street, and one inbox per
- * org. Nodes publish over a CURVE ROUTER; the broker verifies, stores, routes, acks once
- * durable, and delivers each inbox with a credit window.
- * One header per module says what it promises: directory.h (orgs and directory events),
- * routing.h (recipients of an event and the route table), inbox.h (per-org inbox
+ * org. Nodes publish over a CURVE ROUTER; the broker binds each event to its session's
+ * org, stores, routes, acks once durable, audits signatures behind the ACK, and delivers each inbox
+ * with a credit window. One header per module says what it promises: directory.h (orgs and
+ * directory events), routing.h (recipients of an event and the route table), inbox.h (per-org inbox
  * sequences and delivery), receipts.h (what each recipient applied, and the street's
- * lag), verify.h (the signature workers), protocol.h (the frame handlers, sessions and
+ * lag), verify.h (the signature workers), sigaudit.h (every stored event's signature,
+ * checked behind the ACK), protocol.h (the frame handlers, sessions and
  * per-peer budgets), btxn.h (the one transaction they all write through), report.h (the
  * street report). This header holds the state they share (struct broker) and broker.c's
  * start, stop, status and clock; main.c is the CLI. All but main.c are the library
@@ -70,12 +71,15 @@ struct broker_counters {
     uint64_t unknown_type_refused; /* ... refused: a body or a rate over BROKER_UNKNOWN_* */
     uint64_t erasures;             /* member-erase letters taken: personal parts dropped */
     uint64_t rerouted;             /* letters routed again: a release came after them (routing.c) */
+    uint64_t signature_failed;     /* stored events whose signature failed the audit (sigaudit.c) */
+    uint64_t signature_blocked;    /* events refused: their org is blocked by a failed audit */
 };
 
 struct publish_batch;
 struct console;
 struct verify_pool;
 struct receipts;
+struct sigaudit;
 
 struct broker {
     char dir[4096];
@@ -95,6 +99,7 @@ struct broker {
     struct broker_counters counters;
     struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
     struct verify_pool *verify;
+    struct sigaudit *sigaudit;  /* the signature check behind the ACK (sigaudit.c); NULL: none */
     uint64_t publishes_in;      /* PUBLISH frames taken (not a status counter) */
     uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;

@@ -6,6 +6,7 @@
  * directory so far; everyone else's gets the new entry. The street's other events (joint
  * meetings) share its sequence but go only to the orgs they are addressed to. */
 #include "directory.h"
+#include "sigaudit.h"
 
 #include "broker.h"
 #include "protocol.h"
@@ -339,7 +340,8 @@ int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned
     e->state = DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE;
     rc = publish_entry(b, e, signed_ok ? card->rotation : NULL, false);
     if (rc == DS_OK) {
-        close_sessions(b, card->org); /* the old key's session, if any */
+        close_sessions(b, card->org);   /* the old key's session, if any */
+        sigaudit_unblock(b, card->org); /* a failed signature is what a rekey answers */
         log_warn("directory: rekeyed org=%s from seq %llu%s", card->org, (unsigned long long)from,
                  unsigned_ok ? " (unsigned)" : "");
     }

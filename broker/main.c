@@ -309,6 +309,25 @@ static int call_offline(const char *dir, const struct ctl_request *req, Dualsync
     return *out ? DS_OK : DS_EPROTO;
 }
 
+/* The signature audit behind the ACK: how far behind it is, and which orgs it blocked. */
+static void print_audit(json_t *a)
+{
+    const char *org;
+    json_t *seq;
+    if (!a)
+        return;
+    printf(TR("签名审核: 已核 %lld,待核 %lld,未通过 %lld\n",
+              "signature audit: checked %lld, behind %lld, failed %lld\n"),
+           (long long)json_integer_value(json_object_get(a, "checked")),
+           (long long)json_integer_value(json_object_get(a, "behind")),
+           (long long)json_integer_value(json_object_get(a, "bad")));
+    json_object_foreach(json_object_get(a, "blocked"), org, seq)
+        printf(TR("已阻断 %s: 第 %lld 号函件签名不符;重新登记其密钥(org rekey)后恢复\n",
+                  "blocked %s: its letter seq %lld fails its signature; lifted by re-keying it "
+                  "(org rekey)\n"),
+               org, (long long)json_integer_value(seq));
+}
+
 static void print_status(json_t *j)
 {
     if (!json_is_true(json_object_get(j, "running")))
@@ -344,6 +363,7 @@ static void print_status(json_t *j)
                (long long)json_integer_value(json_object_get(peer, "stored_upto")), head,
                head - conf);
     }
+    print_audit(json_object_get(j, "signature_audit"));
     const char *key;
     json_t *v;
     printf(TR("计数器:", "counters:"));

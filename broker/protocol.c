@@ -25,6 +25,7 @@
 #include "receipts.h"
 #include "routing.h"
 #include "verify.h"
+#include "sigaudit.h"
 
 #include "btxn.h"
 
@@ -214,6 +215,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
         return;
     receipts_confirmed(b, p->addr.org, p->confirmed);
     p->welcomed = true;
+    p->vouched = false; /* a new connection, maybe a new key: its signatures are checked */
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
@@ -231,6 +233,14 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     protocol_send(b, p, &f);
     receipts_send(b, p);
     inbox_pump(b, p);
+}
+
+void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
+                     uint64_t seq)
+{
+    struct peer *p = strmap_get(b->peers, org);
+    if (p && p->welcomed)
+        send_error(b, p, code, why, seq);
 }
 
 /* org's record of conduct (its ban, its unknown-type allowance), made on first use. */
@@ -314,6 +324,14 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
         *why = "bad signature";
         return DS_EAUTH;
     }
+    uint64_t bad_seq = 0;
+    if (sigaudit_blocked(b, org, &bad_seq) && ev->seq > eventlog_hwm(b->log, org)) {
+        b->counters.signature_blocked++;
+        *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
+        *why = "an earlier letter of yours failed the street's signature check: nothing more is "
+               "taken from your node until the street office re-keys your org";
+        return DS_EAUTH;
+    }
     int rc = rules_check(ev);
     if (rc == DS_ESIDE) {
         *code = DUALSYNC__ERROR_CODE__ERROR_SIDE;
@@ -338,6 +356,8 @@ struct publish_result {
     Dualsync__ErrorCode code;
     const char *why;
     uint64_t seq;
+    uint64_t stored_lo, stored_hi; /* the seqs this frame added to the store (0: none) */
+    bool vouched;        /* the connection, or this frame, stored a letter it signed correctly */
     const char *refused; /* the first event of the frame stored but delivered to nobody */
     uint64_t refused_seq;
 };
@@ -347,6 +367,7 @@ struct publish_result {
 struct pending_publish {
     struct transport_peer addr;
     struct publish_result res;
+    Dualsync__Frame *frame; /* for the audit once committed (res.stored_lo..hi) */
 };
 
 struct publish_batch {
@@ -412,6 +433,17 @@ static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struc
     return DS_OK;
 }
 
+/* A bound event (its signature left to the audit) of a connection that has not yet stored
+ * a letter it signed correctly: its frame was queued before the connection's first one
+ * was stored, or its first new event was a replay of a stored one. Checked here, on the
+ * loop thread, so that no connection stores an unchecked letter before it has shown the
+ * org's signing key. Rare: an honest node's first frame vouches for the rest. */
+static bool bound_signature_ok(const struct broker *b, const struct event *ev)
+{
+    const struct org_entry *origin = directory_find(b, ev->origin);
+    return origin && wire_event_verify(ev, keyring_for(&origin->ring, ev->seq));
+}
+
 static void count_refusal(struct broker_counters *k, Dualsync__ErrorCode code)
 {
     if (code == DUALSYNC__ERROR_CODE__ERROR_MALFORMED) {
@@ -429,11 +461,10 @@ static void count_refusal(struct broker_counters *k, Dualsync__ErrorCode code)
 static int publish_events(struct broker *b, const struct verify_job *job, struct publish_batch *pb,
                           struct publish_result *res)
 {
-    const Dualsync__Publish *pub = job->frame->publish;
-    for (size_t i = 0; i < pub->n_events && !res->code; i++) {
+    for (size_t i = 0; i < job->n_events && !res->code; i++) {
         struct event ev;
         struct recipients *to = &pb->to;
-        int rc = wire_event_open(pub->events[i].data, pub->events[i].len, false, &ev);
+        int rc = wire_event_open(job->events[i].data, job->events[i].len, false, &ev);
         res->seq = 0;
         if (rc == DS_EAUTH) { /* a personal part other than the one the origin signed */
             count_refusal(&b->counters, DUALSYNC__ERROR_CODE__ERROR_AUTH);
@@ -447,7 +478,12 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             break;
         }
         res->seq = ev.seq;
-        bool signed_ok = job->verdict[i] == VERIFY_OK, skipped = job->verdict[i] == VERIFY_SKIPPED;
+        bool signed_ok = job->verdict[i] == VERIFY_OK, checked = signed_ok;
+        bool skipped = job->verdict[i] == VERIFY_SKIPPED;
+        if (job->verdict[i] == VERIFY_BOUND && res->vouched)
+            signed_ok = true; /* the audit checks it after the ACK */
+        else if (job->verdict[i] == VERIFY_BOUND)
+            signed_ok = checked = bound_signature_ok(b, &ev);
         int seq_rc = DS_OK;
         rc = skipped ? check_skipped(b, pb->t.log, &ev, &signed_ok, &seq_rc) : DS_OK;
         if (rc == DS_OK)
@@ -476,6 +512,9 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
                 rc = erase_member(b, pb->t.log, &ev);
             if (rc == DS_OK) {
                 pb->stored++;
+                res->stored_lo = res->stored_lo ? res->stored_lo : ev.seq;
+                res->stored_hi = ev.seq;
+                res->vouched |= checked;
                 hlc_observe(&b->clock, ev.hlc);
                 note_refused(b, &ev, to, res);
             }
@@ -490,17 +529,21 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
 
 static bool over_verify_events(const struct peer *p, const struct verify_job *job)
 {
-    return p->verify_events + job->frame->publish->n_events > BROKER_PEER_VERIFY_EVENTS;
+    return p->verify_events + job->n_events > BROKER_PEER_VERIFY_EVENTS;
 }
 
 static bool over_verify_budget(const struct peer *p, const struct verify_job *job)
 {
-    return p->verify_events + job->frame->publish->n_events > BROKER_PEER_VERIFY_EVENTS ||
+    return p->verify_events + job->n_events > BROKER_PEER_VERIFY_EVENTS ||
            p->verify_bytes + job->bytes > BROKER_PEER_VERIFY_BYTES;
 }
 
-/* Queues a PUBLISH for its signatures (taking the frame); it is stored when a worker
- * has checked it and every frame of its org before it (protocol_on_verified). */
+/* Queues a PUBLISH for its checks (taking the frame); it is stored when a worker has
+ * checked it and every frame of its org before it (protocol_on_verified). Until one of a
+ * connection's new events has verified and been stored, its signatures are checked
+ * before anything is stored (a worker checks the event after the stored ones, the loop
+ * any other: bound_signature_ok); from then on its events are bound to its org by the
+ * connection alone, and sigaudit.c checks their signatures after the ACK. */
 static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
 {
     if (f->publish->n_events > WIRE_EVENTS_PER_FRAME) {
@@ -527,7 +570,8 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
         verify_job_free(job);
         return;
     }
-    p->verify_events += job->frame->publish->n_events;
+    job->check = p->vouched ? VERIFY_CHECK_NONE : VERIFY_CHECK_FIRST;
+    p->verify_events += job->n_events;
     p->verify_bytes += job->bytes;
     b->publishes_in++;
     verify_submit(b->verify, job);
@@ -551,26 +595,39 @@ static bool strikes_for(Dualsync__ErrorCode code)
 static void release_verify_budget(struct broker *b, const struct verify_job *job)
 {
     struct peer *p = strmap_get(b->peers, job->addr.org);
-    size_t n = job->frame->publish->n_events;
+    size_t n = job->n_events;
     if (!p)
         return; /* forgotten meanwhile: a new struct peer starts at zero */
     p->verify_events -= n < p->verify_events ? n : p->verify_events;
     p->verify_bytes -= job->bytes < p->verify_bytes ? job->bytes : p->verify_bytes;
 }
 
-/* Adds one checked PUBLISH to this wake-up's batch; answered after the commit. */
-static void store_publish(struct broker *b, const struct verify_job *job)
+static bool same_connection(const struct peer *p, const struct transport_peer *addr)
+{
+    return p && p->addr.id_len == addr->id_len && memcmp(p->addr.id, addr->id, addr->id_len) == 0;
+}
+
+/* Adds one checked PUBLISH to this wake-up's batch; answered after the commit, and its
+ * frame handed to the audit. */
+static void store_publish(struct broker *b, struct verify_job *job)
 {
     struct publish_batch *pb = batch_for(b);
     struct pending_publish pp = {.addr = job->addr};
     release_verify_budget(b, job);
     if (banned(b, job->addr.org, broker_now_ms(b)))
         return; /* checked before its org was banned: dropped, as its queued frames are */
+    struct peer *p = strmap_get(b->peers, job->addr.org);
+    pp.res.vouched = same_connection(p, &job->addr) && p->vouched;
     if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
-    struct peer *p = strmap_get(b->peers, job->addr.org);
     if (p && strikes_for(pp.res.code))
         strike(b, p, job->bytes);
+    if (pp.res.vouched && same_connection(p, &job->addr))
+        p->vouched = true;
+    if (pp.res.stored_lo) {
+        pp.frame = job->frame; /* job->events point into it: the job is freed next */
+        job->frame = NULL;
+    }
     if (pb->n == pb->cap) {
         pb->cap = pb->cap ? 2 * pb->cap : 16;
         pb->acks = xrealloc(pb->acks, pb->cap * sizeof(*pb->acks));
@@ -583,8 +640,7 @@ static void answer_publish(struct broker *b, const struct pending_publish *pp, i
 {
     struct peer *p = strmap_get(b->peers, pp->addr.org);
     struct peer gone = {.addr = pp->addr};
-    if (!p || p->addr.id_len != pp->addr.id_len ||
-        memcmp(p->addr.id, pp->addr.id, pp->addr.id_len) != 0)
+    if (!same_connection(p, &pp->addr))
         p = &gone; /* the session moved on: answer the old connection anyway */
     if (rc != DS_OK) {
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_INTERNAL, "storage failure, retry later", 0);
@@ -619,7 +675,7 @@ void protocol_on_verified(void *arg)
     struct verify_job *job;
     verify_drain_wakeups(b->verify);
     while (events < BROKER_STORE_BUDGET && (job = verify_take(b->verify)) != NULL) {
-        events += job->frame->publish->n_events;
+        events += job->n_events;
         store_publish(b, job);
         verify_job_free(job);
     }
@@ -653,8 +709,14 @@ void protocol_flush(void *arg)
     }
     if (rc == DS_OK)
         b->counters.events_stored += pb->stored;
-    for (size_t i = 0; i < pb->n; i++)
-        answer_publish(b, &pb->acks[i], rc);
+    for (size_t i = 0; i < pb->n; i++) {
+        struct pending_publish *pp = &pb->acks[i];
+        answer_publish(b, pp, rc);
+        if (rc == DS_OK && pp->frame)
+            sigaudit_stored(b, &pp->addr, pp->frame, pp->res.stored_lo, pp->res.stored_hi);
+        else
+            wire_frame_free(pp->frame);
+    }
     free(pb->acks);
     free(pb);
 }
@@ -882,6 +944,7 @@ void protocol_tick(void *arg)
     b->last_tick_ms = now;
     settle_when_idle(b);
     receipts_tick(b);
+    sigaudit_tick(b);
     claims_tick(b);
     if (transport_server_backlog(b->t)) {
         /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's

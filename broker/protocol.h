@@ -87,6 +87,8 @@ struct peer {
     uint64_t fetch_from;   /* `from` of the last FETCH answered */
     /* verify budget (protocol.c): its PUBLISH events queued for signature checks */
     size_t verify_events, verify_bytes;
+    /* one of this connection's new events verified: the rest are left to the audit */
+    bool vouched;
     /* refused frames in the current strike window */
     unsigned strikes;
     size_t strike_bytes; /* of the refused frames in the window */
@@ -109,6 +111,9 @@ void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8
                        size_t len);
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
 void protocol_tick(void *arg);
+/* Tells org's node, if it is connected, of a refusal found after the ACK (sigaudit.c). */
+void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
+                     uint64_t seq);
 /* Stores the PUBLISH frames the verify workers have checked, in arrival order and up to
  * BROKER_STORE_BUDGET events, in one commit, and answers them. */
 void protocol_on_verified(void *arg);

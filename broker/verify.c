@@ -17,6 +17,7 @@
  * flood's frames, while a single busy org still gets every core.
  * A frame's checks stop at its first bad event: protocol.c stops storing there too, so
  * checking the rest was CPU spent for an attacker. */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "verify.h"
 
 #include "broker.h"
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -51,31 +53,54 @@ struct verify_pool {
     size_t pending_events;                /* events of jobs submitted and not yet taken */
     size_t pending_bytes;                 /* and their bytes */
     bool stopping;
-    int wake[2]; /* pipe: a worker writes when a job is done; the loop polls wake[0] */
+    bool idle;     /* workers at SCHED_IDLE */
+    char name[16]; /* the workers' thread name */
+    int wake[2];   /* pipe: a worker writes when a job is done; the loop polls wake[0] */
     pthread_t threads[VERIFY_THREADS_MAX];
     size_t n_threads;
 };
 
 static size_t event_count(const struct verify_job *job)
 {
-    return job->frame->publish->n_events;
+    return job->n_events;
+}
+
+static struct verify_job *job_new(const struct transport_peer *addr,
+                                  const ProtobufCBinaryData *events, size_t n,
+                                  const struct keyring *ring, uint64_t stored_upto)
+{
+    struct verify_job *job = xcalloc(1, sizeof(*job));
+    job->addr = *addr;
+    job->events = events;
+    job->n_events = n;
+    job->check = VERIFY_CHECK_ALL;
+    job->key_known = ring != NULL;
+    if (ring)
+        job->ring = *ring;
+    job->stored_upto = stored_upto;
+    job->check_upto = UINT64_MAX;
+    job->bad_at = SIZE_MAX;
+    job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
+    for (size_t i = 0; i < n; i++)
+        job->bytes += events[i].len;
+    return job;
 }
 
 struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
                                   const struct keyring *ring, uint64_t stored_upto)
 {
-    struct verify_job *job = xcalloc(1, sizeof(*job));
-    size_t n = frame->publish->n_events;
-    job->addr = *addr;
+    struct verify_job *job =
+        job_new(addr, frame->publish->events, frame->publish->n_events, ring, stored_upto);
     job->frame = frame;
-    job->key_known = ring != NULL;
-    if (ring)
-        job->ring = *ring;
-    job->stored_upto = stored_upto;
-    job->bad_at = SIZE_MAX;
-    job->verdict = xcalloc(n ? n : 1, sizeof(*job->verdict));
-    for (size_t i = 0; i < n; i++)
-        job->bytes += frame->publish->events[i].len;
+    return job;
+}
+
+struct verify_job *verify_job_of_events(const struct transport_peer *addr,
+                                        ProtobufCBinaryData *events, size_t n,
+                                        const struct keyring *ring, uint64_t stored_upto)
+{
+    struct verify_job *job = job_new(addr, events, n, ring, stored_upto);
+    job->owned = events;
     return job;
 }
 
@@ -84,6 +109,9 @@ void verify_job_free(struct verify_job *job)
     if (!job)
         return;
     wire_frame_free(job->frame);
+    for (size_t i = 0; job->owned && i < job->n_events; i++)
+        free(job->owned[i].data);
+    free(job->owned);
     free(job->verdict);
     free(job);
 }
@@ -96,8 +124,11 @@ static enum verify_verdict verify_one(const struct verify_job *job, const Protob
     enum verify_verdict v = VERIFY_BAD;
     if (strcmp(ev.origin, job->addr.org) != 0 || !job->key_known)
         v = VERIFY_BAD;
-    else if (ev.seq <= job->stored_upto)
+    else if (ev.seq <= job->stored_upto || ev.seq > job->check_upto)
         v = VERIFY_SKIPPED; /* a resent copy, most likely: see enum verify_verdict */
+    else if (job->check == VERIFY_CHECK_NONE ||
+             (job->check == VERIFY_CHECK_FIRST && ev.seq != job->stored_upto + 1))
+        v = VERIFY_BOUND;
     else if (wire_event_verify(&ev, keyring_for(&job->ring, ev.seq)))
         v = VERIFY_OK;
     wire_event_release(&ev);
@@ -150,7 +181,7 @@ static struct verify_job *claim(struct verify_pool *vp, size_t slot, size_t *fro
 {
     struct verify_job *job;
     while ((job = pick(vp)) != NULL) {
-        size_t n = job->frame->publish->n_events;
+        size_t n = job->n_events;
         *from = job->next_event;
         *to = *from + VERIFY_CHUNK < n ? *from + VERIFY_CHUNK : n;
         job->next_event = *to;
@@ -173,12 +204,24 @@ struct worker_arg {
     size_t slot;
 };
 
+/* SCHED_IDLE: the thread runs only when no other thread of the machine wants the CPU.
+ * Linux lets any process lower its own threads to it. */
+static void run_when_idle(const char *name)
+{
+    struct sched_param sp = {.sched_priority = 0};
+    int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    if (rc != 0)
+        log_warn("%s: cannot run at idle priority: %s", name, strerror(rc));
+}
+
 static void *worker(void *arg)
 {
     struct worker_arg wa = *(struct worker_arg *)arg;
     struct verify_pool *vp = wa.vp;
     free(arg);
-    prctl(PR_SET_NAME, "ds-verify", 0, 0, 0); /* so top and perf tell it from the loop */
+    prctl(PR_SET_NAME, vp->name, 0, 0, 0); /* so top and perf tell it from the loop */
+    if (vp->idle)
+        run_when_idle(vp->name);
     pthread_mutex_lock(&vp->mu);
     for (;;) {
         struct verify_job *job = NULL;
@@ -188,9 +231,8 @@ static void *worker(void *arg)
         if (vp->stopping)
             break;
         pthread_mutex_unlock(&vp->mu);
-        const Dualsync__Publish *pub = job->frame->publish;
         for (size_t i = from; i < to && bad == SIZE_MAX; i++) {
-            job->verdict[i] = verify_one(job, &pub->events[i]);
+            job->verdict[i] = verify_one(job, &job->events[i]);
             if (job->verdict[i] == VERIFY_BAD)
                 bad = i; /* the rest stay VERIFY_BAD: protocol.c stops at this one */
         }
@@ -213,9 +255,11 @@ static size_t thread_count(void)
     return n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : n;
 }
 
-struct verify_pool *verify_pool_new(void)
+struct verify_pool *verify_pool_new(const char *name, bool idle)
 {
     struct verify_pool *vp = xcalloc(1, sizeof(*vp));
+    snprintf(vp->name, sizeof(vp->name), "%s", name);
+    vp->idle = idle;
     pthread_mutex_init(&vp->mu, NULL);
     pthread_cond_init(&vp->work, NULL);
     if (pipe(vp->wake) != 0 || fcntl(vp->wake[0], F_SETFL, O_NONBLOCK) != 0 ||

@@ -1,4 +1,6 @@
-/* verify: the broker's signature workers (verify.c). */
+/* verify: the broker's signature workers (verify.c): one pool checks what a session's
+ * PUBLISH frames need before they are stored, another (audit.c) checks every stored event
+ * with the CPU nothing else wants. */
 #ifndef DUALSYNC_BROKER_VERIFY_H
 #define DUALSYNC_BROKER_VERIFY_H
 
@@ -10,23 +12,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* verify.c: worker threads check the signatures of queued PUBLISH frames while the loop
- * thread stores the frames already checked; jobs come back in the order they went in. */
+/* verify.c: worker threads check the signatures of queued jobs while the loop thread
+ * stores (or records) the jobs already checked; jobs come back in the order they went in. */
 enum verify_verdict {
     VERIFY_BAD,
     VERIFY_OK,
     /* At or below the org's stored seq when queued: a resent copy (same bytes, no need to
      * verify again) or a fork. protocol.c verifies it on the loop thread unless the store
-     * holds exactly these bytes. */
+     * holds exactly these bytes. Above the job's check_upto: not asked about. */
     VERIFY_SKIPPED,
+    /* New, from the connection's own org, signature not checked (VERIFY_CHECK_FIRST): the
+     * session is bound to its org by CURVE, and the audit checks the signature later. */
+    VERIFY_BOUND,
+};
+/* Which new events (seq above stored_upto) a job checks. */
+enum verify_check {
+    VERIFY_CHECK_ALL,
+    /* Only the first new one (seq stored_upto + 1), the rest VERIFY_BOUND: a PUBLISH of a
+     * session whose signatures the broker has not yet seen verify (protocol.c). */
+    VERIFY_CHECK_FIRST,
+    /* None: every new one VERIFY_BOUND (a session already vouched for). */
+    VERIFY_CHECK_NONE,
 };
 struct verify_job {
     struct verify_job *next;
-    struct transport_peer addr; /* the connection it came from: its org signs it */
-    Dualsync__Frame *frame;     /* a PUBLISH, owned */
-    struct keyring ring;        /* the org's signing keys: each event is checked with its seq's */
+    struct transport_peer addr;        /* the connection it came from: its org signs it */
+    Dualsync__Frame *frame;            /* a PUBLISH, owned (NULL for events read from the log) */
+    ProtobufCBinaryData *owned;        /* or: events owned by the job, each data malloc'd */
+    const ProtobufCBinaryData *events; /* the frame's or the owned events */
+    size_t n_events;
+    enum verify_check check;
+    struct keyring ring; /* the org's signing keys: each event is checked with its seq's */
     bool key_known;
     uint64_t stored_upto;
+    uint64_t check_upto;          /* events above it are VERIFY_SKIPPED (UINT64_MAX: none) */
     enum verify_verdict *verdict; /* one per event of the frame */
     size_t bytes;                 /* of its events, for the queue's byte bound */
     /* the workers' progress (verify.c, under its lock) */
@@ -37,17 +56,25 @@ struct verify_job {
     bool done;          /* and checked */
 };
 struct verify_pool;
-/* Starts one worker per core; NULL (logged) if no thread or pipe can be made. */
-struct verify_pool *verify_pool_new(void);
+/* Starts one worker per core, named name (for top and perf); idle: the workers run
+ * under SCHED_IDLE, so they take only CPU no other thread wants. NULL (logged) if no
+ * thread or pipe can be made. */
+struct verify_pool *verify_pool_new(const char *name, bool idle);
 void verify_pool_destroy(struct verify_pool **vpp);
 /* Readable when a job is done (poll it from the loop, then verify_drain_wakeups). */
 int verify_pool_fd(const struct verify_pool *vp);
 void verify_drain_wakeups(struct verify_pool *vp);
 /* Makes verify_pool_fd readable, so the loop comes back for jobs it left done. */
 void verify_wake(struct verify_pool *vp);
-/* ring NULL when the org has none (every event is then VERIFY_BAD). Takes frame. */
+/* ring NULL when the org has none (every event is then VERIFY_BAD). Takes frame. The job
+ * checks VERIFY_CHECK_ALL of the events up to any seq; callers change check and
+ * check_upto before they submit it. */
 struct verify_job *verify_job_new(const struct transport_peer *addr, Dualsync__Frame *frame,
                                   const struct keyring *ring, uint64_t stored_upto);
+/* The same for n events read from the log: takes events and each event's data. */
+struct verify_job *verify_job_of_events(const struct transport_peer *addr,
+                                        ProtobufCBinaryData *events, size_t n,
+                                        const struct keyring *ring, uint64_t stored_upto);
 void verify_job_free(struct verify_job *job);
 void verify_submit(struct verify_pool *vp, struct verify_job *job);
 /* The oldest done job whose org has no older job still queued, else NULL: each org's

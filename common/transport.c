@@ -93,9 +93,12 @@ struct transport {
     size_t n_approvals, cap_approvals;
     unsigned conns_per_key; /* 0: no cap */
     /* an extra descriptor to watch (the broker's verify workers) */
-    zmq_pollitem_t fd_item;
-    transport_timer_fn on_fd;
-    void *fd_arg;
+    struct watched_fd {
+        zmq_pollitem_t item;
+        transport_timer_fn fn;
+        void *arg;
+    } watched[TRANSPORT_WATCH_MAX];
+    size_t n_watched;
     /* client */
     zsock_t *dealer;
     zmq_pollitem_t dealer_item;
@@ -712,17 +715,20 @@ static int on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)item;
-    struct transport *t = arg;
-    t->on_fd(t->fd_arg);
+    struct watched_fd *w = arg;
+    w->fn(w->arg);
     return 0;
 }
 
 void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg)
 {
-    t->fd_item = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
-    t->on_fd = fn;
-    t->fd_arg = arg;
-    zloop_poller(t->loop, &t->fd_item, on_fd, t);
+    if (t->n_watched == TRANSPORT_WATCH_MAX) {
+        log_error("transport: more than %d descriptors to watch", TRANSPORT_WATCH_MAX);
+        abort(); /* a programming error: raise TRANSPORT_WATCH_MAX */
+    }
+    struct watched_fd *w = &t->watched[t->n_watched++];
+    *w = (struct watched_fd){{NULL, fd, ZMQ_POLLIN, 0}, fn, arg};
+    zloop_poller(t->loop, &w->item, on_fd, w);
 }
 
 static int send_peer_now(struct transport *t, const struct transport_peer *peer,

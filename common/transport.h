@@ -102,7 +102,9 @@ bool transport_server_backlog(const struct transport *t);
 /* True when received messages may share libzmq's read buffers (zero copy). The transport
  * turns it off for its context, so that a queued message holds only its own bytes. */
 bool transport_zero_copy_recv(void);
-/* Calls fn from the loop whenever fd is readable (fn must drain it). One fd per transport. */
+/* Calls fn from the loop whenever fd is readable (fn must drain it). At most
+ * TRANSPORT_WATCH_MAX fds per transport (the broker watches its verify and audit workers). */
+#define TRANSPORT_WATCH_MAX 4
 void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void *arg);
 
 /* Closes the server connection of peer, or every connection of org (their queued frames

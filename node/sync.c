@@ -417,6 +417,11 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         n->counters.refused++; /* noted above, the first time */
         break;
     case DUALSYNC__ERROR_CODE__ERROR_AUTH:
+        /* Also for an event already acked: the street checks signatures behind its ACK
+         * (its audit), and one of ours failed. Nothing more of ours is taken. */
+        if (e->seq > 0)
+            n->state = NODE_BLOCKED;
+        break;
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:
     case DUALSYNC__ERROR_CODE__ERROR_FORK:
     case DUALSYNC__ERROR_CODE__ERROR_MALFORMED:

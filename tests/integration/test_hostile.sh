@@ -4,7 +4,9 @@
 #   forged origin (publishing under unit:u1's id), a bad signature, a wrong-side event,
 #   garbage, truncated, multipart and oversize frames.
 # Each is refused with the right ERROR and counted by the broker; nothing of it is stored;
-# the broker keeps running and the honest nodes keep syncing. Also: an event type this
+# the broker keeps running and the honest nodes keep syncing. A bad signature after a
+# session's first letter is stored and acked, found by the broker's audit, which blocks
+# the org, and refused by the recipient itself. Also: an event type this
 # version does not know (from a "newer" node) is stored and forwarded, and the member
 # digest still agrees on every side. unit:evil stays under the broker's strike limit here
 # (23 refused frames of 32); what happens beyond it, and the per-peer budgets, are in
@@ -70,15 +72,6 @@ sync_wait c1
 assert_eq 2 "$(cli c1 member show M900 --json | jq .events)" "community holds both events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest community vs broker (M900)"
 
-log "a frame of 40 events with a bad signature at the 25th (verified on several threads)"
-future_stored=$(broker_peer .stored_upto unit:future)
-out=$(rawpeer future sig-batch M900)
-assert_eq 1 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "ERROR_AUTH for the 25th event ($out)"
-assert_eq $((future_stored + 24)) "$(broker_peer .stored_upto unit:future)" \
-    "exactly the 24 events before the bad one are stored"
-sync_wait c1
-assert_eq 26 "$(cli c1 member show M900 --json | jq .events)" "community holds the 24 as well"
-
 log "200 events of an unknown type at the broker's size limit for them (8 KiB), while the"
 log "community is away: its catch-up comes in frames within the frame budget"
 stop c1
@@ -86,7 +79,26 @@ out=$(rawpeer future bulk-unknown M900)
 assert_eq '{}' "$(jq -c .errors <<<"$out")" "bulk accepted ($out)"
 start c1
 sync_wait c1 60
-assert_eq 226 "$(cli c1 member show M900 --json | jq .events)" "community holds all 226 events"
+assert_eq 202 "$(cli c1 member show M900 --json | jq .events)" "community holds all 202 events"
 assert_eq "$(member_digest c1 M900)" "$(broker_digest M900)" "digest after the bulk (M900)"
+
+log "a frame of 40 events with a bad signature at the 25th: the session's first new event"
+log "is checked before the ACK, the rest by the broker's audit behind it (sigaudit.c)"
+future_stored=$(broker_peer .stored_upto unit:future)
+c1_rejected=$(json_get c1 .counters.rejected_signature)
+rawpeer future sig-batch M900 >/dev/null
+assert_eq $((future_stored + 40)) "$(broker_peer .stored_upto unit:future)" "all 40 stored and acked"
+wait_for json_ge br .counters.signature_failed 1 --deadline 30
+assert_eq $((future_stored + 25)) "$(json_get br '.signature_audit.blocked["unit:future"]')" \
+    "unit:future blocked at its 25th event"
+broker status | grep -qE "(blocked|已阻断) unit:future" || fail "human status names the blocked org"
+sync_wait c1
+assert_eq 241 "$(cli c1 member show M900 --json | jq .events)" "community holds the 39 good ones"
+assert_eq $((c1_rejected + 1)) "$(json_get c1 .counters.rejected_signature)" \
+    "community refused the bad one itself"
+out=$(rawpeer future unknown-type M900)
+assert_eq 1 "$(jq '.errors.ERROR_AUTH // 0' <<<"$out")" "a blocked org's next letter refused ($out)"
+assert_eq $((future_stored + 40)) "$(broker_peer .stored_upto unit:future)" "nothing more stored"
+assert_ge "$(json_get br .counters.signature_blocked)" 1 "signature_blocked counted"
 
 log "ok"

@@ -18,6 +18,7 @@
 #include "inbox.h"
 #include "protocol.h"
 #include "receipts.h"
+#include "sigaudit.h"
 #include "verify.h"
 #include "fault.h"
 #include "testutil.h"
@@ -104,7 +105,7 @@ static int setup(void **state)
     bf_add_org(b, UNIT, ORG_UNIT, &fx->unit_keys);
     bf_add_org(b, COMMUNITY, ORG_COMMUNITY, &community_keys);
     b->t = transport_new();
-    b->verify = verify_pool_new();
+    b->verify = verify_pool_new("ds-verify", false);
     assert_non_null(b->verify);
     snprintf(fx->unit_addr.org, sizeof(fx->unit_addr.org), "%s", UNIT);
     fx->unit_addr.id_len = 5;
@@ -174,8 +175,23 @@ static void send_publish(struct fixture *fx, ProtobufCBinaryData *raw, size_t n)
     send_frame(fx, &f);
 }
 
-/* A PUBLISH of the unit's introductions first..last (one frame); not yet checked. */
-static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
+/* Flips a bit of raw's signature (an introduction's personal part follows it, and is
+ * bound to the signed bytes by its hash: it must stay as it is). */
+static void corrupt_signature(uint8_t *raw, size_t len)
+{
+    struct event ev;
+    assert_rc(wire_event_open(raw, len, false, &ev), DS_OK);
+    size_t at = 0;
+    while (at + KEYS_SIG_LEN <= len && memcmp(raw + at, ev.sig, KEYS_SIG_LEN) != 0)
+        at++;
+    assert_true(at + KEYS_SIG_LEN <= len);
+    raw[at + KEYS_SIG_LEN - 1] ^= 0x01;
+    wire_event_release(&ev);
+}
+
+/* A PUBLISH of the unit's introductions first..last (one frame); not yet checked. The
+ * one of seq bad (0: none) has a corrupted signature. */
+static void publish_signed(struct fixture *fx, uint64_t first, uint64_t last, uint64_t bad)
 {
     size_t n = (size_t)(last - first + 1);
     struct tu_event *ev = calloc(n, sizeof(*ev));
@@ -185,6 +201,8 @@ static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
         snprintf(member, sizeof(member), "DY-%04zu", (size_t)first + i);
         tu_event_intro(&ev[i], &fx->unit_keys, UNIT, first + i, hlc_wall_ms() << 16, member,
                        COMMUNITY, "Zhang", 30, "2026-03-01");
+        if (first + i == bad)
+            corrupt_signature(ev[i].raw, ev[i].len);
         raw[i].data = ev[i].raw;
         raw[i].len = ev[i].len;
     }
@@ -193,6 +211,11 @@ static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
         tu_event_free(&ev[i]);
     free(ev);
     free(raw);
+}
+
+static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
+{
+    publish_signed(fx, first, last, 0);
 }
 
 /* Lets the workers check what was published and the loop store it, as the broker's poll
@@ -214,6 +237,27 @@ static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
     struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
     protocol_on_verified(&fx->b);
+}
+
+static uint64_t audit_behind(struct broker *b)
+{
+    json_t *j = sigaudit_json(b);
+    uint64_t behind = (uint64_t)json_integer_value(json_object_get(j, "behind"));
+    json_decref(j);
+    return behind;
+}
+
+/* Runs the signature audit as the broker's loop would (its workers' descriptor and its
+ * tick), until every stored event is checked; within 10 s. */
+static void audit_until_done(struct broker *b)
+{
+    for (int waited = 0; audit_behind(b) > 0; waited += 10) {
+        assert_true(waited < 10000);
+        sigaudit_tick(b);
+        struct pollfd pfd = {.fd = sigaudit_fd(b->sigaudit), .events = POLLIN};
+        if (poll(&pfd, 1, 10) == 1)
+            sigaudit_on_done(b);
+    }
 }
 
 /* A commit that fails must not be acknowledged: the node is told to retry (ERROR_INTERNAL)
@@ -524,6 +568,117 @@ static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
     assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
 }
 
+/* Signatures behind the ACK: a session's first new event is checked before it is stored
+ * (a bad one is refused at once, as before); once one verified, the session's events are
+ * stored and acked on its CURVE binding alone, and the audit checks them after. One that
+ * fails is counted, its node told (ERROR_AUTH with its seq), and its org blocked: nothing
+ * more of it is stored, until the street re-keys it. */
+static void test_protocol_signature_checked_behind_the_ack(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    assert_int_equal(sigaudit_open(b), DS_OK);
+    say_hello(fx);
+    publish_signed(fx, 1, 2, 1); /* a new session's first letter, badly signed */
+    store_checked(fx);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
+    assert_true(eventlog_hwm(b->log, UNIT) == 0);
+
+    memset(&sent, 0, sizeof(sent));
+    publish_signed(fx, 1, 4, 3); /* the first verifies; the third is bad: stored, acked */
+    store_checked(fx);
+    assert_true(sent.ack_upto == 4);
+    assert_int_equal(sent.errors, 0);
+    audit_until_done(b);
+    assert_true(b->counters.signature_failed == 1);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH); /* the node told */
+    uint64_t bad = 0;
+    assert_true(sigaudit_blocked(b, UNIT, &bad));
+    assert_true(bad == 3);
+
+    memset(&sent, 0, sizeof(sent));
+    publish_only(fx, 5, 6); /* well signed, but the org is blocked */
+    store_checked(fx);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
+    assert_true(eventlog_hwm(b->log, UNIT) == 4);
+    assert_true(b->counters.signature_blocked == 1);
+
+    sigaudit_unblock(b, UNIT); /* what org rekey does */
+    memset(&sent, 0, sizeof(sent));
+    publish_only(fx, 5, 6);
+    store_checked(fx);
+    assert_true(sent.ack_upto == 6);
+    audit_until_done(b);
+    assert_false(sigaudit_blocked(b, UNIT, &bad));
+    assert_true(b->counters.signature_failed == 1);
+}
+
+/* Events stored while no audit ran (a crash before its workers got to them) are checked
+ * after the restart, read from the log; the block it finds survives the next restart. A
+ * store from before audits existed is taken as checked (each event was, before it was
+ * stored). */
+static void test_protocol_audit_resumes_from_the_log(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    say_hello(fx);
+    publish_and_store(fx, 1, 3); /* no audit yet: an older broker's store */
+    assert_int_equal(sigaudit_open(b), DS_OK);
+    assert_true(audit_behind(b) == 0);
+    sigaudit_tick(b); /* its progress, and that audits began, in the store */
+    sigaudit_destroy(&b->sigaudit);
+
+    publish_signed(fx, 4, 8, 6); /* stored, and the audit is gone before it saw them */
+    store_checked(fx);
+    assert_true(eventlog_hwm(b->log, UNIT) == 8);
+    assert_int_equal(sigaudit_open(b), DS_OK);
+    assert_true(audit_behind(b) == 5);
+    audit_until_done(b);
+    uint64_t bad = 0;
+    assert_true(sigaudit_blocked(b, UNIT, &bad));
+    assert_true(bad == 6);
+    sigaudit_tick(b);
+    sigaudit_destroy(&b->sigaudit);
+    assert_int_equal(sigaudit_open(b), DS_OK);
+    assert_true(sigaudit_blocked(b, UNIT, &bad));
+    assert_true(bad == 6);
+    assert_true(audit_behind(b) == 0);
+}
+
+/* A new connection stores nothing it has not signed: a frame that opens with a replay of
+ * a stored letter (genuine bytes: it verifies, but stores nothing) and goes on with a
+ * badly signed new one is refused, although only the first new event of an unvouched
+ * connection is checked by the workers. */
+static void test_protocol_replay_does_not_vouch(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    struct tu_event ev[3];
+    ProtobufCBinaryData raw[3];
+    for (size_t i = 0; i < 3; i++) {
+        char member[32];
+        snprintf(member, sizeof(member), "DY-R%zu", i + 1);
+        tu_event_intro(&ev[i], &fx->unit_keys, UNIT, i + 1, hlc_wall_ms() << 16, member, COMMUNITY,
+                       "Zhang", 30, "2026-03-01");
+        raw[i].data = ev[i].raw;
+        raw[i].len = ev[i].len;
+    }
+    corrupt_signature(ev[2].raw, ev[2].len);
+    say_hello(fx);
+    send_publish(fx, raw, 2); /* the node's seqs 1 and 2 */
+    store_checked(fx);
+    assert_true(eventlog_hwm(b->log, UNIT) == 2);
+    memcpy(fx->unit_addr.id, "conn9", 5); /* a new connection with the org's transport key */
+    say_hello(fx);
+    memset(&sent, 0, sizeof(sent));
+    send_publish(fx, raw + 1, 2); /* seq 2 replayed as stored, seq 3 badly signed */
+    store_checked(fx);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
+    assert_true(eventlog_hwm(b->log, UNIT) == 2);
+    for (size_t i = 0; i < 3; i++)
+        tu_event_free(&ev[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +695,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_signature_checked_behind_the_ack, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_replay_does_not_vouch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_audit_resumes_from_the_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_unknown_types_limited_per_org, setup,
                                         teardown),
     };

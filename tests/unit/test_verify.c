@@ -97,7 +97,7 @@ static struct verify_job *take_wait(struct verify_pool *vp)
 static void test_verdicts(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     assert_non_null(vp);
     struct transport_peer a = peer("unit:u1");
     /* stored_upto 2: seqs 1 and 2 are skipped, 3.. verified; seq 5 is tampered, and the
@@ -114,13 +114,53 @@ static void test_verdicts(void **state)
     assert_null(vp);
 }
 
+/* What a job checks: VERIFY_CHECK_FIRST checks only the first new event's signature (a
+ * session not yet vouched for) and binds the rest; VERIFY_CHECK_NONE binds every new one;
+ * check_upto leaves the events above it alone (the audit's job covers what was stored).
+ * The tampering here is in the personal part, which opening the event catches (its hash
+ * is in the signed bytes) in every mode: the first tampered event and the rest are bad. */
+static void test_check_modes(void **state)
+{
+    (void)state;
+    struct verify_pool *vp = verify_pool_new("ds-audit", true);
+    assert_non_null(vp);
+    struct transport_peer a = peer("unit:u1");
+    enum { S_ = VERIFY_SKIPPED, OK = VERIFY_OK, BO = VERIFY_BOUND, BA = VERIFY_BAD };
+    struct {
+        enum verify_check check;
+        size_t bad; /* index of the tampered event */
+        uint64_t check_upto;
+        int want[6]; /* enum verify_verdict */
+    } cases[] = {
+        {VERIFY_CHECK_FIRST, 9, UINT64_MAX, {S_, S_, OK, BO, BO, BO}},
+        {VERIFY_CHECK_FIRST, 4, UINT64_MAX, {S_, S_, OK, BO, BA, BA}},
+        {VERIFY_CHECK_FIRST, 2, UINT64_MAX, {S_, S_, BA, BA, BA, BA}},
+        {VERIFY_CHECK_NONE, 9, UINT64_MAX, {S_, S_, BO, BO, BO, BO}},
+        {VERIFY_CHECK_ALL, 9, 4, {S_, S_, OK, OK, S_, S_}},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct verify_job *job = verify_job_new(
+            &a, publish_frame(&alice, "unit:u1", 1, 6, cases[c].bad), ring_of(&alice), 2);
+        job->check = cases[c].check;
+        job->check_upto = cases[c].check_upto;
+        verify_submit(vp, job);
+        job = take_wait(vp);
+        for (size_t i = 0; i < 6; i++)
+            if ((int)job->verdict[i] != cases[c].want[i])
+                fail_msg("case %zu event %zu: verdict %d, want %d", c, i, (int)job->verdict[i],
+                         cases[c].want[i]);
+        verify_job_free(job);
+    }
+    verify_pool_destroy(&vp);
+}
+
 /* After a rotation at seq 4 (alice's key, then mallory's as her new one), each event is
  * checked with the key of its era: the old key's events before 4 pass, after 4 fail, and
  * the new key's the other way round. A leaked old key signs nothing new. */
 static void test_rotation_eras(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct transport_peer a = peer("unit:u1");
     struct keyring ring;
     keyring_init(&ring, alice.sign_pk);
@@ -153,7 +193,7 @@ static void test_rotation_eras(void **state)
 static void test_wrong_signer_or_origin(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct transport_peer a = peer("unit:u1");
     /* Signed by another key than the connection's org: bad. */
     verify_submit(
@@ -175,7 +215,7 @@ static void test_wrong_signer_or_origin(void **state)
 static void test_order_kept_and_counted(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct transport_peer a = peer("unit:u1");
     /* A big frame first, then small ones: workers finish the small ones first, but they
      * come back in the order they went in. */
@@ -192,11 +232,9 @@ static void test_order_kept_and_counted(void **state)
     uint64_t expect_first = 1;
     for (int j = 0; j < 5; j++) {
         struct verify_job *job = take_wait(vp);
-        assert_int_equal(job->frame->publish->n_events, sizes[j]);
+        assert_int_equal(job->n_events, sizes[j]);
         struct event ev;
-        assert_rc(wire_event_open(job->frame->publish->events[0].data,
-                                  job->frame->publish->events[0].len, false, &ev),
-                  DS_OK);
+        assert_rc(wire_event_open(job->events[0].data, job->events[0].len, false, &ev), DS_OK);
         assert_int_equal(ev.seq, expect_first);
         wire_event_release(&ev);
         for (size_t i = 0; i < sizes[j]; i++)
@@ -240,7 +278,7 @@ static void take_and_free(struct verify_pool *vp, int jobs)
 static void test_queue_bounds_in_events_and_bytes(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct transport_peer a = peer("unit:u1");
     /* frames of 30 events of 60 KiB (1.8 MiB, under the frame limit): 540 events in 18 */
     size_t frame_bytes = 30 * 60 * 1024, full_at = BROKER_VERIFY_QUEUE_BYTES / frame_bytes + 1;
@@ -276,7 +314,7 @@ static void test_queue_bounds_in_events_and_bytes(void **state)
 static void test_destroy_with_jobs_queued(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct transport_peer a = peer("unit:u1");
     for (int j = 0; j < 20; j++)
         verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 50, 999),
@@ -288,7 +326,7 @@ static void test_destroy_with_jobs_queued(void **state)
 static void test_wake_descriptor(void **state)
 {
     (void)state;
-    struct verify_pool *vp = verify_pool_new();
+    struct verify_pool *vp = verify_pool_new("ds-verify", false);
     struct pollfd pfd = {.fd = verify_pool_fd(vp), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 0), 0);
     verify_wake(vp);
@@ -305,6 +343,7 @@ int main(void)
     keys_generate(&mallory);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_check_modes),
         cmocka_unit_test(test_wrong_signer_or_origin),
         cmocka_unit_test(test_rotation_eras),
         cmocka_unit_test(test_order_kept_and_counted),

@@ -1,0 +1,363 @@
+/* sigaudit: every stored event's signature, checked behind the acknowledgement (sigaudit.h).
+ * Per org the audit keeps three seqs: `audited` (every event up to it checked; in the
+ * store), `queued` (up to it handed to the workers) and `bad` (the first event that
+ * failed; in the store; 0: none). Frames just committed go to the workers as they are
+ * (no copy, no read) while the org's queue is contiguous and the workers keep up; when
+ * they do not (a burst beyond BROKER_VERIFY_QUEUE_*, a bad event found, a restart), the
+ * org is "behind" and sigaudit_tick reads its next events from the log, a bounded amount at
+ * a time. The workers return each org's jobs in order, so `audited` only grows by whole
+ * jobs that start where it stands; a job that does not is left over from before a bad
+ * event reset the queue, and is dropped (its events are read again). */
+#include "sigaudit.h"
+
+#include "broker.h"
+#include "directory.h"
+#include "protocol.h"
+#include "verify.h"
+
+#include "err.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Events read from the log per job, and queued from the log at most at once: enough to
+ * keep the workers busy between two ticks' reads, little enough to read on the loop. */
+#define AUDIT_READ_JOB 256u
+#define AUDIT_READ_QUEUED 2048u
+/* Set once this store's audit has started: a store without it was fully checked. */
+#define AUDIT_META_STARTED "audit_started"
+
+struct audit_org {
+    char org[IDS_ORG_MAX];
+    uint64_t audited, queued, bad;
+    bool behind; /* its next events come from the log */
+    bool dirty;  /* audited or bad changed since last stored */
+};
+
+struct sigaudit {
+    struct verify_pool *pool;
+    struct strmap *orgs; /* org id -> struct audit_org * */
+    struct audit_org **dirty;
+    size_t n_dirty, cap_dirty;
+    size_t n_behind;
+    bool started_stored; /* AUDIT_META_STARTED is in the store */
+    uint64_t checked;    /* events checked since the broker started */
+    uint64_t bad_found;  /* events that failed, since the broker started */
+};
+
+static void meta_name(char *buf, size_t size, const char *what, const char *org)
+{
+    snprintf(buf, size, "audit_%s/%s", what, org);
+}
+
+static void mark_dirty(struct sigaudit *a, struct audit_org *o)
+{
+    if (o->dirty)
+        return;
+    o->dirty = true;
+    if (a->n_dirty == a->cap_dirty) {
+        a->cap_dirty = a->cap_dirty ? 2 * a->cap_dirty : 16;
+        a->dirty = xrealloc(a->dirty, a->cap_dirty * sizeof(*a->dirty));
+    }
+    a->dirty[a->n_dirty++] = o;
+}
+
+static void set_behind(struct sigaudit *a, struct audit_org *o, bool behind)
+{
+    if (o->behind != behind)
+        a->n_behind += behind ? 1 : (size_t)-1;
+    o->behind = behind;
+}
+
+/* org's progress: from the store the first time it is asked for. */
+static struct audit_org *org_of(struct broker *b, const char *org)
+{
+    struct sigaudit *a = b->sigaudit;
+    struct audit_org *o = strmap_get(a->orgs, org);
+    if (o)
+        return o;
+    o = xcalloc(1, sizeof(*o));
+    snprintf(o->org, sizeof(o->org), "%s", org);
+    uint64_t hwm = eventlog_hwm(b->log, org);
+    char name[IDS_ORG_MAX + 16];
+    if (!a->started_stored) {
+        o->audited = hwm; /* stored before audits existed: each was checked before it was */
+        mark_dirty(a, o);
+    } else {
+        meta_name(name, sizeof(name), "upto", org);
+        if (eventlog_meta_u64(b->log, name, 0, &o->audited) != DS_OK || o->audited > hwm)
+            o->audited = 0; /* unreadable or impossible: check the org's events again */
+    }
+    meta_name(name, sizeof(name), "bad", org);
+    if (eventlog_meta_u64(b->log, name, 0, &o->bad) != DS_OK)
+        o->bad = 0;
+    o->queued = o->audited;
+    strmap_put(a->orgs, org, o);
+    set_behind(a, o, o->audited < hwm);
+    return o;
+}
+
+static bool load_org(const char *org, void *value, void *arg)
+{
+    (void)value;
+    org_of(arg, org);
+    return true;
+}
+
+int sigaudit_open(struct broker *b)
+{
+    struct sigaudit *a = xcalloc(1, sizeof(*a));
+    uint64_t started = 0;
+    a->orgs = strmap_new();
+    b->sigaudit = a;
+    if (eventlog_meta_u64(b->log, AUDIT_META_STARTED, 0, &started) == DS_OK && started)
+        a->started_stored = true;
+    strmap_each(b->orgs, load_org, b);
+    a->pool = verify_pool_new("ds-audit", true);
+    if (!a->pool) {
+        sigaudit_destroy(&b->sigaudit);
+        return DS_EIO;
+    }
+    if (a->n_behind)
+        log_info("audit: %zu orgs have stored events not yet checked; checking them", a->n_behind);
+    return DS_OK;
+}
+
+void sigaudit_destroy(struct sigaudit **ap)
+{
+    struct sigaudit *a = *ap;
+    if (!a)
+        return;
+    verify_pool_destroy(&a->pool); /* jobs in it are read again from the log next time */
+    strmap_destroy(&a->orgs, free);
+    free(a->dirty);
+    free(a);
+    *ap = NULL;
+}
+
+int sigaudit_fd(const struct sigaudit *a)
+{
+    return verify_pool_fd(a->pool);
+}
+
+static const struct keyring *ring_of(const struct broker *b, const char *org)
+{
+    const struct org_entry *e = directory_find(b, org);
+    return e ? &e->ring : NULL;
+}
+
+void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsync__Frame *frame,
+                     uint64_t lo, uint64_t hi)
+{
+    struct sigaudit *a = b->sigaudit;
+    if (!a) {
+        wire_frame_free(frame);
+        return;
+    }
+    struct audit_org *o = org_of(b, addr->org);
+    if (lo <= o->audited) { /* the org was removed and added again: a new log */
+        o->audited = o->queued = lo - 1;
+        o->bad = 0;
+        mark_dirty(a, o);
+    }
+    if (o->behind || o->queued + 1 != lo || verify_queue_full(a->pool)) {
+        wire_frame_free(frame);
+        set_behind(a, o, true); /* sigaudit_tick reads them from the log */
+        return;
+    }
+    struct verify_job *job = verify_job_new(addr, frame, ring_of(b, addr->org), lo - 1);
+    job->check_upto = hi;
+    o->queued = hi;
+    verify_submit(a->pool, job);
+}
+
+/* Queues up to AUDIT_READ_JOB of o's next events, read from the log. False when there is
+ * nothing more to read (o is no longer behind) or the log cannot be read. */
+static bool queue_from_log(struct broker *b, struct audit_org *o)
+{
+    uint64_t hwm = eventlog_hwm(b->log, o->org);
+    if (o->queued >= hwm) {
+        set_behind(b->sigaudit, o, false);
+        return false;
+    }
+    size_t want = hwm - o->queued < AUDIT_READ_JOB ? (size_t)(hwm - o->queued) : AUDIT_READ_JOB;
+    ProtobufCBinaryData *evs = xcalloc(want, sizeof(*evs));
+    size_t n = 0;
+    int rc = DS_OK;
+    for (; n < want; n++) {
+        rc = eventlog_get_raw(b->log, o->org, o->queued + 1 + n, &evs[n].data, &evs[n].len);
+        if (rc != DS_OK)
+            break;
+    }
+    if (n == 0) {
+        free(evs);
+        log_error("audit: cannot read %s/%llu (%s); its check waits for the next tick", o->org,
+                  (unsigned long long)(o->queued + 1), ds_errname(rc));
+        return false;
+    }
+    struct transport_peer addr = {0};
+    snprintf(addr.org, sizeof(addr.org), "%s", o->org);
+    struct verify_job *job = verify_job_of_events(&addr, evs, n, ring_of(b, o->org), o->queued);
+    job->check_upto = o->queued + n;
+    o->queued += n;
+    verify_submit(b->sigaudit->pool, job);
+    return true;
+}
+
+static bool read_behind(const char *org, void *value, void *arg)
+{
+    struct broker *b = arg;
+    struct audit_org *o = value;
+    (void)org;
+    while (o->behind && verify_pending_events(b->sigaudit->pool) < AUDIT_READ_QUEUED)
+        if (!queue_from_log(b, o))
+            break;
+    return verify_pending_events(b->sigaudit->pool) < AUDIT_READ_QUEUED;
+}
+
+/* The first failure of o: counted, logged, its node told, and its org blocked. */
+static void found_bad(struct broker *b, struct audit_org *o, uint64_t seq)
+{
+    b->sigaudit->bad_found++;
+    b->counters.signature_failed++;
+    if (o->bad)
+        return;
+    o->bad = seq;
+    log_error("audit: %s/%llu fails its signature check; nothing more is stored from %s until "
+              "the street re-keys it (org rekey)",
+              o->org, (unsigned long long)seq, o->org);
+    protocol_notify(b, o->org, DUALSYNC__ERROR_CODE__ERROR_AUTH,
+                    "this letter of yours fails the street's signature check: your node signs "
+                    "with a key the street does not hold; nothing more is taken from it until "
+                    "the street office re-keys your org",
+                    seq);
+}
+
+/* Takes in one done job: o->audited moves to its last event, or to its first bad one
+ * (the workers stop there); then the rest is read again from the log. */
+static void record(struct broker *b, const struct verify_job *job)
+{
+    struct audit_org *o = org_of(b, job->addr.org);
+    if (job->stored_upto != o->audited)
+        return; /* queued before a bad event reset the queue: read again */
+    uint64_t seq = job->stored_upto;
+    for (size_t i = 0; i < job->n_events; i++) {
+        if (job->verdict[i] == VERIFY_SKIPPED)
+            continue; /* a resent copy before the stored range, or beyond it */
+        seq++;
+        b->sigaudit->checked++;
+        if (job->verdict[i] != VERIFY_OK) {
+            found_bad(b, o, seq);
+            o->audited = o->queued = seq;
+            set_behind(b->sigaudit, o, true);
+            mark_dirty(b->sigaudit, o);
+            return;
+        }
+    }
+    o->audited = seq;
+    mark_dirty(b->sigaudit, o);
+}
+
+void sigaudit_on_done(void *arg)
+{
+    struct broker *b = arg;
+    struct sigaudit *a = b->sigaudit;
+    struct verify_job *job;
+    verify_drain_wakeups(a->pool);
+    while ((job = verify_take(a->pool)) != NULL) {
+        record(b, job);
+        verify_job_free(job);
+    }
+    if (a->n_behind)
+        strmap_each(a->orgs, read_behind, b);
+}
+
+/* Writes the progress made since the last call: a crash loses at most a heartbeat of it,
+ * and those events are checked again. */
+static void store_progress(struct broker *b)
+{
+    struct sigaudit *a = b->sigaudit;
+    if (!a->n_dirty)
+        return;
+    struct eventlog_txn *txn = eventlog_begin(b->log);
+    char name[IDS_ORG_MAX + 16];
+    for (size_t i = 0; i < a->n_dirty; i++) {
+        struct audit_org *o = a->dirty[i];
+        meta_name(name, sizeof(name), "upto", o->org);
+        eventlog_txn_put_meta_u64(txn, name, o->audited);
+        meta_name(name, sizeof(name), "bad", o->org);
+        eventlog_txn_put_meta_u64(txn, name, o->bad);
+    }
+    eventlog_txn_put_meta_u64(txn, AUDIT_META_STARTED, 1);
+    if (eventlog_commit(&txn) != DS_OK) {
+        log_error("audit: cannot store its progress; trying again next tick");
+        return;
+    }
+    for (size_t i = 0; i < a->n_dirty; i++)
+        a->dirty[i]->dirty = false;
+    a->n_dirty = 0;
+    a->started_stored = true;
+}
+
+void sigaudit_tick(struct broker *b)
+{
+    struct sigaudit *a = b->sigaudit;
+    if (!a)
+        return;
+    if (a->n_behind)
+        strmap_each(a->orgs, read_behind, b);
+    store_progress(b);
+}
+
+bool sigaudit_blocked(const struct broker *b, const char *org, uint64_t *seq_out)
+{
+    const struct audit_org *o = b->sigaudit ? strmap_get(b->sigaudit->orgs, org) : NULL;
+    if (!o || !o->bad)
+        return false;
+    *seq_out = o->bad;
+    return true;
+}
+
+void sigaudit_unblock(struct broker *b, const char *org)
+{
+    struct audit_org *o = b->sigaudit ? strmap_get(b->sigaudit->orgs, org) : NULL;
+    if (!o || !o->bad)
+        return;
+    log_warn("audit: %s re-keyed: its events are taken again (the one that failed, seq %llu, "
+             "stays refused by every recipient)",
+             org, (unsigned long long)o->bad);
+    o->bad = 0;
+    mark_dirty(b->sigaudit, o);
+    store_progress(b);
+}
+
+struct audit_sums {
+    const struct broker *b;
+    uint64_t behind;
+    json_t *blocked;
+};
+
+static bool sum_org(const char *org, void *value, void *arg)
+{
+    struct audit_sums *s = arg;
+    const struct audit_org *o = value;
+    uint64_t hwm = eventlog_hwm(s->b->log, org);
+    s->behind += hwm > o->audited ? hwm - o->audited : 0;
+    if (o->bad)
+        json_object_set_new(s->blocked, org, json_integer((json_int_t)o->bad));
+    return true;
+}
+
+json_t *sigaudit_json(const struct broker *b)
+{
+    struct audit_sums s = {b, 0, json_object()};
+    if (b->sigaudit)
+        strmap_each(b->sigaudit->orgs, sum_org, &s);
+    return json_pack("{s:I, s:I, s:I, s:o}", "checked",
+                     (json_int_t)(b->sigaudit ? b->sigaudit->checked : 0), "behind",
+                     (json_int_t)s.behind, "bad",
+                     (json_int_t)(b->sigaudit ? b->sigaudit->bad_found : 0), "blocked", s.blocked);
+}
