@@ -3,7 +3,7 @@
  * store), `queued` (up to it handed to the workers) and `bad` (the first event that
  * failed; in the store; 0: none). Frames just committed go to the workers as they are
  * (no copy, no read) while the org's queue is contiguous and the workers keep up; when
- * they do not (a burst beyond BROKER_VERIFY_QUEUE_*, a bad event found, a restart), the
+ * they do not (a burst beyond AUDIT_FRAMES_*, a bad event found, a restart), the
  * org is "behind" and sigaudit_tick reads its next events from the log, a bounded amount at
  * a time. The workers return each org's jobs in order, so `audited` only grows by whole
  * jobs that start where it stands; a job that does not is left over from before a bad
@@ -27,6 +27,12 @@
  * keep the workers busy between two ticks' reads, little enough to read on the loop. */
 #define AUDIT_READ_JOB 256u
 #define AUDIT_READ_QUEUED 2048u
+/* Frames just committed wait for the workers only while they hold fewer events (or
+ * bytes) than this; beyond it the audit reads the log later instead of keeping the
+ * frames: a long burst costs the broker no memory (the whole city's year outran the
+ * audit by millions of letters). */
+#define AUDIT_FRAMES_QUEUED 4096u
+#define AUDIT_FRAMES_BYTES ((size_t)4 << 20)
 /* Set once this store's audit has started: a store without it was fully checked. */
 #define AUDIT_META_STARTED "audit_started"
 
@@ -42,7 +48,8 @@ struct sigaudit {
     struct strmap *orgs; /* org id -> struct audit_org * */
     struct audit_org **dirty;
     size_t n_dirty, cap_dirty;
-    size_t n_behind;
+    struct audit_org **behind; /* the orgs whose next events come from the log */
+    size_t n_behind, cap_behind;
     bool started_stored; /* AUDIT_META_STARTED is in the store */
     uint64_t checked;    /* events checked since the broker started */
     uint64_t bad_found;  /* events that failed, since the broker started */
@@ -65,11 +72,17 @@ static void mark_dirty(struct sigaudit *a, struct audit_org *o)
     a->dirty[a->n_dirty++] = o;
 }
 
-static void set_behind(struct sigaudit *a, struct audit_org *o, bool behind)
+/* Marks o behind (listed in a->behind); read_all_behind unlists it once caught up. */
+static void set_behind(struct sigaudit *a, struct audit_org *o)
 {
-    if (o->behind != behind)
-        a->n_behind += behind ? 1 : (size_t)-1;
-    o->behind = behind;
+    if (o->behind)
+        return;
+    o->behind = true;
+    if (a->n_behind == a->cap_behind) {
+        a->cap_behind = a->cap_behind ? 2 * a->cap_behind : 16;
+        a->behind = xrealloc(a->behind, a->cap_behind * sizeof(*a->behind));
+    }
+    a->behind[a->n_behind++] = o;
 }
 
 /* org's progress: from the store the first time it is asked for. */
@@ -96,7 +109,8 @@ static struct audit_org *org_of(struct broker *b, const char *org)
         o->bad = 0;
     o->queued = o->audited;
     strmap_put(a->orgs, org, o);
-    set_behind(a, o, o->audited < hwm);
+    if (o->audited < hwm)
+        set_behind(a, o);
     return o;
 }
 
@@ -133,6 +147,7 @@ void sigaudit_destroy(struct sigaudit **ap)
         return;
     verify_pool_destroy(&a->pool); /* jobs in it are read again from the log next time */
     strmap_destroy(&a->orgs, free);
+    free(a->behind);
     free(a->dirty);
     free(a);
     *ap = NULL;
@@ -163,9 +178,10 @@ void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsy
         o->bad = 0;
         mark_dirty(a, o);
     }
-    if (o->behind || o->queued + 1 != lo || verify_queue_full(a->pool)) {
+    if (o->behind || o->queued + 1 != lo || verify_pending_events(a->pool) >= AUDIT_FRAMES_QUEUED ||
+        verify_pending_bytes(a->pool) >= AUDIT_FRAMES_BYTES) {
         wire_frame_free(frame);
-        set_behind(a, o, true); /* sigaudit_tick reads them from the log */
+        set_behind(a, o); /* sigaudit_tick reads them from the log */
         return;
     }
     struct verify_job *job = verify_job_new(addr, frame, ring_of(b, addr->org), lo - 1);
@@ -174,15 +190,13 @@ void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsy
     verify_submit(a->pool, job);
 }
 
-/* Queues up to AUDIT_READ_JOB of o's next events, read from the log. False when there is
- * nothing more to read (o is no longer behind) or the log cannot be read. */
-static bool queue_from_log(struct broker *b, struct audit_org *o)
+/* Queues up to AUDIT_READ_JOB of o's next events, read from the log: DS_OK, DS_ENOTFOUND
+ * when none is left (o has caught up), or the log's error. */
+static int queue_from_log(struct broker *b, struct audit_org *o)
 {
     uint64_t hwm = eventlog_hwm(b->log, o->org);
-    if (o->queued >= hwm) {
-        set_behind(b->sigaudit, o, false);
-        return false;
-    }
+    if (o->queued >= hwm)
+        return DS_ENOTFOUND;
     size_t want = hwm - o->queued < AUDIT_READ_JOB ? (size_t)(hwm - o->queued) : AUDIT_READ_JOB;
     ProtobufCBinaryData *evs = xcalloc(want, sizeof(*evs));
     size_t n = 0;
@@ -196,7 +210,7 @@ static bool queue_from_log(struct broker *b, struct audit_org *o)
         free(evs);
         log_error("audit: cannot read %s/%llu (%s); its check waits for the next tick", o->org,
                   (unsigned long long)(o->queued + 1), ds_errname(rc));
-        return false;
+        return rc == DS_ENOTFOUND ? DS_EIO : rc; /* below the hwm: not "caught up" */
     }
     struct transport_peer addr = {0};
     snprintf(addr.org, sizeof(addr.org), "%s", o->org);
@@ -204,18 +218,26 @@ static bool queue_from_log(struct broker *b, struct audit_org *o)
     job->check_upto = o->queued + n;
     o->queued += n;
     verify_submit(b->sigaudit->pool, job);
-    return true;
+    return DS_OK;
 }
 
-static bool read_behind(const char *org, void *value, void *arg)
+/* Queues the listed orgs' next events from the log while the workers hold fewer than
+ * AUDIT_READ_QUEUED; an org that has caught up leaves the list (and takes the fast path
+ * of sigaudit_stored again). Only the listed orgs are visited, not the whole street. */
+static void read_all_behind(struct broker *b)
 {
-    struct broker *b = arg;
-    struct audit_org *o = value;
-    (void)org;
-    while (o->behind && verify_pending_events(b->sigaudit->pool) < AUDIT_READ_QUEUED)
-        if (!queue_from_log(b, o))
-            break;
-    return verify_pending_events(b->sigaudit->pool) < AUDIT_READ_QUEUED;
+    struct sigaudit *a = b->sigaudit;
+    size_t i = 0;
+    while (i < a->n_behind && verify_pending_events(a->pool) < AUDIT_READ_QUEUED) {
+        struct audit_org *o = a->behind[i];
+        int rc = queue_from_log(b, o);
+        if (rc == DS_ENOTFOUND) {
+            o->behind = false;
+            a->behind[i] = a->behind[--a->n_behind];
+        } else if (rc != DS_OK) {
+            i++; /* logged: the next tick tries again */
+        }
+    }
 }
 
 /* The first failure of o: counted, logged, its node told, and its org blocked. */
@@ -252,7 +274,7 @@ static void record(struct broker *b, const struct verify_job *job)
         if (job->verdict[i] != VERIFY_OK) {
             found_bad(b, o, seq);
             o->audited = o->queued = seq;
-            set_behind(b->sigaudit, o, true);
+            set_behind(b->sigaudit, o);
             mark_dirty(b->sigaudit, o);
             return;
         }
@@ -271,8 +293,7 @@ void sigaudit_on_done(void *arg)
         record(b, job);
         verify_job_free(job);
     }
-    if (a->n_behind)
-        strmap_each(a->orgs, read_behind, b);
+    read_all_behind(b);
 }
 
 /* Writes the progress made since the last call: a crash loses at most a heartbeat of it,
@@ -307,8 +328,7 @@ void sigaudit_tick(struct broker *b)
     struct sigaudit *a = b->sigaudit;
     if (!a)
         return;
-    if (a->n_behind)
-        strmap_each(a->orgs, read_behind, b);
+    read_all_behind(b);
     store_progress(b);
 }
 

@@ -390,6 +390,14 @@ size_t verify_pending_events(struct verify_pool *vp)
     return n;
 }
 
+size_t verify_pending_bytes(struct verify_pool *vp)
+{
+    pthread_mutex_lock(&vp->mu);
+    size_t n = vp->pending_bytes;
+    pthread_mutex_unlock(&vp->mu);
+    return n;
+}
+
 bool verify_queue_full(struct verify_pool *vp)
 {
     pthread_mutex_lock(&vp->mu);

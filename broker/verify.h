@@ -83,6 +83,8 @@ void verify_submit(struct verify_pool *vp, struct verify_job *job);
  * oldest first, so one org's flood takes at most one core while others' frames wait. */
 struct verify_job *verify_take(struct verify_pool *vp);
 size_t verify_pending_events(struct verify_pool *vp);
+/* The bytes of those events. */
+size_t verify_pending_bytes(struct verify_pool *vp);
 /* True when the jobs not yet taken hold more than BROKER_VERIFY_QUEUE_MAX events or
  * BROKER_VERIFY_QUEUE_BYTES bytes of events: the loop should stop reading frames. */
 bool verify_queue_full(struct verify_pool *vp);
