@@ -55,6 +55,8 @@ struct sigaudit {
     uint64_t bad_found;  /* events that failed, since the broker started */
 };
 
+static void store_progress(struct broker *b);
+
 static void meta_name(char *buf, size_t size, const char *what, const char *org)
 {
     snprintf(buf, size, "audit_%s/%s", what, org);
@@ -137,6 +139,7 @@ int sigaudit_open(struct broker *b)
     }
     if (a->n_behind)
         log_info("audit: %zu orgs have stored events not yet checked; checking them", a->n_behind);
+    store_progress(b); /* the "started" mark before any event is stored unchecked */
     return DS_OK;
 }
 
@@ -301,7 +304,7 @@ void sigaudit_on_done(void *arg)
 static void store_progress(struct broker *b)
 {
     struct sigaudit *a = b->sigaudit;
-    if (!a->n_dirty)
+    if (!a->n_dirty && a->started_stored)
         return;
     struct eventlog_txn *txn = eventlog_begin(b->log);
     char name[IDS_ORG_MAX + 16];

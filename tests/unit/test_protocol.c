@@ -572,7 +572,7 @@ static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
  * (a bad one is refused at once, as before); once one verified, the session's events are
  * stored and acked on its CURVE binding alone, and the audit checks them after. One that
  * fails is counted, its node told (ERROR_AUTH with its seq), and its org blocked: nothing
- * more of it is stored, until the street re-keys it. */
+ * more of it is stored, until the street re-keys it (directory_rekey lifts the block). */
 static void test_protocol_signature_checked_behind_the_ack(void **state)
 {
     struct fixture *fx = *state;
@@ -603,7 +603,16 @@ static void test_protocol_signature_checked_behind_the_ack(void **state)
     assert_true(eventlog_hwm(b->log, UNIT) == 4);
     assert_true(b->counters.signature_blocked == 1);
 
-    sigaudit_unblock(b, UNIT); /* what org rekey does */
+    struct org_card card; /* the street re-keys the org: `org rekey --unsigned` */
+    memset(&card, 0, sizeof(card));
+    snprintf(card.org, sizeof(card.org), "%s", UNIT);
+    card.kind = ORG_UNIT;
+    keys_generate(&fx->unit_keys);
+    memcpy(card.curve_key, fx->unit_keys.curve_pk, KEYS_PUB_LEN);
+    memcpy(card.sign_key, fx->unit_keys.sign_pk, KEYS_PUB_LEN);
+    assert_rc(directory_rekey(b, &card, true), DS_OK);
+    assert_false(sigaudit_blocked(b, UNIT, &bad));
+    say_hello(fx); /* the rekey closed the session */
     memset(&sent, 0, sizeof(sent));
     publish_only(fx, 5, 6);
     store_checked(fx);
