@@ -43,16 +43,20 @@ struct audit_org {
     bool dirty;  /* audited or bad changed since last stored */
 };
 
+/* A list of orgs (the dirty ones, the ones behind). */
+struct org_list {
+    struct audit_org **at;
+    size_t n, cap;
+};
+
 struct sigaudit {
     struct verify_pool *pool;
-    struct strmap *orgs; /* org id -> struct audit_org * */
-    struct audit_org **dirty;
-    size_t n_dirty, cap_dirty;
-    struct audit_org **behind; /* the orgs whose next events come from the log */
-    size_t n_behind, cap_behind;
-    bool started_stored; /* AUDIT_META_STARTED is in the store */
-    uint64_t checked;    /* events checked since the broker started */
-    uint64_t bad_found;  /* events that failed, since the broker started */
+    struct strmap *orgs;    /* org id -> struct audit_org * */
+    struct org_list dirty;  /* progress not yet stored */
+    struct org_list behind; /* the orgs whose next events come from the log */
+    bool started_stored;    /* AUDIT_META_STARTED is in the store */
+    uint64_t checked;       /* events checked since the broker started */
+    uint64_t bad_found;     /* events that failed, since the broker started */
 };
 
 static void store_progress(struct broker *b);
@@ -62,29 +66,28 @@ static void meta_name(char *buf, size_t size, const char *what, const char *org)
     snprintf(buf, size, "audit_%s/%s", what, org);
 }
 
+static void org_list_add(struct org_list *l, struct audit_org *o)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->at = xrealloc(l->at, l->cap * sizeof(*l->at));
+    }
+    l->at[l->n++] = o;
+}
+
 static void mark_dirty(struct sigaudit *a, struct audit_org *o)
 {
-    if (o->dirty)
-        return;
+    if (!o->dirty)
+        org_list_add(&a->dirty, o);
     o->dirty = true;
-    if (a->n_dirty == a->cap_dirty) {
-        a->cap_dirty = a->cap_dirty ? 2 * a->cap_dirty : 16;
-        a->dirty = xrealloc(a->dirty, a->cap_dirty * sizeof(*a->dirty));
-    }
-    a->dirty[a->n_dirty++] = o;
 }
 
 /* Marks o behind (listed in a->behind); read_all_behind unlists it once caught up. */
 static void set_behind(struct sigaudit *a, struct audit_org *o)
 {
-    if (o->behind)
-        return;
+    if (!o->behind)
+        org_list_add(&a->behind, o);
     o->behind = true;
-    if (a->n_behind == a->cap_behind) {
-        a->cap_behind = a->cap_behind ? 2 * a->cap_behind : 16;
-        a->behind = xrealloc(a->behind, a->cap_behind * sizeof(*a->behind));
-    }
-    a->behind[a->n_behind++] = o;
 }
 
 /* org's progress: from the store the first time it is asked for. */
@@ -137,8 +140,8 @@ int sigaudit_open(struct broker *b)
         sigaudit_destroy(&b->sigaudit);
         return DS_EIO;
     }
-    if (a->n_behind)
-        log_info("audit: %zu orgs have stored events not yet checked; checking them", a->n_behind);
+    if (a->behind.n)
+        log_info("audit: %zu orgs have stored events not yet checked; checking them", a->behind.n);
     store_progress(b); /* the "started" mark before any event is stored unchecked */
     return DS_OK;
 }
@@ -150,8 +153,8 @@ void sigaudit_destroy(struct sigaudit **ap)
         return;
     verify_pool_destroy(&a->pool); /* jobs in it are read again from the log next time */
     strmap_destroy(&a->orgs, free);
-    free(a->behind);
-    free(a->dirty);
+    free(a->behind.at);
+    free(a->dirty.at);
     free(a);
     *ap = NULL;
 }
@@ -231,12 +234,12 @@ static void read_all_behind(struct broker *b)
 {
     struct sigaudit *a = b->sigaudit;
     size_t i = 0;
-    while (i < a->n_behind && verify_pending_events(a->pool) < AUDIT_READ_QUEUED) {
-        struct audit_org *o = a->behind[i];
+    while (i < a->behind.n && verify_pending_events(a->pool) < AUDIT_READ_QUEUED) {
+        struct audit_org *o = a->behind.at[i];
         int rc = queue_from_log(b, o);
         if (rc == DS_ENOTFOUND) {
             o->behind = false;
-            a->behind[i] = a->behind[--a->n_behind];
+            a->behind.at[i] = a->behind.at[--a->behind.n];
         } else if (rc != DS_OK) {
             i++; /* logged: the next tick tries again */
         }
@@ -304,12 +307,12 @@ void sigaudit_on_done(void *arg)
 static void store_progress(struct broker *b)
 {
     struct sigaudit *a = b->sigaudit;
-    if (!a->n_dirty && a->started_stored)
+    if (!a->dirty.n && a->started_stored)
         return;
     struct eventlog_txn *txn = eventlog_begin(b->log);
     char name[IDS_ORG_MAX + 16];
-    for (size_t i = 0; i < a->n_dirty; i++) {
-        struct audit_org *o = a->dirty[i];
+    for (size_t i = 0; i < a->dirty.n; i++) {
+        struct audit_org *o = a->dirty.at[i];
         meta_name(name, sizeof(name), "upto", o->org);
         eventlog_txn_put_meta_u64(txn, name, o->audited);
         meta_name(name, sizeof(name), "bad", o->org);
@@ -320,9 +323,9 @@ static void store_progress(struct broker *b)
         log_error("audit: cannot store its progress; trying again next tick");
         return;
     }
-    for (size_t i = 0; i < a->n_dirty; i++)
-        a->dirty[i]->dirty = false;
-    a->n_dirty = 0;
+    for (size_t i = 0; i < a->dirty.n; i++)
+        a->dirty.at[i]->dirty = false;
+    a->dirty.n = 0;
     a->started_stored = true;
 }
 

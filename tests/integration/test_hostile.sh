@@ -16,7 +16,10 @@ RAWPEER=$DS_BINDIR/tests/tools/ds-rawpeer
 [ -x "$RAWPEER" ] || fail "tool not built: $RAWPEER"
 rawpeer() { "$RAWPEER" "$T/$1" "${@:2}"; }
 
+DS_WEB=1 # the broker's street console shows a blocked org
 init_street 1 1
+printf 'street-pass-1\n' >"$T/pw-street"
+run_ok broker user add street --role operator --password-file "$T/pw-street" >/dev/null
 init_node evil unit:evil 恶意单位 add
 init_node future unit:future 新版本单位 add
 start br
@@ -92,6 +95,11 @@ wait_for json_ge br .counters.signature_failed 1 --deadline 30
 assert_eq $((future_stored + 25)) "$(json_get br '.signature_audit.blocked["unit:future"]')" \
     "unit:future blocked at its 25th event"
 broker status | grep -qE "(blocked|已阻断) unit:future" || fail "human status names the blocked org"
+S=http://127.0.0.1:${WEBPORT[br]}
+assert_eq 303 "$(login "$T/jb" "$S" street street-pass-1)" "the street office logs in"
+assert_eq 200 "$(http "$T/jb" GET "$S/")" "the street page"
+body_has 'data-blocked="unit:future"' || fail "the street page does not show unit:future blocked"
+body_has 'data-counter="signature_failed"' || fail "the street page lacks signature_failed"
 sync_wait c1
 assert_eq 241 "$(cli c1 member show M900 --json | jq .events)" "community holds the 39 good ones"
 assert_eq $((c1_rejected + 1)) "$(json_get c1 .counters.rejected_signature)" \
