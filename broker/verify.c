@@ -1,5 +1,8 @@
 /* verify: the signatures of PUBLISH frames, checked by worker threads while the loop
- * thread stores what is already checked.
+ * thread stores what is already checked. Two pools use it: the PUBLISH path's, which
+ * opens every event but checks signatures only as the job's mode asks (a connection's
+ * first new letter: VERIFY_CHECK_FIRST), and the audit's (sigaudit.c), which checks every
+ * signature of stored events at SCHED_IDLE.
  * Ed25519 verification is most of the broker's CPU (docs/BENCHMARKS.md). Verifying a frame
  * on the loop thread, or fanning one frame out and joining, leaves every other core idle
  * while the loop stores, routes and waits for fsync. Here frames queue in arrival order;

@@ -1,5 +1,5 @@
 /* verify: the broker's signature workers (verify.c): one pool checks what a session's
- * PUBLISH frames need before they are stored, another (audit.c) checks every stored event
+ * PUBLISH frames need before they are stored, another (sigaudit.c) checks every stored event
  * with the CPU nothing else wants. */
 #ifndef DUALSYNC_BROKER_VERIFY_H
 #define DUALSYNC_BROKER_VERIFY_H
@@ -21,8 +21,9 @@ enum verify_verdict {
      * verify again) or a fork. protocol.c verifies it on the loop thread unless the store
      * holds exactly these bytes. Above the job's check_upto: not asked about. */
     VERIFY_SKIPPED,
-    /* New, from the connection's own org, signature not checked (VERIFY_CHECK_FIRST): the
-     * session is bound to its org by CURVE, and the audit checks the signature later. */
+    /* New, from the connection's own org, signature not checked (VERIFY_CHECK_FIRST or
+     * _NONE): the session is bound to its org by CURVE; protocol.c checks it on the loop
+     * if the connection has not yet shown a good signature, else the audit does later. */
     VERIFY_BOUND,
 };
 /* Which new events (seq above stored_upto) a job checks. */
