@@ -6,8 +6,9 @@
  * they do not (a burst beyond AUDIT_FRAMES_*, a bad event found, a restart), the
  * org is "behind" and sigaudit_tick reads its next events from the log, a bounded amount at
  * a time. The workers return each org's jobs in order, so `audited` only grows by whole
- * jobs that start where it stands; a job that does not is left over from before a bad
- * event reset the queue, and is dropped (its events are read again). */
+ * jobs, each starting where the one before ended; when a bad event restarts the queue
+ * after it, the org's generation moves and the jobs still out (tagged with the old one)
+ * are dropped on return: their events are read again. */
 #include "sigaudit.h"
 
 #include "broker.h"
@@ -39,8 +40,9 @@
 struct audit_org {
     char org[IDS_ORG_MAX];
     uint64_t audited, queued, bad;
-    bool behind; /* its next events come from the log */
-    bool dirty;  /* audited or bad changed since last stored */
+    uint64_t gen; /* moves when the queue restarts at `audited`: older jobs are dropped */
+    bool behind;  /* its next events come from the log */
+    bool dirty;   /* audited or bad changed since last stored */
 };
 
 /* A list of orgs (the dirty ones, the ones behind). */
@@ -181,6 +183,7 @@ void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsy
     struct audit_org *o = org_of(b, addr->org);
     if (lo <= o->audited) { /* the org was removed and added again: a new log */
         o->audited = o->queued = lo - 1;
+        o->gen++;
         o->bad = 0;
         mark_dirty(a, o);
     }
@@ -192,6 +195,7 @@ void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsy
     }
     struct verify_job *job = verify_job_new(addr, frame, ring_of(b, addr->org), lo - 1);
     job->check_upto = hi;
+    job->tag = o->gen;
     o->queued = hi;
     verify_submit(a->pool, job);
 }
@@ -222,6 +226,7 @@ static int queue_from_log(struct broker *b, struct audit_org *o)
     snprintf(addr.org, sizeof(addr.org), "%s", o->org);
     struct verify_job *job = verify_job_of_events(&addr, evs, n, ring_of(b, o->org), o->queued);
     job->check_upto = o->queued + n;
+    job->tag = o->gen;
     o->queued += n;
     verify_submit(b->sigaudit->pool, job);
     return DS_OK;
@@ -269,8 +274,8 @@ static void found_bad(struct broker *b, struct audit_org *o, uint64_t seq)
 static void record(struct broker *b, const struct verify_job *job)
 {
     struct audit_org *o = org_of(b, job->addr.org);
-    if (job->stored_upto != o->audited)
-        return; /* queued before a bad event reset the queue: read again */
+    if (job->tag != o->gen)
+        return; /* queued before a bad event restarted the queue: read again */
     uint64_t seq = job->stored_upto;
     for (size_t i = 0; i < job->n_events; i++) {
         if (job->verdict[i] == VERIFY_SKIPPED)
@@ -280,6 +285,7 @@ static void record(struct broker *b, const struct verify_job *job)
         if (job->verdict[i] != VERIFY_OK) {
             found_bad(b, o, seq);
             o->audited = o->queued = seq;
+            o->gen++; /* the jobs still out were queued past the bad one: drop them */
             set_behind(b->sigaudit, o);
             mark_dirty(b->sigaudit, o);
             return;

@@ -47,6 +47,7 @@ struct verify_job {
     bool key_known;
     uint64_t stored_upto;
     uint64_t check_upto;          /* events above it are VERIFY_SKIPPED (UINT64_MAX: none) */
+    uint64_t tag;                 /* the caller's (sigaudit.c: the generation of the org's queue) */
     enum verify_verdict *verdict; /* one per event of the frame */
     size_t bytes;                 /* of its events, for the queue's byte bound */
     /* the workers' progress (verify.c, under its lock) */
