@@ -1,7 +1,8 @@
 /* sigaudit: every stored event's signature, checked after its ACK (sigaudit.c).
  * The broker acknowledges a node's event once it is durable and its origin is the org of
- * the CURVE session it came on (protocol.c); the first new event of each session is
- * checked before it is stored. The audit checks all of them, in each org's seq order,
+ * the CURVE connection it came on (protocol.c); a connection's signatures are checked
+ * before anything of it is stored until one of its letters has verified. The audit checks
+ * every stored event, in each org's seq order,
  * with worker threads that run only on CPU nothing else wants (SCHED_IDLE), reading the
  * events from the frames just stored or, when it falls behind or after a restart, from
  * the log. Its progress (checked up to which seq, per org) is in the store: a restart
