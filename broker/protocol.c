@@ -419,29 +419,25 @@ static int erase_member(struct broker *b, struct eventlog_txn *txn, const struct
     return rc;
 }
 
+/* Whether ev is signed by its origin's key of its seq, checked here on the loop thread:
+ * for the rare events a worker did not check and that may not wait for the audit (below). */
+static bool signed_by_origin(const struct broker *b, const struct event *ev)
+{
+    const struct org_entry *origin = directory_find(b, ev->origin);
+    return origin && wire_event_verify(ev, keyring_for(&origin->ring, ev->seq));
+}
+
 /* A worker skipped the event as a likely resend (VERIFY_SKIPPED): when the store holds
  * exactly these bytes it was verified when stored (DS_EEXIST); anything else is
- * verified here, on the loop thread. *seq_rc keeps the store's answer for the caller. */
+ * verified here. *seq_rc keeps the store's answer for the caller. */
 static int check_skipped(struct broker *b, struct eventlog_txn *txn, const struct event *ev,
                          bool *signed_ok, int *seq_rc)
 {
     *seq_rc = eventlog_txn_check(txn, ev, EVENTLOG_CONTIGUOUS);
     if (*seq_rc == DS_EEXIST)
         return DS_EEXIST;
-    const struct org_entry *origin = directory_find(b, ev->origin);
-    *signed_ok = origin && wire_event_verify(ev, keyring_for(&origin->ring, ev->seq));
+    *signed_ok = signed_by_origin(b, ev);
     return DS_OK;
-}
-
-/* A bound event (its signature left to the audit) of a connection that has not yet stored
- * a letter it signed correctly: its frame was queued before the connection's first one
- * was stored, or its first new event was a replay of a stored one. Checked here, on the
- * loop thread, so that no connection stores an unchecked letter before it has shown the
- * org's signing key. Rare: an honest node's first frame vouches for the rest. */
-static bool bound_signature_ok(const struct broker *b, const struct event *ev)
-{
-    const struct org_entry *origin = directory_find(b, ev->origin);
-    return origin && wire_event_verify(ev, keyring_for(&origin->ring, ev->seq));
 }
 
 static void count_refusal(struct broker_counters *k, Dualsync__ErrorCode code)
@@ -483,7 +479,7 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         if (job->verdict[i] == VERIFY_BOUND && res->vouched)
             signed_ok = true; /* the audit checks it after the ACK */
         else if (job->verdict[i] == VERIFY_BOUND)
-            signed_ok = checked = bound_signature_ok(b, &ev);
+            signed_ok = checked = signed_by_origin(b, &ev); /* not vouched for yet */
         int seq_rc = DS_OK;
         rc = skipped ? check_skipped(b, pb->t.log, &ev, &signed_ok, &seq_rc) : DS_OK;
         if (rc == DS_OK)
@@ -542,7 +538,7 @@ static bool over_verify_budget(const struct peer *p, const struct verify_job *jo
  * checked it and every frame of its org before it (protocol_on_verified). Until one of a
  * connection's new events has verified and been stored, its signatures are checked
  * before anything is stored (a worker checks the event after the stored ones, the loop
- * any other: bound_signature_ok); from then on its events are bound to its org by the
+ * any other: signed_by_origin); from then on its events are bound to its org by the
  * connection alone, and sigaudit.c checks their signatures after the ACK. */
 static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
 {

@@ -22,8 +22,8 @@
  *                     the broker; the fold keeps none of that text (a correction of an
  *                     introduction changes only its name or contact): a big inbox
  *   sig-batch M       one frame of our next 40 events (type 999 about M) whose 25th has a
- *                     corrupted signature: the broker verifies a frame on several threads
- *                     and must still store exactly the 24 before it
+ *                     corrupted signature: the broker checks the first before its ACK and
+ *                     stores all 40; its audit finds the 25th and blocks our org
  *   flood M           our next 24,576 events (corrections as in letters, 8 bytes of
  *                     text) in full frames, sent back to back: more than one org may have
  *                     waiting for signature checks (BROKER_PEER_VERIFY_EVENTS), so the
