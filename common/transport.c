@@ -630,11 +630,13 @@ static void set_frame_options(zsock_t *s)
  *   in_event_internal: the engine keeps the message, sets _input_stopped and resumes when
  *   the pipe drains), so the excess waits in TCP buffers and in the node's send queue:
  *   back-pressure on that node alone, nothing dropped. zmq_socket(3)'s "Drop" for ROUTER
- *   is about sending. */
+ *   is about sending.
+ * - A listen backlog for a whole street connecting at once (TRANSPORT_LISTEN_BACKLOG). */
 static void set_server_options(zsock_t *s)
 {
     set_frame_options(s);
     zsock_set_rcvhwm(s, TRANSPORT_SERVER_RCVHWM);
+    zsock_set_backlog(s, TRANSPORT_LISTEN_BACKLOG);
     zsock_set_heartbeat_ivl(s, 0);
     zsock_set_tcp_keepalive(s, 1);
     zsock_set_tcp_keepalive_idle(s, TRANSPORT_KEEPALIVE_IDLE_S);

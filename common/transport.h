@@ -30,6 +30,11 @@
  * broker's memory (it was 100,000 frames per peer, then 64). The bound is in frames:
  * 32 frames of at most WIRE_FRAME_MAX (2 MiB) each, 64 MiB per connection at worst. */
 #define TRANSPORT_SERVER_RCVHWM 32
+/* Connections the kernel holds for the broker before it accepts them (listen(2)'s
+ * backlog; the kernel caps it at net.core.somaxconn, 4,096 on Debian 12). libzmq's
+ * default of 100 overflowed when a street's 2,500 nodes started together: the dropped
+ * SYNs came back after TCP's 1, 3, 7, 15, 31 s, and connecting took 30 s instead of 8. */
+#define TRANSPORT_LISTEN_BACKLOG 4096
 /* Connections one key may hold at once; the ZAP handler refuses more. A node needs one
  * (a reconnecting node briefly two: the old one closes as the new one opens); the rest
  * is room for a restart racing a slow close. */
