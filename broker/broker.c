@@ -120,6 +120,7 @@ void broker_release(struct broker *b)
     strmap_destroy(&b->heads, free);
     receipts_destroy(&b->receipts);
     inbox_cache_free(b);
+    directory_seqs_free(b);
     sodium_memzero(&b->keys, sizeof(b->keys));
 }
 
@@ -236,6 +237,9 @@ static bool peer_status(const char *org, void *value, void *arg)
     json_object_set_new(row, "verify_pending",
                         json_integer((json_int_t)(p ? p->verify_events : 0)));
     json_object_set_new(row, "strikes", json_integer((json_int_t)(p ? p->strikes : 0)));
+    /* the directory stream of its connection (street seq of the last entry it confirmed) */
+    json_object_set_new(row, "directory_confirmed",
+                        json_integer((json_int_t)(p && p->welcomed ? p->dir_confirmed : 0)));
     json_object_set_new(row, "state", json_string(directory_state_name(e->state)));
     json_object_set_new(
         row, "banned_ms",
@@ -306,6 +310,9 @@ static json_t *status_json(struct broker *b)
         (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
     /* An erasure's bytes are gone from the disk once this is false (eventlog_scrub). */
     json_object_set_new(s, "scrub_pending", json_boolean(eventlog_scrub_pending(b->log)));
+    /* the directory stream: its entries and the street seq of the last */
+    json_object_set_new(s, "directory_entries", json_integer((json_int_t)directory_count(b)));
+    json_object_set_new(s, "directory_head", json_integer((json_int_t)directory_head(b)));
     if (b->sigaudit) /* the signatures checked behind the ACK: only a running broker has it */
         json_object_set_new(s, "signature_audit", sigaudit_json(b));
     json_t *store = ctl_store_json(b->log);

@@ -24,6 +24,7 @@
 #include "strmap.h"
 #include "transport.h"
 
+#include "directory.h"
 #include "inbox.h"
 
 #include <jansson.h>
@@ -32,6 +33,12 @@
 
 #define BROKER_STORE_ID_LEN 16
 #define BROKER_DELIVER_BATCH 256u
+/* Directory entries in flight per connection (the directory stream's window; the inbox's
+ * is cfg.window). 2,500 nodes connecting at once each take the same 2,500 cards, and what
+ * is in flight waits in ZeroMQ's queues in the broker's memory: with cfg.window (2,048)
+ * the broker peaked at 844–913 MiB, with 128 at 294–319 MiB, connected as fast
+ * (BENCHMARKS.md "The directory as a stream"). */
+#define BROKER_DIRECTORY_WINDOW 128u
 #define BROKER_PEER_TIMEOUT_MS 15000u
 #define BROKER_MAX_SKEW_MS (24u * 3600u * 1000u)
 /* Events waiting for their signatures before the broker stops reading frames (about a
@@ -93,6 +100,7 @@ struct broker {
     struct strmap *conduct; /* org id -> struct conduct * (protocol.c; NULL until first needed) */
     struct strmap *heads;   /* org id -> uint64_t * inbox head (cache of meta) */
     struct street_cache street_events;
+    struct directory_seqs directory_seqs; /* the directory stream (directory.c) */
     struct hlc clock;
     uint8_t store_id[BROKER_STORE_ID_LEN];
     char bound[CONFIG_ENDPOINT_MAX];

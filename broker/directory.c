@@ -2,9 +2,11 @@
  * The directory is itself a log of signed events from the street's own origin, so nodes
  * receive it like any other event and can check it against the street's signing key.
  * orgs cf: org id -> [8 byte seq][DirectoryEntry]. In memory: by org and by CURVE key
- * (the ZAP handler's lookup, once per connection). A newcomer's inbox gets the whole
- * directory so far; everyone else's gets the new entry. The street's other events (joint
- * meetings) share its sequence but go only to the orgs they are addressed to. */
+ * (the ZAP handler's lookup, once per connection). The directory entries' seqs, in order,
+ * are the directory stream: each node reads it from its own cursor (inbox.c), so adding
+ * the n-th org writes one event, not n inbox entries (and a newcomer's n more). The
+ * street's other events (joint meetings) share its sequence but go into the inboxes of
+ * the orgs they are addressed to. */
 #include "directory.h"
 #include "sigaudit.h"
 
@@ -55,6 +57,75 @@ static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t 
     return e;
 }
 
+static void seqs_push(struct directory_seqs *d, uint64_t seq)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->seq = xrealloc(d->seq, d->cap * sizeof(*d->seq));
+    }
+    d->seq[d->n++] = seq;
+}
+
+static bool load_seq(const struct event *ev, void *arg)
+{
+    struct broker *b = arg;
+    if (strcmp(ev->origin, b->cfg.street) == 0)
+        seqs_push(&b->directory_seqs, ev->seq);
+    return true;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The stream's seqs from the type index (in hlc order there: sorted into seq order). */
+static int load_seqs(struct broker *b)
+{
+    int rc = eventlog_type_events(b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, load_seq, b);
+    struct directory_seqs *d = &b->directory_seqs;
+    if (d->n > 1)
+        qsort(d->seq, d->n, sizeof(*d->seq), seq_cmp);
+    return rc;
+}
+
+uint64_t directory_head(const struct broker *b)
+{
+    const struct directory_seqs *d = &b->directory_seqs;
+    return d->n ? d->seq[d->n - 1] : 0;
+}
+
+size_t directory_position(const struct broker *b, uint64_t after)
+{
+    const struct directory_seqs *d = &b->directory_seqs;
+    size_t lo = 0, hi = d->n; /* the first entry > after is in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->seq[mid] <= after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t directory_count(const struct broker *b)
+{
+    return b->directory_seqs.n;
+}
+
+uint64_t directory_seq_at(const struct broker *b, size_t pos)
+{
+    return pos < b->directory_seqs.n ? b->directory_seqs.seq[pos] : 0;
+}
+
+void directory_seqs_free(struct broker *b)
+{
+    free(b->directory_seqs.seq);
+    memset(&b->directory_seqs, 0, sizeof(b->directory_seqs));
+}
+
 int directory_load(struct broker *b)
 {
     struct skey prefix;
@@ -77,7 +148,7 @@ int directory_load(struct broker *b)
     if (rc == DS_OK)
         rc = store_iter_status(it); /* an I/O error ends a scan early: say so */
     store_iter_destroy(&it);
-    return rc;
+    return rc == DS_OK ? load_seqs(b) : rc;
 }
 
 const struct org_entry *directory_find(const struct broker *b, const char *org)
@@ -97,23 +168,6 @@ bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_ou
         return false;
     }
     strcpy(org_out, e->org);
-    return true;
-}
-
-struct fanout {
-    struct btxn *t;
-    const char *newcomer;
-    uint64_t seq;
-};
-
-/* Every org hears of a change, the org itself included (a revoked org finds its entry
- * waiting when it comes back), except the newcomer (backfilled) and a removed org. */
-static bool fanout_one(const char *org, void *value, void *arg)
-{
-    const struct org_entry *e = value;
-    struct fanout *f = arg;
-    if (strcmp(org, f->newcomer) != 0 && e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
-        btxn_append(f->t, org, f->t->b->cfg.street, f->seq);
     return true;
 }
 
@@ -171,33 +225,11 @@ static void entry_body(const struct org_entry *e, const uint8_t *rotation, uint8
     wire_pack(&d.base, body, len);
 }
 
-struct backfill {
-    struct btxn *t;
-    const char *newcomer;
-};
-
-static bool backfill_one(const struct event *ev, void *arg)
-{
-    struct backfill *f = arg;
-    if (strcmp(ev->origin, f->t->b->cfg.street) == 0)
-        btxn_append(f->t, f->newcomer, ev->origin, ev->seq);
-    return true;
-}
-
-/* A newcomer's inbox gets the directory so far: the street's directory entries only. The
- * street also writes events addressed to some orgs (joint meetings), which are theirs. */
-static int backfill_directory(struct btxn *t, const char *newcomer)
-{
-    struct backfill f = {t, newcomer};
-    return eventlog_type_events(t->b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
-                                backfill_one, &f);
-}
-
-/* Publishes e as the org's entry now: the signed directory event, the orgs cf, an inbox
- * entry for every org (and the whole directory for a newcomer), in one batch; then the
- * in-memory directory. Takes e. */
-static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *rotation,
-                         bool newcomer)
+/* Publishes e as the org's entry now: the signed directory event and the orgs cf in one
+ * batch; then the in-memory directory and the stream, and every connected node is sent
+ * the entry (the org itself included: a revoked org finds its entry when it comes back).
+ * Takes e. */
+static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *rotation)
 {
     uint8_t *body = NULL, *raw = NULL;
     size_t body_len = 0, raw_len = 0;
@@ -225,20 +257,16 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
         skey_str(&k, e->org);
         store_batch_put(eventlog_txn_batch(t.log), CF_ORGS, &k, val, 8 + body_len);
         free(val);
-        struct fanout f = {&t, newcomer ? e->org : "", seq};
-        strmap_each(b->orgs, fanout_one, &f);
-        if (newcomer) {
-            rc = backfill_directory(&t, e->org);
-            btxn_append(&t, e->org, b->cfg.street, seq);
-        }
     }
     if (rc == DS_OK)
-        rc = btxn_commit(&t); /* delivery reads the store only: the entry may come after */
+        rc = btxn_commit(&t);
     else
         btxn_abort(&t);
     if (rc == DS_OK) {
         e->seq = seq;
         remember(b, e);
+        seqs_push(&b->directory_seqs, seq); /* durable now: it may be delivered */
+        inbox_pump_all(b);
     } else {
         free(e);
     }
@@ -264,7 +292,7 @@ int directory_add(struct broker *b, const struct org_card *card)
         config_card_keyring(card, &e->ring);
     else
         keyring_init(&e->ring, card->sign_key);
-    rc = publish_entry(b, e, NULL, true);
+    rc = publish_entry(b, e, NULL);
     if (rc == DS_OK)
         log_info("directory: added org=%s kind=%s", card->org, ids_kind_name(card->kind));
     return rc;
@@ -304,7 +332,7 @@ int directory_revoke(struct broker *b, const char *org, const char *reason)
         return DS_EEXIST;
     }
     e->state = DUALSYNC__ORG_STATE__ORG_STATE_REVOKED;
-    rc = publish_entry(b, e, NULL, false);
+    rc = publish_entry(b, e, NULL);
     if (rc == DS_OK) {
         close_sessions(b, org);
         log_warn("directory: revoked org=%s reason=\"%s\"", org, reason ? reason : "");
@@ -338,7 +366,7 @@ int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned
     }
     memcpy(e->curve_key, card->curve_key, KEYS_PUB_LEN);
     e->state = DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE;
-    rc = publish_entry(b, e, signed_ok ? card->rotation : NULL, false);
+    rc = publish_entry(b, e, signed_ok ? card->rotation : NULL);
     if (rc == DS_OK) {
         close_sessions(b, card->org);   /* the old key's session, if any */
         sigaudit_unblock(b, card->org); /* a failed signature is what a rekey answers */
@@ -371,7 +399,7 @@ int directory_remove(struct broker *b, const char *org, const char *reason, bool
         return rc;
     }
     e->state = DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
-    rc = publish_entry(b, e, NULL, false);
+    rc = publish_entry(b, e, NULL);
     if (rc == DS_OK) {
         close_sessions(b, org);
         log_warn("directory: removed org=%s closed_registrations=%zu reason=\"%s\"", org,

@@ -28,10 +28,27 @@ struct org_entry {
     uint64_t seq;                /* directory event that announced it as it is now */
 };
 
+/* The street's directory entries in seq order: the stream every node reads from its own
+ * cursor (inbox.c sends it; PROTOCOL.md "The directory stream"). */
+struct directory_seqs {
+    uint64_t *seq;
+    size_t n, cap;
+};
+
+/* Loads the orgs and the directory stream's seqs. */
 int directory_load(struct broker *b);
-/* Adds an org to the directory: a signed directory event, inbox entries for everyone,
- * and the whole directory for the newcomer, in one batch. DS_EEXIST when the org or one of
- * its keys is already there; DS_EINVAL for a bad card. */
+/* The street seq of the last directory entry (0: none yet). */
+uint64_t directory_head(const struct broker *b);
+/* The position in the stream of the first entry after street seq `after` (the count of
+ * entries at or below it); the entry there is directory_seq_at(b, pos) while pos < the
+ * count. */
+size_t directory_position(const struct broker *b, uint64_t after);
+size_t directory_count(const struct broker *b);
+uint64_t directory_seq_at(const struct broker *b, size_t pos);
+void directory_seqs_free(struct broker *b);
+/* Adds an org to the directory: a signed directory event, appended to the directory
+ * stream once committed (every node, the newcomer included, reads it from its cursor). DS_EEXIST
+ * when the org or one of its keys is already there; DS_EINVAL for a bad card. */
 int directory_add(struct broker *b, const struct org_card *card);
 /* The org lifecycle (docs/OPERATIONS.md "An org leaves", "A key leaked"): each publishes the
  * org's new directory entry to every org not removed, in one batch, and closes the org's

@@ -2,11 +2,14 @@
  *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE) [event bytes]
  *   A letter's entry carries the event's bytes, so delivering an inbox is one range scan
  *   instead of a random read per event (the city-year's deliveries were bound by those);
- *   directory entries, copied into every org's inbox, stay pointers, and the street's
- *   events they point at are read from RocksDB once and then served from memory
- *   (b->street_events): 2,500 nodes take the same 2,500 cards, and a node that says HELLO
- *   again takes them again; those point reads were 59% of the loop (BENCHMARKS.md).
+ *   the street's notices stay pointers, and the street's events are read from RocksDB once
+ *   and then served from memory (b->street_events).
  *   meta "head/<org>": the last inbox seq of org.
+ * The directory is not in the inboxes: it is one stream (directory.h) that each node reads
+ * from its own cursor, sent before any inbox entry (a letter never comes before its
+ * author's card: each DELIVER names the directory it needs, in case a Directory frame was
+ * lost) with its own window of cfg.window entries. 2,500 nodes take the same 2,500 cards
+ * from memory; writing them into every inbox was O(orgs²) entries (BENCHMARKS.md).
  * A transaction counts each org's head in pending_heads as entries are appended and puts
  * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
  * write per org per commit instead of one per entry (the directory fan-out appends the
@@ -317,19 +320,25 @@ void inbox_sent_reset(struct peer *p)
 {
     p->n_inflight = 0;
     p->inflight_bytes = p->fetch_bytes = 0;
-    p->fetch_from = p->sent_upto = 0;
+    p->fetch_from = p->sent_upto = p->dir_sent_upto = 0;
 }
 
-void inbox_sent_confirmed(struct peer *p, uint64_t upto)
+/* Forgets the frames of one stream (inbox or directory) that upto shows read. */
+static void release_sent(struct peer *p, bool directory, uint64_t upto)
 {
     size_t kept = 0, bytes = p->fetch_bytes;
     for (size_t i = 0; i < p->n_inflight; i++)
-        if (p->inflight[i].last > upto) {
+        if (p->inflight[i].directory != directory || p->inflight[i].last > upto) {
             bytes += p->inflight[i].bytes;
             p->inflight[kept++] = p->inflight[i];
         }
     p->n_inflight = kept;
     p->inflight_bytes = bytes;
+}
+
+void inbox_sent_confirmed(struct peer *p, uint64_t upto)
+{
+    release_sent(p, false, upto);
 }
 
 bool inbox_sent_over_half(const struct peer *p)
@@ -339,37 +348,126 @@ bool inbox_sent_over_half(const struct peer *p)
 }
 
 /* Whether the connection may take another frame: half the budget for new entries, all of
- * it for a resend. */
-static bool send_room(const struct peer *p)
+ * it for a resend (of inbox entries, or of the directory). */
+static bool send_room(const struct peer *p, bool resend)
 {
-    bool resend = p->delivered < p->sent_upto;
     size_t frames = resend ? BROKER_PEER_SEND_FRAMES : BROKER_PEER_SEND_FRAMES / 2;
     size_t bytes = resend ? BROKER_PEER_SEND_BYTES : BROKER_PEER_SEND_BYTES / 2;
     return p->n_inflight < frames && p->inflight_bytes < bytes;
 }
 
-static void note_sent(struct peer *p, uint64_t last, size_t bytes)
+static void note_sent(struct peer *p, bool directory, uint64_t last, size_t bytes)
 {
     if (p->n_inflight < BROKER_PEER_SEND_FRAMES) /* send_room keeps it so */
-        p->inflight[p->n_inflight++] = (struct sent_frame){last, bytes};
+        p->inflight[p->n_inflight++] = (struct sent_frame){last, bytes, directory};
     p->inflight_bytes += bytes;
-    if (last > p->sent_upto)
-        p->sent_upto = last;
+    uint64_t *upto = directory ? &p->dir_sent_upto : &p->sent_upto;
+    if (last > *upto)
+        *upto = last;
 }
 
-static size_t deliver_bytes(const Dualsync__Deliver *d)
+static size_t events_bytes(const ProtobufCBinaryData *events, size_t n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < d->n_events; i++)
-        n += d->events[i].len;
-    return n;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += events[i].len;
+    return bytes;
+}
+
+/* Fills d with the directory entries from stream position pos on, within max entries and
+ * the frame budget. */
+static int read_directory(struct broker *b, size_t pos, size_t max, Dualsync__Directory *d)
+{
+    d->events = xcalloc(max, sizeof(*d->events));
+    size_t bytes = 0;
+    for (; d->n_events < max && pos < directory_count(b) && bytes < WIRE_FRAME_BUDGET; pos++) {
+        uint64_t seq = directory_seq_at(b, pos);
+        ProtobufCBinaryData *e = &d->events[d->n_events];
+        int rc = pointed_event(b, b->cfg.street, seq, &e->data, &e->len);
+        if (rc != DS_OK) {
+            log_error("inbox: unreadable directory entry seq=%llu", (unsigned long long)seq);
+            return rc;
+        }
+        bytes += e->len;
+        d->upto = seq;
+        d->n_events++;
+    }
+    return DS_OK;
+}
+
+/* Sends p the directory entries after its cursor, within the window. True when p has
+ * been sent the whole directory: only then may inbox entries follow. */
+static bool pump_directory(struct broker *b, struct peer *p)
+{
+    uint64_t head = directory_head(b);
+    size_t window =
+        b->cfg.window < BROKER_DIRECTORY_WINDOW ? b->cfg.window : BROKER_DIRECTORY_WINDOW;
+    while (p->welcomed && p->dir_sent < head) {
+        size_t from = directory_position(b, p->dir_sent);
+        size_t unconfirmed = from - directory_position(b, p->dir_confirmed);
+        if (unconfirmed >= window)
+            return false;
+        if (!send_room(p, p->dir_sent < p->dir_sent_upto)) {
+            b->counters.send_full++;
+            return false;
+        }
+        size_t n = window - unconfirmed;
+        if (n > BROKER_DELIVER_BATCH)
+            n = BROKER_DELIVER_BATCH;
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Directory d = DUALSYNC__DIRECTORY__INIT;
+        d.after = p->dir_sent;
+        d.head = head;
+        int rc = read_directory(b, from, n, &d);
+        if (rc == DS_OK && d.n_events) {
+            f.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
+            f.directory = &d;
+            protocol_send(b, p, &f);
+            if (p->welcomed) {
+                p->dir_sent = d.upto;
+                note_sent(p, true, d.upto, events_bytes(d.events, d.n_events));
+            }
+        }
+        for (size_t i = 0; i < d.n_events; i++)
+            free(d.events[i].data);
+        free(d.events);
+        if (rc != DS_OK || d.n_events == 0)
+            return false;
+    }
+    return p->welcomed;
+}
+
+void inbox_directory_resume(struct broker *b, struct peer *p, uint64_t cursor)
+{
+    uint64_t head = directory_head(b);
+    if (cursor > head)
+        cursor = head;
+    /* on a connection already sent entries, the cursor is a confirmation: never back */
+    if (p->dir_sent_upto == 0 || cursor > p->dir_confirmed)
+        p->dir_confirmed = cursor;
+    p->dir_sent = p->dir_confirmed;
+    release_sent(p, true, p->dir_confirmed);
+}
+
+bool inbox_directory_confirmed(struct peer *p, uint64_t upto)
+{
+    if (upto > (p->dir_sent_upto > p->dir_sent ? p->dir_sent_upto : p->dir_sent))
+        return false; /* more than it was sent on this connection, or had at its HELLO */
+    if (upto > p->dir_confirmed)
+        p->dir_confirmed = upto;
+    if (p->dir_sent < p->dir_confirmed)
+        p->dir_sent = p->dir_confirmed; /* it has them from before a HELLO */
+    release_sent(p, true, p->dir_confirmed);
+    return true;
 }
 
 void inbox_pump(struct broker *b, struct peer *p)
 {
+    if (!pump_directory(b, p))
+        return;
     uint64_t head = inbox_head(b, p->addr.org);
     while (p->welcomed && p->delivered < head && p->delivered - p->confirmed < b->cfg.window) {
-        if (!send_room(p)) {
+        if (!send_room(p, p->delivered < p->sent_upto)) {
             b->counters.send_full++; /* nothing more until it confirms what it has */
             return;
         }
@@ -387,12 +485,13 @@ void inbox_pump(struct broker *b, struct peer *p)
             return;
         }
         d.inbox_head = head;
+        d.directory_needed = p->dir_sent;
         f.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
         f.deliver = &d;
         protocol_send(b, p, &f);
         if (p->welcomed) {
             p->delivered += d.n_events;
-            note_sent(p, p->delivered, deliver_bytes(&d));
+            note_sent(p, false, p->delivered, events_bytes(d.events, d.n_events));
         }
         free_deliver(&d);
     }

@@ -48,7 +48,13 @@ int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *h
  * whose personal part was redacted are rewritten without it. Runs on the scrub's thread:
  * it reads and writes the store only (entries are never rewritten by the loop). */
 int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg);
-/* Sends what the window and the peer's send budget allow to a welcomed peer. */
+/* The directory stream of p's connection: a HELLO's cursor (the node has every entry up to
+ * that street seq; a cursor past the head is taken as the head), and a CONFIRM's
+ * (false when it is past what was sent: a malformed CONFIRM). */
+void inbox_directory_resume(struct broker *b, struct peer *p, uint64_t cursor);
+bool inbox_directory_confirmed(struct peer *p, uint64_t upto);
+/* Sends what the windows and the peer's send budget allow to a welcomed peer: the
+ * directory entries after its cursor first, then its inbox. */
 void inbox_pump(struct broker *b, struct peer *p);
 /* The send budget of p's connection: forget it (a new connection), release what a CONFIRM
  * (or a HELLO's cursor) up to upto shows read, and whether more than half of it is in

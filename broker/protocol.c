@@ -211,6 +211,8 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     uint64_t cursor = same_store ? h->inbox_cursor : 0;
     if (cursor > head)
         cursor = head;
+    /* the directory's frames it shows read count off its send budget before the check */
+    inbox_directory_resume(b, p, same_store ? h->directory_cursor : 0);
     if (!resume_delivery(b, p, cursor))
         return;
     receipts_confirmed(b, p->addr.org, p->confirmed);
@@ -225,11 +227,14 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     w.directory_version = eventlog_hwm(b->log, b->cfg.street);
     w.inbox_head = head;
     w.street = b->cfg.street;
+    w.directory_head = directory_head(b);
     f.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
     f.welcome = &w;
-    log_info("broker: hello peer=%s own_seq=%llu stored=%llu cursor=%llu head=%llu", p->addr.org,
-             (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
-             (unsigned long long)cursor, (unsigned long long)head);
+    log_info("broker: hello peer=%s own_seq=%llu stored=%llu cursor=%llu head=%llu "
+             "directory=%llu/%llu",
+             p->addr.org, (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
+             (unsigned long long)cursor, (unsigned long long)head, (unsigned long long)p->dir_sent,
+             (unsigned long long)w.directory_head);
     protocol_send(b, p, &f);
     receipts_send(b, p);
     inbox_pump(b, p);
@@ -720,7 +725,8 @@ void protocol_flush(void *arg)
 static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm *c)
 {
     /* what it was sent on this connection, or had when it said HELLO */
-    if (c->upto > (p->sent_upto > p->delivered ? p->sent_upto : p->delivered)) {
+    if (c->upto > (p->sent_upto > p->delivered ? p->sent_upto : p->delivered) ||
+        !inbox_directory_confirmed(p, c->directory_upto)) {
         b->counters.malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "confirm beyond what was delivered",
                    0); /* Error.seq names the sender's own events only */
@@ -791,6 +797,7 @@ static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping
     Dualsync__Pong pong = DUALSYNC__PONG__INIT;
     pong.nonce = ping->nonce;
     pong.inbox_head = inbox_head(b, p->addr.org);
+    pong.directory_head = directory_head(b);
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &pong;
     protocol_send(b, p, &f);

@@ -64,10 +64,12 @@ struct broker;
 #define BROKER_UNKNOWN_BURST 256u
 #define BROKER_UNKNOWN_REFILL_MS 10000u
 
-/* A DELIVER frame sent on the peer's connection that the peer has not yet confirmed. */
+/* A DELIVER (or Directory) frame sent on the peer's connection that the peer has not yet
+ * confirmed. */
 struct sent_frame {
-    uint64_t last; /* its last inbox seq */
+    uint64_t last; /* its last inbox seq (directory: its last directory entry's street seq) */
     size_t bytes;
+    bool directory;
 };
 
 /* A connected (or recently connected) node. */
@@ -77,6 +79,10 @@ struct peer {
     uint64_t delivered; /* highest inbox seq sent (rewound to confirmed by a HELLO) */
     uint64_t confirmed; /* highest inbox seq the node confirmed */
     uint64_t sent_upto; /* highest inbox seq ever sent on this connection */
+    /* the directory stream (inbox.c), in street seqs of directory entries */
+    uint64_t dir_sent;      /* the last sent (reset to the node's cursor by a HELLO) */
+    uint64_t dir_confirmed; /* the last the node confirmed */
+    uint64_t dir_sent_upto; /* the last ever sent on this connection */
     uint64_t last_seen_ms;
     uint64_t frames;
     /* send budget (inbox.c): what this connection has been sent and not shown read */

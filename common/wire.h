@@ -26,7 +26,9 @@
  * events (unknown types may be up to WIRE_EVENT_MAX) stays well under WIRE_FRAME_MAX.
  * 1 MiB is 3,000 letters, more than the 256 a node puts in a frame. */
 #define WIRE_FRAME_BUDGET (1024u * 1024u)
-#define WIRE_PROTO_VERSION 1u
+/* 2: the directory is a stream of its own (Directory frames, Hello.directory_cursor,
+ * Deliver.directory_needed); a node of version 1 would miss every org added after it. */
+#define WIRE_PROTO_VERSION 2u
 /* Event.schema of the letters built now: 2 carries a member letter's personal fields
  * beside the signed bytes (SignedEvent.personal); 1, before, inside them. */
 #define WIRE_SCHEMA_SPLIT 2u

@@ -442,6 +442,9 @@ static void print_status(json_t *j)
     printf(TR("收件:     游标 %lld / broker 队首 %lld  待收: %lld\n",
               "inbox:         cursor %lld / broker head %lld  pending: %lld\n"),
            ji(j, "inbox_cursor"), ji(j, "inbox_head"), ji(j, "pending"));
+    printf(TR("目录:     游标 %lld / 街道最新 %lld\n",
+              "directory:     cursor %lld / street head %lld\n"),
+           ji(j, "directory_cursor"), ji(j, "directory_head"));
     if (ji(j, "last_progress_ms_ago") < 0)
         printf(TR("最近进展: 尚无\n", "last progress: none yet\n"));
     else
@@ -768,7 +771,8 @@ static int run_single(const struct cli_parsed *p)
 static bool sync_done(json_t *s, long long nonce)
 {
     return strcmp(js(s, "state"), "ready") == 0 && ji(s, "unacked") == 0 &&
-           ji(s, "pong_nonce") >= nonce && ji(s, "inbox_cursor") >= ji(s, "pong_head");
+           ji(s, "pong_nonce") >= nonce && ji(s, "inbox_cursor") >= ji(s, "pong_head") &&
+           ji(s, "directory_cursor") >= ji(s, "pong_directory_head");
 }
 
 static int status_once(const char *dir, const char *cmd, json_t **out)

@@ -322,7 +322,7 @@ static int cmd_status(struct node *n, struct outcome *o)
     if (n->t)
         transport_stats(n->t, &ts);
     o->result = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
+        "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
         "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
         n->cfg.broker, "state", node_state_name(n->state), "connected",
@@ -331,8 +331,9 @@ static int cmd_status(struct node *n, struct outcome *o)
         "inbox_cursor", (json_int_t)n->inbox_cursor, "inbox_head", (json_int_t)n->inbox_head,
         "pending",
         (json_int_t)(n->inbox_head > n->inbox_cursor ? n->inbox_head - n->inbox_cursor : 0),
+        "directory_cursor", (json_int_t)n->dir_cursor, "directory_head", (json_int_t)n->dir_head,
         "pong_nonce", (json_int_t)n->pong_nonce, "pong_head", (json_int_t)n->pong_head,
-        "last_progress_ms_ago",
+        "pong_directory_head", (json_int_t)n->pong_dir_head, "last_progress_ms_ago",
         (json_int_t)(n->last_progress_ms ? (int64_t)(now - n->last_progress_ms) : -1), "orgs_known",
         (json_int_t)strmap_count(n->orgs), "last_error", n->last_error, "store_id", sid,
         "restoring", n->restoring, "restore_target", (json_int_t)n->restore_target, "counters",

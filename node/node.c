@@ -171,6 +171,8 @@ static int load_state(struct node *n)
     void *val = NULL;
     size_t len = 0;
     int rc = eventlog_meta_u64(n->log, "inbox_cursor", 0, &n->inbox_cursor);
+    if (rc == DS_OK)
+        rc = eventlog_meta_u64(n->log, "directory_cursor", 0, &n->dir_cursor);
     if (rc != DS_OK)
         return rc;
     rc = eventlog_meta_get(n->log, "broker_store_id", &val, &len);
@@ -282,8 +284,9 @@ int node_run(struct node *n)
     int rc = node_console_start(n, &n->console); /* its pages call the socket just bound */
     if (rc != DS_OK)
         return rc;
-    log_info("node: org=%s own_seq=%llu inbox_cursor=%llu broker=%s", n->cfg.org,
-             (unsigned long long)n->own_seq, (unsigned long long)n->inbox_cursor, n->cfg.broker);
+    log_info("node: org=%s own_seq=%llu inbox_cursor=%llu directory_cursor=%llu broker=%s",
+             n->cfg.org, (unsigned long long)n->own_seq, (unsigned long long)n->inbox_cursor,
+             (unsigned long long)n->dir_cursor, n->cfg.broker);
     sync_start(n);
     transport_timer(n->t, n->cfg.heartbeat_ms, sync_tick, n);
     transport_run(n->t);
@@ -425,6 +428,50 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
     wire_event_release(&ev);
 }
 
+/* Whether raw is one of the street's directory entries (the only events of the stream). */
+static bool street_directory_entry(const struct node *n, const uint8_t *raw, size_t len)
+{
+    struct event ev;
+    if (wire_event_open(raw, len, false, &ev) != DS_OK)
+        return false;
+    bool ok = ev.type == DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY &&
+              strcmp(ev.origin, n->cfg.street.org) == 0;
+    wire_event_release(&ev);
+    return ok;
+}
+
+static void commit_or_exit(struct node *n, struct eventlog_txn **txn)
+{
+    if (eventlog_commit(txn) != DS_OK) {
+        log_error("node: cannot store a delivery; exiting so a restart resumes from cursor=%llu "
+                  "directory=%llu",
+                  (unsigned long long)n->inbox_cursor, (unsigned long long)n->dir_cursor);
+        exit(1);
+    }
+}
+
+uint64_t node_apply_directory(struct node *n, uint64_t after, uint64_t upto,
+                              const ProtobufCBinaryData *events, size_t count)
+{
+    if (after > n->dir_cursor || upto <= n->dir_cursor)
+        return n->dir_cursor; /* a gap, or nothing new */
+    struct eventlog_txn *txn = eventlog_begin(n->log);
+    for (size_t i = 0; i < count; i++) {
+        if (street_directory_entry(n, events[i].data, events[i].len)) {
+            apply_one(n, txn, events[i].data, events[i].len);
+        } else {
+            n->counters.rejected++;
+            n->counters.rejected_invalid++;
+            log_warn("node: a directory frame carried another event than a directory entry");
+        }
+    }
+    eventlog_txn_put_meta_u64(txn, "directory_cursor", upto);
+    commit_or_exit(n, &txn);
+    n->dir_cursor = upto;
+    n->last_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
+    return upto;
+}
+
 uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,
                              size_t count)
 {
@@ -444,11 +491,7 @@ uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBina
         return cursor;
     }
     eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
-    if (eventlog_commit(&txn) != DS_OK) {
-        log_error("node: cannot store a delivery; exiting so a restart resumes from cursor=%llu",
-                  (unsigned long long)n->inbox_cursor);
-        exit(1);
-    }
+    commit_or_exit(n, &txn);
     n->inbox_cursor = cursor;
     n->last_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     return cursor;

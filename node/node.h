@@ -87,9 +87,13 @@ struct node {
     uint64_t rewind_mark;  /* 'sent' when we last rewound to 'acked': older errors are stale */
     uint64_t inbox_cursor; /* applied and stored up to here (durable) */
     uint64_t inbox_head;   /* the broker's head for us, as last heard */
+    /* the street's directory stream (PROTOCOL.md "The directory stream"): street seq of the
+     * last directory entry applied (durable), and the street's last, as last heard */
+    uint64_t dir_cursor;
+    uint64_t dir_head;
     uint8_t store_id[NODE_STORE_ID_MAX];
     size_t store_id_len;
-    uint64_t ping_nonce, pong_nonce, pong_head;
+    uint64_t ping_nonce, pong_nonce, pong_head, pong_dir_head;
     uint64_t restore_target; /* needs-restore: the broker holds our events up to here */
     bool restoring;          /* fetching our own events back from the broker */
     uint64_t retry_at_ms;    /* a routing refusal: publish again at this time */
@@ -140,6 +144,12 @@ int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count
 void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t type,
                       const uint8_t *body, size_t body_len, char *const *to, size_t n_to,
                       uint8_t **raw_out, size_t *len_out);
+/* Applies a Directory frame: the street's directory entries after street seq `after` up
+ * to `upto`, with the directory cursor in the same commit; returns the new cursor (the old
+ * one for a gap). Anything but the street's directory entries is refused and counted.
+ * Exits the process if the batch cannot be stored, as node_apply_delivery. */
+uint64_t node_apply_directory(struct node *n, uint64_t after, uint64_t upto,
+                              const ProtobufCBinaryData *events, size_t count);
 /* Applies a delivery from the broker; returns the new cursor. Exits the process if the
  * batch cannot be stored (a restart retries it from the durable cursor). */
 uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBinaryData *events,

@@ -82,6 +82,7 @@ static void send_hello(struct node *n)
     h.proto = WIRE_PROTO_VERSION;
     h.own_seq = n->own_seq;
     h.inbox_cursor = n->inbox_cursor;
+    h.directory_cursor = n->dir_cursor;
     h.broker_store_id.data = n->store_id;
     h.broker_store_id.len = n->store_id_len;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
@@ -139,8 +140,8 @@ void sync_start(struct node *n)
 }
 
 /* Records the broker's store id; for a new store (the broker lost its disk) also resets
- * the inbox cursor and forgets the old store's directory log, which the new broker
- * writes anew under the same sequence numbers. */
+ * the inbox and directory cursors and forgets the old store's directory log, which the
+ * new broker writes anew under the same sequence numbers. */
 static int persist_store(struct node *n, const uint8_t *id, size_t len, bool new_store)
 {
     struct eventlog_txn *txn = eventlog_begin(n->log);
@@ -152,11 +153,14 @@ static int persist_store(struct node *n, const uint8_t *id, size_t len, bool new
     }
     eventlog_txn_put_meta(txn, "broker_store_id", id, len);
     eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
+    eventlog_txn_put_meta_u64(txn, "directory_cursor", new_store ? 0 : n->dir_cursor);
     rc = eventlog_commit(&txn);
     if (rc == DS_OK) {
         memcpy(n->store_id, id, len);
         n->store_id_len = len;
         n->inbox_cursor = cursor;
+        if (new_store)
+            n->dir_cursor = 0;
     }
     return rc;
 }
@@ -250,6 +254,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
     n->sent = n->acked;
     n->outbox_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     n->inbox_head = w->inbox_head;
+    n->dir_head = w->directory_head;
     n->last_error[0] = '\0';
     log_info("sync: session up acked=%llu own_seq=%llu cursor=%llu head=%llu",
              (unsigned long long)n->acked, (unsigned long long)n->own_seq,
@@ -269,19 +274,52 @@ static void note_head(struct node *n, uint64_t head)
     n->inbox_head = head;
 }
 
+/* The same for the street's last directory entry (Directory, PONG). */
+static void note_dir_head(struct node *n, uint64_t head)
+{
+    if (head <= n->dir_head)
+        return;
+    if (n->dir_head <= n->dir_cursor && n->inbox_head <= n->inbox_cursor)
+        n->inbox_progress_ms = node_clock_ms(n);
+    n->dir_head = head;
+}
+
+/* A gap in what the broker sends (a frame lost): say HELLO again, the broker resends from
+ * our cursors. The frames already on their way behind the lost one all have the gap: one
+ * HELLO answers for them (another only if its wait is over). */
+static void resync_after_gap(struct node *n, const char *what, uint64_t have, uint64_t want)
+{
+    if (!hello_due(n, node_clock_ms(n)))
+        return;
+    log_info("sync: %s gap have=%llu need=%llu, resyncing", what, (unsigned long long)have,
+             (unsigned long long)want);
+    send_hello(n);
+}
+
+static void on_directory(struct node *n, const Dualsync__Directory *d)
+{
+    note_dir_head(n, d->head);
+    if (d->after > n->dir_cursor) {
+        resync_after_gap(n, "directory", n->dir_cursor, d->after);
+        return;
+    }
+    if (node_apply_directory(n, d->after, d->upto, d->events, d->n_events) > d->after)
+        n->resync_tries = 0;
+    send_confirm(n); /* also for a redelivery: the broker's window must open again */
+}
+
 static void on_deliver(struct node *n, const Dualsync__Deliver *d)
 {
     note_head(n, d->inbox_head);
     uint64_t before = n->inbox_cursor;
+    if (d->directory_needed > n->dir_cursor) {
+        /* A Directory frame before it was lost: a letter must not come before its
+         * author's card. */
+        resync_after_gap(n, "directory before delivery", n->dir_cursor, d->directory_needed);
+        return;
+    }
     if (d->first > before + 1) {
-        /* An earlier DELIVER was lost: say HELLO again, the broker resends from our cursor.
-         * The DELIVERs already on their way behind the lost one all have the gap: one
-         * HELLO answers for them (another only if its wait is over). */
-        if (hello_due(n, node_clock_ms(n))) {
-            log_info("sync: inbox gap cursor=%llu first=%llu, resyncing",
-                     (unsigned long long)before, (unsigned long long)d->first);
-            send_hello(n);
-        }
+        resync_after_gap(n, "inbox", before, d->first); /* an earlier DELIVER was lost */
         return;
     }
     uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
@@ -491,10 +529,16 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         if (n->state == NODE_READY || n->state == NODE_BLOCKED)
             on_deliver(n, f->deliver);
         break;
+    case DUALSYNC__FRAME__KIND_DIRECTORY:
+        if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+            on_directory(n, f->directory);
+        break;
     case DUALSYNC__FRAME__KIND_PONG:
         n->pong_nonce = f->pong->nonce;
         n->pong_head = f->pong->inbox_head;
+        n->pong_dir_head = f->pong->directory_head;
         note_head(n, n->pong_head);
+        note_dir_head(n, n->pong_dir_head);
         break;
     case DUALSYNC__FRAME__KIND_ERROR:
         on_error(n, f->error);
@@ -528,6 +572,7 @@ static void send_confirm(struct node *n)
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
     c.upto = n->inbox_cursor;
+    c.directory_upto = n->dir_cursor;
     f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
     f.confirm = &c;
     send_frame(n, &f);
@@ -552,15 +597,16 @@ static void repair_losses(struct node *n, uint64_t now)
         n->outbox_progress_ms = now;
         n->republish_tries++;
     }
-    if (n->inbox_head > n->inbox_cursor &&
+    if ((n->inbox_head > n->inbox_cursor || n->dir_head > n->dir_cursor) &&
         now - n->inbox_progress_ms > stall_limit(n, SYNC_RETRY_RESYNC, n->resync_tries)) {
-        log_info("sync: inbox stalled at %llu of %llu, resyncing",
-                 (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head);
+        log_info("sync: inbox stalled at %llu of %llu (directory %llu of %llu), resyncing",
+                 (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head,
+                 (unsigned long long)n->dir_cursor, (unsigned long long)n->dir_head);
         n->inbox_progress_ms = now;
         n->resync_tries++;
         send_hello(n);
     }
-    if (n->inbox_cursor > 0)
+    if (n->inbox_cursor > 0 || n->dir_cursor > 0)
         send_confirm(n);
 }
 

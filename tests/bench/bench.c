@@ -515,10 +515,12 @@ struct vnode {
     bool welcomed;
     uint8_t store_id[32];
     size_t store_id_len;
-    uint64_t head_at_welcome; /* inbox head in WELCOME: the directory, before any traffic */
+    uint64_t head_at_welcome;     /* inbox head in WELCOME, before any traffic */
+    uint64_t dir_head_at_welcome; /* the street's last directory entry in WELCOME */
     uint64_t cursor, confirmed_sent;
-    uint64_t dir_events, member_events; /* deliveries received */
-    uint64_t sent, acked;               /* own events (city-year) */
+    uint64_t dir_cursor, dir_confirmed_sent; /* the directory stream (Directory frames) */
+    uint64_t dir_events, member_events;      /* deliveries received */
+    uint64_t sent, acked;                    /* own events (city-year) */
     double last_send, last_recv, hello_due, ack_progress_at;
     uint64_t ack_mark;
     unsigned hello_tries, republish_tries; /* --node-timers: the node's backoff counts */
@@ -630,6 +632,7 @@ static void vnode_hello(struct vnode *v)
     h.proto = WIRE_PROTO_VERSION;
     h.own_seq = v->sent;
     h.inbox_cursor = v->cursor;
+    h.directory_cursor = v->dir_cursor;
     h.broker_store_id.data = v->store_id;
     h.broker_store_id.len = v->store_id_len;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
@@ -655,6 +658,7 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
         v->hello_tries = v->republish_tries = 0;
         v->hello_due = 0;
         v->head_at_welcome = r->welcome->inbox_head;
+        v->dir_head_at_welcome = r->welcome->directory_head;
         v->store_id_len = r->welcome->store_id.len < sizeof(v->store_id) ? r->welcome->store_id.len
                                                                          : sizeof(v->store_id);
         memcpy(v->store_id, r->welcome->store_id.data, v->store_id_len);
@@ -694,6 +698,12 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
                 v->welcomed = false;
         } else if (r->error->code != DUALSYNC__ERROR_CODE__ERROR_REFUSED && v->stream)
             v->sent = v->acked; /* send again from what is durable */
+    } else if (r->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY) {
+        const Dualsync__Directory *d = r->directory;
+        if (d->after <= v->dir_cursor && d->upto > v->dir_cursor) {
+            v->dir_events += d->n_events;
+            v->dir_cursor = d->upto;
+        }
     } else if (r->kind_case == DUALSYNC__FRAME__KIND_DELIVER) {
         double t = now_s();
         const Dualsync__Deliver *d = r->deliver;
@@ -732,6 +742,12 @@ static void vnode_drain(struct vnode *v)
     }
 }
 
+/* Whether v holds the directory and the inbox it was told of in its WELCOME. */
+static bool vnode_has_directory(const struct vnode *v)
+{
+    return v->dir_cursor >= v->dir_head_at_welcome && v->cursor >= v->head_at_welcome;
+}
+
 /* Confirms what was received (one CONFIRM per wake-up), pings when idle. */
 static void vnode_upkeep(struct vnode *v, double now)
 {
@@ -754,14 +770,17 @@ static void vnode_upkeep(struct vnode *v, double now)
             v->republish_tries++;
         }
     }
-    if (v->welcomed && v->cursor > v->confirmed_sent) {
+    if (v->welcomed && (v->cursor > v->confirmed_sent || v->dir_cursor > v->dir_confirmed_sent)) {
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
         Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
         c.upto = v->cursor;
+        c.directory_upto = v->dir_cursor;
         f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
         f.confirm = &c;
-        if (vnode_send_frame(v, &f))
+        if (vnode_send_frame(v, &f)) {
             v->confirmed_sent = v->cursor;
+            v->dir_confirmed_sent = v->dir_cursor;
+        }
     } else if (v->welcomed && now - v->last_send > PING_IDLE_S) {
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
         Dualsync__Ping p = DUALSYNC__PING__INIT;
@@ -861,7 +880,7 @@ static struct connect_stats fleet_connect(struct fleet *f, double limit_s)
     while (all && !expired(t0 + limit_s)) {
         bool done = true;
         for (size_t i = 0; i < f->n && done; i++)
-            done = f->v[i]->dir_events >= f->v[i]->head_at_welcome;
+            done = vnode_has_directory(f->v[i]);
         if (done)
             break;
         fleet_poll(f, 5);
@@ -870,7 +889,7 @@ static struct connect_stats fleet_connect(struct fleet *f, double limit_s)
     bool drained = all;
     for (size_t i = 0; i < f->n; i++) {
         cs.directory_events += f->v[i]->dir_events;
-        drained = drained && f->v[i]->dir_events >= f->v[i]->head_at_welcome;
+        drained = drained && vnode_has_directory(f->v[i]);
     }
     /* let the last CONFIRMs go out */
     fleet_poll(f, 0);

@@ -40,6 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (f->kind_case == DUALSYNC__FRAME__KIND_DELIVER)
         for (size_t i = 0; i < f->deliver->n_events; i++)
             exercise_event(f->deliver->events[i].data, f->deliver->events[i].len);
+    if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY)
+        for (size_t i = 0; i < f->directory->n_events; i++)
+            exercise_event(f->directory->events[i].data, f->directory->events[i].len);
     if (f->kind_case == DUALSYNC__FRAME__KIND_FETCHED)
         for (size_t i = 0; i < f->fetched->n_events; i++)
             exercise_event(f->fetched->events[i].data, f->fetched->events[i].len);

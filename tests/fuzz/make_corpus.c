@@ -180,6 +180,17 @@ int main(int argc, char **argv)
     wire_pack(&f.base, &buf, &len);
     put("fuzz_frame", "deliver", buf, len);
     free(buf);
+    Dualsync__Directory dir = DUALSYNC__DIRECTORY__INIT;
+    dir.after = 2;
+    dir.n_events = 5;
+    dir.events = bins;
+    dir.upto = 9;
+    dir.head = 12;
+    f.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
+    f.directory = &dir;
+    wire_pack(&f.base, &buf, &len);
+    put("fuzz_frame", "directory", buf, len);
+    free(buf);
     Dualsync__Error err = DUALSYNC__ERROR__INIT;
     err.code = DUALSYNC__ERROR_CODE__ERROR_SIDE;
     err.message = (char *)"your side may not author this event type";

@@ -120,7 +120,7 @@ def f_varint(num, v):
     return varint(num << 3) + varint(v)
 
 
-def hello(org, proto=1, own_seq=0, cursor=0, store_id=b""):
+def hello(org, proto=2, own_seq=0, cursor=0, store_id=b""):
     h = f_bytes(1, org.encode()) + f_varint(2, proto) + f_varint(3, own_seq) + f_varint(4, cursor)
     if store_id:
         h += f_bytes(5, store_id)

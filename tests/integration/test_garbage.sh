@@ -78,7 +78,8 @@ start u2
 wait_ready u2
 sync_wait u2 30
 s=$(cli u2 status --json)
-assert_eq "$DIRECTORY" "$(jq .inbox_cursor <<<"$s")" "u2 inbox cursor"
+assert_eq "$DIRECTORY" "$(jq .directory_cursor <<<"$s")" "u2 directory cursor"
+assert_eq 0 "$(jq .inbox_cursor <<<"$s")" "u2 inbox cursor (nothing but the directory was for it)"
 assert_eq "$DIRECTORY" "$(jq .counters.applied <<<"$s")" "u2 events applied (the directory)"
 assert_eq "$DIRECTORY" "$(jq .orgs_known <<<"$s")" "u2 orgs known"
 assert_eq 0 "$(jq .own_seq <<<"$s")" "u2 own_seq"

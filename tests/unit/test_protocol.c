@@ -41,6 +41,12 @@ static struct {
     int last_error;
     size_t errors;
     size_t delivers, deliver_bytes; /* to COMMUNITY */
+    /* to COMMUNITY: Directory frames, their entries, the last one's upto; whether each
+     * frame went on from the one before (after == the last upto) and carried the street's
+     * directory entries only; the directory_needed of the last DELIVER */
+    size_t directories, dir_entries;
+    uint64_t dir_upto, deliver_needs;
+    bool dir_broken;
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
@@ -70,6 +76,24 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_DELIVER && strcmp(peer->org, COMMUNITY) == 0) {
         sent.delivers++;
         sent.deliver_bytes += len;
+        sent.deliver_needs = f->deliver->directory_needed;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY &&
+               strcmp(peer->org, COMMUNITY) == 0) {
+        sent.directories++;
+        sent.dir_broken = sent.dir_broken || f->directory->after != sent.dir_upto;
+        for (size_t i = 0; i < f->directory->n_events; i++) {
+            struct event ev;
+            const ProtobufCBinaryData *e = &f->directory->events[i];
+            if (wire_event_open(e->data, e->len, false, &ev) != DS_OK) {
+                sent.dir_broken = true;
+                continue;
+            }
+            sent.dir_broken = sent.dir_broken || strcmp(ev.origin, STREET) != 0 ||
+                              ev.type != DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY;
+            wire_event_release(&ev);
+        }
+        sent.dir_entries += f->directory->n_events;
+        sent.dir_upto = f->directory->upto;
     }
     wire_frame_free(f);
     return DS_OK;
@@ -329,6 +353,7 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
     c.upto = p->delivered;
+    c.directory_upto = directory_head(&fx->b); /* and the directory, sent before */
     f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
     f.confirm = &c;
     send_frame_as(fx, &fx->community_addr, &f);
@@ -346,6 +371,7 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     hello.org = COMMUNITY;
     hello.proto = WIRE_PROTO_VERSION;
     hello.inbox_cursor = inbox_head(&fx->b, COMMUNITY);
+    hello.directory_cursor = directory_head(&fx->b);
     hello.broker_store_id.data = fx->b.store_id;
     hello.broker_store_id.len = BROKER_STORE_ID_LEN;
     h.kind_case = DUALSYNC__FRAME__KIND_HELLO;
@@ -354,6 +380,7 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     c.upto = hello.inbox_cursor;
     send_frame_as(fx, &fx->community_addr, &f);
     assert_int_equal(sent.delivers, 0);
+    assert_int_equal(sent.directories, 0);
     assert_int_equal(sent.errors, 0);
 }
 
@@ -688,6 +715,88 @@ static void test_protocol_replay_does_not_vouch(void **state)
         tu_event_free(&ev[i]);
 }
 
+/* The community confirms its directory cursor (and its inbox cursor, as a node does). */
+static void confirm_directory(struct fixture *fx, uint64_t dir_upto, uint64_t inbox_upto)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.upto = inbox_upto;
+    c.directory_upto = dir_upto;
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    send_frame_as(fx, &fx->community_addr, &f);
+}
+
+/* The directory is one stream, not one inbox entry per org per org: registering 200 more
+ * orgs writes no inbox entry; a node that says HELLO with cursor 0 is sent every entry in
+ * order, within the window, and only then its letters, each DELIVER naming the directory
+ * it needs; a node back at the head is sent none of it again. */
+static void test_protocol_directory_is_one_stream(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = &fx->b;
+    for (int i = 0; i < 200; i++) {
+        struct keys k;
+        char org[32];
+        keys_generate(&k);
+        snprintf(org, sizeof(org), "unit:u%03d", i);
+        bf_add_org(b, org, ORG_UNIT, &k);
+    }
+    assert_int_equal(directory_count(b), 202);
+    assert_true(directory_head(b) == 202); /* the street wrote nothing else */
+    assert_true(inbox_head(b, COMMUNITY) == 0);
+    assert_true(inbox_head(b, "unit:u199") == 0);
+
+    say_hello(fx);
+    publish_and_store(fx, 1, 5); /* five letters wait in the community's inbox */
+    assert_true(inbox_head(b, COMMUNITY) == 5);
+    memset(&sent, 0, sizeof(sent));
+    hello_as(fx, &fx->community_addr);
+    /* the window (64) of the directory, and no letter before the rest of it */
+    assert_int_equal(sent.dir_entries, b->cfg.window);
+    assert_int_equal(sent.delivers, 0);
+    for (int rounds = 0; sent.dir_upto < directory_head(b) && rounds < 10; rounds++)
+        confirm_directory(fx, sent.dir_upto, 0);
+    assert_true(sent.dir_upto == directory_head(b));
+    assert_int_equal(sent.dir_entries, 202);
+    assert_false(sent.dir_broken);
+    assert_int_equal(sent.delivers, 1);
+    assert_true(sent.deliver_needs == directory_head(b));
+    assert_int_equal(sent.errors, 0);
+
+    /* a confirm beyond what was sent is malformed */
+    confirm_directory(fx, directory_head(b) + 1, 5);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_MALFORMED);
+
+    /* back on a new connection with the whole directory: none of it again */
+    memset(&sent, 0, sizeof(sent));
+    memcpy(fx->community_addr.id, "conn5", 5);
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+    h.org = COMMUNITY;
+    h.proto = WIRE_PROTO_VERSION;
+    h.inbox_cursor = 5;
+    h.directory_cursor = directory_head(b);
+    h.broker_store_id.data = b->store_id;
+    h.broker_store_id.len = BROKER_STORE_ID_LEN;
+    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    f.hello = &h;
+    send_frame_as(fx, &fx->community_addr, &f);
+    assert_int_equal(sent.directories, 0);
+    assert_int_equal(sent.delivers, 0);
+
+    /* a new org reaches the connected node at once, as one entry */
+    struct keys k;
+    keys_generate(&k);
+    sent.dir_upto = directory_head(b);
+    bf_add_org(b, "community:new", ORG_COMMUNITY, &k);
+    assert_int_equal(sent.directories, 1);
+    assert_int_equal(sent.dir_entries, 1);
+    assert_true(sent.dir_upto == directory_head(b));
+    assert_false(sent.dir_broken);
+    assert_true(inbox_head(b, COMMUNITY) == 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_protocol_audit_resumes_from_the_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_unknown_types_limited_per_org, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_directory_is_one_stream, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,11 @@ static void check_confirm(const Dualsync__Confirm *c)
         fail_msg("CONFIRM %llu sent while the durable cursor is %llu", (unsigned long long)c->upto,
                  (unsigned long long)durable);
     assert_int_equal(c->upto, fake.n->inbox_cursor);
+    assert_rc(eventlog_meta_u64(fake.n->log, "directory_cursor", 0, &durable), DS_OK);
+    if (c->directory_upto > durable)
+        fail_msg("CONFIRM directory %llu sent while the durable cursor is %llu",
+                 (unsigned long long)c->directory_upto, (unsigned long long)durable);
+    assert_int_equal(c->directory_upto, fake.n->dir_cursor);
 }
 
 int __wrap_transport_send(struct transport *t, const uint8_t *data, size_t len);
@@ -267,6 +272,44 @@ static void deliver(uint64_t first, const struct tu_event *evs, size_t count, ui
     d.events = raw;
     d.n_events = count;
     d.inbox_head = head;
+    f.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
+    f.deliver = &d;
+    feed(&f);
+}
+
+/* A Directory frame: entries after street seq `after`, up to `upto`. */
+static void directory(uint64_t after, const struct tu_event *evs, size_t count, uint64_t upto,
+                      uint64_t head)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Directory d = DUALSYNC__DIRECTORY__INIT;
+    ProtobufCBinaryData raw[8];
+    assert_true(count <= 8);
+    for (size_t i = 0; i < count; i++) {
+        raw[i].data = evs[i].raw;
+        raw[i].len = evs[i].len;
+    }
+    d.after = after;
+    d.events = raw;
+    d.n_events = count;
+    d.upto = upto;
+    d.head = head;
+    f.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
+    f.directory = &d;
+    feed(&f);
+}
+
+/* A DELIVER of one event at inbox seq first that needs the directory up to needed. */
+static void deliver_needing(uint64_t first, const struct tu_event *ev, uint64_t needed)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Deliver d = DUALSYNC__DELIVER__INIT;
+    ProtobufCBinaryData raw = {ev->len, ev->raw};
+    d.first = first;
+    d.events = &raw;
+    d.n_events = 1;
+    d.inbox_head = first;
+    d.directory_needed = needed;
     f.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
     f.deliver = &d;
     feed(&f);
@@ -1246,6 +1289,83 @@ static void test_sync_auth_refused_retries_every_second(void **state)
     assert_int_equal(n->state, NODE_READY);
 }
 
+/* The directory stream: a Directory frame is applied with its cursor in one commit and
+ * confirmed; one that starts past the cursor (a frame lost) is not applied and asks for a
+ * resend (HELLO with the cursor); a DELIVER that needs more of the directory than the node
+ * holds is not applied either (a letter never before its author's card); an event in the
+ * stream that is not a street directory entry is refused; a head heard of and not reached
+ * asks again after the stall rule's wait. */
+static void test_sync_directory_stream(void **state)
+{
+    struct fixture *fx = *state;
+    struct node *n = fx->n;
+    struct tu_event evs[3], letter;
+    uint64_t durable = 0;
+    dir_entry(fx, &evs[0], 1, COMMUNITY, &fx->community_keys);
+    dir_entry(fx, &evs[1], 3, "community:other", &fx->community_keys);
+    dir_entry(fx, &evs[2], 4, "community:third", &fx->community_keys);
+    tu_event_intro(&letter, &fx->community_keys, COMMUNITY, 1, hlc_wall_ms() << 16, "m-1",
+                   COMMUNITY, "Zhang", 30, "2026-03-01");
+    start_ready(0, 0);
+    clear_frames();
+
+    directory(0, evs, 2, 3, 4); /* street seq 2 is a notice to others: not in the stream */
+    assert_int_equal(n->dir_cursor, 3);
+    assert_rc(eventlog_meta_u64(n->log, "directory_cursor", 0, &durable), DS_OK);
+    assert_int_equal(durable, 3);
+    assert_non_null(node_find_org(n, "community:other"));
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_CONFIRM)->confirm->directory_upto, 3);
+
+    clear_frames();
+    deliver_needing(1, &letter, 4); /* the entry of seq 4 was lost on the way */
+    assert_int_equal(n->inbox_cursor, 0);
+    assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_CONFIRM), 0);
+    assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->directory_cursor, 3);
+    welcome(STORE_A, 0, 1);
+
+    clear_frames();
+    directory(3, &evs[2], 1, 4, 4);
+    deliver_needing(1, &letter, 4);
+    assert_int_equal(n->dir_cursor, 4);
+    assert_int_equal(n->inbox_cursor, 1); /* taken (whatever its own check says of it) */
+    assert_int_equal(n->counters.rejected_invalid, 0);
+
+    clear_frames();
+    directory(6, evs, 1, 7, 7); /* a gap: nothing applied, a resend asked for */
+    assert_int_equal(n->dir_cursor, 4);
+    assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    welcome(STORE_A, 0, 1);
+
+    clear_frames();
+    directory(4, &letter, 1, 7, 7); /* not a directory entry: refused, the stream goes on */
+    assert_int_equal(n->counters.rejected_invalid, 1);
+    assert_int_equal(n->dir_cursor, 7);
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_CONFIRM)->confirm->directory_upto, 7);
+
+    /* the head moves on (a PONG says 9) and nothing comes: the stall rule asks again */
+    clear_frames();
+    sync_probe(n);
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Pong p = DUALSYNC__PONG__INIT;
+    p.nonce = n->ping_nonce;
+    p.inbox_head = 1;
+    p.directory_head = 9;
+    f.kind_case = DUALSYNC__FRAME__KIND_PONG;
+    f.pong = &p;
+    feed(&f);
+    assert_int_equal(n->dir_head, 9);
+    for (int i = 0; i < 60 && count_kind(DUALSYNC__FRAME__KIND_HELLO) == 0; i++) {
+        step();
+        answer_pings();
+    }
+    assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->directory_cursor, 7);
+    for (int i = 0; i < 3; i++)
+        tu_event_free(&evs[i]);
+    tu_event_free(&letter);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1260,6 +1380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sync_hello_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_silent_broker_reconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_store_id_change_resets_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_directory_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_refusal_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_busy_retries_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_route_retries_later, setup, teardown),
