@@ -54,10 +54,9 @@ int broker_open(const char *dir, struct broker **b_out)
     char err[CONFIG_ERR_MAX] = "", path[4200];
     int rc;
     snprintf(b->dir, sizeof(b->dir), "%s", dir);
-    b->orgs = strmap_new();
-    b->by_key = strmap_new();
-    b->peers = strmap_new();
-    b->heads = strmap_new();
+    b->directory = directory_new();
+    b->sessions = protocol_sessions_new();
+    b->inbox = inbox_new();
     b->receipts = receipts_new();
     rc = owner_dir_private(dir) ? DS_OK : DS_EACCES;
     if (rc != DS_OK)
@@ -113,14 +112,10 @@ void broker_release(struct broker *b)
     sigaudit_destroy(&b->sigaudit);
     transport_destroy(&b->t);
     eventlog_destroy(&b->log);
-    strmap_destroy(&b->by_key, NULL);
-    strmap_destroy(&b->orgs, free);
-    strmap_destroy(&b->peers, free);
-    strmap_destroy(&b->conduct, free);
-    strmap_destroy(&b->heads, free);
+    directory_destroy(&b->directory);
+    protocol_sessions_destroy(&b->sessions);
     receipts_destroy(&b->receipts);
-    inbox_cache_free(b);
-    directory_seqs_free(b);
+    inbox_destroy(&b->inbox);
     sodium_memzero(&b->keys, sizeof(b->keys));
 }
 
@@ -186,7 +181,7 @@ int broker_run(struct broker *b)
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     transport_watch_fd(b->t, sigaudit_fd(b->sigaudit), sigaudit_on_done, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
-             b->bound, strmap_count(b->orgs), store_durability_name(b->cfg.durability));
+             b->bound, directory_org_count(b), store_durability_name(b->cfg.durability));
     transport_run(b->t);
     /* The console first: its pages may be calling the loop's socket, which goes next. */
     console_stop(&b->console);
@@ -216,14 +211,14 @@ static json_t *peer_lag(struct broker *b, const char *org, uint64_t head)
     return json_integer((json_int_t)lag);
 }
 
-static bool peer_status(const char *org, void *value, void *arg)
+static bool peer_status(const struct org_entry *e, void *arg)
 {
     struct status_ctx *c = arg;
-    const struct org_entry *e = value;
-    const struct peer *p = strmap_get(c->b->peers, org);
+    const char *org = e->org;
+    const struct peer *p = protocol_peer(c->b, org);
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = receipts_cursor(c->b, org);
-    const struct conduct *ban = c->b->conduct ? strmap_get(c->b->conduct, org) : NULL;
+    const struct conduct *ban = protocol_conduct(c->b, org);
     uint64_t now = broker_now_ms(c->b);
     json_t *row = json_pack(
         "{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "org", org, "kind", ids_kind_name(e->kind),
@@ -280,7 +275,7 @@ static json_t *status_json(struct broker *b)
     keys_hex(b->store_id, BROKER_STORE_ID_LEN, sid);
     if (b->t)
         transport_stats(b->t, &ts);
-    strmap_each(b->orgs, peer_status, &c);
+    directory_each(b, peer_status, &c);
     json_t *counters =
         json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_in",
                   (json_int_t)k->frames_in, "events_stored", (json_int_t)k->events_stored,

@@ -9,9 +9,11 @@
  * lag), verify.h (the signature workers), sigaudit.h (every stored event's signature,
  * checked behind the ACK), protocol.h (the frame handlers, sessions and
  * per-peer budgets), btxn.h (the one transaction they all write through), report.h (the
- * street report). This header holds the state they share (struct broker) and broker.c's
- * start, stop, status and clock; main.c is the CLI. All but main.c are the library
- * dualsync_broker, which the unit tests link. */
+ * street report). This header holds the state they share (struct broker: the log, the
+ * config and keys, the clock, the counters, the sessions) and pointers to what modules own
+ * behind opaque structs (struct directory, struct inbox, struct sessions, struct
+ * receipts, struct verify_pool, struct sigaudit), and broker.c's start, stop, status and clock;
+ * main.c is the CLI. All but main.c are the library dualsync_broker, which the unit tests link. */
 #ifndef DUALSYNC_BROKER_H
 #define DUALSYNC_BROKER_H
 
@@ -94,13 +96,9 @@ struct broker {
     struct keys keys;
     struct eventlog *log;
     struct transport *t;
-    struct strmap *orgs;    /* org id -> struct org_entry * */
-    struct strmap *by_key;  /* hex CURVE key -> struct org_entry * (borrowed) */
-    struct strmap *peers;   /* org id -> struct peer * */
-    struct strmap *conduct; /* org id -> struct conduct * (protocol.c; NULL until first needed) */
-    struct strmap *heads;   /* org id -> uint64_t * inbox head (cache of meta) */
-    struct street_cache street_events;
-    struct directory_seqs directory_seqs; /* the directory stream (directory.c) */
+    struct directory *directory; /* the orgs and the directory stream (directory.c) */
+    struct sessions *sessions;   /* the peers' sessions and conduct (protocol.c) */
+    struct inbox *inbox;         /* the inboxes' heads and the street's events (inbox.c) */
     struct hlc clock;
     uint8_t store_id[BROKER_STORE_ID_LEN];
     char bound[CONFIG_ENDPOINT_MAX];

@@ -24,20 +24,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The seqs of the street's directory entries, in order: the directory stream. */
+struct directory_seqs {
+    uint64_t *seq;
+    size_t n, cap;
+};
+
+struct directory {
+    struct strmap *orgs;   /* org id -> struct org_entry * (owned) */
+    struct strmap *by_key; /* hex CURVE key -> struct org_entry * (borrowed; active orgs) */
+    struct directory_seqs seqs;
+};
+
+struct directory *directory_new(void)
+{
+    struct directory *d = xcalloc(1, sizeof(*d));
+    d->orgs = strmap_new();
+    d->by_key = strmap_new();
+    return d;
+}
+
+void directory_destroy(struct directory **dp)
+{
+    struct directory *d = *dp;
+    if (!d)
+        return;
+    strmap_destroy(&d->by_key, NULL);
+    strmap_destroy(&d->orgs, free);
+    free(d->seqs.seq);
+    free(d);
+    *dp = NULL;
+}
+
 /* Only an active org's CURVE key opens a session (the ZAP handler's lookup). */
 static void remember(struct broker *b, struct org_entry *e)
 {
+    struct directory *d = b->directory;
     char hex[KEYS_HEX_PUB_LEN];
-    struct org_entry *old = strmap_get(b->orgs, e->org);
+    struct org_entry *old = strmap_get(d->orgs, e->org);
     if (old) { /* drop the old key's lookup before the entry it points to is freed */
         keys_hex(old->curve_key, KEYS_PUB_LEN, hex);
-        if (strmap_get(b->by_key, hex) == old)
-            strmap_remove(b->by_key, hex);
+        if (strmap_get(d->by_key, hex) == old)
+            strmap_remove(d->by_key, hex);
     }
     keys_hex(e->curve_key, KEYS_PUB_LEN, hex);
-    free(strmap_put(b->orgs, e->org, e));
+    free(strmap_put(d->orgs, e->org, e));
     if (e->state == DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE)
-        strmap_put(b->by_key, hex, e);
+        strmap_put(d->by_key, hex, e);
 }
 
 static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t seq)
@@ -70,7 +103,7 @@ static bool load_seq(const struct event *ev, void *arg)
 {
     struct broker *b = arg;
     if (strcmp(ev->origin, b->cfg.street) == 0)
-        seqs_push(&b->directory_seqs, ev->seq);
+        seqs_push(&b->directory->seqs, ev->seq);
     return true;
 }
 
@@ -84,7 +117,7 @@ static int seq_cmp(const void *a, const void *b)
 static int load_seqs(struct broker *b)
 {
     int rc = eventlog_type_events(b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, load_seq, b);
-    struct directory_seqs *d = &b->directory_seqs;
+    struct directory_seqs *d = &b->directory->seqs;
     if (d->n > 1)
         qsort(d->seq, d->n, sizeof(*d->seq), seq_cmp);
     return rc;
@@ -92,13 +125,13 @@ static int load_seqs(struct broker *b)
 
 uint64_t directory_head(const struct broker *b)
 {
-    const struct directory_seqs *d = &b->directory_seqs;
+    const struct directory_seqs *d = &b->directory->seqs;
     return d->n ? d->seq[d->n - 1] : 0;
 }
 
 size_t directory_position(const struct broker *b, uint64_t after)
 {
-    const struct directory_seqs *d = &b->directory_seqs;
+    const struct directory_seqs *d = &b->directory->seqs;
     size_t lo = 0, hi = d->n; /* the first entry > after is in [lo, hi] */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -112,18 +145,37 @@ size_t directory_position(const struct broker *b, uint64_t after)
 
 size_t directory_count(const struct broker *b)
 {
-    return b->directory_seqs.n;
+    return b->directory->seqs.n;
 }
 
 uint64_t directory_seq_at(const struct broker *b, size_t pos)
 {
-    return pos < b->directory_seqs.n ? b->directory_seqs.seq[pos] : 0;
+    const struct directory_seqs *d = &b->directory->seqs;
+    return pos < d->n ? d->seq[pos] : 0;
 }
 
-void directory_seqs_free(struct broker *b)
+size_t directory_org_count(const struct broker *b)
 {
-    free(b->directory_seqs.seq);
-    memset(&b->directory_seqs, 0, sizeof(b->directory_seqs));
+    return strmap_count(b->directory->orgs);
+}
+
+struct each_org {
+    bool (*fn)(const struct org_entry *e, void *arg);
+    void *arg;
+};
+
+static bool each_org(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct each_org *c = arg;
+    return c->fn(value, c->arg);
+}
+
+void directory_each(const struct broker *b, bool (*fn)(const struct org_entry *e, void *arg),
+                    void *arg)
+{
+    struct each_org c = {fn, arg};
+    strmap_each(b->directory->orgs, each_org, &c);
 }
 
 int directory_load(struct broker *b)
@@ -153,7 +205,7 @@ int directory_load(struct broker *b)
 
 const struct org_entry *directory_find(const struct broker *b, const char *org)
 {
-    return strmap_get(b->orgs, org);
+    return strmap_get(b->directory->orgs, org);
 }
 
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX])
@@ -161,7 +213,7 @@ bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_ou
     struct broker *b = arg;
     char hex[KEYS_HEX_PUB_LEN];
     keys_hex(key, KEYS_PUB_LEN, hex);
-    const struct org_entry *e = strmap_get(b->by_key, hex);
+    const struct org_entry *e = strmap_get(b->directory->by_key, hex);
     if (!e) {
         b->counters.auth_refused++;
         log_warn("broker: refused connection key=%.16s... msg=\"not in directory\"", hex);
@@ -189,7 +241,7 @@ static bool has_key(const char *org, void *value, void *arg)
 static bool key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN])
 {
     struct key_search q = {curve, false};
-    strmap_each(b->orgs, has_key, &q);
+    strmap_each(b->directory->orgs, has_key, &q);
     return q.found;
 }
 
@@ -199,7 +251,7 @@ static int card_check(const struct broker *b, const struct org_card *card)
         return DS_EINVAL;
     if (ids_org_kind(card->org) != card->kind || !ids_text_valid(card->name, IDS_NAME_MAX, false))
         return DS_EINVAL;
-    if (strmap_get(b->orgs, card->org) || key_in_use(b, card->curve_key))
+    if (strmap_get(b->directory->orgs, card->org) || key_in_use(b, card->curve_key))
         return DS_EEXIST; /* a removed org's id is not reused either */
     return DS_OK;
 }
@@ -265,7 +317,7 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
     if (rc == DS_OK) {
         e->seq = seq;
         remember(b, e);
-        seqs_push(&b->directory_seqs, seq); /* durable now: it may be delivered */
+        seqs_push(&b->directory->seqs, seq); /* durable now: it may be delivered */
         inbox_pump_all(b);
     } else {
         free(e);
@@ -301,7 +353,7 @@ int directory_add(struct broker *b, const struct org_card *card)
 /* The org's sessions end now: a revoked or rotated key must not keep a live connection. */
 static void close_sessions(struct broker *b, const char *org)
 {
-    struct peer *p = strmap_get(b->peers, org);
+    struct peer *p = protocol_peer(b, org);
     if (p)
         p->welcomed = false;
     if (b->t)
@@ -311,7 +363,7 @@ static void close_sessions(struct broker *b, const char *org)
 static int changed_entry(struct broker *b, const char *org, const char *reason,
                          struct org_entry **out)
 {
-    const struct org_entry *cur = strmap_get(b->orgs, org);
+    const struct org_entry *cur = strmap_get(b->directory->orgs, org);
     if (!cur || cur->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
         return DS_ENOTFOUND;
     if (reason && !ids_text_valid(reason, ORG_REASON_MAX - 1, false))
@@ -478,7 +530,7 @@ static int by_org(const void *a, const void *b)
 json_t *directory_json(const struct broker *b)
 {
     json_t *arr = json_array();
-    strmap_each(b->orgs, entry_json, arr);
+    strmap_each(b->directory->orgs, entry_json, arr);
     size_t n = json_array_size(arr);
     json_t **items = xmalloc((n ? n : 1) * sizeof(*items));
     for (size_t i = 0; i < n; i++)

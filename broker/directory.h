@@ -28,12 +28,12 @@ struct org_entry {
     uint64_t seq;                /* directory event that announced it as it is now */
 };
 
-/* The street's directory entries in seq order: the stream every node reads from its own
- * cursor (inbox.c sends it; PROTOCOL.md "The directory stream"). */
-struct directory_seqs {
-    uint64_t *seq;
-    size_t n, cap;
-};
+/* The directory's state, owned by directory.c: the orgs by id and by CURVE key, and the
+ * directory stream (the seqs of the street's directory entries, in order). */
+struct directory;
+
+struct directory *directory_new(void);
+void directory_destroy(struct directory **dp);
 
 /* Loads the orgs and the directory stream's seqs. */
 int directory_load(struct broker *b);
@@ -45,7 +45,12 @@ uint64_t directory_head(const struct broker *b);
 size_t directory_position(const struct broker *b, uint64_t after);
 size_t directory_count(const struct broker *b);
 uint64_t directory_seq_at(const struct broker *b, size_t pos);
-void directory_seqs_free(struct broker *b);
+/* The orgs in the directory, whatever their state. */
+size_t directory_org_count(const struct broker *b);
+/* Calls fn for each org, whatever its state, in no set order, until it returns false; the
+ * directory must not change meanwhile. */
+void directory_each(const struct broker *b, bool (*fn)(const struct org_entry *e, void *arg),
+                    void *arg);
 /* Adds an org to the directory: a signed directory event, appended to the directory
  * stream once committed (every node, the newcomer included, reads it from its cursor). DS_EEXIST
  * when the org or one of its keys is already there; DS_EINVAL for a bad card. */

@@ -3,7 +3,7 @@
  *   A letter's entry carries the event's bytes, so delivering an inbox is one range scan
  *   instead of a random read per event (the city-year's deliveries were bound by those);
  *   the street's notices stay pointers, and the street's events are read from RocksDB once
- *   and then served from memory (b->street_events).
+ *   and then served from memory (struct inbox's street cache).
  *   meta "head/<org>": the last inbox seq of org.
  * The directory is not in the inboxes: it is one stream (directory.h) that each node reads
  * from its own cursor, sent before any inbox entry (a letter never comes before its
@@ -39,6 +39,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The street's own events (its directory of org cards, its notices), by seq - 1. */
+struct street_event {
+    uint8_t *raw; /* NULL until read */
+    size_t len;
+};
+struct street_cache {
+    struct street_event *ev;
+    size_t cap; /* slots allocated */
+};
+
+struct inbox {
+    struct strmap *heads; /* org id -> uint64_t * inbox head (cache of meta) */
+    struct street_cache street;
+};
+
 static void head_name(char *buf, size_t size, const char *org)
 {
     snprintf(buf, size, "head/%s", org);
@@ -46,7 +61,7 @@ static void head_name(char *buf, size_t size, const char *org)
 
 uint64_t inbox_head(struct broker *b, const char *org)
 {
-    uint64_t *cached = strmap_get(b->heads, org);
+    uint64_t *cached = strmap_get(b->inbox->heads, org);
     if (cached)
         return *cached;
     char name[IDS_ORG_MAX + 8];
@@ -56,7 +71,7 @@ uint64_t inbox_head(struct broker *b, const char *org)
         return 0;
     cached = xmalloc(sizeof(*cached));
     *cached = v;
-    strmap_put(b->heads, org, cached);
+    strmap_put(b->inbox->heads, org, cached);
     return v;
 }
 
@@ -178,8 +193,8 @@ static bool commit_head(const char *org, void *value, void *arg)
     uint64_t *h = xmalloc(sizeof(*h));
     *h = *(uint64_t *)value;
     receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms(b));
-    free(strmap_put(b->heads, org, h));
-    struct peer *p = strmap_get(b->peers, org);
+    free(strmap_put(b->inbox->heads, org, h));
+    struct peer *p = protocol_peer(b, org);
     if (p)
         inbox_pump(b, p);
     return true;
@@ -193,21 +208,31 @@ void inbox_commit_heads(struct broker *b, struct strmap *pending_heads)
 /* Street events beyond this many stay on disk (a street's directory is a few thousand). */
 #define STREET_CACHE_MAX 65536u
 
-void inbox_cache_free(struct broker *b)
+struct inbox *inbox_new(void)
 {
-    struct street_cache *c = &b->street_events;
-    for (size_t i = 0; i < c->cap; i++)
-        free(c->ev[i].raw);
-    free(c->ev);
-    memset(c, 0, sizeof(*c));
+    struct inbox *in = xcalloc(1, sizeof(*in));
+    in->heads = strmap_new();
+    return in;
 }
 
+void inbox_destroy(struct inbox **ip)
+{
+    struct inbox *in = *ip;
+    if (!in)
+        return;
+    for (size_t i = 0; i < in->street.cap; i++)
+        free(in->street.ev[i].raw);
+    free(in->street.ev);
+    strmap_destroy(&in->heads, free);
+    free(in);
+    *ip = NULL;
+}
 /* A copy of the event an inbox entry points at: the street's from memory once read
  * (they never change: only this broker writes them, at the next seq), others from disk. */
 static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uint8_t **raw,
                          size_t *len)
 {
-    struct street_cache *c = &b->street_events;
+    struct street_cache *c = &b->inbox->street;
     if (strcmp(origin, b->cfg.street) != 0 || seq == 0 || seq > STREET_CACHE_MAX)
         return eventlog_get_raw(b->log, origin, seq, raw, len);
     if (seq > c->cap) {
@@ -497,14 +522,13 @@ void inbox_pump(struct broker *b, struct peer *p)
     }
 }
 
-static bool pump_one(const char *org, void *value, void *arg)
+static bool pump_one(struct peer *p, void *arg)
 {
-    (void)org;
-    inbox_pump(arg, value);
+    inbox_pump(arg, p);
     return true;
 }
 
 void inbox_pump_all(struct broker *b)
 {
-    strmap_each(b->peers, pump_one, b);
+    protocol_each_peer(b, pump_one, b);
 }

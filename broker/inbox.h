@@ -15,16 +15,12 @@
 struct broker;
 struct peer;
 
-/* The street's own events (its directory of org cards, its notices), kept in memory by
- * inbox.c: every org's inbox points at them, so each is delivered once per org. */
-struct street_event {
-    uint8_t *raw; /* NULL until read */
-    size_t len;
-};
-struct street_cache {
-    struct street_event *ev; /* by seq - 1 */
-    size_t cap;              /* slots allocated */
-};
+/* The inbox's state, owned by inbox.c: each org's head (a cache of meta "head/<org>") and
+ * the street's own events once read (every node takes the same cards). */
+struct inbox;
+
+struct inbox *inbox_new(void);
+void inbox_destroy(struct inbox **ip);
 
 uint64_t inbox_head(struct broker *b, const char *org);
 /* The inbox's part of a broker transaction: btxn.c calls these, in the order btxn.h gives;
@@ -63,7 +59,5 @@ void inbox_sent_reset(struct peer *p);
 void inbox_sent_confirmed(struct peer *p, uint64_t upto);
 bool inbox_sent_over_half(const struct peer *p);
 void inbox_pump_all(struct broker *b);
-/* Frees the street events read so far (broker_close). */
-void inbox_cache_free(struct broker *b);
 
 #endif

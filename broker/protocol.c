@@ -56,9 +56,62 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     free(buf);
 }
 
+/* The sessions' state, private to this file: the other modules reach a peer through
+ * protocol_peer and protocol_each_peer. */
+struct sessions {
+    struct strmap *peers;   /* org id -> struct peer * */
+    struct strmap *conduct; /* org id -> struct conduct * (NULL until first needed) */
+};
+
+struct sessions *protocol_sessions_new(void)
+{
+    struct sessions *s = xcalloc(1, sizeof(*s));
+    s->peers = strmap_new();
+    return s;
+}
+
+void protocol_sessions_destroy(struct sessions **sp)
+{
+    struct sessions *s = *sp;
+    if (!s)
+        return;
+    strmap_destroy(&s->peers, free);
+    strmap_destroy(&s->conduct, free);
+    free(s);
+    *sp = NULL;
+}
+
+struct peer *protocol_peer(const struct broker *b, const char *org)
+{
+    return strmap_get(b->sessions->peers, org);
+}
+
+const struct conduct *protocol_conduct(const struct broker *b, const char *org)
+{
+    return b->sessions->conduct ? strmap_get(b->sessions->conduct, org) : NULL;
+}
+
+struct each_peer {
+    bool (*fn)(struct peer *p, void *arg);
+    void *arg;
+};
+
+static bool each_peer(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct each_peer *c = arg;
+    return c->fn(value, c->arg);
+}
+
+void protocol_each_peer(struct broker *b, bool (*fn)(struct peer *p, void *arg), void *arg)
+{
+    struct each_peer c = {fn, arg};
+    strmap_each(b->sessions->peers, each_peer, &c);
+}
+
 static struct conduct *ban_of(const struct broker *b, const char *org)
 {
-    return b->conduct ? strmap_get(b->conduct, org) : NULL;
+    return b->sessions->conduct ? strmap_get(b->sessions->conduct, org) : NULL;
 }
 
 static bool banned(const struct broker *b, const char *org, uint64_t now)
@@ -84,12 +137,12 @@ bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
  * are dropped unread, and the handshake refuses it until the ban ends. */
 static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
 {
-    if (!b->conduct)
-        b->conduct = strmap_new();
-    struct conduct *ban = strmap_get(b->conduct, p->addr.org);
+    if (!b->sessions->conduct)
+        b->sessions->conduct = strmap_new();
+    struct conduct *ban = strmap_get(b->sessions->conduct, p->addr.org);
     if (!ban) {
         ban = xcalloc(1, sizeof(*ban));
-        strmap_put(b->conduct, p->addr.org, ban);
+        strmap_put(b->sessions->conduct, p->addr.org, ban);
     }
     if (now > ban->until_ms + 3600u * 1000u)
         ban->count = 0; /* an hour of good conduct since the last */
@@ -143,11 +196,11 @@ static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode cod
  * non-HELLO frame comes from a connection that is not the session's. */
 static struct peer *peer_for(struct broker *b, const struct transport_peer *addr, bool hello)
 {
-    struct peer *p = strmap_get(b->peers, addr->org);
+    struct peer *p = strmap_get(b->sessions->peers, addr->org);
     if (!p) {
         p = xcalloc(1, sizeof(*p));
         p->addr = *addr;
-        strmap_put(b->peers, addr->org, p);
+        strmap_put(b->sessions->peers, addr->org, p);
     }
     if (p->addr.id_len != addr->id_len || memcmp(p->addr.id, addr->id, addr->id_len) != 0) {
         if (!hello)
@@ -243,7 +296,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq)
 {
-    struct peer *p = strmap_get(b->peers, org);
+    struct peer *p = strmap_get(b->sessions->peers, org);
     if (p && p->welcomed)
         send_error(b, p, code, why, seq);
 }
@@ -251,12 +304,12 @@ void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code
 /* org's record of conduct (its ban, its unknown-type allowance), made on first use. */
 static struct conduct *conduct_of(struct broker *b, const char *org)
 {
-    if (!b->conduct)
-        b->conduct = strmap_new();
-    struct conduct *c = strmap_get(b->conduct, org);
+    if (!b->sessions->conduct)
+        b->sessions->conduct = strmap_new();
+    struct conduct *c = strmap_get(b->sessions->conduct, org);
     if (!c) {
         c = xcalloc(1, sizeof(*c));
-        strmap_put(b->conduct, org, c);
+        strmap_put(b->sessions->conduct, org, c);
     }
     return c;
 }
@@ -595,7 +648,7 @@ static bool strikes_for(Dualsync__ErrorCode code)
 /* The job left the verify queue: its org's budget has room again. */
 static void release_verify_budget(struct broker *b, const struct verify_job *job)
 {
-    struct peer *p = strmap_get(b->peers, job->addr.org);
+    struct peer *p = strmap_get(b->sessions->peers, job->addr.org);
     size_t n = job->n_events;
     if (!p)
         return; /* forgotten meanwhile: a new struct peer starts at zero */
@@ -617,7 +670,7 @@ static void store_publish(struct broker *b, struct verify_job *job)
     release_verify_budget(b, job);
     if (banned(b, job->addr.org, broker_now_ms(b)))
         return; /* checked before its org was banned: dropped, as its queued frames are */
-    struct peer *p = strmap_get(b->peers, job->addr.org);
+    struct peer *p = strmap_get(b->sessions->peers, job->addr.org);
     pp.res.vouched = same_connection(p, &job->addr) && p->vouched;
     if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
@@ -639,7 +692,7 @@ static void store_publish(struct broker *b, struct verify_job *job)
 /* Answers one PUBLISH of a committed (or failed) batch, on the connection it came from. */
 static void answer_publish(struct broker *b, const struct pending_publish *pp, int rc)
 {
-    struct peer *p = strmap_get(b->peers, pp->addr.org);
+    struct peer *p = strmap_get(b->sessions->peers, pp->addr.org);
     struct peer gone = {.addr = pp->addr};
     if (!same_connection(p, &pp->addr))
         p = &gone; /* the session moved on: answer the old connection anyway */
@@ -686,7 +739,7 @@ void protocol_on_verified(void *arg)
     if (transport_reads_paused(b->t) && verify_queue_drained(b->verify)) {
         uint64_t now = broker_now_ms(b);
         transport_pause_reads(b->t, false);
-        strmap_each(b->peers, forgive_peer, &now); /* we were not listening */
+        strmap_each(b->sessions->peers, forgive_peer, &now); /* we were not listening */
     }
 }
 
@@ -886,7 +939,7 @@ static void claim_notice(void *arg, const char *member, const char *unit, const 
                          const char *other)
 {
     struct broker *b = arg;
-    struct peer *p = strmap_get(b->peers, unit);
+    struct peer *p = strmap_get(b->sessions->peers, unit);
     char origin[IDS_ORG_MAX], msg[256];
     uint64_t seq = 0;
     if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq) || strcmp(origin, unit))
@@ -905,7 +958,7 @@ static void lost_notice(void *arg, const char *member, const char *unit, const c
                         const char *winner)
 {
     struct broker *b = arg;
-    struct peer *p = strmap_get(b->peers, unit);
+    struct peer *p = strmap_get(b->sessions->peers, unit);
     char origin[IDS_ORG_MAX], msg[256];
     uint64_t seq = 0;
     if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq))
@@ -942,7 +995,7 @@ void protocol_tick(void *arg)
          * frames wait unread, so their silence is ours. Start their clocks again. */
         log_warn("broker: loop stalled for %llu ms; peers' silence not counted",
                  (unsigned long long)gap);
-        strmap_each(b->peers, forgive_peer, &now);
+        strmap_each(b->sessions->peers, forgive_peer, &now);
     }
     b->last_tick_ms = now;
     settle_when_idle(b);
@@ -952,17 +1005,17 @@ void protocol_tick(void *arg)
     if (transport_server_backlog(b->t)) {
         /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's
          * silence means anything now; judge it again once the backlog is read. */
-        strmap_each(b->peers, forgive_peer, &now);
+        strmap_each(b->sessions->peers, forgive_peer, &now);
         return;
     }
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
         struct stale_search q = {now, NULL};
-        strmap_each(b->peers, stale_peer, &q);
+        strmap_each(b->sessions->peers, stale_peer, &q);
         if (!q.found)
             break;
         b->counters.sessions_dropped++;
         log_warn("broker: peer=%s silent for %u ms, session closed", q.found->addr.org,
                  BROKER_PEER_TIMEOUT_MS);
-        free(strmap_remove(b->peers, q.found->addr.org));
+        free(strmap_remove(b->sessions->peers, q.found->addr.org));
     }
 }

@@ -113,6 +113,19 @@ struct conduct {
     uint64_t unknown_refill_ms;
 };
 
+/* The sessions (a struct peer per org heard from) and the orgs' conduct (bans, the
+ * unknown-type allowance): protocol.c's own state. */
+struct sessions;
+struct sessions *protocol_sessions_new(void);
+void protocol_sessions_destroy(struct sessions **sp);
+/* org's session (connected or recently connected), NULL when none. */
+struct peer *protocol_peer(const struct broker *b, const char *org);
+/* org's record of conduct, NULL when it has none. */
+const struct conduct *protocol_conduct(const struct broker *b, const char *org);
+/* Calls fn for each session, in no set order, until it returns false; fn must not add
+ * or forget sessions (a send that fails, which unwelcomes one, is fine). */
+void protocol_each_peer(struct broker *b, bool (*fn)(struct peer *p, void *arg), void *arg);
+
 void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,
                        size_t len);
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);

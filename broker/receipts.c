@@ -312,7 +312,7 @@ static bool push_origin(const char *origin, void *value, void *arg)
 {
     struct origin_receipts *o = value;
     struct broker *b = arg;
-    struct peer *p = strmap_get(b->peers, origin);
+    struct peer *p = protocol_peer(b, origin);
     if (o->dirty && p && p->welcomed)
         receipts_send(b, p);
     o->dirty = false;

@@ -75,12 +75,11 @@ static struct org_row *row_of(struct street_ctx *c, const char *org)
     return r;
 }
 
-static bool directory_row(const char *org, void *value, void *arg)
+static bool directory_row(const struct org_entry *e, void *arg)
 {
-    const struct org_entry *e = value;
     if ((e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY) &&
         e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) /* a removed org has no row */
-        row_of(arg, org);
+        row_of(arg, e->org);
     return true;
 }
 
@@ -260,7 +259,7 @@ void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
         today(as_of);
     c.as_of = as_of;
     c.rows = strmap_new();
-    strmap_each(b->orgs, directory_row, &c);
+    directory_each(b, directory_row, &c);
     int rc = eventlog_members_each(b->log, count_member, &c);
     if (rc == DS_OK)
         rc = count_org_events(&c);

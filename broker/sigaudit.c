@@ -121,10 +121,9 @@ static struct audit_org *org_of(struct broker *b, const char *org)
     return o;
 }
 
-static bool load_org(const char *org, void *value, void *arg)
+static bool load_org(const struct org_entry *e, void *arg)
 {
-    (void)value;
-    org_of(arg, org);
+    org_of(arg, e->org);
     return true;
 }
 
@@ -136,7 +135,7 @@ int sigaudit_open(struct broker *b)
     b->sigaudit = a;
     if (eventlog_meta_u64(b->log, AUDIT_META_STARTED, 0, &started) == DS_OK && started)
         a->started_stored = true;
-    strmap_each(b->orgs, load_org, b);
+    directory_each(b, load_org, b);
     a->pool = verify_pool_new("ds-audit", true);
     if (!a->pool) {
         sigaudit_destroy(&b->sigaudit);

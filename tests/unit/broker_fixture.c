@@ -8,6 +8,8 @@
 #include "broker_fixture.h"
 
 #include "directory.h"
+#include "inbox.h"
+#include "protocol.h"
 #include "receipts.h"
 #include "testutil.h"
 
@@ -21,10 +23,9 @@ void bf_open(struct broker *b, const char *dir, const char *street)
     assert_rc(keys_crypto_init(), DS_OK);
     assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
     eventlog_defer_folds(b->log);
-    b->orgs = strmap_new();
-    b->by_key = strmap_new();
-    b->peers = strmap_new();
-    b->heads = strmap_new();
+    b->directory = directory_new();
+    b->sessions = protocol_sessions_new();
+    b->inbox = inbox_new();
     b->receipts = receipts_new();
     b->cfg.window = 64;
     b->cfg.heartbeat_ms = 1000;

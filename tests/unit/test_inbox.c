@@ -1,8 +1,8 @@
 /* Unit tests of the broker's inbox bookkeeping (broker/inbox.c, broker/receipts.c), on a
  * real RocksDB in a temp directory per test. The broker is a bare struct broker with the
- * fields they read (log, heads, peers, receipts, cfg.window, the clock) and no transport:
- * the transport's send is wrapped (-Wl,--wrap=transport_send_peer), recording what the one
- * test with a connected peer is sent and failing any other test that sends. */
+ * fields they read (log, inbox, sessions, receipts, an empty directory, cfg.window, the clock) and
+ * no transport: the transport's send is wrapped (-Wl,--wrap=transport_send_peer), recording what
+ * the one test with a connected peer is sent and failing any other test that sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "directory.h"
 #include "inbox.h"
 #include "protocol.h"
 #include "receipts.h"
@@ -65,9 +66,10 @@ static void broker_open_bare(struct broker *b, const char *dir)
 {
     memset(b, 0, sizeof(*b));
     assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
-    b->heads = strmap_new();
-    b->peers = strmap_new();
+    b->inbox = inbox_new();
+    b->sessions = protocol_sessions_new();
     b->receipts = receipts_new();
+    b->directory = directory_new(); /* empty: the inbox is pumped at once */
     b->cfg.window = 64;
     b->now_ms = fake_clock;
     snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
@@ -75,9 +77,9 @@ static void broker_open_bare(struct broker *b, const char *dir)
 
 static void broker_close_bare(struct broker *b)
 {
-    inbox_cache_free(b);
-    strmap_destroy(&b->heads, free);
-    strmap_destroy(&b->peers, NULL);
+    inbox_destroy(&b->inbox);
+    directory_destroy(&b->directory);
+    protocol_sessions_destroy(&b->sessions);
     receipts_destroy(&b->receipts);
     eventlog_destroy(&b->log);
 }
@@ -261,7 +263,7 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     inbox_append_event(&b, txn, pending, ORG_A, &e2.ev);
     inbox_stage_heads(&b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending); /* no peer in b.peers: nothing is pumped yet */
+    inbox_commit_heads(&b, pending); /* no session: nothing is pumped yet */
     strmap_destroy(&pending, free);
 
     delete_event_row(&b, ORG_B, 2);

@@ -340,7 +340,7 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     assert_true(sent.delivers <= BROKER_PEER_SEND_FRAMES / 2 + 1);
     assert_true(sent.deliver_bytes <= BROKER_PEER_SEND_BYTES);
     assert_true(fx->b.counters.full_closed >= 1);
-    struct peer *p = strmap_get(fx->b.peers, COMMUNITY);
+    struct peer *p = protocol_peer(&fx->b, COMMUNITY);
     assert_non_null(p);
     assert_false(p->welcomed);
 
@@ -402,7 +402,7 @@ static void test_protocol_verify_budget_per_peer(void **state)
     store_checked(fx);
     assert_true(eventlog_hwm(fx->b.log, UNIT) == frames * 1024);
     assert_true(sent.ack_upto == frames * 1024);
-    struct peer *p = strmap_get(fx->b.peers, UNIT);
+    struct peer *p = protocol_peer(&fx->b, UNIT);
     assert_int_equal(p->verify_events, 0); /* released as they were taken */
 }
 
@@ -476,11 +476,11 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
     assert_true(sent.ack_upto == burst);
     assert_true(b->counters.unknown_types == burst);
     assert_true(b->counters.unknown_type_refused == 2);
-    struct peer *p = strmap_get(b->peers, UNIT);
+    struct peer *p = protocol_peer(b, UNIT);
     assert_int_equal(p->strikes, 1); /* the oversize body only */
 
     /* three refills later: three more pass */
-    struct conduct *c = strmap_get(b->conduct, UNIT);
+    const struct conduct *c = protocol_conduct(b, UNIT);
     assert_non_null(c);
     assert_true(c->until_ms == 0); /* a record of conduct, not a ban */
     fake_now_ms += 3 * BROKER_UNKNOWN_REFILL_MS;
@@ -521,23 +521,23 @@ static void test_protocol_silent_peer_loses_its_session(void **state)
     struct fixture *fx = *state;
     struct broker *b = &fx->b;
     say_hello(fx);
-    struct peer *p = strmap_get(b->peers, UNIT);
+    struct peer *p = protocol_peer(b, UNIT);
     assert_non_null(p);
     assert_true(p->welcomed);
     for (uint64_t t = 0; t < 2 * BROKER_PEER_TIMEOUT_MS; t += 1000) {
         tick_after(fx, 1000);
         ping(fx); /* a live node: heard every heartbeat */
     }
-    assert_non_null(strmap_get(b->peers, UNIT));
+    assert_non_null(protocol_peer(b, UNIT));
     assert_true(b->counters.sessions_dropped == 0);
     for (uint64_t t = 0; t < BROKER_PEER_TIMEOUT_MS; t += 1000)
         tick_after(fx, 1000);
-    assert_non_null(strmap_get(b->peers, UNIT)); /* at the limit, not beyond it */
+    assert_non_null(protocol_peer(b, UNIT)); /* at the limit, not beyond it */
     tick_after(fx, 1000);
-    assert_null(strmap_get(b->peers, UNIT));
+    assert_null(protocol_peer(b, UNIT));
     assert_true(b->counters.sessions_dropped == 1);
     say_hello(fx);
-    p = strmap_get(b->peers, UNIT);
+    p = protocol_peer(b, UNIT);
     assert_non_null(p);
     assert_true(p->welcomed);
 }
@@ -550,12 +550,12 @@ static void test_protocol_stalled_loop_forgives_silence(void **state)
     struct broker *b = &fx->b;
     say_hello(fx);
     tick_after(fx, BROKER_PEER_TIMEOUT_MS + 5000);
-    assert_non_null(strmap_get(b->peers, UNIT));
+    assert_non_null(protocol_peer(b, UNIT));
     assert_true(b->counters.sessions_dropped == 0);
     /* ... but its clock starts again then: the same silence after the stall counts */
     for (uint64_t t = 0; t <= BROKER_PEER_TIMEOUT_MS; t += 1000)
         tick_after(fx, 1000);
-    assert_null(strmap_get(b->peers, UNIT));
+    assert_null(protocol_peer(b, UNIT));
 }
 
 /* Refused frames until the org is banned. */
