@@ -428,14 +428,16 @@ static void apply_one(struct node *n, struct eventlog_txn *txn, const uint8_t *r
     wire_event_release(&ev);
 }
 
-/* Whether raw is one of the street's directory entries (the only events of the stream). */
-static bool street_directory_entry(const struct node *n, const uint8_t *raw, size_t len)
+/* Whether raw is one of the street's directory entries (the only events of the stream)
+ * and within the frame's range (after, upto]. */
+static bool street_directory_entry(const struct node *n, const uint8_t *raw, size_t len,
+                                   uint64_t after, uint64_t upto)
 {
     struct event ev;
     if (wire_event_open(raw, len, false, &ev) != DS_OK)
         return false;
     bool ok = ev.type == DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY &&
-              strcmp(ev.origin, n->cfg.street.org) == 0;
+              strcmp(ev.origin, n->cfg.street.org) == 0 && ev.seq > after && ev.seq <= upto;
     wire_event_release(&ev);
     return ok;
 }
@@ -457,12 +459,13 @@ uint64_t node_apply_directory(struct node *n, uint64_t after, uint64_t upto,
         return n->dir_cursor; /* a gap, or nothing new */
     struct eventlog_txn *txn = eventlog_begin(n->log);
     for (size_t i = 0; i < count; i++) {
-        if (street_directory_entry(n, events[i].data, events[i].len)) {
+        if (street_directory_entry(n, events[i].data, events[i].len, after, upto)) {
             apply_one(n, txn, events[i].data, events[i].len);
         } else {
             n->counters.rejected++;
             n->counters.rejected_invalid++;
-            log_warn("node: a directory frame carried another event than a directory entry");
+            log_warn("node: a directory frame carried another event than a directory entry of "
+                     "its range");
         }
     }
     eventlog_txn_put_meta_u64(txn, "directory_cursor", upto);

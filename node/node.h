@@ -87,7 +87,7 @@ struct node {
     uint64_t rewind_mark;  /* 'sent' when we last rewound to 'acked': older errors are stale */
     uint64_t inbox_cursor; /* applied and stored up to here (durable) */
     uint64_t inbox_head;   /* the broker's head for us, as last heard */
-    /* the street's directory stream (PROTOCOL.md "The directory stream"): street seq of the
+    /* the street's directory stream (PROTOCOL.md "Directory"): street seq of the
      * last directory entry applied (durable), and the street's last, as last heard */
     uint64_t dir_cursor;
     uint64_t dir_head;
@@ -146,7 +146,8 @@ void node_build_event(struct node *n, uint64_t seq, const char *member, uint32_t
                       uint8_t **raw_out, size_t *len_out);
 /* Applies a Directory frame: the street's directory entries after street seq `after` up
  * to `upto`, with the directory cursor in the same commit; returns the new cursor (the old
- * one for a gap). Anything but the street's directory entries is refused and counted.
+ * one for a gap). Anything but the street's directory entries of that range is refused
+ * and counted.
  * Exits the process if the batch cannot be stored, as node_apply_delivery. */
 uint64_t node_apply_directory(struct node *n, uint64_t after, uint64_t upto,
                               const ProtobufCBinaryData *events, size_t count);

@@ -1293,8 +1293,8 @@ static void test_sync_auth_refused_retries_every_second(void **state)
  * confirmed; one that starts past the cursor (a frame lost) is not applied and asks for a
  * resend (HELLO with the cursor); a DELIVER that needs more of the directory than the node
  * holds is not applied either (a letter never before its author's card); an event in the
- * stream that is not a street directory entry is refused; a head heard of and not reached
- * asks again after the stall rule's wait. */
+ * stream that is not a street directory entry of the frame's range is refused; a head heard of and
+ * not reached asks again after the stall rule's wait. */
 static void test_sync_directory_stream(void **state)
 {
     struct fixture *fx = *state;
@@ -1341,7 +1341,10 @@ static void test_sync_directory_stream(void **state)
     directory(4, &letter, 1, 7, 7); /* not a directory entry: refused, the stream goes on */
     assert_int_equal(n->counters.rejected_invalid, 1);
     assert_int_equal(n->dir_cursor, 7);
-    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_CONFIRM)->confirm->directory_upto, 7);
+    directory(7, evs, 1, 8, 8); /* an entry outside the frame's range (seq 1): refused */
+    assert_int_equal(n->counters.rejected_invalid, 2);
+    assert_int_equal(n->dir_cursor, 8);
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_CONFIRM)->confirm->directory_upto, 8);
 
     /* the head moves on (a PONG says 9) and nothing comes: the stall rule asks again */
     clear_frames();
@@ -1360,7 +1363,7 @@ static void test_sync_directory_stream(void **state)
         answer_pings();
     }
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
-    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->directory_cursor, 7);
+    assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->directory_cursor, 8);
     for (int i = 0; i < 3; i++)
         tu_event_free(&evs[i]);
     tu_event_free(&letter);
