@@ -52,11 +52,11 @@ size_t directory_org_count(const struct broker *b);
 void directory_each(const struct broker *b, bool (*fn)(const struct org_entry *e, void *arg),
                     void *arg);
 /* Adds an org to the directory: a signed directory event, appended to the directory
- * stream once committed (every node, the newcomer included, reads it from its cursor). DS_EEXIST
- * when the org or one of its keys is already there; DS_EINVAL for a bad card. */
+ * stream once committed (every node, the newcomer included, reads it from its cursor).
+ * DS_EEXIST when the org or one of its keys is already there; DS_EINVAL for a bad card. */
 int directory_add(struct broker *b, const struct org_card *card);
-/* The org lifecycle (docs/OPERATIONS.md "An org leaves", "A key leaked"): each publishes the
- * org's new directory entry to every org not removed, in one batch, and closes the org's
+/* The org lifecycle (docs/OPERATIONS.md "An org leaves", "A key leaked"): each appends the
+ * org's new directory entry to the stream (sent to every connected node), and closes the org's
  * live connections. Revoke: its key is refused from now on, letters to it are held in its
  * inbox. Rekey: card holds its new keys; a rotation card (dualsync-node rekey) must be
  * signed by the key the street knows (DS_EAUTH otherwise) and start after what the street

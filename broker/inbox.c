@@ -8,12 +8,13 @@
  * The directory is not in the inboxes: it is one stream (directory.h) that each node reads
  * from its own cursor, sent before any inbox entry (a letter never comes before its
  * author's card: each DELIVER names the directory it needs, in case a Directory frame was
- * lost) with its own window of cfg.window entries. 2,500 nodes take the same 2,500 cards
- * from memory; writing them into every inbox was O(orgs²) entries (BENCHMARKS.md).
+ * lost) with its own window (BROKER_DIRECTORY_WINDOW entries). 2,500 nodes take the same
+ * 2,500 cards from memory; writing them into every inbox was O(orgs²) entries
+ * (BENCHMARKS.md).
  * A transaction counts each org's head in pending_heads as entries are appended and puts
  * it once, at the end (inbox_stage_heads), in the same batch as the entries: one meta
- * write per org per commit instead of one per entry (the directory fan-out appends the
- * whole directory to a newcomer's inbox).
+ * write per org per commit instead of one per entry (a frame of letters to one community
+ * moves its head once).
  * The recipient's cursor is its own (it says it in HELLO and CONFIRM): delivery needs no
  * per-recipient durable state beyond the head (receipts.c counts what it confirmed, for
  * the letters' authors and the street's lag). Delivery is at-least-once with a
