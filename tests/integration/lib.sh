@@ -161,9 +161,36 @@ try_wait_for() {
 
 # ---------------------------------------------------------------- ports and the street
 
+# free_port: sets FREE_PORT to a TCP port free on 127.0.0.1 that this test has not been
+# given before. Not `$(free_port)`: the ports given are remembered in this shell. Two
+# kernel-chosen ports in a row can be the same one (a broker's endpoint and a node's web
+# console once were, and the console failed to bind), so the ports are drawn at random
+# below the kernel's ephemeral range (32768-60999, where outgoing connections get theirs)
+# and checked with a bind.
+declare -A PORTS_GIVEN=()
+FREE_PORT=
 free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    local p
+    for _ in $(seq 1 50); do
+        p=$(python3 -c 'import random, socket
+for _ in range(100):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()')
+        if [ -n "$p" ] && [ -z "${PORTS_GIVEN[$p]:-}" ]; then
+            PORTS_GIVEN[$p]=1
+            FREE_PORT=$p
+            return 0
+        fi
+    done
+    fail "no free port on 127.0.0.1"
 }
 
 broker() { "$BROKER_BIN" --data "$T/br" "$@"; }
@@ -185,7 +212,8 @@ WEB_BIND=
 web_bind() {
     WEB_BIND=
     if [ "${DS_WEB:-0}" = 1 ]; then
-        WEBPORT[$1]=$(free_port)
+        free_port
+        WEBPORT[$1]=$FREE_PORT
         WEB_BIND=127.0.0.1:${WEBPORT[$1]}
     fi
 }
@@ -193,7 +221,8 @@ web_bind() {
 # init_broker: broker data dir $T/br on a fresh port ($PORT), durability $DS_DURABILITY,
 # delivery window $BROKER_WINDOW when set.
 init_broker() {
-    PORT=$(free_port)
+    free_port
+    PORT=$FREE_PORT
     web_bind br
     run_ok "$BROKER_BIN" --data "$T/br" init --street "$STREET" --name 金宇街道 \
         --bind "tcp://127.0.0.1:$PORT" --durability "$DS_DURABILITY" \
