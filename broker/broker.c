@@ -29,6 +29,113 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct broker {
+    char dir[4096]; /* "": a broker of broker_new */
+    struct broker_config cfg;
+    struct keys keys;
+    struct eventlog *log;
+    struct transport *t;
+    struct hlc clock;
+    uint8_t store_id[BROKER_STORE_ID_LEN];
+    char bound[CONFIG_ENDPOINT_MAX];
+    struct broker_counters counters;
+    uint64_t started_ms;
+    uint64_t (*now_ms)(void); /* broker_now_ms's clock; NULL: the wall clock */
+    /* the modules' state */
+    struct directory *directory; /* the orgs and the directory stream (directory.c) */
+    struct sessions *sessions;   /* the peers' sessions, conduct and batch (protocol.c) */
+    struct inbox *inbox;         /* the inboxes' heads and the street's events (inbox.c) */
+    struct receipts *receipts;   /* who applied what, and since when entries wait (receipts.c) */
+    struct verify_pool *verify;  /* the signature workers (verify.c); NULL: not serving */
+    struct sigaudit *sigaudit;   /* the signature check behind the ACK (sigaudit.c); NULL: none */
+    struct console *console;     /* the web console's threads (console.c); NULL when off */
+};
+
+struct eventlog *broker_log(const struct broker *b)
+{
+    return b->log;
+}
+const struct broker_config *broker_config(const struct broker *b)
+{
+    return &b->cfg;
+}
+const struct keys *broker_keys(const struct broker *b)
+{
+    return &b->keys;
+}
+struct hlc *broker_clock(struct broker *b)
+{
+    return &b->clock;
+}
+struct broker_counters *broker_counters(struct broker *b)
+{
+    return &b->counters;
+}
+struct transport *broker_transport(const struct broker *b)
+{
+    return b->t;
+}
+const uint8_t *broker_store_id(const struct broker *b)
+{
+    return b->store_id;
+}
+const char *broker_dir(const struct broker *b)
+{
+    return b->dir;
+}
+struct directory *broker_directory(const struct broker *b)
+{
+    return b->directory;
+}
+struct inbox *broker_inbox(const struct broker *b)
+{
+    return b->inbox;
+}
+struct sessions *broker_sessions(const struct broker *b)
+{
+    return b->sessions;
+}
+struct receipts *broker_receipts(const struct broker *b)
+{
+    return b->receipts;
+}
+struct verify_pool *broker_verify(const struct broker *b)
+{
+    return b->verify;
+}
+struct sigaudit *broker_sigaudit(const struct broker *b)
+{
+    return b->sigaudit;
+}
+void broker_set_sigaudit(struct broker *b, struct sigaudit *a)
+{
+    b->sigaudit = a;
+}
+
+/* The part of opening that needs no data directory: the modules' empty state. */
+static struct broker *broker_alloc(void)
+{
+    struct broker *b = xcalloc(1, sizeof(*b));
+    b->directory = directory_new();
+    b->sessions = protocol_sessions_new();
+    b->inbox = inbox_new();
+    b->receipts = receipts_new();
+    return b;
+}
+
+struct broker *broker_new(struct eventlog *log, const struct broker_config *cfg,
+                          uint64_t (*now_ms)(void))
+{
+    struct broker *b = broker_alloc();
+    b->log = log;
+    b->cfg = *cfg;
+    b->now_ms = now_ms;
+    keys_generate(&b->keys);
+    randombytes_buf(b->store_id, BROKER_STORE_ID_LEN);
+    b->clock.last = eventlog_hlc_max(log);
+    return b;
+}
+
 static int load_store_id(struct broker *b)
 {
     void *val = NULL;
@@ -50,14 +157,10 @@ static int load_store_id(struct broker *b)
 
 int broker_open(const char *dir, struct broker **b_out)
 {
-    struct broker *b = xcalloc(1, sizeof(*b));
+    struct broker *b = broker_alloc();
     char err[CONFIG_ERR_MAX] = "", path[4200];
     int rc;
     snprintf(b->dir, sizeof(b->dir), "%s", dir);
-    b->directory = directory_new();
-    b->sessions = protocol_sessions_new();
-    b->inbox = inbox_new();
-    b->receipts = receipts_new();
     rc = owner_dir_private(dir) ? DS_OK : DS_EACCES;
     if (rc != DS_OK)
         goto fail;
@@ -106,10 +209,11 @@ fail:
     return rc;
 }
 
-void broker_release(struct broker *b)
+/* Frees what b holds (its log, transport, workers, maps, keys), not b itself. */
+static void broker_release(struct broker *b)
 {
     verify_pool_destroy(&b->verify);
-    sigaudit_destroy(&b->sigaudit);
+    sigaudit_close(b);
     transport_destroy(&b->t);
     eventlog_destroy(&b->log);
     directory_destroy(&b->directory);
@@ -127,6 +231,19 @@ void broker_close(struct broker **bp)
     broker_release(b);
     free(b);
     *bp = NULL;
+}
+
+int broker_start(struct broker *b)
+{
+    b->verify = verify_pool_new("ds-verify", false);
+    if (!b->verify) {
+        fputs(TR("错误: 无法启动签名校验线程\n", "error: cannot start the signature checkers\n"),
+              stderr);
+        return DS_EIO;
+    }
+    b->t = transport_new();
+    protocol_start(b);
+    return DS_OK;
 }
 
 static void write_endpoint_file(const struct broker *b)
@@ -150,18 +267,14 @@ int broker_run(struct broker *b)
               stderr);
         return rc;
     }
-    b->verify = verify_pool_new("ds-verify", false);
-    if (!b->verify) {
-        fputs(TR("错误: 无法启动签名校验线程\n", "error: cannot start the signature checkers\n"),
-              stderr);
-        return DS_EIO;
-    }
+    rc = broker_start(b);
+    if (rc != DS_OK)
+        return rc;
     if (sigaudit_open(b) != DS_OK) {
         fputs(TR("错误: 无法启动签名审核线程\n", "error: cannot start the signature audit\n"),
               stderr);
         return DS_EIO;
     }
-    b->t = transport_new();
     rc = transport_ctl_listen(b->t, ctl_path, broker_on_ctl, b);
     if (rc == DS_OK) {
         rc = broker_console_start(b, &b->console); /* its pages call the socket just bound */
@@ -176,7 +289,7 @@ int broker_run(struct broker *b)
         return rc;
     }
     write_endpoint_file(b);
-    b->started_ms = b->last_tick_ms = broker_now_ms(b);
+    b->started_ms = broker_now_ms(b);
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     transport_watch_fd(b->t, sigaudit_fd(b->sigaudit), sigaudit_on_done, b);
@@ -297,7 +410,7 @@ static json_t *status_json(struct broker *b)
         b->cfg.street, "name", b->cfg.name, "running", b->t != NULL, "store_id", sid, "endpoint",
         b->bound, "directory_version", (json_int_t)eventlog_hwm(b->log, b->cfg.street),
         "members_unfolded", (json_int_t)eventlog_dirty_count(b->log), "claims_open",
-        (json_int_t)routing_claims_open(b), "uptime_ms",
+        (json_int_t)protocol_claims_open(b), "uptime_ms",
         (json_int_t)(b->t ? broker_now_ms(b) - b->started_ms : 0), "verify_pending",
         (json_int_t)(b->verify ? verify_pending_events(b->verify) : 0), "peers", c.peers,
         "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",

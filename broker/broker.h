@@ -2,18 +2,19 @@
  * It owns the street's directory (which org has which keys), the member routing table
  * (member -> unit, residence community), every event of its street, and one inbox per
  * org. Nodes publish over a CURVE ROUTER; the broker binds each event to its session's
- * org, stores, routes, acks once durable, audits signatures behind the ACK, and delivers each inbox
- * with a credit window. One header per module says what it promises: directory.h (orgs and
- * directory events), routing.h (recipients of an event and the route table), inbox.h (per-org inbox
- * sequences and delivery), receipts.h (what each recipient applied, and the street's
- * lag), verify.h (the signature workers), sigaudit.h (every stored event's signature,
- * checked behind the ACK), protocol.h (the frame handlers, sessions and
- * per-peer budgets), btxn.h (the one transaction they all write through), report.h (the
- * street report). This header holds the state they share (struct broker: the log, the
- * config and keys, the clock, the counters, the sessions) and pointers to what modules own
- * behind opaque structs (struct directory, struct inbox, struct sessions, struct
- * receipts, struct verify_pool, struct sigaudit), and broker.c's start, stop, status and clock;
- * main.c is the CLI. All but main.c are the library dualsync_broker, which the unit tests link. */
+ * org, stores, routes, acks once durable, audits signatures behind the ACK, and delivers
+ * each inbox with a credit window. One header per module says what it promises:
+ * directory.h (orgs and directory events), routing.h (recipients of an event and the route
+ * table), inbox.h (per-org inbox sequences and delivery), receipts.h (what each recipient
+ * applied, and the street's lag), verify.h (the signature workers), sigaudit.h (every
+ * stored event's signature, checked behind the ACK), protocol.h (the frame handlers,
+ * sessions and per-peer budgets), btxn.h (the one transaction they all write through),
+ * report.h (the street report). This header is broker.c's: struct broker is private to
+ * it, and the modules reach the state they share (the log, the config and keys, the
+ * clock, the counters, the transport) and each other's opaque state (struct directory,
+ * inbox, sessions, receipts, verify_pool, sigaudit) through its accessors; broker.c also
+ * holds start, stop, status and the clock. main.c is the CLI. All but main.c are the
+ * library dualsync_broker, which the unit tests link. */
 #ifndef DUALSYNC_BROKER_H
 #define DUALSYNC_BROKER_H
 
@@ -84,47 +85,50 @@ struct broker_counters {
     uint64_t signature_blocked;    /* events refused: their org is blocked by a failed audit */
 };
 
-struct publish_batch;
 struct console;
 struct verify_pool;
 struct receipts;
 struct sigaudit;
+struct sessions;
 
-struct broker {
-    char dir[4096];
-    struct broker_config cfg;
-    struct keys keys;
-    struct eventlog *log;
-    struct transport *t;
-    struct directory *directory; /* the orgs and the directory stream (directory.c) */
-    struct sessions *sessions;   /* the peers' sessions and conduct (protocol.c) */
-    struct inbox *inbox;         /* the inboxes' heads and the street's events (inbox.c) */
-    struct hlc clock;
-    uint8_t store_id[BROKER_STORE_ID_LEN];
-    char bound[CONFIG_ENDPOINT_MAX];
-    struct broker_counters counters;
-    struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
-    struct verify_pool *verify;
-    struct sigaudit *sigaudit;  /* the signature check behind the ACK (sigaudit.c); NULL: none */
-    uint64_t publishes_in;      /* PUBLISH frames taken (not a status counter) */
-    uint64_t publishes_at_tick; /* publishes_in at the last tick: idle when unchanged */
-    uint64_t last_tick_ms;
-    uint64_t started_ms;
-    /* routing_claims_open's count, and when it was taken (0: never) */
-    size_t claims_open;
-    uint64_t claims_counted_ms;
-    struct console *console;   /* the web console's threads (console.c); NULL when off */
-    struct receipts *receipts; /* who applied what, and since when entries wait (receipts.c) */
-    uint64_t (*now_ms)(void);  /* broker_now_ms's clock; NULL: the wall clock */
-};
+/* The broker: private to broker.c. A module reaches the shared services and the other
+ * modules' state only through the functions below. */
+struct broker;
+
+/* The shared services. */
+struct eventlog *broker_log(const struct broker *b);
+const struct broker_config *broker_config(const struct broker *b);
+const struct keys *broker_keys(const struct broker *b);
+struct hlc *broker_clock(struct broker *b); /* the street's events' hybrid clock */
+struct broker_counters *broker_counters(struct broker *b);
+/* The transport while serving (broker_run, broker_start), else NULL: an offline command. */
+struct transport *broker_transport(const struct broker *b);
+const uint8_t *broker_store_id(const struct broker *b); /* BROKER_STORE_ID_LEN bytes */
+const char *broker_dir(const struct broker *b);         /* the data directory ("": none) */
+
+/* The modules' state, each opaque outside its module. */
+struct directory *broker_directory(const struct broker *b);
+struct inbox *broker_inbox(const struct broker *b);
+struct sessions *broker_sessions(const struct broker *b);
+struct receipts *broker_receipts(const struct broker *b);
+struct verify_pool *broker_verify(const struct broker *b); /* NULL: not serving */
+struct sigaudit *broker_sigaudit(const struct broker *b);  /* NULL: no audit running */
+/* sigaudit_open and sigaudit_close's: the audit b runs from now on (NULL: none). */
+void broker_set_sigaudit(struct broker *b, struct sigaudit *a);
 
 /* Opens the broker of data dir: config, keys, log, directory. DS_OK with *b_out owned by
  * the caller (broker_close). Errors are printed for the operator. */
 int broker_open(const char *dir, struct broker **b_out);
 void broker_close(struct broker **bp);
-/* Frees what b holds (its log, transport, workers, maps, keys), not b itself: for a
- * struct broker the unit tests put together (tests/unit/broker_fixture.c). */
-void broker_release(struct broker *b);
+/* A broker of log alone, for the unit tests (tests/unit/broker_fixture.c): no data
+ * directory, the config cfg, fresh keys and store id, an empty directory, the timers on
+ * now_ms (NULL: the wall clock). It takes log; broker_close frees both. */
+struct broker *broker_new(struct eventlog *log, const struct broker_config *cfg,
+                          uint64_t (*now_ms)(void));
+/* What broker_run starts before it binds: the transport (unbound) and the signature
+ * workers. DS_OK, or DS_EIO (printed for the operator). The unit tests call it to drive the
+ * protocol by hand. */
+int broker_start(struct broker *b);
 
 /* Binds and serves until SIGINT/SIGTERM. */
 int broker_run(struct broker *b);

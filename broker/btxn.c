@@ -15,7 +15,7 @@
 void btxn_begin(struct broker *b, struct btxn *t)
 {
     t->b = b;
-    t->log = eventlog_begin(b->log);
+    t->log = eventlog_begin(broker_log(b));
     t->routes = route_overlay_new();
     t->heads = strmap_new();
 }

@@ -1328,15 +1328,15 @@ static const struct console_page pages[] = {
 int broker_console_start(struct broker *b, struct console **console_out)
 {
     struct console_site site = {
-        .dir = b->dir,
+        .dir = broker_dir(b),
         .role_zh = "街道控制台",
         .role_en = "Street console",
-        .org_name = b->cfg.name[0] ? b->cfg.name : b->cfg.street,
-        .org_id = b->cfg.street,
+        .org_name = broker_config(b)->name[0] ? broker_config(b)->name : broker_config(b)->street,
+        .org_id = broker_config(b)->street,
         .pages = pages,
         .n_pages = sizeof(pages) / sizeof(pages[0]),
         .metrics = broker_metrics,
         .arg = NULL,
     };
-    return console_start(&b->cfg.web, &site, console_out);
+    return console_start(&broker_config(b)->web, &site, console_out);
 }

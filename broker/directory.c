@@ -59,7 +59,7 @@ void directory_destroy(struct directory **dp)
 /* Only an active org's CURVE key opens a session (the ZAP handler's lookup). */
 static void remember(struct broker *b, struct org_entry *e)
 {
-    struct directory *d = b->directory;
+    struct directory *d = broker_directory(b);
     char hex[KEYS_HEX_PUB_LEN];
     struct org_entry *old = strmap_get(d->orgs, e->org);
     if (old) { /* drop the old key's lookup before the entry it points to is freed */
@@ -102,8 +102,8 @@ static void seqs_push(struct directory_seqs *d, uint64_t seq)
 static bool load_seq(const struct event *ev, void *arg)
 {
     struct broker *b = arg;
-    if (strcmp(ev->origin, b->cfg.street) == 0)
-        seqs_push(&b->directory->seqs, ev->seq);
+    if (strcmp(ev->origin, broker_config(b)->street) == 0)
+        seqs_push(&broker_directory(b)->seqs, ev->seq);
     return true;
 }
 
@@ -116,8 +116,9 @@ static int seq_cmp(const void *a, const void *b)
 /* The stream's seqs from the type index (in hlc order there: sorted into seq order). */
 static int load_seqs(struct broker *b)
 {
-    int rc = eventlog_type_events(b->log, DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, load_seq, b);
-    struct directory_seqs *d = &b->directory->seqs;
+    int rc = eventlog_type_events(broker_log(b), DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
+                                  load_seq, b);
+    struct directory_seqs *d = &broker_directory(b)->seqs;
     if (d->n > 1)
         qsort(d->seq, d->n, sizeof(*d->seq), seq_cmp);
     return rc;
@@ -125,13 +126,13 @@ static int load_seqs(struct broker *b)
 
 uint64_t directory_head(const struct broker *b)
 {
-    const struct directory_seqs *d = &b->directory->seqs;
+    const struct directory_seqs *d = &broker_directory(b)->seqs;
     return d->n ? d->seq[d->n - 1] : 0;
 }
 
 size_t directory_position(const struct broker *b, uint64_t after)
 {
-    const struct directory_seqs *d = &b->directory->seqs;
+    const struct directory_seqs *d = &broker_directory(b)->seqs;
     size_t lo = 0, hi = d->n; /* the first entry > after is in [lo, hi] */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -145,18 +146,18 @@ size_t directory_position(const struct broker *b, uint64_t after)
 
 size_t directory_count(const struct broker *b)
 {
-    return b->directory->seqs.n;
+    return broker_directory(b)->seqs.n;
 }
 
 uint64_t directory_seq_at(const struct broker *b, size_t pos)
 {
-    const struct directory_seqs *d = &b->directory->seqs;
+    const struct directory_seqs *d = &broker_directory(b)->seqs;
     return pos < d->n ? d->seq[pos] : 0;
 }
 
 size_t directory_org_count(const struct broker *b)
 {
-    return strmap_count(b->directory->orgs);
+    return strmap_count(broker_directory(b)->orgs);
 }
 
 struct each_org {
@@ -175,14 +176,14 @@ void directory_each(const struct broker *b, bool (*fn)(const struct org_entry *e
                     void *arg)
 {
     struct each_org c = {fn, arg};
-    strmap_each(b->directory->orgs, each_org, &c);
+    strmap_each(broker_directory(b)->orgs, each_org, &c);
 }
 
 int directory_load(struct broker *b)
 {
     struct skey prefix;
     skey_init(&prefix);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ORGS, &prefix, NULL);
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_ORGS, &prefix, NULL);
     int rc = DS_OK;
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t len;
@@ -205,7 +206,7 @@ int directory_load(struct broker *b)
 
 const struct org_entry *directory_find(const struct broker *b, const char *org)
 {
-    return strmap_get(b->directory->orgs, org);
+    return strmap_get(broker_directory(b)->orgs, org);
 }
 
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX])
@@ -213,9 +214,9 @@ bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_ou
     struct broker *b = arg;
     char hex[KEYS_HEX_PUB_LEN];
     keys_hex(key, KEYS_PUB_LEN, hex);
-    const struct org_entry *e = strmap_get(b->directory->by_key, hex);
+    const struct org_entry *e = strmap_get(broker_directory(b)->by_key, hex);
     if (!e) {
-        b->counters.auth_refused++;
+        broker_counters(b)->auth_refused++;
         log_warn("broker: refused connection key=%.16s... msg=\"not in directory\"", hex);
         return false;
     }
@@ -241,7 +242,7 @@ static bool has_key(const char *org, void *value, void *arg)
 static bool key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN])
 {
     struct key_search q = {curve, false};
-    strmap_each(b->directory->orgs, has_key, &q);
+    strmap_each(broker_directory(b)->orgs, has_key, &q);
     return q.found;
 }
 
@@ -251,7 +252,7 @@ static int card_check(const struct broker *b, const struct org_card *card)
         return DS_EINVAL;
     if (ids_org_kind(card->org) != card->kind || !ids_text_valid(card->name, IDS_NAME_MAX, false))
         return DS_EINVAL;
-    if (strmap_get(b->directory->orgs, card->org) || key_in_use(b, card->curve_key))
+    if (strmap_get(broker_directory(b)->orgs, card->org) || key_in_use(b, card->curve_key))
         return DS_EEXIST; /* a removed org's id is not reused either */
     return DS_OK;
 }
@@ -285,9 +286,10 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
 {
     uint8_t *body = NULL, *raw = NULL;
     size_t body_len = 0, raw_len = 0;
-    uint64_t seq = eventlog_hwm(b->log, b->cfg.street) + 1;
+    uint64_t seq = eventlog_hwm(broker_log(b), broker_config(b)->street) + 1;
     entry_body(e, rotation, &body, &body_len);
-    wire_event_build(&b->keys, b->cfg.street, seq, hlc_tick(&b->clock, hlc_wall_ms()), "",
+    wire_event_build(broker_keys(b), broker_config(b)->street, seq,
+                     hlc_tick(broker_clock(b), hlc_wall_ms()), "",
                      DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, body, body_len, &raw, &raw_len);
 
     struct event ev;
@@ -317,7 +319,7 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
     if (rc == DS_OK) {
         e->seq = seq;
         remember(b, e);
-        seqs_push(&b->directory->seqs, seq); /* durable now: it may be delivered */
+        seqs_push(&broker_directory(b)->seqs, seq); /* durable now: it may be delivered */
         inbox_pump_all(b);
     } else {
         free(e);
@@ -356,14 +358,14 @@ static void close_sessions(struct broker *b, const char *org)
     struct peer *p = protocol_peer(b, org);
     if (p)
         p->welcomed = false;
-    if (b->t)
-        transport_close_org(b->t, org);
+    if (broker_transport(b))
+        transport_close_org(broker_transport(b), org);
 }
 
 static int changed_entry(struct broker *b, const char *org, const char *reason,
                          struct org_entry **out)
 {
-    const struct org_entry *cur = strmap_get(b->directory->orgs, org);
+    const struct org_entry *cur = strmap_get(broker_directory(b)->orgs, org);
     if (!cur || cur->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
         return DS_ENOTFOUND;
     if (reason && !ids_text_valid(reason, ORG_REASON_MAX - 1, false))
@@ -398,7 +400,7 @@ int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned
     int rc = changed_entry(b, card->org, NULL, &e);
     if (rc != DS_OK)
         return rc;
-    uint64_t held = eventlog_hwm(b->log, card->org);
+    uint64_t held = eventlog_hwm(broker_log(b), card->org);
     uint64_t from = card->history.key_from ? card->history.key_from : held + 1;
     /* signed by the key the street knows: a rotation, not an impostor with a new card */
     bool signed_ok = config_card_rotation_valid(card, keyring_current(&e->ring));
@@ -466,9 +468,10 @@ int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_
 {
     uint8_t *raw = NULL;
     size_t raw_len = 0;
-    uint64_t seq = eventlog_hwm(b->log, b->cfg.street) + 1;
-    wire_event_build_to(&b->keys, b->cfg.street, seq, hlc_tick(&b->clock, hlc_wall_ms()), "", type,
-                        body, body_len, to, n_to, &raw, &raw_len);
+    uint64_t seq = eventlog_hwm(broker_log(b), broker_config(b)->street) + 1;
+    wire_event_build_to(broker_keys(b), broker_config(b)->street, seq,
+                        hlc_tick(broker_clock(b), hlc_wall_ms()), "", type, body, body_len, to,
+                        n_to, &raw, &raw_len);
 
     struct event ev;
     struct btxn t;
@@ -482,7 +485,7 @@ int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_
         wire_event_release(&ev);
     }
     for (size_t i = 0; rc == DS_OK && i < n_to; i++)
-        btxn_append(&t, to[i], b->cfg.street, seq);
+        btxn_append(&t, to[i], broker_config(b)->street, seq);
     if (rc == DS_OK)
         rc = btxn_commit(&t);
     else
@@ -530,7 +533,7 @@ static int by_org(const void *a, const void *b)
 json_t *directory_json(const struct broker *b)
 {
     json_t *arr = json_array();
-    strmap_each(b->directory->orgs, entry_json, arr);
+    strmap_each(broker_directory(b)->orgs, entry_json, arr);
     size_t n = json_array_size(arr);
     json_t **items = xmalloc((n ? n : 1) * sizeof(*items));
     for (size_t i = 0; i < n; i++)

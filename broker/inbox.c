@@ -62,17 +62,17 @@ static void head_name(char *buf, size_t size, const char *org)
 
 uint64_t inbox_head(struct broker *b, const char *org)
 {
-    uint64_t *cached = strmap_get(b->inbox->heads, org);
+    uint64_t *cached = strmap_get(broker_inbox(b)->heads, org);
     if (cached)
         return *cached;
     char name[IDS_ORG_MAX + 8];
     uint64_t v = 0;
     head_name(name, sizeof(name), org);
-    if (eventlog_meta_u64(b->log, name, 0, &v) != DS_OK)
+    if (eventlog_meta_u64(broker_log(b), name, 0, &v) != DS_OK)
         return 0;
     cached = xmalloc(sizeof(*cached));
     *cached = v;
-    strmap_put(b->inbox->heads, org, cached);
+    strmap_put(broker_inbox(b)->heads, org, cached);
     return v;
 }
 
@@ -194,7 +194,7 @@ static bool commit_head(const char *org, void *value, void *arg)
     uint64_t *h = xmalloc(sizeof(*h));
     *h = *(uint64_t *)value;
     receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms(b));
-    free(strmap_put(b->inbox->heads, org, h));
+    free(strmap_put(broker_inbox(b)->heads, org, h));
     struct peer *p = protocol_peer(b, org);
     if (p)
         inbox_pump(b, p);
@@ -233,9 +233,9 @@ void inbox_destroy(struct inbox **ip)
 static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uint8_t **raw,
                          size_t *len)
 {
-    struct street_cache *c = &b->inbox->street;
-    if (strcmp(origin, b->cfg.street) != 0 || seq == 0 || seq > STREET_CACHE_MAX)
-        return eventlog_get_raw(b->log, origin, seq, raw, len);
+    struct street_cache *c = &broker_inbox(b)->street;
+    if (strcmp(origin, broker_config(b)->street) != 0 || seq == 0 || seq > STREET_CACHE_MAX)
+        return eventlog_get_raw(broker_log(b), origin, seq, raw, len);
     if (seq > c->cap) {
         size_t cap = c->cap ? c->cap : 256;
         while (cap < seq)
@@ -246,7 +246,7 @@ static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uin
     }
     struct street_event *e = &c->ev[seq - 1];
     if (!e->raw) {
-        int rc = eventlog_get_raw(b->log, origin, seq, &e->raw, &e->len);
+        int rc = eventlog_get_raw(broker_log(b), origin, seq, &e->raw, &e->len);
         if (rc != DS_OK)
             return rc;
     }
@@ -263,7 +263,7 @@ int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *h
     skey_u64(&k, seq);
     uint8_t *v = NULL, *raw = NULL;
     size_t vlen = 0, rlen = 0;
-    int rc = store_get(eventlog_store(b->log), CF_INBOX, &k, (void **)&v, &vlen);
+    int rc = store_get(eventlog_store(broker_log(b)), CF_INBOX, &k, (void **)&v, &vlen);
     if (rc != DS_OK)
         return rc;
     size_t olen = strnlen((const char *)v, vlen);
@@ -304,7 +304,8 @@ static int read_inbox(struct broker *b, const char *org, uint64_t from, size_t m
     skey_u64(&start, from);
     d->events = xcalloc(max, sizeof(*d->events));
     d->first = from;
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, &start);
+    struct store_iter *it =
+        store_iter_new(eventlog_store(broker_log(b)), CF_INBOX, &prefix, &start);
     int rc = DS_OK;
     size_t bytes = 0;
     for (; store_iter_valid(it) && d->n_events < max && bytes < WIRE_FRAME_BUDGET;
@@ -409,7 +410,7 @@ static int read_directory(struct broker *b, size_t pos, size_t max, Dualsync__Di
     for (; d->n_events < max && pos < directory_count(b) && bytes < WIRE_FRAME_BUDGET; pos++) {
         uint64_t seq = directory_seq_at(b, pos);
         ProtobufCBinaryData *e = &d->events[d->n_events];
-        int rc = pointed_event(b, b->cfg.street, seq, &e->data, &e->len);
+        int rc = pointed_event(b, broker_config(b)->street, seq, &e->data, &e->len);
         if (rc != DS_OK) {
             log_error("inbox: unreadable directory entry seq=%llu", (unsigned long long)seq);
             return rc;
@@ -426,15 +427,15 @@ static int read_directory(struct broker *b, size_t pos, size_t max, Dualsync__Di
 static bool pump_directory(struct broker *b, struct peer *p)
 {
     uint64_t head = directory_head(b);
-    size_t window =
-        b->cfg.window < BROKER_DIRECTORY_WINDOW ? b->cfg.window : BROKER_DIRECTORY_WINDOW;
+    size_t window = broker_config(b)->window < BROKER_DIRECTORY_WINDOW ? broker_config(b)->window
+                                                                       : BROKER_DIRECTORY_WINDOW;
     while (p->welcomed && p->dir_sent < head) {
         size_t from = directory_position(b, p->dir_sent);
         size_t unconfirmed = from - directory_position(b, p->dir_confirmed);
         if (unconfirmed >= window)
             return false;
         if (!send_room(p, p->dir_sent < p->dir_sent_upto)) {
-            b->counters.send_full++;
+            broker_counters(b)->send_full++;
             return false;
         }
         size_t n = window - unconfirmed;
@@ -492,12 +493,13 @@ void inbox_pump(struct broker *b, struct peer *p)
     if (!pump_directory(b, p))
         return;
     uint64_t head = inbox_head(b, p->addr.org);
-    while (p->welcomed && p->delivered < head && p->delivered - p->confirmed < b->cfg.window) {
+    while (p->welcomed && p->delivered < head &&
+           p->delivered - p->confirmed < broker_config(b)->window) {
         if (!send_room(p, p->delivered < p->sent_upto)) {
-            b->counters.send_full++; /* nothing more until it confirms what it has */
+            broker_counters(b)->send_full++; /* nothing more until it confirms what it has */
             return;
         }
-        uint64_t room = b->cfg.window - (p->delivered - p->confirmed);
+        uint64_t room = broker_config(b)->window - (p->delivered - p->confirmed);
         uint64_t n = head - p->delivered;
         if (n > room)
             n = room;

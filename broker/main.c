@@ -168,7 +168,7 @@ static int cmd_run(const struct cli_parsed *p)
                 p->data_dir);
     if (rc != DS_OK)
         return 1;
-    log_set_level(b->cfg.log_level);
+    log_set_level(broker_config(b)->log_level);
     if (p->log_level && log_parse_level(p->log_level, &level) == DS_OK)
         log_set_level(level); /* the command line wins over broker.conf */
     rc = broker_run(b);
@@ -218,14 +218,14 @@ static int cmd_rekey(const struct cli_parsed *p)
         broker_close(&b);
         return 1;
     }
-    config_history_ring(&b->cfg.own, b->keys.sign_pk, &known);
+    config_history_ring(&broker_config(b)->own, broker_keys(b)->sign_pk, &known);
     if (known.n >= KEYRING_MAX) {
         cli_error("换钥次数已达上限", "the street has rotated its keys as often as it may");
         broker_close(&b);
         return 1;
     }
     keys_generate(&next);
-    uint64_t from = eventlog_hwm(b->log, b->cfg.street) + 1;
+    uint64_t from = eventlog_hwm(broker_log(b), broker_config(b)->street) + 1;
     if (keyring_rotate(&known, next.sign_pk, from < 2 ? 2 : from) != DS_OK) {
         cli_error("换钥次数已达上限", "the street has rotated its keys as often as it may");
         sodium_memzero(&next, sizeof(next));
@@ -235,12 +235,15 @@ static int cmd_rekey(const struct cli_parsed *p)
     config_history_of_ring(&card.history, &known);
     memcpy(card.curve_key, next.curve_pk, KEYS_PUB_LEN);
     memcpy(card.sign_key, next.sign_pk, KEYS_PUB_LEN);
-    keyring_rotation_sign(&b->keys, card.org, card.curve_key, card.sign_key, card.history.key_from,
-                          card.rotation);
-    b->cfg.own = card.history;
+    keyring_rotation_sign(broker_keys(b), card.org, card.curve_key, card.sign_key,
+                          card.history.key_from, card.rotation);
+    struct broker_config *cfg = xmalloc(sizeof(*cfg)); /* the next broker.conf */
+    *cfg = *broker_config(b);
+    cfg->own = card.history;
     rc = config_card_save(path, &card);
     if (rc == DS_OK)
-        rc = config_broker_save(p->data_dir, &b->cfg);
+        rc = config_broker_save(p->data_dir, cfg);
+    free(cfg);
     if (rc == DS_OK)
         rc = keys_replace(p->data_dir, &next);
     sodium_memzero(&next, sizeof(next));

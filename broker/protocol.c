@@ -44,11 +44,11 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&f->base, &buf, &len);
-    if (transport_send_peer(b->t, &p->addr, buf, len) != DS_OK && p->welcomed) {
+    if (transport_send_peer(broker_transport(b), &p->addr, buf, len) != DS_OK && p->welcomed) {
         /* Gone or stuck: forget the session; its next HELLO starts it again. (An answer
          * to an old connection of the org has no session to drop.) */
         p->welcomed = false;
-        b->counters.sessions_dropped++;
+        broker_counters(b)->sessions_dropped++;
         log_warn("broker: peer=%s unreachable (its send queue is full or it is gone), session "
                  "dropped",
                  p->addr.org);
@@ -59,8 +59,14 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f)
 /* The sessions' state, private to this file: the other modules reach a peer through
  * protocol_peer and protocol_each_peer. */
 struct sessions {
-    struct strmap *peers;   /* org id -> struct peer * */
-    struct strmap *conduct; /* org id -> struct conduct * (NULL until first needed) */
+    struct strmap *peers;        /* org id -> struct peer * */
+    struct strmap *conduct;      /* org id -> struct conduct * (NULL until first needed) */
+    struct publish_batch *batch; /* checked PUBLISH frames of this wake-up, committed together */
+    uint64_t publishes_in;       /* PUBLISH frames taken */
+    uint64_t publishes_at_tick;  /* publishes_in at the last tick: idle when unchanged */
+    uint64_t last_tick_ms;       /* the last tick, or when serving began */
+    size_t claims_open;          /* the street's open claims, counted at claims_counted_ms */
+    uint64_t claims_counted_ms;  /* 0: never */
 };
 
 struct sessions *protocol_sessions_new(void)
@@ -83,12 +89,12 @@ void protocol_sessions_destroy(struct sessions **sp)
 
 struct peer *protocol_peer(const struct broker *b, const char *org)
 {
-    return strmap_get(b->sessions->peers, org);
+    return strmap_get(broker_sessions(b)->peers, org);
 }
 
 const struct conduct *protocol_conduct(const struct broker *b, const char *org)
 {
-    return b->sessions->conduct ? strmap_get(b->sessions->conduct, org) : NULL;
+    return broker_sessions(b)->conduct ? strmap_get(broker_sessions(b)->conduct, org) : NULL;
 }
 
 struct each_peer {
@@ -106,12 +112,12 @@ static bool each_peer(const char *org, void *value, void *arg)
 void protocol_each_peer(struct broker *b, bool (*fn)(struct peer *p, void *arg), void *arg)
 {
     struct each_peer c = {fn, arg};
-    strmap_each(b->sessions->peers, each_peer, &c);
+    strmap_each(broker_sessions(b)->peers, each_peer, &c);
 }
 
 static struct conduct *ban_of(const struct broker *b, const char *org)
 {
-    return b->sessions->conduct ? strmap_get(b->sessions->conduct, org) : NULL;
+    return broker_sessions(b)->conduct ? strmap_get(broker_sessions(b)->conduct, org) : NULL;
 }
 
 static bool banned(const struct broker *b, const char *org, uint64_t now)
@@ -127,7 +133,7 @@ bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
         return false;
     if (!banned(b, org_out, broker_now_ms(b)))
         return true;
-    b->counters.ban_refused++;
+    broker_counters(b)->ban_refused++;
     log_debug("broker: handshake of banned peer=%s refused", org_out);
     return false;
 }
@@ -137,19 +143,19 @@ bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[I
  * are dropped unread, and the handshake refuses it until the ban ends. */
 static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
 {
-    if (!b->sessions->conduct)
-        b->sessions->conduct = strmap_new();
-    struct conduct *ban = strmap_get(b->sessions->conduct, p->addr.org);
+    if (!broker_sessions(b)->conduct)
+        broker_sessions(b)->conduct = strmap_new();
+    struct conduct *ban = strmap_get(broker_sessions(b)->conduct, p->addr.org);
     if (!ban) {
         ban = xcalloc(1, sizeof(*ban));
-        strmap_put(b->sessions->conduct, p->addr.org, ban);
+        strmap_put(broker_sessions(b)->conduct, p->addr.org, ban);
     }
     if (now > ban->until_ms + 3600u * 1000u)
         ban->count = 0; /* an hour of good conduct since the last */
     uint64_t ms = (uint64_t)BROKER_BAN_MS << (ban->count < 10 ? ban->count : 10);
     ban->count++;
     ban->until_ms = now + (ms < BROKER_BAN_MAX_MS ? ms : BROKER_BAN_MAX_MS);
-    b->counters.peers_banned++;
+    broker_counters(b)->peers_banned++;
     log_warn("broker: peer=%s disconnected: %u refused frames within %u ms, banned for %llu ms "
              "(ban %u)",
              p->addr.org, p->strikes, BROKER_STRIKE_WINDOW_MS,
@@ -157,7 +163,7 @@ static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
     p->welcomed = false;
     p->strikes = 0;
     p->strike_bytes = 0;
-    transport_close_org(b->t, p->addr.org);
+    transport_close_org(broker_transport(b), p->addr.org);
 }
 
 /* Counts a refused frame of bytes against p; the last strike of a window, or the byte that
@@ -165,7 +171,7 @@ static void ban_peer(struct broker *b, struct peer *p, uint64_t now)
 static void strike(struct broker *b, struct peer *p, size_t bytes)
 {
     uint64_t now = broker_now_ms(b);
-    b->counters.refused_frames++;
+    broker_counters(b)->refused_frames++;
     if (now - p->strike_window_ms > BROKER_STRIKE_WINDOW_MS) {
         p->strike_window_ms = now;
         p->strikes = 0;
@@ -196,11 +202,11 @@ static void send_error(struct broker *b, struct peer *p, Dualsync__ErrorCode cod
  * non-HELLO frame comes from a connection that is not the session's. */
 static struct peer *peer_for(struct broker *b, const struct transport_peer *addr, bool hello)
 {
-    struct peer *p = strmap_get(b->sessions->peers, addr->org);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, addr->org);
     if (!p) {
         p = xcalloc(1, sizeof(*p));
         p->addr = *addr;
-        strmap_put(b->sessions->peers, addr->org, p);
+        strmap_put(broker_sessions(b)->peers, addr->org, p);
     }
     if (p->addr.id_len != addr->id_len || memcmp(p->addr.id, addr->id, addr->id_len) != 0) {
         if (!hello)
@@ -231,11 +237,11 @@ static bool resume_delivery(struct broker *b, struct peer *p, uint64_t cursor)
         p->confirmed = cursor;
     inbox_sent_confirmed(p, p->confirmed);
     if (inbox_sent_over_half(p)) {
-        b->counters.full_closed++;
+        broker_counters(b)->full_closed++;
         log_warn("broker: peer=%s asks for a resend with %zu bytes unread, connection closed",
                  p->addr.org, p->inflight_bytes);
         p->welcomed = false;
-        transport_close_peer(b->t, &p->addr);
+        transport_close_peer(broker_transport(b), &p->addr);
         strike(b, p, 0); /* a flood of such HELLOs costs a handshake each: bounded by the ban */
         return false;
     }
@@ -246,21 +252,21 @@ static bool resume_delivery(struct broker *b, struct peer *p, uint64_t cursor)
 static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
 {
     if (strcmp(h->org, p->addr.org) != 0) {
-        b->counters.org_mismatch++;
+        broker_counters(b)->org_mismatch++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_AUTH, "HELLO names another org than your key",
                    0);
         strike(b, p, 0);
         return;
     }
     if (h->proto != WIRE_PROTO_VERSION) {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unsupported protocol version", 0);
         strike(b, p, 0);
         return;
     }
     uint64_t head = inbox_head(b, p->addr.org);
     bool same_store = h->broker_store_id.len == BROKER_STORE_ID_LEN &&
-                      memcmp(h->broker_store_id.data, b->store_id, BROKER_STORE_ID_LEN) == 0;
+                      memcmp(h->broker_store_id.data, broker_store_id(b), BROKER_STORE_ID_LEN) == 0;
     uint64_t cursor = same_store ? h->inbox_cursor : 0;
     if (cursor > head)
         cursor = head;
@@ -274,12 +280,12 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
 
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
-    w.stored_upto = eventlog_hwm(b->log, p->addr.org);
-    w.store_id.data = b->store_id;
+    w.stored_upto = eventlog_hwm(broker_log(b), p->addr.org);
+    w.store_id.data = (uint8_t *)broker_store_id(b); /* pack only reads it */
     w.store_id.len = BROKER_STORE_ID_LEN;
-    w.directory_version = eventlog_hwm(b->log, b->cfg.street);
+    w.directory_version = eventlog_hwm(broker_log(b), broker_config(b)->street);
     w.inbox_head = head;
-    w.street = b->cfg.street;
+    w.street = (char *)broker_config(b)->street;
     w.directory_head = directory_head(b);
     f.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
     f.welcome = &w;
@@ -296,7 +302,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq)
 {
-    struct peer *p = strmap_get(b->sessions->peers, org);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, org);
     if (p && p->welcomed)
         send_error(b, p, code, why, seq);
 }
@@ -304,12 +310,12 @@ void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code
 /* org's record of conduct (its ban, its unknown-type allowance), made on first use. */
 static struct conduct *conduct_of(struct broker *b, const char *org)
 {
-    if (!b->sessions->conduct)
-        b->sessions->conduct = strmap_new();
-    struct conduct *c = strmap_get(b->sessions->conduct, org);
+    if (!broker_sessions(b)->conduct)
+        broker_sessions(b)->conduct = strmap_new();
+    struct conduct *c = strmap_get(broker_sessions(b)->conduct, org);
     if (!c) {
         c = xcalloc(1, sizeof(*c));
-        strmap_put(b->sessions->conduct, org, c);
+        strmap_put(broker_sessions(b)->conduct, org, c);
     }
     return c;
 }
@@ -352,13 +358,13 @@ static int check_unknown_type(struct broker *b, const char *org, const struct ev
     } else if (!take_unknown_token(conduct_of(b, org), broker_now_ms(b))) {
         *why = "unknown event types over the per-org rate (256 at once, then one per 10 s): "
                "resend later";
-        b->counters.unknown_type_refused++;
+        broker_counters(b)->unknown_type_refused++;
         return DS_EAGAIN;
     } else {
-        b->counters.unknown_types++;
+        broker_counters(b)->unknown_types++;
         return DS_OK;
     }
-    b->counters.unknown_type_refused++;
+    broker_counters(b)->unknown_type_refused++;
     return DS_EINVAL;
 }
 
@@ -372,7 +378,7 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
     const struct org_entry *origin = directory_find(b, ev->origin);
     if (strcmp(ev->origin, org) != 0 || !origin ||
         origin->state != DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE) { /* revoked while in flight */
-        b->counters.org_mismatch++;
+        broker_counters(b)->org_mismatch++;
         *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
         *why = "event origin is not the org of your key";
         return DS_EAUTH;
@@ -383,8 +389,8 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
         return DS_EAUTH;
     }
     uint64_t bad_seq = 0;
-    if (sigaudit_blocked(b, org, &bad_seq) && ev->seq > eventlog_hwm(b->log, org)) {
-        b->counters.signature_blocked++;
+    if (sigaudit_blocked(b, org, &bad_seq) && ev->seq > eventlog_hwm(broker_log(b), org)) {
+        broker_counters(b)->signature_blocked++;
         *code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
         *why = "an earlier letter of yours failed the street's signature check: nothing more is "
                "taken from your node until the street office re-keys your org";
@@ -401,7 +407,7 @@ static int check_event(struct broker *b, const char *org, const struct event *ev
         *why = rc != DS_OK ? "event body fails validation" : "event clock too far in the future";
         return DS_EINVAL;
     }
-    rc = !rules_find(ev->type) && ev->seq > eventlog_hwm(b->log, org)
+    rc = !rules_find(ev->type) && ev->seq > eventlog_hwm(broker_log(b), org)
              ? check_unknown_type(b, org, ev, why)
              : DS_OK;
     if (rc != DS_OK) /* a rate is no misconduct: an honest newer node resends later */
@@ -439,11 +445,11 @@ struct publish_batch {
 
 static struct publish_batch *batch_for(struct broker *b)
 {
-    if (!b->batch) {
-        b->batch = xcalloc(1, sizeof(*b->batch));
-        btxn_begin(b, &b->batch->t);
+    if (!broker_sessions(b)->batch) {
+        broker_sessions(b)->batch = xcalloc(1, sizeof(struct publish_batch));
+        btxn_begin(b, &broker_sessions(b)->batch->t);
     }
-    return b->batch;
+    return broker_sessions(b)->batch;
 }
 
 /* An event stored but delivered to nobody: counted, logged, and its author told after
@@ -453,7 +459,7 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
 {
     if (!to->refused)
         return;
-    b->counters.unrouted++;
+    broker_counters(b)->unrouted++;
     log_warn("broker: stored, not delivered: %s/%llu member=%s: %s", ev->origin,
              (unsigned long long)ev->seq, ev->member, to->refused);
     if (!res->refused) {
@@ -470,7 +476,7 @@ static int erase_member(struct broker *b, struct eventlog_txn *txn, const struct
     size_t dropped = 0;
     int rc = eventlog_txn_redact_member(txn, ev->member, UINT64_MAX, &dropped);
     if (rc == DS_OK) {
-        b->counters.erasures++;
+        broker_counters(b)->erasures++;
         log_info("broker: member=%s erased by %s: %zu letters keep no personal part", ev->member,
                  ev->origin, dropped);
     }
@@ -521,12 +527,12 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         int rc = wire_event_open(job->events[i].data, job->events[i].len, false, &ev);
         res->seq = 0;
         if (rc == DS_EAUTH) { /* a personal part other than the one the origin signed */
-            count_refusal(&b->counters, DUALSYNC__ERROR_CODE__ERROR_AUTH);
+            count_refusal(broker_counters(b), DUALSYNC__ERROR_CODE__ERROR_AUTH);
             res->code = DUALSYNC__ERROR_CODE__ERROR_AUTH;
             res->why = "the letter's personal part is not the one its signature names";
             break;
         } else if (rc != DS_OK) {
-            b->counters.malformed++;
+            broker_counters(b)->malformed++;
             res->code = DUALSYNC__ERROR_CODE__ERROR_MALFORMED;
             res->why = "event does not decode or fails syntax";
             break;
@@ -545,13 +551,13 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
         if (rc == DS_OK) /* nothing was added to the batch since check_skipped asked */
             rc = skipped ? seq_rc : eventlog_txn_check(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
         if (rc == DS_EEXIST) {
-            b->counters.duplicates++;
+            broker_counters(b)->duplicates++;
         } else if (rc == DS_EFORK || rc == DS_ESEQ) {
             res->code = rc == DS_EFORK ? DUALSYNC__ERROR_CODE__ERROR_FORK
                                        : DUALSYNC__ERROR_CODE__ERROR_SEQUENCE;
             res->why = rc == DS_EFORK ? "fork: this seq is stored with other bytes"
                                       : "sequence gap: resend from the acked seq";
-            b->counters.forks += rc == DS_EFORK;
+            broker_counters(b)->forks += rc == DS_EFORK;
         } else if (rc == DS_OK && (rc = routing_recipients(&pb->t, &ev, to)) != DS_OK) {
             if (rc != DS_EIO) { /* an I/O error fails the batch, below */
                 res->code = DUALSYNC__ERROR_CODE__ERROR_ROUTE;
@@ -569,14 +575,14 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
                 res->stored_lo = res->stored_lo ? res->stored_lo : ev.seq;
                 res->stored_hi = ev.seq;
                 res->vouched |= checked;
-                hlc_observe(&b->clock, ev.hlc);
+                hlc_observe(broker_clock(b), ev.hlc);
                 note_refused(b, &ev, to, res);
             }
         }
         wire_event_release(&ev);
         if (rc == DS_EIO)
             return DS_EIO; /* a route may be in the batch without its event: drop it all */
-        count_refusal(&b->counters, res->code);
+        count_refusal(broker_counters(b), res->code);
     }
     return DS_OK;
 }
@@ -601,19 +607,19 @@ static bool over_verify_budget(const struct peer *p, const struct verify_job *jo
 static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
 {
     if (f->publish->n_events > WIRE_EVENTS_PER_FRAME) {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "too many events in one frame", 0);
         strike(b, p, 0);
         wire_frame_free(f);
         return;
     }
     const struct org_entry *org = directory_find(b, p->addr.org);
-    struct verify_job *job =
-        verify_job_new(&p->addr, f, org ? &org->ring : NULL, eventlog_hwm(b->log, p->addr.org));
+    struct verify_job *job = verify_job_new(&p->addr, f, org ? &org->ring : NULL,
+                                            eventlog_hwm(broker_log(b), p->addr.org));
     if (over_verify_budget(p, job)) {
         /* More than an honest node can have unacked: refused unchecked, nothing stored,
          * no ACK. A node resends from its ACK (ERROR_INTERNAL asks nothing else of it). */
-        b->counters.over_budget++;
+        broker_counters(b)->over_budget++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_INTERNAL,
                    "busy: over your budget of events awaiting signature checks; resend after "
                    "your ACK",
@@ -627,11 +633,11 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     job->check = p->vouched ? VERIFY_CHECK_NONE : VERIFY_CHECK_FIRST;
     p->verify_events += job->n_events;
     p->verify_bytes += job->bytes;
-    b->publishes_in++;
-    verify_submit(b->verify, job);
-    if (!transport_reads_paused(b->t) && verify_queue_full(b->verify)) {
-        b->counters.read_pauses++;
-        transport_pause_reads(b->t, true);
+    broker_sessions(b)->publishes_in++;
+    verify_submit(broker_verify(b), job);
+    if (!transport_reads_paused(broker_transport(b)) && verify_queue_full(broker_verify(b))) {
+        broker_counters(b)->read_pauses++;
+        transport_pause_reads(broker_transport(b), true);
     }
 }
 
@@ -648,7 +654,7 @@ static bool strikes_for(Dualsync__ErrorCode code)
 /* The job left the verify queue: its org's budget has room again. */
 static void release_verify_budget(struct broker *b, const struct verify_job *job)
 {
-    struct peer *p = strmap_get(b->sessions->peers, job->addr.org);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, job->addr.org);
     size_t n = job->n_events;
     if (!p)
         return; /* forgotten meanwhile: a new struct peer starts at zero */
@@ -670,7 +676,7 @@ static void store_publish(struct broker *b, struct verify_job *job)
     release_verify_budget(b, job);
     if (banned(b, job->addr.org, broker_now_ms(b)))
         return; /* checked before its org was banned: dropped, as its queued frames are */
-    struct peer *p = strmap_get(b->sessions->peers, job->addr.org);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, job->addr.org);
     pp.res.vouched = same_connection(p, &job->addr) && p->vouched;
     if (!pb->failed && publish_events(b, job, pb, &pp.res) != DS_OK)
         pb->failed = true;
@@ -692,7 +698,7 @@ static void store_publish(struct broker *b, struct verify_job *job)
 /* Answers one PUBLISH of a committed (or failed) batch, on the connection it came from. */
 static void answer_publish(struct broker *b, const struct pending_publish *pp, int rc)
 {
-    struct peer *p = strmap_get(b->sessions->peers, pp->addr.org);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, pp->addr.org);
     struct peer gone = {.addr = pp->addr};
     if (!same_connection(p, &pp->addr))
         p = &gone; /* the session moved on: answer the old connection anyway */
@@ -703,7 +709,7 @@ static void answer_publish(struct broker *b, const struct pending_publish *pp, i
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Ack a = DUALSYNC__ACK__INIT;
     a.origin = (char *)pp->addr.org;
-    a.upto = eventlog_hwm(b->log, pp->addr.org);
+    a.upto = eventlog_hwm(broker_log(b), pp->addr.org);
     f.kind_case = DUALSYNC__FRAME__KIND_ACK;
     f.ack = &a;
     protocol_send(b, p, &f);
@@ -727,29 +733,29 @@ void protocol_on_verified(void *arg)
     struct broker *b = arg;
     size_t events = 0;
     struct verify_job *job;
-    verify_drain_wakeups(b->verify);
-    while (events < BROKER_STORE_BUDGET && (job = verify_take(b->verify)) != NULL) {
+    verify_drain_wakeups(broker_verify(b));
+    while (events < BROKER_STORE_BUDGET && (job = verify_take(broker_verify(b))) != NULL) {
         events += job->n_events;
         store_publish(b, job);
         verify_job_free(job);
     }
     protocol_flush(b);
     if (events >= BROKER_STORE_BUDGET)
-        verify_wake(b->verify); /* more may be done: come back after the other sockets */
-    if (transport_reads_paused(b->t) && verify_queue_drained(b->verify)) {
+        verify_wake(broker_verify(b)); /* more may be done: come back after the other sockets */
+    if (transport_reads_paused(broker_transport(b)) && verify_queue_drained(broker_verify(b))) {
         uint64_t now = broker_now_ms(b);
-        transport_pause_reads(b->t, false);
-        strmap_each(b->sessions->peers, forgive_peer, &now); /* we were not listening */
+        transport_pause_reads(broker_transport(b), false);
+        strmap_each(broker_sessions(b)->peers, forgive_peer, &now); /* we were not listening */
     }
 }
 
 void protocol_flush(void *arg)
 {
     struct broker *b = arg;
-    struct publish_batch *pb = b->batch;
+    struct publish_batch *pb = broker_sessions(b)->batch;
     if (!pb)
         return;
-    b->batch = NULL;
+    broker_sessions(b)->batch = NULL;
     int rc = DS_EIO;
     if (pb->failed) {
         btxn_abort(&pb->t);
@@ -762,7 +768,7 @@ void protocol_flush(void *arg)
         rc = btxn_commit(&pb->t); /* and the recipients' deliveries go out */
     }
     if (rc == DS_OK)
-        b->counters.events_stored += pb->stored;
+        broker_counters(b)->events_stored += pb->stored;
     for (size_t i = 0; i < pb->n; i++) {
         struct pending_publish *pp = &pb->acks[i];
         answer_publish(b, pp, rc);
@@ -780,7 +786,7 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
     /* what it was sent on this connection, or had when it said HELLO */
     if (c->upto > (p->sent_upto > p->delivered ? p->sent_upto : p->delivered) ||
         !inbox_directory_confirmed(p, c->directory_upto)) {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "confirm beyond what was delivered",
                    0); /* Error.seq names the sender's own events only */
         return;
@@ -798,9 +804,9 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
 /* Restore: a node's own events, back to it, in order, within the frame budget. */
 static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *req)
 {
-    uint64_t hwm = eventlog_hwm(b->log, p->addr.org);
+    uint64_t hwm = eventlog_hwm(broker_log(b), p->addr.org);
     if (req->from == 0 || req->from > hwm || req->upto < req->from) {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "fetch outside the stored range",
                    0);
         return;
@@ -810,11 +816,11 @@ static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *re
         p->fetch_bytes = 0;
     } else if (inbox_sent_over_half(p)) {
         /* the same again while half its budget is unread: it is not reading */
-        b->counters.full_closed++;
+        broker_counters(b)->full_closed++;
         log_warn("broker: peer=%s fetches again with %zu bytes unread, connection closed",
                  p->addr.org, p->inflight_bytes);
         p->welcomed = false;
-        transport_close_peer(b->t, &p->addr);
+        transport_close_peer(broker_transport(b), &p->addr);
         strike(b, p, 0);
         return;
     }
@@ -828,7 +834,7 @@ static void on_fetch(struct broker *b, struct peer *p, const Dualsync__Fetch *re
     size_t bytes = 0;
     for (uint64_t s = req->from; s <= upto && bytes < WIRE_FRAME_BUDGET; s++) {
         ProtobufCBinaryData *e = &out.events[out.n_events];
-        if (eventlog_get_raw(b->log, p->addr.org, s, &e->data, &e->len) != DS_OK)
+        if (eventlog_get_raw(broker_log(b), p->addr.org, s, &e->data, &e->len) != DS_OK)
             break;
         bytes += e->len;
         out.n_events++;
@@ -868,13 +874,13 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     bool hello = f && f->kind_case == DUALSYNC__FRAME__KIND_HELLO;
     struct peer *p = peer_for(b, addr, hello);
     struct peer stranger = {.addr = *addr};
-    b->counters.frames_in++;
+    broker_counters(b)->frames_in++;
     if (!p) {
         /* A frame from a connection that is not its org's session: answer that connection
          * only, leave the session alone. */
         send_error(b, &stranger, DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, "send HELLO first", 0);
     } else if (!f) {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "frame does not decode", 0);
         strike(b, p, len);
     } else if (hello) {
@@ -891,7 +897,7 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_FETCH) {
         on_fetch(b, p, f->fetch);
     } else {
-        b->counters.malformed++;
+        broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);
         strike(b, p, len);
     }
@@ -921,15 +927,15 @@ static bool stale_peer(const char *org, void *value, void *arg)
  * CONFIRM every heartbeat, and counting those (as it once did) meant never idle. */
 static void settle_when_idle(struct broker *b)
 {
-    bool idle = b->publishes_in == b->publishes_at_tick && !b->batch &&
-                verify_pending_events(b->verify) == 0;
-    b->publishes_at_tick = b->publishes_in;
-    if (idle && eventlog_dirty_count(b->log))
-        eventlog_settle(b->log, BROKER_SETTLE_PER_TICK, NULL);
+    bool idle = broker_sessions(b)->publishes_in == broker_sessions(b)->publishes_at_tick &&
+                !broker_sessions(b)->batch && verify_pending_events(broker_verify(b)) == 0;
+    broker_sessions(b)->publishes_at_tick = broker_sessions(b)->publishes_in;
+    if (idle && eventlog_dirty_count(broker_log(b)))
+        eventlog_settle(broker_log(b), BROKER_SETTLE_PER_TICK, NULL);
     /* An erasure's scrub does not wait for a quiet street: the erased bytes must leave the
      * disk soon. It runs on a thread of its own (a full compaction); the loop goes on. */
-    eventlog_scrub(b->log);
-    eventlog_rest(b->log, broker_now_ms(b)); /* memory back to the OS after a quiet while */
+    eventlog_scrub(broker_log(b));
+    eventlog_rest(broker_log(b), broker_now_ms(b)); /* memory back to the OS after a quiet while */
 }
 
 /* Tells a connected unit of a claim conflict over one of its introductions, as a notice
@@ -939,7 +945,7 @@ static void claim_notice(void *arg, const char *member, const char *unit, const 
                          const char *other)
 {
     struct broker *b = arg;
-    struct peer *p = strmap_get(b->sessions->peers, unit);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, unit);
     char origin[IDS_ORG_MAX], msg[256];
     uint64_t seq = 0;
     if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq) || strcmp(origin, unit))
@@ -958,7 +964,7 @@ static void lost_notice(void *arg, const char *member, const char *unit, const c
                         const char *winner)
 {
     struct broker *b = arg;
-    struct peer *p = strmap_get(b->sessions->peers, unit);
+    struct peer *p = strmap_get(broker_sessions(b)->peers, unit);
     char origin[IDS_ORG_MAX], msg[256];
     uint64_t seq = 0;
     if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq))
@@ -970,52 +976,69 @@ static void lost_notice(void *arg, const char *member, const char *unit, const c
     send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, msg, seq);
 }
 
-/* Each time the street's count of claims is taken again (every ROUTING_CLAIMS_COUNT_MS),
+/* Each time the street's count of claims is taken again (every PROTOCOL_CLAIMS_COUNT_MS),
  * the units in a conflict hear of it again, and the units that lost one hear that: a unit
  * offline at the time hears of it once it is back, and a street without claims costs one
  * count and one empty scan. */
 static void claims_tick(struct broker *b)
 {
-    uint64_t counted = b->claims_counted_ms;
-    size_t open = routing_claims_open(b);
-    if (b->claims_counted_ms == counted)
+    struct sessions *s = broker_sessions(b);
+    uint64_t counted = s->claims_counted_ms;
+    size_t open = protocol_claims_open(b);
+    if (s->claims_counted_ms == counted)
         return;
     if (open)
         routing_claims_each(b, claim_notice, b);
     routing_lost_each(b, lost_notice, b);
 }
 
+size_t protocol_claims_open(struct broker *b)
+{
+    struct sessions *s = broker_sessions(b);
+    uint64_t now = broker_now_ms(b);
+    if (s->claims_counted_ms && now - s->claims_counted_ms < PROTOCOL_CLAIMS_COUNT_MS)
+        return s->claims_open;
+    s->claims_open = routing_claims_count(b);
+    s->claims_counted_ms = now ? now : 1;
+    return s->claims_open;
+}
+
+void protocol_start(struct broker *b)
+{
+    broker_sessions(b)->last_tick_ms = broker_now_ms(b);
+}
+
 void protocol_tick(void *arg)
 {
     struct broker *b = arg;
     uint64_t now = broker_now_ms(b);
-    uint64_t gap = now - b->last_tick_ms; /* broker_run starts it */
-    if (gap > BROKER_PEER_TIMEOUT_MS / 2 && gap > 2u * b->cfg.heartbeat_ms) {
+    uint64_t gap = now - broker_sessions(b)->last_tick_ms; /* protocol_start starts it */
+    if (gap > BROKER_PEER_TIMEOUT_MS / 2 && gap > 2u * broker_config(b)->heartbeat_ms) {
         /* The loop itself was busy (a long report or digest run, a slow disk): the peers'
          * frames wait unread, so their silence is ours. Start their clocks again. */
         log_warn("broker: loop stalled for %llu ms; peers' silence not counted",
                  (unsigned long long)gap);
-        strmap_each(b->sessions->peers, forgive_peer, &now);
+        strmap_each(broker_sessions(b)->peers, forgive_peer, &now);
     }
-    b->last_tick_ms = now;
+    broker_sessions(b)->last_tick_ms = now;
     settle_when_idle(b);
     receipts_tick(b);
     sigaudit_tick(b);
     claims_tick(b);
-    if (transport_server_backlog(b->t)) {
+    if (transport_server_backlog(broker_transport(b))) {
         /* Frames wait unread (reads paused, or more arrive than a burst takes): nobody's
          * silence means anything now; judge it again once the backlog is read. */
-        strmap_each(b->sessions->peers, forgive_peer, &now);
+        strmap_each(broker_sessions(b)->peers, forgive_peer, &now);
         return;
     }
     for (;;) { /* the map must not change during a walk: find one, remove it, repeat */
         struct stale_search q = {now, NULL};
-        strmap_each(b->sessions->peers, stale_peer, &q);
+        strmap_each(broker_sessions(b)->peers, stale_peer, &q);
         if (!q.found)
             break;
-        b->counters.sessions_dropped++;
+        broker_counters(b)->sessions_dropped++;
         log_warn("broker: peer=%s silent for %u ms, session closed", q.found->addr.org,
                  BROKER_PEER_TIMEOUT_MS);
-        free(strmap_remove(b->sessions->peers, q.found->addr.org));
+        free(strmap_remove(broker_sessions(b)->peers, q.found->addr.org));
     }
 }

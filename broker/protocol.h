@@ -129,7 +129,15 @@ void protocol_each_peer(struct broker *b, bool (*fn)(struct peer *p, void *arg),
 void protocol_on_frame(void *arg, const struct transport_peer *peer, const uint8_t *data,
                        size_t len);
 void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
+/* Serving begins (broker_start): the heartbeat's clock starts now. */
+void protocol_start(struct broker *b);
+/* The heartbeat: liveness, settling, receipts, the audit's progress, claims. */
 void protocol_tick(void *arg);
+/* How many members some unit claims while no report-in decided (the street's status): the
+ * route table's count (routing_claims_count), taken again at most every
+ * PROTOCOL_CLAIMS_COUNT_MS; each new count also tells the units in a conflict again. */
+#define PROTOCOL_CLAIMS_COUNT_MS 10000u
+size_t protocol_claims_open(struct broker *b);
 /* Tells org's node, if it is connected, of a refusal found after the ACK (sigaudit.c). */
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq);

@@ -99,15 +99,15 @@ void receipts_destroy(struct receipts **rp)
 
 static struct recipient *recipient(struct broker *b, const char *org)
 {
-    struct recipient *r = strmap_get(b->receipts->recipients, org);
+    struct recipient *r = strmap_get(broker_receipts(b)->recipients, org);
     if (r)
         return r;
     char name[IDS_ORG_MAX + 16];
     r = xcalloc(1, sizeof(*r));
     snprintf(name, sizeof(name), "walked/%s", org);
-    if (eventlog_meta_u64(b->log, name, 0, &r->walked) != DS_OK)
+    if (eventlog_meta_u64(broker_log(b), name, 0, &r->walked) != DS_OK)
         r->walked = 0; /* unreadable: walked again from the start, which is only slower */
-    strmap_put(b->receipts->recipients, org, r);
+    strmap_put(broker_receipts(b)->recipients, org, r);
     return r;
 }
 
@@ -132,7 +132,7 @@ static void parse_origin(struct origin_receipts *o, const char *origin, const ui
 
 static struct origin_receipts *origin_of(struct broker *b, const char *origin)
 {
-    struct origin_receipts *o = strmap_get(b->receipts->origins, origin);
+    struct origin_receipts *o = strmap_get(broker_receipts(b)->origins, origin);
     if (o)
         return o;
     char name[IDS_ORG_MAX + 16];
@@ -141,10 +141,10 @@ static struct origin_receipts *origin_of(struct broker *b, const char *origin)
     o = xcalloc(1, sizeof(*o));
     o->by_recipient = strmap_new();
     snprintf(name, sizeof(name), "rcpt/%s", origin);
-    if (eventlog_meta_get(b->log, name, &v, &len) == DS_OK)
+    if (eventlog_meta_get(broker_log(b), name, &v, &len) == DS_OK)
         parse_origin(o, origin, v, len);
     free(v);
-    strmap_put(b->receipts->origins, origin, o);
+    strmap_put(broker_receipts(b)->origins, origin, o);
     return o;
 }
 
@@ -220,7 +220,8 @@ static size_t walk_recipient(struct broker *b, const char *org, struct recipient
     skey_str(&prefix, org);
     start = prefix;
     skey_u64(&start, r->walked + 1);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, &start);
+    struct store_iter *it =
+        store_iter_new(eventlog_store(broker_log(b)), CF_INBOX, &prefix, &start);
     size_t n = 0;
     for (; store_iter_valid(it) && n < budget; store_iter_next(it), n++) {
         size_t klen, vlen;
@@ -233,7 +234,7 @@ static size_t walk_recipient(struct broker *b, const char *org, struct recipient
         if (olen == 0 || olen >= IDS_ORG_MAX || olen + 1 + 8 > vlen) {
             log_error("receipts: unreadable inbox entry org=%s seq=%llu", org,
                       (unsigned long long)at);
-        } else if (strcmp((const char *)v, b->cfg.street) != 0) {
+        } else if (strcmp((const char *)v, broker_config(b)->street) != 0) {
             /* (the street's own entries, its directory, have no author to tell) */
             struct origin_receipts *o = origin_of(b, (const char *)v);
             uint64_t seq = store_get_u64be(v + olen + 1), *have = strmap_get(o->by_recipient, org);
@@ -322,18 +323,18 @@ static bool push_origin(const char *origin, void *value, void *arg)
 void receipts_tick(struct broker *b)
 {
     struct tick_ctx c = {b, NULL, WALK_PER_TICK};
-    strmap_each(b->receipts->recipients, walk_one, &c);
+    strmap_each(broker_receipts(b)->recipients, walk_one, &c);
     if (c.budget == WALK_PER_TICK)
         return; /* nothing was walked: nothing moved */
-    c.txn = eventlog_begin(b->log);
-    strmap_each(b->receipts->recipients, stage_walked, c.txn);
-    strmap_each(b->receipts->origins, stage_origin, c.txn);
+    c.txn = eventlog_begin(broker_log(b));
+    strmap_each(broker_receipts(b)->recipients, stage_walked, c.txn);
+    strmap_each(broker_receipts(b)->origins, stage_origin, c.txn);
     if (eventlog_commit(&c.txn) != DS_OK) {
         log_error("receipts: cannot store the receipts; trying again next tick");
         return;
     }
-    strmap_each(b->receipts->recipients, clear_recipient, NULL);
-    strmap_each(b->receipts->origins, push_origin, b);
+    strmap_each(broker_receipts(b)->recipients, clear_recipient, NULL);
+    strmap_each(broker_receipts(b)->origins, push_origin, b);
 }
 
 static bool add_entry(const char *recipient, void *value, void *arg)

@@ -113,7 +113,7 @@ static bool count_member(const Dualsync__MemberRecord *rec, void *arg)
         rows[i]->feedback_members += covered;
     }
     c->rec = rec;
-    duties_member(rec, ORG_STREET, &c->b->cfg.policy, c->as_of, count_duty, c);
+    duties_member(rec, ORG_STREET, &broker_config(c->b)->policy, c->as_of, count_duty, c);
     c->rec = NULL;
     return true;
 }
@@ -131,9 +131,10 @@ static int count_org_events(struct street_ctx *c)
     struct duties_org *d = duties_org_new();
     int rc = DS_OK;
     for (size_t i = 0; rc == DS_OK && i < sizeof(types) / sizeof(types[0]); i++)
-        rc = eventlog_type_events(c->b->log, types[i], feed_org, d);
+        rc = eventlog_type_events(broker_log(c->b), types[i], feed_org, d);
     if (rc == DS_OK)
-        rc = duties_org_each(d, ORG_STREET, NULL, &c->b->cfg.policy, c->as_of, count_duty, c);
+        rc = duties_org_each(d, ORG_STREET, NULL, &broker_config(c->b)->policy, c->as_of,
+                             count_duty, c);
     duties_org_destroy(&d);
     return rc;
 }
@@ -166,8 +167,8 @@ static json_t *row_json(const struct broker *b, const struct org_row *r, bool wi
     json_t *j = json_pack("{s:I,s:I,s:o,s:b,s:I,s:o,s:o,s:I}", "registrations",
                           (json_int_t)r->registrations, "reported", (json_int_t)r->reported,
                           "report_rate", rate_json(r->reported, r->registrations), "below_min",
-                          below_min(r, b->cfg.policy.report_rate_min), "feedback_members",
-                          (json_int_t)r->feedback_members, "feedback_coverage",
+                          below_min(r, broker_config(b)->policy.report_rate_min),
+                          "feedback_members", (json_int_t)r->feedback_members, "feedback_coverage",
                           rate_json(r->feedback_members, r->reported), "overdue", overdue,
                           "overdue_total", (json_int_t)total);
     json_object_set_new(j, "report_due", json_integer((json_int_t)r->report_due));
@@ -209,7 +210,7 @@ static json_t *street_json(struct street_ctx *c)
     for (size_t i = 0; i < g.n; i++) {
         if (g.rows[i]->kind != ORG_UNIT && g.rows[i]->kind != ORG_COMMUNITY)
             continue;
-        flagged += below_min(g.rows[i], b->cfg.policy.report_rate_min);
+        flagged += below_min(g.rows[i], broker_config(b)->policy.report_rate_min);
         json_array_append_new(g.rows[i]->kind == ORG_UNIT ? units : communities,
                               row_json(b, g.rows[i], true));
     }
@@ -219,10 +220,10 @@ static json_t *street_json(struct street_ctx *c)
     json_object_set_new(totals, "units", json_integer((json_int_t)json_array_size(units)));
     json_object_set_new(totals, "communities",
                         json_integer((json_int_t)json_array_size(communities)));
-    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:o,s:o,s:o}", "street", b->cfg.street, "name",
-                     b->cfg.name, "year", (json_int_t)c->year, "as_of", c->as_of, "report_rate_min",
-                     (json_int_t)b->cfg.policy.report_rate_min, "units", units, "communities",
-                     communities, "totals", totals);
+    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:o,s:o,s:o}", "street", broker_config(b)->street,
+                     "name", broker_config(b)->name, "year", (json_int_t)c->year, "as_of", c->as_of,
+                     "report_rate_min", (json_int_t)broker_config(b)->policy.report_rate_min,
+                     "units", units, "communities", communities, "totals", totals);
 }
 
 static bool year_valid(const char *y, uint32_t *year)
@@ -260,7 +261,7 @@ void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
     c.as_of = as_of;
     c.rows = strmap_new();
     directory_each(b, directory_row, &c);
-    int rc = eventlog_members_each(b->log, count_member, &c);
+    int rc = eventlog_members_each(broker_log(b), count_member, &c);
     if (rc == DS_OK)
         rc = count_org_events(&c);
     if (rc != DS_OK)
@@ -383,7 +384,7 @@ void report_meeting_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd,
         ctl_reply_error(rc, "联席会议记录无效", "the joint meeting record is invalid", 0, out, len);
     } else {
         char id[IDS_EVENT_ID_MAX];
-        ids_event_id(id, sizeof(id), b->cfg.street, seq);
+        ids_event_id(id, sizeof(id), broker_config(b)->street, seq);
         json_t *att = json_array();
         for (size_t i = 0; i < n_to; i++)
             json_array_append_new(att, json_string(to[i]));
@@ -415,7 +416,7 @@ static bool meeting_json(const struct event *ev, void *arg)
 void report_meetings_reply(struct broker *b, uint8_t **out, size_t *len)
 {
     json_t *arr = json_array();
-    if (eventlog_type_events(b->log, T(JOINT_MEETING), meeting_json, arr) != DS_OK) {
+    if (eventlog_type_events(broker_log(b), T(JOINT_MEETING), meeting_json, arr) != DS_OK) {
         json_decref(arr);
         ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
         return;

@@ -212,7 +212,7 @@ static bool route_lookup(struct broker *b, struct route_overlay *ov, const char 
     size_t len = 0;
     skey_init(&k);
     skey_str(&k, member);
-    if (store_get(eventlog_store(b->log), CF_ROUTES, &k, &val, &len) != DS_OK)
+    if (store_get(eventlog_store(broker_log(b)), CF_ROUTES, &k, &val, &len) != DS_OK)
         return false;
     bool ok = route_decode(val, len, out);
     free(val);
@@ -560,7 +560,8 @@ static bool registered_in(struct broker *b, struct route_overlay *ov, const char
     skey_init(&prefix);
     skey_str(&prefix, community);
     skey_str(&prefix, unit);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_BY_COMMUNITY, &prefix, NULL);
+    struct store_iter *it =
+        store_iter_new(eventlog_store(broker_log(b)), CF_BY_COMMUNITY, &prefix, NULL);
     q.found = store_iter_valid(it);
     store_iter_destroy(&it);
     return q.found;
@@ -577,7 +578,7 @@ static int answers(struct broker *b, const char *id, const char *from, const cha
     struct event ev;
     if (!ids_event_id_parse(id, origin, &seq) || strcmp(origin, from) != 0)
         return 0;
-    if (eventlog_get_raw(b->log, origin, seq, &raw, &len) != DS_OK)
+    if (eventlog_get_raw(broker_log(b), origin, seq, &raw, &len) != DS_OK)
         return -1;
     int yes = 0;
     if (wire_event_open(raw, len, false, &ev) == DS_OK) {
@@ -661,7 +662,8 @@ static int route_member_units(struct broker *b, const char *community, struct re
     struct skey prefix;
     skey_init(&prefix);
     skey_str(&prefix, community);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_BY_COMMUNITY, &prefix, NULL);
+    struct store_iter *it =
+        store_iter_new(eventlog_store(broker_log(b)), CF_BY_COMMUNITY, &prefix, NULL);
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t klen;
         const uint8_t *k = store_iter_key(it, &klen);
@@ -708,7 +710,7 @@ static int replay_after_release(struct btxn *t, const struct event *release)
     int rc =
         eventlog_txn_member_events_after(t->log, release->member, release->hlc, replay_one, &rp);
     if (rp.rerouted) {
-        t->b->counters.rerouted += rp.rerouted;
+        broker_counters(t->b)->rerouted += rp.rerouted;
         log_info("routing: member=%s released by %s/%llu after %zu later letters came: routed "
                  "again in hlc order",
                  release->member, release->origin, (unsigned long long)release->seq, rp.rerouted);
@@ -745,7 +747,7 @@ int routing_recipients(struct btxn *t, const struct event *ev, struct recipients
 int routing_upgrade(struct broker *b)
 {
     uint64_t done = 0;
-    struct eventlog *log = b->log;
+    struct eventlog *log = broker_log(b);
     int rc = eventlog_meta_u64(log, "route_index", 0, &done);
     if (rc != DS_OK || done)
         return rc;
@@ -779,7 +781,7 @@ static int routes_each(struct broker *b,
 {
     struct skey prefix;
     skey_init(&prefix);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_ROUTES, &prefix, NULL);
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_ROUTES, &prefix, NULL);
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t klen, vlen;
         const uint8_t *key = store_iter_key(it, &klen);
@@ -800,15 +802,10 @@ static bool count_claimed(const char *member, const struct route *r, void *arg)
     return true;
 }
 
-size_t routing_claims_open(struct broker *b)
+size_t routing_claims_count(struct broker *b)
 {
-    uint64_t now = broker_now_ms(b);
-    if (b->claims_counted_ms && now - b->claims_counted_ms < ROUTING_CLAIMS_COUNT_MS)
-        return b->claims_open;
     size_t n = 0;
     routes_each(b, count_claimed, &n);
-    b->claims_open = n;
-    b->claims_counted_ms = now ? now : 1;
     return n;
 }
 
@@ -834,7 +831,7 @@ void routing_lost_each(struct broker *b, routing_claim_fn fn, void *arg)
     struct skey prefix;
     skey_init(&prefix);
     skey_bytes(&prefix, "lost/", 5);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_META, &prefix, NULL);
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_META, &prefix, NULL);
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t klen, vlen;
         const char *k = (const char *)store_iter_key(it, &klen);

@@ -43,10 +43,9 @@ int routing_upgrade(struct broker *b);
 /* The members with claims (other units' introductions awaiting a report-in), as a JSON
  * array of {member, unit, community, intro, open, claims: [{unit, community, intro}]}. */
 json_t *routing_claims_json(struct broker *b);
-/* How many members some unit claims while no report-in decided (the street's status): a
- * scan of the route table, taken at most every ROUTING_CLAIMS_COUNT_MS. */
-#define ROUTING_CLAIMS_COUNT_MS 10000u
-size_t routing_claims_open(struct broker *b);
+/* How many members some unit claims while no report-in decided: a scan of the route table
+ * (protocol_claims_open keeps the count). */
+size_t routing_claims_count(struct broker *b);
 /* Calls fn for each unit in a claim conflict: the member, the unit, its introduction (event
  * id) and the other unit it competes with (of a registered unit: its first claimant). */
 typedef void (*routing_claim_fn)(void *arg, const char *member, const char *unit, const char *intro,

@@ -95,24 +95,24 @@ static void set_behind(struct sigaudit *a, struct audit_org *o)
 /* org's progress: from the store the first time it is asked for. */
 static struct audit_org *org_of(struct broker *b, const char *org)
 {
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     struct audit_org *o = strmap_get(a->orgs, org);
     if (o)
         return o;
     o = xcalloc(1, sizeof(*o));
     snprintf(o->org, sizeof(o->org), "%s", org);
-    uint64_t hwm = eventlog_hwm(b->log, org);
+    uint64_t hwm = eventlog_hwm(broker_log(b), org);
     char name[IDS_ORG_MAX + 16];
     if (!a->started_stored) {
         o->audited = hwm; /* stored before audits existed: each was checked before it was */
         mark_dirty(a, o);
     } else {
         meta_name(name, sizeof(name), "upto", org);
-        if (eventlog_meta_u64(b->log, name, 0, &o->audited) != DS_OK || o->audited > hwm)
+        if (eventlog_meta_u64(broker_log(b), name, 0, &o->audited) != DS_OK || o->audited > hwm)
             o->audited = 0; /* unreadable or impossible: check the org's events again */
     }
     meta_name(name, sizeof(name), "bad", org);
-    if (eventlog_meta_u64(b->log, name, 0, &o->bad) != DS_OK)
+    if (eventlog_meta_u64(broker_log(b), name, 0, &o->bad) != DS_OK)
         o->bad = 0;
     o->queued = o->audited;
     strmap_put(a->orgs, org, o);
@@ -132,13 +132,13 @@ int sigaudit_open(struct broker *b)
     struct sigaudit *a = xcalloc(1, sizeof(*a));
     uint64_t started = 0;
     a->orgs = strmap_new();
-    b->sigaudit = a;
-    if (eventlog_meta_u64(b->log, AUDIT_META_STARTED, 0, &started) == DS_OK && started)
+    broker_set_sigaudit(b, a); /* load_org finds it there */
+    if (eventlog_meta_u64(broker_log(b), AUDIT_META_STARTED, 0, &started) == DS_OK && started)
         a->started_stored = true;
     directory_each(b, load_org, b);
     a->pool = verify_pool_new("ds-audit", true);
     if (!a->pool) {
-        sigaudit_destroy(&b->sigaudit);
+        sigaudit_close(b);
         return DS_EIO;
     }
     if (a->behind.n)
@@ -147,7 +147,7 @@ int sigaudit_open(struct broker *b)
     return DS_OK;
 }
 
-void sigaudit_destroy(struct sigaudit **ap)
+static void sigaudit_destroy(struct sigaudit **ap)
 {
     struct sigaudit *a = *ap;
     if (!a)
@@ -158,6 +158,13 @@ void sigaudit_destroy(struct sigaudit **ap)
     free(a->dirty.at);
     free(a);
     *ap = NULL;
+}
+
+void sigaudit_close(struct broker *b)
+{
+    struct sigaudit *a = broker_sigaudit(b);
+    broker_set_sigaudit(b, NULL);
+    sigaudit_destroy(&a);
 }
 
 int sigaudit_fd(const struct sigaudit *a)
@@ -174,7 +181,7 @@ static const struct keyring *ring_of(const struct broker *b, const char *org)
 void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsync__Frame *frame,
                      uint64_t lo, uint64_t hi)
 {
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     if (!a) {
         wire_frame_free(frame);
         return;
@@ -203,7 +210,7 @@ void sigaudit_stored(struct broker *b, const struct transport_peer *addr, Dualsy
  * when none is left (o has caught up), or the log's error. */
 static int queue_from_log(struct broker *b, struct audit_org *o)
 {
-    uint64_t hwm = eventlog_hwm(b->log, o->org);
+    uint64_t hwm = eventlog_hwm(broker_log(b), o->org);
     if (o->queued >= hwm)
         return DS_ENOTFOUND;
     size_t want = hwm - o->queued < AUDIT_READ_JOB ? (size_t)(hwm - o->queued) : AUDIT_READ_JOB;
@@ -211,7 +218,7 @@ static int queue_from_log(struct broker *b, struct audit_org *o)
     size_t n = 0;
     int rc = DS_OK;
     for (; n < want; n++) {
-        rc = eventlog_get_raw(b->log, o->org, o->queued + 1 + n, &evs[n].data, &evs[n].len);
+        rc = eventlog_get_raw(broker_log(b), o->org, o->queued + 1 + n, &evs[n].data, &evs[n].len);
         if (rc != DS_OK)
             break;
     }
@@ -227,7 +234,7 @@ static int queue_from_log(struct broker *b, struct audit_org *o)
     job->check_upto = o->queued + n;
     job->tag = o->gen;
     o->queued += n;
-    verify_submit(b->sigaudit->pool, job);
+    verify_submit(broker_sigaudit(b)->pool, job);
     return DS_OK;
 }
 
@@ -236,7 +243,7 @@ static int queue_from_log(struct broker *b, struct audit_org *o)
  * of sigaudit_stored again). Only the listed orgs are visited, not the whole street. */
 static void read_all_behind(struct broker *b)
 {
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     size_t i = 0;
     while (i < a->behind.n && verify_pending_events(a->pool) < AUDIT_READ_QUEUED) {
         struct audit_org *o = a->behind.at[i];
@@ -253,8 +260,8 @@ static void read_all_behind(struct broker *b)
 /* The first failure of o: counted, logged, its node told, and its org blocked. */
 static void found_bad(struct broker *b, struct audit_org *o, uint64_t seq)
 {
-    b->sigaudit->bad_found++;
-    b->counters.signature_failed++;
+    broker_sigaudit(b)->bad_found++;
+    broker_counters(b)->signature_failed++;
     if (o->bad)
         return;
     o->bad = seq;
@@ -280,24 +287,24 @@ static void record(struct broker *b, const struct verify_job *job)
         if (job->verdict[i] == VERIFY_SKIPPED)
             continue; /* a resent copy before the stored range, or beyond it */
         seq++;
-        b->sigaudit->checked++;
+        broker_sigaudit(b)->checked++;
         if (job->verdict[i] != VERIFY_OK) {
             found_bad(b, o, seq);
             o->audited = o->queued = seq;
             o->gen++; /* the jobs still out were queued past the bad one: drop them */
-            set_behind(b->sigaudit, o);
-            mark_dirty(b->sigaudit, o);
+            set_behind(broker_sigaudit(b), o);
+            mark_dirty(broker_sigaudit(b), o);
             return;
         }
     }
     o->audited = seq;
-    mark_dirty(b->sigaudit, o);
+    mark_dirty(broker_sigaudit(b), o);
 }
 
 void sigaudit_on_done(void *arg)
 {
     struct broker *b = arg;
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     struct verify_job *job;
     verify_drain_wakeups(a->pool);
     while ((job = verify_take(a->pool)) != NULL) {
@@ -311,10 +318,10 @@ void sigaudit_on_done(void *arg)
  * and those events are checked again. */
 static void store_progress(struct broker *b)
 {
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     if (!a->dirty.n && a->started_stored)
         return;
-    struct eventlog_txn *txn = eventlog_begin(b->log);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     char name[IDS_ORG_MAX + 16];
     for (size_t i = 0; i < a->dirty.n; i++) {
         struct audit_org *o = a->dirty.at[i];
@@ -336,7 +343,7 @@ static void store_progress(struct broker *b)
 
 void sigaudit_tick(struct broker *b)
 {
-    struct sigaudit *a = b->sigaudit;
+    struct sigaudit *a = broker_sigaudit(b);
     if (!a)
         return;
     read_all_behind(b);
@@ -345,7 +352,8 @@ void sigaudit_tick(struct broker *b)
 
 bool sigaudit_blocked(const struct broker *b, const char *org, uint64_t *seq_out)
 {
-    const struct audit_org *o = b->sigaudit ? strmap_get(b->sigaudit->orgs, org) : NULL;
+    const struct audit_org *o =
+        broker_sigaudit(b) ? strmap_get(broker_sigaudit(b)->orgs, org) : NULL;
     if (!o || !o->bad)
         return false;
     *seq_out = o->bad;
@@ -354,14 +362,14 @@ bool sigaudit_blocked(const struct broker *b, const char *org, uint64_t *seq_out
 
 void sigaudit_unblock(struct broker *b, const char *org)
 {
-    struct audit_org *o = b->sigaudit ? strmap_get(b->sigaudit->orgs, org) : NULL;
+    struct audit_org *o = broker_sigaudit(b) ? strmap_get(broker_sigaudit(b)->orgs, org) : NULL;
     if (!o || !o->bad)
         return;
     log_warn("audit: %s re-keyed: its events are taken again (the one that failed, seq %llu, "
              "stays refused by every recipient)",
              org, (unsigned long long)o->bad);
     o->bad = 0;
-    mark_dirty(b->sigaudit, o);
+    mark_dirty(broker_sigaudit(b), o);
     store_progress(b);
 }
 
@@ -375,7 +383,7 @@ static bool sum_org(const char *org, void *value, void *arg)
 {
     struct audit_sums *s = arg;
     const struct audit_org *o = value;
-    uint64_t hwm = eventlog_hwm(s->b->log, org);
+    uint64_t hwm = eventlog_hwm(broker_log(s->b), org);
     s->behind += hwm > o->audited ? hwm - o->audited : 0;
     if (o->bad)
         json_object_set_new(s->blocked, org, json_integer((json_int_t)o->bad));
@@ -385,10 +393,11 @@ static bool sum_org(const char *org, void *value, void *arg)
 json_t *sigaudit_json(const struct broker *b)
 {
     struct audit_sums s = {b, 0, json_object()};
-    if (b->sigaudit)
-        strmap_each(b->sigaudit->orgs, sum_org, &s);
+    if (broker_sigaudit(b))
+        strmap_each(broker_sigaudit(b)->orgs, sum_org, &s);
     return json_pack("{s:I, s:I, s:I, s:o}", "checked",
-                     (json_int_t)(b->sigaudit ? b->sigaudit->checked : 0), "behind",
+                     (json_int_t)(broker_sigaudit(b) ? broker_sigaudit(b)->checked : 0), "behind",
                      (json_int_t)s.behind, "bad",
-                     (json_int_t)(b->sigaudit ? b->sigaudit->bad_found : 0), "blocked", s.blocked);
+                     (json_int_t)(broker_sigaudit(b) ? broker_sigaudit(b)->bad_found : 0),
+                     "blocked", s.blocked);
 }

@@ -24,11 +24,13 @@
 struct broker;
 struct sigaudit;
 
-/* Loads each org's progress and starts the workers (b->sigaudit). A store that never ran an
- * audit was checked event by event before it stored them: its progress starts at each
- * org's last seq. DS_OK, or DS_EIO (logged) when no worker can start. */
+/* Loads each org's progress and starts the workers: the audit b runs (broker_sigaudit). A
+ * store that never ran an audit was checked event by event before it stored them: its
+ * progress starts at each org's last seq. DS_OK, or DS_EIO (logged) when no worker can
+ * start. */
 int sigaudit_open(struct broker *b);
-void sigaudit_destroy(struct sigaudit **ap);
+/* Stops b's audit, if any; what it had not checked is read from the log by the next one. */
+void sigaudit_close(struct broker *b);
 /* Readable when a job is done: the loop calls sigaudit_on_done(b). */
 int sigaudit_fd(const struct sigaudit *a);
 void sigaudit_on_done(void *arg);

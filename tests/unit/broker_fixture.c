@@ -17,20 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-void bf_open(struct broker *b, const char *dir, const char *street)
+void bf_config(struct broker_config *cfg, const char *street)
 {
-    memset(b, 0, sizeof(*b));
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->window = 64;
+    cfg->heartbeat_ms = 1000;
+    snprintf(cfg->street, sizeof(cfg->street), "%s", street);
+}
+
+struct broker *bf_open(const char *dir, const char *street, uint64_t (*now_ms)(void))
+{
+    struct eventlog *log = NULL;
+    struct broker_config *cfg = calloc(1, sizeof(*cfg));
+    assert_non_null(cfg);
+    bf_config(cfg, street);
     assert_rc(keys_crypto_init(), DS_OK);
-    assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
-    eventlog_defer_folds(b->log);
-    b->directory = directory_new();
-    b->sessions = protocol_sessions_new();
-    b->inbox = inbox_new();
-    b->receipts = receipts_new();
-    b->cfg.window = 64;
-    b->cfg.heartbeat_ms = 1000;
-    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", street);
-    keys_generate(&b->keys);
+    assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
+    eventlog_defer_folds(log);
+    struct broker *b = broker_new(log, cfg, now_ms);
+    free(cfg);
+    return b;
 }
 
 void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)
@@ -45,7 +51,7 @@ void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const str
     assert_rc(directory_add(b, &card), DS_OK);
 }
 
-void bf_close(struct broker *b)
+void bf_close(struct broker **bp)
 {
-    broker_release(b);
+    broker_close(bp);
 }

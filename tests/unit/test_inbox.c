@@ -1,8 +1,8 @@
 /* Unit tests of the broker's inbox bookkeeping (broker/inbox.c, broker/receipts.c), on a
- * real RocksDB in a temp directory per test. The broker is a bare struct broker with the
- * fields they read (log, inbox, sessions, receipts, an empty directory, cfg.window, the clock) and
- * no transport: the transport's send is wrapped (-Wl,--wrap=transport_send_peer), recording what
- * the one test with a connected peer is sent and failing any other test that sends. */
+ * real RocksDB in a temp directory per test. The broker is a bare one (broker_new: a log,
+ * an empty directory, a window of 64, a fake clock) with no transport: the transport's send is
+ * wrapped (-Wl,--wrap=transport_send_peer), recording what the one test with a connected peer is
+ * sent and failing any other test that sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "broker.h"
+#include "broker_fixture.h"
 #include "directory.h"
 #include "inbox.h"
 #include "protocol.h"
@@ -62,38 +63,30 @@ static uint64_t fake_clock(void)
     return fake_now_ms;
 }
 
-static void broker_open_bare(struct broker *b, const char *dir)
+/* A broker with an empty directory (the inbox is pumped at once), no deferred folds, the
+ * fake clock and a window of 64. */
+static struct broker *broker_open_bare(const char *dir)
 {
-    memset(b, 0, sizeof(*b));
-    assert_rc(eventlog_open(dir, STORE_WAL, &b->log), DS_OK);
-    b->inbox = inbox_new();
-    b->sessions = protocol_sessions_new();
-    b->receipts = receipts_new();
-    b->directory = directory_new(); /* empty: the inbox is pumped at once */
-    b->cfg.window = 64;
-    b->now_ms = fake_clock;
-    snprintf(b->cfg.street, sizeof(b->cfg.street), "%s", STREET);
-}
-
-static void broker_close_bare(struct broker *b)
-{
-    inbox_destroy(&b->inbox);
-    directory_destroy(&b->directory);
-    protocol_sessions_destroy(&b->sessions);
-    receipts_destroy(&b->receipts);
-    eventlog_destroy(&b->log);
+    struct eventlog *log = NULL;
+    struct broker_config *cfg = calloc(1, sizeof(*cfg));
+    assert_non_null(cfg);
+    bf_config(cfg, STREET);
+    assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
+    struct broker *b = broker_new(log, cfg, fake_clock);
+    free(cfg);
+    return b;
 }
 
 /* Deletes an event's own row, so that only a copy elsewhere can still deliver it. */
 static void delete_event_row(struct broker *b, const char *origin, uint64_t seq)
 {
-    struct store_batch *del = store_batch_new(eventlog_store(b->log));
+    struct store_batch *del = store_batch_new(eventlog_store(broker_log(b)));
     struct skey key;
     skey_init(&key);
     skey_str(&key, origin);
     skey_u64(&key, seq);
     store_batch_delete(del, CF_EVENTS, &key);
-    assert_rc(store_commit(eventlog_store(b->log), del), DS_OK);
+    assert_rc(store_commit(eventlog_store(broker_log(b)), del), DS_OK);
     store_batch_destroy(&del);
 }
 
@@ -102,7 +95,7 @@ static uint64_t stored_head(struct broker *b, const char *org)
     char name[IDS_ORG_MAX + 8];
     uint64_t v = 0;
     snprintf(name, sizeof(name), "head/%s", org);
-    assert_rc(eventlog_meta_u64(b->log, name, 0, &v), DS_OK);
+    assert_rc(eventlog_meta_u64(broker_log(b), name, 0, &v), DS_OK);
     return v;
 }
 
@@ -113,7 +106,7 @@ static size_t stored_entries(struct broker *b, const char *org, const char *orig
     struct skey prefix;
     skey_init(&prefix);
     skey_str(&prefix, org);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, NULL);
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_INBOX, &prefix, NULL);
     size_t n = 0;
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t klen, vlen;
@@ -136,67 +129,67 @@ static size_t stored_entries(struct broker *b, const char *org, const char *orig
 static void test_inbox_head_written_once_per_txn(void **state)
 {
     const char *dir = *state;
-    struct broker b;
-    broker_open_bare(&b, dir);
+    struct broker *b;
+    b = broker_open_bare(dir);
 
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     for (uint64_t i = 0; i < 5; i++)
-        inbox_append(&b, txn, pending, ORG_A, "street:s", 10 + i);
+        inbox_append(b, txn, pending, ORG_A, "street:s", 10 + i);
     for (uint64_t i = 0; i < 2; i++)
-        inbox_append(&b, txn, pending, ORG_B, "street:s", 20 + i);
+        inbox_append(b, txn, pending, ORG_B, "street:s", 20 + i);
     struct store_batch *batch = eventlog_txn_batch(txn);
     assert_int_equal(store_batch_count(batch), 7); /* the entries only */
-    inbox_stage_heads(&b, txn, pending);
+    inbox_stage_heads(b, txn, pending);
     assert_int_equal(store_batch_count(batch), 7 + 2); /* one head per org */
-    assert_true(stored_head(&b, ORG_A) == 0);          /* nothing before the commit */
+    assert_true(stored_head(b, ORG_A) == 0);           /* nothing before the commit */
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
 
-    assert_true(stored_head(&b, ORG_A) == 5);
-    assert_true(stored_head(&b, ORG_B) == 2);
-    assert_true(inbox_head(&b, ORG_A) == 5);
-    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 10), 5);
-    assert_int_equal(stored_entries(&b, ORG_B, "street:s", 20), 2);
+    assert_true(stored_head(b, ORG_A) == 5);
+    assert_true(stored_head(b, ORG_B) == 2);
+    assert_true(inbox_head(b, ORG_A) == 5);
+    assert_int_equal(stored_entries(b, ORG_A, "street:s", 10), 5);
+    assert_int_equal(stored_entries(b, ORG_B, "street:s", 20), 2);
 
     /* The next transaction continues from the head, again with one head write. */
-    txn = eventlog_begin(b.log);
+    txn = eventlog_begin(broker_log(b));
     pending = strmap_new();
     for (uint64_t i = 0; i < 3; i++)
-        inbox_append(&b, txn, pending, ORG_A, "street:s", 15 + i);
-    inbox_stage_heads(&b, txn, pending);
+        inbox_append(b, txn, pending, ORG_A, "street:s", 15 + i);
+    inbox_stage_heads(b, txn, pending);
     assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 3 + 1);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
-    assert_true(inbox_head(&b, ORG_A) == 8);
-    broker_close_bare(&b);
+    assert_true(inbox_head(b, ORG_A) == 8);
+    broker_close(&b);
 
     /* After a restart (no cached heads) the head comes from the store. */
-    broker_open_bare(&b, dir);
-    assert_true(inbox_head(&b, ORG_A) == 8);
-    assert_true(inbox_head(&b, ORG_B) == 2);
-    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 10), 8);
-    broker_close_bare(&b);
+    b = broker_open_bare(dir);
+    assert_true(inbox_head(b, ORG_A) == 8);
+    assert_true(inbox_head(b, ORG_B) == 2);
+    assert_int_equal(stored_entries(b, ORG_A, "street:s", 10), 8);
+    broker_close(&b);
 }
 
 /* An aborted transaction moves no head, durable or cached. */
 static void test_inbox_abort_moves_no_head(void **state)
 {
     const char *dir = *state;
-    struct broker b;
-    broker_open_bare(&b, dir);
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    struct broker *b;
+    b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
-    inbox_append(&b, txn, pending, ORG_A, "street:s", 1);
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append(b, txn, pending, ORG_A, "street:s", 1);
+    inbox_stage_heads(b, txn, pending);
     eventlog_abort(&txn);
     strmap_destroy(&pending, free);
-    assert_true(inbox_head(&b, ORG_A) == 0);
-    assert_true(stored_head(&b, ORG_A) == 0);
-    assert_int_equal(stored_entries(&b, ORG_A, "street:s", 1), 0);
-    broker_close_bare(&b);
+    assert_true(inbox_head(b, ORG_A) == 0);
+    assert_true(stored_head(b, ORG_A) == 0);
+    assert_int_equal(stored_entries(b, ORG_A, "street:s", 1), 0);
+    broker_close(&b);
 }
 
 /* One broker transaction (btxn): its heads are durable with its entries and move in
@@ -205,40 +198,40 @@ static void test_inbox_abort_moves_no_head(void **state)
 static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     struct keys k;
     struct tu_event e;
     keys_generate(&k);
     tu_event_intro(&e, &k, ORG_B, 1, 100, "M1", ORG_A, "Li", 30, "2026-01-05");
-    broker_open_bare(&b, dir);
+    b = broker_open_bare(dir);
     for (int attempt = 0; attempt < 2; attempt++) {
         struct btxn t;
-        btxn_begin(&b, &t);
+        btxn_begin(b, &t);
         assert_rc(eventlog_txn_add(t.log, &e.ev, 0), DS_OK);
         btxn_append_event(&t, ORG_A, &e.ev);
         btxn_append(&t, ORG_B, STREET, 1);
-        assert_true(inbox_head(&b, ORG_A) == 0); /* appended, not yet committed */
+        assert_true(inbox_head(b, ORG_A) == 0); /* appended, not yet committed */
         fault_fail_commits(attempt == 0 ? 1 : 0);
         int rc = btxn_commit(&t);
         assert_null(t.log);
         assert_null(t.heads);
         uint64_t want = attempt == 0 ? 0 : 1;
         assert_rc(rc, attempt == 0 ? DS_EIO : DS_OK);
-        assert_true(eventlog_hwm(b.log, ORG_B) == want);
-        assert_true(inbox_head(&b, ORG_A) == want);
-        assert_true(inbox_head(&b, ORG_B) == want);
-        assert_true(stored_head(&b, ORG_A) == want);
-        assert_true(stored_head(&b, ORG_B) == want);
+        assert_true(eventlog_hwm(broker_log(b), ORG_B) == want);
+        assert_true(inbox_head(b, ORG_A) == want);
+        assert_true(inbox_head(b, ORG_B) == want);
+        assert_true(stored_head(b, ORG_A) == want);
+        assert_true(stored_head(b, ORG_B) == want);
     }
     /* an aborted one writes nothing */
     struct btxn t;
-    btxn_begin(&b, &t);
+    btxn_begin(b, &t);
     btxn_append(&t, ORG_A, STREET, 2);
     btxn_abort(&t);
     btxn_abort(&t); /* harmless twice */
-    assert_true(inbox_head(&b, ORG_A) == 1);
-    assert_true(stored_head(&b, ORG_A) == 1);
-    broker_close_bare(&b);
+    assert_true(inbox_head(b, ORG_A) == 1);
+    assert_true(stored_head(b, ORG_A) == 1);
+    broker_close(&b);
     tu_event_free(&e);
 }
 
@@ -248,32 +241,32 @@ static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
 static void test_inbox_letter_entries_carry_the_event(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     struct keys k;
     struct tu_event e1, e2;
     keys_generate(&k);
     tu_event_intro(&e1, &k, ORG_B, 1, 100, "M1", ORG_A, "Li", 30, "2026-01-05");
     tu_event_intro(&e2, &k, ORG_B, 2, 101, "M2", ORG_A, "Wang", 30, "2026-01-05");
-    broker_open_bare(&b, dir);
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     assert_rc(eventlog_txn_add(txn, &e1.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &e2.ev, 0), DS_OK);
-    inbox_append(&b, txn, pending, ORG_A, ORG_B, 1);
-    inbox_append_event(&b, txn, pending, ORG_A, &e2.ev);
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append(b, txn, pending, ORG_A, ORG_B, 1);
+    inbox_append_event(b, txn, pending, ORG_A, &e2.ev);
+    inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending); /* no session: nothing is pumped yet */
+    inbox_commit_heads(b, pending); /* no session: nothing is pumped yet */
     strmap_destroy(&pending, free);
 
-    delete_event_row(&b, ORG_B, 2);
+    delete_event_row(b, ORG_B, 2);
 
     struct peer p;
     memset(&p, 0, sizeof(p));
     snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
     p.welcomed = true;
     sent.on = true;
-    inbox_pump(&b, &p);
+    inbox_pump(b, &p);
     sent.on = false;
     assert_int_equal(sent.n, 2);
     assert_true(p.delivered == 2);
@@ -284,7 +277,7 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     for (size_t i = 0; i < sent.n; i++)
         free(sent.raw[i]);
     sent.n = 0;
-    broker_close_bare(&b);
+    broker_close(&b);
     tu_event_free(&e1);
     tu_event_free(&e2);
 }
@@ -295,38 +288,38 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
 static void test_inbox_scrub_strips_erased_letters(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     struct keys k;
     struct tu_event intro, other, late;
     keys_generate(&k);
     tu_event_intro(&intro, &k, ORG_B, 1, 100, "M1", ORG_A, "erase-me-name", 30, "2026-01-05");
     tu_event_intro(&other, &k, ORG_B, 2, 101, "M2", ORG_A, "keep-me-name", 30, "2026-01-05");
     tu_event_intro(&late, &k, ORG_B, 3, 102, "M1", ORG_A, "late-name", 30, "2026-01-05");
-    broker_open_bare(&b, dir);
-    eventlog_on_scrub(b.log, inbox_scrub, NULL);
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    b = broker_open_bare(dir);
+    eventlog_on_scrub(broker_log(b), inbox_scrub, NULL);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     assert_rc(eventlog_txn_add(txn, &intro.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &other.ev, 0), DS_OK);
-    inbox_append_event(&b, txn, pending, ORG_A, eventlog_txn_kept(txn, &intro.ev));
-    inbox_append_event(&b, txn, pending, ORG_A, eventlog_txn_kept(txn, &other.ev));
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append_event(b, txn, pending, ORG_A, eventlog_txn_kept(txn, &intro.ev));
+    inbox_append_event(b, txn, pending, ORG_A, eventlog_txn_kept(txn, &other.ev));
+    inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
 
-    txn = eventlog_begin(b.log);
+    txn = eventlog_begin(broker_log(b));
     pending = strmap_new();
     assert_rc(eventlog_txn_redact_member(txn, "M1", UINT64_MAX, NULL), DS_OK);
     assert_rc(eventlog_txn_add(txn, &late.ev, 0), DS_OK);
     const struct event *kept = eventlog_txn_kept(txn, &late.ev);
     assert_true(kept->redacted);
-    inbox_append_event(&b, txn, pending, ORG_A, kept);
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append_event(b, txn, pending, ORG_A, kept);
+    inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
-    assert_rc(eventlog_scrub_wait(b.log), DS_OK);
+    assert_rc(eventlog_scrub_wait(broker_log(b)), DS_OK);
 
     const char *want[3] = {NULL, "keep-me-name", NULL},
                *gone[3] = {"erase-me-name", NULL, "late-name"};
@@ -337,7 +330,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
         skey_init(&key);
         skey_str(&key, ORG_A);
         skey_u64(&key, seq);
-        assert_rc(store_get(eventlog_store(b.log), CF_INBOX, &key, &v, &vlen), DS_OK);
+        assert_rc(store_get(eventlog_store(broker_log(b)), CF_INBOX, &key, &v, &vlen), DS_OK);
         bool has_gone = false, has_want = false;
         for (size_t i = 0; i + 8 <= vlen; i++) {
             has_gone |= gone[seq - 1] && memcmp((char *)v + i, gone[seq - 1], 8) == 0;
@@ -348,7 +341,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
         assert_true(vlen > 64); /* still carries the event's bytes */
         free(v);
     }
-    broker_close_bare(&b);
+    broker_close(&b);
     tu_event_free(&intro);
     tu_event_free(&other);
     tu_event_free(&late);
@@ -360,20 +353,20 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
 static void test_inbox_street_events_read_once(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     struct keys k;
     struct tu_event card;
     keys_generate(&k);
     tu_event_intro(&card, &k, STREET, 1, 100, "M1", ORG_A, "Li", 30, "2026-01-05");
-    broker_open_bare(&b, dir);
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     assert_rc(eventlog_txn_add(txn, &card.ev, 0), DS_OK);
-    inbox_append(&b, txn, pending, ORG_A, STREET, 1);
-    inbox_append(&b, txn, pending, ORG_B, STREET, 1);
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append(b, txn, pending, ORG_A, STREET, 1);
+    inbox_append(b, txn, pending, ORG_B, STREET, 1);
+    inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
 
     const char *orgs[2] = {ORG_A, ORG_B};
@@ -383,7 +376,7 @@ static void test_inbox_street_events_read_once(void **state)
         snprintf(p.addr.org, sizeof(p.addr.org), "%s", orgs[i]);
         p.welcomed = true;
         sent.on = true;
-        inbox_pump(&b, &p);
+        inbox_pump(b, &p);
         sent.on = false;
         assert_int_equal(sent.n, 1);
         assert_int_equal(sent.len[0], card.len);
@@ -391,9 +384,9 @@ static void test_inbox_street_events_read_once(void **state)
         free(sent.raw[0]);
         sent.n = 0;
         if (i == 0)
-            delete_event_row(&b, STREET, 1); /* only the broker's memory still has it */
+            delete_event_row(b, STREET, 1); /* only the broker's memory still has it */
     }
-    broker_close_bare(&b);
+    broker_close(&b);
     tu_event_free(&card);
 }
 
@@ -403,7 +396,7 @@ static void test_inbox_street_events_read_once(void **state)
 static void test_inbox_entry_hlc_both_kinds(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     struct keys k;
     struct tu_event letter, card, gone;
     uint64_t hlc = 0;
@@ -411,31 +404,31 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
     tu_event_intro(&letter, &k, ORG_B, 1, 7000, "M1", ORG_A, "Li", 30, "2026-01-05");
     tu_event_intro(&card, &k, STREET, 1, 5000, "M2", ORG_A, "Wang", 30, "2026-01-05");
     tu_event_intro(&gone, &k, STREET, 2, 6000, "M3", ORG_A, "Zhao", 30, "2026-01-05");
-    broker_open_bare(&b, dir);
-    struct eventlog_txn *txn = eventlog_begin(b.log);
+    b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     assert_rc(eventlog_txn_add(txn, &card.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &gone.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &letter.ev, 0), DS_OK);
-    inbox_append(&b, txn, pending, ORG_A, STREET, 1);
-    inbox_append_event(&b, txn, pending, ORG_A, &letter.ev);
-    inbox_append(&b, txn, pending, ORG_A, STREET, 2);
-    inbox_stage_heads(&b, txn, pending);
+    inbox_append(b, txn, pending, ORG_A, STREET, 1);
+    inbox_append_event(b, txn, pending, ORG_A, &letter.ev);
+    inbox_append(b, txn, pending, ORG_A, STREET, 2);
+    inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(&b, pending);
+    inbox_commit_heads(b, pending);
     strmap_destroy(&pending, free);
-    delete_event_row(&b, STREET, 2);
+    delete_event_row(b, STREET, 2);
 
-    assert_rc(inbox_entry_hlc(&b, ORG_A, 1, &hlc), DS_OK);
+    assert_rc(inbox_entry_hlc(b, ORG_A, 1, &hlc), DS_OK);
     assert_true(hlc == 5000);
-    assert_rc(inbox_entry_hlc(&b, ORG_A, 2, &hlc), DS_OK);
+    assert_rc(inbox_entry_hlc(b, ORG_A, 2, &hlc), DS_OK);
     assert_true(hlc == 7000);
     hlc = 1;
-    assert_rc(inbox_entry_hlc(&b, ORG_A, 3, &hlc), DS_EIO);
-    assert_rc(inbox_entry_hlc(&b, ORG_A, 4, &hlc), DS_ENOTFOUND);
-    assert_rc(inbox_entry_hlc(&b, ORG_B, 1, &hlc), DS_ENOTFOUND);
+    assert_rc(inbox_entry_hlc(b, ORG_A, 3, &hlc), DS_EIO);
+    assert_rc(inbox_entry_hlc(b, ORG_A, 4, &hlc), DS_ENOTFOUND);
+    assert_rc(inbox_entry_hlc(b, ORG_B, 1, &hlc), DS_ENOTFOUND);
     assert_true(hlc == 1); /* written only on success */
-    broker_close_bare(&b);
+    broker_close(&b);
     tu_event_free(&letter);
     tu_event_free(&card);
     tu_event_free(&gone);
@@ -445,7 +438,7 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
 static void append_committed(struct broker *b, const char *org, const char *origin,
                              const uint64_t *seqs, size_t n)
 {
-    struct eventlog_txn *txn = eventlog_begin(b->log);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     struct strmap *pending = strmap_new();
     for (size_t i = 0; i < n; i++)
         inbox_append(b, txn, pending, org, origin, seqs[i]);
@@ -471,39 +464,39 @@ static uint64_t receipt_of(struct broker *b, const char *origin, const char *rec
 static void test_receipts_follow_the_cursor(void **state)
 {
     const char *dir = *state;
-    struct broker b;
+    struct broker *b;
     const uint64_t unit_seqs[] = {3, 4, 5}, street_seqs[] = {1}, more[] = {6};
-    broker_open_bare(&b, dir);
+    b = broker_open_bare(dir);
     fake_now_ms = 1000000;
-    append_committed(&b, ORG_A, ORG_B, unit_seqs, 2);    /* inbox 1, 2: unit 3, 4 */
-    append_committed(&b, ORG_A, STREET, street_seqs, 1); /* inbox 3 */
+    append_committed(b, ORG_A, ORG_B, unit_seqs, 2);    /* inbox 1, 2: unit 3, 4 */
+    append_committed(b, ORG_A, STREET, street_seqs, 1); /* inbox 3 */
     fake_now_ms += 5000;
-    append_committed(&b, ORG_A, ORG_B, unit_seqs + 2, 1); /* inbox 4: unit 5 */
+    append_committed(b, ORG_A, ORG_B, unit_seqs + 2, 1); /* inbox 4: unit 5 */
 
-    receipts_confirmed(&b, ORG_A, 3);
-    receipts_tick(&b);
-    assert_true(receipt_of(&b, ORG_B, ORG_A) == 4);
-    assert_true(receipt_of(&b, STREET, ORG_A) == 0); /* the directory's entries: no author */
-    assert_true(receipts_cursor(&b, ORG_A) == 3);
+    receipts_confirmed(b, ORG_A, 3);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 4);
+    assert_true(receipt_of(b, STREET, ORG_A) == 0); /* the directory's entries: no author */
+    assert_true(receipts_cursor(b, ORG_A) == 3);
     uint64_t lag = 0;
     fake_now_ms += 2000;
-    assert_rc(receipts_lag_ms(&b, ORG_A, inbox_head(&b, ORG_A), fake_now_ms, &lag), DS_OK);
+    assert_rc(receipts_lag_ms(b, ORG_A, inbox_head(b, ORG_A), fake_now_ms, &lag), DS_OK);
     assert_true(lag == 2000); /* inbox 4 arrived 2 s ago, not 7 s */
-    assert_rc(receipts_lag_ms(&b, ORG_B, inbox_head(&b, ORG_B), fake_now_ms, &lag), DS_OK);
+    assert_rc(receipts_lag_ms(b, ORG_B, inbox_head(b, ORG_B), fake_now_ms, &lag), DS_OK);
     assert_true(lag == 0); /* nothing waits for B */
-    broker_close_bare(&b);
+    broker_close(&b);
 
     /* After a restart nothing was said yet: the counted cursor stands, and so do receipts. */
-    broker_open_bare(&b, dir);
-    assert_true(receipts_cursor(&b, ORG_A) == 3);
-    assert_true(receipt_of(&b, ORG_B, ORG_A) == 4);
-    receipts_confirmed(&b, ORG_A, 4);
-    append_committed(&b, ORG_A, ORG_B, more, 1);
-    receipts_tick(&b);
-    assert_true(receipt_of(&b, ORG_B, ORG_A) == 5);
-    assert_rc(receipts_lag_ms(&b, ORG_A, inbox_head(&b, ORG_A), fake_now_ms, &lag), DS_OK);
+    b = broker_open_bare(dir);
+    assert_true(receipts_cursor(b, ORG_A) == 3);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 4);
+    receipts_confirmed(b, ORG_A, 4);
+    append_committed(b, ORG_A, ORG_B, more, 1);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
+    assert_rc(receipts_lag_ms(b, ORG_A, inbox_head(b, ORG_A), fake_now_ms, &lag), DS_OK);
     assert_true(lag == 0); /* inbox 5 arrived just now */
-    broker_close_bare(&b);
+    broker_close(&b);
 }
 
 int main(void)

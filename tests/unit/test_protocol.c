@@ -1,7 +1,7 @@
 /* Unit tests of the broker's PUBLISH path (broker/protocol.c): a frame goes in through
  * protocol_on_frame, its signatures are checked by the real verify workers, and
  * protocol_on_verified stores and answers it, on a real RocksDB in a temp directory. The
- * broker is a bare struct broker with a street, a unit and a community in its directory;
+ * broker is a bare one (bf_open) with a street, a unit and a community in its directory;
  * the transport's one send call is wrapped (-Wl,--wrap=transport_send_peer), so the test
  * reads every frame the broker answers with. Commit failures come from fault.h.
  * The per-peer budgets (a HELLO flood, a frame flood, strikes, the limits of unknown
@@ -109,7 +109,7 @@ static uint64_t fake_clock(void)
 
 struct fixture {
     char dir[TU_PATH_MAX];
-    struct broker b;
+    struct broker *b;
     struct keys unit_keys;
     struct transport_peer unit_addr, community_addr;
 };
@@ -117,20 +117,16 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    struct broker *b = &fx->b;
     struct keys community_keys;
     tu_tmpdir(fx->dir);
-    bf_open(b, fx->dir, STREET);
     fake_now_ms = hlc_wall_ms(); /* events are dated by the wall clock: start beside it */
-    b->now_ms = fake_clock;
-    b->last_tick_ms = fake_now_ms;
+    fx->b = bf_open(fx->dir, STREET, fake_clock);
+    struct broker *b = fx->b;
     keys_generate(&fx->unit_keys);
     keys_generate(&community_keys);
     bf_add_org(b, UNIT, ORG_UNIT, &fx->unit_keys);
     bf_add_org(b, COMMUNITY, ORG_COMMUNITY, &community_keys);
-    b->t = transport_new();
-    b->verify = verify_pool_new("ds-verify", false);
-    assert_non_null(b->verify);
+    assert_rc(broker_start(b), DS_OK);
     snprintf(fx->unit_addr.org, sizeof(fx->unit_addr.org), "%s", UNIT);
     fx->unit_addr.id_len = 5;
     memcpy(fx->unit_addr.id, "conn1", 5);
@@ -138,7 +134,7 @@ static int setup(void **state)
     fx->community_addr.id_len = 5;
     memcpy(fx->community_addr.id, "conn2", 5);
     memset(&sent, 0, sizeof(sent));
-    acking_log = b->log;
+    acking_log = broker_log(b);
     *state = fx;
     return 0;
 }
@@ -146,9 +142,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
     fault_fail_commits(0);
-    bf_close(b);
+    bf_close(&fx->b);
     tu_rmtree(fx->dir);
     free(fx);
     return 0;
@@ -160,7 +155,7 @@ static void send_frame_as(struct fixture *fx, const struct transport_peer *addr,
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&f->base, &buf, &len);
-    protocol_on_frame(&fx->b, addr, buf, len);
+    protocol_on_frame(fx->b, addr, buf, len);
     free(buf);
 }
 
@@ -175,7 +170,7 @@ static void hello_as(struct fixture *fx, const struct transport_peer *addr)
     Dualsync__Hello h = DUALSYNC__HELLO__INIT;
     h.org = (char *)addr->org;
     h.proto = WIRE_PROTO_VERSION;
-    h.broker_store_id.data = fx->b.store_id;
+    h.broker_store_id.data = (uint8_t *)broker_store_id(fx->b);
     h.broker_store_id.len = BROKER_STORE_ID_LEN;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
@@ -246,10 +241,10 @@ static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
  * loop would, until nothing waits. */
 static void store_checked(struct fixture *fx)
 {
-    while (verify_pending_events(fx->b.verify) > 0) {
-        struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
+    while (verify_pending_events(broker_verify(fx->b)) > 0) {
+        struct pollfd pfd = {.fd = verify_pool_fd(broker_verify(fx->b)), .events = POLLIN};
         assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
-        protocol_on_verified(&fx->b);
+        protocol_on_verified(fx->b);
     }
 }
 
@@ -258,9 +253,9 @@ static void store_checked(struct fixture *fx)
 static void publish_and_store(struct fixture *fx, uint64_t first, uint64_t last)
 {
     publish_only(fx, first, last);
-    struct pollfd pfd = {.fd = verify_pool_fd(fx->b.verify), .events = POLLIN};
+    struct pollfd pfd = {.fd = verify_pool_fd(broker_verify(fx->b)), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
-    protocol_on_verified(&fx->b);
+    protocol_on_verified(fx->b);
 }
 
 static uint64_t audit_behind(struct broker *b)
@@ -278,7 +273,7 @@ static void audit_until_done(struct broker *b)
     for (int waited = 0; audit_behind(b) > 0; waited += 10) {
         assert_true(waited < 10000);
         sigaudit_tick(b);
-        struct pollfd pfd = {.fd = sigaudit_fd(b->sigaudit), .events = POLLIN};
+        struct pollfd pfd = {.fd = sigaudit_fd(broker_sigaudit(b)), .events = POLLIN};
         if (poll(&pfd, 1, 10) == 1)
             sigaudit_on_done(b);
     }
@@ -294,7 +289,7 @@ static void test_protocol_no_ack_beyond_a_failed_commit(void **state)
     publish_and_store(fx, 1, 3);
     assert_int_equal(sent.acks, 1);
     assert_true(sent.ack_upto == 3);
-    assert_true(eventlog_hwm(fx->b.log, UNIT) == 3);
+    assert_true(eventlog_hwm(broker_log(fx->b), UNIT) == 3);
 
     fault_fail_commits(1);
     memset(&sent, 0, sizeof(sent));
@@ -302,13 +297,13 @@ static void test_protocol_no_ack_beyond_a_failed_commit(void **state)
     if (sent.ack_upto > 3)
         fail_msg("ACK upto %llu went out for a commit that failed (the store holds 3)",
                  (unsigned long long)sent.ack_upto);
-    assert_true(eventlog_hwm(fx->b.log, UNIT) == 3);
+    assert_true(eventlog_hwm(broker_log(fx->b), UNIT) == 3);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_INTERNAL);
 
     memset(&sent, 0, sizeof(sent));
     publish_and_store(fx, 4, 6);
     assert_true(sent.ack_upto == 6);
-    assert_true(eventlog_hwm(fx->b.log, UNIT) == 6);
+    assert_true(eventlog_hwm(broker_log(fx->b), UNIT) == 6);
     assert_int_equal(sent.last_error, 0);
 }
 
@@ -339,8 +334,8 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
         hello_as(fx, &fx->community_addr);
     assert_true(sent.delivers <= BROKER_PEER_SEND_FRAMES / 2 + 1);
     assert_true(sent.deliver_bytes <= BROKER_PEER_SEND_BYTES);
-    assert_true(fx->b.counters.full_closed >= 1);
-    struct peer *p = protocol_peer(&fx->b, COMMUNITY);
+    assert_true(broker_counters(fx->b)->full_closed >= 1);
+    struct peer *p = protocol_peer(fx->b, COMMUNITY);
     assert_non_null(p);
     assert_false(p->welcomed);
 
@@ -349,11 +344,11 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     memcpy(fx->community_addr.id, "conn3", 5);
     hello_as(fx, &fx->community_addr);
     assert_int_equal(sent.delivers, 1);
-    assert_true(p->delivered == inbox_head(&fx->b, COMMUNITY));
+    assert_true(p->delivered == inbox_head(fx->b, COMMUNITY));
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
     c.upto = p->delivered;
-    c.directory_upto = directory_head(&fx->b); /* and the directory, sent before */
+    c.directory_upto = directory_head(fx->b); /* and the directory, sent before */
     f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
     f.confirm = &c;
     send_frame_as(fx, &fx->community_addr, &f);
@@ -370,9 +365,9 @@ static void test_protocol_hello_flood_bounded_by_send_budget(void **state)
     Dualsync__Hello hello = DUALSYNC__HELLO__INIT;
     hello.org = COMMUNITY;
     hello.proto = WIRE_PROTO_VERSION;
-    hello.inbox_cursor = inbox_head(&fx->b, COMMUNITY);
-    hello.directory_cursor = directory_head(&fx->b);
-    hello.broker_store_id.data = fx->b.store_id;
+    hello.inbox_cursor = inbox_head(fx->b, COMMUNITY);
+    hello.directory_cursor = directory_head(fx->b);
+    hello.broker_store_id.data = (uint8_t *)broker_store_id(fx->b);
     hello.broker_store_id.len = BROKER_STORE_ID_LEN;
     h.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     h.hello = &hello;
@@ -398,11 +393,11 @@ static void test_protocol_verify_budget_per_peer(void **state)
     publish_only(fx, frames * 1024 + 1, frames * 1024 + 1); /* one more event: over */
     assert_int_equal(sent.errors, 1);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_INTERNAL);
-    assert_true(fx->b.counters.over_budget == 1);
+    assert_true(broker_counters(fx->b)->over_budget == 1);
     store_checked(fx);
-    assert_true(eventlog_hwm(fx->b.log, UNIT) == frames * 1024);
+    assert_true(eventlog_hwm(broker_log(fx->b), UNIT) == frames * 1024);
     assert_true(sent.ack_upto == frames * 1024);
-    struct peer *p = protocol_peer(&fx->b, UNIT);
+    struct peer *p = protocol_peer(fx->b, UNIT);
     assert_int_equal(p->verify_events, 0); /* released as they were taken */
 }
 
@@ -414,18 +409,18 @@ static void test_protocol_strikes_ban_the_org(void **state)
     say_hello(fx);
     const uint8_t junk[] = {0xff, 0xff, 0xff};
     for (unsigned i = 0; i < BROKER_STRIKES_MAX - 1; i++)
-        protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
-    assert_true(fx->b.counters.peers_banned == 0);
+        protocol_on_frame(fx->b, &fx->unit_addr, junk, sizeof(junk));
+    assert_true(broker_counters(fx->b)->peers_banned == 0);
     char org[IDS_ORG_MAX];
-    assert_true(broker_authorize(&fx->b, fx->unit_keys.curve_pk, org));
-    protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
-    assert_true(fx->b.counters.peers_banned == 1);
-    assert_true(fx->b.counters.refused_frames == BROKER_STRIKES_MAX);
-    assert_false(broker_authorize(&fx->b, fx->unit_keys.curve_pk, org));
-    assert_true(fx->b.counters.ban_refused == 1);
+    assert_true(broker_authorize(fx->b, fx->unit_keys.curve_pk, org));
+    protocol_on_frame(fx->b, &fx->unit_addr, junk, sizeof(junk));
+    assert_true(broker_counters(fx->b)->peers_banned == 1);
+    assert_true(broker_counters(fx->b)->refused_frames == BROKER_STRIKES_MAX);
+    assert_false(broker_authorize(fx->b, fx->unit_keys.curve_pk, org));
+    assert_true(broker_counters(fx->b)->ban_refused == 1);
     memset(&sent, 0, sizeof(sent));
     say_hello(fx);
-    protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+    protocol_on_frame(fx->b, &fx->unit_addr, junk, sizeof(junk));
     assert_int_equal(sent.frames, 0);
 }
 
@@ -455,7 +450,7 @@ static void publish_unknown(struct fixture *fx, uint64_t first, size_t n, size_t
 static void test_protocol_unknown_types_limited_per_org(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     const uint64_t burst = BROKER_UNKNOWN_BURST;
     say_hello(fx);
     memset(&sent, 0, sizeof(sent));
@@ -465,17 +460,17 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
     publish_unknown(fx, 2, 1, BROKER_UNKNOWN_BODY_MAX + 1);
     assert_int_equal(sent.errors, 1);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_MALFORMED);
-    assert_true(eventlog_hwm(b->log, UNIT) == 1);
-    assert_true(b->counters.unknown_type_refused == 1);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 1);
+    assert_true(broker_counters(b)->unknown_type_refused == 1);
 
     /* seq 1 took one token: burst - 1 more pass, the next is refused and stops the frame */
     publish_unknown(fx, 2, burst, 16);
     assert_int_equal(sent.errors, 2);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_BUSY);
-    assert_true(eventlog_hwm(b->log, UNIT) == burst);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == burst);
     assert_true(sent.ack_upto == burst);
-    assert_true(b->counters.unknown_types == burst);
-    assert_true(b->counters.unknown_type_refused == 2);
+    assert_true(broker_counters(b)->unknown_types == burst);
+    assert_true(broker_counters(b)->unknown_type_refused == 2);
     struct peer *p = protocol_peer(b, UNIT);
     assert_int_equal(p->strikes, 1); /* the oversize body only */
 
@@ -486,13 +481,13 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
     fake_now_ms += 3 * BROKER_UNKNOWN_REFILL_MS;
     publish_unknown(fx, burst + 1, 4, 16);
     assert_int_equal(sent.errors, 3);
-    assert_true(eventlog_hwm(b->log, UNIT) == burst + 3);
-    assert_true(b->counters.unknown_type_refused == 3);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == burst + 3);
+    assert_true(broker_counters(b)->unknown_type_refused == 3);
 
     /* letters of known types meanwhile: no limit of this kind */
     publish_and_store(fx, burst + 4, burst + 13);
     assert_int_equal(sent.errors, 3);
-    assert_true(eventlog_hwm(b->log, UNIT) == burst + 13);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == burst + 13);
     char org[IDS_ORG_MAX];
     assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org)); /* not banned */
 }
@@ -501,7 +496,7 @@ static void test_protocol_unknown_types_limited_per_org(void **state)
 static void tick_after(struct fixture *fx, uint64_t ms)
 {
     fake_now_ms += ms;
-    protocol_tick(&fx->b);
+    protocol_tick(fx->b);
 }
 
 static void ping(struct fixture *fx)
@@ -519,7 +514,7 @@ static void ping(struct fixture *fx)
 static void test_protocol_silent_peer_loses_its_session(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     say_hello(fx);
     struct peer *p = protocol_peer(b, UNIT);
     assert_non_null(p);
@@ -529,13 +524,13 @@ static void test_protocol_silent_peer_loses_its_session(void **state)
         ping(fx); /* a live node: heard every heartbeat */
     }
     assert_non_null(protocol_peer(b, UNIT));
-    assert_true(b->counters.sessions_dropped == 0);
+    assert_true(broker_counters(b)->sessions_dropped == 0);
     for (uint64_t t = 0; t < BROKER_PEER_TIMEOUT_MS; t += 1000)
         tick_after(fx, 1000);
     assert_non_null(protocol_peer(b, UNIT)); /* at the limit, not beyond it */
     tick_after(fx, 1000);
     assert_null(protocol_peer(b, UNIT));
-    assert_true(b->counters.sessions_dropped == 1);
+    assert_true(broker_counters(b)->sessions_dropped == 1);
     say_hello(fx);
     p = protocol_peer(b, UNIT);
     assert_non_null(p);
@@ -547,11 +542,11 @@ static void test_protocol_silent_peer_loses_its_session(void **state)
 static void test_protocol_stalled_loop_forgives_silence(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     say_hello(fx);
     tick_after(fx, BROKER_PEER_TIMEOUT_MS + 5000);
     assert_non_null(protocol_peer(b, UNIT));
-    assert_true(b->counters.sessions_dropped == 0);
+    assert_true(broker_counters(b)->sessions_dropped == 0);
     /* ... but its clock starts again then: the same silence after the stall counts */
     for (uint64_t t = 0; t <= BROKER_PEER_TIMEOUT_MS; t += 1000)
         tick_after(fx, 1000);
@@ -564,7 +559,7 @@ static void strike_out(struct fixture *fx)
     const uint8_t junk[] = {0xff, 0xff, 0xff};
     say_hello(fx);
     for (unsigned i = 0; i < BROKER_STRIKES_MAX; i++)
-        protocol_on_frame(&fx->b, &fx->unit_addr, junk, sizeof(junk));
+        protocol_on_frame(fx->b, &fx->unit_addr, junk, sizeof(junk));
 }
 
 /* A ban lasts BROKER_BAN_MS and the next one, within the hour, twice as long; after an
@@ -572,17 +567,17 @@ static void strike_out(struct fixture *fx)
 static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     char org[IDS_ORG_MAX];
     strike_out(fx);
-    assert_true(b->counters.peers_banned == 1);
+    assert_true(broker_counters(b)->peers_banned == 1);
     fake_now_ms += BROKER_BAN_MS - 1;
     assert_false(broker_authorize(b, fx->unit_keys.curve_pk, org));
     fake_now_ms += 1;
     assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
 
     strike_out(fx);
-    assert_true(b->counters.peers_banned == 2);
+    assert_true(broker_counters(b)->peers_banned == 2);
     fake_now_ms += 2 * BROKER_BAN_MS - 1;
     assert_false(broker_authorize(b, fx->unit_keys.curve_pk, org));
     fake_now_ms += 1;
@@ -590,7 +585,7 @@ static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
 
     fake_now_ms += 3600u * 1000u + 1; /* an hour of good conduct */
     strike_out(fx);
-    assert_true(b->counters.peers_banned == 3);
+    assert_true(broker_counters(b)->peers_banned == 3);
     fake_now_ms += BROKER_BAN_MS;
     assert_true(broker_authorize(b, fx->unit_keys.curve_pk, org));
 }
@@ -603,13 +598,13 @@ static void test_protocol_ban_lasts_its_time_and_doubles(void **state)
 static void test_protocol_signature_checked_behind_the_ack(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     assert_int_equal(sigaudit_open(b), DS_OK);
     say_hello(fx);
     publish_signed(fx, 1, 2, 1); /* a new session's first letter, badly signed */
     store_checked(fx);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
-    assert_true(eventlog_hwm(b->log, UNIT) == 0);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 0);
 
     memset(&sent, 0, sizeof(sent));
     publish_signed(fx, 1, 4, 3); /* the first verifies; the third is bad: stored, acked */
@@ -617,7 +612,7 @@ static void test_protocol_signature_checked_behind_the_ack(void **state)
     assert_true(sent.ack_upto == 4);
     assert_int_equal(sent.errors, 0);
     audit_until_done(b);
-    assert_true(b->counters.signature_failed == 1);
+    assert_true(broker_counters(b)->signature_failed == 1);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH); /* the node told */
     uint64_t bad = 0;
     assert_true(sigaudit_blocked(b, UNIT, &bad));
@@ -627,8 +622,8 @@ static void test_protocol_signature_checked_behind_the_ack(void **state)
     publish_only(fx, 5, 6); /* well signed, but the org is blocked */
     store_checked(fx);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
-    assert_true(eventlog_hwm(b->log, UNIT) == 4);
-    assert_true(b->counters.signature_blocked == 1);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 4);
+    assert_true(broker_counters(b)->signature_blocked == 1);
 
     struct org_card card; /* the street re-keys the org: `org rekey --unsigned` */
     memset(&card, 0, sizeof(card));
@@ -646,7 +641,7 @@ static void test_protocol_signature_checked_behind_the_ack(void **state)
     assert_true(sent.ack_upto == 6);
     audit_until_done(b);
     assert_false(sigaudit_blocked(b, UNIT, &bad));
-    assert_true(b->counters.signature_failed == 1);
+    assert_true(broker_counters(b)->signature_failed == 1);
 }
 
 /* Events stored while no audit ran (a crash before its workers got to them) are checked
@@ -656,17 +651,17 @@ static void test_protocol_signature_checked_behind_the_ack(void **state)
 static void test_protocol_audit_resumes_from_the_log(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     say_hello(fx);
     publish_and_store(fx, 1, 3); /* no audit yet: an older broker's store */
     assert_int_equal(sigaudit_open(b), DS_OK);
     assert_true(audit_behind(b) == 0);
     sigaudit_tick(b); /* its progress, and that audits began, in the store */
-    sigaudit_destroy(&b->sigaudit);
+    sigaudit_close(b);
 
     publish_signed(fx, 4, 8, 6); /* stored, and the audit is gone before it saw them */
     store_checked(fx);
-    assert_true(eventlog_hwm(b->log, UNIT) == 8);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 8);
     assert_int_equal(sigaudit_open(b), DS_OK);
     assert_true(audit_behind(b) == 5);
     audit_until_done(b);
@@ -674,7 +669,7 @@ static void test_protocol_audit_resumes_from_the_log(void **state)
     assert_true(sigaudit_blocked(b, UNIT, &bad));
     assert_true(bad == 6);
     sigaudit_tick(b);
-    sigaudit_destroy(&b->sigaudit);
+    sigaudit_close(b);
     assert_int_equal(sigaudit_open(b), DS_OK);
     assert_true(sigaudit_blocked(b, UNIT, &bad));
     assert_true(bad == 6);
@@ -688,7 +683,7 @@ static void test_protocol_audit_resumes_from_the_log(void **state)
 static void test_protocol_replay_does_not_vouch(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     struct tu_event ev[3];
     ProtobufCBinaryData raw[3];
     for (size_t i = 0; i < 3; i++) {
@@ -703,14 +698,14 @@ static void test_protocol_replay_does_not_vouch(void **state)
     say_hello(fx);
     send_publish(fx, raw, 2); /* the node's seqs 1 and 2 */
     store_checked(fx);
-    assert_true(eventlog_hwm(b->log, UNIT) == 2);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 2);
     memcpy(fx->unit_addr.id, "conn9", 5); /* a new connection with the org's transport key */
     say_hello(fx);
     memset(&sent, 0, sizeof(sent));
     send_publish(fx, raw + 1, 2); /* seq 2 replayed as stored, seq 3 badly signed */
     store_checked(fx);
     assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_AUTH);
-    assert_true(eventlog_hwm(b->log, UNIT) == 2);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 2);
     for (size_t i = 0; i < 3; i++)
         tu_event_free(&ev[i]);
 }
@@ -734,7 +729,7 @@ static void confirm_directory(struct fixture *fx, uint64_t dir_upto, uint64_t in
 static void test_protocol_directory_is_one_stream(void **state)
 {
     struct fixture *fx = *state;
-    struct broker *b = &fx->b;
+    struct broker *b = fx->b;
     for (int i = 0; i < 200; i++) {
         struct keys k;
         char org[32];
@@ -753,7 +748,7 @@ static void test_protocol_directory_is_one_stream(void **state)
     memset(&sent, 0, sizeof(sent));
     hello_as(fx, &fx->community_addr);
     /* the window (64) of the directory, and no letter before the rest of it */
-    assert_int_equal(sent.dir_entries, b->cfg.window);
+    assert_int_equal(sent.dir_entries, broker_config(b)->window);
     assert_int_equal(sent.delivers, 0);
     for (int rounds = 0; sent.dir_upto < directory_head(b) && rounds < 10; rounds++)
         confirm_directory(fx, sent.dir_upto, 0);
@@ -777,7 +772,7 @@ static void test_protocol_directory_is_one_stream(void **state)
     h.proto = WIRE_PROTO_VERSION;
     h.inbox_cursor = 5;
     h.directory_cursor = directory_head(b);
-    h.broker_store_id.data = b->store_id;
+    h.broker_store_id.data = (uint8_t *)broker_store_id(b);
     h.broker_store_id.len = BROKER_STORE_ID_LEN;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;

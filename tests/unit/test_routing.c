@@ -1,5 +1,5 @@
 /* Unit tests of the broker's routing in hlc order (broker/routing.c, "a late release"), on
- * a real RocksDB in a temp directory per test. The broker is a bare struct broker with a
+ * a real RocksDB in a temp directory per test. The broker is a bare one (bf_open) with a
  * street, two units and two communities in its directory and no transport: no peer is
  * connected, so nothing is sent. Letters arrive as protocol.c's publish_events takes them
  * (routing_recipients, then the event and its inbox entries in the same btxn), in an
@@ -50,7 +50,7 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
 
 struct fixture {
     char dir[TU_PATH_MAX];
-    struct broker b;
+    struct broker *b;
     struct keys a, bk, c1, c2; /* unit A, unit B, the communities */
 };
 
@@ -63,9 +63,9 @@ static uint64_t at(unsigned i)
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    struct broker *b = &fx->b;
     tu_tmpdir(fx->dir);
-    bf_open(b, fx->dir, STREET);
+    fx->b = bf_open(fx->dir, STREET, NULL);
+    struct broker *b = fx->b;
     keys_generate(&fx->a);
     keys_generate(&fx->bk);
     keys_generate(&fx->c1);
@@ -149,7 +149,7 @@ static void inbox_of(struct broker *b, const char *org, char *out, size_t size)
     struct skey prefix;
     skey_init(&prefix);
     skey_str(&prefix, org);
-    struct store_iter *it = store_iter_new(eventlog_store(b->log), CF_INBOX, &prefix, NULL);
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_INBOX, &prefix, NULL);
     size_t used = 0;
     out[0] = '\0';
     for (; store_iter_valid(it); store_iter_next(it)) {
@@ -174,7 +174,7 @@ static void assert_c2_reaches_b(struct fixture *fx, uint64_t seq, unsigned when)
     struct tu_event e;
     tu_event_report(&e, &fx->c2, C2, seq, at(when), MEMBER, DATE);
     struct btxn t;
-    btxn_begin(&fx->b, &t);
+    btxn_begin(fx->b, &t);
     struct recipients to;
     assert_rc(routing_recipients(&t, &e.ev, &to), DS_OK);
     assert_null(to.refused);
@@ -189,9 +189,9 @@ static void a_registers(struct fixture *fx)
 {
     struct tu_event e;
     intro(&e, &fx->a, UNIT_A, 1, 1, C1);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1);
+    assert_int_equal(arrive_alone(fx->b, &e), 1);
     tu_event_report(&e, &fx->c1, C1, 1, at(2), MEMBER, DATE);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1);
+    assert_int_equal(arrive_alone(fx->b, &e), 1);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -205,14 +205,14 @@ static void test_routing_in_order(void **state)
     char inbox[512];
     a_registers(fx);
     release(&e, &fx->a, UNIT_A, 2, 3);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1); /* to C1 */
+    assert_int_equal(arrive_alone(fx->b, &e), 1); /* to C1 */
     intro(&e, &fx->bk, UNIT_B, 1, 4, C2);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1);
+    assert_int_equal(arrive_alone(fx->b, &e), 1);
     visit(&e, &fx->bk, UNIT_B, 2, 5);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1);
-    inbox_of(&fx->b, C2, inbox, sizeof(inbox));
+    assert_int_equal(arrive_alone(fx->b, &e), 1);
+    inbox_of(fx->b, C2, inbox, sizeof(inbox));
     assert_string_equal(inbox, UNIT_B "/1\n" UNIT_B "/2\n");
-    assert_int_equal(fx->b.counters.rerouted, 0);
+    assert_int_equal(broker_counters(fx->b)->rerouted, 0);
     assert_c2_reaches_b(fx, 1, 6);
 }
 
@@ -226,19 +226,19 @@ static void test_routing_late_release_routes_later_letters(void **state)
     char inbox[512];
     a_registers(fx);
     intro(&e, &fx->bk, UNIT_B, 1, 4, C2);
-    assert_int_equal(arrive_alone(&fx->b, &e), 0);
+    assert_int_equal(arrive_alone(fx->b, &e), 0);
     visit(&e, &fx->bk, UNIT_B, 2, 5);
-    assert_int_equal(arrive_alone(&fx->b, &e), 0);
-    inbox_of(&fx->b, C2, inbox, sizeof(inbox));
+    assert_int_equal(arrive_alone(fx->b, &e), 0);
+    inbox_of(fx->b, C2, inbox, sizeof(inbox));
     assert_string_equal(inbox, ""); /* refused: nothing for C2 yet */
 
     release(&e, &fx->a, UNIT_A, 2, 3);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1);
-    inbox_of(&fx->b, C2, inbox, sizeof(inbox));
+    assert_int_equal(arrive_alone(fx->b, &e), 1);
+    inbox_of(fx->b, C2, inbox, sizeof(inbox));
     assert_string_equal(inbox, UNIT_B "/1\n" UNIT_B "/2\n");
-    inbox_of(&fx->b, C1, inbox, sizeof(inbox));
+    inbox_of(fx->b, C1, inbox, sizeof(inbox));
     assert_string_equal(inbox, UNIT_A "/1\n" UNIT_A "/2\n");
-    assert_int_equal(fx->b.counters.rerouted, 2);
+    assert_int_equal(broker_counters(fx->b)->rerouted, 2);
     assert_c2_reaches_b(fx, 1, 6);
 }
 
@@ -251,15 +251,15 @@ static void test_routing_late_release_in_the_same_batch(void **state)
     char inbox[512];
     a_registers(fx);
     struct btxn t;
-    btxn_begin(&fx->b, &t);
+    btxn_begin(fx->b, &t);
     intro(&e, &fx->bk, UNIT_B, 1, 4, C2);
     assert_int_equal(arrive(&t, &e), 0);
     release(&e, &fx->a, UNIT_A, 2, 3);
     assert_int_equal(arrive(&t, &e), 1);
     assert_rc(btxn_commit(&t), DS_OK);
-    inbox_of(&fx->b, C2, inbox, sizeof(inbox));
+    inbox_of(fx->b, C2, inbox, sizeof(inbox));
     assert_string_equal(inbox, UNIT_B "/1\n");
-    assert_int_equal(fx->b.counters.rerouted, 1);
+    assert_int_equal(broker_counters(fx->b)->rerouted, 1);
     assert_c2_reaches_b(fx, 1, 6);
 }
 
@@ -272,12 +272,12 @@ static void test_routing_close_does_not_free_the_member(void **state)
     char inbox[512];
     a_registers(fx);
     intro(&e, &fx->bk, UNIT_B, 1, 4, C2);
-    assert_int_equal(arrive_alone(&fx->b, &e), 0);
+    assert_int_equal(arrive_alone(fx->b, &e), 0);
     tu_event_close(&e, &fx->c1, C1, 2, at(3), MEMBER, DATE);
-    assert_int_equal(arrive_alone(&fx->b, &e), 1); /* to A */
-    inbox_of(&fx->b, C2, inbox, sizeof(inbox));
+    assert_int_equal(arrive_alone(fx->b, &e), 1); /* to A */
+    inbox_of(fx->b, C2, inbox, sizeof(inbox));
     assert_string_equal(inbox, "");
-    assert_int_equal(fx->b.counters.rerouted, 0);
+    assert_int_equal(broker_counters(fx->b)->rerouted, 0);
 }
 
 int main(void)
