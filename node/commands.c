@@ -41,12 +41,13 @@ void commands_today(char out[11])
 
 static int require_writable(struct node *n, struct outcome *o)
 {
-    if (n->state == NODE_NEEDS_RESTORE || n->own_seq < n->restore_target)
+    enum node_state state = sync_view(n).state;
+    if (state == NODE_NEEDS_RESTORE || n->own_seq < n->restore_target)
         return fail(o, DS_ERESTORE, "本节点数据不完整,须先恢复才能写入",
                     "this node lost its log and must be restored before writing");
     /* A node that has never been welcomed cannot know whether the broker already holds
      * events of its org (a lost disk): writing now could reuse a sequence number. */
-    if (n->store_id_len == 0 && n->state != NODE_READY)
+    if (n->store_id_len == 0 && state != NODE_READY)
         return fail(
             o, DS_EAGAIN, "本节点尚未与街道 broker 建立过会话,请稍后再试(见 status)",
             "this node has not yet been in session with the broker; retry later (see status)");
@@ -317,6 +318,7 @@ static int cmd_status(struct node *n, struct outcome *o)
     char sid[2 * NODE_STORE_ID_MAX + 1] = "";
     keys_hex(n->store_id, n->store_id_len, sid);
     uint64_t now = node_now_ms();
+    struct sync_view v = sync_view(n);
     const struct node_counters *k = &n->counters;
     struct transport_stats ts = {0};
     if (n->t)
@@ -325,18 +327,17 @@ static int cmd_status(struct node *n, struct outcome *o)
         "{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,"
         "s:b,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}",
         "org", n->cfg.org, "name", n->cfg.name, "kind", ids_kind_name(n->kind), "broker",
-        n->cfg.broker, "state", node_state_name(n->state), "connected",
-        n->state == NODE_READY || n->state == NODE_BLOCKED, "own_seq", (json_int_t)n->own_seq,
-        "acked", (json_int_t)n->acked, "unacked", (json_int_t)(n->own_seq - n->acked),
-        "inbox_cursor", (json_int_t)n->inbox_cursor, "inbox_head", (json_int_t)n->inbox_head,
-        "pending",
-        (json_int_t)(n->inbox_head > n->inbox_cursor ? n->inbox_head - n->inbox_cursor : 0),
-        "directory_cursor", (json_int_t)n->dir_cursor, "directory_head", (json_int_t)n->dir_head,
-        "pong_nonce", (json_int_t)n->pong_nonce, "pong_head", (json_int_t)n->pong_head,
-        "pong_directory_head", (json_int_t)n->pong_dir_head, "last_progress_ms_ago",
-        (json_int_t)(n->last_progress_ms ? (int64_t)(now - n->last_progress_ms) : -1), "orgs_known",
+        n->cfg.broker, "state", node_state_name(v.state), "connected",
+        v.state == NODE_READY || v.state == NODE_BLOCKED, "own_seq", (json_int_t)n->own_seq,
+        "acked", (json_int_t)v.acked, "unacked", (json_int_t)(n->own_seq - v.acked), "inbox_cursor",
+        (json_int_t)n->inbox_cursor, "inbox_head", (json_int_t)v.inbox_head, "pending",
+        (json_int_t)(v.inbox_head > n->inbox_cursor ? v.inbox_head - n->inbox_cursor : 0),
+        "directory_cursor", (json_int_t)n->dir_cursor, "directory_head", (json_int_t)v.dir_head,
+        "pong_nonce", (json_int_t)v.pong_nonce, "pong_head", (json_int_t)v.pong_head,
+        "pong_directory_head", (json_int_t)v.pong_dir_head, "last_progress_ms_ago",
+        (json_int_t)(v.last_progress_ms ? (int64_t)(now - v.last_progress_ms) : -1), "orgs_known",
         (json_int_t)strmap_count(n->orgs), "last_error", n->last_error, "store_id", sid,
-        "restoring", n->restoring, "restore_target", (json_int_t)n->restore_target, "counters",
+        "restoring", v.restoring, "restore_target", (json_int_t)n->restore_target, "counters",
         "applied", (json_int_t)k->applied, "duplicates", (json_int_t)k->duplicates, "forks",
         (json_int_t)k->forks, "rejected", (json_int_t)k->rejected, "broker_errors",
         (json_int_t)k->broker_errors, "refused", (json_int_t)k->refused, "reconnects",

@@ -230,7 +230,7 @@ static int cmd_rekey(const struct cli_parsed *p)
     card_file(n->cfg.org, ".rekey.card", file, sizeof(file));
     snprintf(path, sizeof(path), "%s/%s", p->data_dir, file);
     int rc = 1;
-    if (n->state == NODE_NEEDS_RESTORE) {
+    if (sync_view(n).state == NODE_NEEDS_RESTORE) {
         cli_error("节点需要先恢复(restore),之后才能换钥", "restore the node before a rekey");
     } else if (lost && !self) {
         cli_error("目录中没有本组织的旧密钥,无法接续;请与街道办联系",

@@ -105,13 +105,6 @@ uint64_t node_clock_ms(const struct node *n)
     return n->now_ms ? n->now_ms() : node_now_ms();
 }
 
-const char *node_state_name(enum node_state s)
-{
-    static const char *const names[] = {"connecting", "ready", "auth-refused", "needs-restore",
-                                        "blocked"};
-    return names[s];
-}
-
 void node_set_error(struct node *n, const char *fmt, ...)
 {
     va_list ap;
@@ -184,8 +177,8 @@ static int load_state(struct node *n)
     n->own_seq = eventlog_hwm(n->log, n->cfg.org);
     n->clock.last = eventlog_hlc_max(n->log);
     rc = eventlog_meta_u64(n->log, "restore_target", 0, &n->restore_target);
-    if (rc == DS_OK && n->restore_target > n->own_seq)
-        n->state = NODE_NEEDS_RESTORE; /* learnt before a restart: still true */
+    if (rc == DS_OK)
+        n->sync = sync_new(n);
     return rc == DS_OK ? load_directory(n) : rc;
 }
 
@@ -263,6 +256,7 @@ void node_close(struct node **np)
     eventlog_destroy(&n->log);
     strmap_destroy(&n->orgs, free);
     strmap_destroy(&n->receipts, free);
+    sync_destroy(&n->sync);
     tasks_free(&n->tasks);
     sodium_memzero(&n->keys, sizeof(n->keys));
     free(n);
@@ -471,7 +465,6 @@ uint64_t node_apply_directory(struct node *n, uint64_t after, uint64_t upto,
     eventlog_txn_put_meta_u64(txn, "directory_cursor", upto);
     commit_or_exit(n, &txn);
     n->dir_cursor = upto;
-    n->last_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     return upto;
 }
 
@@ -496,6 +489,5 @@ uint64_t node_apply_delivery(struct node *n, uint64_t first, const ProtobufCBina
     eventlog_txn_put_meta_u64(txn, "inbox_cursor", cursor);
     commit_or_exit(n, &txn);
     n->inbox_cursor = cursor;
-    n->last_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
     return cursor;
 }

@@ -2,8 +2,7 @@
  * shares between its parts:
  *   node.c      open/close, the local directory, appending own events, applying delivered
  *               events (one WriteBatch per delivery, cursor included);
- *   sync.c      the protocol with the broker: HELLO, publish/ack, deliver/confirm,
- *               heartbeats, reconnects;
+ *   sync.c      the protocol with the broker (sync.h: its session state is its own);
  *   commands.c  the control API the `dualsync` CLI calls (with letters.c, the write
  *               commands, and reports.c, tasks and reports; see commands.h);
  *   main_node.c `dualsync-node init|run`;  cli.c the `dualsync` operator CLI. */
@@ -16,6 +15,7 @@
 #include "hlc.h"
 #include "keys.h"
 #include "strmap.h"
+#include "sync.h"
 #include "transport.h"
 
 #include <jansson.h>
@@ -31,14 +31,6 @@
 /* A kept `tasks` list not asked for this long is dropped (a community of 100,000 members
  * keeps ~10 MB in it; rebuilding it takes a quarter of a second). */
 #define NODE_TASKS_KEEP_MS 60000u
-
-enum node_state {
-    NODE_CONNECTING = 0, /* HELLO sent, no WELCOME yet */
-    NODE_READY,          /* in session with the broker */
-    NODE_AUTH_REFUSED,   /* the broker's ZAP handler refused our key */
-    NODE_NEEDS_RESTORE,  /* the broker holds more of our events than we do */
-    NODE_BLOCKED,        /* the broker rejected one of our events */
-};
 
 struct node_org {
     char org[IDS_ORG_MAX];
@@ -79,36 +71,18 @@ struct node {
      * Receipts, as of this session) */
     struct strmap *receipts;
     struct hlc clock;
-    /* sync state */
-    enum node_state state;
+    /* the durable cursors (meta of the log; sync.c moves them) */
     uint64_t own_seq;      /* == eventlog_hwm(self) */
-    uint64_t acked;        /* broker holds our events up to here */
-    uint64_t sent;         /* published up to here in this session */
-    uint64_t rewind_mark;  /* 'sent' when we last rewound to 'acked': older errors are stale */
-    uint64_t inbox_cursor; /* applied and stored up to here (durable) */
-    uint64_t inbox_head;   /* the broker's head for us, as last heard */
-    /* the street's directory stream (PROTOCOL.md "Directory"): street seq of the
-     * last directory entry applied (durable), and the street's last, as last heard */
+    uint64_t inbox_cursor; /* applied and stored up to here */
+    /* the street's directory stream (PROTOCOL.md "Directory"): street seq of the last
+     * directory entry applied */
     uint64_t dir_cursor;
-    uint64_t dir_head;
     uint8_t store_id[NODE_STORE_ID_MAX];
     size_t store_id_len;
-    uint64_t ping_nonce, pong_nonce, pong_head, pong_dir_head;
-    uint64_t restore_target; /* needs-restore: the broker holds our events up to here */
-    bool restoring;          /* fetching our own events back from the broker */
-    uint64_t retry_at_ms;    /* a routing refusal: publish again at this time */
-    uint64_t session_start_ms, last_rx_ms, last_progress_ms;
-    uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
-    uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
+    uint64_t restore_target;     /* needs-restore: the broker holds our events up to here */
+    struct sync *sync;           /* the session with the broker (sync.c) */
     uint64_t retention_sweep_at; /* next retirement sweep (retention.c); 0: the next tick */
     uint64_t (*now_ms)(void);    /* the protocol's clock (node_clock_ms); NULL: the wall clock */
-    /* Retries that go unanswered back off (sync.c, common/backoff.h); each count is reset
-     * by the progress that answers it. */
-    unsigned hello_tries;     /* HELLOs sent since the last WELCOME */
-    uint64_t hello_due_ms;    /* a HELLO is out: no other before this time (0: none out) */
-    unsigned reconnect_tries; /* new sockets since the last frame received */
-    unsigned republish_tries; /* republishes since the last ACK progress */
-    unsigned resync_tries;    /* inbox resync HELLOs since the last cursor progress */
     char last_error[256];
     struct node_counters counters;
     struct console *console; /* the web console's threads (console.c); NULL when off */
@@ -176,22 +150,11 @@ void retention_tick(struct node *n, uint64_t now_ms);
  * that notice (caller frees) or NULL. */
 void node_note_claimed(struct node *n, uint64_t seq, const char *text);
 char *node_intro_claimed(const struct node *n, const Dualsync__MemberRecord *rec);
-const char *node_state_name(enum node_state s);
 /* The wall clock, in ms since the epoch: it dates our letters (hlc) and our reports. */
 uint64_t node_now_ms(void);
 /* The clock of the protocol's timers (sync.c: heartbeats, silences, retries and their
  * backoff, progress): n->now_ms when set (a test drives time with it), else node_now_ms(). */
 uint64_t node_clock_ms(const struct node *n);
-
-/* sync.c */
-void sync_start(struct node *n);
-void sync_tick(void *arg);
-void sync_pump(struct node *n);
-/* Sends a PING; returns its nonce (for sync-wait). */
-uint64_t sync_probe(struct node *n);
-/* Starts fetching our own events back from the broker (state needs-restore).
- * DS_OK, DS_EINVAL when there is nothing to restore. */
-int sync_restore_start(struct node *n);
 
 /* reports.c: drops the kept task list once it was not asked for in NODE_TASKS_KEEP_MS, and
  * gives its memory and the block cache's back. Every tick. */

@@ -729,7 +729,7 @@ static const char *sent_state(const struct node *n, uint64_t seq, const char *ot
     const uint64_t *receipt = other ? strmap_get(n->receipts, other) : NULL;
     if (receipt && seq <= *receipt)
         return "applied";
-    return seq <= n->acked ? "at-street" : "written";
+    return seq <= sync_view(n).acked ? "at-street" : "written";
 }
 
 static bool journal_event(const struct event *ev, void *arg)

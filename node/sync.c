@@ -10,6 +10,7 @@
  * nodes started together spread out), and the answer that shows progress resets each.
  * A node whose log is behind what the broker holds of it (it lost its disk) refuses to
  * write: it could only reuse sequence numbers, which would fork its feed. */
+#include "sync.h"
 #include "node.h"
 
 #include "backoff.h"
@@ -28,6 +29,75 @@
  * retry comes at most 11 heartbeats after the last: the chaos and integration tests'
  * deadlines (30 s and more at 1 s heartbeats) still hold after a broker restart. */
 #define SYNC_BACKOFF_CAP_BEATS 8u
+
+/* The session with the broker. Nothing here is durable: a restart begins a new session,
+ * and what must survive it (the cursors) is struct node's, in the log's meta. */
+struct sync {
+    enum node_state state;
+    uint64_t acked;       /* the broker holds our events up to here */
+    uint64_t sent;        /* published up to here in this session */
+    uint64_t rewind_mark; /* 'sent' when we last rewound to 'acked': older errors are stale */
+    uint64_t inbox_head;  /* the broker's head for us, as last heard */
+    uint64_t dir_head;    /* the street's last directory entry, as last heard */
+    uint64_t ping_nonce, pong_nonce, pong_head, pong_dir_head;
+    bool restoring;       /* fetching our own events back from the broker */
+    uint64_t retry_at_ms; /* a routing refusal: publish again at this time */
+    uint64_t session_start_ms, last_rx_ms, last_progress_ms;
+    uint64_t outbox_progress_ms; /* last ACK progress (or rewind): detects a lost PUBLISH/ACK */
+    uint64_t inbox_progress_ms;  /* last cursor progress: detects a lost DELIVER */
+    /* Retries that go unanswered back off (common/backoff.h); each count is reset by the
+     * progress that answers it. */
+    unsigned hello_tries;     /* HELLOs sent since the last WELCOME */
+    uint64_t hello_due_ms;    /* a HELLO is out: no other before this time (0: none out) */
+    unsigned reconnect_tries; /* new sockets since the last frame received */
+    unsigned republish_tries; /* republishes since the last ACK progress */
+    unsigned resync_tries;    /* inbox resync HELLOs since the last cursor progress */
+};
+
+struct sync *sync_new(const struct node *n)
+{
+    struct sync *s = xcalloc(1, sizeof(*s));
+    if (n->restore_target > n->own_seq)
+        s->state = NODE_NEEDS_RESTORE; /* learnt before a restart: still true */
+    return s;
+}
+
+void sync_destroy(struct sync **sp)
+{
+    free(*sp);
+    *sp = NULL;
+}
+
+struct sync_view sync_view(const struct node *n)
+{
+    const struct sync *s = n->sync;
+    return (struct sync_view){
+        .state = s->state,
+        .acked = s->acked,
+        .sent = s->sent,
+        .inbox_head = s->inbox_head,
+        .dir_head = s->dir_head,
+        .ping_nonce = s->ping_nonce,
+        .pong_nonce = s->pong_nonce,
+        .pong_head = s->pong_head,
+        .pong_dir_head = s->pong_dir_head,
+        .restoring = s->restoring,
+        .retry_at_ms = s->retry_at_ms,
+        .session_start_ms = s->session_start_ms,
+        .last_progress_ms = s->last_progress_ms,
+        .hello_tries = s->hello_tries,
+        .reconnect_tries = s->reconnect_tries,
+        .republish_tries = s->republish_tries,
+        .resync_tries = s->resync_tries,
+    };
+}
+
+const char *node_state_name(enum node_state st)
+{
+    static const char *const names[] = {"connecting", "ready", "auth-refused", "needs-restore",
+                                        "blocked"};
+    return names[st];
+}
 
 /* The retry rules, each with its own jitter sequence. */
 enum sync_retry {
@@ -59,7 +129,7 @@ static uint64_t stall_limit(const struct node *n, enum sync_retry rule, unsigned
 /* Whether another HELLO may go now: none is out, or the last one's wait is over. */
 static bool hello_due(const struct node *n, uint64_t now)
 {
-    return n->hello_due_ms == 0 || now >= n->hello_due_ms;
+    return n->sync->hello_due_ms == 0 || now >= n->sync->hello_due_ms;
 }
 
 static int send_frame(struct node *n, const Dualsync__Frame *f)
@@ -88,10 +158,11 @@ static void send_hello(struct node *n)
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     if (send_frame(n, &f) == DS_OK) {
-        n->hello_due_ms = node_clock_ms(n) + retry_delay(n, SYNC_RETRY_HELLO, n->hello_tries);
-        n->hello_tries++;
+        n->sync->hello_due_ms =
+            node_clock_ms(n) + retry_delay(n, SYNC_RETRY_HELLO, n->sync->hello_tries);
+        n->sync->hello_tries++;
     } else {
-        n->hello_due_ms = 0; /* not connected (yet): nothing is out, the broker saw nothing */
+        n->sync->hello_due_ms = 0; /* not connected (yet): nothing is out, the broker saw nothing */
     }
 }
 
@@ -99,15 +170,15 @@ static void on_client_event(void *arg, enum transport_event ev)
 {
     struct node *n = arg;
     if (ev == TRANSPORT_AUTH_REFUSED) {
-        n->state = NODE_AUTH_REFUSED;
+        n->sync->state = NODE_AUTH_REFUSED;
         node_set_error(n, "broker refused our key: this org is not in the street directory "
                           "(send the org's card to the street office) / broker 拒绝了本节点密钥");
         log_warn("sync: broker refused our key msg=\"not in the street directory\"");
     } else if (ev == TRANSPORT_HANDSHAKE_FAILED) {
         node_set_error(n, "CURVE handshake failed: wrong street key in node.conf?");
     } else if (ev == TRANSPORT_HANDSHAKE_OK) {
-        if (n->state == NODE_AUTH_REFUSED)
-            n->state = NODE_CONNECTING;
+        if (n->sync->state == NODE_AUTH_REFUSED)
+            n->sync->state = NODE_CONNECTING;
         /* A new connection needs its HELLO whatever the backoff: the first may have been
          * refused by ZMQ_IMMEDIATE, or went on a connection that is gone. */
         send_hello(n);
@@ -125,9 +196,9 @@ static void reconnect(struct node *n)
         node_set_error(n, "cannot connect to %s", n->cfg.broker);
         return;
     }
-    if (n->state != NODE_AUTH_REFUSED && n->state != NODE_NEEDS_RESTORE)
-        n->state = NODE_CONNECTING;
-    n->session_start_ms = node_clock_ms(n);
+    if (n->sync->state != NODE_AUTH_REFUSED && n->sync->state != NODE_NEEDS_RESTORE)
+        n->sync->state = NODE_CONNECTING;
+    n->sync->session_start_ms = node_clock_ms(n);
     n->counters.reconnects++;
     send_hello(n);
 }
@@ -167,9 +238,10 @@ static int persist_store(struct node *n, const uint8_t *id, size_t len, bool new
 
 void sync_pump(struct node *n)
 {
-    while (n->state == NODE_READY && n->retry_at_ms == 0 && n->sent < n->own_seq &&
-           n->sent - n->acked < NODE_PUBLISH_WINDOW) {
-        uint64_t count = n->own_seq - n->sent, room = NODE_PUBLISH_WINDOW - (n->sent - n->acked);
+    while (n->sync->state == NODE_READY && n->sync->retry_at_ms == 0 &&
+           n->sync->sent < n->own_seq && n->sync->sent - n->sync->acked < NODE_PUBLISH_WINDOW) {
+        uint64_t count = n->own_seq - n->sync->sent,
+                 room = NODE_PUBLISH_WINDOW - (n->sync->sent - n->sync->acked);
         if (count > room)
             count = room; /* an ACK off a frame's boundary opens less than a frame */
         if (count > NODE_PUBLISH_BATCH)
@@ -179,7 +251,7 @@ void sync_pump(struct node *n)
         p.events = xcalloc(count, sizeof(*p.events));
         size_t bytes = 0;
         for (uint64_t i = 0; i < count && bytes < WIRE_FRAME_BUDGET; i++) {
-            if (eventlog_get_raw(n->log, n->cfg.org, n->sent + 1 + i, &p.events[i].data,
+            if (eventlog_get_raw(n->log, n->cfg.org, n->sync->sent + 1 + i, &p.events[i].data,
                                  &p.events[i].len) != DS_OK)
                 break;
             bytes += p.events[i].len;
@@ -190,10 +262,11 @@ void sync_pump(struct node *n)
         f.kind_case = DUALSYNC__FRAME__KIND_PUBLISH;
         f.publish = &p;
         bool ok = p.n_events && send_frame(n, &f) == DS_OK;
-        if (ok && n->sent == n->acked) /* nothing was out: the ACK's 3 heartbeats start now */
-            n->outbox_progress_ms = node_clock_ms(n);
+        if (ok &&
+            n->sync->sent == n->sync->acked) /* nothing was out: the ACK's 3 heartbeats start now */
+            n->sync->outbox_progress_ms = node_clock_ms(n);
         if (ok)
-            n->sent += p.n_events; /* unsent events go in the next pump, from RocksDB */
+            n->sync->sent += p.n_events; /* unsent events go in the next pump, from RocksDB */
         for (size_t i = 0; i < p.n_events; i++)
             free(p.events[i].data);
         free(p.events);
@@ -201,7 +274,7 @@ void sync_pump(struct node *n)
             break;
         if (p.n_events < count) {
             log_error("sync: own event missing from the log seq=%llu",
-                      (unsigned long long)(n->sent + 1));
+                      (unsigned long long)(n->sync->sent + 1));
             break;
         }
     }
@@ -214,8 +287,8 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
                             memcmp(w->store_id.data, n->store_id, n->store_id_len) != 0);
     if (w->store_id.len == 0 || w->store_id.len > NODE_STORE_ID_MAX)
         return;
-    n->hello_tries = 0; /* answered */
-    n->hello_due_ms = 0;
+    n->sync->hello_tries = 0; /* answered */
+    n->sync->hello_due_ms = 0;
     if (new_store || !n->store_id_len) {
         if (new_store)
             log_warn("sync: broker has a new store id; resetting inbox cursor and republishing");
@@ -233,9 +306,9 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
         eventlog_txn_put_meta_u64(txn, "restore_target", w->stored_upto);
         if (eventlog_commit(&txn) != DS_OK)
             return;
-        n->state = NODE_NEEDS_RESTORE;
+        n->sync->state = NODE_NEEDS_RESTORE;
         n->restore_target = w->stored_upto;
-        if (n->restoring) {
+        if (n->sync->restoring) {
             send_fetch(n);
             return;
         }
@@ -246,19 +319,19 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
         log_error("sync: %s", n->last_error);
         return;
     }
-    n->state = NODE_READY;
+    n->sync->state = NODE_READY;
     n->counters.sessions++;
-    n->republish_tries = 0; /* a new session publishes from stored_upto anyway */
-    n->acked = w->stored_upto;
-    n->rewind_mark = n->sent; /* errors about frames of an earlier session are stale */
-    n->sent = n->acked;
-    n->outbox_progress_ms = n->inbox_progress_ms = node_clock_ms(n);
-    n->inbox_head = w->inbox_head;
-    n->dir_head = w->directory_head;
+    n->sync->republish_tries = 0; /* a new session publishes from stored_upto anyway */
+    n->sync->acked = w->stored_upto;
+    n->sync->rewind_mark = n->sync->sent; /* errors about frames of an earlier session are stale */
+    n->sync->sent = n->sync->acked;
+    n->sync->outbox_progress_ms = n->sync->inbox_progress_ms = node_clock_ms(n);
+    n->sync->inbox_head = w->inbox_head;
+    n->sync->dir_head = w->directory_head;
     n->last_error[0] = '\0';
     log_info("sync: session up acked=%llu own_seq=%llu cursor=%llu head=%llu",
-             (unsigned long long)n->acked, (unsigned long long)n->own_seq,
-             (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head);
+             (unsigned long long)n->sync->acked, (unsigned long long)n->own_seq,
+             (unsigned long long)n->inbox_cursor, (unsigned long long)n->sync->inbox_head);
     sync_pump(n);
 }
 
@@ -267,21 +340,21 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
  * progress, which may be long ago. */
 static void note_head(struct node *n, uint64_t head)
 {
-    if (head <= n->inbox_head)
+    if (head <= n->sync->inbox_head)
         return;
-    if (n->inbox_head <= n->inbox_cursor)
-        n->inbox_progress_ms = node_clock_ms(n);
-    n->inbox_head = head;
+    if (n->sync->inbox_head <= n->inbox_cursor)
+        n->sync->inbox_progress_ms = node_clock_ms(n);
+    n->sync->inbox_head = head;
 }
 
 /* The same for the street's last directory entry (Directory, PONG). */
 static void note_dir_head(struct node *n, uint64_t head)
 {
-    if (head <= n->dir_head)
+    if (head <= n->sync->dir_head)
         return;
-    if (n->dir_head <= n->dir_cursor && n->inbox_head <= n->inbox_cursor)
-        n->inbox_progress_ms = node_clock_ms(n);
-    n->dir_head = head;
+    if (n->sync->dir_head <= n->dir_cursor && n->sync->inbox_head <= n->inbox_cursor)
+        n->sync->inbox_progress_ms = node_clock_ms(n);
+    n->sync->dir_head = head;
 }
 
 /* A gap in what the broker sends (a frame lost): say HELLO again, the broker resends from
@@ -303,8 +376,10 @@ static void on_directory(struct node *n, const Dualsync__Directory *d)
         resync_after_gap(n, "directory", n->dir_cursor, d->after);
         return;
     }
-    if (node_apply_directory(n, d->after, d->upto, d->events, d->n_events) > d->after)
-        n->resync_tries = 0;
+    if (node_apply_directory(n, d->after, d->upto, d->events, d->n_events) > d->after) {
+        n->sync->resync_tries = 0;
+        n->sync->last_progress_ms = n->sync->inbox_progress_ms = node_clock_ms(n);
+    }
     send_confirm(n); /* also for a redelivery: the broker's window must open again */
 }
 
@@ -323,8 +398,10 @@ static void on_deliver(struct node *n, const Dualsync__Deliver *d)
         return;
     }
     uint64_t cursor = node_apply_delivery(n, d->first, d->events, d->n_events);
-    if (cursor > before)
-        n->resync_tries = 0;
+    if (cursor > before) {
+        n->sync->resync_tries = 0;
+        n->sync->last_progress_ms = n->sync->inbox_progress_ms = node_clock_ms(n);
+    }
     send_confirm(n); /* also for a redelivery: the broker's window must open again */
 }
 
@@ -343,10 +420,10 @@ static void send_fetch(struct node *n)
 
 int sync_restore_start(struct node *n)
 {
-    if (n->state != NODE_NEEDS_RESTORE || n->restore_target <= n->own_seq)
+    if (n->sync->state != NODE_NEEDS_RESTORE || n->restore_target <= n->own_seq)
         return DS_EINVAL;
-    n->restoring = true;
-    n->outbox_progress_ms = node_clock_ms(n);
+    n->sync->restoring = true;
+    n->sync->outbox_progress_ms = node_clock_ms(n);
     log_info("sync: restoring own events %llu..%llu from the broker",
              (unsigned long long)(n->own_seq + 1), (unsigned long long)n->restore_target);
     send_fetch(n);
@@ -357,7 +434,7 @@ int sync_restore_start(struct node *n)
  * sequence, exactly as if we had just written it. */
 static void on_fetched(struct node *n, const Dualsync__Fetched *f)
 {
-    if (!n->restoring || f->first != n->own_seq + 1)
+    if (!n->sync->restoring || f->first != n->own_seq + 1)
         return;
     struct eventlog_txn *txn = eventlog_begin(n->log);
     int rc = DS_OK;
@@ -379,7 +456,7 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
     }
     if (rc != DS_OK || f->n_events == 0) {
         eventlog_abort(&txn);
-        n->restoring = false;
+        n->sync->restoring = false;
         node_set_error(n, "restore stopped: the broker sent an event that is not ours (%s)",
                        ds_errname(rc));
         log_error("sync: %s", n->last_error);
@@ -390,14 +467,14 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
         exit(1);
     }
     n->own_seq = eventlog_hwm(n->log, n->cfg.org);
-    n->last_progress_ms = n->outbox_progress_ms = node_clock_ms(n);
+    n->sync->last_progress_ms = n->sync->outbox_progress_ms = node_clock_ms(n);
     if (n->own_seq < n->restore_target) {
         send_fetch(n);
         return;
     }
     log_info("sync: restore complete own_seq=%llu", (unsigned long long)n->own_seq);
-    n->restoring = false;
-    n->state = NODE_CONNECTING;
+    n->sync->restoring = false;
+    n->sync->state = NODE_CONNECTING;
     n->last_error[0] = '\0';
     send_hello(n); /* a fresh WELCOME finds us whole and starts the session */
 }
@@ -422,31 +499,31 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         /* Every frame we sent after the broker dropped the session comes back as one of
          * these; a HELLO for each would each cost the broker a WELCOME and a window of
          * deliveries. One HELLO is enough; the tick retries it on its backoff. */
-        if (n->state != NODE_NEEDS_RESTORE)
-            n->state = NODE_CONNECTING;
+        if (n->sync->state != NODE_NEEDS_RESTORE)
+            n->sync->state = NODE_CONNECTING;
         if (hello_due(n, node_clock_ms(n)))
             send_hello(n);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
         /* Every frame in flight behind a lost one fails the same way; only the first
          * error after a rewind is news, the rest name frames sent before it. */
-        if (e->seq > n->rewind_mark && n->retry_at_ms == 0) {
-            n->rewind_mark = n->sent;
-            n->sent = n->acked; /* resend from what the broker has */
+        if (e->seq > n->sync->rewind_mark && n->sync->retry_at_ms == 0) {
+            n->sync->rewind_mark = n->sync->sent;
+            n->sync->sent = n->sync->acked; /* resend from what the broker has */
             sync_pump(n);
         }
         break;
     case DUALSYNC__ERROR_CODE__ERROR_ROUTE:
         /* Not final: a route appears when the member's unit publishes its introduction,
          * which after a broker lost its disk may come after our events. Try again later. */
-        if (e->seq > n->acked)
-            n->retry_at_ms = node_clock_ms(n) + 5u * n->cfg.heartbeat_ms;
+        if (e->seq > n->sync->acked)
+            n->sync->retry_at_ms = node_clock_ms(n) + 5u * n->cfg.heartbeat_ms;
         break;
     case DUALSYNC__ERROR_CODE__ERROR_BUSY:
         /* Over the street's rate for event types it does not know (we are the newer
          * version): nothing stored, no fault of ours; resend when the allowance is back. */
-        if (e->seq > n->acked)
-            n->retry_at_ms = node_clock_ms(n) + NODE_BUSY_RETRY_MS;
+        if (e->seq > n->sync->acked)
+            n->sync->retry_at_ms = node_clock_ms(n) + NODE_BUSY_RETRY_MS;
         break;
     case DUALSYNC__ERROR_CODE__ERROR_REFUSED:
         /* Final and not blocking: the event is stored and acked, the other side will not
@@ -458,13 +535,13 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         /* Also for an event already acked: the street checks signatures behind its ACK
          * (its audit), and one of ours failed. Nothing more of ours is taken. */
         if (e->seq > 0)
-            n->state = NODE_BLOCKED;
+            n->sync->state = NODE_BLOCKED;
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SIDE:
     case DUALSYNC__ERROR_CODE__ERROR_FORK:
     case DUALSYNC__ERROR_CODE__ERROR_MALFORMED:
-        if (e->seq > 0 && e->seq > n->acked)
-            n->state = NODE_BLOCKED; /* our own event is refused: an operator must look */
+        if (e->seq > 0 && e->seq > n->sync->acked)
+            n->sync->state = NODE_BLOCKED; /* our own event is refused: an operator must look */
         break;
     default:
         break;
@@ -479,7 +556,7 @@ static void on_error(struct node *n, const Dualsync__Error *e)
  * it than we do. */
 static void on_receipts(struct node *n, const Dualsync__Receipts *m)
 {
-    if (n->state == NODE_NEEDS_RESTORE || n->restoring)
+    if (n->sync->state == NODE_NEEDS_RESTORE || n->sync->restoring)
         return; /* the next session's Receipts, after the restore, are the ones to keep */
     for (size_t i = 0; i < m->n_receipts; i++) {
         const Dualsync__Receipt *r = m->receipts[i];
@@ -509,36 +586,36 @@ static void on_frame(void *arg, const uint8_t *data, size_t len)
         log_warn("sync: undecodable frame from broker len=%zu", len);
         return;
     }
-    n->last_rx_ms = node_clock_ms(n);
-    n->reconnect_tries = 0; /* the broker is there: a silence after this is a new one */
+    n->sync->last_rx_ms = node_clock_ms(n);
+    n->sync->reconnect_tries = 0; /* the broker is there: a silence after this is a new one */
     switch (f->kind_case) {
     case DUALSYNC__FRAME__KIND_WELCOME:
         on_welcome(n, f->welcome);
         break;
     case DUALSYNC__FRAME__KIND_ACK:
-        if (f->ack->upto > n->acked && f->ack->upto <= n->own_seq) {
-            n->acked = f->ack->upto;
-            n->republish_tries = 0;
-            n->last_progress_ms = n->outbox_progress_ms = n->last_rx_ms;
-            if (n->sent < n->acked)
-                n->sent = n->acked; /* an ACK for a frame of before a rewind */
+        if (f->ack->upto > n->sync->acked && f->ack->upto <= n->own_seq) {
+            n->sync->acked = f->ack->upto;
+            n->sync->republish_tries = 0;
+            n->sync->last_progress_ms = n->sync->outbox_progress_ms = n->sync->last_rx_ms;
+            if (n->sync->sent < n->sync->acked)
+                n->sync->sent = n->sync->acked; /* an ACK for a frame of before a rewind */
         }
         sync_pump(n);
         break;
     case DUALSYNC__FRAME__KIND_DELIVER:
-        if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+        if (n->sync->state == NODE_READY || n->sync->state == NODE_BLOCKED)
             on_deliver(n, f->deliver);
         break;
     case DUALSYNC__FRAME__KIND_DIRECTORY:
-        if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+        if (n->sync->state == NODE_READY || n->sync->state == NODE_BLOCKED)
             on_directory(n, f->directory);
         break;
     case DUALSYNC__FRAME__KIND_PONG:
-        n->pong_nonce = f->pong->nonce;
-        n->pong_head = f->pong->inbox_head;
-        n->pong_dir_head = f->pong->directory_head;
-        note_head(n, n->pong_head);
-        note_dir_head(n, n->pong_dir_head);
+        n->sync->pong_nonce = f->pong->nonce;
+        n->sync->pong_head = f->pong->inbox_head;
+        n->sync->pong_dir_head = f->pong->directory_head;
+        note_head(n, n->sync->pong_head);
+        note_dir_head(n, n->sync->pong_dir_head);
         break;
     case DUALSYNC__FRAME__KIND_ERROR:
         on_error(n, f->error);
@@ -560,7 +637,7 @@ uint64_t sync_probe(struct node *n)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Ping p = DUALSYNC__PING__INIT;
-    p.nonce = ++n->ping_nonce;
+    p.nonce = ++n->sync->ping_nonce;
     f.kind_case = DUALSYNC__FRAME__KIND_PING;
     f.ping = &p;
     send_frame(n, &f);
@@ -587,23 +664,26 @@ static void send_confirm(struct node *n)
  * more likely a busy broker than another loss, so each repeat waits longer (backoff). */
 static void repair_losses(struct node *n, uint64_t now)
 {
-    if (n->state == NODE_READY && n->acked < n->sent && n->retry_at_ms == 0 &&
-        now - n->outbox_progress_ms > stall_limit(n, SYNC_RETRY_REPUBLISH, n->republish_tries)) {
+    if (n->sync->state == NODE_READY && n->sync->acked < n->sync->sent &&
+        n->sync->retry_at_ms == 0 &&
+        now - n->sync->outbox_progress_ms >
+            stall_limit(n, SYNC_RETRY_REPUBLISH, n->sync->republish_tries)) {
         log_info("sync: no ack for %llu ms, publishing again from %llu",
-                 (unsigned long long)(now - n->outbox_progress_ms),
-                 (unsigned long long)(n->acked + 1));
-        n->rewind_mark = n->sent;
-        n->sent = n->acked;
-        n->outbox_progress_ms = now;
-        n->republish_tries++;
+                 (unsigned long long)(now - n->sync->outbox_progress_ms),
+                 (unsigned long long)(n->sync->acked + 1));
+        n->sync->rewind_mark = n->sync->sent;
+        n->sync->sent = n->sync->acked;
+        n->sync->outbox_progress_ms = now;
+        n->sync->republish_tries++;
     }
-    if ((n->inbox_head > n->inbox_cursor || n->dir_head > n->dir_cursor) &&
-        now - n->inbox_progress_ms > stall_limit(n, SYNC_RETRY_RESYNC, n->resync_tries)) {
+    if ((n->sync->inbox_head > n->inbox_cursor || n->sync->dir_head > n->dir_cursor) &&
+        now - n->sync->inbox_progress_ms >
+            stall_limit(n, SYNC_RETRY_RESYNC, n->sync->resync_tries)) {
         log_info("sync: inbox stalled at %llu of %llu (directory %llu of %llu), resyncing",
-                 (unsigned long long)n->inbox_cursor, (unsigned long long)n->inbox_head,
-                 (unsigned long long)n->dir_cursor, (unsigned long long)n->dir_head);
-        n->inbox_progress_ms = now;
-        n->resync_tries++;
+                 (unsigned long long)n->inbox_cursor, (unsigned long long)n->sync->inbox_head,
+                 (unsigned long long)n->dir_cursor, (unsigned long long)n->sync->dir_head);
+        n->sync->inbox_progress_ms = now;
+        n->sync->resync_tries++;
         send_hello(n);
     }
     if (n->inbox_cursor > 0 || n->dir_cursor > 0)
@@ -614,42 +694,44 @@ void sync_tick(void *arg)
 {
     struct node *n = arg;
     uint64_t now = node_clock_ms(n), limit = 3u * n->cfg.heartbeat_ms;
-    uint64_t since = n->last_rx_ms > n->session_start_ms ? n->last_rx_ms : n->session_start_ms;
+    uint64_t since = n->sync->last_rx_ms > n->sync->session_start_ms ? n->sync->last_rx_ms
+                                                                     : n->sync->session_start_ms;
     retention_tick(n, now);
     eventlog_rest(n->log, now); /* memory back to the OS after a quiet while */
     reports_rest(n, now);
-    if (n->state == NODE_AUTH_REFUSED) {
+    if (n->sync->state == NODE_AUTH_REFUSED) {
         /* libzmq does not retry after a ZAP refusal; we do, every second, so that a node
          * is in session within about 2 s of the street office adding its card, without a
          * restart. A refusal costs the broker one handshake and one ZAP request. */
-        if (now - n->session_start_ms >= SYNC_AUTH_RETRY_MS)
+        if (now - n->sync->session_start_ms >= SYNC_AUTH_RETRY_MS)
             reconnect(n);
         return;
     }
     /* The first silence of 3 heartbeats gets a new socket at once; if the new one hears
      * nothing either, each further new socket waits longer: each costs the broker a
      * handshake, a ZAP request and a HELLO. */
-    if (now - since > stall_limit(n, SYNC_RETRY_RECONNECT, n->reconnect_tries)) {
+    if (now - since > stall_limit(n, SYNC_RETRY_RECONNECT, n->sync->reconnect_tries)) {
         log_info("sync: broker silent for %llu ms, reconnecting",
                  (unsigned long long)(now - since));
-        n->reconnect_tries++;
+        n->sync->reconnect_tries++;
         reconnect(n);
         return;
     }
-    if (n->retry_at_ms && now >= n->retry_at_ms) {
-        n->retry_at_ms = 0;
-        n->rewind_mark = n->sent;
-        n->sent = n->acked;
+    if (n->sync->retry_at_ms && now >= n->sync->retry_at_ms) {
+        n->sync->retry_at_ms = 0;
+        n->sync->rewind_mark = n->sync->sent;
+        n->sync->sent = n->sync->acked;
     }
-    if (n->state == NODE_READY || n->state == NODE_BLOCKED)
+    if (n->sync->state == NODE_READY || n->sync->state == NODE_BLOCKED)
         repair_losses(n, now);
-    if (n->restoring && now - n->outbox_progress_ms > limit) {
-        n->outbox_progress_ms = now; /* a FETCH or FETCHED was lost: ask again */
+    if (n->sync->restoring && now - n->sync->outbox_progress_ms > limit) {
+        n->sync->outbox_progress_ms = now; /* a FETCH or FETCHED was lost: ask again */
         send_fetch(n);
     }
-    if (n->state == NODE_READY || n->state == NODE_BLOCKED || n->state == NODE_NEEDS_RESTORE)
+    if (n->sync->state == NODE_READY || n->sync->state == NODE_BLOCKED ||
+        n->sync->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
-    else if (n->state == NODE_CONNECTING && hello_due(n, now))
+    else if (n->sync->state == NODE_CONNECTING && hello_due(n, now))
         send_hello(n); /* unanswered: 1, 2, 4, 8, 8… heartbeats after the last */
     sync_pump(n);
 }

@@ -99,10 +99,10 @@ static void check_publish(const Dualsync__Publish *p)
         uint64_t seq = 0;
         assert_true(wire_event_id(p->events[i].data, p->events[i].len, origin, &seq));
         assert_string_equal(origin, UNIT);
-        assert_int_equal(seq, n->sent + 1 + i);
-        if (seq - n->acked > NODE_PUBLISH_WINDOW)
+        assert_int_equal(seq, sync_view(n).sent + 1 + i);
+        if (seq - sync_view(n).acked > NODE_PUBLISH_WINDOW)
             fail_msg("published seq %llu with only %llu acked: over the window",
-                     (unsigned long long)seq, (unsigned long long)n->acked);
+                     (unsigned long long)seq, (unsigned long long)sync_view(n).acked);
     }
 }
 
@@ -242,7 +242,7 @@ static void pong(uint64_t nonce)
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Pong p = DUALSYNC__PONG__INIT;
     p.nonce = nonce;
-    p.inbox_head = fake.n->inbox_head;
+    p.inbox_head = sync_view(fake.n).inbox_head;
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &p;
     feed(&f);
@@ -469,7 +469,7 @@ static void start_ready(uint64_t stored_upto, uint64_t inbox_head)
 {
     sync_start(fake.n);
     welcome(STORE_A, stored_upto, inbox_head);
-    assert_int_equal(fake.n->state, NODE_READY);
+    assert_int_equal(sync_view(fake.n).state, NODE_READY);
 }
 
 /* The code a write command gets from the node's control API now. */
@@ -528,12 +528,12 @@ static void test_sync_hello_welcome_publishes_from_stored_upto(void **state)
     assert_int_equal(h->own_seq, 5);
     assert_int_equal(h->inbox_cursor, 0);
     assert_int_equal(h->broker_store_id.len, 0); /* first contact */
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
 
     clear_frames();
     welcome(STORE_A, 2, 0);
-    assert_int_equal(n->state, NODE_READY);
-    assert_int_equal(n->acked, 2);
+    assert_int_equal(sync_view(n).state, NODE_READY);
+    assert_int_equal(sync_view(n).acked, 2);
     assert_int_equal(n->counters.sessions, 1);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 1);
     assert_int_equal(published_events(&first), 3);
@@ -559,10 +559,10 @@ static void test_sync_hello_welcome_publishes_from_stored_upto(void **state)
     deliver(1, evs, 2, 2);
     assert_int_equal(n->inbox_cursor, 2);
     ack(5);
-    assert_int_equal(n->acked, 5);
+    assert_int_equal(sync_view(n).acked, 5);
     clear_frames();
     broker_error(DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, 0);
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
     h = last_of(DUALSYNC__FRAME__KIND_HELLO)->hello;
     assert_int_equal(h->own_seq, 5);
     assert_int_equal(h->inbox_cursor, 2);
@@ -572,7 +572,7 @@ static void test_sync_hello_welcome_publishes_from_stored_upto(void **state)
     /* the same store again: nothing reset, and nothing to publish */
     clear_frames();
     welcome(STORE_A, 5, 2);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
     assert_int_equal(n->inbox_cursor, 2);
     assert_int_equal(eventlog_hwm(n->log, STREET), 2);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 0);
@@ -596,7 +596,7 @@ static void test_sync_publish_window(void **state)
     assert_int_equal(first, 1);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH),
                      NODE_PUBLISH_WINDOW / NODE_PUBLISH_BATCH);
-    assert_int_equal(n->sent, NODE_PUBLISH_WINDOW);
+    assert_int_equal(sync_view(n).sent, NODE_PUBLISH_WINDOW);
 
     /* a tick within the heartbeats publishes nothing more: the window is full */
     clear_frames();
@@ -605,7 +605,7 @@ static void test_sync_publish_window(void **state)
 
     clear_frames();
     ack(NODE_PUBLISH_BATCH);
-    assert_int_equal(n->acked, NODE_PUBLISH_BATCH);
+    assert_int_equal(sync_view(n).acked, NODE_PUBLISH_BATCH);
     assert_int_equal(published_events(&first), NODE_PUBLISH_BATCH);
     assert_int_equal(first, NODE_PUBLISH_WINDOW + 1);
 
@@ -615,20 +615,20 @@ static void test_sync_publish_window(void **state)
     ack(NODE_PUBLISH_BATCH + 100);
     assert_int_equal(published_events(&first), 100);
     assert_int_equal(first, NODE_PUBLISH_WINDOW + NODE_PUBLISH_BATCH + 1);
-    assert_int_equal(n->sent - n->acked, NODE_PUBLISH_WINDOW);
+    assert_int_equal(sync_view(n).sent - sync_view(n).acked, NODE_PUBLISH_WINDOW);
 
     clear_frames();
     ack(NODE_PUBLISH_WINDOW);
     assert_int_equal(published_events(&first),
                      total - NODE_PUBLISH_WINDOW - NODE_PUBLISH_BATCH - 100);
     assert_int_equal(first, NODE_PUBLISH_WINDOW + NODE_PUBLISH_BATCH + 101);
-    assert_int_equal(n->sent, total);
+    assert_int_equal(sync_view(n).sent, total);
 
     clear_frames();
     ack(total + 1000); /* beyond what we wrote: the broker's mistake */
-    assert_int_equal(n->acked, NODE_PUBLISH_WINDOW);
+    assert_int_equal(sync_view(n).acked, NODE_PUBLISH_WINDOW);
     ack(total);
-    assert_int_equal(n->acked, total);
+    assert_int_equal(sync_view(n).acked, total);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 0);
 
     /* a new letter goes at once, alone */
@@ -731,14 +731,14 @@ static void test_sync_republish_backoff(void **state)
                      republished + 1, (unsigned long long)waited, (unsigned long long)lo,
                      (unsigned long long)(hi + STEP));
         republished++;
-        assert_int_equal(n->republish_tries, republished);
+        assert_int_equal(sync_view(n).republish_tries, republished);
         last = fake_now_ms;
         clear_frames();
     }
     assert_int_equal(fake.connects, 1); /* the broker was there all along */
 
     ack(2); /* progress: the count starts again, the next stall waits 3 heartbeats */
-    assert_int_equal(n->republish_tries, 0);
+    assert_int_equal(sync_view(n).republish_tries, 0);
     last = fake_now_ms;
     clear_frames();
     while (count_kind(DUALSYNC__FRAME__KIND_PUBLISH) == 0) {
@@ -807,7 +807,7 @@ static void test_sync_resync_counts_from_the_head(void **state)
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &p;
     feed(&f);
-    assert_int_equal(n->inbox_head, 1);
+    assert_int_equal(sync_view(n).inbox_head, 1);
     at = fake_now_ms;
     while (count_kind(DUALSYNC__FRAME__KIND_HELLO) == 0) {
         step();
@@ -849,21 +849,21 @@ static void test_sync_hello_backoff(void **state)
                      (unsigned long long)waited, (unsigned long long)backoff_lo(hellos - 1),
                      (unsigned long long)(backoff_hi(hellos - 1) + STEP));
         hellos++;
-        assert_int_equal(n->hello_tries, hellos);
+        assert_int_equal(sync_view(n).hello_tries, hellos);
         last = fake_now_ms;
         clear_frames();
     }
     assert_int_equal(fake.connects, 1);
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
 
     welcome(STORE_A, 0, 0);
-    assert_int_equal(n->state, NODE_READY);
-    assert_int_equal(n->hello_tries, 0);
+    assert_int_equal(sync_view(n).state, NODE_READY);
+    assert_int_equal(sync_view(n).hello_tries, 0);
 
     clear_frames();
     for (int i = 0; i < 10; i++)
         broker_error(DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, 0);
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
     /* the next one comes on the first step of the backoff, not sooner */
     last = fake_now_ms;
@@ -891,7 +891,7 @@ static void test_sync_silent_broker_reconnects(void **state)
         answer_pings();
     }
     assert_int_equal(fake.connects, 1);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
     assert_true(count_kind(DUALSYNC__FRAME__KIND_PING) >= 9);
 
     last = fake_now_ms; /* the last PONG */
@@ -906,7 +906,7 @@ static void test_sync_silent_broker_reconnects(void **state)
         }
         assert_int_equal(fake.connects, before + 1);
         assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
-        assert_int_equal(n->state, NODE_CONNECTING);
+        assert_int_equal(sync_view(n).state, NODE_CONNECTING);
         uint64_t waited = fake_now_ms - last;
         uint64_t lo = reconnects ? 3 * HB + backoff_lo(reconnects - 1) : 3 * HB;
         uint64_t hi = reconnects ? 3 * HB + backoff_hi(reconnects - 1) : 3 * HB;
@@ -920,7 +920,7 @@ static void test_sync_silent_broker_reconnects(void **state)
     assert_int_equal(n->counters.reconnects, 6); /* the first socket counts too */
 
     welcome(STORE_A, 0, 0); /* the broker is back: the next silence starts afresh */
-    assert_int_equal(n->reconnect_tries, 0);
+    assert_int_equal(sync_view(n).reconnect_tries, 0);
     last = fake_now_ms;
     size_t before = fake.connects;
     while (fake.connects == before) {
@@ -971,8 +971,8 @@ static void test_sync_store_id_change_resets_cursor(void **state)
 
     clear_frames();
     welcome(STORE_B, 0, 2);
-    assert_int_equal(n->state, NODE_READY);
-    assert_int_equal(n->acked, 0);
+    assert_int_equal(sync_view(n).state, NODE_READY);
+    assert_int_equal(sync_view(n).acked, 0);
     assert_int_equal(published_events(&first), 3);
     assert_int_equal(first, 1);
 
@@ -1021,9 +1021,9 @@ static void test_sync_refusal_blocks(void **state)
 
         bool audit = codes[i] == DUALSYNC__ERROR_CODE__ERROR_AUTH;
         broker_error(codes[i], base + 1); /* about an acked event */
-        assert_int_equal(n->state, audit ? NODE_BLOCKED : NODE_READY);
+        assert_int_equal(sync_view(n).state, audit ? NODE_BLOCKED : NODE_READY);
         broker_error(codes[i], base + 2);
-        assert_int_equal(n->state, NODE_BLOCKED);
+        assert_int_equal(sync_view(n).state, NODE_BLOCKED);
         assert_int_equal(n->counters.broker_errors, errors + 2);
         assert_true(n->last_error[0] != '\0');
 
@@ -1038,11 +1038,11 @@ static void test_sync_refusal_blocks(void **state)
         deliver(i + 1, &evs[i], 1, i + 1);
         assert_int_equal(n->inbox_cursor, i + 1);
         assert_int_equal(last_of(DUALSYNC__FRAME__KIND_CONFIRM)->confirm->upto, i + 1);
-        assert_int_equal(n->state, NODE_BLOCKED);
+        assert_int_equal(sync_view(n).state, NODE_BLOCKED);
 
         clear_frames(); /* a new session clears it: publishing resumes from stored_upto */
         welcome(STORE_A, base + 1, i + 1);
-        assert_int_equal(n->state, NODE_READY);
+        assert_int_equal(sync_view(n).state, NODE_READY);
         assert_int_equal(published_events(&first), 3);
         assert_int_equal(first, base + 2);
         ack(n->own_seq);
@@ -1063,11 +1063,11 @@ static void test_sync_busy_retries_later(void **state)
     start_ready(0, 0);
     ack(1);
     broker_error(DUALSYNC__ERROR_CODE__ERROR_BUSY, 1);
-    assert_int_equal(n->retry_at_ms, 0); /* stale */
+    assert_int_equal(sync_view(n).retry_at_ms, 0); /* stale */
     at = fake_now_ms;
     broker_error(DUALSYNC__ERROR_CODE__ERROR_BUSY, 2);
-    assert_int_equal(n->state, NODE_READY);
-    assert_int_equal(n->retry_at_ms, at + NODE_BUSY_RETRY_MS);
+    assert_int_equal(sync_view(n).state, NODE_READY);
+    assert_int_equal(sync_view(n).retry_at_ms, at + NODE_BUSY_RETRY_MS);
     clear_frames();
     append_own(fx, 1); /* written, not sent while the broker is busy */
     while (count_kind(DUALSYNC__FRAME__KIND_PUBLISH) == 0) {
@@ -1078,8 +1078,8 @@ static void test_sync_busy_retries_later(void **state)
     assert_int_equal(fake_now_ms - at, NODE_BUSY_RETRY_MS);
     assert_int_equal(published_events(&first), 3);
     assert_int_equal(first, 2);
-    assert_int_equal(n->retry_at_ms, 0);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).retry_at_ms, 0);
+    assert_int_equal(sync_view(n).state, NODE_READY);
 }
 
 /* ERROR_ROUTE (no route yet for the member): not blocking; the node publishes again from
@@ -1094,7 +1094,7 @@ static void test_sync_route_retries_later(void **state)
     ack(2);
     at = fake_now_ms;
     broker_error(DUALSYNC__ERROR_CODE__ERROR_ROUTE, 3);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
     clear_frames();
     while (count_kind(DUALSYNC__FRAME__KIND_PUBLISH) == 0) {
         step();
@@ -1133,7 +1133,7 @@ static void test_sync_refused_claimed_sequence(void **state)
 
     broker_error(DUALSYNC__ERROR_CODE__ERROR_REFUSED, 2);
     broker_error(DUALSYNC__ERROR_CODE__ERROR_REFUSED, 2);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
     assert_int_equal(n->counters.refused, 1);
     assert_int_equal(n->counters.broker_errors, 1);
     assert_rc(eventlog_meta_get(n->log, "refused/" UNIT "/2", &note, &note_len), DS_OK);
@@ -1151,7 +1151,7 @@ static void test_sync_refused_claimed_sequence(void **state)
     clear_frames();
     broker_error(DUALSYNC__ERROR_CODE__ERROR_SEQUENCE, 4); /* a frame of before the rewind */
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 0);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
 }
 
 /* A broker that holds more of our events than our log (we lost our disk): needs-restore,
@@ -1182,7 +1182,7 @@ static void test_sync_needs_restore_refuses_writes(void **state)
 
     sync_start(n);
     welcome(STORE_A, 5, 0);
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
     assert_int_equal(n->restore_target, 5);
     assert_true(n->last_error[0] != '\0');
     assert_rc(eventlog_meta_u64(n->log, "restore_target", 0, &target), DS_OK);
@@ -1194,17 +1194,17 @@ static void test_sync_needs_restore_refuses_writes(void **state)
         answer_pings();
     }
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 0);
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
 
     /* a restart remembers */
     node_close(&fx->n);
     open_node(fx);
     n = fx->n;
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
     assert_int_equal(write_code(n), DS_ERESTORE);
     sync_start(n);
     welcome(STORE_A, 5, 0);
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
 
     clear_frames();
     assert_rc(sync_restore_start(n), DS_OK);
@@ -1218,11 +1218,11 @@ static void test_sync_needs_restore_refuses_writes(void **state)
     clear_frames();
     fetched(5, &raws[4], &lens[4], 1);
     assert_int_equal(n->own_seq, 5);
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
     assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->own_seq, 5);
     clear_frames();
     welcome(STORE_A, 5, 0);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_PUBLISH), 0);
     assert_true(write_code(n) != DS_ERESTORE);
     for (size_t i = 0; i < 5; i++)
@@ -1238,15 +1238,15 @@ static void test_sync_restore_refuses_foreign_events(void **state)
     struct tu_event foreign;
     sync_start(n);
     welcome(STORE_A, 3, 0);
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
     assert_rc(sync_restore_start(n), DS_OK);
     tu_event_make(&foreign, &fx->community_keys, UNIT, 1, fake_now_ms << HLC_COUNTER_BITS, "", 999,
                   NULL);
     fetched(1, &foreign.raw, &foreign.len, 1);
-    assert_false(n->restoring);
+    assert_false(sync_view(n).restoring);
     assert_int_equal(n->own_seq, 0);
     assert_int_equal(eventlog_hwm(n->log, UNIT), 0);
-    assert_int_equal(n->state, NODE_NEEDS_RESTORE);
+    assert_int_equal(sync_view(n).state, NODE_NEEDS_RESTORE);
     tu_event_free(&foreign);
 }
 
@@ -1273,20 +1273,20 @@ static void test_sync_auth_refused_retries_every_second(void **state)
     sync_start(n);
     assert_non_null(fake.on_event);
     fake.on_event(fake.event_arg, TRANSPORT_AUTH_REFUSED);
-    assert_int_equal(n->state, NODE_AUTH_REFUSED);
-    at = n->session_start_ms;
+    assert_int_equal(sync_view(n).state, NODE_AUTH_REFUSED);
+    at = sync_view(n).session_start_ms;
     while (fake.connects == 1) {
         step();
         assert_true(fake_now_ms - at <= 1000);
     }
     assert_int_equal(fake_now_ms - at, 1000);
-    assert_int_equal(n->state, NODE_AUTH_REFUSED);
+    assert_int_equal(sync_view(n).state, NODE_AUTH_REFUSED);
     clear_frames();
     fake.on_event(fake.event_arg, TRANSPORT_HANDSHAKE_OK);
-    assert_int_equal(n->state, NODE_CONNECTING);
+    assert_int_equal(sync_view(n).state, NODE_CONNECTING);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
     welcome(STORE_A, 0, 0);
-    assert_int_equal(n->state, NODE_READY);
+    assert_int_equal(sync_view(n).state, NODE_READY);
 }
 
 /* The directory stream: a Directory frame is applied with its cursor in one commit and
@@ -1351,13 +1351,13 @@ static void test_sync_directory_stream(void **state)
     sync_probe(n);
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Pong p = DUALSYNC__PONG__INIT;
-    p.nonce = n->ping_nonce;
+    p.nonce = sync_view(n).ping_nonce;
     p.inbox_head = 1;
     p.directory_head = 9;
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &p;
     feed(&f);
-    assert_int_equal(n->dir_head, 9);
+    assert_int_equal(sync_view(n).dir_head, 9);
     for (int i = 0; i < 60 && count_kind(DUALSYNC__FRAME__KIND_HELLO) == 0; i++) {
         step();
         answer_pings();
