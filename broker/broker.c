@@ -375,6 +375,7 @@ static void budget_counters(json_t *counters, const struct broker_counters *k,
                         json_integer((json_int_t)k->signature_failed));
     json_object_set_new(counters, "signature_blocked",
                         json_integer((json_int_t)k->signature_blocked));
+    json_object_set_new(counters, "hellos_resumed", json_integer((json_int_t)k->hellos_resumed));
     json_object_set_new(counters, "conn_refused", json_integer((json_int_t)ts->conn_refused));
     json_object_set_new(counters, "conns_closed", json_integer((json_int_t)ts->conns_closed));
 }

@@ -83,6 +83,7 @@ struct broker_counters {
     uint64_t rerouted;             /* letters routed again: a release came after them (routing.c) */
     uint64_t signature_failed;     /* stored events whose signature failed the audit (sigaudit.c) */
     uint64_t signature_blocked;    /* events refused: their org is blocked by a failed audit */
+    uint64_t hellos_resumed; /* HELLO retries on a welcomed connection: a WELCOME, no resend */
 };
 
 struct console;

@@ -1207,6 +1207,7 @@ static const struct counter_metric counter_metrics[] = {
     {"rerouted", "letters routed again in hlc order after an earlier release arrived"},
     {"signature_failed", "stored letters whose signature failed the audit behind the ACK"},
     {"signature_blocked", "letters refused: their org is blocked by a failed audit"},
+    {"hellos_resumed", "HELLO retries on a welcomed connection, answered without a resend"},
 };
 
 /* dualsync_broker_refused_total's reasons: the status.counters of events and frames the

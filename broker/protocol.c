@@ -249,6 +249,30 @@ static bool resume_delivery(struct broker *b, struct peer *p, uint64_t cursor)
     return true;
 }
 
+/* WELCOME: what the street holds of p's org and of the street, as of now. */
+static void send_welcome(struct broker *b, struct peer *p, const Dualsync__Hello *h,
+                         uint64_t cursor)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
+    w.stored_upto = eventlog_hwm(broker_log(b), p->addr.org);
+    w.store_id.data = (uint8_t *)broker_store_id(b); /* pack only reads it */
+    w.store_id.len = BROKER_STORE_ID_LEN;
+    w.directory_version = eventlog_hwm(broker_log(b), broker_config(b)->street);
+    w.inbox_head = inbox_head(b, p->addr.org);
+    w.street = (char *)broker_config(b)->street;
+    w.directory_head = directory_head(b);
+    f.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
+    f.welcome = &w;
+    log_info("broker: hello peer=%s own_seq=%llu stored=%llu cursor=%llu head=%llu "
+             "directory=%llu/%llu%s",
+             p->addr.org, (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
+             (unsigned long long)cursor, (unsigned long long)w.inbox_head,
+             (unsigned long long)p->dir_sent, (unsigned long long)w.directory_head,
+             h->resume ? " resumed" : "");
+    protocol_send(b, p, &f);
+}
+
 static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
 {
     if (strcmp(h->org, p->addr.org) != 0) {
@@ -264,6 +288,16 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
         strike(b, p, 0);
         return;
     }
+    if (h->resume && p->welcomed) {
+        /* The node retries a HELLO whose WELCOME had not reached it yet; this connection
+         * was welcomed, and what it was sent since is on its way behind that WELCOME (one
+         * connection loses nothing in between; a frame lost anyway is a gap the node asks
+         * for with a full HELLO). Rewinding would send its whole window again. */
+        broker_counters(b)->hellos_resumed++;
+        send_welcome(b, p, h, p->confirmed);
+        inbox_pump(b, p);
+        return;
+    }
     uint64_t head = inbox_head(b, p->addr.org);
     bool same_store = h->broker_store_id.len == BROKER_STORE_ID_LEN &&
                       memcmp(h->broker_store_id.data, broker_store_id(b), BROKER_STORE_ID_LEN) == 0;
@@ -277,24 +311,7 @@ static void on_hello(struct broker *b, struct peer *p, const Dualsync__Hello *h)
     receipts_confirmed(b, p->addr.org, p->confirmed);
     p->welcomed = true;
     p->vouched = false; /* a new connection, maybe a new key: its signatures are checked */
-
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
-    w.stored_upto = eventlog_hwm(broker_log(b), p->addr.org);
-    w.store_id.data = (uint8_t *)broker_store_id(b); /* pack only reads it */
-    w.store_id.len = BROKER_STORE_ID_LEN;
-    w.directory_version = eventlog_hwm(broker_log(b), broker_config(b)->street);
-    w.inbox_head = head;
-    w.street = (char *)broker_config(b)->street;
-    w.directory_head = directory_head(b);
-    f.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
-    f.welcome = &w;
-    log_info("broker: hello peer=%s own_seq=%llu stored=%llu cursor=%llu head=%llu "
-             "directory=%llu/%llu",
-             p->addr.org, (unsigned long long)h->own_seq, (unsigned long long)w.stored_upto,
-             (unsigned long long)cursor, (unsigned long long)head, (unsigned long long)p->dir_sent,
-             (unsigned long long)w.directory_head);
-    protocol_send(b, p, &f);
+    send_welcome(b, p, h, cursor);
     receipts_send(b, p);
     inbox_pump(b, p);
 }

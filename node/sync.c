@@ -144,7 +144,11 @@ static int send_frame(struct node *n, const Dualsync__Frame *f)
     return rc;
 }
 
-static void send_hello(struct node *n)
+/* HELLO. resume: this retries a HELLO that went unanswered on this connection (the
+ * tick's retry in connecting): a broker that welcomed the connection meanwhile answers
+ * with a WELCOME only, not with a second copy of the window it is sending. Every HELLO
+ * that asks for a resend (a gap, a stall, a new connection or store) has it false. */
+static void send_hello(struct node *n, bool resume)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Hello h = DUALSYNC__HELLO__INIT;
@@ -155,6 +159,7 @@ static void send_hello(struct node *n)
     h.directory_cursor = n->dir_cursor;
     h.broker_store_id.data = n->store_id;
     h.broker_store_id.len = n->store_id_len;
+    h.resume = resume;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     if (send_frame(n, &f) == DS_OK) {
@@ -181,7 +186,7 @@ static void on_client_event(void *arg, enum transport_event ev)
             n->sync->state = NODE_CONNECTING;
         /* A new connection needs its HELLO whatever the backoff: the first may have been
          * refused by ZMQ_IMMEDIATE, or went on a connection that is gone. */
-        send_hello(n);
+        send_hello(n, false);
     }
 }
 
@@ -200,7 +205,7 @@ static void reconnect(struct node *n)
         n->sync->state = NODE_CONNECTING;
     n->sync->session_start_ms = node_clock_ms(n);
     n->counters.reconnects++;
-    send_hello(n);
+    send_hello(n, false);
 }
 
 void sync_start(struct node *n)
@@ -295,7 +300,7 @@ static void on_welcome(struct node *n, const Dualsync__Welcome *w)
         if (persist_store(n, w->store_id.data, w->store_id.len, new_store) != DS_OK)
             return;
         if (new_store) {
-            send_hello(n); /* restart the session with the reset cursor */
+            send_hello(n, false); /* restart the session with the reset cursor */
             return;
         }
     }
@@ -366,7 +371,7 @@ static void resync_after_gap(struct node *n, const char *what, uint64_t have, ui
         return;
     log_info("sync: %s gap have=%llu need=%llu, resyncing", what, (unsigned long long)have,
              (unsigned long long)want);
-    send_hello(n);
+    send_hello(n, false);
 }
 
 static void on_directory(struct node *n, const Dualsync__Directory *d)
@@ -476,7 +481,7 @@ static void on_fetched(struct node *n, const Dualsync__Fetched *f)
     n->sync->restoring = false;
     n->sync->state = NODE_CONNECTING;
     n->last_error[0] = '\0';
-    send_hello(n); /* a fresh WELCOME finds us whole and starts the session */
+    send_hello(n, false); /* a fresh WELCOME finds us whole and starts the session */
 }
 
 static void on_error(struct node *n, const Dualsync__Error *e)
@@ -502,7 +507,7 @@ static void on_error(struct node *n, const Dualsync__Error *e)
         if (n->sync->state != NODE_NEEDS_RESTORE)
             n->sync->state = NODE_CONNECTING;
         if (hello_due(n, node_clock_ms(n)))
-            send_hello(n);
+            send_hello(n, false);
         break;
     case DUALSYNC__ERROR_CODE__ERROR_SEQUENCE:
         /* Every frame in flight behind a lost one fails the same way; only the first
@@ -684,7 +689,7 @@ static void repair_losses(struct node *n, uint64_t now)
                  (unsigned long long)n->dir_cursor, (unsigned long long)n->sync->dir_head);
         n->sync->inbox_progress_ms = now;
         n->sync->resync_tries++;
-        send_hello(n);
+        send_hello(n, false);
     }
     if (n->inbox_cursor > 0 || n->dir_cursor > 0)
         send_confirm(n);
@@ -732,6 +737,6 @@ void sync_tick(void *arg)
         n->sync->state == NODE_NEEDS_RESTORE)
         sync_probe(n); /* keeps the session alive; PONG also refreshes the inbox head */
     else if (n->sync->state == NODE_CONNECTING && hello_due(n, now))
-        send_hello(n); /* unanswered: 1, 2, 4, 8, 8… heartbeats after the last */
+        send_hello(n, n->sync->hello_tries > 0); /* unanswered: 1, 2, 4, 8, 8… beats later */
     sync_pump(n);
 }

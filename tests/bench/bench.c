@@ -520,7 +520,8 @@ struct vnode {
     uint64_t cursor, confirmed_sent;
     uint64_t dir_cursor, dir_confirmed_sent; /* the directory stream (Directory frames) */
     uint64_t dir_events, member_events;      /* deliveries received */
-    uint64_t sent, acked;                    /* own events (city-year) */
+    uint64_t dir_again;   /* directory entries received again (a frame at or below the cursor) */
+    uint64_t sent, acked; /* own events (city-year) */
     double last_send, last_recv, hello_due, ack_progress_at;
     uint64_t ack_mark;
     unsigned hello_tries, republish_tries; /* --node-timers: the node's backoff counts */
@@ -624,7 +625,9 @@ static double node_retry_s(const struct vnode *v, unsigned rule, unsigned attemp
     return (double)ms / 1000.0;
 }
 
-static void vnode_hello(struct vnode *v)
+/* resume: a retry of an unanswered HELLO on the same connection, as node/sync.c sends it
+ * (Hello.resume). */
+static void vnode_hello(struct vnode *v, bool resume)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Hello h = DUALSYNC__HELLO__INIT;
@@ -635,6 +638,7 @@ static void vnode_hello(struct vnode *v)
     h.directory_cursor = v->dir_cursor;
     h.broker_store_id.data = v->store_id;
     h.broker_store_id.len = v->store_id_len;
+    h.resume = resume;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     v->welcomed = false;
@@ -693,7 +697,7 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
             /* the broker dropped the session; a node with --node-timers sends one HELLO
              * for any number of these, then retries on its backoff (vnode_upkeep) */
             if (!node_timers || now_s() >= v->hello_due)
-                vnode_hello(v);
+                vnode_hello(v, false);
             else
                 v->welcomed = false;
         } else if (r->error->code != DUALSYNC__ERROR_CODE__ERROR_REFUSED && v->stream)
@@ -703,6 +707,8 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
         if (d->after <= v->dir_cursor && d->upto > v->dir_cursor) {
             v->dir_events += d->n_events;
             v->dir_cursor = d->upto;
+        } else if (d->upto <= v->dir_cursor) {
+            v->dir_again += d->n_events;
         }
     } else if (r->kind_case == DUALSYNC__FRAME__KIND_DELIVER) {
         double t = now_s();
@@ -754,7 +760,7 @@ static void vnode_upkeep(struct vnode *v, double now)
     /* a HELLO can be lost (sent while the connection was being re-established): ask again,
      * on the node's backoff (--node-timers) or after 30 s */
     if (!v->welcomed && now >= v->hello_due)
-        vnode_hello(v);
+        vnode_hello(v, node_timers && v->hello_tries > 0);
     if (node_timers && v->welcomed && v->stream && v->acked < v->sent) {
         double patience = 3.0;
         if (v->republish_tries)
@@ -855,6 +861,7 @@ static void fleet_poll(struct fleet *f, int timeout_ms)
 struct connect_stats {
     double welcome_s, directory_s;
     uint64_t directory_events;
+    uint64_t directory_again; /* received again (resent) */
     bool ok;
 };
 
@@ -862,11 +869,11 @@ struct connect_stats {
  * received (and confirmed) their directory. */
 static struct connect_stats fleet_connect(struct fleet *f, double limit_s)
 {
-    struct connect_stats cs = {0, 0, 0, false};
+    struct connect_stats cs = {0, 0, 0, 0, false};
     double t0 = now_s();
     for (size_t i = 0; i < f->n; i++) {
         vnode_open(f->v[i]);
-        vnode_hello(f->v[i]);
+        vnode_hello(f->v[i], false);
     }
     size_t welcomed = 0;
     while (welcomed < f->n && !expired(t0 + limit_s)) {
@@ -889,6 +896,7 @@ static struct connect_stats fleet_connect(struct fleet *f, double limit_s)
     bool drained = all;
     for (size_t i = 0; i < f->n; i++) {
         cs.directory_events += f->v[i]->dir_events;
+        cs.directory_again += f->v[i]->dir_again;
         drained = drained && vnode_has_directory(f->v[i]);
     }
     /* let the last CONFIRMs go out */
@@ -1505,7 +1513,7 @@ static void catchup(size_t events)
     /* the sink connects: its inbox holds the directory, then the events */
     double t1 = now_s();
     vnode_open(all[0]);
-    vnode_hello(all[0]);
+    vnode_hello(all[0], false);
     while (all[0]->member_events < events && !expired(t1 + 600))
         fleet_poll(&sf, 5);
     double dt = now_s() - t1;
@@ -1597,7 +1605,7 @@ static void flood_row(const char *kind)
     if (kind) {
         flood_frame(v[3], kind, &flood, &flood_len);
         vnode_open(v[3]);
-        vnode_hello(v[3]);
+        vnode_hello(v[3], false);
     }
     double *sent = xcalloc(n + 1, sizeof(*sent));
     sink_node = v[0];
@@ -2383,11 +2391,11 @@ static void city_year(size_t members, size_t units, size_t communities, double d
     on_ack = city_ack;
     struct connect_stats cs = fleet_connect(&f, 600);
     printf("connected %zu virtual nodes: all welcomed in %.1f s, directory (%llu entries "
-           "received, %llu in the inboxes) delivered and confirmed in %.1f s; %llu HELLOs "
-           "sent%s\n",
+           "received, %llu received again, %llu in the inboxes) delivered and confirmed in "
+           "%.1f s; %llu HELLOs sent%s\n",
            cy.orgs, cs.welcome_s, (unsigned long long)cs.directory_events,
-           (unsigned long long)rs.inbox_entries, cs.directory_s, (unsigned long long)hellos_sent,
-           node_timers ? " (node timers on)" : "");
+           (unsigned long long)cs.directory_again, (unsigned long long)rs.inbox_entries,
+           cs.directory_s, (unsigned long long)hellos_sent, node_timers ? " (node timers on)" : "");
     fflush(stdout);
     if (!cs.ok)
         return;

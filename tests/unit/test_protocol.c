@@ -47,6 +47,7 @@ static struct {
     size_t directories, dir_entries;
     uint64_t dir_upto, deliver_needs;
     bool dir_broken;
+    size_t welcomes; /* to anyone */
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
@@ -70,6 +71,8 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
         sent.acks++;
         if (f->ack->upto > sent.ack_upto)
             sent.ack_upto = f->ack->upto;
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
+        sent.welcomes++;
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
         sent.last_error = (int)f->error->code;
         sent.errors++;
@@ -164,17 +167,24 @@ static void send_frame(struct fixture *fx, const Dualsync__Frame *f)
     send_frame_as(fx, &fx->unit_addr, f);
 }
 
-static void hello_as(struct fixture *fx, const struct transport_peer *addr)
+/* A HELLO from addr with cursors 0; resume: the node's retry of an unanswered one. */
+static void hello_retry_as(struct fixture *fx, const struct transport_peer *addr, bool resume)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     Dualsync__Hello h = DUALSYNC__HELLO__INIT;
     h.org = (char *)addr->org;
     h.proto = WIRE_PROTO_VERSION;
+    h.resume = resume;
     h.broker_store_id.data = (uint8_t *)broker_store_id(fx->b);
     h.broker_store_id.len = BROKER_STORE_ID_LEN;
     f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
     f.hello = &h;
     send_frame_as(fx, addr, &f);
+}
+
+static void hello_as(struct fixture *fx, const struct transport_peer *addr)
+{
+    hello_retry_as(fx, addr, false);
 }
 
 static void say_hello(struct fixture *fx)
@@ -792,6 +802,47 @@ static void test_protocol_directory_is_one_stream(void **state)
     assert_true(inbox_head(b, COMMUNITY) == 5);
 }
 
+/* A node that retries its HELLO while the first one's WELCOME is on its way (resume) is
+ * answered with a WELCOME and nothing sent again; a HELLO that asks for a resend (no
+ * resume) gets the window again; a resume HELLO on a connection the broker has not
+ * welcomed is an ordinary HELLO. */
+static void test_protocol_hello_retry_resends_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    for (int i = 0; i < 100; i++) {
+        struct keys k;
+        char org[32];
+        keys_generate(&k);
+        snprintf(org, sizeof(org), "unit:u%03d", i);
+        bf_add_org(b, org, ORG_UNIT, &k);
+    }
+    uint64_t window = broker_config(b)->window;
+    memset(&sent, 0, sizeof(sent));
+    hello_as(fx, &fx->community_addr);
+    assert_int_equal(sent.welcomes, 1);
+    assert_int_equal(sent.dir_entries, window);
+
+    memset(&sent, 0, sizeof(sent));
+    hello_retry_as(fx, &fx->community_addr, true);
+    assert_int_equal(sent.welcomes, 1);
+    assert_int_equal(sent.dir_entries, 0);
+    assert_int_equal(sent.errors, 0);
+    assert_true(broker_counters(b)->hellos_resumed == 1);
+
+    memset(&sent, 0, sizeof(sent));
+    hello_retry_as(fx, &fx->community_addr, false); /* a gap: the window again */
+    assert_int_equal(sent.welcomes, 1);
+    assert_int_equal(sent.dir_entries, window);
+
+    memset(&sent, 0, sizeof(sent));
+    memcpy(fx->community_addr.id, "conn7", 5); /* its retry came on a new connection */
+    hello_retry_as(fx, &fx->community_addr, true);
+    assert_int_equal(sent.welcomes, 1);
+    assert_int_equal(sent.dir_entries, window);
+    assert_true(broker_counters(b)->hellos_resumed == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +866,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_protocol_unknown_types_limited_per_org, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_directory_is_one_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_hello_retry_resends_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

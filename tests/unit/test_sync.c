@@ -680,6 +680,7 @@ static void test_sync_confirm_after_durable_apply(void **state)
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_CONFIRM), 0);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
     assert_int_equal(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->inbox_cursor, 2);
+    assert_false(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->resume); /* it asks a resend */
     welcome(STORE_A, 0, 5);
 
     clear_frames();
@@ -832,6 +833,7 @@ static void test_sync_hello_backoff(void **state)
     uint64_t last;
     sync_start(n);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    assert_false(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->resume); /* a new connection */
     last = fake_now_ms;
     clear_frames();
     while (hellos < 7) {
@@ -843,6 +845,8 @@ static void test_sync_hello_backoff(void **state)
             continue;
         }
         assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+        /* a retry on the same connection: a broker that welcomed it resends nothing */
+        assert_true(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->resume);
         uint64_t waited = fake_now_ms - last;
         if (waited < backoff_lo(hellos - 1) || waited > backoff_hi(hellos - 1) + STEP)
             fail_msg("HELLO %u came %llu ms after the last, not in [%llu, %llu]", hellos + 1,
@@ -865,6 +869,8 @@ static void test_sync_hello_backoff(void **state)
         broker_error(DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST, 0);
     assert_int_equal(sync_view(n).state, NODE_CONNECTING);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    /* the broker dropped the session: this HELLO must make it resend */
+    assert_false(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->resume);
     /* the next one comes on the first step of the backoff, not sooner */
     last = fake_now_ms;
     clear_frames();
@@ -1335,6 +1341,7 @@ static void test_sync_directory_stream(void **state)
     directory(6, evs, 1, 7, 7); /* a gap: nothing applied, a resend asked for */
     assert_int_equal(n->dir_cursor, 4);
     assert_int_equal(count_kind(DUALSYNC__FRAME__KIND_HELLO), 1);
+    assert_false(last_of(DUALSYNC__FRAME__KIND_HELLO)->hello->resume);
     welcome(STORE_A, 0, 1);
 
     clear_frames();
