@@ -123,7 +123,8 @@ int broker_open(const char *dir, struct broker **b_out);
 void broker_close(struct broker **bp);
 /* A broker of log alone, for the unit tests (tests/unit/broker_fixture.c): no data
  * directory, the config cfg, fresh keys and store id, an empty directory, the timers on
- * now_ms (NULL: the wall clock). It takes log; broker_close frees both. */
+ * now_ms (NULL: the wall clock). It takes log; broker_close frees both. keys_crypto_init
+ * first (the keys are libsodium's). */
 struct broker *broker_new(struct eventlog *log, const struct broker_config *cfg,
                           uint64_t (*now_ms)(void));
 /* What broker_run starts before it binds: the transport (unbound) and the signature

@@ -25,11 +25,6 @@ void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t s
     inbox_append(t->b, t->log, t->heads, org, origin, seq);
 }
 
-void btxn_append_event(struct btxn *t, const char *org, const struct event *ev)
-{
-    inbox_append_event(t->b, t->log, t->heads, org, ev);
-}
-
 int btxn_commit(struct btxn *t)
 {
     inbox_stage_heads(t->b, t->log, t->heads);

@@ -32,10 +32,8 @@ struct btxn {
 
 /* Starts t on b's log. Every btxn_begin is ended by exactly one btxn_commit or btxn_abort. */
 void btxn_begin(struct broker *b, struct btxn *t);
-/* Appends to org's inbox: a pointer to (origin, seq), or a letter with its bytes (as the
- * log keeps them: without the personal part of a member the street erased). */
+/* Appends to org's inbox a pointer to the event (origin, seq), stored or added in t. */
 void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq);
-void btxn_append_event(struct btxn *t, const char *org, const struct event *ev);
 /* Steps 2–4 above. DS_OK; or the commit's error (DS_EIO), and then nothing of t is
  * stored and no head moved. Ends t either way. */
 int btxn_commit(struct btxn *t);

@@ -1,9 +1,12 @@
 /* inbox: one ordered sequence of event pointers per recipient org.
- *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE) [event bytes]
- *   A letter's entry carries the event's bytes, so delivering an inbox is one range scan
- *   instead of a random read per event (the city-year's deliveries were bound by those);
- *   the street's notices stay pointers, and the street's events are read from RocksDB once
- *   and then served from memory (struct inbox's street cache).
+ *   inbox cf: recipient "\0" inbox_seq(8, BE) -> origin "\0" seq(8, BE)
+ *   An entry is a reference: delivering reads each event's row (a point read). Stores
+ *   written between 2026-11-29 and 2026-12-04 have letters' entries that also carry the
+ *   event's bytes ([event bytes] after the reference); they are delivered from them and
+ *   scrubbed like the log. Carrying the bytes was meant to spare those point reads; it
+ *   wrote every letter three times, and the city's year was 28% faster on 43% of the disk
+ *   without it (BENCHMARKS.md "Letters written once"). The street's events are read from
+ *   RocksDB once and then served from memory (struct inbox's street cache).
  *   meta "head/<org>": the last inbox seq of org.
  * The directory is not in the inboxes: it is one stream (directory.h) that each node reads
  * from its own cursor, sent before any inbox entry (a letter never comes before its
@@ -76,9 +79,8 @@ uint64_t inbox_head(struct broker *b, const char *org)
     return v;
 }
 
-static void append_entry(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                         const char *org, const char *origin, uint64_t seq, const uint8_t *raw,
-                         size_t raw_len)
+void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
+                  const char *org, const char *origin, uint64_t seq)
 {
     uint64_t *h = strmap_get(pending_heads, org);
     if (!h) {
@@ -94,30 +96,11 @@ static void append_entry(struct broker *b, struct eventlog_txn *txn, struct strm
     skey_init(&v);
     skey_str(&v, origin);
     skey_u64(&v, seq);
-    if (!raw_len) {
-        store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
-        return;
-    }
-    uint8_t *val = xmalloc(v.n + raw_len);
-    memcpy(val, v.b, v.n);
-    memcpy(val + v.n, raw, raw_len);
-    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, val, v.n + raw_len);
-    free(val);
+    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, v.b, v.n);
 }
 
-void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                  const char *org, const char *origin, uint64_t seq)
-{
-    append_entry(b, txn, pending_heads, org, origin, seq, NULL, 0);
-}
-
-void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                        const char *org, const struct event *ev)
-{
-    append_entry(b, txn, pending_heads, org, ev->origin, ev->seq, ev->raw, ev->raw_len);
-}
-
-/* One entry that carries an erased letter: rewritten with the letter's stripped bytes. */
+/* One entry of an older store that carries an erased letter: rewritten with the letter's
+ * stripped bytes. */
 static void scrub_entry(struct store_batch *batch, const uint8_t *k, size_t klen, const uint8_t *v,
                         size_t head, const struct event *ev)
 {

@@ -24,25 +24,20 @@ void inbox_destroy(struct inbox **ip);
 
 uint64_t inbox_head(struct broker *b, const char *org);
 /* The inbox's part of a broker transaction: btxn.c calls these, in the order btxn.h gives;
- * everything else appends with btxn_append / btxn_append_event. inbox_append counts org's
- * new head in pending_heads (org -> uint64_t *, malloc'd); inbox_stage_heads puts each
- * counted head into txn once; inbox_commit_heads moves them in memory (and pumps) once txn
- * has committed. A letter's entry also carries the event's bytes (delivered without a
- * point read), as the log keeps them (eventlog_txn_kept): without the personal part of a
- * member the street erased. Entries written before the erasure lose it at the scrub
- * (inbox_scrub). */
+ * everything else appends with btxn_append. inbox_append puts the entry (a reference to
+ * the event origin/seq) and counts org's new head in pending_heads (org -> uint64_t *,
+ * malloc'd); inbox_stage_heads puts each counted head into txn once; inbox_commit_heads
+ * moves them in memory (and pumps) once txn has committed. */
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
-void inbox_append_event(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
-                        const char *org, const struct event *ev);
 void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
 void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
 /* The hlc of the event at org's inbox seq (one point read; a street event from memory once
  * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
 int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);
-/* The inbox's part of an erasure's scrub (eventlog_on_scrub): entries that carry a letter
- * whose personal part was redacted are rewritten without it. Runs on the scrub's thread:
- * it reads and writes the store only (entries are never rewritten by the loop). */
+/* The inbox's part of an erasure's scrub (eventlog_on_scrub): entries of an older store
+ * that carry a letter whose personal part was redacted are rewritten without it. Runs on the
+ * scrub's thread: it reads and writes the store only (entries are never rewritten by the loop). */
 int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg);
 /* The directory stream of p's connection: a HELLO's cursor (the node has every entry up to
  * that street seq; a cursor past the head is taken as the head), and a CONFIRM's

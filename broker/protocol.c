@@ -582,9 +582,8 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             }
         } else if (rc == DS_OK) {
             rc = eventlog_txn_add(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
-            const struct event *kept = rc == DS_OK ? eventlog_txn_kept(pb->t.log, &ev) : NULL;
-            for (size_t k = 0; kept && k < to->n; k++)
-                btxn_append_event(&pb->t, to->org[k], kept);
+            for (size_t k = 0; rc == DS_OK && k < to->n; k++)
+                btxn_append(&pb->t, to->org[k], ev.origin, ev.seq);
             if (rc == DS_OK && ev.type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to->refused)
                 rc = erase_member(b, pb->t.log, &ev);
             if (rc == DS_OK) {

@@ -699,7 +699,7 @@ static bool replay_one(const struct event *ev, void *arg)
     if (route_member_event(rp->t->b, rp->t->routes, rp->t->log, ev, &to, &freed) != DS_OK)
         return true; /* still no route: as when it came */
     for (size_t k = 0; k < to.n; k++)
-        btxn_append_event(rp->t, to.org[k], ev);
+        btxn_append(rp->t, to.org[k], ev->origin, ev->seq);
     rp->rerouted += to.n > 0;
     return true;
 }

@@ -502,9 +502,10 @@ static bool parse_position(const uint8_t *p, size_t n, uint64_t *hlc, char *orig
 }
 
 /* Visits the events whose index keys (in cf) start with prefix, in position order. */
-/* The event of an index entry (by_member, by_type): the entry's value holds its bytes;
- * entries written before indexes carried them have none, and cost a point read (*buf,
- * which the caller frees). *raw is valid until the iterator moves. */
+/* The event of an index entry (by_member, by_type): an org-level letter's by_type entry
+ * holds its bytes, as do the by_member entries a store wrote between 2026-11-29 and
+ * 2026-12-04; the others are references and cost a point read (*buf, which the caller
+ * frees). *raw is valid until the iterator moves. */
 static int index_event(struct eventlog *log, struct store_iter *it, size_t prefix_n,
                        const uint8_t **raw, size_t *len, uint8_t **buf)
 {
@@ -729,7 +730,7 @@ static int open_kept(const struct eventlog_txn *txn, const uint8_t *raw, size_t 
     return rc;
 }
 
-/* Puts an event's bytes under its id and in its index (by_member or, below, by_type). */
+/* Puts an event's bytes under its id, and its position in by_member (by_type: below). */
 static void put_event(struct eventlog_txn *txn, const struct event *ev)
 {
     struct skey k;
@@ -740,11 +741,15 @@ static void put_event(struct eventlog_txn *txn, const struct event *ev)
     skey_init(&k);
     skey_str(&k, ev->member);
     key_position(&k, ev->hlc, ev->origin, ev->seq);
-    store_batch_put(txn->batch, CF_BY_MEMBER, &k, ev->raw, ev->raw_len);
+    /* A reference: the bytes are in events only. Carrying them here too (as stores written
+     * before 2026-12-04 do) tripled the bytes written and compacted per letter with the
+     * inbox's copy; a refold's point reads cost less (BENCHMARKS.md "Letters written
+     * once"). */
+    store_batch_put(txn->batch, CF_BY_MEMBER, &k, (const uint8_t *)"", 0);
 }
 
 /* Rewrites the stored events of member the redaction covers, without their personal
- * part. Index entries from before they carried bytes (empty values) stay empty. */
+ * part, and the index entries that carry their bytes (references stay empty). */
 static int redact_stored(struct eventlog_txn *txn, const char *member, size_t *count, size_t *held)
 {
     struct skey prefix;
@@ -841,14 +846,6 @@ int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uin
     if (count_out)
         *count_out = count;
     return DS_OK;
-}
-
-const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev)
-{
-    char id[IDS_EVENT_ID_MAX];
-    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
-    const struct txn_event *te = strmap_get(txn->added, id);
-    return te ? &te->ev : NULL;
 }
 
 /* eventlog_txn_member_events_after: copies of the events to visit, sorted. */

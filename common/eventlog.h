@@ -114,9 +114,6 @@ int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin);
  * until eventlog_scrub. */
 int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uint64_t upto,
                                size_t *count_out);
-/* The event as this transaction stores it (without a redacted personal part), after a
- * DS_OK eventlog_txn_add of ev; NULL if ev was not added in txn. Valid until the commit. */
-const struct event *eventlog_txn_kept(struct eventlog_txn *txn, const struct event *ev);
 /* Visits member's events with an hlc above after, stored or added in txn before this
  * call, in fold order (hlc, origin, seq): the letters that came before an older one that
  * changes what they mean (broker/routing.c, a release that arrives late). Each is

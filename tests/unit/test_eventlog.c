@@ -1069,6 +1069,40 @@ static bool count_event(const struct event *ev, void *arg)
     return true;
 }
 
+/* A letter is written once: its by_member entry is a reference (no bytes), and the record
+ * folds from the rows it points at, also after a refold. */
+static void test_eventlog_member_index_is_references(void **state)
+{
+    const char *dir = *state;
+    struct tu_event intro, report;
+    Dualsync__MemberRecord *rec = NULL;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&intro, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    tu_event_report(&report, &k, COMM, 1, 200, "M1", "2026-01-05");
+    assert_rc(add_one(log, &report, 0), DS_OK);
+    assert_rc(add_one(log, &intro, 0), DS_OK); /* sorts before the report: a refold */
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, "M1");
+    struct store_iter *it = store_iter_new(eventlog_store(log), CF_BY_MEMBER, &prefix, NULL);
+    int n = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vlen = 1;
+        store_iter_value(it, &vlen);
+        assert_int_equal(vlen, 0);
+        n++;
+    }
+    store_iter_destroy(&it);
+    assert_int_equal(n, 2);
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_true(rec->reported);
+    assert_int_equal(rec->events, 2);
+    fold_free(&rec);
+    eventlog_destroy(&log);
+    tu_event_free(&intro);
+    tu_event_free(&report);
+}
+
 /* A store written by an older version: records folded by an older fold, org-level events
  * not in by_type. Opening it refolds every record from the log and indexes the events. */
 static void test_eventlog_upgrades_older_store(void **state)
@@ -1084,8 +1118,9 @@ static void test_eventlog_upgrades_older_store(void **state)
     assert_rc(add_one(log, &report, 0), DS_OK);
     assert_rc(add_one(log, &meeting, 0), DS_OK);
 
-    /* Make it look old: a stale record, no fold version, no type index, and index entries
-     * that do not carry the event's bytes. */
+    /* Make it look old: a stale record, no fold version, no type index, and by_member
+     * entries that carry the event's bytes (stores of 2026-11-29..12-04; the others' are
+     * references, as now). */
     struct store *st = eventlog_store(log);
     struct store_batch *b = store_batch_new(st);
     struct skey key;
@@ -1096,7 +1131,7 @@ static void test_eventlog_upgrades_older_store(void **state)
         skey_u64(&key, member_events[i]->ev.hlc);
         skey_str(&key, member_events[i]->ev.origin);
         skey_u64(&key, member_events[i]->ev.seq);
-        store_batch_put(b, CF_BY_MEMBER, &key, "", 0);
+        store_batch_put(b, CF_BY_MEMBER, &key, member_events[i]->raw, member_events[i]->len);
     }
     Dualsync__MemberRecord *stale = fold_new("M1");
     uint8_t *bytes = NULL;
@@ -1243,6 +1278,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_commit_latency_histogram),
         tu_test_tmpdir(test_eventlog_open_twice_eagain),
         tu_test_tmpdir(test_eventlog_upgrades_older_store),
+        tu_test_tmpdir(test_eventlog_member_index_is_references),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }

@@ -71,6 +71,7 @@ static struct broker *broker_open_bare(const char *dir)
     struct broker_config *cfg = calloc(1, sizeof(*cfg));
     assert_non_null(cfg);
     bf_config(cfg, STREET);
+    assert_rc(keys_crypto_init(), DS_OK);
     assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
     struct broker *b = broker_new(log, cfg, fake_clock);
     free(cfg);
@@ -97,6 +98,27 @@ static uint64_t stored_head(struct broker *b, const char *org)
     snprintf(name, sizeof(name), "head/%s", org);
     assert_rc(eventlog_meta_u64(broker_log(b), name, 0, &v), DS_OK);
     return v;
+}
+
+/* Appends to org's inbox the entry of ev as a broker of 2026-11-29..12-04 wrote a letter's
+ * entry: the reference followed by the event's bytes (raw, len). */
+static void append_carrying(struct broker *b, struct eventlog_txn *txn, struct strmap *pending,
+                            const char *org, const struct event *ev, const uint8_t *raw, size_t len)
+{
+    inbox_append(b, txn, pending, org, ev->origin, ev->seq);
+    struct skey k, v;
+    skey_init(&k);
+    skey_str(&k, org);
+    skey_u64(&k, *(uint64_t *)strmap_get(pending, org));
+    skey_init(&v);
+    skey_str(&v, ev->origin);
+    skey_u64(&v, ev->seq);
+    uint8_t *val = malloc(v.n + len);
+    assert_non_null(val);
+    memcpy(val, v.b, v.n);
+    memcpy(val + v.n, raw, len);
+    store_batch_put(eventlog_txn_batch(txn), CF_INBOX, &k, val, v.n + len);
+    free(val);
 }
 
 /* The inbox seqs of org's stored entries, in order, with their (origin, seq) checked. */
@@ -208,7 +230,7 @@ static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
         struct btxn t;
         btxn_begin(b, &t);
         assert_rc(eventlog_txn_add(t.log, &e.ev, 0), DS_OK);
-        btxn_append_event(&t, ORG_A, &e.ev);
+        btxn_append(&t, ORG_A, ORG_B, 1);
         btxn_append(&t, ORG_B, STREET, 1);
         assert_true(inbox_head(b, ORG_A) == 0); /* appended, not yet committed */
         fault_fail_commits(attempt == 0 ? 1 : 0);
@@ -235,10 +257,11 @@ static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
     tu_event_free(&e);
 }
 
-/* A letter's entry carries its bytes and is delivered from them (even with the event's
- * own row gone, which no code does: it proves no point read is made); a directory-style
- * pointer entry is delivered through a point read. */
-static void test_inbox_letter_entries_carry_the_event(void **state)
+/* A letter's entry is a reference (origin, seq) and is delivered through a point read; an
+ * entry an older broker wrote with the letter's bytes after the reference is delivered
+ * from them (even with the event's own row gone, which no code does: it proves no point
+ * read is made). */
+static void test_inbox_entries_are_references(void **state)
 {
     const char *dir = *state;
     struct broker *b;
@@ -253,12 +276,21 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     assert_rc(eventlog_txn_add(txn, &e1.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &e2.ev, 0), DS_OK);
     inbox_append(b, txn, pending, ORG_A, ORG_B, 1);
-    inbox_append_event(b, txn, pending, ORG_A, &e2.ev);
+    append_carrying(b, txn, pending, ORG_A, &e2.ev, e2.raw, e2.len);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending); /* no session: nothing is pumped yet */
     strmap_destroy(&pending, free);
 
+    struct skey key;
+    void *v = NULL;
+    size_t vlen = 0;
+    skey_init(&key);
+    skey_str(&key, ORG_A);
+    skey_u64(&key, 1);
+    assert_rc(store_get(eventlog_store(broker_log(b)), CF_INBOX, &key, &v, &vlen), DS_OK);
+    assert_int_equal(vlen, strlen(ORG_B) + 1 + 8); /* the reference alone */
+    free(v);
     delete_event_row(b, ORG_B, 2);
 
     struct peer p;
@@ -282,9 +314,10 @@ static void test_inbox_letter_entries_carry_the_event(void **state)
     tu_event_free(&e2);
 }
 
-/* An erasure reaches the inbox: an entry that carries a letter about the member keeps its
- * bytes (delivery reads no other row) but loses the personal part at the scrub, and a
- * letter about the member stored after the erasure is appended without it. */
+/* An erasure reaches the inbox: an entry of an older store that carries a letter about the
+ * member keeps its bytes (delivery reads no other row) but loses the personal part at the
+ * scrub; a letter about the member stored after the erasure is a reference to its row,
+ * which the log stores without the part. */
 static void test_inbox_scrub_strips_erased_letters(void **state)
 {
     const char *dir = *state;
@@ -301,8 +334,8 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     struct strmap *pending = strmap_new();
     assert_rc(eventlog_txn_add(txn, &intro.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &other.ev, 0), DS_OK);
-    inbox_append_event(b, txn, pending, ORG_A, eventlog_txn_kept(txn, &intro.ev));
-    inbox_append_event(b, txn, pending, ORG_A, eventlog_txn_kept(txn, &other.ev));
+    append_carrying(b, txn, pending, ORG_A, &intro.ev, intro.raw, intro.len);
+    append_carrying(b, txn, pending, ORG_A, &other.ev, other.raw, other.len);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending);
@@ -312,9 +345,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     pending = strmap_new();
     assert_rc(eventlog_txn_redact_member(txn, "M1", UINT64_MAX, NULL), DS_OK);
     assert_rc(eventlog_txn_add(txn, &late.ev, 0), DS_OK);
-    const struct event *kept = eventlog_txn_kept(txn, &late.ev);
-    assert_true(kept->redacted);
-    inbox_append_event(b, txn, pending, ORG_A, kept);
+    inbox_append(b, txn, pending, ORG_A, ORG_B, 3);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending);
@@ -338,9 +369,18 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
         }
         assert_false(has_gone);
         assert_true(has_want == (want[seq - 1] != NULL));
-        assert_true(vlen > 64); /* still carries the event's bytes */
+        if (seq < 3)
+            assert_true(vlen > 64); /* still carries the event's bytes */
+        else
+            assert_int_equal(vlen, strlen(ORG_B) + 1 + 8); /* a reference */
         free(v);
     }
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_rc(eventlog_get_raw(broker_log(b), ORG_B, 3, &raw, &len), DS_OK);
+    for (size_t i = 0; i + 9 <= len; i++)
+        assert_false(memcmp(raw + i, "late-name", 9) == 0);
+    free(raw);
     broker_close(&b);
     tu_event_free(&intro);
     tu_event_free(&other);
@@ -391,7 +431,7 @@ static void test_inbox_street_events_read_once(void **state)
 }
 
 /* The age of what waits comes from the event an entry stands for, whether the entry
- * carries it (a letter) or points at it (a directory entry); a missing entry is
+ * carries it (a letter in an older store) or points at it; a missing entry is
  * DS_ENOTFOUND and a pointer to nothing is DS_EIO. */
 static void test_inbox_entry_hlc_both_kinds(void **state)
 {
@@ -411,7 +451,7 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
     assert_rc(eventlog_txn_add(txn, &gone.ev, 0), DS_OK);
     assert_rc(eventlog_txn_add(txn, &letter.ev, 0), DS_OK);
     inbox_append(b, txn, pending, ORG_A, STREET, 1);
-    inbox_append_event(b, txn, pending, ORG_A, &letter.ev);
+    append_carrying(b, txn, pending, ORG_A, &letter.ev, letter.raw, letter.len);
     inbox_append(b, txn, pending, ORG_A, STREET, 2);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
@@ -506,7 +546,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_head_written_once_per_txn),
         tu_test_tmpdir(test_inbox_abort_moves_no_head),
         tu_test_tmpdir(test_inbox_btxn_moves_heads_only_after_its_commit),
-        tu_test_tmpdir(test_inbox_letter_entries_carry_the_event),
+        tu_test_tmpdir(test_inbox_entries_are_references),
         tu_test_tmpdir(test_inbox_scrub_strips_erased_letters),
         tu_test_tmpdir(test_inbox_street_events_read_once),
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),

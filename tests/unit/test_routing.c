@@ -124,10 +124,8 @@ static size_t arrive(struct btxn *t, struct tu_event *e)
     struct recipients to;
     assert_rc(routing_recipients(t, &e->ev, &to), DS_OK);
     assert_rc(eventlog_txn_add(t->log, &e->ev, EVENTLOG_CONTIGUOUS), DS_OK);
-    const struct event *kept = eventlog_txn_kept(t->log, &e->ev);
-    assert_non_null(kept);
     for (size_t k = 0; k < to.n; k++)
-        btxn_append_event(t, to.org[k], kept);
+        btxn_append(t, to.org[k], e->ev.origin, e->ev.seq);
     assert_true(to.n > 0 || to.refused != NULL);
     tu_event_free(e);
     return to.n;
