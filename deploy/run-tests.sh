@@ -30,7 +30,7 @@ run_fuzz() {
     cmake --preset fuzz -DDS_FUZZ_SECONDS="${FUZZ_SECONDS:-15}" >/dev/null
     cmake --build --preset fuzz -j "$(nproc)" --target fuzz_frame fuzz_event fuzz_config fuzz_ids \
         fuzz_csv
-    ctest --preset fuzz
+    ctest --preset fuzz -j "$(nproc)" # one target per core: each runs alone in its process
 }
 
 case "$what" in
