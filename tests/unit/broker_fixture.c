@@ -17,26 +17,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-void bf_config(struct broker_config *cfg, const char *street)
+struct broker *bf_open_log(struct eventlog *log, const char *street, uint64_t (*now_ms)(void))
 {
-    memset(cfg, 0, sizeof(*cfg));
+    struct broker_config *cfg = calloc(1, sizeof(*cfg)); /* large: not on the stack */
+    assert_non_null(cfg);
     cfg->window = 64;
     cfg->heartbeat_ms = 1000;
     snprintf(cfg->street, sizeof(cfg->street), "%s", street);
+    assert_rc(keys_crypto_init(), DS_OK);
+    struct broker *b = broker_new(log, cfg, now_ms);
+    free(cfg);
+    return b;
 }
 
 struct broker *bf_open(const char *dir, const char *street, uint64_t (*now_ms)(void))
 {
     struct eventlog *log = NULL;
-    struct broker_config *cfg = calloc(1, sizeof(*cfg));
-    assert_non_null(cfg);
-    bf_config(cfg, street);
-    assert_rc(keys_crypto_init(), DS_OK);
     assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
     eventlog_defer_folds(log);
-    struct broker *b = broker_new(log, cfg, now_ms);
-    free(cfg);
-    return b;
+    return bf_open_log(log, street, now_ms);
 }
 
 void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)

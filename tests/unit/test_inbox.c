@@ -68,14 +68,8 @@ static uint64_t fake_clock(void)
 static struct broker *broker_open_bare(const char *dir)
 {
     struct eventlog *log = NULL;
-    struct broker_config *cfg = calloc(1, sizeof(*cfg));
-    assert_non_null(cfg);
-    bf_config(cfg, STREET);
-    assert_rc(keys_crypto_init(), DS_OK);
     assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
-    struct broker *b = broker_new(log, cfg, fake_clock);
-    free(cfg);
-    return b;
+    return bf_open_log(log, STREET, fake_clock);
 }
 
 /* Deletes an event's own row, so that only a copy elsewhere can still deliver it. */

@@ -721,6 +721,18 @@ static void test_protocol_replay_does_not_vouch(void **state)
 }
 
 /* The community confirms its directory cursor (and its inbox cursor, as a node does). */
+/* Registers n more units (unit:u000, unit:u001, ...), each with fresh keys. */
+static void add_units(struct broker *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct keys k;
+        char org[32];
+        keys_generate(&k);
+        snprintf(org, sizeof(org), "unit:u%03d", i);
+        bf_add_org(b, org, ORG_UNIT, &k);
+    }
+}
+
 static void confirm_directory(struct fixture *fx, uint64_t dir_upto, uint64_t inbox_upto)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -740,13 +752,7 @@ static void test_protocol_directory_is_one_stream(void **state)
 {
     struct fixture *fx = *state;
     struct broker *b = fx->b;
-    for (int i = 0; i < 200; i++) {
-        struct keys k;
-        char org[32];
-        keys_generate(&k);
-        snprintf(org, sizeof(org), "unit:u%03d", i);
-        bf_add_org(b, org, ORG_UNIT, &k);
-    }
+    add_units(b, 200);
     assert_int_equal(directory_count(b), 202);
     assert_true(directory_head(b) == 202); /* the street wrote nothing else */
     assert_true(inbox_head(b, COMMUNITY) == 0);
@@ -810,13 +816,7 @@ static void test_protocol_hello_retry_resends_nothing(void **state)
 {
     struct fixture *fx = *state;
     struct broker *b = fx->b;
-    for (int i = 0; i < 100; i++) {
-        struct keys k;
-        char org[32];
-        keys_generate(&k);
-        snprintf(org, sizeof(org), "unit:u%03d", i);
-        bf_add_org(b, org, ORG_UNIT, &k);
-    }
+    add_units(b, 100);
     uint64_t window = broker_config(b)->window;
     memset(&sent, 0, sizeof(sent));
     hello_as(fx, &fx->community_addr);
