@@ -28,9 +28,9 @@ void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t s
 int btxn_commit(struct btxn *t)
 {
     inbox_stage_heads(t->b, t->log, t->heads);
-    int rc = eventlog_commit(&t->log);
+    int rc = eventlog_txn_write(t->log);
     if (rc == DS_OK)
-        inbox_commit_heads(t->b, t->heads);
+        inbox_commit_heads(t->b, t->heads, t->log);
     btxn_abort(t);
     return rc;
 }

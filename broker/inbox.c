@@ -56,6 +56,7 @@ struct street_cache {
 struct inbox {
     struct strmap *heads; /* org id -> uint64_t * inbox head (cache of meta) */
     struct street_cache street;
+    const struct eventlog_txn *written; /* while its heads move: the letters just stored */
 };
 
 static void head_name(char *buf, size_t size, const char *org)
@@ -184,9 +185,13 @@ static bool commit_head(const char *org, void *value, void *arg)
     return true;
 }
 
-void inbox_commit_heads(struct broker *b, struct strmap *pending_heads)
+void inbox_commit_heads(struct broker *b, struct strmap *pending_heads,
+                        const struct eventlog_txn *written)
 {
+    struct inbox *in = broker_inbox(b);
+    in->written = written;
     strmap_each(pending_heads, commit_head, b);
+    in->written = NULL;
 }
 
 /* Street events beyond this many stay on disk (a street's directory is a few thousand). */
@@ -211,11 +216,19 @@ void inbox_destroy(struct inbox **ip)
     free(in);
     *ip = NULL;
 }
-/* A copy of the event an inbox entry points at: the street's from memory once read
- * (they never change: only this broker writes them, at the next seq), others from disk. */
+/* A copy of the event an inbox entry points at: from the transaction just written while its
+ * heads move (the letters a batch stored are delivered at once: no point read back); the
+ * street's from memory once read (they never change: only this broker writes them, at the
+ * next seq); others from disk. */
 static int pointed_event(struct broker *b, const char *origin, uint64_t seq, uint8_t **raw,
                          size_t *len)
 {
+    const uint8_t *fresh = NULL;
+    if (broker_inbox(b)->written &&
+        eventlog_txn_raw(broker_inbox(b)->written, origin, seq, &fresh, len)) {
+        *raw = xmemdup(fresh, *len);
+        return DS_OK;
+    }
     struct street_cache *c = &broker_inbox(b)->street;
     if (strcmp(origin, broker_config(b)->street) != 0 || seq == 0 || seq > STREET_CACHE_MAX)
         return eventlog_get_raw(broker_log(b), origin, seq, raw, len);

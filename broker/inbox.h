@@ -27,11 +27,13 @@ uint64_t inbox_head(struct broker *b, const char *org);
  * everything else appends with btxn_append. inbox_append puts the entry (a reference to
  * the event origin/seq) and counts org's new head in pending_heads (org -> uint64_t *,
  * malloc'd); inbox_stage_heads puts each counted head into txn once; inbox_commit_heads
- * moves them in memory (and pumps) once txn has committed. */
+ * moves them in memory (and pumps) once txn is written (eventlog_txn_write), delivering the
+ * letters it holds from it rather than from the store. */
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
 void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);
-void inbox_commit_heads(struct broker *b, struct strmap *pending_heads);
+void inbox_commit_heads(struct broker *b, struct strmap *pending_heads,
+                        const struct eventlog_txn *written);
 /* The hlc of the event at org's inbox seq (one point read; a street event from memory once
  * read), for the age of what waits. DS_OK, DS_ENOTFOUND (no such entry), DS_EIO (logged). */
 int inbox_entry_hlc(struct broker *b, const char *org, uint64_t seq, uint64_t *hlc_out);

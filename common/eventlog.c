@@ -27,6 +27,7 @@
 #include "strmap.h"
 #include "xalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <malloc.h>
@@ -95,6 +96,7 @@ struct eventlog_txn {
     uint64_t hlc_max;
     char forget[IDS_ORG_MAX]; /* an org-level origin whose events this txn drops, or "" */
     struct strmap *redact;    /* member -> uint64_t *: redactions of this txn */
+    bool written;             /* eventlog_txn_write ran: readable, nothing more is added */
 };
 
 static void key_event(struct skey *k, const char *origin, uint64_t seq)
@@ -1022,6 +1024,7 @@ int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigne
 
 int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
 {
+    assert(!txn->written);
     int rc = eventlog_txn_check(txn, ev, flags);
     if (rc != DS_OK)
         return rc;
@@ -1356,10 +1359,10 @@ static void count_commit(struct eventlog *log, uint64_t ns)
     log->commit_sum_ns += ns;
 }
 
-int eventlog_commit(struct eventlog_txn **txnp)
+int eventlog_txn_write(struct eventlog_txn *txn)
 {
-    struct eventlog_txn *txn = *txnp;
     struct eventlog *log = txn->log;
+    assert(!txn->written);
     uint64_t start_ns = log->mono_ns(log->mono_arg);
     struct fold_ctx ctx = {txn, DS_OK};
     bool defer = txn->log->defer_folds || strmap_count(txn->log->dirty);
@@ -1384,10 +1387,30 @@ int eventlog_commit(struct eventlog_txn **txnp)
         strmap_each(txn->redact, merge_redaction, txn->log);
         txn->log->scrub_due += strmap_count(txn->redact) > 0;
     }
-    eventlog_abort(txnp);
+    txn->written = true;
     uint64_t end_ns = log->mono_ns(log->mono_arg);
     count_commit(log, end_ns > start_ns ? end_ns - start_ns : 0);
     return rc;
+}
+
+int eventlog_commit(struct eventlog_txn **txnp)
+{
+    int rc = eventlog_txn_write(*txnp);
+    eventlog_abort(txnp);
+    return rc;
+}
+
+bool eventlog_txn_raw(const struct eventlog_txn *txn, const char *origin, uint64_t seq,
+                      const uint8_t **raw_out, size_t *len_out)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), origin, seq);
+    const struct txn_event *te = strmap_get(txn->added, id);
+    if (!te)
+        return false;
+    *raw_out = te->ev.raw;
+    *len_out = te->ev.raw_len;
+    return true;
 }
 
 uint64_t eventlog_generation(const struct eventlog *log)

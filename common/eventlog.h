@@ -157,6 +157,14 @@ size_t eventlog_dirty_count(const struct eventlog *log);
  * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */
 int eventlog_commit(struct eventlog_txn **txnp);
 void eventlog_abort(struct eventlog_txn **txnp);
+/* The same write without the free: the transaction keeps its events readable through
+ * eventlog_txn_raw until eventlog_abort ends it, and takes no more. The broker delivers
+ * what it just stored from there instead of reading each letter back from the store. */
+int eventlog_txn_write(struct eventlog_txn *txn);
+/* The bytes of (origin, seq) as this transaction stores them (without a personal part
+ * its redactions drop), borrowed from txn: true if it was added here, false if not. */
+bool eventlog_txn_raw(const struct eventlog_txn *txn, const char *origin, uint64_t seq,
+                      const uint8_t **raw_out, size_t *len_out);
 
 /* A number that changes with every commit (a failed one too): what a reader computed from
  * the log at one generation still holds while the generation is the same (node/tasks.c

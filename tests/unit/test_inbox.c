@@ -160,7 +160,7 @@ static void test_inbox_head_written_once_per_txn(void **state)
     assert_int_equal(store_batch_count(batch), 7 + 2); /* one head per org */
     assert_true(stored_head(b, ORG_A) == 0);           /* nothing before the commit */
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
 
     assert_true(stored_head(b, ORG_A) == 5);
@@ -177,7 +177,7 @@ static void test_inbox_head_written_once_per_txn(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 3 + 1);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
     assert_true(inbox_head(b, ORG_A) == 8);
     broker_close(&b);
@@ -273,7 +273,7 @@ static void test_inbox_entries_are_references(void **state)
     append_carrying(b, txn, pending, ORG_A, &e2.ev, e2.raw, e2.len);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending); /* no session: nothing is pumped yet */
+    inbox_commit_heads(b, pending, NULL); /* no session: nothing is pumped yet */
     strmap_destroy(&pending, free);
 
     struct skey key;
@@ -332,7 +332,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     append_carrying(b, txn, pending, ORG_A, &other.ev, other.raw, other.len);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
 
     txn = eventlog_begin(broker_log(b));
@@ -342,7 +342,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     inbox_append(b, txn, pending, ORG_A, ORG_B, 3);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
     assert_rc(eventlog_scrub_wait(broker_log(b)), DS_OK);
 
@@ -400,7 +400,7 @@ static void test_inbox_street_events_read_once(void **state)
     inbox_append(b, txn, pending, ORG_B, STREET, 1);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
 
     const char *orgs[2] = {ORG_A, ORG_B};
@@ -449,7 +449,7 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
     inbox_append(b, txn, pending, ORG_A, STREET, 2);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
     delete_event_row(b, STREET, 2);
 
@@ -478,7 +478,7 @@ static void append_committed(struct broker *b, const char *org, const char *orig
         inbox_append(b, txn, pending, org, origin, seqs[i]);
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
-    inbox_commit_heads(b, pending);
+    inbox_commit_heads(b, pending, NULL);
     strmap_destroy(&pending, free);
 }
 

@@ -47,11 +47,42 @@ static struct {
     size_t directories, dir_entries;
     uint64_t dir_upto, deliver_needs;
     bool dir_broken;
-    size_t welcomes; /* to anyone */
+    size_t welcomes;  /* to anyone */
+    size_t delivered; /* letters DELIVERed to COMMUNITY, each equal to its stored bytes */
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
 static struct eventlog *acking_log;
+
+/* The log's point reads of UNIT's letters (eventlog_get_raw is wrapped); the real one
+ * serves every read, and the DELIVER check below. */
+static size_t unit_reads;
+
+int __real_eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq,
+                            uint8_t **raw_out, size_t *len_out);
+int __wrap_eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq,
+                            uint8_t **raw_out, size_t *len_out);
+int __wrap_eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq,
+                            uint8_t **raw_out, size_t *len_out)
+{
+    unit_reads += strcmp(origin, UNIT) == 0;
+    return __real_eventlog_get_raw(log, origin, seq, raw_out, len_out);
+}
+
+/* A delivered letter is byte for byte the one in the store (read without counting). */
+static void check_delivered_as_stored(const ProtobufCBinaryData *e)
+{
+    struct event ev;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_rc(wire_event_open(e->data, e->len, false, &ev), DS_OK);
+    assert_rc(__real_eventlog_get_raw(acking_log, ev.origin, ev.seq, &raw, &len), DS_OK);
+    assert_int_equal(len, e->len);
+    assert_memory_equal(raw, e->data, len);
+    free(raw);
+    wire_event_release(&ev);
+    sent.delivered++;
+}
 
 int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
                                const uint8_t *data, size_t len);
@@ -80,6 +111,8 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
         sent.delivers++;
         sent.deliver_bytes += len;
         sent.deliver_needs = f->deliver->directory_needed;
+        for (size_t i = 0; i < f->deliver->n_events; i++)
+            check_delivered_as_stored(&f->deliver->events[i]);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY &&
                strcmp(peer->org, COMMUNITY) == 0) {
         sent.directories++;
@@ -720,7 +753,6 @@ static void test_protocol_replay_does_not_vouch(void **state)
         tu_event_free(&ev[i]);
 }
 
-/* The community confirms its directory cursor (and its inbox cursor, as a node does). */
 /* Registers n more units (unit:u000, unit:u001, ...), each with fresh keys. */
 static void add_units(struct broker *b, int n)
 {
@@ -733,6 +765,7 @@ static void add_units(struct broker *b, int n)
     }
 }
 
+/* The community confirms its directory cursor (and its inbox cursor, as a node does). */
 static void confirm_directory(struct fixture *fx, uint64_t dir_upto, uint64_t inbox_upto)
 {
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -808,6 +841,33 @@ static void test_protocol_directory_is_one_stream(void **state)
     assert_true(inbox_head(b, COMMUNITY) == 5);
 }
 
+/* The letters a batch stores reach a connected community from the batch itself: none is
+ * read back from the store to be delivered (each was one point read before), and each is
+ * delivered exactly as it is stored. Letters that wait for the community's window are
+ * read from the store later, as before. */
+static void test_protocol_batch_delivered_without_reading_back(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    hello_as(fx, &fx->community_addr); /* the whole directory fits in its window */
+    say_hello(fx);
+    memset(&sent, 0, sizeof(sent));
+    unit_reads = 0;
+    publish_and_store(fx, 1, 40);
+    assert_true(sent.ack_upto == 40);
+    assert_int_equal(sent.delivered, 40);
+    assert_int_equal(unit_reads, 0);
+
+    uint64_t window = broker_config(b)->window; /* 64: 24 more fit, the rest waits */
+    publish_and_store(fx, 41, 100);
+    assert_int_equal(sent.delivered, window);
+    assert_int_equal(unit_reads, 0);
+    confirm_directory(fx, directory_head(b), window); /* the node confirms what it has */
+    assert_int_equal(sent.delivered, 100);
+    assert_int_equal(unit_reads, 100 - window); /* the rest, from the store */
+    assert_int_equal(sent.errors, 0);
+}
+
 /* A node that retries its HELLO while the first one's WELCOME is on its way (resume) is
  * answered with a WELCOME and nothing sent again; a HELLO that asks for a resend (no
  * resume) gets the window again; a resume HELLO on a connection the broker has not
@@ -867,6 +927,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_directory_is_one_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_hello_retry_resends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_batch_delivered_without_reading_back, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
