@@ -5,6 +5,7 @@
 
 #include "broker.h"
 #include "inbox.h"
+#include "protocol.h"
 #include "routing.h"
 #include "err.h"
 #include "strmap.h"
@@ -29,8 +30,10 @@ int btxn_commit(struct btxn *t)
 {
     inbox_stage_heads(t->b, t->log, t->heads);
     int rc = eventlog_txn_write(t->log);
-    if (rc == DS_OK)
+    if (rc == DS_OK) {
         inbox_commit_heads(t->b, t->heads, t->log);
+        protocol_claims_moved(t->b, route_overlay_claims_moved(t->routes));
+    }
     btxn_abort(t);
     return rc;
 }

@@ -7,7 +7,8 @@
  *   2. put every moved inbox head into the same write batch;
  *   3. commit (one fsync);
  *   4. only then move the heads in memory, which is what lets entries be delivered (from
- *      the written batch itself, which stays readable until the btxn ends).
+ *      the written batch itself, which stays readable until the btxn ends), and the
+ *      street's count of open claims.
  * A batch committed without step 2 would leave the durable heads behind, and after a
  * restart new entries would overwrite delivered ones; a head moved in memory before step 3
  * would deliver entries a crash could still lose. */

@@ -65,8 +65,9 @@ struct sessions {
     uint64_t publishes_in;       /* PUBLISH frames taken */
     uint64_t publishes_at_tick;  /* publishes_in at the last tick: idle when unchanged */
     uint64_t last_tick_ms;       /* the last tick, or when serving began */
-    size_t claims_open;          /* the street's open claims, counted at claims_counted_ms */
-    uint64_t claims_counted_ms;  /* 0: never */
+    size_t claims_open;          /* the street's open claims (valid once claims_counted) */
+    bool claims_counted;         /* counted from the route table once, then kept by commits */
+    uint64_t claims_told_ms;     /* when the units in conflict were last told; 0: never */
 };
 
 struct sessions *protocol_sessions_new(void)
@@ -992,18 +993,17 @@ static void lost_notice(void *arg, const char *member, const char *unit, const c
     send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, msg, seq);
 }
 
-/* Each time the street's count of claims is taken again (every PROTOCOL_CLAIMS_COUNT_MS),
- * the units in a conflict hear of it again, and the units that lost one hear that: a unit
- * offline at the time hears of it once it is back, and a street without claims costs one
- * count and one empty scan. */
+/* Every PROTOCOL_CLAIMS_NOTICE_MS the units in a conflict hear of it again, and the units
+ * that lost one hear that: a unit offline at the time hears of it once it is back. A
+ * street without claims costs one empty scan of the lost ones. */
 static void claims_tick(struct broker *b)
 {
     struct sessions *s = broker_sessions(b);
-    uint64_t counted = s->claims_counted_ms;
-    size_t open = protocol_claims_open(b);
-    if (s->claims_counted_ms == counted)
+    uint64_t now = broker_now_ms(b);
+    if (s->claims_told_ms && now - s->claims_told_ms < PROTOCOL_CLAIMS_NOTICE_MS)
         return;
-    if (open)
+    s->claims_told_ms = now ? now : 1;
+    if (protocol_claims_open(b))
         routing_claims_each(b, claim_notice, b);
     routing_lost_each(b, lost_notice, b);
 }
@@ -1011,12 +1011,25 @@ static void claims_tick(struct broker *b)
 size_t protocol_claims_open(struct broker *b)
 {
     struct sessions *s = broker_sessions(b);
-    uint64_t now = broker_now_ms(b);
-    if (s->claims_counted_ms && now - s->claims_counted_ms < PROTOCOL_CLAIMS_COUNT_MS)
-        return s->claims_open;
-    s->claims_open = routing_claims_count(b);
-    s->claims_counted_ms = now ? now : 1;
+    if (!s->claims_counted) {
+        s->claims_open = routing_claims_count(b);
+        s->claims_counted = true;
+    }
     return s->claims_open;
+}
+
+void protocol_claims_moved(struct broker *b, long moved)
+{
+    struct sessions *s = broker_sessions(b);
+    if (!s->claims_counted || moved == 0)
+        return; /* counted from the table at the first question */
+    if (moved < 0 && (size_t)-moved > s->claims_open) {
+        log_warn("broker: claims count below zero (%zu %ld); counting the route table again",
+                 s->claims_open, moved);
+        s->claims_counted = false;
+        return;
+    }
+    s->claims_open = (size_t)((long)s->claims_open + moved);
 }
 
 void protocol_start(struct broker *b)

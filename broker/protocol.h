@@ -133,11 +133,14 @@ void protocol_send(struct broker *b, struct peer *p, const Dualsync__Frame *f);
 void protocol_start(struct broker *b);
 /* The heartbeat: liveness, settling, receipts, the audit's progress, claims. */
 void protocol_tick(void *arg);
-/* How many members some unit claims while no report-in decided (the street's status): the
- * route table's count (routing_claims_count), taken again at most every
- * PROTOCOL_CLAIMS_COUNT_MS; each new count also tells the units in a conflict again. */
-#define PROTOCOL_CLAIMS_COUNT_MS 10000u
+/* How many members some unit claims while no report-in decided (the street's status):
+ * the route table's count (routing_claims_count) at the first question, then moved by each
+ * commit (protocol_claims_moved, from btxn_commit) rather than counted again, so that a
+ * street of many members does not scan its route table on a timer. */
 size_t protocol_claims_open(struct broker *b);
+void protocol_claims_moved(struct broker *b, long moved);
+/* How often the units in a claim conflict are told of it again (protocol_tick). */
+#define PROTOCOL_CLAIMS_NOTICE_MS 10000u
 /* Tells org's node, if it is connected, of a refusal found after the ACK (sigaudit.c). */
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq);

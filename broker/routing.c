@@ -81,6 +81,7 @@ struct route {
 
 struct route_overlay {
     struct strmap *routes; /* member -> struct route * */
+    long claims_moved;     /* members with claims, after the batch less before it */
 };
 
 struct route_overlay *route_overlay_new(void)
@@ -88,6 +89,11 @@ struct route_overlay *route_overlay_new(void)
     struct route_overlay *ov = xcalloc(1, sizeof(*ov));
     ov->routes = strmap_new();
     return ov;
+}
+
+long route_overlay_claims_moved(const struct route_overlay *ov)
+{
+    return ov->claims_moved;
 }
 
 void route_overlay_destroy(struct route_overlay **op)
@@ -232,6 +238,7 @@ static void route_put(struct route_overlay *ov, struct eventlog_txn *txn, const 
 {
     struct route *copy = xmemdup(r, sizeof(*r));
     free(strmap_put(ov->routes, member, copy));
+    ov->claims_moved += (r->n_claims > 0) - (old && old->n_claims > 0);
     char val[ROUTE_VALUE_MAX];
     size_t len = route_encode(r, val);
     struct skey k;

@@ -29,6 +29,9 @@ struct route_overlay;
 /* The routes a transaction changed, read before the store's (btxn.c owns one per btxn). */
 struct route_overlay *route_overlay_new(void);
 void route_overlay_destroy(struct route_overlay **op);
+/* How many more members have claims once the batch's routes are stored (less when claims
+ * were decided): the street's count moves by it at the commit. */
+long route_overlay_claims_moved(const struct route_overlay *ov);
 /* Who receives ev, into out (out->refused: stored, delivered to nobody). DS_OK; DS_EROUTE
  * (or DS_EINVAL) when it cannot be routed yet; DS_EIO when a release's replay (routing.c,
  * "a late release") could not read the member's letters: the batch must be dropped. */
@@ -43,8 +46,9 @@ int routing_upgrade(struct broker *b);
 /* The members with claims (other units' introductions awaiting a report-in), as a JSON
  * array of {member, unit, community, intro, open, claims: [{unit, community, intro}]}. */
 json_t *routing_claims_json(struct broker *b);
-/* How many members some unit claims while no report-in decided: a scan of the route table
- * (protocol_claims_open keeps the count). */
+/* How many members some unit claims while no report-in decided: a scan of the route table,
+ * once per broker run (protocol_claims_open then follows each commit's
+ * route_overlay_claims_moved). */
 size_t routing_claims_count(struct broker *b);
 /* Calls fn for each unit in a claim conflict: the member, the unit, its introduction (event
  * id) and the other unit it competes with (of a registered unit: its first claimant). */

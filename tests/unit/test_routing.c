@@ -20,6 +20,7 @@
 #include "btxn.h"
 #include "directory.h"
 #include "inbox.h"
+#include "protocol.h"
 #include "receipts.h"
 #include "routing.h"
 #include "testutil.h"
@@ -278,6 +279,39 @@ static void test_routing_close_does_not_free_the_member(void **state)
     assert_int_equal(broker_counters(fx->b)->rerouted, 0);
 }
 
+/* The street's count of open claims moves with each commit, without counting the route
+ * table again (it was counted at most every 10 s, a scan of every member): B's
+ * introduction of A's unconfirmed member opens a claim at its commit, an aborted one
+ * opens none, and C1's report-in for A decides it. At each step the kept count is the
+ * table's. */
+static void test_routing_claims_count_follows_commits(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    struct tu_event e;
+    assert_int_equal(protocol_claims_open(b), 0);
+    intro(&e, &fx->a, UNIT_A, 1, 1, C1);
+    assert_int_equal(arrive_alone(b, &e), 1);
+    assert_int_equal(protocol_claims_open(b), 0);
+
+    struct btxn t; /* B's claim, aborted: no claim */
+    btxn_begin(b, &t);
+    intro(&e, &fx->bk, UNIT_B, 1, 2, C2);
+    assert_int_equal(arrive(&t, &e), 1);
+    btxn_abort(&t);
+    assert_int_equal(protocol_claims_open(b), 0);
+
+    intro(&e, &fx->bk, UNIT_B, 1, 2, C2);
+    assert_int_equal(arrive_alone(b, &e), 1); /* to C2, as a claim */
+    assert_int_equal(protocol_claims_open(b), 1);
+    assert_int_equal(routing_claims_count(b), 1);
+
+    tu_event_report(&e, &fx->c1, C1, 1, at(3), MEMBER, DATE);
+    assert_int_equal(arrive_alone(b, &e), 1);
+    assert_int_equal(protocol_claims_open(b), routing_claims_count(b));
+    assert_int_equal(protocol_claims_open(b), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +322,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_routing_close_does_not_free_the_member, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_routing_claims_count_follows_commits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
