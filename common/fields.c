@@ -347,7 +347,9 @@ static bool required_given(const ProtobufCMessage *m, const char *required, char
     const char *p = required;
     while (p && *p) {
         size_t n = strcspn(p, ",");
-        snprintf(name, sizeof(name), "%.*s", (int)n, p);
+        size_t copy = n < sizeof(name) ? n : sizeof(name) - 1; /* per letter: no snprintf */
+        memcpy(name, p, copy);
+        name[copy] = '\0';
         const ProtobufCFieldDescriptor *f =
             protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
         if (!f || !field_given(m, f)) {
