@@ -491,12 +491,17 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
  * which the next tick starts (settle_when_idle). */
 static int erase_member(struct broker *b, struct eventlog_txn *txn, const struct event *ev)
 {
+    /* ev is the batch's own copy, which the redaction may reopen in place: its ids are
+     * copied first */
+    char member[IDS_MEMBER_MAX + 1], origin[IDS_ORG_MAX];
+    snprintf(member, sizeof(member), "%s", ev->member);
+    snprintf(origin, sizeof(origin), "%s", ev->origin);
     size_t dropped = 0;
-    int rc = eventlog_txn_redact_member(txn, ev->member, UINT64_MAX, &dropped);
+    int rc = eventlog_txn_redact_member(txn, member, UINT64_MAX, &dropped);
     if (rc == DS_OK) {
         broker_counters(b)->erasures++;
-        log_info("broker: member=%s erased by %s: %zu letters keep no personal part", ev->member,
-                 ev->origin, dropped);
+        log_info("broker: member=%s erased by %s: %zu letters keep no personal part", member,
+                 origin, dropped);
     }
     return rc;
 }
@@ -582,18 +587,20 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
                 res->why = "cannot route yet: unknown member or community (retry later)";
             }
         } else if (rc == DS_OK) {
-            rc = eventlog_txn_add(pb->t.log, &ev, EVENTLOG_CONTIGUOUS);
+            const struct event *kept = NULL; /* ev, handed to the batch (not decoded again) */
+            rc = eventlog_txn_adopt(pb->t.log, &ev, EVENTLOG_CONTIGUOUS, &kept);
             for (size_t k = 0; rc == DS_OK && k < to->n; k++)
-                btxn_append(&pb->t, to->org[k], ev.origin, ev.seq);
-            if (rc == DS_OK && ev.type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to->refused)
-                rc = erase_member(b, pb->t.log, &ev);
+                btxn_append(&pb->t, to->org[k], kept->origin, kept->seq);
+            if (rc == DS_OK && kept->type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE &&
+                !to->refused)
+                rc = erase_member(b, pb->t.log, kept);
             if (rc == DS_OK) {
                 pb->stored++;
-                res->stored_lo = res->stored_lo ? res->stored_lo : ev.seq;
-                res->stored_hi = ev.seq;
+                res->stored_lo = res->stored_lo ? res->stored_lo : kept->seq;
+                res->stored_hi = kept->seq;
                 res->vouched |= checked;
-                hlc_observe(broker_clock(b), ev.hlc);
-                note_refused(b, &ev, to, res);
+                hlc_observe(broker_clock(b), kept->hlc);
+                note_refused(b, kept, to, res);
             }
         }
         wire_event_release(&ev);

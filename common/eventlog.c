@@ -1022,20 +1022,12 @@ int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigne
     return DS_OK;
 }
 
-int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
+/* Takes te (its event opened and owned, as this log keeps it) into txn: the batch's
+ * rows, the txn's lookups, the pending hwm and the member's pending letters. */
+static void txn_take(struct eventlog_txn *txn, struct txn_event *te)
 {
-    assert(!txn->written);
-    int rc = eventlog_txn_check(txn, ev, flags);
-    if (rc != DS_OK)
-        return rc;
+    const struct event *ev = &te->ev;
     uint64_t hwm = txn_hwm(txn, ev->origin);
-
-    struct txn_event *te = xcalloc(1, sizeof(*te));
-    rc = open_kept(txn, ev->raw, ev->raw_len, &te->ev);
-    if (rc != DS_OK) { /* cannot happen for an event that opened once */
-        free(te);
-        return rc;
-    }
     if (txn->n == txn->cap) {
         txn->cap = txn->cap ? txn->cap * 2 : 16;
         txn->events = xrealloc(txn->events, txn->cap * sizeof(*txn->events));
@@ -1053,7 +1045,7 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
         txn->hlc_max = ev->hlc;
 
     struct skey k;
-    put_event(txn, &te->ev);
+    put_event(txn, ev);
     if (ev->member[0]) {
         txn_track_member(txn, te);
     } else {
@@ -1062,6 +1054,50 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
         key_position(&k, ev->hlc, ev->origin, ev->seq);
         store_batch_put(txn->batch, CF_BY_TYPE, &k, ev->raw, ev->raw_len);
     }
+}
+
+int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags)
+{
+    assert(!txn->written);
+    int rc = eventlog_txn_check(txn, ev, flags);
+    if (rc != DS_OK)
+        return rc;
+    struct txn_event *te = xcalloc(1, sizeof(*te));
+    rc = open_kept(txn, ev->raw, ev->raw_len, &te->ev);
+    if (rc != DS_OK) { /* cannot happen for an event that opened once */
+        free(te);
+        return rc;
+    }
+    txn_take(txn, te);
+    return DS_OK;
+}
+
+int eventlog_txn_adopt(struct eventlog_txn *txn, struct event *ev, unsigned flags,
+                       const struct event **kept_out)
+{
+    assert(!txn->written);
+    int rc = eventlog_txn_check(txn, ev, flags);
+    if (rc != DS_OK)
+        return rc;
+    struct txn_event *te = xcalloc(1, sizeof(*te));
+    if (redacts(txn, ev)) { /* kept without its personal part: opened again from the rest */
+        rc = open_kept(txn, ev->raw, ev->raw_len, &te->ev);
+        if (rc != DS_OK) {
+            free(te);
+            return rc;
+        }
+        wire_event_release(ev);
+    } else {
+        if (!ev->raw_owned) { /* the decoded fields are the event's own; the bytes may not be */
+            ev->raw_owned = xmemdup(ev->raw, ev->raw_len);
+            ev->raw = ev->raw_owned;
+        }
+        te->ev = *ev;
+        memset(ev, 0, sizeof(*ev));
+    }
+    txn_take(txn, te);
+    if (kept_out)
+        *kept_out = &te->ev;
     return DS_OK;
 }
 

@@ -91,6 +91,13 @@ int eventlog_txn_check(struct eventlog_txn *txn, const struct event *ev, unsigne
  * under the same id; nothing added. DS_ESEQ: contiguity required and broken. DS_EIO. */
 int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned flags);
 
+/* The same for an event the caller opened and hands over: on DS_OK it belongs to txn (*ev
+ * is left empty; *kept_out, if not NULL, is the event as txn keeps it, valid until the txn
+ * ends), so it is not decoded a second time; on any other answer *ev is the caller's as
+ * before. */
+int eventlog_txn_adopt(struct eventlog_txn *txn, struct event *ev, unsigned flags,
+                       const struct event **kept_out);
+
 /* Events added so far in this transaction. */
 size_t eventlog_txn_count(const struct eventlog_txn *txn);
 

@@ -1103,6 +1103,71 @@ static void test_eventlog_member_index_is_references(void **state)
     tu_event_free(&report);
 }
 
+/* eventlog_txn_adopt takes an event the caller opened over bytes it does not own: the
+ * transaction keeps the event (the caller's is left empty, its buffer may go), stores it
+ * byte for byte and folds it; a refused adopt (the same letter again) leaves the caller's
+ * event as it was; one of a member erased in the same transaction is kept, and stored,
+ * without its personal part. */
+static void test_eventlog_adopt_takes_the_event(void **state)
+{
+    const char *dir = *state;
+    struct tu_event intro, again, late;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&intro, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    uint8_t *buf = malloc(intro.len);
+    assert_non_null(buf);
+    memcpy(buf, intro.raw, intro.len);
+    struct event ev;
+    const struct event *kept = NULL;
+    assert_rc(wire_event_open(buf, intro.len, false, &ev), DS_OK);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_adopt(txn, &ev, EVENTLOG_CONTIGUOUS, &kept), DS_OK);
+    assert_null(ev.msg); /* handed over */
+    memset(buf, 0xAA, intro.len);
+    free(buf);
+    assert_string_equal(kept->member, "M1");
+    assert_true(kept->seq == 1);
+    const uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_true(eventlog_txn_raw(txn, UNIT, 1, &raw, &len));
+    assert_int_equal(len, intro.len);
+    assert_memory_equal(raw, intro.raw, len);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    uint8_t *stored = NULL;
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &stored, &len), DS_OK);
+    assert_int_equal(len, intro.len);
+    assert_memory_equal(stored, intro.raw, len);
+    free(stored);
+
+    tu_event_intro(&again, &k, UNIT, 1, 100, "M1", COMM, NAME, 30, "2026-01-01");
+    assert_rc(wire_event_open(again.raw, again.len, false, &ev), DS_OK);
+    txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_adopt(txn, &ev, EVENTLOG_CONTIGUOUS, &kept), DS_EEXIST);
+    assert_non_null(ev.msg); /* still the caller's */
+    assert_true(ev.seq == 1);
+    wire_event_release(&ev);
+
+    tu_event_intro(&late, &k, UNIT, 2, 300, "M1", COMM, NAME, 30, "2026-01-01");
+    assert_rc(eventlog_txn_redact_member(txn, "M1", UINT64_MAX, NULL), DS_OK);
+    assert_rc(wire_event_open(late.raw, late.len, false, &ev), DS_OK);
+    assert_true(ev.personal_len > 0);
+    assert_rc(eventlog_txn_adopt(txn, &ev, EVENTLOG_CONTIGUOUS, &kept), DS_OK);
+    assert_true(kept->personal_len == 0 && kept->redacted);
+    assert_null(ev.msg);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(eventlog_get_raw(log, UNIT, 2, &stored, &len), DS_OK);
+    assert_true(len < late.len); /* without the personal part */
+    free(stored);
+    Dualsync__MemberRecord *rec = NULL;
+    assert_rc(eventlog_member(log, "M1", &rec), DS_OK);
+    assert_int_equal(rec->events, 2);
+    fold_free(&rec);
+    eventlog_destroy(&log);
+    tu_event_free(&intro);
+    tu_event_free(&again);
+    tu_event_free(&late);
+}
+
 /* A store written by an older version: records folded by an older fold, org-level events
  * not in by_type. Opening it refolds every record from the log and indexes the events. */
 static void test_eventlog_upgrades_older_store(void **state)
@@ -1279,6 +1344,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_open_twice_eagain),
         tu_test_tmpdir(test_eventlog_upgrades_older_store),
         tu_test_tmpdir(test_eventlog_member_index_is_references),
+        tu_test_tmpdir(test_eventlog_adopt_takes_the_event),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }
