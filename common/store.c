@@ -7,6 +7,7 @@
  * Memory is capped: the memtables of all families share one budget and the WAL one
  * ceiling (see cf_write_buffer), because RocksDB's defaults size each of the nine families
  * as if it were the only one. */
+#define _GNU_SOURCE /* qsort_r */
 #include "store.h"
 
 #include "err.h"
@@ -66,9 +67,27 @@ struct store {
     rocksdb_column_family_handle_t *cf[CF_COUNT];
 };
 
+/* One put or delete of a batch; its key, then its value, are at off in the batch's bytes. */
+struct batch_op {
+    size_t off;
+    uint32_t key_len, val_len;
+    uint32_t seq; /* its place in the batch: the later of two writes to one key wins */
+    uint8_t cf;
+    bool del;
+};
+
+/* A batch keeps its writes and hands them to RocksDB at the commit sorted by family and
+ * key. A memtable is a skip list that remembers where the last insert went: keys that
+ * follow each other are inserted from there, keys in arrival order (a letter's row, its
+ * index entry, each recipient's inbox entry, the next letter's row...) each need a search
+ * from the top. Those searches were a fifth to a third of the broker's loop
+ * (InlineSkipList::RecomputeSpliceLevels; docs/BENCHMARKS.md "Sorted batches"). */
 struct store_batch {
-    rocksdb_writebatch_t *wb;
     struct store *s; /* the store whose column family handles the batch uses */
+    struct batch_op *ops;
+    size_t n, cap;
+    uint8_t *bytes; /* every op's key and value */
+    size_t used, size;
 };
 
 struct store_iter {
@@ -397,7 +416,6 @@ struct store_batch *store_batch_new(struct store *s)
 {
     struct store_batch *b = xcalloc(1, sizeof(*b));
     b->s = s;
-    b->wb = rocksdb_writebatch_create();
     return b;
 }
 
@@ -406,15 +424,40 @@ void store_batch_destroy(struct store_batch **batchp)
     struct store_batch *b = *batchp;
     if (!b)
         return;
-    rocksdb_writebatch_destroy(b->wb);
+    free(b->ops);
+    free(b->bytes);
     free(b);
     *batchp = NULL;
+}
+
+static void batch_add(struct store_batch *b, enum store_cf cf, bool del, const struct skey *key,
+                      const void *val, size_t len)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 64;
+        b->ops = xrealloc(b->ops, b->cap * sizeof(*b->ops));
+    }
+    size_t need = b->used + key->n + len;
+    if (need > b->size) {
+        size_t size = b->size ? b->size : 4096;
+        while (size < need)
+            size *= 2;
+        b->bytes = xrealloc(b->bytes, size);
+        b->size = size;
+    }
+    b->ops[b->n] = (struct batch_op){b->used,        (uint32_t)key->n, (uint32_t)len,
+                                     (uint32_t)b->n, (uint8_t)cf,      del};
+    memcpy(b->bytes + b->used, key->b, key->n);
+    if (len)
+        memcpy(b->bytes + b->used + key->n, val, len);
+    b->used = need;
+    b->n++;
 }
 
 void store_batch_put(struct store_batch *b, enum store_cf cf, const struct skey *key,
                      const void *val, size_t len)
 {
-    rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], (const char *)key->b, key->n, val, len);
+    batch_add(b, cf, false, key, val, len);
 }
 
 void store_batch_put_u64(struct store_batch *b, enum store_cf cf, const struct skey *key,
@@ -427,17 +470,36 @@ void store_batch_put_u64(struct store_batch *b, enum store_cf cf, const struct s
 
 void store_batch_delete(struct store_batch *b, enum store_cf cf, const struct skey *key)
 {
-    rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], (const char *)key->b, key->n);
+    batch_add(b, cf, true, key, NULL, 0);
 }
 
 void store_batch_clear(struct store_batch *b)
 {
-    rocksdb_writebatch_clear(b->wb);
+    b->n = 0;
+    b->used = 0;
 }
 
 size_t store_batch_count(const struct store_batch *b)
 {
-    return (size_t)rocksdb_writebatch_count(b->wb);
+    return b->n;
+}
+
+/* qsort_r's order for a batch's ops (arg: the batch's bytes): family, then key (bytewise,
+ * as RocksDB's comparator), then place in the batch, so that two writes to one key keep
+ * their order. */
+static int op_cmp(const void *pa, const void *pb, void *arg)
+{
+    const struct batch_op *a = pa, *b = pb;
+    const uint8_t *bytes = arg;
+    if (a->cf != b->cf)
+        return a->cf < b->cf ? -1 : 1;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(bytes + a->off, bytes + b->off, n);
+    if (c)
+        return c;
+    if (a->key_len != b->key_len)
+        return a->key_len < b->key_len ? -1 : 1;
+    return a->seq < b->seq ? -1 : 1;
 }
 
 int store_commit(struct store *s, struct store_batch *b)
@@ -447,9 +509,22 @@ int store_commit(struct store *s, struct store_batch *b)
         log_error("store: batch committed to a store it was not made for");
         return DS_EINVAL;
     }
-    rocksdb_write(s->db, s->wopts, b->wb, &err);
+    /* Sorted in place: a failed commit leaves the same writes, in another order. */
+    qsort_r(b->ops, b->n, sizeof(*b->ops), op_cmp, b->bytes);
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    for (size_t i = 0; i < b->n; i++) {
+        const struct batch_op *op = &b->ops[i];
+        const char *key = (const char *)b->bytes + op->off;
+        if (op->del)
+            rocksdb_writebatch_delete_cf(wb, s->cf[op->cf], key, op->key_len);
+        else
+            rocksdb_writebatch_put_cf(wb, s->cf[op->cf], key, op->key_len, key + op->key_len,
+                                      op->val_len);
+    }
+    rocksdb_write(s->db, s->wopts, wb, &err);
+    rocksdb_writebatch_destroy(wb);
     if (err) {
-        log_error("store: commit entries=%d: %s", rocksdb_writebatch_count(b->wb), err);
+        log_error("store: commit entries=%zu: %s", b->n, err);
         rocksdb_free(err);
         return DS_EIO;
     }

@@ -262,6 +262,56 @@ static void test_store_batch_atomic_count(void **state)
     store_destroy(&s);
 }
 
+/* A batch reaches RocksDB sorted by family and key (store.c: memtable inserts in key
+ * order), and two writes to one key keep their order: the later wins, as it would in
+ * arrival order. Writes given in reverse key order over two families, each key written
+ * several times (put, delete, put; put, put; put, delete), land as the last one said. */
+static void test_store_batch_later_write_wins(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    void *val = NULL;
+    size_t len = 0;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    struct store_batch *b = store_batch_new(s);
+    for (int i = 99; i >= 0; i--) {
+        char v[16];
+        event_key(&k, "unit:a", (uint64_t)i);
+        snprintf(v, sizeof(v), "first-%d", i);
+        store_batch_put(b, CF_EVENTS, &k, v, strlen(v));
+        store_batch_put(b, CF_META, &k, v, strlen(v));
+        if (i % 3 == 0)
+            store_batch_delete(b, CF_EVENTS, &k);
+        snprintf(v, sizeof(v), "last-%d", i);
+        if (i % 3 != 2)
+            store_batch_put(b, CF_EVENTS, &k, v, strlen(v));
+        else
+            store_batch_delete(b, CF_META, &k);
+    }
+    assert_int_equal(store_batch_count(b), 100 * 3 + 34);
+    assert_rc(store_commit(s, b), DS_OK);
+    assert_int_equal(store_batch_count(b), 100 * 3 + 34);
+    store_batch_destroy(&b);
+    for (int i = 0; i < 100; i++) {
+        char want[16];
+        event_key(&k, "unit:a", (uint64_t)i);
+        snprintf(want, sizeof(want), "%s-%d", i % 3 != 2 ? "last" : "first", i);
+        assert_rc(store_get(s, CF_EVENTS, &k, &val, &len), DS_OK);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(val, want, len);
+        free(val);
+        int rc = store_get(s, CF_META, &k, &val, &len);
+        if (i % 3 == 2) {
+            assert_rc(rc, DS_ENOTFOUND);
+        } else {
+            assert_rc(rc, DS_OK);
+            free(val);
+        }
+    }
+    store_destroy(&s);
+}
+
 /* The durability modes are what they promise on disk: "fsync" (the default) fsyncs the WAL
  * on every commit before store_commit returns, "wal" and "none" never do. Counted by
  * RocksDB itself, so a store that forgot to ask for the sync fails here. */
@@ -538,6 +588,7 @@ int main(void)
         tu_test_tmpdir(test_store_batch_atomic_count),
         tu_test_tmpdir(test_store_reopen_persists),
         tu_test_tmpdir(test_store_size_memtables_then_sst),
+        tu_test_tmpdir(test_store_batch_later_write_wins),
         tu_test_tmpdir(test_store_fsync_mode_syncs_every_commit),
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
