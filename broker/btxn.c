@@ -42,5 +42,5 @@ void btxn_abort(struct btxn *t)
 {
     eventlog_abort(&t->log);
     route_overlay_destroy(&t->routes);
-    strmap_destroy(&t->heads, free);
+    strmap_destroy(&t->heads, inbox_pending_free);
 }

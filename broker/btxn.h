@@ -29,7 +29,7 @@ struct btxn {
     struct broker *b;
     struct eventlog_txn *log;     /* the write batch */
     struct route_overlay *routes; /* routes changed in this batch (routing.c) */
-    struct strmap *heads;         /* org -> uint64_t * inbox head once committed */
+    struct strmap *heads;         /* org -> struct inbox_pending *: its entries and new head */
 };
 
 /* Starts t on b's log. Every btxn_begin is ended by exactly one btxn_commit or btxn_abort. */

@@ -25,10 +25,14 @@ void inbox_destroy(struct inbox **ip);
 uint64_t inbox_head(struct broker *b, const char *org);
 /* The inbox's part of a broker transaction: btxn.c calls these, in the order btxn.h gives;
  * everything else appends with btxn_append. inbox_append puts the entry (a reference to
- * the event origin/seq) and counts org's new head in pending_heads (org -> uint64_t *,
- * malloc'd); inbox_stage_heads puts each counted head into txn once; inbox_commit_heads
- * moves them in memory (and pumps) once txn is written (eventlog_txn_write), delivering the
- * letters it holds from it rather than from the store. */
+ * the event origin/seq) and keeps it, and org's new head, in pending_heads (org -> struct
+ * inbox_pending *, freed with inbox_pending_free); inbox_stage_heads puts each new head into
+ * txn once; inbox_commit_heads moves them in memory (and pumps) once txn is written
+ * (eventlog_txn_write), delivering the entries and letters it wrote from memory rather
+ * than from the store. */
+struct inbox_pending;
+void inbox_pending_free(void *ip);
+uint64_t inbox_pending_head(const struct inbox_pending *ip);
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);
 void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads);

@@ -103,7 +103,7 @@ static void append_carrying(struct broker *b, struct eventlog_txn *txn, struct s
     struct skey k, v;
     skey_init(&k);
     skey_str(&k, org);
-    skey_u64(&k, *(uint64_t *)strmap_get(pending, org));
+    skey_u64(&k, inbox_pending_head(strmap_get(pending, org)));
     skey_init(&v);
     skey_str(&v, ev->origin);
     skey_u64(&v, ev->seq);
@@ -161,7 +161,7 @@ static void test_inbox_head_written_once_per_txn(void **state)
     assert_true(stored_head(b, ORG_A) == 0);           /* nothing before the commit */
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
 
     assert_true(stored_head(b, ORG_A) == 5);
     assert_true(stored_head(b, ORG_B) == 2);
@@ -178,7 +178,7 @@ static void test_inbox_head_written_once_per_txn(void **state)
     assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 3 + 1);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
     assert_true(inbox_head(b, ORG_A) == 8);
     broker_close(&b);
 
@@ -201,7 +201,7 @@ static void test_inbox_abort_moves_no_head(void **state)
     inbox_append(b, txn, pending, ORG_A, "street:s", 1);
     inbox_stage_heads(b, txn, pending);
     eventlog_abort(&txn);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
     assert_true(inbox_head(b, ORG_A) == 0);
     assert_true(stored_head(b, ORG_A) == 0);
     assert_int_equal(stored_entries(b, ORG_A, "street:s", 1), 0);
@@ -274,7 +274,7 @@ static void test_inbox_entries_are_references(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL); /* no session: nothing is pumped yet */
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
 
     struct skey key;
     void *v = NULL;
@@ -333,7 +333,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
 
     txn = eventlog_begin(broker_log(b));
     pending = strmap_new();
@@ -343,7 +343,7 @@ static void test_inbox_scrub_strips_erased_letters(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
     assert_rc(eventlog_scrub_wait(broker_log(b)), DS_OK);
 
     const char *want[3] = {NULL, "keep-me-name", NULL},
@@ -401,7 +401,7 @@ static void test_inbox_street_events_read_once(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
 
     const char *orgs[2] = {ORG_A, ORG_B};
     for (int i = 0; i < 2; i++) {
@@ -450,7 +450,7 @@ static void test_inbox_entry_hlc_both_kinds(void **state)
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
     delete_event_row(b, STREET, 2);
 
     assert_rc(inbox_entry_hlc(b, ORG_A, 1, &hlc), DS_OK);
@@ -479,7 +479,7 @@ static void append_committed(struct broker *b, const char *org, const char *orig
     inbox_stage_heads(b, txn, pending);
     assert_rc(eventlog_commit(&txn), DS_OK);
     inbox_commit_heads(b, pending, NULL);
-    strmap_destroy(&pending, free);
+    strmap_destroy(&pending, inbox_pending_free);
 }
 
 static uint64_t receipt_of(struct broker *b, const char *origin, const char *recipient)
