@@ -81,7 +81,7 @@ struct batch_op {
  * follow each other are inserted from there, keys in arrival order (a letter's row, its
  * index entry, each recipient's inbox entry, the next letter's row...) each need a search
  * from the top. Those searches were a fifth to a third of the broker's loop
- * (InlineSkipList::RecomputeSpliceLevels; docs/BENCHMARKS.md "Sorted batches"). */
+ * (InlineSkipList::RecomputeSpliceLevels; docs/BENCHMARKS.md "The loop's cost per letter"). */
 struct store_batch {
     struct store *s; /* the store whose column family handles the batch uses */
     struct batch_op *ops;
