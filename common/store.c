@@ -499,7 +499,7 @@ static int op_cmp(const void *pa, const void *pb, void *arg)
         return c;
     if (a->key_len != b->key_len)
         return a->key_len < b->key_len ? -1 : 1;
-    return a->seq < b->seq ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 int store_commit(struct store *s, struct store_batch *b)
