@@ -1075,26 +1075,26 @@ int eventlog_txn_add(struct eventlog_txn *txn, const struct event *ev, unsigned 
 int eventlog_txn_adopt(struct eventlog_txn *txn, struct event *ev, unsigned flags,
                        const struct event **kept_out)
 {
+    if (redacts(txn, ev)) { /* kept without its personal part: opened again from the rest */
+        int rc = eventlog_txn_add(txn, ev, flags);
+        if (rc == DS_OK) {
+            wire_event_release(ev);
+            if (kept_out)
+                *kept_out = &txn->events[txn->n - 1]->ev;
+        }
+        return rc;
+    }
     assert(!txn->written);
     int rc = eventlog_txn_check(txn, ev, flags);
     if (rc != DS_OK)
         return rc;
-    struct txn_event *te = xcalloc(1, sizeof(*te));
-    if (redacts(txn, ev)) { /* kept without its personal part: opened again from the rest */
-        rc = open_kept(txn, ev->raw, ev->raw_len, &te->ev);
-        if (rc != DS_OK) {
-            free(te);
-            return rc;
-        }
-        wire_event_release(ev);
-    } else {
-        if (!ev->raw_owned) { /* the decoded fields are the event's own; the bytes may not be */
-            ev->raw_owned = xmemdup(ev->raw, ev->raw_len);
-            ev->raw = ev->raw_owned;
-        }
-        te->ev = *ev;
-        memset(ev, 0, sizeof(*ev));
+    if (!ev->raw_owned) { /* the decoded fields are the event's own; the bytes may not be */
+        ev->raw_owned = xmemdup(ev->raw, ev->raw_len);
+        ev->raw = ev->raw_owned;
     }
+    struct txn_event *te = xcalloc(1, sizeof(*te));
+    te->ev = *ev;
+    memset(ev, 0, sizeof(*ev));
     txn_take(txn, te);
     if (kept_out)
         *kept_out = &te->ev;
