@@ -63,6 +63,8 @@ struct eventlog {
     int scrub_rc;
     eventlog_scrub_fn scrub_fn; /* the owner's own column families (the broker's inbox) */
     void *scrub_arg;
+    eventlog_member_fn member_fn; /* eventlog_on_member_change */
+    void *member_arg;
     struct strmap *scrub_snapshot;  /* the redactions as the running scrub started */
     uint64_t (*mono_ns)(void *arg); /* times commits; tests drive it (eventlog_set_clock) */
     void *mono_arg;
@@ -1385,6 +1387,20 @@ static bool note_dirty(const char *member, void *value, void *arg)
     return true;
 }
 
+static bool tell_member(const char *member, void *value, void *arg)
+{
+    (void)value;
+    const struct eventlog *log = arg;
+    log->member_fn(member, log->member_arg);
+    return true;
+}
+
+void eventlog_on_member_change(struct eventlog *log, eventlog_member_fn fn, void *arg)
+{
+    log->member_fn = fn;
+    log->member_arg = arg;
+}
+
 static void count_commit(struct eventlog *log, uint64_t ns)
 {
     size_t i = 0;
@@ -1422,6 +1438,8 @@ int eventlog_txn_write(struct eventlog_txn *txn)
             strmap_each(txn->members, note_dirty, txn->log);
         strmap_each(txn->redact, merge_redaction, txn->log);
         txn->log->scrub_due += strmap_count(txn->redact) > 0;
+        if (log->member_fn)
+            strmap_each(txn->members, tell_member, log);
     }
     txn->written = true;
     uint64_t end_ns = log->mono_ns(log->mono_arg);

@@ -173,6 +173,13 @@ int eventlog_txn_write(struct eventlog_txn *txn);
 bool eventlog_txn_raw(const struct eventlog_txn *txn, const char *origin, uint64_t seq,
                       const uint8_t **raw_out, size_t *len_out);
 
+/* Called after each durable commit, once for every member whose record that commit
+ * rewrote (or marked for a deferred refold), with the member's id (borrowed for the
+ * call). A reader that keeps figures per member (node/annual.c) rereads only those. One
+ * listener; NULL removes it. */
+typedef void (*eventlog_member_fn)(const char *member, void *arg);
+void eventlog_on_member_change(struct eventlog *log, eventlog_member_fn fn, void *arg);
+
 /* A number that changes with every commit (a failed one too): what a reader computed from
  * the log at one generation still holds while the generation is the same (node/tasks.c
  * keeps its list between calls this way). */

@@ -8,6 +8,7 @@
  * either the whole delivery applied or none of it. */
 #include "node.h"
 
+#include "annual.h"
 #include "calendar.h"
 
 #include "ctl.h"
@@ -66,6 +67,7 @@ bool node_note_refused(struct node *n, uint64_t seq, const char *why)
         return false;
     }
     note_letter(n, "refused", seq, why);
+    annual_free(&n->annual); /* a refused introduction no longer counts: not in its record */
     return true;
 }
 
@@ -230,6 +232,7 @@ static int open_node(const char *dir, bool read_only, struct node **node_out)
         rc = load_state(n);
     if (rc != DS_OK)
         goto fail;
+    eventlog_on_member_change(n->log, reports_member_changed, n);
     *node_out = n;
     return DS_OK;
 fail:
@@ -258,6 +261,7 @@ void node_close(struct node **np)
     strmap_destroy(&n->receipts, free);
     sync_destroy(&n->sync);
     tasks_free(&n->tasks);
+    annual_free(&n->annual);
     sodium_memzero(&n->keys, sizeof(n->keys));
     free(n);
     *np = NULL;

@@ -89,6 +89,10 @@ struct node {
     /* the last `tasks` list, kept while the log is unchanged (tasks.h) and it is asked for */
     struct task_list *tasks;
     uint64_t tasks_used_ms; /* when it was last asked for (node_clock_ms) */
+    /* the annual report's rows of the year last asked for, kept up to date from the records
+     * each commit rewrites (annual.h), and dropped like the task list when not asked for */
+    struct annual *annual;
+    uint64_t annual_used_ms;
 };
 
 /* console.c: starts the web console of node.conf's [web] on threads of its own, which
@@ -156,9 +160,11 @@ uint64_t node_now_ms(void);
  * backoff, progress): n->now_ms when set (a test drives time with it), else node_now_ms(). */
 uint64_t node_clock_ms(const struct node *n);
 
-/* reports.c: drops the kept task list once it was not asked for in NODE_TASKS_KEEP_MS, and
- * gives its memory and the block cache's back. Every tick. */
+/* reports.c: drops the kept task list and annual report rows once they were not asked for
+ * in NODE_TASKS_KEEP_MS, and gives their memory and the block cache's back. Every tick. */
 void reports_rest(struct node *n, uint64_t now_ms);
+/* An eventlog_member_fn: member's record changed (the kept annual report rows). */
+void reports_member_changed(const char *member, void *arg);
 
 /* commands.c */
 void commands_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_out,

@@ -12,6 +12,7 @@
  * argument is checked here and refused with a bilingual message. Reads never write. */
 #include "commands.h"
 
+#include "annual.h"
 #include "buf.h"
 #include "ctl.h"
 #include "duties.h"
@@ -170,10 +171,15 @@ static int tasks_current(struct node *n, const char *as_of, const struct task_li
 
 void reports_rest(struct node *n, uint64_t now_ms)
 {
-    if (!n->tasks || now_ms - n->tasks_used_ms < NODE_TASKS_KEEP_MS)
+    bool tasks_idle = n->tasks && now_ms - n->tasks_used_ms >= NODE_TASKS_KEEP_MS;
+    bool annual_idle = n->annual && now_ms - n->annual_used_ms >= NODE_TASKS_KEEP_MS;
+    if (!tasks_idle && !annual_idle)
         return;
-    tasks_free(&n->tasks);
-    store_drop_cache(eventlog_store(n->log)); /* and the blocks the reads of the list left */
+    if (tasks_idle)
+        tasks_free(&n->tasks);
+    if (annual_idle)
+        annual_free(&n->annual);
+    store_drop_cache(eventlog_store(n->log)); /* and the blocks the reads of the lists left */
     malloc_trim(0);
 }
 
@@ -221,72 +227,174 @@ static int cmd_tasks(struct node *n, const Dualsync__CtlCommand *cmd, struct out
 
 /* ---------------------------------------------------------------- annual report */
 
-struct report_ctx {
-    struct node *n;
-    uint32_t year;
-    char start[DUTIES_DATE_LEN], end[DUTIES_DATE_LEN];
-    uint64_t registered, reported, cards, feedback_members, feedback_letters;
-    uint64_t flagged, poor, non_participation, handled, participation_met;
-    uint64_t opinions, opinions_replied;
-    json_t *members;
-};
-
-static bool report_member(const Dualsync__MemberRecord *rec, void *arg)
+/* rec's row for year (strings borrowed from rec). */
+static void report_row(const struct node *n, uint32_t year, const Dualsync__MemberRecord *rec,
+                       struct annual_row *row)
 {
-    struct report_ctx *c = arg;
-    const struct policy *p = &c->n->cfg.policy;
-    if (!mine(c->n, rec))
-        return true;
+    char start[DUTIES_DATE_LEN], end[DUTIES_DATE_LEN];
+    snprintf(start, sizeof(start), "%04u-01-01", year);
+    snprintf(end, sizeof(end), "%04u-12-31", year);
     struct duties_figures fig;
-    uint32_t letters = duties_feedback_count(rec, c->year), flagged = 0, handled = 0;
-    uint32_t opinions = 0, replied = 0;
-    duties_participation(rec, c->start, c->end, &fig);
+    duties_participation(rec, start, end, &fig);
+    memset(row, 0, sizeof(*row));
+    row->member = rec->member;
+    row->name = rec->name;
+    row->report_date = rec->report_date;
+    row->other = n->kind == ORG_UNIT ? rec->community : rec->unit;
+    row->group = rec->group;
+    row->reported = rec->reported;
+    row->card_complete = duties_card_complete(rec);
+    row->letters = duties_feedback_count(rec, year);
+    row->activities = fig.activities;
+    row->minutes = fig.minutes;
     for (size_t i = 0; i < rec->n_feedback; i++) {
         const Dualsync__FeedbackEntry *f = rec->feedback[i];
-        if (f->year != c->year)
+        if (f->year != year)
             continue;
-        c->poor += f->rating == DUALSYNC__RATING__RATING_POOR;
-        c->non_participation += f->non_participation;
+        row->poor += f->rating == DUALSYNC__RATING__RATING_POOR;
+        row->non_participation += f->non_participation;
         if (duties_feedback_flagged(f)) {
-            flagged++;
-            handled += duties_handled(rec, f->event_id);
+            row->flagged++;
+            row->handled += duties_handled(rec, f->event_id);
         }
     }
     for (size_t i = 0; i < rec->n_opinions; i++)
-        if (date_in_year(rec->opinions[i]->date, c->year)) {
-            opinions++;
-            replied += rec->opinions[i]->reply_id[0] != '\0';
+        if (date_in_year(rec->opinions[i]->date, year)) {
+            row->opinions++;
+            row->replied += rec->opinions[i]->reply_id[0] != '\0';
         }
-    bool met = fig.activities >= p->min_activities &&
-               (uint64_t)fig.minutes >= (uint64_t)p->min_hours * 60u;
-    c->registered++;
-    c->reported += rec->reported;
-    c->cards += duties_card_complete(rec);
-    c->feedback_members += rec->reported && letters > 0;
-    c->feedback_letters += letters;
-    c->flagged += flagged;
-    c->handled += handled;
-    c->participation_met += rec->reported && met;
-    c->opinions += opinions;
-    c->opinions_replied += replied;
-    json_t *m = json_pack("{s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:f,s:b}", "member", rec->member, "name",
-                          rec->name, "reported", rec->reported, "report_date", rec->report_date,
-                          "feedback", (json_int_t)letters, "activities", (json_int_t)fig.activities,
-                          "minutes", (json_int_t)fig.minutes, "hours", (double)fig.minutes / 60.0,
-                          "meets_minimum", met);
-    if (c->n->kind == ORG_UNIT) {
-        json_object_set_new(m, "community", json_string(rec->community));
-        json_object_set_new(m, "community_name", json_string(org_name(c->n, rec->community)));
-        json_object_set_new(m, "flagged", json_integer(flagged));
-        json_object_set_new(m, "handled", json_integer(handled));
-    } else {
-        json_object_set_new(m, "unit", json_string(rec->unit));
-        json_object_set_new(m, "unit_name", json_string(org_name(c->n, rec->unit)));
-        json_object_set_new(m, "card_complete", json_boolean(duties_card_complete(rec)));
-        json_object_set_new(m, "group", json_string(rec->group));
+}
+
+/* rec's row put into the kept rows, or removed from them when rec is not ours. */
+static void keep_row(struct node *n, const Dualsync__MemberRecord *rec)
+{
+    if (!mine(n, rec)) {
+        annual_remove(n->annual, rec->member);
+        return;
     }
-    json_array_append_new(c->members, m);
+    struct annual_row row;
+    report_row(n, annual_year(n->annual), rec, &row);
+    annual_put(n->annual, &row);
+}
+
+static bool keep_member(const Dualsync__MemberRecord *rec, void *arg)
+{
+    keep_row(arg, rec);
     return true;
+}
+
+static int reread_member(const char *member, void *arg)
+{
+    struct node *n = arg;
+    Dualsync__MemberRecord *rec = NULL;
+    int rc = eventlog_member(n->log, member, &rec);
+    if (rc == DS_ENOTFOUND)
+        annual_remove(n->annual, member);
+    else if (rc == DS_OK)
+        keep_row(n, rec);
+    fold_free(&rec);
+    return rc == DS_ENOTFOUND ? DS_OK : rc;
+}
+
+void reports_member_changed(const char *member, void *arg)
+{
+    struct node *n = arg;
+    if (n->annual)
+        annual_touch(n->annual, member);
+}
+
+/* The kept rows of year, brought up to date: every record read the first time (or for
+ * another year), then only the records changed since. */
+static int annual_current(struct node *n, uint32_t year)
+{
+    if (n->annual && annual_year(n->annual) != year)
+        annual_free(&n->annual);
+    if (!n->annual)
+        n->annual = annual_new(year);
+    int rc = DS_OK;
+    if (!annual_complete(n->annual)) {
+        rc = eventlog_members_each(n->log, keep_member, n);
+        if (rc == DS_OK)
+            annual_mark_complete(n->annual);
+    } else {
+        rc = annual_refresh(n->annual, reread_member, n);
+    }
+    if (rc != DS_OK)
+        annual_free(&n->annual); /* read again whole next time */
+    n->annual_used_ms = node_clock_ms(n);
+    return rc;
+}
+
+struct report_ctx {
+    struct node *n;
+    bool rows; /* write each member's row (not for a summary) */
+    uint64_t registered, reported, cards, feedback_members, feedback_letters;
+    uint64_t flagged, poor, non_participation, handled, participation_met;
+    uint64_t opinions, opinions_replied;
+    struct buf members; /* the rows as a JSON array's elements */
+};
+
+/* hours as jansson writes a real (%.17g, always with a point or an exponent), so that a
+ * client reads a number of the same type as before the rows were written as text */
+static void put_hours(struct buf *b, uint64_t minutes)
+{
+    char v[40];
+    snprintf(v, sizeof(v), "%.17g", (double)minutes / 60.0);
+    buf_puts(b, v);
+    if (!strpbrk(v, ".eE"))
+        buf_puts(b, ".0");
+}
+
+static void put_row(const struct report_ctx *c, struct buf *b, const struct annual_row *row,
+                    bool met)
+{
+    const struct node *n = c->n;
+    buf_puts(b, b->len ? ",{\"member\":" : "{\"member\":");
+    buf_json_str(b, row->member);
+    buf_puts(b, ",\"name\":");
+    buf_json_str(b, row->name);
+    buf_printf(b, ",\"reported\":%s,\"report_date\":", row->reported ? "true" : "false");
+    buf_json_str(b, row->report_date);
+    buf_printf(b, ",\"feedback\":%u,\"activities\":%u,\"minutes\":%llu,\"hours\":", row->letters,
+               row->activities, (unsigned long long)row->minutes);
+    put_hours(b, row->minutes);
+    buf_printf(b, ",\"meets_minimum\":%s", met ? "true" : "false");
+    if (n->kind == ORG_UNIT) {
+        buf_puts(b, ",\"community\":");
+        buf_json_str(b, row->other);
+        buf_puts(b, ",\"community_name\":");
+        buf_json_str(b, org_name(n, row->other));
+        buf_printf(b, ",\"flagged\":%u,\"handled\":%u}", row->flagged, row->handled);
+    } else {
+        buf_puts(b, ",\"unit\":");
+        buf_json_str(b, row->other);
+        buf_puts(b, ",\"unit_name\":");
+        buf_json_str(b, org_name(n, row->other));
+        buf_printf(b, ",\"card_complete\":%s,\"group\":", row->card_complete ? "true" : "false");
+        buf_json_str(b, row->group);
+        buf_puts(b, "}");
+    }
+}
+
+static void report_add(const struct annual_row *row, void *arg)
+{
+    struct report_ctx *c = arg;
+    const struct policy *p = &c->n->cfg.policy;
+    bool met = row->activities >= p->min_activities && row->minutes >= (uint64_t)p->min_hours * 60u;
+    c->registered++;
+    c->reported += row->reported;
+    c->cards += row->card_complete;
+    c->feedback_members += row->reported && row->letters > 0;
+    c->feedback_letters += row->letters;
+    c->flagged += row->flagged;
+    c->handled += row->handled;
+    c->poor += row->poor;
+    c->non_participation += row->non_participation;
+    c->participation_met += row->reported && met;
+    c->opinions += row->opinions;
+    c->opinions_replied += row->replied;
+    if (c->rows)
+        put_row(c, &c->members, row, met);
 }
 
 /* Org-level opinion requests of the year: (request, community) pairs the node sees, and how
@@ -360,30 +468,28 @@ static bool count_request(const struct event *ev, void *arg)
 
 static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
-    struct report_ctx c;
-    memset(&c, 0, sizeof(c));
-    c.n = n;
-    if (year_arg(cmd, &c.year, o))
+    uint32_t year = 0;
+    if (year_arg(cmd, &year, o))
         return o->code;
-    snprintf(c.start, sizeof(c.start), "%04u-01-01", c.year);
-    snprintf(c.end, sizeof(c.end), "%04u-12-31", c.year);
-    c.members = json_array();
-    struct org_opinions oo = {n, c.year, NULL, 0, 0};
-    if (eventlog_members_each(n->log, report_member, &c) != DS_OK ||
-        org_replies(n, &oo.replies) != DS_OK ||
+    struct org_opinions oo = {n, year, NULL, 0, 0};
+    if (annual_current(n, year) != DS_OK || org_replies(n, &oo.replies) != DS_OK ||
         eventlog_type_events(n->log, T(OPINION_REQUEST), count_request, &oo) != DS_OK) {
-        json_decref(c.members);
         json_decref(oo.replies);
         return fail(o, DS_EIO, "读取本地日志失败", "cannot read the local log");
     }
     json_decref(oo.replies);
-    json_t *r = json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:o,s:I}", "org", n->cfg.org, "name", n->cfg.name, "kind",
-        ids_kind_name(n->kind), "year", (json_int_t)c.year, "reported", (json_int_t)c.reported,
-        "report_rate", rate_json(c.reported, c.registered), "feedback_members",
-        (json_int_t)c.feedback_members, "feedback_letters", (json_int_t)c.feedback_letters,
-        "feedback_coverage", rate_json(c.feedback_members, c.reported), "flagged",
-        (json_int_t)c.flagged);
+    struct report_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.n = n;
+    c.rows = ctl_arg(cmd, "summary") == NULL;
+    annual_each(n->annual, report_add, &c); /* in member order */
+    json_t *r =
+        json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:o,s:I}", "org", n->cfg.org, "name",
+                  n->cfg.name, "kind", ids_kind_name(n->kind), "year", (json_int_t)year, "reported",
+                  (json_int_t)c.reported, "report_rate", rate_json(c.reported, c.registered),
+                  "feedback_members", (json_int_t)c.feedback_members, "feedback_letters",
+                  (json_int_t)c.feedback_letters, "feedback_coverage",
+                  rate_json(c.feedback_members, c.reported), "flagged", (json_int_t)c.flagged);
     uint64_t opinions = c.opinions + oo.requested, replied = c.opinions_replied + oo.replied;
     if (n->kind == ORG_UNIT) {
         json_object_set_new(r, "introduced", json_integer((json_int_t)c.registered));
@@ -399,9 +505,23 @@ static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
         json_object_set_new(r, "opinions_received", json_integer((json_int_t)opinions));
     }
     json_object_set_new(r, "opinions_replied", json_integer((json_int_t)replied));
-    /* in member order already: eventlog_members_each walks the records by member id */
-    json_object_set_new(r, "members", c.members);
-    o->result = r;
+    if (!c.rows) {
+        o->result = r;
+        return DS_OK;
+    }
+    /* the summary as jansson writes it, then the rows as text (100,000 of them were as
+     * many jansson objects made and freed per call) */
+    char *head = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    struct buf out = BUF_INIT;
+    buf_append(&out, head, strlen(head) - 1); /* without the closing brace */
+    free(head);
+    buf_puts(&out, ",\"members\":[");
+    if (c.members.len)
+        buf_append(&out, c.members.p, c.members.len);
+    buf_puts(&out, "]}");
+    buf_release(&c.members);
+    o->text = buf_take(&out, NULL);
     return DS_OK;
 }
 

@@ -22,6 +22,7 @@
 
 #include "node.h"
 #include "ctl.h"
+#include "node_fixture.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -350,30 +351,6 @@ struct fixture {
     struct node *n;
 };
 
-/* A unit's data directory as `dualsync-node init` makes it, under a street whose keys the
- * test holds (to sign directory entries the node will verify). */
-static void make_data_dirs(struct fixture *fx)
-{
-    char street_dir[TU_PATH_MAX + 16], card[4200], err[CONFIG_ERR_MAX] = "";
-    struct node_config cfg;
-    snprintf(street_dir, sizeof(street_dir), "%s/street", fx->root);
-    assert_rc(config_identity_create(street_dir, STREET, "金宇街道", ENDPOINT, "street.card", card),
-              DS_OK);
-    assert_rc(keys_load(street_dir, &fx->street_keys), DS_OK);
-    config_node_defaults(&cfg);
-    assert_rc(config_card_load(card, &cfg.street, err), DS_OK);
-    snprintf(cfg.org, sizeof(cfg.org), "%s", UNIT);
-    snprintf(cfg.name, sizeof(cfg.name), "%s", "市税务局");
-    snprintf(cfg.broker, sizeof(cfg.broker), "%s", ENDPOINT);
-    cfg.durability = STORE_WAL;
-    cfg.log_level = LOG_ERROR;
-    assert_int_equal(cfg.heartbeat_ms, HB);
-    assert_rc(config_web_set_bind(&cfg.web, ""), DS_OK);
-    snprintf(fx->dir, sizeof(fx->dir), "%s/unit", fx->root);
-    assert_rc(config_identity_create(fx->dir, UNIT, cfg.name, NULL, "unit-tax.card", card), DS_OK);
-    assert_rc(config_node_save(fx->dir, &cfg), DS_OK);
-}
-
 /* Opens (again) the node of fx->dir on the test's clock. */
 static void open_node(struct fixture *fx)
 {
@@ -389,11 +366,13 @@ static int setup(void **state)
     memset(&fake, 0, sizeof(fake));
     tu_tmpdir(fx->root);
     assert_rc(keys_crypto_init(), DS_OK);
-    make_data_dirs(fx);
+    nf_make_node_dir(fx->root, STREET, UNIT, "市税务局", ENDPOINT, &fx->street_keys, fx->dir,
+                     sizeof(fx->dir));
     keys_generate(&fx->community_keys);
     /* our letters are dated by the wall clock (hlc): the test's clock starts beside it */
     fake_now_ms = hlc_wall_ms();
     open_node(fx);
+    assert_int_equal(fx->n->cfg.heartbeat_ms, HB); /* the default the timings assume */
     *state = fx;
     return 0;
 }
