@@ -1028,12 +1028,12 @@ static void page_report(struct page *pg)
     snprintf(year, sizeof(year), "%.4s", y && strlen(y) == 4 ? y : "");
     if (!year[0]) {
         struct page_answer t;
-        page_ctl_simple(pg, "tasks", &t, NULL);
+        page_ctl_simple(pg, "tasks", &t, "limit", "1", NULL); /* for its as_of only */
         snprintf(year, sizeof(year), "%.4s", t.rc == DS_OK ? js(t.result, "as_of") : "2026");
         page_answer_release(&t);
     }
     struct page_answer a;
-    page_ctl_simple(pg, "annual report", &a, "year", year, NULL);
+    page_ctl_simple(pg, "annual report", &a, "year", year, "summary", "1", NULL); /* no rows */
     page_begin(pg, "年度报表", "Annual report");
     page_printf(pg,
                 "<form method=\"get\" action=\"/report\" class=\"search\"><input name=\"year\" "
