@@ -166,26 +166,30 @@ int ctl_socket_path(const char *data_dir, char *buf, size_t size)
     return DS_OK;
 }
 
+/* Decoded straight from the socket's message (transport_ctl_call_with). */
+static int unpack_reply(const uint8_t *reply, size_t len, void *arg)
+{
+    Dualsync__CtlReply **r = arg;
+    *r = wire_unpack_ctl_reply(reply, len);
+    return *r ? DS_OK : DS_EPROTO;
+}
+
 int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms,
              Dualsync__CtlReply **reply_out)
 {
     char path[256];
-    uint8_t *bytes = NULL, *reply = NULL;
-    size_t len = 0, rlen = 0;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
     int rc = ctl_socket_path(data_dir, path, sizeof(path));
     if (rc != DS_OK)
         return rc;
     wire_pack(&req->msg.base, &bytes, &len);
-    rc = transport_ctl_call(path, bytes, len, timeout_ms, &reply, &rlen);
+    Dualsync__CtlReply *r = NULL;
+    rc = transport_ctl_call_with(path, bytes, len, timeout_ms, unpack_reply, &r);
     free(bytes);
-    if (rc != DS_OK)
-        return rc;
-    Dualsync__CtlReply *r = wire_unpack_ctl_reply(reply, rlen);
-    free(reply);
-    if (!r)
-        return DS_EPROTO;
-    *reply_out = r;
-    return DS_OK;
+    if (rc == DS_OK)
+        *reply_out = r;
+    return rc;
 }
 
 json_t *ctl_commits_json(const struct eventlog *log)

@@ -1040,8 +1040,8 @@ static int ctl_listening(const char *path)
     return rc;
 }
 
-int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
-                       uint8_t **reply_out, size_t *reply_len_out)
+int transport_ctl_call_with(const char *path, const uint8_t *req, size_t len, int timeout_ms,
+                            transport_reply_fn on_reply, void *arg)
 {
     int listening = ctl_listening(path);
     if (listening != DS_OK)
@@ -1059,15 +1059,37 @@ int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int tim
     if (zmq_connect(sock, ep) == 0 && zmq_send(sock, req, len, 0) >= 0 &&
         zmq_msg_recv(&m, sock, 0) >= 0) {
         rc = DS_EACCES; /* an empty reply is the refusal, see on_ctl */
-        if (zmq_msg_size(&m) > 0) {
-            *reply_len_out = zmq_msg_size(&m);
-            *reply_out = xmemdup(zmq_msg_data(&m), zmq_msg_size(&m));
-            rc = DS_OK;
-        }
+        if (zmq_msg_size(&m) > 0)
+            rc = on_reply(zmq_msg_data(&m), zmq_msg_size(&m), arg);
     }
     zmq_msg_close(&m);
     zmq_close(sock);
     zmq_ctx_term(ctx);
+    return rc;
+}
+
+struct reply_copy {
+    uint8_t *bytes;
+    size_t len;
+};
+
+static int copy_reply(const uint8_t *reply, size_t len, void *arg)
+{
+    struct reply_copy *c = arg;
+    c->bytes = xmemdup(reply, len);
+    c->len = len;
+    return DS_OK;
+}
+
+int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
+                       uint8_t **reply_out, size_t *reply_len_out)
+{
+    struct reply_copy c = {NULL, 0};
+    int rc = transport_ctl_call_with(path, req, len, timeout_ms, copy_reply, &c);
+    if (rc == DS_OK) {
+        *reply_out = c.bytes;
+        *reply_len_out = c.len;
+    }
     return rc;
 }
 

@@ -166,6 +166,12 @@ int transport_sockopts(const struct transport *t, bool server, struct transport_
  * the caller's uid); DS_ETIMEDOUT. */
 int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int timeout_ms,
                        uint8_t **reply_out, size_t *reply_len_out);
+/* The same, handing the reply to on_reply while it is still in the socket's message (its
+ * return is the call's): a community's whole task list is 36 MB, and each copy of it
+ * costs its page faults again. */
+typedef int (*transport_reply_fn)(const uint8_t *reply, size_t len, void *arg);
+int transport_ctl_call_with(const char *path, const uint8_t *req, size_t len, int timeout_ms,
+                            transport_reply_fn on_reply, void *arg);
 
 /* A blocking CURVE client for tools, tests and benchmarks: it sends whatever bytes it is
  * given (hostile-input tests) and receives with a timeout. Not for the daemons, which

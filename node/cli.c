@@ -378,8 +378,10 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
     }
     if (json_out)
         *json_out = json_loads(reply->json, JSON_DECODE_ANY, NULL);
-    if (raw_out)
-        *raw_out = xstrdup(reply->json);
+    if (raw_out) { /* taken, not copied: it may be the 36 MB of a whole task list */
+        *raw_out = reply->json;
+        reply->json = NULL;
+    }
     wire_msg_free(reply);
     return 0;
 }
