@@ -4,8 +4,9 @@
 # appended to the unit's log, chunks of 500), the end to end time until the community has
 # applied every introduction, and a second run of the same file (every row already
 # present: nothing written). Then, at the community that now holds every row: how long its
-# read commands take (median of 5 runs each: tasks, the year's report, the member list, one
-# member, one page of tasks as the console asks for it) and the nodes' resident memory
+# read commands take (median of 5 runs each: tasks, the year's report, the same report each
+# time after one member's report-in, the member list, one member, one page of tasks as the
+# console asks for it) and the nodes' resident memory
 # once idle (issue 12's "community of 100,000 members" and "idle node" rows). Prints
 # tables; asserts nothing.
 # Usage: tests/bench/bench_import.sh [BUILD_DIR] [ROWS] [DURABILITY]
@@ -63,6 +64,23 @@ for _ in range(5):
 print(f"| `{label}` | {statistics.median(runs):.3f} | {max(runs):.3f} |")
 PY
 }
+# The same, each run right after one member's report-in at the community (untimed): the
+# report then rereads one changed record, not all of them (node/annual.c).
+reads_after_report_in() {
+    python3 - "$CLI" "$T/c" <<'PY'
+import statistics, subprocess, sys, time
+cli, data = sys.argv[1:]
+runs = []
+for i in range(5):
+    subprocess.run([cli, "--data", data, "report", "--member", f"DY-{i + 1:06d}",
+                    "--date", "2026-03-05"], check=True, stdout=subprocess.DEVNULL)
+    t = time.monotonic()
+    subprocess.run([cli, "--data", data, "report", "--year", "2026", "--json"], check=True,
+                   stdout=subprocess.DEVNULL)
+    runs.append(time.monotonic() - t)
+print(f"| `report --year 2026 --json`, each after a report-in | {statistics.median(runs):.3f} | {max(runs):.3f} |")
+PY
+}
 # resident, and of it the process's own (anonymous) memory: the rest is shared library code
 rss() { awk '/VmRSS/ {r = $2} /RssAnon/ {a = $2} END {printf "%.1f MiB (own %.1f)", r / 1024, a / 1024}' "/proc/$1/status"; }
 python3 - "$N" "$t0" "$t1" "$t2" "$t3" "$DUR" "$applied" "$T/first.json" "$T/again.json" \
@@ -86,6 +104,7 @@ echo "|---|---|---|"
 reads "tasks --json" $CLI --data $T/c tasks --json
 reads "tasks --json --limit 100 --offset 5000" $CLI --data $T/c tasks --json --limit 100 --offset 5000
 reads "report --year 2026 --json" $CLI --data $T/c report --year 2026 --json
+reads_after_report_in
 reads "members --json" $CLI --data $T/c members --json
 reads "member show DY-000001 --json" $CLI --data $T/c member show DY-000001 --json
 reads "status --json" $CLI --data $T/c status --json
