@@ -1,6 +1,7 @@
-/* Unit tests of the annual report's kept rows (node/annual.c, node/reports.c) on a real
- * node (node_open over real RocksDB in a temp directory), asked through its control
- * handler as the CLI and the console ask it.
+/* Unit tests of the node's large reads on a real node (node_open over real RocksDB in a
+ * temp directory), asked through its control handler as the CLI and the console ask them:
+ * the annual report's kept rows (node/annual.c, node/reports.c) and the member list
+ * written as JSON text (node/commands.c).
  * The point of the kept rows is that a report reads only the records changed since the
  * last one: eventlog_members_each and eventlog_member are wrapped at link time
  * (-Wl,--wrap) and counted. Each test also checks the figures against what the records
@@ -140,13 +141,9 @@ static void move_out(struct fixture *fx, const char *member)
 }
 
 /* The node's answer to `annual report` of year, with the reads it took. */
-static json_t *report_of(struct fixture *fx, const char *year, bool summary)
+/* The node's JSON answer to req (taken), with the reads it took. */
+static json_t *ask(struct fixture *fx, struct ctl_request *req)
 {
-    struct ctl_request *req = ctl_request_new();
-    ctl_request_command(req, "annual report");
-    ctl_request_arg(req, "year", year);
-    if (summary)
-        ctl_request_arg(req, "summary", "1");
     uint8_t *packed = NULL, *reply = NULL;
     size_t len = 0, reply_len = 0;
     ctl_request_pack(req, &packed, &len);
@@ -161,9 +158,19 @@ static json_t *report_of(struct fixture *fx, const char *year, bool summary)
     json_error_t err;
     json_t *j = json_loads(r->json, 0, &err);
     if (!j)
-        fail_msg("the report is not JSON: %s (%s)", err.text, r->json);
+        fail_msg("the answer is not JSON: %s (%s)", err.text, r->json);
     wire_msg_free(r);
     return j;
+}
+
+static json_t *report_of(struct fixture *fx, const char *year, bool summary)
+{
+    struct ctl_request *req = ctl_request_new();
+    ctl_request_command(req, "annual report");
+    ctl_request_arg(req, "year", year);
+    if (summary)
+        ctl_request_arg(req, "summary", "1");
+    return ask(fx, req);
 }
 
 static json_t *report(struct fixture *fx, bool summary)
@@ -286,6 +293,57 @@ static void test_another_year_reads_whole(void **state)
     assert_int_equal(scans, 1);
 }
 
+/* The member list, whole (the CLI's) and a page (the console's), as JSON a client parses:
+ * the fields and their types, member order, the total of every row. */
+static void test_member_list(void **state)
+{
+    struct fixture *fx = *state;
+    intro(fx, "M02");
+    intro(fx, "M01");
+    report_in(fx, "M02");
+    move_out(fx, "M01");
+    intro(fx, "M03");
+
+    struct ctl_request *req = ctl_request_new();
+    ctl_request_command(req, "members");
+    json_t *all = ask(fx, req);
+    assert_true(json_is_array(all));
+    assert_int_equal(json_array_size(all), 2); /* M01 moved away */
+    json_t *m2 = json_array_get(all, 0);
+    assert_string_equal(json_string_value(json_object_get(m2, "member")), "M02");
+    assert_string_equal(json_string_value(json_object_get(m2, "name")), "张三");
+    assert_string_equal(json_string_value(json_object_get(m2, "unit")), UNIT);
+    assert_string_equal(json_string_value(json_object_get(m2, "community")), COMMUNITY);
+    assert_true(json_is_true(json_object_get(m2, "reported")));
+    assert_true(json_is_false(json_object_get(m2, "card")));
+    assert_true(json_is_string(json_object_get(m2, "closed")));
+    assert_true(json_is_string(json_object_get(m2, "group")));
+    assert_int_equal(num(m2, "feedback"), 0);
+    assert_int_equal(strlen(json_string_value(json_object_get(m2, "digest"))), 64);
+    json_decref(all);
+
+    req = ctl_request_new();
+    ctl_request_command(req, "members");
+    ctl_request_arg(req, "filter", "closed");
+    ctl_request_arg(req, "limit", "10");
+    json_t *page = ask(fx, req);
+    assert_int_equal(num(page, "total"), 1);
+    json_t *rows = json_object_get(page, "members");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "member")),
+                        "M01");
+    json_decref(page);
+
+    req = ctl_request_new(); /* a page past the end: the total, no rows */
+    ctl_request_command(req, "members");
+    ctl_request_arg(req, "limit", "10");
+    ctl_request_arg(req, "offset", "5");
+    page = ask(fx, req);
+    assert_int_equal(num(page, "total"), 2);
+    assert_int_equal(json_array_size(json_object_get(page, "members")), 0);
+    json_decref(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rows_follow_the_records, setup_community, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_drops_the_rows, setup_unit, teardown),
         cmocka_unit_test_setup_teardown(test_another_year_reads_whole, setup_community, teardown),
+        cmocka_unit_test_setup_teardown(test_member_list, setup_community, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
