@@ -60,7 +60,7 @@ bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key)
 
 void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out)
 {
-    char *text = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = result ? json_dumps(result, CTL_JSON_FLAGS) : NULL;
     ctl_reply_ok_text(text ? text : "null", out, len_out);
     free(text);
     json_decref(result);

@@ -28,6 +28,10 @@ void ctl_normalize_args(Dualsync__CtlRequest *r);
 /* True when the flag --key was given (with any value). */
 bool ctl_flag(const Dualsync__CtlCommand *cmd, const char *key);
 
+/* How replies write JSON: compact, reals with 10 significant digits. A reply written as
+ * text (ctl_reply_ok_text) writes its numbers the same way. */
+#define CTL_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
+
 /* Builds an OK reply carrying result (a JSON value; ownership taken, may be NULL). */
 void ctl_reply_ok(json_t *result, uint8_t **out, size_t *len_out);
 /* The same with the result already written as JSON text (not taken). */

@@ -334,14 +334,23 @@ struct report_ctx {
     struct buf members; /* the rows as a JSON array's elements */
 };
 
-/* hours as jansson writes a real (%.17g, always with a point or an exponent), so that a
- * client reads a number of the same type as before the rows were written as text */
+/* hours as ctl_reply_ok writes a real (CTL_JSON_FLAGS: %.10g, with a point or an
+ * exponent), so that the rows written as text read as they did when built as objects */
 static void put_hours(struct buf *b, uint64_t minutes)
 {
     char v[40];
-    snprintf(v, sizeof(v), "%.17g", (double)minutes / 60.0);
+    double hours = (double)minutes / 60.0;
+    snprintf(v, sizeof(v), "%.10g", hours);
+    if (strpbrk(v, "eE")) { /* over 10 digits of hours: jansson's own exponent form */
+        json_t *r = json_real(hours);
+        char *t = json_dumps(r, JSON_ENCODE_ANY | CTL_JSON_FLAGS);
+        buf_puts(b, t);
+        free(t);
+        json_decref(r);
+        return;
+    }
     buf_puts(b, v);
-    if (!strpbrk(v, ".eE"))
+    if (!strchr(v, '.'))
         buf_puts(b, ".0");
 }
 
@@ -511,7 +520,7 @@ static int cmd_report(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
     }
     /* the summary as jansson writes it, then the rows as text (100,000 of them were as
      * many jansson objects made and freed per call) */
-    char *head = json_dumps(r, JSON_COMPACT);
+    char *head = json_dumps(r, CTL_JSON_FLAGS); /* as ctl_reply_ok */
     json_decref(r);
     struct buf out = BUF_INIT;
     buf_append(&out, head, strlen(head) - 1); /* without the closing brace */

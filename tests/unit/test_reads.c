@@ -141,8 +141,8 @@ static void move_out(struct fixture *fx, const char *member)
 }
 
 /* The node's answer to `annual report` of year, with the reads it took. */
-/* The node's JSON answer to req (taken), with the reads it took. */
-static json_t *ask(struct fixture *fx, struct ctl_request *req)
+/* The node's answer to req (taken) as it sent it, with the reads it took. */
+static char *ask_text(struct fixture *fx, struct ctl_request *req)
 {
     uint8_t *packed = NULL, *reply = NULL;
     size_t len = 0, reply_len = 0;
@@ -155,11 +155,20 @@ static json_t *ask(struct fixture *fx, struct ctl_request *req)
     free(reply);
     assert_non_null(r);
     assert_int_equal(r->code, DS_OK);
-    json_error_t err;
-    json_t *j = json_loads(r->json, 0, &err);
-    if (!j)
-        fail_msg("the answer is not JSON: %s (%s)", err.text, r->json);
+    char *text = strdup(r->json);
     wire_msg_free(r);
+    return text;
+}
+
+/* The same, parsed. */
+static json_t *ask(struct fixture *fx, struct ctl_request *req)
+{
+    char *text = ask_text(fx, req);
+    json_error_t err;
+    json_t *j = json_loads(text, 0, &err);
+    if (!j)
+        fail_msg("the answer is not JSON: %s (%s)", err.text, text);
+    free(text);
     return j;
 }
 
@@ -223,6 +232,24 @@ static void test_reads_only_changed_records(void **state)
     assert_true(json_is_real(json_object_get(m7, "hours"))); /* a real, as jansson wrote it */
     assert_string_equal(json_string_value(json_object_get(m7, "unit")), UNIT);
     json_decref(j);
+}
+
+/* Numbers are written as every reply writes them (CTL_JSON_FLAGS): a rate of one in three
+ * is 33.3, not 33.299999999999997, and an hour count is a real even when whole. */
+static void test_numbers_as_replies_write_them(void **state)
+{
+    struct fixture *fx = *state;
+    intro(fx, "M01");
+    intro(fx, "M02");
+    intro(fx, "M03");
+    report_in(fx, "M02");
+    struct ctl_request *req = ctl_request_new();
+    ctl_request_command(req, "annual report");
+    ctl_request_arg(req, "year", "2026");
+    char *text = ask_text(fx, req);
+    if (!strstr(text, "\"report_rate\":33.3,") || !strstr(text, "\"hours\":0.0,"))
+        fail_msg("numbers not written as replies write them: %s", text);
+    free(text);
 }
 
 /* Rows come in member order whatever order they were added or changed in, and a member
@@ -352,6 +379,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_drops_the_rows, setup_unit, teardown),
         cmocka_unit_test_setup_teardown(test_another_year_reads_whole, setup_community, teardown),
         cmocka_unit_test_setup_teardown(test_member_list, setup_community, teardown),
+        cmocka_unit_test_setup_teardown(test_numbers_as_replies_write_them, setup_community,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
