@@ -67,11 +67,6 @@ void annual_touch(struct annual *a, const char *member)
     strmap_put(a->stale, member, STALE);
 }
 
-size_t annual_stale_count(const struct annual *a)
-{
-    return strmap_count(a->stale);
-}
-
 struct names {
     char **v;
     size_t n;
@@ -155,11 +150,6 @@ void annual_remove(struct annual *a, const char *member)
     if (old)
         a->sorted_valid = false;
     free(old);
-}
-
-size_t annual_count(const struct annual *a)
-{
-    return strmap_count(a->rows);
 }
 
 static bool collect_row(const char *member, void *value, void *arg)

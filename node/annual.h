@@ -41,8 +41,6 @@ void annual_mark_complete(struct annual *a);
 
 /* The record of member changed: its row is read again at the next annual_refresh. */
 void annual_touch(struct annual *a, const char *member);
-/* Members touched since the last refresh, how many. */
-size_t annual_stale_count(const struct annual *a);
 /* Calls reread(member, arg) for each touched member and forgets the marks; reread puts
  * (annual_put) or removes (annual_remove) that member's row. Stops at the first non-DS_OK
  * and returns it; the members not reread yet stay marked. */
@@ -52,7 +50,6 @@ int annual_refresh(struct annual *a, int (*reread)(const char *member, void *arg
 void annual_put(struct annual *a, const struct annual_row *row);
 /* Forgets member's row (no longer this node's, or closed). */
 void annual_remove(struct annual *a, const char *member);
-size_t annual_count(const struct annual *a);
 /* Calls fn for each row, in member order. */
 void annual_each(struct annual *a, void (*fn)(const struct annual_row *row, void *arg), void *arg);
 
