@@ -172,13 +172,35 @@ static json_t *ask(struct fixture *fx, struct ctl_request *req)
     return j;
 }
 
-static json_t *report_of(struct fixture *fx, const char *year, bool summary)
+/* `annual report` of year, with or without its member rows. */
+static struct ctl_request *report_request(const char *year, bool summary)
 {
     struct ctl_request *req = ctl_request_new();
     ctl_request_command(req, "annual report");
     ctl_request_arg(req, "year", year);
     if (summary)
         ctl_request_arg(req, "summary", "1");
+    return req;
+}
+
+static json_t *report_of(struct fixture *fx, const char *year, bool summary)
+{
+    return ask(fx, report_request(year, summary));
+}
+
+/* `members`: without limit, the whole list (the CLI's); else one page after offset, of
+ * filter's members when filter is not NULL (the console's). */
+static json_t *members(struct fixture *fx, const char *filter, const char *limit,
+                       const char *offset)
+{
+    struct ctl_request *req = ctl_request_new();
+    ctl_request_command(req, "members");
+    if (filter)
+        ctl_request_arg(req, "filter", filter);
+    if (limit)
+        ctl_request_arg(req, "limit", limit);
+    if (offset)
+        ctl_request_arg(req, "offset", offset);
     return ask(fx, req);
 }
 
@@ -243,10 +265,7 @@ static void test_numbers_as_replies_write_them(void **state)
     intro(fx, "M02");
     intro(fx, "M03");
     report_in(fx, "M02");
-    struct ctl_request *req = ctl_request_new();
-    ctl_request_command(req, "annual report");
-    ctl_request_arg(req, "year", "2026");
-    char *text = ask_text(fx, req);
+    char *text = ask_text(fx, report_request("2026", false));
     if (!strstr(text, "\"report_rate\":33.3,") || !strstr(text, "\"hours\":0.0,"))
         fail_msg("numbers not written as replies write them: %s", text);
     free(text);
@@ -331,9 +350,7 @@ static void test_member_list(void **state)
     move_out(fx, "M01");
     intro(fx, "M03");
 
-    struct ctl_request *req = ctl_request_new();
-    ctl_request_command(req, "members");
-    json_t *all = ask(fx, req);
+    json_t *all = members(fx, NULL, NULL, NULL);
     assert_true(json_is_array(all));
     assert_int_equal(json_array_size(all), 2); /* M01 moved away */
     json_t *m2 = json_array_get(all, 0);
@@ -349,11 +366,7 @@ static void test_member_list(void **state)
     assert_int_equal(strlen(json_string_value(json_object_get(m2, "digest"))), 64);
     json_decref(all);
 
-    req = ctl_request_new();
-    ctl_request_command(req, "members");
-    ctl_request_arg(req, "filter", "closed");
-    ctl_request_arg(req, "limit", "10");
-    json_t *page = ask(fx, req);
+    json_t *page = members(fx, "closed", "10", NULL);
     assert_int_equal(num(page, "total"), 1);
     json_t *rows = json_object_get(page, "members");
     assert_int_equal(json_array_size(rows), 1);
@@ -361,11 +374,7 @@ static void test_member_list(void **state)
                         "M01");
     json_decref(page);
 
-    req = ctl_request_new(); /* a page past the end: the total, no rows */
-    ctl_request_command(req, "members");
-    ctl_request_arg(req, "limit", "10");
-    ctl_request_arg(req, "offset", "5");
-    page = ask(fx, req);
+    page = members(fx, NULL, "10", "5"); /* a page past the end: the total, no rows */
     assert_int_equal(num(page, "total"), 2);
     assert_int_equal(json_array_size(json_object_get(page, "members")), 0);
     json_decref(page);
