@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "directory.h"
 #include "inbox.h"
+#include "links.h"
 #include "protocol.h"
 #include "receipts.h"
 #include "report.h"
@@ -49,6 +50,7 @@ struct broker {
     struct verify_pool *verify;  /* the signature workers (verify.c); NULL: not serving */
     struct sigaudit *sigaudit;   /* the signature check behind the ACK (sigaudit.c); NULL: none */
     struct console *console;     /* the web console's threads (console.c); NULL when off */
+    struct links *links;         /* the linked streets and their connections (links.c) */
 };
 
 struct eventlog *broker_log(const struct broker *b)
@@ -107,6 +109,10 @@ struct sigaudit *broker_sigaudit(const struct broker *b)
 {
     return b->sigaudit;
 }
+struct links *broker_links(const struct broker *b)
+{
+    return b->links;
+}
 void broker_set_sigaudit(struct broker *b, struct sigaudit *a)
 {
     b->sigaudit = a;
@@ -120,6 +126,7 @@ static struct broker *broker_alloc(void)
     b->sessions = protocol_sessions_new();
     b->inbox = inbox_new();
     b->receipts = receipts_new();
+    b->links = links_new();
     return b;
 }
 
@@ -198,6 +205,8 @@ int broker_open(const char *dir, struct broker **b_out)
     if (rc == DS_OK)
         rc = directory_load(b);
     if (rc == DS_OK)
+        rc = links_load(b);
+    if (rc == DS_OK)
         rc = routing_upgrade(b);
     if (rc != DS_OK)
         goto fail;
@@ -214,7 +223,9 @@ static void broker_release(struct broker *b)
 {
     verify_pool_destroy(&b->verify);
     sigaudit_close(b);
+    links_stop(b); /* its connections are the transport's sockets */
     transport_destroy(&b->t);
+    links_destroy(&b->links);
     eventlog_destroy(&b->log);
     directory_destroy(&b->directory);
     protocol_sessions_destroy(&b->sessions);
@@ -257,6 +268,11 @@ static void write_endpoint_file(const struct broker *b)
     }
 }
 
+static void links_tick_timer(void *arg)
+{
+    links_tick(arg);
+}
+
 int broker_run(struct broker *b)
 {
     char ctl_path[256];
@@ -291,6 +307,8 @@ int broker_run(struct broker *b)
     write_endpoint_file(b);
     b->started_ms = broker_now_ms(b);
     transport_timer(b->t, b->cfg.heartbeat_ms, protocol_tick, b);
+    transport_timer(b->t, LINKS_TICK_MS, links_tick_timer, b);
+    links_start(b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     transport_watch_fd(b->t, sigaudit_fd(b->sigaudit), sigaudit_on_done, b);
     log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
@@ -328,6 +346,8 @@ static bool peer_status(const struct org_entry *e, void *arg)
 {
     struct status_ctx *c = arg;
     const char *org = e->org;
+    if (e->street[0])
+        return true; /* another street's org: it connects to its own broker */
     const struct peer *p = protocol_peer(c->b, org);
     uint64_t head = inbox_head(c->b, org);
     uint64_t confirmed = receipts_cursor(c->b, org);
@@ -422,6 +442,7 @@ static json_t *status_json(struct broker *b)
     /* the directory stream: its entries and the street seq of the last */
     json_object_set_new(s, "directory_entries", json_integer((json_int_t)directory_count(b)));
     json_object_set_new(s, "directory_head", json_integer((json_int_t)directory_head(b)));
+    json_object_set_new(s, "links", links_json(b)); /* the other streets' brokers (links.h) */
     if (b->sigaudit) /* the signatures checked behind the ACK: only a running broker has it */
         json_object_set_new(s, "signature_audit", sigaudit_json(b));
     json_t *store = ctl_store_json(b->log);
@@ -453,6 +474,23 @@ static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
     return config_card_problem(card) ? DS_EINVAL : DS_OK;
 }
 
+/* An id is one org in the city: an org of another street says which street holds it. */
+static void org_exists_error(const struct broker *b, const char *org, uint8_t **out, size_t *len)
+{
+    const char *holder = directory_holder(b, org);
+    if (!holder || strcmp(holder, b->cfg.street) == 0) {
+        ctl_reply_error(DS_EEXIST, "该组织或其密钥已在目录中",
+                        "org or its key is already in the directory", 0, out, len);
+        return;
+    }
+    char zh[300], en[300];
+    snprintf(zh, sizeof(zh), "组织编号 %s 已由 %s 登记:同一城市中编号只能属于一个街道", org,
+             holder);
+    snprintf(en, sizeof(en),
+             "org id %s is registered by %s: an id belongs to one street of the city", org, holder);
+    ctl_reply_error(DS_EEXIST, zh, en, 0, out, len);
+}
+
 static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
                           size_t *len)
 {
@@ -465,8 +503,7 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
                         "invalid card: needs a unit or community id, a name and both public keys",
                         0, out, len);
     else if (rc == DS_EEXIST)
-        ctl_reply_error(rc, "该组织或其密钥已在目录中",
-                        "org or its key is already in the directory", 0, out, len);
+        org_exists_error(b, card.org, out, len);
     else if (rc != DS_OK)
         ctl_reply_error(rc, "存储失败", "storage failure", 0, out, len);
     else {
@@ -482,7 +519,12 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
 /* org revoke / org rekey / org remove: the org lifecycle (directory.c). */
 static void lifecycle_error(int rc, json_t *open, uint8_t **out, size_t *len)
 {
-    if (rc == DS_ENOTFOUND)
+    if (rc == DS_EACCES)
+        ctl_reply_error(rc, "该组织属于另一街道,只能由那个街道吊销、换钥或移除",
+                        "that org belongs to another street: only that street revokes, rekeys or "
+                        "removes it",
+                        0, out, len);
+    else if (rc == DS_ENOTFOUND)
         ctl_reply_error(rc, "目录中没有该组织(或已移除)",
                         "no such org in the directory (or removed)", 0, out, len);
     else if (rc == DS_EEXIST && open && json_array_size(open)) {
@@ -648,6 +690,8 @@ void broker_on_ctl(void *arg, const uint8_t *req, size_t len, uint8_t **reply_ou
         report_street_reply(b, cmd, reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "meetings") == 0)
         report_meetings_reply(b, reply_out, reply_len_out);
+    else if (strncmp(cmd->cmd, "peer ", 5) == 0)
+        links_ctl(b, cmd, reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "claims") == 0)
         ctl_reply_ok(routing_claims_json(b), reply_out, reply_len_out);
     else if (strcmp(cmd->cmd, "meeting add") == 0) {

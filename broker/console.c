@@ -254,6 +254,72 @@ static void org_row(struct page *pg, json_t *e, json_t *peer)
         page_printf(pg, "—</td></tr>");
 }
 
+/* The linked streets (status.links) and the orgs learned from them: a city of streets. */
+static void linked_streets(struct page *pg, json_t *links, json_t *directory)
+{
+    if (!json_array_size(links))
+        return;
+    size_t i;
+    json_t *l, *e;
+    page_printf(pg, "<h2>");
+    page_tt(pg, "对等街道", "Linked streets");
+    page_printf(pg, "</h2><table id=\"links\"><thead><tr><th>");
+    page_tt(pg, "街道", "Street");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "名称", "Name");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "连接", "Connected");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "对方目录已读", "Its directory read");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "拒绝", "Refused");
+    page_printf(pg, "</th></tr></thead><tbody>");
+    json_array_foreach(links, i, l)
+    {
+        page_printf(pg, "<tr data-street=\"");
+        page_text(pg, js(l, "street"));
+        page_printf(pg, "\"><td>");
+        page_text(pg, js(l, "street"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, js(l, "name"));
+        page_printf(pg, "</td><td>%s</td><td>%lld / %lld</td><td>%lld",
+                    json_is_true(json_object_get(l, "connected")) ? "✓" : "—",
+                    ji(l, "directory_cursor"), ji(l, "directory_head"), ji(l, "entries_refused"));
+        if (js(l, "last_refusal")[0]) {
+            page_printf(pg, " (");
+            page_text(pg, js(l, "last_refusal"));
+            page_printf(pg, ")");
+        }
+        page_printf(pg, "</td></tr>");
+    }
+    page_printf(pg, "</tbody></table><h2>");
+    page_tt(pg, "其他街道的组织", "Other streets' orgs");
+    page_printf(pg, "</h2><table id=\"foreign-orgs\"><thead><tr><th>");
+    page_tt(pg, "组织编号", "Org");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "名称", "Name");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "所属街道", "Street");
+    page_printf(pg, "</th><th>");
+    page_tt(pg, "状态", "State");
+    page_printf(pg, "</th></tr></thead><tbody>");
+    json_array_foreach(directory, i, e)
+    {
+        if (!json_is_true(json_object_get(e, "foreign")))
+            continue;
+        page_printf(pg, "<tr><td>");
+        page_text(pg, js(e, "org"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, js(e, "name"));
+        page_printf(pg, "</td><td>");
+        page_text(pg, js(e, "street"));
+        page_printf(pg, "</td><td>");
+        state_text(pg, js(e, "state"));
+        page_printf(pg, "</td></tr>");
+    }
+    page_printf(pg, "</tbody></table>");
+}
+
 static void page_street(struct page *pg)
 {
     struct page_answer st, dir;
@@ -271,17 +337,23 @@ static void page_street(struct page *pg)
         json_object_set(by_org, js(p, "org"), p);
         connected += json_is_true(json_object_get(p, "connected"));
     }
-    street_summary(pg, st.result, connected, json_array_size(dir.result));
+    size_t own = 0;
+    json_array_foreach(dir.result, i, e) own += !json_is_true(json_object_get(e, "foreign"));
+    street_summary(pg, st.result, connected, own);
     page_printf(pg, "<p><a class=\"btn small\" href=\"/orgs/add\">");
     page_tt(pg, "加入单位或社区", "Add a unit or community");
     page_printf(pg, "</a></p>");
-    if (!json_array_size(dir.result)) {
+    if (!own) {
         page_printf(pg, "<p class=\"empty\">");
         page_tt(pg, "目录中还没有组织。", "The directory has no org yet.");
         page_printf(pg, "</p>");
     } else {
         table_head(pg, "orgs", org_cols, sizeof(org_cols) / sizeof(org_cols[0]));
-        json_array_foreach(dir.result, i, e) org_row(pg, e, json_object_get(by_org, js(e, "org")));
+        json_array_foreach(dir.result, i, e)
+        {
+            if (!json_is_true(json_object_get(e, "foreign")))
+                org_row(pg, e, json_object_get(by_org, js(e, "org")));
+        }
         page_printf(pg, "</tbody></table><p class=\"hint\">");
         page_tt(pg,
                 "待送达:已进入该组织收件箱、尚未被其确认的事件数。滞后:其中最早一件自写成起"
@@ -292,6 +364,7 @@ static void page_street(struct page *pg)
         page_printf(pg, "</p>");
     }
     json_decref(by_org);
+    linked_streets(pg, json_object_get(st.result, "links"), dir.result);
 out:
     page_answer_release(&st);
     page_answer_release(&dir);
@@ -643,14 +716,21 @@ static void org_page(struct page *pg, const char *org)
     } else {
         org_details(pg, e);
         const char *state = js(e, "state");
-        if (strcmp(state, "active") == 0)
+        bool foreign = json_is_true(json_object_get(e, "foreign"));
+        if (foreign) {
+            page_printf(pg, "<p class=\"hint\">");
+            page_tt(pg, "该组织属于另一街道(", "This org belongs to another street (");
+            page_text(pg, js(e, "street"));
+            page_tt(pg, "),由那个街道管理。", "), which manages it.");
+            page_printf(pg, "</p>");
+        } else if (strcmp(state, "active") == 0)
             org_action_form(pg, org, "revoke", "吊销", "Revoke",
                             "密钥泄露或暂停往来时:立即拒绝其密钥并断开连接,发给它的信件暂存,"
                             "待其换钥后送达。",
                             "When its key leaked, or to suspend it: its key is refused and its "
                             "sessions closed at once; letters to it are held until it is "
                             "rekeyed.");
-        if (strcmp(state, "removed") != 0) {
+        if (!foreign && strcmp(state, "removed") != 0) {
             org_action_form(pg, org, "remove", "移除", "Remove",
                             "组织撤销或合并时:永久移除,编号不再使用。请先办理其党员的转出或注销。",
                             "When the org closes or merges: removed for good, its id is not "
@@ -1067,8 +1147,9 @@ static void meeting_form(struct page *pg, json_t *directory, bool from_post, con
         page_tt(pg, "目录中的单位和社区:", "Units and communities of the directory: ");
         json_array_foreach(directory, i, e)
         {
-            if (strcmp(js(e, "kind"), "unit") != 0 && strcmp(js(e, "kind"), "community") != 0)
-                continue;
+            if ((strcmp(js(e, "kind"), "unit") != 0 && strcmp(js(e, "kind"), "community") != 0) ||
+                json_is_true(json_object_get(e, "foreign")))
+                continue; /* another street's org is not this street's to convene */
             page_printf(pg, "%s<code>", shown++ ? " · " : "");
             page_text(pg, js(e, "org"));
             page_printf(pg, "</code> ");

@@ -27,6 +27,7 @@
 /* The seqs of the street's directory entries, in order: the directory stream. */
 struct directory_seqs {
     uint64_t *seq;
+    bool *foreign; /* of each: it announces another street's org */
     size_t n, cap;
 };
 
@@ -52,6 +53,7 @@ void directory_destroy(struct directory **dp)
     strmap_destroy(&d->by_key, NULL);
     strmap_destroy(&d->orgs, free);
     free(d->seqs.seq);
+    free(d->seqs.foreign);
     free(d);
     *dp = NULL;
 }
@@ -69,8 +71,8 @@ static void remember(struct broker *b, struct org_entry *e)
     }
     keys_hex(e->curve_key, KEYS_PUB_LEN, hex);
     free(strmap_put(d->orgs, e->org, e));
-    if (e->state == DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE)
-        strmap_put(d->by_key, hex, e);
+    if (e->state == DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE && !e->street[0])
+        strmap_put(d->by_key, hex, e); /* another street's org connects to its own broker */
 }
 
 static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t seq)
@@ -83,6 +85,7 @@ static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t 
     snprintf(e->org, sizeof(e->org), "%s", d->org);
     snprintf(e->name, sizeof(e->name), "%s", d->name);
     snprintf(e->reason, sizeof(e->reason), "%s", d->reason);
+    snprintf(e->street, sizeof(e->street), "%s", d->street);
     e->kind = (enum org_kind)d->kind;
     e->state = d->state;
     memcpy(e->curve_key, d->curve_key.data, KEYS_PUB_LEN);
@@ -90,27 +93,46 @@ static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t 
     return e;
 }
 
-static void seqs_push(struct directory_seqs *d, uint64_t seq)
+static void seqs_push(struct directory_seqs *d, uint64_t seq, bool foreign)
 {
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 256;
         d->seq = xrealloc(d->seq, d->cap * sizeof(*d->seq));
+        d->foreign = xrealloc(d->foreign, d->cap * sizeof(*d->foreign));
     }
+    d->foreign[d->n] = foreign;
     d->seq[d->n++] = seq;
+}
+
+/* Whether a directory event's body names another street as the org's holder. */
+static bool foreign_body(const struct event *ev)
+{
+    Dualsync__DirectoryEntry *d = wire_unpack_directory_entry(ev->body, ev->body_len);
+    bool foreign = d && d->street && d->street[0];
+    wire_msg_free(d);
+    return foreign;
 }
 
 static bool load_seq(const struct event *ev, void *arg)
 {
     struct broker *b = arg;
     if (strcmp(ev->origin, broker_config(b)->street) == 0)
-        seqs_push(&broker_directory(b)->seqs, ev->seq);
+        seqs_push(&broker_directory(b)->seqs, ev->seq, foreign_body(ev));
     return true;
 }
 
-static int seq_cmp(const void *a, const void *b)
+/* The seqs in seq order, the foreign marks moved with them. */
+static void seqs_sort(struct directory_seqs *d)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    for (size_t i = 1; i < d->n; i++) /* nearly sorted already (hlc order): insertion */
+        for (size_t j = i; j > 0 && d->seq[j - 1] > d->seq[j]; j--) {
+            uint64_t s = d->seq[j];
+            bool f = d->foreign[j];
+            d->seq[j] = d->seq[j - 1];
+            d->foreign[j] = d->foreign[j - 1];
+            d->seq[j - 1] = s;
+            d->foreign[j - 1] = f;
+        }
 }
 
 /* The stream's seqs from the type index (in hlc order there: sorted into seq order). */
@@ -118,9 +140,7 @@ static int load_seqs(struct broker *b)
 {
     int rc = eventlog_type_events(broker_log(b), DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY,
                                   load_seq, b);
-    struct directory_seqs *d = &broker_directory(b)->seqs;
-    if (d->n > 1)
-        qsort(d->seq, d->n, sizeof(*d->seq), seq_cmp);
+    seqs_sort(&broker_directory(b)->seqs);
     return rc;
 }
 
@@ -153,6 +173,12 @@ uint64_t directory_seq_at(const struct broker *b, size_t pos)
 {
     const struct directory_seqs *d = &broker_directory(b)->seqs;
     return pos < d->n ? d->seq[pos] : 0;
+}
+
+bool directory_foreign_at(const struct broker *b, size_t pos)
+{
+    const struct directory_seqs *d = &broker_directory(b)->seqs;
+    return pos < d->n && d->foreign[pos];
 }
 
 size_t directory_org_count(const struct broker *b)
@@ -239,7 +265,7 @@ static bool has_key(const char *org, void *value, void *arg)
 }
 
 /* Whether any org, whatever its state, has (or had at its last entry) this CURVE key. */
-static bool key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN])
+bool directory_key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN])
 {
     struct key_search q = {curve, false};
     strmap_each(broker_directory(b)->orgs, has_key, &q);
@@ -252,7 +278,8 @@ static int card_check(const struct broker *b, const struct org_card *card)
         return DS_EINVAL;
     if (ids_org_kind(card->org) != card->kind || !ids_text_valid(card->name, IDS_NAME_MAX, false))
         return DS_EINVAL;
-    if (strmap_get(broker_directory(b)->orgs, card->org) || key_in_use(b, card->curve_key))
+    if (strmap_get(broker_directory(b)->orgs, card->org) ||
+        directory_key_in_use(b, card->curve_key))
         return DS_EEXIST; /* a removed org's id is not reused either */
     return DS_OK;
 }
@@ -275,6 +302,7 @@ static void entry_body(const struct org_entry *e, const uint8_t *rotation, uint8
     }
     d.state = e->state;
     d.reason = (char *)e->reason;
+    d.street = (char *)e->street;
     wire_pack(&d.base, body, len);
 }
 
@@ -319,7 +347,7 @@ static int publish_entry(struct broker *b, struct org_entry *e, const uint8_t *r
     if (rc == DS_OK) {
         e->seq = seq;
         remember(b, e);
-        seqs_push(&broker_directory(b)->seqs, seq); /* durable now: it may be delivered */
+        seqs_push(&broker_directory(b)->seqs, seq, e->street[0] != 0); /* durable: deliver it */
         inbox_pump_all(b);
     } else {
         free(e);
@@ -368,6 +396,8 @@ static int changed_entry(struct broker *b, const char *org, const char *reason,
     const struct org_entry *cur = strmap_get(broker_directory(b)->orgs, org);
     if (!cur || cur->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
         return DS_ENOTFOUND;
+    if (cur->street[0])
+        return DS_EACCES; /* another street's org: its own street revokes or rekeys it */
     if (reason && !ids_text_valid(reason, ORG_REASON_MAX - 1, false))
         return DS_EINVAL;
     *out = xmemdup(cur, sizeof(*cur));
@@ -404,7 +434,7 @@ int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned
     uint64_t from = card->history.key_from ? card->history.key_from : held + 1;
     /* signed by the key the street knows: a rotation, not an impostor with a new card */
     bool signed_ok = config_card_rotation_valid(card, keyring_current(&e->ring));
-    if (card->kind != e->kind || key_in_use(b, card->curve_key))
+    if (card->kind != e->kind || directory_key_in_use(b, card->curve_key))
         rc = DS_EINVAL;
     else if (!signed_ok && !unsigned_ok)
         rc = DS_EAUTH;
@@ -463,6 +493,91 @@ int directory_remove(struct broker *b, const char *org, const char *reason, bool
     return rc;
 }
 
+const char *directory_holder(const struct broker *b, const char *org)
+{
+    const struct org_entry *e = strmap_get(broker_directory(b)->orgs, org);
+    if (!e)
+        return NULL;
+    return e->street[0] ? e->street : broker_config(b)->street;
+}
+
+/* What a linked street may announce: one of its own units or communities, with keys that
+ * make a ring and texts a node will show. */
+static bool import_valid(const Dualsync__DirectoryEntry *d)
+{
+    struct keyring ring;
+    if (d->kind != DUALSYNC__ORG_KIND__ORG_KIND_UNIT &&
+        d->kind != DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY)
+        return false;
+    if (!d->org || ids_org_kind(d->org) != (enum org_kind)d->kind || (d->street && d->street[0]))
+        return false;
+    if (!d->name || !ids_text_valid(d->name, IDS_NAME_MAX, false) ||
+        (d->reason && d->reason[0] && !ids_text_valid(d->reason, ORG_REASON_MAX - 1, false)))
+        return false;
+    if (d->state != DUALSYNC__ORG_STATE__ORG_STATE_ACTIVE &&
+        d->state != DUALSYNC__ORG_STATE__ORG_STATE_REVOKED &&
+        d->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
+        return false;
+    return d->curve_key.len == KEYS_PUB_LEN && keyring_from_entry(d, &ring) == DS_OK;
+}
+
+/* Whether another org than org has (or had at its last entry) this CURVE key. */
+struct other_key_search {
+    const char *org;
+    const uint8_t *curve;
+    bool found;
+};
+
+static bool other_has_key(const char *org, void *value, void *arg)
+{
+    const struct org_entry *e = value;
+    struct other_key_search *q = arg;
+    q->found = strcmp(org, q->org) != 0 && memcmp(e->curve_key, q->curve, KEYS_PUB_LEN) == 0;
+    return !q->found;
+}
+
+/* Whether cur already says what d says (a resend, or the same entry after a link reset). */
+static bool same_entry(const struct org_entry *cur, const struct org_entry *e)
+{
+    return cur->kind == e->kind && cur->state == e->state && strcmp(cur->name, e->name) == 0 &&
+           strcmp(cur->reason, e->reason) == 0 && strcmp(cur->street, e->street) == 0 &&
+           memcmp(cur->curve_key, e->curve_key, KEYS_PUB_LEN) == 0 && cur->ring.n == e->ring.n &&
+           memcmp(cur->ring.era, e->ring.era, e->ring.n * sizeof(e->ring.era[0])) == 0;
+}
+
+int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *street,
+                     bool *changed, char holder_out[IDS_ORG_MAX])
+{
+    *changed = false;
+    if (!import_valid(d))
+        return DS_EINVAL;
+    const char *holder = directory_holder(b, d->org);
+    if (holder && strcmp(holder, street) != 0) {
+        snprintf(holder_out, IDS_ORG_MAX, "%s", holder);
+        return DS_EEXIST; /* an id is one org in the city: the first street keeps it */
+    }
+    struct other_key_search q = {d->org, d->curve_key.data, false};
+    strmap_each(broker_directory(b)->orgs, other_has_key, &q);
+    if (q.found) {
+        snprintf(holder_out, IDS_ORG_MAX, "%s", broker_config(b)->street);
+        return DS_EEXIST;
+    }
+    struct org_entry *e = entry_from(d, 0);
+    if (!e)
+        return DS_EINVAL;
+    snprintf(e->street, sizeof(e->street), "%s", street);
+    const struct org_entry *cur = directory_find(b, d->org);
+    if (cur && same_entry(cur, e)) {
+        free(e);
+        return DS_OK;
+    }
+    int rc = publish_entry(b, e, d->rotation.len == KEYS_SIG_LEN ? d->rotation.data : NULL);
+    *changed = rc == DS_OK;
+    if (rc == DS_OK)
+        log_info("directory: org=%s of street=%s %s", d->org, street, cur ? "changed" : "added");
+    return rc;
+}
+
 int directory_author(struct broker *b, uint32_t type, const uint8_t *body, size_t body_len,
                      char *const *to, size_t n_to, uint64_t *seq_out)
 {
@@ -506,21 +621,28 @@ const char *directory_state_name(Dualsync__OrgState state)
                                                              : "active";
 }
 
+struct json_ctx {
+    const struct broker *b;
+    json_t *arr;
+};
+
 static bool entry_json(const char *org, void *value, void *arg)
 {
     (void)org;
     const struct org_entry *e = value;
+    struct json_ctx *c = arg;
     char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN], fp[KEYS_FINGERPRINT_LEN];
     keys_hex(e->curve_key, KEYS_PUB_LEN, ck);
     keys_hex(keyring_current(&e->ring), KEYS_PUB_LEN, sk);
     keys_fingerprint(e->curve_key, keyring_current(&e->ring), fp);
-    json_array_append_new(arg,
-                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:I}", "org", e->org,
-                                    "kind", ids_kind_name(e->kind), "name", e->name, "curve_key",
-                                    ck, "sign_key", sk, "fingerprint", fp, "seq",
-                                    (json_int_t)e->seq, "state", directory_state_name(e->state),
-                                    "reason", e->reason, "keys", (json_int_t)e->ring.n, "key_from",
-                                    (json_int_t)e->ring.era[e->ring.n - 1].from_seq));
+    json_t *row = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:I}", "org", e->org, "kind",
+        ids_kind_name(e->kind), "name", e->name, "curve_key", ck, "sign_key", sk, "fingerprint", fp,
+        "seq", (json_int_t)e->seq, "state", directory_state_name(e->state), "reason", e->reason,
+        "keys", (json_int_t)e->ring.n, "key_from", (json_int_t)e->ring.era[e->ring.n - 1].from_seq);
+    json_object_set_new(row, "street", json_string(directory_holder(c->b, e->org)));
+    json_object_set_new(row, "foreign", json_boolean(e->street[0] != 0)); /* a linked street's */
+    json_array_append_new(c->arr, row);
     return true;
 }
 
@@ -533,7 +655,8 @@ static int by_org(const void *a, const void *b)
 json_t *directory_json(const struct broker *b)
 {
     json_t *arr = json_array();
-    strmap_each(broker_directory(b)->orgs, entry_json, arr);
+    struct json_ctx c = {b, arr};
+    strmap_each(broker_directory(b)->orgs, entry_json, &c);
     size_t n = json_array_size(arr);
     json_t **items = xmalloc((n ? n : 1) * sizeof(*items));
     for (size_t i = 0; i < n; i++)

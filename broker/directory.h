@@ -26,6 +26,9 @@ struct org_entry {
     Dualsync__OrgState state;
     char reason[ORG_REASON_MAX]; /* of a revoke or removal */
     uint64_t seq;                /* directory event that announced it as it is now */
+    /* The street that holds it, when it is another street's (links.h: learned over a peer
+     * link and announced again here); "": this street's own. Only an own org may connect. */
+    char street[IDS_ORG_MAX];
 };
 
 /* The directory's state, owned by directory.c: the orgs by id and by CURVE key, and the
@@ -45,6 +48,9 @@ uint64_t directory_head(const struct broker *b);
 size_t directory_position(const struct broker *b, uint64_t after);
 size_t directory_count(const struct broker *b);
 uint64_t directory_seq_at(const struct broker *b, size_t pos);
+/* Whether the entry at pos announces another street's org: a linked street is sent only
+ * the stream's own entries (each street publishes its own orgs). */
+bool directory_foreign_at(const struct broker *b, size_t pos);
 /* The orgs in the directory, whatever their state. */
 size_t directory_org_count(const struct broker *b);
 /* Calls fn for each org, whatever its state, in no set order, until it returns false; the
@@ -69,11 +75,25 @@ int directory_revoke(struct broker *b, const char *org, const char *reason);
 int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned_ok);
 int directory_remove(struct broker *b, const char *org, const char *reason, bool force,
                      json_t **open_out);
+/* Announces another street's org as that street published it (d, checked here: d->street
+ * empty, a unit or community with valid keys), held by street; the linked street's
+ * signature was checked by the caller (links.c). DS_OK, with *changed false when the entry
+ * is already as d says (a resend); DS_EEXIST when the org (or its CURVE key) belongs to this
+ * street or to another one (*holder_out names it: this street's id or the other's);
+ * DS_EINVAL for a bad entry; DS_EIO. */
+int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *street,
+                     bool *changed, char holder_out[IDS_ORG_MAX]);
+/* The street that holds org: another street's id, this broker's own for its own orgs, NULL
+ * when org is not in the directory. */
+const char *directory_holder(const struct broker *b, const char *org);
 /* "active", "revoked" or "removed". */
 const char *directory_state_name(Dualsync__OrgState state);
 /* The org's entry, whatever its state (NULL when it never was in the directory). */
 const struct org_entry *directory_find(const struct broker *b, const char *org);
 json_t *directory_json(const struct broker *b);
+/* Whether any org, whatever its state and street, has (or had at its last entry) this
+ * CURVE key. */
+bool directory_key_in_use(const struct broker *b, const uint8_t curve[KEYS_PUB_LEN]);
 bool directory_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX]);
 /* Authors an org-level street event (a joint meeting) addressed to to[0..n_to): signed with
  * the street's keys, checked against its rule, stored, and appended to each addressee's inbox

@@ -464,13 +464,20 @@ static size_t events_bytes(const ProtobufCBinaryData *events, size_t n)
 }
 
 /* Fills d with the directory entries from stream position pos on, within max entries and
- * the frame budget. */
-static int read_directory(struct broker *b, size_t pos, size_t max, Dualsync__Directory *d)
+ * the frame budget; d->upto is the last position's seq looked at. For a linked street
+ * (own_only) the entries that announce other streets' orgs are passed over: each street
+ * publishes its own orgs, and d may then carry fewer entries than it covers, or none. */
+static int read_directory(struct broker *b, size_t pos, size_t max, bool own_only,
+                          Dualsync__Directory *d)
 {
     d->events = xcalloc(max, sizeof(*d->events));
     size_t bytes = 0;
-    for (; d->n_events < max && pos < directory_count(b) && bytes < WIRE_FRAME_BUDGET; pos++) {
+    for (size_t looked = 0; looked < max && pos < directory_count(b) && bytes < WIRE_FRAME_BUDGET;
+         pos++, looked++) {
         uint64_t seq = directory_seq_at(b, pos);
+        d->upto = seq;
+        if (own_only && directory_foreign_at(b, pos))
+            continue;
         ProtobufCBinaryData *e = &d->events[d->n_events];
         int rc = pointed_event(b, broker_config(b)->street, seq, &e->data, &e->len);
         if (rc != DS_OK) {
@@ -478,7 +485,6 @@ static int read_directory(struct broker *b, size_t pos, size_t max, Dualsync__Di
             return rc;
         }
         bytes += e->len;
-        d->upto = seq;
         d->n_events++;
     }
     return DS_OK;
@@ -507,8 +513,9 @@ static bool pump_directory(struct broker *b, struct peer *p)
         Dualsync__Directory d = DUALSYNC__DIRECTORY__INIT;
         d.after = p->dir_sent;
         d.head = head;
-        int rc = read_directory(b, from, n, &d);
-        if (rc == DS_OK && d.n_events) {
+        bool street = ids_org_kind(p->addr.org) == ORG_STREET; /* a linked street's session */
+        int rc = read_directory(b, from, n, street, &d);
+        if (rc == DS_OK && d.upto) {
             f.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
             f.directory = &d;
             protocol_send(b, p, &f);
@@ -520,7 +527,7 @@ static bool pump_directory(struct broker *b, struct peer *p)
         for (size_t i = 0; i < d.n_events; i++)
             free(d.events[i].data);
         free(d.events);
-        if (rc != DS_OK || d.n_events == 0)
+        if (rc != DS_OK || d.upto == 0)
             return false;
     }
     return p->welcomed;

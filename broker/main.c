@@ -60,6 +60,18 @@ static const struct cli_command commands[] = {
      "closes those registrations",
      "--data DIR org remove ORG [--reason TEXT] [--force]",
      "--data street org remove unit:tax --reason 单位撤销"},
+    {"peer add", "card:", "card",
+     "与另一街道的 broker 建立对等连接(双方各加对方的 street.card,先电话核对指纹) / link with "
+     "another street's broker: both offices add the other's street.card (compare the "
+     "fingerprint by phone first)",
+     "--data DIR peer add --card OTHER-street.card", "--data street peer add --card xinhua.card"},
+    {"peer list", "", NULL,
+     "列出对等街道及连接进度 / the linked streets: connected, directory cursor, lag",
+     "--data DIR peer list [--json]", "--data street peer list"},
+    {"peer remove", "_", "_",
+     "断开与某街道的对等连接(已同步的组织保留) / unlink a street (the orgs learned from it stay "
+     "as last announced)",
+     "--data DIR peer remove STREET", "--data street peer remove street:xinhua"},
     {"status", "", NULL, "显示 broker 状态 / status: every node's connection, progress, counters",
      "--data DIR status [--json]", "--data street status"},
     {"digest", "member:", "member",
@@ -281,13 +293,16 @@ static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
         ctl_request_arg(req, "name", card.name);
         ctl_request_arg(req, "curve-key", ck);
         ctl_request_arg(req, "sign-key", sk);
+        if (card.kind == ORG_STREET)
+            ctl_request_arg(req, "endpoint", card.endpoint);
         if (card.history.key_from)
             add_rotation_args(req, &card);
         if (cli_get(p, "unsigned"))
             ctl_request_arg(req, "unsigned", "1");
         return true;
     }
-    if (p->positional && strncmp(p->cmd->name, "org ", 4) == 0)
+    if (p->positional &&
+        (strncmp(p->cmd->name, "org ", 4) == 0 || strncmp(p->cmd->name, "peer ", 5) == 0))
         ctl_request_arg(req, "org", p->positional);
     for (size_t i = 0; i < p->n; i++)
         ctl_request_arg(req, p->keys[i], p->values[i]);
@@ -416,6 +431,58 @@ static void print_lifecycle(const char *cmd, json_t *j)
                json_array_size(json_object_get(j, "closed")));
 }
 
+static void print_link(json_t *l)
+{
+    json_t *ago = json_object_get(l, "last_progress_ms_ago");
+    printf(TR("%-28s %s  %s\n  连接: %s  对方目录已读至 %lld / %lld%s  取得 %lld 条,拒绝 %lld 条",
+              "%-28s %s  %s\n  connected: %s  its directory read to %lld / %lld%s  taken %lld, "
+              "refused %lld"),
+           json_string_value(json_object_get(l, "street")),
+           json_string_value(json_object_get(l, "name")),
+           json_string_value(json_object_get(l, "endpoint")),
+           json_is_true(json_object_get(l, "connected")) ? TR("是", "yes") : TR("否", "no"),
+           (long long)json_integer_value(json_object_get(l, "directory_cursor")),
+           (long long)json_integer_value(json_object_get(l, "directory_head")),
+           json_is_true(json_object_get(l, "caught_up")) ? TR("(已追平)", " (caught up)") : "",
+           (long long)json_integer_value(json_object_get(l, "entries_taken")),
+           (long long)json_integer_value(json_object_get(l, "entries_refused")));
+    if (json_is_integer(ago))
+        printf(TR(",%lld 秒前有进展", ", progress %lld s ago"),
+               (long long)json_integer_value(ago) / 1000);
+    const char *why = json_string_value(json_object_get(l, "last_refusal"));
+    if (why && why[0])
+        printf(TR("\n  最近一次拒绝: %s", "\n  last refusal: %s"), why);
+    printf(TR("\n  对方读本街道目录至 %lld%s\n",
+              "\n  it has read this street's directory to %lld%s\n"),
+           (long long)json_integer_value(json_object_get(l, "their_directory_cursor")),
+           json_is_true(json_object_get(l, "their_session"))
+               ? ""
+               : TR("(对方未连接)", " (not connected)"));
+}
+
+static void print_peers(const char *cmd, json_t *j)
+{
+    if (strcmp(cmd, "peer remove") == 0) {
+        printf(TR("已断开与 %s 的连接\n", "unlinked %s\n"),
+               json_string_value(json_object_get(j, "street")));
+        return;
+    }
+    if (strcmp(cmd, "peer add") == 0) {
+        printf(TR("已与 %s 建立对等连接\n密钥指纹: %s\n(请与对方街道电话核对;对方也须 peer add "
+                  "本街道的 street.card)\n",
+                  "linked with %s\nkey fingerprint: %s\n(compare it by phone; the other office "
+                  "must peer add this street's street.card too)\n"),
+               json_string_value(json_object_get(j, "street")),
+               json_string_value(json_object_get(j, "fingerprint")));
+        return;
+    }
+    if (!json_array_size(j))
+        printf(TR("没有对等街道(peer add 添加)\n", "no linked street (add one with peer add)\n"));
+    size_t i;
+    json_t *l;
+    json_array_foreach(j, i, l) print_link(l);
+}
+
 /* Prints a reply for the operator; 0, or 1 when a file asked for cannot be written. */
 static int print_human(const struct cli_parsed *p, json_t *j)
 {
@@ -425,10 +492,13 @@ static int print_human(const struct cli_parsed *p, json_t *j)
         size_t i;
         json_t *e;
         json_array_foreach(j, i, e)
-            printf("%-32s %-10s %-8s %s\n", json_string_value(json_object_get(e, "org")),
+            printf("%-32s %-10s %-8s %-24s %s\n", json_string_value(json_object_get(e, "org")),
                    json_string_value(json_object_get(e, "kind")),
                    json_string_value(json_object_get(e, "state")),
+                   json_string_value(json_object_get(e, "street")),
                    json_string_value(json_object_get(e, "name")));
+    } else if (strncmp(p->cmd->name, "peer ", 5) == 0) {
+        print_peers(p->cmd->name, j);
     } else if (strcmp(p->cmd->name, "org add") == 0) {
         printf(TR("已加入目录: %s\n密钥指纹: %s\n(请与该组织电话核对)\n",
                   "added to the directory: %s\nkey fingerprint: %s\n"

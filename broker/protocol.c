@@ -22,6 +22,7 @@
 #include "broker.h"
 #include "directory.h"
 #include "inbox.h"
+#include "links.h"
 #include "receipts.h"
 #include "routing.h"
 #include "verify.h"
@@ -130,7 +131,8 @@ static bool banned(const struct broker *b, const char *org, uint64_t now)
 bool broker_authorize(void *arg, const uint8_t key[KEYS_PUB_LEN], char org_out[IDS_ORG_MAX])
 {
     struct broker *b = arg;
-    if (!directory_authorize(b, key, org_out))
+    /* a linked street's broker (links.h), else an org of this street */
+    if (!links_authorize(b, key, org_out) && !directory_authorize(b, key, org_out))
         return false;
     if (!banned(b, org_out, broker_now_ms(b)))
         return true;

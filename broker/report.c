@@ -77,8 +77,9 @@ static struct org_row *row_of(struct street_ctx *c, const char *org)
 
 static bool directory_row(const struct org_entry *e, void *arg)
 {
-    if ((e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY) &&
-        e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) /* a removed org has no row */
+    /* a removed org has no row, nor has another street's (its own street reports it) */
+    if ((e->kind == ORG_UNIT || e->kind == ORG_COMMUNITY) && !e->street[0] &&
+        e->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED)
         row_of(arg, e->org);
     return true;
 }

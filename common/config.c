@@ -202,21 +202,42 @@ const char *config_card_problem(const struct org_card *c)
     return NULL;
 }
 
+/* The card parsed (rc of the parse), checked whole; where names it in the error. */
+static int card_finish(int rc, const char *where, struct org_card *c, struct org_card *card_out,
+                       char *err)
+{
+    if (rc != DS_OK)
+        return rc;
+    const char *problem = config_card_problem(c);
+    if (problem) {
+        snprintf(err, CONFIG_ERR_MAX, "%.200s: bad card: %s", where, problem);
+        return DS_EINVAL;
+    }
+    *card_out = *c;
+    return DS_OK;
+}
+
 int config_card_load(const char *path, struct org_card *card_out, char *err)
 {
     struct org_card c;
     memset(&c, 0, sizeof(c));
     struct parse_ctx ctx = {&c, err, 0};
-    int rc = load_ini(path, card_handler, &ctx);
-    if (rc != DS_OK)
-        return rc;
-    const char *problem = config_card_problem(&c);
-    if (problem) {
-        snprintf(err, CONFIG_ERR_MAX, "%.200s: bad card: %s", path, problem);
+    return card_finish(load_ini(path, card_handler, &ctx), path, &c, card_out, err);
+}
+
+int config_card_parse(const char *text, struct org_card *card_out, char *err)
+{
+    struct org_card c;
+    memset(&c, 0, sizeof(c));
+    char inner[CONFIG_ERR_MAX] = "";
+    struct parse_ctx ctx = {&c, inner, 0};
+    int line = ini_parse_string(text, card_handler, &ctx);
+    if (line != 0) {
+        snprintf(err, CONFIG_ERR_MAX, "card line %d: %.250s", line,
+                 inner[0] ? inner : "syntax error");
         return DS_EINVAL;
     }
-    *card_out = c;
-    return DS_OK;
+    return card_finish(DS_OK, "card", &c, card_out, err);
 }
 
 static int write_atomic(const char *path, const char *text)
@@ -238,7 +259,7 @@ static int write_atomic(const char *path, const char *text)
     return DS_OK;
 }
 
-static void card_text(const struct org_card *c, char *buf, size_t size)
+void config_card_text(const struct org_card *c, char *buf, size_t size)
 {
     char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
     keys_hex(c->curve_key, KEYS_PUB_LEN, ck);
@@ -272,7 +293,7 @@ static void card_text(const struct org_card *c, char *buf, size_t size)
 int config_card_save(const char *path, const struct org_card *card)
 {
     char buf[4096];
-    card_text(card, buf, sizeof(buf));
+    config_card_text(card, buf, sizeof(buf));
     int rc = write_atomic(path, buf);
     if (rc == DS_OK)
         chmod(path, 0644); /* public keys only: made to be sent, whatever the umask */
@@ -568,7 +589,7 @@ int config_node_save(const char *dir, const struct node_config *cfg)
 {
     char path[4096], card[4096], buf[8192], policy[6144], web[3200], all[18000];
     snprintf(path, sizeof(path), "%s/node.conf", dir);
-    card_text(&cfg->street, card, sizeof(card));
+    config_card_text(&cfg->street, card, sizeof(card));
     char keys[2048];
     history_text(&cfg->own, keys, sizeof(keys)); /* our earlier signing keys, after a rekey */
     static const char *const levels[] = {"error", "warn", "info", "debug"};

@@ -157,5 +157,9 @@ const char *config_card_problem(const struct org_card *c);
 int config_identity_create(const char *dir, const char *org, const char *name, const char *endpoint,
                            const char *card_name, char *card_path_out);
 int config_card_save(const char *path, const struct org_card *card);
+/* The card as its file says it (an INI [org] section), into buf; and back: DS_OK, or
+ * DS_EINVAL with err (a card must be whole, as config_card_load's). */
+void config_card_text(const struct org_card *c, char *buf, size_t size);
+int config_card_parse(const char *text, struct org_card *card_out, char *err);
 
 #endif

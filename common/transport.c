@@ -914,6 +914,91 @@ int transport_send(struct transport *t, const uint8_t *data, size_t len)
     return DS_OK;
 }
 
+/* ---------------------------------------------------------------- links */
+
+/* A further client of the same loop: a broker's link to another street's broker. Its own
+ * DEALER with the client's options; no socket monitor (the link's PINGs decide liveness,
+ * and its owner re-opens it). */
+struct transport_link {
+    struct transport *t;
+    zsock_t *dealer;
+    zmq_pollitem_t item;
+    transport_frame_fn on_frame;
+    void *arg;
+};
+
+static int on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport_link *l = arg;
+    for (int i = 0; i < READ_BURST; i++) {
+        void *sock = zsock_resolve(l->dealer);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        if (zmq_msg_more(&m)) {
+            l->t->stats.bad_frames++;
+            drain_more(sock);
+        } else {
+            l->on_frame(l->arg, zmq_msg_data(&m), zmq_msg_size(&m));
+        }
+        zmq_msg_close(&m);
+    }
+    return 0;
+}
+
+int transport_link_open(struct transport *t, const char *endpoint,
+                        const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
+                        transport_frame_fn on_frame, void *arg, struct transport_link **out)
+{
+    struct transport_link *l = xcalloc(1, sizeof(*l));
+    l->t = t;
+    l->on_frame = on_frame;
+    l->arg = arg;
+    l->dealer = zsock_new(ZMQ_DEALER);
+    set_client_options(l->dealer);
+    zsock_set_immediate(l->dealer, 1);
+    zsock_set_reconnect_ivl(l->dealer, 200);
+    zsock_set_reconnect_ivl_max(l->dealer, 5000);
+    zsock_set_curve_serverkey_bin(l->dealer, server_key);
+    zsock_set_curve_secretkey_bin(l->dealer, keys->curve_sk);
+    zsock_set_curve_publickey_bin(l->dealer, keys->curve_pk);
+    if (zsock_connect(l->dealer, "%s", endpoint) != 0) {
+        log_error("transport: link connect endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&l->dealer);
+        free(l);
+        return DS_EIO;
+    }
+    l->item = (zmq_pollitem_t){zsock_resolve(l->dealer), 0, ZMQ_POLLIN, 0};
+    zloop_poller(t->loop, &l->item, on_link, l);
+    *out = l;
+    return DS_OK;
+}
+
+int transport_link_send(struct transport_link *l, const uint8_t *data, size_t len)
+{
+    if (zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT) < 0) {
+        l->t->stats.send_failures++;
+        return DS_EAGAIN;
+    }
+    return DS_OK;
+}
+
+void transport_link_close(struct transport_link **lp)
+{
+    struct transport_link *l = *lp;
+    if (!l)
+        return;
+    zloop_poller_end(l->t->loop, &l->item);
+    zsock_destroy(&l->dealer);
+    free(l);
+    *lp = NULL;
+}
+
 /* ---------------------------------------------------------------- control */
 
 /* A reply this large (a community's whole task list or member list: 20-35 MB at 100,000

@@ -145,6 +145,18 @@ void transport_on_client_event(struct transport *t, transport_event_fn fn, void 
 /* Sends one frame to the server. DS_OK, DS_EAGAIN (not connected or queue full). */
 int transport_send(struct transport *t, const uint8_t *data, size_t len);
 
+/* Further clients of the same loop, one per link (a broker's links to other streets'
+ * brokers): a CURVE DEALER each, no socket monitor; the link's owner decides when it is
+ * dead and re-opens it. Close every link before transport_destroy. */
+struct transport_link;
+/* DS_OK with *out owned by the caller (transport_link_close), DS_EIO (logged). on_frame must
+ * not close the link it is called for (close it from a timer). */
+int transport_link_open(struct transport *t, const char *endpoint,
+                        const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
+                        transport_frame_fn on_frame, void *arg, struct transport_link **out);
+/* DS_OK, DS_EAGAIN (not connected or queue full; counted in send_failures). */
+int transport_link_send(struct transport_link *l, const uint8_t *data, size_t len);
+void transport_link_close(struct transport_link **lp);
 /* Binds the control socket at ipc://path. DS_EIO on failure (logged). */
 int transport_ctl_listen(struct transport *t, const char *path, transport_ctl_fn fn, void *arg);
 

@@ -691,6 +691,7 @@ static void print_orgs(json_t *j)
     }
     cli_cell(TR("组织编号", "org"), 28);
     cli_cell(TR("类别", "kind"), 10);
+    cli_cell(TR("所属街道", "street"), 24);
     printf(TR("名称\n", "name\n"));
     json_array_foreach(j, i, e)
     {
@@ -698,6 +699,7 @@ static void print_orgs(json_t *j)
         const char *state = js(e, "state");
         cli_cell(js(e, "org"), 28);
         cli_cell(unit ? TR("单位", "unit") : TR("社区", "community"), 10);
+        cli_cell(js(e, "street"), 24);
         if (strcmp(state, "revoked") == 0)
             printf(TR("%s(已吊销: %s)\n", "%s (revoked: %s)\n"), js(e, "name"), js(e, "reason"));
         else if (strcmp(state, "removed") == 0)

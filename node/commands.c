@@ -382,7 +382,8 @@ static int cmd_status(struct node *n, struct outcome *o)
 
 struct orgs_ctx {
     json_t *arr;
-    const char *name; /* a part of the id or the name, or NULL */
+    const char *name;   /* a part of the id or the name, or NULL */
+    const char *street; /* this node's street */
 };
 
 static bool org_json(const char *key, void *value, void *arg)
@@ -397,6 +398,9 @@ static bool org_json(const char *key, void *value, void *arg)
                                             ids_kind_name(org->kind), "name", org->name, "state",
                                             states[org->state <= 2 ? org->state : 0], "reason",
                                             org->reason, "keys", (json_int_t)org->ring.n));
+    /* the street that holds it: a city of linked streets shows every street's orgs */
+    json_object_set_new(json_array_get(c->arr, json_array_size(c->arr) - 1), "street",
+                        json_string(org->street[0] ? org->street : c->street));
     return true;
 }
 
@@ -409,7 +413,7 @@ static int by_org_id(const void *a, const void *b)
 /* The directory, sorted by id (a map walk has no order), optionally filtered by --name. */
 static void cmd_orgs(struct node *n, const Dualsync__CtlCommand *cmd, struct outcome *o)
 {
-    struct orgs_ctx c = {json_array(), ctl_arg(cmd, "name")};
+    struct orgs_ctx c = {json_array(), ctl_arg(cmd, "name"), n->cfg.street.org};
     strmap_each(n->orgs, org_json, &c);
     size_t count = json_array_size(c.arr);
     json_t **items = xcalloc(count + 1, sizeof(*items));

@@ -78,6 +78,18 @@ int lookup_org_refusal(const struct node *n, const char *option, const char *tex
     char zh[512], en[512];
     struct org_scan s = {.text = text ? text : "", .kind = kind, .nearest_d = 64};
     strmap_each(n->orgs, scan_org, &s);
+    const struct node_org *other = text ? node_find_org(n, text) : NULL;
+    if (other && other->street[0] && other->kind == kind) {
+        /* a city of linked streets: the directory shows it, letters do not cross yet */
+        snprintf(zh, sizeof(zh),
+                 "%s「%.60s」属于 %s:跨街道的信件尚未支持,请由对方街道的单位或社区办理", what_zh,
+                 text, other->street);
+        snprintf(en, sizeof(en),
+                 "%s '%.60s' belongs to %s: letters across streets are not carried yet; have an "
+                 "org of that street handle it",
+                 what_en, text, other->street);
+        return fail(o, DS_EROUTE, zh, en);
+    }
     if (!text || !*text) {
         snprintf(zh, sizeof(zh), "缺少 --%s(街道目录中的%s)", option, what_zh);
         snprintf(en, sizeof(en), "--%s is missing (a %s of the street directory)", option, what_en);

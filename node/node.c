@@ -132,6 +132,7 @@ static bool remember_org(struct node *n, const Dualsync__DirectoryEntry *d)
     snprintf(o->org, sizeof(o->org), "%s", d->org);
     snprintf(o->name, sizeof(o->name), "%s", d->name);
     snprintf(o->reason, sizeof(o->reason), "%s", d->reason);
+    snprintf(o->street, sizeof(o->street), "%s", d->street ? d->street : "");
     o->kind = (enum org_kind)d->kind;
     o->state = d->state;
     free(strmap_put(n->orgs, o->org, o));
@@ -331,7 +332,10 @@ int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count
 
 bool node_org_addressable(const struct node_org *o, enum org_kind kind)
 {
-    return o && o->kind == kind && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
+    /* another street's org is in the directory (a city of linked streets), but letters do
+     * not cross streets yet (lookup_org_refusal says so) */
+    return o && o->kind == kind && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED &&
+           !o->street[0];
 }
 
 const uint8_t *node_origin_key(const struct node *n, const char *origin, uint64_t seq)

@@ -38,7 +38,8 @@ struct node_org {
     char name[IDS_NAME_MAX + 1];
     struct keyring ring; /* its signing keys, each with the events it signs */
     Dualsync__OrgState state;
-    char reason[256]; /* of a revoke or removal, as the street wrote it */
+    char reason[256];         /* of a revoke or removal, as the street wrote it */
+    char street[IDS_ORG_MAX]; /* the street that holds it when not this node's own, else "" */
 };
 
 struct node_counters {

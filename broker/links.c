@@ -1,0 +1,542 @@
+/* links: peer links between street brokers.
+ * A link is the other street's card, kept in meta "peer/<street>" with the link's durable
+ * state: the street seq of the last directory entry taken from it (the cursor) and the
+ * other broker's store id. This broker reads the other street's directory stream as a node
+ * reads its own street's: HELLO with the cursor, Directory frames from there, CONFIRM
+ * once what they carry is stored. Entries at or below the cursor are never taken again,
+ * and taking one twice changes nothing (directory_import compares), so a crash between
+ * the import and the cursor's write costs a resend, not a double announcement. */
+#include "links.h"
+
+#include "broker.h"
+#include "directory.h"
+#include "protocol.h"
+
+#include "config.h"
+#include "ctl.h"
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "store.h"
+#include "transport.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A card's text in the record: the card file as config_card_text writes it. */
+#define LINK_TEXT_MAX 4096
+/* The record: [8 cursor, big-endian][1: has a store id][16 store id][card text]. */
+#define LINK_HEAD (8 + 1 + BROKER_STORE_ID_LEN)
+
+struct link {
+    struct org_card card; /* the other street: id, name, keys, endpoint */
+    struct keyring ring;  /* its signing keys over time (a street may rotate its keys) */
+    struct broker *b;     /* for the transport's frame callback */
+    struct transport_link *conn;
+    bool welcomed;
+    bool closing; /* answered as another street: closed at the next tick */
+    bool has_store_id;
+    uint8_t store_id[BROKER_STORE_ID_LEN];
+    uint64_t cursor;      /* street seq of its last directory entry taken (durable) */
+    uint64_t remote_head; /* its directory's head, as it last said */
+    uint64_t opened_ms, last_frame_ms, last_progress_ms, ping_ms, nonce;
+    bool hello_sent; /* on this connection: a retry is a resume (no resend asked) */
+    uint64_t taken, refused;
+    char last_refusal[320];
+};
+
+struct links {
+    struct link **v;
+    size_t n;
+};
+
+struct links *links_new(void)
+{
+    return xcalloc(1, sizeof(struct links));
+}
+
+static void link_free(struct link *l)
+{
+    transport_link_close(&l->conn);
+    free(l);
+}
+
+void links_destroy(struct links **lp)
+{
+    struct links *ls = *lp;
+    if (!ls)
+        return;
+    for (size_t i = 0; i < ls->n; i++)
+        link_free(ls->v[i]);
+    free(ls->v);
+    free(ls);
+    *lp = NULL;
+}
+
+static struct link *link_find(const struct broker *b, const char *street)
+{
+    struct links *ls = broker_links(b);
+    for (size_t i = 0; i < ls->n; i++)
+        if (strcmp(ls->v[i]->card.org, street) == 0)
+            return ls->v[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the record */
+
+static void record_key(struct skey *k, const char *street)
+{
+    skey_init(k);
+    skey_str(k, "peer");
+    skey_str(k, street);
+}
+
+static int link_save(struct broker *b, const struct link *l)
+{
+    uint8_t val[LINK_HEAD + LINK_TEXT_MAX];
+    config_card_text(&l->card, (char *)val + LINK_HEAD, LINK_TEXT_MAX);
+    size_t text = strlen((char *)val + LINK_HEAD);
+    store_put_u64be(val, l->cursor);
+    val[8] = l->has_store_id;
+    memcpy(val + 9, l->store_id, BROKER_STORE_ID_LEN);
+    struct skey k;
+    record_key(&k, l->card.org);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    store_batch_put(eventlog_txn_batch(txn), CF_META, &k, val, LINK_HEAD + text);
+    return eventlog_commit(&txn);
+}
+
+static int link_delete(struct broker *b, const char *street)
+{
+    struct skey k;
+    record_key(&k, street);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    store_batch_delete(eventlog_txn_batch(txn), CF_META, &k);
+    return eventlog_commit(&txn);
+}
+
+static struct link *link_new(struct broker *b, const struct org_card *card)
+{
+    struct link *l = xcalloc(1, sizeof(*l));
+    l->card = *card;
+    l->b = b;
+    config_card_keyring(card, &l->ring);
+    return l;
+}
+
+static void links_push(struct broker *b, struct link *l)
+{
+    struct links *ls = broker_links(b);
+    ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
+    ls->v[ls->n++] = l;
+}
+
+int links_load(struct broker *b)
+{
+    struct skey prefix;
+    skey_init(&prefix);
+    skey_str(&prefix, "peer");
+    struct store_iter *it = store_iter_new(eventlog_store(broker_log(b)), CF_META, &prefix, NULL);
+    int rc = DS_OK;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const uint8_t *v = store_iter_value(it, &len);
+        struct org_card card;
+        char err[CONFIG_ERR_MAX] = "", *text = NULL;
+        if (len > LINK_HEAD) {
+            text = xmalloc(len - LINK_HEAD + 1);
+            memcpy(text, v + LINK_HEAD, len - LINK_HEAD);
+            text[len - LINK_HEAD] = '\0';
+        }
+        if (!text || config_card_parse(text, &card, err) != DS_OK || card.kind != ORG_STREET) {
+            log_error("links: corrupt peer record: %s", err);
+            free(text);
+            rc = DS_EIO;
+            break;
+        }
+        free(text);
+        struct link *l = link_new(b, &card);
+        l->cursor = store_get_u64be(v);
+        l->has_store_id = v[8] != 0;
+        memcpy(l->store_id, v + 9, BROKER_STORE_ID_LEN);
+        links_push(b, l);
+    }
+    if (rc == DS_OK)
+        rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the connection */
+
+static void on_link_frame(void *arg, const uint8_t *data, size_t len)
+{
+    struct link *l = arg;
+    links_on_frame(l->b, l->card.org, data, len);
+}
+
+static void link_send(struct link *l, const Dualsync__Frame *f)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!l->conn)
+        return;
+    wire_pack(&f->base, &buf, &len);
+    transport_link_send(l->conn, buf, len); /* a lost frame: the next tick says HELLO again */
+    free(buf);
+}
+
+/* A HELLO: resume, the retry of one unanswered on this connection (the other broker then
+ * answers with a WELCOME alone, if it had welcomed it); else a new session from the
+ * cursor (after a gap, everything after the cursor is sent again). */
+static void send_hello(struct broker *b, struct link *l, bool resume)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Hello h = DUALSYNC__HELLO__INIT;
+    h.org = (char *)broker_config(b)->street;
+    h.proto = WIRE_PROTO_VERSION;
+    h.directory_cursor = l->cursor;
+    h.resume = resume && l->hello_sent;
+    if (l->has_store_id) {
+        h.broker_store_id.data = l->store_id;
+        h.broker_store_id.len = BROKER_STORE_ID_LEN;
+    }
+    f.kind_case = DUALSYNC__FRAME__KIND_HELLO;
+    f.hello = &h;
+    l->hello_sent = true;
+    link_send(l, &f);
+}
+
+static void link_open(struct broker *b, struct link *l)
+{
+    struct transport *t = broker_transport(b);
+    if (!t || l->conn)
+        return;
+    if (transport_link_open(t, l->card.endpoint, l->card.curve_key, broker_keys(b), on_link_frame,
+                            l, &l->conn) != DS_OK)
+        return; /* logged; the next tick tries again */
+    l->welcomed = false;
+    l->hello_sent = false;
+    l->opened_ms = l->last_frame_ms = broker_now_ms(b);
+    log_info("links: connecting street=%s endpoint=%s cursor=%llu", l->card.org, l->card.endpoint,
+             (unsigned long long)l->cursor);
+    send_hello(b, l, false);
+}
+
+static void link_close(struct link *l)
+{
+    transport_link_close(&l->conn);
+    l->welcomed = false;
+}
+
+void links_start(struct broker *b)
+{
+    struct links *ls = broker_links(b);
+    for (size_t i = 0; i < ls->n; i++)
+        link_open(b, ls->v[i]);
+}
+
+void links_stop(struct broker *b)
+{
+    struct links *ls = broker_links(b);
+    for (size_t i = 0; ls && i < ls->n; i++)
+        link_close(ls->v[i]);
+}
+
+void links_tick(struct broker *b)
+{
+    struct links *ls = broker_links(b);
+    uint64_t now = broker_now_ms(b);
+    for (size_t i = 0; i < ls->n; i++) {
+        struct link *l = ls->v[i];
+        if (l->closing) {
+            link_close(l);
+            l->closing = false;
+            l->last_frame_ms = now; /* wait a while before asking the same endpoint again */
+            continue;
+        }
+        if (l->conn && now - l->last_frame_ms > LINKS_SILENT_MS) {
+            log_warn("links: street=%s silent for %llu ms, connecting again", l->card.org,
+                     (unsigned long long)(now - l->last_frame_ms));
+            link_close(l);
+        }
+        if (!l->conn) {
+            link_open(b, l);
+        } else if (!l->welcomed) {
+            send_hello(b, l, true);
+        } else if (now - l->ping_ms >= LINKS_PING_MS) {
+            l->ping_ms = now;
+            Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+            Dualsync__Ping ping = DUALSYNC__PING__INIT;
+            ping.nonce = ++l->nonce;
+            f.kind_case = DUALSYNC__FRAME__KIND_PING;
+            f.ping = &ping;
+            link_send(l, &f);
+        }
+    }
+}
+
+bool links_authorize(const struct broker *b, const uint8_t key[KEYS_PUB_LEN],
+                     char org_out[IDS_ORG_MAX])
+{
+    struct links *ls = broker_links(b);
+    for (size_t i = 0; i < ls->n; i++)
+        if (memcmp(ls->v[i]->card.curve_key, key, KEYS_PUB_LEN) == 0) {
+            snprintf(org_out, IDS_ORG_MAX, "%s", ls->v[i]->card.org);
+            return true;
+        }
+    return false;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static void refuse_entry(struct link *l, uint64_t seq, const char *why)
+{
+    l->refused++;
+    snprintf(l->last_refusal, sizeof(l->last_refusal), "seq %llu: %s", (unsigned long long)seq,
+             why);
+    log_warn("links: street=%s directory entry seq=%llu refused: %s", l->card.org,
+             (unsigned long long)seq, why);
+}
+
+/* One entry of the other street's stream: its own event, signed by its key for that seq,
+ * announcing one of its own orgs. */
+static void take_entry(struct broker *b, struct link *l, const uint8_t *raw, size_t len)
+{
+    struct event ev;
+    if (wire_event_open(raw, len, false, &ev) != DS_OK) {
+        refuse_entry(l, 0, "does not decode");
+        return;
+    }
+    char holder[IDS_ORG_MAX] = "", why[200];
+    Dualsync__DirectoryEntry *d = NULL;
+    const uint8_t *key = keyring_for(&l->ring, ev.seq);
+    if (strcmp(ev.origin, l->card.org) != 0 ||
+        ev.type != DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY) {
+        refuse_entry(l, ev.seq, "not a directory entry of that street");
+    } else if (ev.seq <= l->cursor) {
+        /* taken before: a resend */
+    } else if (!key || !wire_event_verify(&ev, key)) {
+        refuse_entry(l, ev.seq, "bad signature");
+    } else if (!(d = wire_unpack_directory_entry(ev.body, ev.body_len))) {
+        refuse_entry(l, ev.seq, "body does not decode");
+    } else {
+        bool changed = false;
+        int rc = directory_import(b, d, l->card.org, &changed, holder);
+        if (rc == DS_EEXIST) {
+            snprintf(why, sizeof(why), "org %s is held by %s", d->org, holder);
+            refuse_entry(l, ev.seq, why);
+        } else if (rc == DS_EINVAL) {
+            snprintf(why, sizeof(why), "org %s: not a valid unit or community of that street",
+                     d->org ? d->org : "?");
+            refuse_entry(l, ev.seq, why);
+        } else if (rc == DS_OK) {
+            l->taken += changed;
+        }
+    }
+    wire_msg_free(d);
+    wire_event_release(&ev);
+}
+
+static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome *w)
+{
+    if (!w->street || strcmp(w->street, l->card.org) != 0) {
+        log_warn("links: endpoint=%s answers as street=%s, not %s: link closed", l->card.endpoint,
+                 w->street ? w->street : "", l->card.org);
+        l->closing = true; /* closed by the next tick, not from inside its own frame handler */
+        return;
+    }
+    bool same = w->store_id.len == BROKER_STORE_ID_LEN && l->has_store_id &&
+                memcmp(w->store_id.data, l->store_id, BROKER_STORE_ID_LEN) == 0;
+    if (!same && w->store_id.len == BROKER_STORE_ID_LEN) {
+        if (l->has_store_id)
+            log_warn("links: street=%s has a new store: its directory read again from the start",
+                     l->card.org);
+        memcpy(l->store_id, w->store_id.data, BROKER_STORE_ID_LEN);
+        l->has_store_id = true;
+        l->cursor = 0;
+        link_save(b, l);
+    }
+    l->remote_head = w->directory_head;
+    l->welcomed = true;
+    log_info("links: street=%s welcomed cursor=%llu head=%llu", l->card.org,
+             (unsigned long long)l->cursor, (unsigned long long)l->remote_head);
+}
+
+static void on_directory(struct broker *b, struct link *l, const Dualsync__Directory *d)
+{
+    if (d->after > l->cursor) {
+        send_hello(b, l, false); /* a frame was lost between: from the cursor again */
+        return;
+    }
+    for (size_t i = 0; i < d->n_events; i++)
+        take_entry(b, l, d->events[i].data, d->events[i].len);
+    l->remote_head = d->head;
+    if (d->upto > l->cursor) {
+        uint64_t was = l->cursor;
+        l->cursor = d->upto;
+        if (link_save(b, l) != DS_OK) {
+            l->cursor = was; /* not durable: not confirmed; taken again after a HELLO */
+            return;
+        }
+        l->last_progress_ms = broker_now_ms(b);
+    }
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.directory_upto = l->cursor;
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    link_send(l, &f);
+}
+
+void links_on_frame(struct broker *b, const char *street, const uint8_t *data, size_t len)
+{
+    struct link *l = link_find(b, street);
+    if (!l || l->closing)
+        return; /* removed meanwhile, or closing */
+    l->last_frame_ms = broker_now_ms(b);
+    Dualsync__Frame *f = wire_frame_unpack(data, len);
+    if (!f) {
+        broker_counters(b)->malformed++;
+        log_warn("links: street=%s sent a frame that does not decode", street);
+        return;
+    }
+    if (f->kind_case == DUALSYNC__FRAME__KIND_WELCOME)
+        on_welcome(b, l, f->welcome);
+    else if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY && l->welcomed)
+        on_directory(b, l, f->directory);
+    else if (f->kind_case == DUALSYNC__FRAME__KIND_PONG)
+        l->remote_head =
+            f->pong->directory_head > l->remote_head ? f->pong->directory_head : l->remote_head;
+    else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
+        log_warn("links: street=%s error=%d msg=\"%s\"", street, (int)f->error->code,
+                 f->error->message ? f->error->message : "");
+        if (f->error->code == DUALSYNC__ERROR_CODE__ERROR_HELLO_FIRST) {
+            l->welcomed = false; /* the other broker restarted: a new session at the next tick */
+            l->hello_sent = false;
+        }
+    }
+    wire_frame_free(f);
+}
+
+/* ---------------------------------------------------------------- control */
+
+static json_t *link_json(const struct broker *b, const struct link *l)
+{
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(l->card.curve_key, l->card.sign_key, fp);
+    uint64_t now = broker_now_ms(b);
+    const struct peer *p = protocol_peer(b, l->card.org);
+    uint64_t theirs = p && p->welcomed ? p->dir_confirmed : 0;
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:b,s:I,s:I,s:s}", "street", l->card.org, "name",
+                  l->card.name, "endpoint", l->card.endpoint, "fingerprint", fp, "connected",
+                  l->welcomed, "directory_cursor", (json_int_t)l->cursor, "directory_head",
+                  (json_int_t)l->remote_head, "caught_up",
+                  l->welcomed && l->cursor >= l->remote_head, "entries_taken", (json_int_t)l->taken,
+                  "entries_refused", (json_int_t)l->refused, "last_refusal", l->last_refusal);
+    json_object_set_new(j, "last_progress_ms_ago",
+                        l->last_progress_ms ? json_integer((json_int_t)(now - l->last_progress_ms))
+                                            : json_null());
+    /* the other way: how far the other street has read this street's directory */
+    json_object_set_new(j, "their_session", json_boolean(p && p->welcomed));
+    json_object_set_new(j, "their_directory_cursor", json_integer((json_int_t)theirs));
+    return j;
+}
+
+json_t *links_json(const struct broker *b)
+{
+    struct links *ls = broker_links(b);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < ls->n; i++)
+        json_array_append_new(arr, link_json(b, ls->v[i]));
+    return arr;
+}
+
+static bool card_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *c)
+{
+    const char *org = ctl_arg(cmd, "org"), *name = ctl_arg(cmd, "name");
+    const char *ck = ctl_arg(cmd, "curve-key"), *sk = ctl_arg(cmd, "sign-key");
+    const char *endpoint = ctl_arg(cmd, "endpoint");
+    memset(c, 0, sizeof(*c));
+    if (!org || !name || !ck || !sk || !endpoint)
+        return false;
+    return config_card_field(c, "id", org) && config_card_field(c, "kind", "street") &&
+           config_card_field(c, "name", name) && config_card_field(c, "curve_key", ck) &&
+           config_card_field(c, "sign_key", sk) && config_card_field(c, "endpoint", endpoint) &&
+           !config_card_problem(c) && c->endpoint[0];
+}
+
+static void peer_add(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out, size_t *len)
+{
+    struct org_card card;
+    char org[IDS_ORG_MAX];
+    if (!card_of_ctl(cmd, &card)) {
+        ctl_reply_error(DS_EINVAL, "需要另一街道的名片(street.card:id、名称、两个公钥和地址)",
+                        "needs another street's card (street.card: id, name, both public keys and "
+                        "its endpoint)",
+                        0, out, len);
+        return;
+    }
+    if (strcmp(card.org, broker_config(b)->street) == 0 ||
+        memcmp(card.curve_key, broker_keys(b)->curve_pk, KEYS_PUB_LEN) == 0) {
+        ctl_reply_error(DS_EINVAL, "这是本街道自己的名片", "this is this street's own card", 0, out,
+                        len);
+        return;
+    }
+    if (link_find(b, card.org) || links_authorize(b, card.curve_key, org) ||
+        directory_key_in_use(b, card.curve_key)) {
+        ctl_reply_error(DS_EEXIST, "该街道(或其密钥)已经连接",
+                        "that street (or its key) is "
+                        "already linked",
+                        0, out, len);
+        return;
+    }
+    struct link *l = link_new(b, &card);
+    if (link_save(b, l) != DS_OK) {
+        free(l);
+        ctl_reply_error(DS_EIO, "存储失败", "storage failure", 0, out, len);
+        return;
+    }
+    links_push(b, l);
+    link_open(b, l); /* at once when serving; else at the next run */
+    log_info("links: added street=%s endpoint=%s", card.org, card.endpoint);
+    ctl_reply_ok(link_json(b, l), out, len);
+}
+
+static void peer_remove(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                        size_t *len)
+{
+    const char *street = ctl_arg(cmd, "org");
+    struct links *ls = broker_links(b);
+    size_t i = 0;
+    while (street && i < ls->n && strcmp(ls->v[i]->card.org, street) != 0)
+        i++;
+    if (!street || i == ls->n) {
+        ctl_reply_error(DS_ENOTFOUND, "没有与该街道的连接", "no link with that street", 0, out,
+                        len);
+        return;
+    }
+    if (link_delete(b, street) != DS_OK) {
+        ctl_reply_error(DS_EIO, "存储失败", "storage failure", 0, out, len);
+        return;
+    }
+    link_free(ls->v[i]);
+    ls->v[i] = ls->v[--ls->n];
+    if (broker_transport(b))
+        transport_close_org(broker_transport(b), street); /* its session here ends too */
+    log_warn("links: removed street=%s", street);
+    ctl_reply_ok(json_pack("{s:s}", "street", street), out, len);
+}
+
+void links_ctl(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out, size_t *len)
+{
+    if (strcmp(cmd->cmd, "peer add") == 0)
+        peer_add(b, cmd, out, len);
+    else if (strcmp(cmd->cmd, "peer remove") == 0)
+        peer_remove(b, cmd, out, len);
+    else
+        ctl_reply_ok(links_json(b), out, len);
+}

@@ -1,0 +1,57 @@
+/* links: this street's peer links to other streets' brokers (a city of streets,
+ * docs/ARCHITECTURE.md "A city of streets"). Both street offices add each other's card
+ * (`peer add`); each broker then opens a CURVE connection to the other's and reads the
+ * other street's directory stream from its own durable cursor, as a node reads its
+ * street's. Each entry is checked against the other street's signing key and announced
+ * again here as an org that street holds (directory_import), so every node of this street
+ * sees the whole city. The other street's broker, for its part, lets this street's key
+ * in through ZAP (links_authorize) and sends it only its own orgs' entries. */
+#ifndef DUALSYNC_BROKER_LINKS_H
+#define DUALSYNC_BROKER_LINKS_H
+
+#include "ids.h"
+#include "keys.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct broker;
+
+/* A link silent this long (no frame, no PONG) is closed and opened again. */
+#define LINKS_SILENT_MS 15000u
+/* The links' timer: a HELLO again while unanswered (the first is dropped when it leaves
+ * before the connection is up), a silent link found. */
+#define LINKS_TICK_MS 500u
+/* A PING on a welcomed link this often. */
+#define LINKS_PING_MS 2000u
+
+/* The links' state, owned by links.c: the linked streets' cards, each link's cursor and
+ * connection. */
+struct links;
+struct links *links_new(void);
+void links_destroy(struct links **lp);
+
+/* Loads the linked streets (meta "peer/<street>") at open. DS_OK, DS_EIO. */
+int links_load(struct broker *b);
+/* Opens a connection to every linked street (broker_run, after the listen) and closes
+ * them (before the transport goes). */
+void links_start(struct broker *b);
+void links_stop(struct broker *b);
+/* Every LINKS_TICK_MS: a PING per link, a silent link opened again, a HELLO retried. */
+void links_tick(struct broker *b);
+/* The ZAP decision for a linked street's CURVE key: its street id into org_out. */
+bool links_authorize(const struct broker *b, const uint8_t key[KEYS_PUB_LEN],
+                     char org_out[IDS_ORG_MAX]);
+/* `peer add` (the other street's card, as the CLI sends a card: org, name, curve-key,
+ * sign-key, endpoint), `peer list`, `peer remove` (org). */
+void links_ctl(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out, size_t *len);
+/* Each link, for status: street, name, endpoint, connected, cursor, remote head, lag,
+ * entries taken and refused, the last refusal, ms since the last progress. */
+json_t *links_json(const struct broker *b);
+/* A frame from street's broker on its link (the transport's handler; tests call it). */
+void links_on_frame(struct broker *b, const char *street, const uint8_t *data, size_t len);
+
+#endif

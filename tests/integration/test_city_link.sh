@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# A city of two streets (issue 13, its first part): street A (street:jinyu, $T/br) holds
+# unit u1, street B (street:xinhua, $T/brb) holds community c1. Once each office adds the
+# other's street.card (`peer add`), each broker reads the other's directory over a CURVE
+# link and every node sees the whole city, each org with its street. Checked here:
+#   - the whole city in `dualsync orgs`, both ways, with each org's street;
+#   - `peer list`: connected, caught up, and the other way round;
+#   - an org id is one org in the city: B refuses A's unit at `org add`, naming A;
+#   - a letter to another street's community is refused at the node with the reason;
+#   - B killed (SIGKILL), an org added and another revoked while it is down: A catches up;
+#   - A restarted: the link resumes from its durable cursor, nothing announced twice;
+#   - the street console lists the linked street and the other street's orgs apart from
+#     its own, and offers no revoke for them;
+#   - an org of another street cannot be revoked here; `peer remove` ends the link.
+. "$(dirname "$0")/lib.sh" "$@"
+export DS_WEB=1 # street A's console (and the nodes'): its street page is checked
+
+B_STREET=street:xinhua
+brb() { "$BROKER_BIN" --data "$T/brb" "$@"; }
+start_brb() { # the second street's broker, as start does the first's
+    echo "=== start $(date +%T.%N) ===" >>"$T/brb.log"
+    rm -f "$T/brb/endpoint"
+    "$BROKER_BIN" --data "$T/brb" run >>"$T/brb.log" 2>&1 &
+    PIDS[brb]=$!
+    wait_for test -s "$T/brb/endpoint" --deadline 20
+}
+org_street() { # NODE ORG: the street NODE's directory gives ORG ("" when absent)
+    cli "$1" orgs --json | jq -r --arg o "$2" '.[] | select(.org == $o) | .street'
+}
+org_state() { cli "$1" orgs --json | jq -r --arg o "$2" '.[] | select(.org == $o) | .state'; }
+link_of() { # BROKERFN FILTER: FILTER over the broker's only link in `peer list --json`
+    "$1" peer list --json | jq -r ".[0] | $2"
+}
+# predicates for wait_for (evaluated at each poll)
+org_street_is() { [ "$(org_street "$1" "$2")" = "$3" ]; }
+org_state_is() { [ "$(org_state "$1" "$2")" = "$3" ]; }
+link_is() { [ "$(link_of "$1" "$2")" = "$3" ]; }
+
+log "two streets, a unit in A and a community in B"
+init_broker
+init_node u1 unit:u1 单位1 add
+free_port
+PORT_B=$FREE_PORT
+run_ok brb init --street "$B_STREET" --name 新华街道 --bind "tcp://127.0.0.1:$PORT_B" \
+    --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+run_ok "$NODE_BIN" --data "$T/c1" init --org community:c1 --name 社区1 \
+    --street-card "$T/brb/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+run_ok brb org add --card "$T/c1/community-c1.card" >/dev/null
+
+log "each office adds the other's card"
+out=$(broker peer add --card "$T/brb/street.card")
+assert_contains "$out" "$B_STREET" "peer add names the street"
+assert_contains "$out" "指纹" "peer add prints the fingerprint to compare"
+run_ok brb peer add --card "$T/br/street.card" >/dev/null
+assert_exit 1 broker peer add --card "$T/brb/street.card"
+assert_exit 1 broker peer add --card "$T/br/street.card"
+
+start br
+start_brb
+start u1
+start c1
+wait_ready u1 c1
+
+log "the whole city in orgs, both ways"
+wait_for org_street_is u1 community:c1 "$B_STREET" --deadline 30
+wait_for org_street_is c1 unit:u1 "$STREET" --deadline 30
+assert_eq "$STREET" "$(org_street u1 unit:u1)" "an own org names its own street"
+out=$(cli u1 orgs)
+assert_contains "$out" "$B_STREET" "the table shows the street"
+wait_for link_is broker .caught_up true --deadline 30
+assert_eq true "$(link_of broker .connected)" "A's link is connected"
+wait_for link_is brb .their_session true --deadline 30
+assert_eq 1 "$(link_of broker .entries_taken)" "A took B's one org"
+# another street's org is not a peer of this broker and has no report row
+assert_eq "" "$(json_get br '.peers[] | select(.org == "community:c1") | .org')" \
+    "status lists only this street's orgs"
+
+log "the street console: the linked street, and the other street's orgs apart"
+echo street-pass >"$T/pw"
+run_ok broker user add office --role viewer --password-file "$T/pw" >/dev/null
+base=http://127.0.0.1:${WEBPORT[br]}
+assert_eq 303 "$(login "$T/jar" "$base" office street-pass)" "the street office logs in"
+assert_eq 200 "$(http "$T/jar" GET "$base/")" "the street page"
+grep -q 'data-street="street:xinhua"' "$T/body" || fail "no linked street row on the street page"
+grep -q 'id="foreign-orgs"' "$T/body" || fail "no table of the other streets' orgs"
+grep -q 'data-org="community:c1"' "$T/body" && fail "another street's org listed as this street's"
+assert_eq 200 "$(http "$T/jar" GET "$base/org?org=community:c1")" "the other street's org page"
+body_has "$B_STREET" || fail "the org page does not name the street that holds it"
+grep -q 'revoke' "$T/body" && fail "a revoke is offered for another street's org"
+
+log "one id, one org in the city"
+rc=0
+err=$(brb org add --card "$T/u1/unit-u1.card" 2>&1) || rc=$?
+assert_eq 1 "$rc" "B refuses A's unit"
+assert_contains "$err" "$STREET" "the refusal names the street that holds the id"
+
+log "letters do not cross streets yet: refused at the node, with the reason"
+rc=0
+err=$(cli u1 intro send --member DY-1 --name 张三 --community community:c1 2>&1) || rc=$?
+assert_ne 0 "$rc" "an introduction to B's community is refused"
+assert_contains "$err" "$B_STREET" "the refusal names the community's street"
+assert_eq 0 "$(own_seq u1)" "nothing was written"
+
+log "B killed; an org added and one revoked while it is down; A catches up"
+kill9 brb
+run_ok "$NODE_BIN" --data "$T/c2" init --org community:c2 --name 社区2 \
+    --street-card "$T/brb/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+run_ok brb org add --card "$T/c2/community-c2.card" >/dev/null
+run_ok brb org revoke community:c1 --reason 测试 >/dev/null
+start_brb
+wait_for org_street_is u1 community:c2 "$B_STREET" --deadline 40
+wait_for org_state_is u1 community:c1 revoked --deadline 30
+assert_eq 0 "$(json_get br '.counters.malformed')" "no frame of the link was malformed"
+
+log "A restarted: the link resumes from its cursor, nothing announced again"
+wait_for link_is broker .caught_up true --deadline 30
+version=$(json_get br .directory_version)
+cursor=$(link_of broker .directory_cursor)
+stop br
+start br
+wait_for link_is broker .caught_up true --deadline 30
+assert_eq "$cursor" "$(link_of broker .directory_cursor)" "the cursor survived the restart"
+assert_eq 0 "$(link_of broker .entries_taken)" "no entry was taken again"
+assert_eq "$version" "$(json_get br .directory_version)" "no entry was announced again"
+
+log "another street's org is that street's to revoke; peer remove ends the link"
+rc=0
+err=$(broker org revoke community:c2 2>&1) || rc=$?
+assert_eq 1 "$rc" "A may not revoke B's community"
+assert_contains "$err" "另一街道" "the refusal says whose org it is"
+run_ok broker peer remove "$B_STREET" >/dev/null
+assert_eq 0 "$(broker peer list --json | jq length)" "no link left"
+assert_eq "$B_STREET" "$(org_street u1 community:c2)" "the orgs learned stay as announced"
+assert_exit 1 broker peer remove "$B_STREET"
+
+log "PASS"

@@ -1,0 +1,393 @@
+/* Unit tests of the peer links between street brokers (broker/links.c), on a bare broker
+ * (bf_open) with a real RocksDB and no transport: the test is the other street's broker,
+ * handing links_on_frame the frames it would send (a WELCOME, then Directory frames of
+ * entries it signs). What the link takes becomes this street's announcement of another
+ * street's org (directory_import); what a hostile or broken street sends is refused and
+ * counted, and the stream's cursor still moves past it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "broker_fixture.h"
+#include "directory.h"
+#include "links.h"
+#include "testutil.h"
+
+#include "ctl.h"
+#include "err.h"
+#include "wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STREET "street:jinyu"
+#define OTHER "street:xinhua"
+
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len);
+int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
+                               const uint8_t *data, size_t len)
+{
+    (void)t;
+    (void)data;
+    (void)len;
+    fail_msg("no peer is connected, yet the broker sent to %s", peer->org);
+    return DS_EIO;
+}
+
+struct fixture {
+    char dir[TU_PATH_MAX];
+    struct broker *b;
+    struct keys other; /* the other street's keys */
+    uint64_t seq;      /* its last street seq */
+};
+
+/* Runs one control command of (key, value) pairs; the reply, decoded (caller frees). */
+static Dualsync__CtlReply *ctl(struct broker *b, const char *name, const char *const *kv, size_t n)
+{
+    Dualsync__CtlArg args[8], *ptrs[8];
+    Dualsync__CtlCommand cmd = DUALSYNC__CTL_COMMAND__INIT;
+    for (size_t i = 0; i < n; i++) {
+        dualsync__ctl_arg__init(&args[i]);
+        args[i].key = (char *)kv[2 * i];
+        args[i].value = (char *)kv[2 * i + 1];
+        ptrs[i] = &args[i];
+    }
+    cmd.cmd = (char *)name;
+    cmd.args = ptrs;
+    cmd.n_args = n;
+    uint8_t *out = NULL;
+    size_t len = 0;
+    links_ctl(b, &cmd, &out, &len);
+    Dualsync__CtlReply *r = wire_unpack_ctl_reply(out, len);
+    free(out);
+    assert_non_null(r);
+    return r;
+}
+
+static int peer_add(struct fixture *f, const char *street, const struct keys *k)
+{
+    char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
+    keys_hex(k->curve_pk, KEYS_PUB_LEN, ck);
+    keys_hex(k->sign_pk, KEYS_PUB_LEN, sk);
+    const char *kv[] = {"org", street,     "name", "新华街道", "curve-key",
+                        ck,    "sign-key", sk,     "endpoint", "tcp://127.0.0.1:1"};
+    Dualsync__CtlReply *r = ctl(f->b, "peer add", kv, 5);
+    int code = r->code;
+    wire_msg_free(r);
+    return code;
+}
+
+/* The link's row of `peer list` (caller decrefs). */
+static json_t *link_row(struct fixture *f)
+{
+    Dualsync__CtlReply *r = ctl(f->b, "peer list", NULL, 0);
+    json_t *arr = json_loads(r->json, 0, NULL);
+    wire_msg_free(r);
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *row = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return row;
+}
+
+static int64_t link_int(struct fixture *f, const char *field)
+{
+    json_t *row = link_row(f);
+    int64_t v = json_integer_value(json_object_get(row, field));
+    json_decref(row);
+    return v;
+}
+
+static void send_frame(struct fixture *f, Dualsync__Frame *frame)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wire_pack(&frame->base, &buf, &len);
+    links_on_frame(f->b, OTHER, buf, len);
+    free(buf);
+}
+
+static void welcome(struct fixture *f, uint64_t head)
+{
+    static const uint8_t store[BROKER_STORE_ID_LEN] = {1, 2, 3};
+    Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+    Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
+    w.street = (char *)OTHER;
+    w.store_id.data = (uint8_t *)store;
+    w.store_id.len = sizeof(store);
+    w.directory_head = head;
+    fr.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
+    fr.welcome = &w;
+    send_frame(f, &fr);
+}
+
+/* A directory entry of org (kind, a fresh key pair), by origin with signer's key at seq. */
+static void entry(const struct keys *signer, const char *origin, uint64_t seq, const char *org,
+                  Dualsync__OrgKind kind, const char *street, uint8_t **raw, size_t *len)
+{
+    struct keys k;
+    keys_generate(&k);
+    Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
+    d.org = (char *)org;
+    d.kind = kind;
+    d.name = (char *)"某组织";
+    d.curve_key.data = k.curve_pk;
+    d.curve_key.len = KEYS_PUB_LEN;
+    d.sign_key.data = k.sign_pk;
+    d.sign_key.len = KEYS_PUB_LEN;
+    d.street = (char *)street;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    wire_pack(&d.base, &body, &body_len);
+    wire_event_build(signer, origin, seq, (uint64_t)1 << 40, "",
+                     DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, body, body_len, raw, len);
+    free(body);
+}
+
+/* A Directory frame after the cursor `after` with n entries (raw), up to upto. */
+static void directory(struct fixture *f, uint64_t after, uint8_t **raw, size_t *lens, size_t n,
+                      uint64_t upto)
+{
+    Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+    Dualsync__Directory d = DUALSYNC__DIRECTORY__INIT;
+    ProtobufCBinaryData ev[8];
+    for (size_t i = 0; i < n; i++)
+        ev[i] = (ProtobufCBinaryData){lens[i], raw[i]};
+    d.after = after;
+    d.events = ev;
+    d.n_events = n;
+    d.upto = upto;
+    d.head = upto;
+    fr.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
+    fr.directory = &d;
+    send_frame(f, &fr);
+}
+
+/* One entry of the other street's own stream, signed by it, at its next seq. */
+static void one_entry(struct fixture *f, const char *org, Dualsync__OrgKind kind)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    uint64_t after = f->seq++;
+    entry(&f->other, OTHER, f->seq, org, kind, "", &raw, &len);
+    directory(f, after, &raw, &len, 1, f->seq);
+    free(raw);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    tu_tmpdir(f->dir);
+    f->b = bf_open(f->dir, STREET, NULL);
+    keys_generate(&f->other);
+    assert_int_equal(peer_add(f, OTHER, &f->other), 0);
+    welcome(f, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    bf_close(&f->b);
+    tu_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* The other street's community becomes this directory's entry of that street's org; the
+ * cursor moves and the same entry again (a resend after a reset) announces nothing. */
+static void test_takes_other_streets_org(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t version = directory_head(f->b);
+    one_entry(f, "community:hexie", DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY);
+    const struct org_entry *e = directory_find(f->b, "community:hexie");
+    assert_non_null(e);
+    assert_string_equal(e->street, OTHER);
+    assert_string_equal(directory_holder(f->b, "community:hexie"), OTHER);
+    assert_true(directory_head(f->b) > version);
+    assert_int_equal(link_int(f, "directory_cursor"), 1);
+    assert_int_equal(link_int(f, "entries_taken"), 1);
+    assert_int_equal(link_int(f, "entries_refused"), 0);
+    /* another street's org may not open a session here */
+    char org[IDS_ORG_MAX];
+    struct keys k;
+    keys_generate(&k);
+    assert_false(links_authorize(f->b, k.curve_pk, org));
+    assert_true(links_authorize(f->b, f->other.curve_pk, org));
+    assert_string_equal(org, OTHER);
+}
+
+static void test_resend_is_not_announced_again(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    entry(&f->other, OTHER, 1, "unit:school", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", &raw, &len);
+    directory(f, 0, &raw, &len, 1, 1);
+    uint64_t head = directory_head(f->b);
+    directory(f, 0, &raw, &len, 1, 1); /* the same frame again */
+    assert_int_equal(directory_head(f->b), head);
+    assert_int_equal(link_int(f, "entries_taken"), 1);
+    free(raw);
+}
+
+static void expect_refused(struct fixture *f, const char *org, const char *why)
+{
+    assert_null(directory_find(f->b, org));
+    json_t *row = link_row(f);
+    assert_int_equal(json_integer_value(json_object_get(row, "entries_refused")), 1);
+    assert_int_equal(json_integer_value(json_object_get(row, "entries_taken")), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(row, "last_refusal")), why));
+    /* the stream goes on past it */
+    assert_int_equal(json_integer_value(json_object_get(row, "directory_cursor")), 1);
+    json_decref(row);
+}
+
+static void test_bad_signature_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct keys forger;
+    keys_generate(&forger);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    entry(&forger, OTHER, 1, "unit:fake", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", &raw, &len);
+    directory(f, 0, &raw, &len, 1, 1);
+    free(raw);
+    expect_refused(f, "unit:fake", "bad signature");
+}
+
+static void test_other_origin_refused(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    /* an entry of a third street, relayed: a link carries only its street's own */
+    entry(&f->other, "street:third", 1, "unit:relayed", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", &raw,
+          &len);
+    directory(f, 0, &raw, &len, 1, 1);
+    free(raw);
+    expect_refused(f, "unit:relayed", "not a directory entry of that street");
+}
+
+static void test_relayed_entry_refused(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    /* signed by the linked street, but naming a third street as the holder */
+    entry(&f->other, OTHER, 1, "unit:elsewhere", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "street:third",
+          &raw, &len);
+    directory(f, 0, &raw, &len, 1, 1);
+    free(raw);
+    expect_refused(f, "unit:elsewhere", "not a valid unit or community");
+}
+
+static void test_street_kind_refused(void **state)
+{
+    struct fixture *f = *state;
+    one_entry(f, "street:third", DUALSYNC__ORG_KIND__ORG_KIND_STREET);
+    expect_refused(f, "street:third", "not a valid unit or community");
+}
+
+/* An id is one org in the city: the linked street may not announce this street's org. */
+static void test_own_org_id_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct keys k;
+    keys_generate(&k);
+    bf_add_org(f->b, "unit:tax", ORG_UNIT, &k);
+    const struct org_entry *mine = directory_find(f->b, "unit:tax");
+    uint8_t curve[KEYS_PUB_LEN];
+    memcpy(curve, mine->curve_key, KEYS_PUB_LEN);
+    one_entry(f, "unit:tax", DUALSYNC__ORG_KIND__ORG_KIND_UNIT);
+    mine = directory_find(f->b, "unit:tax");
+    assert_string_equal(mine->street, "");
+    assert_memory_equal(mine->curve_key, curve, KEYS_PUB_LEN);
+    json_t *row = link_row(f);
+    assert_int_equal(json_integer_value(json_object_get(row, "entries_refused")), 1);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(row, "last_refusal")), "held by " STREET));
+    json_decref(row);
+}
+
+/* A frame after a gap (one was lost) takes nothing: the link asks from its cursor again. */
+static void test_gap_takes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    entry(&f->other, OTHER, 5, "unit:later", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", &raw, &len);
+    directory(f, 4, &raw, &len, 1, 5);
+    free(raw);
+    assert_null(directory_find(f->b, "unit:later"));
+    assert_int_equal(link_int(f, "directory_cursor"), 0);
+}
+
+/* A WELCOME from another street than the card's: nothing is taken on that link. */
+static void test_wrong_street_closed(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t store[BROKER_STORE_ID_LEN] = {9};
+    Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+    Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
+    /* a fresh link that has not been welcomed yet: remove and add again */
+    const char *kv[] = {"org", OTHER};
+    wire_msg_free(ctl(f->b, "peer remove", kv, 1));
+    assert_int_equal(peer_add(f, OTHER, &f->other), 0);
+    w.street = (char *)"street:impostor";
+    w.store_id.data = (uint8_t *)store;
+    w.store_id.len = sizeof(store);
+    fr.kind_case = DUALSYNC__FRAME__KIND_WELCOME;
+    fr.welcome = &w;
+    send_frame(f, &fr);
+    one_entry(f, "unit:school", DUALSYNC__ORG_KIND__ORG_KIND_UNIT);
+    assert_null(directory_find(f->b, "unit:school"));
+    json_t *row = link_row(f);
+    assert_false(json_is_true(json_object_get(row, "connected")));
+    json_decref(row);
+}
+
+/* peer add refuses this street's own card, the same street twice and a card without an
+ * endpoint; the link and its cursor survive a restart. */
+static void test_peer_add_checks_and_restart(void **state)
+{
+    struct fixture *f = *state;
+    struct keys k;
+    keys_generate(&k);
+    assert_int_equal(peer_add(f, STREET, &k), DS_EINVAL);
+    assert_int_equal(peer_add(f, OTHER, &k), DS_EEXIST);
+    one_entry(f, "community:hexie", DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY);
+    bf_close(&f->b);
+    f->b = bf_open(f->dir, STREET, NULL);
+    assert_rc(directory_load(f->b), DS_OK); /* what broker_open does */
+    assert_rc(links_load(f->b), DS_OK);
+    assert_int_equal(link_int(f, "directory_cursor"), 1);
+    const struct org_entry *e = directory_find(f->b, "community:hexie");
+    assert_non_null(e);
+    assert_string_equal(e->street, OTHER);
+    char org[IDS_ORG_MAX];
+    assert_false(directory_authorize(f->b, e->curve_key, org)); /* it connects to its own */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_takes_other_streets_org, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_is_not_announced_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_signature_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_origin_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relayed_entry_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_street_kind_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_org_id_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap_takes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_street_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_add_checks_and_restart, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
