@@ -2,6 +2,7 @@
  * (inbox.c), routing the overlay (routing.c); this file only puts them in the order that
  * survives a crash, so no caller writes that order again. */
 #include "btxn.h"
+#include "directory.h"
 
 #include "broker.h"
 #include "inbox.h"
@@ -23,7 +24,10 @@ void btxn_begin(struct broker *b, struct btxn *t)
 
 void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq)
 {
-    inbox_append(t->b, t->log, t->heads, org, origin, seq);
+    /* Another street's org is reached through that street's broker: the entry goes into
+     * the linked street's inbox, which its link reads (links.c) and routes on its side. */
+    const struct org_entry *e = directory_find(t->b, org);
+    inbox_append(t->b, t->log, t->heads, e && e->street[0] ? e->street : org, origin, seq);
 }
 
 int btxn_commit(struct btxn *t)

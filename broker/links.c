@@ -9,14 +9,17 @@
 #include "links.h"
 
 #include "broker.h"
+#include "btxn.h"
 #include "directory.h"
 #include "protocol.h"
+#include "routing.h"
 
 #include "config.h"
 #include "ctl.h"
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "rules.h"
 #include "store.h"
 #include "transport.h"
 #include "xalloc.h"
@@ -27,8 +30,9 @@
 
 /* A card's text in the record: the card file as config_card_text writes it. */
 #define LINK_TEXT_MAX 4096
-/* The record: [8 cursor, big-endian][1: has a store id][16 store id][card text]. */
-#define LINK_HEAD (8 + 1 + BROKER_STORE_ID_LEN)
+/* The record: [8 directory cursor][8 inbox cursor] (big-endian) [1: has a store id]
+ * [16 store id][card text]. */
+#define LINK_HEAD (8 + 8 + 1 + BROKER_STORE_ID_LEN)
 
 struct link {
     struct org_card card; /* the other street: id, name, keys, endpoint */
@@ -39,11 +43,13 @@ struct link {
     bool closing; /* answered as another street: closed at the next tick */
     bool has_store_id;
     uint8_t store_id[BROKER_STORE_ID_LEN];
-    uint64_t cursor;      /* street seq of its last directory entry taken (durable) */
-    uint64_t remote_head; /* its directory's head, as it last said */
+    uint64_t cursor;       /* street seq of its last directory entry taken (durable) */
+    uint64_t inbox_cursor; /* the last entry of this street's inbox there, stored here */
+    uint64_t remote_head;  /* its directory's head, as it last said */
     uint64_t opened_ms, last_frame_ms, last_progress_ms, ping_ms, nonce;
-    bool hello_sent; /* on this connection: a retry is a resume (no resend asked) */
-    uint64_t taken, refused;
+    bool hello_sent;         /* on this connection: a retry is a resume (no resend asked) */
+    uint64_t taken, refused; /* directory entries */
+    uint64_t relayed, letters_refused, held; /* letters: stored here, refused, not routable */
     char last_refusal[320];
 };
 
@@ -93,18 +99,26 @@ static void record_key(struct skey *k, const char *street)
     skey_str(k, street);
 }
 
-static int link_save(struct broker *b, const struct link *l)
+/* Puts l's record, with the cursors given, into txn's batch. */
+static void link_put(struct eventlog_txn *txn, const struct link *l, uint64_t cursor,
+                     uint64_t inbox_cursor)
 {
     uint8_t val[LINK_HEAD + LINK_TEXT_MAX];
     config_card_text(&l->card, (char *)val + LINK_HEAD, LINK_TEXT_MAX);
     size_t text = strlen((char *)val + LINK_HEAD);
-    store_put_u64be(val, l->cursor);
-    val[8] = l->has_store_id;
-    memcpy(val + 9, l->store_id, BROKER_STORE_ID_LEN);
+    store_put_u64be(val, cursor);
+    store_put_u64be(val + 8, inbox_cursor);
+    val[16] = l->has_store_id;
+    memcpy(val + 17, l->store_id, BROKER_STORE_ID_LEN);
     struct skey k;
     record_key(&k, l->card.org);
-    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
     store_batch_put(eventlog_txn_batch(txn), CF_META, &k, val, LINK_HEAD + text);
+}
+
+static int link_save(struct broker *b, const struct link *l)
+{
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    link_put(txn, l, l->cursor, l->inbox_cursor);
     return eventlog_commit(&txn);
 }
 
@@ -159,8 +173,9 @@ int links_load(struct broker *b)
         free(text);
         struct link *l = link_new(b, &card);
         l->cursor = store_get_u64be(v);
-        l->has_store_id = v[8] != 0;
-        memcpy(l->store_id, v + 9, BROKER_STORE_ID_LEN);
+        l->inbox_cursor = store_get_u64be(v + 8);
+        l->has_store_id = v[16] != 0;
+        memcpy(l->store_id, v + 17, BROKER_STORE_ID_LEN);
         links_push(b, l);
     }
     if (rc == DS_OK)
@@ -198,6 +213,7 @@ static void send_hello(struct broker *b, struct link *l, bool resume)
     h.org = (char *)broker_config(b)->street;
     h.proto = WIRE_PROTO_VERSION;
     h.directory_cursor = l->cursor;
+    h.inbox_cursor = l->inbox_cursor;
     h.resume = resume && l->hello_sent;
     if (l->has_store_id) {
         h.broker_store_id.data = l->store_id;
@@ -340,6 +356,127 @@ static void take_entry(struct broker *b, struct link *l, const uint8_t *raw, siz
     wire_event_release(&ev);
 }
 
+/* What this street holds of the other's streams, durably: a CONFIRM. */
+static void send_confirm(struct link *l)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.upto = l->inbox_cursor;
+    c.directory_upto = l->cursor;
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    link_send(l, &f);
+}
+
+static void refuse_letter(struct link *l, const struct event *ev, const char *why)
+{
+    l->letters_refused++;
+    snprintf(l->last_refusal, sizeof(l->last_refusal), "letter %s/%llu: %s", ev->origin,
+             (unsigned long long)ev->seq, why);
+    log_warn("links: street=%s letter %s/%llu refused: %s", l->card.org, ev->origin,
+             (unsigned long long)ev->seq, why);
+}
+
+/* Stores and routes here one letter the other street relayed (ev, opened), in t. Every
+ * signature is checked: the link's session vouches for no origin. DS_OK (stored, a
+ * duplicate, or refused and counted), DS_EIO. The other street sends its directory's
+ * entries before any letter on the same session, so an author unknown here is one this
+ * street refused (an id it holds) or never was that street's. */
+static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct event *ev)
+{
+    const struct org_entry *o = directory_find(b, ev->origin);
+    if (!o || strcmp(o->street, l->card.org) != 0) {
+        refuse_letter(l, ev, "its author is not an org of that street");
+        return DS_OK;
+    }
+    if (!wire_event_verify(ev, keyring_for(&o->ring, ev->seq))) {
+        refuse_letter(l, ev, "bad signature");
+        return DS_OK;
+    }
+    if (rules_check(ev) != DS_OK || !ev->member[0]) {
+        refuse_letter(l, ev, "not a member letter its author's side may write");
+        return DS_OK;
+    }
+    int rc = eventlog_txn_check(t->log, ev, 0);
+    if (rc == DS_EEXIST)
+        return DS_OK; /* had it: a resend */
+    if (rc != DS_OK) {
+        refuse_letter(l, ev,
+                      rc == DS_EFORK ? "fork: this seq is stored with other bytes"
+                                     : "refused by the log");
+        return DS_OK;
+    }
+    struct recipients to;
+    rc = routing_recipients(t, ev, &to);
+    if (rc == DS_EIO)
+        return rc;
+    if (rc != DS_OK) {
+        to.n = 0;
+        to.refused = "cannot be routed here";
+    }
+    const struct event *kept = NULL;
+    rc = eventlog_txn_adopt(t->log, ev, 0, &kept);
+    for (size_t k = 0; rc == DS_OK && k < to.n; k++)
+        btxn_append(t, to.org[k], kept->origin, kept->seq);
+    if (rc == DS_OK && kept->type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to.refused)
+        rc = protocol_erase_member(b, t->log, kept);
+    if (rc != DS_OK)
+        return DS_EIO;
+    l->relayed++;
+    if (to.refused) {
+        l->held++;
+        log_warn("links: street=%s letter %s/%llu member=%s stored, delivered to nobody: %s",
+                 l->card.org, kept->origin, (unsigned long long)kept->seq, kept->member,
+                 to.refused);
+    }
+    hlc_observe(broker_clock(b), kept->hlc);
+    return DS_OK;
+}
+
+/* A DELIVER of this street's inbox at the other broker: its letters to this street's orgs.
+ * They are stored, routed and given to their recipients' inboxes here, with the link's
+ * inbox cursor, in one transaction; only then is the other broker told (CONFIRM), so what
+ * it counts as delivered is durable here. */
+static void on_deliver(struct broker *b, struct link *l, const Dualsync__Deliver *d)
+{
+    if (d->first > l->inbox_cursor + 1) {
+        send_hello(b, l, false); /* a frame was lost between: from the cursor again */
+        return;
+    }
+    struct btxn t;
+    btxn_begin(b, &t);
+    uint64_t upto = l->inbox_cursor;
+    int rc = DS_OK;
+    for (size_t i = 0; i < d->n_events && rc == DS_OK; i++) {
+        uint64_t seq = d->first + i;
+        if (seq <= l->inbox_cursor)
+            continue;
+        struct event ev;
+        if (wire_event_open(d->events[i].data, d->events[i].len, false, &ev) != DS_OK) {
+            l->letters_refused++;
+            log_warn("links: street=%s sent a letter that does not open", l->card.org);
+            upto = seq;
+            continue;
+        }
+        rc = relay_one(b, l, &t, &ev);
+        wire_event_release(&ev);
+        if (rc == DS_OK)
+            upto = seq;
+    }
+    if (rc == DS_EIO || upto == l->inbox_cursor) {
+        btxn_abort(&t);
+        if (rc == DS_EIO)
+            return; /* not confirmed: sent again after the next HELLO */
+    } else {
+        link_put(t.log, l, l->cursor, upto);
+        if (btxn_commit(&t) != DS_OK)
+            return;
+        l->inbox_cursor = upto;
+        l->last_progress_ms = broker_now_ms(b);
+    }
+    send_confirm(l);
+}
+
 static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome *w)
 {
     if (!w->street || strcmp(w->street, l->card.org) != 0) {
@@ -356,7 +493,7 @@ static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome
                      l->card.org);
         memcpy(l->store_id, w->store_id.data, BROKER_STORE_ID_LEN);
         l->has_store_id = true;
-        l->cursor = 0;
+        l->cursor = l->inbox_cursor = 0; /* what it holds is numbered anew */
         link_save(b, l);
     }
     l->remote_head = w->directory_head;
@@ -383,12 +520,7 @@ static void on_directory(struct broker *b, struct link *l, const Dualsync__Direc
         }
         l->last_progress_ms = broker_now_ms(b);
     }
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
-    c.directory_upto = l->cursor;
-    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
-    f.confirm = &c;
-    link_send(l, &f);
+    send_confirm(l);
 }
 
 void links_on_frame(struct broker *b, const char *street, const uint8_t *data, size_t len)
@@ -407,6 +539,8 @@ void links_on_frame(struct broker *b, const char *street, const uint8_t *data, s
         on_welcome(b, l, f->welcome);
     else if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY && l->welcomed)
         on_directory(b, l, f->directory);
+    else if (f->kind_case == DUALSYNC__FRAME__KIND_DELIVER && l->welcomed)
+        on_deliver(b, l, f->deliver);
     else if (f->kind_case == DUALSYNC__FRAME__KIND_PONG)
         l->remote_head =
             f->pong->directory_head > l->remote_head ? f->pong->directory_head : l->remote_head;
@@ -443,6 +577,16 @@ static json_t *link_json(const struct broker *b, const struct link *l)
     /* the other way: how far the other street has read this street's directory */
     json_object_set_new(j, "their_session", json_boolean(p && p->welcomed));
     json_object_set_new(j, "their_directory_cursor", json_integer((json_int_t)theirs));
+    /* letters: taken from it (stored and routed here), refused, stored for nobody; and
+     * those for its orgs waiting in its inbox here */
+    json_object_set_new(j, "inbox_cursor", json_integer((json_int_t)l->inbox_cursor));
+    json_object_set_new(j, "letters_relayed", json_integer((json_int_t)l->relayed));
+    json_object_set_new(j, "letters_refused", json_integer((json_int_t)l->letters_refused));
+    json_object_set_new(j, "letters_held", json_integer((json_int_t)l->held));
+    uint64_t head = inbox_head((struct broker *)b, l->card.org);
+    uint64_t confirmed = p ? p->confirmed : 0;
+    json_object_set_new(j, "letters_pending_to_them",
+                        json_integer((json_int_t)(head > confirmed ? head - confirmed : 0)));
     return j;
 }
 

@@ -488,10 +488,8 @@ static void note_refused(struct broker *b, const struct event *ev, const struct 
     }
 }
 
-/* The member's unit erased the member: the broker keeps no personal part of any letter
- * about the member from now on; its inbox entries lose theirs at the scrub (inbox_scrub),
- * which the next tick starts (settle_when_idle). */
-static int erase_member(struct broker *b, struct eventlog_txn *txn, const struct event *ev)
+/* The member's unit erased the member (protocol.h). */
+int protocol_erase_member(struct broker *b, struct eventlog_txn *txn, const struct event *ev)
 {
     /* ev is the batch's own copy, which the redaction may reopen in place: its ids are
      * copied first */
@@ -595,7 +593,7 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
                 btxn_append(&pb->t, to->org[k], kept->origin, kept->seq);
             if (rc == DS_OK && kept->type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE &&
                 !to->refused)
-                rc = erase_member(b, pb->t.log, kept);
+                rc = protocol_erase_member(b, pb->t.log, kept);
             if (rc == DS_OK) {
                 pb->stored++;
                 res->stored_lo = res->stored_lo ? res->stored_lo : kept->seq;

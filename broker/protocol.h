@@ -144,6 +144,12 @@ void protocol_claims_moved(struct broker *b, long moved);
 /* Tells org's node, if it is connected, of a refusal found after the ACK (sigaudit.c). */
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq);
+/* A member-erase letter (ev, in txn) was taken: the broker keeps no personal part of any
+ * letter about the member from now on; its inbox entries lose theirs at the scrub
+ * (inbox_scrub), which the next tick starts. DS_OK, DS_EIO. */
+struct eventlog_txn;
+struct event;
+int protocol_erase_member(struct broker *b, struct eventlog_txn *txn, const struct event *ev);
 /* Stores the PUBLISH frames the verify workers have checked, in arrival order and up to
  * BROKER_STORE_BUDGET events, in one commit, and answers them. */
 void protocol_on_verified(void *arg);

@@ -297,11 +297,14 @@ static bool attendees_arg(const struct broker *b, const char *list, char **to, s
         memcpy(org, p, n);
         org[n] = '\0';
         const struct org_entry *e = directory_find(b, org);
-        if (!e || (e->kind != ORG_UNIT && e->kind != ORG_COMMUNITY) ||
+        /* another street's org is that street's to convene: a joint meeting does not cross */
+        if (!e || (e->kind != ORG_UNIT && e->kind != ORG_COMMUNITY) || e->street[0] ||
             e->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
-            snprintf(zh, sizeof(zh), "参会组织 %.64s 不是目录中的单位或社区(见 org list)", org);
+            snprintf(zh, sizeof(zh), "参会组织 %.64s 不是本街道目录中的单位或社区(见 org list)",
+                     org);
             snprintf(en, sizeof(en),
-                     "attendee %.64s is not a unit or community of the directory (see org list)",
+                     "attendee %.64s is not a unit or community of this street's directory (see "
+                     "org list)",
                      org);
             meeting_error(zh, en, out, len);
             return false;

@@ -316,8 +316,7 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
         rc = DS_EROUTE; /* the directory may not have it yet */
     } else if (c->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
         out->refused = "the community was removed from the street's directory";
-    } else if (c->street[0]) {
-        out->refused = "the community belongs to another street: letters do not cross streets yet";
+
     } else if (open && mine && strcmp(r.community, intro->community) == 0) {
         recipients_add(out, r.community); /* the same letter again: harmless */
     } else if (!routed || (!open && mine)) {

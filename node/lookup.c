@@ -80,13 +80,12 @@ int lookup_org_refusal(const struct node *n, const char *option, const char *tex
     strmap_each(n->orgs, scan_org, &s);
     const struct node_org *other = text ? node_find_org(n, text) : NULL;
     if (other && other->street[0] && other->kind == kind) {
-        /* a city of linked streets: the directory shows it, letters do not cross yet */
-        snprintf(zh, sizeof(zh),
-                 "%s「%.60s」属于 %s:跨街道的信件尚未支持,请由对方街道的单位或社区办理", what_zh,
-                 text, other->street);
+        /* a city of linked streets: member letters cross, org-level letters not yet */
+        snprintf(zh, sizeof(zh), "%s「%.60s」属于 %s:跨街道只能寄送党员信件,此类组织间信件尚未支持",
+                 what_zh, text, other->street);
         snprintf(en, sizeof(en),
-                 "%s '%.60s' belongs to %s: letters across streets are not carried yet; have an "
-                 "org of that street handle it",
+                 "%s '%.60s' belongs to %s: only member letters cross streets yet, not this "
+                 "org-level letter",
                  what_en, text, other->street);
         return fail(o, DS_EROUTE, zh, en);
     }

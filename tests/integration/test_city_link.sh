@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# A city of two streets (issue 13, its first part): street A (street:jinyu, $T/br) holds
+# A city of two streets (issue 13, links between two streets): street A (street:jinyu, $T/br) holds
 # unit u1, street B (street:xinhua, $T/brb) holds community c1. Once each office adds the
 # other's street.card (`peer add`), each broker reads the other's directory over a CURVE
 # link and every node sees the whole city, each org with its street. Checked here:
 #   - the whole city in `dualsync orgs`, both ways, with each org's street;
 #   - `peer list`: connected, caught up, and the other way round;
 #   - an org id is one org in the city: B refuses A's unit at `org add`, naming A;
-#   - a letter to another street's community is refused at the node with the reason;
+#   - a unit's member living in the other street: introduction, report-in, card, feedback
+#     and handling cross the link, digests equal on both nodes and both brokers;
+#   - an org-level letter to another street's community is refused with the reason;
 #   - B killed (SIGKILL), an org added and another revoked while it is down: A catches up;
 #   - A restarted: the link resumes from its durable cursor, nothing announced twice;
 #   - the street console lists the linked street and the other street's orgs apart from
@@ -94,12 +96,45 @@ err=$(brb org add --card "$T/u1/unit-u1.card" 2>&1) || rc=$?
 assert_eq 1 "$rc" "B refuses A's unit"
 assert_contains "$err" "$STREET" "the refusal names the street that holds the id"
 
-log "letters do not cross streets yet: refused at the node, with the reason"
+log "a member of unit u1 (street A) lives in community c1 (street B): letters cross"
+run_ok cli u1 intro send --member DY-1 --name 张三 --community community:c1 >/dev/null
+has_member() { cli "$1" member show "$2" --json >/dev/null 2>&1; }
+wait_for has_member c1 DY-1 --deadline 30
+assert_eq unit:u1 "$(cli c1 member show DY-1 --json | jq -r .unit)" "the community sees the unit"
+run_ok cli c1 report --member DY-1 --date 2026-11-20 >/dev/null
+run_ok cli c1 card set --member DY-1 --occupation 教师 >/dev/null
+fb=$(cli c1 feedback send --member DY-1 --year 2026 --rating good --json | jq -r '.events[0]')
+reported() { [ "$(cli u1 member show DY-1 --json | jq -r '.feedback | length')" = 1 ]; }
+wait_for reported --deadline 30
+m=$(cli u1 member show DY-1 --json)
+assert_eq true "$(jq -r .reported <<<"$m")" "the unit sees the report-in from the other street"
+assert_eq 教师 "$(jq -r .occupation <<<"$m")" "and the card"
+run_ok cli u1 handling send --member DY-1 --feedback "$fb" --action criticism \
+    --text 表扬 >/dev/null
+handled() { [ "$(cli c1 member show DY-1 --json | jq -r '.handling | length')" = 1 ]; }
+wait_for handled --deadline 30
+same_digests() {
+    local d
+    d=$(member_digest u1 DY-1)
+    [ "$d" = "$(member_digest c1 DY-1)" ] && [ "$d" = "$(broker_digest DY-1)" ] &&
+        [ "$d" = "$(brb digest --member DY-1 --json | jq -r .digest)" ]
+}
+wait_for same_digests --deadline 30
+assert_eq 3 "$(link_of broker .letters_relayed)" "A took c1's three letters over the link"
+assert_eq 2 "$(link_of brb .letters_relayed)" "B took u1's two letters over the link"
+assert_eq 0 "$(link_of broker .letters_refused)" "nothing refused at A"
+assert_eq 0 "$(link_of brb .letters_refused)" "nothing refused at B"
+
+log "org-level letters do not cross yet: refused at the node, with the reason"
 rc=0
-err=$(cli u1 intro send --member DY-1 --name 张三 --community community:c1 2>&1) || rc=$?
-assert_ne 0 "$rc" "an introduction to B's community is refused"
+err=$(cli u1 offer send --community community:c1 --title 法律咨询 2>&1) || rc=$?
+assert_ne 0 "$rc" "an offer to B's community is refused"
 assert_contains "$err" "$B_STREET" "the refusal names the community's street"
-assert_eq 0 "$(own_seq u1)" "nothing was written"
+rc=0
+err=$(broker meeting add --date 2026-03-20 --title 联席会议 --attendees unit:u1,community:c1 \
+    --decisions 共建 2>&1) || rc=$?
+assert_eq 1 "$rc" "a joint meeting with another street's community is refused"
+assert_contains "$err" "本街道" "the refusal says the attendee is not this street's"
 
 log "B killed; an org added and one revoked while it is down; A catches up"
 kill9 brb

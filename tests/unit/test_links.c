@@ -1,9 +1,10 @@
 /* Unit tests of the peer links between street brokers (broker/links.c), on a bare broker
  * (bf_open) with a real RocksDB and no transport: the test is the other street's broker,
  * handing links_on_frame the frames it would send (a WELCOME, then Directory frames of
- * entries it signs). What the link takes becomes this street's announcement of another
- * street's org (directory_import); what a hostile or broken street sends is refused and
- * counted, and the stream's cursor still moves past it. */
+ * entries it signs, then DELIVER frames of its orgs' letters). What the link takes becomes
+ * this street's announcement of another street's org (directory_import), or a letter stored
+ * and routed here; what a hostile or broken street sends is refused and counted, and the
+ * stream's cursor still moves past it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,9 @@
 
 #include "broker.h"
 #include "broker_fixture.h"
+#include "btxn.h"
 #include "directory.h"
+#include "inbox.h"
 #include "links.h"
 #include "testutil.h"
 
@@ -125,12 +128,17 @@ static void welcome(struct fixture *f, uint64_t head)
     send_frame(f, &fr);
 }
 
-/* A directory entry of org (kind, a fresh key pair), by origin with signer's key at seq. */
-static void entry(const struct keys *signer, const char *origin, uint64_t seq, const char *org,
-                  Dualsync__OrgKind kind, const char *street, uint8_t **raw, size_t *len)
+/* A directory entry of org with keys k (NULL: a fresh pair), by origin with signer's key at
+ * seq. */
+static void entry_with(const struct keys *signer, const char *origin, uint64_t seq, const char *org,
+                       Dualsync__OrgKind kind, const char *street, const struct keys *keys,
+                       uint8_t **raw, size_t *len)
 {
     struct keys k;
-    keys_generate(&k);
+    if (keys)
+        k = *keys;
+    else
+        keys_generate(&k);
     Dualsync__DirectoryEntry d = DUALSYNC__DIRECTORY_ENTRY__INIT;
     d.org = (char *)org;
     d.kind = kind;
@@ -146,6 +154,12 @@ static void entry(const struct keys *signer, const char *origin, uint64_t seq, c
     wire_event_build(signer, origin, seq, (uint64_t)1 << 40, "",
                      DUALSYNC__EVENT_TYPE__EVENT_DIRECTORY_ENTRY, body, body_len, raw, len);
     free(body);
+}
+
+static void entry(const struct keys *signer, const char *origin, uint64_t seq, const char *org,
+                  Dualsync__OrgKind kind, const char *street, uint8_t **raw, size_t *len)
+{
+    entry_with(signer, origin, seq, org, kind, street, NULL, raw, len);
 }
 
 /* A Directory frame after the cursor `after` with n entries (raw), up to upto. */
@@ -353,6 +367,125 @@ static void test_wrong_street_closed(void **state)
     json_decref(row);
 }
 
+/* ---------------------------------------------------------------- letters */
+
+/* A DELIVER of this street's inbox at the other broker: letters (raw) from inbox seq first. */
+static void deliver(struct fixture *f, uint64_t first, uint8_t **raw, size_t *lens, size_t n)
+{
+    Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+    Dualsync__Deliver d = DUALSYNC__DELIVER__INIT;
+    ProtobufCBinaryData ev[8];
+    for (size_t i = 0; i < n; i++)
+        ev[i] = (ProtobufCBinaryData){lens[i], raw[i]};
+    d.first = first;
+    d.events = ev;
+    d.n_events = n;
+    d.inbox_head = first + n - 1;
+    fr.kind_case = DUALSYNC__FRAME__KIND_DELIVER;
+    fr.deliver = &d;
+    send_frame(f, &fr);
+}
+
+/* The other street holds unit:school (keys u); this street holds community:hexie. */
+static void two_sides(struct fixture *f, struct keys *u)
+{
+    struct keys c;
+    keys_generate(u);
+    keys_generate(&c);
+    bf_add_org(f->b, "community:hexie", ORG_COMMUNITY, &c);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    entry_with(&f->other, OTHER, ++f->seq, "unit:school", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", u,
+               &raw, &len);
+    directory(f, f->seq - 1, &raw, &len, 1, f->seq);
+    free(raw);
+    assert_non_null(directory_find(f->b, "unit:school"));
+}
+
+static void intro(const struct keys *k, const char *origin, uint64_t seq, struct tu_event *out)
+{
+    tu_event_intro(out, k, origin, seq, (uint64_t)1 << 40, "DY-0001", "community:hexie", "张三", 30,
+                   "2026-03-01");
+}
+
+/* Both sides (two_sides), then the other street's unit's introduction, delivered as inbox
+ * entry first. */
+static void deliver_intro(struct fixture *f, uint64_t first)
+{
+    struct keys u;
+    two_sides(f, &u);
+    struct tu_event e;
+    intro(&u, "unit:school", 1, &e);
+    deliver(f, first, &e.raw, &e.len, 1);
+    if (first == 1)
+        deliver(f, 1, &e.raw, &e.len, 1); /* resent: as after a lost CONFIRM */
+    tu_event_free(&e);
+}
+
+/* The other street's unit introduces a member to this street's community: the letter is
+ * stored here, routed to the community's inbox, and the link's inbox cursor moves with it
+ * in the same commit; the same DELIVER again stores nothing twice. */
+static void test_letter_taken_and_routed(void **state)
+{
+    struct fixture *f = *state;
+    deliver_intro(f, 1);
+    assert_int_equal(eventlog_hwm(broker_log(f->b), "unit:school"), 1);
+    assert_int_equal(inbox_head(f->b, "community:hexie"), 1);
+    assert_int_equal(link_int(f, "inbox_cursor"), 1);
+    assert_int_equal(link_int(f, "letters_relayed"), 1);
+}
+
+/* What a hostile or broken street may send is refused and counted, stored nowhere, and
+ * the stream goes on: a letter its key did not sign, and a letter of an org it does not
+ * hold (this street's own community, whose letters come from its own node). */
+static void test_hostile_letters_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct keys u, forger, c2;
+    two_sides(f, &u);
+    keys_generate(&forger);
+    struct tu_event bad, own;
+    intro(&forger, "unit:school", 1, &bad);
+    keys_generate(&c2);
+    tu_event_report(&own, &c2, "community:hexie", 1, (uint64_t)1 << 40, "DY-0001", "2026-03-02");
+    uint8_t *raw[2] = {bad.raw, own.raw};
+    size_t lens[2] = {bad.len, own.len};
+    deliver(f, 1, raw, lens, 2);
+    assert_int_equal(eventlog_hwm(broker_log(f->b), "unit:school"), 0);
+    assert_int_equal(eventlog_hwm(broker_log(f->b), "community:hexie"), 0);
+    assert_int_equal(inbox_head(f->b, "community:hexie"), 0);
+    json_t *row = link_row(f);
+    assert_int_equal(json_integer_value(json_object_get(row, "letters_refused")), 2);
+    assert_int_equal(json_integer_value(json_object_get(row, "inbox_cursor")), 2);
+    assert_non_null(strstr(json_string_value(json_object_get(row, "last_refusal")),
+                           "not an org of that street"));
+    json_decref(row);
+    tu_event_free(&bad);
+    tu_event_free(&own);
+}
+
+/* A DELIVER after a gap takes nothing (the link asks from its cursor again). */
+static void test_letter_gap_takes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    deliver_intro(f, 3);
+    assert_int_equal(eventlog_hwm(broker_log(f->b), "unit:school"), 0);
+    assert_int_equal(link_int(f, "inbox_cursor"), 0);
+}
+
+/* This street's letter to the other street's unit goes into the linked street's inbox. */
+static void test_letter_to_other_street_goes_to_its_inbox(void **state)
+{
+    struct fixture *f = *state;
+    deliver_intro(f, 1);
+    struct btxn t;
+    btxn_begin(f->b, &t);
+    btxn_append(&t, "unit:school", "unit:school", 1);
+    assert_rc(btxn_commit(&t), DS_OK);
+    assert_int_equal(inbox_head(f->b, OTHER), 1);
+    assert_int_equal(inbox_head(f->b, "unit:school"), 0);
+}
+
 /* peer add refuses this street's own card, the same street twice and a card without an
  * endpoint; the link and its cursor survive a restart. */
 static void test_peer_add_checks_and_restart(void **state)
@@ -388,6 +521,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gap_takes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_street_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_add_checks_and_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_letter_taken_and_routed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_letters_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_letter_gap_takes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_letter_to_other_street_goes_to_its_inbox, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
