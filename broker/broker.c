@@ -495,6 +495,11 @@ static void org_add_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uin
                           size_t *len)
 {
     struct org_card card;
+    if (b->cfg.hub) {
+        ctl_reply_error(DS_EINVAL, "中转 broker(hub)没有自己的组织:请在所属街道加入",
+                        "a hub has no orgs of its own: add the org at its street", 0, out, len);
+        return;
+    }
     int rc = card_from_ctl(cmd, &card);
     if (rc == DS_OK)
         rc = directory_add(b, &card);

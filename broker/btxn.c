@@ -24,10 +24,12 @@ void btxn_begin(struct broker *b, struct btxn *t)
 
 void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq)
 {
-    /* Another street's org is reached through that street's broker: the entry goes into
-     * the linked street's inbox, which its link reads (links.c) and routes on its side. */
+    /* Another street's org is reached through a linked broker (its street's, or a hub's):
+     * the entry goes into that broker's inbox, which its link reads (links.c) and routes
+     * on its side. */
     const struct org_entry *e = directory_find(t->b, org);
-    inbox_append(t->b, t->log, t->heads, e && e->street[0] ? e->street : org, origin, seq);
+    const char *to = !e || !e->street[0] ? org : e->via[0] ? e->via : e->street;
+    inbox_append(t->b, t->log, t->heads, to, origin, seq);
 }
 
 int btxn_commit(struct btxn *t)

@@ -35,7 +35,7 @@ struct btxn {
 /* Starts t on b's log. Every btxn_begin is ended by exactly one btxn_commit or btxn_abort. */
 void btxn_begin(struct broker *b, struct btxn *t);
 /* Appends to org's inbox a pointer to the event (origin, seq), stored or added in t; for
- * another street's org, to the inbox of the linked street that holds it (links.h). */
+ * another street's org, to the inbox of the linked broker it is reached through (links.h). */
 void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq);
 /* Steps 2–4 above. DS_OK; or the commit's error (DS_EIO), and then nothing of t is
  * stored and no head moved. Ends t either way. */

@@ -86,6 +86,7 @@ static struct org_entry *entry_from(const Dualsync__DirectoryEntry *d, uint64_t 
     snprintf(e->name, sizeof(e->name), "%s", d->name);
     snprintf(e->reason, sizeof(e->reason), "%s", d->reason);
     snprintf(e->street, sizeof(e->street), "%s", d->street);
+    snprintf(e->via, sizeof(e->via), "%s", d->via);
     e->kind = (enum org_kind)d->kind;
     e->state = d->state;
     memcpy(e->curve_key, d->curve_key.data, KEYS_PUB_LEN);
@@ -175,10 +176,29 @@ uint64_t directory_seq_at(const struct broker *b, size_t pos)
     return pos < d->n ? d->seq[pos] : 0;
 }
 
-bool directory_foreign_at(const struct broker *b, size_t pos)
+bool directory_entry_for(const struct broker *b, size_t pos, const char *peer)
 {
     const struct directory_seqs *d = &broker_directory(b)->seqs;
-    return pos < d->n && d->foreign[pos];
+    if (pos >= d->n || !d->foreign[pos])
+        return pos < d->n;
+    if (!broker_config(b)->hub)
+        return false;
+    /* a hub: the entry's holder and way, read from the entry as it was announced */
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct event ev;
+    bool to_peer = false;
+    if (eventlog_get_raw(broker_log(b), broker_config(b)->street, d->seq[pos], &raw, &len) ==
+            DS_OK &&
+        wire_event_open(raw, len, false, &ev) == DS_OK) {
+        Dualsync__DirectoryEntry *e = wire_unpack_directory_entry(ev.body, ev.body_len);
+        to_peer =
+            e && e->street && strcmp(e->street, peer) != 0 && e->via && strcmp(e->via, peer) != 0;
+        wire_msg_free(e);
+        wire_event_release(&ev);
+    }
+    free(raw);
+    return to_peer;
 }
 
 size_t directory_org_count(const struct broker *b)
@@ -303,6 +323,7 @@ static void entry_body(const struct org_entry *e, const uint8_t *rotation, uint8
     d.state = e->state;
     d.reason = (char *)e->reason;
     d.street = (char *)e->street;
+    d.via = (char *)e->via;
     wire_pack(&d.base, body, len);
 }
 
@@ -501,15 +522,20 @@ const char *directory_holder(const struct broker *b, const char *org)
     return e->street[0] ? e->street : broker_config(b)->street;
 }
 
-/* What a linked street may announce: one of its own units or communities, with keys that
- * make a ring and texts a node will show. */
-static bool import_valid(const Dualsync__DirectoryEntry *d)
+/* What a linked broker may announce: a unit or community with keys that make a ring and
+ * texts a node will show; held by another street when it comes from a hub, else by the
+ * linked street itself (no holder named). */
+static bool import_valid(const struct broker *b, const Dualsync__DirectoryEntry *d, bool hub)
 {
     struct keyring ring;
+    bool named = d->street && d->street[0];
     if (d->kind != DUALSYNC__ORG_KIND__ORG_KIND_UNIT &&
         d->kind != DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY)
         return false;
-    if (!d->org || ids_org_kind(d->org) != (enum org_kind)d->kind || (d->street && d->street[0]))
+    if (!d->org || ids_org_kind(d->org) != (enum org_kind)d->kind || named != hub)
+        return false;
+    if (named &&
+        (ids_org_kind(d->street) != ORG_STREET || strcmp(d->street, broker_config(b)->street) == 0))
         return false;
     if (!d->name || !ids_text_valid(d->name, IDS_NAME_MAX, false) ||
         (d->reason && d->reason[0] && !ids_text_valid(d->reason, ORG_REASON_MAX - 1, false)))
@@ -541,21 +567,26 @@ static bool same_entry(const struct org_entry *cur, const struct org_entry *e)
 {
     return cur->kind == e->kind && cur->state == e->state && strcmp(cur->name, e->name) == 0 &&
            strcmp(cur->reason, e->reason) == 0 && strcmp(cur->street, e->street) == 0 &&
+           strcmp(cur->via, e->via) == 0 &&
            memcmp(cur->curve_key, e->curve_key, KEYS_PUB_LEN) == 0 && cur->ring.n == e->ring.n &&
            memcmp(cur->ring.era, e->ring.era, e->ring.n * sizeof(e->ring.era[0])) == 0;
 }
 
-int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *street,
+int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *via, bool hub,
                      bool *changed, char holder_out[IDS_ORG_MAX])
 {
     *changed = false;
-    if (!import_valid(d))
+    if (!import_valid(b, d, hub))
         return DS_EINVAL;
+    const char *street = hub ? d->street : via;
     const char *holder = directory_holder(b, d->org);
     if (holder && strcmp(holder, street) != 0) {
         snprintf(holder_out, IDS_ORG_MAX, "%s", holder);
         return DS_EEXIST; /* an id is one org in the city: the first street keeps it */
     }
+    const struct org_entry *was = directory_find(b, d->org);
+    if (was && hub && strcmp(was->via, was->street) == 0)
+        return DS_OK; /* reached directly: the hub's way is not needed */
     struct other_key_search q = {d->org, d->curve_key.data, false};
     strmap_each(broker_directory(b)->orgs, other_has_key, &q);
     if (q.found) {
@@ -566,6 +597,7 @@ int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const 
     if (!e)
         return DS_EINVAL;
     snprintf(e->street, sizeof(e->street), "%s", street);
+    snprintf(e->via, sizeof(e->via), "%s", via);
     const struct org_entry *cur = directory_find(b, d->org);
     if (cur && same_entry(cur, e)) {
         free(e);
@@ -574,7 +606,8 @@ int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const 
     int rc = publish_entry(b, e, d->rotation.len == KEYS_SIG_LEN ? d->rotation.data : NULL);
     *changed = rc == DS_OK;
     if (rc == DS_OK)
-        log_info("directory: org=%s of street=%s %s", d->org, street, cur ? "changed" : "added");
+        log_info("directory: org=%s of street=%s via=%s %s", d->org, street, via,
+                 cur ? "changed" : "added");
     return rc;
 }
 
@@ -642,6 +675,7 @@ static bool entry_json(const char *org, void *value, void *arg)
         "keys", (json_int_t)e->ring.n, "key_from", (json_int_t)e->ring.era[e->ring.n - 1].from_seq);
     json_object_set_new(row, "street", json_string(directory_holder(c->b, e->org)));
     json_object_set_new(row, "foreign", json_boolean(e->street[0] != 0)); /* a linked street's */
+    json_object_set_new(row, "via", json_string(e->via)); /* the link it is reached through */
     json_array_append_new(c->arr, row);
     return true;
 }

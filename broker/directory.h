@@ -29,6 +29,8 @@ struct org_entry {
     /* The street that holds it, when it is another street's (links.h: learned over a peer
      * link and announced again here); "": this street's own. Only an own org may connect. */
     char street[IDS_ORG_MAX];
+    /* The linked broker it is reached through: its street's own, or a hub (links.h). */
+    char via[IDS_ORG_MAX];
 };
 
 /* The directory's state, owned by directory.c: the orgs by id and by CURVE key, and the
@@ -48,9 +50,6 @@ uint64_t directory_head(const struct broker *b);
 size_t directory_position(const struct broker *b, uint64_t after);
 size_t directory_count(const struct broker *b);
 uint64_t directory_seq_at(const struct broker *b, size_t pos);
-/* Whether the entry at pos announces another street's org: a linked street is sent only
- * the stream's own entries (each street publishes its own orgs). */
-bool directory_foreign_at(const struct broker *b, size_t pos);
 /* The orgs in the directory, whatever their state. */
 size_t directory_org_count(const struct broker *b);
 /* Calls fn for each org, whatever its state, in no set order, until it returns false; the
@@ -75,14 +74,19 @@ int directory_revoke(struct broker *b, const char *org, const char *reason);
 int directory_rekey(struct broker *b, const struct org_card *card, bool unsigned_ok);
 int directory_remove(struct broker *b, const char *org, const char *reason, bool force,
                      json_t **open_out);
-/* Announces another street's org as that street published it (d, checked here: d->street
- * empty, a unit or community with valid keys), held by street; the linked street's
- * signature was checked by the caller (links.c). DS_OK, with *changed false when the entry
- * is already as d says (a resend); DS_EEXIST when the org (or its CURVE key) belongs to this
- * street or to another one (*holder_out names it: this street's id or the other's);
- * DS_EINVAL for a bad entry; DS_EIO. */
-int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *street,
+/* Announces another street's org as the linked broker `via` sent it (d, checked here: a
+ * unit or community with valid keys). From a street's own broker d->street is empty and
+ * the holder is via; from a hub (hub true) d->street names the holder, which may not be
+ * this street. The caller checked the linked broker's signature (links.c). An org reached
+ * both directly and through a hub keeps the direct way. DS_OK, with *changed false when
+ * nothing changes (a resend); DS_EEXIST when the org (or its CURVE key) belongs to this
+ * street or to another one (*holder_out names it); DS_EINVAL for a bad entry; DS_EIO. */
+int directory_import(struct broker *b, const Dualsync__DirectoryEntry *d, const char *via, bool hub,
                      bool *changed, char holder_out[IDS_ORG_MAX]);
+/* Whether the directory entry at stream position pos goes to the linked broker `peer`: a
+ * street sends its own orgs only; a hub also the other streets' orgs, but not back to the
+ * broker they came through or to their own street. */
+bool directory_entry_for(const struct broker *b, size_t pos, const char *peer);
 /* The street that holds org: another street's id, this broker's own for its own orgs, NULL
  * when org is not in the directory. */
 const char *directory_holder(const struct broker *b, const char *org);

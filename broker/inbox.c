@@ -464,10 +464,11 @@ static size_t events_bytes(const ProtobufCBinaryData *events, size_t n)
 }
 
 /* Fills d with the directory entries from stream position pos on, within max entries and
- * the frame budget; d->upto is the last position's seq looked at. For a linked street
- * (own_only) the entries that announce other streets' orgs are passed over: each street
- * publishes its own orgs, and d may then carry fewer entries than it covers, or none. */
-static int read_directory(struct broker *b, size_t pos, size_t max, bool own_only,
+ * the frame budget; d->upto is the last position's seq looked at. For a linked broker
+ * (street: its id) the entries not for it are passed over (directory_entry_for: a street
+ * publishes its own orgs, a hub the others' too), and d may then carry fewer entries than
+ * it covers, or none. */
+static int read_directory(struct broker *b, size_t pos, size_t max, const char *street,
                           Dualsync__Directory *d)
 {
     d->events = xcalloc(max, sizeof(*d->events));
@@ -476,7 +477,7 @@ static int read_directory(struct broker *b, size_t pos, size_t max, bool own_onl
          pos++, looked++) {
         uint64_t seq = directory_seq_at(b, pos);
         d->upto = seq;
-        if (own_only && directory_foreign_at(b, pos))
+        if (street && !directory_entry_for(b, pos, street))
             continue;
         ProtobufCBinaryData *e = &d->events[d->n_events];
         int rc = pointed_event(b, broker_config(b)->street, seq, &e->data, &e->len);
@@ -513,8 +514,8 @@ static bool pump_directory(struct broker *b, struct peer *p)
         Dualsync__Directory d = DUALSYNC__DIRECTORY__INIT;
         d.after = p->dir_sent;
         d.head = head;
-        bool street = ids_org_kind(p->addr.org) == ORG_STREET; /* a linked street's session */
-        int rc = read_directory(b, from, n, street, &d);
+        bool street = ids_org_kind(p->addr.org) == ORG_STREET; /* a linked broker's session */
+        int rc = read_directory(b, from, n, street ? p->addr.org : NULL, &d);
         if (rc == DS_OK && d.upto) {
             f.kind_case = DUALSYNC__FRAME__KIND_DIRECTORY;
             f.directory = &d;

@@ -340,13 +340,13 @@ static void take_entry(struct broker *b, struct link *l, const uint8_t *raw, siz
         refuse_entry(l, ev.seq, "body does not decode");
     } else {
         bool changed = false;
-        int rc = directory_import(b, d, l->card.org, &changed, holder);
+        int rc = directory_import(b, d, l->card.org, l->card.hub, &changed, holder);
         if (rc == DS_EEXIST) {
             snprintf(why, sizeof(why), "org %s is held by %s", d->org, holder);
             refuse_entry(l, ev.seq, why);
         } else if (rc == DS_EINVAL) {
-            snprintf(why, sizeof(why), "org %s: not a valid unit or community of that street",
-                     d->org ? d->org : "?");
+            snprintf(why, sizeof(why), "org %s: not a valid unit or community %s",
+                     d->org ? d->org : "?", l->card.hub ? "of another street" : "of that street");
             refuse_entry(l, ev.seq, why);
         } else if (rc == DS_OK) {
             l->taken += changed;
@@ -385,8 +385,8 @@ static void refuse_letter(struct link *l, const struct event *ev, const char *wh
 static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct event *ev)
 {
     const struct org_entry *o = directory_find(b, ev->origin);
-    if (!o || strcmp(o->street, l->card.org) != 0) {
-        refuse_letter(l, ev, "its author is not an org of that street");
+    if (!o || !o->street[0] || strcmp(o->via[0] ? o->via : o->street, l->card.org) != 0) {
+        refuse_letter(l, ev, "its author is not an org reached through that link");
         return DS_OK;
     }
     if (!wire_event_verify(ev, keyring_for(&o->ring, ev->seq))) {
@@ -603,9 +603,9 @@ static bool card_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *c)
 {
     const char *org = ctl_arg(cmd, "org"), *name = ctl_arg(cmd, "name");
     const char *ck = ctl_arg(cmd, "curve-key"), *sk = ctl_arg(cmd, "sign-key");
-    const char *endpoint = ctl_arg(cmd, "endpoint");
+    const char *endpoint = ctl_arg(cmd, "endpoint"), *hub = ctl_arg(cmd, "hub");
     memset(c, 0, sizeof(*c));
-    if (!org || !name || !ck || !sk || !endpoint)
+    if (!org || !name || !ck || !sk || !endpoint || (hub && !config_card_field(c, "hub", hub)))
         return false;
     return config_card_field(c, "id", org) && config_card_field(c, "kind", "street") &&
            config_card_field(c, "name", name) && config_card_field(c, "curve_key", ck) &&

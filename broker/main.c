@@ -23,12 +23,14 @@
 #include <time.h>
 
 static const struct cli_command commands[] = {
-    {"init", "street:,name:,bind:,durability:,window:,web-bind:", "street,name",
+    {"init", "street:,name:,bind:,durability:,window:,web-bind:,hub", "street,name",
      "初始化街道 broker 的数据目录、密钥和街道名片;街道控制台默认在 127.0.0.1:8390,--web-bind '' "
-     "关闭 / create the data dir, keys and street.card; the street console listens on "
-     "127.0.0.1:8390 unless --web-bind says otherwise ('' = off)",
+     "关闭;--hub:区或市的中转 broker,没有自己的组织,在与它互联的街道之间转送 / create the "
+     "data dir, keys and street.card; the street console listens on 127.0.0.1:8390 unless "
+     "--web-bind says otherwise ('' = off); --hub: a district's or the city's relay, with no "
+     "orgs of its own, between the streets linked to it",
      "--data DIR init --street street:CODE --name NAME [--bind tcp://127.0.0.1:7700] "
-     "[--durability fsync|wal|none] [--window N] [--web-bind HOST:PORT]",
+     "[--durability fsync|wal|none] [--window N] [--web-bind HOST:PORT] [--hub]",
      "--data street init --street street:jinyu --name 金宇路街道 --bind tcp://0.0.0.0:7700"},
     {"run", "", NULL, "运行 broker(前台,Ctrl-C 停止) / run in the foreground (Ctrl-C stops)",
      "--data DIR run", "--data street run"},
@@ -149,11 +151,19 @@ static int cmd_init(const struct cli_parsed *p)
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
     if (bind)
         snprintf(cfg.bind, sizeof(cfg.bind), "%s", bind);
-    char path[4200];
+    cfg.hub = cli_get(p, "hub") != NULL;
+    char path[4200], err[CONFIG_ERR_MAX];
     int rc =
         config_identity_create(p->data_dir, cfg.street, cfg.name, cfg.bind, "street.card", path);
     if (rc == DS_EEXIST)
         cli_error("该数据目录已初始化", "data directory is already initialised");
+    struct org_card card;
+    if (rc == DS_OK && cfg.hub) { /* its card says so: the streets take other streets' orgs */
+        rc = config_card_load(path, &card, err);
+        card.hub = true;
+        if (rc == DS_OK)
+            rc = config_card_save(path, &card);
+    }
     if (rc != DS_OK || config_broker_save(p->data_dir, &cfg) != DS_OK)
         return 1;
     printf(TR("已初始化街道 %s。把 %s 发给各单位和社区。\n",
@@ -295,6 +305,8 @@ static bool build_request(const struct cli_parsed *p, struct ctl_request *req)
         ctl_request_arg(req, "sign-key", sk);
         if (card.kind == ORG_STREET)
             ctl_request_arg(req, "endpoint", card.endpoint);
+        if (card.hub)
+            ctl_request_arg(req, "hub", "yes");
         if (card.history.key_from)
             add_rotation_args(req, &card);
         if (cli_get(p, "unsigned"))
@@ -452,6 +464,13 @@ static void print_link(json_t *l)
     const char *why = json_string_value(json_object_get(l, "last_refusal"));
     if (why && why[0])
         printf(TR("\n  最近一次拒绝: %s", "\n  last refusal: %s"), why);
+    printf(TR("\n  信件: 已取得至 %lld,本次运行取得 %lld 封,拒绝 %lld 封,待对方取 %lld 封",
+              "\n  letters: taken up to %lld, %lld taken this run, %lld refused, %lld waiting for "
+              "it"),
+           (long long)json_integer_value(json_object_get(l, "inbox_cursor")),
+           (long long)json_integer_value(json_object_get(l, "letters_relayed")),
+           (long long)json_integer_value(json_object_get(l, "letters_refused")),
+           (long long)json_integer_value(json_object_get(l, "letters_pending_to_them")));
     printf(TR("\n  对方读本街道目录至 %lld%s\n",
               "\n  it has read this street's directory to %lld%s\n"),
            (long long)json_integer_value(json_object_get(l, "their_directory_cursor")),

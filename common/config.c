@@ -22,6 +22,12 @@ struct parse_ctx {
     int line;
 };
 
+static bool parse_yes_no(const char *value, bool *out)
+{
+    *out = strcmp(value, "yes") == 0;
+    return *out || strcmp(value, "no") == 0;
+}
+
 static bool copy_field(char *dst, size_t size, const char *value)
 {
     size_t n = strlen(value);
@@ -77,6 +83,8 @@ bool config_card_field(struct org_card *c, const char *name, const char *value)
         return parse_key(value, c->sign_key);
     if (strcmp(name, "endpoint") == 0)
         return copy_field(c->endpoint, sizeof(c->endpoint), value);
+    if (strcmp(name, "hub") == 0)
+        return parse_yes_no(value, &c->hub);
     if (strcmp(name, "rotation") == 0)
         return keys_unhex(value, c->rotation, KEYS_SIG_LEN) == DS_OK;
     return history_field(&c->history, name, value);
@@ -270,6 +278,8 @@ void config_card_text(const struct org_card *c, char *buf, size_t size)
                      c->org, ids_kind_name(c->kind), c->name, ck, sk);
     if (c->endpoint[0] && n > 0 && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, "endpoint = %s\n", c->endpoint);
+    if (c->hub && n > 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, "hub = yes\n");
     static const uint8_t unsigned_rotation[KEYS_SIG_LEN] = {0};
     if (!c->history.key_from)
         return;
@@ -478,11 +488,8 @@ static bool web_field(struct web_config *w, const char *name, const char *value)
         return copy_field(w->cert, sizeof(w->cert), value);
     if (strcmp(name, "key") == 0)
         return copy_field(w->key, sizeof(w->key), value);
-    if (strcmp(name, "allow_plaintext") == 0) {
-        bool yes = strcmp(value, "yes") == 0, no = strcmp(value, "no") == 0;
-        w->allow_plaintext = yes;
-        return yes || no;
-    }
+    if (strcmp(name, "allow_plaintext") == 0)
+        return parse_yes_no(value, &w->allow_plaintext);
     if (strcmp(name, "idle_minutes") == 0)
         return parse_u32(value, 1, 24 * 60, &w->idle_minutes);
     return false;
@@ -636,6 +643,8 @@ static bool broker_field(struct broker_config *c, const char *name, const char *
         return parse_u32(value, 100, 60000, &c->heartbeat_ms);
     if (strcmp(name, "log_level") == 0)
         return log_parse_level(value, &c->log_level) == DS_OK;
+    if (strcmp(name, "hub") == 0)
+        return parse_yes_no(value, &c->hub);
     return history_field(&c->own, name, value);
 }
 
@@ -681,9 +690,9 @@ int config_broker_save(const char *dir, const struct broker_config *cfg)
     snprintf(buf, sizeof(buf),
              "# dualsync broker settings (street office)\n[broker]\nstreet = %s\nname = %s\n"
              "bind = %s\ndurability = %s\nwindow = %" PRIu32 "\nheartbeat_ms = %" PRIu32
-             "\nlog_level = %s\n%s",
+             "\nlog_level = %s\n%s%s",
              cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
-             cfg->heartbeat_ms, levels[cfg->log_level], keys);
+             cfg->heartbeat_ms, levels[cfg->log_level], cfg->hub ? "hub = yes\n" : "", keys);
     policy_text(&cfg->policy, policy, sizeof(policy));
     web_text(&cfg->web, web, sizeof(web));
     snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);

@@ -46,6 +46,7 @@ struct org_card {
     uint8_t curve_key[KEYS_PUB_LEN];
     uint8_t sign_key[KEYS_PUB_LEN];
     char endpoint[CONFIG_ENDPOINT_MAX]; /* street cards only */
+    bool hub; /* street cards only: a hub (`init --hub`), relaying between linked streets */
     /* A rotation card (`dualsync-node rekey`, `dualsync-broker rekey`): the keys above sign
      * from event history.key_from on, the earlier keys are history.past, and rotation is
      * the last past key's signature of that (keyring_rotation_sign). key_from 0: a first
@@ -130,6 +131,7 @@ struct broker_config {
     struct policy policy;
     struct web_config web;
     struct key_history own; /* the street's earlier signing keys, after `dualsync-broker rekey` */
+    bool hub;               /* a hub: no orgs of its own, relays between the streets linked to it */
 };
 
 /* Defaults for a fresh config. */

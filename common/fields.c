@@ -189,6 +189,7 @@ static const char *const labels_zh[][2] = {
     {"to", "收件组织"},
     {"unit", "单位"},
     {"verdict", "意见"},
+    {"via", "经由"},
     {"willingness", "服务意愿"},
     {"working_days", "工作日数"},
     {"year", "年度"},

@@ -47,6 +47,7 @@ struct fixture {
     struct broker *b;
     struct keys other; /* the other street's keys */
     uint64_t seq;      /* its last street seq */
+    const char *from;  /* the linked broker the frames come from (OTHER unless a test says) */
 };
 
 /* Runs one control command of (key, value) pairs; the reply, decoded (caller frees). */
@@ -72,28 +73,39 @@ static Dualsync__CtlReply *ctl(struct broker *b, const char *name, const char *c
     return r;
 }
 
-static int peer_add(struct fixture *f, const char *street, const struct keys *k)
+/* peer add of a card (a hub's when hub); the reply's code. */
+static int peer_add_as(struct fixture *f, const char *street, const struct keys *k, bool hub)
 {
     char ck[KEYS_HEX_PUB_LEN], sk[KEYS_HEX_PUB_LEN];
     keys_hex(k->curve_pk, KEYS_PUB_LEN, ck);
     keys_hex(k->sign_pk, KEYS_PUB_LEN, sk);
-    const char *kv[] = {"org", street,     "name", "新华街道", "curve-key",
-                        ck,    "sign-key", sk,     "endpoint", "tcp://127.0.0.1:1"};
-    Dualsync__CtlReply *r = ctl(f->b, "peer add", kv, 5);
+    const char *kv[] = {"org",      street, "name",     "新华街道",          "curve-key", ck,
+                        "sign-key", sk,     "endpoint", "tcp://127.0.0.1:1", "hub",       "yes"};
+    Dualsync__CtlReply *r = ctl(f->b, "peer add", kv, hub ? 6 : 5);
     int code = r->code;
     wire_msg_free(r);
     return code;
 }
 
-/* The link's row of `peer list` (caller decrefs). */
+static int peer_add(struct fixture *f, const char *street, const struct keys *k)
+{
+    return peer_add_as(f, street, k, false);
+}
+
+/* The row of `peer list` of the link frames come from (caller decrefs). */
 static json_t *link_row(struct fixture *f)
 {
     Dualsync__CtlReply *r = ctl(f->b, "peer list", NULL, 0);
-    json_t *arr = json_loads(r->json, 0, NULL);
+    json_t *arr = json_loads(r->json, 0, NULL), *row = NULL, *l;
+    size_t i;
     wire_msg_free(r);
-    assert_int_equal(json_array_size(arr), 1);
-    json_t *row = json_incref(json_array_get(arr, 0));
+    json_array_foreach(arr, i, l)
+    {
+        if (strcmp(json_string_value(json_object_get(l, "street")), f->from) == 0)
+            row = json_incref(l);
+    }
     json_decref(arr);
+    assert_non_null(row);
     return row;
 }
 
@@ -110,7 +122,7 @@ static void send_frame(struct fixture *f, Dualsync__Frame *frame)
     uint8_t *buf = NULL;
     size_t len = 0;
     wire_pack(&frame->base, &buf, &len);
-    links_on_frame(f->b, OTHER, buf, len);
+    links_on_frame(f->b, f->from, buf, len);
     free(buf);
 }
 
@@ -119,7 +131,7 @@ static void welcome(struct fixture *f, uint64_t head)
     static const uint8_t store[BROKER_STORE_ID_LEN] = {1, 2, 3};
     Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
     Dualsync__Welcome w = DUALSYNC__WELCOME__INIT;
-    w.street = (char *)OTHER;
+    w.street = (char *)f->from;
     w.store_id.data = (uint8_t *)store;
     w.store_id.len = sizeof(store);
     w.directory_head = head;
@@ -198,6 +210,7 @@ static int setup(void **state)
     tu_tmpdir(f->dir);
     f->b = bf_open(f->dir, STREET, NULL);
     keys_generate(&f->other);
+    f->from = OTHER;
     assert_int_equal(peer_add(f, OTHER, &f->other), 0);
     welcome(f, 0);
     *state = f;
@@ -458,7 +471,7 @@ static void test_hostile_letters_refused(void **state)
     assert_int_equal(json_integer_value(json_object_get(row, "letters_refused")), 2);
     assert_int_equal(json_integer_value(json_object_get(row, "inbox_cursor")), 2);
     assert_non_null(strstr(json_string_value(json_object_get(row, "last_refusal")),
-                           "not an org of that street"));
+                           "not an org reached through that link"));
     json_decref(row);
     tu_event_free(&bad);
     tu_event_free(&own);
@@ -484,6 +497,75 @@ static void test_letter_to_other_street_goes_to_its_inbox(void **state)
     assert_rc(btxn_commit(&t), DS_OK);
     assert_int_equal(inbox_head(f->b, OTHER), 1);
     assert_int_equal(inbox_head(f->b, "unit:school"), 0);
+}
+
+/* ---------------------------------------------------------------- a hub */
+
+#define HUB "street:city"
+
+/* The link of a hub (its card says hub = yes), welcomed; frames come from it from now on. */
+static void hub_link(struct fixture *f)
+{
+    keys_generate(&f->other); /* the hub's keys sign what comes from it */
+    f->from = HUB;
+    f->seq = 0;
+    assert_int_equal(peer_add_as(f, HUB, &f->other, true), 0);
+    welcome(f, 0);
+}
+
+/* From a hub: another street's org, with its holder named, reached through the hub; one
+ * naming this street as its holder, or none, refused. */
+static void test_hub_entries(void **state)
+{
+    struct fixture *f = *state;
+    hub_link(f);
+    uint8_t *raw[3] = {NULL};
+    size_t lens[3] = {0};
+    entry(&f->other, HUB, 1, "unit:far", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "street:third", &raw[0],
+          &lens[0]);
+    entry(&f->other, HUB, 2, "unit:mine", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, STREET, &raw[1],
+          &lens[1]);
+    entry(&f->other, HUB, 3, "unit:nobody", DUALSYNC__ORG_KIND__ORG_KIND_UNIT, "", &raw[2],
+          &lens[2]);
+    directory(f, 0, raw, lens, 3, 3);
+    for (size_t i = 0; i < 3; i++)
+        free(raw[i]);
+    const struct org_entry *e = directory_find(f->b, "unit:far");
+    assert_non_null(e);
+    assert_string_equal(e->street, "street:third");
+    assert_string_equal(e->via, HUB);
+    assert_null(directory_find(f->b, "unit:mine"));
+    assert_null(directory_find(f->b, "unit:nobody"));
+    assert_int_equal(link_int(f, "entries_refused"), 2);
+    /* a letter to it goes into the hub's inbox */
+    struct btxn t;
+    btxn_begin(f->b, &t);
+    btxn_append(&t, "unit:far", "unit:far", 1);
+    assert_rc(btxn_commit(&t), DS_OK);
+    assert_int_equal(inbox_head(f->b, HUB), 1);
+}
+
+/* An org reached directly keeps the direct way when a hub announces it too. */
+static void test_direct_way_kept(void **state)
+{
+    struct fixture *f = *state;
+    one_entry(f, "community:hexie", DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY); /* from OTHER */
+    const struct org_entry *e = directory_find(f->b, "community:hexie");
+    assert_non_null(e);
+    uint8_t curve[KEYS_PUB_LEN];
+    memcpy(curve, e->curve_key, KEYS_PUB_LEN);
+    hub_link(f);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    uint64_t head = directory_head(f->b);
+    entry(&f->other, HUB, 1, "community:hexie", DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY, OTHER, &raw,
+          &len);
+    directory(f, 0, &raw, &len, 1, 1);
+    free(raw);
+    e = directory_find(f->b, "community:hexie");
+    assert_string_equal(e->via, OTHER);
+    assert_memory_equal(e->curve_key, curve, KEYS_PUB_LEN);
+    assert_int_equal(directory_head(f->b), head);
 }
 
 /* peer add refuses this street's own card, the same street twice and a card without an
@@ -526,6 +608,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_letter_gap_takes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_letter_to_other_street_goes_to_its_inbox, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hub_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_way_kept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

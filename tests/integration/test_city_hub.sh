@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Three streets behind a hub (issue 13): streets A (unit u1), B (community c1) and C
+# (community c2) each link only with the hub H (`init --hub`), never with each other.
+# Checked here:
+#   - every node sees the whole city, learned through the hub (each org with its street);
+#   - a hub holds no orgs of its own (`org add` refused);
+#   - u1's member living in B: introduction, report-in, card, feedback and handling cross
+#     A → H → B and back;
+#   - the member moves to C: the move-out reaches c1, the new introduction c2, and c2's
+#     report-in reaches u1; digests equal on u1, c2 and the brokers A, H and C;
+#   - no link refused a letter or an entry, and the hub announced nothing back to the
+#     street it came from.
+. "$(dirname "$0")/lib.sh" "$@"
+
+brk() { local n=$1; shift; "$BROKER_BIN" --data "$T/$n" "$@"; }
+start_brk() { # NAME: another broker, as start does the first's
+    echo "=== start $(date +%T.%N) ===" >>"$T/$1.log"
+    rm -f "$T/$1/endpoint"
+    "$BROKER_BIN" --data "$T/$1" run >>"$T/$1.log" 2>&1 &
+    PIDS[$1]=$!
+    wait_for test -s "$T/$1/endpoint" --deadline 20
+}
+init_brk() { # NAME STREET DISPLAY [--hub]
+    free_port
+    run_ok brk "$1" init --street "$2" --name "$3" --bind "tcp://127.0.0.1:$FREE_PORT" \
+        --durability "$DS_DURABILITY" --web-bind '' ${4:-} >/dev/null
+}
+init_member_node() { # NAME ORG DISPLAY BROKER
+    run_ok "$NODE_BIN" --data "$T/$1" init --org "$2" --name "$3" \
+        --street-card "$T/$4/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+    run_ok brk "$4" org add --card "$T/$1/${2/:/-}.card" >/dev/null
+}
+org_street() { cli "$1" orgs --json | jq -r --arg o "$2" '.[] | select(.org == $o) | .street'; }
+org_street_is() { [ "$(org_street "$1" "$2")" = "$3" ]; }
+field_is() { [ "$(cli "$1" member show "$2" --json 2>/dev/null | jq -r "$3")" = "$4" ]; }
+
+log "streets A, B, C and a hub; each street links with the hub only"
+init_broker # A: $T/br, street:jinyu
+init_node u1 unit:u1 单位1 add
+init_brk brb street:xinhua 新华街道
+init_member_node c1 community:c1 社区1 brb
+init_brk brc street:heping 和平街道
+init_member_node c2 community:c2 社区2 brc
+init_brk hub street:city 市中转 --hub
+grep -q '^hub = yes' "$T/hub/street.card" || fail "the hub's card does not say it is a hub"
+assert_exit 1 brk hub org add --card "$T/u1/unit-u1.card"
+for s in br brb brc; do
+    run_ok brk hub peer add --card "$T/$s/street.card" >/dev/null
+    run_ok brk "$s" peer add --card "$T/hub/street.card" >/dev/null
+done
+start br
+start_brk brb
+start_brk brc
+start_brk hub
+for n in u1 c1 c2; do start "$n"; done
+wait_ready u1 c1 c2
+
+log "the whole city, learned through the hub"
+wait_for org_street_is u1 community:c1 street:xinhua --deadline 30
+wait_for org_street_is u1 community:c2 street:heping --deadline 30
+wait_for org_street_is c1 unit:u1 street:jinyu --deadline 30
+wait_for org_street_is c2 community:c1 street:xinhua --deadline 30
+assert_eq street:city "$(broker org list --json | jq -r '.[] | select(.org == "community:c1") | .via')" \
+    "A reaches c1 through the hub"
+
+log "u1's member lives in B: letters cross A -> hub -> B and back"
+run_ok cli u1 intro send --member DY-1 --name 张三 --community community:c1 >/dev/null
+wait_for field_is c1 DY-1 .unit unit:u1 --deadline 30
+run_ok cli c1 report --member DY-1 --date 2026-11-20 >/dev/null
+run_ok cli c1 card set --member DY-1 --occupation 教师 >/dev/null
+fb=$(cli c1 feedback send --member DY-1 --year 2026 --rating good --json | jq -r '.events[0]')
+wait_for field_is u1 DY-1 '.feedback | length' 1 --deadline 30
+assert_eq true "$(cli u1 member show DY-1 --json | jq -r .reported)" "u1 sees the report-in"
+run_ok cli u1 handling send --member DY-1 --feedback "$fb" --action criticism --text 批评 >/dev/null
+wait_for field_is c1 DY-1 '.handling | length' 1 --deadline 30
+
+log "the member moves to C's community: like a move inside one street"
+run_ok cli u1 member move --member DY-1 --community community:c2 --date 2026-12-01 >/dev/null
+wait_for field_is c2 DY-1 .community community:c2 --deadline 30
+c1_let_go() { [ "$(cli c1 members --json | jq length)" = 0 ]; }
+wait_for c1_let_go --deadline 30 # the move-out closed c1's registration
+run_ok cli c2 report --member DY-1 --date 2026-12-02 >/dev/null
+wait_for field_is u1 DY-1 .report_date 2026-12-02 --deadline 30
+same_digests() {
+    local d
+    d=$(member_digest u1 DY-1)
+    [ "$d" = "$(member_digest c2 DY-1)" ] && [ "$d" = "$(broker_digest DY-1)" ] &&
+        [ "$d" = "$(brk hub digest --member DY-1 --json | jq -r .digest)" ] &&
+        [ "$d" = "$(brk brc digest --member DY-1 --json | jq -r .digest)" ]
+}
+wait_for same_digests --deadline 30
+
+log "nothing refused on any link; the hub sent no street its own orgs back"
+for s in br brb brc hub; do
+    assert_eq 0 "$(brk "$s" peer list --json | jq '[.[] | .letters_refused + .entries_refused] | add')" \
+        "$s refused nothing"
+done
+assert_eq 0 "$(brk brb org list --json | jq '[.[] | select(.org == "community:c1" and .foreign)] | length')" \
+    "B's own community stays its own"
+log "PASS"
