@@ -40,12 +40,13 @@ struct link {
     struct broker *b;     /* for the transport's frame callback */
     struct transport_link *conn;
     bool welcomed;
-    bool closing; /* answered as another street: closed at the next tick */
+    bool closing; /* closed at the next tick: answered as another street, or a frame not stored */
     bool has_store_id;
     uint8_t store_id[BROKER_STORE_ID_LEN];
-    uint64_t cursor;       /* street seq of its last directory entry taken (durable) */
-    uint64_t inbox_cursor; /* the last entry of this street's inbox there, stored here */
-    uint64_t remote_head;  /* its directory's head, as it last said */
+    uint64_t cursor;            /* street seq of its last directory entry taken (durable) */
+    uint64_t inbox_cursor;      /* the last entry of this street's inbox there, stored here */
+    uint64_t remote_head;       /* its directory's head, as it last said */
+    uint64_t remote_inbox_head; /* this street's inbox there: its last entry, as it last said */
     uint64_t opened_ms, last_frame_ms, last_progress_ms, ping_ms, nonce;
     bool hello_sent;         /* on this connection: a retry is a resume (no resend asked) */
     uint64_t taken, refused; /* directory entries */
@@ -397,6 +398,10 @@ static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct ev
         refuse_letter(l, ev, "not a member letter its author's side may write");
         return DS_OK;
     }
+    if (hlc_ms(ev->hlc) > broker_now_ms(b) + BROKER_MAX_SKEW_MS) {
+        refuse_letter(l, ev, "its clock is too far in the future");
+        return DS_OK;
+    }
     int rc = eventlog_txn_check(t->log, ev, 0);
     if (rc == DS_EEXIST)
         return DS_OK; /* had it: a resend */
@@ -439,6 +444,8 @@ static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct ev
  * it counts as delivered is durable here. */
 static void on_deliver(struct broker *b, struct link *l, const Dualsync__Deliver *d)
 {
+    if (d->inbox_head > l->remote_inbox_head)
+        l->remote_inbox_head = d->inbox_head;
     if (d->first > l->inbox_cursor + 1) {
         send_hello(b, l, false); /* a frame was lost between: from the cursor again */
         return;
@@ -465,16 +472,30 @@ static void on_deliver(struct broker *b, struct link *l, const Dualsync__Deliver
     }
     if (rc == DS_EIO || upto == l->inbox_cursor) {
         btxn_abort(&t);
-        if (rc == DS_EIO)
-            return; /* not confirmed: sent again after the next HELLO */
     } else {
         link_put(t.log, l, l->cursor, upto);
-        if (btxn_commit(&t) != DS_OK)
-            return;
-        l->inbox_cursor = upto;
-        l->last_progress_ms = broker_now_ms(b);
+        rc = btxn_commit(&t);
+        if (rc == DS_OK) {
+            l->inbox_cursor = upto;
+            l->last_progress_ms = broker_now_ms(b);
+        }
+    }
+    if (rc != DS_OK) {
+        /* nothing of the frame is stored: not confirmed; a new connection at the next tick
+         * asks again from the cursor */
+        log_error("links: street=%s letters not stored: %s", l->card.org, ds_strerror(rc));
+        l->closing = true;
+        return;
     }
     send_confirm(l);
+}
+
+static void on_pong(struct link *l, const Dualsync__Pong *p)
+{
+    if (p->directory_head > l->remote_head)
+        l->remote_head = p->directory_head;
+    if (p->inbox_head > l->remote_inbox_head)
+        l->remote_inbox_head = p->inbox_head;
 }
 
 static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome *w)
@@ -497,6 +518,7 @@ static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome
         link_save(b, l);
     }
     l->remote_head = w->directory_head;
+    l->remote_inbox_head = w->inbox_head;
     l->welcomed = true;
     log_info("links: street=%s welcomed cursor=%llu head=%llu", l->card.org,
              (unsigned long long)l->cursor, (unsigned long long)l->remote_head);
@@ -542,8 +564,7 @@ void links_on_frame(struct broker *b, const char *street, const uint8_t *data, s
     else if (f->kind_case == DUALSYNC__FRAME__KIND_DELIVER && l->welcomed)
         on_deliver(b, l, f->deliver);
     else if (f->kind_case == DUALSYNC__FRAME__KIND_PONG)
-        l->remote_head =
-            f->pong->directory_head > l->remote_head ? f->pong->directory_head : l->remote_head;
+        on_pong(l, f->pong);
     else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
         log_warn("links: street=%s error=%d msg=\"%s\"", street, (int)f->error->code,
                  f->error->message ? f->error->message : "");
@@ -587,6 +608,11 @@ static json_t *link_json(const struct broker *b, const struct link *l)
     uint64_t confirmed = p ? p->confirmed : 0;
     json_object_set_new(j, "letters_pending_to_them",
                         json_integer((json_int_t)(head > confirmed ? head - confirmed : 0)));
+    uint64_t theirs_head = l->remote_inbox_head;
+    json_object_set_new(
+        j, "letters_pending_from_them",
+        json_integer(
+            (json_int_t)(theirs_head > l->inbox_cursor ? theirs_head - l->inbox_cursor : 0)));
     return j;
 }
 

@@ -464,10 +464,12 @@ static void print_link(json_t *l)
     const char *why = json_string_value(json_object_get(l, "last_refusal"));
     if (why && why[0])
         printf(TR("\n  最近一次拒绝: %s", "\n  last refusal: %s"), why);
-    printf(TR("\n  信件: 已取得至 %lld,本次运行取得 %lld 封,拒绝 %lld 封,待对方取 %lld 封",
-              "\n  letters: taken up to %lld, %lld taken this run, %lld refused, %lld waiting for "
-              "it"),
+    printf(TR("\n  信件: 已取得至 %lld(对方尚有 %lld 封待取),本次运行取得 %lld 封,拒绝 %lld "
+              "封,待对方取 %lld 封",
+              "\n  letters: taken up to %lld (%lld more waiting there), %lld taken this run, %lld "
+              "refused, %lld waiting for it"),
            (long long)json_integer_value(json_object_get(l, "inbox_cursor")),
+           (long long)json_integer_value(json_object_get(l, "letters_pending_from_them")),
            (long long)json_integer_value(json_object_get(l, "letters_relayed")),
            (long long)json_integer_value(json_object_get(l, "letters_refused")),
            (long long)json_integer_value(json_object_get(l, "letters_pending_to_them")));

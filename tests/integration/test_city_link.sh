@@ -123,6 +123,8 @@ wait_for same_digests --deadline 30
 assert_eq 3 "$(link_of broker .letters_relayed)" "A took c1's three letters over the link"
 assert_eq 2 "$(link_of brb .letters_relayed)" "B took u1's two letters over the link"
 assert_eq 0 "$(link_of broker .letters_refused)" "nothing refused at A"
+wait_for link_is brb .letters_pending_from_them 0 --deadline 10
+wait_for link_is broker .letters_pending_to_them 0 --deadline 10
 assert_eq 0 "$(link_of brb .letters_refused)" "nothing refused at B"
 
 log "org-level letters do not cross yet: refused at the node, with the reason"

@@ -477,6 +477,22 @@ static void test_hostile_letters_refused(void **state)
     tu_event_free(&own);
 }
 
+/* A letter dated more than a day ahead is refused, as a published one would be. */
+static void test_letter_from_the_future_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct keys u;
+    two_sides(f, &u);
+    struct tu_event e;
+    uint64_t ahead = hlc_wall_ms() + 48u * 3600u * 1000u;
+    tu_event_intro(&e, &u, "unit:school", 1, ahead << 16, "DY-0001", "community:hexie", "张三", 30,
+                   "2026-03-01");
+    deliver(f, 1, &e.raw, &e.len, 1);
+    tu_event_free(&e);
+    assert_int_equal(eventlog_hwm(broker_log(f->b), "unit:school"), 0);
+    assert_int_equal(link_int(f, "letters_refused"), 1);
+}
+
 /* A DELIVER after a gap takes nothing (the link asks from its cursor again). */
 static void test_letter_gap_takes_nothing(void **state)
 {
@@ -606,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_letter_taken_and_routed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_letters_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_letter_gap_takes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_letter_from_the_future_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_letter_to_other_street_goes_to_its_inbox, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hub_entries, setup, teardown),
