@@ -378,6 +378,13 @@ static void refuse_letter(struct link *l, const struct event *ev, const char *wh
              (unsigned long long)ev->seq, why);
 }
 
+/* Whether org is another street's, reached through the link to street. */
+static bool reached_through(const struct broker *b, const char *org, const char *street)
+{
+    const struct org_entry *e = directory_find(b, org);
+    return e && e->street[0] && strcmp(e->via[0] ? e->via : e->street, street) == 0;
+}
+
 /* Stores and routes here one letter the other street relayed (ev, opened), in t. Every
  * signature is checked: the link's session vouches for no origin. DS_OK (stored, a
  * duplicate, or refused and counted), DS_EIO. The other street sends its directory's
@@ -394,8 +401,8 @@ static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct ev
         refuse_letter(l, ev, "bad signature");
         return DS_OK;
     }
-    if (rules_check(ev) != DS_OK || !ev->member[0]) {
-        refuse_letter(l, ev, "not a member letter its author's side may write");
+    if (rules_check(ev) != DS_OK) {
+        refuse_letter(l, ev, "a letter its author's side may not write");
         return DS_OK;
     }
     if (hlc_ms(ev->hlc) > broker_now_ms(b) + BROKER_MAX_SKEW_MS) {
@@ -422,7 +429,8 @@ static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct ev
     const struct event *kept = NULL;
     rc = eventlog_txn_adopt(t->log, ev, 0, &kept);
     for (size_t k = 0; rc == DS_OK && k < to.n; k++)
-        btxn_append(t, to.org[k], kept->origin, kept->seq);
+        if (!reached_through(b, to.org[k], l->card.org)) /* it came that way: not back */
+            btxn_append(t, to.org[k], kept->origin, kept->seq);
     if (rc == DS_OK && kept->type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to.refused)
         rc = protocol_erase_member(b, t->log, kept);
     if (rc != DS_OK)

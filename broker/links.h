@@ -1,11 +1,14 @@
-/* links: this street's peer links to other streets' brokers (a city of streets,
- * docs/ARCHITECTURE.md "A city of streets"). Both street offices add each other's card
- * (`peer add`); each broker then opens a CURVE connection to the other's and reads the
- * other street's directory stream from its own durable cursor, as a node reads its
- * street's. Each entry is checked against the other street's signing key and announced
- * again here as an org that street holds (directory_import), so every node of this street
- * sees the whole city. The other street's broker, for its part, lets this street's key
- * in through ZAP (links_authorize) and sends it only its own orgs' entries. */
+/* links: this street's peer links to other streets' brokers, or to a hub (a city of
+ * streets, docs/ARCHITECTURE.md "A city of streets"). Both offices add each other's card
+ * (`peer add`); each broker then opens a CURVE connection to the other's and reads, from
+ * its own durable cursors, the other's directory stream and this street's inbox there,
+ * as a node reads its street's. Each directory entry is checked against the other
+ * broker's signing key and announced again here as an org another street holds
+ * (directory_import), so every node of this street sees the whole city; each letter is
+ * verified against its author's key, stored and routed here with the cursor in one
+ * commit, and only then confirmed. The other broker, for its part, lets this street's key
+ * in through ZAP (links_authorize) and sends it its own orgs' entries (a hub: every
+ * street's but this one's) and the letters for this street's orgs. */
 #ifndef DUALSYNC_BROKER_LINKS_H
 #define DUALSYNC_BROKER_LINKS_H
 

@@ -316,7 +316,6 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
         rc = DS_EROUTE; /* the directory may not have it yet */
     } else if (c->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
         out->refused = "the community was removed from the street's directory";
-
     } else if (open && mine && strcmp(r.community, intro->community) == 0) {
         recipients_add(out, r.community); /* the same letter again: harmless */
     } else if (!routed || (!open && mine)) {
@@ -643,7 +642,7 @@ static int route_addressed(struct broker *b, struct route_overlay *ov, const str
     for (size_t i = 0; i < ev->msg->n_to; i++) {
         const struct org_entry *o = directory_find(b, ev->msg->to[i]);
         if (!o || o->kind == ORG_STREET || (r->to_kind != ORG_NONE && o->kind != r->to_kind) ||
-            o->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED || o->street[0]) {
+            o->state == DUALSYNC__ORG_STATE__ORG_STATE_REMOVED) {
             out->n = 0;
             out->refused = "an addressee is not (or no longer) in the street's directory";
             return DS_OK;

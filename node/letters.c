@@ -1026,7 +1026,7 @@ static int write_intro(struct write_ctx *w, const Dualsync__CtlCommand *cmd,
     if (require_side(w->n, ORG_UNIT, o) || member_arg(cmd, &member, o))
         return o->code;
     const struct node_org *c = community ? node_find_org(w->n, community) : NULL;
-    if (!node_org_introducible(c))
+    if (!node_org_addressable(c, ORG_COMMUNITY))
         return lookup_org_refusal(w->n, "community", community, ORG_COMMUNITY, o);
     if (may_introduce(w, cmd, member, community, &skip, o))
         return o->code;

@@ -78,17 +78,6 @@ int lookup_org_refusal(const struct node *n, const char *option, const char *tex
     char zh[512], en[512];
     struct org_scan s = {.text = text ? text : "", .kind = kind, .nearest_d = 64};
     strmap_each(n->orgs, scan_org, &s);
-    const struct node_org *other = text ? node_find_org(n, text) : NULL;
-    if (other && other->street[0] && other->kind == kind) {
-        /* a city of linked streets: member letters cross, org-level letters not yet */
-        snprintf(zh, sizeof(zh), "%s「%.60s」属于 %s:跨街道只能寄送党员信件,此类组织间信件尚未支持",
-                 what_zh, text, other->street);
-        snprintf(en, sizeof(en),
-                 "%s '%.60s' belongs to %s: only member letters cross streets yet, not this "
-                 "org-level letter",
-                 what_en, text, other->street);
-        return fail(o, DS_EROUTE, zh, en);
-    }
     if (!text || !*text) {
         snprintf(zh, sizeof(zh), "缺少 --%s(街道目录中的%s)", option, what_zh);
         snprintf(en, sizeof(en), "--%s is missing (a %s of the street directory)", option, what_en);

@@ -332,15 +332,8 @@ int node_append(struct node *n, uint8_t **raws, const size_t *lens, size_t count
 
 bool node_org_addressable(const struct node_org *o, enum org_kind kind)
 {
-    /* another street's org is in the directory (a city of linked streets), but only member
-     * letters cross streets yet (lookup_org_refusal says so) */
-    return o && o->kind == kind && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED &&
-           !o->street[0];
-}
-
-bool node_org_introducible(const struct node_org *o)
-{
-    return o && o->kind == ORG_COMMUNITY && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
+    /* another street's org too: letters cross through the street's links */
+    return o && o->kind == kind && o->state != DUALSYNC__ORG_STATE__ORG_STATE_REMOVED;
 }
 
 const uint8_t *node_origin_key(const struct node *n, const char *origin, uint64_t seq)

@@ -112,9 +112,6 @@ const struct node_org *node_find_org(const struct node *n, const char *org);
 /* Whether letters may be written to o: it is of this kind and not removed from the
  * directory (a revoked org's letters are held at the street until it is rekeyed). */
 bool node_org_addressable(const struct node_org *o, enum org_kind kind);
-/* The same for the community of an introduction (or a move): another street's community
- * too, the letter crossing to it through the street's link (a city of streets). */
-bool node_org_introducible(const struct node_org *o);
 /* The key that signs origin's event seq: the street's from its card, the others' (ours
  * included, after a rotation) from the directory. NULL when we cannot know it. */
 const uint8_t *node_origin_key(const struct node *n, const char *origin, uint64_t seq);

@@ -8,7 +8,8 @@
 #   - an org id is one org in the city: B refuses A's unit at `org add`, naming A;
 #   - a unit's member living in the other street: introduction, report-in, card, feedback
 #     and handling cross the link, digests equal on both nodes and both brokers;
-#   - an org-level letter to another street's community is refused with the reason;
+#   - org-level letters cross too (an offer, a need to the units of its members); a joint
+#     meeting stays within its street;
 #   - B killed (SIGKILL), an org added and another revoked while it is down: A catches up;
 #   - A restarted: the link resumes from its durable cursor, nothing announced twice;
 #   - the street console lists the linked street and the other street's orgs apart from
@@ -122,16 +123,18 @@ same_digests() {
 wait_for same_digests --deadline 30
 assert_eq 3 "$(link_of broker .letters_relayed)" "A took c1's three letters over the link"
 assert_eq 2 "$(link_of brb .letters_relayed)" "B took u1's two letters over the link"
+
 assert_eq 0 "$(link_of broker .letters_refused)" "nothing refused at A"
 wait_for link_is brb .letters_pending_from_them 0 --deadline 10
 wait_for link_is broker .letters_pending_to_them 0 --deadline 10
 assert_eq 0 "$(link_of brb .letters_refused)" "nothing refused at B"
 
-log "org-level letters do not cross yet: refused at the node, with the reason"
-rc=0
-err=$(cli u1 offer send --community community:c1 --title 法律咨询 2>&1) || rc=$?
-assert_ne 0 "$rc" "an offer to B's community is refused"
-assert_contains "$err" "$B_STREET" "the refusal names the community's street"
+log "org-level letters cross too: an offer to c1, and c1's need to the units of its members"
+run_ok cli u1 offer send --community community:c1 --title 法律咨询 >/dev/null
+listed() { [ "$(cli "$1" list "$2" --json | jq length)" -ge 1 ]; }
+wait_for listed c1 offers --deadline 30
+run_ok cli c1 need publish --kind wish --title 修理自行车 >/dev/null
+wait_for listed u1 needs --deadline 30
 rc=0
 err=$(broker meeting add --date 2026-03-20 --title 联席会议 --attendees unit:u1,community:c1 \
     --decisions 共建 2>&1) || rc=$?
