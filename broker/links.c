@@ -1,11 +1,15 @@
-/* links: peer links between street brokers.
- * A link is the other street's card, kept in meta "peer/<street>" with the link's durable
- * state: the street seq of the last directory entry taken from it (the cursor) and the
- * other broker's store id. This broker reads the other street's directory stream as a node
- * reads its own street's: HELLO with the cursor, Directory frames from there, CONFIRM
- * once what they carry is stored. Entries at or below the cursor are never taken again,
- * and taking one twice changes nothing (directory_import compares), so a crash between
- * the import and the cursor's write costs a resend, not a double announcement. */
+/* links: peer links between street brokers (and hubs).
+ * A link is the other broker's card, kept in meta "peer\0<street>\0" with the link's
+ * durable state: its two cursors (the street seq of the last directory entry taken from
+ * it, and the last entry of this street's inbox there that is stored here) and the other
+ * broker's store id. This broker reads both streams as a node reads its street's: HELLO
+ * with the cursors, Directory and DELIVER frames from there, CONFIRM once what they carry
+ * is stored.
+ * - Directory entries at or below the cursor are never taken again, and taking one twice
+ *   changes nothing (directory_import compares), so a crash between the import and the
+ *   cursor's write costs a resend, not a double announcement.
+ * - Letters are stored, routed and given their inbox entries here in one commit with the
+ *   new inbox cursor; one stored before is a duplicate by (origin, seq). */
 #include "links.h"
 
 #include "broker.h"

@@ -5,7 +5,7 @@
 #   - every node sees the whole city, learned through the hub (each org with its street);
 #   - a hub holds no orgs of its own (`org add` refused);
 #   - u1's member living in B: introduction, report-in, card, feedback and handling cross
-#     A → H → B and back;
+#     A → H → B and back, and so do an offer and a need;
 #   - the member moves to C: the move-out reaches c1, the new introduction c2, and c2's
 #     report-in reaches u1; digests equal on u1, c2 and the brokers A, H and C;
 #   - no link refused a letter or an entry, and the hub announced nothing back to the
@@ -73,6 +73,13 @@ wait_for field_is u1 DY-1 '.feedback | length' 1 --deadline 30
 assert_eq true "$(cli u1 member show DY-1 --json | jq -r .reported)" "u1 sees the report-in"
 run_ok cli u1 handling send --member DY-1 --feedback "$fb" --action criticism --text 批评 >/dev/null
 wait_for field_is c1 DY-1 '.handling | length' 1 --deadline 30
+
+log "org-level letters through the hub: an offer to c1, and c1's need back to u1"
+run_ok cli u1 offer send --community community:c1 --title 法律咨询 >/dev/null
+listed() { [ "$(cli "$1" list "$2" --json | jq length)" -ge 1 ]; }
+wait_for listed c1 offers --deadline 30
+run_ok cli c1 need publish --kind wish --title 修理自行车 >/dev/null
+wait_for listed u1 needs --deadline 30
 
 log "the member moves to C's community: like a move inside one street"
 run_ok cli u1 member move --member DY-1 --community community:c2 --date 2026-12-01 >/dev/null
