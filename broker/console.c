@@ -255,6 +255,26 @@ static void org_row(struct page *pg, json_t *e, json_t *peer)
 }
 
 /* The linked streets (status.links) and the orgs learned from them: a city of streets. */
+static const struct column link_cols[] = {
+    {"街道", "Street"},    {"名称", "Name"},
+    {"连接", "Connected"}, {"对方目录已读", "Its directory read"},
+    {"拒绝", "Refused"},
+};
+static const struct column foreign_cols[] = {
+    {"组织编号", "Org id"},
+    {"名称", "Name"},
+    {"所属街道", "Street"},
+    {"状态", "State"},
+};
+
+/* A cell of col holding text. */
+static void text_cell(struct page *pg, const struct column *col, const char *text)
+{
+    td(pg, col);
+    page_text(pg, text);
+    page_printf(pg, "</td>");
+}
+
 static void linked_streets(struct page *pg, json_t *links, json_t *directory)
 {
     if (!json_array_size(links))
@@ -263,28 +283,20 @@ static void linked_streets(struct page *pg, json_t *links, json_t *directory)
     json_t *l, *e;
     page_printf(pg, "<h2>");
     page_tt(pg, "对等街道", "Linked streets");
-    page_printf(pg, "</h2><table id=\"links\"><thead><tr><th>");
-    page_tt(pg, "街道", "Street");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "名称", "Name");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "连接", "Connected");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "对方目录已读", "Its directory read");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "拒绝", "Refused");
-    page_printf(pg, "</th></tr></thead><tbody>");
+    page_printf(pg, "</h2>");
+    table_head(pg, "links", link_cols, sizeof(link_cols) / sizeof(link_cols[0]));
     json_array_foreach(links, i, l)
     {
         page_printf(pg, "<tr data-street=\"");
         page_text(pg, js(l, "street"));
-        page_printf(pg, "\"><td>");
-        page_text(pg, js(l, "street"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(l, "name"));
-        page_printf(pg, "</td><td>%s</td><td>%lld / %lld</td><td>%lld",
-                    json_is_true(json_object_get(l, "connected")) ? "✓" : "—",
-                    ji(l, "directory_cursor"), ji(l, "directory_head"), ji(l, "entries_refused"));
+        page_printf(pg, "\">");
+        text_cell(pg, &link_cols[0], js(l, "street"));
+        text_cell(pg, &link_cols[1], js(l, "name"));
+        text_cell(pg, &link_cols[2], json_is_true(json_object_get(l, "connected")) ? "✓" : "—");
+        td(pg, &link_cols[3]);
+        page_printf(pg, "%lld / %lld</td>", ji(l, "directory_cursor"), ji(l, "directory_head"));
+        td(pg, &link_cols[4]);
+        page_printf(pg, "%lld", ji(l, "entries_refused") + ji(l, "letters_refused"));
         if (js(l, "last_refusal")[0]) {
             page_printf(pg, " (");
             page_text(pg, js(l, "last_refusal"));
@@ -294,26 +306,17 @@ static void linked_streets(struct page *pg, json_t *links, json_t *directory)
     }
     page_printf(pg, "</tbody></table><h2>");
     page_tt(pg, "其他街道的组织", "Other streets' orgs");
-    page_printf(pg, "</h2><table id=\"foreign-orgs\"><thead><tr><th>");
-    page_tt(pg, "组织编号", "Org");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "名称", "Name");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "所属街道", "Street");
-    page_printf(pg, "</th><th>");
-    page_tt(pg, "状态", "State");
-    page_printf(pg, "</th></tr></thead><tbody>");
+    page_printf(pg, "</h2>");
+    table_head(pg, "foreign-orgs", foreign_cols, sizeof(foreign_cols) / sizeof(foreign_cols[0]));
     json_array_foreach(directory, i, e)
     {
         if (!json_is_true(json_object_get(e, "foreign")))
             continue;
-        page_printf(pg, "<tr><td>");
-        page_text(pg, js(e, "org"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "name"));
-        page_printf(pg, "</td><td>");
-        page_text(pg, js(e, "street"));
-        page_printf(pg, "</td><td>");
+        page_printf(pg, "<tr>");
+        text_cell(pg, &foreign_cols[0], js(e, "org"));
+        text_cell(pg, &foreign_cols[1], js(e, "name"));
+        text_cell(pg, &foreign_cols[2], js(e, "street"));
+        td(pg, &foreign_cols[3]);
         state_text(pg, js(e, "state"));
         page_printf(pg, "</td></tr>");
     }

@@ -762,13 +762,14 @@ int transport_send_peer(struct transport *t, const struct transport_peer *peer, 
 
 /* ---------------------------------------------------------------- client */
 
-static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+/* Hands fn up to READ_BURST single-part messages waiting on a client socket (*sockp, read
+ * again each time: the node's handler may reconnect, destroying it; a message already
+ * received stays valid). Multipart messages are dropped and counted. */
+static void read_client(struct transport *t, zsock_t *const *sockp, transport_frame_fn fn,
+                        void *arg)
 {
-    (void)loop;
-    (void)item;
-    struct transport *t = arg;
-    for (int i = 0; i < READ_BURST && t->dealer; i++) {
-        void *sock = zsock_resolve(t->dealer);
+    for (int i = 0; i < READ_BURST && *sockp; i++) {
+        void *sock = zsock_resolve(*sockp);
         zmq_msg_t m;
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
@@ -779,11 +780,18 @@ static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
             t->stats.bad_frames++;
             drain_more(sock);
         } else {
-            /* The handler may reconnect, destroying this socket; m stays valid. */
-            t->on_frame(t->client_arg, zmq_msg_data(&m), zmq_msg_size(&m));
+            fn(arg, zmq_msg_data(&m), zmq_msg_size(&m));
         }
         zmq_msg_close(&m);
     }
+}
+
+static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    struct transport *t = arg;
+    read_client(t, &t->dealer, t->on_frame, t->client_arg);
     return 0;
 }
 
@@ -932,22 +940,7 @@ static int on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)loop;
     (void)item;
     struct transport_link *l = arg;
-    for (int i = 0; i < READ_BURST; i++) {
-        void *sock = zsock_resolve(l->dealer);
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        if (zmq_msg_more(&m)) {
-            l->t->stats.bad_frames++;
-            drain_more(sock);
-        } else {
-            l->on_frame(l->arg, zmq_msg_data(&m), zmq_msg_size(&m));
-        }
-        zmq_msg_close(&m);
-    }
+    read_client(l->t, &l->dealer, l->on_frame, l->arg);
     return 0;
 }
 
