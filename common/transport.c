@@ -974,10 +974,10 @@ int transport_link_open(struct transport *t, const char *endpoint,
 
 int transport_link_send(struct transport_link *l, const uint8_t *data, size_t len)
 {
-    if (zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT) < 0) {
-        l->t->stats.send_failures++;
+    /* Not counted in send_failures: a HELLO sent before the connection is up is dropped as
+     * a matter of course (ZMQ_IMMEDIATE), and the link's owner says it again. */
+    if (zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT) < 0)
         return DS_EAGAIN;
-    }
     return DS_OK;
 }
 

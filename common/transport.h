@@ -154,7 +154,7 @@ struct transport_link;
 int transport_link_open(struct transport *t, const char *endpoint,
                         const uint8_t server_key[KEYS_PUB_LEN], const struct keys *keys,
                         transport_frame_fn on_frame, void *arg, struct transport_link **out);
-/* DS_OK, DS_EAGAIN (not connected or queue full; counted in send_failures). */
+/* DS_OK, DS_EAGAIN (not connected or queue full; not counted: the link's owner resends). */
 int transport_link_send(struct transport_link *l, const uint8_t *data, size_t len);
 void transport_link_close(struct transport_link **lp);
 /* Binds the control socket at ipc://path. DS_EIO on failure (logged). */
