@@ -84,7 +84,8 @@ struct txn_event {
 struct member_pending {
     struct txn_event **events;
     size_t n, cap;
-    bool refold; /* redacted in this txn: fold from the log, not from the stored record */
+    bool refold;   /* redacted in this txn: fold from the log, not from the stored record */
+    bool stripped; /* a stored event lost its personal part (eventlog_txn_strip): dirty */
 };
 
 struct eventlog_txn {
@@ -98,6 +99,7 @@ struct eventlog_txn {
     uint64_t hlc_max;
     char forget[IDS_ORG_MAX]; /* an org-level origin whose events this txn drops, or "" */
     struct strmap *redact;    /* member -> uint64_t *: redactions of this txn */
+    bool scrub;               /* eventlog_txn_mark_scrub */
     bool written;             /* eventlog_txn_write ran: readable, nothing more is added */
 };
 
@@ -798,6 +800,31 @@ static int redact_stored(struct eventlog_txn *txn, const char *member, size_t *c
     return rc;
 }
 
+static struct member_pending *txn_member(struct eventlog_txn *txn, const char *member)
+{
+    struct member_pending *mp = strmap_get(txn->members, member);
+    if (!mp) {
+        mp = xcalloc(1, sizeof(*mp));
+        strmap_put(txn->members, member, mp);
+    }
+    return mp;
+}
+
+/* Replaces an event added in txn by its bare copy. */
+static int strip_added(struct eventlog_txn *txn, struct txn_event *te)
+{
+    uint8_t *bare = NULL;
+    size_t bare_len = 0;
+    wire_event_strip(&te->ev, &bare, &bare_len);
+    wire_event_release(&te->ev);
+    int rc = wire_event_open(bare, bare_len, true, &te->ev);
+    free(bare);
+    if (rc != DS_OK)
+        return DS_EIO;
+    put_event(txn, &te->ev);
+    return DS_OK;
+}
+
 int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uint64_t upto,
                                size_t *count_out)
 {
@@ -821,35 +848,79 @@ int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uin
         log_error("eventlog: cannot redact member=%s", member);
         return rc;
     }
-    struct member_pending *mp = strmap_get(txn->members, member);
-    if (!mp && !held) { /* nothing of the member here yet: only the mark */
+    if (!strmap_get(txn->members, member) && !held) { /* nothing of the member here yet */
         if (count_out)
             *count_out = 0;
         return DS_OK;
     }
-    if (!mp) {
-        mp = xcalloc(1, sizeof(*mp));
-        strmap_put(txn->members, member, mp);
-    }
+    struct member_pending *mp = txn_member(txn, member);
     for (size_t i = 0; i < mp->n; i++) { /* added earlier in this txn */
-        struct event *ev = &mp->events[i]->ev;
-        if (!redacts(txn, ev))
+        if (!redacts(txn, &mp->events[i]->ev))
             continue;
-        uint8_t *bare = NULL;
-        size_t bare_len = 0;
-        wire_event_strip(ev, &bare, &bare_len);
-        wire_event_release(ev);
-        rc = wire_event_open(bare, bare_len, true, ev);
-        free(bare);
-        if (rc != DS_OK)
+        if (strip_added(txn, mp->events[i]) != DS_OK)
             return DS_EIO;
-        put_event(txn, ev);
         count++;
     }
     mp->refold = true;
     if (count_out)
         *count_out = count;
     return DS_OK;
+}
+
+int eventlog_txn_strip(struct eventlog_txn *txn, const char *origin, uint64_t seq,
+                       bool *stripped_out)
+{
+    *stripped_out = false;
+    if (!txn->log->defer_folds)
+        return DS_EINVAL; /* the refold must read the bare bytes: after the batch is written */
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), origin, seq);
+    struct txn_event *te = strmap_get(txn->added, id);
+    if (te) {
+        if (!te->ev.personal_len)
+            return DS_OK;
+        *stripped_out = true;
+        return strip_added(txn, te);
+    }
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc = eventlog_get_raw(txn->log, origin, seq, &raw, &len);
+    if (rc != DS_OK)
+        return rc;
+    struct event ev;
+    if (wire_event_open(raw, len, false, &ev) != DS_OK) {
+        free(raw);
+        return DS_EIO;
+    }
+    if (ev.personal_len) {
+        uint8_t *bare = NULL;
+        size_t bare_len = 0;
+        wire_event_strip(&ev, &bare, &bare_len);
+        struct skey k;
+        key_event(&k, origin, seq);
+        store_batch_put(txn->batch, CF_EVENTS, &k, bare, bare_len);
+        free(bare);
+        if (ev.member[0]) {
+            /* an index entry of an older store may carry the bytes: a reference now */
+            skey_init(&k);
+            skey_str(&k, ev.member);
+            key_position(&k, ev.hlc, ev.origin, ev.seq);
+            store_batch_put(txn->batch, CF_BY_MEMBER, &k, (const uint8_t *)"", 0);
+            txn_member(txn, ev.member)->stripped = true;
+        }
+        *stripped_out = true;
+    }
+    wire_event_release(&ev);
+    free(raw);
+    return DS_OK;
+}
+
+void eventlog_txn_mark_scrub(struct eventlog_txn *txn)
+{
+    struct skey k;
+    key_meta(&k, "scrub", NULL);
+    store_batch_put(txn->batch, CF_META, &k, "", 0);
+    txn->scrub = true;
 }
 
 /* eventlog_txn_member_events_after: copies of the events to visit, sorted. */
@@ -1366,7 +1437,7 @@ static bool defer_member(const char *member, void *value, void *arg)
     const struct member_pending *mp = value;
     struct skey k;
     key_meta(&k, "dirty", member);
-    if (mp->n == 0 || mp->refold) { /* a redaction folds now: no old record may stay */
+    if ((mp->n == 0 && !mp->stripped) || mp->refold) { /* a redaction folds now */
         store_batch_delete(ctx->txn->batch, CF_META, &k);
         return fold_member(member, value, arg);
     }
@@ -1380,7 +1451,7 @@ static bool note_dirty(const char *member, void *value, void *arg)
 {
     const struct member_pending *mp = value;
     struct eventlog *log = arg;
-    if (mp->n && !mp->refold)
+    if ((mp->n || mp->stripped) && !mp->refold)
         strmap_put(log->dirty, member, DIRTY);
     else
         strmap_remove(log->dirty, member);
@@ -1437,7 +1508,7 @@ int eventlog_txn_write(struct eventlog_txn *txn)
         if (defer)
             strmap_each(txn->members, note_dirty, txn->log);
         strmap_each(txn->redact, merge_redaction, txn->log);
-        txn->log->scrub_due += strmap_count(txn->redact) > 0;
+        txn->log->scrub_due += strmap_count(txn->redact) > 0 || txn->scrub;
         if (log->member_fn)
             strmap_each(txn->members, tell_member, log);
     }

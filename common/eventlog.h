@@ -121,6 +121,17 @@ int eventlog_txn_forget_origin(struct eventlog_txn *txn, const char *origin);
  * until eventlog_scrub. */
 int eventlog_txn_redact_member(struct eventlog_txn *txn, const char *member, uint64_t upto,
                                size_t *count_out);
+/* Drops the personal part of the one event (origin, seq), stored or added in txn: what a
+ * hub keeps of a letter it carried once every broker it went to has it (broker/links.c).
+ * Unlike a redaction it leaves no mark, so a later copy of the same letter is kept whole.
+ * Only with deferred folds: the member is marked dirty and refolded from the bare bytes.
+ * *stripped_out says whether a part was dropped. DS_OK, DS_ENOTFOUND (not stored),
+ * DS_EINVAL (folds not deferred), DS_EIO. */
+int eventlog_txn_strip(struct eventlog_txn *txn, const char *origin, uint64_t seq,
+                       bool *stripped_out);
+/* Marks the store for a scrub (eventlog_scrub) when txn commits: a caller that dropped
+ * bytes by eventlog_txn_strip decides how often RocksDB must forget them. */
+void eventlog_txn_mark_scrub(struct eventlog_txn *txn);
 /* Visits member's events with an hlc above after, stored or added in txn before this
  * call, in fold order (hlc, origin, seq): the letters that came before an older one that
  * changes what they mean (broker/routing.c, a release that arrives late). Each is

@@ -658,7 +658,7 @@ static void clear_str(char **field)
 
 /* Every personal field of the record (common/personal.c names them in the letters): what
  * is left are ids, dates, enums and counts. */
-static void clear_personal(Dualsync__MemberRecord *rec)
+static void clear_fields(Dualsync__MemberRecord *rec)
 {
     char **own[] = {&rec->name,   &rec->occupation, &rec->willingness,   &rec->rest_time,
                     &rec->skills, &rec->contact,    &rec->intro_contact, &rec->closed_text};
@@ -684,6 +684,11 @@ static void clear_personal(Dualsync__MemberRecord *rec)
         clear_str(&rec->difficulties[i]->text);
         clear_str(&rec->difficulties[i]->resolution);
     }
+}
+
+static void clear_personal(Dualsync__MemberRecord *rec)
+{
+    clear_fields(rec);
     drop_claims(rec); /* other units' introductions: a name each */
 }
 
@@ -781,4 +786,18 @@ void fold_digest_hex(const Dualsync__MemberRecord *rec, char *out)
     uint8_t d[KEYS_DIGEST_LEN];
     fold_digest(rec, d);
     keys_hex(d, sizeof(d), out);
+}
+
+void fold_clear_digest_hex(const Dualsync__MemberRecord *rec, char *out)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    fold_encode(rec, &bytes, &len);
+    Dualsync__MemberRecord *copy = fold_decode(bytes, len);
+    free(bytes);
+    clear_fields(copy);
+    for (size_t i = 0; i < copy->n_claims; i++)
+        clear_fields(copy->claims[i]);
+    fold_digest_hex(copy, out);
+    fold_free(&copy);
 }

@@ -59,5 +59,9 @@ Dualsync__MemberRecord *fold_decode(const uint8_t *data, size_t len);
 /* Digest of the canonical bytes, and its lower-case hex (out size >= 65). */
 void fold_digest(const Dualsync__MemberRecord *rec, uint8_t out[KEYS_DIGEST_LEN]);
 void fold_digest_hex(const Dualsync__MemberRecord *rec, char *out);
+/* The digest of the record with every personal field empty (claims kept, theirs empty
+ * too): what a holder without the letters' personal parts folds, a hub that carried them
+ * (broker/links.c). Equal on every side of a member that holds the same letters. */
+void fold_clear_digest_hex(const Dualsync__MemberRecord *rec, char *out);
 
 #endif

@@ -340,6 +340,83 @@ static void test_personal_redact_and_scrub_leave_no_trace(void **state)
     tu_event_free(&late);
 }
 
+/* What a hub keeps of the letters it carried (broker/links.c): each letter stripped on its
+ * own, the record refolded from the bare bytes, which is the full record with its personal
+ * fields empty (fold_clear_digest_hex), and nothing of them left on disk after a scrub. */
+static void test_personal_strip_keeps_the_clear_record(void **state)
+{
+    const char *dir = *state;
+    struct tu_event ev[7];
+    intro_with_contact(&ev[0], 1, 100, "M1");
+    tu_event_intro(&ev[1], &k, UNIT2, 1, 101, "M1", COMM, "claim-name-5e1c", 30, "2026-01-06");
+    tu_event_intro(&ev[2], &k, UNIT, 2, 102, "M2", COMM, "carried-name-9d2b", 30, "2026-01-05");
+    tu_event_report(&ev[3], &k, COMM, 1, 103, "M2", "2026-01-09");
+    tu_event_card(&ev[4], &k, COMM, 2, 104, "M2", JOB, "w", "r");
+    tu_event_feedback(&ev[5], &k, COMM, 3, 105, "M2", 2026, DUALSYNC__RATING__RATING_GOOD, false,
+                      "feedback-text-33aa");
+    tu_event_handling(&ev[6], &k, UNIT, 3, 106, "M2", COMM, 3,
+                      DUALSYNC__HANDLING_ACTION__HANDLING_NO_ACTION, "handling-text-41bd");
+    struct tu_event *all[] = {&ev[0], &ev[1], &ev[2], &ev[3], &ev[4], &ev[5], &ev[6]};
+    const char *members[] = {"M1", "M2"};
+    char full[2][65], clear[2][65], after[2][65];
+
+    struct eventlog *log = NULL;
+    assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
+    struct eventlog_txn *txn = eventlog_begin(log);
+    bool stripped = false;
+    assert_rc(eventlog_txn_strip(txn, UNIT, 1, &stripped), DS_EINVAL); /* folds not deferred */
+    eventlog_abort(&txn);
+    eventlog_defer_folds(log);
+    assert_rc(add_all(log, all, 7, NULL), DS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        Dualsync__MemberRecord *rec = NULL;
+        assert_rc(eventlog_member(log, members[i], &rec), DS_OK);
+        fold_digest_hex(rec, full[i]);
+        fold_clear_digest_hex(rec, clear[i]);
+        assert_string_not_equal(full[i], clear[i]);
+        fold_free(&rec);
+    }
+    txn = eventlog_begin(log);
+    for (size_t i = 0; i < 7; i++) {
+        assert_rc(eventlog_txn_strip(txn, all[i]->ev.origin, all[i]->ev.seq, &stripped), DS_OK);
+        assert_true(stripped == (i != 3)); /* a report-in has no personal field */
+    }
+    assert_rc(eventlog_txn_strip(txn, UNIT, 99, &stripped), DS_ENOTFOUND);
+    eventlog_txn_mark_scrub(txn);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        Dualsync__MemberRecord *rec = NULL;
+        assert_rc(eventlog_member(log, members[i], &rec), DS_OK);
+        fold_digest_hex(rec, after[i]);
+        assert_string_equal(after[i], clear[i]);
+        fold_clear_digest_hex(rec, after[i]);
+        assert_string_equal(after[i], clear[i]);
+        fold_free(&rec);
+    }
+    txn = eventlog_begin(log); /* stripped once: nothing more to drop */
+    assert_rc(eventlog_txn_strip(txn, UNIT, 1, &stripped), DS_OK);
+    assert_false(stripped);
+    eventlog_abort(&txn);
+    struct tu_event *again[] = {&ev[0]}; /* the whole letter again: a duplicate */
+    assert_rc(add_all(log, again, 1, NULL), DS_EEXIST);
+    assert_true(eventlog_redacted_upto(log, "M1") == 0); /* no mark: not an erasure */
+
+    assert_true(eventlog_scrub_pending(log));
+    assert_rc(eventlog_scrub_wait(log), DS_OK);
+    eventlog_destroy(&log);
+    const char *gone[] = {PHONE,
+                          NAME,
+                          JOB,
+                          "claim-name-5e1c",
+                          "carried-name-9d2b",
+                          "feedback-text-33aa",
+                          "handling-text-41bd"};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+        assert_false(dir_contains(dir, gone[i]));
+    for (size_t i = 0; i < 7; i++)
+        tu_event_free(&ev[i]);
+}
+
 static int setup_keys(void **state)
 {
     (void)state;
@@ -357,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_personal_field_inside_signed_bytes_refused),
         cmocka_unit_test(test_personal_erase_clears_and_freezes_the_record),
         tu_test_tmpdir(test_personal_redact_and_scrub_leave_no_trace),
+        tu_test_tmpdir(test_personal_strip_keeps_the_clear_record),
     };
     return cmocka_run_group_tests(tests, setup_keys, NULL);
 }
