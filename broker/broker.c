@@ -4,6 +4,7 @@
  * store id is random per database: a broker that lost its disk gets a new one, which tells
  * every node to reset its inbox cursor and publish its log again. */
 #include "broker.h"
+#include "carry.h"
 #include "directory.h"
 #include "inbox.h"
 #include "links.h"
@@ -51,6 +52,7 @@ struct broker {
     struct sigaudit *sigaudit;   /* the signature check behind the ACK (sigaudit.c); NULL: none */
     struct console *console;     /* the web console's threads (console.c); NULL when off */
     struct links *links;         /* the linked streets and their connections (links.c) */
+    struct carry *carry;         /* a hub's carried letters (carry.c) */
 };
 
 struct eventlog *broker_log(const struct broker *b)
@@ -113,6 +115,10 @@ struct links *broker_links(const struct broker *b)
 {
     return b->links;
 }
+struct carry *broker_carry(const struct broker *b)
+{
+    return b->carry;
+}
 void broker_set_sigaudit(struct broker *b, struct sigaudit *a)
 {
     b->sigaudit = a;
@@ -127,6 +133,7 @@ static struct broker *broker_alloc(void)
     b->inbox = inbox_new();
     b->receipts = receipts_new();
     b->links = links_new();
+    b->carry = carry_new();
     return b;
 }
 
@@ -207,6 +214,8 @@ int broker_open(const char *dir, struct broker **b_out)
     if (rc == DS_OK)
         rc = links_load(b);
     if (rc == DS_OK)
+        rc = carry_load(b);
+    if (rc == DS_OK)
         rc = routing_upgrade(b);
     if (rc != DS_OK)
         goto fail;
@@ -226,6 +235,7 @@ static void broker_release(struct broker *b)
     links_stop(b); /* its connections are the transport's sockets */
     transport_destroy(&b->t);
     links_destroy(&b->links);
+    carry_destroy(&b->carry);
     eventlog_destroy(&b->log);
     directory_destroy(&b->directory);
     protocol_sessions_destroy(&b->sessions);
@@ -443,6 +453,8 @@ static json_t *status_json(struct broker *b)
     json_object_set_new(s, "directory_entries", json_integer((json_int_t)directory_count(b)));
     json_object_set_new(s, "directory_head", json_integer((json_int_t)directory_head(b)));
     json_object_set_new(s, "links", links_json(b)); /* the other streets' brokers (links.h) */
+    if (b->cfg.hub) /* what it keeps of the letters it carried (carry.h) */
+        json_object_set_new(s, "carried", carry_json(b));
     if (b->sigaudit) /* the signatures checked behind the ACK: only a running broker has it */
         json_object_set_new(s, "signature_audit", sigaudit_json(b));
     json_t *store = ctl_store_json(b->log);
@@ -629,10 +641,11 @@ static void digest_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
         ctl_reply_error(DS_ENOTFOUND, "没有该成员的记录", "no record of this member", 0, out, len);
         return;
     }
-    char hex[2 * KEYS_DIGEST_LEN + 1];
+    char hex[2 * KEYS_DIGEST_LEN + 1], clear[2 * KEYS_DIGEST_LEN + 1];
     fold_digest_hex(rec, hex);
-    ctl_reply_ok(json_pack("{s:s,s:s,s:I}", "member", member, "digest", hex, "events",
-                           (json_int_t)rec->events),
+    fold_clear_digest_hex(rec, clear); /* what a hub that carried the letters holds */
+    ctl_reply_ok(json_pack("{s:s,s:s,s:s,s:I}", "member", member, "digest", hex, "clear_digest",
+                           clear, "events", (json_int_t)rec->events),
                  out, len);
     fold_free(&rec);
 }

@@ -9,7 +9,8 @@
  * applied, and the street's lag), verify.h (the signature workers), sigaudit.h (every
  * stored event's signature, checked behind the ACK), protocol.h (the frame handlers,
  * sessions and per-peer budgets), btxn.h (the one transaction they all write through),
- * report.h (the street report), links.h (peer links to other streets' brokers). This header is
+ * report.h (the street report), links.h (peer links to other streets' brokers), carry.h
+ * (what a hub keeps of the letters it carries). This header is
  * broker.c's: struct broker is private to it, and the modules reach the state they share (the log,
  * the config and keys, the clock, the counters, the transport) and each other's opaque state
  * (struct directory, inbox, sessions, receipts, verify_pool, sigaudit) through its accessors;
@@ -92,6 +93,7 @@ struct receipts;
 struct sigaudit;
 struct sessions;
 struct links;
+struct carry;
 
 /* The broker: private to broker.c. A module reaches the shared services and the other
  * modules' state only through the functions below. */
@@ -116,6 +118,7 @@ struct receipts *broker_receipts(const struct broker *b);
 struct verify_pool *broker_verify(const struct broker *b); /* NULL: not serving */
 struct sigaudit *broker_sigaudit(const struct broker *b);  /* NULL: no audit running */
 struct links *broker_links(const struct broker *b);        /* the linked streets (links.h) */
+struct carry *broker_carry(const struct broker *b);        /* a hub's carried letters (carry.h) */
 /* sigaudit_open and sigaudit_close's: the audit b runs from now on (NULL: none). */
 void broker_set_sigaudit(struct broker *b, struct sigaudit *a);
 

@@ -30,12 +30,15 @@ struct btxn {
     struct eventlog_txn *log;     /* the write batch */
     struct route_overlay *routes; /* routes changed in this batch (routing.c) */
     struct strmap *heads;         /* org -> struct inbox_pending *: its entries and new head */
+    struct strmap *carries;       /* a hub's: origin/seq -> streets added (carry.h), or NULL */
+    uint64_t dropped;             /* a hub's: personal parts this batch dropped (carry.h) */
 };
 
 /* Starts t on b's log. Every btxn_begin is ended by exactly one btxn_commit or btxn_abort. */
 void btxn_begin(struct broker *b, struct btxn *t);
 /* Appends to org's inbox a pointer to the event (origin, seq), stored or added in t; for
- * another street's org, to the inbox of the linked broker it is reached through (links.h). */
+ * another street's org, to the inbox of the linked broker it is reached through (links.h),
+ * which a hub counts (carry.h). */
 void btxn_append(struct btxn *t, const char *org, const char *origin, uint64_t seq);
 /* Steps 2–4 above. DS_OK; or the commit's error (DS_EIO), and then nothing of t is
  * stored and no head moved. Ends t either way. */

@@ -14,6 +14,7 @@
 
 #include "broker.h"
 #include "btxn.h"
+#include "carry.h"
 #include "directory.h"
 #include "protocol.h"
 #include "routing.h"
@@ -431,10 +432,15 @@ static int relay_one(struct broker *b, struct link *l, struct btxn *t, struct ev
         to.refused = "cannot be routed here";
     }
     const struct event *kept = NULL;
+    size_t sent = 0;
     rc = eventlog_txn_adopt(t->log, ev, 0, &kept);
     for (size_t k = 0; rc == DS_OK && k < to.n; k++)
-        if (!reached_through(b, to.org[k], l->card.org)) /* it came that way: not back */
+        if (!reached_through(b, to.org[k], l->card.org)) { /* it came that way: not back */
             btxn_append(t, to.org[k], kept->origin, kept->seq);
+            sent++;
+        }
+    if (rc == DS_OK && !sent && broker_config(b)->hub) /* a hub keeps no part it passes on */
+        rc = carry_nowhere(t, kept->origin, kept->seq);
     if (rc == DS_OK && kept->type == DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE && !to.refused)
         rc = protocol_erase_member(b, t->log, kept);
     if (rc != DS_OK)

@@ -20,6 +20,7 @@
 #include "protocol.h"
 
 #include "broker.h"
+#include "carry.h"
 #include "directory.h"
 #include "inbox.h"
 #include "links.h"
@@ -1059,6 +1060,7 @@ void protocol_tick(void *arg)
     broker_sessions(b)->last_tick_ms = now;
     settle_when_idle(b);
     receipts_tick(b);
+    carry_tick(b); /* a hub's dropped parts: a scrub asked for (the next tick starts it) */
     sigaudit_tick(b);
     claims_tick(b);
     if (transport_server_backlog(broker_transport(b))) {

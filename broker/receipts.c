@@ -17,6 +17,7 @@
 #include "receipts.h"
 
 #include "broker.h"
+#include "carry.h"
 #include "inbox.h"
 #include "protocol.h"
 
@@ -209,9 +210,19 @@ int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t n
     return rc;
 }
 
+struct tick_ctx {
+    struct broker *b;
+    struct eventlog_txn *txn;
+    struct strmap *carried; /* a hub's letters walked (carry_delivered), or NULL */
+    size_t budget;
+    int rc;
+};
+
 /* Counts org's inbox entries walked+1 .. its cursor, at most budget of them. */
-static size_t walk_recipient(struct broker *b, const char *org, struct recipient *r, size_t budget)
+static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipient *r,
+                             size_t budget)
 {
+    struct broker *b = c->b;
     uint64_t upto = r->said ? r->confirmed : r->walked;
     if (upto <= r->walked)
         return 0;
@@ -246,6 +257,11 @@ static size_t walk_recipient(struct broker *b, const char *org, struct recipient
                 *have = seq;
                 o->dirty = true;
             }
+            if (c->carried &&
+                carry_delivered(b, c->txn, c->carried, (const char *)v, seq) != DS_OK) {
+                c->rc = DS_EIO;
+                break;
+            }
         }
         r->walked = at;
         r->dirty = true;
@@ -254,18 +270,12 @@ static size_t walk_recipient(struct broker *b, const char *org, struct recipient
     return n;
 }
 
-struct tick_ctx {
-    struct broker *b;
-    struct eventlog_txn *txn;
-    size_t budget;
-};
-
 static bool walk_one(const char *org, void *value, void *arg)
 {
     struct tick_ctx *c = arg;
     size_t cap = c->budget < WALK_PER_RECIPIENT ? c->budget : WALK_PER_RECIPIENT;
-    c->budget -= walk_recipient(c->b, org, value, cap);
-    return c->budget > 0;
+    c->budget -= walk_recipient(c, org, value, cap);
+    return c->budget > 0 && c->rc == DS_OK;
 }
 
 static bool stage_walked(const char *org, void *value, void *arg)
@@ -320,19 +330,44 @@ static bool push_origin(const char *origin, void *value, void *arg)
     return true;
 }
 
+/* A walk that could not be stored: the recipients walk again from what was stored. */
+static bool rewind_recipient(const char *org, void *value, void *arg)
+{
+    struct recipient *r = value;
+    struct broker *b = arg;
+    char name[IDS_ORG_MAX + 16];
+    snprintf(name, sizeof(name), "walked/%s", org);
+    if (r->dirty && eventlog_meta_u64(broker_log(b), name, 0, &r->walked) != DS_OK)
+        r->walked = 0;
+    r->dirty = false;
+    return true;
+}
+
 void receipts_tick(struct broker *b)
 {
-    struct tick_ctx c = {b, NULL, WALK_PER_TICK};
+    /* A hub's walk also drops the parts of the letters every street has (carry.h), in the
+     * same commit as the walk: a walk is counted once. */
+    struct tick_ctx c = {b, eventlog_begin(broker_log(b)),
+                         broker_config(b)->hub ? strmap_new() : NULL, WALK_PER_TICK, DS_OK};
     strmap_each(broker_receipts(b)->recipients, walk_one, &c);
-    if (c.budget == WALK_PER_TICK)
-        return; /* nothing was walked: nothing moved */
-    c.txn = eventlog_begin(broker_log(b));
-    strmap_each(broker_receipts(b)->recipients, stage_walked, c.txn);
-    strmap_each(broker_receipts(b)->origins, stage_origin, c.txn);
-    if (eventlog_commit(&c.txn) != DS_OK) {
-        log_error("receipts: cannot store the receipts; trying again next tick");
+    uint64_t dropped = 0;
+    if (c.budget == WALK_PER_TICK && c.rc == DS_OK) {
+        eventlog_abort(&c.txn); /* nothing was walked: nothing moved */
+        strmap_destroy(&c.carried, free);
         return;
     }
+    if (c.carried)
+        dropped = carry_walked(c.txn, c.carried);
+    strmap_each(broker_receipts(b)->recipients, stage_walked, c.txn);
+    strmap_each(broker_receipts(b)->origins, stage_origin, c.txn);
+    strmap_destroy(&c.carried, free);
+    if (c.rc != DS_OK || eventlog_commit(&c.txn) != DS_OK) {
+        eventlog_abort(&c.txn);
+        log_error("receipts: cannot store the receipts; trying again next tick");
+        strmap_each(broker_receipts(b)->recipients, rewind_recipient, b);
+        return;
+    }
+    carry_dropped(b, dropped);
     strmap_each(broker_receipts(b)->recipients, clear_recipient, NULL);
     strmap_each(broker_receipts(b)->origins, push_origin, b);
 }

@@ -189,12 +189,13 @@ static int cmd_digest(struct node *n, const Dualsync__CtlCommand *cmd, struct ou
 {
     const char *member;
     Dualsync__MemberRecord *rec = NULL;
-    char hex[2 * KEYS_DIGEST_LEN + 1];
+    char hex[2 * KEYS_DIGEST_LEN + 1], clear[2 * KEYS_DIGEST_LEN + 1];
     if (member_arg(cmd, &member, o) || load_member(n, member, false, &rec, o))
         return o->code;
     fold_digest_hex(rec, hex);
-    o->result =
-        json_pack("{s:s,s:s,s:i}", "member", member, "digest", hex, "events", (int)rec->events);
+    fold_clear_digest_hex(rec, clear); /* what a hub that carried the letters holds */
+    o->result = json_pack("{s:s,s:s,s:s,s:i}", "member", member, "digest", hex, "clear_digest",
+                          clear, "events", (int)rec->events);
     fold_free(&rec);
     return DS_OK;
 }

@@ -7,7 +7,10 @@
 #   - u1's member living in B: introduction, report-in, card, feedback and handling cross
 #     A → H → B and back, and so do an offer and a need;
 #   - the member moves to C: the move-out reaches c1, the new introduction c2, and c2's
-#     report-in reaches u1; digests equal on u1, c2 and the brokers A, H and C;
+#     report-in reaches u1; digests equal on u1, c2 and the brokers A and C;
+#   - the hub keeps no personal part once the streets it passed a letter to have it: its
+#     record is the others' with the personal fields empty (clear_digest), and after its
+#     scrub no file of its data directory holds the member's name, card or texts;
 #   - no link refused a letter or an entry, and the hub announced nothing back to the
 #     street it came from.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -92,11 +95,20 @@ same_digests() {
     local d
     d=$(member_digest u1 DY-1)
     [ "$d" = "$(member_digest c2 DY-1)" ] && [ "$d" = "$(broker_digest DY-1)" ] &&
-        [ "$d" = "$(brk hub digest --member DY-1 --json | jq -r .digest)" ] &&
-        [ "$d" = "$(brk brc digest --member DY-1 --json | jq -r .digest)" ]
+        [ "$d" = "$(brk brc digest --member DY-1 --json | jq -r .digest)" ] &&
+        [ "$(cli u1 digest --member DY-1 --json | jq -r .clear_digest)" = \
+            "$(brk hub digest --member DY-1 --json | jq -r .digest)" ]
 }
 wait_for same_digests --deadline 30
 
+log "the hub dropped what it carried: no name, card or text left on its disk"
+hub_forgot() {
+    [ "$(brk hub status --json | jq -r '.carried.scrub_waits or .scrub_pending')" = false ] &&
+        ! grep -r -a -q -e 张三 -e 教师 -e 批评 "$T/hub"
+}
+wait_for hub_forgot --deadline 60
+assert_ne 0 "$(brk hub status --json | jq -r .carried.parts_dropped)" "the hub counts what it dropped"
+grep -r -a -q 张三 "$T/brb" || fail "the grep finds the name where it is kept (B's broker)"
 log "nothing refused on any link; the hub sent no street its own orgs back"
 for s in br brb brc hub; do
     assert_eq 0 "$(brk "$s" peer list --json | jq '[.[] | .letters_refused + .entries_refused] | add')" \

@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct broker *bf_open_log(struct eventlog *log, const char *street, uint64_t (*now_ms)(void))
+static struct broker *open_log(struct eventlog *log, const char *street, bool hub,
+                               uint64_t (*now_ms)(void))
 {
     struct broker_config *cfg = calloc(1, sizeof(*cfg)); /* large: not on the stack */
     assert_non_null(cfg);
+    cfg->hub = hub;
     cfg->window = 64;
     cfg->heartbeat_ms = 1000;
     snprintf(cfg->street, sizeof(cfg->street), "%s", street);
@@ -30,12 +32,27 @@ struct broker *bf_open_log(struct eventlog *log, const char *street, uint64_t (*
     return b;
 }
 
-struct broker *bf_open(const char *dir, const char *street, uint64_t (*now_ms)(void))
+struct broker *bf_open_log(struct eventlog *log, const char *street, uint64_t (*now_ms)(void))
+{
+    return open_log(log, street, false, now_ms);
+}
+
+static struct eventlog *open_deferred(const char *dir)
 {
     struct eventlog *log = NULL;
     assert_rc(eventlog_open(dir, STORE_WAL, &log), DS_OK);
     eventlog_defer_folds(log);
-    return bf_open_log(log, street, now_ms);
+    return log;
+}
+
+struct broker *bf_open(const char *dir, const char *street, uint64_t (*now_ms)(void))
+{
+    return open_log(open_deferred(dir), street, false, now_ms);
+}
+
+struct broker *bf_open_hub(const char *dir, const char *street, uint64_t (*now_ms)(void))
+{
+    return open_log(open_deferred(dir), street, true, now_ms);
 }
 
 void bf_add_org(struct broker *b, const char *org, enum org_kind kind, const struct keys *k)

@@ -9,6 +9,8 @@
 
 /* A broker on dir as street, its timers on now_ms (NULL: the wall clock). */
 struct broker *bf_open(const char *dir, const char *street, uint64_t (*now_ms)(void));
+/* The same as a hub (`init --hub`, cfg.hub): no orgs of its own (carry.h). */
+struct broker *bf_open_hub(const char *dir, const char *street, uint64_t (*now_ms)(void));
 /* The same broker on a log the test opened (and set up) itself; it takes log. */
 struct broker *bf_open_log(struct eventlog *log, const char *street, uint64_t (*now_ms)(void));
 /* Adds org to b's directory with k's public keys, as `org add` would. */
