@@ -17,6 +17,7 @@
 #include "carry.h"
 #include "directory.h"
 #include "protocol.h"
+#include "report.h"
 #include "routing.h"
 
 #include "config.h"
@@ -56,6 +57,8 @@ struct link {
     bool hello_sent;         /* on this connection: a retry is a resume (no resend asked) */
     uint64_t taken, refused; /* directory entries */
     uint64_t relayed, letters_refused, held; /* letters: stored here, refused, not routable */
+    bool figures_sent;                       /* to a hub: the report figures, on this session */
+    uint64_t figures_ms, figures_gen;        /* when they were sent, and the log's generation */
     char last_refusal[320];
 };
 
@@ -267,10 +270,37 @@ void links_stop(struct broker *b)
         link_close(ls->v[i]);
 }
 
+/* A hub is sent this street's report figures on each WELCOME, and again once the log
+ * changed and figures_seconds passed (a count is a scan of the street's records). */
+static bool figures_due(const struct broker *b, const struct link *l, uint64_t now)
+{
+    if (!l->card.hub || !l->welcomed || broker_config(b)->hub)
+        return false;
+    return !l->figures_sent ||
+           (now - l->figures_ms >= (uint64_t)broker_config(b)->figures_seconds * 1000u &&
+            eventlog_generation(broker_log(b)) != l->figures_gen);
+}
+
+/* Sends l the figures, counted at most once per tick (*frame) for every hub. */
+static void send_figures(struct broker *b, struct link *l, uint64_t now, uint8_t **frame,
+                         size_t *len)
+{
+    if (!*frame && report_figures_frame(b, frame, len) != DS_OK) {
+        log_error("links: the report figures cannot be counted; trying again");
+        return;
+    }
+    transport_link_send(l->conn, *frame, *len);
+    l->figures_sent = true;
+    l->figures_ms = now;
+    l->figures_gen = eventlog_generation(broker_log(b));
+}
+
 void links_tick(struct broker *b)
 {
     struct links *ls = broker_links(b);
     uint64_t now = broker_now_ms(b);
+    uint8_t *frame = NULL;
+    size_t len = 0;
     for (size_t i = 0; i < ls->n; i++) {
         struct link *l = ls->v[i];
         if (l->closing) {
@@ -297,7 +327,34 @@ void links_tick(struct broker *b)
             f.ping = &ping;
             link_send(l, &f);
         }
+        if (l->conn && figures_due(b, l, now))
+            send_figures(b, l, now, &frame, &len);
     }
+    free(frame);
+}
+
+void links_crossed(const struct broker *b, uint64_t *out, uint64_t *in)
+{
+    struct links *ls = broker_links(b);
+    *out = *in = 0;
+    for (size_t i = 0; i < ls->n; i++) {
+        *out += inbox_head((struct broker *)b, ls->v[i]->card.org);
+        *in += ls->v[i]->inbox_cursor;
+    }
+}
+
+bool links_has(const struct broker *b, const char *street)
+{
+    return link_find(b, street) != NULL;
+}
+
+json_t *links_streets(const struct broker *b)
+{
+    struct links *ls = broker_links(b);
+    json_t *a = json_array();
+    for (size_t i = 0; i < ls->n; i++)
+        json_array_append_new(a, json_string(ls->v[i]->card.org));
+    return a;
 }
 
 bool links_authorize(const struct broker *b, const uint8_t key[KEYS_PUB_LEN],
@@ -538,6 +595,7 @@ static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome
     l->remote_head = w->directory_head;
     l->remote_inbox_head = w->inbox_head;
     l->welcomed = true;
+    l->figures_sent = false; /* a hub (again) on this session: the figures now */
     log_info("links: street=%s welcomed cursor=%llu head=%llu", l->card.org,
              (unsigned long long)l->cursor, (unsigned long long)l->remote_head);
 }

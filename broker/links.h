@@ -30,6 +30,8 @@ struct broker;
 #define LINKS_TICK_MS 500u
 /* A PING on a welcomed link this often. */
 #define LINKS_PING_MS 2000u
+/* A street sends a hub it links with its report figures (report.h) on each WELCOME, and
+ * again when its log changed and broker.conf's figures_seconds passed (default 60). */
 
 /* The links' state, owned by links.c: the linked streets' cards, each link's cursor and
  * connection. */
@@ -54,6 +56,12 @@ void links_ctl(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
 /* Each link, for status: street, name, endpoint, connected, cursor, remote head, lag,
  * entries taken and refused, the last refusal, ms since the last progress. */
 json_t *links_json(const struct broker *b);
+/* Letters across streets, for the street report: inbox entries this street gave to its
+ * linked brokers (out) and letters it took from them (in), since the links were added. */
+void links_crossed(const struct broker *b, uint64_t *out, uint64_t *in);
+/* Whether street is linked here; the linked streets' ids (a JSON array of strings). */
+bool links_has(const struct broker *b, const char *street);
+json_t *links_streets(const struct broker *b);
 /* A frame from street's broker on its link (the transport's handler; tests call it). */
 void links_on_frame(struct broker *b, const char *street, const uint8_t *data, size_t len);
 

@@ -82,10 +82,12 @@ static const struct cli_command commands[] = {
     {"digests", "", NULL,
      "全部成员的记录摘要,用于核对一致性 / every member's digest, to check convergence",
      "--data DIR digests [--json]", "--data street digests --json"},
-    {"report", "year:,as-of:,csv,excel,xlsx:", "year",
-     "双重管理督查报告(只含统计数字) / supervision report per unit and community: report rate, "
-     "feedback coverage, overdue items (counts only)",
-     "--data DIR report --year Y [--as-of YYYY-MM-DD] [--json | --csv [--excel] | --xlsx FILE]",
+    {"report", "year:,as-of:,csv,excel,xlsx:,city", NULL,
+     "双重管理督查报告(只含统计数字);hub 上 --city 汇总各街道报送的数字 / supervision report "
+     "per unit and community: report rate, feedback coverage, overdue items (counts only); on a "
+     "hub, --city sums the figures the linked streets send",
+     "--data DIR report --year Y [--as-of YYYY-MM-DD] | --city  [--json | --csv [--excel] | "
+     "--xlsx FILE]",
      "--data street report --year 2026 --csv > 2026.csv"},
     {"meeting add", "date:,title:,attendees:,decisions:", "date,title,attendees,decisions",
      "记录联席会议并送达各参会单位、社区 / record a joint meeting, delivered to its attendees",
@@ -533,7 +535,7 @@ static int print_human(const struct cli_parsed *p, json_t *j)
     } else if (strcmp(p->cmd->name, "report") == 0) {
         struct report_format f = {cli_get(p, "csv") != NULL, cli_get(p, "excel") != NULL,
                                   cli_get(p, "xlsx")};
-        return report_street_print(j, &f);
+        return cli_get(p, "city") ? report_city_print(j, &f) : report_street_print(j, &f);
     } else if (strcmp(p->cmd->name, "meeting add") == 0 || strcmp(p->cmd->name, "meetings") == 0) {
         report_meetings_print(j);
     } else if (strcmp(p->cmd->name, "claims") == 0) {

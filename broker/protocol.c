@@ -25,6 +25,7 @@
 #include "inbox.h"
 #include "links.h"
 #include "receipts.h"
+#include "report.h"
 #include "routing.h"
 #include "verify.h"
 #include "sigaudit.h"
@@ -889,6 +890,22 @@ static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping
     inbox_pump(b, p);
 }
 
+/* A linked street's report figures, to a hub (report.h): counts only. Anyone else sending
+ * them, or figures that are not the street's or do not add up, is refused and struck. */
+static void on_figures(struct broker *b, struct peer *p, const Dualsync__StreetFigures *f,
+                       size_t len)
+{
+    const char *why = "only a hub takes figures, from a street linked with it";
+    int rc = DS_EINVAL;
+    if (broker_config(b)->hub && links_has(b, p->addr.org))
+        rc = report_figures_take(b, p->addr.org, f, &why);
+    if (rc == DS_EINVAL) {
+        broker_counters(b)->malformed++;
+        send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, why, 0);
+        strike(b, p, len);
+    }
+}
+
 void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8_t *data,
                        size_t len)
 {
@@ -921,6 +938,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
         on_ping(b, p, f->ping);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_FETCH) {
         on_fetch(b, p, f->fetch);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_FIGURES) {
+        on_figures(b, p, f->figures, len);
     } else {
         broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);

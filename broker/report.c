@@ -13,6 +13,8 @@
 
 #include "broker.h"
 #include "directory.h"
+#include "links.h"
+#include "protocol.h"
 #include "routing.h"
 
 #include "ctl.h"
@@ -20,7 +22,9 @@
 #include "err.h"
 #include "fields.h"
 #include "lang.h"
+#include "log.h"
 #include "sheet.h"
+#include "store.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -200,6 +204,14 @@ static bool gather_row(const char *org, void *value, void *arg)
     return true;
 }
 
+/* A row of this street's own: a unit or community, and not another street's (a record of
+ * a member crossing streets names one; its own street reports it). */
+static bool own_row(const struct broker *b, const struct org_row *r)
+{
+    const struct org_entry *e = directory_find(b, r->org);
+    return (r->kind == ORG_UNIT || r->kind == ORG_COMMUNITY) && !(e && e->street[0]);
+}
+
 static json_t *street_json(struct street_ctx *c)
 {
     struct broker *b = c->b;
@@ -209,7 +221,7 @@ static json_t *street_json(struct street_ctx *c)
     json_t *units = json_array(), *communities = json_array();
     uint64_t flagged = 0;
     for (size_t i = 0; i < g.n; i++) {
-        if (g.rows[i]->kind != ORG_UNIT && g.rows[i]->kind != ORG_COMMUNITY)
+        if (!own_row(b, g.rows[i]))
             continue;
         flagged += below_min(g.rows[i], broker_config(b)->policy.report_rate_min);
         json_array_append_new(g.rows[i]->kind == ORG_UNIT ? units : communities,
@@ -221,10 +233,25 @@ static json_t *street_json(struct street_ctx *c)
     json_object_set_new(totals, "units", json_integer((json_int_t)json_array_size(units)));
     json_object_set_new(totals, "communities",
                         json_integer((json_int_t)json_array_size(communities)));
+    uint64_t out = 0, in = 0;
+    links_crossed(b, &out, &in);
+    json_object_set_new(totals, "letters_to_other_streets", json_integer((json_int_t)out));
+    json_object_set_new(totals, "letters_from_other_streets", json_integer((json_int_t)in));
     return json_pack("{s:s,s:s,s:I,s:s,s:I,s:o,s:o,s:o}", "street", broker_config(b)->street,
                      "name", broker_config(b)->name, "year", (json_int_t)c->year, "as_of", c->as_of,
                      "report_rate_min", (json_int_t)broker_config(b)->policy.report_rate_min,
                      "units", units, "communities", communities, "totals", totals);
+}
+
+/* Counts the street: a row per org it reports, and the totals. DS_OK, DS_EIO. */
+static int street_count(struct street_ctx *c)
+{
+    c->rows = strmap_new();
+    directory_each(c->b, directory_row, c);
+    int rc = eventlog_members_each(broker_log(c->b), count_member, c);
+    if (rc == DS_OK)
+        rc = count_org_events(c);
+    return rc;
 }
 
 static bool year_valid(const char *y, uint32_t *year)
@@ -237,6 +264,257 @@ static bool year_valid(const char *y, uint32_t *year)
     return ok && *year >= 1949;
 }
 
+/* ---------------------------------------------------------------- the city */
+
+/* Sums the street's own rows into f (StreetFigures): units and communities; the
+ * registrations with their report-ins and feedback by community (each has one); each kind
+ * of overdue item by the org that must act, a report-in by the community. */
+struct figures_sum {
+    const struct broker *b;
+    Dualsync__StreetFigures *f;
+    uint64_t overdue[DUTY_KIND_COUNT];
+};
+
+static bool sum_row(const char *org, void *value, void *arg)
+{
+    (void)org;
+    struct figures_sum *s = arg;
+    const struct org_row *r = value;
+    if (!own_row(s->b, r))
+        return true;
+    if (r->kind == ORG_UNIT) {
+        s->f->units++;
+    } else {
+        s->f->communities++;
+        s->f->registrations += r->registrations;
+        s->f->reported += r->reported;
+        s->f->report_due += r->report_due;
+        s->f->feedback_members += r->feedback_members;
+        s->overdue[DUTY_REPORT_IN] += r->overdue[DUTY_REPORT_IN];
+    }
+    for (size_t k = 0; k < DUTY_KIND_COUNT; k++)
+        if (k != DUTY_REPORT_IN)
+            s->overdue[k] += r->overdue[k];
+    s->f->orgs_below_min += below_min(r, broker_config(s->b)->policy.report_rate_min);
+    return true;
+}
+
+int report_figures_frame(struct broker *b, uint8_t **out, size_t *len)
+{
+    char as_of[DUTIES_DATE_LEN];
+    struct street_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.b = b;
+    today(as_of);
+    c.as_of = as_of;
+    c.year = (uint32_t)strtoul(as_of, NULL, 10);
+    int rc = street_count(&c);
+    if (rc == DS_OK) {
+        Dualsync__StreetFigures f = DUALSYNC__STREET_FIGURES__INIT;
+        Dualsync__OverdueCount counts[N_OVERDUE], *each[N_OVERDUE];
+        struct figures_sum s = {b, &f, {0}};
+        f.street = (char *)broker_config(b)->street;
+        f.name = (char *)broker_config(b)->name;
+        f.year = c.year;
+        f.as_of = as_of;
+        strmap_each(c.rows, sum_row, &s);
+        for (size_t i = 0; i < N_OVERDUE; i++) {
+            dualsync__overdue_count__init(&counts[i]);
+            counts[i].kind = (char *)duties_kind_name(overdue_kinds[i]);
+            counts[i].count = s.overdue[overdue_kinds[i]];
+            each[i] = &counts[i];
+        }
+        f.overdue = each;
+        f.n_overdue = N_OVERDUE;
+        links_crossed(b, &f.letters_out, &f.letters_in);
+        Dualsync__Frame fr = DUALSYNC__FRAME__INIT;
+        fr.kind_case = DUALSYNC__FRAME__KIND_FIGURES;
+        fr.figures = &f;
+        wire_pack(&fr.base, out, len);
+    }
+    strmap_destroy(&c.rows, free);
+    return rc;
+}
+
+static void figures_key(struct skey *k, const char *street)
+{
+    skey_init(k);
+    skey_str(k, "figures");
+    if (street)
+        skey_str(k, street);
+}
+
+/* Why f cannot be a street's figures, or NULL. */
+static const char *figures_problem(const char *street, const Dualsync__StreetFigures *f)
+{
+    uint32_t year = 0;
+    char y[8];
+    snprintf(y, sizeof(y), "%u", f->year);
+    if (!f->street || strcmp(f->street, street) != 0)
+        return "figures of another street than the link's";
+    if (!f->name || !ids_text_valid(f->name, IDS_NAME_MAX, false) || !f->as_of ||
+        !ids_date_valid(f->as_of) || !year_valid(y, &year))
+        return "a name, a date or a year that is not valid";
+    if (f->reported > f->registrations || f->report_due > f->registrations ||
+        f->feedback_members > f->reported || f->n_overdue > 4 * N_OVERDUE)
+        return "counts that do not add up";
+    return NULL;
+}
+
+int report_figures_take(struct broker *b, const char *street, const Dualsync__StreetFigures *f,
+                        const char **why)
+{
+    *why = figures_problem(street, f);
+    if (*why) {
+        log_warn("report: street=%s figures refused: %s", street, *why);
+        return DS_EINVAL;
+    }
+    uint8_t *packed = NULL;
+    size_t len = 0;
+    wire_pack(&f->base, &packed, &len);
+    uint8_t *val = xmalloc(len + 8);
+    store_put_u64be(val, broker_now_ms(b));
+    memcpy(val + 8, packed, len);
+    struct skey k;
+    figures_key(&k, street);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    store_batch_put(eventlog_txn_batch(txn), CF_META, &k, val, len + 8);
+    int rc = eventlog_commit(&txn);
+    free(val);
+    free(packed);
+    if (rc != DS_OK)
+        log_error("report: street=%s figures not stored", street);
+    return rc;
+}
+
+struct city_ctx {
+    struct broker *b;
+    json_t *streets;
+    struct org_row totals;
+    uint64_t units, communities, below, out, in;
+};
+
+static uint64_t overdue_of(const Dualsync__StreetFigures *f, enum duty_kind kind)
+{
+    for (size_t i = 0; i < f->n_overdue; i++)
+        if (strcmp(f->overdue[i]->kind, duties_kind_name(kind)) == 0)
+            return f->overdue[i]->count;
+    return 0; /* a kind the street does not count (yet) */
+}
+
+/* One street's stored figures: a row like a report's, and into the totals. */
+static void city_row(struct city_ctx *c, uint64_t received_ms, const Dualsync__StreetFigures *f)
+{
+    struct org_row r;
+    memset(&r, 0, sizeof(r));
+    r.registrations = f->registrations;
+    r.reported = f->reported;
+    r.report_due = f->report_due;
+    r.feedback_members = f->feedback_members;
+    for (size_t i = 0; i < N_OVERDUE; i++) {
+        r.overdue[overdue_kinds[i]] = overdue_of(f, overdue_kinds[i]);
+        c->totals.overdue[overdue_kinds[i]] += r.overdue[overdue_kinds[i]];
+    }
+    c->totals.registrations += r.registrations;
+    c->totals.reported += r.reported;
+    c->totals.report_due += r.report_due;
+    c->totals.feedback_members += r.feedback_members;
+    c->units += f->units;
+    c->communities += f->communities;
+    c->below += f->orgs_below_min;
+    c->out += f->letters_out;
+    c->in += f->letters_in;
+    json_t *j = row_json(c->b, &r, false);
+    uint64_t now = broker_now_ms(c->b);
+    const struct peer *p = protocol_peer(c->b, f->street);
+    json_object_set_new(j, "below_min", json_boolean(f->orgs_below_min > 0));
+    json_object_set_new(j, "org", json_string(f->street));
+    json_object_set_new(j, "name", json_string(f->name));
+    json_object_set_new(j, "year", json_integer(f->year));
+    json_object_set_new(j, "as_of", json_string(f->as_of));
+    json_object_set_new(j, "received_ms_ago",
+                        json_integer((json_int_t)(now > received_ms ? now - received_ms : 0)));
+    json_object_set_new(j, "connected", json_boolean(p && p->welcomed));
+    json_object_set_new(j, "units", json_integer((json_int_t)f->units));
+    json_object_set_new(j, "communities", json_integer((json_int_t)f->communities));
+    json_object_set_new(j, "orgs_below_min", json_integer((json_int_t)f->orgs_below_min));
+    json_object_set_new(j, "letters_to_other_streets", json_integer((json_int_t)f->letters_out));
+    json_object_set_new(j, "letters_from_other_streets", json_integer((json_int_t)f->letters_in));
+    json_array_append_new(c->streets, j);
+}
+
+static int city_rows(struct city_ctx *c)
+{
+    struct skey prefix;
+    figures_key(&prefix, NULL);
+    struct store_iter *it =
+        store_iter_new(eventlog_store(broker_log(c->b)), CF_META, &prefix, NULL);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vlen = 0;
+        const uint8_t *v = store_iter_value(it, &vlen);
+        Dualsync__StreetFigures *f = vlen > 8 ? wire_unpack_street_figures(v + 8, vlen - 8) : NULL;
+        if (!f) {
+            log_error("report: damaged street figures skipped");
+            continue;
+        }
+        city_row(c, store_get_u64be(v), f);
+        wire_msg_free(f);
+    }
+    int rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    return rc;
+}
+
+/* The linked streets that sent no figures yet. */
+static json_t *missing_streets(const struct broker *b, json_t *rows)
+{
+    json_t *linked = links_streets(b), *missing = json_array(), *s, *r;
+    size_t i, k;
+    json_array_foreach(linked, i, s)
+    {
+        bool found = false;
+        json_array_foreach(rows, k, r) found |= json_equal(json_object_get(r, "org"), s) != 0;
+        if (!found)
+            json_array_append(missing, s);
+    }
+    json_decref(linked);
+    return missing;
+}
+
+static void city_reply(struct broker *b, uint8_t **out, size_t *len)
+{
+    if (!broker_config(b)->hub) {
+        ctl_reply_error(DS_EINVAL,
+                        "只有中转 broker(hub)汇总全市:各街道把统计数字报送给与之连接的 hub",
+                        "only a hub sums the city: the streets send their figures to the hubs they "
+                        "link with",
+                        0, out, len);
+        return;
+    }
+    struct city_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.b = b;
+    c.streets = json_array();
+    if (city_rows(&c) != DS_OK) {
+        json_decref(c.streets);
+        ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
+        return;
+    }
+    json_t *totals = row_json(b, &c.totals, false);
+    json_object_set_new(totals, "below_min", json_false());
+    json_object_set_new(totals, "streets", json_integer((json_int_t)json_array_size(c.streets)));
+    json_object_set_new(totals, "units", json_integer((json_int_t)c.units));
+    json_object_set_new(totals, "communities", json_integer((json_int_t)c.communities));
+    json_object_set_new(totals, "orgs_below_min", json_integer((json_int_t)c.below));
+    json_object_set_new(totals, "letters_to_other_streets", json_integer((json_int_t)c.out));
+    json_object_set_new(totals, "letters_from_other_streets", json_integer((json_int_t)c.in));
+    json_t *missing = missing_streets(b, c.streets);
+    ctl_reply_ok(json_pack("{s:s,s:s,s:o,s:o,s:o}", "city", broker_config(b)->street, "name",
+                           broker_config(b)->name, "streets", c.streets, "totals", totals,
+                           "not_reported", missing),
+                 out, len);
+}
+
 void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
                          size_t *len)
 {
@@ -245,6 +523,22 @@ void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
     struct street_ctx c;
     memset(&c, 0, sizeof(c));
     c.b = b;
+    if (ctl_arg(cmd, "city")) {
+        city_reply(b, out, len);
+        return;
+    }
+    if (broker_config(b)->hub) {
+        ctl_reply_error(DS_EINVAL, "中转 broker(hub)没有自己的组织:请用 report --city 查看全市汇总",
+                        "a hub has no orgs of its own: report --city gives the city's figures", 0,
+                        out, len);
+        return;
+    }
+    if (!ctl_arg(cmd, "year")) {
+        ctl_reply_error(DS_EINVAL, "须用 --year 指明年份(hub 上用 --city 看全市汇总)",
+                        "--year is needed (on a hub, --city gives the city's figures)", 0, out,
+                        len);
+        return;
+    }
     if (!year_valid(ctl_arg(cmd, "year"), &c.year)) {
         ctl_reply_error(DS_EINVAL, "--year 无效:须为四位年份(1949–9999)",
                         "invalid --year: a four-digit year (1949-9999)", 0, out, len);
@@ -260,11 +554,7 @@ void report_street_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
     else
         today(as_of);
     c.as_of = as_of;
-    c.rows = strmap_new();
-    directory_each(b, directory_row, &c);
-    int rc = eventlog_members_each(broker_log(b), count_member, &c);
-    if (rc == DS_OK)
-        rc = count_org_events(&c);
+    int rc = street_count(&c);
     if (rc != DS_OK)
         ctl_reply_error(DS_EIO, "读取失败", "read failure", 0, out, len);
     else
@@ -607,4 +897,62 @@ void report_meetings_print(json_t *j)
     }
     if (json_array_size(j) == 0)
         printf(TR("尚无联席会议记录\n", "no joint meetings recorded\n"));
+}
+
+/* ---------------------------------------------------------------- the city, printed */
+
+/* The city's rows flat: a row per street (side "street"), then the totals. */
+static json_t *city_flat_rows(json_t *j)
+{
+    json_t *rows = json_array(), *r;
+    size_t i;
+    json_array_foreach(json_object_get(j, "streets"), i, r)
+        json_array_append_new(rows, flat_row("street", js(r, "org"), js(r, "name"), r));
+    json_array_append_new(
+        rows, flat_row("total", js(j, "city"), js(j, "name"), json_object_get(j, "totals")));
+    return rows;
+}
+
+int report_city_print(json_t *j, const struct report_format *f)
+{
+    json_t *rows, *t = json_object_get(j, "totals"), *r;
+    size_t i;
+    if (f->csv || f->xlsx) {
+        rows = city_flat_rows(j);
+        int rc = 0;
+        if (f->xlsx) {
+            struct sheet_table table = {"全市 city", report_street_columns, rows};
+            rc = sheet_xlsx_cli(f->xlsx, &table, 1);
+        } else {
+            sheet_csv(stdout, report_street_columns, rows, f->excel);
+        }
+        json_decref(rows);
+        return rc;
+    }
+    printf(TR("全市双重管理汇总 — %s (%s):%lld 个街道报送\n",
+              "the city's dual-management figures — %s (%s): %lld streets reporting\n"),
+           js(j, "city"), js(j, "name"), ji(t, "streets"));
+    printf(TR("各街道报送的统计数字,不含党员信息;每条登记由其社区所在街道计一次。! = "
+              "该街道有报到率低于下限的组织\n",
+              "the streets' own counts, no member data; each registration is counted once, by "
+              "its community's street. ! = the street has orgs below its minimum report rate\n"));
+    text_header();
+    json_array_foreach(json_object_get(j, "streets"), i, r)
+        text_row(js(r, "org"), js(r, "name"), r);
+    printf(TR("\n合计(单位 %lld,社区 %lld)\n", "\ntotals (%lld units, %lld communities)\n"),
+           ji(t, "units"), ji(t, "communities"));
+    text_header();
+    text_row(js(j, "city"), js(j, "name"), t);
+    printf(TR("报到率低于下限的组织: %lld\n跨街道信件: 送出 %lld,收到 %lld\n",
+              "orgs below the minimum: %lld\nletters across streets: %lld out, %lld in\n"),
+           ji(t, "orgs_below_min"), ji(t, "letters_to_other_streets"),
+           ji(t, "letters_from_other_streets"));
+    json_array_foreach(json_object_get(j, "streets"), i, r) printf(
+        TR("%s: %lld 年,截至 %s,%lld 秒前收到%s\n",
+           "%s: year %lld, as of %s, received %lld s ago%s\n"),
+        js(r, "org"), ji(r, "year"), js(r, "as_of"), ji(r, "received_ms_ago") / 1000,
+        json_is_true(json_object_get(r, "connected")) ? "" : TR("(未连接)", " (not connected)"));
+    json_array_foreach(json_object_get(j, "not_reported"), i, r)
+        printf(TR("%s: 尚未报送\n", "%s: no figures yet\n"), json_string_value(r));
+    return 0;
 }

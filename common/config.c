@@ -621,6 +621,7 @@ void config_broker_defaults(struct broker_config *cfg)
     cfg->window = 2048;
     cfg->heartbeat_ms = 1000;
     cfg->log_level = LOG_INFO;
+    cfg->figures_seconds = CONFIG_FIGURES_SECONDS;
     config_policy_defaults(&cfg->policy);
     web_defaults(&cfg->web);
     strcpy(cfg->bind, "tcp://127.0.0.1:7700");
@@ -645,6 +646,8 @@ static bool broker_field(struct broker_config *c, const char *name, const char *
         return log_parse_level(value, &c->log_level) == DS_OK;
     if (strcmp(name, "hub") == 0)
         return parse_yes_no(value, &c->hub);
+    if (strcmp(name, "figures_seconds") == 0)
+        return parse_u32(value, 1, 86400, &c->figures_seconds);
     return history_field(&c->own, name, value);
 }
 
@@ -683,16 +686,19 @@ int config_broker_load(const char *dir, struct broker_config *cfg_out, char *err
 
 int config_broker_save(const char *dir, const struct broker_config *cfg)
 {
-    char path[4096], buf[6200], keys[2048], policy[6144], web[3200], all[16000];
+    char path[4096], buf[6200], keys[2048], policy[6144], web[3200], all[16000], figures[48] = "";
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     snprintf(path, sizeof(path), "%s/broker.conf", dir);
     history_text(&cfg->own, keys, sizeof(keys)); /* the street's earlier signing keys */
+    if (cfg->figures_seconds != CONFIG_FIGURES_SECONDS)
+        snprintf(figures, sizeof(figures), "figures_seconds = %" PRIu32 "\n", cfg->figures_seconds);
     snprintf(buf, sizeof(buf),
              "# dualsync broker settings (street office)\n[broker]\nstreet = %s\nname = %s\n"
              "bind = %s\ndurability = %s\nwindow = %" PRIu32 "\nheartbeat_ms = %" PRIu32
-             "\nlog_level = %s\n%s%s",
+             "\nlog_level = %s\n%s%s%s",
              cfg->street, cfg->name, cfg->bind, store_durability_name(cfg->durability), cfg->window,
-             cfg->heartbeat_ms, levels[cfg->log_level], cfg->hub ? "hub = yes\n" : "", keys);
+             cfg->heartbeat_ms, levels[cfg->log_level], cfg->hub ? "hub = yes\n" : "", figures,
+             keys);
     policy_text(&cfg->policy, policy, sizeof(policy));
     web_text(&cfg->web, web, sizeof(web));
     snprintf(all, sizeof(all), "%s%s%s", buf, policy, web);

@@ -120,6 +120,10 @@ struct node_config {
     struct key_history own; /* our earlier signing keys, after `dualsync-node rekey` */
 };
 
+/* broker.conf's figures_seconds by default: a street's report figures to a linked hub at most
+ * once a minute (broker/links.h). */
+#define CONFIG_FIGURES_SECONDS 60u
+
 struct broker_config {
     char street[IDS_ORG_MAX];
     char name[IDS_NAME_MAX + 1];
@@ -132,6 +136,7 @@ struct broker_config {
     struct web_config web;
     struct key_history own; /* the street's earlier signing keys, after `dualsync-broker rekey` */
     bool hub;               /* a hub: no orgs of its own, relays between the streets linked to it */
+    uint32_t figures_seconds; /* report figures to a linked hub at most this often (links.h) */
 };
 
 /* Defaults for a fresh config. */

@@ -237,6 +237,7 @@ WIRE_UNPACKER(wire_unpack_registration_card, Dualsync__RegistrationCard, registr
 WIRE_UNPACKER(wire_unpack_feedback, Dualsync__Feedback, feedback)
 WIRE_UNPACKER(wire_unpack_handling_result, Dualsync__HandlingResult, handling_result)
 WIRE_UNPACKER(wire_unpack_member_record, Dualsync__MemberRecord, member_record)
+WIRE_UNPACKER(wire_unpack_street_figures, Dualsync__StreetFigures, street_figures)
 WIRE_UNPACKER(wire_unpack_ctl_request, Dualsync__CtlRequest, ctl_request)
 WIRE_UNPACKER(wire_unpack_ctl_reply, Dualsync__CtlReply, ctl_reply)
 

@@ -112,6 +112,7 @@ Dualsync__RegistrationCard *wire_unpack_registration_card(const uint8_t *d, size
 Dualsync__Feedback *wire_unpack_feedback(const uint8_t *d, size_t n);
 Dualsync__HandlingResult *wire_unpack_handling_result(const uint8_t *d, size_t n);
 Dualsync__MemberRecord *wire_unpack_member_record(const uint8_t *d, size_t n);
+Dualsync__StreetFigures *wire_unpack_street_figures(const uint8_t *d, size_t n);
 Dualsync__CtlRequest *wire_unpack_ctl_request(const uint8_t *d, size_t n);
 Dualsync__CtlReply *wire_unpack_ctl_reply(const uint8_t *d, size_t n);
 /* Any body by its descriptor (the rule table names each type's descriptor). */

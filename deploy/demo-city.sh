@@ -5,7 +5,9 @@
 # cards with the city's hub (市中转), which relays between them. The tax bureau has a
 # member living in each street; both are introduced, report in, get a card and feedback,
 # and the bureau answers. At the end every side on each letter's path holds the same
-# record of each member (equal digests), and `peer list` shows each link.
+# record of each member (equal digests; the hub, which keeps no personal data of what it
+# carried, the record without names and texts), `peer list` shows each link, and the hub
+# sums the streets' figures (`report --city`).
 # Usage: deploy/demo-city.sh [--keep]   (--keep leaves the city running afterwards)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +51,8 @@ say "每个街道与市中转互换街道名片 / each street and the hub exchan
 for s in jinyu xinhua; do
     run $BROKER --data "$DATA/city" peer add --card "$DATA/$s/street.card"
     run $BROKER --data "$DATA/$s" peer add --card "$DATA/city/street.card"
+    # figures to the hub every 2 s of change instead of once a minute: the demo is short
+    sed -i 's/^\[broker\]$/[broker]\nfigures_seconds = 2/' "$DATA/$s/broker.conf"
 done
 
 say "启动 / starting the city"
@@ -83,14 +87,22 @@ run $CLI --data "$DATA/tax" member show DY-0002
 
 say "各方记录一致(摘要相同) / every side on the letters' path holds the same record"
 sleep 1
-for pair in DY-0001:"tax hexie":"jinyu" DY-0002:"tax xingfu":"jinyu city xinhua"; do
+for pair in DY-0001:"tax hexie":"jinyu" DY-0002:"tax xingfu":"jinyu xinhua"; do
     m=${pair%%:*} rest=${pair#*:} nodes=${rest%%:*} brokers=${rest#*:}
     for d in $nodes; do printf '  %-8s %s %s\n' "$d" "$m" "$($CLI --data "$DATA/$d" digest --member "$m")"; done
     for s in $brokers; do printf '  %-8s %s %s\n' "$s" "$m" "$($BROKER --data "$DATA/$s" digest --member "$m")"; done
 done
+say "市中转不留姓名与文字:其记录即去掉个人信息的记录 / the hub keeps no names or texts: its record is the one without them"
+printf '  %-8s %s %s (clear_digest)\n' tax DY-0002 "$($CLI --data "$DATA/tax" digest --member DY-0002 --json | jq -r .clear_digest)"
+printf '  %-8s %s %s\n' city DY-0002 "$($BROKER --data "$DATA/city" digest --member DY-0002)"
 
 say "连接状态 / the links"
 for s in jinyu city xinhua; do run $BROKER --data "$DATA/$s" peer list; done
+
+say "全市汇总:各街道报送统计数字,市中转相加 / the city's figures: each street sends its counts, the hub sums them"
+counted() { [ "$($BROKER --data "$DATA/city" report --city --json | jq .totals.reported)" = 2 ]; }
+for _ in $(seq 100); do counted && break; sleep 0.1; done
+run $BROKER --data "$DATA/city" report --city
 if [ "$keep" = "--keep" ]; then
     echo "the city keeps running; stop it with: kill \$(cat data/city.pids)"
 fi

@@ -12,7 +12,11 @@
 #     record is the others' with the personal fields empty (clear_digest), and after its
 #     scrub no file of its data directory holds the member's name, card or texts;
 #   - no link refused a letter or an entry, and the hub announced nothing back to the
-#     street it came from.
+#     street it came from;
+#   - the city report: each street sends the hub its own figures, and `report --city` sums
+#     them with the registration counted once (by its community's street); a street's own
+#     report has rows for its own orgs only; `report --city` is refused on a street, a
+#     street report on the hub.
 . "$(dirname "$0")/lib.sh" "$@"
 
 brk() { local n=$1; shift; "$BROKER_BIN" --data "$T/$n" "$@"; }
@@ -50,6 +54,7 @@ assert_exit 1 brk hub org add --card "$T/u1/unit-u1.card"
 for s in br brb brc; do
     run_ok brk hub peer add --card "$T/$s/street.card" >/dev/null
     run_ok brk "$s" peer add --card "$T/hub/street.card" >/dev/null
+    sed -i 's/^\[broker\]$/[broker]\nfigures_seconds = 1/' "$T/$s/broker.conf" # not once a minute
 done
 start br
 start_brk brb
@@ -116,4 +121,27 @@ for s in br brb brc hub; do
 done
 assert_eq 0 "$(brk brb org list --json | jq '[.[] | select(.org == "community:c1" and .foreign)] | length')" \
     "B's own community stays its own"
+
+log "the city report: the streets' own figures, summed by the hub"
+city() { brk hub report --city --json; }
+city_counted() {
+    [ "$(city | jq -c '.totals | [.streets, .units, .communities, .registrations, .reported]')" = \
+        "[3,1,2,1,1]" ]
+}
+wait_for city_counted --deadline 30
+assert_eq 1 "$(city | jq '.streets[] | select(.org == "street:heping") | .registrations')" \
+    "the registration is counted by its community's street"
+assert_eq 0 "$(city | jq '.streets[] | select(.org == "street:jinyu") | .registrations')" \
+    "and not again by the unit's"
+assert_ne 0 "$(city | jq '.streets[] | select(.org == "street:jinyu") | .letters_to_other_streets')" \
+    "A's letters across streets are counted"
+assert_eq '[]' "$(city | jq -c .not_reported)" "every linked street reported"
+run_ok brk hub report --city | grep -q street:heping || fail "the text report names the streets"
+brk hub report --city --csv | grep -q '^total,street:city' || fail "the CSV has the city's total"
+mine=$(brk br report --year 2026 --json)
+assert_eq '["unit:u1"]' "$(jq -c '[.units[].org]' <<<"$mine")" "A reports its own unit"
+assert_eq '[]' "$(jq -c '[.communities[].org]' <<<"$mine")" "and no other street's community"
+assert_ne 0 "$(jq .totals.letters_to_other_streets <<<"$mine")" "A's report counts what crossed"
+assert_exit 1 brk br report --city
+assert_exit 1 brk hub report --year 2026
 log "PASS"

@@ -17,10 +17,12 @@
 #include "directory.h"
 #include "inbox.h"
 #include "links.h"
+#include "report.h"
 #include "testutil.h"
 
 #include "ctl.h"
 #include "err.h"
+#include "store.h"
 #include "wire.h"
 
 #include <stdio.h>
@@ -606,6 +608,44 @@ static void test_peer_add_checks_and_restart(void **state)
     assert_false(directory_authorize(f->b, e->curve_key, org)); /* it connects to its own */
 }
 
+/* A street's report figures (report.h) are taken only as that street's own, and only when
+ * their counts add up; nothing else is stored. */
+static void test_figures_checked(void **state)
+{
+    struct fixture *f = *state;
+    Dualsync__StreetFigures fig = DUALSYNC__STREET_FIGURES__INIT;
+    const char *why = NULL;
+    fig.street = (char *)OTHER;
+    fig.name = (char *)"新华街道";
+    fig.year = 2026;
+    fig.as_of = (char *)"2026-12-04";
+    fig.registrations = 3;
+    fig.reported = 2;
+    fig.feedback_members = 2;
+    assert_rc(report_figures_take(f->b, "street:third", &fig, &why), DS_EINVAL);
+    assert_non_null(strstr(why, "another street"));
+    fig.reported = 4; /* more report-ins than registrations */
+    assert_rc(report_figures_take(f->b, OTHER, &fig, &why), DS_EINVAL);
+    assert_non_null(strstr(why, "do not add up"));
+    fig.reported = 2;
+    fig.as_of = (char *)"2026-13-01";
+    assert_rc(report_figures_take(f->b, OTHER, &fig, &why), DS_EINVAL);
+    fig.as_of = (char *)"2026-12-04";
+    assert_rc(report_figures_take(f->b, OTHER, &fig, &why), DS_OK);
+    void *v = NULL;
+    size_t len = 0;
+    struct skey k;
+    skey_init(&k);
+    skey_str(&k, "figures");
+    skey_str(&k, OTHER);
+    assert_rc(store_get(eventlog_store(broker_log(f->b)), CF_META, &k, &v, &len), DS_OK);
+    Dualsync__StreetFigures *back = wire_unpack_street_figures((uint8_t *)v + 8, len - 8);
+    assert_non_null(back);
+    assert_int_equal(back->registrations, 3);
+    wire_msg_free(back);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +667,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hub_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direct_way_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_figures_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
