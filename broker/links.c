@@ -54,6 +54,7 @@ struct link {
     uint64_t remote_head;       /* its directory's head, as it last said */
     uint64_t remote_inbox_head; /* this street's inbox there: its last entry, as it last said */
     uint64_t opened_ms, last_frame_ms, last_progress_ms, ping_ms, nonce;
+    uint64_t resync_ms;      /* the last HELLO that asked for a resend from the cursors */
     bool hello_sent;         /* on this connection: a retry is a resume (no resend asked) */
     uint64_t taken, refused; /* directory entries */
     uint64_t relayed, letters_refused, held; /* letters: stored here, refused, not routable */
@@ -234,6 +235,21 @@ static void send_hello(struct broker *b, struct link *l, bool resume)
     link_send(l, &f);
 }
 
+/* A frame was lost (a gap in a stream, or a letter ahead of the directory its author is
+ * announced in): the other broker sends again from the cursors. At most once per
+ * LINKS_RESYNC_MS: every frame after a lost one shows the same gap, and each HELLO makes
+ * the other broker send its whole window again. */
+static void resync(struct broker *b, struct link *l, const char *what)
+{
+    uint64_t now = broker_now_ms(b);
+    if (l->resync_ms && now - l->resync_ms < LINKS_RESYNC_MS)
+        return;
+    l->resync_ms = now;
+    log_info("links: street=%s %s: asking again from directory=%llu inbox=%llu", l->card.org, what,
+             (unsigned long long)l->cursor, (unsigned long long)l->inbox_cursor);
+    send_hello(b, l, false);
+}
+
 static void link_open(struct broker *b, struct link *l)
 {
     struct transport *t = broker_transport(b);
@@ -268,6 +284,17 @@ void links_stop(struct broker *b)
     struct links *ls = broker_links(b);
     for (size_t i = 0; ls && i < ls->n; i++)
         link_close(ls->v[i]);
+}
+
+/* The other broker said (PONG, WELCOME, a frame) it has more than this street took, and
+ * nothing was taken for LINKS_STALL_MS: what it sent was lost, a resend asked for too. */
+static bool stalled(const struct link *l, uint64_t now)
+{
+    uint64_t since = l->last_progress_ms > l->resync_ms ? l->last_progress_ms : l->resync_ms;
+    if (l->opened_ms > since)
+        since = l->opened_ms;
+    return l->welcomed && (l->remote_inbox_head > l->inbox_cursor || l->remote_head > l->cursor) &&
+           now - since >= LINKS_STALL_MS;
 }
 
 /* A hub is sent this street's report figures on each WELCOME, and again once the log
@@ -327,6 +354,8 @@ void links_tick(struct broker *b)
             f.ping = &ping;
             link_send(l, &f);
         }
+        if (l->conn && stalled(l, now))
+            resync(b, l, "no progress while the other broker has more");
         if (l->conn && figures_due(b, l, now))
             send_figures(b, l, now, &frame, &len);
     }
@@ -521,8 +550,14 @@ static void on_deliver(struct broker *b, struct link *l, const Dualsync__Deliver
 {
     if (d->inbox_head > l->remote_inbox_head)
         l->remote_inbox_head = d->inbox_head;
+    if (d->directory_needed > l->cursor) {
+        /* a Directory frame before it was lost: a letter must not come before the entry
+         * of its author, which it would be refused without */
+        resync(b, l, "directory before delivery");
+        return;
+    }
     if (d->first > l->inbox_cursor + 1) {
-        send_hello(b, l, false); /* a frame was lost between: from the cursor again */
+        resync(b, l, "inbox gap"); /* a frame was lost between */
         return;
     }
     struct btxn t;
@@ -603,7 +638,7 @@ static void on_welcome(struct broker *b, struct link *l, const Dualsync__Welcome
 static void on_directory(struct broker *b, struct link *l, const Dualsync__Directory *d)
 {
     if (d->after > l->cursor) {
-        send_hello(b, l, false); /* a frame was lost between: from the cursor again */
+        resync(b, l, "directory gap"); /* a frame was lost between */
         return;
     }
     for (size_t i = 0; i < d->n_events; i++)

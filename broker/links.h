@@ -30,6 +30,10 @@ struct broker;
 #define LINKS_TICK_MS 500u
 /* A PING on a welcomed link this often. */
 #define LINKS_PING_MS 2000u
+/* A resend from the cursors asked for at most this often (a gap shows on every frame
+ * after a lost one), and when the other broker has more and nothing came this long. */
+#define LINKS_RESYNC_MS 1000u
+#define LINKS_STALL_MS 3000u
 /* A street sends a hub it links with its report figures (report.h) on each WELCOME, and
  * again when its log changed and broker.conf's figures_seconds passed (default 60). */
 
