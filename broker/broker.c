@@ -652,10 +652,11 @@ static void digest_reply(struct broker *b, const Dualsync__CtlCommand *cmd, uint
 
 static bool digest_one(const Dualsync__MemberRecord *rec, void *arg)
 {
-    char hex[2 * KEYS_DIGEST_LEN + 1];
+    char hex[2 * KEYS_DIGEST_LEN + 1], clear[2 * KEYS_DIGEST_LEN + 1];
     fold_digest_hex(rec, hex);
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:I}", "member", rec->member, "digest", hex,
-                                         "events", (json_int_t)rec->events));
+    fold_clear_digest_hex(rec, clear);
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:I}", "member", rec->member, "digest", hex,
+                                         "clear_digest", clear, "events", (json_int_t)rec->events));
     return true;
 }
 

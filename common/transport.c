@@ -75,7 +75,9 @@ struct transport {
     struct timer_ctx timers[MAX_TIMERS];
     size_t n_timers;
     bool stopping;
-    struct chaos *chaos; /* NULL unless DS_CHAOS is set */
+    struct chaos *chaos;             /* NULL unless DS_CHAOS is set */
+    struct transport_link *links;    /* open links (a broker's), each with its own chaos */
+    struct chaos_stats links_closed; /* the chaos counts of links closed since */
     /* server */
     zsock_t *router;
     zsock_t *zap;
@@ -933,7 +935,37 @@ struct transport_link {
     zmq_pollitem_t item;
     transport_frame_fn on_frame;
     void *arg;
+    /* DS_CHAOS on a link too: its own stream, so a frame held for a link closed since is
+     * dropped with it (chaos_destroy), never sent on another's socket */
+    struct chaos *chaos;
+    int chaos_timer;
+    struct transport_link *next;
 };
+
+static void raw_send_link(void *arg, const void *peer, const uint8_t *data, size_t len)
+{
+    (void)peer;
+    struct transport_link *l = arg;
+    zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT); /* a loss is the link's */
+}
+
+static int on_link_chaos_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop, (void)timer_id;
+    struct transport_link *l = arg;
+    chaos_flush(l->chaos, hlc_wall_ms(), raw_send_link, l);
+    return 0;
+}
+
+static void add_chaos_stats(struct chaos_stats *sum, const struct chaos *c)
+{
+    struct chaos_stats cs;
+    chaos_stats(c, &cs);
+    sum->dropped += cs.dropped;
+    sum->duplicated += cs.duplicated;
+    sum->reordered += cs.reordered;
+    sum->delayed += cs.delayed;
+}
 
 static int on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -968,6 +1000,12 @@ int transport_link_open(struct transport *t, const char *endpoint,
     }
     l->item = (zmq_pollitem_t){zsock_resolve(l->dealer), 0, ZMQ_POLLIN, 0};
     zloop_poller(t->loop, &l->item, on_link, l);
+    bool bad = false;
+    l->chaos = t->chaos ? chaos_new(getenv("DS_CHAOS"), &bad) : NULL;
+    if (l->chaos)
+        l->chaos_timer = zloop_timer(t->loop, 10, 0, on_link_chaos_flush, l);
+    l->next = t->links;
+    t->links = l;
     *out = l;
     return DS_OK;
 }
@@ -976,6 +1014,10 @@ int transport_link_send(struct transport_link *l, const uint8_t *data, size_t le
 {
     /* Not counted in send_failures: a HELLO sent before the connection is up is dropped as
      * a matter of course (ZMQ_IMMEDIATE), and the link's owner says it again. */
+    if (l->chaos) {
+        chaos_submit(l->chaos, NULL, 0, data, len, hlc_wall_ms(), raw_send_link, l);
+        return DS_OK;
+    }
     if (zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT) < 0)
         return DS_EAGAIN;
     return DS_OK;
@@ -987,6 +1029,16 @@ void transport_link_close(struct transport_link **lp)
     if (!l)
         return;
     zloop_poller_end(l->t->loop, &l->item);
+    if (l->chaos) {
+        zloop_timer_end(l->t->loop, l->chaos_timer);
+        add_chaos_stats(&l->t->links_closed, l->chaos);
+        chaos_destroy(&l->chaos);
+    }
+    for (struct transport_link **at = &l->t->links; *at; at = &(*at)->next)
+        if (*at == l) {
+            *at = l->next;
+            break;
+        }
     zsock_destroy(&l->dealer);
     free(l);
     *lp = NULL;
@@ -1088,9 +1140,11 @@ int transport_sockopts(const struct transport *t, bool server, struct transport_
 
 void transport_stats(const struct transport *t, struct transport_stats *out)
 {
-    struct chaos_stats cs;
+    struct chaos_stats cs = t->links_closed;
     *out = t->stats;
-    chaos_stats(t->chaos, &cs);
+    add_chaos_stats(&cs, t->chaos);
+    for (const struct transport_link *l = t->links; l; l = l->next)
+        add_chaos_stats(&cs, l->chaos);
     out->chaos_dropped = cs.dropped;
     out->chaos_duplicated = cs.duplicated;
     out->chaos_reordered = cs.reordered;

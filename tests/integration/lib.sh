@@ -254,20 +254,24 @@ init_street() {
 
 # ---------------------------------------------------------------- processes
 
-# start NAME: start the broker (NAME=br) or node NAME in the background; stderr and stdout
-# go to $T/NAME.log (appended across restarts). Returns once the process answers status.
+# is_broker NAME: $T/NAME is a broker's data directory (br, or a test's further streets).
+is_broker() { [ -f "$T/$1/broker.conf" ]; }
+
+# start NAME: start the broker (NAME=br, or another broker's directory) or node NAME in the
+# background; stderr and stdout go to $T/NAME.log (appended across restarts). Returns once
+# the process answers status.
 start() {
     local name=$1
     if [ -n "${PIDS[$name]:-}" ] && kill -0 "${PIDS[$name]}" 2>/dev/null; then
         fail "start $name: already running as pid ${PIDS[$name]}"
     fi
     echo "=== start $(date +%T.%N) ===" >>"$T/$name.log"
-    if [ "$name" = br ]; then
+    if is_broker "$name"; then
         # The broker writes DIR/endpoint once its control socket listens. Until then a
         # `broker status` would open the store offline and could take the RocksDB lock
         # from under the starting broker, so we watch the file instead of polling status.
-        rm -f "$T/br/endpoint"
-        "$BROKER_BIN" --data "$T/br" run >>"$T/$name.log" 2>&1 &
+        rm -f "$T/$name/endpoint"
+        "$BROKER_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
     else
         "$NODE_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
     fi
@@ -281,8 +285,9 @@ start() {
 }
 
 _answers() { # NAME: its status answers over the control socket (the broker: as running)
-    if [ "$1" = br ]; then
-        [ -s "$T/br/endpoint" ] && [ "$(broker status --json 2>/dev/null | jq -r .endpoint)" != "" ]
+    if is_broker "$1"; then
+        [ -s "$T/$1/endpoint" ] &&
+            [ "$("$BROKER_BIN" --data "$T/$1" status --json 2>/dev/null | jq -r .endpoint)" != "" ]
     else
         cli "$1" status --json >/dev/null 2>&1
     fi
@@ -315,11 +320,11 @@ kill9() {
 # ---------------------------------------------------------------- status and data
 
 # json_get NAME FILTER: FILTER (jq, raw output) over NAME's `status --json`; NAME=br is
-# the broker. A directory path is accepted too.
+# the broker (so is any broker's directory). A directory path is accepted too.
 json_get() {
     local name=${1#"$T"/} out
-    if [ "$name" = br ]; then
-        out=$(broker status --json) || return 1
+    if is_broker "$name"; then
+        out=$("$BROKER_BIN" --data "$T/$name" status --json) || return 1
     else
         out=$(cli "$name" status --json) || return 1
     fi
