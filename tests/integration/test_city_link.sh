@@ -14,7 +14,9 @@
 #   - A restarted: the link resumes from its durable cursor, nothing announced twice;
 #   - the street console lists the linked street and the other street's orgs apart from
 #     its own, and offers no revoke for them;
-#   - an org of another street cannot be revoked here; `peer remove` ends the link.
+#   - an org of another street cannot be revoked here; `peer remove` ends the link;
+#   - a street A never added (its key unknown) is refused at the handshake (ZAP): its
+#     link never connects, A counts the refusal, and it learns none of A's orgs.
 . "$(dirname "$0")/lib.sh" "$@"
 export DS_WEB=1 # street A's console (and the nodes'): its street page is checked
 
@@ -172,5 +174,19 @@ run_ok broker peer remove "$B_STREET" >/dev/null
 assert_eq 0 "$(broker peer list --json | jq length)" "no link left"
 assert_eq "$B_STREET" "$(org_street u1 community:c2)" "the orgs learned stay as announced"
 assert_exit 1 broker peer remove "$B_STREET"
+
+log "a street A never added is refused at the handshake"
+free_port
+run_ok "$BROKER_BIN" --data "$T/rogue" init --street street:rogue --name 未登记街道 \
+    --bind "tcp://127.0.0.1:$FREE_PORT" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+run_ok "$BROKER_BIN" --data "$T/rogue" peer add --card "$T/br/street.card" >/dev/null
+refused_before=$(json_get br .counters.auth_refused)
+start rogue
+refused_more() { [ "$(json_get br .counters.auth_refused)" -gt "$refused_before" ]; }
+wait_for refused_more --deadline 30
+assert_eq false "$("$BROKER_BIN" --data "$T/rogue" peer list --json | jq -r '.[0].connected')" \
+    "the unknown street's link is not connected"
+assert_eq 0 "$("$BROKER_BIN" --data "$T/rogue" org list --json | jq length)" \
+    "it learned none of A's orgs"
 
 log "PASS"
