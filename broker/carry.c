@@ -65,7 +65,7 @@ int carry_load(struct broker *b)
     return rc == DS_OK || rc == DS_ENOTFOUND ? DS_OK : DS_EIO;
 }
 
-/* Where the count of a letter is read: what this batch changed, else the store. */
+/* A letter's stored count of streets still to go (0: none kept). */
 static int stored_left(struct broker *b, const char *origin, uint64_t seq, uint64_t *left)
 {
     struct skey k;

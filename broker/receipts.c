@@ -347,8 +347,9 @@ void receipts_tick(struct broker *b)
 {
     /* A hub's walk also drops the parts of the letters every street has (carry.h), in the
      * same commit as the walk: a walk is counted once. */
-    struct tick_ctx c = {b, eventlog_begin(broker_log(b)),
-                         broker_config(b)->hub ? strmap_new() : NULL, WALK_PER_TICK, DS_OK};
+    bool hub = broker_config(b)->hub;
+    struct tick_ctx c = {b, hub ? eventlog_begin(broker_log(b)) : NULL, hub ? strmap_new() : NULL,
+                         WALK_PER_TICK, DS_OK};
     strmap_each(broker_receipts(b)->recipients, walk_one, &c);
     uint64_t dropped = 0;
     if (c.budget == WALK_PER_TICK && c.rc == DS_OK) {
@@ -356,6 +357,8 @@ void receipts_tick(struct broker *b)
         strmap_destroy(&c.carried, free);
         return;
     }
+    if (!c.txn)
+        c.txn = eventlog_begin(broker_log(b));
     if (c.carried)
         dropped = carry_walked(c.txn, c.carried);
     strmap_each(broker_receipts(b)->recipients, stage_walked, c.txn);

@@ -873,6 +873,10 @@ int report_street_print(json_t *j, const struct report_format *f)
         printf(" %s=%lld", duties_kind_name(overdue_kinds[i]),
                ji(json_object_get(t, "overdue"), duties_kind_name(overdue_kinds[i])));
     printf("\n");
+    if (ji(t, "letters_to_other_streets") || ji(t, "letters_from_other_streets"))
+        printf(
+            TR("跨街道信件: 送出 %lld,收到 %lld\n", "letters across streets: %lld out, %lld in\n"),
+            ji(t, "letters_to_other_streets"), ji(t, "letters_from_other_streets"));
     return 0;
 }
 

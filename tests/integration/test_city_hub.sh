@@ -136,8 +136,11 @@ assert_eq 0 "$(city | jq '.streets[] | select(.org == "street:jinyu") | .registr
 assert_ne 0 "$(city | jq '.streets[] | select(.org == "street:jinyu") | .letters_to_other_streets')" \
     "A's letters across streets are counted"
 assert_eq '[]' "$(city | jq -c .not_reported)" "every linked street reported"
-run_ok brk hub report --city | grep -q street:heping || fail "the text report names the streets"
-brk hub report --city --csv | grep -q '^total,street:city' || fail "the CSV has the city's total"
+# (captured first: grep -q in a pipe would end the writer early, and pipefail would count it)
+text=$(run_ok brk hub report --city)
+assert_contains "$text" street:heping "the text report names the streets"
+csv=$(run_ok brk hub report --city --csv)
+assert_contains "$csv" $'\ntotal,street:city' "the CSV has the city's total"
 mine=$(brk br report --year 2026 --json)
 assert_eq '["unit:u1"]' "$(jq -c '[.units[].org]' <<<"$mine")" "A reports its own unit"
 assert_eq '[]' "$(jq -c '[.communities[].org]' <<<"$mine")" "and no other street's community"
