@@ -19,21 +19,8 @@ T=$(mktemp -d)
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap 'stop; rm -rf "$T"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
-broker_init() { # DIR STREET [--hub]
-    $BROKER --data "$1" init --street "$2" --name 街道 --bind tcp://127.0.0.1:"$(port)" \
-        --durability "$DUR" --web-bind '' ${3:-} >/dev/null
-}
-node_init() { # DIR ORG BROKERDIR
-    $NODE --data "$1" init --org "$2" --name 组织 --street-card "$3/street.card" \
-        --durability "$DUR" --web-bind '' >/dev/null
-    $BROKER --data "$3" org add --card "$1/${2/:/-}.card" >/dev/null
-}
-link() { # BROKERDIR BROKERDIR
-    $BROKER --data "$1" peer add --card "$2/street.card" >/dev/null
-    $BROKER --data "$2" peer add --card "$1/street.card" >/dev/null
-}
+. "$(dirname "$0")/city_common.sh" # broker_init, node_init, link
 rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 count() { $CLI --data "$1" members --json | jq "$2"; }
 wait_count() { # NODEDIR JQ N

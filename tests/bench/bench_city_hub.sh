@@ -24,33 +24,8 @@ pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap 'stop; rm -rf "$T"' EXIT
 ulimit -n 65536 2>/dev/null || true
-# Ports drawn without repeats below the kernel's ephemeral range (as tests/integration/lib.sh).
-declare -A USED=()
-port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        [ -z "${USED[$p]:-}" ] || continue
-        USED[$p]=1
-        python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p))" 2>/dev/null &&
-            break
-    done
-    echo "$p"
-}
 now() { date +%s.%N; }
-broker_init() { # DIR STREET [--hub]
-    $BROKER --data "$1" init --street "$2" --name 街道 --bind tcp://127.0.0.1:"$(port)" \
-        --durability "$DUR" --web-bind '' ${3:-} >/dev/null
-}
-node_init() { # DIR ORG BROKERDIR
-    $NODE --data "$1" init --org "$2" --name 组织 --street-card "$3/street.card" \
-        --durability "$DUR" --web-bind '' >/dev/null
-    $BROKER --data "$3" org add --card "$1/${2/:/-}.card" >/dev/null
-}
-link() { # BROKERDIR BROKERDIR
-    $BROKER --data "$1" peer add --card "$2/street.card" >/dev/null
-    $BROKER --data "$2" peer add --card "$1/street.card" >/dev/null
-}
+. "$(dirname "$0")/city_common.sh" # free_port, broker_init, node_init, link
 rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 next() { echo $(($1 % S + 1)); }
 # Every wait has a deadline: a process that died (its log says why) ends the run.
