@@ -58,8 +58,9 @@ struct link {
     bool hello_sent;         /* on this connection: a retry is a resume (no resend asked) */
     uint64_t taken, refused; /* directory entries */
     uint64_t relayed, letters_refused, held; /* letters: stored here, refused, not routable */
-    bool figures_sent;                       /* to a hub: the report figures, on this session */
-    uint64_t figures_ms, figures_gen;        /* when they were sent, and the log's generation */
+    uint64_t notices_sent, notices_taken, notices_refused; /* claim notices (its decisions) */
+    bool figures_sent;                /* to a hub: the report figures, on this session */
+    uint64_t figures_ms, figures_gen; /* when they were sent, and the log's generation */
     char last_refusal[320];
 };
 
@@ -687,6 +688,117 @@ void links_on_frame(struct broker *b, const char *street, const uint8_t *data, s
     wire_frame_free(f);
 }
 
+/* ---------------------------------------------------------------- claims across streets
+ * Whose member it is, across streets, is decided once, by the broker of the community's
+ * street (routing.c: another street's broker passes a unit's introduction on as a claim).
+ * Its decisions about a unit reached through a link travel as claim notices, link by link,
+ * to the unit's own broker, which tells the unit's node as it tells of its own claims. */
+
+/* The community that member's introduction intro (ORG/SEQ, stored here: it passed
+ * through this broker) names. False when no such introduction of member is here. */
+static bool intro_community(struct broker *b, const char *intro, const char *member,
+                            char community[IDS_ORG_MAX])
+{
+    char origin[IDS_ORG_MAX];
+    uint64_t seq = 0;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    struct event ev;
+    bool ok = false;
+    if (!ids_event_id_parse(intro, origin, &seq) ||
+        eventlog_get_raw(broker_log(b), origin, seq, &raw, &len) != DS_OK)
+        return false;
+    if (wire_event_open(raw, len, false, &ev) == DS_OK) {
+        if (ev.type == DUALSYNC__EVENT_TYPE__EVENT_INTRODUCTION && strcmp(ev.member, member) == 0) {
+            Dualsync__Introduction *in = wire_unpack_introduction(ev.body, ev.body_len);
+            if (in)
+                snprintf(community, IDS_ORG_MAX, "%s", in->community);
+            ok = in != NULL;
+            wire_msg_free(in);
+        }
+        wire_event_release(&ev);
+    }
+    free(raw);
+    return ok;
+}
+
+void links_notice(struct broker *b, const char *member, const char *unit, const char *intro,
+                  const char *other, bool lost)
+{
+    const struct org_entry *o = directory_find(b, unit);
+    char community[IDS_ORG_MAX];
+    if (!o || !o->street[0])
+        return;
+    const char *via = o->via[0] ? o->via : o->street;
+    struct link *l = link_find(b, via);
+    if (!l || !l->welcomed || !intro_community(b, intro, member, community) ||
+        reached_through(b, community, via))
+        return; /* not connected (told again in 10 s), or that way decides it itself */
+    Dualsync__ClaimNotice n = DUALSYNC__CLAIM_NOTICE__INIT;
+    n.member = (char *)member;
+    n.intro = (char *)intro;
+    n.other = (char *)other;
+    n.lost = lost;
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    f.kind_case = DUALSYNC__FRAME__KIND_CLAIM_NOTICE;
+    f.claim_notice = &n;
+    link_send(l, &f);
+    l->notices_sent++;
+}
+
+/* Why street may not decide what n says, or NULL. Its unit must be reached from here not
+ * through street (this street's, or beyond another link), and the introduction it names
+ * must have passed here with a community reached through street. */
+static const char *notice_refusal(struct broker *b, const char *street,
+                                  const Dualsync__ClaimNotice *n, char unit[IDS_ORG_MAX])
+{
+    char community[IDS_ORG_MAX];
+    uint64_t seq = 0;
+    const struct org_entry *o = NULL, *w = NULL;
+    if (!n->member || !n->intro || !n->other || !ids_event_id_parse(n->intro, unit, &seq))
+        return "a claim notice without its member, letter or unit";
+    if (!(o = directory_find(b, unit)) || reached_through(b, unit, street))
+        return "a claim notice about a unit not reached from here";
+    if (!(w = directory_find(b, n->other)) || w->kind != ORG_UNIT)
+        return "a claim notice naming no unit of the city";
+    if (!intro_community(b, n->intro, n->member, community))
+        return "a claim notice about an introduction that did not pass here";
+    if (!reached_through(b, community, street))
+        return "a claim notice from a street that is not the way to the introduction's community";
+    return NULL;
+}
+
+void links_take_notice(struct broker *b, const char *street, const Dualsync__ClaimNotice *n)
+{
+    struct link *l = link_find(b, street);
+    char unit[IDS_ORG_MAX];
+    if (!l || (n->lost && n->intro && routing_lost_known(b, n->intro)))
+        return; /* a loss is told every 10 s: heard before */
+    const char *why = notice_refusal(b, street, n, unit);
+    if (why) {
+        l->notices_refused++;
+        snprintf(l->last_refusal, sizeof(l->last_refusal), "claim notice %s: %s",
+                 n->intro ? n->intro : "", why);
+        log_warn("links: street=%s %s", street, l->last_refusal);
+        return;
+    }
+    l->notices_taken++;
+    if (n->lost) {
+        struct btxn t;
+        btxn_begin(b, &t);
+        routing_claim_lost(&t, n->member, unit, n->intro, n->other);
+        int rc = btxn_commit(&t);
+        if (rc != DS_OK) {
+            log_error("links: street=%s the loss of %s not stored: %s", street, n->intro,
+                      ds_strerror(rc));
+            return; /* told again in 10 s */
+        }
+        log_info("links: street=%s member=%s introduction %s lost to %s", street, n->member,
+                 n->intro, n->other);
+    }
+    protocol_claim_notice(b, n->member, unit, n->intro, n->other, n->lost); /* on at once */
+}
+
 /* ---------------------------------------------------------------- control */
 
 static json_t *link_json(const struct broker *b, const struct link *l)
@@ -715,6 +827,10 @@ static json_t *link_json(const struct broker *b, const struct link *l)
     json_object_set_new(j, "letters_relayed", json_integer((json_int_t)l->relayed));
     json_object_set_new(j, "letters_refused", json_integer((json_int_t)l->letters_refused));
     json_object_set_new(j, "letters_held", json_integer((json_int_t)l->held));
+    /* claim notices: the decisions of a community's street, sent and taken */
+    json_object_set_new(j, "claim_notices_sent", json_integer((json_int_t)l->notices_sent));
+    json_object_set_new(j, "claim_notices_taken", json_integer((json_int_t)l->notices_taken));
+    json_object_set_new(j, "claim_notices_refused", json_integer((json_int_t)l->notices_refused));
     uint64_t head = inbox_head((struct broker *)b, l->card.org);
     uint64_t confirmed = p ? p->confirmed : 0;
     json_object_set_new(j, "letters_pending_to_them",

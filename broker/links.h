@@ -68,5 +68,17 @@ bool links_has(const struct broker *b, const char *street);
 json_t *links_streets(const struct broker *b);
 /* A frame from street's broker on its link (the transport's handler; tests call it). */
 void links_on_frame(struct broker *b, const char *street, const uint8_t *data, size_t len);
+/* Claims across streets: the broker of the community's street decides whose member it is
+ * (routing.c); a decision about a unit reached through a link goes to that link as a
+ * ClaimNotice (claimed: a claim waits for the report-in; lost: the introduction lost to
+ * other), unless the introduction's community is reached that way too (it decides
+ * there). Nothing is sent while the link is down: the notices are repeated every 10 s. */
+void links_notice(struct broker *b, const char *member, const char *unit, const char *intro,
+                  const char *other, bool lost);
+/* A claim notice from street's broker (its session here): taken only when its unit is
+ * reached from here not through street and the introduction's community is; a loss is
+ * stored (routing_claim_lost) once. Then told on to the unit (protocol_claim_notice).
+ * Otherwise counted (claim_notices_refused) and logged. */
+void links_take_notice(struct broker *b, const char *street, const Dualsync__ClaimNotice *n);
 
 #endif

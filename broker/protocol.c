@@ -906,6 +906,20 @@ static void on_figures(struct broker *b, struct peer *p, const Dualsync__StreetF
     }
 }
 
+/* A linked street's decision about a claim (links.h). From anyone else: refused, struck. */
+static void on_claim_notice(struct broker *b, struct peer *p, const Dualsync__ClaimNotice *n,
+                            size_t len)
+{
+    if (links_has(b, p->addr.org)) {
+        links_take_notice(b, p->addr.org, n);
+        return;
+    }
+    broker_counters(b)->malformed++;
+    send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED,
+               "only a linked street's broker sends claim notices", 0);
+    strike(b, p, len);
+}
+
 void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8_t *data,
                        size_t len)
 {
@@ -940,6 +954,8 @@ void protocol_on_frame(void *arg, const struct transport_peer *addr, const uint8
         on_fetch(b, p, f->fetch);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_FIGURES) {
         on_figures(b, p, f->figures, len);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_CLAIM_NOTICE) {
+        on_claim_notice(b, p, f->claim_notice, len);
     } else {
         broker_counters(b)->malformed++;
         send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_MALFORMED, "unexpected frame kind", 0);
@@ -982,42 +998,54 @@ static void settle_when_idle(struct broker *b)
     eventlog_rest(broker_log(b), broker_now_ms(b)); /* memory back to the OS after a quiet while */
 }
 
-/* Tells a connected unit of a claim conflict over one of its introductions, as a notice
- * naming its letter (ERROR_CLAIMED): its node marks the member, so the clerk sees that
- * another unit introduced the same person and that the community's report-in decides. */
+/* A claim conflict over one of a connected unit's introductions, as a notice naming its
+ * letter (ERROR_CLAIMED): its node marks the member, so the clerk sees that another unit
+ * introduced the same person and that the community's report-in decides. Or the loss of
+ * that introduction (the community's report-in named another unit's letter, or the member
+ * was another unit's), as a refusal of it (ERROR_REFUSED): its node notes it once, shows it
+ * on the member and writes nothing more about it. */
+static void tell_unit(struct broker *b, struct peer *p, const char *member, const char *intro,
+                      const char *other, bool lost)
+{
+    char origin[IDS_ORG_MAX], msg[256];
+    uint64_t seq = 0;
+    if (!p->welcomed || !ids_event_id_parse(intro, origin, &seq) || strcmp(origin, p->addr.org))
+        return;
+    if (lost)
+        snprintf(msg, sizeof(msg),
+                 "member %s: the community's report-in named the introduction of %s; the member "
+                 "is that unit's, and this introduction is not a registration",
+                 member, other);
+    else
+        snprintf(msg, sizeof(msg),
+                 "member %s: %s introduced this member too; the community's report-in decides "
+                 "whose member it is",
+                 member, other[0] ? other : "another unit");
+    send_error(b, p,
+               lost ? DUALSYNC__ERROR_CODE__ERROR_REFUSED : DUALSYNC__ERROR_CODE__ERROR_CLAIMED,
+               msg, seq);
+}
+
+void protocol_claim_notice(struct broker *b, const char *member, const char *unit,
+                           const char *intro, const char *other, bool lost)
+{
+    struct peer *p = strmap_get(broker_sessions(b)->peers, unit);
+    if (p)
+        tell_unit(b, p, member, intro, other, lost);
+    else
+        links_notice(b, member, unit, intro, other, lost); /* another street's unit */
+}
+
 static void claim_notice(void *arg, const char *member, const char *unit, const char *intro,
                          const char *other)
 {
-    struct broker *b = arg;
-    struct peer *p = strmap_get(broker_sessions(b)->peers, unit);
-    char origin[IDS_ORG_MAX], msg[256];
-    uint64_t seq = 0;
-    if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq) || strcmp(origin, unit))
-        return;
-    snprintf(msg, sizeof(msg),
-             "member %s: %s introduced this member too; the community's report-in decides "
-             "whose member it is",
-             member, other[0] ? other : "another unit");
-    send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_CLAIMED, msg, seq);
+    protocol_claim_notice(arg, member, unit, intro, other, false);
 }
 
-/* Tells a connected unit that its introduction lost: the community's report-in named
- * another unit's letter. As a refusal of that letter (ERROR_REFUSED): its node notes it
- * once, shows it on the member and writes nothing more about it. */
 static void lost_notice(void *arg, const char *member, const char *unit, const char *intro,
                         const char *winner)
 {
-    struct broker *b = arg;
-    struct peer *p = strmap_get(broker_sessions(b)->peers, unit);
-    char origin[IDS_ORG_MAX], msg[256];
-    uint64_t seq = 0;
-    if (!p || !p->welcomed || !ids_event_id_parse(intro, origin, &seq))
-        return;
-    snprintf(msg, sizeof(msg),
-             "member %s: the community's report-in named the introduction of %s; the member is "
-             "that unit's, and this introduction is not a registration",
-             member, winner);
-    send_error(b, p, DUALSYNC__ERROR_CODE__ERROR_REFUSED, msg, seq);
+    protocol_claim_notice(arg, member, unit, intro, winner, true);
 }
 
 /* Every PROTOCOL_CLAIMS_NOTICE_MS the units in a conflict hear of it again, and the units

@@ -141,6 +141,11 @@ size_t protocol_claims_open(struct broker *b);
 void protocol_claims_moved(struct broker *b, long moved);
 /* How often the units in a claim conflict are told of it again (protocol_tick). */
 #define PROTOCOL_CLAIMS_NOTICE_MS 10000u
+/* Tells unit of a claim conflict over its introduction intro of member with other
+ * (ERROR_CLAIMED), or that intro lost to other (ERROR_REFUSED): its node, if it is
+ * connected here; a unit of another street through its link (links_notice). */
+void protocol_claim_notice(struct broker *b, const char *member, const char *unit,
+                           const char *intro, const char *other, bool lost);
 /* Tells org's node, if it is connected, of a refusal found after the ACK (sigaudit.c). */
 void protocol_notify(struct broker *b, const char *org, Dualsync__ErrorCode code, const char *why,
                      uint64_t seq);

@@ -299,6 +299,34 @@ static bool add_claim(struct route *r, const struct event *ev, const char *commu
     return true;
 }
 
+static bool is_foreign(struct broker *b, const char *org)
+{
+    const struct org_entry *e = directory_find(b, org);
+    return e && e->street[0];
+}
+
+/* Whose member it is across streets is decided once, by the broker of the community's
+ * street (links.c carries its decision back as claim notices). Another street's broker
+ * knows of the member only the letters that passed through it, so where both the
+ * introduction's community and the registration's are another street's, a unit's
+ * introduction is passed on as a claim, not refused on what this broker last heard. */
+static bool decided_elsewhere(struct broker *b, const struct route *r, const struct org_entry *c)
+{
+    return c->street[0] && (!r->community[0] || is_foreign(b, r->community));
+}
+
+static void note_lost(struct eventlog_txn *txn, const char *member, const char *unit,
+                      const char *intro, const char *winner);
+
+/* A relayed introduction this street, the community's, refused: the member is winner's.
+ * Noted as a lost claim, so that the author's street is told (it was acked there). */
+static void note_lost_letter(struct eventlog_txn *txn, const struct event *ev, const char *winner)
+{
+    char id[IDS_EVENT_ID_MAX];
+    ids_event_id(id, sizeof(id), ev->origin, ev->seq);
+    note_lost(txn, ev->member, ev->origin, id, winner);
+}
+
 static int route_introduction(struct broker *b, struct route_overlay *ov, struct eventlog_txn *txn,
                               const struct event *ev, struct recipients *out)
 {
@@ -322,7 +350,8 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
         next = fresh_route(routed ? &r : NULL, ev, intro->community);
         route_put(ov, txn, ev->member, routed ? &r : NULL, &next);
         recipients_add(out, next.community);
-    } else if (!mine && !r.confirmed && add_claim(&next, ev, intro->community)) {
+    } else if (!mine && (!r.confirmed || decided_elsewhere(b, &r, c)) &&
+               add_claim(&next, ev, intro->community)) {
         route_put(ov, txn, ev->member, &r, &next);
         recipients_add(out, intro->community);
     } else {
@@ -334,6 +363,8 @@ static int route_introduction(struct broker *b, struct route_overlay *ov, struct
                            ? "the member is registered by another unit (it reported in with "
                              "that unit's introduction)"
                            : "the member is registered by another unit or with another community";
+        if (r.confirmed && !mine && !c->street[0] && is_foreign(b, ev->origin))
+            note_lost_letter(txn, ev, r.unit); /* its street hears it (links.c) */
     }
     wire_msg_free(intro);
     return rc;
@@ -817,19 +848,23 @@ size_t routing_claims_count(struct broker *b)
 }
 
 struct claims_walk {
+    struct broker *b;
     routing_claim_fn fn;
     void *arg;
 };
 
+/* Each side of a conflict this street decides: another street's community's broker tells
+ * of the claims on it (links.h), from what it alone knows whole. */
 static bool each_claimant(const char *member, const struct route *r, void *arg)
 {
     struct claims_walk *w = arg;
     if (!r->n_claims)
         return true;
-    if (r->unit[0] && r->intro[0] && r->state == ROUTE_OPEN)
+    if (r->unit[0] && r->intro[0] && r->state == ROUTE_OPEN && !is_foreign(w->b, r->community))
         w->fn(w->arg, member, r->unit, r->intro, r->claims[0].unit);
     for (size_t i = 0; i < r->n_claims; i++)
-        w->fn(w->arg, member, r->claims[i].unit, r->claims[i].intro, r->unit[0] ? r->unit : "");
+        if (!is_foreign(w->b, r->claims[i].community))
+            w->fn(w->arg, member, r->claims[i].unit, r->claims[i].intro, r->unit[0] ? r->unit : "");
     return true;
 }
 
@@ -858,7 +893,7 @@ void routing_lost_each(struct broker *b, routing_claim_fn fn, void *arg)
 
 void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg)
 {
-    struct claims_walk w = {fn, arg};
+    struct claims_walk w = {b, fn, arg};
     routes_each(b, each_claimant, &w);
 }
 
@@ -944,4 +979,46 @@ int routing_org_members(struct btxn *t, const char *org, bool close, json_t *mem
 {
     struct org_members q = {t->routes, t->log, org, close, members_out};
     return routes_each(t->b, org_member, &q);
+}
+
+/* The community's street decided that unit's introduction lost to winner: the registration
+ * becomes winner's, confirmed (winner's own claim here gives its letter), or unit's claim
+ * is dropped; either way unit is a former side and the loss noted for it to be told. */
+int routing_claim_lost(struct btxn *t, const char *member, const char *unit, const char *intro,
+                       const char *winner)
+{
+    struct route r;
+    if (route_lookup(t->b, t->routes, member, &r)) {
+        struct route next = r;
+        long i = claim_where(&r, unit, intro);
+        if (r.state == ROUTE_OPEN && strcmp(r.unit, unit) == 0 && strcmp(r.intro, intro) == 0) {
+            long w = claim_where(&r, winner, NULL);
+            snprintf(next.intro, sizeof(next.intro), "%s", w >= 0 ? r.claims[w].intro : "");
+            if (w >= 0)
+                drop_claim(&next, (size_t)w);
+            snprintf(next.unit, sizeof(next.unit), "%s", winner);
+            next.state = ROUTE_OPEN;
+            next.confirmed = true;
+            remember_side(&next, unit);
+            route_put(t->routes, t->log, member, &r, &next);
+        } else if (i >= 0) {
+            drop_claim(&next, (size_t)i);
+            remember_side(&next, unit);
+            route_put(t->routes, t->log, member, &r, &next);
+        }
+    }
+    note_lost(t->log, member, unit, intro, winner);
+    return DS_OK;
+}
+
+bool routing_lost_known(struct broker *b, const char *intro)
+{
+    char name[IDS_EVENT_ID_MAX + 8];
+    void *val = NULL;
+    size_t len = 0;
+    snprintf(name, sizeof(name), "lost/%s", intro);
+    if (eventlog_meta_get(broker_log(b), name, &val, &len) != DS_OK)
+        return false;
+    free(val);
+    return true;
 }

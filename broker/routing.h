@@ -50,8 +50,10 @@ json_t *routing_claims_json(struct broker *b);
  * once per broker run (protocol_claims_open then follows each commit's
  * route_overlay_claims_moved). */
 size_t routing_claims_count(struct broker *b);
-/* Calls fn for each unit in a claim conflict: the member, the unit, its introduction (event
- * id) and the other unit it competes with (of a registered unit: its first claimant). */
+/* Calls fn for each unit in a claim conflict on a community of this street (another
+ * street's community's broker tells of those on it: links.h): the member, the unit, its
+ * introduction (event id) and the other unit it competes with (of a registered unit: its
+ * first claimant). */
 typedef void (*routing_claim_fn)(void *arg, const char *member, const char *unit, const char *intro,
                                  const char *other);
 void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg);
@@ -60,5 +62,14 @@ void routing_claims_each(struct broker *b, routing_claim_fn fn, void *arg);
  * meta "lost/<introduction>" from the report-in on, so that a unit offline then is told
  * when it is back (its node notes it once: ERROR_REFUSED on that letter). */
 void routing_lost_each(struct broker *b, routing_claim_fn fn, void *arg);
+/* Across streets (links.c): the broker of the community's street decided that unit's
+ * introduction intro of member lost to winner (a report-in named winner's letter, or the
+ * member was winner's already). In t: the route follows (the registration winner's,
+ * confirmed, or unit's claim dropped; unit a former side) and the loss is noted
+ * ("lost/<intro>"), so that unit hears it here, or the street it is reached through does. */
+int routing_claim_lost(struct btxn *t, const char *member, const char *unit, const char *intro,
+                       const char *winner);
+/* Whether the loss of introduction intro is noted here already. */
+bool routing_lost_known(struct broker *b, const char *intro);
 
 #endif

@@ -257,6 +257,26 @@ init_street() {
 # is_broker NAME: $T/NAME is a broker's data directory (br, or a test's further streets).
 is_broker() { [ -f "$T/$1/broker.conf" ]; }
 
+# A city of streets (the city_* tests): further street brokers and hubs beside $T/br.
+# brk NAME ARGS...: dualsync-broker on $T/NAME.
+brk() {
+    local n=$1
+    shift
+    "$BROKER_BIN" --data "$T/$n" "$@"
+}
+# init_brk NAME STREET DISPLAY [--hub]: another broker on a free port, without a console.
+init_brk() {
+    free_port
+    run_ok brk "$1" init --street "$2" --name "$3" --bind "tcp://127.0.0.1:$FREE_PORT" \
+        --durability "$DS_DURABILITY" --web-bind '' ${4:-} >/dev/null
+}
+# init_member_node NAME ORG DISPLAY BROKER: a node of BROKER's street, its card added there.
+init_member_node() {
+    run_ok "$NODE_BIN" --data "$T/$1" init --org "$2" --name "$3" \
+        --street-card "$T/$4/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+    run_ok brk "$4" org add --card "$T/$1/${2/:/-}.card" >/dev/null
+}
+
 # start NAME: start the broker (NAME=br, or another broker's directory) or node NAME in the
 # background; stderr and stdout go to $T/NAME.log (appended across restarts). Returns once
 # the process answers status.

@@ -19,24 +19,6 @@
 #     street report on the hub.
 . "$(dirname "$0")/lib.sh" "$@"
 
-brk() { local n=$1; shift; "$BROKER_BIN" --data "$T/$n" "$@"; }
-start_brk() { # NAME: another broker, as start does the first's
-    echo "=== start $(date +%T.%N) ===" >>"$T/$1.log"
-    rm -f "$T/$1/endpoint"
-    "$BROKER_BIN" --data "$T/$1" run >>"$T/$1.log" 2>&1 &
-    PIDS[$1]=$!
-    wait_for test -s "$T/$1/endpoint" --deadline 20
-}
-init_brk() { # NAME STREET DISPLAY [--hub]
-    free_port
-    run_ok brk "$1" init --street "$2" --name "$3" --bind "tcp://127.0.0.1:$FREE_PORT" \
-        --durability "$DS_DURABILITY" --web-bind '' ${4:-} >/dev/null
-}
-init_member_node() { # NAME ORG DISPLAY BROKER
-    run_ok "$NODE_BIN" --data "$T/$1" init --org "$2" --name "$3" \
-        --street-card "$T/$4/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
-    run_ok brk "$4" org add --card "$T/$1/${2/:/-}.card" >/dev/null
-}
 org_street() { cli "$1" orgs --json | jq -r --arg o "$2" '.[] | select(.org == $o) | .street'; }
 org_street_is() { [ "$(org_street "$1" "$2")" = "$3" ]; }
 field_is() { [ "$(cli "$1" member show "$2" --json 2>/dev/null | jq -r "$3")" = "$4" ]; }
@@ -57,9 +39,9 @@ for s in br brb brc; do
     sed -i 's/^\[broker\]$/[broker]\nfigures_seconds = 1/' "$T/$s/broker.conf" # not once a minute
 done
 start br
-start_brk brb
-start_brk brc
-start_brk hub
+start brb
+start brc
+start hub
 for n in u1 c1 c2; do start "$n"; done
 wait_ready u1 c1 c2
 

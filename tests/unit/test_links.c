@@ -18,6 +18,7 @@
 #include "inbox.h"
 #include "links.h"
 #include "report.h"
+#include "routing.h"
 #include "testutil.h"
 
 #include "ctl.h"
@@ -545,6 +546,109 @@ static void test_letter_to_other_street_goes_to_its_inbox(void **state)
     assert_int_equal(inbox_head(f->b, "unit:school"), 0);
 }
 
+/* ---------------------------------------------------------------- claims across streets */
+
+/* Stores e here as this street's node would have it published, routed (routing.c). */
+static void store_routed(struct fixture *f, const struct tu_event *e)
+{
+    struct event ev;
+    struct recipients to;
+    const struct event *kept = NULL;
+    struct btxn t;
+    assert_rc(wire_event_open(e->raw, e->len, true, &ev), DS_OK);
+    btxn_begin(f->b, &t);
+    assert_rc(routing_recipients(&t, &ev, &to), DS_OK);
+    assert_rc(eventlog_txn_adopt(t.log, &ev, 0, &kept), DS_OK);
+    for (size_t k = 0; k < to.n; k++)
+        btxn_append(&t, to.org[k], kept->origin, kept->seq);
+    assert_rc(btxn_commit(&t), DS_OK);
+    wire_event_release(&ev);
+}
+
+/* This street's unit:own introduces DY-0009 to the other street's community:far (and,
+ * with two_sides, the other street's unit:school its DY-0001 to this street's hexie). */
+static void claims_both_ways(struct fixture *f, struct keys *own)
+{
+    struct keys school;
+    two_sides(f, &school);
+    one_entry(f, "community:far", DUALSYNC__ORG_KIND__ORG_KIND_COMMUNITY);
+    keys_generate(own);
+    bf_add_org(f->b, "unit:own", ORG_UNIT, own);
+    struct tu_event e;
+    tu_event_intro(&e, own, "unit:own", 1, (uint64_t)1 << 40, "DY-0009", "community:far", "李四",
+                   30, "2026-03-01");
+    store_routed(f, &e);
+    tu_event_free(&e);
+    assert_int_equal(inbox_head(f->b, OTHER), 1); /* passed on to the community's street */
+    tu_event_intro(&e, &school, "unit:school", 1, (uint64_t)1 << 40, "DY-0001", "community:hexie",
+                   "张三", 30, "2026-03-01");
+    deliver(f, 1, &e.raw, &e.len, 1);
+    tu_event_free(&e);
+}
+
+static void notice(struct fixture *f, const char *member, const char *intro, const char *other)
+{
+    Dualsync__ClaimNotice n = DUALSYNC__CLAIM_NOTICE__INIT;
+    n.member = (char *)member;
+    n.intro = (char *)intro;
+    n.other = (char *)other;
+    n.lost = true;
+    links_take_notice(f->b, f->from, &n);
+}
+
+/* The community's street says this street's unit lost its claim: the loss is stored once
+ * (the repeats every 10 s change nothing) and the unit's later letters about the member
+ * are refused here, as the community's street would. */
+static void test_claim_lost_taken(void **state)
+{
+    struct fixture *f = *state;
+    struct keys own;
+    claims_both_ways(f, &own);
+    assert_false(routing_lost_known(f->b, "unit:own/1"));
+    notice(f, "DY-0009", "unit:own/1", "unit:school");
+    assert_true(routing_lost_known(f->b, "unit:own/1"));
+    notice(f, "DY-0009", "unit:own/1", "unit:school");
+    assert_int_equal(link_int(f, "claim_notices_taken"), 1);
+    struct tu_event e;
+    struct event ev;
+    struct recipients to;
+    struct btxn t;
+    tu_event_move_out(&e, &own, "unit:own", 2, (uint64_t)2 << 40, "DY-0009", "2026-04-01");
+    assert_rc(wire_event_open(e.raw, e.len, true, &ev), DS_OK);
+    btxn_begin(f->b, &t);
+    assert_rc(routing_recipients(&t, &ev, &to), DS_OK);
+    assert_int_equal(to.n, 0);
+    assert_non_null(to.refused);
+    btxn_abort(&t);
+    wire_event_release(&ev);
+    tu_event_free(&e);
+}
+
+/* A street decides only for the communities reached through it: a notice about this
+ * street's community, about the other street's own unit, about a letter that never
+ * passed here, or naming no unit, is refused, counted and stores nothing. */
+static void test_claim_notice_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct keys own;
+    claims_both_ways(f, &own);
+    struct tu_event e;
+    tu_event_intro(&e, &own, "unit:own", 2, (uint64_t)2 << 40, "DY-0010", "community:hexie", "王五",
+                   30, "2026-03-01");
+    store_routed(f, &e);
+    tu_event_free(&e);
+    notice(f, "DY-0010", "unit:own/2", "unit:school"); /* hexie is this street's */
+    notice(f, "DY-0001", "unit:school/1", "unit:own"); /* its own unit */
+    notice(f, "DY-0009", "unit:own/7", "unit:school"); /* no such letter here */
+    notice(f, "DY-0009", "unit:own/1", "community:far");
+    notice(f, "DY-0001", "unit:own/1", "unit:school"); /* not that member's letter */
+    assert_int_equal(link_int(f, "claim_notices_refused"), 5);
+    assert_int_equal(link_int(f, "claim_notices_taken"), 0);
+    assert_false(routing_lost_known(f->b, "unit:school/1"));
+    assert_false(routing_lost_known(f->b, "unit:own/1"));
+    assert_false(routing_lost_known(f->b, "unit:own/2"));
+}
+
 /* ---------------------------------------------------------------- a hub */
 
 #define HUB "street:city"
@@ -697,6 +801,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hub_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direct_way_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_figures_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_lost_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_notice_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
