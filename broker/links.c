@@ -860,6 +860,13 @@ static bool card_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *c)
     memset(c, 0, sizeof(*c));
     if (!org || !name || !ck || !sk || !endpoint || (hub && !config_card_field(c, "hub", hub)))
         return false;
+    for (size_t i = 0; i < cmd->n_args; i++) { /* a rotation card's lines (peer rekey) */
+        const char *k = cmd->args[i]->key;
+        if ((strcmp(k, "key_from") == 0 || strcmp(k, "rotation") == 0 ||
+             strcmp(k, "past_key") == 0) &&
+            !config_card_field(c, k, cmd->args[i]->value))
+            return false;
+    }
     return config_card_field(c, "id", org) && config_card_field(c, "kind", "street") &&
            config_card_field(c, "name", name) && config_card_field(c, "curve_key", ck) &&
            config_card_field(c, "sign_key", sk) && config_card_field(c, "endpoint", endpoint) &&
@@ -903,6 +910,73 @@ static void peer_add(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t 
     ctl_reply_ok(link_json(b, l), out, len);
 }
 
+/* Why a linked street's new card (peer rekey) is not taken, as the two texts, or NULL. */
+static const char *rekey_refusal(struct broker *b, const struct link *l, const struct org_card *c,
+                                 int *rc, const char **en)
+{
+    char org[IDS_ORG_MAX];
+    *rc = DS_EEXIST;
+    if (memcmp(c->sign_key, l->card.sign_key, KEYS_PUB_LEN) == 0) {
+        *en = "this link already uses this card";
+        return "该连接已在使用这张名片";
+    }
+    if ((links_authorize(b, c->curve_key, org) && strcmp(org, l->card.org) != 0) ||
+        directory_key_in_use(b, c->curve_key)) {
+        *en = "its new key is another org's or street's";
+        return "新名片的密钥属于另一组织或街道";
+    }
+    *rc = DS_EAUTH;
+    if (!c->history.key_from || !config_card_rotation_valid(c, keyring_current(&l->ring))) {
+        *en = "the new card is not signed by the street key this link knows (it may be an "
+              "impostor); not taken";
+        return "新名片不是由本连接所知的该街道密钥签署的(可能是冒充),未采用";
+    }
+    return NULL;
+}
+
+/* `peer rekey`: a linked street rotated its keys (`dualsync-broker rekey`; OPERATIONS "The
+ * street's key leaked"). Its new card is taken only when signed by the street key this
+ * link knows, as a node takes its own street's; the cursors stay, and the earlier keys
+ * stay in the link's keyring for the entries they signed. Both connections with the old
+ * key end: the link opens again to the new key, and ZAP lets in only the new one. */
+static void peer_rekey(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
+                       size_t *len)
+{
+    struct org_card card;
+    struct link *l = NULL;
+    const char *zh, *en = NULL;
+    int rc = DS_OK;
+    if (!card_of_ctl(cmd, &card)) {
+        ctl_reply_error(DS_EINVAL, "需要该街道换钥后的新名片(street.card)",
+                        "needs the street's new card after its rekey (street.card)", 0, out, len);
+        return;
+    }
+    if (!(l = link_find(b, card.org))) {
+        ctl_reply_error(DS_ENOTFOUND, "没有与该街道的连接(先 peer add)",
+                        "no link with that street (peer add it first)", 0, out, len);
+        return;
+    }
+    if ((zh = rekey_refusal(b, l, &card, &rc, &en)) != NULL) {
+        ctl_reply_error(rc, zh, en, 0, out, len);
+        return;
+    }
+    struct org_card was = l->card;
+    l->card = card;
+    if (link_save(b, l) != DS_OK) {
+        l->card = was;
+        ctl_reply_error(DS_EIO, "存储失败", "storage failure", 0, out, len);
+        return;
+    }
+    config_card_keyring(&card, &l->ring);
+    link_close(l);
+    if (broker_transport(b))
+        transport_close_org(broker_transport(b), card.org); /* its session on the old key */
+    link_open(b, l);
+    log_warn("links: street=%s rekeyed from its seq %llu", card.org,
+             (unsigned long long)card.history.key_from);
+    ctl_reply_ok(link_json(b, l), out, len);
+}
+
 static void peer_remove(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
                         size_t *len)
 {
@@ -934,6 +1008,8 @@ void links_ctl(struct broker *b, const Dualsync__CtlCommand *cmd, uint8_t **out,
         peer_add(b, cmd, out, len);
     else if (strcmp(cmd->cmd, "peer remove") == 0)
         peer_remove(b, cmd, out, len);
+    else if (strcmp(cmd->cmd, "peer rekey") == 0)
+        peer_rekey(b, cmd, out, len);
     else
         ctl_reply_ok(links_json(b), out, len);
 }

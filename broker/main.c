@@ -67,6 +67,11 @@ static const struct cli_command commands[] = {
      "another street's broker: both offices add the other's street.card (compare the "
      "fingerprint by phone first)",
      "--data DIR peer add --card OTHER-street.card", "--data street peer add --card xinhua.card"},
+    {"peer rekey", "card:", "card",
+     "采用对等街道换钥后的新名片(须由本连接所知的旧密钥签署) / take a linked street's new card "
+     "after its rekey (it must be signed by the key this link knows)",
+     "--data DIR peer rekey --card OTHER-street.card",
+     "--data street peer rekey --card xinhua.card"},
     {"peer list", "", NULL,
      "列出对等街道及连接进度 / the linked streets: connected, directory cursor, lag",
      "--data DIR peer list [--json]", "--data street peer list"},
@@ -488,6 +493,13 @@ static void print_peers(const char *cmd, json_t *j)
     if (strcmp(cmd, "peer remove") == 0) {
         printf(TR("已断开与 %s 的连接\n", "unlinked %s\n"),
                json_string_value(json_object_get(j, "street")));
+        return;
+    }
+    if (strcmp(cmd, "peer rekey") == 0) {
+        printf(TR("已采用 %s 的新名片\n新密钥指纹: %s\n", "took the new card of %s\nnew key "
+                                                          "fingerprint: %s\n"),
+               json_string_value(json_object_get(j, "street")),
+               json_string_value(json_object_get(j, "fingerprint")));
         return;
     }
     if (strcmp(cmd, "peer add") == 0) {

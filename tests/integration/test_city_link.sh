@@ -14,6 +14,9 @@
 #   - A restarted: the link resumes from its durable cursor, nothing announced twice;
 #   - the street console lists the linked street and the other street's orgs apart from
 #     its own, and offers no revoke for them;
+#   - B rotates its street keys: A refuses a card of B's id that B's old key did not sign,
+#     takes the real one (`peer rekey`), the link connects again both ways with the
+#     cursors kept, and B's next org (signed by its new key) reaches A's nodes;
 #   - an org of another street cannot be revoked here; `peer remove` ends the link;
 #   - a street A never added (its key unknown) is refused at the handshake (ZAP): its
 #     link never connects, A counts the refusal, and it learns none of A's orgs.
@@ -164,6 +167,33 @@ wait_for link_is broker .caught_up true --deadline 30
 assert_eq "$cursor" "$(link_of broker .directory_cursor)" "the cursor survived the restart"
 assert_eq 0 "$(link_of broker .entries_taken)" "no entry was taken again"
 assert_eq "$version" "$(json_get br .directory_version)" "no entry was announced again"
+
+log "B rotates its street keys: A takes the new card (peer rekey) only if B's old key signed it"
+cp "$T/brb/street.card" "$T/b-old.card"
+stop brb
+run_ok brb rekey >/dev/null
+run_ok "$BROKER_BIN" --data "$T/bx" init --street "$B_STREET" --name 冒充街道 \
+    --bind tcp://127.0.0.1:1 --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+rc=0
+err=$(broker peer rekey --card "$T/bx/street.card" 2>&1) || rc=$?
+assert_eq 1 "$rc" "a card of B's id that B's key did not sign is refused"
+assert_contains "$err" "冒充" "the refusal says it may be an impostor"
+assert_exit 1 broker peer rekey --card "$T/b-old.card"
+stop c1 # B's own nodes take their street's new card as usual
+for n in c1 c2; do
+    run_ok "$NODE_BIN" --data "$T/$n" street-rekey --card "$T/brb/street.card" >/dev/null
+done
+start_brb
+start c1
+out=$(run_ok broker peer rekey --card "$T/brb/street.card")
+assert_contains "$out" "$B_STREET" "peer rekey names the street"
+wait_for link_is broker .connected true --deadline 30
+wait_for link_is brb .their_session true --deadline 30
+run_ok "$NODE_BIN" --data "$T/c4" init --org community:c4 --name 社区4 \
+    --street-card "$T/brb/street.card" --durability "$DS_DURABILITY" --web-bind '' >/dev/null
+run_ok brb org add --card "$T/c4/community-c4.card" >/dev/null
+wait_for org_street_is u1 community:c4 "$B_STREET" --deadline 30 # signed by B's new key
+assert_eq 0 "$(link_of broker .entries_refused)" "no entry refused after the rotation"
 
 log "another street's org is that street's to revoke; peer remove ends the link"
 rc=0
