@@ -323,12 +323,22 @@ static void linked_streets(struct page *pg, json_t *links, json_t *directory)
     page_printf(pg, "</tbody></table>");
 }
 
+/* Whether this console is a hub's (`init --hub`): no orgs of its own, the city's report. */
+static bool is_hub(const struct page *pg)
+{
+    const struct broker_config *cfg = page_arg(pg);
+    return cfg && cfg->hub;
+}
+
 static void page_street(struct page *pg)
 {
     struct page_answer st, dir;
     page_ctl_simple(pg, "status", &st, NULL);
     page_ctl_simple(pg, "org list", &dir, NULL);
-    page_begin(pg, "街道", "The street");
+    if (is_hub(pg))
+        page_begin(pg, "中转", "The hub");
+    else
+        page_begin(pg, "街道", "The street");
     if (st.rc != DS_OK || dir.rc != DS_OK) {
         refused(pg, st.rc != DS_OK ? st.zh : dir.zh, st.rc != DS_OK ? st.en : dir.en);
         goto out;
@@ -343,10 +353,23 @@ static void page_street(struct page *pg)
     size_t own = 0;
     json_array_foreach(dir.result, i, e) own += !json_is_true(json_object_get(e, "foreign"));
     street_summary(pg, st.result, connected, own);
-    page_printf(pg, "<p><a class=\"btn small\" href=\"/orgs/add\">");
-    page_tt(pg, "加入单位或社区", "Add a unit or community");
-    page_printf(pg, "</a></p>");
-    if (!own) {
+    if (is_hub(pg)) {
+        page_printf(pg, "<p class=\"hint\" id=\"hub\">");
+        page_tt(pg,
+                "这是中转 broker(hub):没有自己的单位和社区,只在与之连接的街道之间转递信件,"
+                "转递后不留姓名、名片和文字。各街道报送的数字见「全市汇总」。",
+                "This is a hub: it has no units or communities of its own; it passes letters "
+                "between the streets linked with it and keeps no names, cards or texts once "
+                "they are passed on. The streets' figures are under The city.");
+        page_printf(pg, "</p>");
+    } else {
+        page_printf(pg, "<p><a class=\"btn small\" href=\"/orgs/add\">");
+        page_tt(pg, "加入单位或社区", "Add a unit or community");
+        page_printf(pg, "</a></p>");
+    }
+    if (!own && is_hub(pg)) {
+        /* nothing of its own to list */
+    } else if (!own) {
         page_printf(pg, "<p class=\"empty\">");
         page_tt(pg, "目录中还没有组织。", "The directory has no org yet.");
         page_printf(pg, "</p>");
@@ -949,9 +972,100 @@ static void report_side(struct page *pg, json_t *report, const char *key, const 
     page_printf(pg, "</div>");
 }
 
+/* ---- 全市 the city, on a hub: the streets' figures (report --city) */
+
+/* A street's row of the city report (or the totals): its figures. A street's orgs below
+ * its own minimum are counted in the summary, not marked against one rate here. */
+static void city_row(struct page *pg, json_t *r, const char *org, const char *name)
+{
+    json_object_set_new(r, "below_min", json_false());
+    report_row(pg, r, org, name, 0);
+}
+
+static void city_received(struct page *pg, json_t *r)
+{
+    page_printf(pg, "<li data-street=\"");
+    page_text(pg, js(r, "org"));
+    page_printf(pg, "\">");
+    page_text(pg, *js(r, "name") ? js(r, "name") : js(r, "org"));
+    page_printf(pg, ": %lld ", ji(r, "year"));
+    page_tt(pg, "年,截至", "year, as of");
+    page_printf(pg, " ");
+    page_text(pg, js(r, "as_of"));
+    page_printf(pg, ", %lld ", ji(r, "received_ms_ago") / 1000);
+    page_tt(pg, "秒前收到", "s ago");
+    if (!json_is_true(json_object_get(r, "connected")))
+        page_tt(pg, "(未连接)", " (not connected)");
+    page_printf(pg, "</li>");
+}
+
+static void page_city(struct page *pg)
+{
+    struct page_answer a;
+    json_t *r, *t;
+    size_t i;
+    page_ctl_simple(pg, "report", &a, "city", "1", NULL);
+    page_begin(pg, "全市双重管理汇总", "The city's dual-management figures");
+    if (a.rc != DS_OK) {
+        refused(pg, a.zh, a.en);
+        goto out;
+    }
+    t = json_object_get(a.result, "totals");
+    page_printf(pg, "<p class=\"summary\"><span class=\"pill\" id=\"streets\">%lld ",
+                ji(t, "streets"));
+    page_tt(pg, "个街道已报送", "streets reporting");
+    page_printf(pg, "</span> <span class=\"pill %s\" id=\"below-min\">%lld ",
+                ji(t, "orgs_below_min") ? "bad" : "good", ji(t, "orgs_below_min"));
+    page_tt(pg, "个组织报到率低于下限", "orgs below their street's minimum report rate");
+    page_printf(pg, "</span> <a class=\"btn small\" id=\"csv\" href=\"/report.csv\" "
+                    "download=\"city-report.csv\">");
+    page_tt(pg, "下载 CSV", "Download CSV");
+    page_printf(pg, "</a></p><p class=\"hint\">");
+    page_tt(pg, "各街道报送的统计数字,不含党员信息;每条登记由其社区所在街道计一次。",
+            "The streets' own counts, no member data; each registration is counted once, by "
+            "its community's street.");
+    page_printf(pg, "</p><h2>");
+    page_tt(pg, "各街道", "Streets");
+    page_printf(pg, "</h2>");
+    report_head(pg, "report-streets");
+    json_array_foreach(json_object_get(a.result, "streets"), i, r)
+        city_row(pg, r, js(r, "org"), js(r, "name"));
+    page_printf(pg, "</tbody></table><h2>");
+    page_tt(pg, "全市合计", "The city's totals");
+    page_printf(pg, "</h2>");
+    report_head(pg, "report-totals");
+    city_row(pg, t, js(a.result, "city"), js(a.result, "name"));
+    page_printf(pg, "</tbody></table><div class=\"card\">");
+    bar(pg, page_t(pg, "报到率", "Report rate"), ji(t, "reported"), ji(t, "registrations"));
+    bar(pg, page_t(pg, "反馈覆盖", "Feedback coverage"), ji(t, "feedback_members"),
+        ji(t, "reported"));
+    page_printf(pg, "</div><h2>");
+    page_tt(pg, "报送情况", "Figures received");
+    page_printf(pg, "</h2><ul id=\"received\">");
+    json_array_foreach(json_object_get(a.result, "streets"), i, r) city_received(pg, r);
+    json_array_foreach(json_object_get(a.result, "not_reported"), i, r)
+    {
+        page_printf(pg, "<li class=\"bad\" data-missing=\"");
+        page_text(pg, json_string_value(r));
+        page_printf(pg, "\">");
+        page_text(pg, json_string_value(r));
+        page_printf(pg, ": ");
+        page_tt(pg, "尚未报送", "no figures yet");
+        page_printf(pg, "</li>");
+    }
+    page_printf(pg, "</ul>");
+out:
+    page_answer_release(&a);
+    page_end(pg);
+}
+
 static void page_report(struct page *pg)
 {
     char year[16];
+    if (is_hub(pg)) {
+        page_city(pg);
+        return;
+    }
     report_year(pg, year);
     struct page_answer a;
     page_ctl_simple(pg, "report", &a, "year", year, NULL);
@@ -1008,7 +1122,11 @@ static void page_report_csv(struct page *pg)
     char year[16];
     report_year(pg, year);
     struct page_answer a;
-    page_ctl_simple(pg, "report", &a, "year", year, NULL);
+    bool city = is_hub(pg);
+    if (city)
+        page_ctl_simple(pg, "report", &a, "city", "1", NULL);
+    else
+        page_ctl_simple(pg, "report", &a, "year", year, NULL);
     if (a.rc != DS_OK) {
         page_error(pg, 400, a.zh, a.en);
         page_answer_release(&a);
@@ -1023,14 +1141,17 @@ static void page_report_csv(struct page *pg)
         page_answer_release(&a);
         return;
     }
-    json_t *rows = report_street_rows(a.result, NULL);
+    json_t *rows = city ? report_city_rows(a.result) : report_street_rows(a.result, NULL);
     sheet_csv(f, report_street_columns, rows, true); /* for Excel: BOM, Chinese headers */
     json_decref(rows);
     fclose(f);
     page_answer_release(&a);
     char disposition[64];
-    snprintf(disposition, sizeof(disposition), "attachment; filename=\"street-report-%s.csv\"",
-             year);
+    if (city)
+        snprintf(disposition, sizeof(disposition), "attachment; filename=\"city-report.csv\"");
+    else
+        snprintf(disposition, sizeof(disposition), "attachment; filename=\"street-report-%s.csv\"",
+                 year);
     page_header(pg, "Content-Disposition", disposition);
     page_reply(pg, 200, "text/csv; charset=utf-8", text, len);
 }
@@ -1410,18 +1531,29 @@ static const struct console_page pages[] = {
     {"/audit", "审计", "Audit", true, console_page_audit, NULL, false},
 };
 
+/* A hub's: it adds no orgs and holds no meetings. */
+static const struct console_page hub_pages[] = {
+    {"/", "中转", "Hub", true, page_street, NULL, false},
+    {"/org", "组织", "Org", false, page_org, post_org, true},
+    {"/report", "全市汇总", "The city", true, page_report, NULL, false},
+    {"/report.csv", "汇总 CSV", "City CSV", false, page_report_csv, NULL, false},
+    {"/audit", "审计", "Audit", true, console_page_audit, NULL, false},
+};
+
 int broker_console_start(struct broker *b, struct console **console_out)
 {
+    bool hub = broker_config(b)->hub;
     struct console_site site = {
         .dir = broker_dir(b),
-        .role_zh = "街道控制台",
-        .role_en = "Street console",
+        .role_zh = hub ? "中转控制台" : "街道控制台",
+        .role_en = hub ? "Hub console" : "Street console",
         .org_name = broker_config(b)->name[0] ? broker_config(b)->name : broker_config(b)->street,
         .org_id = broker_config(b)->street,
-        .pages = pages,
-        .n_pages = sizeof(pages) / sizeof(pages[0]),
+        .pages = hub ? hub_pages : pages,
+        .n_pages =
+            hub ? sizeof(hub_pages) / sizeof(hub_pages[0]) : sizeof(pages) / sizeof(pages[0]),
         .metrics = broker_metrics,
-        .arg = NULL,
+        .arg = broker_config(b), /* read-only once running: whether it is a hub */
     };
     return console_start(&broker_config(b)->web, &site, console_out);
 }

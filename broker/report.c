@@ -905,8 +905,7 @@ void report_meetings_print(json_t *j)
 
 /* ---------------------------------------------------------------- the city, printed */
 
-/* The city's rows flat: a row per street (side "street"), then the totals. */
-static json_t *city_flat_rows(json_t *j)
+json_t *report_city_rows(json_t *j)
 {
     json_t *rows = json_array(), *r;
     size_t i;
@@ -922,7 +921,7 @@ int report_city_print(json_t *j, const struct report_format *f)
     json_t *rows, *t = json_object_get(j, "totals"), *r;
     size_t i;
     if (f->csv || f->xlsx) {
-        rows = city_flat_rows(j);
+        rows = report_city_rows(j);
         int rc = 0;
         if (f->xlsx) {
             struct sheet_table table = {"全市 city", report_street_columns, rows};

@@ -46,5 +46,8 @@ int report_figures_take(struct broker *b, const char *street, const Dualsync__St
 /* The text (or CSV, or a workbook) of `report --city`'s JSON. 0, or 1 when the workbook
  * cannot be written. */
 int report_city_print(json_t *j, const struct report_format *f);
+/* The city's rows flat, as report_street_columns reads them: a row per street (side
+ * "street"), then the totals (the console's CSV). */
+json_t *report_city_rows(json_t *j);
 
 #endif

@@ -34,8 +34,11 @@ run $BROKER --data "$DATA/jinyu" init --street street:jinyu --name 金宇街道 
     --bind tcp://127.0.0.1:"$(free_port)" --web-bind ''
 run $BROKER --data "$DATA/xinhua" init --street street:xinhua --name 新华街道 \
     --bind tcp://127.0.0.1:"$(free_port)" --web-bind ''
+HUB_WEB=$(free_port) # the city office reads the city's figures in its browser
 run $BROKER --data "$DATA/city" init --hub --street street:city --name 市中转 \
-    --bind tcp://127.0.0.1:"$(free_port)" --web-bind ''
+    --bind tcp://127.0.0.1:"$(free_port)" --web-bind 127.0.0.1:"$HUB_WEB"
+printf 'demo-pass-2026\n' >"$DATA/console-password.txt"
+run $BROKER --data "$DATA/city" user add demo --role viewer --password-file "$DATA/console-password.txt"
 
 declare -A STREET=([tax]=jinyu [hexie]=jinyu [xingfu]=xinhua)
 declare -A ORG=([tax]=unit:tax [hexie]=community:hexie [xingfu]=community:xingfu)
@@ -103,6 +106,8 @@ say "全市汇总:各街道报送统计数字,市中转相加 / the city's figur
 counted() { [ "$($BROKER --data "$DATA/city" report --city --json | jq .totals.reported)" = 2 ]; }
 for _ in $(seq 100); do counted && break; sleep 0.1; done
 run $BROKER --data "$DATA/city" report --city
+echo "市中转的网页控制台 / the hub's web console: http://127.0.0.1:$HUB_WEB/report" \
+    "(账户 account: demo, 密码 password: demo-pass-2026)"
 if [ "$keep" = "--keep" ]; then
     echo "the city keeps running; stop it with: kill \$(cat data/city.pids)"
 fi

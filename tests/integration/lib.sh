@@ -264,11 +264,13 @@ brk() {
     shift
     "$BROKER_BIN" --data "$T/$n" "$@"
 }
-# init_brk NAME STREET DISPLAY [--hub]: another broker on a free port, without a console.
+# init_brk NAME STREET DISPLAY [--hub]: another broker on a free port (a console only with
+# DS_WEB=1, as web_bind says).
 init_brk() {
+    web_bind "$1"
     free_port
     run_ok brk "$1" init --street "$2" --name "$3" --bind "tcp://127.0.0.1:$FREE_PORT" \
-        --durability "$DS_DURABILITY" --web-bind '' ${4:-} >/dev/null
+        --durability "$DS_DURABILITY" --web-bind "$WEB_BIND" ${4:-} >/dev/null
 }
 # init_member_node NAME ORG DISPLAY BROKER: a node of BROKER's street, its card added there.
 init_member_node() {

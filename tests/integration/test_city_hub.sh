@@ -16,7 +16,7 @@
 #   - the city report: each street sends the hub its own figures, and `report --city` sums
 #     them with the registration counted once (by its community's street); a street's own
 #     report has rows for its own orgs only; `report --city` is refused on a street, a
-#     street report on the hub.
+#     street report on the hub; the hub's console shows the city's report (and its CSV).
 . "$(dirname "$0")/lib.sh" "$@"
 
 org_street() { cli "$1" orgs --json | jq -r --arg o "$2" '.[] | select(.org == $o) | .street'; }
@@ -30,7 +30,7 @@ init_brk brb street:xinhua 新华街道
 init_member_node c1 community:c1 社区1 brb
 init_brk brc street:heping 和平街道
 init_member_node c2 community:c2 社区2 brc
-init_brk hub street:city 市中转 --hub
+DS_WEB=1 init_brk hub street:city 市中转 --hub # the city office reads it in the browser
 grep -q '^hub = yes' "$T/hub/street.card" || fail "the hub's card does not say it is a hub"
 assert_exit 1 brk hub org add --card "$T/u1/unit-u1.card"
 for s in br brb brc; do
@@ -129,4 +129,20 @@ assert_eq '[]' "$(jq -c '[.communities[].org]' <<<"$mine")" "and no other street
 assert_ne 0 "$(jq .totals.letters_to_other_streets <<<"$mine")" "A's report counts what crossed"
 assert_exit 1 brk br report --city
 assert_exit 1 brk hub report --year 2026
+
+log "the hub's console: its report page is the city's"
+echo city-pass >"$T/pw"
+run_ok brk hub user add office --role viewer --password-file "$T/pw" >/dev/null
+base=http://127.0.0.1:${WEBPORT[hub]}
+assert_eq 303 "$(login "$T/jar" "$base" office city-pass)" "the city office logs in"
+assert_eq 200 "$(http "$T/jar" GET "$base/report")" "the report page"
+for s in street:jinyu street:xinhua street:heping street:city; do
+    grep -q "data-org=\"$s\"" "$T/body" || fail "no row of $s on the hub's report page"
+done
+body_has "全市" || fail "the page does not say it is the city's"
+assert_eq 200 "$(http "$T/jar" GET "$base/")" "the hub's page"
+grep -q 'id="hub"' "$T/body" || fail "the hub's page does not say what a hub is"
+grep -q 'href="/orgs/add"' "$T/body" && fail "a hub's console offers to add an org"
+assert_eq 200 "$(http "$T/jar" GET "$base/report.csv")" "the city's CSV"
+body_has "street:heping" || fail "the CSV has no row of street:heping"
 log "PASS"
