@@ -620,8 +620,8 @@ static void set_frame_options(zsock_t *s)
  * - No ZMTP heartbeats. libzmq 4.3.4 cancels a timer by a linear scan of all the I/O
  *   thread's timers, and a heartbeating connection arms and cancels one every interval:
  *   O(connections²), a quarter of a core at 2,500 (BENCHMARKS.md). The nodes PING at the
- *   protocol level every heartbeat and the broker forgets a session silent for 15 s; the
- *   engine still answers the nodes' ZMTP PINGs (that needs no timer).
+ *   protocol level every heartbeat and the broker forgets a session silent for 15 s
+ *   (the clients send no ZMTP PINGs either: set_client_options).
  * - TCP keepalive instead, so that the connection of a node that vanished without a FIN
  *   (power cut, NAT state lost) is reaped by the kernel rather than held for ever: a live
  *   node sends every heartbeat, so probing starts only after TCP_KEEPALIVE_IDLE s of real
@@ -646,27 +646,15 @@ static void set_server_options(zsock_t *s)
     zsock_set_tcp_keepalive_cnt(s, TRANSPORT_KEEPALIVE_CNT);
 }
 
-/* The node's DEALER, one connection: ZMTP heartbeats (a PING every 2 s, the connection
- * given up after 6 s without any traffic) let libzmq itself notice a dead broker and
- * reconnect, sooner than TCP would. The TTL stays 0: a PING carrying a TTL makes the
- * receiving engine arm a timer and cancel it at the next message, which is the broker's
- * O(n) timer cancel again, once per node per PING. The broker has its own 15 s rule. */
+/* A client DEALER: the node's (one connection) and a broker's link (a hub has one per
+ * street). No ZMTP heartbeats, TCP keepalive as the server's. Liveness is the protocol's:
+ * the node PINGs every heartbeat and takes a new socket after three silent ones
+ * (node/sync.c), a link PINGs every 2 s and opens again after 15 s of silence (links.h),
+ * so libzmq's timeout adds nothing. Under load it is harmful: a hub of 100 streets, with
+ * 300 processes sharing two cores, aborted in libzmq 4.3.4 on "Assertion failed:
+ * !_io_error (stream_engine_base.cpp:331)" (zeromq/libzmq#4364, open: a heartbeat
+ * timeout firing on a busy engine), which a node facing a stalled broker could meet too. */
 static void set_client_options(zsock_t *s)
-{
-    set_frame_options(s);
-    zsock_set_rcvhwm(s, 100000);
-    zsock_set_heartbeat_ivl(s, 2000);
-    zsock_set_heartbeat_timeout(s, 6000);
-    zsock_set_heartbeat_ttl(s, 0);
-}
-
-/* A broker's link DEALER (a hub has one per street): no ZMTP heartbeats, TCP keepalive as
- * the server's. The link PINGs at the protocol level and reconnects after 15 s of silence
- * (links.h), so libzmq's timeout adds nothing, and under load it is harmful: a hub of 100
- * streets, with 300 processes sharing two cores, aborted in libzmq 4.3.4 on
- * "Assertion failed: !_io_error (stream_engine_base.cpp:331)" (zeromq/libzmq#4364, open:
- * a heartbeat timeout firing on a busy engine). */
-static void set_link_options(zsock_t *s)
 {
     set_frame_options(s);
     zsock_set_rcvhwm(s, 100000);
@@ -1002,7 +990,7 @@ int transport_link_open(struct transport *t, const char *endpoint,
     l->on_frame = on_frame;
     l->arg = arg;
     l->dealer = zsock_new(ZMQ_DEALER);
-    set_link_options(l->dealer);
+    set_client_options(l->dealer);
     zsock_set_immediate(l->dealer, 1);
     zsock_set_reconnect_ivl(l->dealer, 200);
     zsock_set_reconnect_ivl_max(l->dealer, 5000);
