@@ -367,13 +367,11 @@ static void page_street(struct page *pg)
         page_tt(pg, "加入单位或社区", "Add a unit or community");
         page_printf(pg, "</a></p>");
     }
-    if (!own && is_hub(pg)) {
-        /* nothing of its own to list */
-    } else if (!own) {
+    if (!own && !is_hub(pg)) { /* a hub has none of its own, by design */
         page_printf(pg, "<p class=\"empty\">");
         page_tt(pg, "目录中还没有组织。", "The directory has no org yet.");
         page_printf(pg, "</p>");
-    } else {
+    } else if (own) {
         table_head(pg, "orgs", org_cols, sizeof(org_cols) / sizeof(org_cols[0]));
         json_array_foreach(dir.result, i, e)
         {
@@ -982,7 +980,7 @@ static void city_row(struct page *pg, json_t *r, const char *org, const char *na
     report_row(pg, r, org, name, 0);
 }
 
-static void city_received(struct page *pg, json_t *r)
+static void city_received_one(struct page *pg, json_t *r)
 {
     page_printf(pg, "<li data-street=\"");
     page_text(pg, js(r, "org"));
@@ -999,18 +997,31 @@ static void city_received(struct page *pg, json_t *r)
     page_printf(pg, "</li>");
 }
 
-static void page_city(struct page *pg)
+/* When each street's figures came, and the linked streets that sent none yet. */
+static void city_received(struct page *pg, json_t *city)
 {
-    struct page_answer a;
-    json_t *r, *t;
+    json_t *r;
     size_t i;
-    page_ctl_simple(pg, "report", &a, "city", "1", NULL);
-    page_begin(pg, "全市双重管理汇总", "The city's dual-management figures");
-    if (a.rc != DS_OK) {
-        refused(pg, a.zh, a.en);
-        goto out;
+    page_printf(pg, "<h2>");
+    page_tt(pg, "报送情况", "Figures received");
+    page_printf(pg, "</h2><ul id=\"received\">");
+    json_array_foreach(json_object_get(city, "streets"), i, r) city_received_one(pg, r);
+    json_array_foreach(json_object_get(city, "not_reported"), i, r)
+    {
+        page_printf(pg, "<li class=\"bad\" data-missing=\"");
+        page_text(pg, json_string_value(r));
+        page_printf(pg, "\">");
+        page_text(pg, json_string_value(r));
+        page_printf(pg, ": ");
+        page_tt(pg, "尚未报送", "no figures yet");
+        page_printf(pg, "</li>");
     }
-    t = json_object_get(a.result, "totals");
+    page_printf(pg, "</ul>");
+}
+
+/* The city page's head: how many streets reported, orgs below their minimum, the CSV. */
+static void city_summary(struct page *pg, json_t *t)
+{
     page_printf(pg, "<p class=\"summary\"><span class=\"pill\" id=\"streets\">%lld ",
                 ji(t, "streets"));
     page_tt(pg, "个街道已报送", "streets reporting");
@@ -1024,7 +1035,23 @@ static void page_city(struct page *pg)
     page_tt(pg, "各街道报送的统计数字,不含党员信息;每条登记由其社区所在街道计一次。",
             "The streets' own counts, no member data; each registration is counted once, by "
             "its community's street.");
-    page_printf(pg, "</p><h2>");
+    page_printf(pg, "</p>");
+}
+
+static void page_city(struct page *pg)
+{
+    struct page_answer a;
+    json_t *r, *t;
+    size_t i;
+    page_ctl_simple(pg, "report", &a, "city", "1", NULL);
+    page_begin(pg, "全市双重管理汇总", "The city's dual-management figures");
+    if (a.rc != DS_OK) {
+        refused(pg, a.zh, a.en);
+        goto out;
+    }
+    t = json_object_get(a.result, "totals");
+    city_summary(pg, t);
+    page_printf(pg, "<h2>");
     page_tt(pg, "各街道", "Streets");
     page_printf(pg, "</h2>");
     report_head(pg, "report-streets");
@@ -1039,21 +1066,8 @@ static void page_city(struct page *pg)
     bar(pg, page_t(pg, "报到率", "Report rate"), ji(t, "reported"), ji(t, "registrations"));
     bar(pg, page_t(pg, "反馈覆盖", "Feedback coverage"), ji(t, "feedback_members"),
         ji(t, "reported"));
-    page_printf(pg, "</div><h2>");
-    page_tt(pg, "报送情况", "Figures received");
-    page_printf(pg, "</h2><ul id=\"received\">");
-    json_array_foreach(json_object_get(a.result, "streets"), i, r) city_received(pg, r);
-    json_array_foreach(json_object_get(a.result, "not_reported"), i, r)
-    {
-        page_printf(pg, "<li class=\"bad\" data-missing=\"");
-        page_text(pg, json_string_value(r));
-        page_printf(pg, "\">");
-        page_text(pg, json_string_value(r));
-        page_printf(pg, ": ");
-        page_tt(pg, "尚未报送", "no figures yet");
-        page_printf(pg, "</li>");
-    }
-    page_printf(pg, "</ul>");
+    page_printf(pg, "</div>");
+    city_received(pg, a.result);
 out:
     page_answer_release(&a);
     page_end(pg);
