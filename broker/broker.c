@@ -463,6 +463,18 @@ static json_t *status_json(struct broker *b)
     return s;
 }
 
+bool broker_card_rotation_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
+{
+    for (size_t i = 0; i < cmd->n_args; i++) {
+        const char *k = cmd->args[i]->key;
+        if ((strcmp(k, "key_from") == 0 || strcmp(k, "rotation") == 0 ||
+             strcmp(k, "past_key") == 0) &&
+            !config_card_field(card, k, cmd->args[i]->value))
+            return false;
+    }
+    return true;
+}
+
 static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
 {
     const char *org = ctl_arg(cmd, "org"), *name = ctl_arg(cmd, "name");
@@ -475,14 +487,8 @@ static int card_from_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card)
     strcpy(card->org, org);
     strcpy(card->name, name);
     card->kind = ids_org_kind(org);
-    /* a rotation card's lines, as the card file spells them */
-    for (size_t i = 0; i < cmd->n_args; i++) {
-        const char *k = cmd->args[i]->key;
-        if ((strcmp(k, "key_from") == 0 || strcmp(k, "rotation") == 0 ||
-             strcmp(k, "past_key") == 0) &&
-            !config_card_field(card, k, cmd->args[i]->value))
-            return DS_EINVAL;
-    }
+    if (!broker_card_rotation_of_ctl(cmd, card))
+        return DS_EINVAL;
     return config_card_problem(card) ? DS_EINVAL : DS_OK;
 }
 

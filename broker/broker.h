@@ -119,6 +119,10 @@ struct verify_pool *broker_verify(const struct broker *b); /* NULL: not serving 
 struct sigaudit *broker_sigaudit(const struct broker *b);  /* NULL: no audit running */
 struct links *broker_links(const struct broker *b);        /* the linked streets (links.h) */
 struct carry *broker_carry(const struct broker *b);        /* a hub's carried letters (carry.h) */
+/* A rotation card's lines in a control command (key_from, rotation, past_key, as the CLI
+ * sends them from the card file) into card; false when one does not parse. For `org
+ * rekey` and `peer rekey`. */
+bool broker_card_rotation_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *card);
 /* sigaudit_open and sigaudit_close's: the audit b runs from now on (NULL: none). */
 void broker_set_sigaudit(struct broker *b, struct sigaudit *a);
 

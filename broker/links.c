@@ -860,13 +860,8 @@ static bool card_of_ctl(const Dualsync__CtlCommand *cmd, struct org_card *c)
     memset(c, 0, sizeof(*c));
     if (!org || !name || !ck || !sk || !endpoint || (hub && !config_card_field(c, "hub", hub)))
         return false;
-    for (size_t i = 0; i < cmd->n_args; i++) { /* a rotation card's lines (peer rekey) */
-        const char *k = cmd->args[i]->key;
-        if ((strcmp(k, "key_from") == 0 || strcmp(k, "rotation") == 0 ||
-             strcmp(k, "past_key") == 0) &&
-            !config_card_field(c, k, cmd->args[i]->value))
-            return false;
-    }
+    if (!broker_card_rotation_of_ctl(cmd, c)) /* a rotation card's lines (peer rekey) */
+        return false;
     return config_card_field(c, "id", org) && config_card_field(c, "kind", "street") &&
            config_card_field(c, "name", name) && config_card_field(c, "curve_key", ck) &&
            config_card_field(c, "sign_key", sk) && config_card_field(c, "endpoint", endpoint) &&

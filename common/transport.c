@@ -616,6 +616,17 @@ static void set_frame_options(zsock_t *s)
     zsock_set_sndhwm(s, 100000);
 }
 
+/* Every TCP connection, server and client: no ZMTP heartbeats and TCP keepalive (why:
+ * set_server_options and set_client_options). */
+static void set_liveness_options(zsock_t *s)
+{
+    zsock_set_heartbeat_ivl(s, 0);
+    zsock_set_tcp_keepalive(s, 1);
+    zsock_set_tcp_keepalive_idle(s, TRANSPORT_KEEPALIVE_IDLE_S);
+    zsock_set_tcp_keepalive_intvl(s, TRANSPORT_KEEPALIVE_INTVL_S);
+    zsock_set_tcp_keepalive_cnt(s, TRANSPORT_KEEPALIVE_CNT);
+}
+
 /* The broker's ROUTER, one connection per node (2,500 for a city).
  * - No ZMTP heartbeats. libzmq 4.3.4 cancels a timer by a linear scan of all the I/O
  *   thread's timers, and a heartbeating connection arms and cancels one every interval:
@@ -639,11 +650,7 @@ static void set_server_options(zsock_t *s)
     set_frame_options(s);
     zsock_set_rcvhwm(s, TRANSPORT_SERVER_RCVHWM);
     zsock_set_backlog(s, TRANSPORT_LISTEN_BACKLOG);
-    zsock_set_heartbeat_ivl(s, 0);
-    zsock_set_tcp_keepalive(s, 1);
-    zsock_set_tcp_keepalive_idle(s, TRANSPORT_KEEPALIVE_IDLE_S);
-    zsock_set_tcp_keepalive_intvl(s, TRANSPORT_KEEPALIVE_INTVL_S);
-    zsock_set_tcp_keepalive_cnt(s, TRANSPORT_KEEPALIVE_CNT);
+    set_liveness_options(s);
 }
 
 /* A client DEALER: the node's (one connection) and a broker's link (a hub has one per
@@ -658,11 +665,7 @@ static void set_client_options(zsock_t *s)
 {
     set_frame_options(s);
     zsock_set_rcvhwm(s, 100000);
-    zsock_set_heartbeat_ivl(s, 0);
-    zsock_set_tcp_keepalive(s, 1);
-    zsock_set_tcp_keepalive_idle(s, TRANSPORT_KEEPALIVE_IDLE_S);
-    zsock_set_tcp_keepalive_intvl(s, TRANSPORT_KEEPALIVE_INTVL_S);
-    zsock_set_tcp_keepalive_cnt(s, TRANSPORT_KEEPALIVE_CNT);
+    set_liveness_options(s);
 }
 
 int transport_listen(struct transport *t, const char *endpoint, const struct keys *keys,
