@@ -453,7 +453,8 @@ struct publish_result {
 struct pending_publish {
     struct transport_peer addr;
     struct publish_result res;
-    Dualsync__Frame *frame; /* for the audit once committed (res.stored_lo..hi) */
+    size_t held_events, held_bytes; /* of its org's verify budget, until it is answered */
+    Dualsync__Frame *frame;         /* for the audit once committed (res.stored_lo..hi) */
 };
 
 struct publish_batch {
@@ -462,7 +463,8 @@ struct publish_batch {
     struct pending_publish *acks;
     size_t n, cap;
     size_t stored;
-    bool failed; /* a storage error: nothing of the batch is committed */
+    size_t on_loop; /* events taken without the pool (store_on_loop): at most a commit's */
+    bool failed;    /* a storage error: nothing of the batch is committed */
 };
 
 static struct publish_batch *batch_for(struct broker *b)
@@ -563,11 +565,13 @@ static int publish_events(struct broker *b, const struct verify_job *job, struct
             break;
         }
         res->seq = ev.seq;
-        bool signed_ok = job->verdict[i] == VERIFY_OK, checked = signed_ok;
-        bool skipped = job->verdict[i] == VERIFY_SKIPPED;
-        if (job->verdict[i] == VERIFY_BOUND && res->vouched)
+        enum verify_verdict verdict =
+            job->on_loop ? verify_unsigned_verdict(job, &ev) : job->verdict[i];
+        bool signed_ok = verdict == VERIFY_OK, checked = signed_ok;
+        bool skipped = verdict == VERIFY_SKIPPED;
+        if (verdict == VERIFY_BOUND && res->vouched)
             signed_ok = true; /* the audit checks it after the ACK */
-        else if (job->verdict[i] == VERIFY_BOUND)
+        else if (verdict == VERIFY_BOUND)
             signed_ok = checked = signed_by_origin(b, &ev); /* not vouched for yet */
         int seq_rc = DS_OK;
         rc = skipped ? check_skipped(b, pb->t.log, &ev, &signed_ok, &seq_rc) : DS_OK;
@@ -624,6 +628,36 @@ static bool over_verify_budget(const struct peer *p, const struct verify_job *jo
            p->verify_bytes + job->bytes > BROKER_PEER_VERIFY_BYTES;
 }
 
+static void store_publish(struct broker *b, struct verify_job *job);
+
+/* Whether the loop may store job itself: a vouched session's PUBLISH (nothing in it asks
+ * for a signature), no frame waiting in the pool (so none of its org before it), and room
+ * in this wake-up's batch (beyond it, frames queue for the pool as before, so one burst
+ * commits no more than BROKER_STORE_BUDGET events at once and a flood meets its org's
+ * verify budget: events stored here count toward it until they are answered). */
+static bool storable_on_loop(struct broker *b, const struct verify_job *job)
+{
+    const struct publish_batch *pb = broker_sessions(b)->batch;
+    size_t in_batch = pb ? pb->on_loop : 0;
+    return job->check == VERIFY_CHECK_NONE && in_batch + job->n_events <= BROKER_STORE_BUDGET &&
+           verify_pending_events(broker_verify(b)) == 0;
+}
+
+/* Stores job at once, with no trip through a worker and back (two thread switches and a
+ * pipe on the way to the ACK and the recipients). It joins this wake-up's batch, which is
+ * committed once the frames read now are in: the pool's wake-up runs protocol_on_verified
+ * next. */
+static void store_on_loop(struct broker *b, struct verify_job *job)
+{
+    bool begins = broker_sessions(b)->batch == NULL;
+    job->on_loop = true;
+    store_publish(b, job);
+    broker_sessions(b)->batch->on_loop += job->n_events;
+    if (begins)
+        verify_wake(broker_verify(b));
+    verify_job_free(job);
+}
+
 /* Queues a PUBLISH for its checks (taking the frame); it is stored when a worker has
  * checked it and every frame of its org before it (protocol_on_verified). Until one of a
  * connection's new events has verified and been stored, its signatures are checked
@@ -660,6 +694,10 @@ static void on_publish(struct broker *b, struct peer *p, Dualsync__Frame *f)
     p->verify_events += job->n_events;
     p->verify_bytes += job->bytes;
     broker_sessions(b)->publishes_in++;
+    if (storable_on_loop(b, job)) {
+        store_on_loop(b, job);
+        return;
+    }
     verify_submit(broker_verify(b), job);
     if (!transport_reads_paused(broker_transport(b)) && verify_queue_full(broker_verify(b))) {
         broker_counters(b)->read_pauses++;
@@ -677,15 +715,15 @@ static bool strikes_for(Dualsync__ErrorCode code)
            code == DUALSYNC__ERROR_CODE__ERROR_FORK;
 }
 
-/* The job left the verify queue: its org's budget has room again. */
-static void release_verify_budget(struct broker *b, const struct verify_job *job)
+/* A job left the verify queue, or a frame stored by the loop was answered: its org's
+ * budget has room again. */
+static void release_verify_budget(struct broker *b, const char *org, size_t n, size_t bytes)
 {
-    struct peer *p = strmap_get(broker_sessions(b)->peers, job->addr.org);
-    size_t n = job->n_events;
+    struct peer *p = strmap_get(broker_sessions(b)->peers, org);
     if (!p)
         return; /* forgotten meanwhile: a new struct peer starts at zero */
     p->verify_events -= n < p->verify_events ? n : p->verify_events;
-    p->verify_bytes -= job->bytes < p->verify_bytes ? job->bytes : p->verify_bytes;
+    p->verify_bytes -= bytes < p->verify_bytes ? bytes : p->verify_bytes;
 }
 
 static bool same_connection(const struct peer *p, const struct transport_peer *addr)
@@ -699,8 +737,14 @@ static void store_publish(struct broker *b, struct verify_job *job)
 {
     struct publish_batch *pb = batch_for(b);
     struct pending_publish pp = {.addr = job->addr};
-    release_verify_budget(b, job);
-    if (banned(b, job->addr.org, broker_now_ms(b)))
+    bool dropped = banned(b, job->addr.org, broker_now_ms(b));
+    if (job->on_loop && !dropped) { /* never queued: held until answered (storable_on_loop) */
+        pp.held_events = job->n_events;
+        pp.held_bytes = job->bytes;
+    } else {
+        release_verify_budget(b, job->addr.org, job->n_events, job->bytes);
+    }
+    if (dropped)
         return; /* checked before its org was banned: dropped, as its queued frames are */
     struct peer *p = strmap_get(broker_sessions(b)->peers, job->addr.org);
     pp.res.vouched = same_connection(p, &job->addr) && p->vouched;
@@ -797,6 +841,7 @@ void protocol_flush(void *arg)
         broker_counters(b)->events_stored += pb->stored;
     for (size_t i = 0; i < pb->n; i++) {
         struct pending_publish *pp = &pb->acks[i];
+        release_verify_budget(b, pp->addr.org, pp->held_events, pp->held_bytes);
         answer_publish(b, pp, rc);
         if (rc == DS_OK && pp->frame)
             sigaudit_stored(b, &pp->addr, pp->frame, pp->res.stored_lo, pp->res.stored_hi);
@@ -805,6 +850,11 @@ void protocol_flush(void *arg)
     }
     free(pb->acks);
     free(pb);
+}
+
+bool protocol_batch_open(const struct broker *b)
+{
+    return broker_sessions(b)->batch != NULL;
 }
 
 static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm *c)

@@ -160,6 +160,8 @@ int protocol_erase_member(struct broker *b, struct eventlog_txn *txn, const stru
 void protocol_on_verified(void *arg);
 /* Commits the PUBLISH frames gathered since the last flush and answers them. */
 void protocol_flush(void *arg);
+/* True while frames are stored in a batch not yet committed (the next flush's). */
+bool protocol_batch_open(const struct broker *b);
 
 /* The ZAP decision: a directory key (directory_authorize) whose org is not banned
  * (protocol.c). */

@@ -1,8 +1,9 @@
 /* verify: the signatures of PUBLISH frames, checked by worker threads while the loop
  * thread stores what is already checked. Two pools use it: the PUBLISH path's, which
  * opens every event but checks signatures only as the job's mode asks (a connection's
- * first new letter: VERIFY_CHECK_FIRST), and the audit's (sigaudit.c), which checks every
- * signature of stored events at SCHED_IDLE.
+ * first new letter: VERIFY_CHECK_FIRST; a vouched connection's frames come here only
+ * while others wait, protocol.c storable_on_loop), and the audit's (sigaudit.c), which
+ * checks every signature of stored events at SCHED_IDLE.
  * Ed25519 verification is most of the broker's CPU (docs/BENCHMARKS.md). Verifying a frame
  * on the loop thread, or fanning one frame out and joining, leaves every other core idle
  * while the loop stores, routes and waits for fsync. Here frames queue in arrival order;
@@ -119,21 +120,30 @@ void verify_job_free(struct verify_job *job)
     free(job);
 }
 
+enum verify_verdict verify_unsigned_verdict(const struct verify_job *job, const struct event *ev)
+{
+    if (strcmp(ev->origin, job->addr.org) != 0 || !job->key_known)
+        return VERIFY_BAD;
+    if (ev->seq <= job->stored_upto || ev->seq > job->check_upto)
+        return VERIFY_SKIPPED; /* a resent copy, most likely: see enum verify_verdict */
+    return VERIFY_BOUND;
+}
+
+/* Whether the job asks for ev's signature (ev new, within check_upto). */
+static bool wants_signature(const struct verify_job *job, const struct event *ev)
+{
+    return job->check == VERIFY_CHECK_ALL ||
+           (job->check == VERIFY_CHECK_FIRST && ev->seq == job->stored_upto + 1);
+}
+
 static enum verify_verdict verify_one(const struct verify_job *job, const ProtobufCBinaryData *raw)
 {
     struct event ev;
     if (wire_event_open(raw->data, raw->len, false, &ev) != DS_OK)
         return VERIFY_BAD; /* protocol.c reports it as malformed */
-    enum verify_verdict v = VERIFY_BAD;
-    if (strcmp(ev.origin, job->addr.org) != 0 || !job->key_known)
-        v = VERIFY_BAD;
-    else if (ev.seq <= job->stored_upto || ev.seq > job->check_upto)
-        v = VERIFY_SKIPPED; /* a resent copy, most likely: see enum verify_verdict */
-    else if (job->check == VERIFY_CHECK_NONE ||
-             (job->check == VERIFY_CHECK_FIRST && ev.seq != job->stored_upto + 1))
-        v = VERIFY_BOUND;
-    else if (wire_event_verify(&ev, keyring_for(&job->ring, ev.seq)))
-        v = VERIFY_OK;
+    enum verify_verdict v = verify_unsigned_verdict(job, &ev);
+    if (v == VERIFY_BOUND && wants_signature(job, &ev))
+        v = wire_event_verify(&ev, keyring_for(&job->ring, ev.seq)) ? VERIFY_OK : VERIFY_BAD;
     wire_event_release(&ev);
     return v;
 }

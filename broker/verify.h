@@ -43,6 +43,9 @@ struct verify_job {
     const ProtobufCBinaryData *events; /* the frame's or the owned events */
     size_t n_events;
     enum verify_check check;
+    /* VERIFY_CHECK_NONE, stored without the pool (protocol.c): verdict[] is not filled;
+     * the loop takes each event's verdict from verify_unsigned_verdict as it opens it. */
+    bool on_loop;
     struct keyring ring; /* the org's signing keys: each event is checked with its seq's */
     bool key_known;
     uint64_t stored_upto;
@@ -78,6 +81,10 @@ struct verify_job *verify_job_of_events(const struct transport_peer *addr,
                                         ProtobufCBinaryData *events, size_t n,
                                         const struct keyring *ring, uint64_t stored_upto);
 void verify_job_free(struct verify_job *job);
+/* The verdict of ev without its signature: VERIFY_BAD (not the connection's org, or no
+ * key), VERIFY_SKIPPED (at or below stored_upto, or above check_upto), else VERIFY_BOUND.
+ * What a worker gives a VERIFY_CHECK_NONE job's event, without the trip to a worker. */
+enum verify_verdict verify_unsigned_verdict(const struct verify_job *job, const struct event *ev);
 void verify_submit(struct verify_pool *vp, struct verify_job *job);
 /* The oldest done job whose org has no older job still queued, else NULL: each org's
  * frames come back in the order they went in (its contiguity), but one org's slow frames

@@ -295,10 +295,11 @@ static void publish_only(struct fixture *fx, uint64_t first, uint64_t last)
 }
 
 /* Lets the workers check what was published and the loop store it, as the broker's poll
- * loop would, until nothing waits. */
+ * loop would, until nothing waits (a vouched session's frames are in the loop's batch
+ * already, and committed on the pool's wake-up too). */
 static void store_checked(struct fixture *fx)
 {
-    while (verify_pending_events(broker_verify(fx->b)) > 0) {
+    while (verify_pending_events(broker_verify(fx->b)) > 0 || protocol_batch_open(fx->b)) {
         struct pollfd pfd = {.fd = verify_pool_fd(broker_verify(fx->b)), .events = POLLIN};
         assert_int_equal(poll(&pfd, 1, 10000), 1); /* the workers answer within 10 s */
         protocol_on_verified(fx->b);
@@ -886,6 +887,54 @@ static void test_protocol_batch_delivered_without_reading_back(void **state)
     assert_int_equal(sent.errors, 0);
 }
 
+/* A connection whose signatures have verified has nothing in its next frames for a
+ * worker to check: the loop stores them as it reads them, with no trip through the pool,
+ * and answers them only after the commit that the pool's wake-up brings; they count
+ * toward the org's verify budget until then. A resent copy of stored letters is still a
+ * duplicate. */
+static void test_protocol_vouched_frames_stored_on_the_loop(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    say_hello(fx);
+    publish_and_store(fx, 1, 2); /* the first letter verified: the connection is vouched */
+    assert_true(sent.ack_upto == 2);
+
+    struct tu_event ev[4]; /* seqs 3..6, signed once: the resend below is the same bytes */
+    ProtobufCBinaryData raw[4];
+    for (size_t i = 0; i < 4; i++) {
+        char member[32];
+        snprintf(member, sizeof(member), "DY-%04zu", 3 + i);
+        tu_event_intro(&ev[i], &fx->unit_keys, UNIT, 3 + i, hlc_wall_ms() << 16, member, COMMUNITY,
+                       "Zhang", 30, "2026-03-01");
+        raw[i].data = ev[i].raw;
+        raw[i].len = ev[i].len;
+    }
+    memset(&sent, 0, sizeof(sent));
+    send_publish(fx, raw, 3);
+    assert_true(verify_pending_events(broker_verify(b)) == 0); /* not queued for a worker */
+    assert_true(protocol_batch_open(b));
+    assert_true(sent.ack_upto == 0); /* stored, not committed: no ACK yet */
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 2);
+    assert_true(protocol_peer(b, UNIT)->verify_events == 3); /* its budget, until answered */
+    struct pollfd pfd = {.fd = verify_pool_fd(broker_verify(b)), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 0), 1); /* the loop is woken to commit */
+    protocol_on_verified(b);
+    assert_false(protocol_batch_open(b));
+    assert_true(protocol_peer(b, UNIT)->verify_events == 0);
+    assert_true(sent.ack_upto == 5);
+    assert_true(eventlog_hwm(broker_log(b), UNIT) == 5);
+
+    uint64_t dups = broker_counters(b)->duplicates;
+    send_publish(fx, raw + 1, 3); /* 4 and 5 again, and 6 */
+    store_checked(fx);
+    assert_true(broker_counters(b)->duplicates == dups + 2);
+    assert_true(sent.ack_upto == 6);
+    assert_int_equal(sent.errors, 0);
+    for (size_t i = 0; i < 4; i++)
+        tu_event_free(&ev[i]);
+}
+
 /* A node that retries its HELLO while the first one's WELCOME is on its way (resume) is
  * answered with a WELCOME and nothing sent again; a HELLO that asks for a resend (no
  * resume) gets the window again; a resume HELLO on a connection the broker has not
@@ -945,6 +994,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_directory_is_one_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_hello_retry_resends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_vouched_frames_stored_on_the_loop, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_protocol_batch_delivered_without_reading_back, setup,
                                         teardown),
     };
