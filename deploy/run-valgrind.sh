@@ -25,9 +25,19 @@ memcheck() {
 }
 export -f memcheck
 
+# The slowest under memcheck first (alone, 2026-12-05: eventlog 98 s, sync 36, store 34,
+# accounts 33, links 28, protocol 27, transport 14; the other 27 a few seconds each), so
+# that no long one starts last and leaves a core idle: the stage took 3 min 23 s, against
+# 3 min 53 s in glob order the same hour.
+slow=(eventlog sync store accounts links protocol transport)
 tests=()
+for name in "${slow[@]}"; do
+    t=$build/tests/unit/test_$name
+    [ -x "$t" ] && tests+=("$t")
+done
 for t in "$build"/tests/unit/test_*; do
-    [ -x "$t" ] && [ -f "$t" ] && tests+=("$t")
+    [ -x "$t" ] && [ -f "$t" ] || continue
+    [[ " ${slow[*]} " == *" $(basename "$t" | sed 's/^test_//') "* ]] || tests+=("$t")
 done
 printf '%s\0' "${tests[@]}" | xargs -0 -n 1 -P "$(nproc)" bash -c 'memcheck "$1"' _
 failed=0
