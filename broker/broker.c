@@ -19,6 +19,7 @@
 #include "console.h"
 #include "ctl.h"
 #include "err.h"
+#include "fdlimit.h"
 #include "fold.h"
 #include "lang.h"
 #include "log.h"
@@ -321,8 +322,14 @@ int broker_run(struct broker *b)
     links_start(b);
     transport_watch_fd(b->t, verify_pool_fd(b->verify), protocol_on_verified, b);
     transport_watch_fd(b->t, sigaudit_fd(b->sigaudit), sigaudit_on_done, b);
-    log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s", b->cfg.street,
-             b->bound, directory_org_count(b), store_durability_name(b->cfg.durability));
+    uint64_t fds = fdlimit_current();
+    log_info("broker: street=%s listening endpoint=%s orgs=%zu durability=%s fds=%llu",
+             b->cfg.street, b->bound, directory_org_count(b),
+             store_durability_name(b->cfg.durability), (unsigned long long)fds);
+    if (!fdlimit_enough_for(fds, directory_org_count(b)))
+        log_warn("broker: the descriptor limit %llu leaves too few for %zu orgs' connections; "
+                 "raise LimitNOFILE (docs/OPERATIONS.md)",
+                 (unsigned long long)fds, directory_org_count(b));
     transport_run(b->t);
     /* The console first: its pages may be calling the loop's socket, which goes next. */
     console_stop(&b->console);

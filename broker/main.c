@@ -11,6 +11,7 @@
 #include "cliargs.h"
 #include "ctl.h"
 #include "err.h"
+#include "fdlimit.h"
 #include "lang.h"
 #include "log.h"
 #include "wire.h"
@@ -183,6 +184,7 @@ static int cmd_run(const struct cli_parsed *p)
 {
     struct broker *b = NULL;
     enum log_level level;
+    fdlimit_raise(); /* before the store sizes its table cache by it */
     int rc = broker_open(p->data_dir, &b);
     /* An offline `status` or `org add` holds the store for a moment: wait it out. */
     for (int tries = 0; rc == DS_EAGAIN && tries < 50; tries++) {

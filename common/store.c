@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include "err.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -161,7 +162,14 @@ static void store_configure(struct store *s, enum store_durability durability)
     s->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(s->opts, 1);
     rocksdb_options_set_create_missing_column_families(s->opts, 1);
-    rocksdb_options_set_max_open_files(s->opts, 256);
+    /* Every table file read since open stays open: past this many RocksDB closes the
+     * least recently used and must reopen it (footer, properties, the pinned top of its
+     * index and filter) on the next read that lands in it. A broker's store passes 256
+     * files early: an offline `org add` leaves a small file in each family it wrote, and
+     * sorted keys move small files down the levels whole instead of merging them (322
+     * files, 303 under 100 KB, after 100 orgs and 600,000 letters). At 256, reopening
+     * took 30% of the loop (docs/BENCHMARKS.md, "Table files kept open"). */
+    rocksdb_options_set_max_open_files(s->opts, fdlimit_store_files(fdlimit_current()));
     rocksdb_options_set_keep_log_file_num(s->opts, 3);
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     /* One budget for the memtables of every family: past it RocksDB flushes the family with

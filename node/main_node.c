@@ -4,6 +4,7 @@
 
 #include "cliargs.h"
 #include "err.h"
+#include "fdlimit.h"
 #include "lang.h"
 #include "log.h"
 
@@ -308,6 +309,7 @@ int main(int argc, char **argv)
     if (strcmp(p.cmd->name, "street-rekey") == 0)
         return cmd_street_rekey(&p);
     struct node *n = NULL;
+    fdlimit_raise(); /* before the store sizes its table cache by it */
     if (node_open(p.data_dir, &n) != DS_OK)
         return 1;
     enum log_level level;

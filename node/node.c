@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "owner.h"
 #include "err.h"
+#include "fdlimit.h"
 #include "lang.h"
 #include "log.h"
 #include "rules.h"
@@ -283,9 +284,11 @@ int node_run(struct node *n)
     int rc = node_console_start(n, &n->console); /* its pages call the socket just bound */
     if (rc != DS_OK)
         return rc;
-    log_info("node: org=%s own_seq=%llu inbox_cursor=%llu directory_cursor=%llu broker=%s",
+    log_info("node: org=%s own_seq=%llu inbox_cursor=%llu directory_cursor=%llu broker=%s "
+             "fds=%llu",
              n->cfg.org, (unsigned long long)n->own_seq, (unsigned long long)n->inbox_cursor,
-             (unsigned long long)n->dir_cursor, n->cfg.broker);
+             (unsigned long long)n->dir_cursor, n->cfg.broker,
+             (unsigned long long)fdlimit_current());
     sync_start(n);
     transport_timer(n->t, n->cfg.heartbeat_ms, sync_tick, n);
     transport_run(n->t);

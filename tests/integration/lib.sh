@@ -293,9 +293,9 @@ start() {
         # `broker status` would open the store offline and could take the RocksDB lock
         # from under the starting broker, so we watch the file instead of polling status.
         rm -f "$T/$name/endpoint"
-        "$BROKER_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
+        _limited "$BROKER_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
     else
-        "$NODE_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
+        _limited "$NODE_BIN" --data "$T/$name" run >>"$T/$name.log" 2>&1 &
     fi
     PIDS[$name]=$!
     local end=$(($(date +%s%N) + 20 * 1000000000))
@@ -304,6 +304,14 @@ start() {
         [ "$(date +%s%N)" -lt "$end" ] || fail "$name did not answer status within 20 s"
         sleep 0.1
     done
+}
+
+# _limited CMD...: runs CMD in place of this (sub)shell, with soft and hard RLIMIT_NOFILE
+# START_NOFILE when the test sets it (a service whose unit caps its descriptors).
+START_NOFILE=
+_limited() {
+    [ -z "$START_NOFILE" ] || ulimit -n "$START_NOFILE"
+    exec "$@"
 }
 
 _answers() { # NAME: its status answers over the control socket (the broker: as running)

@@ -16,6 +16,7 @@
 #   - human output is in one language: Chinese by default (LANG=C too), English with
 #     --lang en or an English locale, DUALSYNC_LANG over the locale, --lang over both;
 #     --json is the same in both; a bad --lang value is a usage error.
+#   - a broker whose descriptor limit cannot hold its orgs' connections says so at start.
 . "$(dirname "$0")/lib.sh" "$@"
 
 init_street 1 2
@@ -265,3 +266,15 @@ assert_exit 3 cli u1 visit record --member EV-0001 --text 走访
 assert_contains "$OUT" "该数据目录的节点没有运行" "a write with the node stopped"
 start u1 # the reads took no lock: the daemon starts
 for n in c2 c1 u1; do stop "$n"; done
+
+log "a daemon raises its descriptor limit; a broker capped below its orgs' needs says so"
+start br
+assert_contains "$(cat "$T/br.log")" "fds=" "the broker's start line gives its descriptor limit"
+stop br
+START_NOFILE=512 # a unit's LimitNOFILE=512: the store takes 256, two orgs and 256 spare do not fit
+start br
+START_NOFILE=
+assert_contains "$(tail -n 5 "$T/br.log")" "fds=512" "the broker's start line under LimitNOFILE=512"
+assert_contains "$(tail -n 5 "$T/br.log")" "the descriptor limit 512 leaves too few for" \
+    "the warning under LimitNOFILE=512"
+stop br

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "fdlimit.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void event_key(struct skey *k, const char *origin, uint64_t seq)
 {
@@ -577,6 +579,36 @@ static void test_store_index_and_filters_live_in_the_cache(void **state)
     store_destroy(&s);
 }
 
+/* Each table file read stays open up to max_open_files; at a fixed 256 a street's store
+ * passed it within days and reopened files on every read (docs/BENCHMARKS.md, "Table
+ * files kept open"). The store takes half the process's descriptor limit, within
+ * fdlimit's bounds: read back from the OPTIONS file under two soft limits. */
+static void test_store_open_files_follow_the_descriptor_limit(void **state)
+{
+    static const rlim_t softs[] = {1024, 20000};
+    const char *dir = *state;
+    struct rlimit saved;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    for (size_t i = 0; i < sizeof(softs) / sizeof(softs[0]); i++) {
+        if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < softs[i])
+            continue; /* this machine's hard limit is lower: nothing to set */
+        struct rlimit rl = {softs[i], saved.rlim_max};
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        struct store *s = NULL;
+        assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+        char *text = read_options_file(dir);
+        const char *db = strstr(text, "[DBOptions]");
+        assert_non_null(db);
+        long long files = option_value(db, "max_open_files");
+        if (files != fdlimit_store_files(softs[i]) || files <= 256)
+            fail_msg("soft limit %llu: max_open_files=%lld, want %d", (unsigned long long)softs[i],
+                     files, fdlimit_store_files(softs[i]));
+        free(text);
+        store_destroy(&s);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +626,7 @@ int main(void)
         tu_test_tmpdir(test_store_open_twice_eagain),
         tu_test_tmpdir(test_store_memory_caps_applied),
         tu_test_tmpdir(test_store_index_and_filters_live_in_the_cache),
+        tu_test_tmpdir(test_store_open_files_follow_the_descriptor_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
