@@ -2,8 +2,8 @@
  * thread stores what is already checked. Two pools use it: the PUBLISH path's, which
  * opens every event but checks signatures only as the job's mode asks (a connection's
  * first new letter: VERIFY_CHECK_FIRST; a vouched connection's frames come here only
- * while others wait, protocol.c storable_on_loop), and the audit's (sigaudit.c), which
- * checks every signature of stored events at SCHED_IDLE.
+ * while others wait or the loop's batch is full, protocol.c storable_on_loop), and the
+ * audit's (sigaudit.c), which checks every signature of stored events at SCHED_IDLE.
  * Ed25519 verification is most of the broker's CPU (docs/BENCHMARKS.md). Verifying a frame
  * on the loop thread, or fanning one frame out and joining, leaves every other core idle
  * while the loop stores, routes and waits for fsync. Here frames queue in arrival order;
