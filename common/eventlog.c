@@ -399,6 +399,21 @@ int eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq, uin
     return store_get(log->store, CF_EVENTS, &k, (void **)raw_out, len_out);
 }
 
+int eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
+                      const uint64_t *seqs, uint8_t **raws, size_t *lens)
+{
+    struct skey *keys = xcalloc(n ? n : 1, sizeof(*keys));
+    int *rcs = xcalloc(n ? n : 1, sizeof(*rcs));
+    for (size_t i = 0; i < n; i++)
+        key_event(&keys[i], origins[i], seqs[i]);
+    int rc = store_multi_get(log->store, CF_EVENTS, n, keys, (void **)raws, lens, rcs);
+    for (size_t i = 0; i < n && rc == DS_OK; i++)
+        rc = rcs[i];
+    free(rcs);
+    free(keys);
+    return rc;
+}
+
 int eventlog_meta_u64(struct eventlog *log, const char *name, uint64_t dflt, uint64_t *out)
 {
     struct skey k;

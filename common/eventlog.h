@@ -56,6 +56,12 @@ uint64_t eventlog_hlc_max(const struct eventlog *log);
 int eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq, uint8_t **raw_out,
                      size_t *len_out);
 
+/* The bytes of n events in one read of the store (store_multi_get): raws[i] malloc'd (the
+ * caller frees each) and lens[i]. DS_OK when every one was read; else DS_ENOTFOUND or
+ * DS_EIO and raws[i] NULL for each one missing. */
+int eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
+                      const uint64_t *seqs, uint8_t **raws, size_t *lens);
+
 /* The folded record of member. DS_OK with *rec_out owned by the caller (fold_free),
  * DS_ENOTFOUND, DS_EIO. */
 int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out);

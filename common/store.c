@@ -398,6 +398,44 @@ int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **
     return DS_OK;
 }
 
+int store_multi_get(struct store *s, enum store_cf cf, size_t n, const struct skey *keys,
+                    void **vals, size_t *lens, int *rcs)
+{
+    if (n == 0)
+        return DS_OK;
+    const char **kp = xcalloc(n, sizeof(*kp));
+    size_t *kl = xcalloc(n, sizeof(*kl));
+    rocksdb_pinnableslice_t **ps = xcalloc(n, sizeof(*ps));
+    char **errs = xcalloc(n, sizeof(*errs));
+    for (size_t i = 0; i < n; i++) {
+        kp[i] = (const char *)keys[i].b;
+        kl[i] = keys[i].n;
+    }
+    rocksdb_batched_multi_get_cf(s->db, s->ropts, s->cf[cf], n, kp, kl, ps, errs, false);
+    int rc = DS_OK;
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = NULL;
+        lens[i] = 0;
+        if (errs[i]) {
+            log_error("store: multi-get cf=%s: %s", cf_names[cf], errs[i]);
+            rocksdb_free(errs[i]);
+            rcs[i] = rc = DS_EIO;
+        } else if (!ps[i]) {
+            rcs[i] = DS_ENOTFOUND;
+        } else {
+            const char *v = rocksdb_pinnableslice_value(ps[i], &lens[i]);
+            vals[i] = xmemdup(v, lens[i]);
+            rcs[i] = DS_OK;
+        }
+        rocksdb_pinnableslice_destroy(ps[i]);
+    }
+    free(errs);
+    free(ps);
+    free(kl);
+    free(kp);
+    return rc;
+}
+
 int store_get_u64(struct store *s, enum store_cf cf, const struct skey *key, uint64_t dflt,
                   uint64_t *out)
 {

@@ -109,6 +109,13 @@ void store_drop_cache(struct store *s);
  * DS_ENOTFOUND, DS_EIO (logged). */
 int store_get(struct store *s, enum store_cf cf, const struct skey *key, void **val_out,
               size_t *len_out);
+/* Reads n values of one family in one call (RocksDB's batched MultiGet: the batch passes
+ * each memtable and table file once, and keys in the same data block read it once). For
+ * each i, rcs[i] is DS_OK (vals[i] a malloc'd copy the caller frees, lens[i] its length),
+ * DS_ENOTFOUND or DS_EIO (logged); vals[i] is NULL unless DS_OK. Returns DS_EIO if any
+ * read failed, else DS_OK. */
+int store_multi_get(struct store *s, enum store_cf cf, size_t n, const struct skey *keys,
+                    void **vals, size_t *lens, int *rcs);
 /* Reads a u64 meta-style value (8 bytes BE); *out = dflt when absent. */
 int store_get_u64(struct store *s, enum store_cf cf, const struct skey *key, uint64_t dflt,
                   uint64_t *out);

@@ -27,12 +27,15 @@
 #define ORG_B "unit:tax-bureau"
 #define STREET "street:jinyu"
 
-/* What the one test with a connected peer was sent (copies of the DELIVER's events). */
+/* What a test with a connected peer was sent (copies of the DELIVERs' events). */
+#define SENT_MAX 128
 static struct {
     bool on;
     size_t n;
-    uint8_t *raw[8];
-    size_t len[8];
+    size_t frames;
+    size_t frame_n[8]; /* events in each of the first frames */
+    uint8_t *raw[SENT_MAX];
+    size_t len[SENT_MAX];
 } sent;
 
 int __wrap_transport_send_peer(struct transport *t, const struct transport_peer *peer,
@@ -47,7 +50,10 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
     Dualsync__Frame *f = wire_frame_unpack(data, len);
     assert_non_null(f);
     assert_int_equal(f->kind_case, DUALSYNC__FRAME__KIND_DELIVER);
-    for (size_t i = 0; i < f->deliver->n_events && sent.n < 8; i++, sent.n++) {
+    if (sent.frames < 8)
+        sent.frame_n[sent.frames] = f->deliver->n_events;
+    sent.frames++;
+    for (size_t i = 0; i < f->deliver->n_events && sent.n < SENT_MAX; i++, sent.n++) {
         sent.len[sent.n] = f->deliver->events[i].len;
         sent.raw[sent.n] = malloc(sent.len[sent.n]);
         memcpy(sent.raw[sent.n], f->deliver->events[i].data, sent.len[sent.n]);
@@ -424,6 +430,120 @@ static void test_inbox_street_events_read_once(void **state)
     tu_event_free(&card);
 }
 
+/* Forgets what the test's peer was sent. */
+static void sent_clear(void)
+{
+    for (size_t i = 0; i < sent.n; i++)
+        free(sent.raw[i]);
+    sent.n = sent.frames = 0;
+}
+
+/* A recipient that fell behind is served from the store by chunks of batched reads: a
+ * window of 64 entries from two authors interleaved, some carrying their letter (an older
+ * store) and one the street's, arrives complete and in inbox order, twice over. */
+static void test_inbox_behind_reads_in_chunks(void **state)
+{
+    enum { N = 128 };
+    const char *dir = *state;
+    struct keys k;
+    keys_generate(&k);
+    static struct tu_event ev[N];
+    struct broker *b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    struct strmap *pending = strmap_new();
+    for (int i = 0; i < N; i++) {
+        char member[16];
+        snprintf(member, sizeof(member), "M%d", i);
+        const char *origin = i == 40 ? STREET : i % 2 ? ORG_B : "unit:water-works";
+        uint64_t seq = i == 40 ? 1 : (uint64_t)(i / 2 + 1);
+        tu_event_intro(&ev[i], &k, origin, seq, 100 + (uint64_t)i, member, ORG_A, "Li", 30,
+                       "2026-01-05");
+        assert_rc(eventlog_txn_add(txn, &ev[i].ev, 0), DS_OK);
+        if (i % 10 == 3)
+            append_carrying(b, txn, pending, ORG_A, &ev[i].ev, ev[i].raw, ev[i].len);
+        else
+            inbox_append(b, txn, pending, ORG_A, origin, seq);
+    }
+    inbox_stage_heads(b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(b, pending, NULL);
+    strmap_destroy(&pending, inbox_pending_free);
+
+    struct peer p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
+    p.welcomed = true;
+    sent.on = true;
+    inbox_pump(b, &p); /* the window: 64 */
+    p.confirmed = p.delivered;
+    inbox_sent_confirmed(&p, p.confirmed);
+    inbox_pump(b, &p);
+    sent.on = false;
+    assert_int_equal(sent.n, N);
+    assert_true(p.delivered == N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(sent.len[i], ev[i].len);
+        assert_memory_equal(sent.raw[i], ev[i].raw, ev[i].len);
+    }
+    sent_clear();
+    broker_close(&b);
+    for (int i = 0; i < N; i++)
+        tu_event_free(&ev[i]);
+}
+
+/* A frame stops at the first event that reaches the frame's byte budget, as when each
+ * event was read alone: letters of 40,000 bytes go 27 to a frame (26 are under 1 MiB). */
+static void test_inbox_behind_frame_budget(void **state)
+{
+    enum { N = 40, NAME = 40000 };
+    const char *dir = *state;
+    struct keys k;
+    keys_generate(&k);
+    static struct tu_event ev[N];
+    char *name = malloc(NAME + 1);
+    assert_non_null(name);
+    memset(name, 'x', NAME);
+    name[NAME] = '\0';
+    struct broker *b = broker_open_bare(dir);
+    struct eventlog_txn *txn = eventlog_begin(broker_log(b));
+    struct strmap *pending = strmap_new();
+    for (int i = 0; i < N; i++) {
+        char member[16];
+        snprintf(member, sizeof(member), "M%d", i);
+        tu_event_intro(&ev[i], &k, ORG_B, (uint64_t)i + 1, 100 + (uint64_t)i, member, ORG_A, name,
+                       30, "2026-01-05");
+        assert_rc(eventlog_txn_add(txn, &ev[i].ev, 0), DS_OK);
+        inbox_append(b, txn, pending, ORG_A, ORG_B, (uint64_t)i + 1);
+    }
+    inbox_stage_heads(b, txn, pending);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    inbox_commit_heads(b, pending, NULL);
+    strmap_destroy(&pending, inbox_pending_free);
+
+    size_t before = 0, in_first = 0;
+    while (in_first < N && before < WIRE_FRAME_BUDGET)
+        before += ev[in_first++].len;
+    struct peer p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
+    p.welcomed = true;
+    sent.on = true;
+    inbox_pump(b, &p);
+    sent.on = false;
+    assert_true(sent.frames >= 2);
+    assert_true(p.delivered == N);
+    assert_int_equal(sent.n, N);
+    assert_int_equal(in_first, 27);
+    assert_int_equal(sent.frame_n[0], in_first);
+    for (int i = 0; i < N; i++)
+        assert_memory_equal(sent.raw[i], ev[i].raw, ev[i].len);
+    sent_clear();
+    broker_close(&b);
+    for (int i = 0; i < N; i++)
+        tu_event_free(&ev[i]);
+    free(name);
+}
+
 /* The age of what waits comes from the event an entry stands for, whether the entry
  * carries it (a letter in an older store) or points at it; a missing entry is
  * DS_ENOTFOUND and a pointer to nothing is DS_EIO. */
@@ -543,6 +663,8 @@ int main(void)
         tu_test_tmpdir(test_inbox_entries_are_references),
         tu_test_tmpdir(test_inbox_scrub_strips_erased_letters),
         tu_test_tmpdir(test_inbox_street_events_read_once),
+        tu_test_tmpdir(test_inbox_behind_reads_in_chunks),
+        tu_test_tmpdir(test_inbox_behind_frame_budget),
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
         tu_test_tmpdir(test_receipts_follow_the_cursor),
     };

@@ -54,7 +54,7 @@ static struct {
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
 static struct eventlog *acking_log;
 
-/* The log's point reads of UNIT's letters (eventlog_get_raw is wrapped); the real one
+/* The log's reads of UNIT's letters (eventlog_get_raw is wrapped); the real one
  * serves every read, and the DELIVER check below. */
 static size_t unit_reads;
 
@@ -67,6 +67,20 @@ int __wrap_eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t s
 {
     unit_reads += strcmp(origin, UNIT) == 0;
     return __real_eventlog_get_raw(log, origin, seq, raw_out, len_out);
+}
+
+/* The same for the batched reads of a recipient that fell behind (eventlog_get_raws is
+ * wrapped): each of UNIT's letters in a batch counts as one read. */
+int __real_eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
+                             const uint64_t *seqs, uint8_t **raws, size_t *lens);
+int __wrap_eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
+                             const uint64_t *seqs, uint8_t **raws, size_t *lens);
+int __wrap_eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
+                             const uint64_t *seqs, uint8_t **raws, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++)
+        unit_reads += strcmp(origins[i], UNIT) == 0;
+    return __real_eventlog_get_raws(log, n, origins, seqs, raws, lens);
 }
 
 /* Iterators opened over the broker's inboxes (store_iter_new is wrapped). */

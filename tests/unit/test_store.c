@@ -278,7 +278,7 @@ static void test_store_batch_later_write_wins(void **state)
     assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
     struct store_batch *b = store_batch_new(s);
     for (int i = 99; i >= 0; i--) {
-        char v[16];
+        char v[32];
         event_key(&k, "unit:a", (uint64_t)i);
         snprintf(v, sizeof(v), "first-%d", i);
         store_batch_put(b, CF_EVENTS, &k, v, strlen(v));
@@ -296,7 +296,7 @@ static void test_store_batch_later_write_wins(void **state)
     assert_int_equal(store_batch_count(b), 100 * 3 + 34);
     store_batch_destroy(&b);
     for (int i = 0; i < 100; i++) {
-        char want[16];
+        char want[32];
         event_key(&k, "unit:a", (uint64_t)i);
         snprintf(want, sizeof(want), "%s-%d", i % 3 != 2 ? "last" : "first", i);
         assert_rc(store_get(s, CF_EVENTS, &k, &val, &len), DS_OK);
@@ -414,6 +414,60 @@ static void test_store_size_memtables_then_sst(void **state)
     assert_rc(store_size(s, &sst1, &mem1), DS_OK);
     assert_true(sst1 >= (uint64_t)N * VAL);
     assert_true(mem1 < mem);
+    store_destroy(&s);
+}
+
+/* A batched read answers each key as a point read would: values from table files and from
+ * the memtable, in the order asked (not key order), and DS_ENOTFOUND for the keys absent,
+ * over more keys than RocksDB's own batch of 32. */
+static void test_store_multi_get_as_point_reads(void **state)
+{
+    enum { N = 120 };
+    const char *dir = *state;
+    struct store *s = NULL;
+    struct skey k;
+    char v[32];
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    struct store_batch *b = store_batch_new(s);
+    for (int i = 1; i <= N; i += 2) { /* odd seqs, flushed to a table file by the reopen */
+        event_key(&k, "unit:a", (uint64_t)i);
+        snprintf(v, sizeof(v), "sst-%d", i);
+        store_batch_put(b, CF_EVENTS, &k, v, strlen(v));
+    }
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+    store_destroy(&s);
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    b = store_batch_new(s);
+    for (int i = 2; i <= N; i += 4) { /* seqs 2, 6, 10...: in the memtable */
+        event_key(&k, "unit:a", (uint64_t)i);
+        snprintf(v, sizeof(v), "mem-%d", i);
+        store_batch_put(b, CF_EVENTS, &k, v, strlen(v));
+    }
+    assert_rc(store_commit(s, b), DS_OK);
+    store_batch_destroy(&b);
+
+    struct skey keys[N];
+    void *vals[N];
+    size_t lens[N];
+    int rcs[N];
+    for (int i = 0; i < N; i++) /* descending: the answers must follow the asking order */
+        event_key(&keys[i], "unit:a", (uint64_t)(N - i));
+    assert_rc(store_multi_get(s, CF_EVENTS, N, keys, vals, lens, rcs), DS_OK);
+    for (int i = 0; i < N; i++) {
+        int seq = N - i;
+        if (seq % 4 == 0) {
+            assert_rc(rcs[i], DS_ENOTFOUND);
+            assert_null(vals[i]);
+            continue;
+        }
+        snprintf(v, sizeof(v), "%s-%d", seq % 2 ? "sst" : "mem", seq);
+        assert_rc(rcs[i], DS_OK);
+        assert_int_equal(lens[i], strlen(v));
+        assert_memory_equal(vals[i], v, lens[i]);
+        free(vals[i]);
+    }
+    assert_rc(store_multi_get(s, CF_EVENTS, 0, keys, vals, lens, rcs), DS_OK);
     store_destroy(&s);
 }
 
@@ -621,6 +675,7 @@ int main(void)
         tu_test_tmpdir(test_store_reopen_persists),
         tu_test_tmpdir(test_store_size_memtables_then_sst),
         tu_test_tmpdir(test_store_batch_later_write_wins),
+        tu_test_tmpdir(test_store_multi_get_as_point_reads),
         tu_test_tmpdir(test_store_fsync_mode_syncs_every_commit),
         cmocka_unit_test(test_store_durability_parse),
         tu_test_tmpdir(test_store_open_twice_eagain),
