@@ -146,6 +146,14 @@ static size_t stored_entries(struct broker *b, const char *org, const char *orig
     return n;
 }
 
+/* A welcomed peer for org, as a session right after its HELLO. */
+static void welcomed_peer(struct peer *p, const char *org)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->addr.org, sizeof(p->addr.org), "%s", org);
+    p->welcomed = true;
+}
+
 /* N entries to one org in one transaction write its head once, not N times, and that one
  * write is in the same batch as the entries. */
 static void test_inbox_head_written_once_per_txn(void **state)
@@ -294,9 +302,7 @@ static void test_inbox_entries_are_references(void **state)
     delete_event_row(b, ORG_B, 2);
 
     struct peer p;
-    memset(&p, 0, sizeof(p));
-    snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
-    p.welcomed = true;
+    welcomed_peer(&p, ORG_A);
     sent.on = true;
     inbox_pump(b, &p);
     sent.on = false;
@@ -412,9 +418,7 @@ static void test_inbox_street_events_read_once(void **state)
     const char *orgs[2] = {ORG_A, ORG_B};
     for (int i = 0; i < 2; i++) {
         struct peer p;
-        memset(&p, 0, sizeof(p));
-        snprintf(p.addr.org, sizeof(p.addr.org), "%s", orgs[i]);
-        p.welcomed = true;
+        welcomed_peer(&p, orgs[i]);
         sent.on = true;
         inbox_pump(b, &p);
         sent.on = false;
@@ -470,9 +474,7 @@ static void test_inbox_behind_reads_in_chunks(void **state)
     strmap_destroy(&pending, inbox_pending_free);
 
     struct peer p;
-    memset(&p, 0, sizeof(p));
-    snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
-    p.welcomed = true;
+    welcomed_peer(&p, ORG_A);
     sent.on = true;
     inbox_pump(b, &p); /* the window: 64 */
     p.confirmed = p.delivered;
@@ -524,9 +526,7 @@ static void test_inbox_behind_frame_budget(void **state)
     while (in_first < N && before < WIRE_FRAME_BUDGET)
         before += ev[in_first++].len;
     struct peer p;
-    memset(&p, 0, sizeof(p));
-    snprintf(p.addr.org, sizeof(p.addr.org), "%s", ORG_A);
-    p.welcomed = true;
+    welcomed_peer(&p, ORG_A);
     sent.on = true;
     inbox_pump(b, &p);
     sent.on = false;
