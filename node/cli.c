@@ -15,6 +15,7 @@
 #include "err.h"
 #include "lang.h"
 #include "log.h"
+#include "syncwait.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -772,13 +773,6 @@ static int run_single(const struct cli_parsed *p)
     return rc;
 }
 
-static bool sync_done(json_t *s, long long nonce)
-{
-    return strcmp(js(s, "state"), "ready") == 0 && ji(s, "unacked") == 0 &&
-           ji(s, "pong_nonce") >= nonce && ji(s, "inbox_cursor") >= ji(s, "pong_head") &&
-           ji(s, "directory_cursor") >= ji(s, "pong_directory_head");
-}
-
 static int status_once(const char *dir, const char *cmd, json_t **out)
 {
     struct ctl_request *req = ctl_request_new();
@@ -788,37 +782,39 @@ static int status_once(const char *dir, const char *cmd, json_t **out)
     return rc;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 /* Waits until everything written here is acked and everything the broker holds for us
- * (as of a PING sent now) is applied. The probe makes the broker's head fresh: a DELIVER
- * still in flight cannot be mistaken for "nothing pending". */
+ * (as of a PING sent now) is applied; node/syncwait.c decides what to ask next. */
 static int run_sync_wait(const struct cli_parsed *p)
 {
     const char *t = cli_get(p, "timeout");
     double timeout = t ? strtod(t, NULL) : 60.0;
-    struct timespec start, now, pause = {0, 20 * 1000 * 1000};
-    long long nonce = 0;
+    struct timespec start, pause = {0, 20 * 1000 * 1000};
+    struct sync_wait w = SYNC_WAIT_INIT;
+    enum sync_wait_step step = SYNC_WAIT_PROBE;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    quiet_not_running = true; /* polls through a daemon that is still starting */
     for (;;) {
         json_t *s = NULL;
-        quiet_not_running = true;
-        int rc = status_once(p->data_dir, nonce ? "status" : "probe", &s);
-        if (rc != 0 && rc != 3)
+        int rc = status_once(p->data_dir, step == SYNC_WAIT_PROBE ? "probe" : "status", &s);
+        if (rc != 0 && rc != 3) {
+            json_decref(s);
             return rc;
-        if (rc == 3)
-            nonce = 0; /* not up yet: keep polling until the deadline */
-        else if (!nonce)
-            nonce = ji(s, "nonce");
-        else if (sync_done(s, nonce)) {
+        }
+        double elapsed = seconds_since(&start);
+        step = sync_wait_step(&w, rc == 3 ? NULL : s, elapsed);
+        json_decref(s);
+        if (step == SYNC_WAIT_DONE) {
             if (p->json)
                 printf("{\"synced\":true}\n");
-            json_decref(s);
             return 0;
         }
-        bool ready = !json_object_get(s, "state") || strcmp(js(s, "state"), "ready") == 0;
-        json_decref(s);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double elapsed =
-            (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
         if (elapsed > timeout) {
             quiet_not_running = false;
             if (rc == 3)
@@ -827,8 +823,6 @@ static int run_sync_wait(const struct cli_parsed *p)
                       "timed out waiting for sync (see status)");
             return 4;
         }
-        if (!ready || ((long long)(elapsed * 10) % 10 == 0 && nonce))
-            nonce = 0; /* re-probe now and then: a probe sent while disconnected is lost */
         nanosleep(&pause, NULL);
     }
 }
