@@ -796,7 +796,7 @@ static int run_sync_wait(const struct cli_parsed *p)
     const char *t = cli_get(p, "timeout");
     double timeout = t ? strtod(t, NULL) : 60.0;
     struct timespec start, pause = {0, 20 * 1000 * 1000};
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     enum sync_wait_step step = SYNC_WAIT_PROBE;
     clock_gettime(CLOCK_MONOTONIC, &start);
     quiet_not_running = true; /* polls through a daemon that is still starting */

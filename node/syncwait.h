@@ -15,13 +15,11 @@
 
 enum sync_wait_step { SYNC_WAIT_PROBE, SYNC_WAIT_STATUS, SYNC_WAIT_DONE };
 
+/* A wait begins zeroed: its first request is a probe. */
 struct sync_wait {
     long long nonce;  /* the probe being waited for; 0: none is out */
     double probed_at; /* when it was answered, seconds */
 };
-
-/* The first request of a wait: a probe. */
-#define SYNC_WAIT_INIT {0, 0.0}
 
 /* Takes the answer to w's last request at time now and says what to send next: reply is
  * the probe's answer ({"nonce"}) when w had no probe out, else the node's status; NULL when

@@ -39,7 +39,7 @@ static enum sync_wait_step step_with(struct sync_wait *w, json_t *reply, double 
 static void test_sync_wait_probes_once_while_the_pong_comes(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(step_with(&w, probe_answer(8), 0.005), SYNC_WAIT_STATUS);
     for (double now = 0.03; now < 0.95; now += 0.02) /* the PONG not in yet */
         assert_int_equal(step_with(&w, status("ready", 7, 0, 0), now), SYNC_WAIT_STATUS);
@@ -49,7 +49,7 @@ static void test_sync_wait_probes_once_while_the_pong_comes(void **state)
 static void test_sync_wait_idle_street_done_on_first_status(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(step_with(&w, probe_answer(3), 0.01), SYNC_WAIT_STATUS);
     assert_int_equal(step_with(&w, status("ready", 3, 0, 0), 0.04), SYNC_WAIT_DONE);
 }
@@ -57,7 +57,7 @@ static void test_sync_wait_idle_street_done_on_first_status(void **state)
 static void test_sync_wait_not_done_before_cursors_and_acks(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(step_with(&w, probe_answer(5), 0.0), SYNC_WAIT_STATUS);
     assert_int_equal(step_with(&w, status("ready", 5, 2, 0), 0.1), SYNC_WAIT_STATUS);
     assert_int_equal(step_with(&w, status("ready", 5, 0, 1), 0.2), SYNC_WAIT_STATUS);
@@ -69,7 +69,7 @@ static void test_sync_wait_not_done_before_cursors_and_acks(void **state)
 static void test_sync_wait_reprobes_out_of_session(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(step_with(&w, probe_answer(1), 0.0), SYNC_WAIT_STATUS);
     assert_int_equal(step_with(&w, status("connecting", 0, 0, 0), 0.02), SYNC_WAIT_PROBE);
     assert_int_equal(w.nonce, 0);
@@ -83,7 +83,7 @@ static void test_sync_wait_reprobes_out_of_session(void **state)
 static void test_sync_wait_reprobes_a_late_pong(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(step_with(&w, probe_answer(1), 2.0), SYNC_WAIT_STATUS);
     assert_int_equal(step_with(&w, status("ready", 0, 0, 0), 2.0 + SYNC_WAIT_REPROBE_S - 0.01),
                      SYNC_WAIT_STATUS);
@@ -97,7 +97,7 @@ static void test_sync_wait_reprobes_a_late_pong(void **state)
 static void test_sync_wait_probes_a_node_that_was_not_up(void **state)
 {
     (void)state;
-    struct sync_wait w = SYNC_WAIT_INIT;
+    struct sync_wait w = {0};
     assert_int_equal(sync_wait_step(&w, NULL, 0.0), SYNC_WAIT_PROBE);
     assert_int_equal(step_with(&w, probe_answer(1), 0.5), SYNC_WAIT_STATUS);
     assert_int_equal(sync_wait_step(&w, NULL, 0.6), SYNC_WAIT_PROBE);
