@@ -1236,7 +1236,28 @@ int transport_ctl_call(const char *path, const uint8_t *req, size_t len, int tim
 struct transport_client {
     void *ctx;
     void *sock;
+    void *monitor; /* the socket's handshake failures (a PAIR on its monitor endpoint) */
+    bool refused;
 };
+
+/* Watches c's handshakes: a server that refuses our key (its ZAP handler said no) sends
+ * an ERROR command, which libzmq reports only as a monitor event. */
+static void client_monitor(struct transport_client *c)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof(endpoint), "inproc://ds-client-monitor-%p", (void *)c);
+    if (zmq_socket_monitor(c->sock, endpoint,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        return;
+    int linger = 0;
+    c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
+    zmq_setsockopt(c->monitor, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_connect(c->monitor, endpoint) != 0) {
+        zmq_close(c->monitor);
+        c->monitor = NULL;
+    }
+}
 
 int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PUB_LEN],
                           const struct keys *keys, struct transport_client **client_out)
@@ -1250,6 +1271,7 @@ int transport_client_open(const char *endpoint, const uint8_t server_key[KEYS_PU
     zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server_key, KEYS_PUB_LEN);
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, keys->curve_pk, KEYS_PUB_LEN);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, keys->curve_sk, KEYS_CURVE_SECRET_LEN);
+    client_monitor(c);
     if (zmq_connect(c->sock, endpoint) != 0) {
         log_error("transport: client connect endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
         transport_client_close(&c);
@@ -1283,11 +1305,38 @@ int transport_client_recv(struct transport_client *c, int timeout_ms, uint8_t **
     return DS_OK;
 }
 
+void transport_client_set_send_timeout(struct transport_client *c, int timeout_ms)
+{
+    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
+}
+
+bool transport_client_refused(struct transport_client *c)
+{
+    zmq_msg_t m;
+    /* A monitor event is two frames: event number and value, then the endpoint. */
+    while (c->monitor && !c->refused) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        c->refused |= zmq_msg_more(&m) && zmq_msg_size(&m) >= 2;
+        while (zmq_msg_more(&m) && zmq_msg_recv(&m, c->monitor, 0) >= 0)
+            ;
+        zmq_msg_close(&m);
+    }
+    return c->refused;
+}
+
 void transport_client_close(struct transport_client **cp)
 {
     struct transport_client *c = *cp;
     if (!c)
         return;
+    if (c->monitor) {
+        zmq_socket_monitor(c->sock, NULL, 0);
+        zmq_close(c->monitor);
+    }
     zmq_close(c->sock);
     zmq_ctx_term(c->ctx);
     free(c);

@@ -199,6 +199,11 @@ int transport_client_send(struct transport_client *c, const uint8_t *data, size_
 /* Receives one message. DS_OK with *data_out malloc'd (caller frees), DS_ETIMEDOUT. */
 int transport_client_recv(struct transport_client *c, int timeout_ms, uint8_t **data_out,
                           size_t *len_out);
+/* How long a send waits for a connection (5 s unless set). */
+void transport_client_set_send_timeout(struct transport_client *c, int timeout_ms);
+/* Whether the server has refused a handshake of c (its key unknown, banned, or one
+ * connection too many): such a client is never welcomed, however long it waits. */
+bool transport_client_refused(struct transport_client *c);
 void transport_client_close(struct transport_client **cp);
 
 #endif

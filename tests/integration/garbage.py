@@ -259,21 +259,24 @@ def phase_authd(endpoint, server_hex, public_hex, secret_path, org, seed):
     sent = 0
     # The broker disconnects a peer after 32 refused frames and refuses its key for a
     # while (docs/PROTOCOL.md "Budgets"): once a send times out, we are that peer.
+    banned = False
     for name, data in authd_frames(rng, org, other):
         if z.send(s, data) < 0:
+            banned = True
             break
         sent += 1
         drain(0.02)
-    # multipart messages: the broker expects exactly one part
+    # multipart messages: the broker expects exactly one part. Once banned, every send
+    # would wait out its timeout (1 s a part) and reach no one.
     for parts in ([b"a", b"b"], [hello(org), hello(org)], [b"", b"", b""]):
         for i, p in enumerate(parts):
-            z.send(s, p, more=i < len(parts) - 1)
-        sent += 1
+            banned = banned or z.send(s, p, more=i < len(parts) - 1) < 0
+        sent += not banned
     drain(0.5)
     got_before_oversize = len(replies)
-    z.send(s, b"\x1a" + rng.randbytes(8 * MIB + 4096))  # over the frame limit
-    sent += 1
-    drain(1.0)
+    if not banned and z.send(s, b"\x1a" + rng.randbytes(8 * MIB + 4096)) >= 0:  # over the limit
+        sent += 1
+        drain(1.0)
     z.lib.zmq_close(s)
     z.lib.zmq_ctx_term(z.ctx)
     kinds = {}

@@ -90,7 +90,7 @@ log "is checked before the ACK, the rest by the broker's audit behind it (sigaud
 future_stored=$(broker_peer .stored_upto unit:future)
 c1_rejected=$(json_get c1 .counters.rejected_signature)
 rawpeer future sig-batch M900 >/dev/null
-# rawpeer stops reading after 700 ms of quiet: the commit may come after it left
+# rawpeer stops reading soon after its ACK: the audit's verdict comes after it left
 wait_for json_is br '.peers[] | select(.org == "unit:future") | .stored_upto' \
     $((future_stored + 40)) --deadline 30
 wait_for json_ge br .counters.signature_failed 1 --deadline 30

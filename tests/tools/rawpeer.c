@@ -42,6 +42,10 @@
  * Options: --seed N, --hold S, --type N, --body BYTES, --count N (as above).
  * Output: {"welcomed":bool,"sent":n,"errors":{"<code>":count,...},"acks":n,
  *          "acked":upto,"welcomed_conns":n}.
+ * It then reads the answers it knows are coming (one per frame the broker reads whole), for
+ * up to 10 s, and 200 ms more for any after them; 700 ms of quiet where it cannot know
+ * (dropped frames, floods). A peer whose handshake is refused (banned, one connection too
+ * many) sends nothing after its HELLO and says "welcomed":false at once.
  * Random choices come from a fixed seed (--seed) so a failing run can be repeated. */
 #include "config.h"
 #include "err.h"
@@ -57,12 +61,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How long the peer waits for the answers it knows are coming (a sanitized broker is slow),
+ * then for anything after them, and for anything at all when it cannot know; and how long
+ * the extra connections of conn-flood have to be welcomed. */
+enum { ANSWER_WAIT_MS = 10000, AFTER_ANSWERS_MS = 200, QUIET_MS = 700, CONN_WELCOME_MS = 3000 };
+
 struct peer {
     struct node_config cfg;
     struct keys keys;
     struct transport_client *c;
     json_t *errors;
     int acks;
+    int answers;    /* ACKs and ERRORs: each frame a mode sends is answered by one */
     uint64_t acked; /* the highest ACK upto */
     uint64_t stored_upto;
     bool welcomed;
@@ -110,12 +120,14 @@ static void tally(struct peer *p, uint8_t *buf, size_t len)
         p->stored_upto = f->welcome->stored_upto;
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_ACK) {
         p->acks++;
+        p->answers++;
         if (f->ack->upto > p->acked)
             p->acked = f->ack->upto;
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_ERROR) {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
             &dualsync__error_code__descriptor, (int)f->error->code);
         const char *name = v ? v->name : "unknown";
+        p->answers++;
         json_t *n = json_object_get(p->errors, name);
         json_object_set_new(p->errors, name, json_integer(n ? json_integer_value(n) + 1 : 1));
     }
@@ -129,6 +141,18 @@ static void drain(struct peer *p, int timeout_ms)
     size_t len = 0;
     while (transport_client_recv(p->c, timeout_ms, &buf, &len) == DS_OK)
         tally(p, buf, len);
+}
+
+/* Reads replies until answers ACKs and ERRORs in all have come, for at most timeout_ms: a
+ * slow broker (a sanitized build) gets the whole deadline, a fast one none of it. */
+static void await_answers(struct peer *p, int answers, int timeout_ms)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t end = hlc_wall_ms() + (uint64_t)timeout_ms;
+    while (p->answers < answers && hlc_wall_ms() < end)
+        if (transport_client_recv(p->c, 100, &buf, &len) == DS_OK)
+            tally(p, buf, len);
 }
 
 /* Reads replies until an ACK covers upto or an ERROR comes, for at most timeout_ms. */
@@ -166,10 +190,11 @@ static void hello(struct peer *p, bool read)
      * events: without it they would start at 1 and be forks), then what follows it. */
     uint8_t *r = NULL;
     size_t rlen = 0;
-    for (int waited = 0; !p->welcomed && waited < 5000; waited += 100)
+    for (int waited = 0; !p->welcomed && waited < 5000 && !transport_client_refused(p->c);
+         waited += 100)
         if (transport_client_recv(p->c, 100, &r, &rlen) == DS_OK)
             tally(p, r, rlen);
-    drain(p, 500);
+    drain(p, 100); /* the deliveries that follow it, which no mode counts */
 }
 
 /* Sends frame (owned by the caller) n times and never reads. */
@@ -244,6 +269,8 @@ static void badsig_flood(struct peer *p, const char *member, int n, int *sent)
     for (int i = 0; i < N; i++)
         free(evs[i].data);
     free(evs);
+    /* Once banned, our connection is gone and a send waits for one that never comes. */
+    transport_client_set_send_timeout(p->c, 1000);
     for (int i = 0; i < n; i++) { /* read as we go: the ERRORs, then the end */
         if (transport_client_send(p->c, buf, len, 1) != DS_OK)
             break;
@@ -268,17 +295,32 @@ static void conn_flood(struct peer *p, int n, int *sent)
         (*sent)++;
     }
     free(buf);
-    for (size_t i = 0; i < p->n_extra; i++) {
-        uint8_t *r = NULL;
-        size_t rlen = 0;
-        bool welcomed = false;
-        while (!welcomed && transport_client_recv(p->extra[i], 2000, &r, &rlen) == DS_OK) {
+    /* All of them at once: a refused handshake never answers, so each one not welcomed
+     * costs the whole wait, and one wait for all of them is enough. */
+    bool decided[sizeof(p->extra) / sizeof(p->extra[0])] = {false}; /* welcomed or refused */
+    uint64_t end = hlc_wall_ms() + CONN_WELCOME_MS;
+    for (int left = (int)p->n_extra; left > 0 && hlc_wall_ms() < end;) {
+        for (size_t i = 0; i < p->n_extra; i++) {
+            uint8_t *r = NULL;
+            size_t rlen = 0;
+            if (decided[i])
+                continue;
+            if (transport_client_refused(p->extra[i])) {
+                decided[i] = true;
+                left--;
+                continue;
+            }
+            if (transport_client_recv(p->extra[i], 10, &r, &rlen) != DS_OK)
+                continue;
             Dualsync__Frame *f = wire_frame_unpack(r, rlen);
-            welcomed = f && f->kind_case == DUALSYNC__FRAME__KIND_WELCOME;
+            if (f && f->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
+                decided[i] = true;
+                left--;
+                p->welcomed_conns++;
+            }
             wire_frame_free(f);
             free(r);
         }
-        p->welcomed_conns += welcomed;
     }
 }
 
@@ -369,12 +411,13 @@ static void bulk_unknown(struct peer *p, const char *member, int *sent)
                              hlc_wall_ms() << HLC_COUNTER_BITS, member, 999u, body, body_len,
                              &evs[i].data, &evs[i].len);
         }
+        int answers = p->answers + 1;
         send_publish(p, evs, (size_t)((size_t)n));
         for (int i = 0; i < n; i++)
             free(evs[i].data);
         done += n;
         *sent += n;
-        drain(p, 300);
+        await_answers(p, answers, ANSWER_WAIT_MS); /* read as we go */
     }
     free(body);
 }
@@ -479,18 +522,30 @@ static void random_bytes(uint8_t *buf, size_t n)
         buf[i] = (uint8_t)(rand() & 0xFF);
 }
 
-static void run_mode(struct peer *p, const char *mode, const char *arg, int *sent)
+/* Sends what mode says; returns how many more answers (ACKs, ERRORs) are sure to come: one
+ * per frame the broker reads whole, or -1 when that depends on the broker (frames it drops,
+ * floods it cuts off). */
+static int run_mode(struct peer *p, const char *mode, const char *arg, int *sent)
 {
-    int count = arg ? atoi(arg) : 1;
+    int count = arg ? atoi(arg) : 1, answers = 1;
     uint8_t *raw = NULL;
     size_t len = 0;
-    if (strcmp(mode, "garbage") == 0 || strcmp(mode, "multipart") == 0) {
+    if (strcmp(mode, "garbage") == 0) {
         for (int i = 0; i < count; i++, (*sent)++) {
             uint8_t buf[4096];
             size_t n = 1 + (size_t)rand() % sizeof(buf);
             random_bytes(buf, n);
-            transport_client_send(p->c, buf, n, strcmp(mode, "multipart") == 0 ? 2 : 1);
+            transport_client_send(p->c, buf, n, 1);
         }
+        answers = count;
+    } else if (strcmp(mode, "multipart") == 0) {
+        for (int i = 0; i < count; i++, (*sent)++) {
+            uint8_t buf[4096];
+            size_t n = 1 + (size_t)rand() % sizeof(buf);
+            random_bytes(buf, n);
+            transport_client_send(p->c, buf, n, 2);
+        }
+        answers = -1;
     } else if (strcmp(mode, "truncated") == 0) {
         build_event(p, p->cfg.org, p->stored_upto + 1, false, &raw, &len);
         Dualsync__Frame f = DUALSYNC__FRAME__INIT;
@@ -506,12 +561,14 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         for (int i = 0; i < count; i++, (*sent)++)
             transport_client_send(p->c, frame, 1 + (size_t)rand() % (flen - 1), 1);
         free(frame);
+        answers = count;
     } else if (strcmp(mode, "oversize") == 0) {
         size_t n = WIRE_FRAME_MAX + 1024;
         uint8_t *big = xcalloc(1, n);
         transport_client_send(p->c, big, n, 1);
         free(big);
         (*sent)++;
+        answers = -1;
     } else if (strcmp(mode, "foreign-origin") == 0 && arg) {
         build_event(p, arg, 1, false, &raw, &len);
         publish_one(p, raw, len);
@@ -532,25 +589,31 @@ static void run_mode(struct peer *p, const char *mode, const char *arg, int *sen
         unknown_type(p, arg, sent);
     } else if (strcmp(mode, "letters") == 0 && arg) {
         letters(p, arg, sent);
+        answers = -1;
     } else if (strcmp(mode, "bulk-unknown") == 0 && arg) {
         bulk_unknown(p, arg, sent);
+        answers = 0;
     } else if (strcmp(mode, "sig-batch") == 0 && arg) {
         sig_batch(p, arg, sent);
     } else if (strcmp(mode, "flood") == 0 && arg) {
         flood(p, arg, sent);
+        answers = -1;
     } else if (strcmp(mode, "hello-flood") == 0) {
         hello_flood(p, count, sent);
     } else if (strcmp(mode, "fetch-flood") == 0) {
         fetch_flood(p, count, sent);
     } else if (strcmp(mode, "badsig-flood") == 0) {
         badsig_flood(p, "M-hostile", count, sent);
+        answers = -1;
     } else if (strcmp(mode, "conn-flood") == 0) {
         conn_flood(p, count, sent);
+        answers = 0;
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
     }
     free(raw);
+    return answers;
 }
 
 /* Modes that must not read the broker's answers (a peer that never reads). */
@@ -598,11 +661,19 @@ int main(int argc, char **argv)
         return 1;
     bool silent = silent_mode(argv[2]);
     hello(&p, !silent);
-    run_mode(&p, argv[2], argc > 3 && strncmp(argv[3], "--", 2) != 0 ? argv[3] : NULL, &sent);
-    if (hold_s > 0)
-        sleep((unsigned)hold_s); /* connections open, nothing read */
-    if (!silent)
-        drain(&p, 700);
+    /* Not welcomed: the broker refused the handshake, and libzmq would hold what we sent
+     * until its send timeout. */
+    if (silent || p.welcomed) {
+        int before = p.answers;
+        int answers = run_mode(&p, argv[2],
+                               argc > 3 && strncmp(argv[3], "--", 2) != 0 ? argv[3] : NULL, &sent);
+        if (hold_s > 0)
+            sleep((unsigned)hold_s); /* connections open, nothing read */
+        if (!silent && answers > 0)
+            await_answers(&p, before + answers, ANSWER_WAIT_MS);
+        if (!silent)
+            drain(&p, answers >= 0 ? AFTER_ANSWERS_MS : QUIET_MS);
+    }
     json_t *out = json_pack("{s:b,s:i,s:i,s:I,s:O,s:i}", "welcomed", p.welcomed, "sent", sent,
                             "acks", p.acks, "acked", (json_int_t)p.acked, "errors", p.errors,
                             "welcomed_conns", p.welcomed_conns);

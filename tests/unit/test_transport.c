@@ -60,7 +60,7 @@ static void check_done(void *arg)
         transport_stop(c->t);
 }
 
-static void test_transport_known_key_delivers_with_its_org(void **state)
+static void test_transport_known_key_delivers_stranger_refused(void **state)
 {
     (void)state;
     struct server_ctx c;
@@ -92,6 +92,12 @@ static void test_transport_known_key_delivers_with_its_org(void **state)
     assert_string_equal(c.last_org, "unit:known");
     assert_string_equal(c.last_data, "hello");
     assert_true(s.auth_refused >= 1);
+    /* The refusal reaches the stranger as a failed handshake, which it can see. */
+    uint64_t end = hlc_wall_ms() + 10000;
+    while (!transport_client_refused(bad) && hlc_wall_ms() < end)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    assert_true(transport_client_refused(bad));
+    assert_false(transport_client_refused(good));
     transport_client_close(&good);
     transport_client_close(&bad);
     transport_destroy(&c.t);
@@ -519,7 +525,7 @@ static void test_transport_queued_frames_hold_only_their_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transport_known_key_delivers_with_its_org),
+        cmocka_unit_test(test_transport_known_key_delivers_stranger_refused),
         cmocka_unit_test(test_transport_broker_router_and_node_dealer_options),
         cmocka_unit_test(test_transport_full_server_queue_pushes_back_without_loss),
         cmocka_unit_test(test_transport_pause_reads_and_watch_fd),
