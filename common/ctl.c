@@ -4,7 +4,6 @@
 #include "ctl.h"
 
 #include "err.h"
-#include "eventlog.h"
 #include "fields.h"
 #include "ids.h"
 #include "transport.h"
@@ -192,21 +191,13 @@ int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms
     return rc;
 }
 
-json_t *ctl_commits_json(const struct eventlog *log)
+bool ctl_reads_records(const char *command)
 {
-    struct eventlog_commit_stats st;
-    eventlog_commit_stats(log, &st);
-    json_t *buckets = json_array();
-    for (size_t i = 0; i < EVENTLOG_COMMIT_BUCKETS; i++)
-        json_array_append_new(buckets, json_pack("[f,I]", st.le_ms[i], (json_int_t)st.le[i]));
-    return json_pack("{s:I,s:f,s:o}", "count", (json_int_t)st.count, "sum_ms",
-                     (double)st.sum_ns / 1e6, "buckets", buckets);
-}
-
-json_t *ctl_store_json(struct eventlog *log)
-{
-    uint64_t sst = 0, mem = 0;
-    if (store_size(eventlog_store(log), &sst, &mem) != DS_OK)
-        return NULL;
-    return json_pack("{s:I,s:I}", "sst_bytes", (json_int_t)sst, "memtable_bytes", (json_int_t)mem);
+    static const char *const reads[] = {"member show", "member history", "members",       "digest",
+                                        "orgs",        "tasks",          "annual report", "list",
+                                        "letter",      "journal"};
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+        if (strcmp(command, reads[i]) == 0)
+            return true;
+    return false;
 }

@@ -65,9 +65,15 @@ int ctl_call(const char *data_dir, const struct ctl_request *req, int timeout_ms
  * paths are limited to ~100 bytes by the kernel). */
 int ctl_socket_path(const char *data_dir, char *buf, size_t size);
 
+/* Whether command (a daemon's name for it) only reads what a node stores: the CLI has it
+ * answered from the log when the node's daemon is stopped (`dualsync-node read`). */
+bool ctl_reads_records(const char *command);
+/* The largest read request `dualsync-node read` takes (a read's arguments are a few ids). */
+#define CTL_READ_REQUEST_MAX ((size_t)1 << 20)
+
 /* What both daemons' `status` says about their event log (the consoles' /metrics read it,
- * console_metrics_log). New JSON values, owned by the caller:
- *   commits: {"count":N,"sum_ms":X,"buckets":[[0.5,n],[1,n],...,[1000,n]]}, the commit
+ * console_metrics_log; in ctl_status.c, which the CLI does not link). New JSON values, owned by the
+ * caller: commits: {"count":N,"sum_ms":X,"buckets":[[0.5,n],[1,n],...,[1000,n]]}, the commit
  *            latency histogram (eventlog_commit_stats); n cumulative: commits that took
  *            at most that many ms (the rest took longer);
  *   store:   {"sst_bytes":N,"memtable_bytes":M} (store_size), or NULL when RocksDB does

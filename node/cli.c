@@ -11,7 +11,6 @@
 #include "cli_reports.h"
 #include "ctl.h"
 #include "import.h"
-#include "commands.h"
 #include "err.h"
 #include "lang.h"
 #include "log.h"
@@ -19,11 +18,17 @@
 #include "wire.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH_CHUNK 500
 
@@ -315,39 +320,111 @@ static int report_call_error(int rc)
 /* Line numbers of the commands of a batch request, for error messages (NULL otherwise). */
 static const long *batch_lines;
 
-/* The commands that only read what the node stores: they work with the daemon stopped. */
-static bool reads_records(const char *daemon_cmd)
+extern char **environ;
+
+/* dualsync-node beside this program (/proc/self/exe's directory, whether installed or in
+ * a build tree) into buf. DS_ENOTFOUND when it is not there. */
+static int node_program(char *buf, size_t size)
 {
-    static const char *const reads[] = {"member show", "member history", "members",       "digest",
-                                        "orgs",        "tasks",          "annual report", "list",
-                                        "letter",      "journal"};
-    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-        if (strcmp(daemon_cmd, reads[i]) == 0)
-            return true;
-    return false;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return DS_ENOTFOUND;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return DS_ENOTFOUND;
+    *slash = '\0';
+    int len = snprintf(buf, size, "%s/dualsync-node", self);
+    return len > 0 && (size_t)len < size && access(buf, X_OK) == 0 ? DS_OK : DS_ENOTFOUND;
 }
 
-/* A read while no daemon runs: the same handler, in this process, over the log opened
- * read-only (it takes no lock, so the daemon may start meanwhile). */
+/* Reads fd to its end into *out (malloc'd). */
+static void read_fd(int fd, uint8_t **out, size_t *len_out)
+{
+    size_t len = 0, cap = 65536;
+    uint8_t *buf = xmalloc(cap);
+    ssize_t got;
+    while ((got = read(fd, buf + len, cap - len)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        len += (size_t)got;
+        if (len == cap)
+            buf = xrealloc(buf, cap *= 2);
+    }
+    *out = buf;
+    *len_out = len;
+}
+
+/* A read while no daemon runs: `dualsync-node read` answers it from the log opened
+ * read-only (no lock: the daemon may start meanwhile). It runs in that program, not here,
+ * so that no other command of this one loads RocksDB (most of a command's start). DS_OK,
+ * DS_EAGAIN (the records need the daemon first), or another error (no readable log). */
 static int call_offline(const char *dir, const struct ctl_request *req,
                         Dualsync__CtlReply **reply_out)
 {
-    struct node *n = NULL;
+    char prog[PATH_MAX];
+    int to_node[2], from_node[2];
+    if (node_program(prog, sizeof(prog)) != DS_OK || pipe(to_node) != 0)
+        return DS_ENOTFOUND;
+    if (pipe(from_node) != 0) {
+        close(to_node[0]);
+        close(to_node[1]);
+        return DS_EIO;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, to_node[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, from_node[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, to_node[1]);
+    posix_spawn_file_actions_addclose(&fa, from_node[0]);
+    char *argv[] = {prog, (char *)"--data", (char *)dir, (char *)"read", NULL};
+    pid_t pid;
+    int spawned = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(to_node[0]);
+    close(from_node[1]);
     uint8_t *bytes = NULL, *reply = NULL;
     size_t len = 0, rlen = 0;
-    int rc = node_open_offline(dir, &n);
-    if (rc != DS_OK)
-        return rc;
-    ctl_request_pack(req, &bytes, &len);
-    commands_on_ctl(n, bytes, len, &reply, &rlen);
-    *reply_out = wire_unpack_ctl_reply(reply, rlen);
+    /* A node that exits before reading (a bad data directory) must not kill us by SIGPIPE. */
+    struct sigaction ignore = {.sa_handler = SIG_IGN}, was;
+    sigaction(SIGPIPE, &ignore, &was);
+    if (spawned == 0) { /* the request first, whole: the node reads it all before answering */
+        ctl_request_pack(req, &bytes, &len);
+        for (size_t off = 0; off < len;) {
+            ssize_t w = write(to_node[1], bytes + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+    }
+    close(to_node[1]);
+    sigaction(SIGPIPE, &was, NULL);
+    if (spawned == 0)
+        read_fd(from_node[0], &reply, &rlen);
+    close(from_node[0]);
+    int status = 0;
+    while (spawned == 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
     free(bytes);
+    int rc = spawned != 0               ? DS_EIO
+             : !WIFEXITED(status)       ? DS_EIO
+             : WEXITSTATUS(status) == 3 ? DS_EAGAIN
+             : WEXITSTATUS(status) != 0 ? DS_EIO
+                                        : DS_OK;
+    if (rc == DS_OK && !(*reply_out = wire_unpack_ctl_reply(reply, rlen)))
+        rc = DS_EPROTO;
     free(reply);
-    node_close(&n);
-    fputs(TR("(节点未运行:以下是本地已存储的记录)\n",
-             "(the node is not running: this is what is stored here)\n"),
-          stderr);
-    return *reply_out ? DS_OK : DS_EPROTO;
+    if (rc == DS_OK)
+        fputs(TR("(节点未运行:以下是本地已存储的记录)\n",
+                 "(the node is not running: this is what is stored here)\n"),
+              stderr);
+    return rc;
 }
 
 static int call(const char *dir, const struct ctl_request *req, json_t **json_out, char **raw_out)
@@ -355,7 +432,7 @@ static int call(const char *dir, const struct ctl_request *req, json_t **json_ou
     Dualsync__CtlReply *reply = NULL;
     int rc = ctl_call(dir, req, CTL_TIMEOUT_MS, &reply);
     if (rc == DS_ENOTRUNNING && ctl_request_count(req) == 1 &&
-        reads_records(ctl_request_command_name(req, 0))) {
+        ctl_reads_records(ctl_request_command_name(req, 0))) {
         int offline = call_offline(dir, req, &reply);
         if (offline == DS_OK)
             rc = DS_OK;

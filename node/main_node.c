@@ -3,10 +3,14 @@
 #include "node.h"
 
 #include "cliargs.h"
+#include "commands.h"
+#include "ctl.h"
 #include "err.h"
 #include "fdlimit.h"
 #include "lang.h"
 #include "log.h"
+#include "wire.h"
+#include "xalloc.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -43,6 +47,12 @@ static const struct cli_command commands[] = {
      "card after it rotated its keys (it must be signed by the street key this node knows; "
      "the node must be stopped)",
      "--data DIR street-rekey --card FILE", "--data unit-tax street-rekey --card street.card"},
+    {"read", "", "",
+     "供 dualsync 命令使用:节点未运行时,从本地记录回答标准输入上的一个只读控制请求,"
+     "回复写到标准输出 / for the dualsync CLI: with the daemon stopped, answers one read-only "
+     "control request from stdin out of the stored log, the reply on stdout (the CLI does "
+     "not load the store itself)",
+     "--data DIR read < REQUEST > REPLY", "--data unit-tax read < request.bin > reply.bin"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -294,6 +304,61 @@ static int cmd_street_rekey(const struct cli_parsed *p)
     return rc;
 }
 
+/* Reads all of f, at most max bytes: DS_OK with *out malloc'd, DS_EINVAL if longer. */
+static int read_all(FILE *f, size_t max, uint8_t **out, size_t *len_out)
+{
+    size_t len = 0, cap = 4096;
+    uint8_t *buf = xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            if (cap >= max) {
+                free(buf);
+                return DS_EINVAL;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    *out = buf;
+    *len_out = len;
+    return DS_OK;
+}
+
+/* `read`: the CLI's read while no daemon runs (node/cli.c call_offline). The log is opened
+ * read-only and takes no lock, so the daemon may start meanwhile. Exit 0 with the packed
+ * reply on stdout; 2 a request that is not one read; 3 the records need the daemon first
+ * (an older store to migrate); 1 no readable log. */
+static int cmd_read(const struct cli_parsed *p)
+{
+    uint8_t *req = NULL, *reply = NULL;
+    size_t len = 0, rlen = 0;
+    if (read_all(stdin, CTL_READ_REQUEST_MAX, &req, &len) != DS_OK)
+        return 2;
+    Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
+    bool one_read =
+        r && r->n_commands == 1 && r->commands[0]->cmd && ctl_reads_records(r->commands[0]->cmd);
+    wire_msg_free(r);
+    if (!one_read) {
+        free(req);
+        cli_error("标准输入上不是一个只读请求", "stdin does not hold one read request");
+        return 2;
+    }
+    struct node *n = NULL;
+    int rc = node_open_offline(p->data_dir, &n);
+    if (rc != DS_OK) {
+        free(req);
+        return rc == DS_EAGAIN ? 3 : 1;
+    }
+    commands_on_ctl(n, req, len, &reply, &rlen);
+    node_close(&n);
+    bool written = fwrite(reply, 1, rlen, stdout) == rlen && fflush(stdout) == 0;
+    free(req);
+    free(reply);
+    return written ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct cli_parsed p;
@@ -308,6 +373,8 @@ int main(int argc, char **argv)
         return cmd_rekey(&p);
     if (strcmp(p.cmd->name, "street-rekey") == 0)
         return cmd_street_rekey(&p);
+    if (strcmp(p.cmd->name, "read") == 0)
+        return cmd_read(&p);
     struct node *n = NULL;
     fdlimit_raise(); /* before the store sizes its table cache by it */
     if (node_open(p.data_dir, &n) != DS_OK)

@@ -264,6 +264,9 @@ run_ok cli u1 report --year 2026 --json >/dev/null
 run_ok cli u1 member history EV-0001 >/dev/null
 assert_exit 3 cli u1 visit record --member EV-0001 --text 走访
 assert_contains "$OUT" "该数据目录的节点没有运行" "a write with the node stopped"
+# The CLI's reads go through `dualsync-node read`, which answers reads and nothing else.
+assert_exit 2 sh -c "printf 'not a request' | '$NODE_BIN' --data '$T/u1' read"
+assert_exit 2 sh -c "'$NODE_BIN' --data '$T/u1' read </dev/null"
 start u1 # the reads took no lock: the daemon starts
 for n in c2 c1 u1; do stop "$n"; done
 
