@@ -381,7 +381,14 @@ static int call_offline(const char *dir, const struct ctl_request *req,
     posix_spawn_file_actions_adddup2(&fa, from_node[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, to_node[1]);
     posix_spawn_file_actions_addclose(&fa, from_node[0]);
-    char *argv[] = {prog, (char *)"--data", (char *)dir, (char *)"read", NULL};
+    /* In our language: its own errors (a node.conf it cannot read) go to our stderr. */
+    char *argv[] = {prog,
+                    (char *)"--lang",
+                    (char *)(ds_lang_is_en() ? "en" : "zh"),
+                    (char *)"--data",
+                    (char *)dir,
+                    (char *)"read",
+                    NULL};
     pid_t pid;
     int spawned = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
