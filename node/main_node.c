@@ -334,8 +334,10 @@ static int cmd_read(const struct cli_parsed *p)
 {
     uint8_t *req = NULL, *reply = NULL;
     size_t len = 0, rlen = 0;
-    if (read_all(stdin, CTL_READ_REQUEST_MAX, &req, &len) != DS_OK)
+    if (read_all(stdin, CTL_READ_REQUEST_MAX, &req, &len) != DS_OK) {
+        cli_error("标准输入上的请求超过 1 MiB", "the request on stdin is over 1 MiB");
         return 2;
+    }
     Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
     bool one_read =
         r && r->n_commands == 1 && r->commands[0]->cmd && ctl_reads_records(r->commands[0]->cmd);
