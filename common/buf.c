@@ -1,11 +1,14 @@
 /* buf: see buf.h. Grows by doubling, so building a page of n bytes costs O(n). */
 #include "buf.h"
 
+#include "err.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void reserve(struct buf *b, size_t more)
 {
@@ -144,6 +147,25 @@ void buf_url(struct buf *b, const char *s)
             char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
             buf_append(b, enc, 3);
         }
+    }
+}
+
+int buf_read_fd(struct buf *b, int fd, size_t max)
+{
+    size_t start = b->len;
+    for (;;) {
+        reserve(b, 65536);
+        ssize_t got = read(fd, b->p + b->len, b->cap - b->len - 1); /* room for the NUL */
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return DS_EIO;
+        if (got == 0)
+            return DS_OK;
+        b->len += (size_t)got;
+        b->p[b->len] = '\0';
+        if (b->len - start > max)
+            return DS_EINVAL;
     }
 }
 

@@ -31,6 +31,9 @@ void buf_html(struct buf *b, const char *s);
 void buf_json_str(struct buf *b, const char *s);
 /* Appends s percent-encoded for a URL query value (RFC 3986 unreserved kept). */
 void buf_url(struct buf *b, const char *s);
+/* Appends what fd holds, up to its end and at most max bytes: DS_OK, DS_EINVAL when
+ * there is more than max (what was read stays in b), DS_EIO on a read error. */
+int buf_read_fd(struct buf *b, int fd, size_t max);
 /* Hands the contents over (caller frees; "" for an empty buf) and empties b. */
 char *buf_take(struct buf *b, size_t *len_out);
 void buf_release(struct buf *b);

@@ -7,6 +7,7 @@
  * 5 (status) the node is running but not in session with the broker. */
 #include "accounts.h"
 #include "audit.h"
+#include "buf.h"
 #include "cliargs.h"
 #include "cli_reports.h"
 #include "ctl.h"
@@ -23,6 +24,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,26 +341,6 @@ static int node_program(char *buf, size_t size)
     return len > 0 && (size_t)len < size && access(buf, X_OK) == 0 ? DS_OK : DS_ENOTFOUND;
 }
 
-/* Reads fd to its end into *out (malloc'd). */
-static void read_fd(int fd, uint8_t **out, size_t *len_out)
-{
-    size_t len = 0, cap = 65536;
-    uint8_t *buf = xmalloc(cap);
-    ssize_t got;
-    while ((got = read(fd, buf + len, cap - len)) != 0) {
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        len += (size_t)got;
-        if (len == cap)
-            buf = xrealloc(buf, cap *= 2);
-    }
-    *out = buf;
-    *len_out = len;
-}
-
 /* A read while no daemon runs: `dualsync-node read` answers it from the log opened
  * read-only (no lock: the daemon may start meanwhile). It runs in that program, not here,
  * so that no other command of this one loads RocksDB (most of a command's start). DS_OK,
@@ -412,8 +394,10 @@ static int call_offline(const char *dir, const struct ctl_request *req,
     }
     close(to_node[1]);
     sigaction(SIGPIPE, &was, NULL);
-    if (spawned == 0)
-        read_fd(from_node[0], &reply, &rlen);
+    struct buf answer = BUF_INIT;
+    if (spawned == 0 && buf_read_fd(&answer, from_node[0], SIZE_MAX) == DS_OK)
+        reply = (uint8_t *)buf_take(&answer, &rlen);
+    buf_release(&answer);
     close(from_node[0]);
     int status = 0;
     while (spawned == 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -2,6 +2,7 @@
  * and the org's public card for the street office); `run` is the daemon. */
 #include "node.h"
 
+#include "buf.h"
 #include "cliargs.h"
 #include "commands.h"
 #include "ctl.h"
@@ -10,12 +11,12 @@
 #include "lang.h"
 #include "log.h"
 #include "wire.h"
-#include "xalloc.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cli_command commands[] = {
     {"init",
@@ -304,40 +305,22 @@ static int cmd_street_rekey(const struct cli_parsed *p)
     return rc;
 }
 
-/* Reads all of f, at most max bytes: DS_OK with *out malloc'd, DS_EINVAL if longer. */
-static int read_all(FILE *f, size_t max, uint8_t **out, size_t *len_out)
-{
-    size_t len = 0, cap = 4096;
-    uint8_t *buf = xmalloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            if (cap >= max) {
-                free(buf);
-                return DS_EINVAL;
-            }
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-    }
-    *out = buf;
-    *len_out = len;
-    return DS_OK;
-}
-
 /* `read`: the CLI's read while no daemon runs (node/cli.c call_offline). The log is opened
  * read-only and takes no lock, so the daemon may start meanwhile. Exit 0 with the packed
  * reply on stdout; 2 a request that is not one read; 3 the records need the daemon first
  * (an older store to migrate); 1 no readable log. */
 static int cmd_read(const struct cli_parsed *p)
 {
-    uint8_t *req = NULL, *reply = NULL;
+    struct buf in = BUF_INIT;
+    uint8_t *reply = NULL;
     size_t len = 0, rlen = 0;
-    if (read_all(stdin, CTL_READ_REQUEST_MAX, &req, &len) != DS_OK) {
-        cli_error("标准输入上的请求超过 1 MiB", "the request on stdin is over 1 MiB");
+    if (buf_read_fd(&in, STDIN_FILENO, CTL_READ_REQUEST_MAX) != DS_OK) {
+        buf_release(&in);
+        cli_error("标准输入上的请求超过 1 MiB 或无法读取",
+                  "the request on stdin is over 1 MiB or unreadable");
         return 2;
     }
+    uint8_t *req = (uint8_t *)buf_take(&in, &len);
     Dualsync__CtlRequest *r = wire_unpack_ctl_request(req, len);
     bool one_read =
         r && r->n_commands == 1 && r->commands[0]->cmd && ctl_reads_records(r->commands[0]->cmd);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "err.h"
 #include "testutil.h"
 #include "web.h"
 #include "xalloc.h"
@@ -229,10 +230,34 @@ static void test_buf_json_str_matches_jansson(void **state)
     buf_release(&b);
 }
 
+/* buf_read_fd reads a pipe to its end, and says when there is more than it may take. */
+static void test_buf_read_fd_to_end_or_max(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    close(fds[1]);
+    struct buf b = BUF_INIT;
+    assert_int_equal(buf_read_fd(&b, fds[0], 10), DS_OK);
+    close(fds[0]);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.p, "0123456789");
+    buf_release(&b);
+
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    close(fds[1]);
+    assert_int_equal(buf_read_fd(&b, fds[0], 9), DS_EINVAL);
+    close(fds[0]);
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_web_get_query_cookie),
+        cmocka_unit_test(test_buf_read_fd_to_end_or_max),
         cmocka_unit_test(test_web_post_forms),
         cmocka_unit_test(test_web_refuses_bad_bodies),
         cmocka_unit_test(test_web_bind_addresses),
