@@ -19,7 +19,7 @@ enum store_cf {
     CF_META,         /* name -> value: counters, cursors, ids */
     CF_ROUTES,       /* member -> unit, community (broker) */
     CF_ORGS,         /* org id -> DirectoryEntry bytes */
-    CF_BY_TYPE,      /* type, hlc, origin, seq -> empty: org-level events, for lists and tasks */
+    CF_BY_TYPE,      /* type, hlc, origin, seq -> SignedEvent: org-level, for lists and tasks */
     CF_BY_COMMUNITY, /* community, unit, member -> empty: open registrations (broker) */
     CF_COUNT
 };
