@@ -414,6 +414,32 @@ int eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins
     return rc;
 }
 
+int eventlog_origin_run(struct eventlog *log, const char *origin, uint64_t from, size_t max,
+                        size_t max_bytes, ProtobufCBinaryData *out, size_t *n_out)
+{
+    struct skey prefix, start;
+    skey_init(&prefix);
+    skey_str(&prefix, origin);
+    key_event(&start, origin, from);
+    struct store_iter *it = store_iter_new(log->store, CF_EVENTS, &prefix, &start);
+    size_t n = 0, bytes = 0;
+    for (; n < max && bytes < max_bytes && store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *key = store_iter_key(it, &klen);
+        if (klen != prefix.n + 8 || store_get_u64be(key + prefix.n) != from + n)
+            break; /* a gap: what follows it is not this run */
+        const uint8_t *val = store_iter_value(it, &vlen);
+        out[n].data = xmemdup(val, vlen ? vlen : 1);
+        out[n].len = vlen;
+        bytes += vlen;
+        n++;
+    }
+    int rc = store_iter_status(it);
+    store_iter_destroy(&it);
+    *n_out = n;
+    return rc == DS_OK ? DS_OK : DS_EIO;
+}
+
 int eventlog_meta_u64(struct eventlog *log, const char *name, uint64_t dflt, uint64_t *out)
 {
     struct skey k;

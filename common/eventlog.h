@@ -62,6 +62,15 @@ int eventlog_get_raw(struct eventlog *log, const char *origin, uint64_t seq, uin
 int eventlog_get_raws(struct eventlog *log, size_t n, const char *const *origins,
                       const uint64_t *seqs, uint8_t **raws, size_t *lens);
 
+/* The bytes of origin's events from seq `from` on, in one range read of the store (one
+ * seek, then the next keys; not a point read each): into out[0..], each out[i].data
+ * malloc'd (the caller frees each), until `max` events, the first seq not stored, or the
+ * event that brings their bytes to max_bytes (that one included, as a frame's budget is
+ * counted). DS_OK with *n_out events (0 when `from` is not stored), or DS_EIO (*n_out
+ * still counts those read, for the caller to free). */
+int eventlog_origin_run(struct eventlog *log, const char *origin, uint64_t from, size_t max,
+                        size_t max_bytes, ProtobufCBinaryData *out, size_t *n_out);
+
 /* The folded record of member. DS_OK with *rec_out owned by the caller (fold_free),
  * DS_ENOTFOUND, DS_EIO. */
 int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRecord **rec_out);

@@ -19,6 +19,7 @@
  *   latency          one event per frame at a fixed offered rate, publish -> DELIVER
  *                    received by the virtual community, p50 / p99 / p99.9;
  *   catch-up         a community that was away while E events were stored reconnects;
+ *                    then the unit fetches its E events back (a restore: FETCH after FETCH);
  *   flood            (--flood) the latency row at 200 ev/s for 10 s, quiet and then while
  *                    one other node floods the broker (issue 11): `hello` (HELLOs from a
  *                    socket that never reads, over an inbox of 2,000 letters) or `badsig`
@@ -522,6 +523,7 @@ struct vnode {
     uint64_t dir_events, member_events;      /* deliveries received */
     uint64_t dir_again;   /* directory entries received again (a frame at or below the cursor) */
     uint64_t sent, acked; /* own events (city-year) */
+    uint64_t fetched;     /* own events fetched back in order (the restore after a catch-up) */
     double last_send, last_recv, hello_due, ack_progress_at;
     uint64_t ack_mark;
     unsigned hello_tries, republish_tries; /* --node-timers: the node's backoff counts */
@@ -702,6 +704,9 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
                 v->welcomed = false;
         } else if (r->error->code != DUALSYNC__ERROR_CODE__ERROR_REFUSED && v->stream)
             v->sent = v->acked; /* send again from what is durable */
+    } else if (r->kind_case == DUALSYNC__FRAME__KIND_FETCHED) {
+        if (r->fetched->first == v->fetched + 1)
+            v->fetched += r->fetched->n_events;
     } else if (r->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY) {
         const Dualsync__Directory *d = r->directory;
         if (d->after <= v->dir_cursor && d->upto > v->dir_cursor) {
@@ -1451,6 +1456,30 @@ static void latency(double rate, double seconds)
     free_street(all, 1);
 }
 
+/* The restore after a catch-up: the unit fetches its own events back, one FETCH at a time
+ * as a node in needs-restore does. Figures printed after the table. */
+static double restore_s = -1;
+
+static void restore_all(struct vnode *u, struct fleet *uf, size_t events)
+{
+    double t0 = now_s();
+    while (u->fetched < events && !expired(t0 + 600)) {
+        Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+        Dualsync__Fetch req = DUALSYNC__FETCH__INIT;
+        req.from = u->fetched + 1;
+        req.upto = events;
+        f.kind_case = DUALSYNC__FRAME__KIND_FETCH;
+        f.fetch = &req;
+        uint64_t had = u->fetched;
+        vnode_send_frame(u, &f);
+        for (double t1 = now_s(); u->fetched == had && !expired(t1 + 10);)
+            fleet_poll(uf, 1);
+        if (u->fetched == had)
+            break; /* no answer in 10 s: reported as not done */
+    }
+    restore_s = u->fetched >= events ? now_s() - t0 : -1;
+}
+
 /* The erasure after a catch-up (issue 11, item 5): figures printed after the table. */
 static double erase_ack_ms = -1, erase_scrub_s = -1, erase_db_before = 0, erase_db_after = 0;
 
@@ -1519,6 +1548,7 @@ static void catchup(size_t events)
     double dt = now_s() - t1;
     printf("| %zu | %.1f | %.1f | %.0f |\n", events, stored, dt, (double)events / dt);
     fflush(stdout);
+    restore_all(u, &uf, events);
     char dir[600];
     snprintf(dir, sizeof(dir), "%s/catchup", work);
     erase_one(u, &uf, dir, events + 1);
@@ -2517,11 +2547,12 @@ static void usage(FILE *out)
           "BUILD_DIR holds broker/dualsync-broker (e.g. build/dev). The first form measures the\n"
           "broker's throughput against RocksDB and ZeroMQ ceilings taken in the same run, and\n"
           "nats-server with JetStream doing the same work (when installed; --skip-nats), the\n"
-          "latency at 1,000 and 10,000 events/s and a catch-up; the second runs a year of a\n"
-          "street's letters (default: a tenth of a city, 20,000 members, 200 units, 50\n"
-          "communities) and checks every member's record. Figures and the commands that made\n"
-          "them: docs/BENCHMARKS.md. Environment: DS_BENCH_BROKER_LOG=info|debug (broker log\n"
-          "level), DS_BENCH_PERF_DWARF=1 (DWARF call graphs with --perf).\n"
+          "latency at 1,000 and 10,000 events/s, a catch-up and a restore of its letters;\n"
+          "the second runs a year of a street's letters (default: a tenth of a city, 20,000\n"
+          "members, 200 units, 50 communities) and checks every member's record. Figures\n"
+          "and the commands that made them: docs/BENCHMARKS.md. Environment:\n"
+          "DS_BENCH_BROKER_LOG=info|debug (broker log level), DS_BENCH_PERF_DWARF=1 (DWARF\n"
+          "call graphs with --perf).\n"
           "BUILD_DIR 为构建目录（含 broker/dualsync-broker）；数据与命令见 docs/BENCHMARKS.md。\n",
           out);
 }
@@ -2671,6 +2702,10 @@ int main(int argc, char **argv)
                    "%.1f | %.1f |\n",
                    catchup_events + 1, erase_ack_ms, erase_scrub_s, erase_db_before,
                    erase_db_after);
+            printf("\n| restore after the catch-up: own events fetched back | s | ev/s "
+                   "|\n|---|---|---|\n| %zu | %.2f | %.0f |\n",
+                   catchup_events, restore_s,
+                   restore_s > 0 ? (double)catchup_events / restore_s : 0);
         }
     }
     print_load("at end");

@@ -130,6 +130,60 @@ static void test_eventlog_add_commit_get_raw(void **state)
     eventlog_destroy(&log); /* NULL-safe */
 }
 
+static void free_run(ProtobufCBinaryData *run, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(run[i].data);
+}
+
+/* A run is read by one range read: contiguous seqs of one origin only, stopping at a gap,
+ * at max, or after the event that reaches the byte budget; its bytes are the stored ones. */
+static void test_eventlog_origin_run_stops_at_gap_max_and_budget(void **state)
+{
+    const char *dir = *state;
+    struct tu_event e[7], other;
+    ProtobufCBinaryData run[8];
+    size_t n = 99;
+    struct eventlog *log = open_log(dir);
+    for (uint64_t s = 1; s <= 6; s++)
+        tu_event_report(&e[s], &k, COMM, s, 1000 * s, "M1", "2026-12-01");
+    for (uint64_t s = 1; s <= 6; s++)
+        if (s != 5) /* 5 never comes: a gap before 6 */
+            assert_rc(add_one(log, &e[s], 0), DS_OK);
+    /* an origin whose id extends this one's is not part of its run */
+    tu_event_report(&other, &k, COMM "0", 1, 500, "M2", "2026-12-01");
+    assert_rc(add_one(log, &other, 0), DS_OK);
+
+    assert_rc(eventlog_origin_run(log, COMM, 1, 8, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(run[i].len, e[i + 1].len);
+        assert_memory_equal(run[i].data, e[i + 1].raw, run[i].len);
+    }
+    free_run(run, n);
+    assert_rc(eventlog_origin_run(log, COMM, 2, 2, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(run[1].data, e[3].raw, e[3].len);
+    free_run(run, n);
+    /* the event that reaches the budget is the last one taken */
+    assert_rc(eventlog_origin_run(log, COMM, 1, 8, e[1].len + 1, run, &n), DS_OK);
+    assert_int_equal(n, 2);
+    free_run(run, n);
+    assert_rc(eventlog_origin_run(log, COMM, 6, 8, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 1);
+    free_run(run, n);
+    assert_rc(eventlog_origin_run(log, COMM, 5, 8, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 0);
+    assert_rc(eventlog_origin_run(log, COMM, 7, 8, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 0);
+    assert_rc(eventlog_origin_run(log, UNIT, 1, 8, SIZE_MAX, run, &n), DS_OK);
+    assert_int_equal(n, 0);
+    for (int s = 1; s <= 6; s++)
+        tu_event_free(&e[s]);
+    tu_event_free(&other);
+    eventlog_destroy(&log);
+}
+
 static void test_eventlog_duplicate_eexist(void **state)
 {
     const char *dir = *state;
@@ -1321,6 +1375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         tu_test_tmpdir(test_eventlog_add_commit_get_raw),
         tu_test_tmpdir(test_eventlog_rest_flushes_after_idle),
+        tu_test_tmpdir(test_eventlog_origin_run_stops_at_gap_max_and_budget),
         tu_test_tmpdir(test_eventlog_duplicate_eexist),
         tu_test_tmpdir(test_eventlog_fork_efork),
         tu_test_tmpdir(test_eventlog_contiguous_gap_eseq),

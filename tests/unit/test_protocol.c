@@ -49,6 +49,11 @@ static struct {
     bool dir_broken;
     size_t welcomes;  /* to anyone */
     size_t delivered; /* letters DELIVERed to COMMUNITY, each equal to its stored bytes */
+    /* FETCHED to UNIT: frames, the last one's first seq and count; whether every letter
+     * was UNIT's own at its seq, byte for byte as stored */
+    size_t fetched_frames, fetched_n;
+    uint64_t fetched_first;
+    bool fetched_wrong;
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
@@ -97,6 +102,18 @@ struct store_iter *__wrap_store_iter_new(struct store *s, enum store_cf cf,
     return __real_store_iter_new(s, cf, prefix, from);
 }
 
+/* Whether e is the stored bytes of UNIT's letter seq (read without counting). */
+static bool is_stored_unit_letter(const ProtobufCBinaryData *e, uint64_t seq)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    if (__real_eventlog_get_raw(acking_log, UNIT, seq, &raw, &len) != DS_OK)
+        return false;
+    bool same = len == e->len && memcmp(raw, e->data, len) == 0;
+    free(raw);
+    return same;
+}
+
 /* A delivered letter is byte for byte the one in the store (read without counting). */
 static void check_delivered_as_stored(const ProtobufCBinaryData *e)
 {
@@ -141,6 +158,14 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
         sent.deliver_needs = f->deliver->directory_needed;
         for (size_t i = 0; i < f->deliver->n_events; i++)
             check_delivered_as_stored(&f->deliver->events[i]);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_FETCHED && strcmp(peer->org, UNIT) == 0) {
+        sent.fetched_frames++;
+        sent.fetched_first = f->fetched->first;
+        sent.fetched_n = f->fetched->n_events;
+        for (size_t i = 0; i < f->fetched->n_events; i++)
+            sent.fetched_wrong =
+                sent.fetched_wrong ||
+                !is_stored_unit_letter(&f->fetched->events[i], f->fetched->first + i);
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_DIRECTORY &&
                strcmp(peer->org, COMMUNITY) == 0) {
         sent.directories++;
@@ -391,6 +416,45 @@ static void test_protocol_acks_only_what_is_stored(void **state)
         assert_int_equal(sent.acks, 1);
         assert_true(sent.ack_upto == first + 7);
     }
+}
+
+static void fetch(struct fixture *fx, uint64_t from, uint64_t upto)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Fetch req = DUALSYNC__FETCH__INIT;
+    req.from = from;
+    req.upto = upto;
+    f.kind_case = DUALSYNC__FRAME__KIND_FETCH;
+    f.fetch = &req;
+    send_frame(fx, &f);
+}
+
+/* A restore: FETCH is answered with the node's own letters from `from` in seq order, byte
+ * for byte as stored, at most BROKER_DELIVER_BATCH a frame, read by one range read (no
+ * point read per letter); a FETCH beyond what is stored is MALFORMED. */
+static void test_protocol_fetch_answers_own_letters_by_range(void **state)
+{
+    struct fixture *fx = *state;
+    say_hello(fx);
+    for (uint64_t first = 1; first <= 300; first += 100)
+        publish_and_store(fx, first, first + 99);
+    assert_true(eventlog_hwm(broker_log(fx->b), UNIT) == 300);
+    memset(&sent, 0, sizeof(sent));
+    unit_reads = 0;
+    fetch(fx, 1, 300);
+    assert_int_equal(sent.fetched_frames, 1);
+    assert_true(sent.fetched_first == 1);
+    assert_int_equal(sent.fetched_n, BROKER_DELIVER_BATCH);
+    fetch(fx, 257, 1000); /* upto past the stored: what is stored */
+    assert_int_equal(sent.fetched_frames, 2);
+    assert_true(sent.fetched_first == 257);
+    assert_int_equal(sent.fetched_n, 300 - 256);
+    assert_false(sent.fetched_wrong);
+    assert_int_equal(unit_reads, 0);
+    assert_int_equal(sent.errors, 0);
+    fetch(fx, 301, 400);
+    assert_int_equal(sent.fetched_frames, 2);
+    assert_int_equal(sent.last_error, DUALSYNC__ERROR_CODE__ERROR_MALFORMED);
 }
 
 /* A community that never reads says HELLO 40 times on one connection (the issue's flood):
@@ -1000,6 +1064,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_protocol_no_ack_beyond_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_acks_only_what_is_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_fetch_answers_own_letters_by_range, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_protocol_signature_checked_behind_the_ack, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_replay_does_not_vouch, setup, teardown),
