@@ -454,6 +454,9 @@ static json_t *status_json(struct broker *b)
         "counters", counters, "commits", ctl_commits_json(b->log), "chaos", "dropped",
         (json_int_t)ts.chaos_dropped, "duplicated", (json_int_t)ts.chaos_duplicated, "reordered",
         (json_int_t)ts.chaos_reordered, "delayed", (json_int_t)ts.chaos_delayed);
+    /* how long each turn of the loop held it: a long one delays every frame behind it */
+    if (b->t)
+        json_object_set_new(s, "loop", hist_json(transport_loop_turns(b->t)));
     /* An erasure's bytes are gone from the disk once this is false (eventlog_scrub). */
     json_object_set_new(s, "scrub_pending", json_boolean(eventlog_scrub_pending(b->log)));
     /* the directory stream: its entries and the street seq of the last */

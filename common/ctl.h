@@ -74,9 +74,9 @@ bool ctl_reads_records(const char *command);
 /* What both daemons' `status` says about their event log (the consoles' /metrics read it,
  * console_metrics_log; in ctl_status.c, which the CLI does not link). New JSON values,
  * owned by the caller:
- *   commits: {"count":N,"sum_ms":X,"buckets":[[0.5,n],[1,n],...,[1000,n]]}, the commit
- *            latency histogram (eventlog_commit_stats); n cumulative: commits that took
- *            at most that many ms (the rest took longer);
+ *   commits: {"count":N,"sum_ms":X,"max_ms":X,"buckets":[[0.5,n],[1,n],...,[1000,n]]},
+ *            the commit latency histogram (eventlog_commits, hist_json); n cumulative:
+ *            commits that took at most that many ms (the rest took longer);
  *   store:   {"sst_bytes":N,"memtable_bytes":M} (store_size), or NULL when RocksDB does
  *            not answer (logged). */
 struct eventlog;

@@ -10,13 +10,7 @@
 
 json_t *ctl_commits_json(const struct eventlog *log)
 {
-    struct eventlog_commit_stats st;
-    eventlog_commit_stats(log, &st);
-    json_t *buckets = json_array();
-    for (size_t i = 0; i < EVENTLOG_COMMIT_BUCKETS; i++)
-        json_array_append_new(buckets, json_pack("[f,I]", st.le_ms[i], (json_int_t)st.le[i]));
-    return json_pack("{s:I,s:f,s:o}", "count", (json_int_t)st.count, "sum_ms",
-                     (double)st.sum_ns / 1e6, "buckets", buckets);
+    return hist_json(eventlog_commits(log));
 }
 
 json_t *ctl_store_json(struct eventlog *log)

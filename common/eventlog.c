@@ -36,12 +36,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The commit histogram's bounds, in ns (eventlog_commit_stats gives them in ms). */
-static const uint64_t commit_bounds_ns[EVENTLOG_COMMIT_BUCKETS] = {
-    500000,   1000000,   2000000,   5000000,   10000000,   20000000,
-    50000000, 100000000, 250000000, 500000000, 1000000000,
-};
-
 struct eventlog {
     struct store *store;
     /* eventlog_rest: the generation last seen, since when it has not moved, and whether a
@@ -68,8 +62,7 @@ struct eventlog {
     struct strmap *scrub_snapshot;  /* the redactions as the running scrub started */
     uint64_t (*mono_ns)(void *arg); /* times commits; tests drive it (eventlog_set_clock) */
     void *mono_arg;
-    uint64_t commits, commit_sum_ns;
-    uint64_t commit_in[EVENTLOG_COMMIT_BUCKETS + 1]; /* per bucket, not cumulative; last +Inf */
+    struct hist commits; /* eventlog_commits */
 };
 
 static char dirty_mark;
@@ -298,9 +291,7 @@ static int migrate_fold(struct eventlog *log)
 static uint64_t monotonic_ns(void *arg)
 {
     (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return hist_now_ns();
 }
 
 int eventlog_open(const char *dir, enum store_durability durability, struct eventlog **log_out)
@@ -1513,16 +1504,6 @@ void eventlog_on_member_change(struct eventlog *log, eventlog_member_fn fn, void
     log->member_arg = arg;
 }
 
-static void count_commit(struct eventlog *log, uint64_t ns)
-{
-    size_t i = 0;
-    while (i < EVENTLOG_COMMIT_BUCKETS && ns > commit_bounds_ns[i])
-        i++;
-    log->commit_in[i]++;
-    log->commits++;
-    log->commit_sum_ns += ns;
-}
-
 int eventlog_txn_write(struct eventlog_txn *txn)
 {
     struct eventlog *log = txn->log;
@@ -1555,7 +1536,7 @@ int eventlog_txn_write(struct eventlog_txn *txn)
     }
     txn->written = true;
     uint64_t end_ns = log->mono_ns(log->mono_arg);
-    count_commit(log, end_ns > start_ns ? end_ns - start_ns : 0);
+    hist_add(&log->commits, end_ns > start_ns ? end_ns - start_ns : 0);
     return rc;
 }
 
@@ -1581,15 +1562,15 @@ bool eventlog_txn_raw(const struct eventlog_txn *txn, const char *origin, uint64
 
 uint64_t eventlog_generation(const struct eventlog *log)
 {
-    return log->commits;
+    return log->commits.count;
 }
 
 void eventlog_rest(struct eventlog *log, uint64_t now_ms)
 {
-    if (log->rest_generation != log->commits || log->rest_since_ms == 0 ||
+    if (log->rest_generation != log->commits.count || log->rest_since_ms == 0 ||
         now_ms < log->rest_since_ms) {
         /* busy since the last call (or the wall clock stepped back): idle from now */
-        log->rest_generation = log->commits;
+        log->rest_generation = log->commits.count;
         log->rest_since_ms = now_ms;
         log->rest_trimmed = false;
         return;
@@ -1615,16 +1596,9 @@ void eventlog_rest(struct eventlog *log, uint64_t now_ms)
     malloc_trim(0);
 }
 
-void eventlog_commit_stats(const struct eventlog *log, struct eventlog_commit_stats *out)
+const struct hist *eventlog_commits(const struct eventlog *log)
 {
-    uint64_t below = 0;
-    out->count = log->commits;
-    out->sum_ns = log->commit_sum_ns;
-    for (size_t i = 0; i < EVENTLOG_COMMIT_BUCKETS; i++) {
-        below += log->commit_in[i];
-        out->le[i] = below;
-        out->le_ms[i] = (double)commit_bounds_ns[i] / 1e6;
-    }
+    return &log->commits;
 }
 
 void eventlog_set_clock(struct eventlog *log, uint64_t (*mono_ns)(void *arg), void *arg)

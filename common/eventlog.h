@@ -21,6 +21,7 @@
 #ifndef DUALSYNC_EVENTLOG_H
 #define DUALSYNC_EVENTLOG_H
 
+#include "hist.h"
 #include "store.h"
 #include "strmap.h"
 #include "wire.h"
@@ -222,18 +223,10 @@ uint64_t eventlog_generation(const struct eventlog *log);
 #define EVENTLOG_REST_MEMTABLE_BYTES ((uint64_t)4 << 20)
 void eventlog_rest(struct eventlog *log, uint64_t now_ms);
 
-/* Commit latency, for /metrics: every eventlog_commit since the open (a failed one too) is
- * timed on the monotonic clock, from its call to its return, folds and fsync included, and
- * counted in fixed buckets. */
-#define EVENTLOG_COMMIT_BUCKETS 11 /* finite upper bounds; +Inf is 'count' */
-struct eventlog_commit_stats {
-    uint64_t count;                        /* commits */
-    uint64_t sum_ns;                       /* their total duration */
-    double le_ms[EVENTLOG_COMMIT_BUCKETS]; /* the bounds: 0.5, 1, 2, 5, ... 1000 ms */
-    uint64_t le[EVENTLOG_COMMIT_BUCKETS];  /* commits that took at most le_ms[i] (cumulative) */
-};
-/* Fills *out with the figures so far. */
-void eventlog_commit_stats(const struct eventlog *log, struct eventlog_commit_stats *out);
+/* Commit latency, for `status` and /metrics: every eventlog_commit since the open (a
+ * failed one too) is timed on the monotonic clock, from its call to its return, folds and
+ * fsync included, and counted in the histogram's fixed buckets. */
+const struct hist *eventlog_commits(const struct eventlog *log);
 /* Tests only: the clock commits are timed with (nanoseconds, monotonic), instead of
  * CLOCK_MONOTONIC. */
 void eventlog_set_clock(struct eventlog *log, uint64_t (*mono_ns)(void *arg), void *arg);

@@ -15,6 +15,7 @@
 
 #include "chaos.h"
 #include "err.h"
+#include "hist.h"
 #include "hlc.h"
 #include "log.h"
 #include "owner.h"
@@ -64,6 +65,7 @@ struct approval {
 };
 
 struct timer_ctx {
+    struct transport *t;
     transport_timer_fn fn;
     void *arg;
 };
@@ -72,6 +74,7 @@ struct timer_ctx {
 
 struct transport {
     zloop_t *loop;
+    struct hist turns; /* how long each handler held the loop (transport_loop_turns) */
     struct timer_ctx timers[MAX_TIMERS];
     size_t n_timers;
     bool stopping;
@@ -97,6 +100,7 @@ struct transport {
     /* an extra descriptor to watch (the broker's verify workers) */
     struct watched_fd {
         zmq_pollitem_t item;
+        struct transport *t;
         transport_timer_fn fn;
         void *arg;
     } watched[TRANSPORT_WATCH_MAX];
@@ -208,12 +212,27 @@ void transport_destroy(struct transport **tp)
     *tp = NULL;
 }
 
+/* One turn of the loop: a handler's run from its call to its return (everything else
+ * waits meanwhile: frames, timers, control requests). */
+static void count_turn(struct transport *t, uint64_t since_ns)
+{
+    uint64_t now = hist_now_ns();
+    hist_add(&t->turns, now > since_ns ? now - since_ns : 0);
+}
+
+const struct hist *transport_loop_turns(const struct transport *t)
+{
+    return &t->turns;
+}
+
 static int on_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     struct timer_ctx *ctx = arg;
+    uint64_t start = hist_now_ns();
     ctx->fn(ctx->arg);
+    count_turn(ctx->t, start);
     return 0;
 }
 
@@ -224,6 +243,7 @@ void transport_timer(struct transport *t, size_t ms, transport_timer_fn fn, void
         return;
     }
     struct timer_ctx *ctx = &t->timers[t->n_timers++];
+    ctx->t = t;
     ctx->fn = fn;
     ctx->arg = arg;
     zloop_timer(t->loop, ms, 0, on_timer, ctx);
@@ -591,7 +611,7 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
     int handled = 0;
-    uint64_t start = hlc_wall_ms();
+    uint64_t start = hlc_wall_ms(), turn = hist_now_ns();
     t->backlog = true;
     while (handled < SERVER_READ_BURST && !t->reads_paused) {
         if (!read_router_message(t, sock)) {
@@ -603,6 +623,7 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         if (++handled % 16 == 0 && hlc_wall_ms() - start > SERVER_READ_MS)
             break;
     }
+    count_turn(t, turn);
     return 0;
 }
 
@@ -728,7 +749,9 @@ static int on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)loop;
     (void)item;
     struct watched_fd *w = arg;
+    uint64_t start = hist_now_ns();
     w->fn(w->arg);
+    count_turn(w->t, start);
     return 0;
 }
 
@@ -739,7 +762,7 @@ void transport_watch_fd(struct transport *t, int fd, transport_timer_fn fn, void
         abort(); /* a programming error: raise TRANSPORT_WATCH_MAX */
     }
     struct watched_fd *w = &t->watched[t->n_watched++];
-    *w = (struct watched_fd){{NULL, fd, ZMQ_POLLIN, 0}, fn, arg};
+    *w = (struct watched_fd){{NULL, fd, ZMQ_POLLIN, 0}, t, fn, arg};
     zloop_poller(t->loop, &w->item, on_fd, w);
 }
 
@@ -801,7 +824,9 @@ static int on_dealer(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)loop;
     (void)item;
     struct transport *t = arg;
+    uint64_t start = hist_now_ns();
     read_client(t, &t->dealer, t->on_frame, t->client_arg);
+    count_turn(t, start);
     return 0;
 }
 
@@ -980,7 +1005,9 @@ static int on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)loop;
     (void)item;
     struct transport_link *l = arg;
+    uint64_t start = hist_now_ns();
     read_client(l->t, &l->dealer, l->on_frame, l->arg);
+    count_turn(l->t, start);
     return 0;
 }
 
@@ -1101,6 +1128,7 @@ static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     /* ZMQ_SRCFD is the connection the request came on (deprecated in favour of ZAP
      * metadata, which libzmq does not give for ipc): its peer's uid decides. An empty reply
      * is the refusal (ctl_call reads it as DS_EACCES). */
+    uint64_t start = hist_now_ns();
     if (owner_peer_allowed(zmq_msg_get(&m, ZMQ_SRCFD)))
         t->on_ctl(t->ctl_arg, zmq_msg_data(&m), zmq_msg_size(&m), &reply, &rlen);
     else
@@ -1109,6 +1137,7 @@ static int on_ctl(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     send_reply(sock, reply, rlen);
     if (rlen >= TRANSPORT_CTL_TRIM_BYTES)
         malloc_trim(0);
+    count_turn(t, start);
     return 0;
 }
 

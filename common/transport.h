@@ -12,6 +12,7 @@
 #ifndef DUALSYNC_TRANSPORT_H
 #define DUALSYNC_TRANSPORT_H
 
+#include "hist.h"
 #include "ids.h"
 #include "keys.h"
 
@@ -104,6 +105,10 @@ bool transport_reads_paused(const struct transport *t);
 /* True while server frames wait unread (reads paused, or the last burst ended at its limit):
  * a peer's silence then says nothing about the peer. */
 bool transport_server_backlog(const struct transport *t);
+/* How long each turn of the loop took: every handler's run (frames read, a descriptor or
+ * timer served, a control request answered), from its call to its return. A long turn
+ * delays everything queued behind it; `status` shows this as `loop`. */
+const struct hist *transport_loop_turns(const struct transport *t);
 /* True when received messages may share libzmq's read buffers (zero copy). The transport
  * turns it off for its context, so that a queued message holds only its own bytes. */
 bool transport_zero_copy_recv(void);

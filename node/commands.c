@@ -373,6 +373,8 @@ static int cmd_status(struct node *n, struct outcome *o)
     strmap_each(n->receipts, receipt_json, receipts);
     json_object_set_new(o->result, "receipts", receipts);
     json_object_set_new(o->result, "commits", ctl_commits_json(n->log));
+    if (n->t) /* how long each turn of the loop held it */
+        json_object_set_new(o->result, "loop", hist_json(transport_loop_turns(n->t)));
     /* Erased or retired bytes are gone from the disk once this is false (retention.c). */
     json_object_set_new(o->result, "scrub_pending", json_boolean(eventlog_scrub_pending(n->log)));
     json_t *store = ctl_store_json(n->log);

@@ -60,6 +60,44 @@ static void check_done(void *arg)
         transport_stop(c->t);
 }
 
+/* A timer whose second run holds the loop for 12 ms, and whose fourth stops it. */
+struct turns_ctx {
+    struct transport *t;
+    int runs;
+};
+
+static void slow_second_turn(void *arg)
+{
+    struct turns_ctx *c = arg;
+    if (++c->runs == 2) {
+        struct timespec d = {0, 12 * 1000 * 1000};
+        while (nanosleep(&d, &d) != 0)
+            ;
+    }
+    if (c->runs == 4)
+        transport_stop(c->t);
+}
+
+/* Every handler's run is a turn of the loop, timed from its call to its return: the long
+ * one is counted past 10 ms and is the longest. */
+static void test_transport_loop_turns_are_timed(void **state)
+{
+    (void)state;
+    struct turns_ctx c = {transport_new(), 0};
+    struct hist_stats st;
+    hist_stats(transport_loop_turns(c.t), &st);
+    assert_true(st.count == 0);
+    transport_timer(c.t, 5, slow_second_turn, &c);
+    transport_run(c.t);
+    hist_stats(transport_loop_turns(c.t), &st);
+    assert_true(st.count >= 4);
+    assert_true(st.max_ns >= 12u * 1000 * 1000);
+    assert_true(st.le_ms[4] == 10.0);
+    assert_true(st.count - st.le[4] >= 1); /* over 10 ms: the slow turn */
+    assert_true(st.sum_ns >= st.max_ns);
+    transport_destroy(&c.t);
+}
+
 static void test_transport_known_key_delivers_stranger_refused(void **state)
 {
     (void)state;
@@ -525,6 +563,7 @@ static void test_transport_queued_frames_hold_only_their_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transport_loop_turns_are_timed),
         cmocka_unit_test(test_transport_known_key_delivers_stranger_refused),
         cmocka_unit_test(test_transport_broker_router_and_node_dealer_options),
         cmocka_unit_test(test_transport_full_server_queue_pushes_back_without_loss),
