@@ -1,9 +1,10 @@
 /* eventlog: the durable, append-only event log of one process, on store (RocksDB).
  *   events     (origin, seq)              -> SignedEvent bytes, verbatim
- *   by_member  (member, hlc, origin, seq) -> the event's bytes again (older stores: ""),
- *                                            so a fold or a timeline is one range scan
+ *   by_member  (member, hlc, origin, seq) -> "": a reference, the bytes are in events
+ *                                            (stores of 2026-11-29..12-04 carry them)
  *   members    member                     -> last folded position + MemberRecord
- *   by_type    (type, hlc, origin, seq)   -> the same for org-level events (lists, tasks)
+ *   by_type    (type, hlc, origin, seq)   -> the event's bytes: org-level events (lists,
+ *                                            tasks), each list one range scan
  *   meta       "hwm" origin               -> highest seq stored from origin
  *              "fold_version"             -> FOLD_VERSION the member records were folded with
  *              "type_index"               -> 1 once older org-level events were indexed
