@@ -17,9 +17,11 @@
  *                    acknowledged to its publisher and received by two consumers
  *                    (bench_nats.h), minutes after the broker's rows;
  *   latency          one event per frame at a fixed offered rate, publish -> DELIVER
- *                    received by the virtual community, p50 / p99 / p99.9;
+ *                    received by the virtual community, p50 / p99 / p99.9; 1,000 ev/s for
+ *                    3 s and 10,000 ev/s for 2 s, or S s each (--latency-seconds S);
  *   catch-up         a community that was away while E events were stored reconnects;
- *                    then the unit fetches its E events back (a restore: FETCH after FETCH);
+ *                    then the unit fetches its E events back (a restore: FETCH after FETCH)
+ *                    and erases a member; none of the three with --catchup 0;
  *   flood            (--flood) the latency row at 200 ev/s for 10 s, quiet and then while
  *                    one other node floods the broker (issue 11): `hello` (HELLOs from a
  *                    socket that never reads, over an inbox of 2,000 letters) or `badsig`
@@ -45,7 +47,7 @@
  * removed at exit (unless --keep).
  * Usage: dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]
  *                       [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]
- *                       [--skip-nats]
+ *                       [--skip-nats] [--latency-seconds S]
  *        dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]
  *                       [--register cli|ctl] [--pace day|none] [--window N]
  *                       [--node-timers] [--deadline S] [--check all|N]
@@ -2559,7 +2561,7 @@ static void usage(FILE *out)
     fputs("用法 / usage:\n"
           "  dualsync-bench BUILD_DIR [--events E] [--units 1,100,2000] [--catchup C]\n"
           "                 [--register cli|ctl] [--deadline S] [--skip-latency] [--flood]\n"
-          "                 [--skip-nats]\n"
+          "                 [--skip-nats] [--latency-seconds S]\n"
           "  dualsync-bench BUILD_DIR --city-year [--members M] [--units U] [--communities C]\n"
           "                 [--register cli|ctl] [--pace day|none] [--window N] [--node-timers]\n"
           "                 [--deadline S] [--check all|N]\n"
@@ -2567,7 +2569,8 @@ static void usage(FILE *out)
           "BUILD_DIR holds broker/dualsync-broker (e.g. build/dev). The first form measures the\n"
           "broker's throughput against RocksDB and ZeroMQ ceilings taken in the same run, and\n"
           "nats-server with JetStream doing the same work (when installed; --skip-nats), the\n"
-          "latency at 1,000 and 10,000 events/s, a catch-up and a restore of its letters;\n"
+          "latency at 1,000 and 10,000 events/s (for 3 and 2 s, or S s each), a catch-up\n"
+          "and a restore of its letters (none with --catchup 0);\n"
           "the second runs a year of a street's letters (default: a tenth of a city, 20,000\n"
           "members, 200 units, 50 communities) and checks every member's record. Figures\n"
           "and the commands that made them: docs/BENCHMARKS.md. Environment:\n"
@@ -2582,7 +2585,7 @@ int main(int argc, char **argv)
     size_t events = 100000, catchup_events = 200000, members = 20000, communities = 50;
     size_t check = 0;
     const char *unit_list = NULL;
-    double deadline = 600;
+    double deadline = 600, latency_s = 0;
     bool city = false, skip_latency = false, paced = true;
     bool flood_only = false, skip_nats = false;
     uint32_t window = CITY_WINDOW;
@@ -2654,6 +2657,8 @@ int main(int argc, char **argv)
             perf_dir = v;
         else if (strcmp(a, "--pace") == 0 && (!strcmp(v, "day") || !strcmp(v, "none")))
             paced = strcmp(v, "day") == 0;
+        else if (strcmp(a, "--latency-seconds") == 0 && strtod(v, NULL) > 0)
+            latency_s = strtod(v, NULL);
         else if (strcmp(a, "--window") == 0 && strtoul(v, NULL, 10) > 0)
             window = (uint32_t)strtoul(v, NULL, 10);
         else {
@@ -2711,10 +2716,12 @@ int main(int argc, char **argv)
             printf("\n| offered ev/s | events | p50 ms | p99 ms | p99.9 ms | max ms | broker "
                    "commits | slowest commit ≤ ms | commits > 5 ms | loop turns > 5 ms | "
                    "longest loop turn ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-            latency(1000, 3);
-            latency(10000, 2);
+            latency(1000, latency_s > 0 ? latency_s : 3);
+            latency(10000, latency_s > 0 ? latency_s : 2);
             if (flood_rows)
                 flood_table();
+        }
+        if (!skip_latency && !stop_flag && catchup_events) {
             printf("\n| catch-up events | store s | catch-up s | catch-up ev/s "
                    "|\n|---|---|---|---|\n");
             catchup(catchup_events);
