@@ -1,6 +1,7 @@
-/* strmap: a string-keyed hash map (open addressing, linear probing) for the small
- * in-memory indexes of a process: directory keys, per-origin marks, peers.
- * Keys are copied; values are opaque pointers the caller owns. One thread. */
+/* strmap: a string-keyed hash map (open addressing, linear probing) for the in-memory
+ * indexes of a process: directory keys, per-origin marks, peers, dirty members.
+ * Keys are copied; values are opaque pointers the caller owns. One thread. Growing is
+ * spread over the calls after it: no put or remove rehashes the whole map at once. */
 #ifndef DUALSYNC_STRMAP_H
 #define DUALSYNC_STRMAP_H
 
@@ -20,6 +21,8 @@ void *strmap_get(const struct strmap *m, const char *key);
 /* Removes; returns the value (or NULL). */
 void *strmap_remove(struct strmap *m, const char *key);
 size_t strmap_count(const struct strmap *m);
+/* Slots of the smaller table a growth still has to move (0: not growing). For tests. */
+size_t strmap_growing(const struct strmap *m);
 
 /* Visits every entry in unspecified order; stop early by returning false. The map must
  * not change during the walk. */
