@@ -218,13 +218,34 @@ struct worker_arg {
 };
 
 /* SCHED_IDLE: the thread runs only when no other thread of the machine wants the CPU.
- * Linux lets any process lower its own threads to it. */
-static void run_when_idle(const char *name)
+ * Linux lets any process lower its own threads to it; going back to SCHED_OTHER needs
+ * RLIMIT_NICE of 20 (nice 0) or CAP_SYS_NICE (sched(7)). */
+static int set_policy(int policy)
 {
     struct sched_param sp = {.sched_priority = 0};
-    int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-    if (rc != 0)
+    return pthread_setschedparam(pthread_self(), policy, &sp);
+}
+
+/* An idle pool's worker is at SCHED_IDLE only while it checks signatures, and at the
+ * normal policy while it holds or waits for the pool's lock. Idle throughout, a worker
+ * preempted inside the lock waited milliseconds for a core while the loop, which takes
+ * the same lock, waited for it: 20-52 ms of the loop's stalls in 10 s at 10,000 ev/s
+ * (docs/BENCHMARKS.md, "The loop's stalls over 10 s"). Where the process may not leave
+ * SCHED_IDLE, the worker stays in it, as it did before (the first worker says so).
+ * Returns whether it switches around each chunk. */
+static bool idle_while_checking(const char *name, size_t slot)
+{
+    int rc = set_policy(SCHED_IDLE);
+    if (rc != 0) {
         log_warn("%s: cannot run at idle priority: %s", name, strerror(rc));
+        return false;
+    }
+    rc = set_policy(SCHED_OTHER);
+    if (rc != 0 && slot == 0)
+        log_info("%s: stays at idle priority while it holds its queue's lock (%s; "
+                 "RLIMIT_NICE 20, the systemd unit's LimitNICE=+0, allows the switch)",
+                 name, strerror(rc));
+    return rc == 0;
 }
 
 static void *worker(void *arg)
@@ -233,8 +254,7 @@ static void *worker(void *arg)
     struct verify_pool *vp = wa.vp;
     free(arg);
     prctl(PR_SET_NAME, vp->name, 0, 0, 0); /* so top and perf tell it from the loop */
-    if (vp->idle)
-        run_when_idle(vp->name);
+    bool switching = vp->idle && idle_while_checking(vp->name, wa.slot);
     pthread_mutex_lock(&vp->mu);
     for (;;) {
         struct verify_job *job = NULL;
@@ -244,11 +264,15 @@ static void *worker(void *arg)
         if (vp->stopping)
             break;
         pthread_mutex_unlock(&vp->mu);
+        if (switching)
+            set_policy(SCHED_IDLE);
         for (size_t i = from; i < to && bad == SIZE_MAX; i++) {
             job->verdict[i] = verify_one(job, &job->events[i]);
             if (job->verdict[i] == VERIFY_BAD)
                 bad = i; /* the rest stay VERIFY_BAD: protocol.c stops at this one */
         }
+        if (switching)
+            set_policy(SCHED_OTHER);
         pthread_mutex_lock(&vp->mu);
         if (bad < job->bad_at)
             job->bad_at = bad;

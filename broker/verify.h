@@ -61,9 +61,10 @@ struct verify_job {
     bool done;          /* and checked */
 };
 struct verify_pool;
-/* Starts one worker per core, named name (for top and perf); idle: the workers run
- * under SCHED_IDLE, so they take only CPU no other thread wants. NULL (logged) if no
- * thread or pipe can be made. */
+/* Starts one worker per core, named name (for top and perf); idle: the workers check
+ * signatures under SCHED_IDLE, so they take only CPU no other thread wants, and hold the
+ * pool's lock at the normal policy (where the process may leave SCHED_IDLE). NULL
+ * (logged) if no thread or pipe can be made. */
 struct verify_pool *verify_pool_new(const char *name, bool idle);
 void verify_pool_destroy(struct verify_pool **vpp);
 /* Readable when a job is done (poll it from the loop, then verify_drain_wakeups). */

@@ -1,5 +1,6 @@
 /* test_verify: the broker's signature workers (broker/verify.c) — each verdict, the order
  * in which jobs come back, the wake-up descriptor and the count of waiting events. */
+#define _GNU_SOURCE /* SCHED_IDLE, usleep */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +10,14 @@
 #include "verify.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static struct keys alice, mallory;
 
@@ -336,6 +342,77 @@ static void test_wake_descriptor(void **state)
     verify_pool_destroy(&vp);
 }
 
+/* How many of this process's threads named name run at SCHED_IDLE, and how many at
+ * SCHED_OTHER. */
+static void thread_policies(const char *name, int *idle, int *other)
+{
+    *idle = *other = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (!f)
+            continue;
+        if (fgets(comm, sizeof(comm), f))
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+        if (strcmp(comm, name) != 0)
+            continue;
+        int policy = sched_getscheduler((pid_t)atoi(e->d_name));
+        *idle += policy == SCHED_IDLE;
+        *other += policy == SCHED_OTHER;
+    }
+    closedir(d);
+}
+
+/* Polls (10 s at most) until every worker named name waits at the policy want. */
+static void wait_all_at(const char *name, int workers, int want)
+{
+    int idle = 0, other = 0;
+    for (int round = 0; round < 1000; round++) {
+        thread_policies(name, &idle, &other);
+        if ((want == SCHED_IDLE ? idle : other) == workers)
+            return;
+        usleep(10000);
+    }
+    fail_msg("%s: %d idle, %d normal of %d workers", name, idle, other, workers);
+}
+
+/* The audit's workers check signatures at SCHED_IDLE but hold and wait for the pool's lock
+ * at the normal policy, so that the loop, which takes the same lock, never waits for a
+ * thread the scheduler leaves without a core (where the process may leave SCHED_IDLE:
+ * root, or RLIMIT_NICE 20; elsewhere they stay idle throughout). */
+static void test_idle_pool_checks_idle_and_waits_normal(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NICE, &rl), 0);
+    bool can_switch = geteuid() == 0 || rl.rlim_cur >= 20;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    struct verify_pool *vp = verify_pool_new("t-idle-pool", true);
+    assert_non_null(vp);
+    wait_all_at("t-idle-pool", workers, can_switch ? SCHED_OTHER : SCHED_IDLE);
+    struct transport_peer a = peer("unit:u1");
+    verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 4096, SIZE_MAX),
+                                     ring_of(&alice), 0));
+    bool seen_idle = false;
+    struct verify_job *job;
+    while ((job = verify_take(vp)) == NULL) { /* about 4,096 x 50 us of checks */
+        int idle, other;
+        thread_policies("t-idle-pool", &idle, &other);
+        seen_idle |= idle > 0;
+        usleep(500);
+    }
+    assert_int_equal(job->verdict[4095], VERIFY_OK);
+    verify_job_free(job);
+    assert_true(seen_idle);
+    wait_all_at("t-idle-pool", workers, can_switch ? SCHED_OTHER : SCHED_IDLE);
+    verify_pool_destroy(&vp);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -350,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_queue_bounds_in_events_and_bytes),
         cmocka_unit_test(test_destroy_with_jobs_queued),
         cmocka_unit_test(test_wake_descriptor),
+        cmocka_unit_test(test_idle_pool_checks_idle_and_waits_normal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
