@@ -421,11 +421,14 @@ static void init_broker(const char *dir, unsigned window)
     snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", free_port());
     snprintf(bind_ep, sizeof(bind_ep), "%s", endpoint);
     snprintf(win, sizeof(win), "%u", window);
-    char *argv[] = {broker_bin,     "--data", (char *)dir, "init",   "--street",
-                    "street:bench", "--name", "bench",     "--bind", bind_ep,
-                    "--web-bind",   "",       "--window",  win,      NULL};
-    if (!window)
-        argv[12] = NULL; /* the default window */
+    /* DS_BENCH_DURABILITY=wal|none: the broker without fsync, to see what the disk costs */
+    char *dur = getenv("DS_BENCH_DURABILITY");
+    char *argv[] = {broker_bin, "--data", (char *)dir, "init",  "--street",   "street:bench",
+                    "--name",   "bench",  "--bind",    bind_ep, "--web-bind", "",
+                    "--window", win,      NULL,        NULL,    NULL};
+    size_t argc = window ? 14 : 12; /* without --window N: the default window */
+    argv[argc] = dur ? "--durability" : NULL;
+    argv[argc + 1] = dur;
     if (run_cmd(argv, true, NULL) != 0)
         exit(1);
     snprintf(path, sizeof(path), "%s/street.card", dir);
@@ -2575,7 +2578,8 @@ static void usage(FILE *out)
           "members, 200 units, 50 communities) and checks every member's record. Figures\n"
           "and the commands that made them: docs/BENCHMARKS.md. Environment:\n"
           "DS_BENCH_BROKER_LOG=info|debug (broker log level), DS_BENCH_PERF_DWARF=1 (DWARF\n"
-          "call graphs with --perf).\n"
+          "call graphs with --perf), DS_BENCH_DURABILITY=wal|none (the broker without fsync:\n"
+          "what the disk costs).\n"
           "BUILD_DIR 为构建目录（含 broker/dualsync-broker）；数据与命令见 docs/BENCHMARKS.md。\n",
           out);
 }
