@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -54,8 +55,13 @@ struct verify_pool {
     struct verify_job *head, *tail;       /* in arrival order */
     struct verify_job *next;              /* first job no worker has claimed (none before it is) */
     const char *busy[VERIFY_THREADS_MAX]; /* orgs being checked now, one slot per worker */
-    size_t pending_events;                /* events of jobs submitted and not yet taken */
-    size_t pending_bytes;                 /* and their bytes */
+    /* The loop's alone (verify_submit adds, verify_take subtracts; no worker reads them),
+     * so the loop reads them without the lock: every lock the loop takes is one a
+     * preempted worker can make it wait for (docs/BENCHMARKS.md, "The loop's stalls"). */
+    size_t pending_events; /* events of jobs submitted and not yet taken */
+    size_t pending_bytes;  /* and their bytes */
+    /* Jobs done and not yet taken: while 0, verify_take answers without the lock. */
+    atomic_size_t done_jobs;
     bool stopping;
     bool idle;     /* workers at SCHED_IDLE */
     char name[16]; /* the workers' thread name */
@@ -168,6 +174,7 @@ static void finish_if_done(struct verify_pool *vp, struct verify_job *job)
 {
     if (job->claimed && job->in_progress == 0 && !job->done) {
         job->done = true;
+        atomic_fetch_add(&vp->done_jobs, 1);
         wake_loop(vp);
     }
 }
@@ -295,6 +302,7 @@ static size_t thread_count(void)
 struct verify_pool *verify_pool_new(const char *name, bool idle)
 {
     struct verify_pool *vp = xcalloc(1, sizeof(*vp));
+    atomic_init(&vp->done_jobs, 0);
     snprintf(vp->name, sizeof(vp->name), "%s", name);
     vp->idle = idle;
     pthread_mutex_init(&vp->mu, NULL);
@@ -400,6 +408,8 @@ struct verify_job *verify_take(struct verify_pool *vp)
     const char *waiting[VERIFY_SCAN_ORGS]; /* orgs with an older job not done */
     size_t n_waiting = 0;
     struct verify_job *prev = NULL, *job;
+    if (atomic_load(&vp->done_jobs) == 0)
+        return NULL; /* a job done after this load wakes the loop again */
     pthread_mutex_lock(&vp->mu);
     for (job = vp->head; job; prev = job, job = job->next) {
         bool behind = org_seen(waiting, n_waiting, job->addr.org);
@@ -413,44 +423,34 @@ struct verify_job *verify_take(struct verify_pool *vp)
         }
         waiting[n_waiting++] = job->addr.org;
     }
-    if (job)
+    if (job) {
         unlink_job(vp, prev, job);
+        atomic_fetch_sub(&vp->done_jobs, 1);
+    }
     pthread_mutex_unlock(&vp->mu);
     return job;
 }
 
 size_t verify_pending_events(struct verify_pool *vp)
 {
-    pthread_mutex_lock(&vp->mu);
-    size_t n = vp->pending_events;
-    pthread_mutex_unlock(&vp->mu);
-    return n;
+    return vp->pending_events;
 }
 
 size_t verify_pending_bytes(struct verify_pool *vp)
 {
-    pthread_mutex_lock(&vp->mu);
-    size_t n = vp->pending_bytes;
-    pthread_mutex_unlock(&vp->mu);
-    return n;
+    return vp->pending_bytes;
 }
 
 bool verify_queue_full(struct verify_pool *vp)
 {
-    pthread_mutex_lock(&vp->mu);
-    bool full = vp->pending_events > BROKER_VERIFY_QUEUE_MAX ||
-                vp->pending_bytes > BROKER_VERIFY_QUEUE_BYTES;
-    pthread_mutex_unlock(&vp->mu);
-    return full;
+    return vp->pending_events > BROKER_VERIFY_QUEUE_MAX ||
+           vp->pending_bytes > BROKER_VERIFY_QUEUE_BYTES;
 }
 
 bool verify_queue_drained(struct verify_pool *vp)
 {
-    pthread_mutex_lock(&vp->mu);
-    bool drained = vp->pending_events < BROKER_VERIFY_QUEUE_MAX / 2 &&
-                   vp->pending_bytes < BROKER_VERIFY_QUEUE_BYTES / 2;
-    pthread_mutex_unlock(&vp->mu);
-    return drained;
+    return vp->pending_events < BROKER_VERIFY_QUEUE_MAX / 2 &&
+           vp->pending_bytes < BROKER_VERIFY_QUEUE_BYTES / 2;
 }
 
 void verify_drain_wakeups(struct verify_pool *vp)

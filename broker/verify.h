@@ -86,6 +86,8 @@ void verify_job_free(struct verify_job *job);
  * key), VERIFY_SKIPPED (at or below stored_upto, or above check_upto), else VERIFY_BOUND.
  * What a worker gives a VERIFY_CHECK_NONE job's event, without the trip to a worker. */
 enum verify_verdict verify_unsigned_verdict(const struct verify_job *job, const struct event *ev);
+/* verify_submit, verify_take and the counts below are the loop's: one thread calls them
+ * all (the counts are read without the pool's lock). */
 void verify_submit(struct verify_pool *vp, struct verify_job *job);
 /* The oldest done job whose org has no older job still queued, else NULL: each org's
  * frames come back in the order they went in (its contiguity), but one org's slow frames
