@@ -16,7 +16,6 @@
 #include "chaos.h"
 #include "err.h"
 #include "hist.h"
-#include "hlc.h"
 #include "log.h"
 #include "owner.h"
 #include "wire.h"
@@ -29,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -78,7 +78,9 @@ struct transport {
     struct timer_ctx timers[MAX_TIMERS];
     size_t n_timers;
     bool stopping;
-    struct chaos *chaos;             /* NULL unless DS_CHAOS is set */
+    struct chaos *chaos;       /* NULL unless DS_CHAOS is set */
+    transport_clock_fn now_ms; /* the timeouts' clock: monotonic unless a test sets one */
+    void *now_arg;
     struct transport_link *links;    /* open links (a broker's), each with its own chaos */
     struct chaos_stats links_closed; /* the chaos counts of links closed since */
     /* server */
@@ -123,6 +125,23 @@ struct transport {
     struct transport_stats stats;
 };
 
+/* The transport's durations (a connection's first frame, a read burst, the chaos
+ * schedule) are measured on a clock that never steps back: with the wall clock, an NTP
+ * step backwards made every connection still waiting for its first frame look silent for
+ * ages, and it was closed. */
+static uint64_t monotonic_ms(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t now_ms(const struct transport *t)
+{
+    return t->now_ms(t->now_arg);
+}
+
 static void transport_disconnect(struct transport *t);
 static void drain_more(void *sock);
 static void raw_send_peer(void *arg, const void *peer, const uint8_t *data, size_t len);
@@ -135,7 +154,7 @@ static int on_chaos_flush(zloop_t *loop, int timer_id, void *arg)
     struct transport *t = arg;
     /* Held frames keep their kind of destination: a peer id for the router, none for the
      * dealer. */
-    chaos_flush(t->chaos, hlc_wall_ms(), t->router ? raw_send_peer : raw_send_dealer, t);
+    chaos_flush(t->chaos, now_ms(t), t->router ? raw_send_peer : raw_send_dealer, t);
     return 0;
 }
 
@@ -166,11 +185,18 @@ bool transport_zero_copy_recv(void)
     return zmq_ctx_get(zsys_init(), ZMQ_ZERO_COPY_RECV) != 0;
 }
 
+void transport_set_clock(struct transport *t, transport_clock_fn fn, void *arg)
+{
+    t->now_ms = fn ? fn : monotonic_ms;
+    t->now_arg = fn ? arg : NULL;
+}
+
 struct transport *transport_new(void)
 {
     struct transport *t = xcalloc(1, sizeof(*t));
     bool bad = false;
     context_init();
+    t->now_ms = monotonic_ms;
     t->loop = zloop_new();
     t->conns_per_key = TRANSPORT_CONNS_PER_KEY;
     const char *spec = getenv("DS_CHAOS");
@@ -376,7 +402,7 @@ static void conn_note(struct transport *t, int fd, const struct transport_peer *
     if (c && c->used && c->seen && c->id_len == peer->id_len &&
         memcmp(c->id, peer->id, peer->id_len) == 0)
         return; /* the usual case: nothing new */
-    uint64_t now = hlc_wall_ms();
+    uint64_t now = now_ms(t);
     if (!c || !c->used || c->seen) /* unknown, or a newer connection under a reused number */
         c = conn_open(t, fd, now);
     if (!c)
@@ -434,7 +460,7 @@ static int on_conn_sweep(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     struct transport *t = arg;
-    uint64_t now = hlc_wall_ms();
+    uint64_t now = now_ms(t);
     if (t->reads_paused || t->backlog)
         return 0;
     for (size_t fd = 0; fd < t->n_conns; fd++) {
@@ -473,7 +499,7 @@ static int on_server_monitor(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         drain_more(sock);
         struct conn *c = value < t->n_conns ? &t->conns[value] : NULL;
         if (event == ZMQ_EVENT_ACCEPTED && !(c && c->used))
-            conn_open(t, (int)value, hlc_wall_ms());
+            conn_open(t, (int)value, now_ms(t));
         else if (event == ZMQ_EVENT_DISCONNECTED && c)
             c->used = false;
     }
@@ -538,14 +564,14 @@ static int on_zap(zloop_t *loop, zmq_pollitem_t *item, void *arg)
               memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
               zmq_msg_size(&parts[6]) == KEYS_PUB_LEN &&
               t->authorize(t->server_arg, zmq_msg_data(&parts[6]), org);
-    bool capped = ok && t->conns_per_key && conn_count(t, org, hlc_wall_ms()) >= t->conns_per_key;
+    bool capped = ok && t->conns_per_key && conn_count(t, org, now_ms(t)) >= t->conns_per_key;
     if (capped) {
         ok = false;
         t->stats.conn_refused++;
         log_warn("transport: ZAP refused peer=%s msg=\"already %u connections\"", org,
                  t->conns_per_key);
     } else if (ok) {
-        approval_add(t, org, hlc_wall_ms());
+        approval_add(t, org, now_ms(t));
     }
     if (n >= 2) {
         if (!ok && !capped) {
@@ -611,7 +637,7 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     struct transport *t = arg;
     void *sock = zsock_resolve(t->router);
     int handled = 0;
-    uint64_t start = hlc_wall_ms(), turn = hist_now_ns();
+    uint64_t start = now_ms(t), turn = hist_now_ns();
     t->backlog = true;
     while (handled < SERVER_READ_BURST && !t->reads_paused) {
         if (!read_router_message(t, sock)) {
@@ -620,7 +646,7 @@ static int on_router(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         }
         /* Some frames are costly (a HELLO sends a window of the inbox): end the burst
          * after SERVER_READ_MS, so that 2,500 HELLOs at once do not hold the loop. */
-        if (++handled % 16 == 0 && hlc_wall_ms() - start > SERVER_READ_MS)
+        if (++handled % 16 == 0 && now_ms(t) - start > SERVER_READ_MS)
             break;
     }
     count_turn(t, turn);
@@ -789,7 +815,7 @@ int transport_send_peer(struct transport *t, const struct transport_peer *peer, 
 {
     if (!t->chaos)
         return send_peer_now(t, peer, data, len);
-    chaos_submit(t->chaos, peer, sizeof(*peer), data, len, hlc_wall_ms(), raw_send_peer, t);
+    chaos_submit(t->chaos, peer, sizeof(*peer), data, len, now_ms(t), raw_send_peer, t);
     return DS_OK;
 }
 
@@ -953,7 +979,7 @@ int transport_send(struct transport *t, const uint8_t *data, size_t len)
 {
     if (!t->chaos || !t->dealer)
         return send_dealer_now(t, data, len);
-    chaos_submit(t->chaos, NULL, 0, data, len, hlc_wall_ms(), raw_send_dealer, t);
+    chaos_submit(t->chaos, NULL, 0, data, len, now_ms(t), raw_send_dealer, t);
     return DS_OK;
 }
 
@@ -986,7 +1012,7 @@ static int on_link_chaos_flush(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop, (void)timer_id;
     struct transport_link *l = arg;
-    chaos_flush(l->chaos, hlc_wall_ms(), raw_send_link, l);
+    chaos_flush(l->chaos, now_ms(l->t), raw_send_link, l);
     return 0;
 }
 
@@ -1050,7 +1076,7 @@ int transport_link_send(struct transport_link *l, const uint8_t *data, size_t le
     /* Not counted in send_failures: a HELLO sent before the connection is up is dropped as
      * a matter of course (ZMQ_IMMEDIATE), and the link's owner says it again. */
     if (l->chaos) {
-        chaos_submit(l->chaos, NULL, 0, data, len, hlc_wall_ms(), raw_send_link, l);
+        chaos_submit(l->chaos, NULL, 0, data, len, now_ms(l->t), raw_send_link, l);
         return DS_OK;
     }
     if (zmq_send(zsock_resolve(l->dealer), data, len, ZMQ_DONTWAIT) < 0)

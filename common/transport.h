@@ -80,10 +80,17 @@ struct transport_stats {
 };
 
 /* A new loop. Caller owns (transport_destroy). Installs SIGINT/SIGTERM handling that ends
- * transport_run. With DS_CHAOS set in the environment, outgoing frames go through fault
- * injection (chaos.h); a malformed DS_CHAOS ends the process with status 2. */
+ * transport_run. With DS_CHAOS set in the environment (and built in), outgoing frames go
+ * through fault injection (chaos.h); a malformed DS_CHAOS is logged and injects nothing. */
 struct transport *transport_new(void);
 void transport_destroy(struct transport **tp);
+
+/* The clock of the transport's own durations, in milliseconds: a connection's first
+ * frame (closed if silent 10 s after its handshake), a read burst's 50 ms, the chaos
+ * schedule. It must never step back. Default (fn NULL): CLOCK_MONOTONIC; tests pass
+ * their own. */
+typedef uint64_t (*transport_clock_fn)(void *arg);
+void transport_set_clock(struct transport *t, transport_clock_fn fn, void *arg);
 
 /* Runs until transport_stop() or a termination signal. */
 void transport_run(struct transport *t);

@@ -560,6 +560,79 @@ static void test_transport_queued_frames_hold_only_their_bytes(void **state)
     transport_destroy(&c.t);
 }
 
+/* A silent connection under a clock the test moves. */
+struct silent_ctx {
+    struct server_ctx c;
+    uint64_t fake_ms; /* the transport's clock */
+    const char *bound;
+    const uint8_t *server_pk;
+    struct transport_client *late; /* the same key once the silent one is gone */
+    int phase;
+};
+
+static uint64_t fake_clock(void *arg)
+{
+    return ((struct silent_ctx *)arg)->fake_ms;
+}
+
+static void silent_step(void *arg)
+{
+    struct silent_ctx *x = arg;
+    struct transport_stats s;
+    transport_stats(x->c.t, &s);
+    if (x->phase == 0 && s.conn_refused >= 1) { /* the first one holds the key's one slot */
+        x->fake_ms += 10001;                    /* 10 s pass, on the transport's clock only */
+        x->phase = 1;
+    } else if (x->phase == 1 && s.conns_closed >= 1) {
+        assert_rc(transport_client_open(x->bound, x->server_pk, &x->c.known, &x->late), DS_OK);
+        assert_rc(transport_client_send(x->late, (const uint8_t *)"hello", 5, 1), DS_OK);
+        x->phase = 2;
+    }
+    if (x->c.frames >= 1 || hlc_wall_ms() > x->c.deadline_ms)
+        transport_stop(x->c.t);
+}
+
+/* A connection that says nothing for 10 s after its handshake is closed, and its key may
+ * connect again: 10 s of the transport's clock (set by transport_set_clock), not of the
+ * wall clock, so this takes about a second of real time. With one connection per key, a
+ * second one is refused while the silent one waits. */
+static void test_transport_silence_is_timed_on_the_transports_clock(void **state)
+{
+    (void)state;
+    struct silent_ctx x;
+    struct keys server;
+    char bound[256];
+    struct transport_client *silent = NULL, *second = NULL;
+    memset(&x, 0, sizeof(x));
+    assert_rc(keys_crypto_init(), DS_OK);
+    keys_generate(&server);
+    keys_generate(&x.c.known);
+    x.c.t = transport_new();
+    x.fake_ms = 1000000;
+    transport_set_clock(x.c.t, fake_clock, &x);
+    transport_set_conns_per_key(x.c.t, 1);
+    assert_rc(transport_listen(x.c.t, "tcp://127.0.0.1:*", &server, authorize, on_frame, &x.c,
+                               bound, sizeof(bound)),
+              DS_OK);
+    x.bound = bound;
+    x.server_pk = server.curve_pk;
+    assert_rc(transport_client_open(bound, server.curve_pk, &x.c.known, &silent), DS_OK);
+    assert_rc(transport_client_open(bound, server.curve_pk, &x.c.known, &second), DS_OK);
+    x.c.deadline_ms = hlc_wall_ms() + 8000; /* the wall clock's 10 s would not fit */
+    transport_timer(x.c.t, 20, silent_step, &x);
+    transport_run(x.c.t);
+    struct transport_stats s;
+    transport_stats(x.c.t, &s);
+    assert_int_equal(x.phase, 2);
+    assert_true(s.conns_closed >= 1);
+    assert_int_equal(x.c.frames, 1);
+    assert_string_equal(x.c.last_org, "unit:known");
+    transport_client_close(&x.late);
+    transport_client_close(&second);
+    transport_client_close(&silent);
+    transport_destroy(&x.c.t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_transport_pause_reads_and_watch_fd),
         cmocka_unit_test(test_transport_backlog_while_frames_wait),
         cmocka_unit_test(test_transport_queued_frames_hold_only_their_bytes),
+        cmocka_unit_test(test_transport_silence_is_timed_on_the_transports_clock),
         tu_test_tmpdir(test_transport_ctl_not_running_is_reported),
         tu_test_tmpdir(test_transport_ctl_call_times_out),
     };
