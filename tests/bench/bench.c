@@ -1381,21 +1381,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* From a status reply: the event log's commits and the upper bound (ms) of the bucket that
- * holds the slowest of them. */
+/* From a status reply: the event log's commits, and the slowest of them (ms). */
 static void commit_figures(json_t *st, long long *count, double *slowest_ms)
 {
     json_t *c = st ? json_object_get(st, "commits") : NULL;
-    json_t *buckets = c ? json_object_get(c, "buckets") : NULL;
     *count = (long long)json_integer_value(json_object_get(c, "count"));
-    *slowest_ms = 0;
-    for (size_t i = 0; buckets && i < json_array_size(buckets); i++) {
-        json_t *b = json_array_get(buckets, i);
-        if (json_integer_value(json_array_get(b, 1)) >= *count) {
-            *slowest_ms = json_real_value(json_array_get(b, 0));
-            break;
-        }
-    }
+    *slowest_ms = json_number_value(json_object_get(c, "max_ms"));
 }
 
 /* From a histogram of a status reply (hist_json): how many samples took over 5 ms. */
@@ -1450,8 +1441,8 @@ static void latency(double rate, double seconds)
         if (sink_arrival[s] > 0)
             lat[m++] = (sink_arrival[s] - sent[s]) * 1000.0;
     qsort(lat, m, sizeof(*lat), cmp_double);
-    /* the broker's commits meanwhile: how many, and the bound of the slowest (a slow
-     * fsync, a write stall) */
+    /* the broker's commits meanwhile: how many, and the slowest (a slow fsync, a write
+     * stall) */
     char dir[600];
     snprintf(dir, sizeof(dir), "%s/%s", work, name);
     json_t *st = ctl_json(dir, "status", NULL, NULL, 10000);
@@ -1466,7 +1457,7 @@ static void latency(double rate, double seconds)
     long long slow_commits = over_5ms(commit_hist), slow_turns = over_5ms(turns);
     json_decref(st);
     if (m)
-        printf("| %.0f | %zu | %.2f | %.2f | %.2f | %.2f | %lld | %.0f | %lld | %lld | %.1f |\n",
+        printf("| %.0f | %zu | %.2f | %.2f | %.2f | %.2f | %lld | %.1f | %lld | %lld | %.1f |\n",
                rate, m, lat[m / 2], lat[(size_t)((double)m * 0.99)],
                lat[(size_t)((double)m * 0.999)], lat[m - 1], commits, slowest, slow_commits,
                slow_turns, turn_max);
@@ -2718,7 +2709,7 @@ int main(int argc, char **argv)
             nats_table(counts, rates, n_rows, events);
         if (!skip_latency && !stop_flag) {
             printf("\n| offered ev/s | events | p50 ms | p99 ms | p99.9 ms | max ms | broker "
-                   "commits | slowest commit ≤ ms | commits > 5 ms | loop turns > 5 ms | "
+                   "commits | slowest commit ms | commits > 5 ms | loop turns > 5 ms | "
                    "longest loop turn ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
             latency(1000, latency_s > 0 ? latency_s : 3);
             latency(10000, latency_s > 0 ? latency_s : 2);
