@@ -169,14 +169,16 @@ static bool org_busy(const struct verify_pool *vp, const char *org)
     return false;
 }
 
-/* Marks job done once its last chunk is in, and tells the loop. Lock held. */
-static void finish_if_done(struct verify_pool *vp, struct verify_job *job)
+/* Marks job done once its last chunk is in. Lock held. True when it became done: the
+ * caller then wakes the loop, after unlocking (woken inside the lock, the loop could take
+ * the worker's core and then wait for the lock the worker still holds). */
+static bool finish_if_done(struct verify_pool *vp, struct verify_job *job)
 {
-    if (job->claimed && job->in_progress == 0 && !job->done) {
-        job->done = true;
-        atomic_fetch_add(&vp->done_jobs, 1);
-        wake_loop(vp);
-    }
+    if (!job->claimed || job->in_progress != 0 || job->done)
+        return false;
+    job->done = true;
+    atomic_fetch_add(&vp->done_jobs, 1);
+    return true;
 }
 
 /* The oldest job with chunks left: of an org no worker is checking if there is one
@@ -196,8 +198,10 @@ static struct verify_job *pick(struct verify_pool *vp)
 }
 
 /* Claims the next chunk of the job pick() chose: *from..*to of its events. A chunk past
- * the job's first bad event is not checked at all. NULL if there is no work. Lock held. */
-static struct verify_job *claim(struct verify_pool *vp, size_t slot, size_t *from, size_t *to)
+ * the job's first bad event is not checked at all (*wake set if that finished its job).
+ * NULL if there is no work. Lock held. */
+static struct verify_job *claim(struct verify_pool *vp, size_t slot, size_t *from, size_t *to,
+                                bool *wake)
 {
     struct verify_job *job;
     while ((job = pick(vp)) != NULL) {
@@ -209,7 +213,7 @@ static struct verify_job *claim(struct verify_pool *vp, size_t slot, size_t *fro
         while (vp->next && vp->next->claimed)
             vp->next = vp->next->next;
         if (*from > job->bad_at) {
-            finish_if_done(vp, job); /* the rest stay VERIFY_BAD */
+            *wake |= finish_if_done(vp, job); /* the rest stay VERIFY_BAD */
             continue;
         }
         job->in_progress++;
@@ -262,15 +266,27 @@ static void *worker(void *arg)
     free(arg);
     prctl(PR_SET_NAME, vp->name, 0, 0, 0); /* so top and perf tell it from the loop */
     bool switching = vp->idle && idle_while_checking(vp->name, wa.slot);
+    bool wake = false; /* a job became done: tell the loop once the lock is released */
     pthread_mutex_lock(&vp->mu);
     for (;;) {
         struct verify_job *job = NULL;
         size_t from = 0, to = 0, bad = SIZE_MAX;
-        while (!vp->stopping && (job = claim(vp, wa.slot, &from, &to)) == NULL)
+        while (!vp->stopping && (job = claim(vp, wa.slot, &from, &to, &wake)) == NULL) {
+            if (wake) { /* before sleeping */
+                pthread_mutex_unlock(&vp->mu);
+                wake_loop(vp);
+                wake = false;
+                pthread_mutex_lock(&vp->mu);
+                continue;
+            }
             pthread_cond_wait(&vp->work, &vp->mu);
+        }
         if (vp->stopping)
             break;
         pthread_mutex_unlock(&vp->mu);
+        if (wake)
+            wake_loop(vp);
+        wake = false;
         if (switching)
             set_policy(SCHED_IDLE);
         for (size_t i = from; i < to && bad == SIZE_MAX; i++) {
@@ -285,7 +301,7 @@ static void *worker(void *arg)
             job->bad_at = bad;
         job->in_progress--;
         vp->busy[wa.slot] = NULL;
-        finish_if_done(vp, job);
+        wake |= finish_if_done(vp, job);
         pthread_cond_broadcast(&vp->work); /* its org's next chunk may be claimed now */
     }
     pthread_mutex_unlock(&vp->mu);
