@@ -399,13 +399,15 @@ static void test_idle_pool_checks_idle_and_waits_normal(void **state)
     verify_submit(vp, verify_job_new(&a, publish_frame(&alice, "unit:u1", 1, 4096, SIZE_MAX),
                                      ring_of(&alice), 0));
     bool seen_idle = false;
-    struct verify_job *job;
-    while ((job = verify_take(vp)) == NULL) { /* about 4,096 x 50 us of checks */
+    struct verify_job *job = NULL;
+    /* about 4,096 x 50 us of checks; 30 s at most */
+    for (int round = 0; round < 60000 && (job = verify_take(vp)) == NULL; round++) {
         int idle, other;
         thread_policies("t-idle-pool", &idle, &other);
         seen_idle |= idle > 0;
         usleep(500);
     }
+    assert_non_null(job);
     assert_int_equal(job->verdict[4095], VERIFY_OK);
     verify_job_free(job);
     assert_true(seen_idle);
