@@ -113,7 +113,7 @@ static void move_some(struct strmap *m, size_t max)
 {
     if (!m->old.cap)
         return;
-    size_t end = m->moved + max < m->old.cap ? m->moved + max : m->old.cap;
+    size_t left = m->old.cap - m->moved, end = m->moved + (max < left ? max : left);
     for (; m->moved < end; m->moved++) {
         struct slot *s = &m->old.slots[m->moved];
         if (live(s))
