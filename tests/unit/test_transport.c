@@ -604,16 +604,10 @@ static void test_transport_silence_is_timed_on_the_transports_clock(void **state
     char bound[256];
     struct transport_client *silent = NULL, *second = NULL;
     memset(&x, 0, sizeof(x));
-    assert_rc(keys_crypto_init(), DS_OK);
-    keys_generate(&server);
-    keys_generate(&x.c.known);
-    x.c.t = transport_new();
+    start_known_server(&x.c, &server, on_frame, &x.c, bound, sizeof(bound));
     x.fake_ms = 1000000;
-    transport_set_clock(x.c.t, fake_clock, &x);
+    transport_set_clock(x.c.t, fake_clock, &x); /* before any client connects */
     transport_set_conns_per_key(x.c.t, 1);
-    assert_rc(transport_listen(x.c.t, "tcp://127.0.0.1:*", &server, authorize, on_frame, &x.c,
-                               bound, sizeof(bound)),
-              DS_OK);
     x.bound = bound;
     x.server_pk = server.curve_pk;
     assert_rc(transport_client_open(bound, server.curve_pk, &x.c.known, &silent), DS_OK);
