@@ -37,6 +37,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "strcopy.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -122,7 +123,7 @@ void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pen
         ip->cap = ip->cap ? 2 * ip->cap : 8;
         ip->refs = xrealloc(ip->refs, ip->cap * sizeof(*ip->refs));
     }
-    snprintf(ip->refs[n].origin, sizeof(ip->refs[n].origin), "%s", origin);
+    strcopy(ip->refs[n].origin, sizeof(ip->refs[n].origin), origin);
     ip->refs[n].seq = seq;
     ip->head++;
     struct skey k, v;

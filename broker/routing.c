@@ -40,6 +40,7 @@
 #include "fold.h"
 #include "log.h"
 #include "rules.h"
+#include "strcopy.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -154,21 +155,30 @@ static bool route_decode(const char *val, size_t len, struct route *out)
     return true;
 }
 
+/* Appends s and its NUL at val + n; the route's fields are terminated within their arrays,
+ * and ROUTE_VALUE_MAX holds them all. Returns the new length. */
+static size_t put_str(char *val, size_t n, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    memcpy(val + n, s, len);
+    return n + len;
+}
+
 static size_t route_encode(const struct route *r, char *val)
 {
-    size_t n = (size_t)sprintf(val, "%s", r->unit) + 1;
-    n += (size_t)sprintf(val + n, "%s", r->community) + 1;
+    size_t n = put_str(val, 0, r->unit);
+    n = put_str(val, n, r->community);
     val[n++] = (char)(r->state | ROUTE_V2);
     val[n++] = (char)r->confirmed;
-    n += (size_t)sprintf(val + n, "%s", r->intro) + 1;
+    n = put_str(val, n, r->intro);
     val[n++] = (char)r->n_claims;
     for (size_t i = 0; i < r->n_claims; i++) {
-        n += (size_t)sprintf(val + n, "%s", r->claims[i].unit) + 1;
-        n += (size_t)sprintf(val + n, "%s", r->claims[i].community) + 1;
-        n += (size_t)sprintf(val + n, "%s", r->claims[i].intro) + 1;
+        n = put_str(val, n, r->claims[i].unit);
+        n = put_str(val, n, r->claims[i].community);
+        n = put_str(val, n, r->claims[i].intro);
     }
     for (size_t i = 0; i < r->n_former; i++)
-        n += (size_t)sprintf(val + n, "%s", r->former[i]) + 1;
+        n = put_str(val, n, r->former[i]);
     return n;
 }
 
@@ -201,7 +211,7 @@ static void remember_side(struct route *r, const char *org)
         return;
     size_t n = r->n_former < ROUTE_FORMER_MAX ? r->n_former : ROUTE_FORMER_MAX - 1;
     memmove(r->former[1], r->former[0], n * sizeof(r->former[0]));
-    snprintf(r->former[0], IDS_ORG_MAX, "%s", org);
+    strcopy(r->former[0], IDS_ORG_MAX, org);
     r->n_former = n + 1;
 }
 
@@ -262,7 +272,7 @@ static void recipients_add(struct recipients *out, const char *org)
         if (strcmp(out->org[i], org) == 0)
             return;
     if (out->n < ROUTING_RECIPIENTS_MAX)
-        snprintf(out->org[out->n++], IDS_ORG_MAX, "%s", org);
+        strcopy(out->org[out->n++], IDS_ORG_MAX, org);
 }
 
 /* ---------------------------------------------------------------- member events */
@@ -276,8 +286,8 @@ static struct route fresh_route(const struct route *old, const struct event *ev,
     fresh.state = ROUTE_OPEN;
     fresh.confirmed = false;
     fresh.n_claims = 0;
-    snprintf(fresh.unit, sizeof(fresh.unit), "%s", ev->origin);
-    snprintf(fresh.community, sizeof(fresh.community), "%s", community);
+    strcopy(fresh.unit, sizeof(fresh.unit), ev->origin);
+    strcopy(fresh.community, sizeof(fresh.community), community);
     ids_event_id(fresh.intro, sizeof(fresh.intro), ev->origin, ev->seq);
     return fresh;
 }
@@ -293,8 +303,8 @@ static bool add_claim(struct route *r, const struct event *ev, const char *commu
     if (r->n_claims >= ROUTE_CLAIMS_MAX)
         return false;
     struct claim *c = &r->claims[r->n_claims++];
-    snprintf(c->unit, sizeof(c->unit), "%s", ev->origin);
-    snprintf(c->community, sizeof(c->community), "%s", community);
+    strcopy(c->unit, sizeof(c->unit), ev->origin);
+    strcopy(c->community, sizeof(c->community), community);
     ids_event_id(c->intro, sizeof(c->intro), ev->origin, ev->seq);
     return true;
 }

@@ -24,6 +24,7 @@
 #include "fault.h"
 #include "fold.h"
 #include "log.h"
+#include "strcopy.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -979,7 +980,7 @@ static void later_add(struct later_events *l, const struct event *ev)
     struct later_event *e = &l->v[l->n++];
     e->hlc = ev->hlc;
     e->seq = ev->seq;
-    snprintf(e->origin, sizeof(e->origin), "%s", ev->origin);
+    strcopy(e->origin, sizeof(e->origin), ev->origin);
     e->raw = xmemdup(ev->raw, ev->raw_len);
     e->len = ev->raw_len;
 }

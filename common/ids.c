@@ -3,6 +3,8 @@
  * which rejects overlong forms and UTF-16 surrogates that a lax decoder would let pass. */
 #include "ids.h"
 
+#include "strcopy.h"
+
 #include <errno.h>
 #include <ctype.h>
 #include <inttypes.h>
@@ -233,7 +235,7 @@ size_t ids_edit_distance(const char *a, const char *b)
 
 void ids_event_id(char *buf, size_t size, const char *origin, uint64_t seq)
 {
-    snprintf(buf, size, "%s/%" PRIu64, origin, seq);
+    strcopy_id(buf, size, origin, seq);
 }
 
 bool ids_event_id_parse(const char *id, char *origin_out, uint64_t *seq_out)
