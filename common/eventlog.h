@@ -188,9 +188,11 @@ int eventlog_settle(struct eventlog *log, size_t max, size_t *settled_out);
 /* Members whose records wait for a refold. */
 size_t eventlog_dirty_count(const struct eventlog *log);
 
-/* Refolds the touched members, writes everything atomically and frees the transaction
+/* Refolds the touched members, writes everything atomically and ends the transaction
  * (*txnp = NULL either way). DS_OK or DS_EIO (nothing written). */
 int eventlog_commit(struct eventlog_txn **txnp);
+/* Ends the transaction, writing nothing; *txnp = NULL. An ended transaction is emptied and
+ * kept (with its tables and buffers) for the log's next eventlog_begin. */
 void eventlog_abort(struct eventlog_txn **txnp);
 /* The same write without the free: the transaction keeps its events readable through
  * eventlog_txn_raw until eventlog_abort ends it, and takes no more. The broker delivers

@@ -89,6 +89,7 @@ struct store_batch {
     size_t n, cap;
     uint8_t *bytes; /* every op's key and value */
     size_t used, size;
+    rocksdb_writebatch_t *wb; /* store_commit's, kept for the next commit (NULL: none) */
 };
 
 struct store_iter {
@@ -472,6 +473,8 @@ void store_batch_destroy(struct store_batch **batchp)
         return;
     free(b->ops);
     free(b->bytes);
+    if (b->wb)
+        rocksdb_writebatch_destroy(b->wb);
     free(b);
     *batchp = NULL;
 }
@@ -523,6 +526,16 @@ void store_batch_clear(struct store_batch *b)
 {
     b->n = 0;
     b->used = 0;
+    if (b->size + b->cap * sizeof(*b->ops) <= STORE_BATCH_KEEP_BYTES)
+        return;
+    free(b->ops);
+    free(b->bytes);
+    b->ops = NULL;
+    b->bytes = NULL;
+    b->cap = b->size = 0;
+    if (b->wb)
+        rocksdb_writebatch_destroy(b->wb);
+    b->wb = NULL;
 }
 
 size_t store_batch_count(const struct store_batch *b)
@@ -557,7 +570,9 @@ int store_commit(struct store *s, struct store_batch *b)
     }
     /* Sorted in place: a failed commit leaves the same writes, in another order. */
     qsort_r(b->ops, b->n, sizeof(*b->ops), op_cmp, b->bytes);
-    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    if (!b->wb)
+        b->wb = rocksdb_writebatch_create();
+    rocksdb_writebatch_t *wb = b->wb;
     for (size_t i = 0; i < b->n; i++) {
         const struct batch_op *op = &b->ops[i];
         const char *key = (const char *)b->bytes + op->off;
@@ -568,7 +583,7 @@ int store_commit(struct store *s, struct store_batch *b)
                                       op->val_len);
     }
     rocksdb_write(s->db, s->wopts, wb, &err);
-    rocksdb_writebatch_destroy(wb);
+    rocksdb_writebatch_clear(wb); /* keeps its buffer for the next commit */
     if (err) {
         log_error("store: commit entries=%zu: %s", b->n, err);
         rocksdb_free(err);

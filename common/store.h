@@ -128,6 +128,10 @@ void store_batch_put(struct store_batch *b, enum store_cf cf, const struct skey 
 void store_batch_put_u64(struct store_batch *b, enum store_cf cf, const struct skey *key,
                          uint64_t v);
 void store_batch_delete(struct store_batch *b, enum store_cf cf, const struct skey *key);
+/* Empties the batch for reuse. Its buffers are kept when they hold at most
+ * STORE_BATCH_KEEP_BYTES, so a batch refilled every loop turn does not grow them anew, and
+ * one large restore does not pin its memory. */
+#define STORE_BATCH_KEEP_BYTES (4u << 20)
 void store_batch_clear(struct store_batch *b);
 size_t store_batch_count(const struct store_batch *b);
 

@@ -88,6 +88,28 @@ void strmap_destroy(struct strmap **mapp, void (*free_value)(void *))
     *mapp = NULL;
 }
 
+void strmap_clear(struct strmap *m, void (*free_value)(void *))
+{
+    table_free(&m->old, free_value);
+    m->moved = 0;
+    m->count = 0;
+    if (m->cur.cap > STRMAP_KEEP_SLOTS) {
+        table_free(&m->cur, free_value);
+        m->cur.cap = 16;
+        m->cur.slots = xcalloc(m->cur.cap, sizeof(struct slot));
+        return;
+    }
+    for (size_t i = 0; i < m->cur.cap; i++) {
+        struct slot *s = &m->cur.slots[i];
+        if (!s->key)
+            continue;
+        free(s->key);
+        if (free_value)
+            free_value(s->value);
+        s->key = NULL;
+    }
+}
+
 /* The slot holding key, or the empty slot where it would go. Tombstones (old table only)
  * are passed over. */
 static size_t find_slot(const struct table *t, const char *key, uint64_t h)

@@ -14,6 +14,11 @@ struct strmap *strmap_new(void);
 /* Frees the map and its key copies; calls free_value on each value when not NULL.
  * NULL-safe; sets *mapp to NULL. */
 void strmap_destroy(struct strmap **mapp, void (*free_value)(void *));
+/* Empties the map as strmap_destroy would, but keeps its table for the next keys when it
+ * has at most STRMAP_KEEP_SLOTS slots: a map refilled over and over (a transaction's)
+ * neither allocates nor frees a table each time. */
+#define STRMAP_KEEP_SLOTS 16384u
+void strmap_clear(struct strmap *m, void (*free_value)(void *));
 
 /* Inserts or replaces; returns the previous value (or NULL) for the caller to free. */
 void *strmap_put(struct strmap *m, const char *key, void *value);

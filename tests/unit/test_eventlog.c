@@ -945,6 +945,60 @@ static void test_eventlog_abort_writes_nothing(void **state)
     eventlog_destroy(&log);
 }
 
+/* eventlog_abort keeps the emptied transaction for the next eventlog_begin: nothing an
+ * aborted or committed transaction held (events, meta puts, pending hwm and hlc, the
+ * written state) may reach the next one. Two transactions open at once stay apart. */
+static void test_eventlog_kept_txn_starts_empty(void **state)
+{
+    const char *dir = *state;
+    struct tu_event a, b;
+    const uint8_t *raw = NULL;
+    uint8_t *stored = NULL;
+    size_t len = 0;
+    uint64_t v = 0;
+    struct eventlog *log = open_log(dir);
+    tu_event_intro(&a, &k, UNIT, 1, 5000, "M1", COMM, NAME, 30, "2026-11-28");
+    tu_event_intro(&b, &k, UNIT, 2, 6000, "M2", COMM, NAME, 31, "2026-11-29");
+    struct eventlog_txn *txn = eventlog_begin(log);
+    assert_rc(eventlog_txn_add(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    eventlog_txn_put_meta_u64(txn, "cursor", 17);
+    eventlog_abort(&txn);
+
+    txn = eventlog_begin(log); /* the kept one */
+    assert_int_equal(eventlog_txn_count(txn), 0);
+    assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 0);
+    assert_false(eventlog_txn_raw(txn, UNIT, 1, &raw, &len));
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_rc(eventlog_get_raw(log, UNIT, 1, &stored, &len), DS_ENOTFOUND);
+    assert_rc(eventlog_meta_u64(log, "cursor", 0, &v), DS_OK);
+    assert_true(v == 0);
+    assert_true(eventlog_hwm(log, UNIT) == 0);
+    assert_true(eventlog_hlc_max(log) == 0);
+
+    /* After a commit: the next transaction takes letters again, from the right hwm. */
+    assert_rc(add_one(log, &a, EVENTLOG_CONTIGUOUS), DS_OK);
+    txn = eventlog_begin(log);
+    assert_false(eventlog_txn_raw(txn, UNIT, 1, &raw, &len));
+    assert_rc(eventlog_txn_add(txn, &a.ev, EVENTLOG_CONTIGUOUS), DS_EEXIST);
+    assert_rc(eventlog_txn_add(txn, &b.ev, EVENTLOG_CONTIGUOUS), DS_OK);
+    assert_rc(eventlog_commit(&txn), DS_OK);
+    assert_true(eventlog_hwm(log, UNIT) == 2);
+
+    /* Two open at once: each its own; both end, and the next begins empty. */
+    struct eventlog_txn *t1 = eventlog_begin(log), *t2 = eventlog_begin(log);
+    assert_ptr_not_equal(t1, t2);
+    eventlog_txn_put_meta_u64(t1, "cursor", 1);
+    assert_int_equal(store_batch_count(eventlog_txn_batch(t2)), 0);
+    eventlog_abort(&t1);
+    eventlog_abort(&t2);
+    txn = eventlog_begin(log);
+    assert_int_equal(store_batch_count(eventlog_txn_batch(txn)), 0);
+    eventlog_abort(&txn);
+    tu_event_free(&a);
+    tu_event_free(&b);
+    eventlog_destroy(&log);
+}
+
 static void test_eventlog_meta_put_get(void **state)
 {
     const char *dir = *state;
@@ -1393,6 +1447,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_org_level_event_has_no_member_record),
         tu_test_tmpdir(test_eventlog_forget_origin_only_org_level),
         tu_test_tmpdir(test_eventlog_abort_writes_nothing),
+        tu_test_tmpdir(test_eventlog_kept_txn_starts_empty),
         tu_test_tmpdir(test_eventlog_meta_put_get),
         tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
         tu_test_tmpdir(test_eventlog_commit_latency_histogram),

@@ -221,6 +221,50 @@ static void test_strmap_growth_is_spread_over_calls(void **state)
     strmap_destroy(&m, NULL);
 }
 
+static bool count_all(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)value;
+    ++*(size_t *)arg;
+    return true;
+}
+
+static size_t count_entries(const struct strmap *m)
+{
+    size_t n = 0;
+    strmap_each(m, count_all, &n);
+    return n;
+}
+
+/* A cleared map is empty (values freed: ASan would report a leak), whether it was small,
+ * halfway through a growth or larger than it keeps, and takes the same keys again. */
+static void test_strmap_clear_empties_and_is_reused(void **state)
+{
+    static const size_t sizes[] = {10, 2870, 3 * STRMAP_KEEP_SLOTS};
+    struct strmap *m = strmap_new();
+    char key[32];
+    (void)state;
+    for (size_t round = 0; round < 2; round++)
+        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+            for (size_t i = 0; i < sizes[s]; i++) {
+                snprintf(key, sizeof(key), "key%zu", i);
+                size_t *v = malloc(sizeof(*v));
+                assert_non_null(v);
+                *v = i;
+                assert_null(strmap_put(m, key, v));
+            }
+            if (s == 1)
+                assert_true(strmap_growing(m) > 0); /* 4,096 slots grew at 2,868 keys */
+            assert_int_equal(count_entries(m), sizes[s]);
+            strmap_clear(m, free);
+            assert_int_equal(strmap_count(m), 0);
+            assert_int_equal(strmap_growing(m), 0);
+            assert_int_equal(count_entries(m), 0);
+            assert_null(strmap_get(m, "key0"));
+        }
+    strmap_destroy(&m, free);
+}
+
 static bool count_until_three(const char *key, void *value, void *arg)
 {
     (void)key;
@@ -253,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_strmap_model_random_ops),
         cmocka_unit_test(test_strmap_growth_is_spread_over_calls),
         cmocka_unit_test(test_strmap_each_stops_early),
+        cmocka_unit_test(test_strmap_clear_empties_and_is_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
