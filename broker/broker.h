@@ -51,8 +51,12 @@
 /* The same in bytes of events: a node sending 64 KiB events could otherwise queue 1 GiB
  * within the event count (letters are ~300 bytes: 16,384 of them are ~5 MiB). */
 #define BROKER_VERIFY_QUEUE_BYTES ((size_t)32 << 20)
-/* Member records refolded per heartbeat while no frame arrives (about 0.1–0.3 s). */
+/* Member records refolded per heartbeat while no letter arrives: at most this many, and
+ * for at most BROKER_SETTLE_BUDGET_MS. Without the time bound, 4,096 refolds whose letters
+ * had left the block cache held the loop for about a minute in the city's year (each is a
+ * point read per letter), and letters that came meanwhile waited unread. */
 #define BROKER_SETTLE_PER_TICK 4096u
+#define BROKER_SETTLE_BUDGET_MS 50u
 /* Checked events stored per wake-up, so PINGs and HELLOs between them are not starved. */
 #define BROKER_STORE_BUDGET 4096u
 

@@ -1042,7 +1042,8 @@ static void settle_when_idle(struct broker *b)
                 !broker_sessions(b)->batch && verify_pending_events(broker_verify(b)) == 0;
     broker_sessions(b)->publishes_at_tick = broker_sessions(b)->publishes_in;
     if (idle && eventlog_dirty_count(broker_log(b)))
-        eventlog_settle(broker_log(b), BROKER_SETTLE_PER_TICK, NULL);
+        eventlog_settle(broker_log(b), BROKER_SETTLE_PER_TICK,
+                        (uint64_t)BROKER_SETTLE_BUDGET_MS * 1000000u, NULL);
     /* An erasure's scrub does not wait for a quiet street: the erased bytes must leave the
      * disk soon. It runs on a thread of its own (a full compaction); the loop goes on. */
     eventlog_scrub(broker_log(b));

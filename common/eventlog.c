@@ -65,6 +65,7 @@ struct eventlog {
     void *mono_arg;
     struct hist commits;        /* eventlog_commits */
     struct eventlog_txn *spare; /* the last transaction, emptied for eventlog_begin */
+    uint64_t settle_pace_ns;    /* per member, in the last settling transaction (0: none) */
 };
 
 static void txn_free(struct eventlog_txn *txn);
@@ -73,6 +74,7 @@ static char dirty_mark;
 #define DIRTY ((void *)&dirty_mark)
 #define SETTLE_CHUNK 1024             /* members refolded per transaction by eventlog_settle */
 #define EVENTLOG_TXN_KEEP_EVENTS 8192 /* an emptied transaction keeps its array up to it */
+#define SETTLE_FIRST 16               /* members a budgeted settle takes before it knows the pace */
 
 /* One event added in a transaction, with its position in the member's fold order. */
 struct txn_event {
@@ -500,7 +502,7 @@ int eventlog_member(struct eventlog *log, const char *member, Dualsync__MemberRe
 int eventlog_members_each(struct eventlog *log,
                           bool (*fn)(const Dualsync__MemberRecord *rec, void *arg), void *arg)
 {
-    int settled = eventlog_settle(log, SIZE_MAX, NULL);
+    int settled = eventlog_settle(log, SIZE_MAX, EVENTLOG_NO_BUDGET, NULL);
     if (settled != DS_OK)
         return settled;
     struct skey prefix;
@@ -1689,17 +1691,36 @@ static bool pick_dirty(const char *member, void *value, void *arg)
     return pick->n < pick->want;
 }
 
-int eventlog_settle(struct eventlog *log, size_t max, size_t *settled_out)
+/* How many members the next settling transaction takes: what is left of max, at most
+ * SETTLE_CHUNK, and what fits in left_ns at the last pace (SETTLE_FIRST before any). */
+static size_t settle_want(const struct eventlog *log, size_t left, uint64_t left_ns)
+{
+    size_t want = left < SETTLE_CHUNK ? left : SETTLE_CHUNK;
+    if (left_ns == EVENTLOG_NO_BUDGET)
+        return want;
+    uint64_t fit = log->settle_pace_ns ? left_ns / log->settle_pace_ns : SETTLE_FIRST;
+    if (fit < want)
+        want = fit ? (size_t)fit : 1;
+    return want;
+}
+
+int eventlog_settle(struct eventlog *log, size_t max, uint64_t budget_ns, size_t *settled_out)
 {
     size_t done = 0;
     int rc = DS_OK;
-    while (rc == DS_OK && done < max && strmap_count(log->dirty)) {
-        struct settle_pick pick = {.n = 0,
-                                   .want = max - done < SETTLE_CHUNK ? max - done : SETTLE_CHUNK};
+    uint64_t start = log->mono_ns(log->mono_arg), now = start;
+    while (rc == DS_OK && done < max && strmap_count(log->dirty) && now - start < budget_ns) {
+        uint64_t left_ns = budget_ns == EVENTLOG_NO_BUDGET ? budget_ns : budget_ns - (now - start);
+        struct settle_pick pick = {.n = 0, .want = settle_want(log, max - done, left_ns)};
         strmap_each(log->dirty, pick_dirty, &pick); /* names copied: the commit edits the map */
         rc = settle_members(log, pick.names, pick.n);
-        if (rc == DS_OK)
+        uint64_t end = log->mono_ns(log->mono_arg);
+        if (rc == DS_OK) {
             done += pick.n;
+            uint64_t pace = (end > now ? end - now : 0) / pick.n;
+            log->settle_pace_ns = pace ? pace : 1; /* 0 would mean "not yet known" */
+        }
+        now = end;
         for (size_t i = 0; i < pick.n; i++)
             free(pick.names[i]);
     }

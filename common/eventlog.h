@@ -183,8 +183,13 @@ int eventlog_scrub_wait(struct eventlog *log);
  * or settled. Any process opening the store honours marks left by another. */
 void eventlog_defer_folds(struct eventlog *log);
 /* Refolds up to max dirty members (in transactions of at most 1,024), clearing their
- * marks; *settled_out (may be NULL) says how many. DS_OK or DS_EIO. */
-int eventlog_settle(struct eventlog *log, size_t max, size_t *settled_out);
+ * marks, and starts no transaction once budget_ns has passed (EVENTLOG_NO_BUDGET: none).
+ * Each transaction takes as many members as fit in what is left of the budget at the pace
+ * the previous ones went (at least one; a first call starts with a few), so a process
+ * that settles while idle is back to its work soon even when every refold reads from
+ * disk. *settled_out (may be NULL) says how many. DS_OK or DS_EIO. */
+#define EVENTLOG_NO_BUDGET UINT64_MAX
+int eventlog_settle(struct eventlog *log, size_t max, uint64_t budget_ns, size_t *settled_out);
 /* Members whose records wait for a refold. */
 size_t eventlog_dirty_count(const struct eventlog *log);
 

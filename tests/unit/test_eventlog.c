@@ -695,7 +695,7 @@ static void test_eventlog_deferred_marks_survive_and_settle(void **state)
     eventlog_defer_folds(log);
     assert_int_equal(eventlog_dirty_count(log), 2);
     size_t settled = 0;
-    assert_rc(eventlog_settle(log, 1, &settled), DS_OK);
+    assert_rc(eventlog_settle(log, 1, EVENTLOG_NO_BUDGET, &settled), DS_OK);
     assert_int_equal(settled, 1);
     assert_int_equal(eventlog_dirty_count(log), 1);
     assert_rc(add_one(log, &c, 0), DS_OK); /* M1 again: dirty again, whichever was settled */
@@ -720,6 +720,57 @@ static void test_eventlog_deferred_marks_survive_and_settle(void **state)
     tu_event_free(&a);
     tu_event_free(&b);
     tu_event_free(&c);
+}
+
+/* A clock that advances step ns at every read. */
+static uint64_t stepping_ns(void *arg)
+{
+    uint64_t *t = arg;
+    *t += 1000000; /* 1 ms */
+    return *t;
+}
+
+/* eventlog_settle with a time budget: none spent, none settled; a budget shorter than one
+ * transaction ends after that one instead of going on to max; without a budget, all. The
+ * records come out the same either way. */
+static void test_eventlog_settle_stops_at_its_budget(void **state)
+{
+    const char *dir = *state;
+    enum { MEMBERS = 200 };
+    struct tu_event ev[MEMBERS];
+    char member[16];
+    uint64_t t = 0;
+    size_t settled = 0;
+    struct eventlog *log = open_log(dir);
+    eventlog_defer_folds(log);
+    for (int i = 0; i < MEMBERS; i++) {
+        snprintf(member, sizeof(member), "M%d", i);
+        tu_event_intro(&ev[i], &k, UNIT, (uint64_t)i + 1, 5000 + (uint64_t)i, member, COMM, NAME,
+                       30, "2026-11-28");
+        assert_rc(add_one(log, &ev[i], 0), DS_OK);
+    }
+    assert_int_equal(eventlog_dirty_count(log), MEMBERS);
+    eventlog_set_clock(log, stepping_ns, &t);
+    assert_rc(eventlog_settle(log, SIZE_MAX, 0, &settled), DS_OK);
+    assert_int_equal(settled, 0);
+    assert_rc(eventlog_settle(log, SIZE_MAX, 1, &settled), DS_OK); /* 1 ns: one transaction */
+    assert_true(settled >= 1 && settled < MEMBERS);
+    assert_int_equal(eventlog_dirty_count(log), MEMBERS - settled);
+    size_t first = settled;
+    assert_rc(eventlog_settle(log, SIZE_MAX, EVENTLOG_NO_BUDGET, &settled), DS_OK);
+    assert_int_equal(first + settled, MEMBERS);
+    assert_int_equal(eventlog_dirty_count(log), 0);
+    for (int i = 0; i < MEMBERS; i += 37) {
+        uint8_t want[KEYS_DIGEST_LEN], got[KEYS_DIGEST_LEN];
+        const struct event *one[1] = {&ev[i].ev};
+        snprintf(member, sizeof(member), "M%d", i);
+        scratch_digest(one, 1, member, want);
+        stored_digest(log, member, got);
+        assert_memory_equal(want, got, KEYS_DIGEST_LEN);
+    }
+    for (int i = 0; i < MEMBERS; i++)
+        tu_event_free(&ev[i]);
+    eventlog_destroy(&log);
 }
 
 struct position {
@@ -1448,6 +1499,7 @@ int main(void)
         tu_test_tmpdir(test_eventlog_forget_origin_only_org_level),
         tu_test_tmpdir(test_eventlog_abort_writes_nothing),
         tu_test_tmpdir(test_eventlog_kept_txn_starts_empty),
+        tu_test_tmpdir(test_eventlog_settle_stops_at_its_budget),
         tu_test_tmpdir(test_eventlog_meta_put_get),
         tu_test_tmpdir(test_eventlog_txn_batch_commits_with_events),
         tu_test_tmpdir(test_eventlog_commit_latency_histogram),
