@@ -668,8 +668,8 @@ static void txn_free(struct eventlog_txn *txn)
 /* Empties txn the way eventlog_begin makes one, keeping its maps' tables and its batch's
  * buffers. The broker's transactions at 100 units hold ~4,000 letters and 1.5 MB of
  * writes; freeing those tables and buffers after each, which made glibc consolidate its
- * free lists, was 4-5% of the loop (docs/BENCHMARKS.md, "A transaction
- * kept, and ids copied without snprintf"). */
+ * free lists, was 4-5% of the loop (docs/BENCHMARKS.md, "A transaction kept, and ids
+ * copied without snprintf"). */
 static void txn_empty(struct eventlog_txn *txn)
 {
     for (size_t i = 0; i < txn->n; i++) {
@@ -1642,6 +1642,8 @@ void eventlog_rest(struct eventlog *log, uint64_t now_ms)
     log->rest_flushing = false;
     log->rest_trimmed = true;
     store_drop_cache(log->store);
+    txn_free(log->spare); /* its tables and buffers: up to a few MiB after a large commit */
+    log->spare = NULL;
     malloc_trim(0);
 }
 

@@ -199,7 +199,7 @@ int eventlog_commit(struct eventlog_txn **txnp);
 /* Ends the transaction, writing nothing; *txnp = NULL. An ended transaction is emptied and
  * kept (with its tables and buffers) for the log's next eventlog_begin. */
 void eventlog_abort(struct eventlog_txn **txnp);
-/* The same write without the free: the transaction keeps its events readable through
+/* The same write without ending the transaction: it keeps its events readable through
  * eventlog_txn_raw until eventlog_abort ends it, and takes no more. The broker delivers
  * what it just stored from there instead of reading each letter back from the store. */
 int eventlog_txn_write(struct eventlog_txn *txn);
@@ -223,10 +223,10 @@ uint64_t eventlog_generation(const struct eventlog *log);
 /* Gives memory back while the daemon is idle; call it every tick with the time (ms). Once
  * nothing was committed for EVENTLOG_REST_AFTER_MS, memtables holding more than
  * EVENTLOG_REST_MEMTABLE_BYTES are flushed in the background, and once that flush has
- * ended the block cache is emptied and the freed heap goes back to the OS (malloc_trim,
- * once per quiet spell). After an
- * import of 100,000 letters a unit's node otherwise kept ~40 MB of memtables while doing
- * nothing. Cheap when there is nothing to do (one RocksDB property read, or none). */
+ * ended the block cache is emptied, the transaction kept for the next eventlog_begin is
+ * freed, and the freed heap goes back to the OS (malloc_trim, once per quiet spell). After
+ * an import of 100,000 letters a unit's node otherwise kept ~40 MB of memtables while
+ * doing nothing. Cheap when there is nothing to do (one RocksDB property read, or none). */
 #define EVENTLOG_REST_AFTER_MS 30000u
 #define EVENTLOG_REST_MEMTABLE_BYTES ((uint64_t)4 << 20)
 void eventlog_rest(struct eventlog *log, uint64_t now_ms);
