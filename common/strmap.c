@@ -90,12 +90,18 @@ void strmap_destroy(struct strmap **mapp, void (*free_value)(void *))
 
 void strmap_clear(struct strmap *m, void (*free_value)(void *))
 {
+    /* The table the last fill needed (at most 70% full): a larger one is kept only up to
+     * four times that, so a map that once held thousands and now holds tens is not walked
+     * whole by every strmap_each and clear. */
+    size_t fits = 16;
+    while (fits * 7 < m->count * 10)
+        fits *= 2;
     table_free(&m->old, free_value);
     m->moved = 0;
     m->count = 0;
-    if (m->cur.cap > STRMAP_KEEP_SLOTS) {
+    if (m->cur.cap > STRMAP_KEEP_SLOTS || m->cur.cap > 4 * fits) {
         table_free(&m->cur, free_value);
-        m->cur.cap = 16;
+        m->cur.cap = m->cur.cap > STRMAP_KEEP_SLOTS ? 16 : fits;
         m->cur.slots = xcalloc(m->cur.cap, sizeof(struct slot));
         return;
     }

@@ -15,8 +15,9 @@ struct strmap *strmap_new(void);
  * NULL-safe; sets *mapp to NULL. */
 void strmap_destroy(struct strmap **mapp, void (*free_value)(void *));
 /* Empties the map as strmap_destroy would, but keeps its table for the next keys when it
- * has at most STRMAP_KEEP_SLOTS slots: a map refilled over and over (a transaction's)
- * neither allocates nor frees a table each time. */
+ * has at most STRMAP_KEEP_SLOTS slots and is not much larger than this fill needed: a map
+ * refilled over and over (a transaction's) neither allocates nor frees a table each time,
+ * and one that held far more once is not walked whole ever after. */
 #define STRMAP_KEEP_SLOTS 16384u
 void strmap_clear(struct strmap *m, void (*free_value)(void *));
 

@@ -237,10 +237,11 @@ static size_t count_entries(const struct strmap *m)
 }
 
 /* A cleared map is empty (values freed: ASan would report a leak), whether it was small,
- * halfway through a growth or larger than it keeps, and takes the same keys again. */
+ * halfway through a growth, larger than it keeps, or far larger than its last fill, and
+ * takes the same keys again. */
 static void test_strmap_clear_empties_and_is_reused(void **state)
 {
-    static const size_t sizes[] = {10, 2870, 3 * STRMAP_KEEP_SLOTS};
+    static const size_t sizes[] = {10, 2870, 3 * STRMAP_KEEP_SLOTS, 2870, 5};
     struct strmap *m = strmap_new();
     char key[32];
     (void)state;
