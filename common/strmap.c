@@ -63,7 +63,9 @@ struct strmap *strmap_new(void)
     return m;
 }
 
-static void table_free(struct table *t, void (*free_value)(void *))
+/* Frees the keys of t (and their values, when free_value is set); the slots stay as they
+ * were. */
+static void free_entries(struct table *t, void (*free_value)(void *))
 {
     for (size_t i = 0; i < t->cap; i++) {
         if (!live(&t->slots[i]))
@@ -72,6 +74,11 @@ static void table_free(struct table *t, void (*free_value)(void *))
         if (free_value)
             free_value(t->slots[i].value);
     }
+}
+
+static void table_free(struct table *t, void (*free_value)(void *))
+{
+    free_entries(t, free_value);
     free(t->slots);
     t->slots = NULL;
     t->cap = 0;
@@ -105,15 +112,8 @@ void strmap_clear(struct strmap *m, void (*free_value)(void *))
         m->cur.slots = xcalloc(m->cur.cap, sizeof(struct slot));
         return;
     }
-    for (size_t i = 0; i < m->cur.cap; i++) {
-        struct slot *s = &m->cur.slots[i];
-        if (!s->key)
-            continue;
-        free(s->key);
-        if (free_value)
-            free_value(s->value);
-        s->key = NULL;
-    }
+    free_entries(&m->cur, free_value);
+    memset(m->cur.slots, 0, m->cur.cap * sizeof(struct slot));
 }
 
 /* The slot holding key, or the empty slot where it would go. Tombstones (old table only)
