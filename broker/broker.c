@@ -334,7 +334,7 @@ int broker_run(struct broker *b)
     /* The console first: its pages may be calling the loop's socket, which goes next. */
     console_stop(&b->console);
     protocol_flush(b); /* frames still being checked were not acked: their nodes resend */
-    receipts_tick(b);  /* what was confirmed since the last tick */
+    receipts_save(b);  /* what was confirmed since the last save */
     sigaudit_tick(b);  /* and how far the audit got */
     log_info("broker: stopping");
     return DS_OK;

@@ -9,8 +9,15 @@
  *   whenever they move: its console shows a letter as applied on the other side.
  *   meta "walked/<org>":  inbox seq of org up to which its receipts are counted
  *   meta "rcpt/<origin>": recipient "\0" seq(8, BE), repeated
- *   Both go in one batch on the tick that moved them. A crash loses at most that tick's
- *   walk, which the recipient's next HELLO walks again (a maximum is idempotent).
+ *   Both go in one batch, at most every RECEIPTS_SAVE_MS and when the broker stops (a
+ *   hub: on every tick that walked, with what its walk dropped). A crash loses at most
+ *   the walks since the last save; the recipients' next HELLOs walk those entries again
+ *   (a maximum is idempotent).
+ * What a tick costs grows with what moved, not with the street: an origin is sent only
+ * the receipts that moved since the last tick (a node keeps the highest it was told of
+ * each recipient), and the whole list after WELCOME and with each PONG, which also mends
+ * a frame lost with its connection. Saving rewrites each moved origin's whole list, so it
+ * is done once per interval, not once per tick.
  * Arrivals, in memory only: when entries entered each inbox (one checkpoint per second
  * at most), so an org's lag is how long its oldest unconfirmed entry has waited at the
  * street, not the letter's age since its author wrote it offline. */
@@ -53,14 +60,22 @@ struct recipient {
     size_t n_arr, cap_arr;
 };
 
+struct receipt {
+    uint64_t upto; /* the highest seq of the origin the recipient applied */
+    bool moved;    /* since the origin was last sent its receipts */
+};
+
 struct origin_receipts {
-    struct strmap *by_recipient; /* recipient -> uint64_t * highest seq applied */
-    bool dirty;                  /* moved since the last persist and push */
+    struct strmap *by_recipient; /* recipient -> struct receipt * */
+    bool moved;                  /* some receipt moved since the last push */
+    bool unsaved;                /* some receipt moved since the last save */
 };
 
 struct receipts {
     struct strmap *recipients; /* org -> struct recipient * */
     struct strmap *origins;    /* origin -> struct origin_receipts * */
+    uint64_t saved_ms;         /* when the walk was last saved (or the first tick) */
+    bool unsaved;              /* something was walked since */
 };
 
 struct receipts *receipts_new(void)
@@ -124,9 +139,9 @@ static void parse_origin(struct origin_receipts *o, const char *origin, const ui
             log_warn("receipts: damaged receipts of %s ignored", origin);
             return;
         }
-        uint64_t *seq = xmalloc(sizeof(*seq));
-        *seq = store_get_u64be(v + at + n + 1);
-        free(strmap_put(o->by_recipient, (const char *)v + at, seq));
+        struct receipt *rc = xcalloc(1, sizeof(*rc));
+        rc->upto = store_get_u64be(v + at + n + 1);
+        free(strmap_put(o->by_recipient, (const char *)v + at, rc));
         at += n + 1 + 8;
     }
 }
@@ -248,14 +263,15 @@ static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipie
         } else if (strcmp((const char *)v, broker_config(b)->street) != 0) {
             /* (the street's own entries, its directory, have no author to tell) */
             struct origin_receipts *o = origin_of(b, (const char *)v);
-            uint64_t seq = store_get_u64be(v + olen + 1), *have = strmap_get(o->by_recipient, org);
+            uint64_t seq = store_get_u64be(v + olen + 1);
+            struct receipt *have = strmap_get(o->by_recipient, org);
             if (!have) {
                 have = xcalloc(1, sizeof(*have));
                 strmap_put(o->by_recipient, org, have);
             }
-            if (seq > *have) {
-                *have = seq;
-                o->dirty = true;
+            if (seq > have->upto) {
+                have->upto = seq;
+                have->moved = o->moved = o->unsaved = true;
             }
             if (c->carried &&
                 carry_delivered(b, c->txn, c->carried, (const char *)v, seq) != DS_OK) {
@@ -292,7 +308,7 @@ static bool stage_walked(const char *org, void *value, void *arg)
 static bool encode_one(const char *recipient, void *value, void *arg)
 {
     uint8_t seq[8];
-    store_put_u64be(seq, *(const uint64_t *)value);
+    store_put_u64be(seq, ((const struct receipt *)value)->upto);
     buf_append(arg, recipient, strlen(recipient) + 1);
     buf_append(arg, seq, sizeof(seq));
     return true;
@@ -303,13 +319,61 @@ static bool stage_origin(const char *origin, void *value, void *arg)
     struct origin_receipts *o = value;
     char name[IDS_ORG_MAX + 16];
     struct buf v = BUF_INIT;
-    if (!o->dirty)
+    if (!o->unsaved)
         return true;
     strmap_each(o->by_recipient, encode_one, &v);
     snprintf(name, sizeof(name), "rcpt/%s", origin);
     eventlog_txn_put_meta(arg, name, v.p ? v.p : "", v.len);
     buf_release(&v);
     return true;
+}
+
+/* A Receipts frame being filled: entries in one array, the frame's pointers to them. */
+struct receipts_out {
+    Dualsync__Receipts m;
+    Dualsync__Receipt *entries;
+    bool moved_only; /* only the receipts that moved since the last push */
+};
+
+static bool add_entry(const char *recipient, void *value, void *arg)
+{
+    struct receipts_out *out = arg;
+    struct receipt *rc = value;
+    bool take = !out->moved_only || rc->moved;
+    rc->moved = false; /* sent, or not worth sending: either way told */
+    if (!take)
+        return true;
+    Dualsync__Receipt *e = &out->entries[out->m.n_receipts];
+    dualsync__receipt__init(e);
+    e->org = (char *)recipient;
+    e->upto = rc->upto;
+    out->m.receipts[out->m.n_receipts++] = e;
+    return true;
+}
+
+/* Sends p's org its receipts: all of them, or only those that moved since the last push. */
+static void send_receipts(struct broker *b, struct peer *p, struct origin_receipts *o,
+                          bool moved_only)
+{
+    size_t n = strmap_count(o->by_recipient);
+    if (!n)
+        return; /* nothing applied yet: nothing to say */
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    struct receipts_out out = {.m = DUALSYNC__RECEIPTS__INIT, .moved_only = moved_only};
+    out.entries = xcalloc(n, sizeof(*out.entries));
+    out.m.receipts = xcalloc(n, sizeof(*out.m.receipts));
+    strmap_each(o->by_recipient, add_entry, &out);
+    f.kind_case = DUALSYNC__FRAME__KIND_RECEIPTS;
+    f.receipts = &out.m;
+    if (out.m.n_receipts)
+        protocol_send(b, p, &f);
+    free(out.m.receipts);
+    free(out.entries);
+}
+
+void receipts_send(struct broker *b, struct peer *p)
+{
+    send_receipts(b, p, origin_of(b, p->addr.org), false);
 }
 
 static bool clear_recipient(const char *org, void *value, void *arg)
@@ -319,14 +383,34 @@ static bool clear_recipient(const char *org, void *value, void *arg)
     return true;
 }
 
+static bool clear_origin(const char *origin, void *value, void *arg)
+{
+    (void)origin, (void)arg;
+    ((struct origin_receipts *)value)->unsaved = false;
+    return true;
+}
+
+static bool forget_moved(const char *recipient, void *value, void *arg)
+{
+    (void)recipient, (void)arg;
+    ((struct receipt *)value)->moved = false;
+    return true;
+}
+
+/* Sends a connected origin what moved of its receipts (one not connected is sent them all
+ * after its next WELCOME). */
 static bool push_origin(const char *origin, void *value, void *arg)
 {
     struct origin_receipts *o = value;
     struct broker *b = arg;
+    if (!o->moved)
+        return true;
     struct peer *p = protocol_peer(b, origin);
-    if (o->dirty && p && p->welcomed)
-        receipts_send(b, p);
-    o->dirty = false;
+    if (p && p->welcomed)
+        send_receipts(b, p, o, true);
+    else
+        strmap_each(o->by_recipient, forget_moved, NULL);
+    o->moved = false;
     return true;
 }
 
@@ -343,69 +427,66 @@ static bool rewind_recipient(const char *org, void *value, void *arg)
     return true;
 }
 
-void receipts_tick(struct broker *b)
+/* Stores the walked cursors and the moved origins' receipts in txn (with what a hub's walk
+ * dropped); on failure the recipients walk again from what was stored. */
+static void save_walk(struct broker *b, struct eventlog_txn *txn, uint64_t dropped, int rc)
 {
-    /* A hub's walk also drops the parts of the letters every street has (carry.h), in the
-     * same commit as the walk: a walk is counted once. */
-    bool hub = broker_config(b)->hub;
-    struct tick_ctx c = {b, hub ? eventlog_begin(broker_log(b)) : NULL, hub ? strmap_new() : NULL,
-                         WALK_PER_TICK, DS_OK};
-    strmap_each(broker_receipts(b)->recipients, walk_one, &c);
-    uint64_t dropped = 0;
-    if (c.budget == WALK_PER_TICK && c.rc == DS_OK) {
-        eventlog_abort(&c.txn); /* nothing was walked: nothing moved */
-        strmap_destroy(&c.carried, free);
-        return;
-    }
-    if (!c.txn)
-        c.txn = eventlog_begin(broker_log(b));
-    if (c.carried)
-        dropped = carry_walked(c.txn, c.carried);
-    strmap_each(broker_receipts(b)->recipients, stage_walked, c.txn);
-    strmap_each(broker_receipts(b)->origins, stage_origin, c.txn);
-    strmap_destroy(&c.carried, free);
-    if (c.rc != DS_OK || eventlog_commit(&c.txn) != DS_OK) {
-        eventlog_abort(&c.txn);
+    struct receipts *rs = broker_receipts(b);
+    strmap_each(rs->recipients, stage_walked, txn);
+    strmap_each(rs->origins, stage_origin, txn);
+    if (rc != DS_OK || eventlog_commit(&txn) != DS_OK) {
+        eventlog_abort(&txn);
         log_error("receipts: cannot store the receipts; trying again next tick");
-        strmap_each(broker_receipts(b)->recipients, rewind_recipient, b);
+        strmap_each(rs->recipients, rewind_recipient, b);
         return;
     }
     carry_dropped(b, dropped);
-    strmap_each(broker_receipts(b)->recipients, clear_recipient, NULL);
-    strmap_each(broker_receipts(b)->origins, push_origin, b);
+    strmap_each(rs->recipients, clear_recipient, NULL);
+    strmap_each(rs->origins, clear_origin, NULL);
+    rs->unsaved = false;
+    rs->saved_ms = broker_now_ms(b);
 }
 
-static bool add_entry(const char *recipient, void *value, void *arg)
+static void tick(struct broker *b, bool save_now)
 {
-    Dualsync__Receipts *m = arg;
-    Dualsync__Receipt *e = xmalloc(sizeof(*e));
-    dualsync__receipt__init(e);
-    e->org = (char *)recipient;
-    e->upto = *(const uint64_t *)value;
-    m->receipts[m->n_receipts++] = e;
-    return true;
+    /* A hub's walk also drops the parts of the letters every street has (carry.h), in the
+     * same commit as the walk: a walk is counted once, so a hub saves every walk. */
+    struct receipts *rs = broker_receipts(b);
+    bool hub = broker_config(b)->hub;
+    struct tick_ctx c = {b, hub ? eventlog_begin(broker_log(b)) : NULL, hub ? strmap_new() : NULL,
+                         WALK_PER_TICK, DS_OK};
+    if (!rs->saved_ms)
+        rs->saved_ms = broker_now_ms(b); /* the first tick starts the first interval */
+    strmap_each(rs->recipients, walk_one, &c);
+    bool walked = c.budget < WALK_PER_TICK || c.rc != DS_OK;
+    rs->unsaved = rs->unsaved || walked;
+    bool due = save_now || (hub && walked) || broker_now_ms(b) - rs->saved_ms >= RECEIPTS_SAVE_MS;
+    if (rs->unsaved && due) {
+        if (!c.txn)
+            c.txn = eventlog_begin(broker_log(b));
+        uint64_t dropped = c.carried ? carry_walked(c.txn, c.carried) : 0;
+        save_walk(b, c.txn, dropped, c.rc);
+        c.txn = NULL;
+    }
+    eventlog_abort(&c.txn);
+    strmap_destroy(&c.carried, free);
+    strmap_each(rs->origins, push_origin, b);
 }
 
-void receipts_send(struct broker *b, struct peer *p)
+void receipts_tick(struct broker *b)
 {
-    struct origin_receipts *o = origin_of(b, p->addr.org);
-    if (!strmap_count(o->by_recipient))
-        return; /* nothing applied yet: nothing to say */
-    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
-    Dualsync__Receipts m = DUALSYNC__RECEIPTS__INIT;
-    m.receipts = xcalloc(strmap_count(o->by_recipient) + 1, sizeof(*m.receipts));
-    strmap_each(o->by_recipient, add_entry, &m);
-    f.kind_case = DUALSYNC__FRAME__KIND_RECEIPTS;
-    f.receipts = &m;
-    protocol_send(b, p, &f);
-    for (size_t i = 0; i < m.n_receipts; i++)
-        free(m.receipts[i]);
-    free(m.receipts);
+    tick(b, false);
+}
+
+void receipts_save(struct broker *b)
+{
+    tick(b, true);
 }
 
 static bool json_entry(const char *recipient, void *value, void *arg)
 {
-    json_object_set_new(arg, recipient, json_integer((json_int_t) * (const uint64_t *)value));
+    json_object_set_new(arg, recipient,
+                        json_integer((json_int_t)((const struct receipt *)value)->upto));
     return true;
 }
 

@@ -24,10 +24,17 @@ void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_
  * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
 int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
                     uint64_t *lag_out);
-/* Counts what recipients confirmed since the last tick, stores it, and sends the origins
- * whose receipts moved a Receipts frame. */
+/* How often what the ticks counted is stored: saving rewrites each moved origin's whole
+ * list, so once per interval rather than once per tick; a crash loses at most this much
+ * of the walk, which the recipients' next HELLOs walk again. */
+#define RECEIPTS_SAVE_MS 10000u
+/* Counts what recipients confirmed since the last tick, stores it when RECEIPTS_SAVE_MS
+ * have passed since the last save (a hub: every time, with what its walk dropped), and
+ * sends each connected origin the receipts that moved. */
 void receipts_tick(struct broker *b);
-/* Sends p's org its receipts (after WELCOME). */
+/* The same, storing what was counted now (the broker stopping). */
+void receipts_save(struct broker *b);
+/* Sends p's org all its receipts (after WELCOME, with each PONG). */
 void receipts_send(struct broker *b, struct peer *p);
 /* origin's receipts as {recipient: upto}. */
 json_t *receipts_json(struct broker *b, const char *origin);

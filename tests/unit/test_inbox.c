@@ -638,6 +638,7 @@ static void test_receipts_follow_the_cursor(void **state)
     assert_true(lag == 2000); /* inbox 4 arrived 2 s ago, not 7 s */
     assert_rc(receipts_lag_ms(b, ORG_B, inbox_head(b, ORG_B), fake_now_ms, &lag), DS_OK);
     assert_true(lag == 0); /* nothing waits for B */
+    receipts_save(b);      /* the broker stopping */
     broker_close(&b);
 
     /* After a restart nothing was said yet: the counted cursor stands, and so do receipts. */
@@ -650,6 +651,46 @@ static void test_receipts_follow_the_cursor(void **state)
     assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
     assert_rc(receipts_lag_ms(b, ORG_A, inbox_head(b, ORG_A), fake_now_ms, &lag), DS_OK);
     assert_true(lag == 0); /* inbox 5 arrived just now */
+    broker_close(&b);
+}
+
+/* What the ticks count is stored once per RECEIPTS_SAVE_MS, not on every tick: a broker
+ * that stops without saving (a crash) has its last save, and the recipient's next
+ * confirmation walks the rest again to the same receipts; receipts_save (the broker
+ * stopping) stores at once. */
+static void test_receipts_saved_per_interval(void **state)
+{
+    const char *dir = *state;
+    const uint64_t first[] = {3, 4}, second[] = {5}, third[] = {6};
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    append_committed(b, ORG_A, ORG_B, first, 2); /* inbox 1, 2 */
+    receipts_confirmed(b, ORG_A, 2);
+    receipts_tick(b); /* counted; the interval starts */
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 4);
+    append_committed(b, ORG_A, ORG_B, second, 1); /* inbox 3 */
+    receipts_confirmed(b, ORG_A, 3);
+    fake_now_ms += RECEIPTS_SAVE_MS;
+    receipts_tick(b);                            /* the interval passed: stored */
+    append_committed(b, ORG_A, ORG_B, third, 1); /* inbox 4 */
+    receipts_confirmed(b, ORG_A, 4);
+    fake_now_ms += RECEIPTS_SAVE_MS - 1;
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 6); /* counted at once, not yet stored */
+    broker_close(&b);                              /* a crash */
+
+    b = broker_open_bare(dir);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
+    assert_true(receipts_cursor(b, ORG_A) == 3);
+    receipts_confirmed(b, ORG_A, 4); /* its HELLO after the restart */
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 6);
+    receipts_save(b); /* the broker stopping */
+    broker_close(&b);
+
+    b = broker_open_bare(dir);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 6);
+    assert_true(receipts_cursor(b, ORG_A) == 4);
     broker_close(&b);
 }
 
@@ -667,6 +708,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_behind_frame_budget),
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
         tu_test_tmpdir(test_receipts_follow_the_cursor),
+        tu_test_tmpdir(test_receipts_saved_per_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

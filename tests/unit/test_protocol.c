@@ -54,6 +54,10 @@ static struct {
     size_t fetched_frames, fetched_n;
     uint64_t fetched_first;
     bool fetched_wrong;
+    /* RECEIPTS to UNIT: frames, and the last one's entries (up to 4 of them kept) */
+    size_t receipts_frames, receipts_n;
+    char receipt_org[4][IDS_ORG_MAX];
+    uint64_t receipt_upto[4];
 } sent;
 
 /* The broker's log, so that every ACK is checked against the store as it goes out. */
@@ -158,6 +162,13 @@ int __wrap_transport_send_peer(struct transport *t, const struct transport_peer 
         sent.deliver_needs = f->deliver->directory_needed;
         for (size_t i = 0; i < f->deliver->n_events; i++)
             check_delivered_as_stored(&f->deliver->events[i]);
+    } else if (f->kind_case == DUALSYNC__FRAME__KIND_RECEIPTS && strcmp(peer->org, UNIT) == 0) {
+        sent.receipts_frames++;
+        sent.receipts_n = f->receipts->n_receipts;
+        for (size_t i = 0; i < f->receipts->n_receipts && i < 4; i++) {
+            snprintf(sent.receipt_org[i], IDS_ORG_MAX, "%s", f->receipts->receipts[i]->org);
+            sent.receipt_upto[i] = f->receipts->receipts[i]->upto;
+        }
     } else if (f->kind_case == DUALSYNC__FRAME__KIND_FETCHED && strcmp(peer->org, UNIT) == 0) {
         sent.fetched_frames++;
         sent.fetched_first = f->fetched->first;
@@ -1048,6 +1059,88 @@ static void test_protocol_hello_retry_resends_nothing(void **state)
     assert_true(broker_counters(b)->hellos_resumed == 1);
 }
 
+/* The community at addr confirms its inbox up to inbox_upto (and the directory's head). */
+static void confirm_as(struct fixture *fx, const struct transport_peer *addr, uint64_t inbox_upto)
+{
+    Dualsync__Frame f = DUALSYNC__FRAME__INIT;
+    Dualsync__Confirm c = DUALSYNC__CONFIRM__INIT;
+    c.upto = inbox_upto;
+    c.directory_upto = directory_head(fx->b);
+    f.kind_case = DUALSYNC__FRAME__KIND_CONFIRM;
+    f.confirm = &c;
+    send_frame_as(fx, addr, &f);
+}
+
+/* The unit's introduction seq of a new member to community, published and stored. */
+static void introduce_to(struct fixture *fx, uint64_t seq, const char *community)
+{
+    struct tu_event ev;
+    char member[32];
+    snprintf(member, sizeof(member), "DY-R%03llu", (unsigned long long)seq);
+    tu_event_intro(&ev, &fx->unit_keys, UNIT, seq, hlc_wall_ms() << 16, member, community, "Wang",
+                   40, "2026-04-01");
+    ProtobufCBinaryData raw = {ev.len, ev.raw};
+    send_publish(fx, &raw, 1);
+    store_checked(fx);
+    tu_event_free(&ev);
+}
+
+/* The receipt of org in the last Receipts frame to UNIT; 0 when it was not in it. */
+static uint64_t last_receipt(const char *org)
+{
+    for (size_t i = 0; i < sent.receipts_n && i < 4; i++)
+        if (strcmp(sent.receipt_org[i], org) == 0)
+            return sent.receipt_upto[i];
+    return 0;
+}
+
+/* What a tick sends grows with what moved, not with the street: the unit is sent the
+ * receipts that moved since the last tick, none when none did, and all of them after a
+ * WELCOME and with each PONG (which mends a frame lost with its connection). */
+static void test_protocol_receipts_send_what_moved(void **state)
+{
+    struct fixture *fx = *state;
+    struct keys k;
+    struct transport_peer other = {.org = "community:anle", .id = "conn3", .id_len = 5};
+    keys_generate(&k);
+    bf_add_org(fx->b, other.org, ORG_COMMUNITY, &k);
+    hello_as(fx, &fx->community_addr);
+    hello_as(fx, &other);
+    say_hello(fx);
+    introduce_to(fx, 1, COMMUNITY);
+    introduce_to(fx, 2, other.org);
+    introduce_to(fx, 3, COMMUNITY);
+    assert_true(sent.ack_upto == 3);
+
+    memset(&sent, 0, sizeof(sent));
+    confirm_as(fx, &fx->community_addr, 1);
+    confirm_as(fx, &other, 1);
+    tick_after(fx, 1000);
+    assert_int_equal(sent.receipts_frames, 1);
+    assert_int_equal(sent.receipts_n, 2);
+    assert_true(last_receipt(COMMUNITY) == 1 && last_receipt(other.org) == 2);
+
+    memset(&sent, 0, sizeof(sent));
+    confirm_as(fx, &fx->community_addr, 2);
+    tick_after(fx, 1000);
+    assert_int_equal(sent.receipts_frames, 1);
+    assert_int_equal(sent.receipts_n, 1); /* the other community's did not move */
+    assert_true(last_receipt(COMMUNITY) == 3);
+
+    memset(&sent, 0, sizeof(sent));
+    tick_after(fx, 1000);
+    assert_int_equal(sent.receipts_frames, 0);
+    ping(fx);
+    assert_int_equal(sent.receipts_frames, 1);
+    assert_int_equal(sent.receipts_n, 2);
+    assert_true(last_receipt(COMMUNITY) == 3 && last_receipt(other.org) == 2);
+
+    memset(&sent, 0, sizeof(sent));
+    say_hello(fx);
+    assert_int_equal(sent.welcomes, 1);
+    assert_int_equal(sent.receipts_n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1078,6 +1171,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_batch_delivered_without_reading_back, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_receipts_send_what_moved, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
