@@ -15,9 +15,9 @@
  *   (a maximum is idempotent).
  * What a tick costs grows with what moved, not with the street: an origin is sent only
  * the receipts that moved since the last tick (a node keeps the highest it was told of
- * each recipient), and the whole list after WELCOME and with each PONG, which also mends
- * a frame lost with its connection. Saving rewrites each moved origin's whole list, so it
- * is done once per interval, not once per tick.
+ * each recipient), the whole list after WELCOME, and again with a PONG once
+ * RECEIPTS_MEND_MS have passed (that mends a frame lost with its connection). Saving
+ * rewrites each moved origin's whole list, so it is done once per interval, not per tick.
  * Arrivals, in memory only: when entries entered each inbox (one checkpoint per second
  * at most), so an org's lag is how long its oldest unconfirmed entry has waited at the
  * street, not the letter's age since its author wrote it offline. */
@@ -373,7 +373,14 @@ static void send_receipts(struct broker *b, struct peer *p, struct origin_receip
 
 void receipts_send(struct broker *b, struct peer *p)
 {
+    p->receipts_sent_ms = broker_now_ms(b);
     send_receipts(b, p, origin_of(b, p->addr.org), false);
+}
+
+void receipts_mend(struct broker *b, struct peer *p)
+{
+    if (broker_now_ms(b) - p->receipts_sent_ms >= RECEIPTS_MEND_MS)
+        receipts_send(b, p);
 }
 
 static bool clear_recipient(const char *org, void *value, void *arg)

@@ -34,8 +34,14 @@ int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t n
 void receipts_tick(struct broker *b);
 /* The same, storing what was counted now (the broker stopping). */
 void receipts_save(struct broker *b);
-/* Sends p's org all its receipts (after WELCOME, with each PONG). */
+/* Sends p's org all its receipts (after WELCOME). */
 void receipts_send(struct broker *b, struct peer *p);
+/* With a PONG: all of p's org's receipts again when RECEIPTS_MEND_MS have passed since they
+ * were last sent whole, which mends a Receipts frame lost with its connection within that
+ * time; a PONG each heartbeat carrying the whole list was a street's worth of entries per
+ * org per second. */
+#define RECEIPTS_MEND_MS 10000u
+void receipts_mend(struct broker *b, struct peer *p);
 /* origin's receipts as {recipient: upto}. */
 json_t *receipts_json(struct broker *b, const char *origin);
 
