@@ -24,6 +24,9 @@ void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_
  * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
 int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
                     uint64_t *lag_out);
+/* A recipient's receipts move at most this long after its confirmation (a few of its
+ * entries wait; a recipient quiet for this long is walked at its next tick). */
+#define RECEIPTS_WALK_MS 3000u
 /* How often what the ticks counted is stored: saving rewrites each moved origin's whole
  * list, so once per interval rather than once per tick; a crash loses at most this much
  * of the walk, which the recipients' next HELLOs walk again. */
