@@ -376,8 +376,8 @@ static void send_receipts(struct broker *b, struct peer *p, struct origin_receip
         return; /* nothing applied yet: nothing to say */
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     struct receipts_out out = {.m = DUALSYNC__RECEIPTS__INIT, .moved_only = moved_only};
-    out.entries = xcalloc(n, sizeof(*out.entries));
-    out.m.receipts = xcalloc(n, sizeof(*out.m.receipts));
+    out.entries = xmalloc(n * sizeof(*out.entries)); /* each initialised as it is filled */
+    out.m.receipts = xmalloc(n * sizeof(*out.m.receipts));
     strmap_each(o->by_recipient, add_entry, &out);
     f.kind_case = DUALSYNC__FRAME__KIND_RECEIPTS;
     f.receipts = &out.m;
