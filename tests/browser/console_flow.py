@@ -158,9 +158,13 @@ class Flow:
             self.check("教师" in text, "the unit's member page lacks the card's occupation")
             self.check("report-in" in text, "the unit's member page lacks the report-in")
 
-            def applied(d):  # the broker's receipt reaches the unit within a heartbeat
+            def applied(d):  # the broker's receipt reaches the unit within seconds
+                # Every letter has a standing pill, so this find returns at once; asking
+                # for an 'applied' pill that is not there yet would sit out the driver's
+                # implicit wait (WAIT_S) on the old page instead of loading it again.
                 d.get(self.a.unit + "/member?id=DY-0101")
-                return d.find_elements(By.CSS_SELECTOR, "[data-standing='applied']")
+                pills = d.find_elements(By.CSS_SELECTOR, "[data-standing]")
+                return any(p.get_attribute("data-standing") == "applied" for p in pills)
             self.wait(unit, applied, "the introduction is not shown as applied by the community")
             self.main_has(unit, "对方已接收", "the applied letter's label is not shown")
             size = unit.get_window_size()
