@@ -937,7 +937,7 @@ static void on_ping(struct broker *b, struct peer *p, const Dualsync__Ping *ping
     f.kind_case = DUALSYNC__FRAME__KIND_PONG;
     f.pong = &pong;
     protocol_send(b, p, &f);
-    receipts_send(b, p);
+    receipts_mend(b, p);
     inbox_pump(b, p);
 }
 

@@ -95,6 +95,8 @@ struct peer {
     size_t verify_events, verify_bytes;
     /* one of this connection's new events verified: the rest are left to the audit */
     bool vouched;
+    /* when its whole list of receipts was last sent (receipts.c) */
+    uint64_t receipts_sent_ms;
     /* refused frames in the current strike window */
     unsigned strikes;
     size_t strike_bytes; /* of the refused frames in the window */

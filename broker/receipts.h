@@ -24,6 +24,9 @@ void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_
  * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
 int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,
                     uint64_t *lag_out);
+/* A recipient's receipts move at most this long after its confirmation (a few of its
+ * entries wait; a recipient quiet for this long is walked at its next tick). */
+#define RECEIPTS_WALK_MS 3000u
 /* How often what the ticks counted is stored: saving rewrites each moved origin's whole
  * list, so once per interval rather than once per tick; a crash loses at most this much
  * of the walk, which the recipients' next HELLOs walk again. */
@@ -34,8 +37,14 @@ int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t n
 void receipts_tick(struct broker *b);
 /* The same, storing what was counted now (the broker stopping). */
 void receipts_save(struct broker *b);
-/* Sends p's org all its receipts (after WELCOME, with each PONG). */
+/* Sends p's org all its receipts (after WELCOME). */
 void receipts_send(struct broker *b, struct peer *p);
+/* With a PONG: all of p's org's receipts again when RECEIPTS_MEND_MS have passed since they
+ * were last sent whole, which mends a Receipts frame lost with its connection within that
+ * time; a PONG each heartbeat carrying the whole list was a street's worth of entries per
+ * org per second. */
+#define RECEIPTS_MEND_MS 10000u
+void receipts_mend(struct broker *b, struct peer *p);
 /* origin's receipts as {recipient: upto}. */
 json_t *receipts_json(struct broker *b, const char *origin);
 

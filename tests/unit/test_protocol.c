@@ -1095,8 +1095,10 @@ static uint64_t last_receipt(const char *org)
 }
 
 /* What a tick sends grows with what moved, not with the street: the unit is sent the
- * receipts that moved since the last tick, none when none did, and all of them after a
- * WELCOME and with each PONG (which mends a frame lost with its connection). */
+ * receipts that moved since the last tick (a recipient walked lately, with few entries
+ * more, waits until RECEIPTS_WALK_MS have passed), none when none did, all of them after a
+ * WELCOME, and all again with a PONG once RECEIPTS_MEND_MS have passed since (which mends
+ * a frame lost with its connection), not with every PONG. */
 static void test_protocol_receipts_send_what_moved(void **state)
 {
     struct fixture *fx = *state;
@@ -1123,6 +1125,8 @@ static void test_protocol_receipts_send_what_moved(void **state)
     memset(&sent, 0, sizeof(sent));
     confirm_as(fx, &fx->community_addr, 2);
     tick_after(fx, 1000);
+    assert_int_equal(sent.receipts_frames, 0); /* one entry, walked 1 s ago: it waits */
+    tick_after(fx, RECEIPTS_WALK_MS - 1000);
     assert_int_equal(sent.receipts_frames, 1);
     assert_int_equal(sent.receipts_n, 1); /* the other community's did not move */
     assert_true(last_receipt(COMMUNITY) == 3);
@@ -1131,9 +1135,14 @@ static void test_protocol_receipts_send_what_moved(void **state)
     tick_after(fx, 1000);
     assert_int_equal(sent.receipts_frames, 0);
     ping(fx);
+    assert_int_equal(sent.receipts_frames, 0); /* the whole list went with the WELCOME */
+    fake_now_ms += RECEIPTS_MEND_MS;
+    ping(fx);
     assert_int_equal(sent.receipts_frames, 1);
     assert_int_equal(sent.receipts_n, 2);
     assert_true(last_receipt(COMMUNITY) == 3 && last_receipt(other.org) == 2);
+    ping(fx);
+    assert_int_equal(sent.receipts_frames, 1); /* mended just now */
 
     memset(&sent, 0, sizeof(sent));
     say_hello(fx);
