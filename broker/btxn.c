@@ -20,7 +20,7 @@ void btxn_begin(struct broker *b, struct btxn *t)
     t->b = b;
     t->log = eventlog_begin(broker_log(b));
     t->routes = route_overlay_new();
-    t->heads = strmap_new();
+    t->heads = inbox_pending_take(b);
     t->carries = NULL;
     t->dropped = 0;
 }
@@ -56,6 +56,7 @@ void btxn_abort(struct btxn *t)
 {
     eventlog_abort(&t->log);
     route_overlay_destroy(&t->routes);
-    strmap_destroy(&t->heads, inbox_pending_free);
+    if (t->heads)
+        inbox_pending_give(t->b, &t->heads);
     strmap_destroy(&t->carries, free);
 }

@@ -59,6 +59,7 @@ struct inbox {
     struct street_cache street;
     const struct eventlog_txn *written;   /* while its heads move: the letters just stored */
     const struct strmap *written_entries; /* and its entries (org -> struct inbox_pending *) */
+    struct strmap *spare_pending;         /* an emptied pending_heads kept for the next one */
 };
 
 static void head_name(char *buf, size_t size, const char *org)
@@ -101,6 +102,28 @@ void inbox_pending_free(void *ip)
     if (p)
         free(p->refs);
     free(p);
+}
+
+struct strmap *inbox_pending_take(struct broker *b)
+{
+    struct inbox *in = broker_inbox(b);
+    struct strmap *m = in->spare_pending;
+    in->spare_pending = NULL;
+    return m ? m : strmap_new();
+}
+
+void inbox_pending_give(struct broker *b, struct strmap **pending_heads)
+{
+    struct inbox *in = broker_inbox(b);
+    if (!*pending_heads)
+        return;
+    if (in->spare_pending) {
+        strmap_destroy(pending_heads, inbox_pending_free);
+        return;
+    }
+    strmap_clear(*pending_heads, inbox_pending_free);
+    in->spare_pending = *pending_heads;
+    *pending_heads = NULL;
 }
 
 uint64_t inbox_pending_head(const struct inbox_pending *ip)
@@ -251,6 +274,7 @@ void inbox_destroy(struct inbox **ip)
         free(in->street.ev[i].raw);
     free(in->street.ev);
     strmap_destroy(&in->heads, free);
+    strmap_destroy(&in->spare_pending, inbox_pending_free);
     free(in);
     *ip = NULL;
 }

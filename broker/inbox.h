@@ -32,6 +32,14 @@ uint64_t inbox_head(struct broker *b, const char *org);
  * than from the store. */
 struct inbox_pending;
 void inbox_pending_free(void *ip);
+/* A transaction's pending_heads map, and its return when the transaction ends. The inbox
+ * keeps one returned map, emptied, for the next transaction, as the event log keeps its
+ * transaction: at the whole city's year freeing each commit's table (4,096 slots for 2,500
+ * orgs), and glibc consolidating its free lists on that free, was 2.5% of the loop; about
+ * a point net is saved (docs/BENCHMARKS.md, "A transaction's heads kept"). Several may be
+ * out at once; the extra ones are freed. */
+struct strmap *inbox_pending_take(struct broker *b);
+void inbox_pending_give(struct broker *b, struct strmap **pending_heads);
 uint64_t inbox_pending_head(const struct inbox_pending *ip);
 void inbox_append(struct broker *b, struct eventlog_txn *txn, struct strmap *pending_heads,
                   const char *org, const char *origin, uint64_t seq);

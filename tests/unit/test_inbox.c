@@ -261,6 +261,19 @@ static void test_inbox_btxn_moves_heads_only_after_its_commit(void **state)
     btxn_abort(&t); /* harmless twice */
     assert_true(inbox_head(b, ORG_A) == 1);
     assert_true(stored_head(b, ORG_A) == 1);
+    /* Each begins with an empty map of pending heads (the inbox keeps one emptied map for
+     * the next transaction): two open at once get two, and neither sees the other's. */
+    struct btxn t2;
+    btxn_begin(b, &t);
+    btxn_begin(b, &t2);
+    assert_ptr_not_equal(t.heads, t2.heads);
+    btxn_append(&t, ORG_A, STREET, 2);
+    btxn_append(&t2, ORG_B, STREET, 2);
+    btxn_append(&t2, ORG_B, STREET, 3);
+    assert_rc(btxn_commit(&t2), DS_OK);
+    assert_rc(btxn_commit(&t), DS_OK);
+    assert_true(inbox_head(b, ORG_A) == 2 && stored_head(b, ORG_A) == 2);
+    assert_true(inbox_head(b, ORG_B) == 3 && stored_head(b, ORG_B) == 3);
     broker_close(&b);
     tu_event_free(&e);
 }
