@@ -56,7 +56,6 @@ void btxn_abort(struct btxn *t)
 {
     eventlog_abort(&t->log);
     route_overlay_destroy(&t->routes);
-    if (t->heads)
-        inbox_pending_give(t->b, &t->heads);
+    inbox_pending_give(t->b, &t->heads);
     strmap_destroy(&t->carries, free);
 }

@@ -114,9 +114,9 @@ struct strmap *inbox_pending_take(struct broker *b)
 
 void inbox_pending_give(struct broker *b, struct strmap **pending_heads)
 {
-    struct inbox *in = broker_inbox(b);
     if (!*pending_heads)
-        return;
+        return; /* an ended transaction's */
+    struct inbox *in = broker_inbox(b);
     if (in->spare_pending) {
         strmap_destroy(pending_heads, inbox_pending_free);
         return;
