@@ -214,6 +214,11 @@ static void store_configure(struct store *s, enum store_durability durability)
             rocksdb_options_set_memtable_whole_key_filtering(s->cf_opts[i], 1);
         }
     }
+    /* A route is read for nearly every letter, and nearly always found: a bloom filter on
+     * the last level, which holds most routes, only says "maybe" at the cost of loading a
+     * filter partition (3.5% of the loop in the city's year). Misses (a new member's
+     * first letter) go to that level's index instead. */
+    rocksdb_options_set_optimize_filters_for_hits(s->cf_opts[CF_ROUTES], 1);
 
     s->wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wopts, durability == STORE_FSYNC);
