@@ -67,20 +67,27 @@ static void head_name(char *buf, size_t size, const char *org)
     snprintf(buf, size, "head/%s", org);
 }
 
-uint64_t inbox_head(struct broker *b, const char *org)
+/* org's cached head, read from meta the first time; NULL when that read fails. */
+static uint64_t *head_slot(struct broker *b, const char *org)
 {
     uint64_t *cached = strmap_get(broker_inbox(b)->heads, org);
     if (cached)
-        return *cached;
+        return cached;
     char name[IDS_ORG_MAX + 8];
     uint64_t v = 0;
     head_name(name, sizeof(name), org);
     if (eventlog_meta_u64(broker_log(b), name, 0, &v) != DS_OK)
-        return 0;
+        return NULL;
     cached = xmalloc(sizeof(*cached));
     *cached = v;
     strmap_put(broker_inbox(b)->heads, org, cached);
-    return v;
+    return cached;
+}
+
+uint64_t inbox_head(struct broker *b, const char *org)
+{
+    const uint64_t *h = head_slot(b, org);
+    return h ? *h : 0;
 }
 
 /* A reference an inbox entry holds: the event (origin, seq). */
@@ -234,10 +241,14 @@ void inbox_stage_heads(struct broker *b, struct eventlog_txn *txn, struct strmap
 static bool commit_head(const char *org, void *value, void *arg)
 {
     struct broker *b = arg;
-    uint64_t *h = xmalloc(sizeof(*h));
+    /* moved in place: this runs for every org a commit wrote to */
+    uint64_t *h = head_slot(b, org);
+    receipts_arrived(b, org, (h ? *h : 0) + 1, broker_now_ms(b));
+    if (!h) {
+        h = xmalloc(sizeof(*h));
+        strmap_put(broker_inbox(b)->heads, org, h);
+    }
     *h = ((const struct inbox_pending *)value)->head;
-    receipts_arrived(b, org, inbox_head(b, org) + 1, broker_now_ms(b));
-    free(strmap_put(broker_inbox(b)->heads, org, h));
     struct peer *p = protocol_peer(b, org);
     if (p)
         inbox_pump(b, p);
