@@ -216,7 +216,7 @@ static void store_configure(struct store *s, enum store_durability durability)
     }
     /* A route is read for nearly every letter, and nearly always found: a bloom filter on
      * the last level, which holds most routes, only says "maybe" at the cost of loading a
-     * filter partition (3.5% of the loop in the city's year). Misses (a new member's
+     * filter partition (3.4% of the loop in the city's year). Misses (a new member's
      * first letter) go to that level's index instead. */
     rocksdb_options_set_optimize_filters_for_hits(s->cf_opts[CF_ROUTES], 1);
 
