@@ -548,13 +548,27 @@ static long long option_value(const char *from, const char *name)
     return strtoll(p + strlen(pat), NULL, 10);
 }
 
+/* Every column family, by the name RocksDB's OPTIONS file gives it. */
+static const char *const families[] = {"default", "by_member", "members", "inbox",       "meta",
+                                       "routes",  "orgs",      "by_type", "by_community"};
+
+/* The OPTIONS file's section of kind ("CFOptions", "TableOptions/BlockBasedTable") for a
+ * family: the test fails when there is none. */
+static const char *options_section(const char *text, const char *kind, const char *family)
+{
+    char section[96];
+    snprintf(section, sizeof(section), "[%s \"%s\"]", kind, family);
+    const char *at = strstr(text, section);
+    if (!at)
+        fail_msg("no %s for family %s", kind, family);
+    return at;
+}
+
 /* RocksDB's defaults let each family hold 2 x 64 MiB of memtables and keep WAL files
  * until every family flushed: the store caps both. Read back from the OPTIONS file
  * RocksDB writes for the options it actually runs with. */
 static void test_store_memory_caps_applied(void **state)
 {
-    static const char *const families[] = {"default", "by_member", "members", "inbox",       "meta",
-                                           "routes",  "orgs",      "by_type", "by_community"};
     const char *dir = *state;
     struct store *s = NULL;
     assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
@@ -565,11 +579,7 @@ static void test_store_memory_caps_applied(void **state)
     assert_true(option_value(db, "max_total_wal_size") == (long long)STORE_WAL_BUDGET);
     long long sum = 0;
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-        char section[64];
-        snprintf(section, sizeof(section), "[CFOptions \"%s\"]", families[i]);
-        const char *cf = strstr(text, section);
-        if (!cf)
-            fail_msg("no options for family %s", families[i]);
+        const char *cf = options_section(text, "CFOptions", families[i]);
         long long wb = option_value(cf, "write_buffer_size");
         /* Each family under half the budget: no single family can take all of it. */
         if (wb <= 0 || wb > (long long)STORE_MEMTABLE_BUDGET / 2)
@@ -603,8 +613,6 @@ static void option_text(const char *from, const char *name, char *out, size_t si
  * partitioned, with the top levels and L0 pinned: read back for every family. */
 static void test_store_index_and_filters_live_in_the_cache(void **state)
 {
-    static const char *const families[] = {"default", "by_member", "members", "inbox",       "meta",
-                                           "routes",  "orgs",      "by_type", "by_community"};
     static const char *const want[][2] = {
         {"cache_index_and_filter_blocks", "true"},
         {"cache_index_and_filter_blocks_with_high_priority", "true"},
@@ -618,16 +626,34 @@ static void test_store_index_and_filters_live_in_the_cache(void **state)
     assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
     char *text = read_options_file(dir);
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-        char section[80], value[128];
-        snprintf(section, sizeof(section), "[TableOptions/BlockBasedTable \"%s\"]", families[i]);
-        const char *t = strstr(text, section);
-        if (!t)
-            fail_msg("no table options for family %s", families[i]);
+        char value[128];
+        const char *t = options_section(text, "TableOptions/BlockBasedTable", families[i]);
         for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
             option_text(t, want[k][0], value, sizeof(value));
             if (strcmp(value, want[k][1]) != 0)
                 fail_msg("family %s: %s=%s, want %s", families[i], want[k][0], value, want[k][1]);
         }
+    }
+    free(text);
+    store_destroy(&s);
+}
+
+/* A route is read for nearly every letter and nearly always found: the routes family has
+ * no filter on its last level (optimize_filters_for_hits), and every other family keeps
+ * its filters, where a miss is common (a new event, a member with no record yet). */
+static void test_store_routes_skip_the_last_level_filter(void **state)
+{
+    const char *dir = *state;
+    struct store *s = NULL;
+    assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
+    char *text = read_options_file(dir);
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        char value[16];
+        const char *cf = options_section(text, "CFOptions", families[i]);
+        option_text(cf, "optimize_filters_for_hits", value, sizeof(value));
+        const char *want = strcmp(families[i], "routes") == 0 ? "true" : "false";
+        if (strcmp(value, want) != 0)
+            fail_msg("family %s: optimize_filters_for_hits=%s, want %s", families[i], value, want);
     }
     free(text);
     store_destroy(&s);
@@ -681,6 +707,7 @@ int main(void)
         tu_test_tmpdir(test_store_open_twice_eagain),
         tu_test_tmpdir(test_store_memory_caps_applied),
         tu_test_tmpdir(test_store_index_and_filters_live_in_the_cache),
+        tu_test_tmpdir(test_store_routes_skip_the_last_level_filter),
         tu_test_tmpdir(test_store_open_files_follow_the_descriptor_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
