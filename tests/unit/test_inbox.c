@@ -707,6 +707,32 @@ static void test_receipts_saved_per_interval(void **state)
     broker_close(&b);
 }
 
+/* One tick walks several recipients: each recipient's receipts come from its own entries
+ * only, up to its own cursor, whichever of them is walked first. */
+static void test_receipts_one_tick_walks_each_recipient_alone(void **state)
+{
+    const char *dir = *state;
+    const uint64_t from_b[] = {3, 4, 5}, from_a[] = {7, 8, 9};
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    append_committed(b, ORG_A, ORG_B, from_b, 3); /* A's inbox 1..3: B's 3, 4, 5 */
+    append_committed(b, ORG_B, ORG_A, from_a, 3); /* B's inbox 1..3: A's 7, 8, 9 */
+    receipts_confirmed(b, ORG_A, 1);
+    receipts_confirmed(b, ORG_B, 2);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 3);
+    assert_true(receipt_of(b, ORG_A, ORG_B) == 8);
+    assert_true(receipts_cursor(b, ORG_A) == 1);
+    assert_true(receipts_cursor(b, ORG_B) == 2);
+    receipts_confirmed(b, ORG_A, 3);
+    receipts_confirmed(b, ORG_B, 3);
+    fake_now_ms += RECEIPTS_WALK_MS; /* walked lately: paced until then */
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
+    assert_true(receipt_of(b, ORG_A, ORG_B) == 9);
+    broker_close(&b);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -722,6 +748,7 @@ int main(void)
         tu_test_tmpdir(test_inbox_entry_hlc_both_kinds),
         tu_test_tmpdir(test_receipts_follow_the_cursor),
         tu_test_tmpdir(test_receipts_saved_per_interval),
+        tu_test_tmpdir(test_receipts_one_tick_walks_each_recipient_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
