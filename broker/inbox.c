@@ -67,6 +67,15 @@ static void head_name(char *buf, size_t size, const char *org)
     snprintf(buf, size, "head/%s", org);
 }
 
+/* Keeps v as org's head in memory; the slot to move it by later. */
+static uint64_t *cache_head(struct broker *b, const char *org, uint64_t v)
+{
+    uint64_t *slot = xmalloc(sizeof(*slot));
+    *slot = v;
+    strmap_put(broker_inbox(b)->heads, org, slot);
+    return slot;
+}
+
 /* org's cached head, read from meta the first time; NULL when that read fails. */
 static uint64_t *head_slot(struct broker *b, const char *org)
 {
@@ -78,10 +87,7 @@ static uint64_t *head_slot(struct broker *b, const char *org)
     head_name(name, sizeof(name), org);
     if (eventlog_meta_u64(broker_log(b), name, 0, &v) != DS_OK)
         return NULL;
-    cached = xmalloc(sizeof(*cached));
-    *cached = v;
-    strmap_put(broker_inbox(b)->heads, org, cached);
-    return cached;
+    return cache_head(b, org, v);
 }
 
 uint64_t inbox_head(struct broker *b, const char *org)
@@ -244,11 +250,11 @@ static bool commit_head(const char *org, void *value, void *arg)
     /* moved in place: this runs for every org a commit wrote to */
     uint64_t *h = head_slot(b, org);
     receipts_arrived(b, org, (h ? *h : 0) + 1, broker_now_ms(b));
-    if (!h) {
-        h = xmalloc(sizeof(*h));
-        strmap_put(broker_inbox(b)->heads, org, h);
-    }
-    *h = ((const struct inbox_pending *)value)->head;
+    uint64_t head = ((const struct inbox_pending *)value)->head;
+    if (h)
+        *h = head;
+    else
+        cache_head(b, org, head);
     struct peer *p = protocol_peer(b, org);
     if (p)
         inbox_pump(b, p);
