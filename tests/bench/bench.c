@@ -130,6 +130,10 @@ static double phase_deadline = 600; /* --deadline: seconds per measured phase */
 #define NODE_RETRY_REPUBLISH 3u
 static bool node_timers;
 static uint64_t hellos_sent, republished, send_failures;
+/* Frames the virtual nodes sent and received, by kind (Frame.kind's field number): each is
+ * a message through both sides' ZeroMQ I/O threads and the kernel, whatever it carries. */
+#define FRAME_KINDS 16
+static uint64_t frames_sent[FRAME_KINDS], frames_received[FRAME_KINDS];
 static uint64_t hlc_base;
 
 double now_s(void)
@@ -621,6 +625,8 @@ static bool vnode_send_frame(struct vnode *v, const Dualsync__Frame *f)
     wire_pack(&f->base, &buf, &len);
     bool ok = vnode_send(v, buf, len);
     free(buf);
+    if (ok && (unsigned)f->kind_case < FRAME_KINDS)
+        frames_sent[f->kind_case]++;
     return ok;
 }
 
@@ -664,6 +670,8 @@ static void vnode_handle(struct vnode *v, const uint8_t *data, size_t len)
     Dualsync__Frame *r = wire_frame_unpack(data, len);
     if (!r)
         return;
+    if ((unsigned)r->kind_case < FRAME_KINDS)
+        frames_received[r->kind_case]++;
     if (r->kind_case == DUALSYNC__FRAME__KIND_WELCOME) {
         v->welcomed = true;
         v->hello_tries = v->republish_tries = 0;
@@ -2213,6 +2221,43 @@ static void city_pump(struct vnode *v)
     }
 }
 
+/* Prints the frames counted since the snapshot sent0/received0, and per letter. */
+static void print_frames(const uint64_t sent0[FRAME_KINDS], const uint64_t received0[FRAME_KINDS],
+                         size_t letters)
+{
+    static const char *const names[FRAME_KINDS] = {
+        [DUALSYNC__FRAME__KIND_HELLO] = "HELLO",
+        [DUALSYNC__FRAME__KIND_WELCOME] = "WELCOME",
+        [DUALSYNC__FRAME__KIND_PUBLISH] = "PUBLISH",
+        [DUALSYNC__FRAME__KIND_ACK] = "ACK",
+        [DUALSYNC__FRAME__KIND_DELIVER] = "DELIVER",
+        [DUALSYNC__FRAME__KIND_CONFIRM] = "CONFIRM",
+        [DUALSYNC__FRAME__KIND_ERROR] = "ERROR",
+        [DUALSYNC__FRAME__KIND_PING] = "PING",
+        [DUALSYNC__FRAME__KIND_PONG] = "PONG",
+        [DUALSYNC__FRAME__KIND_RECEIPTS] = "RECEIPTS",
+        [DUALSYNC__FRAME__KIND_DIRECTORY] = "DIRECTORY",
+    };
+    const uint64_t *now[2] = {frames_sent, frames_received};
+    const uint64_t *then[2] = {sent0, received0};
+    for (int side = 0; side < 2; side++) {
+        uint64_t all = 0;
+        for (int k = 0; k < FRAME_KINDS; k++)
+            all += now[side][k] - then[side][k];
+        printf("frames %s by the virtual nodes: %llu (%.2f per letter)", side ? "received" : "sent",
+               (unsigned long long)all, letters ? (double)all / (double)letters : 0.0);
+        const char *sep = ":";
+        for (int k = 0; k < FRAME_KINDS; k++) {
+            if (now[side][k] == then[side][k])
+                continue;
+            printf("%s %s %llu", sep, names[k] ? names[k] : "other",
+                   (unsigned long long)(now[side][k] - then[side][k]));
+            sep = ",";
+        }
+        printf("\n");
+    }
+}
+
 /* A year that did not finish: where is it stuck, on our side and on the broker's? */
 static void city_stall_report(const char *dir)
 {
@@ -2449,6 +2494,9 @@ static void city_year(size_t members, size_t units, size_t communities, double d
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     json_t *cpu0 = thread_cpu(broker_pid);
+    uint64_t sent0[FRAME_KINDS], received0[FRAME_KINDS];
+    memcpy(sent0, frames_sent, sizeof(sent0));
+    memcpy(received0, frames_received, sizeof(received0));
     perf_start("city-year");
     double t0 = now_s(), deadline = t0 + deadline_s, next_report = t0 + 10;
     uint64_t acked = 0;
@@ -2479,6 +2527,7 @@ static void city_year(size_t members, size_t units, size_t communities, double d
     if (node_timers)
         printf(", %llu letters published again after 3 s (and backoff) without ACK progress\n",
                (unsigned long long)republished);
+    print_frames(sent0, received0, cy.n_ev);
     long hwm = proc_status_kib(broker_pid, "VmHWM"), rss = proc_status_kib(broker_pid, "VmRSS");
     json_t *cpu1 = thread_cpu(broker_pid);
     getrusage(RUSAGE_SELF, &ru1);
