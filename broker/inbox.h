@@ -59,8 +59,18 @@ int inbox_scrub(struct store *s, const struct strmap *redactions, void *arg);
 void inbox_directory_resume(struct broker *b, struct peer *p, uint64_t cursor);
 bool inbox_directory_confirmed(struct peer *p, uint64_t upto);
 /* Sends what the windows and the peer's send budget allow to a welcomed peer: the
- * directory entries after its cursor first, then its inbox. */
+ * directory entries after its cursor first, then its inbox. A few entries held by a
+ * commit to many recipients wait while a DELIVER is unconfirmed: its CONFIRM sends them,
+ * in one frame with those committed meanwhile. */
 void inbox_pump(struct broker *b, struct peer *p);
+/* The same, with one frame sent even while one is unconfirmed: after a CONFIRM that moved
+ * nothing (the node's heartbeat), so that a DELIVER lost on the way shows the node a gap
+ * at once instead of holding the inbox until the node resyncs. */
+void inbox_pump_unheld(struct broker *b, struct peer *p);
+/* Forgets the letters held for the CONFIRMs of DELIVERs in flight (they are read from the
+ * store when sent): after an erasure, whose letters must leave without their personal
+ * part. */
+void inbox_drop_tails(struct broker *b);
 /* The send budget of p's connection: forget it (a new connection), release what a CONFIRM
  * (or a HELLO's cursor) up to upto shows read, and whether more than half of it is in
  * flight (a peer asking for a resend then is not reading: its connection is closed). */

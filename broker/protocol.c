@@ -502,6 +502,7 @@ int protocol_erase_member(struct broker *b, struct eventlog_txn *txn, const stru
     snprintf(origin, sizeof(origin), "%s", ev->origin);
     size_t dropped = 0;
     int rc = eventlog_txn_redact_member(txn, member, UINT64_MAX, &dropped);
+    inbox_drop_tails(b); /* a held copy may still carry the personal part */
     if (rc == DS_OK) {
         broker_counters(b)->erasures++;
         log_info("broker: member=%s erased by %s: %zu letters keep no personal part", member,
@@ -867,14 +868,18 @@ static void on_confirm(struct broker *b, struct peer *p, const Dualsync__Confirm
                    0); /* Error.seq names the sender's own events only */
         return;
     }
-    if (c->upto > p->confirmed) {
+    bool moved = c->upto > p->confirmed;
+    if (moved) {
         p->confirmed = c->upto;
         receipts_confirmed(b, p->addr.org, c->upto);
     }
     if (p->delivered < p->confirmed)
         p->delivered = p->confirmed; /* it has them from before a HELLO: no need to resend */
     inbox_sent_confirmed(p, p->confirmed);
-    inbox_pump(b, p);
+    if (moved)
+        inbox_pump(b, p);
+    else
+        inbox_pump_unheld(b, p);
 }
 
 /* Restore: a node's own events, back to it, in order, within the frame budget. */

@@ -857,16 +857,22 @@ static void test_protocol_replay_does_not_vouch(void **state)
         tu_event_free(&ev[i]);
 }
 
-/* Registers n more units (unit:u000, unit:u001, ...), each with fresh keys. */
-static void add_units(struct broker *b, int n)
+/* Registers n more orgs of a kind (prefix000, prefix001, ...), each with fresh keys. */
+static void add_orgs(struct broker *b, const char *prefix, enum org_kind kind, int n)
 {
     for (int i = 0; i < n; i++) {
         struct keys k;
         char org[32];
         keys_generate(&k);
-        snprintf(org, sizeof(org), "unit:u%03d", i);
-        bf_add_org(b, org, ORG_UNIT, &k);
+        snprintf(org, sizeof(org), "%s%03d", prefix, i);
+        bf_add_org(b, org, kind, &k);
     }
+}
+
+/* Registers n more units (unit:u000, unit:u001, ...). */
+static void add_units(struct broker *b, int n)
+{
+    add_orgs(b, "unit:u", ORG_UNIT, n);
 }
 
 /* The community confirms its directory cursor (and its inbox cursor, as a node does). */
@@ -963,17 +969,128 @@ static void test_protocol_batch_delivered_without_reading_back(void **state)
     assert_int_equal(sent.delivered, 40);
     assert_int_equal(unit_reads, 0);
     assert_int_equal(inbox_scans, 0);
+    confirm_directory(fx, directory_head(b), 40);
 
-    uint64_t window = broker_config(b)->window; /* 64: 24 more fit, the rest waits */
-    publish_and_store(fx, 41, 100);
-    assert_int_equal(sent.delivered, window);
+    uint64_t window = broker_config(b)->window; /* 64: more than a few, 36 wait */
+    publish_and_store(fx, 41, 140);
+    assert_int_equal(sent.delivered, 40 + window);
     assert_int_equal(unit_reads, 0);
     assert_int_equal(inbox_scans, 0);
-    confirm_directory(fx, directory_head(b), window); /* the node confirms what it has */
-    assert_int_equal(sent.delivered, 100);
-    assert_int_equal(unit_reads, 100 - window); /* the rest, from the store */
+    confirm_directory(fx, directory_head(b), 40 + window); /* the node confirms what it has */
+    assert_int_equal(sent.delivered, 140);
+    assert_int_equal(unit_reads, 140 - 40 - window); /* the rest, from the store */
     assert_true(inbox_scans > 0);
     assert_int_equal(sent.errors, 0);
+}
+
+/* The other communities a fanned-out commit writes to (registered by start_fanned). */
+#define FANOUT_OTHERS 15
+
+/* The FANOUT_OTHERS registered, the community and the unit connected, the counts reset. */
+static void start_fanned(struct fixture *fx)
+{
+    add_orgs(fx->b, "community:f", ORG_COMMUNITY, FANOUT_OTHERS);
+    hello_as(fx, &fx->community_addr);
+    say_hello(fx);
+    memset(&sent, 0, sizeof(sent));
+    unit_reads = inbox_scans = 0;
+}
+
+/* One PUBLISH of the unit's introductions from seq first: n to the connected community,
+ * then one to each of the FANOUT_OTHERS (a commit that fans out to 16 recipients, as the
+ * city's do), stored. The community's letter of seq s is member DY-s. Returns the last
+ * seq. */
+static uint64_t publish_fanned(struct fixture *fx, uint64_t first, size_t n)
+{
+    size_t all = n + FANOUT_OTHERS;
+    struct tu_event *ev = calloc(all, sizeof(*ev));
+    ProtobufCBinaryData *raw = calloc(all, sizeof(*raw));
+    for (size_t i = 0; i < all; i++) {
+        char member[32], other[32];
+        snprintf(member, sizeof(member), "DY-%04zu", (size_t)first + i);
+        snprintf(other, sizeof(other), "community:f%03zu", i < n ? 0 : i - n);
+        tu_event_intro(&ev[i], &fx->unit_keys, UNIT, first + i, hlc_wall_ms() << 16, member,
+                       i < n ? COMMUNITY : other, "Zhang", 30, "2026-03-01");
+        raw[i].data = ev[i].raw;
+        raw[i].len = ev[i].len;
+    }
+    send_publish(fx, raw, all);
+    store_checked(fx);
+    for (size_t i = 0; i < all; i++)
+        tu_event_free(&ev[i]);
+    free(ev);
+    free(raw);
+    return first + all - 1;
+}
+
+/* Letters committed while a DELIVER is unconfirmed, fewer than 32, by a commit that fans
+ * out to 16 recipients or more, wait for its CONFIRM and go in one frame, from memory:
+ * two frames (and two CONFIRMs) for three commits, and nothing read back. A CONFIRM that
+ * moves nothing (the node's heartbeat) sends what waits at once: a DELIVER lost on the
+ * way then shows the node a gap. A commit to the community alone sends at once: its
+ * letters do not wait a round trip. */
+static void test_protocol_small_delivers_wait_for_the_confirm(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    start_fanned(fx);
+    uint64_t last = publish_fanned(fx, 1, 3);
+    assert_int_equal(sent.delivers, 1);
+    last = publish_fanned(fx, last + 1, 2); /* the first DELIVER is unconfirmed: these wait */
+    last = publish_fanned(fx, last + 1, 4);
+    assert_int_equal(sent.delivers, 1);
+    assert_int_equal(sent.delivered, 3);
+    assert_true(sent.ack_upto == last); /* stored and acknowledged all the same */
+    confirm_directory(fx, directory_head(b), 3);
+    assert_int_equal(sent.delivers, 2);
+    assert_int_equal(sent.delivered, 9);
+    assert_int_equal(unit_reads, 0);
+    assert_int_equal(inbox_scans, 0);
+
+    last = publish_fanned(fx, last + 1, 2); /* held behind the second */
+    assert_int_equal(sent.delivers, 2);
+    confirm_directory(fx, directory_head(b), 3); /* a heartbeat's CONFIRM: nothing moved */
+    assert_int_equal(sent.delivers, 3);
+    assert_int_equal(sent.delivered, 11);
+
+    publish_and_store(fx, last + 1, last + 2); /* to the community alone: at once */
+    assert_int_equal(sent.delivers, 4);
+    assert_int_equal(sent.delivered, 13);
+    assert_int_equal(sent.errors, 0);
+}
+
+/* A held letter whose member is then erased leaves without its personal part: the
+ * erasure forgets the letters held in memory, and they are read from the store, as
+ * stored (check_delivered_as_stored). */
+static void test_protocol_erasure_drops_held_letters(void **state)
+{
+    struct fixture *fx = *state;
+    struct broker *b = fx->b;
+    start_fanned(fx);
+    uint64_t last = publish_fanned(fx, 1, 1);
+    uint64_t held = last + 1; /* its member's introduction, held behind the first */
+    last = publish_fanned(fx, held, 1);
+    assert_int_equal(sent.delivered, 1);
+
+    char member[32];
+    snprintf(member, sizeof(member), "DY-%04llu", (unsigned long long)held);
+    struct tu_event erase;
+    Dualsync__MemberErase body = DUALSYNC__MEMBER_ERASE__INIT;
+    body.reason = DUALSYNC__ERASE_REASON__ERASE_REQUEST;
+    body.date = (char *)"2026-12-03";
+    tu_event_make(&erase, &fx->unit_keys, UNIT, last + 1, hlc_wall_ms() << 16, member,
+                  DUALSYNC__EVENT_TYPE__EVENT_MEMBER_ERASE, &body.base);
+    ProtobufCBinaryData raw = {.data = erase.raw, .len = erase.len};
+    unit_reads = 0;
+    send_publish(fx, &raw, 1);
+    store_checked(fx);
+    assert_true(sent.ack_upto == last + 1);
+    assert_true(broker_counters(b)->erasures == 1);
+    /* the erasure goes to the community alone, at once, after the held introduction, which
+     * comes from the store, as stored: without "Zhang" */
+    assert_int_equal(sent.delivered, 3);
+    assert_true(unit_reads >= 1);
+    tu_event_free(&erase);
 }
 
 /* A connection whose signatures have verified has nothing in its next frames for a
@@ -1180,6 +1297,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_protocol_batch_delivered_without_reading_back, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_small_delivers_wait_for_the_confirm, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_protocol_erasure_drops_held_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol_receipts_send_what_moved, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
