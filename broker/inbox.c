@@ -25,8 +25,8 @@
  * RocksDB (or the batch just written, or the recipient's tail in memory) each time, never
  * from socket buffers, and after a commit to many recipients one small DELIVER at a time:
  * fewer than INBOX_HOLD_BELOW new letters wait for the CONFIRM of the one in flight
- * (hold_for_confirm). A vanished peer costs its
- * window only, and its tail (all tails together at most INBOX_TAIL_BYTES_MAX).
+ * (hold_for_confirm). A vanished peer costs its window only, and its tail (all tails
+ * together at most INBOX_TAIL_BYTES_MAX).
  * Send budget: besides the window in entries, each connection may hold at most
  * BROKER_PEER_SEND_FRAMES frames and BROKER_PEER_SEND_BYTES bytes that its peer has not
  * confirmed (the broker cannot see libzmq's queue, but a peer that does not read does not
@@ -816,12 +816,13 @@ bool inbox_directory_confirmed(struct peer *p, uint64_t upto)
 }
 
 /* Whether the entries p has not been sent wait for the CONFIRM of those in flight: they
- * do while they are few (INBOX_HOLD_BELOW, or the window when smaller). Every frame is a message
- * through both sides' ZeroMQ and kernel, and a CONFIRM back: sent at each commit, three of four
- * DELIVERs of the whole city's year left while the one before was unconfirmed, a few
- * letters each (BENCHMARKS.md "One small DELIVER in flight"). A resend after a HELLO
- * (below sent_upto) and more than a few never wait, and once a pump sends, it sends all
- * the windows allow, as before (a frame cut short by its bytes is followed at once). */
+ * do while they are few (INBOX_HOLD_BELOW, or the window when smaller). Every frame is a
+ * message through both sides' ZeroMQ and kernel, and a CONFIRM back: sent at each commit,
+ * three of four DELIVERs of the whole city's year left while the one before was
+ * unconfirmed, a few letters each (BENCHMARKS.md "One small DELIVER in flight"). A resend
+ * after a HELLO (below sent_upto) and more than a few never wait, and once a pump sends,
+ * it sends all the windows allow, as before (a frame cut short by its bytes is followed
+ * at once). */
 static bool hold_for_confirm(const struct broker *b, const struct peer *p, uint64_t head)
 {
     if (p->delivered <= p->confirmed || p->delivered < p->sent_upto)
