@@ -436,29 +436,32 @@ static bool keep_tail(struct broker *b, const char *org, const struct inbox_pend
     struct tail *t = strmap_get(in->tails, org);
     if (!in->written || (t && t->first + t->n != ip->first))
         return false;
-    size_t n = (size_t)(ip->head + 1 - ip->first), bytes = 0;
-    const uint8_t *raw = NULL;
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!eventlog_txn_raw(in->written, ip->refs[i].origin, ip->refs[i].seq, &raw, &len))
-            return false; /* not a letter of this transaction (the street's): read it later */
-        bytes += len;
-    }
-    if (in->tail_bytes + bytes > INBOX_TAIL_BYTES_MAX)
-        return false;
     if (!t) {
         t = xcalloc(1, sizeof(*t));
         t->first = ip->first;
         strmap_put(in->tails, org, t);
     }
+    size_t n = (size_t)(ip->head + 1 - ip->first), kept = t->n, bytes = 0;
     if (t->n + n > t->cap) {
         t->cap = t->n + n > 2 * t->cap ? t->n + n : 2 * t->cap;
         t->ev = xrealloc(t->ev, t->cap * sizeof(*t->ev));
     }
     for (size_t i = 0; i < n; i++) {
-        eventlog_txn_raw(in->written, ip->refs[i].origin, ip->refs[i].seq, &raw, &len);
+        const uint8_t *raw = NULL;
+        size_t len = 0;
+        /* not a letter of this transaction (the street's), or past the bytes allowed: the
+         * copies are undone and everything goes now */
+        if (!eventlog_txn_raw(in->written, ip->refs[i].origin, ip->refs[i].seq, &raw, &len) ||
+            in->tail_bytes + bytes + len > INBOX_TAIL_BYTES_MAX) {
+            while (t->n > kept)
+                free(t->ev[--t->n].data);
+            if (t->n == 0)
+                tail_free(strmap_remove(in->tails, org));
+            return false;
+        }
         t->ev[t->n].data = xmemdup(raw, len);
         t->ev[t->n++].len = len;
+        bytes += len;
     }
     in->tail_bytes += bytes;
     return true;
