@@ -398,10 +398,14 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 /* protobuf-c hands a string over as a C string, so a NUL inside one would cut what every
  * screen shows while the signed bytes hold more ("张三\0<anything>"). The raw body is walked
  * once, nested messages included, and the first string field holding a NUL is returned
- * (NULL: none). Malformed wire is left to protobuf_c_message_unpack, which judged it. */
+ * (NULL: none). Malformed wire is left to protobuf_c_message_unpack, which judged it; the
+ * walk only never steps past the end (an empty body may come as NULL, a fixed field may be
+ * cut short), as even forming such a pointer is undefined. */
 static const ProtobufCFieldDescriptor *string_with_nul(const ProtobufCMessageDescriptor *desc,
                                                        const uint8_t *p, size_t len, int depth)
 {
+    if (!len)
+        return NULL;
     const uint8_t *end = p + len;
     uint64_t key, n;
     while (p < end && read_varint(&p, end, &key)) {
@@ -411,10 +415,11 @@ static const ProtobufCFieldDescriptor *string_with_nul(const ProtobufCMessageDes
                 return NULL;
             continue;
         case 1:
-            p += 8;
-            continue;
         case 5:
-            p += 4;
+            n = (key & 7) == 1 ? 8 : 4;
+            if (n > (uint64_t)(end - p))
+                return NULL;
+            p += n;
             continue;
         case 2:
             break;

@@ -175,6 +175,27 @@ static void test_fields_list_limit(void **state)
     fields_free(m);
 }
 
+/* The raw walk for NULs in strings (fields_raw_strings_valid) on bodies protobuf-c may
+ * still accept or that are cut short: an empty body given as NULL (a redacted letter can
+ * be empty), and a fixed64 or fixed32 field whose bytes end early. fuzz_event found the
+ * first, as clang's UBSan reports NULL + 0 (GCC's does not; the reproducer is in the fuzz
+ * corpus as regress-redacted-empty-body); the walk must answer "no NUL" for all three. */
+static void test_fields_raw_walk_stays_inside(void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *d = &dualsync__service_claim__descriptor;
+    assert_true(fields_raw_strings_valid(d, NULL, 0, why));
+    /* field 15 as fixed64 (key 0x79) with 3 of its 8 bytes; field 15 as fixed32 (0x7d)
+     * with 1 of 4. Each sits at the end of a heap block just big enough. */
+    static const uint8_t cut64[] = {0x79, 1, 2, 3}, cut32[] = {0x7d, 1};
+    uint8_t *b = malloc(sizeof cut64);
+    memcpy(b, cut64, sizeof cut64);
+    assert_true(fields_raw_strings_valid(d, b, sizeof cut64, why));
+    memcpy(b, cut32, sizeof cut32);
+    assert_true(fields_raw_strings_valid(d, b, sizeof cut32, why));
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_fields_enum_names),
         cmocka_unit_test(test_fields_json_and_options),
         cmocka_unit_test(test_fields_list_limit),
+        cmocka_unit_test(test_fields_raw_walk_stays_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
