@@ -54,7 +54,7 @@ static void out_put(struct nconn *c, const void *data, size_t len)
     c->out_len += len;
 }
 
-static void out_printf(struct nconn *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void out_printf(struct nconn *c, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
