@@ -59,6 +59,7 @@ struct arrival {
 };
 
 struct recipient {
+    char org[IDS_ORG_MAX];
     uint64_t walked;    /* receipts are counted up to this inbox seq */
     uint64_t confirmed; /* what the recipient said since the broker started */
     uint64_t walked_ms; /* when it was last walked (0: not since the broker started) */
@@ -68,15 +69,22 @@ struct recipient {
     size_t n_arr, cap_arr;
 };
 
+/* One recipient's receipt of one origin's letters: a slot of the origin's table. The
+ * street keeps one per (origin, recipient) pair that ever exchanged a letter, 362,000 at
+ * the whole city's year: a slot of its own table, keyed by the recipient's struct (which
+ * lives as long as the broker), not a map entry with a copied name and a value allocated
+ * apart, which took about 45 MiB of the broker's peak there (heaptrack). */
 struct receipt {
-    uint64_t upto; /* the highest seq of the origin the recipient applied */
-    bool moved;    /* since the origin was last sent its receipts */
+    struct recipient *to; /* NULL: a free slot */
+    uint64_t upto;        /* the highest seq of the origin the recipient applied */
+    bool moved;           /* since the origin was last sent its receipts */
 };
 
 struct origin_receipts {
-    struct strmap *by_recipient; /* recipient -> struct receipt * */
-    bool moved;                  /* some receipt moved since the last push */
-    bool unsaved;                /* some receipt moved since the last save */
+    struct receipt *slots; /* open addressing, linear probing; cap a power of two */
+    size_t cap, n;
+    bool moved;   /* some receipt moved since the last push */
+    bool unsaved; /* some receipt moved since the last save */
 };
 
 struct receipts {
@@ -106,8 +114,45 @@ static void free_origin(void *v)
 {
     struct origin_receipts *o = v;
     if (o)
-        strmap_destroy(&o->by_recipient, free);
+        free(o->slots);
     free(o);
+}
+
+static size_t slot_of(const struct origin_receipts *o, const struct recipient *to)
+{
+    uint64_t h = (uint64_t)(uintptr_t)to * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (o->cap - 1);
+}
+
+/* o's receipt of to; with add, a new one (upto 0) when it has none, else NULL. */
+static struct receipt *receipt_of(struct origin_receipts *o, struct recipient *to, bool add)
+{
+    if (add && (o->n + 1) * 4 > o->cap * 3) { /* grow at 3/4 full: the table stays small */
+        struct receipt *old = o->slots;
+        size_t old_cap = o->cap;
+        o->cap = old_cap ? 2 * old_cap : 8;
+        o->slots = xcalloc(o->cap, sizeof(*o->slots));
+        for (size_t i = 0; i < old_cap; i++) {
+            if (!old[i].to)
+                continue;
+            size_t j = slot_of(o, old[i].to);
+            while (o->slots[j].to)
+                j = (j + 1) & (o->cap - 1);
+            o->slots[j] = old[i];
+        }
+        free(old);
+    }
+    if (!o->cap)
+        return NULL;
+    size_t i = slot_of(o, to);
+    for (; o->slots[i].to; i = (i + 1) & (o->cap - 1))
+        if (o->slots[i].to == to)
+            return &o->slots[i];
+    if (!add)
+        return NULL;
+    o->slots[i].to = to;
+    o->n++;
+    return &o->slots[i];
 }
 
 void receipts_destroy(struct receipts **rp)
@@ -128,6 +173,7 @@ static struct recipient *recipient(struct broker *b, const char *org)
         return r;
     char name[IDS_ORG_MAX + 16];
     r = xcalloc(1, sizeof(*r));
+    snprintf(r->org, sizeof(r->org), "%s", org);
     snprintf(name, sizeof(name), "walked/%s", org);
     if (eventlog_meta_u64(broker_log(b), name, 0, &r->walked) != DS_OK)
         r->walked = 0; /* unreadable: walked again from the start, which is only slower */
@@ -137,8 +183,8 @@ static struct recipient *recipient(struct broker *b, const char *org)
 
 /* Parses a stored "rcpt/<origin>" value; a damaged one is logged and ignored (the
  * receipts are counted again as recipients confirm). */
-static void parse_origin(struct origin_receipts *o, const char *origin, const uint8_t *v,
-                         size_t len)
+static void parse_origin(struct broker *b, struct origin_receipts *o, const char *origin,
+                         const uint8_t *v, size_t len)
 {
     size_t at = 0;
     while (at < len) {
@@ -147,9 +193,8 @@ static void parse_origin(struct origin_receipts *o, const char *origin, const ui
             log_warn("receipts: damaged receipts of %s ignored", origin);
             return;
         }
-        struct receipt *rc = xcalloc(1, sizeof(*rc));
-        rc->upto = store_get_u64be(v + at + n + 1);
-        free(strmap_put(o->by_recipient, (const char *)v + at, rc));
+        receipt_of(o, recipient(b, (const char *)v + at), true)->upto =
+            store_get_u64be(v + at + n + 1);
         at += n + 1 + 8;
     }
 }
@@ -163,10 +208,9 @@ static struct origin_receipts *origin_of(struct broker *b, const char *origin)
     void *v = NULL;
     size_t len = 0;
     o = xcalloc(1, sizeof(*o));
-    o->by_recipient = strmap_new();
     snprintf(name, sizeof(name), "rcpt/%s", origin);
     if (eventlog_meta_get(broker_log(b), name, &v, &len) == DS_OK)
-        parse_origin(o, origin, v, len);
+        parse_origin(b, o, origin, v, len);
     free(v);
     strmap_put(broker_receipts(b)->origins, origin, o);
     return o;
@@ -274,11 +318,7 @@ static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipie
             /* (the street's own entries, its directory, have no author to tell) */
             struct origin_receipts *o = origin_of(b, (const char *)v);
             uint64_t seq = store_get_u64be(v + olen + 1);
-            struct receipt *have = strmap_get(o->by_recipient, org);
-            if (!have) {
-                have = xcalloc(1, sizeof(*have));
-                strmap_put(o->by_recipient, org, have);
-            }
+            struct receipt *have = receipt_of(o, r, true);
             if (seq > have->upto) {
                 have->upto = seq;
                 have->moved = o->moved = o->unsaved = true;
@@ -321,15 +361,6 @@ static bool stage_walked(const char *org, void *value, void *arg)
     return true;
 }
 
-static bool encode_one(const char *recipient, void *value, void *arg)
-{
-    uint8_t seq[8];
-    store_put_u64be(seq, ((const struct receipt *)value)->upto);
-    buf_append(arg, recipient, strlen(recipient) + 1);
-    buf_append(arg, seq, sizeof(seq));
-    return true;
-}
-
 static bool stage_origin(const char *origin, void *value, void *arg)
 {
     struct origin_receipts *o = value;
@@ -337,7 +368,15 @@ static bool stage_origin(const char *origin, void *value, void *arg)
     struct buf v = BUF_INIT;
     if (!o->unsaved)
         return true;
-    strmap_each(o->by_recipient, encode_one, &v);
+    for (size_t i = 0; i < o->cap; i++) {
+        const struct receipt *rc = &o->slots[i];
+        uint8_t seq[8];
+        if (!rc->to)
+            continue;
+        store_put_u64be(seq, rc->upto);
+        buf_append(&v, rc->to->org, strlen(rc->to->org) + 1);
+        buf_append(&v, seq, sizeof(seq));
+    }
     snprintf(name, sizeof(name), "rcpt/%s", origin);
     eventlog_txn_put_meta(arg, name, v.p ? v.p : "", v.len);
     buf_release(&v);
@@ -351,34 +390,33 @@ struct receipts_out {
     bool moved_only; /* only the receipts that moved since the last push */
 };
 
-static bool add_entry(const char *recipient, void *value, void *arg)
+static void add_entry(struct receipts_out *out, struct receipt *rc)
 {
-    struct receipts_out *out = arg;
-    struct receipt *rc = value;
     bool take = !out->moved_only || rc->moved;
     rc->moved = false; /* sent, or not worth sending: either way told */
     if (!take)
-        return true;
+        return;
     Dualsync__Receipt *e = &out->entries[out->m.n_receipts];
     dualsync__receipt__init(e);
-    e->org = (char *)recipient;
+    e->org = rc->to->org;
     e->upto = rc->upto;
     out->m.receipts[out->m.n_receipts++] = e;
-    return true;
 }
 
 /* Sends p's org its receipts: all of them, or only those that moved since the last push. */
 static void send_receipts(struct broker *b, struct peer *p, struct origin_receipts *o,
                           bool moved_only)
 {
-    size_t n = strmap_count(o->by_recipient);
+    size_t n = o->n;
     if (!n)
         return; /* nothing applied yet: nothing to say */
     Dualsync__Frame f = DUALSYNC__FRAME__INIT;
     struct receipts_out out = {.m = DUALSYNC__RECEIPTS__INIT, .moved_only = moved_only};
     out.entries = xmalloc(n * sizeof(*out.entries)); /* each initialised as it is filled */
     out.m.receipts = xmalloc(n * sizeof(*out.m.receipts));
-    strmap_each(o->by_recipient, add_entry, &out);
+    for (size_t i = 0; i < o->cap; i++)
+        if (o->slots[i].to)
+            add_entry(&out, &o->slots[i]);
     f.kind_case = DUALSYNC__FRAME__KIND_RECEIPTS;
     f.receipts = &out.m;
     if (out.m.n_receipts)
@@ -413,13 +451,6 @@ static bool clear_origin(const char *origin, void *value, void *arg)
     return true;
 }
 
-static bool forget_moved(const char *recipient, void *value, void *arg)
-{
-    (void)recipient, (void)arg;
-    ((struct receipt *)value)->moved = false;
-    return true;
-}
-
 /* Sends a connected origin what moved of its receipts (one not connected is sent them all
  * after its next WELCOME). */
 static bool push_origin(const char *origin, void *value, void *arg)
@@ -432,7 +463,8 @@ static bool push_origin(const char *origin, void *value, void *arg)
     if (p && p->welcomed)
         send_receipts(b, p, o, true);
     else
-        strmap_each(o->by_recipient, forget_moved, NULL);
+        for (size_t i = 0; i < o->cap; i++)
+            o->slots[i].moved = false;
     o->moved = false;
     return true;
 }
@@ -512,16 +544,12 @@ void receipts_save(struct broker *b)
     tick(b, true);
 }
 
-static bool json_entry(const char *recipient, void *value, void *arg)
-{
-    json_object_set_new(arg, recipient,
-                        json_integer((json_int_t)((const struct receipt *)value)->upto));
-    return true;
-}
-
 json_t *receipts_json(struct broker *b, const char *origin)
 {
-    json_t *o = json_object();
-    strmap_each(origin_of(b, origin)->by_recipient, json_entry, o);
-    return o;
+    json_t *j = json_object();
+    const struct origin_receipts *o = origin_of(b, origin);
+    for (size_t i = 0; i < o->cap; i++)
+        if (o->slots[i].to)
+            json_object_set_new(j, o->slots[i].to->org, json_integer((json_int_t)o->slots[i].upto));
+    return j;
 }

@@ -707,6 +707,37 @@ static void test_receipts_saved_per_interval(void **state)
     broker_close(&b);
 }
 
+/* One origin's letters reach many recipients: each keeps its own receipt as the origin's
+ * table of receipts grows past its first slots, and all of them are stored and read back
+ * by name after a restart. */
+static void test_receipts_of_many_recipients(void **state)
+{
+    const char *dir = *state;
+    enum { MANY = 100 };
+    char org[MANY][32];
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    for (uint64_t i = 0; i < MANY; i++) {
+        const uint64_t seq[] = {10 + i};
+        snprintf(org[i], sizeof(org[i]), "community:r-%02u", (unsigned)i);
+        append_committed(b, org[i], ORG_B, seq, 1);
+        receipts_confirmed(b, org[i], 1);
+    }
+    receipts_tick(b);
+    for (uint64_t i = 0; i < MANY; i++)
+        assert_true(receipt_of(b, ORG_B, org[i]) == 10 + i);
+    receipts_save(b);
+    broker_close(&b);
+
+    b = broker_open_bare(dir);
+    json_t *j = receipts_json(b, ORG_B);
+    assert_int_equal(json_object_size(j), MANY);
+    json_decref(j);
+    for (uint64_t i = 0; i < MANY; i++)
+        assert_true(receipt_of(b, ORG_B, org[i]) == 10 + i);
+    broker_close(&b);
+}
+
 /* One tick walks several recipients: each recipient's receipts come from its own entries
  * only, up to its own cursor, whichever of them is walked first. */
 static void test_receipts_one_tick_walks_each_recipient_alone(void **state)
@@ -749,6 +780,7 @@ int main(void)
         tu_test_tmpdir(test_receipts_follow_the_cursor),
         tu_test_tmpdir(test_receipts_saved_per_interval),
         tu_test_tmpdir(test_receipts_one_tick_walks_each_recipient_alone),
+        tu_test_tmpdir(test_receipts_of_many_recipients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
