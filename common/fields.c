@@ -399,8 +399,8 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
  * screen shows while the signed bytes hold more ("张三\0<anything>"). The raw body is walked
  * once, nested messages included, and the first string field holding a NUL is returned
  * (NULL: none). Malformed wire is left to protobuf_c_message_unpack, which judged it; the
- * walk only never steps past the end (an empty body may come as NULL, a fixed field may be
- * cut short), as even forming such a pointer is undefined. */
+ * walk only makes sure it never steps past the end (an empty body may come as NULL, a
+ * fixed field may be cut short), as even forming such a pointer is undefined. */
 static const ProtobufCFieldDescriptor *string_with_nul(const ProtobufCMessageDescriptor *desc,
                                                        const uint8_t *p, size_t len, int depth)
 {

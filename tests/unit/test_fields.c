@@ -186,7 +186,7 @@ static void test_fields_raw_walk_stays_inside(void **state)
     const ProtobufCMessageDescriptor *d = &dualsync__service_claim__descriptor;
     assert_true(fields_raw_strings_valid(d, NULL, 0, why));
     /* field 15 as fixed64 (key 0x79) with 3 of its 8 bytes; field 15 as fixed32 (0x7d)
-     * with 1 of 4. Each sits at the end of a heap block just big enough. */
+     * with 1 of 4: the walk stops at the end of each, finding no string. */
     static const uint8_t cut64[] = {0x79, 1, 2, 3}, cut32[] = {0x7d, 1};
     uint8_t *b = malloc(sizeof cut64);
     memcpy(b, cut64, sizeof cut64);
