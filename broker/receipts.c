@@ -124,7 +124,7 @@ static size_t slot_of(const struct origin_receipts *o, const struct recipient *t
     return (size_t)(h >> 32) & (o->cap - 1);
 }
 
-/* o's receipt of to; with add, a new one (upto 0) when it has none, else NULL. */
+/* o's receipt of to; when o has none, a new one (upto 0) with add, NULL without. */
 static struct receipt *receipt_of(struct origin_receipts *o, struct recipient *to, bool add)
 {
     if (add && (o->n + 1) * 4 > o->cap * 3) { /* grow at 3/4 full: the table stays small */
