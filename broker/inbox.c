@@ -139,12 +139,6 @@ uint64_t inbox_head(struct broker *b, const char *org)
     return h ? *h : 0;
 }
 
-/* A reference an inbox entry holds: the event (origin, seq). */
-struct inbox_ref {
-    char origin[IDS_ORG_MAX];
-    uint64_t seq;
-};
-
 struct inbox_pending {
     uint64_t head;          /* the org's head once the transaction is written */
     uint64_t first;         /* the first entry it appends */
@@ -295,9 +289,11 @@ static bool commit_head(const char *org, void *value, void *arg)
 {
     struct broker *b = arg;
     /* moved in place: this runs for every org a commit wrote to */
+    const struct inbox_pending *ip = value;
     uint64_t *h = head_slot(b, org);
-    receipts_arrived(b, org, (h ? *h : 0) + 1, broker_now_ms(b));
-    uint64_t head = ((const struct inbox_pending *)value)->head;
+    receipts_arrived(b, org, ip->first, ip->refs, (size_t)(ip->head + 1 - ip->first),
+                     broker_now_ms(b));
+    uint64_t head = ip->head;
     if (h)
         *h = head;
     else

@@ -4,6 +4,7 @@
 #define DUALSYNC_BROKER_INBOX_H
 
 #include "eventlog.h"
+#include "ids.h"
 #include "store.h"
 #include "strmap.h"
 #include "wire.h"
@@ -31,6 +32,11 @@ uint64_t inbox_head(struct broker *b, const char *org);
  * (eventlog_txn_write), delivering the entries and letters it wrote from memory rather
  * than from the store. */
 struct inbox_pending;
+/* What an inbox entry holds: a reference to the event (origin, seq). */
+struct inbox_ref {
+    char origin[IDS_ORG_MAX];
+    uint64_t seq;
+};
 void inbox_pending_free(void *ip);
 /* A transaction's pending_heads map, and its return when the transaction ends. The inbox
  * keeps one returned map, emptied, for the next transaction, as the event log keeps its

@@ -1,8 +1,10 @@
 /* receipts: how far each recipient has applied its inbox, and what that tells the
  * letters' authors.
  *   A recipient's CONFIRM (or the cursor in its HELLO) says it applied and stored its
- *   inbox up to a seq. Walking those entries (a range scan of the inbox cf on the tick,
- *   bounded per tick) gives, per origin, the highest seq each recipient has applied. An
+ *   inbox up to a seq. Walking those entries on the tick (bounded per tick) gives, per
+ *   origin, the highest seq each recipient has applied. The entries a commit wrote are kept
+ *   in memory until they are walked (bounded: RECEIPTS_KEPT_TOTAL); the walk reads back
+ *   from the inbox cf only those older than the broker's start or past the bound. An
  *   origin's entries enter every inbox in its seq order (its events are stored
  *   contiguously), so "R applied origin's seq s" is exactly "s <= receipt[origin][R]".
  *   Each connected origin is sent its receipts (a Receipts frame) after WELCOME and
@@ -58,6 +60,32 @@ struct arrival {
     uint64_t ms;  /* when it committed */
 };
 
+struct origin_receipts;
+
+/* An inbox entry kept from its commit until it is walked: the receipts of the letter's
+ * origin (NULL: the street's own entry, which has no author to tell) and its seq there. */
+struct kept_entry {
+    struct origin_receipts *o;
+    uint64_t seq;
+};
+
+/* Kept entries live in chunks of one pool (struct receipts), so that what they take is
+ * bounded by the pool, not by how many entries each recipient once had: a chunk a walk
+ * empties goes back to the pool, not to malloc. */
+#define KEPT_CHUNK 32u
+struct kept_chunk {
+    struct kept_chunk *next;
+    struct kept_entry e[KEPT_CHUNK];
+};
+
+/* A recipient's kept entries: inbox seqs first, first + 1, ..., n of them, from
+ * head->e[off] on, in chunks up to tail. */
+struct kept {
+    struct kept_chunk *head, *tail;
+    size_t off, n;
+    uint64_t first;
+};
+
 struct recipient {
     char org[IDS_ORG_MAX];
     uint64_t walked;    /* receipts are counted up to this inbox seq */
@@ -67,6 +95,7 @@ struct recipient {
     bool dirty;         /* walked moved since the last persist */
     struct arrival *arr;
     size_t n_arr, cap_arr;
+    struct kept kept; /* its entries from their commit until they are walked */
 };
 
 /* One recipient's receipt of one origin's letters: a slot of the origin's table. The
@@ -81,6 +110,7 @@ struct receipt {
 };
 
 struct origin_receipts {
+    char origin[IDS_ORG_MAX];
     struct receipt *slots; /* open addressing, linear probing; cap a power of two */
     size_t cap, n;
     bool moved;   /* some receipt moved since the last push */
@@ -92,6 +122,9 @@ struct receipts {
     struct strmap *origins;    /* origin -> struct origin_receipts * */
     uint64_t saved_ms;         /* when the walk was last saved (or the first tick) */
     bool unsaved;              /* something was walked since */
+    struct kept_chunk *spare;  /* the pool's chunks no recipient holds */
+    size_t chunks;             /* the pool's chunks, at most max_chunks */
+    size_t max_chunks;         /* RECEIPTS_KEPT_TOTAL / KEPT_CHUNK (receipts_limit_kept) */
 };
 
 struct receipts *receipts_new(void)
@@ -99,14 +132,26 @@ struct receipts *receipts_new(void)
     struct receipts *r = xcalloc(1, sizeof(*r));
     r->recipients = strmap_new();
     r->origins = strmap_new();
+    r->max_chunks = RECEIPTS_KEPT_TOTAL / KEPT_CHUNK;
     return r;
+}
+
+static void free_chunks(struct kept_chunk *c)
+{
+    while (c) {
+        struct kept_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
 }
 
 static void free_recipient(void *v)
 {
     struct recipient *r = v;
-    if (r)
+    if (r) {
         free(r->arr);
+        free_chunks(r->kept.head);
+    }
     free(r);
 }
 
@@ -162,6 +207,7 @@ void receipts_destroy(struct receipts **rp)
         return;
     strmap_destroy(&r->recipients, free_recipient);
     strmap_destroy(&r->origins, free_origin);
+    free_chunks(r->spare);
     free(r);
     *rp = NULL;
 }
@@ -208,6 +254,7 @@ static struct origin_receipts *origin_of(struct broker *b, const char *origin)
     void *v = NULL;
     size_t len = 0;
     o = xcalloc(1, sizeof(*o));
+    snprintf(o->origin, sizeof(o->origin), "%s", origin);
     snprintf(name, sizeof(name), "rcpt/%s", origin);
     if (eventlog_meta_get(broker_log(b), name, &v, &len) == DS_OK)
         parse_origin(b, o, origin, v, len);
@@ -242,9 +289,113 @@ uint64_t receipts_cursor(struct broker *b, const char *org)
     return r->said ? r->confirmed : r->walked;
 }
 
-void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_t now_ms)
+static void chunk_put(struct receipts *rs, struct kept_chunk *c)
+{
+    c->next = rs->spare;
+    rs->spare = c;
+}
+
+/* A chunk from the pool, or NULL when the pool has given all it may. */
+static struct kept_chunk *chunk_get(struct receipts *rs)
+{
+    struct kept_chunk *c = rs->spare;
+    if (c) {
+        rs->spare = c->next;
+    } else if (rs->chunks < rs->max_chunks) {
+        c = xmalloc(sizeof(*c));
+        rs->chunks++;
+    } else {
+        return NULL;
+    }
+    c->next = NULL;
+    return c;
+}
+
+static void forget_kept(struct receipts *rs, struct kept *k)
+{
+    while (k->head) {
+        struct kept_chunk *next = k->head->next;
+        chunk_put(rs, k->head);
+        k->head = next;
+    }
+    *k = (struct kept){0};
+}
+
+/* Appends an entry; false when the pool is spent (nothing appended). */
+static bool kept_push(struct receipts *rs, struct kept *k, struct origin_receipts *o, uint64_t seq)
+{
+    size_t at = (k->off + k->n) % KEPT_CHUNK;
+    if (!k->tail || (at == 0 && k->n)) {
+        struct kept_chunk *c = chunk_get(rs);
+        if (!c)
+            return false;
+        if (k->tail)
+            k->tail->next = c;
+        else
+            k->head = c;
+        k->tail = c;
+    }
+    k->tail->e[at] = (struct kept_entry){o, seq};
+    k->n++;
+    return true;
+}
+
+/* Drops the first entry (it was walked). */
+static void kept_pop(struct receipts *rs, struct kept *k)
+{
+    k->first++;
+    k->n--;
+    if (++k->off < KEPT_CHUNK && k->n)
+        return;
+    if (!k->n) {
+        forget_kept(rs, k);
+        return;
+    }
+    struct kept_chunk *next = k->head->next;
+    chunk_put(rs, k->head);
+    k->head = next;
+    k->off = 0;
+}
+
+/* Keeps r's entries first.. (refs) for the walk when they follow those it keeps and both
+ * it and the pool have room; otherwise r keeps none (a recipient that far behind, or a
+ * street that busy, is walked from the store). */
+static void keep_entries(struct broker *b, struct recipient *r, uint64_t first,
+                         const struct inbox_ref *refs, size_t n)
+{
+    struct receipts *rs = broker_receipts(b);
+    struct kept *k = &r->kept;
+    if (k->n && k->first + k->n != first)
+        forget_kept(rs, k); /* some were not kept: the walk reads them all back */
+    if (k->n + n > RECEIPTS_KEPT_PER_RECIPIENT) {
+        forget_kept(rs, k);
+        return;
+    }
+    if (!k->n)
+        k->first = first;
+    const char *street = broker_config(b)->street;
+    struct origin_receipts *o = NULL;
+    for (size_t i = 0; i < n; i++) {
+        /* a commit's entries mostly come from a few origins, one after another */
+        if (i == 0 || strcmp(refs[i].origin, refs[i - 1].origin) != 0)
+            o = strcmp(refs[i].origin, street) == 0 ? NULL : origin_of(b, refs[i].origin);
+        if (!kept_push(rs, k, o, refs[i].seq)) {
+            forget_kept(rs, k);
+            return;
+        }
+    }
+}
+
+void receipts_limit_kept(struct broker *b, size_t entries)
+{
+    broker_receipts(b)->max_chunks = entries / KEPT_CHUNK;
+}
+
+void receipts_arrived(struct broker *b, const char *org, uint64_t first,
+                      const struct inbox_ref *refs, size_t n, uint64_t now_ms)
 {
     struct recipient *r = recipient(b, org);
+    keep_entries(b, r, first, refs, n);
     if (r->n_arr && now_ms - r->arr[r->n_arr - 1].ms < ARRIVAL_SPACING_MS)
         return;
     if (r->n_arr == ARRIVALS_MAX)
@@ -287,14 +438,33 @@ struct tick_ctx {
     bool paced; /* recipients walked lately wait for WALK_MIN_SPAN entries */
 };
 
-/* Counts org's inbox entries walked+1 .. its cursor, at most budget of them. */
-static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipient *r,
-                             size_t budget)
+/* Counts the entry of r's inbox after r->walked: the origin's seq (o NULL: the street's own
+ * entry, nobody to tell); on a hub, the letter's parts every street has are dropped too.
+ * False when that could not be staged (c->rc set): the entry is walked again. */
+static bool count_entry(struct tick_ctx *c, struct recipient *r, struct origin_receipts *o,
+                        uint64_t seq)
+{
+    if (o) {
+        struct receipt *have = receipt_of(o, r, true);
+        if (seq > have->upto) {
+            have->upto = seq;
+            have->moved = o->moved = o->unsaved = true;
+        }
+        if (c->carried && carry_delivered(c->b, c->txn, c->carried, o->origin, seq) != DS_OK) {
+            c->rc = DS_EIO;
+            return false;
+        }
+    }
+    r->walked++;
+    r->dirty = true;
+    return true;
+}
+
+/* Counts org's inbox entries walked+1 .. upto from the store, at most budget of them. */
+static size_t walk_stored(struct tick_ctx *c, const char *org, struct recipient *r, uint64_t upto,
+                          size_t budget)
 {
     struct broker *b = c->b;
-    uint64_t upto = r->said ? r->confirmed : r->walked;
-    if (upto <= r->walked)
-        return 0;
     struct skey prefix, start;
     skey_init(&prefix);
     skey_str(&prefix, org);
@@ -311,28 +481,59 @@ static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipie
         size_t olen = strnlen((const char *)v, vlen);
         if (at > upto)
             break;
+        r->walked = at - 1; /* (entries are contiguous; were one missing, the walk passes it) */
+        struct origin_receipts *o = NULL;
+        uint64_t seq = 0;
         if (olen == 0 || olen >= IDS_ORG_MAX || olen + 1 + 8 > vlen) {
             log_error("receipts: unreadable inbox entry org=%s seq=%llu", org,
                       (unsigned long long)at);
         } else if (strcmp((const char *)v, broker_config(b)->street) != 0) {
-            /* (the street's own entries, its directory, have no author to tell) */
-            struct origin_receipts *o = origin_of(b, (const char *)v);
-            uint64_t seq = store_get_u64be(v + olen + 1);
-            struct receipt *have = receipt_of(o, r, true);
-            if (seq > have->upto) {
-                have->upto = seq;
-                have->moved = o->moved = o->unsaved = true;
-            }
-            if (c->carried &&
-                carry_delivered(b, c->txn, c->carried, (const char *)v, seq) != DS_OK) {
-                c->rc = DS_EIO;
-                break;
-            }
+            o = origin_of(b, (const char *)v);
+            seq = store_get_u64be(v + olen + 1);
         }
-        r->walked = at;
-        r->dirty = true;
+        if (!count_entry(c, r, o, seq))
+            break;
     }
     store_iter_destroy(&it);
+    return n;
+}
+
+/* Counts r's entries walked+1 .. upto from those kept since their commit, at most budget. */
+static size_t walk_kept(struct tick_ctx *c, struct recipient *r, uint64_t upto, size_t budget)
+{
+    struct receipts *rs = broker_receipts(c->b);
+    struct kept *k = &r->kept;
+    size_t n = 0;
+    while (n < budget && k->n && k->first == r->walked + 1 && r->walked < upto) {
+        const struct kept_entry *e = &k->head->e[k->off];
+        if (!count_entry(c, r, e->o, e->seq))
+            break;
+        kept_pop(rs, k);
+        n++;
+    }
+    return n;
+}
+
+/* Counts org's inbox entries walked+1 .. its cursor, at most budget of them: those kept
+ * since their commit from memory, the others (older than the broker's start, or not kept)
+ * read back from the store. */
+static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipient *r,
+                             size_t budget)
+{
+    struct receipts *rs = broker_receipts(c->b);
+    uint64_t upto = r->said ? r->confirmed : r->walked;
+    struct kept *k = &r->kept;
+    while (k->n && k->first <= r->walked) /* (defensive: walked entries are popped) */
+        kept_pop(rs, k);
+    if (upto <= r->walked)
+        return 0;
+    size_t n = 0;
+    if (k->n && k->first > r->walked + 1)
+        n += walk_stored(c, org, r, upto < k->first ? upto : k->first - 1, budget);
+    if (c->rc == DS_OK)
+        n += walk_kept(c, r, upto, budget - n);
+    if (c->rc == DS_OK && !k->n && r->walked < upto && n < budget)
+        n += walk_stored(c, org, r, upto, budget - n);
     return n;
 }
 

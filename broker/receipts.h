@@ -2,9 +2,11 @@
 #define DUALSYNC_BROKER_RECEIPTS_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct broker;
+struct inbox_ref;
 struct peer;
 
 /* receipts.c: how far each recipient has applied its inbox (persisted), the receipts
@@ -18,8 +20,18 @@ void receipts_confirmed(struct broker *b, const char *org, uint64_t upto);
 /* org's cursor as the broker knows it: what it said since the broker started, else what
  * was counted before (0 for an org never heard of). */
 uint64_t receipts_cursor(struct broker *b, const char *org);
-/* Entries from 'first' on entered org's inbox at now_ms (inbox_commit_heads). */
-void receipts_arrived(struct broker *b, const char *org, uint64_t first, uint64_t now_ms);
+/* Entries first .. first + n - 1 (refs) entered org's inbox at now_ms (inbox_commit_heads).
+ * They are kept in memory until they are walked, so that the walk need not read them back
+ * from the store; past the bounds below, and for entries older than the broker's start,
+ * it does. */
+void receipts_arrived(struct broker *b, const char *org, uint64_t first,
+                      const struct inbox_ref *refs, size_t n, uint64_t now_ms);
+/* The bounds of the kept entries (16 bytes each): per recipient, and in all (one pool, in
+ * chunks of 32 entries, to which a walk gives back what it counted). */
+#define RECEIPTS_KEPT_PER_RECIPIENT 1024u
+#define RECEIPTS_KEPT_TOTAL 524288u
+/* A lower bound in all, from now on: the tests reach it with a few entries. */
+void receipts_limit_kept(struct broker *b, size_t entries);
 /* How long org's oldest entry beyond its cursor has waited at the street (0 when none
  * waits); an entry older than the broker's start is dated by its hlc. DS_OK, DS_EIO. */
 int receipts_lag_ms(struct broker *b, const char *org, uint64_t head, uint64_t now_ms,

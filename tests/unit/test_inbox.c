@@ -764,6 +764,126 @@ static void test_receipts_one_tick_walks_each_recipient_alone(void **state)
     broker_close(&b);
 }
 
+/* Deletes org's inbox entries first..last from the store (their rows only). */
+static void delete_inbox_rows(struct broker *b, const char *org, uint64_t first, uint64_t last)
+{
+    struct store_batch *del = store_batch_new(eventlog_store(broker_log(b)));
+    for (uint64_t at = first; at <= last; at++) {
+        struct skey key;
+        skey_init(&key);
+        skey_str(&key, org);
+        skey_u64(&key, at);
+        store_batch_delete(del, CF_INBOX, &key);
+    }
+    assert_rc(store_commit(eventlog_store(broker_log(b)), del), DS_OK);
+    store_batch_destroy(&del);
+}
+
+/* Entries committed while the broker runs are counted from memory: the walk does not read
+ * them back (here their rows are gone from the store, and the receipts still move), up to
+ * the cursor only, also when it stops inside one commit's entries. */
+static void test_receipts_counted_from_the_commit(void **state)
+{
+    const char *dir = *state;
+    const uint64_t from_b[] = {3, 4, 5};
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    append_committed(b, ORG_A, ORG_B, from_b, 3); /* A's inbox 1..3 */
+    delete_inbox_rows(b, ORG_A, 1, 3);
+    receipts_confirmed(b, ORG_A, 2);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 4);
+    assert_true(receipts_cursor(b, ORG_A) == 2);
+    receipts_confirmed(b, ORG_A, 3);
+    fake_now_ms += RECEIPTS_WALK_MS;
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
+    broker_close(&b);
+}
+
+/* Entries stored before the broker started are read back from the store, and those
+ * committed since from memory, in one walk that spans both. */
+static void test_receipts_walk_the_store_then_memory(void **state)
+{
+    const char *dir = *state;
+    const uint64_t before[] = {3, 4}, after[] = {5, 6};
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    append_committed(b, ORG_A, ORG_B, before, 2); /* inbox 1, 2: never confirmed */
+    broker_close(&b);
+
+    b = broker_open_bare(dir);
+    append_committed(b, ORG_A, ORG_B, after, 2); /* inbox 3, 4 */
+    receipts_confirmed(b, ORG_A, 1);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 3);
+    receipts_confirmed(b, ORG_A, 3);
+    fake_now_ms += RECEIPTS_WALK_MS;
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 5);
+    receipts_confirmed(b, ORG_A, 4);
+    fake_now_ms += RECEIPTS_WALK_MS;
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == 6);
+    broker_close(&b);
+}
+
+/* A recipient that confirms nothing while more than RECEIPTS_KEPT_PER_RECIPIENT entries
+ * reach it has them forgotten (memory stays bounded), and its walk reads them back from
+ * the store: the receipts are the same. */
+static void test_receipts_past_the_kept_bound_read_back(void **state)
+{
+    const char *dir = *state;
+    enum { CHUNK = 100 };
+    const uint64_t total = RECEIPTS_KEPT_PER_RECIPIENT + 2 * CHUNK;
+    uint64_t seqs[CHUNK];
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    for (uint64_t done = 0; done < total; done += CHUNK) {
+        for (size_t i = 0; i < CHUNK; i++)
+            seqs[i] = done + i + 1;
+        append_committed(b, ORG_A, ORG_B, seqs, CHUNK);
+    }
+    receipts_confirmed(b, ORG_A, total - 1);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == total - 1);
+    receipts_confirmed(b, ORG_A, total);
+    fake_now_ms += RECEIPTS_WALK_MS;
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, ORG_A) == total);
+    broker_close(&b);
+}
+
+/* The kept entries come from one bounded pool: a recipient that finds it spent keeps
+ * none and is walked from the store, and what a walk counted goes back to the pool for the
+ * next (each recipient's rows are deleted where the test says its entries were kept). */
+static void test_receipts_kept_pool_bounded_and_reused(void **state)
+{
+    const char *dir = *state;
+    enum { N = 40 }; /* two of the pool's chunks of 32 */
+    const char *const org[] = {ORG_A, "community:r-01", "community:r-02"};
+    uint64_t seqs[N];
+    struct broker *b = broker_open_bare(dir);
+    fake_now_ms = 1000000;
+    receipts_limit_kept(b, 64);
+    for (size_t i = 0; i < N; i++)
+        seqs[i] = i + 1;
+    append_committed(b, org[0], ORG_B, seqs, N); /* kept: the pool's two chunks */
+    delete_inbox_rows(b, org[0], 1, N);
+    append_committed(b, org[1], ORG_B, seqs, N); /* the pool is spent: not kept */
+    receipts_confirmed(b, org[0], N);
+    receipts_confirmed(b, org[1], N);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, org[0]) == N);
+    assert_true(receipt_of(b, ORG_B, org[1]) == N);
+    append_committed(b, org[2], ORG_B, seqs, N); /* the chunks are back: kept */
+    delete_inbox_rows(b, org[2], 1, N);
+    receipts_confirmed(b, org[2], N);
+    receipts_tick(b);
+    assert_true(receipt_of(b, ORG_B, org[2]) == N);
+    broker_close(&b);
+}
+
 int main(void)
 {
     assert_rc(keys_crypto_init(), DS_OK);
@@ -781,6 +901,10 @@ int main(void)
         tu_test_tmpdir(test_receipts_saved_per_interval),
         tu_test_tmpdir(test_receipts_one_tick_walks_each_recipient_alone),
         tu_test_tmpdir(test_receipts_of_many_recipients),
+        tu_test_tmpdir(test_receipts_counted_from_the_commit),
+        tu_test_tmpdir(test_receipts_walk_the_store_then_memory),
+        tu_test_tmpdir(test_receipts_past_the_kept_bound_read_back),
+        tu_test_tmpdir(test_receipts_kept_pool_bounded_and_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
