@@ -60,8 +60,8 @@ struct store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_options_t *cf_opts[CF_COUNT]; /* copies of opts with the family's memtable size */
-    rocksdb_block_based_table_options_t *table;
-    rocksdb_filterpolicy_t *filter; /* owned by table once set */
+    /* The table format of every family but routes, and of routes (table_options). */
+    rocksdb_block_based_table_options_t *table, *routes_table;
     rocksdb_cache_t *cache;
     rocksdb_writeoptions_t *wopts;
     rocksdb_readoptions_t *ropts;
@@ -158,6 +158,38 @@ void skey_u64(struct skey *k, uint64_t v)
     skey_bytes(k, b, 8);
 }
 
+/* The table format of the families, all sharing one block cache. Index and filter blocks
+ * live in that cache, not beside it: by default RocksDB keeps every file's index and bloom
+ * filter in memory for as long as the file is open, so a broker grew with its data (10
+ * bits per key; a city's year is ~25 M keys, and one index entry per 4 KiB block), year
+ * after year. Partitioned, a lookup loads only the small partitions it needs; the top
+ * level of each file and all of L0 stay pinned, and they take the cache's high-priority
+ * pool, so data blocks are evicted first.
+ * The routes family (for_routes) is read a key at a time for nearly every letter and is
+ * small (about 100 bytes per member): one index block per file, without partitions, is
+ * one cache lookup less per read and still a few hundred KiB, and a hash index inside
+ * each data block finds the key without the binary search over the block. */
+static rocksdb_block_based_table_options_t *table_options(rocksdb_cache_t *cache, bool for_routes)
+{
+    rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(t, cache);
+    /* The table options own the policy from here on. */
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(t, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
+    if (for_routes) {
+        rocksdb_block_based_options_set_data_block_index_type(
+            t, rocksdb_block_based_table_data_block_index_type_binary_search_and_hash);
+        return t;
+    }
+    rocksdb_block_based_options_set_index_type(
+        t, rocksdb_block_based_table_index_type_two_level_index_search);
+    rocksdb_block_based_options_set_partition_filters(t, 1);
+    rocksdb_block_based_options_set_pin_top_level_index_and_filter(t, 1);
+    return t;
+}
+
 static void store_configure(struct store *s, enum store_durability durability)
 {
     s->opts = rocksdb_options_create();
@@ -184,24 +216,9 @@ static void store_configure(struct store *s, enum store_durability durability)
     rocksdb_options_set_max_total_wal_size(s->opts, STORE_WAL_BUDGET);
     /* RocksDB's default, stated: one memtable taking writes while the previous flushes. */
     rocksdb_options_set_max_write_buffer_number(s->opts, 2);
-    s->table = rocksdb_block_based_options_create();
     s->cache = rocksdb_cache_create_lru(STORE_BLOCK_CACHE);
-    rocksdb_block_based_options_set_block_cache(s->table, s->cache);
-    s->filter = rocksdb_filterpolicy_create_bloom_full(10);
-    rocksdb_block_based_options_set_filter_policy(s->table, s->filter);
-    /* Index and filter blocks in the block cache, not beside it: by default RocksDB keeps
-     * every file's index and bloom filter in memory for as long as the file is open, so a
-     * broker grew with its data (10 bits per key; a city's year is ~25 M keys, and one
-     * index entry per 4 KiB block), year after year. Partitioned, a lookup loads only the
-     * small partitions it needs; the top level of each file and all of L0 stay pinned, and
-     * they take the cache's high-priority pool, so data blocks are evicted first. */
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->table, 1);
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(s->table, 1);
-    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(s->table, 1);
-    rocksdb_block_based_options_set_index_type(
-        s->table, rocksdb_block_based_table_index_type_two_level_index_search);
-    rocksdb_block_based_options_set_partition_filters(s->table, 1);
-    rocksdb_block_based_options_set_pin_top_level_index_and_filter(s->table, 1);
+    s->table = table_options(s->cache, false);
+    s->routes_table = table_options(s->cache, true);
     rocksdb_options_set_block_based_table_factory(s->opts, s->table);
     for (int i = 0; i < CF_COUNT; i++) {
         s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
@@ -219,6 +236,7 @@ static void store_configure(struct store *s, enum store_durability durability)
      * filter partition (3.4% of the loop in the city's year). Misses (a new member's
      * first letter) go to that level's index instead. */
     rocksdb_options_set_optimize_filters_for_hits(s->cf_opts[CF_ROUTES], 1);
+    rocksdb_options_set_block_based_table_factory(s->cf_opts[CF_ROUTES], s->routes_table);
 
     s->wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wopts, durability == STORE_FSYNC);
@@ -378,6 +396,7 @@ void store_destroy(struct store **storep)
             rocksdb_options_destroy(s->cf_opts[i]);
     rocksdb_options_destroy(s->opts);
     rocksdb_block_based_options_destroy(s->table);
+    rocksdb_block_based_options_destroy(s->routes_table);
     rocksdb_cache_destroy(s->cache);
     free(s);
     *storep = NULL;

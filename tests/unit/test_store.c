@@ -608,9 +608,24 @@ static void option_text(const char *from, const char *name, char *out, size_t si
     snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p);
 }
 
+/* The options of one table format, or the first family where they differ. */
+static void expect_table(const char *text, const char *family, const char *const want[][2],
+                         size_t n)
+{
+    char value[128];
+    const char *t = options_section(text, "TableOptions/BlockBasedTable", family);
+    for (size_t k = 0; k < n; k++) {
+        option_text(t, want[k][0], value, sizeof(value));
+        if (strcmp(value, want[k][1]) != 0)
+            fail_msg("family %s: %s=%s, want %s", family, want[k][0], value, want[k][1]);
+    }
+}
+
 /* By default RocksDB keeps every open file's index and bloom filter in memory beside the
  * block cache, so a broker's memory grew with its data. The store puts them in the cache,
- * partitioned, with the top levels and L0 pinned: read back for every family. */
+ * partitioned, with the top levels and L0 pinned: read back for every family. The routes
+ * family, small and read a key at a time, keeps one index block per file in the cache and
+ * a hash index in each data block. */
 static void test_store_index_and_filters_live_in_the_cache(void **state)
 {
     static const char *const want[][2] = {
@@ -620,19 +635,26 @@ static void test_store_index_and_filters_live_in_the_cache(void **state)
         {"pin_top_level_index_and_filter", "true"},
         {"partition_filters", "true"},
         {"index_type", "kTwoLevelIndexSearch"},
+        {"data_block_index_type", "kDataBlockBinarySearch"},
+    };
+    static const char *const want_routes[][2] = {
+        {"cache_index_and_filter_blocks", "true"},
+        {"cache_index_and_filter_blocks_with_high_priority", "true"},
+        {"pin_l0_filter_and_index_blocks_in_cache", "true"},
+        {"partition_filters", "false"},
+        {"index_type", "kBinarySearch"},
+        {"data_block_index_type", "kDataBlockBinaryAndHash"},
     };
     const char *dir = *state;
     struct store *s = NULL;
     assert_rc(store_open(dir, STORE_WAL, &s), DS_OK);
     char *text = read_options_file(dir);
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-        char value[128];
-        const char *t = options_section(text, "TableOptions/BlockBasedTable", families[i]);
-        for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
-            option_text(t, want[k][0], value, sizeof(value));
-            if (strcmp(value, want[k][1]) != 0)
-                fail_msg("family %s: %s=%s, want %s", families[i], want[k][0], value, want[k][1]);
-        }
+        if (strcmp(families[i], "routes") == 0)
+            expect_table(text, families[i], want_routes,
+                         sizeof(want_routes) / sizeof(want_routes[0]));
+        else
+            expect_table(text, families[i], want, sizeof(want) / sizeof(want[0]));
     }
     free(text);
     store_destroy(&s);
