@@ -523,7 +523,9 @@ static size_t walk_recipient(struct tick_ctx *c, const char *org, struct recipie
     struct receipts *rs = broker_receipts(c->b);
     uint64_t upto = r->said ? r->confirmed : r->walked;
     struct kept *k = &r->kept;
-    while (k->n && k->first <= r->walked) /* (defensive: walked entries are popped) */
+    /* Walked entries are popped as they are counted; were any left behind walked, neither
+     * branch below would move this recipient again. */
+    while (k->n && k->first <= r->walked)
         kept_pop(rs, k);
     if (upto <= r->walked)
         return 0;
